@@ -1,0 +1,44 @@
+"""State shared by every command: where the repository is and its settings, loaded lazily."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import click
+
+from publisher.config import Settings, load_settings
+
+
+@dataclass
+class App:
+    repo: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    debug: bool = False
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(Path(self.repo), overrides=self.overrides)
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Settings with command-specific flags applied (None = not given)."""
+        merged = {**self.overrides, **{k: v for k, v in overrides.items() if v is not None}}
+        return load_settings(Path(self.repo), overrides=merged)
+
+
+pass_app = click.make_pass_decorator(App)
+
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Output format; json prints one JSON document on stdout.",
+)
+
+
+def echo_json(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")

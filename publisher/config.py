@@ -1,0 +1,164 @@
+"""Typed settings, declared as data.
+
+Each setting is read, last wins, from: built-in default → ``[tool.publisher]`` in the policy
+repository's ``pyproject.toml`` or ``publisher.toml`` → env ``PUBLISHER_<NAME>`` → a flag.
+Every setting has a type and a description (``publisher config --help`` and the docs list
+them); validation collects every error before failing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from publisher.errors import ConfigError
+
+
+def _setting(default: Any, doc: str, *, parse: Callable[[str], Any] | None = None) -> Any:
+    return field(default=default, metadata={"doc": doc, "parse": parse})
+
+
+def _parse_int(value: str) -> int:
+    return int(value)
+
+
+def _parse_keys(value: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in value.split(",") if k.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of policy-publisher. Field names are the contract (see DESIGN)."""
+
+    policies: str = _setting("policies/**/*.md", "Glob of the files that are policies, relative to the repository root.")
+    database_url: str = _setting(
+        "sqlite:///.publisher/publisher.db",
+        "SQLAlchemy URL of the acceptance store (SQLite file by default; postgresql+psycopg://… for PostgreSQL).",
+    )
+    secret_key: tuple[str, ...] = _setting(
+        (),
+        "Signing keys for acceptance links, comma-separated, newest last. If none is set, one random key "
+        "is generated once into .publisher/secret_key (mode 0600) with a warning.",
+        parse=_parse_keys,
+    )
+    accept_url: str = _setting("http://127.0.0.1:8000", "Public base URL of the acceptance service, used in links.")
+    site_url: str = _setting("http://127.0.0.1:8001", "Public base URL of the policy site, used in emails and feeds.")
+    outbox_dir: str = _setting(".publisher/outbox", "Where the folder mailer writes .eml files.")
+    notice_days: int = _setting(30, "Minimum days of notice between a notice and the effective date of a material change.", parse=_parse_int)
+    mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
+    cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")
+    branch: str = _setting("HEAD", "The publishing branch whose history defines versions.")
+
+    root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
+
+    def resolve(self, relative: str) -> Path:
+        """A path setting made absolute against the repository root."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.root / path
+
+
+MAILERS = ("folder", "smtp", "sendgrid")
+
+
+def setting_docs() -> dict[str, str]:
+    """Name → description of every setting (for --help and the docs test)."""
+    return {f.name: f.metadata["doc"] for f in fields(Settings) if f.name != "root"}
+
+
+def _from_file(root: Path) -> tuple[dict[str, Any], Path | None]:
+    for name in ("publisher.toml", "pyproject.toml"):
+        path = root / name
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {name}: {exc}", path=path, hint="fix the TOML syntax") from exc
+        if name == "publisher.toml":
+            table = data.get("tool", {}).get("publisher", data)
+        else:
+            table = data.get("tool", {}).get("publisher")
+            if table is None:
+                continue
+        if not isinstance(table, dict):
+            raise ConfigError("[tool.publisher] must be a table", path=path)
+        return table, path
+    return {}, None
+
+
+def load_settings(
+    root: Path | str = ".",
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Settings for the policy repository at ``root``: file, then environment, then flags.
+
+    ``overrides`` holds flag values; ``None`` values are ignored (flag not given).
+    """
+    root = Path(root).resolve()
+    env = os.environ if env is None else env
+    known = {f.name: f for f in fields(Settings) if f.name != "root"}
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+
+    table, path = _from_file(root)
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            errors.append(f"unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            continue
+        values[name] = value
+
+    for name, f in known.items():
+        raw = env.get(f"PUBLISHER_{name.upper()}")
+        if raw is None or raw == "":
+            continue
+        parse = f.metadata["parse"]
+        try:
+            values[name] = parse(raw) if parse else raw
+        except ValueError:
+            errors.append(f"PUBLISHER_{name.upper()}={raw!r} is not a valid {f.type}")
+
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = value
+
+    settings = Settings(root=root)
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        default = getattr(settings, name)
+        if isinstance(default, tuple):
+            if isinstance(value, str):
+                value = _parse_keys(value)
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = tuple(value)
+            else:
+                errors.append(f"{name} must be a string or a list of strings, not {value!r}")
+                continue
+        elif isinstance(default, int) and not isinstance(value, bool):
+            if not isinstance(value, int):
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    errors.append(f"{name} must be an integer, not {value!r}")
+                    continue
+        elif not isinstance(value, str):
+            errors.append(f"{name} must be a string, not {value!r}")
+            continue
+        checked[name] = value
+    if "mailer" in checked and checked["mailer"] not in MAILERS:
+        errors.append(f"mailer must be one of {', '.join(MAILERS)}, not {checked['mailer']!r}")
+    if "notice_days" in checked and checked["notice_days"] < 0:
+        errors.append("notice_days must be 0 or more")
+    if errors:
+        raise ConfigError(
+            "invalid configuration:\n  " + "\n  ".join(errors),
+            path=path,
+            hint="see `publisher settings` for every setting and its type",
+        )
+    return replace(settings, **checked)
