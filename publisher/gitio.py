@@ -1,0 +1,486 @@
+"""The only place that runs git.
+
+Reading a policy repository's history costs two git processes, whatever its size: one
+``git log --first-parent --raw`` pass over the publishing branch (:meth:`Git.log`), and one
+long-lived ``git cat-file --batch`` process that serves every blob, commit and revision
+lookup afterwards (:class:`CatFile`). Opening a repository (:meth:`Git.open`) runs one
+``git rev-parse`` to validate it (a git repository, not shallow) and to find its git dir.
+
+Every failure becomes a :class:`~publisher.errors.GitError` that carries git's stderr and a
+hint how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO
+
+from publisher.errors import GitError
+
+#: Environment variables that would point git at another repository than the one we open
+#: (git hooks set some of them); object-directory variables are kept on purpose, since a
+#: pre-receive hook's quarantine needs them.
+_LOCATING_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_PREFIX")
+
+SHALLOW_MESSAGE = "this is a shallow clone: the policy history is incomplete"
+SHALLOW_HINT = "run `git fetch --unshallow` (in CI: actions/checkout with fetch-depth: 0)"
+GIT_MISSING_HINT = "install git (2.31 or newer) and make sure it is on PATH"
+
+# One commit of `git log -z` with our format: a \x01 marker, then NUL-separated fields.
+_FIELDS = ("commit", "author_name", "author_email", "authored", "committed", "subject", "trailers")
+_LOG_FORMAT = "%x01%H%x00%an%x00%ae%x00%aI%x00%cI%x00%s%x00%(trailers:unfold,only)%x00"
+_LOG_OPTIONS = (
+    "--first-parent",
+    "--diff-merges=first-parent",
+    "--root",
+    "--raw",
+    "-z",
+    "-M",
+    "--no-abbrev",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-show-signature",
+    "--no-mailmap",
+    "--format=" + _LOG_FORMAT,
+)
+
+
+def git_env() -> dict[str, str]:
+    """The environment git runs in: ours, minus what would redirect it to another repository,
+    with a stable language for messages and no interactive prompts."""
+    env = {k: v for k, v in os.environ.items() if k not in _LOCATING_VARS}
+    env["LC_ALL"] = "C"
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _first_line(stderr: str) -> str:
+    for line in stderr.splitlines():
+        line = line.strip()
+        if line:
+            return line.removeprefix("fatal: ").removeprefix("error: ")
+    return "git failed"
+
+
+def run_git(
+    args: Sequence[str], *, cwd: Path, input: bytes | None = None, what: str | None = None
+) -> bytes:
+    """Run ``git <args>`` in ``cwd`` and return its stdout.
+
+    Raises :class:`GitError` carrying git's stderr when git fails, and a clear error when git
+    is not installed. ``what`` names the operation in the message ("cannot <what>: …").
+    """
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            env=git_env(),
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise GitError("git is not installed or not on PATH", hint=GIT_MISSING_HINT) from exc
+    if proc.returncode != 0:
+        stderr = _decode(proc.stderr)
+        prefix = f"cannot {what}: " if what else f"git {args[0]} failed: "
+        raise GitError(prefix + _first_line(stderr), stderr=stderr)
+    return proc.stdout
+
+
+# --------------------------------------------------------------------------------- git log
+
+
+@dataclass(frozen=True)
+class RawChange:
+    """One line of ``git log --raw``: a file changed by a commit (relative to its first parent).
+
+    ``status`` is git's letter (``A`` added, ``M`` modified, ``D`` deleted, ``R`` renamed,
+    ``C`` copied, ``T`` type changed); ``old_path`` is set for ``R`` and ``C``. Blobs are full
+    object names; a side that does not exist has the all-zero name.
+    """
+
+    status: str
+    old_mode: str
+    new_mode: str
+    old_blob: str
+    new_blob: str
+    path: str
+    old_path: str | None = None
+    score: int | None = None
+
+    @property
+    def is_file(self) -> bool:
+        """True when the new side is a regular file (not a symlink or submodule)."""
+        return self.new_mode in ("100644", "100755")
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One commit of the first-parent history, with the files it changed."""
+
+    commit: str
+    author_name: str
+    author_email: str
+    authored: datetime
+    committed: datetime
+    subject: str
+    trailers: tuple[tuple[str, str], ...]
+    changes: tuple[RawChange, ...]
+
+
+def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:
+    """``Key: value`` lines (as printed by ``%(trailers:unfold,only)``) as pairs, in order."""
+    pairs: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
+def parse_log(output: bytes) -> list[LogEntry]:
+    """Parse the output of ``git log -z --raw`` run with our format (see :data:`_LOG_OPTIONS`).
+
+    Tokens are NUL-separated: each commit starts with ``\\x01<sha>`` followed by the other
+    header fields, then its raw changes, each a ``:<modes> <blobs> <status>`` token followed
+    by one path (two for renames and copies). Parsing is positional, so no path or subject
+    can be mistaken for a marker.
+    """
+    tokens = output.split(b"\0")
+    entries: list[LogEntry] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        token = tokens[i]
+        if not token.startswith(b"\x01"):
+            i += 1  # separators git writes between the header and the raw changes
+            continue
+        header = [_decode(t) for t in tokens[i : i + len(_FIELDS)]]
+        if len(header) < len(_FIELDS):
+            raise GitError("cannot parse git log output: truncated commit header")
+        i += len(_FIELDS)
+        changes: list[RawChange] = []
+        while i < n and not tokens[i].startswith(b"\x01"):
+            meta = tokens[i].lstrip(b"\n")
+            if not meta.startswith(b":"):
+                i += 1
+                continue
+            old_mode, new_mode, old_blob, new_blob, status = _decode(meta[1:]).split(" ")
+            letter, score = status[0], int(status[1:]) if len(status) > 1 else None
+            if letter in "RC":
+                old_path, path = _decode(tokens[i + 1]), _decode(tokens[i + 2])
+                i += 3
+            else:
+                old_path, path = None, _decode(tokens[i + 1])
+                i += 2
+            changes.append(
+                RawChange(letter, old_mode, new_mode, old_blob, new_blob, path, old_path, score)
+            )
+        commit, name, email, authored, committed, subject, trailers = header
+        entries.append(
+            LogEntry(
+                commit=commit[1:],
+                author_name=name,
+                author_email=email,
+                authored=datetime.fromisoformat(authored),
+                committed=datetime.fromisoformat(committed),
+                subject=subject,
+                trailers=parse_trailers(trailers),
+                changes=tuple(changes),
+            )
+        )
+    return entries
+
+
+# --------------------------------------------------------------------------- cat-file --batch
+
+
+@dataclass(frozen=True)
+class GitObject:
+    """An object read by ``git cat-file --batch``: its full name, type and content."""
+
+    sha: str
+    type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """The parts of a commit object the history needs (parsed from ``cat-file`` output)."""
+
+    commit: str
+    tree: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    authored: datetime
+    committed: datetime
+    subject: str
+    trailers: tuple[tuple[str, str], ...]
+
+
+def _parse_signature(value: str) -> tuple[str, str, datetime]:
+    """``Name <email> 1700000000 +0100`` -> (name, email, aware datetime)."""
+    head, _, rest = value.rpartition(">")
+    name, _, email = head.partition("<")
+    stamp, _, offset = rest.strip().partition(" ")
+    sign = -1 if offset.startswith("-") else 1
+    hours, minutes = int(offset[1:3] or 0), int(offset[3:5] or 0)
+    tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    return name.strip(), email.strip(), datetime.fromtimestamp(int(stamp), tz)
+
+
+def parse_commit(sha: str, data: bytes) -> CommitInfo:
+    """Parse a raw commit object (headers, blank line, message)."""
+    text = _decode(data)
+    headers, _, message = text.partition("\n\n")
+    tree, parents = "", []
+    author = committer = ("", "", datetime.fromtimestamp(0).astimezone())
+    for line in headers.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "tree":
+            tree = value
+        elif key == "parent":
+            parents.append(value)
+        elif key == "author":
+            author = _parse_signature(value)
+        elif key == "committer":
+            committer = _parse_signature(value)
+    paragraphs = [p for p in message.strip("\n").split("\n\n") if p.strip()]
+    subject = " ".join(paragraphs[0].split("\n")).strip() if paragraphs else ""
+    trailers = ""
+    if len(paragraphs) > 1 and all(
+        ":" in line and " " not in line.partition(":")[0].strip()
+        for line in paragraphs[-1].splitlines()
+        if not line.startswith((" ", "\t"))
+    ):
+        trailers = paragraphs[-1]
+    return CommitInfo(
+        commit=sha,
+        tree=tree,
+        parents=tuple(parents),
+        author_name=author[0],
+        author_email=author[1],
+        authored=author[2],
+        committed=committer[2],
+        subject=subject,
+        trailers=parse_trailers(trailers.replace("\n ", " ").replace("\n\t", " ")),
+    )
+
+
+class CatFile:
+    """One long-lived ``git cat-file --batch`` process, reused for every object read.
+
+    Requests are object names in git's extended syntax (a sha, ``HEAD~2``, ``v1^{commit}``,
+    ``<commit>:<path>``), so revision lookups need no further process either. Thread-safe
+    (one request at a time); closed by :meth:`close` or when garbage-collected.
+    """
+
+    def __init__(self, git_dir: Path) -> None:
+        self._git_dir = git_dir
+        self._lock = threading.Lock()
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+        try:
+            self._proc = subprocess.Popen(
+                ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                env=git_env(),
+                bufsize=-1,
+            )
+        except FileNotFoundError as exc:
+            self._stderr.close()
+            raise GitError("git is not installed or not on PATH", hint=GIT_MISSING_HINT) from exc
+        self._finalizer = weakref.finalize(self, _shutdown, self._proc, self._stderr)
+
+    def get(self, name: str) -> GitObject | None:
+        """The object ``name`` resolves to, or None when it does not exist (or is ambiguous)."""
+        if "\n" in name or "\r" in name:
+            return None
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        with self._lock:
+            try:
+                self._proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+                self._proc.stdin.flush()
+                header = self._proc.stdout.readline()
+                if not header:
+                    raise BrokenPipeError
+                if header.endswith((b" missing\n", b" ambiguous\n")):
+                    return None
+                fields = header.split()
+                size = int(fields[2])
+                data = self._proc.stdout.read(size + 1)[:-1]
+                if len(data) != size:
+                    raise BrokenPipeError
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                raise self._died() from exc
+        return GitObject(_decode(fields[0]), _decode(fields[1]), data)
+
+    def read_blob(self, sha: str) -> bytes:
+        """The content of blob ``sha``; GitError if there is no such blob."""
+        obj = self.get(sha)
+        if obj is None or obj.type != "blob":
+            raise GitError(
+                f"blob {sha} is missing from the repository",
+                hint="run `git fsck` — the repository may be damaged or partial",
+            )
+        return obj.data
+
+    def commit(self, name: str) -> CommitInfo | None:
+        """The commit ``name`` (any commit-ish) resolves to, or None."""
+        obj = self.get(f"{name}^{{commit}}")
+        if obj is None or obj.type != "commit":
+            return None
+        return parse_commit(obj.sha, obj.data)
+
+    def _died(self) -> GitError:
+        self._proc.poll()
+        self._stderr.seek(0)
+        stderr = _decode(self._stderr.read())
+        return GitError(f"git cat-file stopped unexpectedly: {_first_line(stderr)}", stderr=stderr)
+
+    def close(self) -> None:
+        """Stop the process (idempotent)."""
+        self._finalizer()
+
+    def __enter__(self) -> CatFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _shutdown(proc: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+        stderr.close()
+
+
+# ------------------------------------------------------------------------------- repository
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """Where a repository is: its git dir, whether it is bare, and its top-level directory
+    (the work tree root, or the git dir for a bare repository)."""
+
+    git_dir: Path
+    bare: bool
+    top: Path
+
+
+class Git:
+    """A validated repository: runs ``git log`` and owns the ``cat-file --batch`` reader."""
+
+    def __init__(self, info: RepoInfo) -> None:
+        self.info = info
+        self._cat: CatFile | None = None
+
+    @classmethod
+    def open(cls, root: Path | str) -> Git:
+        """Validate ``root`` (a work tree, a directory inside one, or a bare repository).
+
+        Raises GitError when it does not exist, is not a git repository, or is a shallow
+        clone (whose history is incomplete).
+        """
+        root = Path(root)
+        if not root.is_dir():
+            raise GitError(
+                f"{root} does not exist or is not a directory",
+                hint="pass --repo PATH: a git work tree or a bare repository",
+            )
+        try:
+            out = run_git(
+                [
+                    "rev-parse",
+                    "--is-shallow-repository",
+                    "--absolute-git-dir",
+                    "--is-bare-repository",
+                    "--show-cdup",
+                ],
+                cwd=root,
+            )
+        except GitError as exc:
+            if "not a git repository" in exc.stderr:
+                raise GitError(
+                    f"{root.resolve()} is not a git repository",
+                    stderr=exc.stderr,
+                    hint="run publisher inside the policy repository, or pass --repo PATH "
+                    "(a work tree or a bare repository); `git init` creates one",
+                ) from exc
+            raise
+        lines = _decode(out).split("\n")
+        shallow, git_dir, bare = lines[0], Path(lines[1]), lines[2] == "true"
+        cdup = lines[3] if len(lines) > 3 else ""
+        if shallow == "true":
+            raise GitError(SHALLOW_MESSAGE, path=root, hint=SHALLOW_HINT)
+        top = git_dir if bare else (root / cdup).resolve()
+        return cls(RepoInfo(git_dir=git_dir, bare=bare, top=top))
+
+    def run(self, args: Sequence[str], *, what: str | None = None) -> bytes:
+        """``git <args>`` against this repository."""
+        return run_git(["--git-dir", str(self.info.git_dir), *args], cwd=self.info.top, what=what)
+
+    def log(self, branch: str) -> list[LogEntry]:
+        """Every commit of ``branch``'s first-parent history, newest first, with the files each
+        changed relative to its first parent (renames detected). One git process."""
+        try:
+            out = self.run(
+                ["log", *_LOG_OPTIONS, "--end-of-options", branch, "--"],
+                what=f"read the history of {branch!r}",
+            )
+        except GitError as exc:
+            if "bad revision" in exc.stderr or "unknown revision" in exc.stderr:
+                if not self.run(["rev-list", "-n1", "--all"]).strip():
+                    raise GitError(
+                        "the repository has no commits yet",
+                        stderr=exc.stderr,
+                        hint="commit the policies first",
+                    ) from exc
+                raise GitError(
+                    f"there is no branch or commit {branch!r}",
+                    stderr=exc.stderr,
+                    hint="set `branch` to an existing branch (default HEAD)",
+                ) from exc
+            raise
+        return parse_log(out)
+
+    @property
+    def cat(self) -> CatFile:
+        """The shared ``cat-file --batch`` reader (started on first use)."""
+        if self._cat is None:
+            self._cat = CatFile(self.info.git_dir)
+        return self._cat
+
+    def close(self) -> None:
+        if self._cat is not None:
+            self._cat.close()
+            self._cat = None
+
+    def __enter__(self) -> Git:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
