@@ -52,6 +52,22 @@ class Settings:
     mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
     cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")
     branch: str = _setting("HEAD", "The publishing branch whose history defines versions.")
+    link_max_age_days: int = _setting(90, "Days an acceptance link stays valid after it was signed.", parse=_parse_int)
+    api_token: str = _setting(
+        "",
+        "Bearer token for the acceptance service's JSON reports API (empty: the API is disabled).",
+    )
+    trusted_proxy_header: str = _setting(
+        "",
+        "Header carrying the client IP set by a reverse proxy, e.g. X-Forwarded-For "
+        "(empty: record the socket peer's address).",
+    )
+    trusted_proxies: tuple[str, ...] = _setting(
+        ("127.0.0.1", "::1"),
+        "Addresses or networks (comma-separated) of the proxies allowed to set "
+        "trusted_proxy_header; the header from anyone else is ignored.",
+        parse=_parse_keys,
+    )
 
     root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
 
