@@ -171,6 +171,8 @@ def load_settings(
         errors.append(f"mailer must be one of {', '.join(MAILERS)}, not {checked['mailer']!r}")
     if "notice_days" in checked and checked["notice_days"] < 0:
         errors.append("notice_days must be 0 or more")
+    if "link_max_age_days" in checked and checked["link_max_age_days"] < 1:
+        errors.append("link_max_age_days must be 1 or more")
     if errors:
         raise ConfigError(
             "invalid configuration:\n  " + "\n  ".join(errors),
