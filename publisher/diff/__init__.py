@@ -1,0 +1,84 @@
+"""Clause-level comparison of two policy revisions, and its renderers.
+
+>>> changes = compare(old_document, new_document)          # doctest: +SKIP
+>>> print(render_text(changes))                            # doctest: +SKIP
+
+:func:`compare` aligns the clause trees (:mod:`.align`), diffs reworded clauses word by word
+(:mod:`.inline`) and classifies each change material or editorial (:mod:`.classify`). The
+renderers are pure functions of the resulting :class:`ChangeSet`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from publisher.diff.align import align
+from publisher.diff.classify import (
+    TRAILER,
+    classify,
+    editorial_form,
+    is_editorial,
+    overrides_from_trailers,
+    parse_override,
+)
+from publisher.diff.inline import word_diff
+from publisher.diff.model import (
+    KINDS,
+    Change,
+    ChangeKind,
+    ChangeSet,
+    InlineOp,
+    Override,
+    Side,
+    Summary,
+)
+from publisher.diff.render_html import REDLINE_CSS, render_html
+from publisher.diff.render_json import change_to_json, render_json
+from publisher.diff.render_markdown import render_markdown
+from publisher.diff.render_text import render_text
+from publisher.document import Document
+
+__all__ = [
+    "KINDS",
+    "REDLINE_CSS",
+    "TRAILER",
+    "Change",
+    "ChangeKind",
+    "ChangeSet",
+    "InlineOp",
+    "Override",
+    "Side",
+    "Summary",
+    "change_to_json",
+    "classify",
+    "compare",
+    "editorial_form",
+    "is_editorial",
+    "overrides_from_trailers",
+    "parse_override",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_text",
+    "word_diff",
+]
+
+
+def compare(old: Document, new: Document, *, overrides: Sequence[Override] = ()) -> ChangeSet:
+    """Compare two revisions of a policy clause by clause.
+
+    ``overrides`` (e.g. from :func:`overrides_from_trailers`) replace the computed
+    material/editorial classification of all changes or of one clause. The result's
+    ``old``/``new`` sides carry the documents' version labels and content hashes; use
+    :meth:`ChangeSet.labelled` to add the policy name and revision ids.
+    """
+    found, unchanged = align(old, new)
+    changes = tuple(classify(change, overrides) for change in found)
+    return ChangeSet(
+        changes=changes,
+        summary=Summary.of(changes),
+        old=Side(version=old.meta.version, sha256=old.sha256),
+        new=Side(version=new.meta.version, sha256=new.sha256),
+        policy=new.meta.slug or old.meta.slug,
+        unchanged=tuple(unchanged),
+    )

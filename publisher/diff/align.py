@@ -1,0 +1,423 @@
+"""Alignment of two clause trees, and the changes it implies.
+
+How two revisions are lined up (DESIGN "The clause diff"):
+
+1. Both trees are flattened in document order. Each clause's *key* is its heading and own
+   text (never its number, so re-lettering does not break a match).
+2. **Exact matches.** The longest common subsequence of the two key sequences pairs the
+   clauses that stayed in order (difflib's matcher over interned keys: linear-ish on
+   near-identical documents). Clauses with the same key left outside it are paired next,
+   preferring one under the same (already paired) parent: they moved.
+3. **Similarity.** What is still unpaired is paired by word-level similarity (rapidfuzz's
+   normalised Indel similarity over words mapped to characters), first among the children
+   of each pair of matched parents (threshold :data:`WITHIN_PARENT`), then across the whole
+   document (:data:`ANYWHERE`, stricter); a section also scores by how many of its children
+   went into the other section, so a renamed section still pairs. Pairs are chosen best
+   score first over the whole candidate list, ties broken by closeness of position — not
+   first come, first served. We do not run a Hungarian assignment: it maximises the *sum* of
+   scores, so it will pair a clause with its second-best partner to gain elsewhere, which a
+   reviewer reads as a wrong match; best-first always keeps a clause's best available
+   partner, is exact whenever best partners are mutual (the usual case), and costs
+   O(k log k) for k candidate pairs instead of O(n³). Below the thresholds clauses stay
+   unpaired: added or removed. The two passes repeat while they pair something new (a
+   section paired by the second pass lets its children pair by the first).
+4. **Order.** A pair whose new parent is not the partner of its old parent moved to another
+   place. Among the children of each pair of matched parents, the heaviest increasing
+   subsequence of old positions (weighted by subtree size, so a big section stays put and
+   the small one around it is the move) is in order; the rest moved. Children that moved
+   with their section are in order relative to it, so a section move is reported once.
+5. **Changes.** An in-order pair whose key changed is ``modified``; whose only number
+   changed, ``renumbered``; a moved pair is ``moved`` (``reworded`` if its text changed too).
+   An unpaired clause is ``added``/``removed``, once for the topmost unpaired clause of a
+   subtree (its unpaired descendants are ``implied``).
+
+Pure: values in, values out. Thresholds were tuned on the corpus (see BENCHMARKS.md and
+``tests/golden/diff/corpus-*.txt``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from itertools import pairwise
+
+from rapidfuzz import fuzz, process
+
+from publisher.diff.classify import editorial_form
+from publisher.diff.inline import word_diff
+from publisher.diff.model import Change, ChangeKind, InlineOp
+from publisher.diff.wording import citation, short_citation
+from publisher.document import Clause, Document
+
+WITHIN_PARENT = 50.0
+"""Minimum similarity (0–100) to pair two clauses under matched parents."""
+ANYWHERE = 65.0
+"""Minimum similarity (0–100) to pair two clauses anywhere in the document."""
+
+ROOT = -1  # the document itself, as a parent
+NONE = -2  # not paired
+_BASE = 0xF0000  # words are mapped to private-use characters for similarity
+
+
+@dataclass(slots=True)
+class _Node:
+    clause: Clause
+    index: int
+    parent: int
+    top: int
+    key: str
+    children: list[int] = field(default_factory=list)
+    size: int = 1
+    words: str | None = None
+
+
+def _flatten(document: Document) -> tuple[list[_Node], list[int]]:
+    """Every clause in document order, and the indices of the top-level ones."""
+    nodes: list[_Node] = []
+    roots: list[int] = []
+
+    def visit(clause: Clause, parent: int, top: int) -> int:
+        index = len(nodes)
+        node = _Node(clause, index, parent, index if top == ROOT else top, clause.key)
+        nodes.append(node)
+        for child in clause.children:
+            node.children.append(visit(child, index, node.top))
+        node.size = len(nodes) - index
+        return index
+
+    for clause in document.clauses:
+        roots.append(visit(clause, ROOT, ROOT))
+    return nodes, roots
+
+
+class _Alignment:
+    """Pairs old nodes with new nodes; see the module docstring for the steps."""
+
+    def __init__(self, old: Document, new: Document) -> None:
+        self.old, self.old_roots = _flatten(old)
+        self.new, self.new_roots = _flatten(new)
+        self.o2n = [NONE] * len(self.old)
+        self.n2o = [NONE] * len(self.new)
+        self._vocabulary: dict[str, str] = {}
+
+    # -- pairing --------------------------------------------------------------------------
+
+    def pair(self, i: int, j: int) -> None:
+        self.o2n[i] = j
+        self.n2o[j] = i
+
+    def mapped_parent(self, i: int) -> int:
+        """The new partner of old node ``i``'s parent (ROOT, a new index, or NONE)."""
+        parent = self.old[i].parent
+        return ROOT if parent == ROOT else self.o2n[parent]
+
+    def run(self) -> None:
+        self.pair_exact_in_order()
+        self.pair_exact_elsewhere()
+        for _ in range(4):
+            paired = self.pair_similar_within_parents()
+            paired += self.pair_similar_anywhere()
+            if not paired:
+                break
+
+    def pair_exact_in_order(self) -> None:
+        interned: dict[str, int] = {}
+        a = [interned.setdefault(n.key, len(interned)) if n.key else -1 - n.index
+             for n in self.old]
+        b = [interned.get(n.key, -1) if n.key else -1 for n in self.new]
+        # Keys only in the new side never match: give them unique values.
+        b = [v if v >= 0 else -(10**9) - j for j, v in enumerate(b)]
+        matcher = SequenceMatcher(None, a, b, autojunk=False)
+        for i, j, size in matcher.get_matching_blocks():
+            for k in range(size):
+                self.pair(i + k, j + k)
+
+    def pair_exact_elsewhere(self) -> None:
+        waiting: dict[str, list[int]] = defaultdict(list)
+        for node in self.old:
+            if node.key and self.o2n[node.index] == NONE:
+                waiting[node.key].append(node.index)
+        if not waiting:
+            return
+        for node in self.new:  # document order: parents are paired before their children
+            if self.n2o[node.index] != NONE or node.key not in waiting:
+                continue
+            candidates = waiting[node.key]
+            chosen = next((i for i in candidates if self.mapped_parent(i) == node.parent),
+                          candidates[0])
+            candidates.remove(chosen)
+            if not candidates:
+                del waiting[node.key]
+            self.pair(chosen, node.index)
+
+    def words(self, node: _Node) -> str:
+        """The node's key as a string of word codes (case, punctuation and style ignored)."""
+        if node.words is None:
+            vocabulary = self._vocabulary
+            node.words = "".join(
+                vocabulary.setdefault(word, chr(_BASE + len(vocabulary)))
+                for word in editorial_form(node.key).split()
+            )
+        return node.words
+
+    def pair_similar_within_parents(self) -> int:
+        groups: dict[int, list[int]] = defaultdict(list)
+        for node in self.new:
+            parent_paired = node.parent == ROOT or self.n2o[node.parent] != NONE
+            if self.n2o[node.index] == NONE and parent_paired:
+                groups[node.parent].append(node.index)
+        candidates: list[tuple[float, float, int, int]] = []
+        for parent, new_children in groups.items():
+            old_parent = ROOT if parent == ROOT else self.n2o[parent]
+            siblings = self.old_roots if old_parent == ROOT else self.old[old_parent].children
+            old_children = [i for i in siblings if self.o2n[i] == NONE]
+            if not old_children:
+                continue
+            new_siblings = self.new_roots if parent == ROOT else self.new[parent].children
+            candidates.extend(self._score(old_children, new_children, WITHIN_PARENT,
+                                          siblings, new_siblings))
+        return self._assign(candidates)
+
+    def pair_similar_anywhere(self) -> int:
+        old_free = [n.index for n in self.old if self.o2n[n.index] == NONE and n.key]
+        new_free = [n.index for n in self.new if self.n2o[n.index] == NONE and n.key]
+        if not old_free or not new_free:
+            return 0
+        candidates = self._score(old_free, new_free, ANYWHERE, None, None)
+        candidates.extend(self._child_overlap(old_free, new_free))
+        return self._assign(candidates)
+
+    def _score(
+        self,
+        old_ids: list[int],
+        new_ids: list[int],
+        cutoff: float,
+        old_siblings: list[int] | None,
+        new_siblings: list[int] | None,
+    ) -> list[tuple[float, float, int, int]]:
+        """Candidate pairs (score, distance, old, new) scoring at least ``cutoff``."""
+        if old_siblings is not None and new_siblings is not None:
+            old_pos = {i: p / max(len(old_siblings), 1) for p, i in enumerate(old_siblings)}
+            new_pos = {j: p / max(len(new_siblings), 1) for p, j in enumerate(new_siblings)}
+        else:
+            old_pos = {i: i / len(self.old) for i in old_ids}
+            new_pos = {j: j / len(self.new) for j in new_ids}
+        choices = [self.words(self.old[i]) for i in old_ids]
+        candidates: list[tuple[float, float, int, int]] = []
+        for j in new_ids:
+            query = self.words(self.new[j])
+            if not query:
+                # Nothing but punctuation: pair only with another such clause in place.
+                if old_siblings is not None:
+                    candidates.extend(
+                        (cutoff, abs(old_pos[i] - new_pos[j]), i, j)
+                        for i, words in zip(old_ids, choices, strict=True) if not words
+                    )
+                continue
+            for _, score, k in process.extract(query, choices, scorer=fuzz.ratio,
+                                               score_cutoff=cutoff, limit=None):
+                i = old_ids[k]
+                candidates.append((score, abs(old_pos[i] - new_pos[j]), i, j))
+        return candidates
+
+    def _child_overlap(
+        self, old_ids: Iterable[int], new_ids: Iterable[int]
+    ) -> list[tuple[float, float, int, int]]:
+        """Sections whose children went (mostly) into the other one: same section, renamed."""
+        new_free = {j for j in new_ids if self.new[j].children}
+        candidates: list[tuple[float, float, int, int]] = []
+        for i in old_ids:
+            children = self.old[i].children
+            if not children:
+                continue
+            went = Counter(self.new[self.o2n[c]].parent for c in children if self.o2n[c] != NONE)
+            for j, common in went.items():
+                if j in new_free:
+                    score = 200.0 * common / (len(children) + len(self.new[j].children))
+                    if score >= ANYWHERE:
+                        distance = abs(i / len(self.old) - j / len(self.new))
+                        candidates.append((score, distance, i, j))
+        return candidates
+
+    def _assign(self, candidates: list[tuple[float, float, int, int]]) -> int:
+        """Best score first; ties go to the pair whose positions are closest."""
+        candidates.sort(key=lambda c: (-c[0], c[1], c[3], c[2]))
+        paired = 0
+        for _, _, i, j in candidates:
+            if self.o2n[i] == NONE and self.n2o[j] == NONE:
+                self.pair(i, j)
+                paired += 1
+        return paired
+
+    # -- order ----------------------------------------------------------------------------
+
+    def moved(self) -> set[int]:
+        """New indices of the pairs that moved (to another parent, or out of order)."""
+        moved: set[int] = set()
+        for node in self.new:
+            i = self.n2o[node.index]
+            if i != NONE and self.mapped_parent(i) != node.parent:
+                moved.add(node.index)
+        parents = [(ROOT, self.new_roots)] + [
+            (n.index, n.children) for n in self.new if n.children and self.n2o[n.index] != NONE
+        ]
+        for _, children in parents:
+            stayed = [j for j in children if self.n2o[j] != NONE and j not in moved]
+            olds = [self.n2o[j] for j in stayed]
+            if all(a < b for a, b in pairwise(olds)):
+                continue
+            keep = _heaviest_increasing(olds, [self.new[j].size for j in stayed])
+            moved.update(j for k, j in enumerate(stayed) if k not in keep)
+        return moved
+
+
+def _heaviest_increasing(values: list[int], weights: list[int]) -> set[int]:
+    """Positions of the increasing subsequence of ``values`` with the largest total weight.
+
+    O(n log n): a Fenwick tree over value ranks holds the best chain ending below each rank.
+    """
+    ranks = {v: r + 1 for r, v in enumerate(sorted(values))}
+    size = len(values)
+    tree_best = [0] * (size + 1)
+    tree_at = [-1] * (size + 1)
+    best = [0] * size
+    previous = [-1] * size
+    for k, value in enumerate(values):
+        rank = ranks[value]
+        total, at = 0, -1
+        r = rank - 1
+        while r > 0:  # best chain over ranks < rank
+            if tree_best[r] > total:
+                total, at = tree_best[r], tree_at[r]
+            r -= r & -r
+        best[k] = total + weights[k]
+        previous[k] = at
+        r = rank
+        while r <= size:
+            if best[k] > tree_best[r]:
+                tree_best[r], tree_at[r] = best[k], k
+            r += r & -r
+    end = max(range(size), key=lambda k: (best[k], -k))
+    keep: set[int] = set()
+    while end != -1:
+        keep.add(end)
+        end = previous[end]
+    return keep
+
+
+def _ops(tag: str, text: str) -> tuple[InlineOp, ...]:
+    if not text:
+        return ()
+    return (("+", text),) if tag == "+" else (("-", text),) if tag == "-" else (("=", text),)
+
+
+def align(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, str]]]:
+    """The changes between two documents in document order (unclassified: ``material`` is
+    a placeholder), and the (old id, new id) pairs of the clauses that did not change."""
+    alignment = _Alignment(old, new)
+    alignment.run()
+    moved = alignment.moved()
+    o, n, o2n, n2o = alignment.old, alignment.new, alignment.o2n, alignment.n2o
+
+    def parent_clause(nodes: list[_Node], index: int) -> Clause | None:
+        parent = nodes[index].parent
+        return None if parent == ROOT else nodes[parent].clause
+
+    def chain(nodes: list[_Node], index: int) -> list[Clause]:
+        found: list[Clause] = []
+        while index != ROOT:
+            found.append(nodes[index].clause)
+            index = nodes[index].parent
+        return found[::-1]
+
+    def cite(nodes: list[_Node], index: int) -> str:
+        return citation(chain(nodes, index))
+
+    def place(nodes: list[_Node], index: int) -> str:
+        return short_citation(chain(nodes, nodes[index].parent))
+
+    def section(nodes: list[_Node], index: int) -> str | None:
+        top = nodes[nodes[index].top].clause
+        return top.label or None
+
+    def implied(nodes: list[_Node], partner: list[int], index: int) -> tuple[Clause, ...]:
+        found: list[Clause] = []
+        stack = list(reversed(nodes[index].children))
+        while stack:
+            k = stack.pop()
+            if partner[k] == NONE:
+                found.append(nodes[k].clause)
+                stack.extend(reversed(nodes[k].children))
+        return tuple(found)
+
+    keyed: list[tuple[tuple[int, int, int], Change]] = []
+    unchanged: list[tuple[str, str]] = []
+
+    for node in n:
+        j = node.index
+        clause = node.clause
+        i = n2o[j]
+        if i == NONE:
+            if node.parent != ROOT and n2o[node.parent] == NONE:
+                continue  # implied by the added ancestor
+            change = Change(
+                kind="added", material=True, new=clause, inline=_ops("+", clause.text),
+                heading_inline=_ops("+", clause.heading or ""), implied=implied(n, n2o, j),
+                new_parent=parent_clause(n, j), section=section(n, j), citation=cite(n, j),
+                new_place=place(n, j),
+            )
+            keyed.append(((j, 0, 0), change))
+            continue
+        before = o[i].clause
+        reworded = before.heading != clause.heading or before.text != clause.text
+        renumbered = before.number != clause.number
+        kind: ChangeKind
+        if j in moved:
+            kind = "moved"
+        elif reworded:
+            kind = "modified"
+        elif renumbered:
+            kind = "renumbered"
+        else:
+            unchanged.append((before.id, clause.id))
+            continue
+        change = Change(
+            kind=kind, material=True, old=before, new=clause,
+            inline=word_diff(before.text, clause.text),
+            heading_inline=(word_diff(before.heading or "", clause.heading or "")
+                            if before.heading != clause.heading else ()),
+            old_parent=parent_clause(o, i), new_parent=parent_clause(n, j),
+            reworded=reworded, renumbered=renumbered, section=section(n, j),
+            reparented=kind == "moved" and alignment.mapped_parent(i) != node.parent,
+            citation=cite(n, j), old_citation=cite(o, i),
+            old_place=place(o, i), new_place=place(n, j),
+        )
+        keyed.append(((j, 0, 0), change))
+
+    displaced = [False] * len(n)  # moved, or inside something that moved
+    for node in n:
+        parent_displaced = node.parent != ROOT and displaced[node.parent]
+        displaced[node.index] = node.index in moved or parent_displaced
+    anchor = -1
+    for node in o:
+        i = node.index
+        j = o2n[i]
+        if j != NONE:
+            if not displaced[j]:
+                anchor = j
+            continue
+        if node.parent != ROOT and o2n[node.parent] == NONE:
+            continue  # implied by the removed ancestor
+        clause = node.clause
+        change = Change(
+            kind="removed", material=True, old=clause, inline=_ops("-", clause.text),
+            heading_inline=_ops("-", clause.heading or ""), implied=implied(o, o2n, i),
+            old_parent=parent_clause(o, i), section=section(o, i), citation=cite(o, i),
+            old_place=place(o, i),
+        )
+        keyed.append(((anchor, 1, i), change))
+
+    keyed.sort(key=lambda item: item[0])
+    return [change for _, change in keyed], unchanged

@@ -1,0 +1,183 @@
+"""The values a clause diff produces: changes, their summary, and the change set.
+
+Pure frozen dataclasses; :mod:`publisher.diff.align` builds them and the ``render_*`` modules
+turn them into text, Markdown, HTML and JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from publisher.document import Clause
+
+ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
+KINDS: tuple[ChangeKind, ...] = ("added", "removed", "modified", "moved", "renumbered")
+
+OpTag = Literal["=", "-", "+"]
+InlineOp = tuple[OpTag, str]
+"""One word-level edit: ``("=", same)``, ``("-", deleted)`` or ``("+", inserted)``."""
+
+OverrideValue = Literal["editorial", "material"]
+
+
+@dataclass(frozen=True)
+class Override:
+    """A reviewer's classification that replaces the computed one.
+
+    ``clause`` is a clause id (old or new side) or None for every change of the diff;
+    ``source`` says where it came from (``"<commit sha> trailer"``).
+    """
+
+    value: OverrideValue
+    clause: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """One clause-level change.
+
+    ``old`` is None for ``added``, ``new`` is None for ``removed``. ``inline`` holds the
+    word-level edits of the clause's own text (old text = ``=`` and ``-`` parts, new text =
+    ``=`` and ``+`` parts); ``heading_inline`` the same for the heading when it changed.
+    ``implied`` lists the descendants that came or went with an added or removed clause
+    (they are not reported separately). ``old_parent``/``new_parent`` are the enclosing
+    clauses (None = the document itself). ``reworded`` is true when the text or heading
+    changed (always for ``modified``, possibly for ``moved``); ``renumbered`` when the number
+    changed. ``section`` is the label of the top-level section the clause belongs to.
+    ``citation`` is how a reader cites the clause now ("B.3 Account security",
+    "B.3(a) “You must not…”"), ``old_citation`` how it was cited in the old revision;
+    ``old_place``/``new_place`` name the enclosing clauses shortly ("B.3", "Enforcement";
+    "" for the top level).
+    """
+
+    kind: ChangeKind
+    material: bool
+    old: Clause | None = None
+    new: Clause | None = None
+    inline: tuple[InlineOp, ...] = ()
+    heading_inline: tuple[InlineOp, ...] = ()
+    implied: tuple[Clause, ...] = ()
+    old_parent: Clause | None = None
+    new_parent: Clause | None = None
+    reworded: bool = False
+    renumbered: bool = False
+    reparented: bool = False
+    section: str | None = None
+    override: Override | None = None
+    citation: str = ""
+    old_citation: str | None = None
+    old_place: str = ""
+    new_place: str = ""
+
+    @property
+    def clause(self) -> Clause:
+        """The clause as it is now (or as it was, for a removal)."""
+        clause = self.new or self.old
+        assert clause is not None
+        return clause
+
+    @property
+    def label(self) -> str:
+        """How a reader cites the clause: its citation, else number and heading, else id."""
+        return self.citation or self.clause.label or self.clause.id
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts of changes per kind, and how many are material or editorial."""
+
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+    moved: int = 0
+    renumbered: int = 0
+    material: int = 0
+    editorial: int = 0
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> Summary:
+        counts = dict.fromkeys((*KINDS, "material", "editorial"), 0)
+        for change in changes:
+            counts[change.kind] += 1
+            counts["material" if change.material else "editorial"] += 1
+        return cls(**counts)
+
+    @property
+    def total(self) -> int:
+        return self.material + self.editorial
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "added": self.added, "removed": self.removed, "modified": self.modified,
+            "moved": self.moved, "renumbered": self.renumbered,
+            "material": self.material, "editorial": self.editorial,
+        }
+
+    def describe(self) -> str:
+        """``2 added, 1 modified, 3 renumbered (3 material, 3 editorial)`` or ``no changes``."""
+        if not self.total:
+            return "no changes"
+        parts = [f"{n} {kind}" for kind, n in self.as_dict().items() if kind in KINDS and n]
+        return f"{', '.join(parts)} ({self.material} material, {self.editorial} editorial)"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: which revision, which version label, which content hash."""
+
+    rev: str | None = None
+    version: str | None = None
+    sha256: str | None = None
+
+    @property
+    def display(self) -> str:
+        """``v3`` when there is a version label, else the revision (short sha or path)."""
+        if self.version:
+            return f"v{self.version}"
+        if self.rev and len(self.rev) == 40 and all(c in "0123456789abcdef" for c in self.rev):
+            return self.rev[:12]
+        return self.rev or "?"
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """The result of comparing two revisions: changes in document order and their summary.
+
+    ``unchanged`` pairs the ids (old, new) of clauses matched without any change (including
+    the children of a moved section that moved with it).
+    """
+
+    changes: tuple[Change, ...]
+    summary: Summary
+    old: Side = Side()
+    new: Side = Side()
+    policy: str | None = None
+    unchanged: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def material(self) -> bool:
+        """True when at least one change is material."""
+        return self.summary.material > 0
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def labelled(
+        self, *, policy: str | None = None, old: Side | None = None, new: Side | None = None
+    ) -> ChangeSet:
+        """A copy with the policy name and the revisions' descriptions filled in."""
+        return replace(
+            self,
+            policy=policy if policy is not None else self.policy,
+            old=old if old is not None else self.old,
+            new=new if new is not None else self.new,
+        )
+
+    def listed(self, *, material_only: bool = False) -> tuple[Change, ...]:
+        """The changes to show: all, or only the material ones."""
+        if not material_only:
+            return self.changes
+        return tuple(c for c in self.changes if c.material)

@@ -1,0 +1,73 @@
+"""The JSON form of a change set: DESIGN's contract (``publisher diff --format json``).
+
+Required keys: ``policy``, ``old``/``new`` (``rev``, ``version``, ``sha256``), ``summary``
+(counts per kind, material, editorial) and ``changes`` (``kind``, ``material``, ``old``/``new``
+clause or null, ``inline``). Extras: each clause's ``kind``, ``anchor`` and ``lines``; per
+change ``reworded``, ``renumbered``, ``section``, ``heading_inline`` (when the heading
+changed), ``implied`` (descendants added or removed with the clause), ``old_parent`` /
+``new_parent`` (ids; null = the document) and ``override`` (``value``, ``source``) or null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from publisher.diff.model import Change, ChangeSet, Side
+from publisher.document import Clause
+
+
+def clause_to_json(clause: Clause | None) -> dict[str, Any] | None:
+    if clause is None:
+        return None
+    return {
+        "id": clause.id,
+        "number": clause.number,
+        "heading": clause.heading,
+        "text": clause.text,
+        "kind": clause.kind,
+        "anchor": clause.anchor,
+        "lines": list(clause.lines),
+    }
+
+
+def change_to_json(change: Change) -> dict[str, Any]:
+    """One change as a JSON-ready dict."""
+    data: dict[str, Any] = {
+        "kind": change.kind,
+        "material": change.material,
+        "old": clause_to_json(change.old),
+        "new": clause_to_json(change.new),
+        "inline": [[tag, text] for tag, text in change.inline],
+        "reworded": change.reworded,
+        "renumbered": change.renumbered,
+        "section": change.section,
+        "override": (
+            {"value": change.override.value, "source": change.override.source,
+             "clause": change.override.clause}
+            if change.override else None
+        ),
+    }
+    if change.heading_inline:
+        data["heading_inline"] = [[tag, text] for tag, text in change.heading_inline]
+    if change.implied:
+        data["implied"] = [clause_to_json(c) for c in change.implied]
+    if change.kind == "moved" or change.old_parent is not None or change.new_parent is not None:
+        data["old_parent"] = change.old_parent.id if change.old_parent else None
+        data["new_parent"] = change.new_parent.id if change.new_parent else None
+    return data
+
+
+def _side(side: Side) -> dict[str, Any]:
+    return {"rev": side.rev, "version": side.version, "sha256": side.sha256}
+
+
+def render_json(changes: ChangeSet, *, material_only: bool = False) -> dict[str, Any]:
+    """The change set as one JSON-ready dict (``json.dumps`` it)."""
+    return {
+        "policy": changes.policy,
+        "old": _side(changes.old),
+        "new": _side(changes.new),
+        "summary": changes.summary.as_dict(),
+        "material_only": material_only,
+        "changes": [change_to_json(c) for c in changes.listed(material_only=material_only)],
+    }

@@ -1,0 +1,158 @@
+"""How changes are put into words: citations, titles, move descriptions, classification notes.
+
+Shared by the text, Markdown and HTML renderers so the three say the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from publisher.diff.model import Change, ChangeKind, ChangeSet, InlineOp, OpTag, Override
+from publisher.document import Clause
+
+TITLES: dict[ChangeKind, str] = {
+    "added": "Added",
+    "removed": "Removed",
+    "modified": "Modified",
+    "moved": "Moved",
+    "renumbered": "Renumbered",
+}
+
+_SNIPPET_WORDS = 8
+_EDGE = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
+
+
+def _number_part(number: str) -> tuple[str, bool]:
+    """``"B."`` -> ``("B", False)``; ``"(a)"``/``"a)"`` -> ``("(a)", True)`` (parenthesised)."""
+    number = number.strip()
+    if number.endswith(")"):
+        return f"({number.strip('()').strip()})", True
+    return number.rstrip(".").strip(), False
+
+
+def number_path(chain: Sequence[Clause]) -> str:
+    """The numbers of a clause and its ancestors as a reader cites them: ``B.3(a)``."""
+    path = ""
+    for clause in chain:
+        if not clause.number:
+            continue
+        part, parenthesised = _number_part(clause.number)
+        if not part:
+            continue
+        path = path + part if parenthesised or not path else f"{path}.{part}"
+    return path
+
+
+def snippet(text: str, words: int = _SNIPPET_WORDS) -> str:
+    """The first few words of a text, quoted: ``“You must not send…”``."""
+    parts = text.split()
+    if not parts:
+        return ""
+    more = len(parts) > words
+    return "“" + " ".join(parts[:words]) + ("…" if more else "") + "”"
+
+
+def citation(chain: Sequence[Clause]) -> str:
+    """How to cite the last clause of ``chain`` (ancestors first).
+
+    Number path and heading ("B.3 Account Security"), or number path and the first words
+    ("B.3 “You must keep…”"); an unnumbered clause is placed by its nearest headed ancestor
+    ("Enforcement › “If we reasonably…”").
+    """
+    clause = chain[-1]
+    path = number_path(chain)
+    own = clause.heading or snippet(clause.text) or clause.id
+    if path:
+        return f"{path} {own}"
+    context = next((c.heading for c in reversed(chain[:-1]) if c.heading), None)
+    return f"{context} › {own}" if context else own
+
+
+def short_citation(chain: Sequence[Clause]) -> str:
+    """The shortest way to name a clause: its number path, else its heading, else its first
+    words ("" for the document itself)."""
+    if not chain:
+        return ""
+    return number_path(chain) or chain[-1].heading or snippet(chain[-1].text) or chain[-1].id
+
+
+def whole_texts(change: Change) -> list[tuple[InlineOp, ...]]:
+    """For an addition or removal: the clause's text and each implied descendant's (number,
+    heading and text), each as one ``+`` or ``-`` op."""
+    if change.kind not in ("added", "removed"):
+        return []
+    tag: OpTag = "+" if change.kind == "added" else "-"
+    texts = [change.clause.text] + [
+        " ".join(p for p in (c.number, c.heading, c.text) if p) for c in change.implied
+    ]
+    return [((tag, text),) for text in texts if text]
+
+
+def split_edges(text: str) -> tuple[str, str, str]:
+    """Leading whitespace, the rest, trailing whitespace: markers go around the middle."""
+    match = _EDGE.match(text)
+    assert match is not None
+    return match.group(1), match.group(2), match.group(3)
+
+
+def short_source(override: Override) -> str:
+    """``"1a2b3c4d5e6f trailer"`` from ``"<full sha> trailer"``."""
+    sha, _, rest = override.source.partition(" ")
+    if len(sha) == 40:
+        sha = sha[:12]
+    return f"{sha} {rest}".strip()
+
+
+def classification(change: Change) -> str:
+    """``material``, ``editorial``, or ``editorial (override: 1a2b3c4d5e6f trailer)``."""
+    value = "material" if change.material else "editorial"
+    if change.override is not None:
+        return f"{value} (override: Policy-Change in {short_source(change.override)})"
+    return value
+
+
+def move_note(change: Change) -> str:
+    """Where a moved clause was: ``moved from E``, ``moved from 2 (Enforcement)``,
+    ``moved from under 2``, ``moved from the top level``, ``reordered within B.3``."""
+    assert change.old is not None
+    old_path = _path_of(change.old_citation or "", change.old) if change.old.number else ""
+    if not change.reparented:
+        if old_path and old_path != _path_of(change.citation, change.clause):
+            return f"moved from {old_path}"
+        return f"reordered within {change.old_place or 'the top level'}"
+    if old_path:
+        old_parent = change.old_parent
+        if old_parent is not None and not old_parent.number and old_parent.heading:
+            return f"moved from {old_path} ({old_parent.heading})"
+        return f"moved from {old_path}"
+    if not change.old_place:
+        return "moved from the top level"
+    if change.old_parent is not None and change.old_parent.heading:
+        return f"moved from {change.old_place}"
+    return f"moved from under {change.old_place}"
+
+
+def _path_of(cited: str, clause: Clause) -> str:
+    """The number path at the front of a citation made by :func:`citation`."""
+    tail = clause.heading or snippet(clause.text)
+    if cited == tail or cited == clause.id:
+        return ""
+    return cited[: -len(tail) - 1] if tail and cited.endswith(" " + tail) else cited
+
+
+def renumber_note(change: Change) -> str | None:
+    """``was B.4`` when the clause's number path changed (``was unnumbered`` when it lost it)."""
+    if change.old is None or change.new is None or change.old_citation is None:
+        return None
+    old = _path_of(change.old_citation, change.old)
+    new = _path_of(change.citation, change.new)
+    if old == new:
+        return None
+    return f"was {old}" if old else "was unnumbered"
+
+
+def heading(changes: ChangeSet) -> str:
+    """``acceptable-use: v1 → v2``."""
+    name = changes.policy or "policy"
+    return f"{name}: {changes.old.display} → {changes.new.display}"
