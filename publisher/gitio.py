@@ -44,6 +44,8 @@ _LOG_OPTIONS = (
     "--raw",
     "-z",
     "-M",
+    "-C",
+    "--find-copies-harder",
     "--no-abbrev",
     "--no-color",
     "--no-ext-diff",
