@@ -1,0 +1,6 @@
+"""The acceptance store: customers, policy versions, notices, deliveries and the ledger.
+
+:mod:`~publisher.store.db` connects (SQLite WAL or PostgreSQL), :mod:`~publisher.store.migrate`
+runs the Alembic revisions, :mod:`~publisher.store.ledger` appends hash-chained acceptance
+records; customers, versions, reports and evidence each have their own module.
+"""

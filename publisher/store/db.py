@@ -1,0 +1,201 @@
+"""Connecting to the acceptance store: SQLite (a file, WAL) by default, PostgreSQL by URL.
+
+:class:`Database` owns the SQLAlchemy engine. Reads use ordinary transactions; writers that
+must be serialised (the ledger) use :meth:`Database.write`, which starts ``BEGIN IMMEDIATE`` on
+SQLite so two processes never interleave, and leaves PostgreSQL's locking to the caller
+(a row lock on the chain head). A wrong URL or an unreachable server is a one-line
+:class:`StoreError`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from publisher.config import Settings
+from publisher.errors import PublisherError
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a SQLite writer waits for another process's write transaction before failing."""
+
+DIALECTS = ("sqlite", "postgresql")
+
+
+class StoreError(PublisherError):
+    """The database cannot be opened, is at the wrong schema revision, or refused a write."""
+
+
+def redact(url: URL) -> str:
+    """The URL as text with any password hidden (for messages)."""
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(raw: str, *, root: Path) -> URL:
+    """Parse a database URL; relative SQLite paths are taken from the repository ``root``.
+
+    ``postgresql://`` (no driver) means psycopg 3, the driver we ship with.
+    """
+    try:
+        url = make_url(raw)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"invalid database URL {raw!r}",
+            hint="use sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname "
+            "(setting database_url, env PUBLISHER_DATABASE_URL)",
+        ) from exc
+    backend = url.get_backend_name()
+    if backend not in DIALECTS:
+        raise StoreError(
+            f"unsupported database {backend!r} in {redact(url)}",
+            hint="use sqlite:///… or postgresql+psycopg://…",
+        )
+    if backend == "postgresql" and "+" not in url.drivername:
+        url = url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        database = url.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            raise StoreError(
+                f"the acceptance store needs a SQLite file, not {database or 'memory'!r}",
+                hint="use sqlite:///.publisher/publisher.db or another file path",
+            )
+        path = Path(database)
+        if not path.is_absolute():
+            path = root / path
+        url = url.set(database=str(path))
+    return url
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    path = Path(url.database or "")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder for {path}: {exc.strerror}", path=path) from exc
+    engine = create_engine(
+        url,
+        connect_args={
+            "timeout": SQLITE_BUSY_TIMEOUT_S,
+            "isolation_level": None,  # we issue BEGIN ourselves (see _begin)
+            "check_same_thread": False,
+        },
+        pool_size=20,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(original).splitlines() if line.strip()]
+    return lines[0] if lines else type(original).__name__
+
+
+class Database:
+    """An open acceptance store: the engine, sessions and serialised write transactions."""
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+        try:
+            if url.get_backend_name() == "sqlite":
+                self.engine = _sqlite_engine(url)
+            else:
+                self.engine = _postgresql_engine(url)
+        except (NoSuchModuleError, ImportError) as exc:
+            raise StoreError(
+                f"no driver for {redact(url)}: {_first_line(exc)}",
+                hint="install psycopg[binary] for postgresql+psycopg:// URLs",
+            ) from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, raw: str, *, root: Path | str = ".") -> Database:
+        """Open (and check we can connect to) the database at ``raw``."""
+        database = cls(parse_url(raw, root=Path(root)))
+        database.check()
+        return database
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """Open the database named by the ``database_url`` setting."""
+        return cls.from_url(settings.database_url, root=settings.root)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def describe(self) -> str:
+        """The URL with the password hidden."""
+        return redact(self.url)
+
+    def check(self) -> None:
+        """Connect once; a failure becomes a one-line StoreError naming the URL."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreError(
+                f"cannot connect to {self.describe()}: {_first_line(exc)}",
+                hint="check the setting database_url (env PUBLISHER_DATABASE_URL)",
+            ) from exc
+
+    def session(self) -> Session:
+        """A new ORM session (use as a context manager; commit explicitly)."""
+        return self._sessions()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction that serialises with every other writer on SQLite.
+
+        Commits on success, rolls back on error. On PostgreSQL the caller takes the row lock
+        it needs (see :func:`publisher.store.ledger.record_acceptance`).
+        """
+        with self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                connection = connection.execution_options(immediate=True)
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (rolled back at the end)."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            yield connection
+            transaction.rollback()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.dispose()

@@ -1,0 +1,170 @@
+"""Schema migrations: the Alembic revisions shipped in ``publisher/store/migrations``.
+
+``publisher db upgrade|downgrade|current`` call these functions. Commands that use the store
+call :func:`open_store`, which creates the schema of a brand-new database by itself (and says
+so) but never upgrades an existing one behind the user's back: that stops with a hint to run
+``publisher db upgrade``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, inspect, text
+
+from publisher.config import Settings
+from publisher.store.db import Database, StoreError
+
+VERSION_TABLE = "publisher_schema_version"
+"""Where Alembic records the schema revision (named so it can share a database)."""
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 0x7075_626C  # "publ": serialises concurrent auto-upgrades on PostgreSQL
+_OUR_TABLES = ("customers", "policy_versions", "acceptances", "chain_head")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One schema revision: its id and the first line of its description."""
+
+    id: str
+    description: str
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of publisher knows."""
+    head = _scripts().get_current_head()
+    assert head is not None, "no migrations shipped"
+    return head
+
+
+def revisions() -> list[Revision]:
+    """Every schema revision, oldest first."""
+    found = [
+        Revision(script.revision, (script.doc or "").splitlines()[0] if script.doc else "")
+        for script in _scripts().walk_revisions()
+    ]
+    return list(reversed(found))
+
+
+def current_revision(database: Database) -> str | None:
+    """The database's schema revision, or None when it has none (new or unmanaged)."""
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        return context.get_current_revision()
+
+
+def is_new(database: Database) -> bool:
+    """True when the database holds none of our tables and no schema revision."""
+    with database.engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+    return VERSION_TABLE not in names and not names.intersection(_OUR_TABLES)
+
+
+@contextmanager
+def _migration_connection(database: Database) -> Iterator[Connection]:
+    with database.engine.connect() as connection:
+        postgres = database.dialect == "postgresql"
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            connection.commit()
+        try:
+            yield connection
+        finally:
+            if postgres:
+                connection.rollback()
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                )
+                connection.commit()
+
+
+def _run(database: Database, action: Callable[[Config], None]) -> None:
+    try:
+        with _migration_connection(database) as connection:
+            action(_config(connection))
+    except CommandError as exc:
+        raise StoreError(f"migration failed: {exc}", hint="see `publisher db history`") from exc
+
+
+def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade the schema to ``revision``; returns (revision before, revision after)."""
+    before = current_revision(database)
+    _run(database, lambda config: command.upgrade(config, revision))
+    return before, current_revision(database)
+
+
+def downgrade(database: Database, revision: str = "-1") -> tuple[str | None, str | None]:
+    """Downgrade the schema to ``revision`` (``-1`` = one step, ``base`` = drop everything)."""
+    before = current_revision(database)
+    if before is None:
+        raise StoreError(
+            f"{database.describe()} has no schema to downgrade",
+            hint="run `publisher db current` to see the revision",
+        )
+    _run(database, lambda config: command.downgrade(config, revision))
+    return before, current_revision(database)
+
+
+def ensure_schema(database: Database, *, notify: Callable[[str], None] | None = None) -> None:
+    """Create the schema of a new database; refuse one whose schema is not at head.
+
+    ``notify`` receives a one-line message when the schema is created (the CLI prints it on
+    stderr).
+    """
+    head = head_revision()
+    current = current_revision(database)
+    if current == head:
+        return
+    if current is None:
+        if not is_new(database):
+            raise StoreError(
+                f"{database.describe()} has tables but no publisher schema revision",
+                hint="point database_url at an empty database or one created by publisher",
+            )
+        upgrade(database, "head")
+        if notify is not None:
+            notify(f"new database {database.describe()}: created schema (revision {head})")
+        return
+    known = {r.id for r in revisions()}
+    if current not in known:
+        raise StoreError(
+            f"{database.describe()} is at schema revision {current}, "
+            "which this version of publisher does not know",
+            hint="upgrade publisher, or use the database with the version that created it",
+        )
+    raise StoreError(
+        f"{database.describe()} is at schema revision {current}; this publisher needs {head}",
+        hint="run `publisher db upgrade` (back up the database first)",
+    )
+
+
+def open_store(settings: Settings, *, notify: Callable[[str], None] | None = None) -> Database:
+    """Open the store named by the settings, creating the schema when the database is new."""
+    database = Database.from_settings(settings)
+    try:
+        ensure_schema(database, notify=notify)
+    except BaseException:
+        database.dispose()
+        raise
+    return database

@@ -1,0 +1,192 @@
+"""The acceptance store's tables, as SQLAlchemy 2 declarative models.
+
+The schema itself is created and evolved only by the Alembic revisions in
+``publisher/store/migrations/versions`` (never by ``create_all``); these models describe it for
+queries. Times are stored as UTC (naive in SQLite, ``timestamptz`` in PostgreSQL) and always
+come back tz-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned tz-aware in UTC.
+
+    Naive values are refused on the way in: a time without a zone is a bug here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a tz-aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The server clock, tz-aware UTC (the only clock the store uses)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), date: Date()}
+
+
+class Customer(Base):
+    """A customer, identified by the provider's stable external id."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(300))
+    company: Mapped[str] = mapped_column(String(300), default="")
+    locale: Mapped[str | None] = mapped_column(String(35))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PolicyVersion(Base):
+    """A published version of a policy, copied from git so evidence holds the exact text."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("slug", "label", name="uq_policy_versions_slug_label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    """0 for the policy's oldest version, then 1, 2… in publication order."""
+    title: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    effective: Mapped[date | None]
+    commit: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1000))
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    synced_at: Mapped[datetime]
+
+
+class Notice(Base):
+    """A change notice (campaign) for one policy version."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    version_label: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    effective: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    forced: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Delivery(Base):
+    """One notice to one customer: the outbox row (unique per notice and customer)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "customer_id", name="uq_deliveries_notice_customer"),
+        Index("ix_deliveries_customer", "customer_id"),
+        Index("ix_deliveries_state", "notice_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("notices.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    email: Mapped[str] = mapped_column(String(320))
+    since_label: Mapped[str | None] = mapped_column(String(100))
+    """The version the customer had last accepted when the notice was planned (None: none)."""
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class DeliveryEvent(Base):
+    """A delivery event from the mail provider (processed, delivered, bounce, dropped…)."""
+
+    __tablename__ = "delivery_events"
+    __table_args__ = (Index("ix_delivery_events_delivery", "delivery_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    provider_event_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    payload: Mapped[str | None] = mapped_column(Text)
+
+
+class Acceptance(Base):
+    """One acceptance record of the append-only, hash-chained ledger.
+
+    ``hash`` is sha256 over the canonical JSON of the record's fields and ``prev_hash``
+    (see :mod:`publisher.store.ledger`); ``seq`` numbers the chain from 1 without gaps.
+    """
+
+    __tablename__ = "acceptances"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "slug", "version_label", name="uq_acceptances_once"),
+        UniqueConstraint("seq", name="uq_acceptances_seq"),
+        Index("ix_acceptances_version", "slug", "version_label"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    slug: Mapped[str] = mapped_column(String(200))
+    version_label: Mapped[str] = mapped_column(String(100))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    commit: Mapped[str] = mapped_column(String(64))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    accepted_at: Mapped[datetime]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(10))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The single row naming the ledger's last record; the lock writers take on PostgreSQL."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

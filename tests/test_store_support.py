@@ -1,0 +1,149 @@
+"""Fixtures shared by the store, links and web tests: a fresh database per test, on SQLite
+and (when PUBLISHER_TEST_POSTGRES_URL is set) on PostgreSQL, plus seed data.
+
+Each PostgreSQL test gets its own schema (``search_path`` in the URL), so parallel runs never
+see each other's tables. Other test modules import the fixtures from here.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from publisher.store import migrate
+from publisher.store.customers import CustomerRow, import_customers
+from publisher.store.db import Database
+from publisher.store.versions import VersionText, store_versions
+
+POSTGRES_ENV = "PUBLISHER_TEST_POSTGRES_URL"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_base_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+def _schema_url(base: str, schema: str) -> str:
+    url = make_url(base)
+    if url.drivername in ("postgresql", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+psycopg")
+    url = url.update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def make_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database of ``backend``, dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
+                    "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(_schema_url(base, "public"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _schema_url(base, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema yet) on each backend."""
+    yield from make_database_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def database(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    """An open database at the newest schema revision."""
+    db = Database.from_url(database_url, root=tmp_path)
+    migrate.ensure_schema(db)
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+BODY_V1 = """# Acceptable Use Policy
+
+1. You shall not send spam.
+2. You shall not attack the network.
+"""
+
+BODY_V2 = """# Acceptable Use Policy
+
+1. You shall not send bulk or unsolicited mail.
+2. You shall not scan other customers' hosts.
+3. You shall not attack the network.
+"""
+
+
+def version_text(slug: str, label: str, position: int, body: str) -> VersionText:
+    from publisher.document import body_sha256
+
+    return VersionText(
+        slug=slug, label=label, position=position, title="Acceptable Use Policy",
+        summary=f"version {label}", effective=date(2024, 1 + position, 1),
+        commit=f"{position + 1:040x}", path=f"policies/{slug}.md",
+        sha256=body_sha256(body), body=body,
+    )
+
+
+SEED_VERSIONS = (
+    version_text("acceptable-use", "1", 0, BODY_V1),
+    version_text("acceptable-use", "2", 1, BODY_V2),
+)
+
+SEED_CUSTOMERS = (
+    CustomerRow(2, "c1", "ada@example.com", "Ada Lovelace", "Analytical Ltd", "en-GB"),
+    CustomerRow(3, "c2", "bob@example.org", "Bob Stone", "Stone & Co", None),
+    CustomerRow(4, "c3", "cy@example.net", "Cy Young", "", None),
+)
+
+
+def seed(database: Database) -> None:
+    """Two versions of acceptable-use and three customers."""
+    store_versions(database, SEED_VERSIONS)
+    import_customers(database, SEED_CUSTOMERS)
+
+
+def disable_append_only_guard(database: Database) -> None:
+    """Drop the triggers that refuse UPDATE/DELETE, to simulate an attacker with DB access."""
+    with database.engine.begin() as connection:
+        if database.dialect == "sqlite":
+            connection.execute(text("DROP TRIGGER acceptances_no_update"))
+            connection.execute(text("DROP TRIGGER acceptances_no_delete"))
+        else:
+            connection.execute(text("ALTER TABLE acceptances DISABLE TRIGGER USER"))
+
+
+# -- the fixtures themselves --------------------------------------------------------------------
+
+
+def test_each_test_gets_an_empty_database_at_head(database: Database) -> None:
+    assert migrate.current_revision(database) == migrate.head_revision()
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM customers")).scalar() == 0
+        head = connection.execute(text("SELECT seq, hash FROM chain_head")).one()
+    assert tuple(head) == (0, "0" * 64)
+
+
+def test_seed_is_visible_through_a_second_connection(database: Database, tmp_path: Path) -> None:
+    seed(database)
+    other = Database.from_url(database.url.render_as_string(hide_password=False), root=tmp_path)
+    try:
+        with other.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM customers")).scalar() == 3
+    finally:
+        other.dispose()
