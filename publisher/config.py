@@ -151,7 +151,7 @@ def load_settings(
         if isinstance(default, tuple):
             if isinstance(value, str):
                 value = _parse_keys(value)
-            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
                 value = tuple(value)
             else:
                 errors.append(f"{name} must be a string or a list of strings, not {value!r}")
