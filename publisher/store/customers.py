@@ -1,0 +1,306 @@
+"""Customers from a CSV file (``id,email,name,company[,locale]``) into the store.
+
+:func:`parse_customers` is pure: it validates every row and collects every problem with its
+line number. :func:`import_customers` writes valid rows in one transaction (insert new ids,
+update changed ones), so a failed import leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, select, update
+
+from publisher.errors import NotFoundError, PublisherError
+from publisher.store.db import Database
+from publisher.store.models import Customer, utcnow
+
+REQUIRED_COLUMNS = ("id", "email", "name", "company")
+OPTIONAL_COLUMNS = ("locale",)
+_NOT_EMPTY = ("id", "email", "name")
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LIMITS = {"id": 200, "email": 320, "name": 300, "company": 300, "locale": 35}
+_BATCH = 1000
+
+
+class CustomerFileError(PublisherError):
+    """The customers CSV has invalid rows; nothing was imported. ``problems`` lists them."""
+
+    def __init__(self, message: str, *, problems: Sequence[RowProblem] = (), **kwargs: object):
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A valid customer row and the line it starts on."""
+
+    line: int
+    id: str
+    email: str
+    name: str
+    company: str
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row (by line number) cannot be imported."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class ParsedCustomers:
+    """Every valid row and every problem of a customers file."""
+
+    rows: tuple[CustomerRow, ...]
+    problems: tuple[RowProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    """A stored customer."""
+
+    id: str
+    email: str
+    name: str
+    company: str
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_customers` did."""
+
+    created: int
+    updated: int
+    unchanged: int
+    skipped: tuple[RowProblem, ...] = ()
+
+
+def valid_email(address: str) -> bool:
+    """A pragmatic syntax check: one @, a dotted domain, no spaces, sane lengths."""
+    if len(address) > 320 or ".." in address:
+        return False
+    local, _, _domain = address.partition("@")
+    return bool(_EMAIL.match(address)) and 0 < len(local) <= 64 and not local.startswith(".")
+
+
+def _check_header(header: list[str]) -> list[str]:
+    problems = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        problems.append("missing column(s) " + ", ".join(missing))
+    known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+    unknown = [c for c in header if c not in known]
+    if unknown:
+        problems.append(
+            "unknown column(s) " + ", ".join(repr(c) for c in unknown)
+            + f" (expected {','.join(REQUIRED_COLUMNS)}[,locale])"
+        )
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    if duplicated:
+        problems.append("repeated column(s) " + ", ".join(duplicated))
+    return problems
+
+
+def _check_row(values: dict[str, str]) -> list[str]:
+    problems = [f"missing {name}" for name in _NOT_EMPTY if not values.get(name)]
+    email = values.get("email", "")
+    if email and not valid_email(email):
+        problems.append(f"invalid email {email!r}")
+    locale = values.get("locale") or ""
+    if locale and not _LOCALE.match(locale):
+        problems.append(f"invalid locale {locale!r} (use a language tag such as en or pt-BR)")
+    for name in _LIMITS:
+        if _CONTROL.search(values.get(name) or ""):
+            problems.append(f"{name} contains a line break or control character")
+    for name, limit in _LIMITS.items():
+        if len(values.get(name) or "") > limit:
+            problems.append(f"{name} longer than {limit} characters")
+    return problems
+
+
+def parse_customers(text: str) -> ParsedCustomers:
+    """Validate a customers CSV given as text; line numbers are 1-based (header = line 1)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[RowProblem] = []
+    rows: list[CustomerRow] = []
+    try:
+        header_row = next(reader, None)
+    except csv.Error as exc:
+        return ParsedCustomers((), (RowProblem(1, f"not valid CSV: {exc}"),))
+    if header_row is None or not any(cell.strip() for cell in header_row):
+        return ParsedCustomers((), (RowProblem(1, "empty file: expected a header line "
+                                                  "id,email,name,company[,locale]"),))
+    header = [cell.strip().lower() for cell in header_row]
+    header_problems = _check_header(header)
+    if header_problems:
+        return ParsedCustomers((), tuple(RowProblem(1, p) for p in header_problems))
+    first_seen: dict[str, int] = {}
+    next_line = reader.line_num + 1
+    while True:
+        line = next_line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(RowProblem(line, f"not valid CSV: {exc}"))
+            next_line = reader.line_num + 1
+            continue
+        next_line = reader.line_num + 1
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) < len(header) and all(c in OPTIONAL_COLUMNS for c in header[len(cells):]):
+            cells = cells + [""] * (len(header) - len(cells))  # trailing optional columns
+        if len(cells) != len(header):
+            problems.append(RowProblem(
+                line, f"expected {len(header)} fields ({','.join(header)}), found {len(cells)}"
+            ))
+            continue
+        values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
+        row_problems = _check_row(values)
+        customer_id = values["id"]
+        if customer_id:
+            if customer_id in first_seen:
+                row_problems.append(
+                    f"duplicate id {customer_id!r} (first on line {first_seen[customer_id]})"
+                )
+            else:
+                first_seen[customer_id] = line
+        if row_problems:
+            problems.append(RowProblem(line, "; ".join(row_problems)))
+            continue
+        rows.append(CustomerRow(
+            line=line, id=customer_id, email=values["email"], name=values["name"],
+            company=values["company"], locale=values.get("locale") or None,
+        ))
+    return ParsedCustomers(tuple(rows), tuple(problems))
+
+
+def read_customers(path: Path | str) -> ParsedCustomers:
+    """Read and validate a customers CSV file (UTF-8, with or without BOM)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise NotFoundError(f"no such file: {path}") from exc
+    except OSError as exc:
+        raise CustomerFileError(f"cannot read {path}: {exc.strerror}", path=path) from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CustomerFileError(
+            "not UTF-8 text", path=path, line=line,
+            hint="save the file as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)",
+        ) from exc
+    return parse_customers(text)
+
+
+def problems_error(path: Path | str, problems: Sequence[RowProblem]) -> CustomerFileError:
+    """One error listing every bad row as ``file:line: message``."""
+    listed = "\n".join(f"  {path}:{p.line}: {p.message}" for p in problems)
+    return CustomerFileError(
+        f"{path}: {len(problems)} invalid row(s); nothing was imported:\n{listed}",
+        problems=problems,
+        hint="fix these rows, or pass --skip-invalid to import only the valid ones",
+    )
+
+
+def import_customers(
+    database: Database,
+    rows: Iterable[CustomerRow],
+    *,
+    now: Callable[[], datetime] = utcnow,
+) -> ImportResult:
+    """Insert new customers and update changed ones (by id), in one transaction."""
+    wanted = {row.id: row for row in rows}
+    table = cast(Table, Customer.__table__)
+    moment = now()
+    created: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
+    with database.write() as connection:
+        existing: dict[str, tuple[str, str, str, str | None]] = {}
+        ids = list(wanted)
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start:start + _BATCH]
+            query = select(table.c.id, table.c.email, table.c.name, table.c.company,
+                           table.c.locale).where(table.c.id.in_(chunk))
+            for found in connection.execute(query):
+                existing[found.id] = (found.email, found.name, found.company, found.locale)
+        for customer_id, row in wanted.items():
+            values = (row.email, row.name, row.company, row.locale)
+            if customer_id not in existing:
+                created.append({
+                    "id": customer_id, "email": row.email, "name": row.name,
+                    "company": row.company, "locale": row.locale,
+                    "created_at": moment, "updated_at": moment,
+                })
+            elif existing[customer_id] != values:
+                changed.append({
+                    "key": customer_id, "email": row.email, "name": row.name,
+                    "company": row.company, "locale": row.locale, "updated_at": moment,
+                })
+        for start in range(0, len(created), _BATCH):
+            connection.execute(insert(table), created[start:start + _BATCH])
+        if changed:
+            statement = update(table).where(table.c.id == bindparam("key")).values(
+                email=bindparam("email"), name=bindparam("name"), company=bindparam("company"),
+                locale=bindparam("locale"), updated_at=bindparam("updated_at"),
+            )
+            connection.execute(statement, changed)
+    unchanged = len(wanted) - len(created) - len(changed)
+    return ImportResult(len(created), len(changed), unchanged)
+
+
+def import_file(
+    database: Database, path: Path | str, *, skip_invalid: bool = False
+) -> ImportResult:
+    """Validate ``path`` and import it: all rows, or none unless ``skip_invalid``."""
+    parsed = read_customers(path)
+    if parsed.problems and not skip_invalid:
+        raise problems_error(path, parsed.problems)
+    result = import_customers(database, parsed.rows)
+    return ImportResult(result.created, result.updated, result.unchanged, parsed.problems)
+
+
+def get_customer(database: Database, customer_id: str) -> CustomerInfo:
+    """One stored customer; NotFoundError otherwise."""
+    with database.session() as session:
+        row = session.get(Customer, customer_id)
+        if row is None:
+            raise NotFoundError(
+                f"unknown customer {customer_id!r}",
+                hint="see `publisher customers list`, or import them from a CSV file",
+            )
+        return CustomerInfo(row.id, row.email, row.name, row.company, row.locale)
+
+
+def list_customers(database: Database) -> list[CustomerInfo]:
+    """Every stored customer, by id."""
+    with database.session() as session:
+        return [
+            CustomerInfo(row.id, row.email, row.name, row.company, row.locale)
+            for row in session.scalars(select(Customer).order_by(Customer.id))
+        ]

@@ -1,0 +1,201 @@
+"""Policy versions copied from git into the store, with their exact text.
+
+The acceptance service and the evidence export read versions from the database only (no git
+checkout needed on the web hosts), so every command that hands out links syncs first.
+:func:`versions_from_repo` reads git; :func:`store_versions` writes the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from publisher.config import Settings
+from publisher.document import body_sha256
+from publisher.errors import NotFoundError, PolicyError
+from publisher.store.db import Database
+from publisher.store.models import Acceptance, PolicyVersion, utcnow
+
+if TYPE_CHECKING:
+    from publisher.history import PolicyRepo
+
+
+@dataclass(frozen=True)
+class VersionText:
+    """A policy version with the exact body customers accept."""
+
+    slug: str
+    label: str
+    position: int
+    title: str | None
+    summary: str | None
+    effective: date | None
+    commit: str
+    path: str
+    sha256: str
+    body: str
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A policy version as the store holds it."""
+
+    slug: str
+    label: str
+    position: int
+    title: str | None
+    summary: str | None
+    effective: date | None
+    commit: str
+    path: str
+    sha256: str
+    body: str
+    synced_at: datetime
+
+    @classmethod
+    def from_model(cls, row: PolicyVersion) -> StoredVersion:
+        return cls(
+            slug=row.slug, label=row.label, position=row.position, title=row.title,
+            summary=row.summary, effective=row.effective, commit=row.commit, path=row.path,
+            sha256=row.sha256, body=row.body, synced_at=row.synced_at,
+        )
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """How many versions :func:`store_versions` added, updated or found unchanged."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def versions_from_repo(
+    repo: PolicyRepo, *, slugs: Iterable[str] | None = None
+) -> list[VersionText]:
+    """Every version of every policy (or of ``slugs``) with its body, read from git."""
+    wanted = set(slugs) if slugs is not None else None
+    found: list[VersionText] = []
+    for policy in repo.policies():
+        if wanted is not None and policy.slug not in wanted:
+            continue
+        for position, version in enumerate(policy.versions):
+            document = repo.document(version.revision)
+            found.append(VersionText(
+                slug=policy.slug,
+                label=version.label,
+                position=position,
+                title=version.title or policy.title,
+                summary=version.summary,
+                effective=version.effective,
+                commit=version.revision.commit,
+                path=version.revision.path,
+                sha256=body_sha256(document.body),
+                body=document.body,
+            ))
+    if wanted:
+        missing = wanted - {v.slug for v in found}
+        if missing:
+            raise NotFoundError(f"no policy with slug {', '.join(sorted(missing))}")
+    return found
+
+
+def store_versions(
+    database: Database, versions: Iterable[VersionText], *, now: Callable[[], datetime] = utcnow
+) -> SyncResult:
+    """Insert or update policy versions, in one transaction.
+
+    A version whose text changed after someone accepted it is refused (that text is what they
+    accepted): publish the change under a new version label.
+    """
+    added = updated = unchanged = 0
+    moment = now()
+    with database.session() as session, session.begin():
+        for version in versions:
+            row = session.scalars(
+                select(PolicyVersion).where(
+                    PolicyVersion.slug == version.slug, PolicyVersion.label == version.label
+                )
+            ).first()
+            if row is None:
+                session.add(PolicyVersion(
+                    slug=version.slug, label=version.label, position=version.position,
+                    title=version.title, summary=version.summary, effective=version.effective,
+                    commit=version.commit, path=version.path, sha256=version.sha256,
+                    body=version.body, synced_at=moment,
+                ))
+                added += 1
+                continue
+            if row.sha256 != version.sha256:
+                accepted = session.scalar(
+                    select(func.count()).select_from(Acceptance).where(
+                        Acceptance.slug == version.slug,
+                        Acceptance.version_label == version.label,
+                    )
+                )
+                if accepted:
+                    raise PolicyError(
+                        f"{version.slug} version {version.label} changed after {accepted} "
+                        f"customer(s) accepted it (sha256 {row.sha256[:12]}… -> "
+                        f"{version.sha256[:12]}…)",
+                        path=version.path,
+                        hint="give the new text a new `version` label in the front matter",
+                    )
+            new = (
+                version.position, version.title, version.summary, version.effective,
+                version.commit, version.path, version.sha256, version.body,
+            )
+            old = (
+                row.position, row.title, row.summary, row.effective,
+                row.commit, row.path, row.sha256, row.body,
+            )
+            if new == old:
+                unchanged += 1
+                continue
+            (row.position, row.title, row.summary, row.effective,
+             row.commit, row.path, row.sha256, row.body) = new
+            row.synced_at = moment
+            updated += 1
+    return SyncResult(added, updated, unchanged)
+
+
+def sync_versions(
+    database: Database, settings: Settings, *, slugs: Iterable[str] | None = None
+) -> SyncResult:
+    """Copy the policy versions of the repository at ``settings.root`` into the store."""
+    from publisher.history import PolicyRepo
+
+    with PolicyRepo.open(settings) as repo:
+        return store_versions(database, versions_from_repo(repo, slugs=slugs))
+
+
+def stored_versions(database: Database, *, slug: str | None = None) -> list[StoredVersion]:
+    """Stored versions, by policy then publication order."""
+    query = select(PolicyVersion).order_by(PolicyVersion.slug, PolicyVersion.position)
+    if slug is not None:
+        query = query.where(PolicyVersion.slug == slug)
+    with database.session() as session:
+        return [StoredVersion.from_model(row) for row in session.scalars(query)]
+
+
+def get_version(database: Database, slug: str, label: str | None = None) -> StoredVersion:
+    """One stored version (the latest when ``label`` is None); NotFoundError lists the known."""
+    versions = stored_versions(database, slug=slug)
+    if not versions:
+        raise NotFoundError(
+            f"no versions of {slug!r} in the store",
+            hint="check the slug, or run `publisher db sync` to copy versions from git",
+        )
+    if label is None:
+        return versions[-1]
+    for version in versions:
+        if version.label == label:
+            return version
+    raise NotFoundError(
+        f"{slug} has no version {label!r}",
+        hint="known versions: " + ", ".join(v.label for v in versions),
+    )
