@@ -63,6 +63,10 @@ class DocumentCache:
             return None
         return self.directory / "documents" / blob[:2] / f"{blob}.pkl"
 
+    def memory(self, blob: str) -> Document | None:
+        """The document of ``blob`` if this process already holds it (no disk access)."""
+        return self._memory.get(blob)
+
     def get(self, blob: str) -> Document | None:
         """The cached document of ``blob``, or None (missing, stale, corrupt)."""
         doc = self._memory.get(blob)

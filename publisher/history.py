@@ -17,7 +17,7 @@ the work tree, so a bare repository works the same.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -26,8 +26,9 @@ from types import TracebackType
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
-from publisher.document import Document
+from publisher.document import Document, PolicyMeta, body_sha256
 from publisher.errors import NotFoundError, PolicyError
+from publisher.frontmatter import split_front_matter
 from publisher.gitio import Git, LogEntry
 
 __all__ = [
@@ -371,6 +372,7 @@ class PolicyRepo:
         self._cache = cache
         self._history: _History | None = None
         self._policies: dict[int, Policy] = {}
+        self._heads: dict[str, _Head] = {}
 
     @classmethod
     def open(cls, settings: Settings, *, cache: DocumentCache | None = None) -> PolicyRepo:
@@ -509,14 +511,14 @@ class PolicyRepo:
         return relative.as_posix()
 
     def _slug(self, index: int) -> str:
-        """A policy's slug for lookups; a file that cannot be parsed keeps its file-name slug
+        """A policy's slug for lookups; a file that cannot be read keeps its file-name slug
         here, so it does not hide the others (building that policy reports the error)."""
         lin = self._read_history().lineages[index]
         try:
-            doc = self.document(lin.revisions[0])  # newest first while walking
+            head = self._head(lin.revisions[0])  # newest first while walking
         except PolicyError:
             return slug_from_path(lin.path)
-        return doc.meta.slug or slug_from_path(lin.path)
+        return head.meta.slug or slug_from_path(lin.path)
 
     def _policy(self, index: int) -> Policy:
         if index not in self._policies:
@@ -525,13 +527,12 @@ class PolicyRepo:
 
     def _build(self, lin: _Lineage) -> Policy:
         revisions = tuple(reversed(lin.revisions))
-        docs = [self.document(rev) for rev in revisions]
-        tip_doc = docs[-1]
-        slug = tip_doc.meta.slug or slug_from_path(lin.path)
-        versions, labels = _versions(slug, revisions, docs)
+        heads = [self._head(rev) for rev in revisions]
+        slug = heads[-1].meta.slug or slug_from_path(lin.path)
+        versions, labels = _versions(slug, revisions, heads, self._title)
         return Policy(
             slug=slug,
-            title=_title(tip_doc, lin.path),
+            title=self._title(revisions[-1], heads[-1]),
             path=lin.path,
             revisions=revisions,
             versions=versions,
@@ -539,6 +540,28 @@ class PolicyRepo:
             revision_labels=labels,
             deleted_in=lin.deleted_in,
         )
+
+    def _head(self, revision: Revision) -> _Head:
+        """What versions need of a revision: front matter and body hash, without parsing the
+        Markdown (a parsed document already in memory is used when there is one)."""
+        head = self._heads.get(revision.blob)
+        if head is None:
+            doc = self.cache.memory(revision.blob)
+            if doc is not None:
+                meta, body = doc.meta, doc.body
+            else:
+                meta, body, _ = _split(self.read(revision), revision)
+            head = self._heads[revision.blob] = _Head(
+                meta=meta, sha256=body_sha256(body), effective=effective_date_in(body)
+            )
+        return head
+
+    def _title(self, revision: Revision, head: _Head) -> str:
+        """Front matter title, else the first heading (this parses the revision), else the
+        file name."""
+        if head.meta.title:
+            return head.meta.title
+        return self.document(revision).title or PurePosixPath(revision.path).stem
 
     # -- content -------------------------------------------------------------------------
 
@@ -550,12 +573,7 @@ class PolicyRepo:
         try:
             return decode_policy(data, path=revision.path)
         except PolicyError as exc:
-            raise PolicyError(
-                f"{exc.message} (at commit {revision.short})",
-                path=exc.path or revision.path,
-                line=exc.line,
-                hint=exc.hint,
-            ) from exc
+            raise _at_commit(exc, revision) from exc
 
     def document(self, revision: Revision) -> Document:
         """The parsed revision, cached by blob sha in memory and on disk."""
@@ -567,12 +585,7 @@ class PolicyRepo:
             try:
                 doc = parse_document(text, path=revision.path)
             except PolicyError as exc:
-                raise PolicyError(
-                    f"{exc.message} (at commit {revision.short})",
-                    path=exc.path or revision.path,
-                    line=exc.line,
-                    hint=exc.hint,
-                ) from exc
+                raise _at_commit(exc, revision) from exc
             self.cache.put(revision.blob, doc)
         return doc
 
@@ -695,8 +708,28 @@ def _normpath(path: Path | PurePosixPath) -> str:
     return posixpath.normpath(path.as_posix())
 
 
-def _title(doc: Document, path: str) -> str:
-    return doc.meta.title or doc.title or PurePosixPath(path).stem
+def _split(text: str, revision: Revision) -> tuple[PolicyMeta, str, int]:
+    try:
+        return split_front_matter(text, path=revision.path)
+    except PolicyError as exc:
+        raise _at_commit(exc, revision) from exc
+
+
+def _at_commit(exc: PolicyError, revision: Revision) -> PolicyError:
+    """The same error, saying at which commit the file was bad."""
+    return PolicyError(
+        f"{exc.message} (at commit {revision.short})",
+        path=exc.path or revision.path,
+        line=exc.line,
+        hint=exc.hint,
+    )
+
+
+@dataclass(frozen=True)
+class _Head:
+    meta: PolicyMeta
+    sha256: str
+    effective: date | None  # from an "Effective date:" line of the body
 
 
 @dataclass
@@ -708,36 +741,50 @@ class _Run:
 
 
 def _versions(
-    slug: str, revisions: tuple[Revision, ...], docs: list[Document]
+    slug: str,
+    revisions: tuple[Revision, ...],
+    heads: list[_Head],
+    title_of: Callable[[Revision, _Head], str],
 ) -> tuple[tuple[Version, ...], tuple[str, ...]]:
-    """The versions of a policy from its revisions (oldest first) and their documents, and the
+    """The versions of a policy from its revisions (oldest first) and their heads, and the
     label of the version each revision belongs to."""
     runs: dict[str, _Run] = {}
     labels: list[str] = []
     current: _Run | None = None
     previous_sha: str | None = None
-    for i, (rev, doc) in enumerate(zip(revisions, docs, strict=True)):
-        sha = doc.sha256
-        label = doc.meta.version
+    for i, (rev, head) in enumerate(zip(revisions, heads, strict=True)):
+        label = head.meta.version
         if label:
             run = runs.get(label)
             if run is None:
                 run = runs[label] = _Run(label, True, i, i)
             run.last = i
             current = run
-        elif current is not None and sha == previous_sha:
+        elif current is not None and head.sha256 == previous_sha:
             if not current.labelled:
-                current.last = i
+                current.last = i  # a front-matter-only change: still the same version
         else:
             label = _date_label(rev.committed.date(), runs)
             current = runs[label] = _Run(label, False, i, i)
         labels.append(current.label)
-        previous_sha = sha
-    versions = tuple(
-        _version(slug, run, revisions[run.first], revisions[run.last], docs[run.last])
-        for run in sorted(runs.values(), key=lambda r: r.first)
-    )
-    return versions, tuple(labels)
+        previous_sha = head.sha256
+    versions: list[Version] = []
+    for run in sorted(runs.values(), key=lambda r: r.first):
+        first, last, head = revisions[run.first], revisions[run.last], heads[run.last]
+        versions.append(
+            Version(
+                slug=slug,
+                label=run.label,
+                effective=head.meta.effective or head.effective or first.committed.date(),
+                revision=last,
+                first_revision=first,
+                sha256=head.sha256,
+                title=title_of(last, head),
+                summary=head.meta.summary,
+                labelled=run.labelled,
+            )
+        )
+    return tuple(versions), tuple(labels)
 
 
 def _date_label(day: date, taken: dict[str, _Run]) -> str:
@@ -747,18 +794,3 @@ def _date_label(day: date, taken: dict[str, _Run]) -> str:
         n += 1
         label = f"{day.isoformat()}.{n}"
     return label
-
-
-def _version(slug: str, run: _Run, first: Revision, last: Revision, doc: Document) -> Version:
-    effective = doc.meta.effective or effective_date_in(doc.body) or first.committed.date()
-    return Version(
-        slug=slug,
-        label=run.label,
-        effective=effective,
-        revision=last,
-        first_revision=first,
-        sha256=doc.sha256,
-        title=_title(doc, last.path),
-        summary=doc.meta.summary,
-        labelled=run.labelled,
-    )

@@ -14,6 +14,7 @@ import publisher.markdown
 from publisher.cache import DocumentCache
 from publisher.config import Settings
 from publisher.errors import GitError, NotFoundError, PolicyError
+from publisher.frontmatter import split_front_matter
 from publisher.gitio import SHALLOW_HINT, SHALLOW_MESSAGE
 from publisher.history import (
     Policy,
@@ -493,12 +494,35 @@ def test_a_full_read_spawns_two_git_processes(
 # -------------------------------------------------------------------------------- cache
 
 
+def test_listing_parses_only_what_needs_a_heading(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Versions need front matter and body hashes only; the Markdown is parsed just for a
+    title that front matter does not give."""
+    parsed: list[str] = []
+    real = publisher.markdown.parse_document
+
+    def counting(text: str, *, path: str | None = None) -> object:
+        parsed.append(text)
+        return real(text, path=path)
+
+    monkeypatch.setattr(publisher.markdown, "parse_document", counting)
+    with open_repo(repo.path) as reader:
+        found = reader.policies(include_deleted=True)
+        wanted = {v.revision for p in found for v in p.versions} | {p.latest for p in found}
+        untitled = {
+            reader.read(r) for r in wanted if not split_front_matter(reader.read(r))[0].title
+        }
+    assert untitled
+    assert sorted(parsed) == sorted(untitled)
+
+
 def test_document_cache_on_disk(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_repo(repo.path) as reader:
         cold = reader.policies(include_deleted=True)
+        docs = {r.blob: reader.document(r) for p in cold for r in p.revisions}
     entries = sorted((repo.path / ".publisher/cache/documents").glob("*/*.pkl"))
-    blobs = {r.blob for p in cold for r in p.revisions}
-    assert {e.stem for e in entries} == blobs
+    assert {e.stem for e in entries} == set(docs)
     assert all(e.parent.name == e.stem[:2] for e in entries)
 
     def no_parsing(*args: object, **kwargs: object) -> None:
@@ -506,7 +530,9 @@ def test_document_cache_on_disk(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(publisher.markdown, "parse_document", no_parsing)
     with open_repo(repo.path) as reader:
-        assert reader.policies(include_deleted=True) == cold
+        warm = reader.policies(include_deleted=True)
+        assert warm == cold
+        assert {r.blob: reader.document(r) for p in warm for r in p.revisions} == docs
 
 
 def test_document_cache_ignores_corrupt_and_stale_entries(tmp_path: Path) -> None:
