@@ -82,11 +82,7 @@ def _change(change: Change, number: int, *, id_prefix: str, old_href: str,
     if change.heading_inline and change.kind not in ("added", "removed"):
         heading = inline_html(change.heading_inline)
         parts.append(f'<p class="change__heading">Heading: {heading}</p>')
-    if change.kind in ("added", "removed"):
-        parts.extend(f'<p class="change__text">{inline_html(ops)}</p>'
-                     for ops in wording.whole_texts(change))
-    elif change.reworded and any(tag != "=" for tag, _ in change.inline):
-        parts.append(f'<p class="change__text">{inline_html(change.inline)}</p>')
+    parts.extend(f'<p class="change__text">{inline_html(ops)}</p>' for ops in wording.body(change))
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -60,10 +60,7 @@ def _item(change: Change) -> list[str]:
     body: list[str] = []
     if change.heading_inline and change.kind not in ("added", "removed"):
         body.append("Heading: " + inline_markdown(change.heading_inline))
-    if change.kind in ("added", "removed"):
-        body.extend(inline_markdown(ops) for ops in wording.whole_texts(change))
-    elif change.reworded and any(tag != "=" for tag, _ in change.inline):
-        body.append(inline_markdown(change.inline))
+    body.extend(inline_markdown(ops) for ops in wording.body(change))
     for paragraph in body:
         lines.append("")
         lines.append("  " + _not_a_block(paragraph))

@@ -62,19 +62,14 @@ def _body(change: Change, style: Style) -> list[str]:
     lines: list[str] = []
     if change.heading_inline and change.kind not in ("added", "removed"):
         lines.append("heading: " + inline_text(change.heading_inline, style))
-    if change.kind in ("added", "removed"):
-        lines.extend(inline_text(ops, style) for ops in wording.whole_texts(change))
-    elif change.reworded and any(tag != "=" for tag, _ in change.inline):
-        lines.append(inline_text(change.inline, style))
+    lines.extend(inline_text(ops, style) for ops in wording.body(change))
     return lines
 
 
 def _title(change: Change) -> str:
     notes: list[str] = []
     if change.kind == "moved":
-        notes.append(wording.move_note(change))
-        if change.reworded:
-            notes.append("and reworded")
+        notes.append(wording.move_note(change) + (", and reworded" if change.reworded else ""))
     else:
         renumbered = wording.renumber_note(change)
         if renumbered:

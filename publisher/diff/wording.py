@@ -57,15 +57,19 @@ def citation(chain: Sequence[Clause]) -> str:
     """How to cite the last clause of ``chain`` (ancestors first).
 
     Number path and heading ("B.3 Account Security"), or number path and the first words
-    ("B.3 “You must keep…”"); an unnumbered clause is placed by its nearest headed ancestor
-    ("Enforcement › “If we reasonably…”").
+    ("A.4 “"Customer Data" means…”"); a clause with neither number nor heading is placed in
+    its parent ("B.3 Account Security › “You must keep…”", "6 › “sending messages…”",
+    "Enforcement › “If we reasonably…”").
     """
     clause = chain[-1]
-    path = number_path(chain)
     own = clause.heading or snippet(clause.text) or clause.id
-    if path:
-        return f"{path} {own}"
-    context = next((c.heading for c in reversed(chain[:-1]) if c.heading), None)
+    if clause.number or clause.heading or len(chain) == 1:
+        path = number_path(chain)
+        return f"{path} {own}" if path else own
+    parent = chain[-2]
+    context = " ".join(p for p in (number_path(chain[:-1]), parent.heading) if p)
+    if not context:
+        context = next((c.heading for c in reversed(chain[:-1]) if c.heading), "")
     return f"{context} › {own}" if context else own
 
 
@@ -77,16 +81,24 @@ def short_citation(chain: Sequence[Clause]) -> str:
     return number_path(chain) or chain[-1].heading or snippet(chain[-1].text) or chain[-1].id
 
 
-def whole_texts(change: Change) -> list[tuple[InlineOp, ...]]:
-    """For an addition or removal: the clause's text and each implied descendant's (number,
-    heading and text), each as one ``+`` or ``-`` op."""
-    if change.kind not in ("added", "removed"):
-        return []
-    tag: OpTag = "+" if change.kind == "added" else "-"
-    texts = [change.clause.text] + [
-        " ".join(p for p in (c.number, c.heading, c.text) if p) for c in change.implied
-    ]
-    return [((tag, text),) for text in texts if text]
+def body(change: Change) -> list[tuple[InlineOp, ...]]:
+    """The paragraphs to show under a change's title, as inline ops.
+
+    An addition or removal: its text and each implied descendant's (number, heading, text),
+    all inserted or deleted. A rewording: the word changes. A move without rewording: the
+    text as it stands (so the reader sees what moved). A renumbering: nothing.
+    """
+    if change.kind in ("added", "removed"):
+        tag: OpTag = "+" if change.kind == "added" else "-"
+        texts = [change.clause.text] + [
+            " ".join(p for p in (c.number, c.heading, c.text) if p) for c in change.implied
+        ]
+        return [((tag, text),) for text in texts if text]
+    if change.reworded and any(tag != "=" for tag, _ in change.inline):
+        return [change.inline]
+    if change.kind == "moved" and change.clause.text:
+        return [(("=", change.clause.text),)]
+    return []
 
 
 def split_edges(text: str) -> tuple[str, str, str]:

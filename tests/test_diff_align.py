@@ -1,0 +1,231 @@
+"""Clause alignment on hand-built clause trees: each change kind, section moves, splits."""
+
+from __future__ import annotations
+
+from publisher.diff import ChangeSet, compare
+from publisher.diff.align import _heaviest_increasing
+from publisher.document import Clause, Document, PolicyMeta
+
+
+def section(number: str | None, heading: str, *children: Clause, text: str = "") -> Clause:
+    return Clause(id=_id(number or heading), kind="section", number=number, heading=heading,
+                  text=text, children=children)
+
+
+def item(number: str, text: str, *children: Clause) -> Clause:
+    return Clause(id=_id(number), kind="item", number=number, heading=None, text=text,
+                  children=children)
+
+
+def para(text: str, *children: Clause) -> Clause:
+    return Clause(id="p", kind="paragraph", number=None, heading=None, text=text,
+                  children=children)
+
+
+def _id(label: str) -> str:
+    return label.lower().strip(".() ").replace(" ", "-")
+
+
+def _with_ids(clauses: tuple[Clause, ...], parent: str = "") -> tuple[Clause, ...]:
+    """Ids as the parser makes them: parent id + local part, positional for paragraphs."""
+    out: list[Clause] = []
+    seen: dict[str, int] = {}
+    for clause in clauses:
+        local = clause.id
+        if local == "p":
+            seen["p"] = seen.get("p", 0) + 1
+            local = f"p{seen['p']}"
+        full = f"{parent}.{local}" if parent else local
+        out.append(Clause(id=full, kind=clause.kind, number=clause.number,
+                          heading=clause.heading, text=clause.text,
+                          children=_with_ids(clause.children, full)))
+    return tuple(out)
+
+
+def doc(*clauses: Clause, version: str = "1") -> Document:
+    return Document(meta=PolicyMeta(slug="terms", version=version), title="Terms",
+                    clauses=_with_ids(clauses))
+
+
+def kinds(changes: ChangeSet) -> list[tuple[str, str]]:
+    return [(c.kind, c.clause.id) for c in changes.changes]
+
+
+ACCOUNTS = section(
+    "B.", "Accounts",
+    item("1.", "You must be at least 16 years old to open an Account."),
+    item("2.", "You must keep your password confidential and use two-factor authentication."),
+    item("3.", "One person or legal entity may not keep more than one free Account."),
+)
+USE = section(
+    "C.", "Acceptable Use",
+    item("1.", "You must not send unsolicited bulk email through the Services."),
+    item("2.", "You must not host malware or phishing pages."),
+)
+PAYMENT = section(
+    "D.", "Payment",
+    para("You pay the Fees monthly in advance. Fees are not refundable."),
+)
+DEFINITIONS = section("A.", "Definitions", para("Words with capitals have special meanings."))
+
+
+def test_identical_documents_have_no_changes() -> None:
+    old = doc(DEFINITIONS, ACCOUNTS, USE, PAYMENT)
+    changes = compare(old, old)
+    assert changes.changes == ()
+    assert not changes
+    assert changes.summary.total == 0
+    assert len(changes.unchanged) == len(list(old.walk()))
+
+
+def test_reworded_clause_is_modified_with_word_changes() -> None:
+    new_use = section(
+        "C.", "Acceptable Use",
+        item("1.", "You must not send unsolicited or bulk email through the Services."),
+        item("2.", "You must not host malware or phishing pages."),
+    )
+    changes = compare(doc(ACCOUNTS, USE), doc(ACCOUNTS, new_use))
+    assert kinds(changes) == [("modified", "c.1")]
+    change = changes.changes[0]
+    assert change.material
+    assert change.inline == (
+        ("=", "You must not send unsolicited"), ("+", " or"),
+        ("=", " bulk email through the Services."),
+    )
+    assert change.citation == "C.1 “You must not send unsolicited or bulk email…”"
+
+
+def test_inserted_item_is_one_addition_and_the_rest_renumbered() -> None:
+    new_accounts = section(
+        "B.", "Accounts",
+        item("1.", "You must be at least 16 years old to open an Account."),
+        item("2.", "You must give us a valid email address."),
+        item("3.", "You must keep your password confidential and use two-factor authentication."),
+        item("4.", "One person or legal entity may not keep more than one free Account."),
+    )
+    changes = compare(doc(ACCOUNTS), doc(new_accounts))
+    assert kinds(changes) == [("added", "b.2"), ("renumbered", "b.3"), ("renumbered", "b.4")]
+    assert [c.material for c in changes.changes] == [True, False, False]
+    assert changes.changes[1].old is not None and changes.changes[1].old.id == "b.2"
+    assert changes.summary.modified == 0
+
+
+def test_section_move_is_reported_once_and_the_others_renumbered() -> None:
+    old = doc(DEFINITIONS, ACCOUNTS, USE, PAYMENT)
+    moved_payment = section("B.", "Payment", *PAYMENT.children)
+    new = doc(DEFINITIONS, moved_payment, section("C.", "Accounts", *ACCOUNTS.children),
+              section("D.", "Acceptable Use", *USE.children))
+    changes = compare(old, new)
+    assert kinds(changes) == [("moved", "b"), ("renumbered", "c"), ("renumbered", "d")]
+    move = changes.changes[0]
+    assert move.old is not None and move.old.id == "d"
+    assert move.renumbered and not move.reworded and not move.reparented
+    assert move.material
+    # The children of every section went along unchanged: none is reported.
+    assert changes.summary.total == 3
+
+
+def test_changed_child_of_a_moved_section_is_still_reported() -> None:
+    old = doc(ACCOUNTS, USE, PAYMENT)
+    payment = section("B.", "Payment", para("You pay the Fees monthly in arrears. Fees are not "
+                                             "refundable."))
+    new = doc(payment, section("C.", "Accounts", *ACCOUNTS.children),
+              section("D.", "Acceptable Use", *USE.children))
+    changes = compare(old, new)
+    assert [c.kind for c in changes.changes] == ["moved", "modified", "renumbered", "renumbered"]
+    assert changes.changes[1].clause.id == "b.p1"
+
+
+def test_clause_moved_to_another_parent_and_reworded() -> None:
+    old = doc(ACCOUNTS, USE)
+    accounts = section("B.", "Accounts", *ACCOUNTS.children[:2])
+    use = section("C.", "Acceptable Use", *USE.children,
+                  item("3.", "One person or legal entity may not keep more than two free "
+                             "Accounts."))
+    changes = compare(old, doc(accounts, use))
+    assert kinds(changes) == [("moved", "c.3")]
+    move = changes.changes[0]
+    assert move.reworded and move.reparented
+    assert not move.renumbered  # its own number is "3." on both sides; its parent changed
+    assert move.old_parent is not None and move.old_parent.id == "b"
+    assert move.inline[:3] == (
+        ("=", "One person or legal entity may not keep more than"), ("-", " one"), ("+", " two"),
+    )
+    assert move.old_citation is not None and move.old_citation.startswith("B.3 ")
+
+
+def test_split_clause_is_modified_plus_added() -> None:
+    old = doc(section("B.", "Accounts", section(
+        "3.", "Account Security",
+        para("You must keep your credentials confidential. You are responsible for all "
+             "activity in your Account. If your Account is compromised, tell us at once."),
+    )))
+    new = doc(section(
+        "B.", "Accounts",
+        section("3.", "Account Security",
+                para("You must keep your credentials confidential. You are responsible for "
+                     "all activity in your Account.")),
+        section("4.", "Reporting a Compromise",
+                para("If your Account is compromised, tell us at once.")),
+    ))
+    changes = compare(old, new)
+    assert kinds(changes) == [("modified", "b.3.p1"), ("added", "b.4")]
+    added = changes.changes[1]
+    assert [c.id for c in added.implied] == ["b.4.p1"]
+
+
+def test_removed_section_takes_its_children_along() -> None:
+    changes = compare(doc(ACCOUNTS, USE, PAYMENT), doc(ACCOUNTS, USE))
+    assert kinds(changes) == [("removed", "d")]
+    assert [c.id for c in changes.changes[0].implied] == ["d.p1"]
+
+
+def test_punctuation_only_change_is_editorial() -> None:
+    old = doc(section("A.", "Definitions", para("“Customer Data” means your data — all of it.")))
+    new = doc(section("A.", "Definitions", para('"Customer Data" means your data - all of it')))
+    changes = compare(old, new)
+    assert kinds(changes) == [("modified", "a.p1")]
+    assert not changes.changes[0].material
+    assert changes.summary.editorial == 1
+
+
+def test_renamed_section_pairs_through_its_children() -> None:
+    renamed = section("D.", "Fees and Billing", *PAYMENT.children)
+    changes = compare(doc(ACCOUNTS, PAYMENT), doc(ACCOUNTS, renamed))
+    assert kinds(changes) == [("modified", "d")]
+    assert changes.changes[0].heading_inline == (
+        ("-", "Payment"), ("+", "Fees and Billing"),
+    )
+
+
+def test_repeated_text_pairs_by_position() -> None:
+    short = "Short version: be nice."
+    old = doc(section("A.", "One", para(short)), section("B.", "Two", para(short)))
+    new = doc(section("A.", "One", para(short)), section("B.", "Two", para(short)),
+              section("C.", "Three", para(short)))
+    changes = compare(old, new)
+    assert kinds(changes) == [("added", "c")]
+
+
+def test_reordered_siblings_move_the_lightest() -> None:
+    old = doc(item("1.", "Alpha rule text."), item("2.", "Beta rule text."),
+              item("3.", "Gamma rule text."), item("4.", "Delta rule text."))
+    new = doc(item("1.", "Alpha rule text."), item("2.", "Gamma rule text."),
+              item("3.", "Delta rule text."), item("4.", "Beta rule text."))
+    changes = compare(old, new)
+    assert kinds(changes) == [("renumbered", "2"), ("renumbered", "3"), ("moved", "4")]
+
+
+def test_unrelated_text_is_removed_and_added_not_paired() -> None:
+    old = doc(USE, item("3.", "We may suspend accounts that break these rules."))
+    new = doc(USE, item("3.", "Invoices are payable within thirty days of issue."))
+    changes = compare(old, new)
+    assert sorted(c.kind for c in changes.changes) == ["added", "removed"]
+
+
+def test_heaviest_increasing_subsequence() -> None:
+    assert _heaviest_increasing([0, 1, 2], [1, 1, 1]) == {0, 1, 2}
+    assert _heaviest_increasing([2, 0, 1], [1, 1, 1]) == {1, 2}
+    # A heavy element out of order wins over two light ones in order.
+    assert _heaviest_increasing([2, 0, 1], [5, 1, 1]) == {0}
+    assert _heaviest_increasing([3, 1, 2, 0], [1, 1, 1, 1]) == {1, 2}
