@@ -42,3 +42,12 @@ def echo_json(data: Any) -> None:
     """Print one JSON document on stdout."""
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
+
+
+def echo_table(headers: list[str], rows: list[list[str]]) -> None:
+    """Print rows as aligned plain-text columns (never wrapped: pipes and greps stay easy)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    click.echo(click.style(line.rstrip(), bold=True))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

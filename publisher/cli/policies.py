@@ -2,4 +2,135 @@
 
 from __future__ import annotations
 
-COMMANDS: list[object] = []
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, echo_table, pass_app
+from publisher.history import Policy, PolicyRepo, Version
+from publisher.outline import document_to_dict, render_outline
+
+
+@contextmanager
+def open_repo(app: App) -> Iterator[PolicyRepo]:
+    """The policy repository of this invocation, closed afterwards."""
+    repo = PolicyRepo.open(app.settings)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+def version_to_dict(version: Version) -> dict[str, Any]:
+    return {
+        "label": version.label,
+        "effective": version.effective.isoformat() if version.effective else None,
+        "commit": version.revision.commit,
+        "published_commit": version.first_revision.commit,
+        "date": version.revision.committed.isoformat(),
+        "published": version.first_revision.committed.isoformat(),
+        "sha256": version.sha256,
+        "title": version.title,
+        "summary": version.summary,
+        "labelled": version.labelled,
+    }
+
+
+def policy_to_dict(policy: Policy) -> dict[str, Any]:
+    current = policy.versions[-1] if policy.versions else None
+    return {
+        "slug": policy.slug,
+        "title": policy.title,
+        "path": policy.path,
+        "current_version": current.label if current else None,
+        "effective": current.effective.isoformat() if current and current.effective else None,
+        "revisions": len(policy.revisions),
+        "versions": len(policy.versions),
+        "deleted": policy.deleted,
+    }
+
+
+@click.command("list")
+@click.option("--all", "include_deleted", is_flag=True, help="Also list policies deleted in history.")
+@FORMAT_OPTION
+@pass_app
+def list_command(app: App, include_deleted: bool, fmt: str) -> None:
+    """List the policies: slug, title, path, current version and effective date,
+    and how many revisions and versions each has in git."""
+    with open_repo(app) as repo:
+        rows = [policy_to_dict(p) for p in repo.policies(include_deleted=include_deleted)]
+    if fmt == "json":
+        echo_json({"policies": rows})
+        return
+    if not rows:
+        click.echo(f"no policies match {app.settings.policies!r} (set `policies` or pass --policies GLOB)", err=True)
+        return
+    echo_table(
+        ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS", "PATH"],
+        [
+            [
+                row["slug"] + (" (deleted)" if row["deleted"] else ""),
+                row["title"],
+                row["current_version"] or "-",
+                row["effective"] or "-",
+                str(row["revisions"]),
+                str(row["versions"]),
+                row["path"],
+            ]
+            for row in rows
+        ],
+    )
+
+
+@click.command("log")
+@click.argument("policy")
+@FORMAT_OPTION
+@pass_app
+def log_command(app: App, policy: str, fmt: str) -> None:
+    """Show the versions of POLICY (a slug or a path), oldest first: label, effective date,
+    the commit whose content is the version, its date and the summary."""
+    with open_repo(app) as repo:
+        found = repo.policy(policy)
+        rows = [version_to_dict(v) for v in found.versions]
+    if fmt == "json":
+        echo_json({"policy": found.slug, "path": found.path, "versions": rows})
+        return
+    for row in rows:
+        click.echo(
+            f"{click.style(row['label'], bold=True)}  effective {row['effective'] or '-'}  "
+            f"{row['commit'][:10]}  {row['date'][:10]}"
+        )
+        if row["summary"]:
+            click.echo(f"    {row['summary']}")
+
+
+@click.command("show")
+@click.argument("policy")
+@click.option("--version", "rev", metavar="V",
+              help="A version label, commit-ish or date (YYYY-MM-DD); default: the current version.")
+@FORMAT_OPTION
+@pass_app
+def show_command(app: App, policy: str, rev: str | None, fmt: str) -> None:
+    """Show the clause tree of POLICY: every clause with its id, number, heading, text and
+    source lines. The ids are the anchors of the public site (#c-<id>)."""
+    with open_repo(app) as repo:
+        found = repo.policy(policy)
+        revision = repo.resolve(found, rev) if rev else found.revisions[-1]
+        document = repo.document(revision)
+        version = repo.version_of(found, revision)
+    if fmt == "json":
+        data = document_to_dict(document)
+        data.update(
+            policy=found.slug,
+            path=revision.path,
+            commit=revision.commit,
+            version=version.label if version else None,
+        )
+        echo_json(data)
+        return
+    click.echo(render_outline(document), nl=False)
+
+
+COMMANDS = [list_command, log_command, show_command]

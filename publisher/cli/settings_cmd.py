@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app

@@ -1,0 +1,142 @@
+"""`publisher list`, `log`, `show`, `settings` through the real CLI on real git repositories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from gitrepo import GitRepo
+
+from publisher.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+AUP_V1 = """---
+title: Acceptable Use
+slug: aup
+version: "1"
+effective: 2024-02-01
+summary: First version.
+---
+# Acceptable Use
+
+1. Be kind.
+2. Do not spam.
+"""
+AUP_V2 = AUP_V1.replace('version: "1"', 'version: "2"').replace(
+    "summary: First version.", "summary: Adds a rule."
+).replace("2. Do not spam.\n", "2. Do not spam.\n3. Do not mine coins.\n")
+
+
+def run(*args: str, repo: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["-C", str(repo), *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    git = GitRepo.init(tmp_path / "repo")
+    git.write("policies/aup.md", AUP_V1)
+    git.commit("Publish AUP v1", date="2024-01-10")
+    git.write("policies/aup.md", AUP_V2)
+    git.commit("AUP v2", date="2024-03-01")
+    return git
+
+
+def test_list_json_counts_revisions_and_versions(repo: GitRepo) -> None:
+    code, out, _ = run("list", "--format", "json", repo=repo.path)
+    assert code == 0
+    [policy] = json.loads(out)["policies"]
+    assert policy == {
+        "slug": "aup", "title": "Acceptable Use", "path": "policies/aup.md",
+        "current_version": "2", "effective": "2024-02-01",
+        "revisions": 2, "versions": 2, "deleted": False,
+    }
+
+
+def test_list_text_is_one_aligned_row_per_policy(repo: GitRepo) -> None:
+    code, out, _ = run("list", repo=repo.path)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS", "PATH"]
+    assert lines[1].split()[0] == "aup" and lines[1].endswith("policies/aup.md")
+
+
+def test_log_lists_versions_oldest_first(repo: GitRepo) -> None:
+    code, out, _ = run("log", "aup", "--format", "json", repo=repo.path)
+    assert code == 0
+    versions = json.loads(out)["versions"]
+    assert [v["label"] for v in versions] == ["1", "2"]
+    assert versions[1]["summary"] == "Adds a rule."
+    assert versions[1]["commit"] == repo.head()
+    code, out, _ = run("log", "policies/aup.md", repo=repo.path)
+    assert code == 0 and "Adds a rule." in out
+
+
+def test_show_by_version_label_and_commit(repo: GitRepo) -> None:
+    code, out, _ = run("show", "aup", "--version", "1", "--format", "json", repo=repo.path)
+    assert code == 0
+    data = json.loads(out)
+    assert data["version"] == "1"
+    assert [c["number"] for c in data["clauses"]] == ["1.", "2."]
+    code, out, _ = run("show", "aup", "--version", "HEAD", repo=repo.path)
+    assert code == 0 and "Do not mine coins" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "nope"], "no policy 'nope'"),
+        (["show", "aup", "--version", "7"], "'7' is not a version"),
+        (["log", "/etc/passwd"], "outside"),
+    ],
+)
+def test_bad_names_are_one_line_errors(repo: GitRepo, args: list[str], message: str) -> None:
+    code, out, err = run(*args, repo=repo.path)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    code, _, err = run("list", repo=tmp_path)
+    assert code == 2
+    assert "not a git repository" in err and "hint:" in err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "--debug", "list"])
+    assert result.exit_code != 0
+    assert result.exception is not None and type(result.exception).__name__ == "GitError"
+
+
+def test_policies_glob_from_flag_env_and_config(tmp_path: Path) -> None:
+    git = GitRepo.init(tmp_path / "repo")
+    git.write("legal/terms.md", "# Terms\n\nBe fair.\n")
+    git.commit("Add terms")
+    code, out, _ = run("list", "--format", "json", repo=git.path)
+    assert json.loads(out)["policies"] == []
+    code, out, _ = run("--policies", "legal/*.md", "list", "--format", "json", repo=git.path)
+    assert [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
+    _, out, _ = run("list", "--format", "json", repo=git.path, env={"PUBLISHER_POLICIES": "legal/*.md"})
+    assert [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
+    (git.path / "pyproject.toml").write_text('[tool.publisher]\npolicies = "legal/**/*.md"\n')
+    _code, out, _ = run("list", "--format", "json", repo=git.path)
+    assert [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
+
+
+def test_settings_lists_every_setting(repo: GitRepo) -> None:
+    code, out, _ = run("settings", "--format", "json", repo=repo.path)
+    assert code == 0
+    names = {s["name"] for s in json.loads(out)["settings"]}
+    assert {"policies", "database_url", "secret_key", "notice_days", "mailer"} <= names
+
+
+def test_example_policies_are_listed() -> None:
+    code, out, _ = run("list", "--format", "json", repo=ROOT)
+    assert code == 0
+    rows = {p["slug"]: p for p in json.loads(out)["policies"]}
+    assert set(rows) >= {"acceptable-use", "terms-of-service", "privacy"}
+    assert all(rows[s]["versions"] >= 3 for s in ("acceptable-use", "terms-of-service", "privacy"))
