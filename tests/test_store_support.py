@@ -147,3 +147,52 @@ def test_seed_is_visible_through_a_second_connection(database: Database, tmp_pat
             assert connection.execute(text("SELECT count(*) FROM customers")).scalar() == 3
     finally:
         other.dispose()
+
+
+# -- a real policy repository ---------------------------------------------------------------
+
+AUP_FILE_V1 = """---
+title: Acceptable Use Policy
+slug: acceptable-use
+version: "1"
+effective: 2024-02-01
+summary: First version.
+---
+# Acceptable Use Policy
+
+1. You shall not send spam.
+2. You shall not attack the network.
+"""
+
+AUP_FILE_V2 = """---
+title: Acceptable Use Policy
+slug: acceptable-use
+version: "2"
+effective: 2024-04-01
+summary: Bulk mail and scanning rules.
+---
+# Acceptable Use Policy
+
+1. You shall not send bulk or unsolicited mail.
+2. You shall not scan other customers' hosts.
+3. You shall not attack the network.
+"""
+
+CUSTOMERS_CSV = """id,email,name,company,locale
+c1,ada@example.com,Ada Lovelace,Analytical Ltd,en-GB
+c2,bob@example.org,Bob Stone,Stone & Co,
+c3,cy@example.net,Cy Young,,
+"""
+
+
+def make_policy_repo(path: Path) -> Path:
+    """A git repository with acceptable-use versions 1 and 2 and a customers.csv (untracked)."""
+    from gitrepo import GitRepo
+
+    repo = GitRepo.init(path)
+    repo.write("policies/acceptable-use.md", AUP_FILE_V1)
+    repo.commit("Publish the acceptable use policy", date="2024-01-10")
+    repo.write("policies/acceptable-use.md", AUP_FILE_V2)
+    repo.commit("AUP v2: bulk mail and scanning", date="2024-03-01")
+    (path / "customers.csv").write_text(CUSTOMERS_CSV)
+    return path

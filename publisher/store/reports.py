@@ -1,0 +1,268 @@
+"""Acceptance reports: accepted / pending / rate per policy version, and who is pending.
+
+:func:`acceptance_report` reads the store; the renderers (:func:`render_text`,
+:func:`render_csv`, :meth:`AcceptanceReport.to_dict`) are pure functions of the report.
+"Pending" means every stored customer who has not accepted that version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from publisher.errors import NotFoundError
+from publisher.store.db import Database
+from publisher.store.ledger import format_time
+from publisher.store.models import (
+    Acceptance,
+    Customer,
+    Delivery,
+    Notice,
+    PolicyVersion,
+    utcnow,
+)
+
+PENDING_SHOWN = 50
+"""How many pending customers the text report lists per version (CSV and JSON list all)."""
+
+
+@dataclass(frozen=True)
+class CustomerStatus:
+    """One customer's standing for one policy version."""
+
+    id: str
+    email: str
+    name: str
+    company: str
+    accepted_at: datetime | None
+    method: str | None
+    last_accepted: str | None
+    """The newest version of this policy the customer accepted (None: none)."""
+    notified: bool
+    """A notice for this version was sent to the customer."""
+
+    @property
+    def accepted(self) -> bool:
+        return self.accepted_at is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "company": self.company,
+            "status": "accepted" if self.accepted else "pending",
+            "accepted_at": format_time(self.accepted_at) if self.accepted_at else None,
+            "method": self.method,
+            "last_accepted": self.last_accepted,
+            "notified": self.notified,
+        }
+
+
+@dataclass(frozen=True)
+class VersionReport:
+    """Acceptance of one policy version."""
+
+    policy: str
+    version: str
+    title: str | None
+    effective: date | None
+    sha256: str
+    current: bool
+    customers: tuple[CustomerStatus, ...]
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for c in self.customers if c.accepted)
+
+    @property
+    def pending(self) -> int:
+        return len(self.customers) - self.accepted
+
+    @property
+    def rate(self) -> float | None:
+        """Accepted / customers (None when there are no customers)."""
+        return self.accepted / len(self.customers) if self.customers else None
+
+    @property
+    def pending_customers(self) -> tuple[CustomerStatus, ...]:
+        return tuple(c for c in self.customers if not c.accepted)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "version": self.version,
+            "title": self.title,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "sha256": self.sha256,
+            "current": self.current,
+            "customers": len(self.customers),
+            "accepted": self.accepted,
+            "pending": self.pending,
+            "rate": round(self.rate, 4) if self.rate is not None else None,
+            "pending_customers": [c.to_dict() for c in self.pending_customers],
+        }
+
+
+@dataclass(frozen=True)
+class AcceptanceReport:
+    """Acceptance of every selected policy version."""
+
+    generated_at: datetime
+    versions: tuple[VersionReport, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "generated_at": format_time(self.generated_at),
+            "versions": [v.to_dict() for v in self.versions],
+        }
+
+
+def acceptance_report(
+    database: Database,
+    *,
+    policy: str | None = None,
+    version: str | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> AcceptanceReport:
+    """Accepted / pending per stored policy version (optionally one policy or version)."""
+    with database.session() as session:
+        query = select(PolicyVersion).order_by(PolicyVersion.slug, PolicyVersion.position)
+        if policy is not None:
+            query = query.where(PolicyVersion.slug == policy)
+        all_versions = list(session.scalars(query))
+        if policy is not None and not all_versions:
+            known = session.scalars(select(PolicyVersion.slug).distinct()).all()
+            raise NotFoundError(
+                f"no policy {policy!r} in the store",
+                hint="known: " + (", ".join(sorted(known)) or "none — run `publisher db sync`"),
+            )
+        chosen = all_versions
+        if version is not None:
+            chosen = [v for v in all_versions if v.label == version]
+            if not chosen:
+                raise NotFoundError(
+                    f"no version {version!r}" + (f" of {policy}" if policy else ""),
+                    hint="known versions: " + ", ".join(sorted({v.label for v in all_versions})),
+                )
+        latest = {v.slug: v.label for v in all_versions}  # ordered by position: last wins
+        positions = {(v.slug, v.label): v.position for v in all_versions}
+        customers = session.execute(
+            select(Customer.id, Customer.email, Customer.name, Customer.company)
+            .order_by(Customer.id)
+        ).all()
+        slugs = {v.slug for v in chosen}
+        accepted: dict[tuple[str, str], dict[str, tuple[datetime, str]]] = defaultdict(dict)
+        newest: dict[tuple[str, str], tuple[int, str]] = {}
+        for row in session.execute(
+            select(Acceptance.customer_id, Acceptance.slug, Acceptance.version_label,
+                   Acceptance.accepted_at, Acceptance.method)
+            .where(Acceptance.slug.in_(slugs))
+        ):
+            accepted[(row.slug, row.version_label)][row.customer_id] = (row.accepted_at, row.method)
+            position = positions.get((row.slug, row.version_label), -1)
+            key = (row.customer_id, row.slug)
+            if key not in newest or position > newest[key][0]:
+                newest[key] = (position, row.version_label)
+        notified: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for sent in session.execute(
+            select(Notice.slug, Notice.version_label, Delivery.customer_id)
+            .join(Delivery, Delivery.notice_id == Notice.id)
+            .where(Notice.slug.in_(slugs), Delivery.state == "sent")
+        ):
+            notified[(sent.slug, sent.version_label)].add(sent.customer_id)
+    reports = []
+    for stored in chosen:
+        key = (stored.slug, stored.label)
+        statuses = []
+        for customer in customers:
+            done = accepted[key].get(customer.id)
+            last = newest.get((customer.id, stored.slug))
+            statuses.append(CustomerStatus(
+                id=customer.id, email=customer.email, name=customer.name,
+                company=customer.company,
+                accepted_at=done[0] if done else None,
+                method=done[1] if done else None,
+                last_accepted=last[1] if last else None,
+                notified=customer.id in notified[key],
+            ))
+        reports.append(VersionReport(
+            policy=stored.slug, version=stored.label, title=stored.title,
+            effective=stored.effective, sha256=stored.sha256,
+            current=latest[stored.slug] == stored.label, customers=tuple(statuses),
+        ))
+    return AcceptanceReport(now(), tuple(reports))
+
+
+def _rate(report: VersionReport) -> str:
+    return "–" if report.rate is None else f"{report.rate:.1%}"
+
+
+def render_text(report: AcceptanceReport, *, all_pending: bool = False) -> str:
+    """A table of versions, then the pending customers of each current (or chosen) version."""
+    if not report.versions:
+        return "no policy versions in the store (run `publisher db sync`)\n"
+    header = ("policy", "version", "effective", "accepted", "pending", "rate")
+    rows = [
+        (v.policy, v.version + (" (current)" if v.current else ""),
+         v.effective.isoformat() if v.effective else "–",
+         str(v.accepted), str(v.pending), _rate(v))
+        for v in report.versions
+    ]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    numeric = {3, 4, 5}
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (
+            cell.rjust(width) if i in numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
+        return "  ".join(padded).rstrip()
+
+    out = [line(header), line(tuple("-" * w for w in widths))]
+    out.extend(line(r) for r in rows)
+    single = len(report.versions) == 1
+    for version in report.versions:
+        if not (version.current or single) or not version.pending:
+            continue
+        pending = version.pending_customers
+        shown = pending if all_pending else pending[:PENDING_SHOWN]
+        out.append("")
+        out.append(f"pending for {version.policy} {version.version} ({len(pending)}):")
+        for c in shown:
+            last = f"last accepted {c.last_accepted}" if c.last_accepted else "never accepted"
+            sent = "notified" if c.notified else "not notified"
+            company = f", {c.company}" if c.company else ""
+            out.append(f"  {c.id}  {c.name} <{c.email}>{company}  ({last}; {sent})")
+        if len(shown) < len(pending):
+            out.append(f"  … and {len(pending) - len(shown)} more (--format csv lists all)")
+    return "\n".join(out) + "\n"
+
+
+CSV_COLUMNS = (
+    "policy", "version", "customer_id", "email", "name", "company",
+    "status", "accepted_at", "method", "last_accepted", "notified",
+)
+
+
+def render_csv(report: AcceptanceReport) -> str:
+    """One row per customer and version (status accepted|pending), for reminders."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for version in report.versions:
+        for c in version.customers:
+            data = c.to_dict()
+            writer.writerow([
+                version.policy, version.version, c.id, c.email, c.name, c.company,
+                data["status"], data["accepted_at"] or "", c.method or "",
+                c.last_accepted or "", "yes" if c.notified else "no",
+            ])
+    return buffer.getvalue()
