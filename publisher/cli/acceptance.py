@@ -1,0 +1,114 @@
+"""``publisher acceptance``: signed links, reports and evidence exports."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from publisher.cli.app import App, echo_json, pass_app
+from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.config import Settings
+from publisher.errors import GitError
+from publisher.links import LinkClaims, link_url, signer_for
+from publisher.store.customers import get_customer
+from publisher.store.db import Database
+from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
+from publisher.store.reports import acceptance_report, render_csv, render_text
+from publisher.store.versions import get_version, stored_versions, sync_versions
+
+
+@click.group("acceptance")
+def acceptance_group() -> None:
+    """Acceptance of policy versions: links, reports, evidence."""
+
+
+def _sync_policy(database: Database, settings: Settings, slug: str) -> None:
+    """Copy the policy's versions from git; without git, fall back to what is stored."""
+    try:
+        sync_versions(database, settings, slugs=[slug])
+    except GitError as exc:
+        if not stored_versions(database, slug=slug):
+            raise
+        notify(f"warning: versions not refreshed from git ({exc.message}); using the stored ones")
+
+
+@acceptance_group.command("link")
+@click.option("--customer", "customer_id", required=True, metavar="ID", help="Customer id.")
+@click.option("--policy", "slug", required=True, metavar="SLUG", help="Policy slug.")
+@click.option("--version", "label", default=None, metavar="V",
+              help="Version label (default: the current version).")
+@click.option("--notice", "notice_id", type=int, default=None, metavar="ID",
+              help="The notice this link belongs to (optional).")
+@database_url_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Output format; json prints one JSON document on stdout.")
+@pass_app
+def link_command(app: App, customer_id: str, slug: str, label: str | None,
+                 notice_id: int | None, database_url: str | None, fmt: str) -> None:
+    """Print a signed acceptance link for one customer and policy version."""
+    settings = store_settings(app, database_url)
+    with open_database(app, database_url) as database:
+        _sync_policy(database, settings, slug)
+        version = get_version(database, slug, label)
+        customer = get_customer(database, customer_id)
+    claims = LinkClaims(customer.id, version.slug, version.label, notice_id)
+    token = signer_for(settings, warn=notify).sign(claims)
+    url = link_url(settings.accept_url, token)
+    expires = datetime.now(UTC) + timedelta(days=settings.link_max_age_days)
+    if fmt == "json":
+        echo_json({"url": url, "token": token, "customer": customer.id, "policy": version.slug,
+                   "version": version.label, "notice": notice_id,
+                   "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        return
+    click.echo(f"{version.slug} {version.label} for {customer.id}, "
+               f"valid until {expires:%Y-%m-%d}:", err=True)
+    click.echo(url)
+
+
+@acceptance_group.command("report")
+@click.option("--policy", "slug", default=None, metavar="SLUG", help="Only this policy.")
+@click.option("--version", "label", default=None, metavar="V", help="Only this version label.")
+@click.option("--all-pending", is_flag=True, help="List every pending customer in text output.")
+@database_url_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
+              show_default=True, help="text, json (one document) or csv (one row per customer).")
+@pass_app
+def report_command(app: App, slug: str | None, label: str | None, all_pending: bool,
+                   database_url: str | None, fmt: str) -> None:
+    """Accepted, pending and acceptance rate per policy version, and who is pending."""
+    with open_database(app, database_url) as database:
+        report = acceptance_report(database, policy=slug, version=label)
+    if fmt == "json":
+        echo_json(report.to_dict())
+    elif fmt == "csv":
+        sys.stdout.write(render_csv(report))
+    else:
+        click.echo(render_text(report, all_pending=all_pending), nl=False)
+
+
+@acceptance_group.command("evidence")
+@click.argument("customer_id", metavar="CUSTOMER")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write a folder (evidence.json, texts/, README.txt, SHA256SUMS) instead of "
+              "printing JSON.")
+@database_url_option
+@pass_app
+def evidence_command(app: App, customer_id: str, out: Path | None,
+                     database_url: str | None) -> None:
+    """Export one customer's evidence: their acceptance records, the exact text each
+    accepted, the notices sent to them and their delivery events."""
+    with open_database(app, database_url) as database:
+        evidence = collect_evidence(database, customer_id)
+    if out is None:
+        echo_json(evidence_document(evidence))
+        return
+    paths = write_evidence(evidence, out)
+    click.echo(f"{len(evidence.records)} acceptance record(s), {len(evidence.deliveries)} "
+               f"notice(s); {len(paths)} files written", err=True)
+    click.echo(str(out))
+
+
+COMMANDS = [acceptance_group]

@@ -1,0 +1,75 @@
+"""``publisher audit``: verify the acceptance ledger's hash chain."""
+
+from __future__ import annotations
+
+import click
+
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.cli.db import database_url_option, open_database
+from publisher.errors import PublisherError
+from publisher.store.ledger import chain_head, verify_chain
+
+
+class ChainBroken(PublisherError):
+    """The ledger failed verification (the problems were printed)."""
+
+    exit_code = 1
+
+
+def _anchor(value: str | None) -> tuple[int, str] | None:
+    if value is None:
+        return None
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) != 64:
+        raise click.BadParameter("expected SEQ:HASH as printed by `publisher audit head`")
+    return int(seq), digest.lower()
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Check the tamper-evident acceptance ledger."""
+
+
+@audit_group.command("verify")
+@click.option("--anchor", default=None, metavar="SEQ:HASH",
+              help="A head printed earlier by `publisher audit head`, kept outside the "
+              "database: that record must still be there, unchanged.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: str) -> None:
+    """Re-compute every record's hash and link; name the first bad record.
+
+    Exit status 0 when the chain is intact, 1 when a record was edited, deleted or
+    reordered.
+    """
+    expected = _anchor(anchor)
+    with open_database(app, database_url) as database:
+        result = verify_chain(database, anchor=expected)
+    if fmt == "json":
+        echo_json(result.to_dict())
+    elif result.ok:
+        click.echo(f"ledger intact: {result.records} record(s), head seq {result.head_seq} "
+                   f"{result.head_hash}")
+    else:
+        for problem in result.problems:
+            click.echo(f"  {problem.kind}: {problem.message}", err=True)
+    if not result.ok and result.first is not None:
+        raise ChainBroken(
+            f"ledger verification failed: {result.first.message}",
+            hint="restore the database from a backup and compare; the records above were "
+            "changed outside publisher",
+        )
+
+
+@audit_group.command("head")
+@database_url_option
+@pass_app
+def head_command(app: App, database_url: str | None) -> None:
+    """Print the ledger's head as SEQ:HASH (keep it elsewhere; pass it to verify --anchor)."""
+    with open_database(app, database_url) as database:
+        seq, digest = chain_head(database)
+    click.echo(f"{seq}:{digest}")
+
+
+COMMANDS = [audit_group]

@@ -1,0 +1,69 @@
+"""``publisher customers``: import customers from CSV and list them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.cli.db import database_url_option, open_database
+from publisher.store.customers import import_file, list_customers
+
+
+@click.group("customers")
+def customers_group() -> None:
+    """Customers: the people and companies who accept policies."""
+
+
+@customers_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the valid rows even when some are invalid (those are listed).")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def import_command(app: App, file: Path, skip_invalid: bool, database_url: str | None,
+                   fmt: str) -> None:
+    """Import customers from FILE.csv: columns id,email,name,company[,locale].
+
+    Every row is checked first; any invalid row (bad email, duplicate id, missing field) is
+    reported with its line number and nothing is imported, unless --skip-invalid. Importing
+    again updates customers by id.
+    """
+    with open_database(app, database_url) as database:
+        result = import_file(database, file, skip_invalid=skip_invalid)
+    for problem in result.skipped:
+        click.echo(f"skipped {file}:{problem.line}: {problem.message}", err=True)
+    if fmt == "json":
+        echo_json({
+            "file": str(file), "created": result.created, "updated": result.updated,
+            "unchanged": result.unchanged,
+            "skipped": [{"line": p.line, "message": p.message} for p in result.skipped],
+        })
+        return
+    skipped = f", {len(result.skipped)} invalid row(s) skipped" if result.skipped else ""
+    click.echo(f"{file}: {result.created} created, {result.updated} updated, "
+               f"{result.unchanged} unchanged{skipped}")
+
+
+@customers_group.command("list")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def list_command(app: App, database_url: str | None, fmt: str) -> None:
+    """List stored customers."""
+    with open_database(app, database_url) as database:
+        customers = list_customers(database)
+    if fmt == "json":
+        echo_json({"customers": [
+            {"id": c.id, "email": c.email, "name": c.name, "company": c.company,
+             "locale": c.locale} for c in customers
+        ]})
+        return
+    for c in customers:
+        company = f", {c.company}" if c.company else ""
+        click.echo(f"{c.id}  {c.name} <{c.email}>{company}")
+
+
+COMMANDS = [customers_group]

@@ -1,0 +1,122 @@
+"""``publisher db``: schema migrations and the policy-version copy in the store.
+
+Also the helpers every store command shares: the ``--database-url`` flag and
+:func:`open_database`, which creates the schema of a new database and says so on stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.config import Settings
+from publisher.store import migrate
+from publisher.store.db import Database
+from publisher.store.versions import sync_versions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def database_url_option(function: F) -> F:
+    """The ``--database-url URL`` flag (setting database_url, env PUBLISHER_DATABASE_URL)."""
+    return click.option(
+        "--database-url", metavar="URL", default=None,
+        help="SQLAlchemy URL of the store (setting database_url; default "
+        "sqlite:///.publisher/publisher.db).",
+    )(function)
+
+
+def store_settings(app: App, database_url: str | None) -> Settings:
+    """The settings with ``--database-url`` applied when given."""
+    return app.with_overrides(database_url=database_url) if database_url else app.settings
+
+
+def notify(message: str) -> None:
+    """Messages go to stderr (stdout is for results)."""
+    click.echo(message, err=True)
+
+
+def open_database(app: App, database_url: str | None) -> Database:
+    """Open the store; a new database gets its schema (with a note on stderr)."""
+    return migrate.open_store(store_settings(app, database_url), notify=notify)
+
+
+@click.group("db")
+def db_group() -> None:
+    """The acceptance store: schema migrations and policy versions."""
+
+
+@db_group.command("upgrade")
+@click.option("--to", "revision", default="head", show_default=True, help="Target revision.")
+@database_url_option
+@pass_app
+def upgrade_command(app: App, revision: str, database_url: str | None) -> None:
+    """Upgrade the database schema (creates it in a new database)."""
+    with Database.from_settings(store_settings(app, database_url)) as database:
+        before, after = migrate.upgrade(database, revision)
+    if before == after:
+        click.echo(f"{database.describe()}: already at revision {after}")
+    else:
+        click.echo(f"{database.describe()}: upgraded {before or 'empty'} -> {after}")
+
+
+@db_group.command("downgrade")
+@click.option("--to", "revision", default="-1", show_default=True,
+              help="Target revision: -1 is one step back, base removes every table.")
+@database_url_option
+@pass_app
+def downgrade_command(app: App, revision: str, database_url: str | None) -> None:
+    """Downgrade the database schema (base drops every table: back up first)."""
+    with Database.from_settings(store_settings(app, database_url)) as database:
+        before, after = migrate.downgrade(database, revision)
+    click.echo(f"{database.describe()}: downgraded {before} -> {after or 'empty'}")
+
+
+@db_group.command("current")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def current_command(app: App, database_url: str | None, fmt: str) -> None:
+    """Show the database's schema revision and whether it is up to date."""
+    with Database.from_settings(store_settings(app, database_url)) as database:
+        current = migrate.current_revision(database)
+    head = migrate.head_revision()
+    if fmt == "json":
+        echo_json({"database": database.describe(), "current": current, "head": head,
+                   "up_to_date": current == head})
+        return
+    state = (
+        "up to date" if current == head
+        else f"behind (head is {head}; run `publisher db upgrade`)"
+    )
+    click.echo(f"{database.describe()}: {current or 'no schema'} — {state}")
+
+
+@db_group.command("history")
+def history_command() -> None:
+    """List the schema revisions shipped with publisher, oldest first."""
+    for revision in migrate.revisions():
+        click.echo(f"{revision.id}  {revision.description}")
+
+
+@db_group.command("sync")
+@click.option("--policy", "slugs", multiple=True, metavar="SLUG", help="Only these policies.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def sync_command(app: App, slugs: tuple[str, ...], database_url: str | None, fmt: str) -> None:
+    """Copy policy versions (label, commit, sha256, exact text) from git into the store."""
+    settings = store_settings(app, database_url)
+    with open_database(app, database_url) as database:
+        result = sync_versions(database, settings, slugs=slugs or None)
+    if fmt == "json":
+        echo_json({"added": result.added, "updated": result.updated, "unchanged": result.unchanged})
+        return
+    click.echo(f"policy versions: {result.added} added, {result.updated} updated, "
+               f"{result.unchanged} unchanged")
+
+
+COMMANDS = [db_group]

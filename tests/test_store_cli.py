@@ -1,0 +1,174 @@
+"""The store's commands end to end on a real git repository: db, customers, acceptance, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import test_store_support as support
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+
+from publisher.cli import main
+from publisher.config import load_settings
+from publisher.errors import PolicyError
+from publisher.links import LinkClaims, signer_for
+from publisher.store import migrate
+from publisher.store.db import Database
+from publisher.store.ledger import record_acceptance
+from publisher.store.versions import stored_versions, sync_versions
+
+database_url = support.database_url  # fixture
+
+POLICY = "acceptable-use"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return support.make_policy_repo(tmp_path / "repo")
+
+
+def run(repo: Path, url: str, *args: str) -> Result:
+    command = [*args, "--database-url", url] if args[0] != "db" or args[1] != "history" else args
+    return CliRunner().invoke(main, ["-C", str(repo), *command])
+
+
+def test_db_commands(repo: Path, database_url: str) -> None:
+    current = run(repo, database_url, "db", "current", "--format", "json")
+    assert json.loads(current.stdout)["current"] is None
+    up = run(repo, database_url, "db", "upgrade")
+    assert up.exit_code == 0 and f"empty -> {migrate.head_revision()}" in up.stdout
+    assert "already at revision" in run(repo, database_url, "db", "upgrade").stdout
+    down = run(repo, database_url, "db", "downgrade")
+    assert down.exit_code == 0 and "-> 0001_initial" in down.stdout
+    behind = run(repo, database_url, "customers", "list")
+    assert behind.exit_code == 2 and "run `publisher db upgrade`" in behind.stderr
+    assert "behind" in run(repo, database_url, "db", "current").stdout
+    run(repo, database_url, "db", "downgrade", "--to", "base")
+    history = run(repo, database_url, "db", "history")
+    assert history.stdout.splitlines()[0].startswith("0001_initial  Create the acceptance store")
+
+
+def test_wrong_database_url_is_one_line(repo: Path) -> None:
+    result = run(repo, "postgresql+psycopg://nobody@127.0.0.1:1/none", "audit", "verify")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: cannot connect to postgresql+psycopg://nobody@")
+    assert "Traceback" not in result.output
+
+
+def test_sync_link_and_report(repo: Path, database_url: str) -> None:
+    sync = run(repo, database_url, "db", "sync")
+    assert sync.exit_code == 0, sync.output
+    assert sync.stdout == "policy versions: 2 added, 0 updated, 0 unchanged\n"
+    assert "created schema" in sync.stderr
+    assert run(repo, database_url, "db", "sync").stdout.endswith("2 unchanged\n")
+    assert run(repo, database_url, "customers", "import", str(repo / "customers.csv")).exit_code == 0
+
+    link = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY)
+    assert link.exit_code == 0, link.output
+    url = link.stdout.splitlines()[-1]
+    assert url.startswith("http://127.0.0.1:8000/a/")
+    settings = load_settings(repo, env={})
+    claims = signer_for(settings).verify(url.rsplit("/", 1)[1])
+    assert claims == LinkClaims("c2", POLICY, "2", None)
+    assert "generated a signing key" in link.stderr
+
+    old = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY,
+              "--version", "1", "--format", "json")
+    assert json.loads(old.stdout)["version"] == "1"
+    unknown = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY,
+                  "--version", "7")
+    assert unknown.exit_code == 2 and "known versions: 1, 2" in unknown.stderr
+    nobody = run(repo, database_url, "acceptance", "link", "--customer", "zz", "--policy", POLICY)
+    assert nobody.exit_code == 2 and "unknown customer 'zz'" in nobody.stderr
+
+    db = Database.from_url(database_url, root=repo)
+    try:
+        record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link")
+    finally:
+        db.dispose()
+    report = run(repo, database_url, "acceptance", "report", "--format", "json")
+    versions = json.loads(report.stdout)["versions"]
+    assert [(v["version"], v["accepted"], v["pending"]) for v in versions] == [("1", 0, 3),
+                                                                               ("2", 1, 2)]
+    csv_out = run(repo, database_url, "acceptance", "report", "--version", "2", "--format", "csv")
+    assert csv_out.stdout.splitlines()[1].startswith(f"{POLICY},2,c1,ada@example.com,")
+    text_out = run(repo, database_url, "acceptance", "report", "--policy", POLICY)
+    assert "pending for acceptable-use 2 (2):" in text_out.stdout
+
+
+def test_sync_refuses_changed_text_of_an_accepted_version(repo: Path, database_url: str) -> None:
+    from gitrepo import GitRepo
+
+    settings = load_settings(repo, env={}, overrides={"database_url": database_url})
+    db = migrate.open_store(settings)
+    try:
+        sync_versions(db, settings)
+        support.import_customers(db, support.SEED_CUSTOMERS)
+        record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link")
+        git = GitRepo(repo)
+        git.write("policies/acceptable-use.md",
+                  support.AUP_FILE_V2.replace("attack the network", "attack any network"))
+        git.commit("Edit v2 in place")
+        with pytest.raises(PolicyError, match="version 2 changed after 1 customer"):
+            sync_versions(db, settings)
+        (_v1, v2) = stored_versions(db, slug=POLICY)
+        assert "attack the network" in v2.body  # unchanged
+    finally:
+        db.dispose()
+
+
+def _accepted_three(repo: Path, url: str) -> None:
+    settings = load_settings(repo, env={}, overrides={"database_url": url})
+    db = migrate.open_store(settings)
+    try:
+        sync_versions(db, settings)
+        support.import_customers(db, support.SEED_CUSTOMERS)
+        for customer in ("c1", "c2", "c3"):
+            record_acceptance(db, customer_id=customer, policy=POLICY, version="2",
+                              method="link", ip="192.0.2.1")
+        support.disable_append_only_guard(db)
+    finally:
+        db.dispose()
+
+
+def test_audit_verify_names_the_first_bad_record(repo: Path, database_url: str) -> None:
+    _accepted_three(repo, database_url)
+    ok = run(repo, database_url, "audit", "verify")
+    assert ok.exit_code == 0 and ok.stdout.startswith("ledger intact: 3 record(s), head seq 3 ")
+    head = run(repo, database_url, "audit", "head").stdout.strip()
+    db = Database.from_url(database_url, root=repo)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE acceptances SET ip = '192.0.2.99' WHERE seq = 2"))
+            record_id = connection.execute(text("SELECT id FROM acceptances WHERE seq = 2")).scalar()
+    finally:
+        db.dispose()
+    bad = run(repo, database_url, "audit", "verify")
+    assert bad.exit_code == 1
+    assert (f"error: ledger verification failed: record seq 2 (id {record_id}; c2 "
+            "acceptable-use 2) was edited") in bad.stderr
+    data = json.loads(run(repo, database_url, "audit", "verify", "--format", "json").stdout)
+    assert data["ok"] is False and data["problems"][0]["seq"] == 2
+    anchored = run(repo, database_url, "audit", "verify", "--anchor", head)
+    assert anchored.exit_code == 1
+    malformed = run(repo, database_url, "audit", "verify", "--anchor", "3:abc")
+    assert malformed.exit_code == 2 and "SEQ:HASH" in malformed.stderr
+
+
+def test_evidence_command(repo: Path, database_url: str, tmp_path: Path) -> None:
+    _accepted_three(repo, database_url)
+    printed = run(repo, database_url, "acceptance", "evidence", "c2")
+    assert printed.exit_code == 0, printed.output
+    document = json.loads(printed.stdout)
+    (entry,) = document["acceptances"]
+    assert hashlib.sha256(entry["text"].encode()).hexdigest() == entry["record"]["content_sha256"]
+    assert entry["record"]["commit"] == entry["version"]["commit"]
+    out = tmp_path / "ev"
+    written = run(repo, database_url, "acceptance", "evidence", "c2", "--out", str(out))
+    assert written.exit_code == 0 and written.stdout.strip() == str(out)
+    assert (out / "texts" / POLICY / "2.md").read_text() == entry["text"]
+    missing = run(repo, database_url, "acceptance", "evidence", "zz")
+    assert missing.exit_code == 2 and "unknown customer 'zz'" in missing.stderr
