@@ -56,9 +56,19 @@ def main(ctx: click.Context, repo: str, policies: str | None, debug: bool) -> No
 
 
 def _register() -> None:
-    from publisher.cli import policies, settings_cmd
+    from publisher.cli import (
+        acceptance,
+        audit,
+        customers,
+        db,
+        demo,
+        diff,
+        lint,
+        policies,
+        settings_cmd,
+    )
 
-    for module in (policies, settings_cmd):
+    for module in (policies, lint, settings_cmd, db, customers, acceptance, audit, diff, demo):
         for command in module.COMMANDS:
             main.add_command(command)
 
