@@ -1,0 +1,686 @@
+"""Markdown policy text -> :class:`~publisher.document.Document`, a tree of clauses. Pure.
+
+One mistune 3 block pass (with the ``table`` and ``strikethrough`` plugins) gives the block
+tokens; a subclassed block state stamps every block token with the line of the file where it
+starts, so each clause knows its source lines without re-parsing anything. Inline markup is
+parsed once per block and flattened to plain text.
+
+The tree
+    * Headings (ATX or setext) open sections; everything up to the next heading of the same or a
+      higher level belongs to the section. A document's only level-1 heading, when no other
+      heading precedes it, is its title (:attr:`Document.title`), not a clause: what follows it
+      is top level.
+    * Ordered list items are clauses of kind ``item`` numbered as CommonMark renders them (start
+      number, then position; ``1)`` keeps its delimiter). Bullet items are kind ``bullet``.
+      An item's text is its first paragraph; later paragraphs, lists and other blocks in the
+      item are its children.
+    * Paragraphs are kind ``paragraph``. Tables, code blocks and block quotes are one clause each
+      (``table``, ``code``, ``quote``) with their text flattened (table cells joined by " | ",
+      rows by " / "). Thematic breaks, link reference definitions and HTML comments are dropped;
+      other raw HTML keeps its visible text.
+
+Numbers
+    A *label* is a decimal (1–3 digits, optionally dotted: ``1.2``), a single letter, or a roman
+    numeral i–xxxix (all lower or all upper case), written ``X.``, ``X)`` or ``(X)``; a dotted
+    decimal may also stand alone (``1.1``). A label is the clause's number when it starts:
+    a heading (``## B. Account Terms``, ``12\\. Changes``, ``### 1.1 Scope``); a paragraph or
+    bullet (any form except a bare ``1.1``, which reads as a quantity in prose); an ordered item
+    (only ``(X)``, which then replaces the list number). Nothing else is a number
+    (``Section 3 — X``, ``e.g.``, ``Users.``).
+
+Lead-ins
+    A paragraph (or item) that starts with bold text followed by more text splits into heading
+    and text when the bold part ends in ``.`` or ``:``, is followed by ``:`` or ``.``, is
+    followed by a line break, or is in title case and followed by a capital letter:
+    ``**Exceptions.** Text`` gives heading "Exceptions". Bold that is only a label is the
+    number (``**3.1** Text``). A paragraph that is entirely bold and starts with a label
+    (``**1. GitHub Pages**``) is a numbered heading with no text. Labels inside lead-in
+    headings are split off as above (lead "1. GitHub Pages" -> number "1.").
+
+Ids
+    A clause's id is its parent's id, ".", and a local part (top-level clauses: the local part
+    alone). The local part is the number normalised (lower case, brackets and trailing
+    punctuation dropped, inner dots as "-": ``B.`` -> ``b``, ``(iv)`` -> ``iv``, ``1.1`` ->
+    ``1-1``); else, for a clause with a heading, a slug of it (``summary``,
+    ``short-version``); else the kind's prefix and its position among siblings of that prefix:
+    ``p1`` paragraphs, ``l1`` bullets, ``table1``, ``code1``, ``quote1`` (``s1`` for a heading
+    without letters or digits). So ``## B.`` > ``### 3.`` is ``b.3`` and its second paragraph
+    ``b.3.p2``. A repeated id (or one whose anchor repeats another's) gets ``-2``, ``-3``…
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, cast
+
+from mistune import BlockParser, BlockState, InlineParser, Markdown
+from mistune.plugins import import_plugin
+
+from publisher.document import Clause, ClauseKind, Document
+from publisher.errors import PolicyError
+from publisher.frontmatter import split_front_matter
+
+__all__ = ["MAX_POLICY_BYTES", "decode_policy", "parse_body", "parse_document", "plain_text"]
+
+MAX_POLICY_BYTES = 5 * 1024 * 1024
+
+Token = dict[str, Any]
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode_policy(data: bytes, *, path: str | None = None) -> str:
+    """Policy file bytes -> text: UTF-8, a leading BOM dropped.
+
+    Raises :class:`~publisher.errors.PolicyError` for a file larger than
+    :data:`MAX_POLICY_BYTES`, a binary file (NUL bytes) or bytes that are not UTF-8, naming
+    the line and byte offset of the first bad byte.
+    """
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            f"file is {len(data):,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}",
+            path=path,
+            hint="is this really a policy? split it into several policies, or check that "
+                 "the policies glob does not match generated files",
+        )
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise PolicyError(
+            f"binary file: NUL byte at byte offset {nul}",
+            path=path, line=data.count(b"\n", 0, nul) + 1,
+            hint="policies are UTF-8 Markdown text; re-save it as UTF-8 (not UTF-16 or a "
+                 "word-processor format), or exclude it from the policies glob",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PolicyError(
+            f"not UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+            f"(line {line}, column {column}) is {exc.reason}",
+            path=path, line=line,
+            hint="re-save the file as UTF-8 (it may be Latin-1 or Windows-1252)",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_document(text: str, *, path: str | None = None) -> Document:
+    """Front matter and body -> :class:`Document`. Pure; only front matter can fail."""
+    meta, body, body_start = split_front_matter(text, path=path)
+    title, clauses = _parse(body, body_start)
+    return Document(meta=meta, title=title or meta.title, clauses=clauses, body=body,
+                    body_start_line=body_start)
+
+
+def parse_body(body: str, *, first_line: int = 1) -> tuple[Clause, ...]:
+    """A policy body (front matter removed) -> its clauses; ``first_line`` is the file line
+    where the body starts. A title heading (see the module doc) is not a clause."""
+    return _parse(body, first_line)[1]
+
+
+def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
+    src = body.replace("\r\n", "\n").replace("\r", "\n")
+    if not src.endswith("\n"):
+        src += "\n"
+    state = _LineState()
+    state.line_base = first_line
+    state.process(src)
+    _MARKDOWN.block.parse(state)
+    lines = src.split("\n")
+    blank = [not line.strip() for line in lines]
+    last = first_line + len(lines) - 2  # src ends with "\n": the last split part is empty
+    builder = _Builder(state.env, blank, first_line)
+    title, nodes = builder.document(state.tokens, last)
+    return title, _freeze(nodes, "", 0, set())
+
+
+class _Tokens(list[Token]):
+    """A block state's token list, remembering the file line where its container starts
+    (a list item's marker line), because list items are not stamped themselves."""
+
+    first_line: int = 1
+
+
+class _LineState(BlockState):
+    """mistune's block state, extended to stamp each block token with its first file line.
+
+    A child state (a list item's or block quote's content) has its own ``src`` whose lines
+    are the container's lines one for one, so it only needs the file line of its first line.
+    """
+
+    tokens: list[Token]
+
+    def __init__(self, parent: Any | None = None) -> None:
+        super().__init__(parent)
+        self.tokens = _Tokens()
+        self.line_base = 1
+        self.pending_pos = 0  # where the block now being parsed starts (set by the parser)
+        self._count_pos = 0
+        self._count_lines = 0
+
+    def line_at(self, pos: int) -> int:
+        """File line of offset ``pos`` in ``src``, counting newlines incrementally."""
+        if pos >= self._count_pos:
+            self._count_lines += self.src.count("\n", self._count_pos, pos)
+        else:
+            self._count_lines -= self.src.count("\n", pos, self._count_pos)
+        self._count_pos = pos
+        return self.line_base + self._count_lines
+
+    def add_paragraph(self, text: str) -> None:
+        # BlockState.add_paragraph, stamping the new paragraph (called before the cursor moves)
+        tokens = self.tokens
+        if tokens and tokens[-1]["type"] == "paragraph":
+            tokens[-1]["text"] += text
+        else:
+            tokens.append({"type": "paragraph", "text": text, "_line": self.line_at(self.cursor)})
+
+    def child_state(self, src: str, lazy_line_starts: set[int] | None = None) -> BlockState:
+        child = cast(_LineState, super().child_state(src, lazy_line_starts))
+        pos = self.pending_pos
+        first = self.line_at(pos)
+        cast(_Tokens, child.tokens).first_line = first
+        end = self.src.find("\n", pos)
+        opening = self.src[pos:] if end < 0 else self.src[pos:end]
+        # A list item whose marker line holds no text starts its content on the next line.
+        child.line_base = first + 1 if _EMPTY_ITEM.match(opening) else first
+        # The next item of the same list starts on the line the cursor has just passed.
+        self.pending_pos = self.src.rfind("\n", 0, max(self.cursor - 1, 0)) + 1
+        return child
+
+
+_CONTAINERS = frozenset({"list", "block_quote"})
+_EMPTY_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]*$")
+
+
+class _LineBlockParser(BlockParser):
+    """mistune's block parser, stamping the tokens each rule creates with the rule's line."""
+
+    state_cls = _LineState
+
+    def parse_method(self, m: re.Match[str], state: BlockState) -> int | None:
+        rule = m.lastgroup
+        method = self._methods[rule]  # type: ignore[index]
+        if rule == "blank_line":  # blank lines need no line: clause spans skip them
+            return method(m, state)
+        st = cast(_LineState, state)
+        tokens = st.tokens
+        count = len(tokens)
+        if rule in _CONTAINERS:  # their items' or quote's content is parsed in child states
+            saved = st.pending_pos
+            st.pending_pos = m.start()
+            end = method(m, state)
+            st.pending_pos = saved
+        else:
+            after_paragraph = count > 0 and tokens[-1]["type"] == "paragraph"
+            end = method(m, state)
+            if end and rule == "ref_link" and len(tokens) == count and not after_paragraph:
+                # A link reference definition makes no token; mark where it is so the
+                # clause before it does not claim its lines.
+                tokens.append({"type": "ref_def"})
+        if len(tokens) > count:
+            # New tokens are appended, or inserted before the last one (block quotes, lists
+            # interrupted by another block, which that block's own call has stamped).
+            line = st.line_at(m.start())
+            for index in range(max(count - 1, 0), len(tokens)):
+                if "_line" not in tokens[index]:
+                    tokens[index]["_line"] = line
+        return end
+
+    def _parse_indent_code_fast(self, state: BlockState) -> int | None:
+        end: int | None = BlockParser._parse_indent_code_fast(self, state)
+        if end is not None:
+            last = state.tokens[-1]
+            if "_line" not in last:  # a new code block (the cursor is still at its start)
+                last["_line"] = cast(_LineState, state).line_at(state.cursor)
+        return end
+
+
+def _make_markdown() -> Markdown:
+    block = _LineBlockParser()
+    inline = InlineParser(max_nested_level=block.max_nested_level)
+    plugins = [import_plugin(name) for name in ("table", "strikethrough")]
+    return Markdown(renderer=None, block=block, inline=inline, plugins=plugins)
+
+
+_MARKDOWN = _make_markdown()
+
+
+# --------------------------------------------------------------------------- plain text
+
+
+def normalise_space(text: str) -> str:
+    """Same result as :func:`publisher.document.normalise_space` (``str.split`` and ``\\s``
+    agree on what whitespace is), about five times faster: this runs once per clause."""
+    return " ".join(text.split())
+
+
+_SEPARATOR_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
+})
+_INVISIBLE_TAGS = frozenset({"script", "style", "template"})
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
+
+
+class _HTMLText(HTMLParser):
+    """Visible text of an HTML fragment: tags stripped (block tags become spaces), comments,
+    scripts and styles dropped, entities decoded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._hidden += 1
+        elif tag == "img":
+            self.parts.append(" " + (dict(attrs).get("alt") or "") + " ")
+        elif tag in _SEPARATOR_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _INVISIBLE_TAGS:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in _SEPARATOR_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def _html_text(raw: str) -> str:
+    parser = _HTMLText()
+    parser.feed(raw)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _inline_html(raw: str) -> str:
+    """An inline HTML token (a tag or a comment) -> what it contributes to the text."""
+    if raw.startswith("<!--"):
+        return ""
+    m = _TAG_NAME.match(raw)
+    if m and m.group(1).lower() in _SEPARATOR_TAGS:
+        return " "
+    if m and m.group(1).lower() == "img":
+        return _html_text(raw)
+    return ""
+
+
+def plain_text(tokens: Sequence[Token]) -> str:
+    """Inline tokens -> text with markup removed (links keep their text, images their alt,
+    code its content, HTML tags and comments dropped, entities decoded). Not normalised."""
+    parts: list[str] = []
+    for token in tokens:
+        kind = token["type"]
+        if kind == "text":
+            raw = token["raw"]
+            parts.append(html.unescape(raw) if "&" in raw else raw)
+        elif kind == "codespan":
+            parts.append(token["raw"])
+        elif kind in ("softbreak", "linebreak"):
+            parts.append(" ")
+        elif kind == "inline_html":
+            parts.append(_inline_html(token["raw"]))
+        elif "children" in token:
+            parts.append(plain_text(token["children"]))
+        elif "raw" in token:
+            parts.append(token["raw"])
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- labels
+
+_ROMAN_L = r"(?:x{1,3}(?:ix|iv|vi{0,3}|i{1,3})?|ix|iv|vi{0,3}|i{1,3})"
+_ROMAN_U = _ROMAN_L.upper()
+_CORE = rf"(?:[0-9]{{1,3}}(?:\.[0-9]{{1,3}})*|{_ROMAN_L}|{_ROMAN_U}|[A-Za-z])"
+_DOTTED = r"[0-9]{1,3}(?:\.[0-9]{1,3})+"
+_PAREN = rf"\({_CORE}\)"
+_PUNCT = rf"{_CORE}[.)]"
+_TAIL = r"(?:[ \t\n]+(?P<rest>.*)|$)"
+_HEADING_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}|{_DOTTED}){_TAIL}", re.S)
+_TEXT_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}){_TAIL}", re.S)
+_ITEM_LABEL = re.compile(rf"(?P<num>{_PAREN}){_TAIL}", re.S)
+_ONLY_LABEL = re.compile(rf"(?:{_PAREN}|{_PUNCT}|{_DOTTED})")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_MINOR_WORDS = frozenset({
+    "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "via",
+    "with",
+})
+_MAX_LEAD_WORDS = 12
+
+
+def _split_label(text: str, pattern: re.Pattern[str]) -> tuple[str | None, str]:
+    """``"B. Account Terms"`` -> ``("B.", "Account Terms")``; no label -> ``(None, text)``."""
+    m = pattern.match(text)
+    if m is None:
+        return None, text
+    return m.group("num"), (m.group("rest") or "").strip()
+
+
+def _title_case(text: str) -> bool:
+    words = _WORD.findall(text)
+    return bool(words) and all(w[0].isupper() or w.lower() in _MINOR_WORDS for w in words)
+
+
+def _lead_in(tokens: Sequence[Token]) -> tuple[str, str] | None:
+    """Split a bold lead-in off inline ``tokens``: ``(lead, rest)`` or None (module doc)."""
+    if not tokens or tokens[0]["type"] != "strong":
+        return None
+    lead = normalise_space(plain_text(tokens[0]["children"]))
+    rest_tokens = tokens[1:]
+    rest = normalise_space(plain_text(rest_tokens))
+    if not lead or not rest or len(lead.split()) > _MAX_LEAD_WORDS:
+        return None
+    if _ONLY_LABEL.fullmatch(lead) or lead[-1] in ".:":
+        return lead, rest
+    if rest[0] in ".:":
+        return lead, rest[1:].strip()
+    if rest_tokens[0]["type"] in ("softbreak", "linebreak"):
+        return lead, rest
+    if _title_case(lead) and (rest[0].isupper() or rest[0] in "\"“'‘("):
+        return lead, rest
+    return None
+
+
+# --------------------------------------------------------------------------- the tree
+
+
+@dataclass
+class _Node:
+    """A clause under construction (ids come last, when siblings are known)."""
+
+    kind: ClauseKind
+    number: str | None
+    heading: str | None
+    text: str
+    start: int
+    end: int
+    children: list[_Node] = field(default_factory=list)
+
+
+def _first(pair: tuple[int, Token]) -> int:
+    return pair[0]
+
+
+_SKIPPED = frozenset({"blank_line", "ref_def", "thematic_break"})
+
+
+class _Builder:
+    """Block tokens (stamped with lines) -> clause nodes."""
+
+    def __init__(self, env: Any, blank: list[bool], first_line: int) -> None:
+        self.env = env
+        self.blank = blank
+        self.first_line = first_line
+
+    # -- helpers
+
+    def inline(self, token: Token) -> list[Token]:
+        text = token.get("text")
+        if text is None:
+            return cast(list[Token], token.get("children", []))
+        return _MARKDOWN.inline(text.strip(" \r\n\t\f"), self.env)
+
+    def trim(self, start: int, end: int) -> int:
+        """Move ``end`` back over blank lines, not before ``start``."""
+        index = end - self.first_line
+        while end > start and 0 <= index < len(self.blank) and self.blank[index]:
+            end -= 1
+            index -= 1
+        return end
+
+    def spans(self, tokens: Sequence[Token], end: int) -> list[tuple[Token, int, int]]:
+        """Each token but blank lines with its first and last line: up to the next token,
+        blank lines trimmed. Sorted by line: mistune can emit a block quote after the list
+        that interrupted it when that list was itself interrupted."""
+        kept: list[tuple[int, Token]] = []
+        previous = self.first_line
+        for token in tokens:
+            if token["type"] != "blank_line":
+                previous = token.get("_line", previous)
+                kept.append((previous, token))
+        kept.sort(key=_first)
+        kept.append((end + 1, {}))
+        return [
+            (token, start, self.trim(start, max(start, kept[index + 1][0] - 1)))
+            for index, (start, token) in enumerate(kept[:-1])
+        ]
+
+    # -- document and block sequences
+
+    def document(self, tokens: Sequence[Token], end: int) -> tuple[str | None, list[_Node]]:
+        title_index = _title_index(tokens)
+        title = None
+        if title_index is not None:
+            title = normalise_space(plain_text(self.inline(tokens[title_index]))) or None
+        skip = tokens[title_index] if title_index is not None else None
+        return title, self.blocks(tokens, end, skip=skip)
+
+    def blocks(self, tokens: Sequence[Token], end: int, skip: Token | None = None) -> list[_Node]:
+        root: list[_Node] = []
+        stack: list[tuple[int, list[_Node]]] = [(0, root)]
+        for token, start, stop in self.spans(tokens, end):
+            kind = token["type"]
+            if kind in _SKIPPED or token is skip:
+                continue
+            if kind == "heading":
+                level = token["attrs"]["level"]
+                node = self.heading(token, start, stop)
+                while stack[-1][0] >= level:
+                    stack.pop()
+                stack[-1][1].append(node)
+                stack.append((level, node.children))
+                continue
+            stack[-1][1].extend(self.block(token, start, stop))
+        _close_sections(root)
+        return root
+
+    def block(self, token: Token, start: int, end: int) -> list[_Node]:
+        kind = token["type"]
+        if kind in ("paragraph", "block_text"):
+            return [self.paragraph(self.inline(token), "paragraph", start, end, _TEXT_LABEL,
+                                   _HEADING_LABEL)]
+        if kind == "list":
+            return self.list_items(token, end)
+        if kind == "table":
+            return [_Node("table", None, None, _table_text(self, token), start, end)]
+        if kind == "block_code":
+            return [_Node("code", None, None, normalise_space(token["raw"]), start, end)]
+        if kind == "block_quote":
+            text = normalise_space(" ".join(self.flatten(token["children"])))
+            return [_Node("quote", None, None, text, start, end)] if text else []
+        if kind == "block_html":
+            text = normalise_space(_html_text(token["raw"]))
+            return [_Node("paragraph", None, None, text, start, end)] if text else []
+        text = normalise_space(" ".join(self.flatten([token])))
+        return [_Node("paragraph", None, None, text, start, end)] if text else []
+
+    def heading(self, token: Token, start: int, end: int) -> _Node:
+        text = normalise_space(plain_text(self.inline(token)))
+        number, rest = _split_label(text, _HEADING_LABEL)
+        return _Node("section", number, rest or None, "", start, end)
+
+    def paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
+                  label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
+        """A paragraph (or an item's first one): number, lead-in heading and text. ``label``
+        finds a number in plain text, ``bold_label`` one in a bold lead-in."""
+        lead = _lead_in(tokens)
+        if lead is not None:
+            head, text = lead
+            number, rest = _split_label(head, bold_label)
+            if number is not None and not rest:
+                return _Node(kind, number, None, text, start, end)
+            number, heading = _split_label(head.rstrip(".:").strip(), bold_label)
+            return _Node(kind, number, heading or None, text, start, end)
+        text = normalise_space(plain_text(tokens))
+        if len(tokens) == 1 and tokens[0]["type"] == "strong":
+            number, heading = _split_label(text, bold_label)
+            if number is not None:
+                return _Node(kind, number, heading or None, "", start, end)
+            return _Node(kind, None, None, text, start, end)
+        number, text = _split_label(text, label)
+        return _Node(kind, number, None, text, start, end)
+
+    def list_items(self, token: Token, end: int) -> list[_Node]:
+        items: list[Token] = token["children"]
+        ordered = bool(token["attrs"].get("ordered"))
+        first_number = int(token["attrs"].get("start", 1))
+        starts = [cast(_Tokens, item["children"]).first_line for item in items]
+        nodes = []
+        for index, item in enumerate(items):
+            start = starts[index]
+            stop = starts[index + 1] - 1 if index + 1 < len(items) else end
+            stop = self.trim(start, max(start, stop))
+            nodes.append(self.list_item(item["children"], ordered,
+                                        f"{first_number + index}{token['bullet']}", start, stop))
+        return nodes
+
+    def list_item(self, tokens: list[Token], ordered: bool, number: str, start: int,
+                  end: int) -> _Node:
+        kind: ClauseKind = "item" if ordered else "bullet"
+        first = 0
+        while first < len(tokens) and tokens[first]["type"] in _SKIPPED:
+            first += 1
+        if first < len(tokens) and tokens[first]["type"] in ("paragraph", "block_text"):
+            # An ordered item keeps its list number unless its text starts with "(x)".
+            label, bold = (_ITEM_LABEL, _ITEM_LABEL) if ordered else (_TEXT_LABEL, _HEADING_LABEL)
+            node = self.paragraph(self.inline(tokens[first]), kind, start, end, label, bold)
+            rest = tokens[first + 1:]
+        else:
+            node = _Node(kind, None, None, "", start, end)
+            rest = tokens[first:]
+        if ordered and node.number is None:
+            node.number = number
+        node.children = self.blocks(rest, end) if rest else []
+        return node
+
+    def flatten(self, tokens: Sequence[Token]) -> list[str]:
+        """Plain text of every block in ``tokens`` (for clauses kept whole, like quotes)."""
+        parts: list[str] = []
+        for token in tokens:
+            kind = token["type"]
+            if kind in ("paragraph", "block_text", "heading"):
+                parts.append(plain_text(self.inline(token)))
+            elif kind == "block_code":
+                parts.append(token["raw"])
+            elif kind == "block_html":
+                parts.append(_html_text(token["raw"]))
+            elif kind == "table":
+                parts.append(_table_text(self, token))
+            elif kind == "list":
+                for item in token["children"]:
+                    parts.extend(self.flatten(item["children"]))
+            elif "children" in token:
+                parts.extend(self.flatten(token["children"]))
+        return parts
+
+
+def _title_index(tokens: Sequence[Token]) -> int | None:
+    """Index of the title heading: the only level-1 heading, preceded by no other heading."""
+    found = None
+    for index, token in enumerate(tokens):
+        if token["type"] != "heading":
+            continue
+        if token["attrs"]["level"] == 1:
+            if found is not None:
+                return None
+            found = index
+        elif found is None:
+            return None
+    return found
+
+
+def _close_sections(nodes: list[_Node]) -> None:
+    """A section ends where its last descendant ends."""
+    for node in nodes:
+        if node.kind == "section" and node.children:
+            _close_sections(node.children)
+            node.end = max(node.end, node.children[-1].end)
+
+
+def _table_text(builder: _Builder, token: Token) -> str:
+    rows: list[str] = []
+    for part in token["children"]:
+        row_tokens = [part] if part["type"] == "table_head" else part["children"]
+        for row in row_tokens:
+            cells = [normalise_space(plain_text(builder.inline(cell))) for cell in row["children"]]
+            rows.append(" | ".join(cells))
+    return normalise_space(" / ".join(rows))
+
+
+# --------------------------------------------------------------------------- ids
+
+_PREFIX: dict[str, str] = {
+    "paragraph": "p", "bullet": "l", "item": "i", "table": "table", "code": "code",
+    "quote": "quote", "section": "s",
+}
+_SLUG_MAX = 40
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _number_key(number: str) -> str:
+    key = number.strip().strip("()").rstrip(".)").lower()
+    return _NOT_ALNUM.sub("-", key).strip("-") if not key.isalnum() else key
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > _SLUG_MAX and slug:
+            break
+        slug = candidate
+    return slug[:_SLUG_MAX]
+
+
+def _anchor(clause_id: str) -> str:
+    """Same as :attr:`Clause.anchor` without its ``c-``; ids here are lower-case alnum, "-"
+    and ".", so only the dots change."""
+    return clause_id.replace(".", "-")
+
+
+def _freeze(nodes: list[_Node], parent: str, level: int,
+            used: set[str]) -> tuple[Clause, ...]:
+    """Nodes -> clauses with ids (module doc); ``used`` holds the anchors given so far."""
+    counters: dict[str, int] = {}
+    out = []
+    for node in nodes:
+        local = _number_key(node.number) if node.number else ""
+        if not local and node.heading:
+            local = _slug(node.heading)
+        if not local:
+            prefix = _PREFIX[node.kind]
+            counters[prefix] = counters.get(prefix, 0) + 1
+            local = f"{prefix}{counters[prefix]}"
+        base = f"{parent}.{local}" if parent else local
+        clause_id, suffix = base, 1
+        # Distinct anchors imply distinct ids, so checking anchors alone keeps both unique.
+        while _anchor(clause_id) in used:
+            suffix += 1
+            clause_id = f"{base}-{suffix}"
+        used.add(_anchor(clause_id))
+        out.append(Clause(
+            id=clause_id, kind=node.kind, number=node.number, heading=node.heading,
+            text=node.text, children=_freeze(node.children, clause_id, level + 1, used),
+            lines=(node.start, node.end), level=level,
+        ))
+    return tuple(out)
