@@ -1,0 +1,517 @@
+"""The site model: which pages the public policy site has for a repository, and their content.
+
+:func:`build_site` reads the history (:class:`~publisher.history.PolicyRepo`), decides which
+versions are published and their status on a given day (in force, upcoming, superseded),
+computes the change sets the site shows (consecutive versions, each version to the one in
+force and to the latest, the one in force to each upcoming) and renders every page through
+:mod:`publisher.pages`. The result is a list of :class:`SitePage` (site path, content): the
+mkdocs plugin hands them to mkdocs, and anything else could write them to a folder.
+
+Builds are incremental: change sets are cached on disk by (old blob, new blob, diff engine,
+overrides), rendered policy bodies and redlines by their blobs and the templates' fingerprint
+(:class:`SiteCache`). A rebuild after one commit recomputes only what that commit changed: the
+redlines that involve the new version, and the pages themselves (cheap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from publisher import pages
+from publisher.cache import PARSER_VERSION
+from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
+from publisher.diff.sources import overrides_between
+from publisher.document import Document
+from publisher.errors import ConfigError, PolicyError
+from publisher.history import Policy, PolicyRepo, Version
+from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
+from publisher.sanitize import SANITIZER_VERSION, clause_bodies
+from publisher.templating import environment, templates_fingerprint
+
+__all__ = [
+    "SiteCache",
+    "SiteOptions",
+    "SitePage",
+    "Site",
+    "build_site",
+    "diff_engine_version",
+    "published_versions",
+    "version_status",
+]
+
+log = logging.getLogger(__name__)
+
+VersionsChoice = str
+"""``all``, ``labelled`` (only versions with a front matter ``version`` label) or a number N
+(the last N versions)."""
+
+RESERVED_SLUGS = frozenset({"api", "assets", "css", "js", "search", "feed.xml"})
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """How the site is built (the mkdocs plugin's options; see docs/site.md)."""
+
+    prefix: str = ""
+    """URL prefix of every policy page, feed and API file (``legal`` → ``/legal/<slug>/``)."""
+    versions: VersionsChoice = "all"
+    feeds: bool = True
+    api: bool = True
+    site_url: str = "http://127.0.0.1:8001/"
+    """Absolute base URL of the site: feeds and the API carry absolute links."""
+    site_name: str = ""
+    templates: Path | None = None
+    """A folder whose templates override the package's (same relative names)."""
+
+    def __post_init__(self) -> None:
+        choice = str(self.versions)
+        if choice not in ("all", "labelled") and not (choice.isdigit() and int(choice) > 0):
+            raise ConfigError(
+                f"versions must be 'all', 'labelled' or a number of versions, not {choice!r}",
+                hint="e.g. versions: all",
+            )
+        if self.templates is not None and not Path(self.templates).is_dir():
+            raise ConfigError(
+                f"the templates folder {self.templates} does not exist",
+                hint="create it, or remove the `templates` option to use the built-in templates",
+            )
+
+    @property
+    def urls(self) -> Urls:
+        return Urls(self.prefix.strip("/"))
+
+
+PageKind = Literal["html", "file"]
+
+
+@dataclass(frozen=True)
+class SitePage:
+    """One output of the site: an HTML fragment for a themed page, or a file (feed, JSON).
+
+    ``path`` is the site path (``acceptable-use/v/3/``, ``feed.xml``); ``in_nav`` marks the
+    policies' own pages (the rest stays out of the navigation); ``toc`` the page's headings.
+    """
+
+    path: str
+    kind: PageKind
+    content: str
+    title: str = ""
+    in_nav: bool = False
+    toc: tuple[TocEntry, ...] = ()
+
+
+@dataclass
+class BuildStats:
+    policies: int = 0
+    versions: int = 0
+    changesets: int = 0
+    computed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class Site:
+    """Every page of the site, and what the home page needs to list the policies."""
+
+    options: SiteOptions
+    today: date
+    policies: tuple[PolicyInfo, ...]
+    pages: list[SitePage]
+    stats: BuildStats = field(default_factory=BuildStats)
+
+    def index_html(self, page: str) -> str:
+        """The policies list as an HTML fragment for the page at site path ``page``."""
+        ctx = PageContext(
+            urls=self.options.urls, page=page, today=self.today,
+            site_name=self.options.site_name, templates=self.options.templates,
+        )
+        return pages.policies_index(ctx, self.policies)
+
+    def css(self) -> str:
+        """The stylesheet of the policy pages (``site/policies.css``)."""
+        template = environment(self.options.templates).get_template("site/policies.css")
+        return template.render(redline_css=REDLINE_CSS)
+
+
+# ------------------------------------------------------------------------------ the cache
+
+
+@cache
+def diff_engine_version() -> str:
+    """What a cached change set depends on besides its blobs: the parser and the diff code."""
+    digest = hashlib.sha256(PARSER_VERSION.encode())
+    package = Path(str(resources.files("publisher") / "diff"))
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class SiteCache:
+    """Change sets and rendered fragments, in memory and on disk (``<dir>/site/``).
+
+    Keys are hashes of everything the value depends on; entries are written atomically and an
+    unreadable entry is a miss. ``directory`` None keeps everything in memory.
+    """
+
+    def __init__(self, directory: Path | str | None) -> None:
+        self.directory = Path(directory) / "site" if directory is not None else None
+        self._memory: dict[str, Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, kind: str, key: str) -> Path | None:
+        if self.directory is None:
+            return None
+        return self.directory / kind / key[:2] / key
+
+    def get(self, kind: str, key: str) -> Any:
+        memo = self._memory.get(f"{kind}/{key}")
+        if memo is not None:
+            self.hits += 1
+            return memo
+        path = self._path(kind, key)
+        if path is not None:
+            try:
+                with path.open("rb") as fh:
+                    value = pickle.load(fh)
+            except FileNotFoundError:
+                value = None
+            except Exception as exc:  # truncated, foreign or old entry: a miss
+                log.debug("ignoring unreadable cache entry %s: %s", path, exc)
+                value = None
+            if value is not None:
+                self._memory[f"{kind}/{key}"] = value
+                self.hits += 1
+                return value
+        self.misses += 1
+        return None
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        self._memory[f"{kind}/{key}"] = value
+        path = self._path(kind, key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(value, fh, pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            log.warning("cannot write the site cache at %s: %s", path, exc)
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
+
+
+# ------------------------------------------------------------------------ which versions
+
+
+def published_versions(policy: Policy, choice: VersionsChoice) -> tuple[Version, ...]:
+    """The versions of ``policy`` the site publishes (see :class:`SiteOptions.versions`);
+    never none: when the choice leaves nothing, the latest version."""
+    versions = policy.versions
+    choice = str(choice)
+    if choice == "labelled":
+        versions = tuple(v for v in versions if v.labelled)
+    elif choice.isdigit():
+        versions = versions[-int(choice) :]
+    return versions or policy.versions[-1:]
+
+
+def version_status(versions: Sequence[Version], today: date) -> tuple[int | None, list[Status]]:
+    """The index of the version in force on ``today`` (the last one whose effective date has
+    come; None when none has) and every version's status."""
+    current: int | None = None
+    for i, version in enumerate(versions):
+        if version.effective is None or version.effective <= today:
+            current = i
+    statuses: list[Status] = []
+    for i, version in enumerate(versions):
+        if i == current:
+            statuses.append("current")
+        elif version.effective is not None and version.effective > today:
+            statuses.append("upcoming")
+        else:
+            statuses.append("superseded")
+    return current, statuses
+
+
+def _pairs(count: int, current: int | None, statuses: Sequence[Status]) -> list[tuple[int, int]]:
+    """Which redlines the site shows, as (old, new) indexes into the published versions."""
+    found: dict[tuple[int, int], None] = {}
+    for i in range(count - 1):
+        found[(i, i + 1)] = None
+    latest = count - 1
+    for i in range(count - 1):
+        if current is not None and i < current:
+            found[(i, current)] = None
+        found[(i, latest)] = None
+    if current is not None:
+        for j, status in enumerate(statuses):
+            if status == "upcoming" and j > current:
+                found[(current, j)] = None
+    return sorted(found)
+
+
+# ------------------------------------------------------------------------------- building
+
+
+@dataclass
+class _PolicyBuild:
+    policy: Policy
+    versions: tuple[Version, ...]
+    documents: list[Document]
+    current: int | None
+    statuses: list[Status]
+    pairs: list[tuple[int, int]]
+    changesets: dict[tuple[int, int], ChangeSet] = field(default_factory=dict)
+
+
+class _Builder:
+    def __init__(
+        self, repo: PolicyRepo, options: SiteOptions, today: date, cache: SiteCache
+    ) -> None:
+        self.repo = repo
+        self.options = options
+        self.today = today
+        self.cache = cache
+        self.urls = options.urls
+        self.fingerprint = templates_fingerprint(options.templates)
+        self.stats = BuildStats()
+
+    # -- values ------------------------------------------------------------------------
+
+    def plan(self, policy: Policy) -> _PolicyBuild:
+        versions = published_versions(policy, self.options.versions)
+        documents = [self.repo.document(v.revision) for v in versions]
+        current, statuses = version_status(versions, self.today)
+        return _PolicyBuild(
+            policy=policy,
+            versions=versions,
+            documents=documents,
+            current=current,
+            statuses=statuses,
+            pairs=_pairs(len(versions), current, statuses),
+        )
+
+    def changeset(self, build: _PolicyBuild, pair: tuple[int, int]) -> ChangeSet:
+        old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
+        overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
+        key = _key(
+            old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides,
+            build.policy.slug,
+        )
+        found = self.cache.get("changesets", key)
+        if not isinstance(found, ChangeSet):
+            found = compare(build.documents[pair[0]], build.documents[pair[1]],
+                            overrides=overrides)
+            self.cache.put("changesets", key, found)
+            self.stats.computed += 1
+        old_doc, new_doc = build.documents[pair[0]], build.documents[pair[1]]
+        return found.labelled(
+            policy=build.policy.slug,
+            old=Side(rev=old_v.revision.commit, version=old_v.label, sha256=old_doc.sha256),
+            new=Side(rev=new_v.revision.commit, version=new_v.label, sha256=new_doc.sha256),
+        )
+
+    def info(self, build: _PolicyBuild) -> PolicyInfo:
+        infos: list[VersionInfo] = []
+        for i, version in enumerate(build.versions):
+            counts = build.changesets[(i - 1, i)].summary if i else None
+            infos.append(
+                VersionInfo(
+                    label=version.label,
+                    effective=version.effective,
+                    published=version.published,
+                    commit=version.revision.commit,
+                    sha256=version.sha256,
+                    title=version.title or build.policy.title,
+                    summary=version.summary,
+                    status=build.statuses[i],
+                    previous=build.versions[i - 1].label if i else None,
+                    counts=counts,
+                )
+            )
+        return PolicyInfo(
+            slug=build.policy.slug,
+            title=build.policy.title,
+            path=build.policy.path,
+            versions=tuple(infos),
+            current=build.versions[build.current].label if build.current is not None else None,
+        )
+
+    # -- fragments ---------------------------------------------------------------------
+
+    def body(self, version: Version, document: Document) -> str:
+        key = _key("body", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION,
+                   self.fingerprint)
+        found = self.cache.get("html", key)
+        if not isinstance(found, str):
+            found = pages.policy_body(document, clause_bodies(document),
+                                      templates=self.options.templates)
+            self.cache.put("html", key, found)
+        return found
+
+    def redline(self, changeset: ChangeSet, page: str, old_page: str, new_page: str,
+                blobs: tuple[str, str]) -> str:
+        old_href = pages.relative_url(old_page, page)
+        new_href = pages.relative_url(new_page, page)
+        key = _key("redline", blobs, diff_engine_version(), changeset.old, changeset.new,
+                   changeset.policy, old_href, new_href,
+                   tuple((c.override, c.material) for c in changeset.changes))
+        found = self.cache.get("html", key)
+        if not isinstance(found, str):
+            found = render_html(changeset, old_href=old_href, new_href=new_href)
+            self.cache.put("html", key, found)
+        return found
+
+    # -- pages -------------------------------------------------------------------------
+
+    def ctx(self, page: str) -> PageContext:
+        return PageContext(
+            urls=self.urls, page=page, today=self.today, site_name=self.options.site_name,
+            templates=self.options.templates,
+        )
+
+    def policy_pages(self, build: _PolicyBuild, info: PolicyInfo) -> Iterable[SitePage]:
+        urls, slug = self.urls, info.slug
+        shown = build.current if build.current is not None else 0
+        for i, (version, document) in enumerate(zip(build.versions, build.documents,
+                                                    strict=True)):
+            body = self.body(version, document)
+            vinfo = info.versions[i]
+            toc = pages.document_toc(document)
+            if i == shown:
+                path = urls.policy(slug)
+                yield SitePage(
+                    path=path, kind="html", title=info.title, in_nav=True, toc=toc,
+                    content=pages.version_page(self.ctx(path), info, vinfo, body, main=True),
+                )
+            path = urls.version(slug, version.label)
+            yield SitePage(
+                path=path, kind="html", toc=toc,
+                title=f"{vinfo.title}, version {version.label}",
+                content=pages.version_page(self.ctx(path), info, vinfo, body, main=False),
+            )
+        path = urls.versions(slug)
+        yield SitePage(path=path, kind="html", title=f"{info.title}: version history",
+                       content=pages.versions_page(self.ctx(path), info))
+        for (a, b), changeset in build.changesets.items():
+            old, new = info.versions[a], info.versions[b]
+            path = urls.changes(slug, old.label, new.label)
+            redline = self.redline(
+                changeset, path, urls.version(slug, old.label), urls.version(slug, new.label),
+                (build.versions[a].revision.blob, build.versions[b].revision.blob),
+            )
+            yield SitePage(
+                path=path, kind="html",
+                title=f"{info.title}: changes from version {old.label} to {new.label}",
+                content=pages.changes_page(self.ctx(path), info, old, new, changeset, redline),
+            )
+        base = self.options.site_url
+        if self.options.feeds:
+            yield SitePage(
+                path=urls.feed(slug), kind="file",
+                content=pages.policy_feed(urls, base, info, site_name=self.options.site_name,
+                                          templates=self.options.templates),
+            )
+        if self.options.api:
+            yield _json_page(urls.api_versions(slug), pages.api_versions(urls, base, info))
+            for vinfo, document in zip(info.versions, build.documents, strict=True):
+                yield _json_page(
+                    urls.api_version(slug, vinfo.label),
+                    pages.api_version(urls, base, info, vinfo, document),
+                )
+            for (a, b), changeset in build.changesets.items():
+                yield _json_page(
+                    urls.api_changes(slug, info.versions[a].label, info.versions[b].label),
+                    pages.api_changes(changeset),
+                )
+
+
+def _json_page(path: str, data: Any) -> SitePage:
+    return SitePage(path=path, kind="file",
+                    content=json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _check_slugs(policies: Sequence[Policy]) -> None:
+    seen: dict[str, Policy] = {}
+    for policy in policies:
+        if policy.slug in RESERVED_SLUGS:
+            raise PolicyError(
+                f"the slug {policy.slug!r} is reserved on the site",
+                path=policy.path,
+                hint=f"set another `slug` in its front matter (reserved: "
+                     f"{', '.join(sorted(RESERVED_SLUGS))})",
+            )
+        other = seen.get(policy.slug)
+        if other is not None:
+            raise PolicyError(
+                f"two policies have the slug {policy.slug!r}: {other.path} and {policy.path}",
+                path=policy.path,
+                hint="give one of them another `slug` in its front matter",
+            )
+        seen[policy.slug] = policy
+
+
+def build_site(
+    repo: PolicyRepo,
+    options: SiteOptions,
+    *,
+    today: date,
+    cache: SiteCache | None = None,
+) -> Site:
+    """Every page of the site for ``repo`` as of ``today`` (which versions are in force).
+
+    Raises GitError for a shallow clone or a missing branch (from the history reader) and
+    PolicyError for unreadable policies or clashing slugs.
+    """
+    started = time.perf_counter()
+    cache = cache if cache is not None else SiteCache(None)
+    builder = _Builder(repo, options, today, cache)
+    policies = [p for p in repo.policies() if p.versions]
+    _check_slugs(policies)
+    builds = [builder.plan(p) for p in policies]
+    for build in builds:
+        for pair in build.pairs:
+            build.changesets[pair] = builder.changeset(build, pair)
+    infos = tuple(builder.info(b) for b in builds)
+    site_pages: list[SitePage] = []
+    for build, info in zip(builds, infos, strict=True):
+        site_pages.extend(builder.policy_pages(build, info))
+    urls, base = options.urls, options.site_url
+    if options.feeds:
+        site_pages.append(SitePage(
+            path=urls.feed(), kind="file",
+            content=pages.site_feed(urls, base, infos, site_name=options.site_name,
+                                    templates=options.templates),
+        ))
+    if options.api:
+        site_pages.append(_json_page(urls.api_policies(), pages.api_policies(urls, base, infos)))
+    stats = builder.stats
+    stats.policies = len(builds)
+    stats.versions = sum(len(b.versions) for b in builds)
+    stats.changesets = sum(len(b.changesets) for b in builds)
+    stats.seconds = time.perf_counter() - started
+    return Site(options=options, today=today, policies=infos, pages=site_pages, stats=stats)
+

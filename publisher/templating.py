@@ -1,0 +1,95 @@
+"""The shared jinja2 environment: the package's templates, optionally overridden by a site.
+
+Every HTML the product shows (the public site, change notices, acceptance pages) is rendered
+through :func:`environment`, so one fragment (``fragments/policy_body.html``,
+``fragments/redline.html`` …) serves them all and a provider restyles everything from one
+folder: a template of the same name in the override folder wins over the package's.
+
+Autoescaping is on for every template except plain-text ones (``*.txt``, e.g. the text part of
+a notice email, where HTML entities would be wrong); HTML that is already safe (sanitised
+policy bodies, rendered redlines) is passed in as :class:`markupsafe.Markup`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+
+__all__ = ["environment", "templates_fingerprint"]
+
+PACKAGE_TEMPLATES = "templates"
+
+
+def _isodate(value: date | datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _long_date(value: date | datetime | None) -> str:
+    """``1 March 2026`` (no locale data needed, the same on every machine)."""
+    if value is None:
+        return ""
+    months = (
+        "January", "February", "March", "April", "May", "June", "July", "August",
+        "September", "October", "November", "December",
+    )
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+@lru_cache(maxsize=8)
+def _environment(override: str | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if override is not None:
+        loaders.append(jinja2.FileSystemLoader(override))
+    loaders.append(jinja2.PackageLoader("publisher", PACKAGE_TEMPLATES))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(
+            disabled_extensions=("txt",), default_for_string=True, default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=400,
+    )
+    env.filters["isodate"] = _isodate
+    env.filters["long_date"] = _long_date
+    env.filters["plural"] = _plural
+    return env
+
+
+def environment(override_dir: Path | str | None = None) -> jinja2.Environment:
+    """The jinja2 environment: ``override_dir`` (if given) in front of the package's
+    ``publisher/templates``. Environments are shared per override folder, so templates are
+    compiled once per process. Autoescape is on (except for ``*.txt`` templates); undefined
+    variables are errors."""
+    key = str(Path(override_dir).resolve()) if override_dir is not None else None
+    return _environment(key)
+
+
+def templates_fingerprint(override_dir: Path | str | None = None) -> str:
+    """A hash of every template that :func:`environment` can load (the package's and the
+    override folder's): rendered output cached under it is stale when any template changed."""
+    digest = hashlib.sha256()
+    roots: list[Path] = []
+    if override_dir is not None and Path(override_dir).is_dir():
+        roots.append(Path(override_dir))
+    package = resources.files("publisher") / PACKAGE_TEMPLATES
+    roots.append(Path(str(package)))
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()[:16]
