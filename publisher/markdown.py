@@ -38,14 +38,16 @@ Lead-ins
     headings are split off as above (lead "1. GitHub Pages" -> number "1.").
 
 Ids
-    A clause's id is its parent's id, ".", and a local part (top-level clauses: the local part
-    alone). The local part is the number normalised (lower case, brackets and trailing
+    A numbered clause's id is its number normalised (lower case, brackets and trailing
     punctuation dropped, inner dots as "-": ``B.`` -> ``b``, ``(iv)`` -> ``iv``, ``1.1`` ->
-    ``1-1``); else, for a clause with a heading, a slug of it (``summary``,
-    ``short-version``); else the kind's prefix and its position among siblings of that prefix:
-    ``p1`` paragraphs, ``l1`` bullets, ``table1``, ``code1``, ``quote1`` (``s1`` for a heading
-    without letters or digits). So ``## B.`` > ``### 3.`` is ``b.3`` and its second paragraph
-    ``b.3.p2``. A repeated id (or one whose anchor repeats another's) gets ``-2``, ``-3``…
+    ``1-1``), after the id of its nearest *numbered* ancestor and a dot: ``## B.`` >
+    ``### 3.`` is ``b.3``, even inside an unnumbered wrapper heading. An unnumbered clause's
+    id is its parent's id, a dot, and a local part: a slug of its heading (``summary``,
+    ``b.short-version``), else its kind's prefix and its position among its siblings of that
+    prefix: ``p1`` paragraphs, ``l1`` bullets, ``table1``, ``code1``, ``quote1`` (``s1`` for
+    a heading without letters or digits); so the second paragraph of ``b.3`` is ``b.3.p2``.
+    Top-level clauses have no prefix. A repeated id (or one whose anchor repeats another's)
+    gets ``-2``, ``-3``… in document order.
 """
 
 from __future__ import annotations
@@ -65,9 +67,15 @@ from publisher.document import Clause, ClauseKind, Document
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
 
-__all__ = ["MAX_POLICY_BYTES", "decode_policy", "parse_body", "parse_document", "plain_text"]
+__all__ = [
+    "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
+    "plain_text",
+]
 
 MAX_POLICY_BYTES = 5 * 1024 * 1024
+#: Bump when the same Markdown gives a different Document (ids, numbers, text, lines), so
+#: caches of parsed documents are invalidated.
+PARSER_VERSION = "1"
 
 Token = dict[str, Any]
 
@@ -141,7 +149,7 @@ def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
     last = first_line + len(lines) - 2  # src ends with "\n": the last split part is empty
     builder = _Builder(state.env, blank, first_line)
     title, nodes = builder.document(state.tokens, last)
-    return title, _freeze(nodes, "", 0, set())
+    return title, _freeze(nodes, "", "", 0, set())
 
 
 class _Tokens(list[Token]):
@@ -353,6 +361,8 @@ _PAREN = rf"\({_CORE}\)"
 _PUNCT = rf"{_CORE}[.)]"
 _TAIL = r"(?:[ \t\n]+(?P<rest>.*)|$)"
 _HEADING_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}|{_DOTTED}){_TAIL}", re.S)
+# "#### 4.Services Usage Limits": a decimal glued to a capitalised heading is still a number.
+_GLUED_LABEL = re.compile(r"(?P<num>[0-9]{1,3}(?:\.[0-9]{1,3})*\.)(?P<rest>[A-Z].*)", re.S)
 _TEXT_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}){_TAIL}", re.S)
 _ITEM_LABEL = re.compile(rf"(?P<num>{_PAREN}){_TAIL}", re.S)
 _ONLY_LABEL = re.compile(rf"(?:{_PAREN}|{_PUNCT}|{_DOTTED})")
@@ -513,6 +523,8 @@ class _Builder:
     def heading(self, token: Token, start: int, end: int) -> _Node:
         text = normalise_space(plain_text(self.inline(token)))
         number, rest = _split_label(text, _HEADING_LABEL)
+        if number is None:
+            number, rest = _split_label(text, _GLUED_LABEL)
         return _Node("section", number, rest or None, "", start, end)
 
     def paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
@@ -658,29 +670,32 @@ def _anchor(clause_id: str) -> str:
     return clause_id.replace(".", "-")
 
 
-def _freeze(nodes: list[_Node], parent: str, level: int,
+def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
             used: set[str]) -> tuple[Clause, ...]:
-    """Nodes -> clauses with ids (module doc); ``used`` holds the anchors given so far."""
+    """Nodes -> clauses with ids (module doc). ``parent`` is the parent's id, ``numbered``
+    the nearest numbered ancestor's, ``used`` the anchors given so far."""
     counters: dict[str, int] = {}
     out = []
     for node in nodes:
-        local = _number_key(node.number) if node.number else ""
-        if not local and node.heading:
-            local = _slug(node.heading)
-        if not local:
-            prefix = _PREFIX[node.kind]
-            counters[prefix] = counters.get(prefix, 0) + 1
-            local = f"{prefix}{counters[prefix]}"
-        base = f"{parent}.{local}" if parent else local
+        if node.number:
+            local, prefix_id = _number_key(node.number), numbered
+        else:
+            local, prefix_id = (_slug(node.heading) if node.heading else ""), parent
+            if not local:
+                prefix = _PREFIX[node.kind]
+                counters[prefix] = counters.get(prefix, 0) + 1
+                local = f"{prefix}{counters[prefix]}"
+        base = f"{prefix_id}.{local}" if prefix_id else local
         clause_id, suffix = base, 1
         # Distinct anchors imply distinct ids, so checking anchors alone keeps both unique.
         while _anchor(clause_id) in used:
             suffix += 1
             clause_id = f"{base}-{suffix}"
         used.add(_anchor(clause_id))
+        children = _freeze(node.children, clause_id, clause_id if node.number else numbered,
+                           level + 1, used)
         out.append(Clause(
             id=clause_id, kind=node.kind, number=node.number, heading=node.heading,
-            text=node.text, children=_freeze(node.children, clause_id, level + 1, used),
-            lines=(node.start, node.end), level=level,
+            text=node.text, children=children, lines=(node.start, node.end), level=level,
         ))
     return tuple(out)

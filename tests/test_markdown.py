@@ -94,6 +94,8 @@ def test_h1_after_another_heading_is_a_section() -> None:
         ("### (ii) In Brackets", "(ii)", "In Brackets"),
         ("### c) Delimited", "c)", "Delimited"),
         ("### 7.", "7.", None),
+        ("#### 4.Services Usage Limits", "4.", "Services Usage Limits"),
+        ("## 3.x lower case", None, "3.x lower case"),
         ("## Section 3 — Fees", None, "Section 3 — Fees"),
         ("## Users. Accounts", None, "Users. Accounts"),
         ("## e.g. examples", None, "e.g. examples"),
@@ -278,6 +280,16 @@ def test_ids_follow_the_number_path() -> None:
     )
     assert [c.id for c in doc.walk()] == ["b", "b.3", "b.3.p1", "b.3.iv", "2", "2.1"]
     assert by_id(doc, "b.3").anchor == "c-b-3"
+
+
+def test_numbered_ids_skip_unnumbered_wrappers() -> None:
+    doc = parse_document(
+        "### Acceptable Use\n\nIntro.\n\n#### 1. Laws\n\n- a bullet\n  1. nested item\n\n"
+        "#### 2. Safety\n"
+    )
+    assert [c.id for c in doc.walk()] == [
+        "acceptable-use", "acceptable-use.p1", "1", "1.l1", "1.1", "2",
+    ]
 
 
 def test_unnumbered_clauses_get_slugs_and_positions() -> None:
