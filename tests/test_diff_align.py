@@ -229,3 +229,31 @@ def test_heaviest_increasing_subsequence() -> None:
     # A heavy element out of order wins over two light ones in order.
     assert _heaviest_increasing([2, 0, 1], [5, 1, 1]) == {0}
     assert _heaviest_increasing([3, 1, 2, 0], [1, 1, 1, 1]) == {1, 2}
+
+
+def test_heading_removed_around_clauses_is_not_a_move() -> None:
+    # "### Acceptable Use Policies" wrapping the numbered sections goes; they read on as before.
+    wrapper = section(None, "Rules", *USE.children)
+    changes = compare(doc(ACCOUNTS, wrapper), doc(ACCOUNTS, *USE.children))
+    assert kinds(changes) == [("removed", "rules")]
+    assert changes.changes[0].implied == ()   # its children stayed, unchanged
+
+
+def test_clause_nested_under_the_previous_section_is_not_a_move() -> None:
+    # A heading level changed (### -> ####): section D now sits inside C, same reading order.
+    nested_use = section("C.", "Acceptable Use", *USE.children, PAYMENT)
+    changes = compare(doc(ACCOUNTS, USE, PAYMENT), doc(ACCOUNTS, nested_use))
+    assert changes.changes == ()
+
+
+def test_clause_promoted_to_a_section_in_place_is_renumbered() -> None:
+    old = doc(section("D.", "Content", item("1.", "You own your content."),
+                      section("2.", "Private Repositories", para("We keep them private."))),
+              section("E.", "Copyright", para("We follow the DMCA.")))
+    new = doc(section("D.", "Content", item("1.", "You own your content.")),
+              section("E.", "Private Repositories", para("We keep them private.")),
+              section("F.", "Copyright", para("We follow the DMCA.")))
+    changes = compare(old, new)
+    assert [(c.kind, c.old.id if c.old else None, c.clause.id) for c in changes.changes] == [
+        ("renumbered", "d.2", "e"), ("renumbered", "e", "f"),
+    ]

@@ -20,12 +20,18 @@ How two revisions are lined up (DESIGN "The clause diff"):
    partner, is exact whenever best partners are mutual (the usual case), and costs
    O(k log k) for k candidate pairs instead of O(n³). Below the thresholds clauses stay
    unpaired: added or removed. The two passes repeat while they pair something new (a
-   section paired by the second pass lets its children pair by the first).
+   section paired by the second pass lets its children pair by the first). When nothing
+   more pairs, a last pass pairs clauses rewritten in the very same place — under matched
+   parents, between the same two matched siblings — at a lower similarity
+   (:data:`IN_PLACE`; leaves only: a section must still match by heading or children).
 4. **Order.** A pair whose new parent is not the partner of its old parent moved to another
-   place. Among the children of each pair of matched parents, the heaviest increasing
-   subsequence of old positions (weighted by subtree size, so a big section stays put and
-   the small one around it is the move) is in order; the rest moved. Children that moved
-   with their section are in order relative to it, so a section move is reported once.
+   place — unless it still reads in the same place (it is on the longest run of pairs in
+   reading order): then only a heading around it came, went or changed level, and the text
+   did not move. Among the children of
+   each pair of matched parents, the heaviest increasing subsequence of old positions
+   (weighted by subtree size, so a big section stays put and the small one around it is the
+   move) is in order; the rest moved. Children that moved with their section are in order
+   relative to it, so a section move is reported once.
 5. **Changes.** An in-order pair whose key changed is ``modified``; whose only number
    changed, ``renumbered``; a moved pair is ``moved`` (``reworded`` if its text changed too).
    An unpaired clause is ``added``/``removed``, once for the topmost unpaired clause of a
@@ -48,13 +54,16 @@ from rapidfuzz import fuzz, process
 from publisher.diff.classify import editorial_form
 from publisher.diff.inline import word_diff
 from publisher.diff.model import Change, ChangeKind, InlineOp
-from publisher.diff.wording import citation, short_citation
+from publisher.diff.wording import citation, number_path, short_citation
 from publisher.document import Clause, Document
 
 WITHIN_PARENT = 50.0
 """Minimum similarity (0–100) to pair two clauses under matched parents."""
 ANYWHERE = 65.0
 """Minimum similarity (0–100) to pair two clauses anywhere in the document."""
+IN_PLACE = 30.0
+"""Minimum similarity (0–100) to pair two clauses that stand in the same place: under matched
+parents, between the same two matched siblings (a clause rewritten where it stood)."""
 
 ROOT = -1  # the document itself, as a parent
 NONE = -2  # not paired
@@ -116,9 +125,12 @@ class _Alignment:
     def run(self) -> None:
         self.pair_exact_in_order()
         self.pair_exact_elsewhere()
-        for _ in range(4):
+        for _ in range(6):
             paired = self.pair_similar_within_parents()
             paired += self.pair_similar_anywhere()
+            if not paired:
+                # Last resort, once nothing better is left: a clause rewritten in place.
+                paired = self.pair_similar_within_parents(in_place=True)
             if not paired:
                 break
 
@@ -162,7 +174,7 @@ class _Alignment:
             )
         return node.words
 
-    def pair_similar_within_parents(self) -> int:
+    def pair_similar_within_parents(self, *, in_place: bool = False) -> int:
         groups: dict[int, list[int]] = defaultdict(list)
         for node in self.new:
             parent_paired = node.parent == ROOT or self.n2o[node.parent] != NONE
@@ -176,9 +188,48 @@ class _Alignment:
             if not old_children:
                 continue
             new_siblings = self.new_roots if parent == ROOT else self.new[parent].children
-            candidates.extend(self._score(old_children, new_children, WITHIN_PARENT,
-                                          siblings, new_siblings))
+            if in_place:  # leaves only: a rewritten section must still match by its children
+                old_children = [i for i in old_children if not self.old[i].children]
+                new_children = [j for j in new_children if not self.new[j].children]
+                if not old_children or not new_children:
+                    continue
+            scored = self._score(old_children, new_children,
+                                 IN_PLACE if in_place else WITHIN_PARENT, siblings, new_siblings)
+            if in_place:
+                old_gaps, new_gaps = self._gaps(siblings, new_siblings)
+                scored = [c for c in scored if old_gaps[c[2]] == new_gaps[c[3]]]
+            candidates.extend(scored)
         return self._assign(candidates)
+
+    def _gaps(
+        self, old_siblings: list[int], new_siblings: list[int]
+    ) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+        """Where each unpaired sibling stands: between which two pairs that stayed under the
+        matched parents (named by their new index; -1 = the start or the end)."""
+        new_set = set(new_siblings)
+        old_set = set(old_siblings)
+
+        def gaps(siblings: list[int], anchor_of: dict[int, int]) -> dict[int, tuple[int, int]]:
+            found: dict[int, tuple[int, int]] = {}
+            before = -1
+            waiting: list[int] = []
+            for k in siblings:
+                anchor = anchor_of.get(k)
+                if anchor is not None:
+                    found.update((w, (before, anchor)) for w in waiting)
+                    before, waiting = anchor, []
+                else:
+                    waiting.append(k)
+            found.update((w, (before, -1)) for w in waiting)
+            return found
+
+        old_anchor = {i: self.o2n[i] for i in old_siblings if self.o2n[i] in new_set}
+        new_anchor = {j: j for j in new_siblings if self.n2o[j] in old_set}
+        old_gaps = {i: g for i, g in gaps(old_siblings, old_anchor).items()
+                    if self.o2n[i] == NONE}
+        new_gaps = {j: g for j, g in gaps(new_siblings, new_anchor).items()
+                    if self.n2o[j] == NONE}
+        return old_gaps, new_gaps
 
     def pair_similar_anywhere(self) -> int:
         old_free = [n.index for n in self.old if self.o2n[n.index] == NONE and n.key]
@@ -254,23 +305,34 @@ class _Alignment:
     # -- order ----------------------------------------------------------------------------
 
     def moved(self) -> set[int]:
-        """New indices of the pairs that moved (to another parent, or out of order)."""
+        """New indices of the pairs that moved: to another parent, out of reading order (a
+        clause that only changed parent because a heading around it came, went or changed
+        level still reads in the same place: not a move), or out of order among siblings."""
         moved: set[int] = set()
-        for node in self.new:
-            i = self.n2o[node.index]
-            if i != NONE and self.mapped_parent(i) != node.parent:
-                moved.add(node.index)
+        reparented = [n.index for n in self.new
+                      if self.n2o[n.index] != NONE
+                      and self.mapped_parent(self.n2o[n.index]) != n.parent]
+        if reparented:
+            in_order = self.in_reading_order()
+            moved.update(j for j in reparented if j not in in_order)
         parents = [(ROOT, self.new_roots)] + [
             (n.index, n.children) for n in self.new if n.children and self.n2o[n.index] != NONE
         ]
         for _, children in parents:
-            stayed = [j for j in children if self.n2o[j] != NONE and j not in moved]
+            stayed = [j for j in children if self.n2o[j] != NONE
+                      and self.mapped_parent(self.n2o[j]) == self.new[j].parent]
             olds = [self.n2o[j] for j in stayed]
             if all(a < b for a, b in pairwise(olds)):
                 continue
             keep = _heaviest_increasing(olds, [self.new[j].size for j in stayed])
             moved.update(j for k, j in enumerate(stayed) if k not in keep)
         return moved
+
+    def in_reading_order(self) -> set[int]:
+        """New indices of the pairs on the longest run that keeps reading order (pre-order)."""
+        paired = [n.index for n in self.new if self.n2o[n.index] != NONE]
+        keep = _heaviest_increasing([self.n2o[j] for j in paired], [1] * len(paired))
+        return {paired[k] for k in keep}
 
 
 def _heaviest_increasing(values: list[int], weights: list[int]) -> set[int]:
@@ -335,6 +397,9 @@ def align(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, s
     def cite(nodes: list[_Node], index: int) -> str:
         return citation(chain(nodes, index))
 
+    def path(nodes: list[_Node], index: int) -> str:
+        return number_path(chain(nodes, index))
+
     def place(nodes: list[_Node], index: int) -> str:
         return short_citation(chain(nodes, nodes[index].parent))
 
@@ -366,7 +431,7 @@ def align(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, s
                 kind="added", material=True, new=clause, inline=_ops("+", clause.text),
                 heading_inline=_ops("+", clause.heading or ""), implied=implied(n, n2o, j),
                 new_parent=parent_clause(n, j), section=section(n, j), citation=cite(n, j),
-                new_place=place(n, j),
+                new_place=place(n, j), path=path(n, j),
             )
             keyed.append(((j, 0, 0), change))
             continue
@@ -391,7 +456,7 @@ def align(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, s
             old_parent=parent_clause(o, i), new_parent=parent_clause(n, j),
             reworded=reworded, renumbered=renumbered, section=section(n, j),
             reparented=kind == "moved" and alignment.mapped_parent(i) != node.parent,
-            citation=cite(n, j), old_citation=cite(o, i),
+            citation=cite(n, j), old_citation=cite(o, i), path=path(n, j), old_path=path(o, i),
             old_place=place(o, i), new_place=place(n, j),
         )
         keyed.append(((j, 0, 0), change))
@@ -415,7 +480,7 @@ def align(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, s
             kind="removed", material=True, old=clause, inline=_ops("-", clause.text),
             heading_inline=_ops("-", clause.heading or ""), implied=implied(o, o2n, i),
             old_parent=parent_clause(o, i), section=section(o, i), citation=cite(o, i),
-            old_place=place(o, i),
+            old_place=place(o, i), path=path(o, i),
         )
         keyed.append(((anchor, 1, i), change))
 

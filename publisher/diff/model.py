@@ -50,7 +50,8 @@ class Change:
     ``citation`` is how a reader cites the clause now ("B.3 Account security",
     "B.3(a) “You must not…”"), ``old_citation`` how it was cited in the old revision;
     ``old_place``/``new_place`` name the enclosing clauses shortly ("B.3", "Enforcement";
-    "" for the top level).
+    "" for the top level). ``path``/``old_path`` are the number paths ("B.3", "B.3(a)"; an
+    unnumbered clause has its parent's).
     """
 
     kind: ChangeKind
@@ -69,6 +70,8 @@ class Change:
     override: Override | None = None
     citation: str = ""
     old_citation: str | None = None
+    path: str = ""
+    old_path: str | None = None
     old_place: str = ""
     new_place: str = ""
 

@@ -128,9 +128,9 @@ def move_note(change: Change) -> str:
     """Where a moved clause was: ``moved from E``, ``moved from 2 (Enforcement)``,
     ``moved from under 2``, ``moved from the top level``, ``reordered within B.3``."""
     assert change.old is not None
-    old_path = _path_of(change.old_citation or "", change.old) if change.old.number else ""
+    old_path = change.old_path if change.old.number else None
     if not change.reparented:
-        if old_path and old_path != _path_of(change.citation, change.clause):
+        if old_path and old_path != change.path:
             return f"moved from {old_path}"
         return f"reordered within {change.old_place or 'the top level'}"
     if old_path:
@@ -145,23 +145,14 @@ def move_note(change: Change) -> str:
     return f"moved from under {change.old_place}"
 
 
-def _path_of(cited: str, clause: Clause) -> str:
-    """The number path at the front of a citation made by :func:`citation`."""
-    tail = clause.heading or snippet(clause.text)
-    if cited == tail or cited == clause.id:
-        return ""
-    return cited[: -len(tail) - 1] if tail and cited.endswith(" " + tail) else cited
-
-
 def renumber_note(change: Change) -> str | None:
-    """``was B.4`` when the clause's number path changed (``was unnumbered`` when it lost it)."""
-    if change.old is None or change.new is None or change.old_citation is None:
+    """``was B.4`` when the clause's number path changed (``was unnumbered`` when it had
+    none)."""
+    if change.old is None or change.new is None or change.old_path is None:
         return None
-    old = _path_of(change.old_citation, change.old)
-    new = _path_of(change.citation, change.new)
-    if old == new:
+    if change.old_path == change.path:
         return None
-    return f"was {old}" if old else "was unnumbered"
+    return f"was {change.old_path}" if change.old_path else "was unnumbered"
 
 
 def heading(changes: ChangeSet) -> str:
