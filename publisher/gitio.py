@@ -12,12 +12,13 @@ hint how to fix it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import tempfile
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -78,12 +79,18 @@ def _first_line(stderr: str) -> str:
 
 
 def run_git(
-    args: Sequence[str], *, cwd: Path, input: bytes | None = None, what: str | None = None
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    input: bytes | None = None,
+    what: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> bytes:
     """Run ``git <args>`` in ``cwd`` and return its stdout.
 
     Raises :class:`GitError` carrying git's stderr when git fails, and a clear error when git
-    is not installed. ``what`` names the operation in the message ("cannot <what>: …").
+    is not installed. ``what`` names the operation in the message ("cannot <what>: …");
+    ``env`` adds variables to :func:`git_env` (e.g. ``GIT_INDEX_FILE`` in a hook).
     """
     try:
         proc = subprocess.run(
@@ -91,7 +98,7 @@ def run_git(
             cwd=cwd,
             input=input,
             capture_output=True,
-            env=git_env(),
+            env={**git_env(), **(env or {})},
             check=False,
         )
     except FileNotFoundError as exc:
@@ -205,6 +212,15 @@ def parse_log(output: bytes) -> list[LogEntry]:
             )
         )
     return entries
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """A file in a tree or in the index: its mode, blob name and path."""
+
+    mode: str
+    blob: str
+    path: str
 
 
 # --------------------------------------------------------------------------- cat-file --batch
@@ -441,9 +457,19 @@ class Git:
         top = git_dir if bare else (root / cdup).resolve()
         return cls(RepoInfo(git_dir=git_dir, bare=bare, top=top))
 
-    def run(self, args: Sequence[str], *, what: str | None = None) -> bytes:
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        what: str | None = None,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> bytes:
         """``git <args>`` against this repository."""
-        return run_git(["--git-dir", str(self.info.git_dir), *args], cwd=self.info.top, what=what)
+        return run_git(
+            ["--git-dir", str(self.info.git_dir), *args],
+            cwd=self.info.top, what=what, input=input, env=env,
+        )
 
     def log(self, branch: str) -> list[LogEntry]:
         """Every commit of ``branch``'s first-parent history, newest first, with the files each
@@ -468,6 +494,106 @@ class Git:
                 ) from exc
             raise
         return parse_log(out)
+
+    # -- the index, trees, config, hooks and fast-import (lint, hooks and publish) ---------
+
+    def index_files(self, *, index_file: str | None = None) -> list[TreeEntry]:
+        """Every file staged in the index (``git ls-files --stage``), stage 0 only (a path
+        with a merge conflict is left out). ``index_file`` is the ``GIT_INDEX_FILE`` a hook
+        runs with (``git commit -a`` and ``git commit PATH`` stage into a temporary index)."""
+        out = self.run(["ls-files", "--stage", "-z"], env=self._index_env(index_file),
+                       what="read the index")
+        entries: list[TreeEntry] = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition(b"\t")
+            mode, blob, stage = _decode(meta).split(" ")
+            if stage == "0":
+                entries.append(TreeEntry(mode, blob, _decode(path)))
+        return entries
+
+    def staged_paths(self, *, index_file: str | None = None) -> list[str]:
+        """Paths added, copied, modified, renamed or retyped in the index relative to HEAD
+        (all staged paths before the first commit)."""
+        out = self.run(
+            ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRT",
+             "--no-ext-diff", "--no-textconv"],
+            env=self._index_env(index_file), what="list the staged files",
+        )
+        return [_decode(p) for p in out.split(b"\0") if p]
+
+    def _index_env(self, index_file: str | None) -> dict[str, str]:
+        if not index_file:
+            return {}
+        path = Path(index_file)
+        return {"GIT_INDEX_FILE": str(path if path.is_absolute() else self.info.top / path)}
+
+    def tree_files(self, rev: str) -> list[TreeEntry]:
+        """Every file of ``rev``'s tree (``git ls-tree -r``); GitError for an unknown rev."""
+        out = self.run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, "--"],
+                       what=f"list the files of {rev!r}")
+        entries: list[TreeEntry] = []
+        for record in out.split(b"\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition(b"\t")
+            mode, kind, blob = _decode(meta).split(" ")
+            if kind == "blob":
+                entries.append(TreeEntry(mode, blob, _decode(path)))
+        return entries
+
+    def rev_parse(self, rev: str) -> str | None:
+        """The commit ``rev`` names, or None (no such branch, tag or commit)."""
+        info = self.cat.commit(rev) if rev and not rev.startswith("-") else None
+        return info.commit if info is not None else None
+
+    def symbolic_head(self) -> str | None:
+        """The branch HEAD points at (``refs/heads/main``), None when detached."""
+        try:
+            out = self.run(["symbolic-ref", "-q", "HEAD"])
+        except GitError:
+            return None
+        return _decode(out).strip() or None
+
+    def config_get(self, key: str) -> str | None:
+        """The value of a (repository, global or system) config key, or None when unset."""
+        try:
+            out = self.run(["config", "--get", key])
+        except GitError:
+            return None
+        return _decode(out).rstrip("\n")
+
+    def config_set(self, key: str, value: str) -> None:
+        """Set a key in the repository's own config (``.git/config``)."""
+        self.run(["config", "--local", key, value], what=f"set {key}")
+
+    def config_unset(self, key: str) -> None:
+        """Remove a key from the repository's own config (nothing if it is unset)."""
+        with contextlib.suppress(GitError):  # exit status 5: the key was not set
+            self.run(["config", "--local", "--unset-all", key])
+
+    def git_path(self, name: str) -> Path:
+        """Where git keeps ``name`` (``hooks``, ``info/attributes``), honouring
+        ``core.hooksPath`` and linked work trees."""
+        out = _decode(self.run(["rev-parse", "--git-path", name])).strip()
+        path = Path(out)
+        return path if path.is_absolute() else (self.info.top / path).resolve()
+
+    def identity(self) -> str | None:
+        """``Name <email>`` of the configured committer, or None when git has none."""
+        try:
+            out = _decode(self.run(["var", "GIT_COMMITTER_IDENT"])).strip()
+        except GitError:
+            return None
+        name_email, _, _ = out.rpartition(">")
+        return name_email + ">" if name_email else None
+
+    def fast_import(self, stream: bytes) -> None:
+        """Feed a ``git fast-import`` stream (objects and ref updates only: the work tree and
+        the index are never touched). A non-fast-forward ref update is refused."""
+        self.run(["fast-import", "--quiet", "--done"], input=stream,
+                 what="write the commit with git fast-import")
 
     @property
     def cat(self) -> CatFile:
