@@ -68,6 +68,43 @@ class Settings:
         "trusted_proxy_header; the header from anyone else is ignored.",
         parse=_parse_keys,
     )
+    mail_from: str = _setting(
+        "",
+        "Sender of change notices, e.g. 'Northwind Legal <legal@northwind.example>' "
+        "(required by the smtp and sendgrid mailers).",
+    )
+    reply_to: str = _setting("", "Reply-To address of change notices (empty: none).")
+    contact: str = _setting(
+        "",
+        "How customers reach the provider about a notice, shown in the email "
+        "(empty: the mail_from address).",
+    )
+    remind_after_days: int = _setting(
+        14,
+        "Days after a notice (or the last reminder) before `publisher notice remind` "
+        "writes again to customers who have not accepted.",
+        parse=_parse_int,
+    )
+    mail_timeout: int = _setting(
+        30, "Seconds to wait for the SMTP server or the SendGrid API before giving up.",
+        parse=_parse_int,
+    )
+    smtp_host: str = _setting("localhost", "SMTP server host name of the smtp mailer.")
+    smtp_port: int = _setting(587, "SMTP server port (587 for starttls, 465 for ssl, 25 for none).", parse=_parse_int)
+    smtp_security: str = _setting("starttls", "SMTP transport security: starttls, ssl or none.")
+    smtp_username: str = _setting("", "SMTP login user name (empty: no authentication).")
+    smtp_password: str = _setting("", "SMTP login password (use PUBLISHER_SMTP_PASSWORD, not a file).")
+    sendgrid_api_key: str = _setting("", "SendGrid API key of the sendgrid mailer (use PUBLISHER_SENDGRID_API_KEY).")
+    sendgrid_host: str = _setting(
+        "https://api.sendgrid.com",
+        "Base URL of the SendGrid API (https://api.eu.sendgrid.com for EU data residency; "
+        "a local server in tests).",
+    )
+    sendgrid_webhook_key: str = _setting(
+        "",
+        "SendGrid's Event Webhook verification key (base64 public key from Mail Settings > "
+        "Event Webhook > Signature Verification); empty: POST /webhooks/sendgrid is refused.",
+    )
 
     root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
 
@@ -78,6 +115,7 @@ class Settings:
 
 
 MAILERS = ("folder", "smtp", "sendgrid")
+SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
 def setting_docs() -> dict[str, str]:
@@ -173,6 +211,12 @@ def load_settings(
         errors.append("notice_days must be 0 or more")
     if "link_max_age_days" in checked and checked["link_max_age_days"] < 1:
         errors.append("link_max_age_days must be 1 or more")
+    if "smtp_security" in checked and checked["smtp_security"] not in SMTP_SECURITY:
+        errors.append(f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, "
+                      f"not {checked['smtp_security']!r}")
+    for name in ("remind_after_days", "mail_timeout", "smtp_port"):
+        if name in checked and checked[name] < 1:
+            errors.append(f"{name} must be 1 or more")
     if errors:
         raise ConfigError(
             "invalid configuration:\n  " + "\n  ".join(errors),

@@ -99,6 +99,7 @@ class Notice(Base):
     """A change notice (campaign) for one policy version."""
 
     __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_parent", "parent_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     slug: Mapped[str] = mapped_column(String(200))
@@ -110,6 +111,19 @@ class Notice(Base):
     forced: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(20), default="notice", server_default="notice")
+    """``notice``, or ``reminder`` (of the notice ``parent_id``)."""
+    parent_id: Mapped[int | None] = mapped_column(Integer)
+    notice_days: Mapped[int | None] = mapped_column(Integer)
+    """The notice period that applied when the notice was created."""
+    material: Mapped[bool | None]
+    """Whether any recipient group's changes were material when the notice was created."""
+    override: Mapped[str | None] = mapped_column(Text)
+    """Why the notice-period rule was overridden (``--force``), else None."""
+    mailer: Mapped[str | None] = mapped_column(String(20))
+    sender: Mapped[str | None] = mapped_column(String(200))
+    """The send lock: ``host:pid:token`` of the process sending the notice, else None."""
+    sender_heartbeat: Mapped[datetime | None]
 
 
 class Delivery(Base):
@@ -120,6 +134,8 @@ class Delivery(Base):
         UniqueConstraint("notice_id", "customer_id", name="uq_deliveries_notice_customer"),
         Index("ix_deliveries_customer", "customer_id"),
         Index("ix_deliveries_state", "notice_id", "state"),
+        Index("ix_deliveries_claim", "notice_id", "state", "since_label"),
+        Index("ix_deliveries_batch", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -134,6 +150,12 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     queued_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    batch_id: Mapped[str | None] = mapped_column(String(40))
+    """The batch the row was last handed to the mailer in."""
+    claimed_at: Mapped[datetime | None]
+    provider_status: Mapped[str | None] = mapped_column(String(40))
+    """The provider's latest word on the message (processed, delivered, bounce, dropped…)."""
+    provider_status_at: Mapped[datetime | None]
 
 
 class DeliveryEvent(Base):
