@@ -14,6 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ from typing import Any
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import MkDocsException, PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -29,12 +34,12 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from publisher.config import load_settings
-from publisher.errors import PublisherError
+from publisher.errors import ConfigError, PublisherError
 from publisher.history import PolicyRepo
 from publisher.pages import TocEntry
 from publisher.site import Site, SiteCache, SiteOptions, SitePage, build_site
 
-__all__ = ["INDEX_MARKER", "PoliciesConfig", "PoliciesPlugin"]
+__all__ = ["INDEX_MARKER", "BuildResult", "PoliciesConfig", "PoliciesPlugin", "build", "serve"]
 
 log = logging.getLogger("mkdocs.plugins.policies")
 
@@ -42,7 +47,7 @@ INDEX_MARKER = "<!-- policies -->"
 CSS_NAME = "policies.css"
 
 
-class PoliciesConfig(base.Config):
+class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
     """The plugin's options (``plugins: - policies: {...}`` in mkdocs.yml)."""
 
     repo = c.Optional(c.Type(str))
@@ -82,7 +87,7 @@ def _toc_tokens(entries: tuple[TocEntry, ...]) -> list[Any]:
     ]
 
 
-class PoliciesPlugin(BasePlugin[PoliciesConfig]):
+class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-call]
     """Publishes every policy of the repository: current text, versions, redlines, feeds,
     JSON API (see docs/site.md)."""
 
@@ -92,6 +97,8 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):
         self.site: Site | None = None
         self._pages: dict[str, SitePage] = {}
         self._git_dir: Path | None = None
+        self.error: PublisherError | None = None
+        """The library error that stopped the last build (re-raised by :func:`build`)."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -132,12 +139,18 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):
     def _build(self, config: MkDocsConfig) -> Site:
         root = self._root(config)
         try:
+            # The plugin's options are the site's configuration file: PUBLISHER_* variables
+            # (and so `publisher serve --policies`) take precedence over them.
+            from_plugin = {
+                "policies": self.config.policies,
+                "branch": self.config.branch,
+                "cache_dir": self.config.cache_dir,
+            }
             settings = load_settings(
                 root,
                 overrides={
-                    "policies": self.config.policies,
-                    "branch": self.config.branch,
-                    "cache_dir": self.config.cache_dir,
+                    k: v for k, v in from_plugin.items()
+                    if not os.environ.get(f"PUBLISHER_{k.upper()}")
                 },
             )
             options = self._options(config, settings.site_url)
@@ -146,6 +159,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):
                 self._git_dir = repo.git.info.git_dir
                 site = build_site(repo, options, today=datetime.now(UTC).date(), cache=cache)
         except PublisherError as exc:
+            self.error = exc
             raise PluginError(f"policies: {exc}") from exc
         stats = site.stats
         log.info(
@@ -211,3 +225,178 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):
                 if (self._git_dir / name).exists():
                     server.watch(str(self._git_dir / name), recursive=False)
         return server
+
+
+# ------------------------------------------------------------------- publisher build/serve
+#
+# `publisher build` and `publisher serve` (publisher/cli/site.py) call these, so that mkdocs
+# stays imported in this module only.
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What ``publisher build`` reports: where the site went and what it holds."""
+
+    site_dir: Path
+    config_file: Path | None
+    pages: int
+    files: int
+    policies: int
+    versions: int
+    redlines: int
+    computed: int
+    seconds: float
+
+
+DEFAULT_INDEX = """\
+# Policies
+
+<!-- policies -->
+"""
+
+
+@contextmanager
+def _config_file(root: Path, config_file: Path | None) -> Iterator[Path]:
+    """The mkdocs.yml to use: the one given, the repository's, or a built-in default (the
+    policies plugin with the default theme, a home page that lists the policies)."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"{config_file} does not exist",
+                              hint="give the mkdocs.yml of the site with --config")
+        yield config_file
+        return
+    found = next((root / n for n in ("mkdocs.yml", "mkdocs.yaml") if (root / n).is_file()), None)
+    if found is not None:
+        yield found
+        return
+    with tempfile.TemporaryDirectory(prefix="publisher-site-") as tmp:
+        docs = Path(tmp) / "docs"
+        docs.mkdir()
+        (docs / "index.md").write_text(DEFAULT_INDEX, encoding="utf-8")
+        config = {
+            "site_name": "Policies",
+            "docs_dir": str(docs),
+            "site_dir": str(root / "build" / "site"),
+            "use_directory_urls": True,
+            "theme": {"name": "mkdocs"},
+            "plugins": ["search", {"policies": {"repo": str(root)}}],
+        }
+        path = Path(tmp) / "mkdocs.yml"
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+        log.info("no mkdocs.yml in %s: using the built-in site configuration", root)
+        yield path
+
+
+def _load(config_path: Path, plugin_overrides: dict[str, Any], **kwargs: Any) -> MkDocsConfig:
+    from mkdocs.config import load_config
+
+    try:
+        config = load_config(str(config_path), **kwargs)
+    except MkDocsException as exc:
+        raise ConfigError(f"invalid site configuration: {exc}", path=config_path) from exc
+    plugin = config.plugins.get("policies")
+    if not isinstance(plugin, PoliciesPlugin):
+        raise ConfigError(
+            "the site configuration does not use the policies plugin",
+            path=config_path,
+            hint="add `plugins: [search, policies]` to it",
+        )
+    for key, value in plugin_overrides.items():
+        if value is not None:
+            setattr(plugin.config, key, value)
+    return config
+
+
+class _NotOurError(logging.Filter):
+    """Drops mkdocs' log line of the plugin's own error (it is raised with its hint)."""
+
+    def __init__(self, plugin: PoliciesPlugin) -> None:
+        super().__init__()
+        self.plugin = plugin
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.plugin.error is not None
+                    and record.getMessage().startswith("policies: "))
+
+
+@contextmanager
+def _mkdocs_messages(plugin: PoliciesPlugin) -> Iterator[None]:
+    """mkdocs' warnings and errors on stderr (``WARNING - …``) for the duration of a build."""
+    logger = logging.getLogger("mkdocs")
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s - %(message)s"))
+    handler.addFilter(_NotOurError(plugin))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def build(
+    root: Path,
+    *,
+    config_file: Path | None = None,
+    site_dir: Path | None = None,
+    strict: bool | None = None,
+    policies: str | None = None,
+) -> BuildResult:
+    """Build the site of the repository at ``root`` with its mkdocs.yml (or the built-in
+    configuration); PublisherError when the configuration is invalid, the build fails or,
+    in strict mode, warns."""
+    from mkdocs.commands.build import build as mkdocs_build
+
+    with _config_file(root, config_file) as path:
+        config = _load(path, {"policies": policies},
+                       site_dir=str(site_dir) if site_dir else None, strict=strict)
+        plugin = config.plugins["policies"]
+        assert isinstance(plugin, PoliciesPlugin)
+        config.plugins.on_startup(command="build", dirty=False)
+        with _mkdocs_messages(plugin):
+            try:
+                mkdocs_build(config)
+            except MkDocsException as exc:
+                if plugin.error is not None:
+                    raise plugin.error from None
+                raise PublisherError(f"the site build failed: {exc}", path=path,
+                                     hint="the messages above say which page or option") from exc
+            finally:
+                config.plugins.on_shutdown()
+        assert plugin.site is not None
+        stats = plugin.site.stats
+        written = Path(config.site_dir)
+        return BuildResult(
+            site_dir=written,
+            config_file=path if config_file or path.parent == root else None,
+            pages=sum(1 for p in plugin.site.pages if p.kind == "html"),
+            files=sum(1 for p in plugin.site.pages if p.kind == "file"),
+            policies=stats.policies,
+            versions=stats.versions,
+            redlines=stats.changesets,
+            computed=stats.computed,
+            seconds=stats.seconds,
+        )
+
+
+def serve(
+    root: Path,
+    *,
+    config_file: Path | None = None,
+    dev_addr: str = "127.0.0.1:8001",
+    policies: str | None = None,
+    open_in_browser: bool = False,
+) -> None:
+    """Serve the site of the repository at ``root`` and rebuild it when a file of the site
+    changes or a commit lands (until interrupted)."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    with _config_file(root, config_file) as path:
+        _load(path, {"policies": policies})  # fail early, with our message, on a bad config
+        if policies is not None:
+            os.environ["PUBLISHER_POLICIES"] = policies
+        try:
+            mkdocs_serve(str(path), livereload=True, dev_addr=dev_addr,
+                         open_in_browser=open_in_browser)
+        except MkDocsException as exc:
+            raise PublisherError(f"the site server stopped: {exc}", path=path) from exc

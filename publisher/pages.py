@@ -312,7 +312,7 @@ def document_toc(document: Document, *, depth: int = 2) -> tuple[TocEntry, ...]:
                 continue
             children = entries(clause.children, level + 1) if level < depth else ()
             found.append(TocEntry(level + 1, clause.anchor, clause.label or clause.id, children))
-        return found and tuple(found) or ()
+        return (found and tuple(found)) or ()
 
     return entries(document.clauses, 1)
 

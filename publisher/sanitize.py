@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import mistune
 import nh3
+from markupsafe import escape
 
 from publisher.document import Clause, Document
 
@@ -155,12 +156,10 @@ def _item_chunk(clause: Clause, own: list[str]) -> _Chunk:
     width = len(match.group(0)) if match.group(4) else len(match.group(0)) + 1
     rest = [line[width:] if line[:width].strip() == "" else line.lstrip() for line in own[1:]]
     text = "\n".join([first[len(match.group(0)) :], *rest])
-    marker: str | None = None
-    if match.group(3) is not None and clause.number:
-        # An ordered-list item: its number was in the marker. Show it beside the text, unless
-        # the text itself starts with the clause's number ("1. (a) …" keeps "(a)" in place).
-        if not _starts_with_number(text, clause.number):
-            marker = clause.number
+    # An ordered-list item: its number was in the marker. Show it beside the text, unless the
+    # text itself starts with the clause's number ("1. (a) …" keeps "(a)" in place).
+    ordered = match.group(3) is not None and clause.number is not None
+    marker = clause.number if ordered and not _starts_with_number(text, clause.number or "") else None
     return _Chunk(clause, "block", textwrap.dedent(text), marker)
 
 
@@ -200,8 +199,6 @@ def _chunks(document: Document) -> Iterator[_Chunk | Clause]:
 
 def _fallback(clause: Clause) -> ClauseBody:
     """A clause whose source lines are unknown: its plain text, escaped."""
-    from markupsafe import escape
-
     heading = str(escape(clause.label)) if clause.kind == "section" and clause.label else None
     html = f"<p>{escape(clause.text)}</p>" if clause.text else ""
     return ClauseBody(heading=heading, html=html)

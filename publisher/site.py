@@ -42,10 +42,10 @@ from publisher.sanitize import SANITIZER_VERSION, clause_bodies
 from publisher.templating import environment, templates_fingerprint
 
 __all__ = [
+    "Site",
     "SiteCache",
     "SiteOptions",
     "SitePage",
-    "Site",
     "build_site",
     "diff_engine_version",
     "published_versions",

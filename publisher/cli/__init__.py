@@ -66,9 +66,12 @@ def _register() -> None:
         lint,
         policies,
         settings_cmd,
+        site,
+        web,
     )
 
-    for module in (policies, lint, settings_cmd, db, customers, acceptance, audit, diff, demo):
+    for module in (policies, lint, settings_cmd, db, customers, acceptance, audit, diff, demo,
+                   site, web):
         for command in module.COMMANDS:
             main.add_command(command)
 

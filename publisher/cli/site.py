@@ -1,0 +1,78 @@
+"""``publisher build`` and ``publisher serve``: the public policy site, through mkdocs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+
+CONFIG_OPTION = click.option(
+    "--config", "-f", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The site's mkdocs.yml (default: the repository's, else a built-in configuration).",
+)
+
+
+@click.command("build")
+@CONFIG_OPTION
+@click.option("--site-dir", "-d", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the site (default: site_dir of mkdocs.yml, build/site).")
+@click.option("--strict/--no-strict", default=None,
+              help="Fail on any warning (default: `strict` of mkdocs.yml).")
+@FORMAT_OPTION
+@pass_app
+def build_command(app: App, config_file: Path | None, site_dir: Path | None,
+                  strict: bool | None, fmt: str) -> None:
+    """Build the public policy site: every policy's current text, its versions, the redlines
+    between them, Atom feeds and the JSON API, with the repository's mkdocs.yml.
+
+    Change sets and rendered pages are cached in the cache_dir setting, so a rebuild after a
+    new commit only computes what the commit changed.
+    """
+    from publisher.mkdocs_plugin import build
+
+    result = build(app.settings.root, config_file=config_file, site_dir=site_dir,
+                   strict=strict, policies=app.overrides.get("policies"))
+    if fmt == "json":
+        echo_json({
+            "site_dir": str(result.site_dir),
+            "config": str(result.config_file) if result.config_file else None,
+            "pages": result.pages,
+            "files": result.files,
+            "policies": result.policies,
+            "versions": result.versions,
+            "redlines": result.redlines,
+            "computed_redlines": result.computed,
+        })
+        return
+    click.echo(
+        f"built {result.pages} pages and {result.files} feed and API files "
+        f"({result.policies} policies, {result.versions} versions, {result.redlines} redlines, "
+        f"{result.computed} computed) into {result.site_dir}"
+    )
+
+
+@click.command("serve")
+@CONFIG_OPTION
+@click.option("--dev-addr", "-a", metavar="HOST:PORT", default=None,
+              help="Where to listen (default: the host and port of the site_url setting).")
+@click.option("--open", "open_in_browser", is_flag=True, help="Open the site in a browser.")
+@pass_app
+def serve_command(app: App, config_file: Path | None, dev_addr: str | None,
+                  open_in_browser: bool) -> None:
+    """Serve the public policy site locally and rebuild it whenever a page of the site
+    changes or a new commit lands in the repository (Ctrl-C stops)."""
+    from urllib.parse import urlsplit
+
+    from publisher.mkdocs_plugin import serve
+
+    if dev_addr is None:
+        url = urlsplit(app.settings.site_url)
+        dev_addr = f"{url.hostname or '127.0.0.1'}:{url.port or 8001}"
+    serve(app.settings.root, config_file=config_file, dev_addr=dev_addr,
+          policies=app.overrides.get("policies"), open_in_browser=open_in_browser)
+
+
+COMMANDS = [build_command, serve_command]
