@@ -1,0 +1,48 @@
+"""``publisher web``: run the acceptance service."""
+
+from __future__ import annotations
+
+import click
+
+from publisher.cli.app import App, pass_app
+from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.errors import GitError
+from publisher.links import secret_keys
+from publisher.store.versions import sync_versions
+
+
+@click.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (they share nothing but the database).")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request (the URLs contain acceptance tokens: protect the logs).")
+@click.option("--no-sync", is_flag=True,
+              help="Do not copy policy versions from git first (hosts without a checkout).")
+@database_url_option
+@pass_app
+def web_command(app: App, host: str, port: int, workers: int, access_log: bool, no_sync: bool,
+                database_url: str | None) -> None:
+    """Run the acceptance service: link pages (/a/<token>), receipts, /healthz, /readyz and
+    the JSON API (/api/…, Authorization: Bearer <api_token>)."""
+    from publisher.web.server import serve
+
+    settings = store_settings(app, database_url)
+    with open_database(app, database_url) as database:
+        if not no_sync:
+            try:
+                result = sync_versions(database, settings)
+                notify(f"policy versions: {result.added} added, {result.updated} updated, "
+                       f"{result.unchanged} unchanged")
+            except GitError as exc:
+                notify(f"note: policy versions not read from git ({exc.message}); "
+                       "serving the versions already in the store")
+    secret_keys(settings, warn=notify)  # generate once here, before the workers start
+    notify(f"acceptance service on http://{host}:{port} ({workers} worker(s)); "
+           f"links use {settings.accept_url}")
+    serve(settings, host=host, port=port, workers=workers, access_log=access_log)
+
+
+COMMANDS = [web_command]

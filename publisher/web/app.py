@@ -1,0 +1,385 @@
+"""The acceptance service (ASGI, Starlette): the link pages, the receipt, health and the API.
+
+``GET /a/<token>`` only reads: it shows the notice, what changed since the version the
+customer last accepted (the redline) and an explicit "I accept" form. Only ``POST /a/<token>``
+with a valid CSRF pair records, then redirects (303) to ``/a/<token>/receipt``. Expired,
+altered and unknown links get pages that say what to do. Every response carries the security
+headers; ``/api/…`` answers JSON to ``Authorization: Bearer <api_token>``.
+
+The process keeps no state that matters: everything is in the database, so any number of
+processes and hosts can serve the same links.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import Route
+
+from publisher.config import Settings
+from publisher.errors import NotFoundError, PublisherError
+from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, secret_keys
+from publisher.store import migrate
+from publisher.store.db import Database
+from publisher.store.evidence import collect_evidence, evidence_document
+from publisher.store.ledger import LedgerError, record_acceptance, verify_chain
+from publisher.store.reports import acceptance_report, render_csv
+from publisher.web import render
+from publisher.web.context import LinkContext, LinkTargetMissing, load_context
+from publisher.web.security import (
+    CSRF_COOKIE,
+    CSRF_FIELD,
+    ProxyPolicy,
+    SecurityHeadersMiddleware,
+    bearer_matches,
+    client_ip,
+    csrf_field,
+    csrf_valid,
+    new_nonce,
+)
+
+NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
+USER_AGENT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Service:
+    """What every request needs: settings, the store, the signing keys, the proxy policy."""
+
+    settings: Settings
+    database: Database
+    keys: tuple[str, ...]
+    signer: LinkSigner
+    proxy: ProxyPolicy
+    https: bool
+
+    @classmethod
+    def create(cls, settings: Settings, database: Database) -> Service:
+        keys = secret_keys(settings)
+        try:
+            proxy = ProxyPolicy.parse(settings.trusted_proxy_header, settings.trusted_proxies)
+        except ValueError as exc:
+            raise PublisherError(str(exc), hint="fix the setting trusted_proxies") from exc
+        return cls(
+            settings=settings,
+            database=database,
+            keys=keys,
+            signer=LinkSigner(keys, max_age_days=settings.link_max_age_days),
+            proxy=proxy,
+            https=settings.accept_url.startswith("https://"),
+        )
+
+    def policy_url(self, slug: str) -> str:
+        return f"{self.settings.site_url.rstrip('/')}/{slug}/"
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    return HTMLResponse(render.render(template, **values), status_code=status, headers=NO_STORE)
+
+
+# -- the link pages -------------------------------------------------------------------------
+
+
+async def _problem_page(service: Service, error: Exception) -> HTMLResponse:
+    """The page for a link that cannot be used: expired, altered, or pointing at nothing."""
+    if isinstance(error, LinkExpired):
+        context = None
+        if error.claims is not None:
+            try:
+                context = await run_in_threadpool(load_context, service.database, error.claims)
+            except NotFoundError:
+                context = None
+        return _page("expired.html", 410, context=context, claims=error.claims,
+                     days=service.settings.link_max_age_days,
+                     policy_url=service.policy_url(error.claims.policy) if error.claims else None)
+    if isinstance(error, LinkInvalid):
+        return _page("invalid.html", 400)
+    return _page("unknown.html", 404)
+
+
+async def _verified(service: Service, token: str) -> LinkClaims | HTMLResponse:
+    try:
+        return service.signer.verify(token)
+    except (LinkExpired, LinkInvalid) as error:
+        return await _problem_page(service, error)
+
+
+async def _context(service: Service, claims: LinkClaims) -> LinkContext | HTMLResponse:
+    try:
+        return await run_in_threadpool(load_context, service.database, claims)
+    except LinkTargetMissing as error:
+        return await _problem_page(service, error)
+
+
+def _nonce(request: Request) -> str:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return cookie if 16 <= len(cookie) <= 64 and cookie.replace("-", "").replace("_", "").isalnum() \
+        else new_nonce()
+
+
+async def _landing_page(request: Request, service: Service, token: str, context: LinkContext,
+                        *, status: int = 200, problem: str | None = None) -> HTMLResponse:
+    if context.accepted is not None:
+        return _page("receipt.html", status, context=context, record=context.accepted,
+                     again=True, policy_url=service.policy_url(context.version.slug))
+    changes = None
+    if context.previous is not None:
+        changes = await run_in_threadpool(
+            render.redline, context.previous, context.version, site_url=service.settings.site_url
+        )
+    document = await run_in_threadpool(render.document, context.version)
+    nonce = _nonce(request)
+    response = _page(
+        "accept.html", status,
+        context=context, changes=changes, document=document, token=token,
+        csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
+        policy_url=service.policy_url(context.version.slug),
+    )
+    response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path="/a/", secure=service.https,
+                        httponly=True, samesite="strict")
+    return response
+
+
+async def landing(request: Request) -> Response:
+    """GET: the acceptance page (reads only). POST: record the acceptance."""
+    service = _service(request)
+    token = request.path_params["token"]
+    claims = await _verified(service, token)
+    if isinstance(claims, HTMLResponse):
+        return claims
+    if request.method == "POST":
+        return await _accept(request, service, token, claims)
+    context = await _context(service, claims)
+    if isinstance(context, HTMLResponse):
+        return context
+    return await _landing_page(request, service, token, context)
+
+
+def _same_origin(request: Request, service: Service) -> bool:
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return True  # older browsers; the SameSite cookie and signed field still hold
+    allowed = {request.headers.get("host", ""), urlsplit(service.settings.accept_url).netloc}
+    return urlsplit(origin).netloc in allowed
+
+
+async def _accept(request: Request, service: Service, token: str,
+                  claims: LinkClaims) -> Response:
+    form = await request.form(max_files=0, max_fields=8)
+    good_csrf = _same_origin(request, service) and csrf_valid(
+        service.keys, token, request.cookies.get(CSRF_COOKIE), _text(form.get(CSRF_FIELD))
+    )
+    if not good_csrf or form.get("accept") != "yes":
+        context = await _context(service, claims)
+        if isinstance(context, HTMLResponse):
+            return context
+        problem = ("Your acceptance was not recorded: this page was open too long, or your "
+                   "browser blocked its cookie. Please press \u201cI accept\u201d again."
+                   if not good_csrf else
+                   "Your acceptance was not recorded: please press \u201cI accept\u201d.")
+        return await _landing_page(request, service, token, context,
+                                   status=403 if not good_csrf else 400, problem=problem)
+    peer = request.client.host if request.client else None
+    user_agent = request.headers.get("user-agent")
+    try:
+        result = await run_in_threadpool(
+            lambda: record_acceptance(
+                service.database,
+                customer_id=claims.customer, policy=claims.policy, version=claims.version,
+                notice_id=claims.notice, method="link",
+                ip=client_ip(peer, request.headers.raw, service.proxy),
+                user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+            )
+        )
+    except (NotFoundError, LedgerError) as error:
+        return await _problem_page(service, error)
+    suffix = "" if result.created else "?again=1"
+    return RedirectResponse(f"/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+async def receipt(request: Request) -> Response:
+    """The receipt: version, time and content hash of the recorded acceptance."""
+    service = _service(request)
+    token = request.path_params["token"]
+    claims = await _verified(service, token)
+    if isinstance(claims, HTMLResponse):
+        return claims
+    context = await _context(service, claims)
+    if isinstance(context, HTMLResponse):
+        return context
+    if context.accepted is None:
+        return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
+    return _page("receipt.html", context=context, record=context.accepted,
+                 again=request.query_params.get("again") == "1",
+                 policy_url=service.policy_url(context.version.slug))
+
+
+# -- health -------------------------------------------------------------------------------------
+
+
+async def healthz(request: Request) -> Response:
+    """Liveness: the process answers (no database access; also the benchmark's baseline)."""
+    return PlainTextResponse("ok\n")
+
+
+async def readyz(request: Request) -> Response:
+    """Readiness: the database answers and its schema is the one this code needs."""
+    service = _service(request)
+
+    def check() -> str | None:
+        return migrate.current_revision(service.database)
+
+    try:
+        current = await run_in_threadpool(check)
+    except (SQLAlchemyError, OSError) as error:
+        return JSONResponse({"status": "unavailable", "error": type(error).__name__},
+                            status_code=503)
+    head = migrate.head_revision()
+    if current != head:
+        return JSONResponse({"status": "unavailable", "schema": current, "needs": head},
+                            status_code=503)
+    return JSONResponse({"status": "ok", "schema": current})
+
+
+# -- the JSON API ------------------------------------------------------------------------------
+
+
+def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]:
+    """Bearer-token check and error mapping for the API endpoints."""
+
+    async def endpoint(request: Request) -> Response:
+        service = _service(request)
+        if not service.settings.api_token:
+            return JSONResponse({"error": "the API is disabled: set api_token"}, status_code=404)
+        if not bearer_matches(request.headers.get("authorization"), service.settings.api_token):
+            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
+                                headers={"www-authenticate": 'Bearer realm="publisher"'})
+        try:
+            response: Response = await handler(request, service)
+        except NotFoundError as error:
+            return JSONResponse({"error": error.message, "hint": error.hint}, status_code=404)
+        except PublisherError as error:
+            return JSONResponse({"error": error.message, "hint": error.hint}, status_code=400)
+        response.headers["cache-control"] = "no-store"
+        return response
+
+    return endpoint
+
+
+async def api_report(request: Request, service: Service) -> Response:
+    """``GET /api/reports/acceptance[?policy=…&version=…&format=csv]``."""
+    params = request.query_params
+    report = await run_in_threadpool(
+        lambda: acceptance_report(service.database, policy=params.get("policy"),
+                                  version=params.get("version"))
+    )
+    if params.get("format") == "csv":
+        return PlainTextResponse(render_csv(report), media_type="text/csv; charset=utf-8")
+    return JSONResponse(report.to_dict())
+
+
+async def api_evidence(request: Request, service: Service) -> Response:
+    """``GET /api/customers/<id>/evidence``: the evidence document, texts inline."""
+    customer = request.path_params["customer_id"]
+    evidence = await run_in_threadpool(collect_evidence, service.database, customer)
+    return JSONResponse(evidence_document(evidence))
+
+
+async def api_verify(request: Request, service: Service) -> Response:
+    """``GET /api/ledger/verify``: the hash chain's verification."""
+    result = await run_in_threadpool(verify_chain, service.database)
+    return JSONResponse(result.to_dict())
+
+
+async def api_accept(request: Request, service: Service) -> Response:
+    """``POST /api/acceptances`` ``{"customer", "policy", "version"[, "notice"]}``: record an
+    acceptance given in the provider's own product (method ``api``)."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+    fields = ("customer", "policy", "version")
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
+        return JSONResponse({"error": "expected {\"customer\", \"policy\", \"version\"} strings"},
+                            status_code=400)
+    notice = body.get("notice")
+    if notice is not None and (not isinstance(notice, int) or isinstance(notice, bool)):
+        return JSONResponse({"error": "notice must be an integer"}, status_code=400)
+    peer = request.client.host if request.client else None
+    user_agent = request.headers.get("user-agent")
+    result = await run_in_threadpool(
+        lambda: record_acceptance(
+            service.database, customer_id=body["customer"], policy=body["policy"],
+            version=body["version"], notice_id=notice, method="api",
+            ip=client_ip(peer, request.headers.raw, service.proxy),
+            user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+        )
+    )
+    return JSONResponse({"created": result.created, "record": result.record.to_dict()},
+                        status_code=201 if result.created else 200)
+
+
+async def stylesheet(request: Request) -> Response:
+    return Response(render.stylesheet(), media_type="text/css; charset=utf-8",
+                    headers={"cache-control": "public, max-age=3600"})
+
+
+def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
+    """The acceptance service for ``settings`` (opens the store unless ``database`` is given;
+    a new database gets its schema, an outdated one is refused)."""
+    owned = database is None
+    if database is None:
+        database = migrate.open_store(settings)
+    else:
+        migrate.ensure_schema(database)
+    service = Service.create(settings, database)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owned:
+            service.database.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/readyz", readyz, methods=["GET", "HEAD"]),
+            Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
+            Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
+            Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
+            Route("/api/reports/acceptance", _api(api_report), methods=["GET"]),
+            Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
+            Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
+            Route("/api/acceptances", _api(api_accept), methods=["POST"]),
+        ],
+        middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app

@@ -1,0 +1,93 @@
+"""What an acceptance page needs, read from the store for one link: the customer, the version
+asked for, the notice, the customer's previous acceptance of the policy and whether this
+version is already accepted. Reads only; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from publisher.errors import NotFoundError
+from publisher.links import LinkClaims
+from publisher.store.customers import CustomerInfo
+from publisher.store.db import Database
+from publisher.store.ledger import AcceptanceRecord
+from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion
+from publisher.store.versions import StoredVersion
+
+
+class LinkTargetMissing(NotFoundError):
+    """The link is authentic but its customer, version or notice is not in the store."""
+
+
+@dataclass(frozen=True)
+class NoticeInfo:
+    id: int
+    subject: str
+    summary: str | None
+    effective: date | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    claims: LinkClaims
+    customer: CustomerInfo
+    version: StoredVersion
+    notice: NoticeInfo | None
+    accepted: AcceptanceRecord | None
+    """This customer's acceptance of this version, if already given."""
+    previous: StoredVersion | None
+    """The newest earlier version of this policy the customer accepted (None: none)."""
+
+
+def load_context(database: Database, claims: LinkClaims) -> LinkContext:
+    """Everything the landing and receipt pages show for ``claims``."""
+    with database.session() as session:
+        customer = session.get(Customer, claims.customer)
+        version = session.scalars(
+            select(PolicyVersion).where(
+                PolicyVersion.slug == claims.policy, PolicyVersion.label == claims.version
+            )
+        ).first()
+        if customer is None or version is None:
+            raise LinkTargetMissing(
+                f"link for unknown {'customer' if customer is None else 'policy version'}"
+            )
+        notice = None
+        if claims.notice is not None:
+            row = session.get(Notice, claims.notice)
+            if row is None or (row.slug, row.version_label) != (claims.policy, claims.version):
+                raise LinkTargetMissing(f"link for unknown notice {claims.notice}")
+            notice = NoticeInfo(row.id, row.subject, row.summary, row.effective, row.created_at)
+        accepted_row = session.execute(
+            select(Acceptance.__table__).where(
+                Acceptance.customer_id == claims.customer,
+                Acceptance.slug == claims.policy,
+                Acceptance.version_label == claims.version,
+            )
+        ).first()
+        previous = session.scalars(
+            select(PolicyVersion)
+            .join(Acceptance, (Acceptance.slug == PolicyVersion.slug)
+                  & (Acceptance.version_label == PolicyVersion.label))
+            .where(
+                Acceptance.customer_id == claims.customer,
+                PolicyVersion.slug == claims.policy,
+                PolicyVersion.position < version.position,
+            )
+            .order_by(PolicyVersion.position.desc())
+            .limit(1)
+        ).first()
+        return LinkContext(
+            claims=claims,
+            customer=CustomerInfo(customer.id, customer.email, customer.name, customer.company,
+                                  customer.locale),
+            version=StoredVersion.from_model(version),
+            notice=notice,
+            accepted=AcceptanceRecord.from_row(accepted_row) if accepted_row else None,
+            previous=StoredVersion.from_model(previous) if previous else None,
+        )

@@ -1,0 +1,318 @@
+"""The acceptance service in process (Starlette TestClient) on SQLite and PostgreSQL: the flow,
+GET never writes, refused links, CSRF, idempotent replays, headers, the API."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_store_support as support
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from publisher.config import Settings, load_settings
+from publisher.links import LinkClaims, LinkSigner, signer_for
+from publisher.store import migrate
+from publisher.store.db import Database
+from publisher.store.ledger import record_acceptance, records, verify_chain
+from publisher.store.models import Notice, utcnow
+from publisher.web import create_app
+from publisher.web.security import CONTENT_SECURITY_POLICY, csrf_field
+
+database_url = support.database_url  # fixture
+
+POLICY = "acceptable-use"
+KEY = "test-key-0123456789abcdef0123456789"
+API_TOKEN = "api-token-for-tests"
+TABLES = ("customers", "policy_versions", "notices", "deliveries", "delivery_events",
+          "acceptances", "chain_head")
+
+
+@dataclass
+class Site:
+    client: TestClient
+    database: Database
+    settings: Settings
+    signer: LinkSigner
+
+    def link(self, customer: str = "c2", version: str = "2", notice: int | None = None) -> str:
+        return "/a/" + self.signer.sign(LinkClaims(customer, POLICY, version, notice))
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every row of every table: to prove a request wrote nothing."""
+        with self.database.engine.connect() as connection:
+            return {t: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {t}"))))
+                    for t in TABLES}
+
+
+def make_site(url: str, root: Path, **env: str) -> Site:
+    settings = load_settings(root, env={
+        "PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_API_TOKEN": API_TOKEN,
+        "PUBLISHER_SITE_URL": "https://policies.example.com", **env,
+    }, overrides={"database_url": url})
+    database = migrate.open_store(settings)
+    support.seed(database)
+    # c2 accepted version 1 earlier, so its page shows the redline 1 -> 2.
+    record_acceptance(database, customer_id="c2", policy=POLICY, version="1", method="import")
+    client = TestClient(create_app(settings, database=database))
+    return Site(client, database, settings, signer_for(settings))
+
+
+@pytest.fixture
+def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
+    made = make_site(database_url, tmp_path)
+    try:
+        yield made
+    finally:
+        made.client.close()
+        made.database.dispose()
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+def accept(site: Site, link: str, **extra: str) -> Any:
+    page = site.client.get(link)
+    assert page.status_code == 200, page.text
+    return site.client.post(link, data={"csrf": csrf_of(page.text), "accept": "yes", **extra},
+                            follow_redirects=False)
+
+
+def test_full_accept_flow(site: Site) -> None:
+    link = site.link()
+    page = site.client.get(link, headers={"user-agent": "TestBrowser/1.0"})
+    assert page.status_code == 200
+    html = page.text
+    assert "Hello Bob Stone (Stone &amp; Co)," in html
+    assert "What changed since version 1, which you accepted" in html
+    assert "You shall not send <del>spam</del> <ins>bulk or unsolicited mail</ins>." in html
+    assert '<button type="submit" name="accept" value="yes" class="accept__button">I accept' \
+        in html
+    assert "This version takes effect on <strong>1 February 2024</strong>" in html
+    before = utcnow()
+    response = site.client.post(link, data={"csrf": csrf_of(html), "accept": "yes"},
+                                headers={"user-agent": "TestBrowser/1.0"},
+                                follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{link}/receipt"
+    (_, record) = records(site.database)
+    assert (record.customer_id, record.policy, record.version, record.method) == \
+        ("c2", POLICY, "2", "link")
+    assert record.content_sha256 == support.SEED_VERSIONS[1].sha256
+    assert record.commit == support.SEED_VERSIONS[1].commit
+    assert record.user_agent == "TestBrowser/1.0" and record.ip == "testclient"
+    assert before <= record.accepted_at <= utcnow()
+    receipt = site.client.get(response.headers["location"])
+    assert receipt.status_code == 200
+    assert "Thank you: your acceptance is recorded" in receipt.text
+    assert record.content_sha256 in receipt.text and record.hash in receipt.text
+    assert f"number {record.seq}" in receipt.text
+    assert verify_chain(site.database).ok
+
+
+def test_get_records_nothing_at_all(site: Site) -> None:
+    before = site.snapshot()
+    link = site.link()
+    for _ in range(3):
+        assert site.client.get(link).status_code == 200
+    assert site.client.head(link).status_code == 200
+    assert site.client.get(f"{link}/receipt", follow_redirects=False).status_code == 303
+    assert site.snapshot() == before
+
+
+def test_first_time_customer_sees_the_full_text(site: Site) -> None:
+    html = site.client.get(site.link("c3")).text
+    assert "You have not accepted an earlier version of this policy" in html
+    assert "<del>" not in html
+    assert '<details class="fulltext" open>' in html
+    assert "You shall not scan other customers&#39; hosts." in html
+
+
+def test_notice_is_shown(site: Site) -> None:
+    with site.database.session() as session, session.begin():
+        notice = Notice(slug=POLICY, version_label="2", subject="Changes to our AUP",
+                        summary="We now forbid bulk mail.", status="sent", forced=False,
+                        created_at=utcnow())
+        session.add(notice)
+        session.flush()
+        notice_id = notice.id
+    link = site.link("c3", notice=notice_id)
+    assert "<strong>Changes to our AUP</strong>" in site.client.get(link).text
+    accept(site, link)
+    assert records(site.database, customer_id="c3")[0].notice_id == notice_id
+
+
+def test_replayed_post_is_idempotent_and_says_so(site: Site) -> None:
+    link = site.link()
+    page = site.client.get(link)
+    form = {"csrf": csrf_of(page.text), "accept": "yes"}
+    first = site.client.post(link, data=form, follow_redirects=False)
+    again = site.client.post(link, data=form, follow_redirects=False)
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == f"{link}/receipt?again=1"
+    assert len(records(site.database, customer_id="c2", version="2")) == 1
+    assert "You have already accepted this version" in site.client.get(again.headers["location"]).text
+    # Opening the link again shows the receipt, not a form.
+    reopened = site.client.get(link).text
+    assert "You have already accepted this version" in reopened and "I accept</button>" not in reopened
+
+
+def _refused(site: Site, link: str, status: int, phrase: str) -> None:
+    before = site.snapshot()
+    page = site.client.get(link)
+    assert page.status_code == status and phrase in page.text
+    form = {"csrf": csrf_field(site.settings.secret_key, link.removeprefix("/a/"), "n" * 24),
+            "accept": "yes"}
+    site.client.cookies.set("pp_csrf", "n" * 24, path="/a/")
+    post = site.client.post(link, data=form, follow_redirects=False)
+    assert post.status_code == status and phrase in post.text
+    assert "I accept</button>" not in post.text
+    assert site.snapshot() == before
+
+
+def test_tampered_token_is_refused(site: Site) -> None:
+    link = site.link()
+    tampered = link[:-2] + ("xx" if not link.endswith("xx") else "yy")
+    _refused(site, tampered, 400, "This link does not work")
+    payload_swapped = site.link("c3").split(".")[0] + "." + link.split(".", 1)[1]
+    _refused(site, payload_swapped, 400, "This link does not work")
+
+
+def test_wrong_purpose_token_is_refused(site: Site) -> None:
+    other = URLSafeTimedSerializer([KEY], salt="publisher.unsubscribe")
+    _refused(site, "/a/" + other.dumps({"c": "c2", "p": POLICY, "v": "2", "n": None}), 400,
+             "This link does not work")
+
+
+def test_expired_token_is_refused_and_says_what_to_do(site: Site) -> None:
+    old = time.time() - 91 * 86400
+    signer = LinkSigner([KEY], clock=lambda: old)
+    link = "/a/" + signer.sign(LinkClaims("c2", POLICY, "2"))
+    _refused(site, link, 410, "please reply to the notice email and ask for a new link")
+    accepted_long_ago = "/a/" + signer.sign(LinkClaims("c2", POLICY, "1"))
+    page = site.client.get(accepted_long_ago)
+    assert page.status_code == 410 and "There is nothing more to do" in page.text
+
+
+def test_link_for_unknown_customer_or_version(site: Site) -> None:
+    _refused(site, site.link("nobody"), 404, "This link is no longer valid")
+    _refused(site, site.link(version="9"), 404, "This link is no longer valid")
+
+
+@pytest.mark.parametrize("case", ["no-cookie", "wrong-field", "other-token", "cross-origin",
+                                  "not-confirmed"])
+def test_csrf_and_confirmation_are_required(site: Site, case: str) -> None:
+    link = site.link()
+    page = site.client.get(link)
+    form = {"csrf": csrf_of(page.text), "accept": "yes"}
+    headers = {}
+    if case == "no-cookie":
+        site.client.cookies.clear()
+    elif case == "wrong-field":
+        form["csrf"] = form["csrf"][:-3] + "AAA"
+    elif case == "other-token":
+        other = site.client.get(site.link("c3"))  # same cookie, the field of another link
+        form["csrf"] = csrf_of(other.text)
+    elif case == "cross-origin":
+        headers["origin"] = "https://evil.example"
+    else:
+        del form["accept"]
+    before = site.snapshot()
+    response = site.client.post(link, data=form, headers=headers, follow_redirects=False)
+    assert response.status_code == (400 if case == "not-confirmed" else 403)
+    assert "Your acceptance was not recorded" in response.text
+    assert "I accept</button>" in response.text  # a fresh form to try again
+    assert site.snapshot() == before
+
+
+def test_security_headers_everywhere(site: Site) -> None:
+    for path in (site.link(), "/a/garbage", "/healthz", "/api/ledger/verify", "/nowhere",
+                 "/static/acceptance.css"):
+        headers = site.client.get(path).headers
+        assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "script-src 'none'" in headers["content-security-policy"]
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in headers
+    page = site.client.get(site.link())
+    assert page.headers["cache-control"] == "no-store"
+    cookie = page.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/a/" in cookie
+    assert "Secure" not in cookie
+    assert "<script" not in page.text and " style=" not in page.text
+
+
+def test_https_service_sends_hsts_and_secure_cookies(database_url: str, tmp_path: Path) -> None:
+    made = make_site(database_url, tmp_path, PUBLISHER_ACCEPT_URL="https://accept.example.com")
+    try:
+        page = made.client.get(made.link())
+        assert page.headers["strict-transport-security"].startswith("max-age=31536000")
+        assert "Secure" in page.headers["set-cookie"]
+    finally:
+        made.client.close()
+        made.database.dispose()
+
+
+def test_health_endpoints(site: Site) -> None:
+    assert site.client.get("/healthz").text == "ok\n"
+    ready = site.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["schema"] == migrate.head_revision()
+
+
+def _api(site: Site, method: str, path: str, token: str | None = API_TOKEN, **kw: Any) -> Any:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return site.client.request(method, path, headers=headers, **kw)
+
+
+def test_api_needs_the_bearer_token(site: Site) -> None:
+    assert _api(site, "GET", "/api/reports/acceptance", token=None).status_code == 401
+    wrong = _api(site, "GET", "/api/reports/acceptance", token="nope")
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
+    assert _api(site, "POST", "/api/acceptances", token="nope",
+                json={"customer": "c1", "policy": POLICY, "version": "2"}).status_code == 401
+    assert records(site.database, customer_id="c1") == []
+
+
+def test_api_reports_evidence_verify_and_record(site: Site) -> None:
+    accept(site, site.link())
+    report = _api(site, "GET", f"/api/reports/acceptance?policy={POLICY}&version=2").json()
+    assert [(v["version"], v["accepted"], v["pending"]) for v in report["versions"]] == \
+        [("2", 1, 2)]
+    csv_text = _api(site, "GET", "/api/reports/acceptance?format=csv").text
+    assert csv_text.startswith("policy,version,customer_id")
+    assert _api(site, "GET", "/api/reports/acceptance?policy=nope").status_code == 404
+    evidence = _api(site, "GET", "/api/customers/c2/evidence").json()
+    assert [a["record"]["version"] for a in evidence["acceptances"]] == ["1", "2"]
+    assert _api(site, "GET", "/api/customers/zz/evidence").status_code == 404
+    assert _api(site, "GET", "/api/ledger/verify").json()["ok"] is True
+    created = _api(site, "POST", "/api/acceptances",
+                   json={"customer": "c1", "policy": POLICY, "version": "2"})
+    assert created.status_code == 201 and created.json()["record"]["method"] == "api"
+    again = _api(site, "POST", "/api/acceptances",
+                 json={"customer": "c1", "policy": POLICY, "version": "2"})
+    assert again.status_code == 200 and again.json()["created"] is False
+    bad = _api(site, "POST", "/api/acceptances", json={"customer": "c1"})
+    assert bad.status_code == 400
+    assert _api(site, "POST", "/api/acceptances",
+                json={"customer": "zz", "policy": POLICY, "version": "2"}).status_code == 404
+
+
+def test_api_disabled_without_a_token(database_url: str, tmp_path: Path) -> None:
+    made = make_site(database_url, tmp_path, PUBLISHER_API_TOKEN="")
+    try:
+        response = made.client.get("/api/reports/acceptance",
+                                   headers={"authorization": "Bearer "})
+        assert response.status_code == 404 and "set api_token" in response.json()["error"]
+    finally:
+        made.client.close()
+        made.database.dispose()
