@@ -1,0 +1,113 @@
+"""A real browser (Debian's chromium through Playwright) against `publisher web`: a scanner
+that only opens the link records nothing; a person sees the redline, presses "I accept" and
+gets the receipt. Screenshots go to artifacts/."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import test_store_support as support
+from test_web_server import Server, start_server, stop_server
+
+from publisher.store.ledger import records, verify_chain
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+)
+
+database_url = support.database_url  # fixture
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    running = start_server(database_url, tmp_path, workers=1)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _shot(page: object, name: str, backend: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"accept-{backend}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: object,
+                                                      request: pytest.FixtureRequest) -> None:
+    from playwright.sync_api import expect
+
+    backend = request.node.callspec.params["database_url"]
+    # c2 accepted version 1 before: their page for version 2 shows the redline 1 -> 2.
+    from publisher.store.ledger import record_acceptance
+
+    record_acceptance(server.database, customer_id="c2", policy="acceptable-use", version="1",
+                      method="import")
+    link = server.link("c2")
+
+    # 1. Mail scanners: a plain GET, and a headless browser that opens the page, runs its
+    #    scripts and follows its links — but never submits the form.
+    assert httpx.get(link).status_code == 200
+    scanner = browser.new_context(user_agent="SafeLinks-Scanner/1.0")  # type: ignore[attr-defined]
+    page = scanner.new_page()
+    page.goto(link)
+    for href in page.eval_on_selector_all("a[href^='/']", "els => els.map(e => e.href)"):
+        page.goto(href)
+    scanner.close()
+    assert records(server.database, customer_id="c2", version="2") == []
+
+    # 2. The customer.
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Acceptable Use Policy")
+    changes = page.locator("section.changes")
+    expect(changes).to_contain_text("What changed since version 1, which you accepted")
+    expect(changes.locator("del").first).to_have_text("spam")
+    expect(changes.locator("ins").first).to_have_text("bulk or unsolicited mail")
+    deleted = changes.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert "line-through" in deleted  # struck through, not colour alone
+    _shot(page, "1-landing", backend)
+    page.get_by_role("button", name="I accept").click()
+    page.wait_for_url("**/receipt")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Thank you: your acceptance is recorded")
+    _shot(page, "2-receipt", backend)
+    (record,) = records(server.database, customer_id="c2", version="2")
+    expect(page.locator(".receipt")).to_contain_text(record.content_sha256)
+    assert record.method == "link" and record.ip == "127.0.0.1"
+    assert "Chrome" in (record.user_agent or "")
+    expected = support.SEED_VERSIONS[1].body
+    from publisher.store.evidence import normalised_text
+
+    assert hashlib.sha256(normalised_text(expected).encode()).hexdigest() == \
+        record.content_sha256
+
+    # 3. Back button and a second press: idempotent, and the page says so.
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You have already accepted this version")
+    context.close()
+    assert len(records(server.database, customer_id="c2", version="2")) == 1
+    assert verify_chain(server.database).ok
