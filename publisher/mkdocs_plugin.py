@@ -12,9 +12,12 @@ Options are documented in docs/site.md.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,8 +74,9 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
 
 
 def _markdown_for(page: SitePage) -> str:
-    # JSON is YAML: the title is quoted whatever it contains.
-    return f"---\ntitle: {json.dumps(page.title)}\n---\n"
+    # Themes print page titles (and toc names) as HTML, unescaped: policy titles are text, so
+    # they are escaped here. JSON is YAML: the title is quoted whatever it contains.
+    return f"---\ntitle: {json.dumps(html.escape(page.title, quote=False))}\n---\n"
 
 
 def _src_uri(path: str) -> str:
@@ -82,7 +86,8 @@ def _src_uri(path: str) -> str:
 
 def _toc_tokens(entries: tuple[TocEntry, ...]) -> list[Any]:
     return [
-        {"level": e.level, "id": e.anchor, "name": e.title, "children": _toc_tokens(e.children)}
+        {"level": e.level, "id": e.anchor, "name": html.escape(e.title, quote=False),
+         "children": _toc_tokens(e.children)}
         for e in entries
     ]
 
@@ -168,8 +173,14 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         )
         return site
 
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        # Before mkdocs cleans the site directory: a failing history (shallow clone, broken
+        # policy) leaves the last good site in place.
+        self.site = self._build(config)
+
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
-        site = self.site = self._build(config)
+        site = self.site
+        assert site is not None, "on_pre_build builds the site"
         self._pages = {}
         for page in site.pages:
             if page.kind == "html":
@@ -334,6 +345,28 @@ def _mkdocs_messages(plugin: PoliciesPlugin) -> Iterator[None]:
         logger.removeHandler(handler)
 
 
+@contextmanager
+def _replaced_when_done(site_dir: Path) -> Iterator[Path]:
+    """A staging folder beside ``site_dir`` that replaces it only when the block succeeds:
+    a failed build leaves the previous site whole (no partial writes)."""
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = site_dir.with_name(f".{site_dir.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
+    staging.mkdir()  # with the umask's permissions, like the site folder mkdocs would make
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = None
+    if site_dir.exists():
+        old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        site_dir.rename(old)
+    staging.rename(site_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def build(
     root: Path,
     *,
@@ -352,8 +385,10 @@ def build(
                        site_dir=str(site_dir) if site_dir else None, strict=strict)
         plugin = config.plugins["policies"]
         assert isinstance(plugin, PoliciesPlugin)
+        written = Path(config.site_dir)
         config.plugins.on_startup(command="build", dirty=False)
-        with _mkdocs_messages(plugin):
+        with _mkdocs_messages(plugin), _replaced_when_done(written) as staging:
+            config.site_dir = str(staging)
             try:
                 mkdocs_build(config)
             except MkDocsException as exc:
@@ -365,7 +400,6 @@ def build(
                 config.plugins.on_shutdown()
         assert plugin.site is not None
         stats = plugin.site.stats
-        written = Path(config.site_dir)
         return BuildResult(
             site_dir=written,
             config_file=path if config_file or path.parent == root else None,
