@@ -2,27 +2,56 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.errors import LintFailure
-from publisher.lint import RULES, lint_repository
+
+
+def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    from publisher.lint import RULES, unknown_rules
+
+    names = tuple(n.strip() for v in value for n in v.split(",") if n.strip())
+    unknown = unknown_rules(names)
+    if unknown:
+        raise click.BadParameter(
+            f"unknown rule(s) {', '.join(unknown)}; rules: {', '.join(RULES)}"
+        )
+    return names
 
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--staged", is_flag=True,
+              help="Lint the policies changed in the index, as staged (the pre-commit hook).")
+@click.option("--select", multiple=True, callback=_rules, metavar="RULE",
+              help="Run only these rules (repeat, or comma-separate).")
+@click.option("--ignore", multiple=True, callback=_rules, metavar="RULE",
+              help="Skip these rules (repeat, or comma-separate).")
+@click.option("--message-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The commit message being written: its Policy-Change trailer counts "
+                   "(the commit-msg hook).")
 @click.option("--rules", "list_rules", is_flag=True, help="List the rules and exit.")
 @FORMAT_OPTION
 @pass_app
-def lint_command(app: App, paths: tuple[str, ...], list_rules: bool, fmt: str) -> None:
-    """Check policies: front matter, duplicate slugs, numbering gaps and repeats, and a
-    published version whose text changed without a new version label.
+def lint_command(app: App, paths: tuple[str, ...], staged: bool, select: tuple[str, ...],
+                 ignore: tuple[str, ...], message_file: Path | None, list_rules: bool,
+                 fmt: str) -> None:
+    """Check policies: front matter, duplicate slugs, numbering gaps and repeats, dangling
+    "Section N" references, links between policies, a published version changed without a
+    new label, and material changes with too short a notice period.
 
-    PATHS default to every policy in the work tree (the branch tip in a bare repository).
-    Exits 1 when there are errors. Silence one finding with
-    `<!-- publisher-lint: disable RULE -->` on the line before it, or a whole file with
-    `<!-- publisher-lint: disable-file RULE -->`.
+    PATHS default to every policy in the work tree (the branch tip in a bare repository);
+    paths that do not match the policies glob are skipped. Exits 1 when there are errors.
+    Silence one finding with `<!-- publisher-lint: disable RULE -->` on the line before it,
+    or a whole file with `<!-- publisher-lint: disable-file RULE -->`.
     """
+    from publisher.lint import RULES, run_lint
+    from publisher.lint.versions import message_trailers
+
     if list_rules:
         if fmt == "json":
             echo_json({"rules": [{"rule": k, "checks": v} for k, v in RULES.items()]})
@@ -30,15 +59,29 @@ def lint_command(app: App, paths: tuple[str, ...], list_rules: bool, fmt: str) -
             for rule, checks in RULES.items():
                 click.echo(f"{rule:20} {checks}")
         return
-    findings = lint_repository(app.settings, paths)
-    errors = [f for f in findings if f.severity == "error"]
+    trailers = message_trailers(message_file.read_text(encoding="utf-8", errors="replace")) \
+        if message_file else ()
+    report = run_lint(
+        app.settings, paths, staged=staged, index_file=os.environ.get("GIT_INDEX_FILE"),
+        trailers=trailers, select=select or None, ignore=ignore,
+    )
+    errors = report.errors
     if fmt == "json":
-        echo_json({"findings": [f.to_dict() for f in findings], "errors": len(errors)})
+        echo_json({
+            "findings": [f.to_dict() for f in report.findings],
+            "errors": len(errors),
+            "checked": report.checked,
+            "skipped": report.skipped,
+        })
     else:
-        for finding in findings:
+        for finding in report.findings:
             click.echo(str(finding), err=True)
-        if findings:
-            click.echo(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s)", err=True)
+        if report.skipped:
+            click.echo(f"skipped {len(report.skipped)} file(s) that are not policies "
+                       f"(policies glob {app.settings.policies!r})", err=True)
+        if report.findings:
+            click.echo(f"{len(errors)} error(s), {len(report.findings) - len(errors)} "
+                       "warning(s)", err=True)
     if errors:
         raise LintFailure(f"{len(errors)} lint error(s)")
 

@@ -1,0 +1,156 @@
+"""``policy-link``: links between policies resolve. Pure: the policies are behind a
+:class:`LinkResolver` that :mod:`publisher.lint.repository` implements.
+
+Checked links (inline ``[text](url)``, reference definitions ``[id]: url``, ``href="url"``):
+
+- ``#c-b-3``: a clause anchor of this policy;
+- ``acceptable-use.md#c-3``, ``../legal/terms.md``: a policy file (relative to this one)
+  exists, and so does the clause anchor;
+- site URLs ``/<slug>/``, ``/<slug>/v/<label>/``, ``/<slug>/versions/`` (also under a one-folder
+  prefix, relative ones like ``../<slug>/``, and absolute ones on the ``site_url``): the policy
+  and the version exist, and so does the clause anchor in that version.
+
+Other links (external sites, mail, images, site pages that are not policies) are left alone;
+a site URL with a clause anchor ``#c-…`` whose first folders name no policy is reported.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Collection, Iterator
+from typing import Protocol
+from urllib.parse import unquote
+
+from publisher.document import Document
+from publisher.lint.findings import Finding, body_lines
+from publisher.pages import label_path
+
+_INLINE = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(\s*<?(?P<url>[^()\s<>]+)>?(?:\s+[\"'(][^)]*)?\)")
+_REFDEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(?P<url>[^\s<>]+)>?")
+_HREF = re.compile(r"\bhref\s*=\s*[\"'](?P<url>[^\"']+)[\"']", re.IGNORECASE)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class LinkResolver(Protocol):
+    """What the link check needs to know about the repository's policies."""
+
+    def slugs(self) -> Collection[str]:
+        """Every policy's slug."""
+
+    def slug_at(self, path: str) -> str | None:
+        """The slug of the policy at repository path ``path``, None if it is no policy."""
+
+    def exists(self, path: str) -> bool:
+        """True if any file is at repository path ``path``."""
+
+    def labels(self, slug: str) -> Collection[str]:
+        """The version labels of a policy (committed ones and the one being linted)."""
+
+    def anchors(self, slug: str, label: str | None = None) -> Collection[str] | None:
+        """The clause anchors of a policy's current text (``label`` None) or of a version;
+        None when they cannot be known (the policy does not parse)."""
+
+
+def _links(source: str, first_line: int) -> Iterator[tuple[int, str]]:
+    for number, text in body_lines(source, first_line):
+        for pattern in (_INLINE, _REFDEF, _HREF):
+            for match in pattern.finditer(text):
+                yield number, unquote(match["url"])
+
+
+class _Checker:
+    def __init__(self, document: Document, path: str, resolver: LinkResolver,
+                 site_url: str) -> None:
+        self.document = document
+        self.path = path
+        self.resolver = resolver
+        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
+        self.own_slug = resolver.slug_at(path)
+
+    def check(self, url: str) -> tuple[str, str] | None:
+        """(message, hint) when ``url`` is a broken link to a policy, else None."""
+        if self.site_url and url.startswith(self.site_url):
+            return self.site_path("/" + url[len(self.site_url):])
+        if _SCHEME.match(url) or url.startswith("//"):
+            return None
+        target, _, fragment = url.partition("#")
+        target = target.partition("?")[0]
+        if not target:
+            return self.anchor(self.own_slug, None, fragment, "this policy")
+        if target.startswith("/"):
+            return self.site_path(url)
+        if target.endswith(".md"):
+            return self.file(target, fragment)
+        if self.own_slug is not None:  # relative to this policy's page /<slug>/
+            resolved = posixpath.normpath(posixpath.join(f"/{self.own_slug}/", target))
+            return self.site_path(resolved + ("/" if target.endswith("/") else "")
+                                  + (f"#{fragment}" if fragment else ""), quiet=True)
+        return None
+
+    def file(self, target: str, fragment: str) -> tuple[str, str] | None:
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), target))
+        if joined.startswith("../"):
+            return None
+        slug = self.resolver.slug_at(joined)
+        if slug is None:
+            if self.resolver.exists(joined):
+                return None
+            return (f"the link to {target!r} points to {joined}, which does not exist",
+                    "correct the path (relative to this file), or link to the policy's page "
+                    "/<slug>/")
+        return self.anchor(slug, None, fragment, joined)
+
+    def site_path(self, url: str, *, quiet: bool = False) -> tuple[str, str] | None:
+        path, _, fragment = url.partition("#")
+        parts = [p for p in path.partition("?")[0].split("/") if p]
+        slugs = self.resolver.slugs()
+        if parts and parts[0] in slugs:
+            slug, rest = parts[0], parts[1:]
+        elif len(parts) > 1 and parts[1] in slugs:
+            slug, rest = parts[1], parts[2:]
+        else:
+            if fragment.startswith("c-") and parts and not quiet:
+                return (f"the link {url!r} has a clause anchor, but no policy has the slug "
+                        f"{parts[0]!r}",
+                        f"use one of the slugs: {', '.join(sorted(slugs)) or '(none)'}")
+            return None
+        label: str | None = None
+        if len(rest) >= 2 and rest[0] == "v":
+            labels = {label_path(known): known for known in self.resolver.labels(slug)}
+            if rest[1] not in labels:
+                return (f"the link {url!r} names version {rest[1]!r} of {slug}, which does "
+                        "not exist",
+                        f"versions of {slug}: {', '.join(labels.values()) or '(none)'}")
+            label = labels[rest[1]]
+        elif rest:
+            return None  # versions/, changes/…, feed.xml: no clause anchors to check
+        return self.anchor(slug, label, fragment, f"/{slug}/" + (f"v/{rest[1]}/" if label else ""))
+
+    def anchor(self, slug: str | None, label: str | None, fragment: str,
+               where: str) -> tuple[str, str] | None:
+        if not fragment.startswith("c-"):
+            return None
+        if slug is None or (slug == self.own_slug and label is None):
+            anchors: Collection[str] | None = {c.anchor for c in self.document.walk()}
+        else:
+            anchors = self.resolver.anchors(slug, label)
+        if anchors is None or fragment in anchors:
+            return None
+        near = sorted(a for a in anchors if a.startswith(fragment.rsplit("-", 1)[0]))[:5]
+        return (f"#{fragment} is no clause anchor of {where}",
+                "anchors are c- plus the clause id (`publisher show POLICY` lists the ids)"
+                + (f"; similar: {', '.join('#' + a for a in near)}" if near else ""))
+
+
+def policy_link_findings(
+    document: Document, source: str, path: str, resolver: LinkResolver, *, site_url: str = ""
+) -> list[Finding]:
+    """A finding for each broken link to a policy, a version of one, or a clause anchor."""
+    checker = _Checker(document, path, resolver, site_url)
+    findings: list[Finding] = []
+    for number, url in _links(source, document.body_start_line):
+        problem = checker.check(url)
+        if problem is not None:
+            findings.append(Finding("policy-link", "error", path, number, *problem))
+    return findings

@@ -1,0 +1,91 @@
+"""``dangling-reference``: "see Section 14" when no clause is numbered 14. Pure.
+
+A reference is ``Section``/``Clause`` (any case, singular or plural) followed by a number as
+people write them: ``14``, ``B``, ``3.2``, ``B(5)``, ``2(a)(iii)``, ``(c)``, and lists or
+ranges of them (``Sections 3 and 4``, ``Clauses 2.1 to 2.4``). It resolves when its parts
+match the end of some clause's number path: in a document whose section B has an item 5,
+``Section B(5)``, ``Section B.5`` and ``Section 5`` all resolve.
+
+References into other documents are left alone: ``Section 230 of the Communications Decency
+Act`` (anything "of" other than "of this …" / "of these …"), and statute citations
+(``17 U.S.C. Section 512``). Numbers of four digits or more are never clause numbers here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from publisher.document import Clause, Document
+from publisher.lint.findings import Finding, body_lines
+
+_FIRST = r"(?:\d{1,3}(?![\d])|[IVX]{1,5}(?![A-Za-z])|[A-Z](?![A-Za-z])|\([a-z0-9]{1,4}\))"
+_MORE = r"(?:\.\d{1,3}(?!\d)|\.[a-z](?![a-z])|\([A-Za-z0-9]{1,4}\))*"
+_REF = _FIRST + _MORE
+_JOIN = r"\s*(?:,\s*(?:and\s+|or\s+)?|\band\b|\bor\b|\bto\b|\bthrough\b|–|—|-)\s*"
+_REFERENCE = re.compile(
+    rf"\b(?P<word>(?i:sections?|clauses?))\s+(?P<refs>{_REF}(?:{_JOIN}{_REF})*)"
+)
+_ONE_REF = re.compile(_REF)
+_EXTERNAL_AFTER = re.compile(r"\s+of\s+(?!this\b|these\b)", re.IGNORECASE)
+_STATUTE_BEFORE = re.compile(r"(?:U\.?\s?S\.?\s?C\.?|C\.?\s?F\.?\s?R\.?|§)\s*$")
+_HEADING_NAME = re.compile(rf"^(?i:section|clause|article)\s+(?P<ref>{_REF})")
+
+
+def number_tokens(number: str) -> tuple[str, ...]:
+    """``"B."`` -> ``("b",)``, ``"(a)"`` -> ``("a",)``, ``"3.2"`` -> ``("3", "2")``,
+    ``"B(5)"`` -> ``("b", "5")``: the parts of a clause number or reference, lower-cased."""
+    parts = re.split(r"[.()\[\]\s\\*]+", number.strip().lower())
+    return tuple(p for p in parts if p)
+
+
+def known_numbers(document: Document) -> set[tuple[str, ...]]:
+    """Every way a reference may name a clause: each suffix of each clause's number path
+    (the numbers of its numbered ancestors, then its own), plus "Section 5" headings."""
+    known: set[tuple[str, ...]] = set()
+
+    def visit(clause: Clause, path: tuple[str, ...]) -> None:
+        own = number_tokens(clause.number) if clause.number else ()
+        here = path + own
+        if own:
+            for start in range(len(here)):
+                known.add(here[start:])
+        if clause.heading and (named := _HEADING_NAME.match(clause.heading)):
+            known.add(number_tokens(named["ref"]))
+        for child in clause.children:
+            visit(child, here)
+
+    for clause in document.clauses:
+        visit(clause, ())
+    return known
+
+
+def _numbers_sample(document: Document) -> str:
+    top = [c.number.strip() for c in document.clauses if c.number]
+    if not top:
+        top = [c.number.strip() for c in document.walk() if c.number][:8]
+    if not top:
+        return "this policy has no numbered clauses"
+    shown = ", ".join(top[:8]) + (", …" if len(top) > 8 else "")
+    return f"numbered clauses start {shown}"
+
+
+def dangling_reference_findings(document: Document, source: str, path: str) -> list[Finding]:
+    """A finding for each reference to a clause number that no clause has."""
+    known = known_numbers(document)
+    findings: list[Finding] = []
+    for number, text in body_lines(source, document.body_start_line):
+        for match in _REFERENCE.finditer(text):
+            if _EXTERNAL_AFTER.match(text, match.end()):
+                continue
+            if _STATUTE_BEFORE.search(text, 0, match.start()):
+                continue
+            for ref in _ONE_REF.findall(match["refs"]):
+                if number_tokens(ref) in known:
+                    continue
+                findings.append(Finding(
+                    "dangling-reference", "error", path, number,
+                    f"{match[0]!r} refers to no clause: nothing in this policy is numbered {ref}",
+                    f"correct the reference ({_numbers_sample(document)}); if it points into "
+                    "another document, name it (\"Section 5 of the Terms of Service\")",
+                ))
+    return findings
