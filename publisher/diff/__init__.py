@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from publisher.diff.align import align
+from publisher.diff.align import changes_between
 from publisher.diff.classify import (
     TRAILER,
     classify,
@@ -72,7 +72,7 @@ def compare(old: Document, new: Document, *, overrides: Sequence[Override] = ())
     ``old``/``new`` sides carry the documents' version labels and content hashes; use
     :meth:`ChangeSet.labelled` to add the policy name and revision ids.
     """
-    found, unchanged = align(old, new)
+    found, unchanged = changes_between(old, new)
     changes = tuple(classify(change, overrides) for change in found)
     return ChangeSet(
         changes=changes,

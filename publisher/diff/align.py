@@ -375,7 +375,9 @@ def _ops(tag: str, text: str) -> tuple[InlineOp, ...]:
     return (("+", text),) if tag == "+" else (("-", text),) if tag == "-" else (("=", text),)
 
 
-def align(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, str]]]:
+def changes_between(
+    old: Document, new: Document
+) -> tuple[list[Change], list[tuple[str, str]]]:
     """The changes between two documents in document order (unclassified: ``material`` is
     a placeholder), and the (old id, new id) pairs of the clauses that did not change."""
     alignment = _Alignment(old, new)

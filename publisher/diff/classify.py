@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from publisher.diff.model import Change, Override, OverrideValue
 
@@ -28,33 +29,33 @@ _MEANINGFUL = frozenset("%‰‱§¶&@#")
 _WS = re.compile(r"\s+")
 
 
-def _is_punctuation(char: str) -> bool:
-    return unicodedata.category(char).startswith("P") and char not in _MEANINGFUL
+_MARK = re.compile(r"[^\w\s]|_")
 
 
+def _drop_punctuation(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _MEANINGFUL or not unicodedata.category(char).startswith("P"):
+        return char
+    text, i = match.string, match.start()
+    if 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+        return char
+    if char == "-" and (i == 0 or text[i - 1].isspace() or i == len(text) - 1
+                        or text[i + 1].isspace()):
+        return " "  # a dash used as a separator (" - "), not inside a word ("e-mail")
+    return ""
+
+
+@lru_cache(maxsize=8192)
 def editorial_form(text: str) -> str:
     """``text`` with everything an editorial change may touch normalised away.
 
     Case-folded, quotes and dashes unified, punctuation removed (except between digits, so
     "1,000" stays apart from "1.000", and signs such as % and §), whitespace collapsed.
-    Two texts with the same editorial form differ only editorially.
+    Two texts with the same editorial form differ only editorially. Cached: a policy's
+    history repeats most of its clauses from one revision to the next.
     """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    kept: list[str] = []
-    last = len(text) - 1
-    for i, char in enumerate(text):
-        if _is_punctuation(char):
-            between_digits = 0 < i < last and text[i - 1].isdigit() and text[i + 1].isdigit()
-            if not between_digits:
-                kept.append(" " if char == "-" and _spaced(text, i) else "")
-                continue
-        kept.append(char)
-    return _WS.sub(" ", "".join(kept)).strip()
-
-
-def _spaced(text: str, i: int) -> bool:
-    """A dash used as a separator (" - ") rather than inside a word ("e-mail")."""
-    return (i == 0 or text[i - 1].isspace()) or (i == len(text) - 1 or text[i + 1].isspace())
+    return _WS.sub(" ", _MARK.sub(_drop_punctuation, text)).strip()
 
 
 def is_editorial(old: str, new: str) -> bool:
