@@ -30,6 +30,7 @@ import sys
 import time
 from collections.abc import Callable
 from difflib import SequenceMatcher
+from itertools import pairwise
 from pathlib import Path
 
 import mistune
@@ -76,7 +77,7 @@ def main() -> int:
         print(f"corpus not found at {CORPUS}", file=sys.stderr)
         return 1
     texts = [f.read_text(encoding="utf-8") for f in sorted(CORPUS.glob("*.md"))]
-    pairs = list(zip(texts, texts[1:], strict=False))
+    pairs = list(pairwise(texts))
     ast = mistune.create_markdown(renderer="ast", plugins=["table", "strikethrough"])
 
     def ours(old: str, new: str) -> object:
@@ -100,16 +101,17 @@ def main() -> int:
     per_pair: dict[str, list[float]] = {name: [] for name in contenders}
     for old, new in pairs:  # interleaved per pair so the contenders share the noise
         for name, run in contenders.items():
-            per_pair[name].append(median_seconds(lambda r=run: r(old, new), args.repeat))
+            per_pair[name].append(
+                median_seconds(lambda r=run, a=old, b=new: r(a, b), args.repeat))
 
     def history() -> object:
         documents = [parse_document(text) for text in texts]
-        return [compare(a, b) for a, b in zip(documents, documents[1:], strict=False)]
+        return [compare(a, b) for a, b in pairwise(documents)]
 
     documents = [parse_document(text) for text in texts]
 
     def compare_only() -> object:
-        return [compare(a, b) for a, b in zip(documents, documents[1:], strict=False)]
+        return [compare(a, b) for a, b in pairwise(documents)]
 
     history()
     whole = median_seconds(history, args.repeat)
