@@ -47,7 +47,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from itertools import pairwise
+from itertools import count, pairwise
 
 from rapidfuzz import fuzz, process
 
@@ -135,12 +135,14 @@ class _Alignment:
                 break
 
     def pair_exact_in_order(self) -> None:
+        """The longest common subsequence of the key sequences (over interned keys)."""
         interned: dict[str, int] = {}
-        a = [interned.setdefault(n.key, len(interned)) if n.key else -1 - n.index
-             for n in self.old]
-        b = [interned.get(n.key, -1) if n.key else -1 for n in self.new]
-        # Keys only in the new side never match: give them unique values.
-        b = [v if v >= 0 else -(10**9) - j for j, v in enumerate(b)]
+        for node in self.old:
+            if node.key:
+                interned.setdefault(node.key, len(interned))
+        unique = count(len(interned))  # an empty key, or one only in the new side: no match
+        a = [interned[n.key] if n.key else next(unique) for n in self.old]
+        b = [interned[n.key] if n.key in interned else next(unique) for n in self.new]
         matcher = SequenceMatcher(None, a, b, autojunk=False)
         for i, j, size in matcher.get_matching_blocks():
             for k in range(size):
