@@ -531,7 +531,7 @@ class Git:
 
     def tree_files(self, rev: str) -> list[TreeEntry]:
         """Every file of ``rev``'s tree (``git ls-tree -r``); GitError for an unknown rev."""
-        out = self.run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev, "--"],
+        out = self.run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev],
                        what=f"list the files of {rev!r}")
         entries: list[TreeEntry] = []
         for record in out.split(b"\0"):
