@@ -41,6 +41,7 @@ __all__ = [
     "api_versions",
     "body_tree",
     "changes_page",
+    "changes_toc",
     "document_toc",
     "label_path",
     "policies_index",
@@ -50,6 +51,7 @@ __all__ = [
     "site_feed",
     "version_page",
     "versions_page",
+    "versions_toc",
 ]
 
 Status = Literal["current", "upcoming", "superseded"]
@@ -315,6 +317,21 @@ def document_toc(document: Document, *, depth: int = 2) -> tuple[TocEntry, ...]:
         return (found and tuple(found)) or ()
 
     return entries(document.clauses, 1)
+
+
+def versions_toc(policy: PolicyInfo) -> tuple[TocEntry, ...]:
+    """The rows of the version history, newest first, for a theme's table of contents."""
+    return tuple(TocEntry(2, f"v-{label_path(v.label)}", f"Version {v.label}")
+                 for v in reversed(policy.versions))
+
+
+def changes_toc(changeset: ChangeSet, *, id_prefix: str = "redline") -> tuple[TocEntry, ...]:
+    """The changes of a redline (the ids :func:`publisher.diff.render_html` gives them), for a
+    theme's table of contents."""
+    return tuple(
+        TocEntry(2, f"{id_prefix}-change-{n}", f"{change.kind.capitalize()}: {change.label}")
+        for n, change in enumerate(changeset.changes, start=1)
+    )
 
 
 # ---------------------------------------------------------------------------------- pages

@@ -415,7 +415,8 @@ class _Builder:
             )
         path = urls.versions(slug)
         yield SitePage(path=path, kind="html", title=f"{info.title}: version history",
-                       content=pages.versions_page(self.ctx(path), info))
+                       content=pages.versions_page(self.ctx(path), info),
+                       toc=pages.versions_toc(info))
         for (a, b), changeset in build.changesets.items():
             old, new = info.versions[a], info.versions[b]
             path = urls.changes(slug, old.label, new.label)
@@ -427,6 +428,7 @@ class _Builder:
                 path=path, kind="html",
                 title=f"{info.title}: changes from version {old.label} to {new.label}",
                 content=pages.changes_page(self.ctx(path), info, old, new, changeset, redline),
+                toc=pages.changes_toc(changeset),
             )
         base = self.options.site_url
         if self.options.feeds:

@@ -40,6 +40,12 @@ def _long_date(value: date | datetime | None) -> str:
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
+def _label_path(label: str) -> str:
+    from publisher.pages import label_path
+
+    return label_path(label)
+
+
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
@@ -65,6 +71,7 @@ def _environment(override: str | None) -> jinja2.Environment:
     env.filters["isodate"] = _isodate
     env.filters["long_date"] = _long_date
     env.filters["plural"] = _plural
+    env.filters["label_path"] = _label_path
     return env
 
 

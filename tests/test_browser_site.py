@@ -1,0 +1,167 @@
+"""The example site in a real browser (Debian's chromium through Playwright, headless): open
+the current AUP, follow "What changed" to the redline, see a struck-through deletion and an
+underlined insertion, switch to "material changes only", open a past version from the
+history and land on a clause anchor. Screenshots go to artifacts/ (not committed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sitebuild import REPO_ROOT, build_site_cli, serve_directory
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO_ROOT / "artifacts"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("browser-site")
+    result = build_site_cli(REPO_ROOT, tmp / "site", tmp / "cache")
+    assert result.exit_code == 0, result.output
+    with serve_directory(tmp / "site") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"site-{name}.png"), full_page=False)
+
+
+def _style(locator: Any, prop: str) -> str:
+    return str(locator.evaluate(f"e => getComputedStyle(e).{prop}"))
+
+
+def test_reader_follows_what_changed_filters_and_lands_on_a_clause(
+    site_url: str, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                  java_script_enabled=False)  # everything works without JS
+    page = context.new_page()
+
+    # 1. The current AUP: its banner says which version is in force.
+    page.goto(site_url + "acceptable-use/")
+    banner = page.locator(".version-banner")
+    expect(banner).to_contain_text("Version 3")
+    expect(banner).to_contain_text("In force")
+    expect(page.locator("#c-1")).to_be_visible()
+    _shot(page, "1-current-aup")
+
+    # 2. "What changed" leads to the redline from version 2 to version 3.
+    page.get_by_role("link", name="What changed").click()
+    expect(page).to_have_url(site_url + "acceptable-use/changes/2..3/")
+    expect(page.locator("h1")).to_contain_text("changes from version 2 to version 3")
+    deletion = page.locator(".redline .change del").first
+    insertion = page.locator(".redline .change ins").first
+    expect(deletion).to_be_visible()
+    expect(insertion).to_be_visible()
+    assert "line-through" in _style(deletion, "textDecorationLine")
+    assert "underline" in _style(insertion, "textDecorationLine")
+    _shot(page, "2-redline-2-3")
+
+    # 3. "Material changes only": a link, so it works without JavaScript and can be shared.
+    page.get_by_role("link", name="Material changes only").click()
+    expect(page).to_have_url(site_url + "acceptable-use/changes/2..3/#material-only")
+    expect(page.locator(".redline-view-note")).to_be_visible()
+    material = page.locator('.change[data-material="true"]')
+    assert material.count() > 0
+    for i in range(material.count()):
+        expect(material.nth(i)).to_be_visible()
+    _shot(page, "3-material-only-2-3")
+
+    # Versions 1 -> 2 have editorial changes too: the filter hides exactly those.
+    page.goto(site_url + "acceptable-use/changes/1..2/")
+    editorial = page.locator('.change[data-material="false"]')
+    assert editorial.count() > 0
+    expect(editorial.first).to_be_visible()
+    page.get_by_role("link", name="Material changes only").click()
+    for i in range(editorial.count()):
+        expect(editorial.nth(i)).to_be_hidden()
+    expect(page.locator('.change[data-material="true"]').first).to_be_visible()
+    expect(page.locator(".redline-view-note")).to_contain_text("editorial changes hidden")
+    _shot(page, "4-material-only-1-2")
+    page.locator(".redline-view-link-all").click()
+    expect(editorial.first).to_be_visible()
+
+    # 4. The history, then a past version: marked superseded, with a way back to current.
+    page.get_by_role("link", name="All versions").click()
+    expect(page).to_have_url(site_url + "acceptable-use/versions/")
+    _shot(page, "5-history")
+    page.get_by_role("link", name="Version 1", exact=True).click()
+    expect(page).to_have_url(site_url + "acceptable-use/v/1/")
+    expect(page.locator(".version-banner")).to_contain_text("Superseded")
+    expect(page.locator(".version-banner")).to_contain_text("no longer in force")
+
+    # 5. Land on a clause anchor: the clause's own link puts it in the URL and in view.
+    clause = page.locator("#c-9")  # the resale rule (10 in version 2), removed in version 3
+    expect(clause).to_contain_text("resell")
+    clause.locator("> .clause-link").click()
+    expect(page).to_have_url(site_url + "acceptable-use/v/1/#c-9")
+    expect(clause).to_be_in_viewport()
+    assert page.evaluate("document.querySelector(':target').id") == "c-9"
+    _shot(page, "6-clause-anchor")
+
+    # And a redline's change title links to that clause in the version it came from.
+    page.get_by_role("link", name="Compare this version with version 3").click()
+    expect(page).to_have_url(site_url + "acceptable-use/changes/1..3/")
+    page.locator('.change--removed .change__title a').first.click()
+    expect(page).to_have_url(site_url + "acceptable-use/v/1/#c-9")
+    expect(page.locator("#c-9")).to_be_in_viewport()
+    context.close()
+
+
+def test_pages_print_without_navigation_and_with_marks(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1000, "height": 800})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/changes/2..3/")
+    page.emulate_media(media="print")
+    assert _style(page.locator(".redline-views"), "display") == "none"
+    assert _style(page.locator(".navbar").first, "display") == "none"
+    deletion = page.locator(".redline del").first
+    assert "line-through" in _style(deletion, "textDecorationLine")  # not by colour alone
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / "site-print-redline.pdf"))
+    context.close()
+
+
+def test_keyboard_reaches_the_view_switch_and_focus_is_visible(
+    site_url: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/changes/1..2/")
+    link = page.get_by_role("link", name="Material changes only")
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.textContent")\
+                .startswith("Material changes only"):
+            break
+    else:
+        raise AssertionError("Tab never reached the 'Material changes only' link")
+    assert _style(link, "outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#material-only")
+    context.close()
