@@ -88,12 +88,22 @@ def test_dangling_reference(repo: GitRepo, reference: str) -> None:
 @pytest.mark.parametrize("reference", [
     "Section B(1)", "Section B.2", "section A", "Sections A and B", "Section 2",
     "Section 230 of the Communications Decency Act", "17 U.S.C. Section 512",
-    "Section 14 of the Terms of Service",
+    "Section 14 of the Terms of Service", "U.S. Code, Title 17, Section 512(g)",
+    "[Section K. Payment](/site-policy/terms#k-payment)", "Section B, and (iii) the rest",
+    "SECTIONS O (DISCLAIMER), P (LIABILITY), AND Q (RELEASE) OF THE AGREEMENT",
 ])
 def test_references_that_resolve_or_point_elsewhere(repo: GitRepo, reference: str) -> None:
     text = TERMS.replace("Pay on time.", f"Pay on time, as {reference} says.")
     repo.write("policies/terms.md", text)
     assert lint(repo.path, "--select", "dangling-reference")[:2] == (0, [])
+
+
+def test_paragraphs_numbered_with_dotted_numbers_can_be_referenced(repo: GitRepo) -> None:
+    text = TERMS + "\n## C. Data\n\n7.1 We delete logs after 30 days.\n\n7.2 Section 7.1 does not apply to backups; Section 7.3 does not exist.\n"
+    repo.write("policies/terms.md", text)
+    code, found, data = lint(repo.path, "--select", "dangling-reference")
+    assert (code, found) == (1, [("dangling-reference", "policies/terms.md", line_of(text, "7.2 Section"))])
+    assert "Section 7.3" in json.dumps(data) and "Section 7.1" not in json.dumps(data)
 
 
 def test_references_in_code_blocks_are_ignored(repo: GitRepo) -> None:

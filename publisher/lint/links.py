@@ -11,7 +11,7 @@ Checked links (inline ``[text](url)``, reference definitions ``[id]: url``, ``hr
   and the version exist, and so does the clause anchor in that version.
 
 Other links (external sites, mail, images, site pages that are not policies) are left alone;
-a site URL with a clause anchor ``#c-…`` whose first folders name no policy is reported.
+a site URL ``/<name>/#c-…`` (a clause anchor) where no policy has the slug ``name`` is reported.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class _Checker:
         elif len(parts) > 1 and parts[1] in slugs:
             slug, rest = parts[1], parts[2:]
         else:
-            if fragment.startswith("c-") and parts and not quiet:
+            if fragment.startswith("c-") and len(parts) == 1 and not quiet:
                 return (f"the link {url!r} has a clause anchor, but no policy has the slug "
                         f"{parts[0]!r}",
                         f"use one of the slugs: {', '.join(sorted(slugs)) or '(none)'}")

@@ -7,8 +7,11 @@ match the end of some clause's number path: in a document whose section B has an
 ``Section B(5)``, ``Section B.5`` and ``Section 5`` all resolve.
 
 References into other documents are left alone: ``Section 230 of the Communications Decency
-Act`` (anything "of" other than "of this …" / "of these …"), and statute citations
-(``17 U.S.C. Section 512``). Numbers of four digits or more are never clause numbers here.
+Act`` (a capitalised name after "of", later in the same sentence, other than "of this …" /
+"of these …"), statute citations (``17 U.S.C. Section 512``, ``Title 17, Section 512(g)``),
+and references that are the text of a link to another page (the link check covers those).
+Numbers of four digits or more are never clause numbers here. A paragraph that starts with a
+dotted number (``7.1 Partner shall…``) counts as numbered.
 """
 
 from __future__ import annotations
@@ -18,17 +21,25 @@ import re
 from publisher.document import Clause, Document
 from publisher.lint.findings import Finding, body_lines
 
-_FIRST = r"(?:\d{1,3}(?![\d])|[IVX]{1,5}(?![A-Za-z])|[A-Z](?![A-Za-z])|\([a-z0-9]{1,4}\))"
+_NUMBER = r"(?:\d{1,3}(?![\d])|[IVX]{1,5}(?![A-Za-z])|[A-Z](?![A-Za-z]))"
 _MORE = r"(?:\.\d{1,3}(?!\d)|\.[a-z](?![a-z])|\([A-Za-z0-9]{1,4}\))*"
-_REF = _FIRST + _MORE
+_REF = rf"(?:{_NUMBER}|\([a-z0-9]{{1,4}}\)){_MORE}"
+_LISTED = _NUMBER + _MORE  # after "and", "to"…: "(iii)" there is the sentence's own list
 _JOIN = r"\s*(?:,\s*(?:and\s+|or\s+)?|\band\b|\bor\b|\bto\b|\bthrough\b|–|—|-)\s*"
 _REFERENCE = re.compile(
-    rf"\b(?P<word>(?i:sections?|clauses?))\s+(?P<refs>{_REF}(?:{_JOIN}{_REF})*)"
+    rf"\b(?P<word>(?i:sections?|clauses?))\s+(?P<refs>{_REF}(?:{_JOIN}{_LISTED})*)"
 )
 _ONE_REF = re.compile(_REF)
-_EXTERNAL_AFTER = re.compile(r"\s+of\s+(?!this\b|these\b)", re.IGNORECASE)
-_STATUTE_BEFORE = re.compile(r"(?:U\.?\s?S\.?\s?C\.?|C\.?\s?F\.?\s?R\.?|§)\s*$")
+#: "… of the Communications Decency Act", "… OF THE AGREEMENT" later in the sentence.
+_EXTERNAL_AFTER = re.compile(
+    r"[^.;:]{0,80}?\b(?i:of)\s+(?!(?i:this|these)\b)(?:(?i:the|our)\s+)?[A-Z]"
+)
+_STATUTE_BEFORE = re.compile(
+    r"(?:U\.?\s?S\.?\s?C\.?|C\.?\s?F\.?\s?R\.?|§|\bTitle\s+\d+,?|\bCode,?|\bAct,?)\s*$"
+)
+_LINK_TEXT = re.compile(r"\[([^\]]*)\]\((?!#)[^)]*\)")
 _HEADING_NAME = re.compile(rf"^(?i:section|clause|article)\s+(?P<ref>{_REF})")
+_TEXT_NUMBER = re.compile(r"^(?P<ref>\d{1,3}(?:\.\d{1,3})+)\.?\s")
 
 
 def number_tokens(number: str) -> tuple[str, ...]:
@@ -51,6 +62,9 @@ def known_numbers(document: Document) -> set[tuple[str, ...]]:
                 known.add(here[start:])
         if clause.heading and (named := _HEADING_NAME.match(clause.heading)):
             known.add(number_tokens(named["ref"]))
+        if not own and (numbered := _TEXT_NUMBER.match(clause.text)):  # "7.1 Partner shall…"
+            dotted = number_tokens(numbered["ref"])
+            known.update({dotted, *(path + dotted[i:] for i in range(len(dotted)))})
         for child in clause.children:
             visit(child, here)
 
@@ -74,11 +88,14 @@ def dangling_reference_findings(document: Document, source: str, path: str) -> l
     known = known_numbers(document)
     findings: list[Finding] = []
     for number, text in body_lines(source, document.body_start_line):
+        in_links = [m.span(1) for m in _LINK_TEXT.finditer(text)]
         for match in _REFERENCE.finditer(text):
             if _EXTERNAL_AFTER.match(text, match.end()):
                 continue
-            if _STATUTE_BEFORE.search(text, 0, match.start()):
+            if _STATUTE_BEFORE.search(text[:match.start()]):
                 continue
+            if any(start <= match.start() < end for start, end in in_links):
+                continue  # "[Section K. Payment](/other-policy#k)": the link says where
             for ref in _ONE_REF.findall(match["refs"]):
                 if number_tokens(ref) in known:
                     continue

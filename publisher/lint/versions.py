@@ -123,15 +123,17 @@ def notice_period_findings(
     if not material:
         return []
     label = f"version {document.meta.version!r}" if document.meta.version else "this text"
-    when = (f"after it was published on {place.published} "
-            f"(commit {place.version.first_revision.short})"
-            if place.version is not None else f"from today ({place.published})")
+    if place.version is not None:
+        when = (f"{'after' if days >= 0 else 'before'} it was published on {place.published} "
+                f"(commit {place.version.first_revision.short})")
+    else:
+        when = f"{'from' if days >= 0 else 'before'} today ({place.published})"
     source_of_days = ("its front matter `notice_days`" if document.meta.notice_days is not None
                       else "the `notice_days` setting")
     return [Finding(
         "notice-period", "error", path, _effective_line(source, document),
         f"{label} makes {material} material change(s) since {place.previous.label!r} and takes "
-        f"effect on {effective}, {days} day(s) {when}; {required} days of notice "
+        f"effect on {effective}, {abs(days)} day(s) {when}; {required} days of notice "
         "are required",
         f"set `effective:` to {place.published + timedelta(days=required)} or later "
         f"({required} days come from {source_of_days}); if the changes are only editorial, "
