@@ -9,7 +9,8 @@ On every consecutive pair of the 44 Terms of Service revisions in
   difflib     ``SequenceMatcher(None, old.split(), new.split()).get_opcodes()``: a bare word
               diff, no structure at all;
   parse-only  mistune's AST of both sides (same plugins as our parser): the floor for anything
-              that understands the Markdown.
+              that understands the Markdown;
+  (our parse) ``parse_document`` of both sides alone, to show where our time goes.
 
 Then the whole history as the site build and ``publisher diff`` see it when warm (each
 revision parsed once, 43 compares), and compare alone on parsed documents (parse cache hit).
@@ -92,8 +93,12 @@ def main() -> int:
     def parse_only(old: str, new: str) -> object:
         return ast(old), ast(new)
 
+    def our_parse(old: str, new: str) -> object:
+        return parse_document(old), parse_document(new)
+
     contenders: dict[str, Callable[[str, str], object]] = {
         "ours": ours, "redlines": redlines, "difflib words": words, "parse-only": parse_only,
+        "(our parse)": our_parse,
     }
     for run in contenders.values():  # warm up: imports, regex caches, mistune plugins
         run(*pairs[0])
