@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,15 @@ from sqlalchemy import text
 from publisher.errors import NotFoundError
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.db import Database
+from publisher.store.group_commit import GroupCommit
 from publisher.store.ledger import (
     GENESIS,
+    AcceptanceRequest,
     LedgerError,
     Recorded,
     chain_head,
     record_acceptance,
+    record_acceptances,
     record_hash,
     records,
     verify_chain,
@@ -223,3 +227,50 @@ def test_concurrent_writers_in_different_processes_keep_one_chain(
     assert [r.seq for r in stored] == list(range(1, 41))
     result = verify_chain(database)
     assert result.ok, result.problems
+
+
+def test_a_batch_records_once_per_key_and_refuses_only_its_bad_requests(
+    database: Database,
+) -> None:
+    support.seed(database)
+    batch = [
+        AcceptanceRequest("c1", POLICY, "2", "link", ip="192.0.2.1"),
+        AcceptanceRequest("nobody", POLICY, "2", "link"),
+        AcceptanceRequest("c1", POLICY, "2", "link", ip="192.0.2.2"),  # repeat in the batch
+        AcceptanceRequest("c2", POLICY, "9", "link"),
+        AcceptanceRequest("c2", POLICY, "1", "carrier-pigeon"),
+        AcceptanceRequest("c3", POLICY, "1", "api"),
+    ]
+    outcomes = record_acceptances(database, batch)
+    first, nobody, repeat, unknown_version, bad_method, third = outcomes
+    assert isinstance(first, Recorded) and first.created and first.record.ip == "192.0.2.1"
+    assert isinstance(repeat, Recorded) and not repeat.created and repeat.record == first.record
+    assert isinstance(nobody, NotFoundError) and isinstance(unknown_version, NotFoundError)
+    assert isinstance(bad_method, LedgerError)
+    assert isinstance(third, Recorded) and third.created
+    assert (first.record.seq, third.record.seq) == (1, 2)
+    assert third.record.prev_hash == first.record.hash
+    assert records(database) == [first.record, third.record]
+    assert verify_chain(database).ok
+
+
+def test_group_commit_shares_transactions_between_concurrent_callers(database: Database) -> None:
+    support.seed(database)
+    people = [CustomerRow(10 + i, f"g{i}", f"g{i}@example.com", f"G {i}", "") for i in range(60)]
+    import_customers(database, people)
+    committer = GroupCommit(database)
+    requests = [AcceptanceRequest(p.id, POLICY, "2", "link") for p in people]
+    requests += [AcceptanceRequest("g0", POLICY, "2", "link"),
+                 AcceptanceRequest("ghost", POLICY, "2", "link")]
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            futures = list(pool.map(committer.submit, requests))
+        outcomes = [f.exception() or f.result() for f in futures]
+    finally:
+        committer.close()
+    created = [o for o in outcomes if isinstance(o, Recorded) and o.created]
+    assert len(created) == 60
+    assert isinstance(outcomes[-1], NotFoundError)
+    assert 1 <= committer.batches < 62  # some callers shared a commit
+    assert [r.seq for r in records(database)] == list(range(1, 61))
+    assert verify_chain(database).ok

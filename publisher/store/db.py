@@ -9,11 +9,13 @@ SQLite so two processes never interleave, and leaves PostgreSQL's locking to the
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -133,6 +135,8 @@ class Database:
                 hint="install psycopg[binary] for postgresql+psycopg:// URLs",
             ) from exc
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = threading.Lock()
+        self._lock_file: BinaryIO | None = None
 
     @classmethod
     def from_url(cls, raw: str, *, root: Path | str = ".") -> Database:
@@ -175,13 +179,31 @@ class Database:
         """A write transaction that serialises with every other writer on SQLite.
 
         Commits on success, rolls back on error. On PostgreSQL the caller takes the row lock
-        it needs (see :func:`publisher.store.ledger.record_acceptance`).
+        it needs (see :func:`publisher.store.ledger.record_acceptances`). On SQLite, writers
+        first queue on a lock file next to the database (``flock``), so they wait in the
+        kernel instead of SQLite's sleep-and-retry busy handler: correctness still comes from
+        ``BEGIN IMMEDIATE``, the lock file only makes the wait short.
         """
-        with self.engine.connect() as connection:
-            if self.dialect == "sqlite":
-                connection = connection.execution_options(immediate=True)
+        if self.dialect != "sqlite":
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        with self._sqlite_writer(), self.engine.connect() as connection:
+            connection = connection.execution_options(immediate=True)
             with connection.begin():
                 yield connection
+
+    @contextmanager
+    def _sqlite_writer(self) -> Iterator[None]:
+        with self._write_lock:
+            if self._lock_file is None:
+                path = Path(f"{self.url.database}.writelock")
+                self._lock_file = open(path, "a+b")  # noqa: SIM115 - kept open for the process
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -191,8 +213,11 @@ class Database:
             transaction.rollback()
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the SQLite lock file)."""
         self.engine.dispose()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     def __enter__(self) -> Database:
         return self

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
@@ -156,10 +156,27 @@ class AcceptanceRecord:
 
 @dataclass(frozen=True)
 class Recorded:
-    """The outcome of :func:`record_acceptance`: the record and whether this call created it."""
+    """The outcome of recording: the record and whether this request created it."""
 
     record: AcceptanceRecord
     created: bool
+
+
+@dataclass(frozen=True)
+class AcceptanceRequest:
+    """One acceptance to record: who accepted which policy version, how, from where."""
+
+    customer_id: str
+    policy: str
+    version: str
+    method: str
+    notice_id: int | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.customer_id, self.policy, self.version)
 
 
 def _find(connection: Connection, customer_id: str, policy: str, version: str) -> Row[Any] | None:
@@ -200,92 +217,166 @@ def record_acceptance(
     the existing record with ``created=False``. Raises :class:`NotFoundError` for an unknown
     customer, policy version or notice.
     """
-    if method not in METHODS:
-        raise LedgerError(f"unknown acceptance method {method!r}", hint=f"use one of {METHODS}")
+    request = AcceptanceRequest(customer_id, policy, version, method, notice_id, ip, user_agent)
+    (outcome,) = record_acceptances(database, [request], now=now)
+    if isinstance(outcome, PublisherError):
+        raise outcome
+    return outcome
+
+
+def record_acceptances(
+    database: Database,
+    requests: Sequence[AcceptanceRequest],
+    *,
+    now: Callable[[], datetime] = utcnow,
+) -> list[Recorded | PublisherError]:
+    """Append many acceptances in one transaction: one chain lock, one commit.
+
+    Returns one outcome per request, in order: the record (``created`` False when it existed
+    before, or earlier in the same batch), or the error that refused that request alone
+    (unknown customer, version, notice or method) — one bad request does not fail the others.
+    A database failure raises and records nothing.
+    """
+    outcomes: list[Recorded | PublisherError | None] = [None] * len(requests)
+    for index, request in enumerate(requests):
+        if request.method not in METHODS:
+            outcomes[index] = LedgerError(f"unknown acceptance method {request.method!r}",
+                                          hint=f"use one of {METHODS}")
+    pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    if not pending:
+        return [o for o in outcomes if o is not None]
     with database.write() as connection:
-        existing = _find(connection, customer_id, policy, version)
-        if existing is not None:
-            return Recorded(AcceptanceRecord.from_row(existing), created=False)
-        head_query = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
-        if database.dialect == "postgresql":
-            head = connection.execute(head_query.with_for_update()).one()
-            # Another writer may have recorded the same acceptance while we waited.
-            existing = _find(connection, customer_id, policy, version)
-            if existing is not None:
-                return Recorded(AcceptanceRecord.from_row(existing), created=False)
+        existing = _existing(connection, [requests[i].key for i in pending])
+        if database.dialect == "postgresql" and len(existing) < len({requests[i].key
+                                                                     for i in pending}):
+            head = connection.execute(_HEAD_QUERY.with_for_update()).one()
+            # Other writers may have recorded some of them while we waited for the lock.
+            existing = _existing(connection, [requests[i].key for i in pending])
         else:
-            head = connection.execute(head_query).one()
-        content = _check_references(connection, customer_id, policy, version, notice_id)
-        seq = head.seq + 1
+            head = connection.execute(_HEAD_QUERY).one()
+        contents = _contents(connection, [requests[i] for i in pending])
+        seq, prev_hash = head.seq, head.hash
+        created: list[dict[str, Any]] = []
+        ids: dict[int, int] = {}
         accepted_at = now().astimezone(UTC)
-        fields = canonical_fields(
-            seq=seq,
-            customer=customer_id,
-            policy=policy,
-            version=version,
-            content_sha256=content.sha256,
-            commit=content.commit,
-            notice=notice_id,
-            accepted_at=accepted_at,
-            ip=ip,
-            user_agent=user_agent,
-            method=method,
-            prev_hash=head.hash,
-        )
-        digest = record_hash(fields)
-        values = {
-            "seq": seq,
-            "customer_id": customer_id,
-            "slug": policy,
-            "version_label": version,
-            "content_sha256": content.sha256,
-            "commit": content.commit,
-            "notice_id": notice_id,
-            "accepted_at": accepted_at,
-            "ip": ip,
-            "user_agent": user_agent,
-            "method": method,
-            "prev_hash": head.hash,
-            "hash": digest,
-        }
-        new_id = connection.execute(
-            insert(_ACCEPTANCES).values(**values).returning(_ACCEPTANCES.c.id)
-        ).scalar_one()
-        connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=digest))
-    return Recorded(AcceptanceRecord.from_row({"id": new_id, **values}), created=True)
-
-
-def _check_references(
-    connection: Connection, customer_id: str, policy: str, version: str, notice_id: int | None
-) -> Row[str, str]:
-    """The version's (sha256, commit), after checking customer, version and notice exist."""
-    if connection.execute(select(Customer.id).where(Customer.id == customer_id)).first() is None:
-        raise NotFoundError(
-            f"unknown customer {customer_id!r}",
-            hint="import customers with `publisher customers import FILE.csv`",
-        )
-    content: Row[str, str] | None = connection.execute(
-        select(PolicyVersion.sha256, PolicyVersion.commit).where(
-            PolicyVersion.slug == policy, PolicyVersion.label == version
-        )
-    ).first()
-    if content is None:
-        raise NotFoundError(
-            f"unknown policy version {policy} {version}",
-            hint="run `publisher db sync` to copy the policy versions from git into the store",
-        )
-    if notice_id is not None:
-        row = connection.execute(
-            select(Notice.slug, Notice.version_label).where(Notice.id == notice_id)
-        ).first()
-        if row is None:
-            raise NotFoundError(f"unknown notice {notice_id}")
-        if (row.slug, row.version_label) != (policy, version):
-            raise LedgerError(
-                f"notice {notice_id} is about {row.slug} {row.version_label}, "
-                f"not {policy} {version}"
+        for index in pending:
+            request = requests[index]
+            found = existing.get(request.key)
+            if found is not None:
+                outcomes[index] = Recorded(found, created=False)
+                continue
+            content = contents[request]
+            if isinstance(content, PublisherError):
+                outcomes[index] = content
+                continue
+            seq += 1
+            fields = canonical_fields(
+                seq=seq, customer=request.customer_id, policy=request.policy,
+                version=request.version, content_sha256=content[0], commit=content[1],
+                notice=request.notice_id, accepted_at=accepted_at, ip=request.ip,
+                user_agent=request.user_agent, method=request.method, prev_hash=prev_hash,
             )
-    return content
+            digest = record_hash(fields)
+            created.append({
+                "seq": seq, "customer_id": request.customer_id, "slug": request.policy,
+                "version_label": request.version, "content_sha256": content[0],
+                "commit": content[1], "notice_id": request.notice_id,
+                "accepted_at": accepted_at, "ip": request.ip,
+                "user_agent": request.user_agent, "method": request.method,
+                "prev_hash": prev_hash, "hash": digest,
+            })
+            prev_hash = digest
+            # Stand-in until the insert gives the id; a repeat later in this batch sees it.
+            existing[request.key] = AcceptanceRecord.from_row({"id": 0, **created[-1]})
+            outcomes[index] = Recorded(existing[request.key], created=True)
+        if created:
+            connection.execute(insert(_ACCEPTANCES), created)
+            ids = dict(connection.execute(
+                select(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id).where(
+                    _ACCEPTANCES.c.seq > head.seq, _ACCEPTANCES.c.seq <= seq
+                )
+            ).tuples().all())
+            connection.execute(update(_HEAD).where(_HEAD.c.id == 1)
+                               .values(seq=seq, hash=prev_hash))
+    final: list[Recorded | PublisherError] = []
+    for outcome in outcomes:
+        assert outcome is not None
+        if isinstance(outcome, Recorded) and outcome.record.id == 0:
+            record = replace(outcome.record, id=ids[outcome.record.seq])
+            outcome = Recorded(record, created=outcome.created)
+        final.append(outcome)
+    return final
+
+
+_HEAD_QUERY = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+
+
+def _existing(
+    connection: Connection, keys: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], AcceptanceRecord]:
+    """Stored records for these (customer, policy, version) keys."""
+    found: dict[tuple[str, str, str], AcceptanceRecord] = {}
+    customers = sorted({k[0] for k in keys})
+    wanted = set(keys)
+    for start in range(0, len(customers), 500):
+        rows = connection.execute(
+            select(_ACCEPTANCES).where(_ACCEPTANCES.c.customer_id.in_(customers[start:start + 500]))
+        )
+        for row in rows:
+            record = AcceptanceRecord.from_row(row)
+            key = (record.customer_id, record.policy, record.version)
+            if key in wanted:
+                found[key] = record
+    return found
+
+
+def _contents(
+    connection: Connection, requests: Sequence[AcceptanceRequest]
+) -> dict[AcceptanceRequest, tuple[str, str] | PublisherError]:
+    """Per request: the version's (sha256, commit), or why it cannot be recorded (unknown
+    customer, version or notice)."""
+    known_customers = set(connection.execute(
+        select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
+    ).scalars())
+    versions = {
+        (row.slug, row.label): (row.sha256, row.commit)
+        for row in connection.execute(
+            select(PolicyVersion.slug, PolicyVersion.label, PolicyVersion.sha256,
+                   PolicyVersion.commit).where(PolicyVersion.slug.in_({r.policy for r in requests}))
+        )
+    }
+    notice_ids = {r.notice_id for r in requests if r.notice_id is not None}
+    notices = {
+        row.id: (row.slug, row.version_label)
+        for row in connection.execute(
+            select(Notice.id, Notice.slug, Notice.version_label).where(Notice.id.in_(notice_ids))
+        )
+    } if notice_ids else {}
+    result: dict[AcceptanceRequest, tuple[str, str] | PublisherError] = {}
+    for request in requests:
+        if request.customer_id not in known_customers:
+            result[request] = NotFoundError(
+                f"unknown customer {request.customer_id!r}",
+                hint="import customers with `publisher customers import FILE.csv`",
+            )
+        elif (request.policy, request.version) not in versions:
+            result[request] = NotFoundError(
+                f"unknown policy version {request.policy} {request.version}",
+                hint="run `publisher db sync` to copy the policy versions from git into the store",
+            )
+        elif request.notice_id is not None and request.notice_id not in notices:
+            result[request] = NotFoundError(f"unknown notice {request.notice_id}")
+        elif request.notice_id is not None and notices[request.notice_id] != (
+            request.policy, request.version
+        ):
+            about = " ".join(notices[request.notice_id])
+            result[request] = LedgerError(
+                f"notice {request.notice_id} is about {about}, "
+                f"not {request.policy} {request.version}"
+            )
+        else:
+            result[request] = versions[(request.policy, request.version)]
+    return result
 
 
 def records(

@@ -12,6 +12,7 @@ processes and hosts can serve the same links.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -39,7 +40,8 @@ from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, se
 from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document
-from publisher.store.ledger import LedgerError, record_acceptance, verify_chain
+from publisher.store.group_commit import GroupCommit
+from publisher.store.ledger import AcceptanceRequest, LedgerError, Recorded, verify_chain
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.web import render
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
@@ -69,6 +71,7 @@ class Service:
     signer: LinkSigner
     proxy: ProxyPolicy
     https: bool
+    ledger: GroupCommit
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -84,6 +87,7 @@ class Service:
             signer=LinkSigner(keys, max_age_days=settings.link_max_age_days),
             proxy=proxy,
             https=settings.accept_url.startswith("https://"),
+            ledger=GroupCommit(database),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -201,22 +205,26 @@ async def _accept(request: Request, service: Service, token: str,
                    "Your acceptance was not recorded: please press \u201cI accept\u201d.")
         return await _landing_page(request, service, token, context,
                                    status=403 if not good_csrf else 400, problem=problem)
-    peer = request.client.host if request.client else None
-    user_agent = request.headers.get("user-agent")
     try:
-        result = await run_in_threadpool(
-            lambda: record_acceptance(
-                service.database,
-                customer_id=claims.customer, policy=claims.policy, version=claims.version,
-                notice_id=claims.notice, method="link",
-                ip=client_ip(peer, request.headers.raw, service.proxy),
-                user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
-            )
-        )
+        result = await _record(request, service, claims.customer, claims.policy,
+                               claims.version, claims.notice, method="link")
     except (NotFoundError, LedgerError) as error:
         return await _problem_page(service, error)
     suffix = "" if result.created else "?again=1"
     return RedirectResponse(f"/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE)
+
+
+async def _record(request: Request, service: Service, customer: str, policy: str, version: str,
+                  notice: int | None, *, method: str) -> Recorded:
+    """Append to the ledger through the process's group commit (awaits the commit)."""
+    peer = request.client.host if request.client else None
+    user_agent = request.headers.get("user-agent")
+    submitted = service.ledger.submit(AcceptanceRequest(
+        customer_id=customer, policy=policy, version=version, method=method, notice_id=notice,
+        ip=client_ip(peer, request.headers.raw, service.proxy),
+        user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+    ))
+    return await asyncio.wrap_future(submitted)
 
 
 def _text(value: object) -> str | None:
@@ -331,16 +339,8 @@ async def api_accept(request: Request, service: Service) -> Response:
     notice = body.get("notice")
     if notice is not None and (not isinstance(notice, int) or isinstance(notice, bool)):
         return JSONResponse({"error": "notice must be an integer"}, status_code=400)
-    peer = request.client.host if request.client else None
-    user_agent = request.headers.get("user-agent")
-    result = await run_in_threadpool(
-        lambda: record_acceptance(
-            service.database, customer_id=body["customer"], policy=body["policy"],
-            version=body["version"], notice_id=notice, method="api",
-            ip=client_ip(peer, request.headers.raw, service.proxy),
-            user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
-        )
-    )
+    result = await _record(request, service, body["customer"], body["policy"], body["version"],
+                           notice, method="api")
     return JSONResponse({"created": result.created, "record": result.record.to_dict()},
                         status_code=201 if result.created else 200)
 
@@ -363,6 +363,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await run_in_threadpool(service.ledger.close)
         if owned:
             service.database.dispose()
 
