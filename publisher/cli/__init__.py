@@ -64,6 +64,7 @@ def _register() -> None:
         demo,
         diff,
         lint,
+        notice,
         policies,
         settings_cmd,
         site,
@@ -71,7 +72,7 @@ def _register() -> None:
     )
 
     for module in (policies, lint, settings_cmd, db, customers, acceptance, audit, diff, demo,
-                   site, web):
+                   site, web, notice):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,0 +1,454 @@
+"""``publisher notice``: create, preview, send, follow and remind change notices."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import webbrowser
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import click
+
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.config import MAILERS, Settings
+from publisher.errors import GitError
+from publisher.notices import campaign, runner, status
+from publisher.notices.mailers.message import build_message
+from publisher.notices.outbox import SendOptions, SendReport
+from publisher.notices.render import default_subject
+from publisher.store.customers import import_file
+from publisher.store.db import Database
+from publisher.store.versions import stored_versions, sync_versions
+
+
+@click.group("notice")
+def notice_group() -> None:
+    """Change notices: tell every customer what changed for them, with a link to accept."""
+
+
+def _sync(database: Database, settings: Settings, slug: str) -> None:
+    try:
+        sync_versions(database, settings, slugs=[slug])
+    except GitError as exc:
+        if not stored_versions(database, slug=slug):
+            raise
+        notify(f"warning: versions not refreshed from git ({exc.message}); using the stored ones")
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+# ------------------------------------------------------------------------------ create
+
+
+@notice_group.command("create")
+@click.argument("policy")
+@click.option("--version", "label", default=None, metavar="V",
+              help="The version to announce (default: the newest).")
+@click.option("--effective", required=True, metavar="DATE", callback=_date,
+              help="When the version takes effect (YYYY-MM-DD).")
+@click.option("--subject", default=None, help="Subject line (default from "
+              "templates/notices/subject.txt).")
+@click.option("--summary", default=None,
+              help="What changed and why (default: the version's front matter summary).")
+@click.option("--force", is_flag=True,
+              help="Create it even if the notice period is not met (the override is recorded).")
+@click.option("--customers", "customers_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Import customers from this CSV first (id,email,name,company"
+              "[,locale]); a file with invalid rows stops here unless --skip-invalid.")
+@click.option("--skip-invalid", is_flag=True, help="With --customers: import the valid rows, "
+              "list the invalid ones.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def create_command(app: App, policy: str, label: str | None, effective: date, subject: str | None,
+                   summary: str | None, force: bool, customers_file: Path | None,
+                   skip_invalid: bool, database_url: str | None, fmt: str) -> None:
+    """Record a notice for a version of POLICY (slug) and plan its recipients: every customer
+    who has not accepted that version, grouped by the version they last accepted.
+
+    A material change needs notice_days (30 by default; a policy's front matter may say
+    otherwise) between today and the effective date: the command refuses and says why,
+    unless --force. Prints the notice id on the last line.
+    """
+    settings = store_settings(app, database_url)
+    with open_database(app, database_url) as database:
+        if customers_file is not None:
+            imported = import_file(database, customers_file, skip_invalid=skip_invalid)
+            for problem in imported.skipped:
+                notify(f"skipped {customers_file}:{problem.line}: {problem.message}")
+            notify(f"{customers_file}: {imported.created} created, {imported.updated} updated, "
+                   f"{imported.unchanged} unchanged")
+        _sync(database, settings, policy)
+        templates = runner.templates_dir(settings)
+        with runner.change_source(settings, warn=notify) as source:
+            created = campaign.create_notice(
+                database, slug=policy, label=label, effective=effective, source=source,
+                default_notice_days=settings.notice_days, subject=subject, summary=summary,
+                force=force,
+                subject_for=lambda version, day: default_subject(version, day,
+                                                                 templates=templates),
+            )
+    for warning in created.warnings:
+        notify(f"warning: {warning}")
+    notice = created.notice
+    if fmt == "json":
+        echo_json({
+            "notice": notice.to_dict(),
+            "groups": [{"since": g.since, "count": g.count,
+                        "changes": c.changes.summary.as_dict() if c.changes else None}
+                       for g, c in zip(created.groups, created.changes, strict=True)],
+            "warnings": list(created.warnings),
+        })
+        return
+    if notice.override:
+        notify(f"override recorded: {notice.override}")
+    notify(f"notice {notice.id}: {notice.slug} version {notice.version_label}, effective "
+           f"{notice.effective}, subject {notice.subject!r}")
+    for group, changes in zip(created.groups, created.changes, strict=True):
+        since = f"since version {group.since}" if group.since else "never accepted"
+        what = changes.changes.summary.describe() if changes.changes else "first version"
+        notify(f"  {group.count} customer(s) {since}: {what}")
+    notify(f"preview with `publisher notice preview {notice.id}`, "
+           f"send with `publisher notice send {notice.id}`")
+    click.echo(notice.id)
+
+
+# ------------------------------------------------------------------------------ list
+
+
+@notice_group.command("list")
+@click.option("--policy", "slug", default=None, metavar="SLUG", help="Only this policy.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def list_command(app: App, slug: str | None, database_url: str | None, fmt: str) -> None:
+    """List notices and reminders with their status."""
+    with open_database(app, database_url) as database:
+        notices = campaign.list_notices(database, slug=slug)
+        groups = {n.id: campaign.recipient_groups(database, n.id) for n in notices}
+    if fmt == "json":
+        echo_json({"notices": [{**n.to_dict(), "recipients": sum(g.count for g in groups[n.id])}
+                               for n in notices]})
+        return
+    for n in notices:
+        kind = f"reminder of {n.parent_id}" if n.parent_id else "notice"
+        recipients = sum(g.count for g in groups[n.id])
+        click.echo(f"{n.id}  {n.slug} v{n.version_label}  {kind}  {n.status}  "
+                   f"{recipients} recipient(s)  effective {n.effective}  {n.subject}")
+
+
+# ------------------------------------------------------------------------------ preview
+
+
+@notice_group.command("preview")
+@click.argument("notice_id", metavar="NOTICE", type=int)
+@click.option("--customer", "customer_id", default=None, metavar="ID",
+              help="Whose email (default: the first recipient).")
+@click.option("--html", "show_html", is_flag=True, help="Print the HTML part instead of the text.")
+@click.option("--eml", "show_eml", is_flag=True, help="Print the whole MIME message.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the HTML part in a browser.")
+@database_url_option
+@pass_app
+def preview_command(app: App, notice_id: int, customer_id: str | None, show_html: bool,
+                    show_eml: bool, open_browser: bool, database_url: str | None) -> None:
+    """Render one recipient's email of NOTICE exactly as it will be sent."""
+    settings = store_settings(app, database_url)
+    with open_database(app, database_url) as database:
+        notice = campaign.get_notice(database, notice_id)
+        row = campaign.recipient_row(database, notice_id, customer_id)
+        sender = runner.sender_for(settings, mailer="folder")
+        with runner.change_source(settings, warn=notify) as source:
+            renderer = runner.renderer_for(database, settings, notice, source, sender=sender,
+                                           warn=notify)
+            template = renderer.template(row.since)
+        recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
+    from publisher.notices.mailers.base import Batch
+    from publisher.store.models import utcnow
+
+    batch = Batch(id="preview", notice_id=notice.id, template=template, recipients=(recipient,),
+                  sender=sender.address, reply_to=sender.reply_to)
+    message = build_message(batch, recipient, date=utcnow())
+    content = recipient.personalise(template)
+    if open_browser:
+        with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False,
+                                         encoding="utf-8") as handle:
+            handle.write(content.html)
+        notify(f"opening {handle.name}")
+        webbrowser.open(Path(handle.name).as_uri())
+        return
+    if show_eml:
+        sys.stdout.write(message.as_string())
+        return
+    if show_html:
+        click.echo(content.html, nl=False)
+        return
+    for header in ("From", "To", "Reply-To", "Subject"):
+        if message[header]:
+            click.echo(f"{header}: {message[header]}")
+    click.echo()
+    click.echo(content.text, nl=False)
+
+
+# ------------------------------------------------------------------------------ send
+
+
+class _Bar:
+    """A rich progress bar on a terminal; plain lines on stderr otherwise."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.tty = sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+        self.counts = {"sent": 0, "failed": 0, "unknown": 0}
+
+    def __enter__(self) -> _Bar:
+        if self.tty:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TaskProgressColumn(), TextColumn("{task.fields[states]}"), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self._progress.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(kind, value, traceback)
+
+    def _states(self) -> str:
+        return ", ".join(f"{k} {v}" for k, v in self.counts.items() if v)
+
+    def start(self, total: int, done: int) -> None:
+        if self._progress is not None:
+            self._task = self._progress.add_task(self.title, total=total, completed=done,
+                                                 states="")
+        elif done:
+            notify(f"{self.title}: resuming, {done} of {total} already done")
+
+    def advance(self, outcome: str, count: int) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + count
+        if self._progress is not None:
+            self._progress.update(self._task, advance=count, states=self._states())
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        message = f"not accepted ({reason}); retrying in {seconds:.1f} s"
+        if self._progress is not None:
+            self._progress.console.print(message)
+        else:
+            notify(message)
+
+
+def _send_options(rate: float | None, batch_size: int | None, retry_failed: bool) -> SendOptions:
+    if rate is not None and rate <= 0:
+        raise click.BadParameter("must be more than 0", param_hint="--rate")
+    if batch_size is not None and batch_size < 1:
+        raise click.BadParameter("must be 1 or more", param_hint="--batch-size")
+    return SendOptions(rate=rate, batch_size=batch_size, retry_failed=retry_failed)
+
+
+def _report(report: SendReport, notice_id: int, fmt: str) -> int:
+    """Print what a run did; returns the exit status (0 all sent, 1 failed or unknown rows,
+    3 stopped early with rows still queued)."""
+    if fmt == "json":
+        echo_json(report.to_dict())
+    else:
+        counts = report.counts
+        recovered = ", ".join(f"{n} {state}" for state, n in report.recovered.items())
+        if recovered:
+            notify(f"rows left 'sending' by an earlier run: {recovered}")
+        click.echo(f"notice {notice_id}: this run sent {report.sent}, failed {report.failed}, "
+                   f"unknown {report.unknown} in {report.batches} batch(es), "
+                   f"{report.elapsed:.1f} s; now " + ", ".join(
+                       f"{state} {n}" for state, n in counts.items() if n))
+        if report.aborted:
+            notify(f"stopped: {report.aborted}")
+        if counts.get("failed") or counts.get("unknown"):
+            notify(f"see `publisher notice status {notice_id}` for the failed and "
+                   "unknown rows and how to settle them")
+    if report.aborted and not report.complete:
+        return 3
+    if report.counts.get("failed") or report.counts.get("unknown"):
+        return 1
+    return 0
+
+
+def _run_send(app: App, settings: Settings, database: Database, notice: campaign.NoticeInfo,
+              *, mailer: str | None, options: SendOptions, out: Path | None, force: bool,
+              fmt: str) -> SendReport:
+    from publisher.store.models import utcnow
+
+    if notice.kind == campaign.NOTICE:
+        added = campaign.top_up(database, notice)
+        if added:
+            notify(f"{added} new customer(s) added to notice {notice.id}")
+    problem = campaign.check_still_in_time(notice, today=utcnow().date())
+    if problem:
+        if not force:
+            raise campaign.NoticePeriodError(
+                f"refusing to send notice {notice.id} today: {problem}",
+                hint="create a notice with a later --effective date, or pass --force to "
+                "send anyway (the override is recorded)",
+            )
+        campaign.record_override(database, notice.id, problem)
+    del app
+    title = f"notice {notice.id}"
+    try:
+        with _Bar(title) as bar:
+            return runner.send(database, settings, notice, mailer=mailer, options=options,
+                               progress=bar if fmt == "text" else None, outbox_dir=out,
+                               warn=notify)
+    except KeyboardInterrupt:
+        notify(f"interrupted: nothing is lost; run `publisher notice send {notice.id}` to "
+               "resume")
+        raise
+
+
+_MAILER_OPTION = click.option("--mailer", type=click.Choice(MAILERS), default=None,
+                              help="folder, smtp or sendgrid (default: the mailer setting).")
+_RATE_OPTION = click.option("--rate", type=float, default=None, metavar="N",
+                            help="At most N recipients per second.")
+_BATCH_OPTION = click.option("--batch-size", type=int, default=None, metavar="N",
+                             help="Recipients per batch (at most the mailer's limit: 1,000 "
+                             "for SendGrid).")
+_OUT_OPTION = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                           default=None, help="Folder for the folder mailer (setting outbox_dir).")
+
+
+@notice_group.command("send")
+@click.argument("notice_id", metavar="NOTICE", type=int)
+@_MAILER_OPTION
+@_RATE_OPTION
+@_BATCH_OPTION
+@click.option("--retry-failed", is_flag=True, help="Queue failed rows again first.")
+@click.option("--force", is_flag=True,
+              help="Send even if the notice period is no longer met (recorded).")
+@_OUT_OPTION
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def send_command(app: App, notice_id: int, mailer: str | None, rate: float | None,
+                 batch_size: int | None, retry_failed: bool, force: bool, out: Path | None,
+                 database_url: str | None, fmt: str) -> None:
+    """Send NOTICE to every queued recipient, or resume an interrupted send.
+
+    Safe to run again at any time: rows already sent are never sent again, and a batch
+    whose outcome was lost (a crash during the request) is reported by `notice status`,
+    not re-sent. Exit status: 0 all sent; 1 done but some rows failed or are of unknown
+    outcome; 3 stopped early (rows still queued: run again).
+    """
+    options = _send_options(rate, batch_size, retry_failed)
+    settings = store_settings(app, database_url)
+    with open_database(app, database_url) as database:
+        notice = campaign.get_notice(database, notice_id)
+        report = _run_send(app, settings, database, notice, mailer=mailer, options=options,
+                           out=out, force=force, fmt=fmt)
+    sys.exit(_report(report, notice_id, fmt))
+
+
+# ------------------------------------------------------------------------------ status, settle
+
+
+@notice_group.command("status")
+@click.argument("notice_id", metavar="NOTICE", type=int)
+@click.option("--all-failed", is_flag=True, help="List every failed row in text output.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def status_command(app: App, notice_id: int, all_failed: bool, database_url: str | None,
+                   fmt: str) -> None:
+    """Rows per state, the batches of unknown outcome and how to settle them, failures."""
+    with open_database(app, database_url) as database:
+        found = status.notice_status(database, notice_id)
+    if fmt == "json":
+        echo_json(found.to_dict())
+        return
+    click.echo(status.render_status(found, all_failed=all_failed), nl=False)
+
+
+@notice_group.command("settle")
+@click.argument("notice_id", metavar="NOTICE", type=int)
+@click.option("--batch", "batch_id", required=True, metavar="ID",
+              help="A batch of unknown outcome (see `notice status`).")
+@click.option("--as", "as_state", required=True, type=click.Choice(["sent", "queued"]),
+              help="sent: the provider has them (its activity log says so); queued: send them.")
+@database_url_option
+@pass_app
+def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
+                   database_url: str | None) -> None:
+    """Settle a batch of unknown outcome after checking the provider's activity log."""
+    with open_database(app, database_url) as database:
+        changed = status.settle(database, notice_id, batch_id,
+                                "sent" if as_state == "sent" else "queued")
+    follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == "queued"
+              else "")
+    click.echo(f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as "
+               f"{as_state}{follow}")
+
+
+# ------------------------------------------------------------------------------ remind
+
+
+@notice_group.command("remind")
+@click.argument("notice_id", metavar="NOTICE", type=int)
+@click.option("--after-days", type=int, default=None, metavar="N",
+              help="Only customers last written to at least N days ago (setting "
+              "remind_after_days, 14).")
+@_MAILER_OPTION
+@_RATE_OPTION
+@_BATCH_OPTION
+@_OUT_OPTION
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str | None,
+                   rate: float | None, batch_size: int | None, out: Path | None,
+                   database_url: str | None, fmt: str) -> None:
+    """Remind the customers NOTICE was sent to who have not accepted after N days.
+
+    Creates a reminder (its own outbox, resumable like a notice: running the command again
+    resumes an unfinished reminder) and sends it. Prints the reminder's id on the last line.
+    """
+    options = _send_options(rate, batch_size, False)
+    settings = store_settings(app, database_url)
+    days = after_days if after_days is not None else settings.remind_after_days
+    if days < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--after-days")
+    with open_database(app, database_url) as database:
+        plan = campaign.create_reminder(database, notice_id, after_days=days)
+        notify(plan.message)
+        if plan.reminder is None:
+            if fmt == "json":
+                echo_json({"reminder": None, "message": plan.message})
+            return
+        report = _run_send(app, settings, database, plan.reminder, mailer=mailer,
+                           options=options, out=out, force=True, fmt=fmt)
+    code = _report(report, plan.reminder.id, fmt)
+    if fmt == "text":
+        click.echo(plan.reminder.id)
+    sys.exit(code)
+
+
+COMMANDS = [notice_group]

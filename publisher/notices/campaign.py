@@ -1,0 +1,580 @@
+"""Change notices (campaigns): creating one, its recipients grouped by what they last
+accepted, the notice-period rule, and reminders.
+
+A notice is for one policy version. Its recipients are the customers who have not accepted
+that version (nor a newer one); each gets an outbox row (:class:`~publisher.store.models.Delivery`)
+that remembers the version they last accepted (``since_label``, None for none), so their email
+shows the changes since *their* version. Customers with the same ``since_label`` form a
+group; each group's change set is computed and rendered once.
+
+:func:`notice_period_problem` is the pure rule: a material change needs ``notice_days``
+(the policy's front matter ``notice_days``, else the setting) between the day the notice is
+sent and the effective date. :func:`create_notice` refuses otherwise unless forced, and
+records the override. Recipients are planned in the database with one ``INSERT … SELECT``,
+so 100,000 customers cost one statement, not 100,000 round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol, cast
+
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from publisher.diff import ChangeSet, Side, compare
+from publisher.errors import NotFoundError, PublisherError
+from publisher.store.db import Database
+from publisher.store.models import (
+    Acceptance,
+    Customer,
+    Delivery,
+    Notice,
+    PolicyVersion,
+    UTCDateTime,
+    utcnow,
+)
+from publisher.store.versions import StoredVersion, get_version, stored_versions
+
+NOTICE = "notice"
+REMINDER = "reminder"
+STATES = ("queued", "sending", "sent", "failed", "unknown")
+"""Outbox states of a delivery: queued → sending → sent | failed | unknown."""
+
+_CUSTOMERS = cast(Table, Customer.__table__)
+_ACCEPTANCES = cast(Table, Acceptance.__table__)
+_VERSIONS = cast(Table, PolicyVersion.__table__)
+_DELIVERIES = cast(Table, Delivery.__table__)
+_NOTICES = cast(Table, Notice.__table__)
+
+
+class NoticeError(PublisherError):
+    """A notice cannot be created, found or changed as asked."""
+
+
+class NoticePeriodError(NoticeError):
+    """A material change would take effect before the notice period has passed."""
+
+
+# ------------------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True)
+class NoticeInfo:
+    """A stored notice."""
+
+    id: int
+    slug: str
+    version_label: str
+    subject: str
+    summary: str | None
+    effective: date | None
+    status: str
+    forced: bool
+    override: str | None
+    notice_days: int | None
+    material: bool | None
+    kind: str
+    parent_id: int | None
+    created_at: datetime
+    sent_at: datetime | None
+    mailer: str | None
+
+    @classmethod
+    def from_model(cls, row: Notice) -> NoticeInfo:
+        return cls(
+            id=row.id, slug=row.slug, version_label=row.version_label, subject=row.subject,
+            summary=row.summary, effective=row.effective, status=row.status,
+            forced=row.forced, override=row.override, notice_days=row.notice_days,
+            material=row.material, kind=row.kind, parent_id=row.parent_id,
+            created_at=row.created_at, sent_at=row.sent_at, mailer=row.mailer,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "parent": self.parent_id, "policy": self.slug,
+            "version": self.version_label, "subject": self.subject, "summary": self.summary,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "status": self.status, "material": self.material, "notice_days": self.notice_days,
+            "forced": self.forced, "override": self.override, "mailer": self.mailer,
+            "created_at": self.created_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class RecipientGroup:
+    """Recipients who last accepted the same version (``since`` None: never accepted)."""
+
+    since: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class GroupChanges:
+    """What changed for one group: from the version they accepted to the notice's version.
+
+    ``base`` is the version compared against: ``since`` itself, or for customers who never
+    accepted anything the version before the notice's (None when there is none: the first
+    version). ``versions`` are the versions published after ``base`` up to the notice's, each
+    with its front matter summary.
+    """
+
+    since: str | None
+    base: str | None
+    changes: ChangeSet | None
+    versions: tuple[StoredVersion, ...]
+
+    @property
+    def material(self) -> bool:
+        return self.changes is not None and self.changes.material
+
+
+class ChangeSource(Protocol):
+    """Where change sets come from: git (with ``Policy-Change`` overrides) or the store."""
+
+    def compare(self, old: StoredVersion, new: StoredVersion) -> ChangeSet: ...
+
+    def notice_days(self, version: StoredVersion) -> int | None:
+        """The version's front matter ``notice_days`` override, if any."""
+        ...
+
+
+class StoredChanges:
+    """Change sets from the texts copied into the store (no git needed; no overrides)."""
+
+    def compare(self, old: StoredVersion, new: StoredVersion) -> ChangeSet:
+        from publisher.markdown import parse_document
+
+        changes = compare(parse_document(old.body), parse_document(new.body))
+        return changes.labelled(
+            policy=new.slug,
+            old=Side(rev=old.commit, version=old.label, sha256=old.sha256),
+            new=Side(rev=new.commit, version=new.label, sha256=new.sha256),
+        )
+
+    def notice_days(self, version: StoredVersion) -> int | None:
+        return None
+
+
+class GitChanges:
+    """Change sets from git through :func:`publisher.diff.sources.compare_revisions`, so a
+    commit's ``Policy-Change`` trailer overrides the classification as everywhere else."""
+
+    def __init__(self, repo: Any) -> None:
+        self.repo = repo
+
+    def compare(self, old: StoredVersion, new: StoredVersion) -> ChangeSet:
+        from publisher.diff.sources import compare_revisions
+
+        return compare_revisions(self.repo, new.slug, old.label, new.label)
+
+    def notice_days(self, version: StoredVersion) -> int | None:
+        policy = self.repo.policy(version.slug)
+        document = self.repo.document(policy.version(version.label).revision)
+        days = document.meta.notice_days
+        return int(days) if days is not None else None
+
+
+# ------------------------------------------------------------------------------ the rule
+
+
+def notice_period_problem(
+    *, effective: date, today: date, days: int, material: bool, what: str = "this version"
+) -> str | None:
+    """Why the notice period is not met, or None when it is (or the change is editorial).
+
+    Material changes need ``effective >= today + days``.
+    """
+    if not material or days <= 0:
+        return None
+    earliest = today + timedelta(days=days)
+    if effective >= earliest:
+        return None
+    gap = (effective - today).days
+    when = (f"{gap} day{'s' if gap != 1 else ''} from today ({today.isoformat()})" if gap >= 0
+            else f"{-gap} day{'s' if gap != -1 else ''} ago")
+    return (f"{what} has material changes and takes effect on {effective.isoformat()}, "
+            f"{when}; material changes need {days} days' notice, so the earliest effective "
+            f"date is {earliest.isoformat()}")
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def get_notice(database: Database, notice_id: int) -> NoticeInfo:
+    """One notice; NotFoundError with a hint otherwise."""
+    with database.session() as session:
+        row = session.get(Notice, notice_id)
+        if row is None:
+            raise NotFoundError(f"no notice {notice_id}",
+                                hint="see `publisher notice list` for the notices")
+        return NoticeInfo.from_model(row)
+
+
+def list_notices(database: Database, *, slug: str | None = None) -> list[NoticeInfo]:
+    """Every notice (optionally of one policy), oldest first."""
+    query = select(Notice).order_by(Notice.id)
+    if slug is not None:
+        query = query.where(Notice.slug == slug)
+    with database.session() as session:
+        return [NoticeInfo.from_model(row) for row in session.scalars(query)]
+
+
+def recipient_groups(database: Database, notice_id: int) -> list[RecipientGroup]:
+    """The notice's recipients per last accepted version (None first, then by label)."""
+    query = (select(_DELIVERIES.c.since_label, func.count())
+             .where(_DELIVERIES.c.notice_id == notice_id)
+             .group_by(_DELIVERIES.c.since_label))
+    with database.read() as connection:
+        rows = [(since, int(count)) for since, count in connection.execute(query)]
+    return _ordered(rows, stored_positions(database, get_notice(database, notice_id).slug))
+
+
+def stored_positions(database: Database, slug: str) -> dict[str, int]:
+    return {v.label: v.position for v in stored_versions(database, slug=slug)}
+
+
+def _ordered(rows: list[tuple[str | None, int]], positions: dict[str, int]) -> list[RecipientGroup]:
+    rows.sort(key=lambda r: (-1 if r[0] is None else positions.get(r[0], 10**9), r[0] or ""))
+    return [RecipientGroup(since, count) for since, count in rows]
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """One recipient of a notice, as the outbox holds it."""
+
+    delivery_id: int
+    customer_id: str
+    email: str
+    name: str
+    since: str | None
+    state: str
+
+
+def recipient_row(database: Database, notice_id: int, customer_id: str | None) -> RecipientRow:
+    """The outbox row of ``customer_id`` (default: the notice's first recipient)."""
+    query = (
+        select(_DELIVERIES.c.id, _DELIVERIES.c.customer_id, _DELIVERIES.c.email,
+               _CUSTOMERS.c.name, _DELIVERIES.c.since_label, _DELIVERIES.c.state)
+        .join(_CUSTOMERS, _CUSTOMERS.c.id == _DELIVERIES.c.customer_id)
+        .where(_DELIVERIES.c.notice_id == notice_id).order_by(_DELIVERIES.c.id).limit(1)
+    )
+    if customer_id is not None:
+        query = query.where(_DELIVERIES.c.customer_id == customer_id)
+    with database.read() as connection:
+        row = connection.execute(query).first()
+    if row is None:
+        notice = get_notice(database, notice_id)
+        if customer_id is None:
+            raise NotFoundError(f"notice {notice_id} has no recipients",
+                                hint="every customer has accepted this version already")
+        raise NotFoundError(
+            f"customer {customer_id!r} is not a recipient of notice {notice_id}",
+            hint=f"they are unknown or have accepted {notice.slug} version "
+            f"{notice.version_label} (or a newer one) already",
+        )
+    return RecipientRow(row.id, row.customer_id, row.email, row.name, row.since_label,
+                        row.state)
+
+
+def group_changes(
+    source: ChangeSource, versions: Sequence[StoredVersion], target: StoredVersion,
+    since: str | None,
+) -> GroupChanges:
+    """The changes one group is told about: from ``since`` (or, for customers who never
+    accepted, from the version before ``target``) to ``target``."""
+    by_label = {v.label: v for v in versions}
+    if since is not None and since in by_label:
+        base: StoredVersion | None = by_label[since]
+    else:
+        earlier = [v for v in versions if v.position < target.position]
+        base = earlier[-1] if earlier else None
+    if base is None:
+        return GroupChanges(since, None, None, (target,))
+    between = tuple(v for v in versions if base.position < v.position <= target.position)
+    return GroupChanges(since, base.label, source.compare(base, target), between)
+
+
+# ------------------------------------------------------------------------------ planning
+
+
+def _last_accepted(slug: str) -> Any:
+    """Per customer: the position of the newest version of ``slug`` they accepted."""
+    return (
+        select(_ACCEPTANCES.c.customer_id.label("customer_id"),
+               func.max(_VERSIONS.c.position).label("position"))
+        .join(_VERSIONS, and_(_VERSIONS.c.slug == _ACCEPTANCES.c.slug,
+                              _VERSIONS.c.label == _ACCEPTANCES.c.version_label))
+        .where(_ACCEPTANCES.c.slug == slug)
+        .group_by(_ACCEPTANCES.c.customer_id)
+        .subquery("last_accepted")
+    )
+
+
+def _recipients(version: StoredVersion) -> Select[Any]:
+    """customer id, email and last accepted label of everyone who has not accepted
+    ``version`` or a newer one."""
+    last = _last_accepted(version.slug)
+    since = _VERSIONS.alias("since_version")
+    return (
+        select(_CUSTOMERS.c.id, _CUSTOMERS.c.email, since.c.label)
+        .select_from(_CUSTOMERS)
+        .outerjoin(last, last.c.customer_id == _CUSTOMERS.c.id)
+        .outerjoin(since, and_(since.c.slug == version.slug,
+                               since.c.position == last.c.position))
+        .where(or_(last.c.position.is_(None), last.c.position < version.position))
+    )
+
+
+def planned_groups(database: Database, version: StoredVersion) -> list[RecipientGroup]:
+    """Who a new notice for ``version`` would go to, per last accepted version."""
+    plan = _recipients(version).subquery("plan")
+    query = select(plan.c.label, func.count()).group_by(plan.c.label)
+    with database.read() as connection:
+        rows = [(label, int(count)) for label, count in connection.execute(query)]
+    return _ordered(rows, stored_positions(database, version.slug))
+
+
+def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment: datetime) -> int:
+    """Add an outbox row for every recipient who has none yet; returns how many."""
+    wanted = _recipients(version).where(~exists(
+        select(_DELIVERIES.c.id).where(_DELIVERIES.c.notice_id == notice_id,
+                                       _DELIVERIES.c.customer_id == _CUSTOMERS.c.id)
+    ))
+    rows = wanted.with_only_columns(
+        literal(notice_id), _CUSTOMERS.c.id, _CUSTOMERS.c.email, wanted.selected_columns[2],
+        literal("queued"), literal(0), literal(moment, UTCDateTime()),
+    )
+    result = connection.execute(insert(_DELIVERIES).from_select(
+        ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
+        rows,
+    ))
+    return int(result.rowcount or 0)
+
+
+@dataclass(frozen=True)
+class CreatedNotice:
+    """What :func:`create_notice` did: the notice, its groups and their changes, warnings."""
+
+    notice: NoticeInfo
+    groups: tuple[RecipientGroup, ...]
+    changes: tuple[GroupChanges, ...]
+    warnings: tuple[str, ...]
+
+
+def create_notice(
+    database: Database,
+    *,
+    slug: str,
+    label: str | None,
+    effective: date,
+    source: ChangeSource,
+    default_notice_days: int,
+    subject: str | None = None,
+    summary: str | None = None,
+    force: bool = False,
+    subject_for: Callable[[StoredVersion, date], str] | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> CreatedNotice:
+    """Record a notice for ``slug`` version ``label`` (default: the newest stored) and plan
+    its recipients.
+
+    Refuses (:class:`NoticePeriodError`) when any group's changes are material and
+    ``effective`` is closer than the notice period, unless ``force`` (then the reason is
+    recorded in ``override``). Refuses a second notice for the same version (send or remind
+    the existing one instead).
+    """
+    version = get_version(database, slug, label)
+    versions = stored_versions(database, slug=slug)
+    existing = [n for n in list_notices(database, slug=slug)
+                if n.version_label == version.label and n.kind == NOTICE]
+    if existing:
+        raise NoticeError(
+            f"{slug} version {version.label} already has notice {existing[0].id}",
+            hint=f"resume it with `publisher notice send {existing[0].id}`, or remind with "
+            f"`publisher notice remind {existing[0].id}`",
+        )
+    moment = now()
+    groups = planned_groups(database, version)
+    changes = tuple(group_changes(source, versions, version, g.since) for g in groups)
+    material = any(c.material for c in changes)
+    days = source.notice_days(version)
+    days = default_notice_days if days is None else days
+    problem = notice_period_problem(
+        effective=effective, today=moment.date(), days=days, material=material,
+        what=f"{slug} version {version.label}",
+    )
+    if problem and not force:
+        raise NoticePeriodError(
+            f"refusing to create the notice: {problem}",
+            hint=f"use --effective {(moment.date() + timedelta(days=days)).isoformat()} or "
+            "later, or --force to record an override",
+        )
+    warnings: list[str] = []
+    if version.effective is not None and version.effective != effective:
+        warnings.append(
+            f"the notice says effective {effective.isoformat()} but {slug} version "
+            f"{version.label} says effective {version.effective.isoformat()} in its front "
+            "matter (the site shows the front matter's date)"
+        )
+    if not groups:
+        warnings.append(f"every customer has already accepted {slug} version {version.label}: "
+                        "the notice has no recipients")
+    title = version.title or slug
+    subject = subject or (subject_for(version, effective) if subject_for else
+                          f"Changes to our {title}")
+    with database.write() as connection:
+        notice_id = connection.execute(insert(_NOTICES).values(
+            slug=slug, version_label=version.label, subject=subject,
+            summary=summary if summary is not None else version.summary,
+            effective=effective, status="draft", forced=bool(problem and force),
+            created_at=moment, kind=NOTICE, notice_days=days, material=material,
+            override=f"forced: {problem}" if problem and force else None,
+        ).returning(_NOTICES.c.id)).scalar_one()
+        _plan(connection, int(notice_id), version, moment)
+    notice = get_notice(database, int(notice_id))
+    return CreatedNotice(notice, tuple(recipient_groups(database, notice.id)), changes,
+                         tuple(warnings))
+
+
+def top_up(database: Database, notice: NoticeInfo, *, now: Callable[[], datetime] = utcnow) -> int:
+    """Plan customers who became recipients after the notice was created (new customers);
+    returns how many were added. Reminders are never topped up."""
+    if notice.kind != NOTICE:
+        return 0
+    version = get_version(database, notice.slug, notice.version_label)
+    with database.write() as connection:
+        return _plan(connection, notice.id, version, now())
+
+
+def check_still_in_time(notice: NoticeInfo, *, today: date) -> str | None:
+    """The notice-period problem of sending ``notice`` today (None: fine or overridden)."""
+    if notice.forced or notice.effective is None or notice.kind != NOTICE:
+        return None
+    return notice_period_problem(
+        effective=notice.effective, today=today, days=notice.notice_days or 0,
+        material=bool(notice.material), what=f"{notice.slug} version {notice.version_label}",
+    )
+
+
+def record_override(database: Database, notice_id: int, reason: str) -> None:
+    """Record that the notice period was overridden when sending (``send --force``)."""
+    with database.write() as connection:
+        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
+            forced=True, override=f"forced at send: {reason}"))
+
+
+# ------------------------------------------------------------------------------ reminders
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """The reminder to send (None: nobody needs one yet) and why."""
+
+    reminder: NoticeInfo | None
+    resumed: bool
+    recipients: int
+    message: str
+
+
+def create_reminder(
+    database: Database, notice_id: int, *, after_days: int,
+    now: Callable[[], datetime] = utcnow,
+) -> ReminderPlan:
+    """A reminder of ``notice_id`` to everyone it was sent to who has not accepted, whose
+    last message about it (the notice or a reminder) is at least ``after_days`` old.
+
+    An unfinished reminder (rows still queued or sending) is resumed instead of creating a
+    new one, so running ``notice remind`` again after a crash continues where it stopped.
+    """
+    parent = get_notice(database, notice_id)
+    if parent.kind != NOTICE:
+        raise NoticeError(f"notice {notice_id} is itself a reminder (of notice "
+                          f"{parent.parent_id})", hint=f"remind notice {parent.parent_id}")
+    with database.read() as connection:
+        unfinished = connection.execute(
+            select(_NOTICES.c.id).where(
+                _NOTICES.c.parent_id == notice_id, _NOTICES.c.kind == REMINDER,
+                exists(select(_DELIVERIES.c.id).where(
+                    _DELIVERIES.c.notice_id == _NOTICES.c.id,
+                    _DELIVERIES.c.state.in_(("queued", "sending")))),
+            ).order_by(_NOTICES.c.id)
+        ).scalars().first()
+    if unfinished is not None:
+        reminder = get_notice(database, int(unfinished))
+        count = sum(g.count for g in recipient_groups(database, reminder.id))
+        return ReminderPlan(reminder, True, count,
+                            f"resuming reminder {reminder.id} of notice {notice_id}")
+    version = get_version(database, parent.slug, parent.version_label)
+    moment = now()
+    cutoff = moment - timedelta(days=after_days)
+    first = _DELIVERIES.alias("first")
+    later = _DELIVERIES.alias("later")
+    reminders = _NOTICES.alias("reminders")
+    accepted = exists(
+        select(_ACCEPTANCES.c.id)
+        .join(_VERSIONS, and_(_VERSIONS.c.slug == _ACCEPTANCES.c.slug,
+                              _VERSIONS.c.label == _ACCEPTANCES.c.version_label))
+        .where(_ACCEPTANCES.c.customer_id == first.c.customer_id,
+               _ACCEPTANCES.c.slug == parent.slug,
+               _VERSIONS.c.position >= version.position)
+    )
+    recent = exists(
+        select(later.c.id)
+        .join(reminders, reminders.c.id == later.c.notice_id)
+        .where(reminders.c.parent_id == notice_id, later.c.customer_id == first.c.customer_id,
+               or_(later.c.state != "sent", later.c.sent_at > cutoff))
+    )
+    eligible = (
+        select(first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label)
+        .join(_CUSTOMERS, _CUSTOMERS.c.id == first.c.customer_id)
+        .where(first.c.notice_id == notice_id, first.c.state == "sent",
+               first.c.sent_at <= cutoff, ~accepted, ~recent)
+    )
+    with database.write() as connection:
+        count = int(connection.execute(
+            select(func.count()).select_from(eligible.subquery())).scalar_one())
+        if count == 0:
+            return ReminderPlan(None, False, 0, _nobody(connection, parent, after_days))
+        reminder_id = int(connection.execute(insert(_NOTICES).values(
+            slug=parent.slug, version_label=parent.version_label,
+            subject=f"Reminder: {parent.subject}", summary=parent.summary,
+            effective=parent.effective, status="draft", forced=parent.forced,
+            override=parent.override, notice_days=parent.notice_days, material=parent.material,
+            created_at=moment, kind=REMINDER, parent_id=notice_id,
+        ).returning(_NOTICES.c.id)).scalar_one())
+        rows = eligible.with_only_columns(
+            literal(reminder_id), first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label,
+            literal("queued"), literal(0), literal(moment, UTCDateTime()),
+        )
+        connection.execute(insert(_DELIVERIES).from_select(
+            ["notice_id", "customer_id", "email", "since_label", "state", "attempts",
+             "queued_at"], rows))
+    reminder = get_notice(database, reminder_id)
+    return ReminderPlan(reminder, False, count,
+                        f"reminder {reminder_id} of notice {notice_id} to {count} customer(s)")
+
+
+def _nobody(connection: Connection, parent: NoticeInfo, after_days: int) -> str:
+    sent = int(connection.execute(
+        select(func.count()).where(_DELIVERIES.c.notice_id == parent.id,
+                                   _DELIVERIES.c.state == "sent")).scalar_one())
+    if sent == 0:
+        return (f"nobody to remind: notice {parent.id} has not been sent to anyone yet "
+                f"(run `publisher notice send {parent.id}`)")
+    return (f"nobody to remind: of the {sent} customer(s) notice {parent.id} was sent to, "
+            f"every one has accepted or was written to less than {after_days} day(s) ago")

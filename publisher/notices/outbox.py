@@ -1,0 +1,587 @@
+"""The outbox: a resumable, never-twice send loop over a notice's delivery rows.
+
+Every (notice, customer) has one row, unique. A run:
+
+1. takes the notice's **send lock** (``notices.sender``: host, pid and a token, with a
+   heartbeat), so two ``notice send`` processes never work on the same notice; a lock whose
+   process is gone (same host, pid dead) or silent for longer than the lease is taken over;
+2. **recovers** rows left in ``sending`` by a run that died: their batch was handed to the
+   mailer and its outcome is unknown, so they become ``unknown`` — never re-sent blindly —
+   unless the mailer can look (the folder mailer sees which files exist);
+3. **claims** a batch (≤ the mailer's limit, one recipient group) by moving its rows
+   ``queued → sending`` with a new batch id in one transaction, *before* calling the mailer;
+4. **records** the mailer's answer per row: ``sent`` (with the message id), ``failed`` (the
+   error is kept; 4xx), back to ``queued`` (429/5xx/no connection: certainly not sent; retried
+   with exponential backoff and jitter, honouring the provider's rate-limit reset, up to
+   ``max_attempts`` per row) or ``unknown`` (a timeout after the request was written).
+
+A crash or Ctrl-C at any point loses nothing: run the same command again. Memory stays flat:
+rows are read one batch at a time and each group's email is rendered once.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from typing import Any, Protocol, cast
+
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+
+from publisher.notices.campaign import NoticeError, NoticeInfo, get_notice
+from publisher.notices.mailers.base import (
+    Batch,
+    BatchResult,
+    EmailTemplate,
+    Mailer,
+    Recipient,
+)
+from publisher.store.db import Database
+from publisher.store.models import Customer, Delivery, Notice, utcnow
+
+_DELIVERIES = cast(Table, Delivery.__table__)
+_NOTICES = cast(Table, Notice.__table__)
+_CUSTOMERS = cast(Table, Customer.__table__)
+
+
+class SendLocked(NoticeError):
+    """Another live process is sending this notice."""
+
+
+class LockLost(NoticeError):
+    """Another process took over the send lock (this one was silent longer than the lease)."""
+
+
+class Renderer(Protocol):
+    """What the outbox needs from :class:`publisher.notices.render.NoticeRenderer`."""
+
+    def template(self, since: str | None) -> EmailTemplate: ...
+
+    def recipient(self, delivery_id: int, customer_id: str, email: str,
+                  name: str) -> Recipient: ...
+
+
+class Progress(Protocol):
+    """Receives what a run does (the CLI draws a progress bar from it)."""
+
+    def start(self, total: int, done: int) -> None: ...
+
+    def advance(self, outcome: str, count: int) -> None: ...
+
+    def waiting(self, seconds: float, reason: str) -> None: ...
+
+
+class _Quiet:
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, outcome: str, count: int) -> None:
+        pass
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """How a run sends. ``rate`` is recipients per second (None: as fast as the provider
+    takes them); ``batch_size`` caps the mailer's own limit."""
+
+    rate: float | None = None
+    batch_size: int | None = None
+    retry_failed: bool = False
+    max_attempts: int = 8
+    """Attempts per row before a retryable error becomes ``failed``."""
+    backoff_base: float = 1.0
+    backoff_cap: float = 60.0
+    max_wait: float = 300.0
+    """The longest rate-limit wait honoured; a longer reset stops the run (resume later)."""
+    lease: float = 120.0
+    """Seconds without a heartbeat after which another process may take the send lock."""
+    max_failed_batches: int = 3
+    """Consecutive batches refused outright before the run stops (a systematic error)."""
+
+
+@dataclass
+class SendReport:
+    """What one run did, and the notice's counts afterwards."""
+
+    notice_id: int
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0
+    retried: int = 0
+    recovered: dict[str, int] = field(default_factory=dict)
+    """Rows found ``sending`` at the start, by what they became (unknown, sent, queued)."""
+    requeued_failed: int = 0
+    batches: int = 0
+    topped_up: int = 0
+    aborted: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    elapsed: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """Nothing left to send (rows may still be failed or unknown)."""
+        return not self.counts.get("queued") and not self.counts.get("sending")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "notice": self.notice_id, "sent": self.sent, "failed": self.failed,
+            "unknown": self.unknown, "retried": self.retried, "recovered": self.recovered,
+            "requeued_failed": self.requeued_failed, "batches": self.batches,
+            "topped_up": self.topped_up, "aborted": self.aborted, "counts": self.counts,
+            "complete": self.complete, "elapsed_seconds": round(self.elapsed, 3),
+        }
+
+
+def new_batch_id(notice_id: int) -> str:
+    """``<notice>-<16 hex>``: unique, and names its notice."""
+    return f"{notice_id}-{secrets.token_hex(8)}"
+
+
+def state_counts(database: Database, notice_id: int) -> dict[str, int]:
+    """Rows per state (every state present, zeros included)."""
+    counts = dict.fromkeys(("queued", "sending", "sent", "failed", "unknown"), 0)
+    with database.read() as connection:
+        for state, count in connection.execute(
+            select(_DELIVERIES.c.state, func.count())
+            .where(_DELIVERIES.c.notice_id == notice_id).group_by(_DELIVERIES.c.state)
+        ):
+            counts[state] = int(count)
+    return counts
+
+
+# ------------------------------------------------------------------------------ the lock
+
+
+def _this_host() -> str:
+    return socket.gethostname()[:100]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime,
+                 lease: float) -> bool:
+    """True when the process named by the lock ``host:pid:token`` cannot be sending: it ran
+    on this host and is dead, or it has not given a heartbeat for ``lease`` seconds."""
+    parts = sender.split(":")
+    if (len(parts) >= 3 and parts[-3] == _this_host() and parts[-2].isdigit()
+            and not _pid_alive(int(parts[-2]))):
+        return True
+    return heartbeat is None or (now - heartbeat).total_seconds() > lease
+
+
+def _describe_holder(sender: str, heartbeat: datetime | None, now: datetime) -> str:
+    parts = sender.split(":")
+    who = f"pid {parts[-2]} on {parts[-3]}" if len(parts) >= 3 else sender
+    if heartbeat is None:
+        return who
+    return f"{who}, last seen {max(0, int((now - heartbeat).total_seconds()))} s ago"
+
+
+@contextmanager
+def send_lock(database: Database, notice_id: int, *, lease: float,
+              now: Callable[[], datetime] = utcnow) -> Iterator[str]:
+    """Hold the notice's send lock for the block; yields the lock token."""
+    token = f"{_this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
+    with database.write() as connection:
+        row = connection.execute(
+            select(_NOTICES.c.sender, _NOTICES.c.sender_heartbeat)
+            .where(_NOTICES.c.id == notice_id).with_for_update()
+        ).first()
+        if row is None:
+            raise NoticeError(f"no notice {notice_id}")
+        moment = now()
+        if row.sender and not _holder_gone(row.sender, row.sender_heartbeat, now=moment,
+                                           lease=lease):
+            raise SendLocked(
+                f"notice {notice_id} is being sent by another process "
+                f"({_describe_holder(row.sender, row.sender_heartbeat, moment)})",
+                hint=f"wait for it to finish; if that process is gone, the lock expires "
+                f"{int(lease)} s after its last heartbeat",
+            )
+        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
+            sender=token, sender_heartbeat=moment))
+    try:
+        yield token
+    finally:
+        with database.write() as connection:
+            connection.execute(
+                update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
+                .values(sender=None, sender_heartbeat=None))
+
+
+def _heartbeat(connection: Connection, notice_id: int, token: str, moment: datetime) -> None:
+    result = connection.execute(
+        update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
+        .values(sender_heartbeat=moment))
+    if result.rowcount != 1:
+        raise LockLost(
+            f"another process took over sending notice {notice_id}",
+            hint="this run stopped; `publisher notice status` shows where things stand",
+        )
+
+
+# ------------------------------------------------------------------------------ rows
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    customer_id: str
+    email: str
+    name: str
+    attempts: int
+
+
+def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
+    query = (
+        select(_DELIVERIES.c.id, _DELIVERIES.c.customer_id, _DELIVERIES.c.email,
+               _CUSTOMERS.c.name, _DELIVERIES.c.attempts)
+        .join(_CUSTOMERS, _CUSTOMERS.c.id == _DELIVERIES.c.customer_id)
+        .where(_DELIVERIES.c.batch_id == batch_id).order_by(_DELIVERIES.c.id)
+    )
+    return [_Row(r.id, r.customer_id, r.email, r.name, r.attempts)
+            for r in connection.execute(query)]
+
+
+def claim(database: Database, notice_id: int, since: str | None, size: int, *,
+          token: str, now: datetime) -> tuple[str, list[_Row]]:
+    """Move up to ``size`` queued rows of one group to ``sending`` under a new batch id, in
+    one transaction (with the heartbeat); returns the batch id and its rows."""
+    batch_id = new_batch_id(notice_id)
+    group = (_DELIVERIES.c.since_label.is_(None) if since is None
+             else _DELIVERIES.c.since_label == since)
+    chosen = (
+        select(_DELIVERIES.c.id)
+        .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "queued", group)
+        .order_by(_DELIVERIES.c.id).limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    with database.write() as connection:
+        _heartbeat(connection, notice_id, token, now)
+        ids = list(connection.execute(chosen).scalars())
+        if not ids:
+            return batch_id, []
+        connection.execute(
+            update(_DELIVERIES).where(_DELIVERIES.c.id.in_(ids),
+                                      _DELIVERIES.c.state == "queued")
+            .values(state="sending", batch_id=batch_id, claimed_at=now,
+                    attempts=_DELIVERIES.c.attempts + 1))
+        return batch_id, _rows_of_batch(connection, batch_id)
+
+
+def queued_groups(database: Database, notice_id: int) -> list[str | None]:
+    """The groups (last accepted label) that still have queued rows (None first)."""
+    with database.read() as connection:
+        labels = list(connection.execute(
+            select(_DELIVERIES.c.since_label).where(
+                _DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "queued")
+            .distinct()).scalars())
+    return sorted(labels, key=lambda label: (label is not None, label or ""))
+
+
+def record(database: Database, batch_id: str, rows: Sequence[_Row], result: BatchResult, *,
+           max_attempts: int, now: datetime) -> dict[str, int]:
+    """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
+    still ``sending`` in this batch are touched (a person may have settled them meanwhile)."""
+    changes: list[dict[str, Any]] = []
+    counts = {"sent": 0, "failed": 0, "queued": 0, "unknown": 0}
+    for row in rows:
+        outcome = result.outcome(row.id)
+        state = {"sent": "sent", "failed": "failed", "retry": "queued",
+                 "unknown": "unknown"}[outcome.outcome]
+        error = outcome.error
+        if state == "queued" and row.attempts >= max_attempts:
+            state = "failed"
+            error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
+        if state == "unknown":
+            error = (f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
+                     f"with `publisher notice settle` once you know")
+        counts[state] += 1
+        changes.append({
+            "key": row.id, "new_state": state, "new_error": error if state != "sent" else None,
+            "new_message_id": outcome.message_id if state == "sent" else None,
+            "new_sent_at": now if state == "sent" else None,
+        })
+    statement = (
+        update(_DELIVERIES)
+        .where(_DELIVERIES.c.id == bindparam("key"), _DELIVERIES.c.batch_id == batch_id,
+               _DELIVERIES.c.state == "sending")
+        .values(state=bindparam("new_state"), last_error=bindparam("new_error"),
+                message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
+    )
+    with database.write() as connection:
+        if changes:
+            connection.execute(statement, changes)
+    return counts
+
+
+def release(database: Database, batch_id: str, *, state: str, error: str) -> int:
+    """Move a claimed batch's rows still ``sending`` to ``state`` (queued: the request was
+    certainly not made; unknown: it may have been)."""
+    values: dict[str, Any] = {"state": state, "last_error": error}
+    if state == "queued":
+        values["attempts"] = _DELIVERIES.c.attempts - 1
+    with database.write() as connection:
+        result = connection.execute(
+            update(_DELIVERIES).where(_DELIVERIES.c.batch_id == batch_id,
+                                      _DELIVERIES.c.state == "sending").values(**values))
+        return int(result.rowcount or 0)
+
+
+def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
+            renderer: Renderer) -> dict[str, int]:
+    """Settle rows a dead run left in ``sending``: ask the mailer (the folder mailer can
+    look), else mark them ``unknown``. Call only while holding the send lock."""
+    with database.read() as connection:
+        batches = list(connection.execute(
+            select(_DELIVERIES.c.batch_id).where(
+                _DELIVERIES.c.notice_id == notice.id, _DELIVERIES.c.state == "sending")
+            .distinct()).scalars())
+    found: dict[str, int] = {}
+    for batch_id in batches:
+        with database.read() as connection:
+            rows = _rows_of_batch(connection, batch_id)
+        recipients = [renderer.recipient(r.id, r.customer_id, r.email, r.name) for r in rows]
+        known = mailer.probe(notice.id, recipients)
+        with database.write() as connection:
+            for row in rows:
+                if known is not None and row.id in known:
+                    state = "sent" if known[row.id] else "queued"
+                    error = None if known[row.id] else "not written before the previous run stopped"
+                else:
+                    state = "unknown"
+                    error = (f"outcome unknown (batch {batch_id}): the sending process stopped "
+                             "while the batch was with the mailer; settle with "
+                             "`publisher notice settle`")
+                connection.execute(
+                    update(_DELIVERIES).where(_DELIVERIES.c.id == row.id,
+                                              _DELIVERIES.c.state == "sending")
+                    .values(state=state, last_error=error))
+                found[state] = found.get(state, 0) + 1
+    return found
+
+
+def requeue_failed(database: Database, notice_id: int) -> int:
+    """Give failed rows another try (``send --retry-failed``): back to queued, attempts 0."""
+    with database.write() as connection:
+        result = connection.execute(
+            update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
+                                      _DELIVERIES.c.state == "failed")
+            .values(state="queued", attempts=0))
+        return int(result.rowcount or 0)
+
+
+def refresh_status(database: Database, notice_id: int, *, now: datetime,
+                   mailer: str | None = None) -> dict[str, int]:
+    """Set the notice's status from its rows (``sending`` while rows are queued or sending,
+    then ``sent``, or ``incomplete`` with failed or unknown rows); returns the counts."""
+    counts = state_counts(database, notice_id)
+    if counts["queued"] or counts["sending"]:
+        status = "sending"
+    elif counts["failed"] or counts["unknown"]:
+        status = "incomplete"
+    else:
+        status = "sent"
+    values: dict[str, Any] = {"status": status}
+    if mailer is not None:
+        values["mailer"] = mailer
+    with database.write() as connection:
+        if status in ("sent", "incomplete"):
+            connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id,
+                                                      _NOTICES.c.sent_at.is_(None))
+                               .values(sent_at=now))
+        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(**values))
+    return counts
+
+
+# ------------------------------------------------------------------------------ pacing
+
+
+class RateLimiter:
+    """At most ``rate`` recipients per second, on average (None: no limit)."""
+
+    def __init__(self, rate: float | None, *, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
+
+    def wait(self, count: int) -> None:
+        if not self.rate:
+            return
+        now = self._clock()
+        if self._next > now:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = max(now, self._next) + count / self.rate
+
+
+def backoff(streak: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half fixed, half random."""
+    delay: float = min(cap, base * 2.0 ** max(0, streak - 1))
+    return delay / 2 + rng.uniform(0, delay / 2)
+
+
+# ------------------------------------------------------------------------------ the loop
+
+
+def send_notice(
+    database: Database,
+    notice_id: int,
+    mailer: Mailer,
+    renderer: Renderer,
+    *,
+    sender: Address,
+    reply_to: Address | None = None,
+    options: SendOptions = SendOptions(),
+    progress: Progress | None = None,
+    now: Callable[[], datetime] = utcnow,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> SendReport:
+    """Send (or resume sending) every queued row of the notice through ``mailer``.
+
+    Returns when nothing is queued, or when the mailer asked to stop (``aborted``: bad
+    credentials, a long rate-limit reset, repeated refusals). A KeyboardInterrupt leaves the
+    outbox consistent (the batch in the mailer's hands becomes ``unknown``, a batch not yet
+    handed over goes back to ``queued``) and is re-raised.
+    """
+    progress = progress or _Quiet()
+    rng = rng or random.Random()
+    notice = get_notice(database, notice_id)
+    report = SendReport(notice_id)
+    started = clock()
+    size = max(1, min(mailer.max_batch, options.batch_size or mailer.max_batch))
+    if options.rate:
+        size = max(1, min(size, int(options.rate)))
+    headers = {"X-Publisher-Notice": str(notice.id)}
+    with send_lock(database, notice_id, lease=options.lease, now=now) as token:
+        report.recovered = recover(database, notice, mailer, renderer)
+        if options.retry_failed:
+            report.requeued_failed = requeue_failed(database, notice_id)
+        counts = state_counts(database, notice_id)
+        total = sum(counts.values())
+        progress.start(total, total - counts["queued"])
+        limiter = RateLimiter(options.rate, clock=clock, sleep=sleep)
+        streak = 0
+        refused = 0
+        claimed: str | None = None
+        in_flight = False
+        try:
+            for since in queued_groups(database, notice_id):
+                template = renderer.template(since)
+                while report.aborted is None:
+                    claimed, rows = claim(database, notice_id, since, size, token=token,
+                                          now=now())
+                    if not rows:
+                        claimed = None
+                        break
+                    batch = Batch(
+                        id=claimed, notice_id=notice_id, template=template,
+                        recipients=tuple(renderer.recipient(r.id, r.customer_id, r.email,
+                                                            r.name) for r in rows),
+                        sender=sender, reply_to=reply_to, headers=headers,
+                    )
+                    limiter.wait(len(rows))
+                    in_flight = True
+                    result = mailer.send(batch)
+                    outcome = record(database, claimed, rows, result,
+                                     max_attempts=options.max_attempts, now=now())
+                    in_flight = False
+                    claimed = None
+                    report.batches += 1
+                    report.sent += outcome["sent"]
+                    report.failed += outcome["failed"]
+                    report.unknown += outcome["unknown"]
+                    report.retried += outcome["queued"]
+                    for state in ("sent", "failed", "unknown"):
+                        if outcome[state]:
+                            progress.advance(state, outcome[state])
+                    if result.abort:
+                        report.aborted = result.abort
+                        break
+                    refused = refused + 1 if outcome["failed"] == len(rows) else 0
+                    if refused >= options.max_failed_batches:
+                        report.aborted = (f"{refused} batches in a row were refused; stopping "
+                                          f"(last error: {_first_error(result)})")
+                        break
+                    if outcome["queued"]:
+                        streak += 1
+                        wait = _wait_for(result, streak, options, rng)
+                        if wait is None:
+                            report.aborted = (
+                                f"the provider asks to wait {result.retry_after:.0f} s "
+                                f"(more than {options.max_wait:.0f} s); run the same command "
+                                "again later to resume")
+                            break
+                        progress.waiting(wait, _first_error(result))
+                        _sleep_with_heartbeat(database, notice_id, token, wait, sleep=sleep,
+                                              now=now, lease=options.lease)
+                    else:
+                        streak = 0
+                if report.aborted is not None:
+                    break
+        except BaseException:
+            if claimed is not None:
+                if in_flight:
+                    release(database, claimed, state="unknown",
+                            error=f"outcome unknown (batch {claimed}): interrupted while the "
+                            "batch was with the mailer; settle with `publisher notice settle`")
+                else:
+                    release(database, claimed, state="queued",
+                            error="interrupted before sending")
+            raise
+        finally:
+            report.counts = refresh_status(database, notice_id, now=now(), mailer=mailer.name)
+            report.elapsed = clock() - started
+    return report
+
+
+def _first_error(result: BatchResult) -> str:
+    for outcome in result.results.values():
+        if outcome.error:
+            return outcome.error
+    return "not accepted"
+
+
+def _wait_for(result: BatchResult, streak: int, options: SendOptions,
+              rng: random.Random) -> float | None:
+    if result.retry_after is not None:
+        if result.retry_after > options.max_wait:
+            return None
+        return result.retry_after + rng.uniform(0, min(1.0, options.backoff_base))
+    return backoff(streak, base=options.backoff_base, cap=options.backoff_cap, rng=rng)
+
+
+def _sleep_with_heartbeat(database: Database, notice_id: int, token: str, seconds: float, *,
+                          sleep: Callable[[float], None], now: Callable[[], datetime],
+                          lease: float) -> None:
+    step = max(1.0, lease / 4)
+    remaining = seconds
+    while remaining > 0:
+        chunk = min(step, remaining)
+        sleep(chunk)
+        remaining -= chunk
+        if remaining > 0:
+            with database.write() as connection:
+                _heartbeat(connection, notice_id, token, now())

@@ -1,0 +1,290 @@
+"""Rendering notice emails: subject, plain text and HTML from jinja2 templates.
+
+Templates live in ``publisher/templates/notices/`` (``subject.txt``, ``email.txt``,
+``email.html``) and are rendered through the shared environment
+(:func:`publisher.templating.environment`), so a repository's ``templates/notices/…`` of the
+same name overrides them.
+
+Each recipient group's email is rendered **once** with placeholders for the personal values
+(:data:`NAME`, :data:`LINK` …): :func:`render_email` is pure (values in, an
+:class:`~publisher.notices.mailers.base.EmailTemplate` out); a recipient's copy is the template
+with the placeholders replaced (:meth:`Recipient.personalise`, or SendGrid ``substitutions``).
+:class:`NoticeRenderer` ties it to a notice: it computes each group's change set once, signs
+each recipient's acceptance link and caches the rendered templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from email.headerregistry import Address
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from publisher.diff import Change, ChangeSet, InlineOp, wording
+from publisher.links import LinkClaims, LinkSigner, link_url
+from publisher.notices.campaign import (
+    REMINDER,
+    ChangeSource,
+    GroupChanges,
+    NoticeInfo,
+    group_changes,
+)
+from publisher.notices.mailers.base import EmailTemplate, Recipient
+from publisher.pages import Urls
+from publisher.store.versions import StoredVersion
+from publisher.templating import environment
+
+NAME = "%%name%%"
+"""Placeholder of the customer's name in the text part and the subject."""
+NAME_HTML = "%%name_html%%"
+"""Placeholder of the customer's name (HTML-escaped) in the HTML part."""
+LINK = "%%accept_url%%"
+"""Placeholder of the personal acceptance link in the text part."""
+LINK_HTML = "%%accept_url_html%%"
+"""Placeholder of the personal acceptance link (HTML-escaped) in the HTML part."""
+
+_TITLES = {"added": "New", "removed": "Removed", "modified": "Changed", "moved": "Moved",
+           "renumbered": "Renumbered"}
+_SHORT_WORDS = 10
+_SHORT_PAIRS = 3
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """One material change, said shortly: ``Changed`` · ``D.3 Late Payment › “If any…”`` ·
+    ``“giving” → “we have sent”``."""
+
+    kind: str
+    title: str
+    citation: str
+    note: str
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VersionNote:
+    """A version the email covers, with its front matter summary."""
+
+    label: str
+    effective: date | None
+    summary: str | None
+
+
+def _quote(text: str) -> str:
+    return "“" + " ".join(text.split()) + "”"
+
+
+def word_changes(ops: Sequence[InlineOp]) -> tuple[str, ...]:
+    """The word edits of a reworded clause as short phrases (``“14” → “30”``,
+    ``added “if the amount is still unpaid”``), or () when they are too many or too long to
+    say shortly (the redline shows them)."""
+    pairs: list[tuple[str, str]] = []
+    old: list[str] = []
+    new: list[str] = []
+    for tag, text in [*ops, ("=", "")]:
+        if tag == "-":
+            old.append(text)
+        elif tag == "+":
+            new.append(text)
+        else:
+            if old or new:
+                pairs.append((" ".join("".join(old).split()), " ".join("".join(new).split())))
+            old, new = [], []
+    pairs = [(a, b) for a, b in pairs if a or b]
+    if not pairs or len(pairs) > _SHORT_PAIRS:
+        return ()
+    if any(len(a.split()) > _SHORT_WORDS or len(b.split()) > _SHORT_WORDS for a, b in pairs):
+        return ()
+    phrases = []
+    for a, b in pairs:
+        if a and b:
+            phrases.append(f"{_quote(a)} → {_quote(b)}")
+        elif b:
+            phrases.append(f"added {_quote(b)}")
+        else:
+            phrases.append(f"removed {_quote(a)}")
+    return tuple(phrases)
+
+
+def change_item(change: Change) -> ChangeItem:
+    """How one change is listed in an email."""
+    title = _TITLES[change.kind]
+    note = ""
+    if change.kind == "moved":
+        note = wording.move_note(change)
+        if change.reworded:
+            title = "Moved and changed"
+    words = word_changes(change.inline) if change.reworded else ()
+    return ChangeItem(change.kind, title, change.label, note, words)
+
+
+def change_items(changes: ChangeSet | None) -> tuple[ChangeItem, ...]:
+    """The material changes of a change set, in document order."""
+    if changes is None:
+        return ()
+    return tuple(change_item(c) for c in changes.changes if c.material)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the notices come from: the From and Reply-To addresses and the contact line."""
+
+    address: Address
+    reply_to: Address | None
+    contact: str
+
+    @property
+    def provider(self) -> str:
+        return self.address.display_name or self.address.domain
+
+
+def email_context(
+    notice: NoticeInfo, group: GroupChanges, *, title: str, site_url: str, sender: Sender,
+    policy_url: str | None = None,
+) -> dict[str, Any]:
+    """The values the notice templates see (placeholders for the personal ones)."""
+    urls = Urls().absolute(site_url)
+    redline_url = (urls.changes(notice.slug, group.base, notice.version_label)
+                   if group.base is not None else urls.version(notice.slug, notice.version_label))
+    changes = group.changes
+    items = change_items(changes)
+    editorial = changes.summary.editorial if changes is not None else 0
+    return {
+        "notice_id": notice.id,
+        "reminder": notice.kind == REMINDER,
+        "subject": notice.subject,
+        "title": title,
+        "slug": notice.slug,
+        "version": notice.version_label,
+        "effective": notice.effective,
+        "summary": notice.summary,
+        "since": group.since,
+        "base": group.base,
+        "versions": tuple(VersionNote(v.label, v.effective, v.summary) for v in group.versions),
+        "changes": items,
+        "change_count": changes.summary.total if changes is not None else 0,
+        "material_count": len(items),
+        "editorial_count": editorial,
+        "redline_url": redline_url,
+        "policy_url": policy_url or urls.policy(notice.slug),
+        "provider": sender.provider,
+        "contact": sender.contact,
+        "customer_name": NAME,
+        "accept_url": LINK,
+    }
+
+
+def render_email(context: dict[str, Any], *, templates: Path | None = None) -> EmailTemplate:
+    """Subject, text and HTML of one group's email (pure apart from reading templates)."""
+    env = environment(templates)
+    subject = " ".join(env.get_template("notices/subject.txt").render(**context).split())
+    text = env.get_template("notices/email.txt").render(**context)
+    html = env.get_template("notices/email.html").render(
+        **{**context, "customer_name": NAME_HTML, "accept_url": LINK_HTML, "subject": subject})
+    return EmailTemplate(subject=subject, text=text, html=html)
+
+
+def default_subject(version: StoredVersion, effective: date, *,
+                    templates: Path | None = None) -> str:
+    """The subject line of a new notice when ``--subject`` is not given."""
+    template = environment(templates).get_template("notices/subject.txt")
+    return " ".join(template.render(title=version.title or version.slug,
+                                    version=version.label, effective=effective).split())
+
+
+def personal_values(name: str, accept_url: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The placeholder values of one recipient: for the text part, and HTML-escaped."""
+    return ({NAME: name, LINK: accept_url},
+            {NAME_HTML: escape(name, quote=True), LINK_HTML: escape(accept_url, quote=True)})
+
+
+class NoticeRenderer:
+    """Renders one notice's emails: a template per recipient group (computed once) and a
+    :class:`Recipient` per outbox row (its signed link)."""
+
+    def __init__(
+        self,
+        notice: NoticeInfo,
+        *,
+        versions: Sequence[StoredVersion],
+        source: ChangeSource,
+        signer: LinkSigner,
+        accept_url: str,
+        site_url: str,
+        sender: Sender,
+        templates: Path | None = None,
+    ) -> None:
+        self.notice = notice
+        self.versions = tuple(versions)
+        by_label = {v.label: v for v in self.versions}
+        if notice.version_label not in by_label:
+            from publisher.errors import NotFoundError
+
+            raise NotFoundError(
+                f"notice {notice.id} is for {notice.slug} version {notice.version_label}, "
+                "which is not in the store",
+                hint="run `publisher db sync` in the policy repository",
+            )
+        self.target = by_label[notice.version_label]
+        self.source = source
+        self.signer = signer
+        self.accept_url = accept_url
+        self.site_url = site_url
+        self.sender = sender
+        self.templates = templates
+        self._groups: dict[str | None, GroupChanges] = {}
+        self._rendered: dict[str | None, EmailTemplate] = {}
+
+    def group(self, since: str | None) -> GroupChanges:
+        """What changed for customers who last accepted ``since`` (computed once)."""
+        if since not in self._groups:
+            self._groups[since] = group_changes(self.source, self.versions, self.target, since)
+        return self._groups[since]
+
+    def context(self, since: str | None) -> dict[str, Any]:
+        return email_context(
+            self.notice, self.group(since), title=self.target.title or self.notice.slug,
+            site_url=self.site_url, sender=self.sender,
+        )
+
+    def template(self, since: str | None) -> EmailTemplate:
+        """The group's email with placeholders (rendered once)."""
+        if since not in self._rendered:
+            self._rendered[since] = render_email(self.context(since), templates=self.templates)
+        return self._rendered[since]
+
+    def link(self, customer_id: str) -> str:
+        """The customer's signed acceptance link for this notice."""
+        claims = LinkClaims(customer_id, self.notice.slug, self.notice.version_label,
+                            self.notice.id)
+        return link_url(self.accept_url, self.signer.sign(claims))
+
+    def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient:
+        text_values, html_values = personal_values(name, self.link(customer_id))
+        return Recipient(delivery_id, customer_id, email, name, text_values, html_values)
+
+
+def make_sender(mail_from: str, reply_to: str, contact: str, *,
+                required: bool) -> Sender:
+    """The sender from the settings; without ``mail_from`` a placeholder for dry runs
+    (``required`` makes it a MailerError, for the mailers that really send)."""
+    from publisher.notices.mailers.message import parse_address
+
+    if mail_from:
+        address = parse_address(mail_from, setting="mail_from")
+    elif required:
+        from publisher.notices.mailers.base import MailerError
+
+        raise MailerError(
+            "mail_from is not set: notices need a sender",
+            hint="set mail_from, e.g. PUBLISHER_MAIL_FROM='Northwind Legal "
+            "<legal@northwind.example>'",
+        )
+    else:
+        address = Address(display_name="Policy notices", username="notices",
+                          domain="example.invalid")
+    reply = parse_address(reply_to, setting="reply_to") if reply_to else None
+    return Sender(address, reply, contact or (reply or address).addr_spec)

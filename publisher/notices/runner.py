@@ -1,0 +1,88 @@
+"""Wiring notices to the settings: where change sets come from, the renderer, the mailer.
+
+The CLI (and the demo) call these so they stay thin: :func:`change_source` prefers git (so
+``Policy-Change`` trailers count) and falls back to the texts in the store;
+:func:`renderer_for` builds a notice's renderer; :func:`send` runs the outbox with the mailer
+the settings name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from publisher.config import Settings
+from publisher.errors import GitError
+from publisher.links import signer_for
+from publisher.notices.campaign import ChangeSource, GitChanges, NoticeInfo, StoredChanges
+from publisher.notices.mailers import make_mailer
+from publisher.notices.outbox import Progress, SendOptions, SendReport, send_notice
+from publisher.notices.render import NoticeRenderer, Sender, make_sender
+from publisher.store.db import Database
+from publisher.store.models import utcnow
+from publisher.store.versions import stored_versions
+
+Warn = Callable[[str], None]
+
+
+def templates_dir(settings: Settings) -> Path | None:
+    """The repository's ``templates/`` folder (overrides the package's templates), if any."""
+    folder = settings.resolve("templates")
+    return folder if folder.is_dir() else None
+
+
+@contextmanager
+def change_source(settings: Settings, *, warn: Warn) -> Iterator[ChangeSource]:
+    """Change sets from the policy repository's git history, or from the store's texts when
+    there is no repository here (a sending host without a checkout)."""
+    from publisher.history import PolicyRepo
+
+    try:
+        repo = PolicyRepo.open(settings)
+    except GitError as exc:
+        warn(f"note: no policy repository here ({exc.message}); comparing the texts stored "
+             "in the database (Policy-Change trailers are not applied)")
+        yield StoredChanges()
+        return
+    try:
+        yield GitChanges(repo)
+    finally:
+        repo.close()
+
+
+def sender_for(settings: Settings, *, mailer: str) -> Sender:
+    """The sender; the mailers that really send require ``mail_from``."""
+    return make_sender(settings.mail_from, settings.reply_to, settings.contact,
+                       required=mailer != "folder")
+
+
+def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
+                 source: ChangeSource, *, sender: Sender, warn: Warn) -> NoticeRenderer:
+    """The renderer of ``notice``'s emails."""
+    return NoticeRenderer(
+        notice,
+        versions=stored_versions(database, slug=notice.slug),
+        source=source,
+        signer=signer_for(settings, warn=warn),
+        accept_url=settings.accept_url,
+        site_url=settings.site_url,
+        sender=sender,
+        templates=templates_dir(settings),
+    )
+
+
+def send(
+    database: Database, settings: Settings, notice: NoticeInfo, *, mailer: str | None = None,
+    options: SendOptions | None = None, progress: Progress | None = None,
+    outbox_dir: Path | None = None, warn: Warn,
+) -> SendReport:
+    """Send (or resume) ``notice`` with the mailer ``mailer`` (default: the setting)."""
+    name = mailer or settings.mailer
+    sender = sender_for(settings, mailer=name)
+    with change_source(settings, warn=warn) as source, \
+            make_mailer(settings, name, now=utcnow, outbox_dir=outbox_dir) as chosen:
+        renderer = renderer_for(database, settings, notice, source, sender=sender, warn=warn)
+        return send_notice(database, notice.id, chosen, renderer, sender=sender.address,
+                           reply_to=sender.reply_to, options=options or SendOptions(),
+                           progress=progress)
