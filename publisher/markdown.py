@@ -141,6 +141,7 @@ def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
     if not src.endswith("\n"):
         src += "\n"
     state = _LineState()
+    state.env[_ITEM_LINES] = {}
     state.line_base = first_line
     state.process(src)
     _MARKDOWN.block.parse(state)
@@ -150,13 +151,6 @@ def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
     builder = _Builder(state.env, blank, first_line)
     title, nodes = builder.document(state.tokens, last)
     return title, _freeze(nodes, "", "", 0, set())
-
-
-class _Tokens(list[Token]):
-    """A block state's token list, remembering the file line where its container starts
-    (a list item's marker line), because list items are not stamped themselves."""
-
-    first_line: int = 1
 
 
 class _LineState(BlockState):
@@ -170,7 +164,6 @@ class _LineState(BlockState):
 
     def __init__(self, parent: Any | None = None) -> None:
         super().__init__(parent)
-        self.tokens = _Tokens()
         self.line_base = 1
         self.pending_pos = 0  # where the block now being parsed starts (set by the parser)
         self._count_pos = 0
@@ -185,6 +178,12 @@ class _LineState(BlockState):
         self._count_pos = pos
         return self.line_base + self._count_lines
 
+    def append_token(self, token: Token) -> None:
+        # Blank lines need no line (clause spans skip them); the parser stamps the others.
+        if token["type"] not in _STAMPED_BY_PARSER:
+            token["_line"] = self.line_at(self.cursor)
+        self.tokens.append(token)
+
     def add_paragraph(self, text: str) -> None:
         # BlockState.add_paragraph, stamping the new paragraph (called before the cursor moves)
         tokens = self.tokens
@@ -197,7 +196,9 @@ class _LineState(BlockState):
         child = cast(_LineState, super().child_state(src, lazy_line_starts))
         pos = self.pending_pos
         first = self.line_at(pos)
-        cast(_Tokens, child.tokens).first_line = first
+        # List items are not tokens of their own: remember where each starts by its token
+        # list, which is the item's "children" (and lives as long as the token tree).
+        self.env[_ITEM_LINES][id(child.tokens)] = first
         end = self.src.find("\n", pos)
         opening = self.src[pos:] if end < 0 else self.src[pos:end]
         # A list item whose marker line holds no text starts its content on the next line.
@@ -207,7 +208,7 @@ class _LineState(BlockState):
         return child
 
 
-_CONTAINERS = frozenset({"list", "block_quote"})
+_ITEM_LINES = "publisher_item_lines"
 _EMPTY_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]*$")
 
 
@@ -219,39 +220,38 @@ class _LineBlockParser(BlockParser):
     def parse_method(self, m: re.Match[str], state: BlockState) -> int | None:
         rule = m.lastgroup
         method = self._methods[rule]  # type: ignore[index]
-        if rule == "blank_line":  # blank lines need no line: clause spans skip them
+        if rule not in _MOVING:  # append_token stamps these: the cursor is at their start
             return method(m, state)
         st = cast(_LineState, state)
         tokens = st.tokens
         count = len(tokens)
-        if rule in _CONTAINERS:  # their items' or quote's content is parsed in child states
-            saved = st.pending_pos
-            st.pending_pos = m.start()
-            end = method(m, state)
-            st.pending_pos = saved
-        else:
+        if rule == "ref_link":
             after_paragraph = count > 0 and tokens[-1]["type"] == "paragraph"
             end = method(m, state)
-            if end and rule == "ref_link" and len(tokens) == count and not after_paragraph:
+            if end and len(tokens) == count and not after_paragraph:
                 # A link reference definition makes no token; mark where it is so the
                 # clause before it does not claim its lines.
-                tokens.append({"type": "ref_def"})
-        if len(tokens) > count:
-            # New tokens are appended, or inserted before the last one (block quotes, lists
-            # interrupted by another block, which that block's own call has stamped).
-            line = st.line_at(m.start())
-            for index in range(max(count - 1, 0), len(tokens)):
-                if "_line" not in tokens[index]:
-                    tokens[index]["_line"] = line
+                tokens.append({"type": "ref_def", "_line": st.line_at(m.start())})
+            return end
+        saved = st.pending_pos
+        st.pending_pos = m.start()
+        end = method(m, state)
+        st.pending_pos = saved
+        # The new token was appended, inserted before a block that interrupted it (which
+        # that block's own call has stamped; blocks can interrupt each other in a chain), or
+        # prepended to the last token (a quote whose lazy line a paragraph took back).
+        line = 0
+        for index in range(max(count - 1, 0), len(tokens)):
+            if "_line" not in tokens[index]:
+                line = line or st.line_at(m.start())
+                tokens[index]["_line"] = line
         return end
 
-    def _parse_indent_code_fast(self, state: BlockState) -> int | None:
-        end: int | None = BlockParser._parse_indent_code_fast(self, state)
-        if end is not None:
-            last = state.tokens[-1]
-            if "_line" not in last:  # a new code block (the cursor is still at its start)
-                last["_line"] = cast(_LineState, state).line_at(state.cursor)
-        return end
+
+# Rules whose token is added after the cursor has moved past its start (containers are
+# appended when their content is done, HTML blocks after finding their end), or none at all.
+_MOVING = frozenset({"list", "block_quote", "block_html", "raw_html", "ref_link"})
+_STAMPED_BY_PARSER = frozenset({"blank_line", "list", "block_quote", "block_html"})
 
 
 def _make_markdown() -> Markdown:
@@ -552,7 +552,8 @@ class _Builder:
         items: list[Token] = token["children"]
         ordered = bool(token["attrs"].get("ordered"))
         first_number = int(token["attrs"].get("start", 1))
-        starts = [cast(_Tokens, item["children"]).first_line for item in items]
+        item_lines = self.env[_ITEM_LINES]
+        starts = [item_lines[id(item["children"])] for item in items]
         nodes = []
         for index, item in enumerate(items):
             start = starts[index]

@@ -376,6 +376,24 @@ def test_line_spans_of_nested_lists_quotes_and_empty_first_lines() -> None:
     assert by_id(doc, "2").text == "Starts below."
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # mistune emits the list before the quote it interrupted (the list was itself
+        # interrupted by the comment); clauses come back in document order.
+        ("> Terms\n- <!-- note -->\n<!-- note -->\n",
+         [("quote1", (1, 1), "Terms"), ("l1", (2, 2), "")]),
+        # mistune gives the quote's lazy "3)" line back to the paragraph before the quote.
+        ("Terms\n> Terms\n3) *iv.*\n",
+         [("p1", (1, 1), "Terms 3) iv."), ("quote1", (2, 3), "Terms")]),
+    ],
+)
+def test_blocks_mistune_reorders_keep_their_own_lines(
+    text: str, expected: list[tuple[str, tuple[int, int], str]]
+) -> None:
+    assert [(c.id, c.lines, c.text) for c in parse_body(text)] == expected
+
+
 def test_crlf_input_gives_the_same_tree_and_lines() -> None:
     text = "---\ntitle: T\n---\n## A. One\n\nText\nmore.\n\n1. item\n2. item\n"
     unix = parse_document(text)
