@@ -1,0 +1,354 @@
+"""Benchmark: accepted POSTs per second and latency of `publisher web`, SQLite and PostgreSQL.
+
+For each database, in one run:
+
+  1. a fresh store with one policy version and enough customers for every request;
+  2. `publisher web` started as its own process (uvicorn, --workers W);
+  3. a load generator in a separate process (asyncio, keep-alive connections, prepared
+     requests) that first hits the server's trivial ``GET /healthz`` (the "hello" peer: the
+     same server, no database) and then POSTs one acceptance per customer link — exactly
+     what a browser sends after the page was opened (the CSRF cookie and form field are made
+     with the library, so the page GET is not part of the measurement);
+  4. after the run, the records are counted in the database: every customer exactly once
+     (none lost, none duplicated), the hash chain intact.
+
+Reports per database the medians over several rounds of requests per second and p50/p90/p99
+latency for hello and for accept, and their ratio. Run:
+
+    python benchmarks/bench_accept.py [--postgres URL] [--requests 4000] [--rounds 3]
+
+PostgreSQL is taken from --postgres or PUBLISHER_TEST_POSTGRES_URL (skipped when neither).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, make_url, text
+
+from publisher.config import load_settings
+from publisher.document import body_sha256
+from publisher.links import LinkClaims, LinkSigner
+from publisher.store import migrate
+from publisher.store.customers import CustomerRow, import_customers
+from publisher.store.db import Database
+from publisher.store.ledger import records, verify_chain
+from publisher.store.versions import VersionText, store_versions
+from publisher.web.security import CSRF_COOKIE, csrf_field, new_nonce
+
+KEY = "benchmark-signing-key-0123456789abcdef"
+POLICY = "terms-of-service"
+BODY = "# Terms of Service\n\n" + "".join(
+    f"{i}. The customer shall observe rule number {i} of this agreement.\n" for i in range(1, 60)
+)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        if line.startswith("Model name:"):
+            cpu = line.split(":", 1)[1].strip()
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+# -- the load generator (runs in its own process) ---------------------------------------------
+
+
+async def _run_requests(host: str, port: int, requests: Sequence[bytes],
+                        concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    position = 0
+
+    async def connection() -> None:
+        nonlocal position
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while position < len(requests):
+                request = requests[position]
+                position += 1
+                started = time.perf_counter()
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                if length:
+                    await reader.readexactly(length)
+                latencies.append(time.perf_counter() - started)
+                status = int(head[9:12])
+                statuses[status] = statuses.get(status, 0) + 1
+        finally:
+            writer.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, statuses
+
+
+def _generator(host: str, port: int, requests: list[bytes], concurrency: int,
+               queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    queue.put(asyncio.run(_run_requests(host, port, requests, concurrency)))
+
+
+def load(host: str, port: int, requests: list[bytes], concurrency: int) -> Result:
+    """Send ``requests`` from a separate process; measure throughput and latency there."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_generator, args=(host, port, requests, concurrency, queue))
+    process.start()
+    elapsed, latencies, statuses = queue.get()
+    process.join()
+    return Result.of(elapsed, latencies, statuses)
+
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: dict[int, int]
+
+    @classmethod
+    def of(cls, elapsed: float, latencies: list[float], statuses: dict[int, int]) -> Result:
+        ordered = sorted(latencies)
+
+        def pct(p: float) -> float:
+            return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+        return cls(len(ordered), elapsed, len(ordered) / elapsed, pct(0.50), pct(0.90),
+                   pct(0.99), ordered[-1] * 1000, statuses)
+
+
+# -- requests -------------------------------------------------------------------------------
+
+
+def hello_request(host: str) -> bytes:
+    return f"GET /healthz HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench\r\n\r\n".encode()
+
+
+def accept_request(host: str, token: str) -> bytes:
+    nonce = new_nonce()
+    body = urllib.parse.urlencode({"csrf": csrf_field([KEY], token, nonce), "accept": "yes"})
+    return (
+        f"POST /a/{token} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: bench\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
+        f"Cookie: {CSRF_COOKIE}={nonce}\r\n\r\n{body}"
+    ).encode()
+
+
+# -- databases and the server -----------------------------------------------------------------
+
+
+@contextmanager
+def fresh_database(backend: str, postgres: str | None, workdir: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    assert postgres is not None
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    base = make_url(postgres).set(drivername="postgresql+psycopg")
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed(url: str, root: Path, customers: int) -> Database:
+    settings = load_settings(root, env={}, overrides={"database_url": url})
+    database = migrate.open_store(settings)
+    store_versions(database, [VersionText(
+        slug=POLICY, label="1", position=0, title="Terms of Service", summary=None,
+        effective=date(2024, 1, 1), commit="0" * 40, path="policies/tos.md",
+        sha256=body_sha256(BODY), body=BODY,
+    )])
+    import_customers(database, [CustomerRow(i + 2, f"b{i}", f"b{i}@example.com", f"B {i}", "Co")
+                                for i in range(customers)])
+    return database
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, root: Path, workers: int) -> Iterator[int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "publisher", "-C", str(root), "web", "--port", str(port),
+         "--workers", str(workers), "--no-sync", "--database-url", url],
+        env={**os.environ, "PUBLISHER_SECRET_KEY": KEY},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("publisher web did not start")
+            time.sleep(0.1)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# -- one database -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    backend: str
+    hello: list[Result]
+    accept: list[Result]
+    expected: int
+    stored: int
+    distinct: int
+    chain_ok: bool
+
+
+def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) -> BackendResult:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-accept-"))
+    warmup = 200
+    total = warmup + args.requests * args.rounds
+    try:
+        with fresh_database(backend, postgres, workdir) as url:
+            database = seed(url, workdir, total)
+            signer = LinkSigner([KEY])
+            tokens = [signer.sign(LinkClaims(f"b{i}", POLICY, "1")) for i in range(total)]
+            with server(url, workdir, args.workers) as port:
+                host = f"127.0.0.1:{port}"
+                hello = [hello_request(host)] * args.requests
+                load("127.0.0.1", port, [hello_request(host)] * warmup, args.concurrency)
+                load("127.0.0.1", port, [accept_request(host, t) for t in tokens[:warmup]],
+                     args.concurrency)
+                hellos, accepts = [], []
+                for round_ in range(args.rounds):
+                    start = warmup + round_ * args.requests
+                    batch = [accept_request(host, t)
+                             for t in tokens[start:start + args.requests]]
+                    hellos.append(load("127.0.0.1", port, hello, args.concurrency))
+                    accepts.append(load("127.0.0.1", port, batch, args.concurrency))
+            stored = records(database)
+            result = BackendResult(
+                backend, hellos, accepts, expected=total, stored=len(stored),
+                distinct=len({r.customer_id for r in stored}),
+                chain_ok=verify_chain(database).ok,
+            )
+            database.dispose()
+            return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def median(results: list[Result], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in results)
+
+
+def report(results: list[BackendResult], args: argparse.Namespace) -> str:
+    lines = [
+        f"machine: {machine()}",
+        f"server: publisher web --workers {args.workers} (uvicorn); load generator: 1 process, "
+        f"{args.concurrency} keep-alive connections; {args.rounds} rounds of "
+        f"{args.requests} requests per endpoint; medians",
+        "",
+        f"{'database':<11} {'endpoint':<14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'p99 ms':>8} {'max ms':>8}  statuses",
+    ]
+    for r in results:
+        for name, runs in (("hello /healthz", r.hello), ("accept POST", r.accept)):
+            statuses: dict[int, int] = {}
+            for run in runs:
+                for code, count in run.statuses.items():
+                    statuses[code] = statuses.get(code, 0) + count
+            lines.append(
+                f"{r.backend:<11} {name:<14} {median(runs, 'per_second'):>8.0f} "
+                f"{median(runs, 'p50_ms'):>8.1f} {median(runs, 'p90_ms'):>8.1f} "
+                f"{median(runs, 'p99_ms'):>8.1f} {median(runs, 'max_ms'):>8.1f}  "
+                + ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items()))
+            )
+        ratio = median(r.accept, "per_second") / median(r.hello, "per_second")
+        lost = r.expected - r.distinct
+        duplicated = r.stored - r.distinct
+        lines.append(
+            f"{'':<11} accept/hello throughput {ratio:.2f}; records: {r.stored} stored for "
+            f"{r.expected} accepts, {lost} lost, {duplicated} duplicated; chain "
+            + ("intact" if r.chain_ok else "BROKEN")
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
+                        help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)")
+    parser.add_argument("--requests", type=int, default=4000, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if "postgresql" in backends and not args.postgres:
+        print("PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
+              file=sys.stderr)
+        backends.remove("postgresql")
+    results = [run_backend(b, args.postgres, args) for b in backends]
+    print(report(results, args))
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ | {
+            "hello": [x.__dict__ for x in r.hello], "accept": [x.__dict__ for x in r.accept],
+        } for r in results], indent=2, default=str))
+    if any(r.stored != r.expected or r.distinct != r.expected or not r.chain_ok
+           for r in results):
+        raise SystemExit("records lost or duplicated, or the chain is broken")
+
+
+if __name__ == "__main__":
+    main()
