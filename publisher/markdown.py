@@ -410,7 +410,7 @@ def _lead_in(tokens: Sequence[Token]) -> tuple[str, str] | None:
 # --------------------------------------------------------------------------- the tree
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     """A clause under construction (ids come last, when siblings are known)."""
 
@@ -643,6 +643,7 @@ _PREFIX: dict[str, str] = {
     "quote": "quote", "section": "s",
 }
 _SLUG_MAX = 40
+_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -654,8 +655,9 @@ def _number_key(number: str) -> str:
 
 
 def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = _SLUG_WORD.findall(text.lower())
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word
@@ -686,13 +688,15 @@ def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
                 prefix = _PREFIX[node.kind]
                 counters[prefix] = counters.get(prefix, 0) + 1
                 local = f"{prefix}{counters[prefix]}"
-        base = f"{prefix_id}.{local}" if prefix_id else local
-        clause_id, suffix = base, 1
+        clause_id = base = f"{prefix_id}.{local}" if prefix_id else local
         # Distinct anchors imply distinct ids, so checking anchors alone keeps both unique.
-        while _anchor(clause_id) in used:
+        anchor = _anchor(clause_id)
+        suffix = 1
+        while anchor in used:
             suffix += 1
             clause_id = f"{base}-{suffix}"
-        used.add(_anchor(clause_id))
+            anchor = _anchor(clause_id)
+        used.add(anchor)
         children = _freeze(node.children, clause_id, clause_id if node.number else numbered,
                            level + 1, used)
         out.append(Clause(
