@@ -110,6 +110,18 @@ def run_git(
     return proc.stdout
 
 
+def diff_color_wanted(cwd: Path, *, terminal: bool) -> bool:
+    """Whether git colours diffs here (``color.diff``, else ``color.ui``; ``auto`` means
+    colour when ``terminal``: stdout is a terminal, or git's pager). False when git cannot
+    say (outside a repository, git missing)."""
+    try:
+        out = run_git(["config", "--get-colorbool", "color.diff", "true" if terminal else "false"],
+                      cwd=cwd)
+    except GitError:
+        return False
+    return out.strip() == b"true"
+
+
 # --------------------------------------------------------------------------------- git log
 
 
@@ -594,6 +606,25 @@ class Git:
         the index are never touched). A non-fast-forward ref update is refused."""
         self.run(["fast-import", "--quiet", "--done"], input=stream,
                  what="write the commit with git fast-import")
+
+    def object_format(self) -> str:
+        """The repository's hash algorithm: ``sha1`` or ``sha256``."""
+        out = _decode(self.run(["rev-parse", "--show-object-format"])).strip()
+        return out or "sha1"
+
+    def worktree_add(self, path: Path, rev: str) -> None:
+        """Check ``rev`` out, detached, into a new linked work tree at ``path`` (this
+        repository's own work tree and index are not touched; no hooks run)."""
+        self.run(["-c", "core.hooksPath=" + os.devnull, "worktree", "add", "--detach",
+                  "--force", "--quiet", str(path), rev],
+                 what=f"check out {rev!r} into a temporary work tree")
+
+    def worktree_remove(self, path: Path) -> None:
+        """Remove a linked work tree made by :meth:`worktree_add` (and forget it)."""
+        with contextlib.suppress(GitError):
+            self.run(["worktree", "remove", "--force", "--force", str(path)])
+        with contextlib.suppress(GitError):
+            self.run(["worktree", "prune"])
 
     @property
     def cat(self) -> CatFile:

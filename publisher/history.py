@@ -17,7 +17,7 @@ the work tree, so a bare repository works the same.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -29,7 +29,7 @@ from publisher.config import Settings
 from publisher.document import Document, PolicyMeta, body_sha256
 from publisher.errors import NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
-from publisher.gitio import Git, LogEntry
+from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
 
 __all__ = [
     "Policy",
@@ -278,9 +278,9 @@ class _Lineage:
         )
 
 
-def _tip_files(entries: list[LogEntry]) -> dict[str, str]:
-    """Path -> mode of every file at the tip, replaying the changes oldest first."""
-    files: dict[str, str] = {}
+def _tip_files(entries: list[LogEntry]) -> dict[str, tuple[str, str]]:
+    """Path -> (mode, blob) of every file at the tip, replaying the changes oldest first."""
+    files: dict[str, tuple[str, str]] = {}
     for entry in reversed(entries):
         for change in entry.changes:
             if change.status == "D":
@@ -288,49 +288,61 @@ def _tip_files(entries: list[LogEntry]) -> dict[str, str]:
                 continue
             if change.status == "R" and change.old_path is not None:
                 files.pop(change.old_path, None)
-            files[change.path] = change.new_mode
+            files[change.path] = (change.new_mode, change.new_blob)
     return files
 
 
-def _walk(
-    entries: list[LogEntry], is_policy: re.Pattern[str], tip: Iterable[str]
-) -> list[_Lineage]:
-    """Every policy lineage: those at the tip, then those deleted (or moved out of the glob)
-    along the way. ``entries`` are newest first.
+_REGULAR = ("100644", "100755")
 
-    Like ``git log --follow``, a lineage follows its file back through renames and copies,
-    and through a deletion and re-creation at the same path (the commit that deleted it is no
-    revision: there is no file at that commit). Unlike git, it does not follow a copy whose
-    source is another policy still present at the tip: a policy started as a copy of a
-    living one begins with that copy.
+#: Finds the file a new policy file was copied from: (commit, path, blob, the policy files of
+#: the parent commit as path -> blob) -> the source path, or None.
+CopySource = Callable[[LogEntry, str, str, Mapping[str, str]], str | None]
+
+
+def _walk(
+    entries: list[LogEntry],
+    is_policy: re.Pattern[str],
+    tip: Mapping[str, str],
+    copy_source: CopySource,
+) -> list[_Lineage]:
+    """Every policy lineage: those at the tip (``tip``: path -> blob), then those deleted (or
+    moved out of the glob) along the way. ``entries`` are newest first.
+
+    Like ``git log --follow``, a lineage follows its file back through renames, through copies
+    (a file added as a copy of another: ``copy_source`` decides, among the policy files of the
+    parent commit), and through a deletion and re-creation at the same path (the commit that
+    deleted it is no revision: there is no file at that commit). Unlike git, it does not follow
+    a copy of another policy still present at the tip: a policy started as a copy of a living
+    one begins with that copy.
     """
-    lineages = [_Lineage(path) for path in tip]
+    lineages = [_Lineage(path) for path in sorted(tip)]
     tracked: dict[str, list[_Lineage]] = {lin.path: [lin] for lin in lineages}
-    for entry in entries:
+    state = dict(tip)  # policy files (path -> blob) after the commit being walked
+    for position, entry in enumerate(entries):
+        _undo(entry, state, is_policy)  # `state` is now the first parent's
+        root = position == len(entries) - 1
         left: set[str] = set()
         moved: list[tuple[str, list[_Lineage]]] = []
         started: list[_Lineage] = []
         for change in entry.changes:
             following = tracked.get(change.path)
-            source = change.old_path
-            if (
-                source is not None
-                and change.status == "C"
-                and following
-                and any(lin.deleted_in is None for lin in tracked.get(source, ()))
-            ):
-                source = None  # copied from a living policy: a new policy starts here
             if following and change.status == "D":
                 continue  # deleted here, re-created later: keep following the same path
+            status, source = change.status, change.old_path
+            if following and status == "A" and not root and state:
+                source = copy_source(entry, change.path, change.new_blob, state)
+                if source is not None:
+                    status = "C"
+                    if any(lin.deleted_in is None for lin in tracked.get(source, ())):
+                        status, source = "A", None  # a copy of a living policy: a new policy
             if following:
-                status = change.status if source is not None else change.status.replace("C", "A")
                 for lin in following:
                     lin.add(entry, change.path, change.new_blob, status)
                 if source is not None:
                     left.add(change.path)
                     moved.append((source, following))
             elif (
-                change.status in "DR"
+                status in "DR"
                 and is_policy.match(source or change.path)
                 and (source or change.path) not in tracked
             ):
@@ -346,6 +358,16 @@ def _walk(
     return [lin for lin in lineages if lin.revisions]
 
 
+def _undo(entry: LogEntry, state: dict[str, str], is_policy: re.Pattern[str]) -> None:
+    """Turn ``state`` (policy path -> blob after ``entry``) into its first parent's."""
+    for change in entry.changes:
+        if change.status != "D":
+            state.pop(change.path, None)
+        old = change.old_path or change.path
+        if change.status != "A" and change.old_mode in _REGULAR and is_policy.match(old):
+            state[old] = change.old_blob
+
+
 # ------------------------------------------------------------------------------ the reader
 
 
@@ -354,7 +376,7 @@ class _History:
     entries: list[LogEntry]
     position: dict[str, int]  # commit -> index in entries (0 = tip)
     lineages: list[_Lineage]
-    tip_files: dict[str, str]
+    tip_files: set[str]  # every file at the tip, policy or not
 
 
 class PolicyRepo:
@@ -372,7 +394,8 @@ class PolicyRepo:
         self._cache = cache
         self._history: _History | None = None
         self._policies: dict[int, Policy] = {}
-        self._heads: dict[str, _Head] = {}
+        self._heads: dict[str, _Head | PolicyError] = {}
+        self._spans: dict[str, Spans] = {}
 
     @classmethod
     def open(cls, settings: Settings, *, cache: DocumentCache | None = None) -> PolicyRepo:
@@ -404,18 +427,45 @@ class PolicyRepo:
         if self._history is None:
             entries = self.git.log(self.settings.branch)
             files = _tip_files(entries)
-            tip = sorted(
-                p
-                for p, mode in files.items()
-                if mode in ("100644", "100755") and self._is_policy.match(p)
-            )
+            tip = {
+                path: blob
+                for path, (mode, blob) in files.items()
+                if mode in _REGULAR and self._is_policy.match(path)
+            }
             self._history = _History(
                 entries=entries,
                 position={e.commit: i for i, e in enumerate(entries)},
-                lineages=_walk(entries, self._is_policy, tip),
-                tip_files=files,
+                lineages=_walk(entries, self._is_policy, tip, self._copy_source),
+                tip_files=set(files),
             )
         return self._history
+
+    def _copy_source(
+        self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
+    ) -> str | None:
+        """The policy file of the parent commit that ``blob`` was copied from, chosen as
+        ``git log --follow`` does: the most similar, at least 50%, same file name first."""
+        missing = sorted({blob, *parent.values()} - self._spans.keys())
+        for sha, obj in zip(missing, self.git.cat.get_many(missing), strict=True):
+            if obj is not None and obj.type == "blob":
+                self._spans[sha] = spans(obj.data)
+        target = self._spans_of(blob)
+        name = PurePosixPath(path).name
+        best: tuple[int, bool, str] | None = None
+        for source, source_blob in sorted(parent.items()):
+            score = similarity(self._spans_of(source_blob), target)
+            if score < DEFAULT_MIN_SCORE:
+                continue
+            candidate = (score, PurePosixPath(source).name == name, source)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        return best[2] if best is not None else None
+
+    def _spans_of(self, blob: str) -> Spans:
+        found = self._spans.get(blob)
+        if found is None:
+            found = self._spans[blob] = spans(self.git.cat.read_blob(blob))
+        return found
 
     @property
     def head(self) -> str | None:
@@ -429,11 +479,11 @@ class PolicyRepo:
         """Every policy at the tip of the branch, by path; with ``include_deleted``, also the
         policies deleted (or moved out of the glob) along the way, after them."""
         history = self._read_history()
-        return [
-            self._policy(i)
-            for i, lin in enumerate(history.lineages)
-            if include_deleted or lin.deleted_in is None
+        chosen = [
+            i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
         ]
+        self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
+        return [self._policy(i) for i in chosen]
 
     def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
         """The policy named by slug or path (relative to the repository root, or absolute
@@ -449,6 +499,7 @@ class PolicyRepo:
             if path is not None and path in {r.path for r in lin.revisions}:
                 matches.append(i)
         if not matches:
+            self._load_heads(lin.revisions[0] for lin in history.lineages)
             matches = [i for i in range(len(history.lineages)) if self._slug(i) == name]
         live = [i for i in matches if history.lineages[i].deleted_in is None]
         if live:
@@ -527,6 +578,7 @@ class PolicyRepo:
 
     def _build(self, lin: _Lineage) -> Policy:
         revisions = tuple(reversed(lin.revisions))
+        self._load_heads(revisions)
         heads = [self._head(rev) for rev in revisions]
         slug = heads[-1].meta.slug or slug_from_path(lin.path)
         versions, labels = _versions(slug, revisions, heads, self._title)
@@ -543,18 +595,42 @@ class PolicyRepo:
 
     def _head(self, revision: Revision) -> _Head:
         """What versions need of a revision: front matter and body hash, without parsing the
-        Markdown (a parsed document already in memory is used when there is one)."""
-        head = self._heads.get(revision.blob)
-        if head is None:
+        Markdown. PolicyError (with the commit) when the file cannot be read."""
+        self._load_heads([revision])
+        head = self._heads[revision.blob]
+        if isinstance(head, PolicyError):
+            raise _with_commit(head, revision)
+        return head
+
+    def _load_heads(self, revisions: Iterable[Revision]) -> None:
+        """Compute the heads of many revisions, reading their blobs in pipelined batches (a
+        parsed document already in memory serves instead). Errors are kept per blob and raised
+        by :meth:`_head` for the revision that asks."""
+        wanted: dict[str, Revision] = {}
+        for revision in revisions:
+            if revision.blob in self._heads or revision.blob in wanted:
+                continue
             doc = self.cache.memory(revision.blob)
             if doc is not None:
-                meta, body = doc.meta, doc.body
+                self._heads[revision.blob] = _make_head(doc.meta, doc.body)
             else:
-                meta, body, _ = _split(self.read(revision), revision)
-            head = self._heads[revision.blob] = _Head(
-                meta=meta, sha256=body_sha256(body), effective=effective_date_in(body)
-            )
-        return head
+                wanted[revision.blob] = revision
+        if not wanted:
+            return
+        from publisher.markdown import decode_policy
+
+        objects = self.git.cat.get_many(list(wanted))
+        for (blob, revision), obj in zip(wanted.items(), objects, strict=True):
+            if obj is None or obj.type != "blob":
+                self.git.cat.read_blob(blob)  # raises the missing-object error
+            assert obj is not None
+            try:
+                text = decode_policy(obj.data, path=revision.path)
+                meta, body, _ = split_front_matter(text, path=revision.path)
+            except PolicyError as exc:
+                self._heads[blob] = exc
+                continue
+            self._heads[blob] = _make_head(meta, body)
 
     def _title(self, revision: Revision, head: _Head) -> str:
         """Front matter title, else the first heading (this parses the revision), else the
@@ -573,7 +649,7 @@ class PolicyRepo:
         try:
             return decode_policy(data, path=revision.path)
         except PolicyError as exc:
-            raise _at_commit(exc, revision) from exc
+            raise _with_commit(exc, revision) from exc
 
     def document(self, revision: Revision) -> Document:
         """The parsed revision, cached by blob sha in memory and on disk."""
@@ -585,7 +661,7 @@ class PolicyRepo:
             try:
                 doc = parse_document(text, path=revision.path)
             except PolicyError as exc:
-                raise _at_commit(exc, revision) from exc
+                raise _with_commit(exc, revision) from exc
             self.cache.put(revision.blob, doc)
         return doc
 
@@ -687,6 +763,7 @@ class PolicyRepo:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Stop the ``cat-file`` process (the reader cannot be used afterwards)."""
         if self._git is not None:
             self._git.close()
 
@@ -708,14 +785,7 @@ def _normpath(path: Path | PurePosixPath) -> str:
     return posixpath.normpath(path.as_posix())
 
 
-def _split(text: str, revision: Revision) -> tuple[PolicyMeta, str, int]:
-    try:
-        return split_front_matter(text, path=revision.path)
-    except PolicyError as exc:
-        raise _at_commit(exc, revision) from exc
-
-
-def _at_commit(exc: PolicyError, revision: Revision) -> PolicyError:
+def _with_commit(exc: PolicyError, revision: Revision) -> PolicyError:
     """The same error, saying at which commit the file was bad."""
     return PolicyError(
         f"{exc.message} (at commit {revision.short})",
@@ -730,6 +800,10 @@ class _Head:
     meta: PolicyMeta
     sha256: str
     effective: date | None  # from an "Effective date:" line of the body
+
+
+def _make_head(meta: PolicyMeta, body: str) -> _Head:
+    return _Head(meta=meta, sha256=body_sha256(body), effective=effective_date_in(body))
 
 
 @dataclass

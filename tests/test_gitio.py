@@ -9,7 +9,16 @@ import pytest
 from gitrepo import GitRepo
 
 from publisher.errors import GitError
-from publisher.gitio import SHALLOW_HINT, SHALLOW_MESSAGE, Git, parse_trailers, run_git
+from publisher.gitio import (
+    MAX_SCORE,
+    SHALLOW_HINT,
+    SHALLOW_MESSAGE,
+    Git,
+    parse_trailers,
+    run_git,
+    similarity,
+    spans,
+)
 
 
 @pytest.fixture
@@ -209,3 +218,39 @@ def test_two_processes_for_log_and_many_reads(
     finally:
         git.close()
     assert [args[3] for args in spawned] == ["log", "cat-file"]
+
+
+def _clauses(n: int, *, every: int = 0, word: str = "changed", eol: str = "\n") -> str:
+    lines = [
+        f"{i}. The customer shall not use the service for {'spam ' * (i % 4)}purpose {i}."
+        + (" A long sentence that runs past sixty-four bytes, " * (i % 3))
+        for i in range(1, n + 1)
+    ]
+    if every:
+        lines = [line + f" {word}" if i % every == 0 else line for i, line in enumerate(lines)]
+    return eol.join(lines) + eol
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (_clauses(40), _clauses(40, every=3)),
+        (_clauses(40), _clauses(40, every=2, word="and more")),
+        (_clauses(40), _clauses(30)),
+        (_clauses(20, eol="\r\n"), _clauses(20, every=4)),
+        (_clauses(40), _clauses(40, every=1, word="x" * 70)),
+        ("tiny\n", "tiny!\n"),
+    ],
+)
+def test_similarity_is_gits_rename_score(tmp_path: Path, old: str, new: str) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("Add", files={"a/old.md": old})
+    repo.delete("a/old.md")
+    repo.commit("Move and edit", files={"b/new.md": new})
+    raw = repo.git("diff", "--raw", "-M1%", "--no-abbrev", "HEAD~1", "HEAD")
+    ours = similarity(spans(old.encode()), spans(new.encode()), minimum=MAX_SCORE // 100)
+    status = raw.split("\t")[0].split()[-1]
+    if status.startswith("R"):
+        assert ours * 100 // MAX_SCORE == int(status[1:])
+    else:  # git did not pair them at all: too different
+        assert ours * 100 // MAX_SCORE < 1
