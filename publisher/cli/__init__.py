@@ -63,16 +63,18 @@ def _register() -> None:
         db,
         demo,
         diff,
+        hooks,
         lint,
         notice,
         policies,
+        publish,
         settings_cmd,
         site,
         web,
     )
 
     for module in (policies, lint, settings_cmd, db, customers, acceptance, audit, diff, demo,
-                   site, web, notice):
+                   site, web, notice, hooks, publish):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -10,7 +10,7 @@ so duplicate slugs and links are checked against the other policies as they are 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -276,6 +276,7 @@ def run_lint(
     *,
     staged: bool = False,
     index_file: str | None = None,
+    rev: str | None = None,
     today: date | None = None,
     trailers: Sequence[tuple[str, str]] = (),
     select: Collection[str] | None = None,
@@ -285,23 +286,30 @@ def run_lint(
 
     Default: the given paths (every policy when none) in the work tree, or every policy at
     the tip of ``settings.branch`` in a bare repository. ``staged``: the policies changed in
-    the index (``index_file``: a hook's ``GIT_INDEX_FILE``), as they are staged. ``today``
+    the index (``index_file``: a hook's ``GIT_INDEX_FILE``), as they are staged. ``rev``:
+    every policy at that commit, with the history up to it (a pushed commit). ``today``
     dates text that is not committed yet (notice-period); ``trailers`` are those of the
     commit being made (a ``Policy-Change`` override). ``select``/``ignore`` choose rules.
     """
     today = today or date.today()
     rules = set(select if select is not None else RULES) - set(ignore)
+    if rev is not None:
+        settings = replace(settings, branch=rev)
     with PolicyRepo.open(settings) as repo:
         info = repo.git.info
         has_history = repo.git.rev_parse(settings.branch) is not None
         staged_only: list[str] | None = None
-        if info.bare:
+        if info.bare or rev is not None:
             if paths or staged:
                 raise PublisherError(
-                    "a bare repository has no files to lint by path or in an index",
+                    "there are no files to lint by path or in an index in a bare repository "
+                    "or a commit",
                     hint="lint in a work tree, or run without paths to lint the branch tip",
                 )
             if not has_history:
+                if rev is not None:
+                    raise NotFoundError(f"there is no commit {rev!r}",
+                                        hint="give a branch, tag or commit sha")
                 return LintReport([], [], where="empty repository")
             snapshot = _from_entries(repo, repo.git.tree_files(settings.branch),
                                      f"commit {settings.branch}")

@@ -1,0 +1,116 @@
+"""``publisher hooks install|uninstall`` and the commands git runs: ``hooks run NAME``,
+``diff-driver`` and ``textconv`` (hidden: people do not type them)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from publisher.cli.app import App, pass_app
+
+
+@click.group("hooks")
+def hooks_group() -> None:
+    """Git hooks: lint at commit time, refuse bad pushes, publish the site on merge or push,
+    and the clause-level `git diff` driver."""
+
+
+@hooks_group.command("install")
+@click.option("--pre-commit", "pre_commit", is_flag=True,
+              help="The pre-commit and commit-msg hooks: lint the staged policies, block the "
+                   "commit on errors.")
+@click.option("--publish", "publish", metavar="DIR|branch:NAME",
+              help="Publish the site on every merge (or push) to the publishing branch: into a "
+                   "folder, or as a commit on a branch. On a bare repository: after each push.")
+@click.option("--publish-hook", type=click.Choice(["post-merge", "pre-push"]),
+              default="post-merge", show_default=True,
+              help="Which hook publishes in a work tree.")
+@click.option("--diff-driver", "diff_driver", is_flag=True,
+              help="The `git diff` driver for policies (git config and .git/info/attributes).")
+@pass_app
+def install_command(app: App, pre_commit: bool, publish: str | None, publish_hook: str,
+                    diff_driver: bool) -> None:
+    """Install the git hooks and the diff driver (all of them when no option is given).
+
+    Existing hooks are chained, not overwritten: each is kept as
+    <name>.publisher-chained and runs first. In a bare (server) repository, a pre-receive
+    hook refuses pushes whose policies fail lint, and --publish adds a post-receive hook.
+    The hooks run this Python ({python}); install again after moving it.
+    """
+    from publisher.githooks import install
+    from publisher.gitio import Git
+
+    everything = not (pre_commit or diff_driver or publish)
+    with Git.open(app.settings.root) as git:
+        changes = install(
+            git, python=sys.executable, policies=app.settings.policies,
+            pre_commit=pre_commit or everything, publish=publish, publish_hook=publish_hook,
+            diff_driver=diff_driver or everything,
+        )
+    for line in changes.lines("installed"):
+        click.echo(line)
+
+
+install_command.help = (install_command.help or "").replace("{python}", sys.executable)
+
+
+@hooks_group.command("uninstall")
+@pass_app
+def uninstall_command(app: App) -> None:
+    """Remove our hooks and the diff driver, and put back the hooks they chained."""
+    from publisher.githooks import uninstall
+    from publisher.gitio import Git
+
+    with Git.open(app.settings.root) as git:
+        changes = uninstall(git)
+    lines = changes.lines("removed")
+    for line in lines or ["nothing to remove: no policy-publisher hooks are installed"]:
+        click.echo(line)
+
+
+@hooks_group.command("run", hidden=True,
+                     context_settings={"ignore_unknown_options": True})
+@click.argument("name")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@pass_app
+@click.pass_context
+def run_command(ctx: click.Context, app: App, name: str, args: tuple[str, ...]) -> None:
+    """Run hook NAME (git calls this from the installed hook scripts)."""
+    from publisher.githooks import STDIN_HOOKS, HookContext, run_hook
+
+    stdin = sys.stdin.buffer.read() if name in STDIN_HOOKS else None
+    context = HookContext(
+        settings=app.settings, python=sys.executable,
+        echo=lambda line: click.echo(line, err=True), today=date.today(),
+        index_file=os.environ.get("GIT_INDEX_FILE"),
+    )
+    ctx.exit(run_hook(name, args, stdin, context))
+
+
+@click.command("diff-driver", hidden=True)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def diff_driver_command(args: tuple[str, ...]) -> None:
+    """git's external diff command for policies: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE
+    NEW-HEX NEW-MODE [NEW-PATH RENAME-INFO]."""
+    from publisher.diffdriver import driver_output
+    from publisher.gitio import diff_color_wanted
+
+    terminal = sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true"
+    colour = "NO_COLOR" not in os.environ and diff_color_wanted(Path.cwd(), terminal=terminal)
+    click.echo(driver_output(args, color=colour), nl=False, color=colour)
+
+
+@click.command("textconv", hidden=True)
+@click.argument("file", type=click.Path(dir_okay=False))
+def textconv_command(file: str) -> None:
+    """git's textconv for policies: the clause outline of FILE."""
+    from publisher.diffdriver import textconv
+
+    click.echo(textconv(file), nl=False)
+
+
+COMMANDS = [hooks_group, diff_driver_command, textconv_command]
