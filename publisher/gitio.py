@@ -1,10 +1,13 @@
 """The only place that runs git.
 
 Reading a policy repository's history costs two git processes, whatever its size: one
-``git log --first-parent --raw`` pass over the publishing branch (:meth:`Git.log`), and one
+``git log --first-parent --raw -M`` pass over the publishing branch (:meth:`Git.log`), and one
 long-lived ``git cat-file --batch`` process that serves every blob, commit and revision
 lookup afterwards (:class:`CatFile`). Opening a repository (:meth:`Git.open`) runs one
 ``git rev-parse`` to validate it (a git repository, not shallow) and to find its git dir.
+:func:`similarity` computes git's rename/copy score in-process, so that copies can be
+followed like ``git log --follow`` does without ``--find-copies-harder`` (which compares every
+file of the tree with each added file, commit after commit: seconds on a large repository).
 
 Every failure becomes a :class:`~publisher.errors.GitError` that carries git's stderr and a
 hint how to fix it.
@@ -14,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 import tempfile
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -45,8 +50,6 @@ _LOG_OPTIONS = (
     "--raw",
     "-z",
     "-M",
-    "-C",
-    "--find-copies-harder",
     "--no-abbrev",
     "--no-color",
     "--no-ext-diff",
@@ -235,6 +238,57 @@ class TreeEntry:
     path: str
 
 
+# ------------------------------------------------------------------ git's similarity score
+
+#: git's scale for rename and copy similarity, and its default threshold (50%).
+MAX_SCORE = 60000
+DEFAULT_MIN_SCORE = 30000
+_SPAN = re.compile(rb"[^\n]{0,63}\n|[^\n]{1,64}")
+
+
+class Spans:
+    """A blob cut the way git compares files for rename and copy detection (diffcore-delta):
+    chunks ending at a newline or 64 bytes long, counted in bytes; CR of CRLF ignored in text.
+    The chunks are counted on first use (a size check rules most pairs out before)."""
+
+    __slots__ = ("_counts", "_data", "size")
+
+    def __init__(self, data: bytes) -> None:
+        self.size = len(data)
+        self._data: bytes | None = data
+        self._counts: Counter[bytes] | None = None
+
+    @property
+    def counts(self) -> Counter[bytes]:
+        if self._counts is None:
+            assert self._data is not None
+            data, self._data = self._data, None
+            text = data if b"\0" in data[:8000] else data.replace(b"\r\n", b"\n")
+            counts: Counter[bytes] = Counter()
+            for chunk in _SPAN.findall(text):
+                counts[chunk] += len(chunk)
+            self._counts = counts
+        return self._counts
+
+
+def spans(data: bytes) -> Spans:
+    return Spans(data)
+
+
+def similarity(src: Spans, dst: Spans, *, minimum: int = DEFAULT_MIN_SCORE) -> int:
+    """git's similarity of two files, 0 … :data:`MAX_SCORE` (what ``git diff -M -C`` prints as
+    a percentage, ``C059``): the bytes of ``dst`` found in ``src``, over the larger size.
+    Files whose sizes differ too much for ``minimum`` score 0 without being compared."""
+    larger, smaller = max(src.size, dst.size), min(src.size, dst.size)
+    if larger == 0 or larger * (MAX_SCORE - minimum) < (larger - smaller) * MAX_SCORE:
+        return 0
+    if len(src.counts) > len(dst.counts):
+        common = sum(min(n, src.counts[k]) for k, n in dst.counts.items() if k in src.counts)
+    else:
+        common = sum(min(n, dst.counts[k]) for k, n in src.counts.items() if k in dst.counts)
+    return common * MAX_SCORE // larger
+
+
 # --------------------------------------------------------------------------- cat-file --batch
 
 
@@ -311,6 +365,11 @@ def parse_commit(sha: str, data: bytes) -> CommitInfo:
     )
 
 
+#: Requests written to ``cat-file --batch`` before reading its answers: small enough (at
+#: most ~70 bytes each) to fit a pipe's buffer, so that neither side can block the other.
+_BATCH = 256
+
+
 class CatFile:
     """One long-lived ``git cat-file --batch`` process, reused for every object read.
 
@@ -339,25 +398,47 @@ class CatFile:
 
     def get(self, name: str) -> GitObject | None:
         """The object ``name`` resolves to, or None when it does not exist (or is ambiguous)."""
-        if "\n" in name or "\r" in name:
-            return None
+        return self.get_many([name])[0]
+
+    def get_many(self, names: Sequence[str]) -> list[GitObject | None]:
+        """Several objects in one round trip per batch of requests (pipelined: requests are
+        written in batches small enough for the pipe, then the answers are read)."""
+        found: list[GitObject | None] = []
+        for start in range(0, len(names), _BATCH):
+            found.extend(self._exchange(names[start : start + _BATCH]))
+        return found
+
+    def _exchange(self, names: Sequence[str]) -> list[GitObject | None]:
         assert self._proc.stdin is not None and self._proc.stdout is not None
+        valid = ["\n" not in name and "\r" not in name for name in names]
+        request = b"".join(
+            name.encode("utf-8", "surrogateescape") + b"\n"
+            for name, ok in zip(names, valid, strict=True)
+            if ok
+        )
+        found: list[GitObject | None] = []
         with self._lock:
             try:
-                self._proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+                self._proc.stdin.write(request)
                 self._proc.stdin.flush()
-                header = self._proc.stdout.readline()
-                if not header:
-                    raise BrokenPipeError
-                if header.endswith((b" missing\n", b" ambiguous\n")):
-                    return None
-                fields = header.split()
-                size = int(fields[2])
-                data = self._proc.stdout.read(size + 1)[:-1]
-                if len(data) != size:
-                    raise BrokenPipeError
+                for ok in valid:
+                    found.append(self._answer() if ok else None)
             except (BrokenPipeError, OSError, ValueError) as exc:
                 raise self._died() from exc
+        return found
+
+    def _answer(self) -> GitObject | None:
+        assert self._proc.stdout is not None
+        header = self._proc.stdout.readline()
+        if not header:
+            raise BrokenPipeError
+        if header.endswith((b" missing\n", b" ambiguous\n")):
+            return None
+        fields = header.split()
+        size = int(fields[2])
+        data = self._proc.stdout.read(size + 1)[:-1]
+        if len(data) != size:
+            raise BrokenPipeError
         return GitObject(_decode(fields[0]), _decode(fields[1]), data)
 
     def read_blob(self, sha: str) -> bytes:
