@@ -122,7 +122,16 @@ def main() -> int:
     whole = median_seconds(history, args.repeat)
     compares = median_seconds(compare_only, args.repeat)
 
+    # The largest pair (DESIGN's "45 KB pair") once more, alone, interleaved and repeated
+    # ten times as often: one pair is too short to time reliably on a busy machine.
     largest = max(range(len(pairs)), key=lambda k: len(pairs[k][0]) + len(pairs[k][1]))
+    big: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(args.repeat * 10):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run(*pairs[largest])
+            big[name].append(time.perf_counter() - start)
+    big_median = {name: statistics.median(times) for name, times in big.items()}
     print(f"machine: {machine()}")
     print(f"corpus: {len(texts)} ToS revisions, {len(pairs)} consecutive pairs, "
           f"{min(map(len, texts)) // 1024}–{max(map(len, texts)) // 1024} KB each; "
@@ -134,13 +143,16 @@ def main() -> int:
     for name, times in per_pair.items():
         total = sum(times)
         print(f"{name:<14}{statistics.median(times) * 1000:>10.1f} ms"
-              f"{times[largest] * 1000:>11.1f} ms{total:>9.2f} s"
+              f"{big_median[name] * 1000:>11.1f} ms{total:>9.2f} s"
               f"{total / total_ours:>9.2f}x")
     print()
     speedup = sum(per_pair["redlines"]) / total_ours
     over_parse = total_ours / sum(per_pair["parse-only"])
-    largest_over_parse = per_pair["ours"][largest] / per_pair["parse-only"][largest]
-    print(f"redlines / ours:            {speedup:.1f}x   (target: at least 2x)")
+    largest_over_parse = big_median["ours"] / big_median["parse-only"]
+    print(f"largest pair: {Path(sorted(CORPUS.glob('*.md'))[largest + 1]).name} and the "
+          f"one before, {len(pairs[largest][1]) // 1024} KB")
+    print(f"redlines / ours:            {speedup:.1f}x   (largest pair "
+          f"{big_median['redlines'] / big_median['ours']:.1f}x; target: at least 2x)")
     print(f"ours / parse-only:          {over_parse:.2f}x  (largest pair "
           f"{largest_over_parse:.2f}x; target: at most 2x)")
     print(f"whole history, warm:        {whole * 1000:.0f} ms for {len(texts)} parses + "
