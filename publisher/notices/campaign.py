@@ -362,8 +362,8 @@ def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment
     result = connection.execute(insert(_DELIVERIES).from_select(
         ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
         rows,
-    ))
-    return int(result.rowcount or 0)
+    ).returning(_DELIVERIES.c.id))
+    return sum(1 for _ in result)
 
 
 @dataclass(frozen=True)
