@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,6 @@ import pytest
 import test_store_support as support
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
-from starlette.testclient import TestClient
 
 from publisher.config import Settings, load_settings
 from publisher.links import LinkClaims, LinkSigner, signer_for
@@ -24,6 +24,11 @@ from publisher.store.ledger import record_acceptance, records, verify_chain
 from publisher.store.models import Notice, utcnow
 from publisher.web import create_app
 from publisher.web.security import CONTENT_SECURITY_POLICY, csrf_field
+
+with warnings.catch_warnings():
+    # Starlette asks for its httpx fork in TestClient; httpx itself works and is what we ship.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from starlette.testclient import TestClient
 
 database_url = support.database_url  # fixture
 

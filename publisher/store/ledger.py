@@ -291,11 +291,14 @@ def record_acceptances(
             outcomes[index] = Recorded(existing[request.key], created=True)
         if created:
             connection.execute(insert(_ACCEPTANCES), created)
-            ids = dict(connection.execute(
-                select(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id).where(
-                    _ACCEPTANCES.c.seq > head.seq, _ACCEPTANCES.c.seq <= seq
+            ids = {
+                row.seq: row.id
+                for row in connection.execute(
+                    select(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id).where(
+                        _ACCEPTANCES.c.seq > head.seq, _ACCEPTANCES.c.seq <= seq
+                    )
                 )
-            ).tuples().all())
+            }
             connection.execute(update(_HEAD).where(_HEAD.c.id == 1)
                                .values(seq=seq, hash=prev_hash))
     final: list[Recorded | PublisherError] = []
