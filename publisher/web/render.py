@@ -1,5 +1,6 @@
 """Rendering the acceptance pages: jinja2 templates (autoescaped) in
 ``publisher/templates/acceptance/``, the redline between two stored versions, the full text.
+The templates go through the product's shared environment, like the site's and the notices'.
 
 The redline is computed from the stored texts (the web hosts need no git checkout) with
 :func:`publisher.diff.compare` and cached per pair of content hashes in this process — a cache
@@ -15,49 +16,22 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import jinja2
 from markupsafe import Markup
 
 from publisher.diff import REDLINE_CSS, Side, compare, render_html
 from publisher.document import Document
 from publisher.markdown import parse_document
 from publisher.store.versions import StoredVersion
+from publisher.templating import environment
 
 TEMPLATE_DIR = "templates/acceptance"
-
-
-@cache
-def environment() -> jinja2.Environment:
-    """The templates of the acceptance pages (autoescape on, undefined is an error)."""
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("publisher", TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=False,
-    )
-    env.filters["long_date"] = long_date
-    env.filters["utc"] = utc_time
-    return env
+"""Where the pages' templates and stylesheet live in the package."""
 
 
 def render(template: str, **values: Any) -> str:
-    return environment().get_template(template).render(**values)
-
-
-def long_date(value: Any) -> str:
-    """``1 March 2026``: the same on every machine, no locale data."""
-    if value is None:
-        return ""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-    return f"{value.day} {months[value.month - 1]} {value.year}"
-
-
-def utc_time(value: Any) -> str:
-    """``1 March 2026, 14:05:09 UTC``."""
-    return f"{long_date(value)}, {value:%H:%M:%S} UTC"
+    """Render ``acceptance/<template>`` with the product's shared jinja2 environment
+    (autoescape on, undefined is an error; see :mod:`publisher.templating`)."""
+    return environment().get_template(f"acceptance/{template}").render(**values)
 
 
 @cache
