@@ -321,3 +321,24 @@ def test_api_disabled_without_a_token(database_url: str, tmp_path: Path) -> None
     finally:
         made.client.close()
         made.database.dispose()
+
+
+def test_database_outage_is_a_503_page_and_records_nothing(site: Site) -> None:
+    link = site.link()
+    page = site.client.get(link)
+    form = {"csrf": csrf_of(page.text), "accept": "yes"}
+    site.database.engine.dispose()
+    with site.database.engine.begin() as connection:  # make every query fail
+        connection.execute(text("ALTER TABLE acceptances RENAME TO acceptances_away"))
+    try:
+        response = site.client.post(link, data=form, follow_redirects=False)
+        assert response.status_code == 503
+        assert "nothing was recorded" in response.text
+        assert response.headers["x-frame-options"] == "DENY"
+        api = site.client.get("/api/ledger/verify",
+                              headers={"authorization": f"Bearer {API_TOKEN}"})
+        assert api.status_code == 503 and "unavailable" in api.json()["error"]
+    finally:
+        with site.database.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE acceptances_away RENAME TO acceptances"))
+    assert records(site.database, customer_id="c2", version="2") == []

@@ -350,6 +350,14 @@ async def stylesheet(request: Request) -> Response:
                     headers={"cache-control": "public, max-age=3600"})
 
 
+async def database_unavailable(request: Request, error: Exception) -> Response:
+    """The database failed: say so (503) instead of a bare 500; nothing was recorded."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "the database is unavailable; try again"},
+                            status_code=503, headers={"retry-after": "30"})
+    return _page("unavailable.html", 503)
+
+
 def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
     """The acceptance service for ``settings`` (opens the store unless ``database`` is given;
     a new database gets its schema, an outdated one is refused)."""
@@ -380,6 +388,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             Route("/api/acceptances", _api(api_accept), methods=["POST"]),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
+        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable},
         lifespan=lifespan,
     )
     app.state.service = service
