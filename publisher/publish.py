@@ -201,8 +201,11 @@ def _checkout(git: Git, settings: Settings, source: str) -> Iterator[Path]:
         try:
             cache = Path(settings.cache_dir)
             if not cache.is_absolute():
-                base = git.info.git_dir if git.info.bare else settings.root
-                shared = base / cache
+                # The work tree's cache when `publisher build` made one, else one in the git
+                # dir: publishing leaves no untracked folder behind.
+                shared = settings.root / cache
+                if git.info.bare or not shared.is_dir():
+                    shared = git.info.git_dir / "publisher" / cache.name
                 shared.mkdir(parents=True, exist_ok=True)
                 link = tree / cache
                 if not link.exists():
