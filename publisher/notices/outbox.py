@@ -107,6 +107,8 @@ class SendOptions:
     """Seconds without a heartbeat after which another process may take the send lock."""
     max_failed_batches: int = 3
     """Consecutive batches refused outright before the run stops (a systematic error)."""
+    max_throttled: int = 50
+    """Consecutive rate-limited answers before the run stops (resume later)."""
 
 
 @dataclass
@@ -300,7 +302,11 @@ def queued_groups(database: Database, notice_id: int) -> list[str | None]:
 def record(database: Database, batch_id: str, rows: Sequence[_Row], result: BatchResult, *,
            max_attempts: int, now: datetime) -> dict[str, int]:
     """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
-    still ``sending`` in this batch are touched (a person may have settled them meanwhile)."""
+    still ``sending`` in this batch are touched (a person may have settled them meanwhile).
+
+    A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) does
+    not use up the rows' attempts."""
+    throttled = result.retry_after is not None
     changes: list[dict[str, Any]] = []
     counts = {"sent": 0, "failed": 0, "queued": 0, "unknown": 0}
     for row in rows:
@@ -308,7 +314,8 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
         state = {"sent": "sent", "failed": "failed", "retry": "queued",
                  "unknown": "unknown"}[outcome.outcome]
         error = outcome.error
-        if state == "queued" and row.attempts >= max_attempts:
+        attempts = row.attempts - 1 if state == "queued" and throttled else row.attempts
+        if state == "queued" and not throttled and row.attempts >= max_attempts:
             state = "failed"
             error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
         if state == "unknown":
@@ -316,7 +323,8 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
                      f"with `publisher notice settle` once you know")
         counts[state] += 1
         changes.append({
-            "key": row.id, "new_state": state, "new_error": error if state != "sent" else None,
+            "key": row.id, "new_state": state, "new_attempts": attempts,
+            "new_error": error if state != "sent" else None,
             "new_message_id": outcome.message_id if state == "sent" else None,
             "new_sent_at": now if state == "sent" else None,
         })
@@ -324,7 +332,8 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
         update(_DELIVERIES)
         .where(_DELIVERIES.c.id == bindparam("key"), _DELIVERIES.c.batch_id == batch_id,
                _DELIVERIES.c.state == "sending")
-        .values(state=bindparam("new_state"), last_error=bindparam("new_error"),
+        .values(state=bindparam("new_state"), attempts=bindparam("new_attempts"),
+                last_error=bindparam("new_error"),
                 message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
     )
     with database.write() as connection:
@@ -485,6 +494,7 @@ def send_notice(
         limiter = RateLimiter(options.rate, clock=clock, sleep=sleep)
         streak = 0
         refused = 0
+        throttled = 0
         claimed: str | None = None
         in_flight = False
         try:
@@ -524,6 +534,11 @@ def send_notice(
                     if refused >= options.max_failed_batches:
                         report.aborted = (f"{refused} batches in a row were refused; stopping "
                                           f"(last error: {_first_error(result)})")
+                        break
+                    throttled = throttled + 1 if result.retry_after is not None else 0
+                    if throttled >= options.max_throttled:
+                        report.aborted = (f"rate-limited {throttled} times in a row; run the "
+                                          "same command again later to resume")
                         break
                     if outcome["queued"]:
                         streak += 1
