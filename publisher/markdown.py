@@ -192,8 +192,8 @@ class _LineState(BlockState):
         else:
             tokens.append({"type": "paragraph", "text": text, "_line": self.line_at(self.cursor)})
 
-    def child_state(self, src: str, lazy_line_starts: set[int] | None = None) -> BlockState:
-        child = cast(_LineState, super().child_state(src, lazy_line_starts))
+    def child_state(self, src: str, *args: Any, **kwargs: Any) -> BlockState:
+        child = cast(_LineState, super().child_state(src, *args, **kwargs))
         pos = self.pending_pos
         first = self.line_at(pos)
         # List items are not tokens of their own: remember where each starts by its token
@@ -256,7 +256,7 @@ _STAMPED_BY_PARSER = frozenset({"blank_line", "list", "block_quote", "block_html
 
 def _make_markdown() -> Markdown:
     block = _LineBlockParser()
-    inline = InlineParser(max_nested_level=block.max_nested_level)
+    inline = InlineParser()
     plugins = [import_plugin(name) for name in ("table", "strikethrough")]
     return Markdown(renderer=None, block=block, inline=inline, plugins=plugins)
 
