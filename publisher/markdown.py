@@ -25,8 +25,9 @@ Numbers
     decimal may also stand alone (``1.1``). A label is the clause's number when it starts:
     a heading (``## B. Account Terms``, ``12\\. Changes``, ``### 1.1 Scope``); a paragraph or
     bullet (any form except a bare ``1.1``, which reads as a quantity in prose); an ordered item
-    (only ``(X)``, which then replaces the list number). Nothing else is a number
-    (``Section 3 — X``, ``e.g.``, ``Users.``).
+    (only ``(X)``, which then replaces the list number; the same holds for its bold lead-in).
+    A heading may also glue a decimal to a capitalised word (``#### 4.Services``). Nothing
+    else is a number (``Section 3 — X``, ``e.g.``, ``Users.``, ``2024.``, ``mix.``).
 
 Lead-ins
     A paragraph (or item) that starts with bold text followed by more text splits into heading
