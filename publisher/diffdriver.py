@@ -82,12 +82,11 @@ def driver_output(args: Sequence[str], *, color: bool = False) -> str:
 
 
 def _clause_lines(clause: Clause, depth: int) -> list[str]:
-    label = " ".join(p for p in (clause.number, clause.heading) if p)
-    if clause.kind == "bullet" and not clause.number:
-        label = "•" + (f" {label}" if label else "")
-    elif clause.kind in ("table", "code", "quote"):
-        label = f"({clause.kind})" + (f" {label}" if label else "")
-    body = " — ".join(p for p in (label, clause.text) if p)
+    marker = "•" if clause.kind == "bullet" and not clause.number else \
+        f"({clause.kind})" if clause.kind in ("table", "code", "quote") else None
+    lead = " ".join(p for p in (marker, clause.number) if p)
+    text = " — ".join(p for p in (clause.heading, clause.text) if p)
+    body = " ".join(p for p in (lead, text) if p)
     lines = [f"{'  ' * depth}[{clause.id}] {body}".rstrip()]
     for child in clause.children:
         lines.extend(_clause_lines(child, depth + 1))
