@@ -12,13 +12,13 @@ Options are documented in docs/site.md.
 
 from __future__ import annotations
 
+import filecmp
 import html
 import json
 import logging
 import os
-import secrets
-import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -257,6 +257,12 @@ class BuildResult:
     redlines: int
     computed: int
     seconds: float
+    written: int = 0
+    """Files written (new or changed) in the site folder."""
+    unchanged: int = 0
+    """Files left as they were: the same bytes as the previous build's."""
+    removed: int = 0
+    """Files of the previous build that this one no longer produces."""
 
 
 DEFAULT_INDEX = """\
@@ -345,26 +351,93 @@ def _mkdocs_messages(plugin: PoliciesPlugin) -> Iterator[None]:
         logger.removeHandler(handler)
 
 
-@contextmanager
-def _replaced_when_done(site_dir: Path) -> Iterator[Path]:
-    """A staging folder beside ``site_dir`` that replaces it only when the block succeeds:
-    a failed build leaves the previous site whole (no partial writes)."""
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = site_dir.with_name(f".{site_dir.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
-    staging.mkdir()  # with the umask's permissions, like the site folder mkdocs would make
+@dataclass
+class _Writes:
+    """What an in-place build did to the site folder."""
+
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+def _same_bytes(path: str, content: bytes) -> bool:
     try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = None
-    if site_dir.exists():
-        old = site_dir.with_name(f".{site_dir.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        site_dir.rename(old)
-    staging.rename(site_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        if os.path.getsize(path) != len(content):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read() == content
+    except OSError:
+        return False
+
+
+@contextmanager
+def _written_in_place(site_dir: Path) -> Iterator[_Writes]:
+    """Build into ``site_dir`` in place, writing only the files whose content changed.
+
+    mkdocs cleans the site folder and rewrites every file on each build; for a policy site
+    with thousands of version and redline pages, after one commit almost all of them are
+    byte for byte the same, and the deletes and writes dominate a rebuild. Inside this block
+    mkdocs' clean is skipped, its writes (``utils.write_file``, ``File.copy_file``) leave
+    identical files untouched, and when the block succeeds the files of the previous build
+    that this one did not produce are removed. A build that fails leaves every file of the
+    previous site in place (some may be updated already). Only ``publisher build`` does this;
+    a plain ``mkdocs build`` behaves as usual.
+    """
+    from mkdocs import utils
+
+    writes = _Writes()
+    kept: set[str] = set()
+    started = time.time()
+    before = [p for p in site_dir.rglob("*") if p.is_file()] if site_dir.is_dir() else []
+    original_write, original_clean = utils.write_file, utils.clean_directory
+    original_copy = File.copy_file
+
+    def write_file(content: bytes, output_path: str) -> None:
+        if _same_bytes(output_path, content):
+            kept.add(os.path.abspath(output_path))
+            writes.unchanged += 1
+            return
+        writes.written += 1
+        original_write(content, output_path)
+
+    def copy_file(self: File, dirty: bool = False) -> None:
+        content = self._content
+        if content is None:
+            source = self.abs_src_path
+            if source is not None and os.path.isfile(self.abs_dest_path) and filecmp.cmp(
+                source, self.abs_dest_path, shallow=False
+            ):
+                kept.add(os.path.abspath(self.abs_dest_path))
+                writes.unchanged += 1
+                return
+            writes.written += 1
+            original_copy(self, dirty)
+            return
+        write_file(content.encode("utf-8") if isinstance(content, str) else content,
+                   self.abs_dest_path)
+
+    def clean_directory(directory: str) -> None:
+        pass
+
+    utils.write_file, utils.clean_directory = write_file, clean_directory
+    File.copy_file = copy_file  # type: ignore[method-assign]
+    try:
+        yield writes
+    finally:
+        utils.write_file, utils.clean_directory = original_write, original_clean
+        File.copy_file = original_copy  # type: ignore[method-assign]
+    for path in before:
+        try:
+            if str(path) in kept or path.stat().st_mtime >= started:
+                continue
+            path.unlink()
+            writes.removed += 1
+        except OSError:
+            continue
+    folders = {parent for p in before for parent in p.parents if parent.is_relative_to(site_dir)}
+    for folder in sorted(folders - {site_dir}, key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def build(
@@ -387,8 +460,7 @@ def build(
         assert isinstance(plugin, PoliciesPlugin)
         written = Path(config.site_dir)
         config.plugins.on_startup(command="build", dirty=False)
-        with _mkdocs_messages(plugin), _replaced_when_done(written) as staging:
-            config.site_dir = str(staging)
+        with _mkdocs_messages(plugin), _written_in_place(written) as writes:
             try:
                 mkdocs_build(config)
             except MkDocsException as exc:
@@ -410,6 +482,9 @@ def build(
             redlines=stats.changesets,
             computed=stats.computed,
             seconds=stats.seconds,
+            written=writes.written,
+            unchanged=writes.unchanged,
+            removed=writes.removed,
         )
 
 

@@ -11,11 +11,13 @@ clients need them).
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -38,10 +40,12 @@ __all__ = [
     "api_changes",
     "api_policies",
     "api_version",
+    "api_version_json",
     "api_versions",
     "body_tree",
     "changes_page",
     "changes_toc",
+    "clauses_json",
     "document_toc",
     "label_path",
     "policies_index",
@@ -62,6 +66,7 @@ Status = Literal["current", "upcoming", "superseded"]
 # ------------------------------------------------------------------------------ URL scheme
 
 
+@lru_cache(maxsize=4096)
 def label_path(label: str) -> str:
     """A version label as a URL path segment: kept as is when it is URL-safe (``3``,
     ``2024-03-07.2``), else every run of other characters becomes ``-``."""
@@ -385,7 +390,7 @@ def changes_page(
     policy: PolicyInfo,
     old: VersionInfo,
     new: VersionInfo,
-    changeset: ChangeSet,
+    summary: Summary,
     redline: str,
 ) -> str:
     """The redline between two versions (``redline`` is the diff's HTML rendering), with a
@@ -397,7 +402,7 @@ def changes_page(
         policy=policy,
         old=old,
         new=new,
-        changeset=changeset,
+        summary=summary,
         redline=Markup(redline),
     )
 
@@ -560,6 +565,23 @@ def api_version(
     data["policy"] = policy.slug
     data["clauses"] = [_clause_json(c) for c in document.clauses]
     return data
+
+
+def clauses_json(document: Document) -> str:
+    """The clause tree of a document as JSON text (the ``clauses`` of a version's API file)."""
+    return json.dumps([_clause_json(c) for c in document.clauses], ensure_ascii=False)
+
+
+def api_version_json(
+    urls: Urls, base_url: str, policy: PolicyInfo, version: VersionInfo, clauses: str
+) -> str:
+    """:func:`api_version` as JSON text, from the clause tree's JSON (:func:`clauses_json`),
+    which a site caches per blob."""
+    link = urls.absolute(base_url)
+    data = _version_json(link, policy.slug, version)
+    data["policy"] = policy.slug
+    head = json.dumps(data, ensure_ascii=False)
+    return head[:-1] + ', "clauses": ' + clauses + "}"
 
 
 def api_changes(changeset: ChangeSet) -> dict[str, Any]:

@@ -204,14 +204,20 @@ def _fallback(clause: Clause) -> ClauseBody:
     return ClauseBody(heading=heading, html=html)
 
 
+#: Rendered chunks by (kind, source, reference definitions): the versions of a policy share
+#: most of their clauses, so a site build renders each distinct clause once. Bounded.
+_RENDERED: dict[tuple[str, str, str], str] = {}
+_RENDERED_MAX = 200_000
+
+
 def clause_bodies(document: Document) -> dict[str, ClauseBody]:
     """Clause id → its rendered, sanitised own content, for every clause of ``document``.
 
-    The whole document is rendered in one mistune pass: the clauses' own Markdown chunks are
-    joined with a random separator comment and the HTML is split on it again (link reference
-    definitions of the document are appended, so ``[text][1]`` links keep working). If the
-    split does not give back one piece per chunk (an unclosed raw ``<script>`` or ``<pre>``
-    swallows what follows), each chunk is rendered on its own instead.
+    The clauses' own Markdown chunks not rendered before (in this process) are rendered in
+    one mistune pass: joined with a random separator comment, the HTML is split on it again
+    (link reference definitions of the document are appended, so ``[text][1]`` links keep
+    working). If the split does not give back one piece per chunk (an unclosed raw
+    ``<script>`` or ``<pre>`` swallows what follows), each chunk is rendered on its own.
     """
     chunks: list[_Chunk] = []
     bodies: dict[str, ClauseBody] = {}
@@ -221,15 +227,27 @@ def clause_bodies(document: Document) -> dict[str, ClauseBody]:
         else:
             chunks.append(item)
     references = "\n".join(_REFERENCE.findall(document.body))
-    pieces = _render_together(chunks, references) or [_render_one(c, references) for c in chunks]
+    keys = [(c.kind, _source(c), references) for c in chunks]
+    todo = list({k: c for k, c in zip(keys, chunks, strict=True) if k not in _RENDERED}.items())
+    if todo:
+        fresh = [c for _, c in todo]
+        pieces = _render_together(fresh, references) or [_render_one(c, references) for c in fresh]
+        if len(_RENDERED) + len(todo) > _RENDERED_MAX:
+            _RENDERED.clear()
+        for (key, chunk), html in zip(todo, pieces, strict=True):
+            if chunk.kind == "heading":
+                _RENDERED[key] = sanitize_html(_strip_heading(html))
+            else:
+                _RENDERED[key] = sanitize_html(html).strip()
     headings: dict[str, str] = {}
     blocks: dict[str, list[str]] = {}
     markers: dict[str, str | None] = {}
-    for chunk, html in zip(chunks, pieces, strict=True):
+    for chunk, key in zip(chunks, keys, strict=True):
+        html = _RENDERED[key]
         if chunk.kind == "heading":
-            headings[chunk.clause.id] = sanitize_html(_strip_heading(html))
+            headings[chunk.clause.id] = html
         else:
-            blocks.setdefault(chunk.clause.id, []).append(sanitize_html(html).strip())
+            blocks.setdefault(chunk.clause.id, []).append(html)
             markers.setdefault(chunk.clause.id, chunk.marker)
     for clause in document.walk():
         if clause.id in bodies:

@@ -32,9 +32,8 @@ from typing import Any, Literal
 
 from publisher import pages
 from publisher.cache import PARSER_VERSION
-from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
+from publisher.diff import REDLINE_CSS, ChangeSet, Side, Summary, compare, render_html
 from publisher.diff.sources import overrides_between
-from publisher.document import Document
 from publisher.errors import ConfigError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
@@ -149,15 +148,28 @@ class Site:
 # ------------------------------------------------------------------------------ the cache
 
 
-@cache
-def diff_engine_version() -> str:
-    """What a cached change set depends on besides its blobs: the parser and the diff code."""
-    digest = hashlib.sha256(PARSER_VERSION.encode())
-    package = Path(str(resources.files("publisher") / "diff"))
-    for path in sorted(package.glob("*.py")):
+def _sources_digest(paths: Iterable[Path], seed: str = "") -> str:
+    digest = hashlib.sha256(seed.encode())
+    for path in paths:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+@cache
+def diff_engine_version() -> str:
+    """What a cached change set depends on besides its blobs: the parser and the diff code."""
+    package = Path(str(resources.files("publisher") / "diff"))
+    return _sources_digest(sorted(package.glob("*.py")), PARSER_VERSION)
+
+
+@cache
+def _renderer_version() -> str:
+    """What cached page fragments depend on besides their inputs and the templates: the code
+    that renders them."""
+    package = Path(str(resources.files("publisher")))
+    names = ("pages.py", "sanitize.py", "site.py", "templating.py")
+    return _sources_digest([package / n for n in names], SANITIZER_VERSION + diff_engine_version())
 
 
 class SiteCache:
@@ -276,15 +288,35 @@ def _pairs(count: int, current: int | None, statuses: Sequence[Status]) -> list[
 # ------------------------------------------------------------------------------- building
 
 
+@dataclass(frozen=True)
+class _VersionRecord:
+    """What the pages need of one version's text (cached by blob): the rendered body, its
+    table of contents and the JSON of its clause tree."""
+
+    body: str
+    toc: tuple[TocEntry, ...]
+    clauses_json: str
+
+
+@dataclass(frozen=True)
+class _PairRecord:
+    """What the pages need of one redline (cached by the two revisions and their labels): the
+    change summary, the table of contents, the redline HTML and the API's JSON."""
+
+    summary: Summary
+    toc: tuple[TocEntry, ...]
+    redline: str
+    api_json: str
+
+
 @dataclass
 class _PolicyBuild:
     policy: Policy
     versions: tuple[Version, ...]
-    documents: list[Document]
     current: int | None
     statuses: list[Status]
     pairs: list[tuple[int, int]]
-    changesets: dict[tuple[int, int], ChangeSet] = field(default_factory=dict)
+    records: dict[tuple[int, int], _PairRecord] = field(default_factory=dict)
 
 
 class _Builder:
@@ -296,48 +328,86 @@ class _Builder:
         self.today = today
         self.cache = cache
         self.urls = options.urls
-        self.fingerprint = templates_fingerprint(options.templates)
+        self.fingerprint = templates_fingerprint(options.templates) + _renderer_version()
         self.stats = BuildStats()
 
     # -- values ------------------------------------------------------------------------
 
     def plan(self, policy: Policy) -> _PolicyBuild:
         versions = published_versions(policy, self.options.versions)
-        documents = [self.repo.document(v.revision) for v in versions]
         current, statuses = version_status(versions, self.today)
         return _PolicyBuild(
             policy=policy,
             versions=versions,
-            documents=documents,
             current=current,
             statuses=statuses,
             pairs=_pairs(len(versions), current, statuses),
         )
 
-    def changeset(self, build: _PolicyBuild, pair: tuple[int, int]) -> ChangeSet:
-        old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
-        overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
-        key = _key(
-            old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides,
-            build.policy.slug,
-        )
+    def changeset(self, policy: Policy, old_v: Version, new_v: Version) -> ChangeSet:
+        """The change set between two versions, labelled like ``publisher diff`` labels it
+        (cached by blob pair, diff engine and overrides)."""
+        overrides = overrides_between(policy, old_v.revision, new_v.revision)
+        key = _key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
         found = self.cache.get("changesets", key)
         if not isinstance(found, ChangeSet):
-            found = compare(build.documents[pair[0]], build.documents[pair[1]],
-                            overrides=overrides)
+            found = compare(self.repo.document(old_v.revision),
+                            self.repo.document(new_v.revision), overrides=overrides)
             self.cache.put("changesets", key, found)
             self.stats.computed += 1
-        old_doc, new_doc = build.documents[pair[0]], build.documents[pair[1]]
+        # Version.sha256 is the document's (history computes it from the parsed body).
         return found.labelled(
-            policy=build.policy.slug,
-            old=Side(rev=old_v.revision.commit, version=old_v.label, sha256=old_doc.sha256),
-            new=Side(rev=new_v.revision.commit, version=new_v.label, sha256=new_doc.sha256),
+            policy=policy.slug,
+            old=Side(rev=old_v.revision.commit, version=old_v.label, sha256=old_v.sha256),
+            new=Side(rev=new_v.revision.commit, version=new_v.label, sha256=new_v.sha256),
         )
+
+    def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> _PairRecord:
+        old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
+        overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
+        key = _key("pair", build.policy.slug, old_v.revision.commit, old_v.label,
+                   new_v.revision.commit, new_v.label, overrides, diff_engine_version(),
+                   self.fingerprint)
+        found = self.cache.get("pairs", key)
+        if isinstance(found, _PairRecord):
+            return found
+        changeset = self.changeset(build.policy, old_v, new_v)
+        page = self.urls.changes(build.policy.slug, old_v.label, new_v.label)
+        record = _PairRecord(
+            summary=changeset.summary,
+            toc=pages.changes_toc(changeset),
+            redline=render_html(
+                changeset,
+                old_href=pages.relative_url(self.urls.version(build.policy.slug, old_v.label),
+                                            page),
+                new_href=pages.relative_url(self.urls.version(build.policy.slug, new_v.label),
+                                            page),
+            ),
+            api_json=_json(pages.api_changes(changeset)),
+        )
+        self.cache.put("pairs", key, record)
+        return record
+
+    def version_record(self, version: Version) -> _VersionRecord:
+        key = _key("version", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION,
+                   self.fingerprint)
+        found = self.cache.get("versions", key)
+        if isinstance(found, _VersionRecord):
+            return found
+        document = self.repo.document(version.revision)
+        record = _VersionRecord(
+            body=pages.policy_body(document, clause_bodies(document),
+                                   templates=self.options.templates),
+            toc=pages.document_toc(document),
+            clauses_json=pages.clauses_json(document),
+        )
+        self.cache.put("versions", key, record)
+        return record
 
     def info(self, build: _PolicyBuild) -> PolicyInfo:
         infos: list[VersionInfo] = []
         for i, version in enumerate(build.versions):
-            counts = build.changesets[(i - 1, i)].summary if i else None
+            counts = build.records[(i - 1, i)].summary if i else None
             infos.append(
                 VersionInfo(
                     label=version.label,
@@ -360,31 +430,6 @@ class _Builder:
             current=build.versions[build.current].label if build.current is not None else None,
         )
 
-    # -- fragments ---------------------------------------------------------------------
-
-    def body(self, version: Version, document: Document) -> str:
-        key = _key("body", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION,
-                   self.fingerprint)
-        found = self.cache.get("html", key)
-        if not isinstance(found, str):
-            found = pages.policy_body(document, clause_bodies(document),
-                                      templates=self.options.templates)
-            self.cache.put("html", key, found)
-        return found
-
-    def redline(self, changeset: ChangeSet, page: str, old_page: str, new_page: str,
-                blobs: tuple[str, str]) -> str:
-        old_href = pages.relative_url(old_page, page)
-        new_href = pages.relative_url(new_page, page)
-        key = _key("redline", blobs, diff_engine_version(), changeset.old, changeset.new,
-                   changeset.policy, old_href, new_href,
-                   tuple((c.override, c.material) for c in changeset.changes))
-        found = self.cache.get("html", key)
-        if not isinstance(found, str):
-            found = render_html(changeset, old_href=old_href, new_href=new_href)
-            self.cache.put("html", key, found)
-        return found
-
     # -- pages -------------------------------------------------------------------------
 
     def ctx(self, page: str) -> PageContext:
@@ -395,42 +440,48 @@ class _Builder:
 
     def policy_pages(self, build: _PolicyBuild, info: PolicyInfo) -> Iterable[SitePage]:
         urls, slug = self.urls, info.slug
+        base = self.options.site_url
         shown = build.current if build.current is not None else 0
-        for i, (version, document) in enumerate(zip(build.versions, build.documents,
-                                                    strict=True)):
-            body = self.body(version, document)
+        for i, version in enumerate(build.versions):
+            record = self.version_record(version)
             vinfo = info.versions[i]
-            toc = pages.document_toc(document)
             if i == shown:
                 path = urls.policy(slug)
                 yield SitePage(
-                    path=path, kind="html", title=info.title, in_nav=True, toc=toc,
-                    content=pages.version_page(self.ctx(path), info, vinfo, body, main=True),
+                    path=path, kind="html", title=info.title, in_nav=True, toc=record.toc,
+                    content=pages.version_page(self.ctx(path), info, vinfo, record.body,
+                                               main=True),
                 )
             path = urls.version(slug, version.label)
             yield SitePage(
-                path=path, kind="html", toc=toc,
+                path=path, kind="html", toc=record.toc,
                 title=f"{vinfo.title}, version {version.label}",
-                content=pages.version_page(self.ctx(path), info, vinfo, body, main=False),
+                content=pages.version_page(self.ctx(path), info, vinfo, record.body,
+                                           main=False),
             )
+            if self.options.api:
+                yield SitePage(
+                    path=urls.api_version(slug, version.label), kind="file",
+                    content=pages.api_version_json(urls, base, info, vinfo,
+                                                   record.clauses_json) + "\n",
+                )
         path = urls.versions(slug)
         yield SitePage(path=path, kind="html", title=f"{info.title}: version history",
                        content=pages.versions_page(self.ctx(path), info),
                        toc=pages.versions_toc(info))
-        for (a, b), changeset in build.changesets.items():
+        for (a, b), pair in build.records.items():
             old, new = info.versions[a], info.versions[b]
             path = urls.changes(slug, old.label, new.label)
-            redline = self.redline(
-                changeset, path, urls.version(slug, old.label), urls.version(slug, new.label),
-                (build.versions[a].revision.blob, build.versions[b].revision.blob),
-            )
             yield SitePage(
                 path=path, kind="html",
                 title=f"{info.title}: changes from version {old.label} to {new.label}",
-                content=pages.changes_page(self.ctx(path), info, old, new, changeset, redline),
-                toc=pages.changes_toc(changeset),
+                content=pages.changes_page(self.ctx(path), info, old, new, pair.summary,
+                                           pair.redline),
+                toc=pair.toc,
             )
-        base = self.options.site_url
+            if self.options.api:
+                yield SitePage(path=urls.api_changes(slug, old.label, new.label), kind="file",
+                               content=pair.api_json)
         if self.options.feeds:
             yield SitePage(
                 path=urls.feed(slug), kind="file",
@@ -439,21 +490,15 @@ class _Builder:
             )
         if self.options.api:
             yield _json_page(urls.api_versions(slug), pages.api_versions(urls, base, info))
-            for vinfo, document in zip(info.versions, build.documents, strict=True):
-                yield _json_page(
-                    urls.api_version(slug, vinfo.label),
-                    pages.api_version(urls, base, info, vinfo, document),
-                )
-            for (a, b), changeset in build.changesets.items():
-                yield _json_page(
-                    urls.api_changes(slug, info.versions[a].label, info.versions[b].label),
-                    pages.api_changes(changeset),
-                )
+
+
+def _json(data: Any) -> str:
+    # Compact: the C encoder (indent= would use the pure-Python one, ten times slower).
+    return json.dumps(data, ensure_ascii=False) + "\n"
 
 
 def _json_page(path: str, data: Any) -> SitePage:
-    return SitePage(path=path, kind="file",
-                    content=json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return SitePage(path=path, kind="file", content=_json(data))
 
 
 def _check_slugs(policies: Sequence[Policy]) -> None:
@@ -496,7 +541,7 @@ def build_site(
     builds = [builder.plan(p) for p in policies]
     for build in builds:
         for pair in build.pairs:
-            build.changesets[pair] = builder.changeset(build, pair)
+            build.records[pair] = builder.pair(build, pair)
     infos = tuple(builder.info(b) for b in builds)
     site_pages: list[SitePage] = []
     for build, info in zip(builds, infos, strict=True):
@@ -513,7 +558,7 @@ def build_site(
     stats = builder.stats
     stats.policies = len(builds)
     stats.versions = sum(len(b.versions) for b in builds)
-    stats.changesets = sum(len(b.changesets) for b in builds)
+    stats.changesets = sum(len(b.records) for b in builds)
     stats.seconds = time.perf_counter() - started
     return Site(options=options, today=today, policies=infos, pages=site_pages, stats=stats)
 

@@ -213,6 +213,30 @@ def test_rebuild_after_one_commit_computes_only_the_new_redlines(tmp_path: Path)
         assert (tmp_path / "s3" / page).read_text() == (tmp_path / "s4" / page).read_text()
 
 
+def test_rebuild_rewrites_only_changed_files_and_removes_stale_ones(tmp_path: Path) -> None:
+    repo = aup_repo(tmp_path / "repo")
+    repo.commit("tos", files={"policies/tos.md": policy("1", "2024-04-01", "Pay.", title="T")})
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    first = _json_build(repo.path, site, cache)
+    assert first["files_removed"] == 0 and first["files_unchanged"] == 0
+    aup_file = site / "api" / "aup" / "changes" / "1..2.json"
+    stamp = aup_file.stat().st_mtime_ns
+    (site / "stray.html").write_text("from an old build")
+    os.utime(site / "stray.html", (0, 0))
+
+    repo.delete("policies/tos.md")
+    repo.commit("withdraw the terms")
+    second = _json_build(repo.path, site, cache)
+    assert not (site / "tos").exists() and not (site / "api" / "tos").exists()
+    assert not (site / "stray.html").exists()
+    assert second["files_removed"] >= 5  # tos/, its version, history, feed and API files
+    # The AUP's files did not change (its pages did: the navigation lost the terms): left as
+    # they were, not rewritten.
+    assert aup_file.stat().st_mtime_ns == stamp
+    assert second["files_unchanged"] > 10
+    assert SiteLinks.read(site).broken() == []
+
+
 def test_site_cache_survives_a_corrupt_entry(tmp_path: Path) -> None:
     repo = aup_repo(tmp_path / "repo")
     with PolicyRepo.open(load_settings(repo.path)) as reader:

@@ -45,12 +45,16 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
             "versions": result.versions,
             "redlines": result.redlines,
             "computed_redlines": result.computed,
+            "files_written": result.written,
+            "files_unchanged": result.unchanged,
+            "files_removed": result.removed,
         })
         return
     click.echo(
         f"built {result.pages} pages and {result.files} feed and API files "
         f"({result.policies} policies, {result.versions} versions, {result.redlines} redlines, "
-        f"{result.computed} computed) into {result.site_dir}"
+        f"{result.computed} computed) into {result.site_dir}: {result.written} files written, "
+        f"{result.unchanged} unchanged, {result.removed} removed"
     )
 
 
