@@ -182,6 +182,15 @@ def validate(body: Any, reject: re.Pattern[str] | None = None) -> list[dict[str,
     return errors
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client gave up waiting (a stall): that is the point
+        super().handle_error(request, client_address)
+
+
 class SendGridServer:
     """The server on 127.0.0.1 (a free port unless given), in a background thread."""
 
@@ -195,8 +204,7 @@ class SendGridServer:
         self._lock = threading.Lock()
         self._record = self.record_path.open("a", encoding="utf-8") if self.record_path else None
         self._reject = re.compile(self.faults.reject) if self.faults.reject else None
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), self._handler())
         self._thread: threading.Thread | None = None
 
     @property
