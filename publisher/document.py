@@ -15,12 +15,9 @@ from typing import Any, Literal
 
 ClauseKind = Literal["section", "item", "bullet", "paragraph", "table", "code", "quote"]
 
-_WS = re.compile(r"\s+")
-
-
 def normalise_space(text: str) -> str:
     """Collapse every run of whitespace to one space and strip both ends."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
