@@ -69,4 +69,5 @@ def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "acceptable-use" in result.stdout
-    assert "renumbered" in result.stdout
+    assert "publisher diff terms-of-service --from 2 --to 3" in result.stdout
+    assert "0 finding(s)" in result.stdout
