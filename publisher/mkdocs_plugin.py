@@ -75,8 +75,13 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
 
 def _markdown_for(page: SitePage) -> str:
     # Themes print page titles (and toc names) as HTML, unescaped: policy titles are text, so
-    # they are escaped here. JSON is YAML: the title is quoted whatever it contains.
-    return f"---\ntitle: {json.dumps(html.escape(page.title, quote=False))}\n---\n"
+    # they are escaped here. JSON is YAML: the title is quoted whatever it contains. Pages
+    # outside the navigation (versions, histories, redlines) are kept out of search where the
+    # search plugin allows it (mkdocs-material's honours `search: exclude`).
+    meta = {"title": html.escape(page.title, quote=False)}
+    if not page.in_nav:
+        meta["search"] = {"exclude": True}  # type: ignore[assignment]
+    return f"---\n{json.dumps(meta)}\n---\n"
 
 
 def _src_uri(path: str) -> str:
