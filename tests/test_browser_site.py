@@ -110,7 +110,7 @@ def test_reader_follows_what_changed_filters_and_lands_on_a_clause(
     page.get_by_role("link", name="All versions").click()
     expect(page).to_have_url(site_url + "acceptable-use/versions/")
     _shot(page, "5-history")
-    page.get_by_role("link", name="Version 1", exact=True).click()
+    page.get_by_role("table").get_by_role("link", name="Version 1", exact=True).click()
     expect(page).to_have_url(site_url + "acceptable-use/v/1/")
     expect(page.locator(".version-banner")).to_contain_text("Superseded")
     expect(page.locator(".version-banner")).to_contain_text("no longer in force")
