@@ -149,12 +149,14 @@ def install(
     publish: str | None = None,
     publish_hook: str = "post-merge",
     diff_driver: bool = True,
+    branch: str = "HEAD",
 ) -> Changes:
     """Install the hooks (chaining existing ones), the publish target and the diff driver.
 
     ``publish`` is a folder or ``branch:NAME`` (see :class:`publisher.publish.PublishTarget`);
     it is kept in the repository's config as ``publisher.publish``. Installing again
-    updates our hooks in place (for example after the virtualenv moved).
+    updates our hooks in place (for example after the virtualenv moved). ``branch`` is the
+    publishing branch (the ``branch`` setting), named in the report of a bare repository.
     """
     from publisher.publish import PublishTarget
 
@@ -170,6 +172,14 @@ def install(
     hooks_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
         _install_hook(hooks_dir, name, python, changes)
+    if git.info.bare:
+        ref = publishing_ref(git, branch)
+        changes.notes.append(f"pushes to {ref} are linted" + (" and published" if any(
+            n == "post-receive" for n in names) else ""))
+        if ref is not None and git.rev_parse(ref) is None:
+            changes.notes.append(
+                f"note: {ref} does not exist yet; if you publish another branch, point HEAD "
+                "at it (git symbolic-ref HEAD refs/heads/main) or set the `branch` setting")
     if diff_driver and not git.info.bare:
         for key, value in driver_commands(python).items():
             git.config_set(key, value)

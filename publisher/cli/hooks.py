@@ -49,7 +49,7 @@ def install_command(app: App, pre_commit: bool, publish: str | None, publish_hoo
         changes = install(
             git, python=sys.executable, policies=app.settings.policies,
             pre_commit=pre_commit or everything, publish=publish, publish_hook=publish_hook,
-            diff_driver=diff_driver or everything,
+            diff_driver=diff_driver or everything, branch=app.settings.branch,
         )
     for line in changes.lines("installed"):
         click.echo(line)
