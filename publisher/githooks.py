@@ -27,13 +27,12 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from publisher.config import Settings, load_settings
+from publisher.config import Settings
 from publisher.errors import ConfigError, PublisherError
 from publisher.gitio import Git
 
@@ -297,20 +296,6 @@ def publishing_ref(git: Git, branch: str) -> str | None:
     return branch if branch.startswith("refs/") else f"refs/heads/{branch}"
 
 
-def settings_at(settings: Settings, git: Git, rev: str) -> Settings:
-    """In a bare repository, the settings of the commit ``rev`` (its ``publisher.toml`` or
-    ``pyproject.toml``), since there is no work tree to read them from."""
-    if not git.info.bare:
-        return settings
-    with tempfile.TemporaryDirectory(prefix="publisher-settings-") as tmp:
-        for name in ("publisher.toml", "pyproject.toml"):
-            found = git.cat.get(f"{rev}:{name}")
-            if found is not None and found.type == "blob":
-                (Path(tmp) / name).write_bytes(found.data)
-        loaded = load_settings(tmp)
-    return replace(loaded, root=settings.root)
-
-
 @dataclass(frozen=True)
 class HookContext:
     """What a hook run needs from its environment (the CLI fills it in)."""
@@ -379,8 +364,9 @@ def _commit_msg(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
 
 def _lint_commit(git: Git, update: RefUpdate, context: HookContext) -> int:
     from publisher.lint import run_lint
+    from publisher.publish import commit_settings
 
-    settings = settings_at(context.settings, git, update.new)
+    settings = commit_settings(context.settings, git, update.new)
     report = run_lint(settings, rev=update.new, today=context.today)
     return _print_findings(report, context.echo)
 

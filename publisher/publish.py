@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from publisher.config import Settings
+from publisher.config import Settings, load_settings
 from publisher.errors import ConfigError, GitError, NotFoundError
 from publisher.gitio import Git
 
@@ -192,6 +192,20 @@ def read_tree(folder: Path) -> dict[str, bytes]:
 # ------------------------------------------------------------------------------ building
 
 
+def commit_settings(settings: Settings, git: Git, rev: str) -> Settings:
+    """In a bare repository, the settings of the commit ``rev`` (its ``publisher.toml`` or
+    ``pyproject.toml``), since there is no work tree to read them from."""
+    if not git.info.bare:
+        return settings
+    with tempfile.TemporaryDirectory(prefix="publisher-settings-") as tmp:
+        for name in ("publisher.toml", "pyproject.toml"):
+            found = git.cat.get(f"{rev}:{name}")
+            if found is not None and found.type == "blob":
+                (Path(tmp) / name).write_bytes(found.data)
+        loaded = load_settings(tmp)
+    return replace(loaded, root=settings.root)
+
+
 @contextlib.contextmanager
 def _checkout(git: Git, settings: Settings, source: str) -> Iterator[Path]:
     """A temporary linked work tree of ``source``, sharing the repository's cache folder."""
@@ -275,6 +289,7 @@ def publish(
                 f"the branch {target.location} is checked out in this work tree",
                 hint="publish to another branch (e.g. gh-pages), or check out another branch",
             )
+        settings = commit_settings(settings, git, source)
         versions = _versions(settings, source)
         with _checkout(git, settings, source) as tree:
             if target.kind == "folder":
