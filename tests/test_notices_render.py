@@ -29,6 +29,7 @@ from publisher.notices.mailers.message import build_message
 from publisher.notices.render import (
     NoticeRenderer,
     change_item,
+    default_subject,
     make_sender,
     personal_values,
     word_changes,
@@ -91,6 +92,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NoticeRe
         created = campaign.create_notice(
             database, slug="acceptable-use", label="3", effective=date(2026, 3, 1),
             source=source, default_notice_days=30, now=lambda: CREATED,
+            subject_for=default_subject,
         )
         sender = make_sender("Northwind Cloud Legal <legal@northwind.example>", "",
                              "legal@northwind.example", required=True)

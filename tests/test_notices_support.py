@@ -23,6 +23,7 @@ from publisher.config import Settings, load_settings
 from publisher.links import LinkSigner
 from publisher.notices import campaign
 from publisher.notices.campaign import GitChanges
+from publisher.notices.render import default_subject
 from publisher.store import migrate
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.db import Database
@@ -138,7 +139,7 @@ class Setup:
             return campaign.create_notice(
                 self.database, slug=POLICY, label=None, effective=date.fromisoformat(effective),
                 source=GitChanges(repo), default_notice_days=self.settings.notice_days,
-                force=force, now=lambda: now,
+                force=force, now=lambda: now, subject_for=default_subject,
             )
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:

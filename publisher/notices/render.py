@@ -178,9 +178,10 @@ def email_context(
 
 
 def render_email(context: dict[str, Any], *, templates: Path | None = None) -> EmailTemplate:
-    """Subject, text and HTML of one group's email (pure apart from reading templates)."""
+    """Subject (the notice's), text and HTML of one group's email (pure apart from reading
+    templates)."""
     env = environment(templates)
-    subject = " ".join(env.get_template("notices/subject.txt").render(**context).split())
+    subject = " ".join(str(context["subject"]).split())
     text = env.get_template("notices/email.txt").render(**context)
     html = env.get_template("notices/email.html").render(
         **{**context, "customer_name": NAME_HTML, "accept_url": LINK_HTML, "subject": subject})
