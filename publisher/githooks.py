@@ -31,10 +31,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.config import Settings
 from publisher.errors import ConfigError, PublisherError
 from publisher.gitio import Git
+
+if TYPE_CHECKING:
+    from publisher.lint import LintReport
 
 MARKER = "# policy-publisher hook"
 CHAINED = ".publisher-chained"
@@ -301,7 +305,6 @@ class HookContext:
     """What a hook run needs from its environment (the CLI fills it in)."""
 
     settings: Settings
-    python: str
     echo: Echo
     today: date
     index_file: str | None = None
@@ -323,10 +326,7 @@ def run_hook(name: str, args: Sequence[str], stdin: bytes | None, context: HookC
         git.close()
 
 
-def _print_findings(report: object, echo: Echo) -> int:
-    from publisher.lint import LintReport
-
-    assert isinstance(report, LintReport)
+def _print_findings(report: LintReport, echo: Echo) -> int:
     for finding in report.findings:
         echo(str(finding))
     return len(report.errors)

@@ -84,7 +84,7 @@ def run_command(ctx: click.Context, app: App, name: str, args: tuple[str, ...]) 
 
     stdin = sys.stdin.buffer.read() if name in STDIN_HOOKS else None
     context = HookContext(
-        settings=app.settings, python=sys.executable,
+        settings=app.settings,
         echo=lambda line: click.echo(line, err=True), today=date.today(),
         index_file=os.environ.get("GIT_INDEX_FILE"),
     )
