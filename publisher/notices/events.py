@@ -159,8 +159,8 @@ def _insert_once(connection: Connection, values: dict[str, Any]) -> bool:
     dialect = connection.dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(_EVENTS).values(**values).on_conflict_do_nothing(
-        index_elements=["provider_event_id"])
-    return bool(connection.execute(statement).rowcount)
+        index_elements=["provider_event_id"]).returning(_EVENTS.c.id)
+    return connection.execute(statement).first() is not None
 
 
 def _match(connection: Connection, event: EventIn) -> Any:

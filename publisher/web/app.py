@@ -56,6 +56,7 @@ from publisher.web.security import (
     csrf_valid,
     new_nonce,
 )
+from publisher.web.webhooks import webhook_routes
 
 NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 USER_AGENT_LIMIT = 1000
@@ -386,6 +387,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
             Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
             Route("/api/acceptances", _api(api_accept), methods=["POST"]),
+            *webhook_routes(settings, database),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
         exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable},
