@@ -1,0 +1,116 @@
+"""``publisher notice`` end to end on a real repository with the folder mailer: create,
+list, preview, send (and send again), status, remind; JSON output; clear errors."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import test_notices_support as support
+from sqlalchemy import text, update
+
+from publisher.store.models import Delivery
+
+notice_repo = support.notice_repo
+sqlite_setup = support.sqlite_setup
+
+EFFECTIVE = (datetime.now(UTC).date() + timedelta(days=45)).isoformat()
+
+
+def _create(setup: support.Setup, *args: str) -> int:
+    result = setup.cli("notice", "create", "acceptable-use", "--effective", EFFECTIVE, *args)
+    assert result.exit_code == 0, result.output
+    return int(result.stdout.splitlines()[-1])
+
+
+def test_create_preview_send_status(sqlite_setup: support.Setup, tmp_path: Path) -> None:
+    created = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", EFFECTIVE,
+                               "--subject", "Our Acceptable Use Policy is changing")
+    assert created.exit_code == 0, created.output
+    notice = created.stdout.splitlines()[-1]
+    assert "1 customer(s) since version 1: " in created.stderr
+    assert "1 customer(s) never accepted: " in created.stderr
+
+    listed = json.loads(sqlite_setup.cli("notice", "list", "--format", "json").stdout)
+    assert [(n["id"], n["recipients"], n["status"]) for n in listed["notices"]] == [
+        (int(notice), 3, "draft")]
+
+    preview = sqlite_setup.cli("notice", "preview", notice, "--customer", "c2")
+    assert preview.exit_code == 0, preview.output
+    assert preview.stdout.startswith("From: Northwind Legal <legal@northwind.example>\n"
+                                     "To: Bob Stone <bob@example.org>\n"
+                                     "Subject: Our Acceptable Use Policy is changing\n")
+    assert "You last accepted version 2" in preview.stdout
+    html = sqlite_setup.cli("notice", "preview", notice, "--customer", "c2", "--html").stdout
+    assert html.startswith("<!DOCTYPE html>") and "Dear Bob Stone," in html
+    eml = sqlite_setup.cli("notice", "preview", notice, "--eml").stdout
+    assert "Content-Type: multipart/alternative" in eml
+    stranger = sqlite_setup.cli("notice", "preview", notice, "--customer", "c4")
+    assert stranger.exit_code == 2
+    assert "customer 'c4' is not a recipient" in stranger.stderr
+    assert "accepted acceptable-use version 3" in stranger.stderr
+
+    out = tmp_path / "outbox"
+    sent = sqlite_setup.cli("notice", "send", notice, "--out", str(out), "--format", "json")
+    assert sent.exit_code == 0, sent.output
+    report = json.loads(sent.stdout)
+    assert report["sent"] == 3 and report["complete"] and report["counts"]["sent"] == 3
+    files = sorted((out / f"notice-{notice}").glob("*.eml"))
+    assert len(files) == 3
+    message = email.message_from_bytes(files[1].read_bytes(), policy=email.policy.default)
+    assert message["To"] == "Bob Stone <bob@example.org>"
+
+    again = sqlite_setup.cli("notice", "send", notice, "--out", str(out))
+    assert again.exit_code == 0 and "this run sent 0" in again.stdout
+    assert len(list((out / f"notice-{notice}").glob("*.eml"))) == 3
+
+    status = json.loads(sqlite_setup.cli("notice", "status", notice, "--format", "json").stdout)
+    assert status["counts"] == {"queued": 0, "sending": 0, "sent": 3, "failed": 0, "unknown": 0}
+    assert status["notice"]["status"] == "sent" and status["notice"]["mailer"] == "folder"
+    assert status["groups"] == [{"since": None, "count": 1}, {"since": "1", "count": 1},
+                                {"since": "2", "count": 1}]
+    assert status["next"] == []
+    shown = sqlite_setup.cli("notice", "status", notice).stdout
+    assert "recipients: 3 (1 since never accepted, 1 since v1, 1 since v2)" in shown
+
+
+def test_remind_through_the_cli(sqlite_setup: support.Setup, tmp_path: Path) -> None:
+    notice = _create(sqlite_setup)
+    out = tmp_path / "outbox"
+    assert sqlite_setup.cli("notice", "send", str(notice), "--out", str(out)).exit_code == 0
+    nobody = sqlite_setup.cli("notice", "remind", str(notice), "--out", str(out))
+    assert nobody.exit_code == 0 and "less than 14 day(s) ago" in nobody.stderr
+    with sqlite_setup.database.engine.begin() as connection:
+        connection.execute(update(Delivery).values(
+            sent_at=datetime.now(UTC) - timedelta(days=20)))
+    reminded = sqlite_setup.cli("notice", "remind", str(notice), "--out", str(out))
+    assert reminded.exit_code == 0, reminded.output
+    reminder = int(reminded.stdout.splitlines()[-1])
+    assert reminder != notice
+    files = list((out / f"notice-{reminder}").glob("*.eml"))
+    assert len(files) == 3
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["Subject"].strip().startswith("Reminder: ")
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "This is a reminder" in body
+    with sqlite_setup.database.engine.connect() as connection:
+        kinds = connection.execute(text("SELECT kind, parent_id FROM notices ORDER BY id")).all()
+    assert [tuple(k) for k in kinds] == [("notice", None), ("reminder", notice)]
+
+
+def test_bad_arguments_are_one_line_errors(sqlite_setup: support.Setup) -> None:
+    bad_date = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", "soon")
+    assert bad_date.exit_code == 2 and "'soon' is not a date" in bad_date.output
+    no_policy = sqlite_setup.cli("notice", "create", "nope", "--effective", EFFECTIVE)
+    assert no_policy.exit_code == 2 and "Traceback" not in no_policy.output
+    bad_version = sqlite_setup.cli("notice", "create", "acceptable-use", "--version", "9",
+                                   "--effective", EFFECTIVE)
+    assert bad_version.exit_code == 2 and "has no version '9'" in bad_version.stderr
+    notice = _create(sqlite_setup)
+    rate = sqlite_setup.cli("notice", "send", str(notice), "--rate", "0")
+    assert rate.exit_code == 2 and "must be more than 0" in rate.output
+    settle = sqlite_setup.cli("notice", "settle", str(notice), "--batch", "x", "--as", "maybe")
+    assert settle.exit_code == 2
