@@ -97,6 +97,36 @@ def _toc_tokens(entries: tuple[TocEntry, ...]) -> list[Any]:
     ]
 
 
+def _builtin_search_honours_exclude(config: MkDocsConfig) -> None:
+    """Make mkdocs' built-in search skip pages whose front matter says ``search: exclude``,
+    as mkdocs-material's search does: the versions, histories and redlines (thousands of
+    pages on a long history) stay out of the index, which then holds the text in force.
+
+    mkdocs has no hook for this: the search plugin's ``on_page_context`` handler is wrapped
+    in place. If mkdocs' plugin collection ever looks different, nothing is changed."""
+    search = config.plugins.get("search")
+    if search is None or type(search).__module__ != "mkdocs.contrib.search":
+        return
+    collection: Any = config.plugins
+    handlers = getattr(collection, "events", {}).get("page_context")
+    origins = getattr(collection, "_event_origins", None)
+    if not isinstance(handlers, list) or not isinstance(origins, dict):
+        return
+    for i, handler in enumerate(handlers):
+        if getattr(handler, "__self__", None) is not search:
+            continue
+
+        def unless_excluded(context: Any, *, page: Page, _handler: Any = handler,
+                            **kwargs: Any) -> Any:
+            wanted = page.meta.get("search")
+            if isinstance(wanted, dict) and wanted.get("exclude"):
+                return context
+            return _handler(context, page=page, **kwargs)
+
+        handlers[i] = unless_excluded
+        origins[unless_excluded] = origins.get(handler, "search")
+
+
 class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-call]
     """Publishes every policy of the repository: current text, versions, redlines, feeds,
     JSON API (see docs/site.md)."""
@@ -121,6 +151,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         css = self._site_path(CSS_NAME)
         if css not in config.extra_css:
             config.extra_css.append(css)
+        _builtin_search_honours_exclude(config)
         return config
 
     def _site_path(self, name: str) -> str:

@@ -112,6 +112,13 @@ def test_history_lists_every_version_with_counts(example_site: Path) -> None:
     assert "First version" in html
 
 
+def test_search_indexes_the_text_in_force_not_every_version(example_site: Path) -> None:
+    index = json.loads((example_site / "search" / "search_index.json").read_text("utf-8"))
+    pages = {doc["location"].split("#")[0] for doc in index["docs"]}
+    assert {"acceptable-use/", "terms-of-service/", "privacy/", ""} <= pages
+    assert not [p for p in pages if "/v/" in p or "/changes/" in p or "/versions/" in p]
+
+
 def test_mkdocs_build_strict_passes_on_the_example(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "s")],
