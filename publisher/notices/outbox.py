@@ -33,7 +33,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy import Connection, Table, func, select, update
 
 from publisher.notices.campaign import NoticeError, NoticeInfo, get_notice
 from publisher.notices.mailers.base import (
@@ -307,14 +307,13 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
     A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) does
     not use up the rows' attempts."""
     throttled = result.retry_after is not None
-    changes: list[dict[str, Any]] = []
+    groups: dict[tuple[str, str | None, str | None, bool], list[int]] = {}
     counts = {"sent": 0, "failed": 0, "queued": 0, "unknown": 0}
     for row in rows:
         outcome = result.outcome(row.id)
         state = {"sent": "sent", "failed": "failed", "retry": "queued",
                  "unknown": "unknown"}[outcome.outcome]
         error = outcome.error
-        attempts = row.attempts - 1 if state == "queued" and throttled else row.attempts
         if state == "queued" and not throttled and row.attempts >= max_attempts:
             state = "failed"
             error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
@@ -322,23 +321,23 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
             error = (f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
                      f"with `publisher notice settle` once you know")
         counts[state] += 1
-        changes.append({
-            "key": row.id, "new_state": state, "new_attempts": attempts,
-            "new_error": error if state != "sent" else None,
-            "new_message_id": outcome.message_id if state == "sent" else None,
-            "new_sent_at": now if state == "sent" else None,
-        })
-    statement = (
-        update(_DELIVERIES)
-        .where(_DELIVERIES.c.id == bindparam("key"), _DELIVERIES.c.batch_id == batch_id,
-               _DELIVERIES.c.state == "sending")
-        .values(state=bindparam("new_state"), attempts=bindparam("new_attempts"),
-                last_error=bindparam("new_error"),
-                message_id=bindparam("new_message_id"), sent_at=bindparam("new_sent_at"))
-    )
+        key = (state, error if state != "sent" else None,
+               outcome.message_id if state == "sent" else None,
+               state == "queued" and throttled)
+        groups.setdefault(key, []).append(row.id)
+    # One UPDATE per distinct outcome (a SendGrid batch is one: 1,000 rows, one statement).
     with database.write() as connection:
-        if changes:
-            connection.execute(statement, changes)
+        for (state, error, message_id, give_back), ids in groups.items():
+            values: dict[str, Any] = {"state": state, "last_error": error,
+                                      "message_id": message_id,
+                                      "sent_at": now if state == "sent" else None}
+            if give_back:
+                values["attempts"] = _DELIVERIES.c.attempts - 1
+            connection.execute(
+                update(_DELIVERIES)
+                .where(_DELIVERIES.c.id.in_(ids), _DELIVERIES.c.batch_id == batch_id,
+                       _DELIVERIES.c.state == "sending")
+                .values(**values))
     return counts
 
 
