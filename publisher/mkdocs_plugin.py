@@ -13,15 +13,16 @@ Options are documented in docs/site.md.
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import html
 import json
 import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,127 @@ def _toc_tokens(entries: tuple[TocEntry, ...]) -> list[Any]:
     ]
 
 
+class _Incremental:
+    """Skips rendering the version, history and redline pages whose output cannot differ
+    from the file the previous ``publisher build`` left in the site folder.
+
+    A page's output depends on its own values (title, content, table of contents) and on
+    everything around it: the configuration, the theme's files, the navigation, the policies'
+    stylesheet. Each page gets a signature of all of these; a page whose signature is the one
+    recorded after the previous successful build, and whose file is still there, is marked
+    unmodified for mkdocs' dirty mode. Every other file (the policies' own pages, the pages of
+    docs_dir, the theme's templates, the search index) is built as usual. The signatures are
+    saved only when the build succeeds.
+    """
+
+    def __init__(self, keep: Callable[[str], None]) -> None:
+        self.keep = keep
+        self.skipped = 0
+        self._manifest: Path | None = None
+        self._signatures: dict[str, str] = {}
+
+    def plan(self, config: MkDocsConfig, files: Files, pages: dict[str, SitePage],
+             cache_dir: Path | None, css: str) -> None:
+        if cache_dir is None:
+            return
+        site_dir = os.path.abspath(config.site_dir)
+        key = hashlib.sha256(site_dir.encode()).hexdigest()[:16]
+        self._manifest = cache_dir / "output" / f"{key}.json"
+        try:
+            previous = json.loads(self._manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = {}
+        if not isinstance(previous, dict):
+            previous = {}
+        around = _surroundings(config, files, pages, css)
+        for file in files:
+            page = pages.get(file.src_uri)
+            if page is None or file.generated_by is None:
+                file.is_modified = _always  # type: ignore[method-assign]
+                continue
+            signature = hashlib.sha256(
+                repr((around, file.src_uri, page.title, page.content, page.toc)).encode()
+            ).hexdigest()
+            self._signatures[file.src_uri] = signature
+            if (not page.in_nav and previous.get(file.src_uri) == signature
+                    and os.path.isfile(file.abs_dest_path)):
+                file.is_modified = _never  # type: ignore[method-assign]
+                self.keep(file.abs_dest_path)
+                self.skipped += 1
+            else:
+                file.is_modified = _always  # type: ignore[method-assign]
+
+    def save(self) -> None:
+        if self._manifest is None:
+            return
+        try:
+            self._manifest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._manifest.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self._signatures), encoding="utf-8")
+            os.replace(tmp, self._manifest)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self._manifest, exc)
+
+    def forget(self) -> None:
+        """After a failed build: the next one renders every page."""
+        if self._manifest is not None:
+            self._manifest.unlink(missing_ok=True)
+
+
+def _always() -> bool:
+    return True
+
+
+def _never() -> bool:
+    return False
+
+
+def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage],
+                  css: str) -> str:
+    """A signature of everything a page's output depends on besides its own values."""
+    import mkdocs
+
+    digest = hashlib.sha256(f"{mkdocs.__version__} {_package_version()}".encode())
+    if config.config_file_path and os.path.isfile(config.config_file_path):
+        digest.update(Path(config.config_file_path).read_bytes())
+    theme = config.theme
+    digest.update(repr((config.site_url, config.site_name, config.use_directory_urls,
+                        [str(x) for x in config.extra_css],
+                        [str(x) for x in config.extra_javascript],
+                        theme.name, sorted((k, str(v)) for k, v in dict(theme).items()))).encode())
+    for folder in config.theme.dirs:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    # The navigation, on every page: the pages in it and their titles (a page of docs_dir is
+    # taken whole: its title comes from its text).
+    for file in sorted(files, key=lambda f: f.src_uri):
+        if not (file.is_documentation_page() and file.inclusion.is_in_nav()):  # type: ignore[no-untyped-call]
+            continue
+        digest.update(file.src_uri.encode())
+        page = pages.get(file.src_uri)
+        if page is not None:
+            digest.update(page.title.encode())
+        elif file.abs_src_path and os.path.isfile(file.abs_src_path):
+            digest.update(Path(file.abs_src_path).read_bytes())
+    digest.update(css.encode())
+    return digest.hexdigest()
+
+
+def _package_version() -> str:
+    from publisher import __version__
+
+    return __version__
+
+
+class _QuietDirty(logging.Filter):
+    """Drops mkdocs' warning about dirty builds: ``publisher build`` decides page by page."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
 def _builtin_search_honours_exclude(config: MkDocsConfig) -> None:
     """Make mkdocs' built-in search skip pages whose front matter says ``search: exclude``,
     as mkdocs-material's search does: the versions, histories and redlines (thousands of
@@ -139,6 +261,9 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self._git_dir: Path | None = None
         self.error: PublisherError | None = None
         """The library error that stopped the last build (re-raised by :func:`build`)."""
+        self.incremental: _Incremental | None = None
+        """Set by :func:`build`: skip rendering the pages whose output cannot have changed."""
+        self._cache_dir: Path | None = None
 
     # -- configuration -------------------------------------------------------------------
 
@@ -197,6 +322,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             options = self._options(config, settings.site_url)
             with PolicyRepo.open(settings) as repo:
                 cache = SiteCache(repo.cache.directory)
+                self._cache_dir = cache.directory
                 self._git_dir = repo.git.info.git_dir
                 site = build_site(repo, options, today=datetime.now(UTC).date(), cache=cache)
         except PublisherError as exc:
@@ -227,7 +353,10 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             else:
                 src, inclusion, content = page.path, InclusionLevel.INCLUDED, page.content
             self._add(files, File.generated(config, src, content=content, inclusion=inclusion))
-        self._add(files, File.generated(config, self._site_path(CSS_NAME), content=site.css()))
+        css = site.css()
+        self._add(files, File.generated(config, self._site_path(CSS_NAME), content=css))
+        if self.incremental is not None:
+            self.incremental.plan(config, files, self._pages, self._cache_dir, css)
         return files
 
     @staticmethod
@@ -299,6 +428,8 @@ class BuildResult:
     """Files left as they were: the same bytes as the previous build's."""
     removed: int = 0
     """Files of the previous build that this one no longer produces."""
+    rendered: int = 0
+    """Policy pages rendered (the others were unchanged since the previous build)."""
 
 
 DEFAULT_INDEX = """\
@@ -394,6 +525,12 @@ class _Writes:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
+    kept: set[str] = field(default_factory=set)
+
+    def keep(self, path: str) -> None:
+        """A file of the previous build that this one keeps without writing it."""
+        self.kept.add(os.path.abspath(path))
+        self.unchanged += 1
 
 
 def _same_bytes(path: str, content: bytes) -> bool:
@@ -422,7 +559,7 @@ def _written_in_place(site_dir: Path) -> Iterator[_Writes]:
     from mkdocs import utils
 
     writes = _Writes()
-    kept: set[str] = set()
+    kept = writes.kept
     started = time.time()
     before = [p for p in site_dir.rglob("*") if p.is_file()] if site_dir.is_dir() else []
     original_write, original_clean = utils.write_file, utils.clean_directory
@@ -496,18 +633,29 @@ def build(
         assert isinstance(plugin, PoliciesPlugin)
         written = Path(config.site_dir)
         config.plugins.on_startup(command="build", dirty=False)
-        with _mkdocs_messages(plugin), _written_in_place(written) as writes:
-            try:
-                mkdocs_build(config)
-            except MkDocsException as exc:
-                if plugin.error is not None:
-                    raise plugin.error from None
-                raise PublisherError(f"the site build failed: {exc}", path=path,
-                                     hint="the messages above say which page or option") from exc
-            finally:
-                config.plugins.on_shutdown()
+        quiet = _QuietDirty()
+        build_log = logging.getLogger("mkdocs.commands.build")
+        build_log.addFilter(quiet)
+        try:
+            with _mkdocs_messages(plugin), _written_in_place(written) as writes:
+                incremental = plugin.incremental = _Incremental(writes.keep)
+                try:
+                    mkdocs_build(config, dirty=True)
+                except MkDocsException as exc:
+                    incremental.forget()
+                    if plugin.error is not None:
+                        raise plugin.error from None
+                    raise PublisherError(
+                        f"the site build failed: {exc}", path=path,
+                        hint="the messages above say which page or option") from exc
+                finally:
+                    config.plugins.on_shutdown()
+                incremental.save()
+        finally:
+            build_log.removeFilter(quiet)
         assert plugin.site is not None
         stats = plugin.site.stats
+        pages_total = sum(1 for p in plugin.site.pages if p.kind == "html")
         return BuildResult(
             site_dir=written,
             config_file=path if config_file or path.parent == root else None,
@@ -521,6 +669,7 @@ def build(
             written=writes.written,
             unchanged=writes.unchanged,
             removed=writes.removed,
+            rendered=pages_total - incremental.skipped,
         )
 
 

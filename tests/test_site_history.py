@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -235,6 +236,40 @@ def test_rebuild_rewrites_only_changed_files_and_removes_stale_ones(tmp_path: Pa
     assert aup_file.stat().st_mtime_ns == stamp
     assert second["files_unchanged"] > 10
     assert SiteLinks.read(site).broken() == []
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    # gzip stamps the time in sitemap.xml.gz; the mkdocs theme the build time in the home page.
+    return {p.relative_to(root).as_posix(): re.sub(rb"Build Date UTC : [^\n]*", b"",
+                                                   p.read_bytes())
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "sitemap.xml.gz"}
+
+
+def test_incremental_build_equals_a_fresh_build(tmp_path: Path) -> None:
+    repo = aup_repo(tmp_path / "repo")
+    repo.commit("tos", files={"policies/tos.md": policy("1", "2024-04-01", "Pay.", title="T")})
+    (repo.path / "docs").mkdir()
+    (repo.path / "docs" / "index.md").write_text("# Home\n\n<!-- policies -->\n")
+    config = repo.path / "mkdocs.yml"
+    config.write_text("site_name: Example\nplugins:\n  - search\n  - policies\n")
+    site, cache = tmp_path / "site", tmp_path / "cache"
+    first = _json_build(repo.path, site, cache)
+    assert first["pages_rendered"] == first["pages"]
+    again = _json_build(repo.path, site, cache)
+    assert again["pages_rendered"] == 2  # the policies' own pages; the rest is unchanged
+
+    repo.commit("v3", files={"policies/aup.md": policy("3", "2024-07-01", "Be kind.")})
+    after = _json_build(repo.path, site, cache)
+    assert 2 < int(after["pages_rendered"]) < int(after["pages"])  # type: ignore[call-overload]
+    fresh = _json_build(repo.path, tmp_path / "fresh", tmp_path / "fresh-cache")
+    assert _tree(site) == _tree(tmp_path / "fresh")
+    assert fresh["pages_rendered"] == fresh["pages"]
+
+    # Anything around the pages (here the site's name, in every page's header) renders all.
+    config.write_text("site_name: Renamed\nplugins:\n  - search\n  - policies\n")
+    renamed = _json_build(repo.path, site, cache)
+    assert renamed["pages_rendered"] == renamed["pages"]
+    assert "Renamed" in (site / "aup" / "v" / "1" / "index.html").read_text(encoding="utf-8")
 
 
 def test_site_cache_survives_a_corrupt_entry(tmp_path: Path) -> None:
