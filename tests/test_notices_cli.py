@@ -114,3 +114,21 @@ def test_bad_arguments_are_one_line_errors(sqlite_setup: support.Setup) -> None:
     assert rate.exit_code == 2 and "must be more than 0" in rate.output
     settle = sqlite_setup.cli("notice", "settle", str(notice), "--batch", "x", "--as", "maybe")
     assert settle.exit_code == 2
+
+
+def test_the_demo_dry_run_writes_one_email_per_customer(notice_repo: Path) -> None:
+    from publisher.config import load_settings
+    from publisher.notices.demo import dry_run
+
+    settings = load_settings(notice_repo, env=support.notice_env())
+    lines = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
+    assert lines[0].startswith("publisher notice create acceptable-use --effective ")
+    assert "(1 never accepted, 1 on v1, 1 on v2)" in lines[0]
+    files = sorted((notice_repo / ".publisher/demo/outbox/notice-1").glob("*.eml"))
+    assert [f.name for f in files] == ["00000001-demo-first.eml", "00000002-demo-previous.eml",
+                                       "00000003-demo-never.eml"]
+    first = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert "You last accepted version 1" in first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert not (notice_repo / ".publisher/publisher.db").exists()  # the real store untouched
+    again = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
+    assert again == lines  # recreated from scratch each time

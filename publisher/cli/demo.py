@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from publisher.cli.app import App, pass_app
@@ -9,6 +11,7 @@ from publisher.cli.policies import open_repo
 from publisher.diff import render_text
 from publisher.diff.sources import compare_revisions
 from publisher.lint import lint_repository
+from publisher.notices.demo import dry_run
 
 
 def _step(title: str) -> None:
@@ -20,8 +23,9 @@ def _step(title: str) -> None:
 @pass_app
 def demo_command(app: App) -> None:
     """Run the main job on this repository's policies and say where each result is:
-    list the policies and their versions, lint them, and compare each policy's previous
-    version with its current one clause by clause."""
+    list the policies and their versions, lint them, compare each policy's previous
+    version with its current one clause by clause, and send change notices to three
+    made-up customers into a folder of .eml files (a dry run in its own store)."""
     settings = app.settings
     with open_repo(app) as repo:
         policies = repo.policies()
@@ -43,6 +47,11 @@ def demo_command(app: App) -> None:
             _step(f"publisher diff {policy.slug} --from {old.label} --to {new.label}")
             changes = compare_revisions(repo, policy.slug, old.label, new.label)
             click.echo(render_text(changes, color=False), nl=False)
+
+    _step("dry run: change notices into a folder (publisher notice create / send)")
+    for line in dry_run(settings, today=datetime.now(UTC).date(),
+                        warn=lambda message: click.echo(message, err=True)):
+        click.echo(line)
 
 
 COMMANDS = [demo_command]

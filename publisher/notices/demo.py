@@ -1,0 +1,88 @@
+"""The Quickstart's dry run: change notices for the repository's policies into a folder.
+
+:func:`dry_run` uses a store of its own (``.publisher/demo/demo.db``, recreated each time, so
+the real store is never touched), three made-up customers — one who accepted each policy's
+first version, one who accepted the previous version, one who never accepted — and, for every
+policy with at least two versions, a notice for its newest version taking effect after the
+notice period. The notices are sent with the folder mailer into ``.publisher/demo/outbox``:
+one ``.eml`` file per customer and policy, each showing what changed since *that customer's*
+version. Returns the lines to print.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+from publisher.config import Settings
+from publisher.notices import campaign, runner
+from publisher.notices.outbox import SendOptions
+from publisher.notices.render import default_subject
+from publisher.store import migrate
+from publisher.store.customers import CustomerRow, import_customers
+from publisher.store.ledger import AcceptanceRequest, record_acceptances
+from publisher.store.versions import stored_versions, sync_versions
+
+DEMO_DIR = ".publisher/demo"
+
+CUSTOMERS = (
+    CustomerRow(2, "demo-first", "ada@example.com", "Ada Example", "First Version Ltd"),
+    CustomerRow(3, "demo-previous", "ben@example.com", "Ben Example", "Previous Version Ltd"),
+    CustomerRow(4, "demo-never", "cy@example.com", "Cy Example", "Never Accepted Ltd"),
+)
+
+
+def dry_run(settings: Settings, *, today: date, warn: Callable[[str], None]) -> list[str]:
+    """Create and send the demo notices into a folder; the lines that say what happened."""
+    folder = settings.resolve(DEMO_DIR)
+    shutil.rmtree(folder, ignore_errors=True)
+    outbox = folder / "outbox"
+    demo = replace(settings, database_url=f"sqlite:///{folder / 'demo.db'}", mailer="folder")
+    lines: list[str] = []
+    with migrate.open_store(demo) as database:
+        sync_versions(database, demo)
+        import_customers(database, CUSTOMERS)
+        by_policy: dict[str, list[str]] = {}
+        for version in stored_versions(database):
+            by_policy.setdefault(version.slug, []).append(version.label)
+        requests = []
+        for slug, labels in by_policy.items():
+            if len(labels) >= 2:
+                requests.append(AcceptanceRequest("demo-first", slug, labels[0], "import"))
+                requests.append(AcceptanceRequest("demo-previous", slug, labels[-2], "import"))
+        record_acceptances(database, requests)
+        effective = today + timedelta(days=settings.notice_days)
+        with runner.change_source(demo, warn=warn) as source:
+            for slug, labels in by_policy.items():
+                if len(labels) < 2:
+                    continue
+                created = campaign.create_notice(
+                    database, slug=slug, label=labels[-1], effective=effective, source=source,
+                    default_notice_days=settings.notice_days,
+                    subject_for=lambda version, day: default_subject(
+                        version, day, templates=runner.templates_dir(demo)),
+                )
+                notice = created.notice
+                groups = ", ".join(
+                    f"{g.count} on v{g.since}" if g.since else f"{g.count} never accepted"
+                    for g in created.groups)
+                lines.append(f"publisher notice create {slug} --effective "
+                             f"{effective.isoformat()}  ->  notice {notice.id} ({groups})")
+        for notice in campaign.list_notices(database):
+            report = runner.send(database, demo, notice, mailer="folder", outbox_dir=outbox,
+                                 options=SendOptions(), warn=warn)
+            lines.append(f"publisher notice send {notice.id}  ->  {report.sent} .eml file(s) "
+                         f"in {_shown(outbox / f'notice-{notice.id}', settings.root)}")
+    lines.append(f"open any .eml file in a mail client; the demo store is "
+                 f"{_shown(folder / 'demo.db', settings.root)}")
+    return lines
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
