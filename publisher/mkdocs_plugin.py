@@ -136,9 +136,9 @@ class _Incremental:
             if page is None or file.generated_by is None:
                 file.is_modified = _always  # type: ignore[method-assign]
                 continue
-            signature = hashlib.sha256(
-                repr((around, file.src_uri, page.title, page.content, page.toc)).encode()
-            ).hexdigest()
+            digest = hashlib.sha256(repr((around, file.src_uri, page.title, page.toc)).encode())
+            digest.update(page.content.encode())
+            signature = digest.hexdigest()
             self._signatures[file.src_uri] = signature
             if (not page.in_nav and previous.get(file.src_uri) == signature
                     and os.path.isfile(file.abs_dest_path)):
@@ -599,15 +599,17 @@ def _written_in_place(site_dir: Path) -> Iterator[_Writes]:
     finally:
         utils.write_file, utils.clean_directory = original_write, original_clean
         File.copy_file = original_copy  # type: ignore[method-assign]
+    removed: list[Path] = []
     for path in before:
         try:
             if str(path) in kept or path.stat().st_mtime >= started:
                 continue
             path.unlink()
-            writes.removed += 1
+            removed.append(path)
         except OSError:
             continue
-    folders = {parent for p in before for parent in p.parents if parent.is_relative_to(site_dir)}
+    writes.removed = len(removed)
+    folders = {parent for p in removed for parent in p.parents if parent.is_relative_to(site_dir)}
     for folder in sorted(folders - {site_dir}, key=lambda p: len(p.parts), reverse=True):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
