@@ -140,3 +140,16 @@ def test_example_policies_are_listed() -> None:
     rows = {p["slug"]: p for p in json.loads(out)["policies"]}
     assert set(rows) >= {"acceptable-use", "terms-of-service", "privacy"}
     assert all(rows[s]["versions"] >= 3 for s in ("acceptable-use", "terms-of-service", "privacy"))
+
+
+def test_settings_never_print_secrets(repo: GitRepo) -> None:
+    env = {
+        "PUBLISHER_SECRET_KEY": "k1,k2", "PUBLISHER_API_TOKEN": "tok-123",
+        "PUBLISHER_SMTP_PASSWORD": "pw-456", "PUBLISHER_SENDGRID_API_KEY": "SG.789",
+    }
+    for fmt in ("text", "json"):
+        code, out, _ = run("settings", "--format", fmt, repo=repo.path, env=env)
+        assert code == 0
+        for secret in ("k1", "tok-123", "pw-456", "SG.789"):
+            assert secret not in out
+        assert "<2 key(s)>" in out and "<set>" in out

@@ -8,6 +8,10 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.config import setting_docs
 
 
+SECRETS = frozenset({"secret_key", "api_token", "smtp_password", "sendgrid_api_key"})
+"""Settings whose values are never printed, only whether they are set."""
+
+
 @click.command("settings")
 @FORMAT_OPTION
 @pass_app
@@ -22,8 +26,11 @@ def settings_command(app: App, fmt: str) -> None:
     rows = []
     for name, doc in docs.items():
         value = getattr(settings, name)
-        if name == "secret_key":
-            value = f"<{len(value)} key(s)>" if value else "<not set>"
+        if name in SECRETS:
+            if isinstance(value, tuple):
+                value = f"<{len(value)} key(s)>" if value else "<not set>"
+            else:
+                value = "<set>" if value else "<not set>"
         elif isinstance(value, tuple):
             value = list(value)
         rows.append({"name": name, "env": f"PUBLISHER_{name.upper()}", "value": value, "doc": doc})
