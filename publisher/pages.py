@@ -11,16 +11,17 @@ clients need them).
 
 from __future__ import annotations
 
+import html
 import json
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from markupsafe import Markup
 
@@ -52,6 +53,7 @@ __all__ = [
     "policy_body",
     "policy_feed",
     "relative_url",
+    "rewrite_policy_links",
     "site_feed",
     "version_page",
     "versions_page",
@@ -297,6 +299,34 @@ def policy_body(
     fragment, also used by notices and acceptance pages."""
     template = environment(templates).get_template("fragments/policy_body.html")
     return template.render(groups=body_tree(document, bodies))
+
+
+_MD_LINK = re.compile(r'href="([^"#?:]+\.md)(#[^"]*)?"')
+
+
+def rewrite_policy_links(
+    body: str, source: str, page: str, targets: Mapping[str, str], urls: Urls
+) -> str:
+    """Links in a policy body to another policy's file (``privacy.md``, ``../legal/tos.md``,
+    relative to ``source``, the policy's path in the repository) made links to that policy's
+    page on the site, relative to ``page``. ``targets`` maps every path a policy had to its
+    slug. A ``#c-…`` clause anchor is kept; other fragments (a heading id of another
+    renderer) are dropped. Links to files that are not policies stay as written."""
+    if ".md" not in body:
+        return body
+
+    def replace(match: re.Match[str]) -> str:
+        href, fragment = match.group(1), match.group(2) or ""
+        path = unquote(html.unescape(href))
+        joined = path.lstrip("/") if path.startswith("/") else posixpath.join(
+            posixpath.dirname(source), path)
+        slug = targets.get(posixpath.normpath(joined))
+        if slug is None:
+            return match.group(0)
+        anchor = fragment if fragment.startswith("#c-") else ""
+        return f'href="{html.escape(relative_url(urls.policy(slug) + anchor, page))}"'
+
+    return _MD_LINK.sub(replace, body)
 
 
 @dataclass(frozen=True)

@@ -330,6 +330,8 @@ class _Builder:
         self.urls = options.urls
         self.fingerprint = templates_fingerprint(options.templates) + _renderer_version()
         self.stats = BuildStats()
+        self.targets: dict[str, str] = {}
+        """Every path a published policy had → its slug (for links between policies)."""
 
     # -- values ------------------------------------------------------------------------
 
@@ -432,6 +434,11 @@ class _Builder:
 
     # -- pages -------------------------------------------------------------------------
 
+    def linked(self, body: str, version: Version, page: str) -> str:
+        """``body`` with its links to other policies' files pointing at their pages."""
+        return pages.rewrite_policy_links(body, version.revision.path, page, self.targets,
+                                          self.urls)
+
     def ctx(self, page: str) -> PageContext:
         return PageContext(
             urls=self.urls, page=page, today=self.today, site_name=self.options.site_name,
@@ -449,14 +456,16 @@ class _Builder:
                 path = urls.policy(slug)
                 yield SitePage(
                     path=path, kind="html", title=info.title, in_nav=True, toc=record.toc,
-                    content=pages.version_page(self.ctx(path), info, vinfo, record.body,
+                    content=pages.version_page(self.ctx(path), info, vinfo,
+                                               self.linked(record.body, version, path),
                                                main=True),
                 )
             path = urls.version(slug, version.label)
             yield SitePage(
                 path=path, kind="html", toc=record.toc,
                 title=f"{vinfo.title}, version {version.label}",
-                content=pages.version_page(self.ctx(path), info, vinfo, record.body,
+                content=pages.version_page(self.ctx(path), info, vinfo,
+                                           self.linked(record.body, version, path),
                                            main=False),
             )
             if self.options.api:
@@ -538,6 +547,7 @@ def build_site(
     builder = _Builder(repo, options, today, cache)
     policies = [p for p in repo.policies() if p.versions]
     _check_slugs(policies)
+    builder.targets = {path: p.slug for p in policies for path in p.paths}
     builds = [builder.plan(p) for p in policies]
     for build in builds:
         for pair in build.pairs:

@@ -217,6 +217,32 @@ def test_mkdocs_material_theme_builds_strict(tmp_path: Path) -> None:
     assert SiteLinks.read(tmp_path / "site").broken(check_fragments=False) == []
 
 
+def test_links_between_policies_resolve_on_the_site(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("two policies", files={
+        "policies/aup.md": "---\nversion: '1'\n---\n# AUP\n\nSee the [terms](legal/tos.md).\n",
+        "policies/legal/tos.md": "---\nversion: '1'\n---\n# Terms\n\n1. Obey the "
+                                 "[AUP](../aup.md#c-p1).\n",
+    })
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    aup = (tmp_path / "site" / "aup" / "v" / "1" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../../../tos/"' in aup
+    tos = (tmp_path / "site" / "tos" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../aup/#c-p1"' in tos
+    assert SiteLinks.read(tmp_path / "site").broken() == []
+
+
+def test_a_slug_that_cannot_be_a_web_address_is_an_error(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("odd slug", files={"policies/a.md": "---\nslug: 'our terms?'\n---\nA.\n"})
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 2
+    assert "policies/a.md:2: slug 'our terms?' cannot be used in a URL" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_docs_page_clashing_with_a_policy_page_is_an_error(tmp_path: Path) -> None:
     repo = small_repo(tmp_path / "repo")
     (repo.path / "docs").mkdir()
