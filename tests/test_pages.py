@@ -8,6 +8,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from publisher import pages
 from publisher.diff import Summary
@@ -268,3 +270,30 @@ def test_environment_autoescapes_and_overrides(tmp_path: Path) -> None:
 def test_text_templates_are_not_html_escaped(tmp_path: Path) -> None:
     (tmp_path / "note.txt").write_text("Hello {{ name }}")
     assert environment(tmp_path).get_template("note.txt").render(name="A & B") == "Hello A & B"
+
+
+# ------------------------------------------------------------------- any input, inert output
+
+_FRAGMENTS = [
+    "# Title\n", "## A. Section\n", "### 1. Clause\n", "1. item\n", "   - bullet\n", "- b\n",
+    "(a) lettered\n", "**Lead.** text\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "```\ncode\n```\n",
+    "> quote\n", "\n", "text [link](javascript:alert(1)) ", "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>", '<a href="jAvAsCrIpT:alert(1)">x</a>', "<div>\n",
+    "</div>\n", "<pre>", "<style>p{}</style>", "<!-- c -->", "[ref]: https://e.com\n",
+    "text [r][ref] ", "<svg onload=alert(1)>", "&lt;script&gt;", "    indented\n",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=20)), max_size=25))
+def test_any_policy_renders_inert_with_an_anchor_per_clause(parts: list[str]) -> None:
+    document = parse_document("".join(parts))
+    html = pages.policy_body(document, clause_bodies(document))
+    found = _Elements()
+    found.feed(html)
+    assert not {"script", "style", "svg", "iframe"} & set(found.tags)
+    for tag, name, value in found.attrs:
+        assert not name.startswith("on"), (tag, name)
+        assert not "".join((value or "").split()).lower().startswith("javascript:"), value
+    for clause in document.walk():
+        assert f'id="{clause.anchor}"' in html
