@@ -7,10 +7,12 @@ force and to the latest, the one in force to each upcoming) and renders every pa
 :mod:`publisher.pages`. The result is a list of :class:`SitePage` (site path, content): the
 mkdocs plugin hands them to mkdocs, and anything else could write them to a folder.
 
-Builds are incremental: change sets are cached on disk by (old blob, new blob, diff engine,
-overrides), rendered policy bodies and redlines by their blobs and the templates' fingerprint
-(:class:`SiteCache`). A rebuild after one commit recomputes only what that commit changed: the
-redlines that involve the new version, and the pages themselves (cheap).
+Builds are incremental (:class:`SiteCache`, on disk under the ``cache_dir`` setting): change
+sets are cached by (old blob, new blob, diff engine, overrides); what a version's pages need
+(rendered body, table of contents, clause JSON) by its blob; what a redline's page needs
+(summary, redline HTML, table of contents, API JSON) by its two revisions and labels; all of
+them also by the code and templates that made them. A rebuild after one commit parses the
+new revision, computes the redlines that involve it and renders the pages (cheap).
 """
 
 from __future__ import annotations
