@@ -24,7 +24,7 @@ import os
 import pickle
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -43,6 +43,7 @@ from publisher.sanitize import SANITIZER_VERSION, clause_bodies
 from publisher.templating import environment, templates_fingerprint
 
 __all__ = [
+    "Progress",
     "Site",
     "SiteCache",
     "SiteOptions",
@@ -512,6 +513,14 @@ def _json_page(path: str, data: Any) -> SitePage:
     return SitePage(path=path, kind="file", content=_json(data))
 
 
+Progress = Callable[[str, int, int], None]
+"""``(phase, done, total)``: see :func:`build_site`."""
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
 def _check_slugs(policies: Sequence[Policy]) -> None:
     seen: dict[str, Policy] = {}
     for policy in policies:
@@ -538,26 +547,36 @@ def build_site(
     *,
     today: date,
     cache: SiteCache | None = None,
+    progress: Progress | None = None,
 ) -> Site:
     """Every page of the site for ``repo`` as of ``today`` (which versions are in force).
 
+    ``progress`` is called as the work advances: ``("redlines", done, total)`` while change
+    sets are compared (or taken from the cache), then ``("pages", done, total)`` per policy.
     Raises GitError for a shallow clone or a missing branch (from the history reader) and
     PolicyError for unreadable policies or clashing slugs.
     """
     started = time.perf_counter()
     cache = cache if cache is not None else SiteCache(None)
+    report = progress or _no_progress
     builder = _Builder(repo, options, today, cache)
     policies = [p for p in repo.policies() if p.versions]
     _check_slugs(policies)
     builder.targets = {path: p.slug for p in policies for path in p.paths}
     builds = [builder.plan(p) for p in policies]
+    total, done = sum(len(b.pairs) for b in builds), 0
+    report("redlines", 0, total)
     for build in builds:
         for pair in build.pairs:
             build.records[pair] = builder.pair(build, pair)
+            done += 1
+            report("redlines", done, total)
     infos = tuple(builder.info(b) for b in builds)
     site_pages: list[SitePage] = []
-    for build, info in zip(builds, infos, strict=True):
+    report("pages", 0, len(builds))
+    for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):
         site_pages.extend(builder.policy_pages(build, info))
+        report("pages", done, len(builds))
     urls, base = options.urls, options.site_url
     if options.feeds:
         site_pages.append(SitePage(

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from publisher.site import Progress
 
 CONFIG_OPTION = click.option(
     "--config", "-f", "config_file", type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="The site's mkdocs.yml (default: the repository's, else a built-in configuration).",
 )
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A progress bar on stderr while the site model is built (when stderr is a terminal)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as Bar
+
+    titles = {"redlines": "comparing versions", "pages": "rendering policies"}
+    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+             console=Console(stderr=True), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def advance(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(titles.get(phase, phase), total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield advance
 
 
 @click.command("build")
@@ -33,8 +65,10 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
     """
     from publisher.mkdocs_plugin import build
 
-    result = build(app.settings.root, config_file=config_file, site_dir=site_dir,
-                   strict=strict, policies=app.overrides.get("policies"))
+    with _progress() as progress:
+        result = build(app.settings.root, config_file=config_file, site_dir=site_dir,
+                       strict=strict, policies=app.overrides.get("policies"),
+                       progress=progress)
     if fmt == "json":
         echo_json({
             "site_dir": str(result.site_dir),

@@ -19,6 +19,7 @@ from mkdocs.exceptions import MkDocsException
 from publisher.errors import ConfigError, PublisherError
 from publisher.mkdocs_plugin.output import Incremental, QuietDirty, written_in_place
 from publisher.mkdocs_plugin.plugin import PoliciesPlugin
+from publisher.site import Progress
 
 __all__ = ["BuildResult", "build", "serve"]
 
@@ -141,6 +142,7 @@ def build(
     site_dir: Path | None = None,
     strict: bool | None = None,
     policies: str | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Build the site of the repository at ``root`` with its mkdocs.yml (or the built-in
     configuration); PublisherError when the configuration is invalid, the build fails or,
@@ -152,6 +154,7 @@ def build(
                        site_dir=str(site_dir) if site_dir else None, strict=strict)
         plugin = config.plugins["policies"]
         assert isinstance(plugin, PoliciesPlugin)
+        plugin.progress = progress
         written = Path(config.site_dir)
         config.plugins.on_startup(command="build", dirty=False)
         quiet = QuietDirty()

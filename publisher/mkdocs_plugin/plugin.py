@@ -34,7 +34,7 @@ from publisher.errors import PublisherError
 from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
 from publisher.pages import TocEntry
-from publisher.site import Site, SiteCache, SiteOptions, SitePage, build_site
+from publisher.site import Progress, Site, SiteCache, SiteOptions, SitePage, build_site
 
 __all__ = ["INDEX_MARKER", "PoliciesConfig", "PoliciesPlugin"]
 
@@ -133,6 +133,8 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self._git_dir: Path | None = None
         self.error: PublisherError | None = None
         """The library error that stopped the last build (re-raised by :func:`build`)."""
+        self.progress: Progress | None = None
+        """Set by :func:`build`: told how the site model's work advances."""
         self.incremental: Incremental | None = None
         """Set by :func:`build`: skip rendering the pages whose output cannot have changed."""
         self._cache_dir: Path | None = None
@@ -196,7 +198,8 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
                 cache = SiteCache(repo.cache.directory)
                 self._cache_dir = cache.directory
                 self._git_dir = repo.git.info.git_dir
-                site = build_site(repo, options, today=datetime.now(UTC).date(), cache=cache)
+                site = build_site(repo, options, today=datetime.now(UTC).date(), cache=cache,
+                                  progress=self.progress)
         except PublisherError as exc:
             self.error = exc
             raise PluginError(f"policies: {exc}") from exc
