@@ -224,12 +224,17 @@ def test_rebuild_rewrites_only_changed_files_and_removes_stale_ones(tmp_path: Pa
     stamp = aup_file.stat().st_mtime_ns
     (site / "stray.html").write_text("from an old build")
     os.utime(site / "stray.html", (0, 0))
+    (site / ".git").mkdir()  # a gh-pages checkout: hidden entries are not the build's
+    (site / ".git" / "config").write_text("[core]\n")
+    (site / ".nojekyll").write_text("")
+    os.utime(site / ".git" / "config", (0, 0))
 
     repo.delete("policies/tos.md")
     repo.commit("withdraw the terms")
     second = _json_build(repo.path, site, cache)
     assert not (site / "tos").exists() and not (site / "api" / "tos").exists()
     assert not (site / "stray.html").exists()
+    assert (site / ".git" / "config").is_file() and (site / ".nojekyll").is_file()
     assert second["files_removed"] >= 5  # tos/, its version, history, feed and API files
     # The AUP's files did not change (its pages did: the navigation lost the terms): left as
     # they were, not rewritten.

@@ -176,6 +176,22 @@ def _same_bytes(path: str, content: bytes) -> bool:
         return False
 
 
+def _previous_files(site_dir: Path) -> list[Path]:
+    """The files of the site folder a build may replace or remove: like mkdocs' own clean,
+    hidden top-level entries (``.git`` of a gh-pages checkout, ``.nojekyll``) are left alone."""
+    if not site_dir.is_dir():
+        return []
+    found: list[Path] = []
+    for entry in site_dir.iterdir():
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            found.extend(p for p in entry.rglob("*") if p.is_file())
+        elif entry.is_file():
+            found.append(entry)
+    return found
+
+
 @contextmanager
 def written_in_place(site_dir: Path) -> Iterator[Writes]:
     """Build into ``site_dir`` in place, writing only the files whose content changed.
@@ -194,7 +210,7 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
     writes = Writes()
     kept = writes.kept
     started = time.time()
-    before = [p for p in site_dir.rglob("*") if p.is_file()] if site_dir.is_dir() else []
+    before = _previous_files(site_dir)
     original_write, original_clean = utils.write_file, utils.clean_directory
     original_copy = File.copy_file
 
