@@ -341,3 +341,26 @@ def test_serve_rebuilds_when_a_commit_lands(tmp_path: Path) -> None:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_serve_explains_a_shallow_clone_and_a_busy_port(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    repo = aup_repo(tmp_path / "repo")
+    shallow = repo.clone(tmp_path / "shallow", depth=1)
+    runner = CliRunner()
+    env = {"PUBLISHER_CACHE_DIR": str(tmp_path / "cache")}
+    result = runner.invoke(main, ["-C", str(shallow), "serve", "-a", "127.0.0.1:1"], env=env)
+    assert result.exit_code == 2
+    assert "shallow clone" in result.output and "Traceback" not in result.output
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(main, ["-C", str(repo.path), "serve", "-a", f"127.0.0.1:{port}"],
+                               env=env)
+    assert result.exit_code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in result.output
+    assert "--dev-addr" in result.output

@@ -121,11 +121,14 @@ class _NotOurError(logging.Filter):
 
 
 @contextmanager
-def _mkdocs_messages(plugin: PoliciesPlugin) -> Iterator[None]:
-    """mkdocs' warnings and errors on stderr (``WARNING - …``) for the duration of a build."""
+def _mkdocs_messages(plugin: PoliciesPlugin, *, level: int = logging.WARNING) -> Iterator[None]:
+    """mkdocs' messages from ``level`` up on stderr (``WARNING - …``) while it runs."""
     logger = logging.getLogger("mkdocs")
     handler = logging.StreamHandler()
-    handler.setLevel(logging.WARNING)
+    handler.setLevel(level)
+    previous = logger.level
+    if level < logger.getEffectiveLevel():
+        logger.setLevel(level)
     handler.setFormatter(logging.Formatter("%(levelname)s - %(message)s"))
     handler.addFilter(_NotOurError(plugin))
     logger.addHandler(handler)
@@ -133,6 +136,7 @@ def _mkdocs_messages(plugin: PoliciesPlugin) -> Iterator[None]:
         yield
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def build(
@@ -206,15 +210,26 @@ def serve(
     open_in_browser: bool = False,
 ) -> None:
     """Serve the site of the repository at ``root`` and rebuild it when a file of the site
-    changes or a commit lands (until interrupted)."""
+    changes or a commit lands (until interrupted). mkdocs' messages (where it serves, what it
+    rebuilds) go to stderr."""
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     with _config_file(root, config_file) as path:
-        _load(path, {"policies": policies})  # fail early, with our message, on a bad config
+        config = _load(path, {"policies": policies})  # a bad config fails here, clearly
+        plugin = config.plugins["policies"]
+        assert isinstance(plugin, PoliciesPlugin)
+        plugin.check_repository(config)  # so does a shallow clone or a missing repository
         if policies is not None:
             os.environ["PUBLISHER_POLICIES"] = policies
-        try:
-            mkdocs_serve(str(path), livereload=True, dev_addr=dev_addr,
-                         open_in_browser=open_in_browser)
-        except MkDocsException as exc:
-            raise PublisherError(f"the site server stopped: {exc}", path=path) from exc
+        with _mkdocs_messages(plugin, level=logging.INFO):
+            try:
+                mkdocs_serve(str(path), livereload=True, dev_addr=dev_addr,
+                             open_in_browser=open_in_browser)
+            except OSError as exc:
+                raise PublisherError(
+                    f"cannot serve on {dev_addr}: {exc.strerror or exc}",
+                    hint="pass --dev-addr HOST:PORT with a free port",
+                ) from exc
+            except MkDocsException as exc:
+                raise PublisherError(f"the site server stopped: {exc}", path=path,
+                                     hint="the messages above say why") from exc

@@ -29,7 +29,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from publisher.config import load_settings
+from publisher.config import Settings, load_settings
 from publisher.errors import PublisherError
 from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
@@ -176,23 +176,31 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
 
     # -- building ------------------------------------------------------------------------
 
+    def check_repository(self, config: MkDocsConfig) -> None:
+        """Open the policy repository as a build would: GitError (shallow clone, not a
+        repository, no commits) or ConfigError now, before a server starts."""
+        with PolicyRepo.open(self._settings(config)) as repo:
+            _ = repo.head
+
+    def _settings(self, config: MkDocsConfig) -> Settings:
+        # The plugin's options are the site's configuration file: PUBLISHER_* variables
+        # (and so `publisher serve --policies`) take precedence over them.
+        from_plugin = {
+            "policies": self.config.policies,
+            "branch": self.config.branch,
+            "cache_dir": self.config.cache_dir,
+        }
+        return load_settings(
+            self._root(config),
+            overrides={
+                k: v for k, v in from_plugin.items()
+                if not os.environ.get(f"PUBLISHER_{k.upper()}")
+            },
+        )
+
     def _build(self, config: MkDocsConfig) -> Site:
-        root = self._root(config)
         try:
-            # The plugin's options are the site's configuration file: PUBLISHER_* variables
-            # (and so `publisher serve --policies`) take precedence over them.
-            from_plugin = {
-                "policies": self.config.policies,
-                "branch": self.config.branch,
-                "cache_dir": self.config.cache_dir,
-            }
-            settings = load_settings(
-                root,
-                overrides={
-                    k: v for k, v in from_plugin.items()
-                    if not os.environ.get(f"PUBLISHER_{k.upper()}")
-                },
-            )
+            settings = self._settings(config)
             options = self._options(config, settings.site_url)
             with PolicyRepo.open(settings) as repo:
                 cache = SiteCache(repo.cache.directory)
