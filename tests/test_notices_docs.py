@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from publisher.cli import main
+from publisher.cli import command
 from publisher.config import setting_docs
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "notices.md").read_text()
@@ -18,7 +18,7 @@ SETTINGS = ("mailer", "outbox_dir", "notice_days", "mail_from", "reply_to", "con
 
 
 def _commands() -> list[tuple[str, click.Command]]:
-    group = main.commands["notice"]
+    group = command("notice")
     assert isinstance(group, click.Group)
     return [(f"notice {name}", command) for name, command in group.commands.items()]
 

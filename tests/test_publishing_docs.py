@@ -10,7 +10,7 @@ import click
 import pytest
 import yaml
 
-from publisher.cli import main
+from publisher.cli import command as cli_command
 from publisher.githooks import HOOK_NAMES
 from publisher.lint import RULES
 
@@ -23,10 +23,7 @@ def blocks(language: str) -> list[str]:
 
 
 def options(*path: str) -> list[str]:
-    command: click.Command = main
-    for name in path:
-        assert isinstance(command, click.Group)
-        command = command.commands[name]
+    command = cli_command(*path)
     return [opt for p in command.params if isinstance(p, click.Option) and not p.hidden
             for opt in p.opts if opt.startswith("--") and opt not in ("--help", "--format")]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publisher.cli import main
+from publisher.cli import all_commands, main
 from publisher.config import setting_docs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_every_command_is_documented() -> None:
     first_cells = [row.split("|")[1] for row in README.splitlines() if row.startswith("| `publisher ")]
     documented = {name for cell in first_cells for name in re.findall(r"publisher ([a-z-]+)", cell)}
-    commands = {name for name, cmd in main.commands.items() if not cmd.hidden}
+    commands = {name for name, cmd in all_commands().items() if not cmd.hidden}
     assert commands <= documented, f"undocumented in README: {sorted(commands - documented)}"
     assert documented <= commands, f"documented but missing: {sorted(documented - commands)}"
     for name in commands:

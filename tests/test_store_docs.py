@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pytest
 
-from publisher.cli import main
+from publisher.cli import command
 from publisher.config import setting_docs
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "acceptance.md").read_text()
@@ -17,9 +17,9 @@ SETTINGS = ("database_url", "secret_key", "accept_url", "site_url", "link_max_ag
 
 
 def _commands() -> list[tuple[str, click.Command]]:
-    found: list[tuple[str, click.Command]] = [("web", main.commands["web"])]
+    found: list[tuple[str, click.Command]] = [("web", command("web"))]
     for name in GROUPS:
-        group = main.commands[name]
+        group = command(name)
         assert isinstance(group, click.Group)
         found += [(f"{name} {sub}", command) for sub, command in group.commands.items()]
     return found

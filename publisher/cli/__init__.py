@@ -8,6 +8,7 @@ once: a one-line message (file:line and hint), a non-zero exit, and a traceback 
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -17,11 +18,24 @@ from publisher import __version__
 from publisher.cli.app import App, pass_app
 from publisher.errors import PublisherError
 
-__all__ = ["App", "main", "pass_app"]
+__all__ = ["App", "all_commands", "command", "main", "pass_app"]
 
 
 class PublisherGroup(click.Group):
-    """Converts library errors into messages and exit codes, once, for every command."""
+    """Converts library errors into messages and exit codes, once, for every command, and
+    loads each command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in COMMAND_MODULES:
+            return command
+        module = importlib.import_module(f"publisher.cli.{COMMAND_MODULES[cmd_name]}")
+        for found in module.COMMANDS:
+            self.add_command(found)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -55,31 +69,37 @@ def main(ctx: click.Context, repo: str, policies: str | None, debug: bool) -> No
     ctx.obj = App(repo=repo, overrides={"policies": policies}, debug=debug)
 
 
-def _register() -> None:
-    from publisher.cli import (
-        acceptance,
-        audit,
-        customers,
-        db,
-        demo,
-        diff,
-        hooks,
-        lint,
-        notice,
-        policies,
-        publish,
-        settings_cmd,
-        site,
-        web,
-    )
+COMMAND_MODULES: dict[str, str] = {
+    "list": "policies", "log": "policies", "show": "policies",
+    "lint": "lint", "diff": "diff", "settings": "settings_cmd", "demo": "demo",
+    "build": "site", "serve": "site", "publish": "publish",
+    "hooks": "hooks", "diff-driver": "hooks", "textconv": "hooks",
+    "db": "db", "customers": "customers", "acceptance": "acceptance", "audit": "audit",
+    "notice": "notice", "web": "web",
+}
+"""Command name -> module of ``publisher.cli`` that defines it (in its ``COMMANDS``).
 
-    for module in (policies, lint, settings_cmd, db, customers, acceptance, audit, diff, demo,
-                   site, web, notice, hooks, publish):
-        for command in module.COMMANDS:
-            main.add_command(command)
+Modules are imported only when their command runs (or for ``--help``), so ``publisher list``
+does not pay for SQLAlchemy, Alembic, Starlette or mkdocs."""
 
 
-_register()
+def command(*path: str) -> click.Command:
+    """The (sub)command at ``path`` (``command("db", "upgrade")``), loading it if needed."""
+    found: click.Command = main
+    for name in path:
+        assert isinstance(found, click.Group), f"{found.name} has no subcommands"
+        sub = found.get_command(click.Context(found), name)
+        if sub is None:
+            raise KeyError(name)
+        found = sub
+    return found
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every top-level command by name (loads them all)."""
+    context = click.Context(main)
+    return {name: command(name) for name in main.list_commands(context)}
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
