@@ -24,8 +24,9 @@ def _step(title: str) -> None:
 def demo_command(app: App) -> None:
     """Run the main job on this repository's policies and say where each result is:
     list the policies and their versions, lint them, compare each policy's previous
-    version with its current one clause by clause, and send change notices to three
-    made-up customers into a folder of .eml files (a dry run in its own store)."""
+    version with its current one clause by clause, build the public site, and send change
+    notices to three made-up customers into a folder of .eml files (a dry run in its own
+    SQLite store)."""
     settings = app.settings
     with open_repo(app) as repo:
         policies = repo.policies()
@@ -47,6 +48,15 @@ def demo_command(app: App) -> None:
             _step(f"publisher diff {policy.slug} --from {old.label} --to {new.label}")
             changes = compare_revisions(repo, policy.slug, old.label, new.label)
             click.echo(render_text(changes, color=False), nl=False)
+
+    _step("publisher build: the public site with every version, redline, feed and the JSON API")
+    from publisher.mkdocs_plugin import build
+
+    result = build(settings.root, policies=app.overrides.get("policies"))
+    click.echo(
+        f"{result.policies} policies, {result.versions} versions, {result.redlines} redlines: "
+        f"{result.pages} pages in {result.site_dir} (open {result.site_dir / 'index.html'})"
+    )
 
     _step("dry run: change notices into a folder (publisher notice create / send)")
     for line in dry_run(settings, today=datetime.now(UTC).date(),
