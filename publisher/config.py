@@ -154,10 +154,22 @@ def load_settings(
 
     ``overrides`` holds flag values; ``None`` values are ignored (flag not given).
     """
+    return explain_settings(root, env=env, overrides=overrides)[0]
+
+
+def explain_settings(
+    root: Path | str = ".",
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """Like :func:`load_settings`, plus where each value came from: ``default``, the
+    file's name, ``env PUBLISHER_…`` or ``flag``."""
     root = Path(root).resolve()
     env = os.environ if env is None else env
     known = {f.name: f for f in fields(Settings) if f.name != "root"}
     values: dict[str, Any] = {}
+    sources = dict.fromkeys(known, "default")
     errors: list[str] = []
 
     table, path = _from_file(root)
@@ -167,6 +179,7 @@ def load_settings(
             errors.append(f"unknown setting {key!r} (known: {', '.join(sorted(known))})")
             continue
         values[name] = value
+        sources[name] = path.name if path else "file"
 
     for name, f in known.items():
         raw = env.get(f"PUBLISHER_{name.upper()}")
@@ -175,12 +188,14 @@ def load_settings(
         parse = f.metadata["parse"]
         try:
             values[name] = parse(raw) if parse else raw
+            sources[name] = f"env PUBLISHER_{name.upper()}"
         except ValueError:
             errors.append(f"PUBLISHER_{name.upper()}={raw!r} is not a valid {f.type}")
 
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = value
+            sources[name] = "flag"
 
     settings = Settings(root=root)
     checked: dict[str, Any] = {}
@@ -223,4 +238,4 @@ def load_settings(
             path=path,
             hint="see `publisher settings` for every setting and its type",
         )
-    return replace(settings, **checked)
+    return replace(settings, **checked), sources

@@ -117,9 +117,9 @@ def test_policies_glob_from_flag_env_and_config(tmp_path: Path) -> None:
     git.write("legal/terms.md", "# Terms\n\nBe fair.\n")
     git.commit("Add terms")
     code, out, _ = run("list", "--format", "json", repo=git.path)
-    assert json.loads(out)["policies"] == []
+    assert code == 0 and json.loads(out)["policies"] == []
     code, out, _ = run("--policies", "legal/*.md", "list", "--format", "json", repo=git.path)
-    assert [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
+    assert code == 0 and [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
     _, out, _ = run("list", "--format", "json", repo=git.path, env={"PUBLISHER_POLICIES": "legal/*.md"})
     assert [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
     (git.path / "pyproject.toml").write_text('[tool.publisher]\npolicies = "legal/**/*.md"\n')
@@ -153,3 +153,19 @@ def test_settings_never_print_secrets(repo: GitRepo) -> None:
         for secret in ("k1", "tok-123", "pw-456", "SG.789"):
             assert secret not in out
         assert "<2 key(s)>" in out and "<set>" in out
+
+
+def test_settings_say_where_each_value_comes_from(repo: GitRepo) -> None:
+    (repo.path / "publisher.toml").write_text('notice_days = 45\n')
+    env = {"PUBLISHER_MAILER": "smtp",
+           "PUBLISHER_DATABASE_URL": "postgresql+psycopg://app:hunter2@db.example/policies"}
+    code, out, _ = run("--policies", "legal/*.md", "settings", "--format", "json",
+                       repo=repo.path, env=env)
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)["settings"]}
+    assert rows["notice_days"]["source"] == "publisher.toml"
+    assert rows["mailer"]["source"] == "env PUBLISHER_MAILER"
+    assert rows["policies"]["source"] == "flag"
+    assert rows["site_url"]["source"] == "default"
+    assert rows["database_url"]["value"] == "postgresql+psycopg://app:***@db.example/policies"
+    assert "hunter2" not in out
