@@ -12,10 +12,17 @@ oldest while tracking each policy's path back through renames; blobs are read th
 long-lived ``git cat-file --batch`` process (:mod:`publisher.gitio`). Parsed documents are
 cached by blob sha (:mod:`publisher.cache`). Everything is read from git objects, never from
 the work tree, so a bare repository works the same.
+
+A revision that cannot be read (malformed front matter, binary, not UTF-8, too big) is no
+version: it is skipped with one warning (the ``warn`` callback, default: the
+``publisher.history`` logger; all are kept in :attr:`PolicyRepo.warnings`) and blocks neither
+the other revisions nor the other policies. It stays a revision (git lists it) and belongs to
+the version in force before it. A file none of whose revisions can be read is no policy.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +48,8 @@ __all__ = [
     "parse_english_date",
     "slug_from_path",
 ]
+
+log = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------------- values
@@ -386,8 +395,16 @@ class PolicyRepo:
     (one ``git log`` pass and one ``git cat-file --batch`` process for everything after).
     """
 
-    def __init__(self, settings: Settings, *, cache: DocumentCache | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache: DocumentCache | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self.settings = settings
+        self._warn = warn if warn is not None else log.warning
+        self._warned: dict[tuple[str, str], str] = {}
         self.glob = settings.policies
         self._is_policy = compile_glob(settings.policies)
         self._git: Git | None = None
@@ -398,10 +415,17 @@ class PolicyRepo:
         self._spans: dict[str, Spans] = {}
 
     @classmethod
-    def open(cls, settings: Settings, *, cache: DocumentCache | None = None) -> PolicyRepo:
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        cache: DocumentCache | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> PolicyRepo:
         """A reader for ``settings.root``; GitError (with a hint) when it is not a git
-        repository or is a shallow clone."""
-        repo = cls(settings, cache=cache)
+        repository or is a shallow clone. ``warn`` receives one line per revision skipped
+        because it cannot be read (default: the ``publisher.history`` logger)."""
+        repo = cls(settings, cache=cache, warn=warn)
         _ = repo.git
         return repo
 
@@ -468,6 +492,24 @@ class PolicyRepo:
         return found
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every warning given so far (one per unreadable revision), oldest first."""
+        return tuple(self._warned.values())
+
+    def _skip(self, revision: Revision, error: PolicyError) -> None:
+        """Warn, once per revision, that ``revision`` is skipped because of ``error``."""
+        key = (revision.commit, revision.path)
+        if key in self._warned:
+            return
+        where = f"{error.location}: " if error.location else ""
+        message = (
+            f"warning: {where}{error.message}; skipped this revision "
+            f"({revision.committed.date().isoformat()}: {revision.subject})"
+        )
+        self._warned[key] = message
+        self._warn(message)
+
+    @property
     def head(self) -> str | None:
         """The commit at the tip of the publishing branch (None for an empty history)."""
         entries = self._read_history().entries
@@ -483,7 +525,13 @@ class PolicyRepo:
             i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
         ]
         self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
-        return [self._policy(i) for i in chosen]
+        found: list[Policy] = []
+        for i in chosen:
+            try:
+                found.append(self._policy(i))
+            except PolicyError:
+                continue  # no readable revision: each was warned about
+        return found
 
     def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
         """The policy named by slug or path (relative to the repository root, or absolute
@@ -565,11 +613,13 @@ class PolicyRepo:
         """A policy's slug for lookups; a file that cannot be read keeps its file-name slug
         here, so it does not hide the others (building that policy reports the error)."""
         lin = self._read_history().lineages[index]
-        try:
-            head = self._head(lin.revisions[0])  # newest first while walking
-        except PolicyError:
-            return slug_from_path(lin.path)
-        return head.meta.slug or slug_from_path(lin.path)
+        for revision in lin.revisions:  # newest first while walking
+            try:
+                head = self._head(revision)
+            except PolicyError:
+                continue
+            return head.meta.slug or slug_from_path(lin.path)
+        return slug_from_path(lin.path)
 
     def _policy(self, index: int) -> Policy:
         if index not in self._policies:
@@ -577,14 +627,29 @@ class PolicyRepo:
         return self._policies[index]
 
     def _build(self, lin: _Lineage) -> Policy:
+        """The policy of a lineage; its unreadable revisions are skipped with a warning, and
+        PolicyError (the newest revision's) when none can be read."""
         revisions = tuple(reversed(lin.revisions))
         self._load_heads(revisions)
-        heads = [self._head(rev) for rev in revisions]
-        slug = heads[-1].meta.slug or slug_from_path(lin.path)
+        heads: list[_Head | None] = []
+        error: PolicyError | None = None
+        for rev in revisions:
+            try:
+                heads.append(self._head(rev))
+            except PolicyError as exc:
+                self._skip(rev, exc)
+                heads.append(None)
+                error = exc
+        readable = [(rev, head) for rev, head in zip(revisions, heads, strict=True) if head]
+        if not readable:
+            assert error is not None
+            raise error
+        last, last_head = readable[-1]
+        slug = last_head.meta.slug or slug_from_path(lin.path)
         versions, labels = _versions(slug, revisions, heads, self._title)
         return Policy(
             slug=slug,
-            title=self._title(revisions[-1], heads[-1]),
+            title=self._title(last, last_head),
             path=lin.path,
             revisions=revisions,
             versions=versions,
@@ -637,7 +702,11 @@ class PolicyRepo:
         file name."""
         if head.meta.title:
             return head.meta.title
-        return self.document(revision).title or PurePosixPath(revision.path).stem
+        try:
+            title = self.document(revision).title
+        except PolicyError:
+            title = None
+        return title or PurePosixPath(revision.path).stem
 
     # -- content -------------------------------------------------------------------------
 
@@ -817,16 +886,20 @@ class _Run:
 def _versions(
     slug: str,
     revisions: tuple[Revision, ...],
-    heads: list[_Head],
+    heads: list[_Head | None],
     title_of: Callable[[Revision, _Head], str],
 ) -> tuple[tuple[Version, ...], tuple[str, ...]]:
-    """The versions of a policy from its revisions (oldest first) and their heads, and the
-    label of the version each revision belongs to."""
+    """The versions of a policy from its revisions (oldest first) and their heads (None for
+    an unreadable revision, which belongs to the version before it, or the first one), and
+    the label of the version each revision belongs to."""
     runs: dict[str, _Run] = {}
-    labels: list[str] = []
+    labels: list[str | None] = []
     current: _Run | None = None
     previous_sha: str | None = None
     for i, (rev, head) in enumerate(zip(revisions, heads, strict=True)):
+        if head is None:
+            labels.append(current.label if current is not None else None)
+            continue
         label = head.meta.version
         if label:
             run = runs.get(label)
@@ -845,6 +918,7 @@ def _versions(
     versions: list[Version] = []
     for run in sorted(runs.values(), key=lambda r: r.first):
         first, last, head = revisions[run.first], revisions[run.last], heads[run.last]
+        assert head is not None
         versions.append(
             Version(
                 slug=slug,
@@ -858,7 +932,8 @@ def _versions(
                 labelled=run.labelled,
             )
         )
-    return tuple(versions), tuple(labels)
+    first_label = versions[0].label
+    return tuple(versions), tuple(label or first_label for label in labels)
 
 
 def _date_label(day: date, taken: dict[str, _Run]) -> str:

@@ -100,6 +100,24 @@ def test_bad_names_are_one_line_errors(repo: GitRepo, args: list[str], message: 
     assert "Traceback" not in err and out == ""
 
 
+def test_a_broken_commit_in_history_is_skipped_with_one_warning(repo: GitRepo) -> None:
+    repo.write("policies/aup.md", AUP_V2.replace("title: Acceptable Use", "title: [oops"))
+    bad = repo.commit("Break the front matter", date="2024-03-02")
+    repo.write("policies/aup.md", AUP_V2.replace("3. Do not", "3. Never"))
+    repo.commit("Fix it", date="2024-03-03")
+    code, out, err = run("list", "--format", "json", repo=repo.path)
+    assert code == 0
+    [policy] = json.loads(out)["policies"]  # stdout is still one JSON document
+    assert policy["revisions"] == 4 and policy["current_version"] == "2"
+    [warning] = err.splitlines()
+    assert warning.startswith("warning: policies/aup.md:")
+    assert bad[:12] in warning and "Break the front matter" in warning
+    for args in (["log", "aup"], ["show", "aup"], ["diff", "aup", "--from", "1"]):
+        code, out, err = run(*args, repo=repo.path)
+        assert code == 0 and out, args
+        assert err.count(bad[:12]) == 1, args
+
+
 def test_not_a_repository(tmp_path: Path) -> None:
     code, _, err = run("list", repo=tmp_path)
     assert code == 2

@@ -278,13 +278,45 @@ def test_binary_file_under_the_glob(tmp_path: Path) -> None:
     repo.commit(
         "Add", files={"policies/ok.md": "# OK\n", "policies/logo.md": b"\x89PNG\r\n\x1a\n\0\0\0"}
     )
-    with open_repo(repo.path) as reader:
+    warned: list[str] = []
+    with PolicyRepo.open(Settings(root=repo.path), warn=warned.append) as reader:
+        # a file with no readable revision is no policy to list: skipped, with a warning
+        assert [p.slug for p in reader.policies()] == ["ok"]
         with pytest.raises(PolicyError) as info:
-            reader.policies()
+            reader.policy("logo")
         assert info.value.path == "policies/logo.md"
         assert "at commit" in info.value.message
         ok = reader.policy("ok")
         assert reader.read(ok.latest) == "# OK\n"
+    assert len(warned) == 1 and "policies/logo.md" in warned[0] and "binary" in warned[0]
+
+
+def test_a_bad_revision_is_skipped_with_one_warning(tmp_path: Path) -> None:
+    """A broken commit in history (malformed front matter, a huge file) is no version; it
+    blocks neither the later revisions nor the other policies, even once deleted."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("Add", files={"policies/aup.md": AUP_V1, "policies/tos.md": TOS_1})
+    bad = repo.commit("Break", files={"policies/aup.md": "---\ntitle: [oops\n---\n" + AUP_V1})
+    repo.commit("Fix", files={"policies/aup.md": AUP_V2})
+    huge = repo.commit("Huge", files={"policies/dump.md": "x" * (5 * 1024 * 1024 + 1)})
+    repo.delete("policies/dump.md")
+    repo.commit("Remove the dump")
+    warned: list[str] = []
+    with PolicyRepo.open(Settings(root=repo.path), warn=warned.append) as reader:
+        everything = by_slug(reader, include_deleted=True)
+        assert sorted(everything) == ["aup", "tos"]  # the dump never had a readable revision
+        aup = everything["aup"]
+        assert [r.commit for r in aup.revisions][1] == bad  # still a revision, like git says
+        assert len(aup.versions) == 2  # but no version
+        assert bad not in {v.revision.commit for v in aup.versions}
+        assert aup.current.revision.subject == "Fix"
+        assert reader.version_of(aup, aup.revisions[1]) == aup.versions[0]
+        assert reader.policy("tos").labels == everything["tos"].labels
+        reader.policies(include_deleted=True)  # asked again: no second warning
+        assert reader.warnings == tuple(warned)
+    assert len(warned) == 2
+    assert any(bad[:12] in w and "policies/aup.md" in w for w in warned)
+    assert any(huge[:12] in w and "policies/dump.md" in w for w in warned)
 
 
 def test_slug_and_title_fallbacks(tmp_path: Path) -> None:

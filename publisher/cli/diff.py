@@ -86,7 +86,7 @@ def _changes(
         return compare_files(targets[0], targets[1])
     if len(targets) != 1:
         raise click.UsageError("give one POLICY (with --from/--to) or two files OLD.md NEW.md")
-    with PolicyRepo.open(app.settings) as repo:
+    with PolicyRepo.open(app.settings, warn=lambda message: click.echo(message, err=True)) as repo:
         return compare_revisions(repo, targets[0], from_rev, to_rev)
 
 

@@ -13,10 +13,16 @@ from publisher.history import Policy, PolicyRepo, Version
 from publisher.outline import document_to_dict, render_outline
 
 
+def warn(message: str) -> None:
+    """Print a warning of the library on stderr (stdout stays for the output)."""
+    click.echo(message, err=True)
+
+
 @contextmanager
 def open_repo(app: App) -> Iterator[PolicyRepo]:
-    """The policy repository of this invocation, closed afterwards."""
-    repo = PolicyRepo.open(app.settings)
+    """The policy repository of this invocation, closed afterwards; its warnings (a revision
+    that cannot be read is skipped) go to stderr."""
+    repo = PolicyRepo.open(app.settings, warn=warn)
     try:
         yield repo
     finally:
