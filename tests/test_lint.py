@@ -109,6 +109,38 @@ def test_lettered_then_roman_items_are_not_gaps(repo: GitRepo) -> None:
     assert code == 0, data
 
 
+def line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def test_list_markers_written_in_the_source_are_linted(repo: GitRepo) -> None:
+    # Markdown renders "1. 2. 4." as 1, 2, 3: the clause keeps the shown number (3), but
+    # the skipped marker is reported where it is written, and so is a repeated one.
+    text = NEW.replace("1. Pay on time.\n", "1. Pay on time.\n2. Pay in euros.\n4. Pay by card.\n"
+                       "\nSee Section 4.\n\n1. Keep receipts.\n2. Ask for help.\n2. Complain.\n")
+    repo.write("policies/new.md", text)
+    code, data, _ = lint(repo.path, "--select", "numbering-gap,numbering-repeat")
+    assert code == 1
+    assert rules_of(data) == [
+        ("numbering-gap", "policies/new.md", line_of(text, "4. Pay by card.")),
+        ("numbering-repeat", "policies/new.md", line_of(text, "2. Complain.")),
+    ]
+    gap = json.dumps(data["findings"][0])  # type: ignore[index]
+    assert "'4.'" in gap and "'2.'" in gap and "shows it as '3.'" in gap
+
+
+@pytest.mark.parametrize("items", [
+    "1. a\n1. b\n1. c\n",           # every item written "1.": Markdown numbers them
+    "3. a\n4. b\n5. c\n",           # a list may start anywhere
+    "1) a\n2) b\n\n1. c\n2. d\n",   # another delimiter starts another list
+    "1. a\n2. b\n\n   3. part of b\n",
+])
+def test_list_markers_in_order_or_all_alike_pass(repo: GitRepo, items: str) -> None:
+    repo.write("policies/new.md", NEW.replace("1. Pay on time.\n", items))
+    code, data, _ = lint(repo.path, "--select", "numbering-gap,numbering-repeat")
+    assert (code, data["findings"]) == (0, [])
+
+
 def test_silencing_one_place_and_one_file(repo: GitRepo) -> None:
     gap = NEW.replace("## B. Fees", "## D. Fees")
     repo.write("policies/new.md", gap)

@@ -70,7 +70,7 @@ def lint_source(target: LintTarget) -> tuple[Document | None, list[Finding]]:
         document = parse_document(target.source, path=target.path)
     except PublisherError as exc:
         return None, [finding_from_error(exc)]
-    findings = numbering_findings(document, target.path)
+    findings = numbering_findings(document, target.path, target.source)
     findings += dangling_reference_findings(document, target.source, target.path)
     return document, findings
 
