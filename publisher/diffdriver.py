@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from publisher.diff import compare, render_text
-from publisher.diff.model import Side
+from publisher.diff.model import WORKING_TREE, Side
 from publisher.document import Clause, Document, PolicyMeta
 from publisher.errors import PublisherError
 from publisher.markdown import decode_policy, parse_document
@@ -69,14 +69,22 @@ def driver_output(args: Sequence[str], *, color: bool = False) -> str:
         plain = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         return f"{header}(not a clause diff: {note})\n{plain}"
 
-    def side(file: str, hexsha: str, document: Document) -> Side:
-        rev = NULL if file == NULL else "work tree" if hexsha in _ZERO else hexsha[:12]
-        return Side(rev=rev, version=document.meta.version,
-                    sha256=document.sha256 if file != NULL else None)
+    def side(file: str, hexsha: str, document: Document, other: Document) -> Side:
+        """A committed (or staged) side is named by its version label; the working tree
+        (git passes a zero hex) only by a label of its own: edits under the old label are
+        not that version's text."""
+        version = document.meta.version
+        if file == NULL:
+            return Side(rev=NULL, version=version)
+        if hexsha in _ZERO:
+            if version == other.meta.version:
+                version = None
+            return Side(rev=WORKING_TREE, version=version, sha256=document.sha256)
+        return Side(rev=hexsha[:12], version=version, sha256=document.sha256)
 
     changes = compare(old, new).labelled(
         policy=new.meta.slug or old.meta.slug or new_path,
-        old=side(old_file, old_hex, old), new=side(new_file, new_hex, new),
+        old=side(old_file, old_hex, old, new), new=side(new_file, new_hex, new, old),
     )
     return header + render_text(changes, color=color)
 

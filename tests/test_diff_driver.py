@@ -158,3 +158,19 @@ def test_driver_output_without_git() -> None:
                                     "effective: 2024-02-01"]
     assert "[enforcement] Enforcement" in old and "[enforcement.p1]" not in old.split("\n")[0]
     assert "or at once if the breach puts others at risk." in new
+
+
+def test_uncommitted_edits_are_labelled_as_the_working_tree(repo: GitRepo) -> None:
+    # The label in the front matter is still "1", but the text is not version 1's: the new
+    # side is the working tree, not v1 (QA 19).
+    (repo.path / "policies/aup.md").write_text(V1.replace("spam", "junk mail"))
+    assert "aup: v1 → working tree\n" in git(repo.path, "diff")
+    # With a new label already written, say both.
+    (repo.path / "policies/aup.md").write_text(V2)
+    assert "aup: v1 → v2 (working tree)\n" in git(repo.path, "diff")
+    # The index is a revision like any other: its label stands.
+    repo.git("add", "policies/aup.md")
+    assert "aup: v1 → v2\n" in git(repo.path, "diff", "--cached")
+    # Reversed, the working tree is the old side.
+    (repo.path / "policies/aup.md").write_text(V2.replace("cryptocurrency", "coins"))
+    assert "aup: working tree → v2\n" in git(repo.path, "diff", "-R")

@@ -127,6 +127,10 @@ class Summary:
         return f"{', '.join(parts)} ({self.material} material, {self.editorial} editorial)"
 
 
+WORKING_TREE = "working tree"
+"""The ``rev`` of a side read from uncommitted files (the git diff driver's new side)."""
+
+
 @dataclass(frozen=True)
 class Side:
     """One side of a comparison: which revision, which version label, which content hash."""
@@ -137,7 +141,11 @@ class Side:
 
     @property
     def display(self) -> str:
-        """``v3`` when there is a version label, else the revision (short sha or path)."""
+        """``v3`` when there is a version label, else the revision (short sha or path);
+        ``working tree`` (``v4 (working tree)`` with a label of its own) for uncommitted
+        files, which are not the text of any version yet."""
+        if self.rev == WORKING_TREE:
+            return f"v{self.version} ({WORKING_TREE})" if self.version else WORKING_TREE
         if self.version:
             return f"v{self.version}"
         if self.rev and len(self.rev) == 40 and all(c in "0123456789abcdef" for c in self.rev):
