@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from gitrepo import GitRepo, isolated_git_env
 
 from publisher.cli import main
-from publisher.publish import PublishTarget, fast_import_stream, tree_id
+from publisher.publish import SITE_MARKER, PublishTarget, fast_import_stream, tree_id
 
 TERMS = """---
 title: Terms
@@ -100,14 +100,60 @@ def test_publish_an_older_commit(repo: GitRepo) -> None:
 
 def test_publish_to_a_folder_replaces_it_whole(repo: GitRepo, tmp_path: Path) -> None:
     site = tmp_path / "www"
-    site.mkdir()
-    (site / "stale.html").write_text("old")
+    site.mkdir()  # an empty folder may be taken
     code, data, err = publish(repo.path, "--to", str(site))
     assert code == 0, err
     assert (site / "terms" / "v" / "1" / "index.html").is_file()
+    assert (site / SITE_MARKER).is_file()
+    (site / "stale.html").write_text("old")  # a file of an earlier site
+    code, data, err = publish(repo.path, "--to", str(site))
+    assert code == 0, err
     assert not (site / "stale.html").exists()
     assert data["target"] == str(site) and data["commit"] is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo", "www"]  # no staging left
+
+
+def tree_state(folder: Path) -> list[tuple[str, bytes]]:
+    return sorted((p.relative_to(folder).as_posix(), p.read_bytes() if p.is_file() else b"")
+                  for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("where", [".", "..", "policies", ".git", "victim", "ignored"])
+def test_publish_refuses_a_folder_it_did_not_make(
+    repo: GitRepo, tmp_path: Path, where: str
+) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "thesis.docx").write_bytes(b"four years of work")
+    repo.write(".gitignore", ".publisher/\nignored/\n")
+    repo.commit("Ignore a folder")
+    (repo.path / "ignored").mkdir()
+    (repo.path / "ignored" / "notes.txt").write_text("not tracked, not a site\n")
+    folder = {"victim": victim, "..": tmp_path}.get(where, repo.path / where)
+    before = tree_state(tmp_path)
+    code, _, err = publish(repo.path, "--to", str(folder))
+    assert code == 2 and "Traceback" not in err and "hint:" in err
+    assert tree_state(tmp_path) == before  # nothing deleted, nothing written
+    assert repo.git("status", "--porcelain") == ""
+
+
+def test_publish_refuses_a_folder_inside_the_repository_that_holds_tracked_files(
+    repo: GitRepo,
+) -> None:
+    (repo.path / "policies" / SITE_MARKER).write_text("planted\n")  # even with a marker
+    code, _, err = publish(repo.path, "--to", str(repo.path / "policies"))
+    assert code == 2 and "tracked" in err
+    assert (repo.path / "policies" / "terms.md").read_text() == TERMS
+
+
+def test_publish_to_an_ignored_folder_in_the_work_tree(repo: GitRepo) -> None:
+    repo.write(".gitignore", ".publisher/\nbuild/\n")
+    repo.commit("Ignore build/")
+    for _ in range(2):  # the second time, the folder holds the first site
+        code, _, err = publish(repo.path, "--to", str(repo.path / "build" / "site"))
+        assert code == 0, err
+    assert (repo.path / "build/site/terms/index.html").is_file()
+    assert repo.git("status", "--porcelain") == ""
 
 
 def test_a_failed_build_keeps_the_published_folder(repo: GitRepo, tmp_path: Path) -> None:
@@ -142,6 +188,12 @@ def test_publish_from_a_bare_repository(repo: GitRepo, tmp_path: Path) -> None:
     files = subprocess.run(["git", "ls-tree", "-r", "--name-only", "gh-pages"], cwd=bare,
                            capture_output=True, text=True, env=isolated_git_env(), check=True)
     assert "terms/index.html" in files.stdout.split("\n")
+    for folder in (bare, bare / "refs", tmp_path):  # the git dir, inside it, holding it
+        code, _, err = publish(bare, "--to", str(folder))
+        assert code == 2 and "publish folder" in err, err
+    assert subprocess.run(["git", "fsck", "--no-progress"], cwd=bare, env=isolated_git_env()).returncode == 0
+    code, _, err = publish(bare, "--to", str(tmp_path / "www"))
+    assert code == 0, err
 
 
 # --- pure helpers against git itself -----------------------------------------------------
