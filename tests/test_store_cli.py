@@ -36,8 +36,6 @@ def run(repo: Path, url: str, *args: str) -> Result:
 
 
 def test_db_commands(repo: Path, database_url: str) -> None:
-    current = run(repo, database_url, "db", "current", "--format", "json")
-    assert json.loads(current.stdout)["current"] is None
     up = run(repo, database_url, "db", "upgrade")
     assert up.exit_code == 0 and f"empty -> {migrate.head_revision()}" in up.stdout
     assert "already at revision" in run(repo, database_url, "db", "upgrade").stdout
@@ -172,3 +170,37 @@ def test_evidence_command(repo: Path, database_url: str, tmp_path: Path) -> None
     assert (out / "texts" / POLICY / "2.md").read_text() == entry["text"]
     missing = run(repo, database_url, "acceptance", "evidence", "zz")
     assert missing.exit_code == 2 and "unknown customer 'zz'" in missing.stderr
+
+
+READ_ONLY = [
+    ("audit", "verify"), ("audit", "head"), ("customers", "list"),
+    ("acceptance", "report"), ("acceptance", "evidence", "c1"), ("db", "current"),
+    ("db", "downgrade"),
+]
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=" ".join)
+def test_read_only_commands_never_create_a_database(repo: Path, tmp_path: Path,
+                                                    command: tuple[str, ...]) -> None:
+    for url in (f"sqlite:///{tmp_path}/typo.db", f"sqlite:///{tmp_path}/no/such/dir/x.db"):
+        result = run(repo, url, *command)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: no database at {tmp_path}/"), result.stderr
+        assert "publisher db upgrade" in result.stderr and "PUBLISHER_DATABASE_URL" in result.stderr
+    assert not (tmp_path / "typo.db").exists() and not (tmp_path / "no").exists()
+    assert not (repo / ".publisher" / "publisher.db").exists()
+
+
+def test_writing_commands_create_a_store_only_where_a_folder_exists(repo: Path,
+                                                                     tmp_path: Path) -> None:
+    missing = run(repo, f"sqlite:///{tmp_path}/no/dir/x.db", "customers", "import",
+                  str(repo / "customers.csv"))
+    assert missing.exit_code == 2 and "no/dir does not exist" in missing.stderr
+    assert not (tmp_path / "no").exists()
+    made = run(repo, f"sqlite:///{tmp_path}/new.db", "customers", "import",
+               str(repo / "customers.csv"))
+    assert made.exit_code == 0, made.output
+    assert "created schema" in made.stderr
+    default = CliRunner().invoke(main, ["-C", str(repo), "db", "upgrade"])
+    assert default.exit_code == 0, default.output
+    assert (repo / ".publisher" / "publisher.db").is_file()

@@ -140,12 +140,47 @@ def test_bad_database_urls_are_one_line_errors(url: str, message: str, tmp_path:
 
 
 def test_unwritable_sqlite_folder_is_a_store_error(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
+    (tmp_path / ".publisher").write_text("x")
     with pytest.raises(StoreError, match="cannot create the folder"):
-        Database.from_url(f"sqlite:///{blocker}/sub/store.db", root=tmp_path)
+        Database.from_url("sqlite:///.publisher/sub/store.db", root=tmp_path)
 
 
 def test_plain_postgresql_scheme_means_psycopg(tmp_path: Path) -> None:
     url = parse_url("postgresql://u@h/db", root=tmp_path)
     assert url.drivername == "postgresql+psycopg"
+
+
+def test_a_missing_folder_outside_publisher_s_own_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"folder .*nowhere/deeper does not exist"):
+        Database.from_url(f"sqlite:///{tmp_path}/nowhere/deeper/store.db", root=tmp_path)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_publisher_s_own_folder_is_created_for_a_new_store(tmp_path: Path) -> None:
+    db = Database.from_url("sqlite:///.publisher/demo/store.db", root=tmp_path)
+    db.dispose()
+    assert (tmp_path / ".publisher" / "demo").is_dir()
+
+
+def test_opening_to_read_never_creates_a_database(tmp_path: Path) -> None:
+    for url in (f"sqlite:///{tmp_path}/typo.db", "sqlite:///.publisher/publisher.db",
+                f"sqlite:///{tmp_path}/missing/dir/x.db"):
+        with pytest.raises(StoreError, match="no database at") as caught:
+            Database.from_url(url, root=tmp_path, create=False)
+        assert "publisher db upgrade" in (caught.value.hint or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_opening_to_read_refuses_a_database_without_schema(database_url: str,
+                                                           tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, env={}, overrides={"database_url": database_url})
+    if database_url.startswith("sqlite"):
+        Path(database_url.removeprefix("sqlite:///")).touch()
+    with pytest.raises(StoreError, match="has no publisher schema") as caught:
+        migrate.open_store(settings, create=False)
+    assert "publisher db upgrade" in (caught.value.hint or "")
+    db = Database.from_url(database_url, root=tmp_path)
+    try:
+        assert migrate.is_new(db)
+    finally:
+        db.dispose()

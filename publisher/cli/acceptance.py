@@ -79,7 +79,7 @@ def link_command(app: App, customer_id: str, slug: str, label: str | None,
 def report_command(app: App, slug: str | None, label: str | None, all_pending: bool,
                    database_url: str | None, fmt: str) -> None:
     """Accepted, pending and acceptance rate per policy version, and who is pending."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         report = acceptance_report(database, policy=slug, version=label)
     if fmt == "json":
         echo_json(report.to_dict())
@@ -100,7 +100,7 @@ def evidence_command(app: App, customer_id: str, out: Path | None,
                      database_url: str | None) -> None:
     """Export one customer's evidence: their acceptance records, the exact text each
     accepted, the notices sent to them and their delivery events."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         evidence = collect_evidence(database, customer_id)
     if out is None:
         echo_json(evidence_document(evidence))

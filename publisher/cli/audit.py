@@ -44,7 +44,7 @@ def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: 
     reordered.
     """
     expected = _anchor(anchor)
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         result = verify_chain(database, anchor=expected)
     if fmt == "json":
         echo_json(result.to_dict())
@@ -67,7 +67,7 @@ def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: 
 @pass_app
 def head_command(app: App, database_url: str | None) -> None:
     """Print the ledger's head as SEQ:HASH (keep it elsewhere; pass it to verify --anchor)."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         seq, digest = chain_head(database)
     click.echo(f"{seq}:{digest}")
 

@@ -53,7 +53,7 @@ def import_command(app: App, file: Path, skip_invalid: bool, database_url: str |
 @pass_app
 def list_command(app: App, database_url: str | None, fmt: str) -> None:
     """List stored customers."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         customers = list_customers(database)
     if fmt == "json":
         echo_json({"customers": [

@@ -1,7 +1,8 @@
 """``publisher db``: schema migrations and the policy-version copy in the store.
 
 Also the helpers every store command shares: the ``--database-url`` flag and
-:func:`open_database`, which creates the schema of a new database and says so on stderr.
+:func:`open_database`, which creates the schema of a new database and says so on stderr (or,
+for commands that only read, refuses a missing one).
 """
 
 from __future__ import annotations
@@ -39,9 +40,13 @@ def notify(message: str) -> None:
     click.echo(message, err=True)
 
 
-def open_database(app: App, database_url: str | None) -> Database:
-    """Open the store; a new database gets its schema (with a note on stderr)."""
-    return migrate.open_store(store_settings(app, database_url), notify=notify)
+def open_database(app: App, database_url: str | None, *, create: bool = True) -> Database:
+    """Open the store; a new database gets its schema (with a note on stderr).
+
+    Commands that only read pass ``create=False``: a missing database (a typo in the URL)
+    is then an error that says so, never a new empty store.
+    """
+    return migrate.open_store(store_settings(app, database_url), notify=notify, create=create)
 
 
 @click.group("db")
@@ -70,7 +75,7 @@ def upgrade_command(app: App, revision: str, database_url: str | None) -> None:
 @pass_app
 def downgrade_command(app: App, revision: str, database_url: str | None) -> None:
     """Downgrade the database schema (base drops every table: back up first)."""
-    with Database.from_settings(store_settings(app, database_url)) as database:
+    with Database.from_settings(store_settings(app, database_url), create=False) as database:
         before, after = migrate.downgrade(database, revision)
     click.echo(f"{database.describe()}: downgraded {before} -> {after or 'empty'}")
 
@@ -81,7 +86,7 @@ def downgrade_command(app: App, revision: str, database_url: str | None) -> None
 @pass_app
 def current_command(app: App, database_url: str | None, fmt: str) -> None:
     """Show the database's schema revision and whether it is up to date."""
-    with Database.from_settings(store_settings(app, database_url)) as database:
+    with Database.from_settings(store_settings(app, database_url), create=False) as database:
         current = migrate.current_revision(database)
     head = migrate.head_revision()
     if fmt == "json":

@@ -30,6 +30,9 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 
 DIALECTS = ("sqlite", "postgresql")
 
+PUBLISHER_FOLDER = ".publisher"
+"""publisher's own folder in the repository: a new store's folder is created only in there."""
+
 
 class StoreError(PublisherError):
     """The database cannot be opened, is at the wrong schema revision, or refused a write."""
@@ -75,12 +78,35 @@ def parse_url(raw: str, *, root: Path) -> URL:
     return url
 
 
-def _sqlite_engine(url: URL) -> Engine:
-    path = Path(url.database or "")
+def _prepare_sqlite_file(path: Path, *, root: Path, create: bool) -> None:
+    """Check (and for a new store, prepare) the place of a SQLite file before connecting.
+
+    Reading needs the file. Creating needs its folder, which is made only when it lies in
+    publisher's own ``<root>/.publisher/`` folder: elsewhere a missing folder is a typo.
+    """
+    if path.exists():
+        return
+    if not create:
+        raise StoreError(
+            f"no database at {path}",
+            hint="run `publisher db upgrade` to create it, or check the setting database_url "
+            "(env PUBLISHER_DATABASE_URL, flag --database-url)",
+        )
+    if path.parent.is_dir():
+        return
+    if not path.resolve().is_relative_to((root / PUBLISHER_FOLDER).resolve()):
+        raise StoreError(
+            f"cannot create {path}: the folder {path.parent} does not exist",
+            hint="create the folder first, or check the setting database_url "
+            "(env PUBLISHER_DATABASE_URL, flag --database-url)",
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the folder for {path}: {exc.strerror}", path=path) from exc
+
+
+def _sqlite_engine(url: URL) -> Engine:
     engine = create_engine(
         url,
         connect_args={
@@ -139,16 +165,24 @@ class Database:
         self._lock_file: BinaryIO | None = None
 
     @classmethod
-    def from_url(cls, raw: str, *, root: Path | str = ".") -> Database:
-        """Open (and check we can connect to) the database at ``raw``."""
-        database = cls(parse_url(raw, root=Path(root)))
+    def from_url(cls, raw: str, *, root: Path | str = ".", create: bool = True) -> Database:
+        """Open (and check we can connect to) the database at ``raw``.
+
+        With ``create=False`` (commands that only read) a missing SQLite file is a
+        StoreError, never a new empty file. With ``create=True`` a new SQLite file may be
+        made, but its folder only inside ``<root>/.publisher/``.
+        """
+        url = parse_url(raw, root=Path(root))
+        if url.get_backend_name() == "sqlite":
+            _prepare_sqlite_file(Path(url.database or ""), root=Path(root), create=create)
+        database = cls(url)
         database.check()
         return database
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
+    def from_settings(cls, settings: Settings, *, create: bool = True) -> Database:
         """Open the database named by the ``database_url`` setting."""
-        return cls.from_url(settings.database_url, root=settings.root)
+        return cls.from_url(settings.database_url, root=settings.root, create=create)
 
     @property
     def dialect(self) -> str:

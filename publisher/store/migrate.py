@@ -1,9 +1,10 @@
 """Schema migrations: the Alembic revisions shipped in ``publisher/store/migrations``.
 
-``publisher db upgrade|downgrade|current`` call these functions. Commands that use the store
-call :func:`open_store`, which creates the schema of a brand-new database by itself (and says
-so) but never upgrades an existing one behind the user's back: that stops with a hint to run
-``publisher db upgrade``.
+``publisher db upgrade|downgrade|current`` call these functions. Commands that write to the
+store call :func:`open_store`, which creates the schema of a brand-new database by itself (and
+says so) but never upgrades an existing one behind the user's back: that stops with a hint to
+run ``publisher db upgrade``. Commands that only read pass ``create=False``: they never create
+a database or a schema.
 """
 
 from __future__ import annotations
@@ -126,11 +127,14 @@ def downgrade(database: Database, revision: str = "-1") -> tuple[str | None, str
     return before, current_revision(database)
 
 
-def ensure_schema(database: Database, *, notify: Callable[[str], None] | None = None) -> None:
+def ensure_schema(
+    database: Database, *, notify: Callable[[str], None] | None = None, create: bool = True
+) -> None:
     """Create the schema of a new database; refuse one whose schema is not at head.
 
     ``notify`` receives a one-line message when the schema is created (the CLI prints it on
-    stderr).
+    stderr). With ``create=False`` (commands that only read) a database without our schema
+    is refused instead.
     """
     head = head_revision()
     current = current_revision(database)
@@ -141,6 +145,12 @@ def ensure_schema(database: Database, *, notify: Callable[[str], None] | None = 
             raise StoreError(
                 f"{database.describe()} has tables but no publisher schema revision",
                 hint="point database_url at an empty database or one created by publisher",
+            )
+        if not create:
+            raise StoreError(
+                f"{database.describe()} has no publisher schema",
+                hint="run `publisher db upgrade` to create it, or check the setting "
+                "database_url (env PUBLISHER_DATABASE_URL, flag --database-url)",
             )
         upgrade(database, "head")
         if notify is not None:
@@ -159,11 +169,17 @@ def ensure_schema(database: Database, *, notify: Callable[[str], None] | None = 
     )
 
 
-def open_store(settings: Settings, *, notify: Callable[[str], None] | None = None) -> Database:
-    """Open the store named by the settings, creating the schema when the database is new."""
-    database = Database.from_settings(settings)
+def open_store(
+    settings: Settings, *, notify: Callable[[str], None] | None = None, create: bool = True
+) -> Database:
+    """Open the store named by the settings, creating the schema when the database is new.
+
+    With ``create=False`` (commands that only read) nothing is created: a missing database
+    or one without our schema is a StoreError that says to run ``publisher db upgrade``.
+    """
+    database = Database.from_settings(settings, create=create)
     try:
-        ensure_schema(database, notify=notify)
+        ensure_schema(database, notify=notify, create=create)
     except BaseException:
         database.dispose()
         raise
