@@ -12,6 +12,12 @@ Checked links (inline ``[text](url)``, reference definitions ``[id]: url``, ``hr
 
 Other links (external sites, mail, images, site pages that are not policies) are left alone;
 a site URL ``/<name>/#c-…`` (a clause anchor) where no policy has the slug ``name`` is reported.
+
+Anchors are the ones the site makes (``fragments/policy_body.html``): ``c-<id>`` on every
+clause and ``c-<id>-h`` on a section's heading. Policies written for GitHub link headings by
+GitHub's slug of the heading text (``## C. Acceptable Use`` -> ``#c-acceptable-use``, as in
+github/site-policy); the site makes no such anchor, so each of those links is a warning that
+names the section's anchor on the site, whatever letter the slug starts with.
 """
 
 from __future__ import annotations
@@ -22,8 +28,8 @@ from collections.abc import Collection, Iterator
 from typing import Protocol
 from urllib.parse import unquote
 
-from publisher.document import Document
-from publisher.lint.findings import Finding, body_lines
+from publisher.document import Clause, Document
+from publisher.lint.findings import Finding, Severity, body_lines
 from publisher.pages import label_path
 
 _INLINE = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(\s*<?(?P<url>[^()\s<>]+)>?(?:\s+[\"'(][^)]*)?\)")
@@ -47,9 +53,42 @@ class LinkResolver(Protocol):
     def labels(self, slug: str) -> Collection[str]:
         """The version labels of a policy (committed ones and the one being linted)."""
 
-    def anchors(self, slug: str, label: str | None = None) -> Collection[str] | None:
-        """The clause anchors of a policy's current text (``label`` None) or of a version;
-        None when they cannot be known (the policy does not parse)."""
+    def document_of(self, slug: str, label: str | None = None) -> Document | None:
+        """A policy's current text (``label`` None) or a version of it, parsed; None when
+        it cannot be known (the policy does not parse)."""
+
+
+Problem = tuple[Severity, str, str]
+"""What is wrong with a link: severity, message, hint."""
+
+_SLUG_DROP = re.compile(r"[^\w\- ]")
+
+
+def site_anchors(document: Document) -> set[str]:
+    """The anchors the site makes on a policy's page: ``c-<id>`` on every clause, and
+    ``c-<id>-h`` on each section's heading."""
+    anchors = {c.anchor for c in document.walk()}
+    return anchors | {c.anchor + "-h" for c in document.walk() if c.kind == "section"}
+
+
+def github_heading_anchors(document: Document) -> dict[str, Clause]:
+    """GitHub's anchor of each section heading (lower case, punctuation dropped, each space
+    a hyphen, ``-1``, ``-2``… on repeats) -> the section, for the heading text as parsed
+    (number, a space, heading)."""
+    found: dict[str, Clause] = {}
+    seen: dict[str, int] = {}
+    for clause in document.walk():
+        if clause.kind != "section":
+            continue
+        text = " ".join(p for p in (clause.number, clause.heading) if p)
+        slug = _SLUG_DROP.sub("", text.lower()).replace(" ", "-")
+        if slug in seen:
+            seen[slug] += 1
+            slug = f"{slug}-{seen[slug]}"
+        else:
+            seen[slug] = 0
+        found.setdefault(slug, clause)
+    return found
 
 
 def _links(source: str, first_line: int) -> Iterator[tuple[int, str]]:
@@ -68,8 +107,8 @@ class _Checker:
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.own_slug = resolver.slug_at(path)
 
-    def check(self, url: str) -> tuple[str, str] | None:
-        """(message, hint) when ``url`` is a broken link to a policy, else None."""
+    def check(self, url: str) -> Problem | None:
+        """What is wrong when ``url`` is a broken link to a policy, else None."""
         if self.site_url and url.startswith(self.site_url):
             return self.site_path("/" + url[len(self.site_url):])
         if _SCHEME.match(url) or url.startswith("//"):
@@ -88,7 +127,7 @@ class _Checker:
                                   + (f"#{fragment}" if fragment else ""), quiet=True)
         return None
 
-    def file(self, target: str, fragment: str) -> tuple[str, str] | None:
+    def file(self, target: str, fragment: str) -> Problem | None:
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), target))
         if joined.startswith("../"):
             return None
@@ -96,12 +135,12 @@ class _Checker:
         if slug is None:
             if self.resolver.exists(joined):
                 return None
-            return (f"the link to {target!r} points to {joined}, which does not exist",
+            return ("error", f"the link to {target!r} points to {joined}, which does not exist",
                     "correct the path (relative to this file), or link to the policy's page "
                     "/<slug>/")
         return self.anchor(slug, None, fragment, joined)
 
-    def site_path(self, url: str, *, quiet: bool = False) -> tuple[str, str] | None:
+    def site_path(self, url: str, *, quiet: bool = False) -> Problem | None:
         path, _, fragment = url.partition("#")
         parts = [p for p in path.partition("?")[0].split("/") if p]
         slugs = self.resolver.slugs()
@@ -111,7 +150,7 @@ class _Checker:
             slug, rest = parts[1], parts[2:]
         else:
             if fragment.startswith("c-") and len(parts) == 1 and not quiet:
-                return (f"the link {url!r} has a clause anchor, but no policy has the slug "
+                return ("error", f"the link {url!r} has a clause anchor, but no policy has the slug "
                         f"{parts[0]!r}",
                         f"use one of the slugs: {', '.join(sorted(slugs)) or '(none)'}")
             return None
@@ -119,7 +158,7 @@ class _Checker:
         if len(rest) >= 2 and rest[0] == "v":
             labels = {label_path(known): known for known in self.resolver.labels(slug)}
             if rest[1] not in labels:
-                return (f"the link {url!r} names version {rest[1]!r} of {slug}, which does "
+                return ("error", f"the link {url!r} names version {rest[1]!r} of {slug}, which does "
                         "not exist",
                         f"versions of {slug}: {', '.join(labels.values()) or '(none)'}")
             label = labels[rest[1]]
@@ -128,17 +167,31 @@ class _Checker:
         return self.anchor(slug, label, fragment, f"/{slug}/" + (f"v/{rest[1]}/" if label else ""))
 
     def anchor(self, slug: str | None, label: str | None, fragment: str,
-               where: str) -> tuple[str, str] | None:
-        if not fragment.startswith("c-"):
+               where: str) -> Problem | None:
+        if not fragment:
             return None
         if slug is None or (slug == self.own_slug and label is None):
-            anchors: Collection[str] | None = {c.anchor for c in self.document.walk()}
+            document: Document | None = self.document
         else:
-            anchors = self.resolver.anchors(slug, label)
-        if anchors is None or fragment in anchors:
+            document = self.resolver.document_of(slug, label)
+        if document is None:
+            return None
+        anchors = site_anchors(document)
+        if fragment in anchors:
+            return None
+        section = github_heading_anchors(document).get(fragment)
+        if section is not None:
+            heading = " ".join(p for p in (section.number, section.heading) if p)
+            return ("warning",
+                    f"#{fragment} is GitHub's anchor for the heading {heading!r} of {where} "
+                    f"(line {section.lines[0]}); the site makes no such anchor, there that "
+                    f"section is #{section.anchor}",
+                    f"link to #{section.anchor} instead (on the site anchors are c- plus the "
+                    "clause id; `publisher show POLICY` lists the ids)")
+        if not fragment.startswith("c-"):
             return None
         near = sorted(a for a in anchors if a.startswith(fragment.rsplit("-", 1)[0]))[:5]
-        return (f"#{fragment} is no clause anchor of {where}",
+        return ("error", f"#{fragment} is no clause anchor of {where}",
                 "anchors are c- plus the clause id (`publisher show POLICY` lists the ids)"
                 + (f"; similar: {', '.join('#' + a for a in near)}" if near else ""))
 
@@ -146,11 +199,13 @@ class _Checker:
 def policy_link_findings(
     document: Document, source: str, path: str, resolver: LinkResolver, *, site_url: str = ""
 ) -> list[Finding]:
-    """A finding for each broken link to a policy, a version of one, or a clause anchor."""
+    """A finding for each broken link to a policy, a version of one, or a clause anchor
+    (a warning for a GitHub heading anchor, an error otherwise)."""
     checker = _Checker(document, path, resolver, site_url)
     findings: list[Finding] = []
     for number, url in _links(source, document.body_start_line):
         problem = checker.check(url)
         if problem is not None:
-            findings.append(Finding("policy-link", "error", path, number, *problem))
+            severity, message, hint = problem
+            findings.append(Finding("policy-link", severity, path, number, message, hint))
     return findings

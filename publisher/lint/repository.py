@@ -161,18 +161,17 @@ class _Policies:
                 found.add(document.meta.version)
         return found
 
-    def anchors(self, slug: str, label: str | None = None) -> Collection[str] | None:
+    def document_of(self, slug: str, label: str | None = None) -> Document | None:
         for path in self.paths_of(slug):
             document = self.document(path)
             if document is not None and (label is None or document.meta.version == label):
-                return {c.anchor for c in document.walk()}
+                return document
             history = self.history(path)
             if label is not None and isinstance(history, Policy) and label in history.labels:
                 try:
-                    old = self.repo.document(history.version(label).revision)
+                    return self.repo.document(history.version(label).revision)
                 except PublisherError:
                     return None
-                return {c.anchor for c in old.walk()}
         return None
 
     # -- shared ------------------------------------------------------------------------
