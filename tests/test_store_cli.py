@@ -204,3 +204,19 @@ def test_writing_commands_create_a_store_only_where_a_folder_exists(repo: Path,
     default = CliRunner().invoke(main, ["-C", str(repo), "db", "upgrade"])
     assert default.exit_code == 0, default.output
     assert (repo / ".publisher" / "publisher.db").is_file()
+
+
+def test_db_current_fails_unless_the_schema_is_at_head(repo: Path, database_url: str) -> None:
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).touch()  # an empty file: no schema
+    empty = run(repo, database_url, "db", "current")
+    assert empty.exit_code == 1, empty.output
+    assert "no schema" in empty.stdout and "publisher db upgrade" in empty.stdout
+    data = json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)
+    assert data["current"] is None and data["up_to_date"] is False
+    assert run(repo, database_url, "db", "upgrade", "--to", "0001_initial").exit_code == 0
+    behind = run(repo, database_url, "db", "current", "--format", "json")
+    assert behind.exit_code == 1 and json.loads(behind.stdout)["current"] == "0001_initial"
+    assert run(repo, database_url, "db", "upgrade").exit_code == 0
+    current = run(repo, database_url, "db", "current")
+    assert current.exit_code == 0 and current.stdout.rstrip().endswith("up to date")

@@ -84,20 +84,29 @@ def downgrade_command(app: App, revision: str, database_url: str | None) -> None
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def current_command(app: App, database_url: str | None, fmt: str) -> None:
-    """Show the database's schema revision and whether it is up to date."""
+@click.pass_context
+def current_command(ctx: click.Context, app: App, database_url: str | None, fmt: str) -> None:
+    """Show the database's schema revision and whether it is up to date.
+
+    Exit status 0 when it is at the newest revision, 1 when it has no schema or is behind
+    (run `publisher db upgrade`), 2 when there is no database at all.
+    """
     with Database.from_settings(store_settings(app, database_url), create=False) as database:
         current = migrate.current_revision(database)
     head = migrate.head_revision()
     if fmt == "json":
         echo_json({"database": database.describe(), "current": current, "head": head,
                    "up_to_date": current == head})
-        return
-    state = (
-        "up to date" if current == head
-        else f"behind (head is {head}; run `publisher db upgrade`)"
-    )
-    click.echo(f"{database.describe()}: {current or 'no schema'} — {state}")
+    elif current == head:
+        click.echo(f"{database.describe()}: {current} — up to date")
+    elif current is None:
+        click.echo(f"{database.describe()}: no schema — run `publisher db upgrade` "
+                   f"(head is {head})")
+    else:
+        click.echo(f"{database.describe()}: {current} — behind (head is {head}; "
+                   "run `publisher db upgrade`)")
+    if current != head:
+        ctx.exit(1)
 
 
 @db_group.command("history")
