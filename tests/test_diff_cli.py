@@ -193,3 +193,42 @@ def test_bad_arguments(tmp_path: Path) -> None:
     assert "--from/--to compare revisions of one POLICY" in mixed.output
     three = run(None, "a", "b", "c")
     assert three.exit_code == 2
+
+
+def test_front_matter_title_and_effective_changes_are_reported(tmp_path: Path) -> None:
+    # Only the title and the effective date change (QA 17): the diff must say so in every
+    # format, and the JSON sides carry both.
+    old = tmp_path / "old.md"
+    new = tmp_path / "new.md"
+    old.write_text(V1.replace('version: "1"\n', 'version: "1"\neffective: 2025-01-06\n'))
+    new.write_text(V1.replace("title: Acceptable Use Policy", "title: Acceptable Use Rules")
+                   .replace('version: "1"\n', 'version: "1"\neffective: 2025-02-01\n'))
+    data = json.loads(run(None, str(old), str(new), "--format", "json").stdout)
+    assert data["old"]["effective"] == "2025-01-06" and data["new"]["effective"] == "2025-02-01"
+    assert data["old"]["title"] == "Acceptable Use Policy"
+    assert data["new"]["title"] == "Acceptable Use Rules"
+    assert data["changes"] == []
+    assert data["meta_changes"] == [
+        {"field": "title", "old": "Acceptable Use Policy", "new": "Acceptable Use Rules"},
+        {"field": "effective", "old": "2025-01-06", "new": "2025-02-01"},
+    ]
+    text = run(None, str(old), str(new)).stdout
+    assert "no clause changes; title and effective date changed" in text
+    assert "title: “Acceptable Use Policy” → “Acceptable Use Rules”" in text
+    assert "effective date: 2025-01-06 → 2025-02-01" in text
+    markdown = run(None, str(old), str(new), "--format", "markdown").stdout
+    assert "Effective date: 2025-01-06 → 2025-02-01" in markdown
+    html = run(None, str(old), str(new), "--format", "html").stdout
+    assert '<li class="redline__meta-change" data-field="effective">' in html
+    assert "2025-01-06" in html and "Acceptable Use Rules" in html
+    # Unchanged front matter: no meta changes, and the sides still tell the dates.
+    same = json.loads(run(None, str(old), str(old), "--format", "json").stdout)
+    assert same["meta_changes"] == [] and same["new"]["effective"] == "2025-01-06"
+
+
+def test_front_matter_changes_between_revisions_in_git(repo: GitRepo) -> None:
+    repo.commit("AUP v5: effective date", date="2025-06-02", files={
+        "policies/aup.md": V4.replace('version: "4"', 'version: "5"\neffective: 2025-07-01')})
+    data = json.loads(run(repo, "aup", "--format", "json").stdout)
+    assert data["new"]["effective"] == "2025-07-01" and data["old"]["effective"] is None
+    assert data["meta_changes"] == [{"field": "effective", "old": None, "new": "2025-07-01"}]

@@ -145,7 +145,9 @@ def test_material_only() -> None:
 
 def test_json_sides_and_extras() -> None:
     data = render_json(LABELLED)
-    assert data["old"] == {"rev": "a" * 40, "version": "1", "sha256": "0" * 64}
+    assert data["old"] == {"rev": "a" * 40, "version": "1", "sha256": "0" * 64,
+                           "title": None, "effective": None}
+    assert data["meta_changes"] == []
     moved = data["changes"][1]
     assert moved["old"]["id"] == "c" and moved["new"]["id"] == "b"
     assert moved["old_parent"] is None and moved["new_parent"] is None

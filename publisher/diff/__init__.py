@@ -28,6 +28,7 @@ from publisher.diff.model import (
     ChangeKind,
     ChangeSet,
     InlineOp,
+    MetaChange,
     Override,
     Side,
     Summary,
@@ -46,6 +47,7 @@ __all__ = [
     "ChangeKind",
     "ChangeSet",
     "InlineOp",
+    "MetaChange",
     "Override",
     "Side",
     "Summary",
@@ -74,11 +76,33 @@ def compare(old: Document, new: Document, *, overrides: Sequence[Override] = ())
     """
     found, unchanged = changes_between(old, new)
     changes = tuple(classify(change, overrides) for change in found)
+    old_side, new_side = _side(old), _side(new)
     return ChangeSet(
         changes=changes,
         summary=Summary.of(changes),
-        old=Side(version=old.meta.version, sha256=old.sha256),
-        new=Side(version=new.meta.version, sha256=new.sha256),
+        old=old_side,
+        new=new_side,
         policy=new.meta.slug or old.meta.slug,
         unchanged=tuple(unchanged),
+        meta_changes=meta_changes(old_side, new_side),
     )
+
+
+def _side(document: Document) -> Side:
+    return Side(version=document.meta.version, sha256=document.sha256,
+                title=document.meta.title or document.title, effective=document.meta.effective)
+
+
+def meta_changes(old: Side, new: Side) -> tuple[MetaChange, ...]:
+    """The title and effective-date changes between two sides (front matter, or for the
+    title the document's title heading)."""
+    found: list[MetaChange] = []
+    if old.title != new.title:
+        found.append(MetaChange("title", old.title, new.title))
+    if old.effective != new.effective:
+        found.append(MetaChange(
+            "effective",
+            old.effective.isoformat() if old.effective else None,
+            new.effective.isoformat() if new.effective else None,
+        ))
+    return tuple(found)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Literal
 
 from publisher.document import Clause
@@ -133,11 +134,19 @@ WORKING_TREE = "working tree"
 
 @dataclass(frozen=True)
 class Side:
-    """One side of a comparison: which revision, which version label, which content hash."""
+    """One side of a comparison: which revision, which version label, which content hash,
+    and the document's title and front-matter effective date."""
 
     rev: str | None = None
     version: str | None = None
     sha256: str | None = None
+    title: str | None = None
+    effective: date | None = None
+
+    def filled_from(self, other: Side) -> Side:
+        """This side, with the title and effective date of ``other`` where it has none."""
+        return replace(self, title=self.title or other.title,
+                       effective=self.effective or other.effective)
 
     @property
     def display(self) -> str:
@@ -153,12 +162,34 @@ class Side:
         return self.rev or "?"
 
 
+MetaField = Literal["title", "effective"]
+META_FIELDS: dict[MetaField, str] = {"title": "title", "effective": "effective date"}
+"""The document facts outside the clauses a diff reports, and how they are named in prose."""
+
+
+@dataclass(frozen=True)
+class MetaChange:
+    """A change of the document's title or front-matter effective date (ISO ``YYYY-MM-DD``
+    for dates; None when one side has none)."""
+
+    field: MetaField
+    old: str | None
+    new: str | None
+
+    @property
+    def name(self) -> str:
+        """``title``, ``effective date``."""
+        return META_FIELDS[self.field]
+
+
 @dataclass(frozen=True)
 class ChangeSet:
     """The result of comparing two revisions: changes in document order and their summary.
 
     ``unchanged`` pairs the ids (old, new) of clauses matched without any change (including
-    the children of a moved section that moved with it).
+    the children of a moved section that moved with it). ``meta_changes`` lists changes of
+    the title and effective date: they are no clause changes, so the summary does not count
+    them, but every renderer shows them.
     """
 
     changes: tuple[Change, ...]
@@ -167,6 +198,7 @@ class ChangeSet:
     new: Side = Side()
     policy: str | None = None
     unchanged: tuple[tuple[str, str], ...] = ()
+    meta_changes: tuple[MetaChange, ...] = ()
 
     @property
     def material(self) -> bool:
@@ -176,15 +208,26 @@ class ChangeSet:
     def __bool__(self) -> bool:
         return bool(self.changes)
 
+    def describe(self) -> str:
+        """The summary, and which document facts changed: ``1 modified (1 material, 0
+        editorial); effective date changed``, ``no clause changes; title changed``."""
+        if not self.meta_changes:
+            return self.summary.describe()
+        names = [change.name for change in self.meta_changes]
+        facts = (", ".join(names[:-1]) + " and " + names[-1]) if len(names) > 1 else names[0]
+        clauses = self.summary.describe() if self.summary.total else "no clause changes"
+        return f"{clauses}; {facts} changed"
+
     def labelled(
         self, *, policy: str | None = None, old: Side | None = None, new: Side | None = None
     ) -> ChangeSet:
-        """A copy with the policy name and the revisions' descriptions filled in."""
+        """A copy with the policy name and the revisions' descriptions filled in (a side
+        given without a title or effective date keeps the compared document's)."""
         return replace(
             self,
             policy=policy if policy is not None else self.policy,
-            old=old if old is not None else self.old,
-            new=new if new is not None else self.new,
+            old=old.filled_from(self.old) if old is not None else self.old,
+            new=new.filled_from(self.new) if new is not None else self.new,
         )
 
     def listed(self, *, material_only: bool = False) -> tuple[Change, ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 
 from publisher.diff import wording
-from publisher.diff.model import KINDS, Change, ChangeSet, InlineOp
+from publisher.diff.model import KINDS, Change, ChangeSet, InlineOp, MetaChange
 
 REDLINE_CSS = """\
 .redline del { text-decoration: line-through; background: #ffebe9; color: #82071e; }
@@ -87,6 +87,17 @@ def _change(change: Change, number: int, *, id_prefix: str, old_href: str,
     return "\n".join(parts)
 
 
+def _meta(change: MetaChange) -> str:
+    """``Effective date: <del>2025-01-06</del> → <ins>2025-02-01</ins>``."""
+    name = change.name[0].upper() + change.name[1:]
+    old = escape(wording.meta_value(change, change.old))
+    new = escape(wording.meta_value(change, change.new))
+    old = f"<del>{old}</del>" if change.old is not None else old
+    new = f"<ins>{new}</ins>" if change.new is not None else new
+    return (f'<li class="redline__meta-change" data-field="{change.field}">'
+            f"{escape(name)}: {old} → {new}</li>")
+
+
 def render_html(
     changes: ChangeSet,
     *,
@@ -115,10 +126,14 @@ def render_html(
         f'<section class="redline" aria-labelledby="{prefix}-title">',
         '<header class="redline__summary">',
         f'<h2 id="{prefix}-title">{escape(title)}</h2>',
-        f"<p>{escape(summary.describe())}</p>",
+        f"<p>{escape(changes.describe())}</p>",
         f'<ul class="redline__counts">{counts}</ul>',
-        "</header>",
     ]
+    if changes.meta_changes:
+        parts.append('<ul class="redline__meta">')
+        parts.extend(_meta(meta) for meta in changes.meta_changes)
+        parts.append("</ul>")
+    parts.append("</header>")
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)

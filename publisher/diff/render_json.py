@@ -2,7 +2,9 @@
 
 Required keys: ``policy``, ``old``/``new`` (``rev``, ``version``, ``sha256``), ``summary``
 (counts per kind, material, editorial) and ``changes`` (``kind``, ``material``, ``old``/``new``
-clause or null, ``inline``). Extras: each clause's ``kind``, ``anchor`` and ``lines``; per
+clause or null, ``inline``). Extras: the sides' ``title`` and ``effective`` (front matter,
+``YYYY-MM-DD`` or null), ``meta_changes`` (``field``: ``title``/``effective``, ``old``,
+``new``: changes outside the clauses, not counted in the summary); each clause's ``kind``, ``anchor`` and ``lines``; per
 change ``reworded``, ``renumbered``, ``section``, ``heading_inline`` (when the heading
 changed), ``implied`` (descendants added or removed with the clause), ``old_parent`` /
 ``new_parent`` (ids; null = the document) and ``override`` (``value``, ``source``) or null.
@@ -58,7 +60,9 @@ def change_to_json(change: Change) -> dict[str, Any]:
 
 
 def _side(side: Side) -> dict[str, Any]:
-    return {"rev": side.rev, "version": side.version, "sha256": side.sha256}
+    return {"rev": side.rev, "version": side.version, "sha256": side.sha256,
+            "title": side.title,
+            "effective": side.effective.isoformat() if side.effective else None}
 
 
 def render_json(changes: ChangeSet, *, material_only: bool = False) -> dict[str, Any]:
@@ -68,6 +72,8 @@ def render_json(changes: ChangeSet, *, material_only: bool = False) -> dict[str,
         "old": _side(changes.old),
         "new": _side(changes.new),
         "summary": changes.summary.as_dict(),
+        "meta_changes": [{"field": m.field, "old": m.old, "new": m.new}
+                         for m in changes.meta_changes],
         "material_only": material_only,
         "changes": [change_to_json(c) for c in changes.listed(material_only=material_only)],
     }

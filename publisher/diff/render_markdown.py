@@ -44,6 +44,10 @@ def inline_markdown(ops: tuple[InlineOp, ...]) -> str:
     return "".join(out)
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _item(change: Change) -> list[str]:
     notes: list[str] = []
     if change.kind == "moved":
@@ -69,7 +73,11 @@ def _item(change: Change) -> list[str]:
 
 def render_markdown(changes: ChangeSet, *, material_only: bool = False) -> str:
     """The change set as Markdown; ends with a newline."""
-    lines = [f"**{escape(wording.heading(changes))}** — {changes.summary.describe()}"]
+    lines = [f"**{escape(wording.heading(changes))}** — {changes.describe()}"]
+    if changes.meta_changes:
+        lines.append("")
+        lines.append("  \n".join(escape(_capital(wording.meta_line(meta)))
+                                  for meta in changes.meta_changes))
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)

@@ -92,7 +92,8 @@ def render_change(change: Change, *, color: bool = False) -> str:
 def render_text(changes: ChangeSet, *, color: bool = False, material_only: bool = False) -> str:
     """The whole change set for a terminal; ends with a newline."""
     style: Style = click.style if color else _plain
-    lines = [style(wording.heading(changes), bold=True), changes.summary.describe()]
+    lines = [style(wording.heading(changes), bold=True), changes.describe()]
+    lines.extend(wording.meta_line(meta) for meta in changes.meta_changes)
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)

@@ -8,7 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from publisher.diff.model import Change, ChangeKind, ChangeSet, InlineOp, OpTag, Override
+from publisher.diff.model import (
+    Change,
+    ChangeKind,
+    ChangeSet,
+    InlineOp,
+    MetaChange,
+    OpTag,
+    Override,
+)
 from publisher.document import Clause
 
 TITLES: dict[ChangeKind, str] = {
@@ -159,3 +167,16 @@ def heading(changes: ChangeSet) -> str:
     """``acceptable-use: v1 → v2``."""
     name = changes.policy or "policy"
     return f"{name}: {changes.old.display} → {changes.new.display}"
+
+
+def meta_value(change: MetaChange, value: str | None) -> str:
+    """A title in quotes, a date as it is, ``none`` for a missing one."""
+    if value is None:
+        return "none"
+    return f"“{value}”" if change.field == "title" else value
+
+
+def meta_line(change: MetaChange) -> str:
+    """``effective date: 2025-01-06 → 2025-02-01``, ``title: “Old” → “New”``."""
+    return (f"{change.name}: {meta_value(change, change.old)} → "
+            f"{meta_value(change, change.new)}")
