@@ -39,12 +39,12 @@ def test_db_commands(repo: Path, database_url: str) -> None:
     up = run(repo, database_url, "db", "upgrade")
     assert up.exit_code == 0 and f"empty -> {migrate.head_revision()}" in up.stdout
     assert "already at revision" in run(repo, database_url, "db", "upgrade").stdout
-    down = run(repo, database_url, "db", "downgrade")
+    down = run(repo, database_url, "db", "downgrade", "--yes")
     assert down.exit_code == 0 and f"-> {migrate.revisions()[-2].id}" in down.stdout
     behind = run(repo, database_url, "customers", "list")
     assert behind.exit_code == 2 and "run `publisher db upgrade`" in behind.stderr
     assert "behind" in run(repo, database_url, "db", "current").stdout
-    run(repo, database_url, "db", "downgrade", "--to", "base")
+    run(repo, database_url, "db", "downgrade", "--to", "base", "--yes")
     history = run(repo, database_url, "db", "history")
     assert history.stdout.splitlines()[0].startswith("0001_initial  Create the acceptance store")
 
@@ -220,3 +220,23 @@ def test_db_current_fails_unless_the_schema_is_at_head(repo: Path, database_url:
     assert run(repo, database_url, "db", "upgrade").exit_code == 0
     current = run(repo, database_url, "db", "current")
     assert current.exit_code == 0 and current.stdout.rstrip().endswith("up to date")
+
+
+def test_db_downgrade_asks_first_and_refuses_with_records(repo: Path, database_url: str) -> None:
+    assert run(repo, database_url, "db", "upgrade").exit_code == 0
+    head = migrate.head_revision()
+    declined = CliRunner().invoke(main, ["-C", str(repo), "db", "downgrade", "--to", "base",
+                                         "--database-url", database_url], input="n\n")
+    assert declined.exit_code == 1 and "back up" in declined.stderr
+    assert json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)[
+        "current"] == head
+    _accepted_three(repo, database_url)
+    refused = run(repo, database_url, "db", "downgrade", "--to", "base")  # before asking
+    assert refused.exit_code == 2, refused.output
+    assert "holds 3 acceptance record(s)" in refused.stderr and "--force" in refused.stderr
+    assert json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)[
+        "current"] == head
+    forced = CliRunner().invoke(main, ["-C", str(repo), "db", "downgrade", "--force",
+                                       "--database-url", database_url], input="y\n")
+    assert forced.exit_code == 0, forced.output
+    assert f"downgraded {head} -> {migrate.revisions()[-2].id}" in forced.stdout

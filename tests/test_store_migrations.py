@@ -184,3 +184,19 @@ def test_opening_to_read_refuses_a_database_without_schema(database_url: str,
         assert migrate.is_new(db)
     finally:
         db.dispose()
+
+
+def test_downgrade_refuses_while_acceptance_or_notice_records_exist(database: Database) -> None:
+    from publisher.store.ledger import record_acceptance
+
+    support.seed(database)
+    record_acceptance(database, customer_id="c1", policy="acceptable-use", version="1",
+                      method="link")
+    assert migrate.records_at_risk(database) == {"acceptances": 1}
+    for target in ("-1", "base"):
+        with pytest.raises(StoreError, match=r"holds 1 acceptance record\(s\)") as caught:
+            migrate.downgrade(database, target)
+        assert "--force" in (caught.value.hint or "")
+        assert migrate.current_revision(database) == migrate.head_revision()
+    before, after = migrate.downgrade(database, "-1", force=True)
+    assert (before, after) == (migrate.head_revision(), migrate.revisions()[-2].id)

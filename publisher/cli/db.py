@@ -68,15 +68,31 @@ def upgrade_command(app: App, revision: str, database_url: str | None) -> None:
         click.echo(f"{database.describe()}: upgraded {before or 'empty'} -> {after}")
 
 
+def _confirm(question: str) -> None:
+    """Ask on stderr; anything but yes aborts (exit 1)."""
+    click.confirm(question, abort=True, err=True)
+
+
 @db_group.command("downgrade")
 @click.option("--to", "revision", default="-1", show_default=True,
               help="Target revision: -1 is one step back, base removes every table.")
+@click.option("--force", is_flag=True,
+              help="Downgrade even though the store holds acceptance or notice records "
+              "(a downgrade can drop them: back up first).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @database_url_option
 @pass_app
-def downgrade_command(app: App, revision: str, database_url: str | None) -> None:
-    """Downgrade the database schema (base drops every table: back up first)."""
+def downgrade_command(app: App, revision: str, force: bool, yes: bool,
+                      database_url: str | None) -> None:
+    """Downgrade the database schema (base drops every table: back up first).
+
+    Refused while the store holds acceptance or notice records, unless --force; asks for
+    confirmation unless --yes.
+    """
     with Database.from_settings(store_settings(app, database_url), create=False) as database:
-        before, after = migrate.downgrade(database, revision)
+        before, after = migrate.downgrade(
+            database, revision, force=force, confirm=None if yes else _confirm
+        )
     click.echo(f"{database.describe()}: downgraded {before} -> {after or 'empty'}")
 
 

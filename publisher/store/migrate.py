@@ -30,6 +30,14 @@ VERSION_TABLE = "publisher_schema_version"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x7075_626C  # "publ": serialises concurrent auto-upgrades on PostgreSQL
 _OUR_TABLES = ("customers", "policy_versions", "acceptances", "chain_head")
+_PROTECTED_TABLES = {
+    "acceptances": "acceptance record(s)",
+    "notices": "notice(s)",
+    "deliveries": "notice delivery(ies)",
+    "delivery_events": "delivery event(s)",
+}
+"""Tables whose rows a downgrade refuses to risk without --force (names are constants: the
+count query is built from them, never from input)."""
 
 
 @dataclass(frozen=True)
@@ -115,13 +123,53 @@ def upgrade(database: Database, revision: str = "head") -> tuple[str | None, str
     return before, current_revision(database)
 
 
-def downgrade(database: Database, revision: str = "-1") -> tuple[str | None, str | None]:
-    """Downgrade the schema to ``revision`` (``-1`` = one step, ``base`` = drop everything)."""
+def records_at_risk(database: Database) -> dict[str, int]:
+    """Rows a downgrade may destroy: acceptance records and the notice outbox, by table
+    (tables that are empty or absent are left out)."""
+    with database.engine.connect() as connection:
+        present = set(inspect(connection).get_table_names())
+        counts = {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in _PROTECTED_TABLES
+            if table in present
+        }
+    return {table: count for table, count in counts.items() if count}
+
+
+def _describe_records(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {_PROTECTED_TABLES[table]}" for table, count in counts.items())
+
+
+def downgrade(
+    database: Database,
+    revision: str = "-1",
+    *,
+    force: bool = False,
+    confirm: Callable[[str], None] | None = None,
+) -> tuple[str | None, str | None]:
+    """Downgrade the schema to ``revision`` (``-1`` = one step, ``base`` = drop everything).
+
+    Refused while the store holds acceptance or notice records (a downgrade drops tables or
+    columns, and the ledger is the evidence), unless ``force``. ``confirm`` is called with a
+    question after those checks and before anything changes; it raises to stop.
+    """
     before = current_revision(database)
     if before is None:
         raise StoreError(
             f"{database.describe()} has no schema to downgrade",
             hint="run `publisher db current` to see the revision",
+        )
+    at_risk = records_at_risk(database)
+    if at_risk and not force:
+        raise StoreError(
+            f"refusing to downgrade {database.describe()}: it holds {_describe_records(at_risk)}",
+            hint="a downgrade can drop them; back up the database first (copy the SQLite "
+            "file, or pg_dump), then pass --force",
+        )
+    if confirm is not None:
+        confirm(
+            f"Downgrade {database.describe()} from {before} to {revision}? This drops tables "
+            "or columns; back up the database first."
         )
     _run(database, lambda config: command.downgrade(config, revision))
     return before, current_revision(database)
