@@ -257,3 +257,17 @@ def test_clause_promoted_to_a_section_in_place_is_renumbered() -> None:
     assert [(c.kind, c.old.id if c.old else None, c.clause.id) for c in changes.changes] == [
         ("renumbered", "d.2", "e"), ("renumbered", "e", "f"),
     ]
+
+
+def test_an_unnumbered_heading_is_cited_under_its_numbered_section() -> None:
+    billing = section("3.", "Billing Schedule", section(None, "Invoicing",
+                                                        text="Pay within 30 days."))
+    old = doc(section("K.", "Payment", billing), section(None, "Enforcement",
+                                                         text="We may suspend you."))
+    new = doc(section("K.", "Payment", section("3.", "Billing Schedule", section(
+        None, "Invoicing", text="Pay within 14 days."))), section(None, "Enforcement",
+                                                                  text="We may close you."))
+    labels = [c.label for c in compare(old, new).changes]
+    # The lead-in is a part of K.3, not a second K.3; a heading with no numbered ancestor
+    # is cited by its heading alone.
+    assert labels == ["K.3 Billing Schedule › Invoicing", "Enforcement"]

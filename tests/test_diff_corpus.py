@@ -146,3 +146,19 @@ def test_later_relettering_after_new_sections_is_renumbering() -> None:
                and c.new.id == c.new.number.lower().rstrip(".")}
     assert {("L.", "K."), ("M.", "L."), ("N.", "M."), ("O.", "N."), ("P.", "O."),
             ("Q.", "P."), ("R.", "Q."), ("S.", "R.")} <= letters
+
+
+def _pair(policy: str, prefix: str) -> ChangeSet:
+    (_, _, _, _, changes), = [p for p in pairs(POLICIES[policy]) if p[0].startswith(prefix)]
+    return changes
+
+
+def test_bold_lead_in_clauses_are_cited_under_their_section() -> None:
+    # 2019-11: "3. Billing Schedule; No Refunds" gets three paragraphs with a bold lead-in.
+    # Each is a part of K.3, not a K.3 of its own (QA 18).
+    labels = {c.label for c in _pair("tos", "0009_").changes}
+    assert {"K.3 Billing Schedule; No Refunds › Payment Based on Plan",
+            "K.3 Billing Schedule; No Refunds › Payment Based on Usage",
+            "K.3 Billing Schedule; No Refunds › Invoicing"} <= labels
+    assert not any(label.startswith("K.3 Payment") or label.startswith("K.3 Invoicing")
+                   for label in labels)

@@ -65,13 +65,15 @@ def citation(chain: Sequence[Clause]) -> str:
     """How to cite the last clause of ``chain`` (ancestors first).
 
     Number path and heading ("B.3 Account Security"), or number path and the first words
-    ("A.4 “"Customer Data" means…”"); a clause with neither number nor heading is placed in
+    ("A.4 “"Customer Data" means…”"); a clause without a number of its own is placed in
     its parent ("B.3 Account Security › “You must keep…”", "6 › “sending messages…”",
-    "Enforcement › “If we reasonably…”").
+    "Enforcement › “If we reasonably…”", and for a heading such as a bold lead-in
+    "K.3 Billing Schedule › Invoicing": not a K.3 of its own) — except an unnumbered heading
+    with no numbered ancestor, which is cited by its heading alone ("Enforcement").
     """
     clause = chain[-1]
     own = clause.heading or snippet(clause.text) or clause.id
-    if clause.number or clause.heading or len(chain) == 1:
+    if clause.number or len(chain) == 1 or (clause.heading and not number_path(chain[:-1])):
         path = number_path(chain)
         return f"{path} {own}" if path else own
     parent = chain[-2]
