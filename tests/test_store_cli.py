@@ -240,3 +240,21 @@ def test_db_downgrade_asks_first_and_refuses_with_records(repo: Path, database_u
                                        "--database-url", database_url], input="y\n")
     assert forced.exit_code == 0, forced.output
     assert f"downgraded {head} -> {migrate.revisions()[-2].id}" in forced.stdout
+
+
+def test_audit_with_a_deleted_chain_head_says_tampered(repo: Path, database_url: str) -> None:
+    _accepted_three(repo, database_url)
+    db = Database.from_url(database_url, root=repo)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM chain_head"))
+    finally:
+        db.dispose()
+    verify = run(repo, database_url, "audit", "verify")
+    assert verify.exit_code == 1, verify.output
+    assert "error: ledger verification failed: ledger head missing: tampered" in verify.stderr
+    assert "Traceback" not in verify.output
+    data = json.loads(run(repo, database_url, "audit", "verify", "--format", "json").stdout)
+    assert data["ok"] is False and data["problems"][0]["kind"] == "head"
+    head = run(repo, database_url, "audit", "head")
+    assert head.exit_code == 2 and "ledger head missing: tampered" in head.stderr

@@ -196,6 +196,20 @@ def test_rewriting_the_whole_chain_is_caught_by_an_anchor(database: Database) ->
     assert anchored.first is not None and "anchor seq 5" in anchored.first.message
 
 
+def test_a_deleted_chain_head_is_reported_as_tampering(database: Database) -> None:
+    _five(database)
+    _execute(database, "DELETE FROM chain_head")
+    result = verify_chain(database)
+    assert not result.ok and result.records == 5
+    assert result.first is not None and result.first.kind == "head"
+    assert result.first.message.startswith("ledger head missing: tampered")
+    with pytest.raises(LedgerError, match="ledger head missing: tampered"):
+        chain_head(database)
+    with pytest.raises(LedgerError, match="ledger head missing: tampered"):
+        _accept(database, "c1", version="1")
+    assert len(records(database)) == 5
+
+
 def _accept_many(url: str, root: str, customers: list[str]) -> int:
     db = Database.from_url(url, root=Path(root))
     try:

@@ -249,11 +249,11 @@ def record_acceptances(
         existing = _existing(connection, [requests[i].key for i in pending])
         if database.dialect == "postgresql" and len(existing) < len({requests[i].key
                                                                      for i in pending}):
-            head = connection.execute(_HEAD_QUERY.with_for_update()).one()
+            head = _head(connection, lock=True)
             # Other writers may have recorded some of them while we waited for the lock.
             existing = _existing(connection, [requests[i].key for i in pending])
         else:
-            head = connection.execute(_HEAD_QUERY).one()
+            head = _head(connection)
         contents = _contents(connection, [requests[i] for i in pending])
         seq, prev_hash = head.seq, head.hash
         created: list[dict[str, Any]] = []
@@ -312,6 +312,18 @@ def record_acceptances(
 
 
 _HEAD_QUERY = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+_HEAD_MISSING = "ledger head missing: tampered (the chain_head row was deleted)"
+
+
+def _head(connection: Connection, *, lock: bool = False) -> Row[Any]:
+    """The chain head row (seq, hash), optionally locked; its absence is tampering."""
+    head = connection.execute(_HEAD_QUERY.with_for_update() if lock else _HEAD_QUERY).one_or_none()
+    if head is None:
+        raise LedgerError(
+            _HEAD_MISSING,
+            hint="run `publisher audit verify`, and restore the database from a backup",
+        )
+    return head
 
 
 def _existing(
@@ -543,14 +555,20 @@ def verify_chain(database: Database, *, anchor: tuple[int, str] | None = None) -
     whole chain or deleting its tail.
     """
     with database.read() as connection:
-        head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
+        head = connection.execute(_HEAD_QUERY).one_or_none()
         rows = [
             AcceptanceRecord.from_row(row)
             for row in connection.execute(
                 select(_ACCEPTANCES).order_by(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id)
             )
         ]
-    result = check_records(rows, head_seq=head.seq, head_hash=head.hash)
+    if head is None:
+        result = check_records(rows, head_seq=rows[-1].seq if rows else 0,
+                               head_hash=rows[-1].hash if rows else GENESIS)
+        missing = ChainProblem("head", None, None, _HEAD_MISSING)
+        result = replace(result, problems=(missing, *result.problems))
+    else:
+        result = check_records(rows, head_seq=head.seq, head_hash=head.hash)
     if anchor is None:
         return result
     seq, digest = anchor
@@ -570,5 +588,5 @@ def verify_chain(database: Database, *, anchor: tuple[int, str] | None = None) -
 def chain_head(database: Database) -> tuple[int, str]:
     """(seq, hash) of the last record — publish it elsewhere as an anchor."""
     with database.read() as connection:
-        head = connection.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
+        head = _head(connection)
     return head.seq, head.hash
