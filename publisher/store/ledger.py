@@ -315,7 +315,7 @@ _HEAD_QUERY = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _HEAD_MISSING = "ledger head missing: tampered (the chain_head row was deleted)"
 
 
-def _head(connection: Connection, *, lock: bool = False) -> Row[Any]:
+def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
     """The chain head row (seq, hash), optionally locked; its absence is tampering."""
     head = connection.execute(_HEAD_QUERY.with_for_update() if lock else _HEAD_QUERY).one_or_none()
     if head is None:
