@@ -17,7 +17,9 @@ A revision that cannot be read (malformed front matter, binary, not UTF-8, too b
 version: it is skipped with one warning (the ``warn`` callback, default: the
 ``publisher.history`` logger; all are kept in :attr:`PolicyRepo.warnings`) and blocks neither
 the other revisions nor the other policies. It stays a revision (git lists it) and belongs to
-the version in force before it. A file none of whose revisions can be read is no policy.
+the version in force before it. A deleted file none of whose revisions can be read is no
+policy. The current file of a policy is different: it is what gets published, so when it
+cannot be read that is an error (PolicyError), as lint says too.
 """
 
 from __future__ import annotations
@@ -530,7 +532,9 @@ class PolicyRepo:
             try:
                 found.append(self._policy(i))
             except PolicyError:
-                continue  # no readable revision: each was warned about
+                if history.lineages[i].deleted_in is None:
+                    raise  # the current file is broken
+                continue  # a deleted file with no readable revision: each was warned about
         return found
 
     def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
@@ -627,10 +631,13 @@ class PolicyRepo:
         return self._policies[index]
 
     def _build(self, lin: _Lineage) -> Policy:
-        """The policy of a lineage; its unreadable revisions are skipped with a warning, and
-        PolicyError (the newest revision's) when none can be read."""
+        """The policy of a lineage; its unreadable past revisions are skipped with a warning.
+        PolicyError when the current file of a living policy cannot be read (it is what
+        would be published), or when no revision of a deleted one can."""
         revisions = tuple(reversed(lin.revisions))
         self._load_heads(revisions)
+        if lin.deleted_in is None:
+            self._head(revisions[-1])
         heads: list[_Head | None] = []
         error: PolicyError | None = None
         for rev in revisions:
