@@ -9,7 +9,10 @@ interpreter that installed them, so they work without activating a virtualenv:
   being written; a publish hook (``post-merge`` by default, or ``pre-push``) lints the
   publishing branch and publishes the site (``pre-push`` refuses the push on errors);
 - bare repository (a server): ``pre-receive`` lints what is pushed to the publishing branch
-  and refuses the push with the lint messages; ``post-receive`` publishes the site.
+  and refuses the push with the lint messages; ``post-receive`` publishes the site. Every
+  commit the push adds to the branch's first-parent history is linted (the policies it
+  changes; the tip in full), since each becomes a revision of the published history: a
+  broken commit is refused even when a later one in the same push fixes it.
 
 A hook that is already there is *chained*, never overwritten: it is moved to
 ``<name>.publisher-chained`` and runs first, with the same arguments and input (a blocking
@@ -362,13 +365,55 @@ def _commit_msg(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
     return 0
 
 
-def _lint_commit(git: Git, update: RefUpdate, context: HookContext) -> int:
+def _lint_commit(git: Git, rev: str, context: HookContext) -> int:
+    """Lint every policy at commit ``rev``, print the findings, return the error count."""
     from publisher.lint import run_lint
     from publisher.publish import commit_settings
 
-    settings = commit_settings(context.settings, git, update.new)
-    report = run_lint(settings, rev=update.new, today=context.today)
+    settings = commit_settings(context.settings, git, rev)
+    report = run_lint(settings, rev=rev, today=context.today)
     return _print_findings(report, context.echo)
+
+
+def pushed_commits(git: Git, update: RefUpdate) -> list[str]:
+    """The commits ``update`` adds to the first-parent history of its ref, oldest first:
+    ``old..new``, or for a new ref the commits that no ref has yet."""
+    if update.deleted:
+        return []
+    spec = [update.new, "--not", "--all"] if update.old in ZERO else [
+        f"{update.old}..{update.new}"]
+    out = git.run(["rev-list", "--first-parent", "--reverse", *spec, "--"],
+                  what=f"list the commits pushed to {update.ref}")
+    return out.decode("ascii").split()
+
+
+def _lint_pushed(git: Git, update: RefUpdate, context: HookContext) -> tuple[int, str]:
+    """Lint each commit ``update`` brings before its tip (only the policies each one
+    changes, printing the findings of a commit with errors), then the tip in full.
+    (error count, the commit they are in)."""
+    from publisher.lint import run_lint
+    from publisher.publish import commit_settings
+
+    for rev in pushed_commits(git, update):
+        if rev == update.new:
+            break
+        settings = commit_settings(context.settings, git, rev)
+        report = run_lint(settings, rev=rev, today=context.today, only_changed=True)
+        if report.errors:
+            return _print_findings(report, context.echo), rev
+    return _lint_commit(git, update.new, context), update.new
+
+
+def _refusal(git: Git, rev: str, update: RefUpdate) -> str:
+    """Where the errors of a refused push are (the commit's subject, if not the tip) and
+    what to do."""
+    if rev == update.new:
+        return f"at {rev[:12]}; fix them and push again"
+    commit = git.cat.commit(rev)
+    subject = f" ({commit.subject})" if commit is not None else ""
+    return (f"at {rev[:12]}{subject}, an earlier commit of the push: every pushed commit "
+            "enters the published history, even when a later one fixes it; fix that commit "
+            "(git rebase -i) and push again")
 
 
 def _publish(git: Git, rev: str, context: HookContext) -> int:
@@ -394,10 +439,10 @@ def _updates_to_publishing_branch(git: Git, updates: list[RefUpdate],
 
 def _pre_receive(git: Git, args: Sequence[str], stdin: bytes, context: HookContext) -> int:
     for update in _updates_to_publishing_branch(git, receive_updates(stdin), context):
-        errors = _lint_commit(git, update, context)
+        errors, rev = _lint_pushed(git, update, context)
         if errors:
             context.echo(f"policy-publisher: push to {update.ref} refused: {errors} lint "
-                         f"error(s) at {update.new[:12]}; fix them and push again")
+                         f"error(s) {_refusal(git, rev, update)}")
             return 1
     return 0
 
@@ -410,7 +455,7 @@ def _post_receive(git: Git, args: Sequence[str], stdin: bytes, context: HookCont
 
 def _pre_push(git: Git, args: Sequence[str], stdin: bytes, context: HookContext) -> int:
     for update in _updates_to_publishing_branch(git, push_updates(stdin), context):
-        errors = _lint_commit(git, update, context)
+        errors = _lint_commit(git, update.new, context)
         if errors:
             context.echo(f"policy-publisher: push refused: {errors} lint error(s) at "
                          f"{update.new[:12]}")
@@ -424,7 +469,7 @@ def _post_merge(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
     head = git.rev_parse("HEAD")
     if ref is None or head is None or git.symbolic_head() != ref:
         return 0
-    if _lint_commit(git, RefUpdate(ref, head, head), context):
+    if _lint_commit(git, head, context):
         context.echo("policy-publisher: not publishing: fix the lint errors above first")
         return 0  # the merge happened; post-merge cannot undo it
     return _publish(git, head, context)

@@ -217,6 +217,38 @@ def test_push_with_lint_errors_is_refused_with_the_messages(
     assert not site.exists()
 
 
+def test_push_is_refused_when_an_earlier_pushed_commit_fails_lint(
+    server: tuple[GitRepo, Path, Path],
+) -> None:
+    # A fixed tip is not enough: the broken commit would enter the published history.
+    repo, bare, site = server
+    before = git(bare, "rev-parse", "main").stdout
+    repo.write("policies/terms.md", TERMS.replace("title: Terms", "title: [unclosed"))
+    broken = repo.commit("Terms with malformed front matter", date="2024-01-20")
+    repo.write("policies/terms.md", v2(date(2024, 3, 15)))
+    repo.commit("Terms v2, front matter fixed", date="2024-02-01")
+    refused = git(repo.path, "push", "origin", "main")
+    assert refused.returncode != 0
+    assert "remote: policies/terms.md:3: error: malformed front matter" in refused.stderr
+    assert "[front-matter]" in refused.stderr
+    assert f"at {broken[:12]} (Terms with malformed front matter)" in refused.stderr
+    assert git(bare, "rev-parse", "main").stdout == before
+    assert not site.exists()
+
+
+def test_push_of_several_clean_commits_is_linted_and_published(
+    server: tuple[GitRepo, Path, Path],
+) -> None:
+    repo, _, site = server
+    repo.write("policies/aup.md", TERMS.replace("slug: terms", "slug: aup"))
+    repo.commit("Add the AUP", date="2024-01-20")
+    repo.write("policies/terms.md", v2(date(2024, 3, 15)))
+    repo.commit("Terms v2", date="2024-02-01")
+    pushed = git(repo.path, "push", "-q", "origin", "main")
+    assert pushed.returncode == 0, pushed.stderr
+    assert (site / "aup" / "index.html").is_file() and (site / "terms" / "v" / "2").is_dir()
+
+
 def test_bare_repository_reads_settings_from_the_pushed_commit(
     server: tuple[GitRepo, Path, Path],
 ) -> None:

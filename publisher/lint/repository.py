@@ -2,9 +2,10 @@
 rules run over each, against each other and against the git history.
 
 The texts come from one *snapshot* of the policies — every file matching the ``policies``
-glob in the work tree (default), in the index (``staged=True``, what a pre-commit hook sees)
-or at the tip of the publishing branch (a bare repository, what a pre-receive hook sees) —
-so duplicate slugs and links are checked against the other policies as they are there too.
+glob in the work tree (default), in the index (``staged=True``, what a pre-commit hook sees),
+at the tip of the publishing branch (a bare repository) or at one commit (``rev``: each
+commit a pre-receive hook is given) — so duplicate slugs and links are checked against the
+other policies as they are there too.
 """
 
 from __future__ import annotations
@@ -230,11 +231,22 @@ def _repo_path(given: str, root: Path, snapshot: _Snapshot) -> str:
     raise NotFoundError(f"no such file: {given}", hint="give the path of a policy file")
 
 
+def _changed_by(repo: PolicyRepo, rev: str, entries: Sequence[TreeEntry]) -> list[str]:
+    """The paths of ``entries`` (the tree of commit ``rev``) that the commit adds or changes
+    relative to its first parent (all of them for a root commit)."""
+    commit = repo.git.cat.commit(rev)
+    if commit is None or not commit.parents:
+        return [e.path for e in entries]
+    before = {e.path: e.blob for e in repo.git.tree_files(commit.parents[0])}
+    return [e.path for e in entries if before.get(e.path) != e.blob]
+
+
 def _chosen(repo: PolicyRepo, snapshot: _Snapshot, paths: Sequence[str],
-            staged_only: list[str] | None) -> tuple[list[str], list[str]]:
-    """(the policies to check, the given paths that are no policies)."""
-    if staged_only is not None and not paths:
-        return [p for p in staged_only if p in snapshot.files], []
+            only: list[str] | None) -> tuple[list[str], list[str]]:
+    """(the policies to check, the given paths that are no policies). ``only``: the paths
+    staged, or changed by the commit, when only those are checked."""
+    if only is not None and not paths:
+        return [p for p in only if p in snapshot.files], []
     if not paths:
         return list(snapshot.files), []
     root = repo.git.info.top
@@ -280,13 +292,16 @@ def run_lint(
     trailers: Sequence[tuple[str, str]] = (),
     select: Collection[str] | None = None,
     ignore: Collection[str] = (),
+    only_changed: bool = False,
 ) -> LintReport:
     """Lint policies against each other and against their git history.
 
     Default: the given paths (every policy when none) in the work tree, or every policy at
     the tip of ``settings.branch`` in a bare repository. ``staged``: the policies changed in
     the index (``index_file``: a hook's ``GIT_INDEX_FILE``), as they are staged. ``rev``:
-    every policy at that commit, with the history up to it (a pushed commit). ``today``
+    every policy at that commit, with the history up to it (a pushed commit); with
+    ``only_changed``, only the policies that commit adds or changes relative to its first
+    parent (each commit of a push before its tip). ``today``
     dates text that is not committed yet (notice-period); ``trailers`` are those of the
     commit being made (a ``Policy-Change`` override). ``select``/``ignore`` choose rules.
     """
@@ -297,7 +312,10 @@ def run_lint(
     with PolicyRepo.open(settings) as repo:
         info = repo.git.info
         has_history = repo.git.rev_parse(settings.branch) is not None
-        staged_only: list[str] | None = None
+        only: list[str] | None = None
+        if only_changed and rev is None:
+            raise PublisherError("only the policies changed by a commit: which commit?",
+                                 hint="give the commit (rev)")
         if info.bare or rev is not None:
             if paths or staged:
                 raise PublisherError(
@@ -310,15 +328,17 @@ def run_lint(
                     raise NotFoundError(f"there is no commit {rev!r}",
                                         hint="give a branch, tag or commit sha")
                 return LintReport([], [], where="empty repository")
-            snapshot = _from_entries(repo, repo.git.tree_files(settings.branch),
-                                     f"commit {settings.branch}")
+            entries = repo.git.tree_files(settings.branch)
+            snapshot = _from_entries(repo, entries, f"commit {settings.branch}")
+            if only_changed:
+                only = _changed_by(repo, settings.branch, entries)
         elif staged:
             snapshot = _from_entries(repo, repo.git.index_files(index_file=index_file), "index")
-            staged_only = repo.git.staged_paths(index_file=index_file)
+            only = repo.git.staged_paths(index_file=index_file)
         else:
             snapshot = _work_tree(settings, info.top)
         policies = _Policies(repo, snapshot, has_history)
-        targets, skipped = _chosen(repo, snapshot, paths, staged_only)
+        targets, skipped = _chosen(repo, snapshot, paths, only)
         findings: list[Finding] = []
         if "duplicate-slug" in rules:
             findings += _duplicate_slugs(policies, targets)
