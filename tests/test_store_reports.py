@@ -101,6 +101,27 @@ def test_report_csv_lists_every_customer_per_version(database: Database) -> None
     ]
 
 
+def test_report_csv_neutralises_spreadsheet_formulas(database: Database) -> None:
+    from publisher.store.customers import CustomerRow, import_customers
+
+    support.seed(database)
+    hostile = {
+        "=HYPERLINK(\"http://evil.example\",\"x\")": "+cmd|' /C calc'!A0",
+        "-2+3": "@SUM(A1:A9)",
+        "\tTabbed": "\rReturn",
+    }
+    import_customers(database, [
+        CustomerRow(10 + i, f"h{i}", f"h{i}@example.com", name, company, None)
+        for i, (name, company) in enumerate(hostile.items())
+    ])
+    report = render_csv(acceptance_report(database, version="2"))
+    rows = list(csv.DictReader(io.StringIO(report, newline="")))
+    cells = {(r["name"], r["company"]) for r in rows if r["customer_id"].startswith("h")}
+    assert cells == {(f"'{name}", f"'{company}") for name, company in hostile.items()}
+    plain = {(r["name"], r["company"]) for r in rows if r["customer_id"] == "c1"}
+    assert plain == {("Ada Lovelace", "Analytical Ltd")}  # ordinary text is left alone
+
+
 def test_report_filters_and_unknown_names(database: Database) -> None:
     _scenario(database)
     assert [v.version for v in acceptance_report(database, policy=POLICY, version="1").versions] \

@@ -252,17 +252,31 @@ CSV_COLUMNS = (
 )
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is a formula to spreadsheets (OWASP: CSV injection)."""
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` with a leading ``'`` when a spreadsheet would run it as a formula."""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def render_csv(report: AcceptanceReport) -> str:
-    """One row per customer and version (status accepted|pending), for reminders."""
+    """One row per customer and version (status accepted|pending), for reminders.
+
+    Customer fields come from outside: cells a spreadsheet would evaluate (``=``, ``+``,
+    ``-``, ``@``, tab, carriage return first) get a leading ``'``, and rows end in CRLF
+    (RFC 4180) so a carriage return inside a field is quoted, never a row break.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for version in report.versions:
         for c in version.customers:
             data = c.to_dict()
-            writer.writerow([
+            writer.writerow([spreadsheet_safe(cell) for cell in (
                 version.policy, version.version, c.id, c.email, c.name, c.company,
                 data["status"], data["accepted_at"] or "", c.method or "",
                 c.last_accepted or "", "yes" if c.notified else "no",
-            ])
+            )])
     return buffer.getvalue()
