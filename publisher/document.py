@@ -112,6 +112,24 @@ class Document:
         """Content hash of the normalised body (what customers accept)."""
         return body_sha256(self.body)
 
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of what a reader reads: the title, then every clause's kind, number,
+        heading and text, in document order. Nesting alone (a ``##`` heading made ``###``)
+        does not count: the clause diff reports no change for it either.
+
+        Unlike :attr:`sha256`, Markdown-only edits (blank lines, an HTML comment, ``-`` vs
+        ``*`` bullets, a link target) leave it unchanged: two revisions with the same
+        fingerprint are the same version of a policy without version labels.
+        """
+        digest = hashlib.sha256()
+        digest.update(f"title\0{self.title or ''}\0".encode())
+
+        for clause in self.walk():
+            fields = (clause.kind, clause.number or "", clause.heading or "", clause.text)
+            digest.update(("\x1f".join(fields) + "\x1e").encode())
+        return digest.hexdigest()
+
 
 def body_sha256(body: str) -> str:
     """sha256 of a policy body normalised for line endings and trailing whitespace.

@@ -4,8 +4,12 @@ A **policy** is a file matching the ``policies`` glob at the tip of the publishi
 **revisions** are the commits of the branch's first-parent history that changed it, following
 renames and moves (like ``git log --follow --first-parent``). Its **versions** are the
 published states: one per distinct front matter ``version`` label (content: the last commit
-carrying the label), or, for policies without labels, one per commit that changed the body,
-labelled by its commit date (``2024-03-07``, ``2024-03-07.2`` for a second that day).
+carrying the label), or, for policies without labels, one per commit that changed what a
+reader sees (:attr:`Document.fingerprint`: the title and every clause's kind, number, heading
+and text), labelled by its commit date (``2024-03-07``, ``2024-03-07.2`` for a second that
+day). A commit that only changes the Markdown (a blank line, an HTML comment, ``-`` for ``*``,
+a link target) or the front matter belongs to the version before it, whose content then
+becomes that commit, as for labels: a version's ``sha256`` is always its content's body hash.
 
 The revisions of every policy come from one ``git log`` pass over the branch, walked newest to
 oldest while tracking each policy's path back through renames; blobs are read through one
@@ -653,7 +657,7 @@ class PolicyRepo:
             raise error
         last, last_head = readable[-1]
         slug = last_head.meta.slug or slug_from_path(lin.path)
-        versions, labels = _versions(slug, revisions, heads, self._title)
+        versions, labels = _versions(slug, revisions, heads, self._title, self._fingerprint)
         return Policy(
             slug=slug,
             title=self._title(last, last_head),
@@ -714,6 +718,14 @@ class PolicyRepo:
         except PolicyError:
             title = None
         return title or PurePosixPath(revision.path).stem
+
+    def _fingerprint(self, revision: Revision) -> str:
+        """What a reader sees of a revision (:attr:`Document.fingerprint`); its body hash if
+        the Markdown cannot be parsed, so that any change to it counts."""
+        try:
+            return self.document(revision).fingerprint
+        except PolicyError:
+            return self._head(revision).sha256
 
     # -- content -------------------------------------------------------------------------
 
@@ -895,14 +907,28 @@ def _versions(
     revisions: tuple[Revision, ...],
     heads: list[_Head | None],
     title_of: Callable[[Revision, _Head], str],
+    fingerprint_of: Callable[[Revision], str],
 ) -> tuple[tuple[Version, ...], tuple[str, ...]]:
     """The versions of a policy from its revisions (oldest first) and their heads (None for
     an unreadable revision, which belongs to the version before it, or the first one), and
-    the label of the version each revision belongs to."""
+    the label of the version each revision belongs to.
+
+    A revision without a label starts a new version only when what a reader sees changed
+    (``fingerprint_of``, asked only when the body changed); otherwise it belongs to the
+    version before it, and becomes that version's content if the version is unlabelled.
+    """
     runs: dict[str, _Run] = {}
     labels: list[str | None] = []
     current: _Run | None = None
-    previous_sha: str | None = None
+    previous: tuple[Revision, _Head] | None = None
+    seen: dict[tuple[str, str | None], str] = {}  # (body sha, front matter title) -> fingerprint
+
+    def fingerprint(rev: Revision, head: _Head) -> str:
+        key = (head.sha256, head.meta.title)
+        if key not in seen:
+            seen[key] = fingerprint_of(rev)
+        return seen[key]
+
     for i, (rev, head) in enumerate(zip(revisions, heads, strict=True)):
         if head is None:
             labels.append(current.label if current is not None else None)
@@ -914,14 +940,17 @@ def _versions(
                 run = runs[label] = _Run(label, True, i, i)
             run.last = i
             current = run
-        elif current is not None and head.sha256 == previous_sha:
+        elif current is not None and previous is not None and (
+            head.sha256 == previous[1].sha256
+            or fingerprint(rev, head) == fingerprint(*previous)
+        ):
             if not current.labelled:
-                current.last = i  # a front-matter-only change: still the same version
+                current.last = i  # nothing a reader sees changed: still the same version
         else:
             label = _date_label(rev.committed.date(), runs)
             current = runs[label] = _Run(label, False, i, i)
         labels.append(current.label)
-        previous_sha = head.sha256
+        previous = (rev, head)
     versions: list[Version] = []
     for run in sorted(runs.values(), key=lambda r: r.first):
         first, last, head = revisions[run.first], revisions[run.last], heads[run.last]

@@ -173,6 +173,44 @@ def test_unlabelled_versions_by_commit_date(repo: GitRepo, policies: PolicyRepo)
     assert third.sha256 == parse_document(TOS_3).sha256
 
 
+INVISIBLE = [
+    ("Publish", "# Terms\n\nBe kind.\n\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
+    ("Drop a blank line", "# Terms\n\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
+    ("Add a comment", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
+    ("Star bullets", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n* Read [the FAQ](https://a.example/faq).\n* Ask us.\n"),
+    ("Move the FAQ", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n* Read [the FAQ](https://b.example/faq).\n* Ask us.\n"),
+]
+
+
+def test_unlabelled_versions_change_only_with_what_a_reader_sees(tmp_path: Path) -> None:
+    """Blank lines, comments, bullet markers and link targets make no new version; the
+    version's content is the last commit carrying it, and its sha256 that commit's body."""
+    repo = GitRepo.init(tmp_path / "repo")
+    for subject, text in INVISIBLE:
+        repo.commit(subject, files={"policies/terms.md": text})
+    repo.commit("Be fair", files={"policies/terms.md": INVISIBLE[-1][1].replace("kind", "fair")})
+    repo.commit("Title it", files={"policies/terms.md": front(INVISIBLE[-1][1].replace(
+        "kind", "fair"), title="Terms of Service")})
+    with open_repo(repo.path) as reader:
+        terms = reader.policy("terms")
+    first, second = terms.versions
+    assert [r.subject for r in terms.revisions] == [s for s, _ in INVISIBLE] + ["Be fair", "Title it"]
+    assert terms.revision_labels == (first.label,) * 5 + (second.label,) * 2
+    assert first.first_revision.subject == "Publish"
+    assert first.revision.subject == "Move the FAQ"
+    assert first.sha256 == parse_document(INVISIBLE[-1][1]).sha256
+    assert second.revision.subject == "Title it"
+    docs = [parse_document(text) for _, text in INVISIBLE]
+    assert len({d.sha256 for d in docs}) == 5
+    assert len({d.fingerprint for d in docs}) == 1
+    changed = parse_document(INVISIBLE[-1][1].replace("kind", "fair"))
+    assert changed.fingerprint != docs[0].fingerprint
+    retitled = parse_document(INVISIBLE[0][1].replace("# Terms", "# Terms of Use"))
+    assert retitled.fingerprint != docs[0].fingerprint
+    # a numbered item for a bullet is visible: the clause's kind and number changed
+    assert parse_document("# T\n\n- A.\n").fingerprint != parse_document("# T\n\n1. A.\n").fingerprint
+
+
 def test_deleted_policy(repo: GitRepo, policies: PolicyRepo) -> None:
     assert "old-faq" not in by_slug(policies)
     everything = by_slug(policies, include_deleted=True)
@@ -526,8 +564,9 @@ def test_a_full_read_spawns_two_git_processes(
 def test_listing_parses_only_what_needs_a_heading(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Versions need front matter and body hashes only; the Markdown is parsed just for a
-    title that front matter does not give."""
+    """Versions need front matter and body hashes; the Markdown is parsed just for a title
+    that front matter does not give, and, for a policy without labels, for the two sides of
+    each body change (did what a reader sees change?). Each text is parsed once."""
     parsed: list[str] = []
     real = publisher.markdown.parse_document
 
@@ -542,8 +581,15 @@ def test_listing_parses_only_what_needs_a_heading(
         untitled = {
             reader.read(r) for r in wanted if not split_front_matter(reader.read(r))[0].title
         }
-    assert untitled
-    assert sorted(parsed) == sorted(untitled)
+        compared: set[str] = set()
+        for policy in found:
+            texts = [reader.read(r) for r in policy.revisions]
+            heads = [split_front_matter(t) for t in texts]
+            for i in range(1, len(texts)):
+                if heads[i][0].version is None and heads[i][1] != heads[i - 1][1]:
+                    compared |= {texts[i], texts[i - 1]}
+    assert untitled and compared - untitled
+    assert sorted(parsed) == sorted(untitled | compared)
 
 
 def test_document_cache_on_disk(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from publisher.config import Settings
+from publisher.diff import compare
 from publisher.history import Policy, PolicyRepo
 from publisher.markdown import parse_document
 
@@ -134,30 +135,53 @@ def test_revisions_match_the_corpus_index(
     assert [r.committed.isoformat() for r in revisions] == [e["commit_date"] for e in entries]
 
 
-def test_terms_of_service_versions_follow_body_changes(
+def test_terms_of_service_versions_follow_visible_changes(
     reader: PolicyRepo, policies: dict[str, Policy]
 ) -> None:
-    """Without version labels, each body change is a version labelled by its commit date;
+    """Without version labels, each change a reader can see (title, clauses) is a version
+    labelled by its commit date, whose content is the last commit before the next one;
     checked against the corpus files parsed on their own."""
     folder = CORPUS / "github-site-policy" / "github-terms-of-service"
     index = json.loads((folder / "index.json").read_text())["entries"]
     expected: list[str] = []
+    contents: list[str] = []
     previous = None
     for entry in index:
-        text = (folder / entry["file"]).read_text(encoding="utf-8")
-        sha = parse_document(text).sha256
-        if sha != previous:
+        document = parse_document((folder / entry["file"]).read_text(encoding="utf-8"))
+        if document.fingerprint != previous:
             day = entry["commit_date"][:10]
             same_day = sum(1 for label in expected if label.split(".")[0] == day)
             expected.append(day if not same_day else f"{day}.{same_day + 1}")
-        previous = sha
+            contents.append(entry["sha"])
+        else:
+            contents[-1] = entry["sha"]
+        previous = document.fingerprint
     tos = policies[TOS]
     assert list(tos.labels) == expected
+    assert len(expected) < len(index)  # some commits changed nothing a reader sees
     assert not any(v.labelled for v in tos.versions)
     assert tos.current.effective is not None
     assert tos.current == tos.versions[-1]
+    assert len({v.revision.commit for v in tos.versions}) == len(tos.versions)
     for version in tos.versions:
         assert reader.document(version.revision).sha256 == version.sha256
+
+
+def test_consecutive_versions_always_differ_in_the_diff(
+    reader: PolicyRepo, policies: dict[str, Policy]
+) -> None:
+    """A new version is never one that ``compare`` calls unchanged: for every policy, every
+    pair of consecutive versions has at least one clause or title/effective-date change."""
+    unchanged: list[str] = []
+    pairs = 0
+    for policy in policies.values():
+        for old, new in zip(policy.versions, policy.versions[1:], strict=False):
+            pairs += 1
+            changes = compare(reader.document(old.revision), reader.document(new.revision))
+            if not changes.changes and not changes.meta_changes:
+                unchanged.append(f"{policy.slug} {old.label} -> {new.label}")
+    assert pairs > 100
+    assert unchanged == []
 
 
 def test_deleted_policies_are_listed_with_include_deleted(reader: PolicyRepo) -> None:
