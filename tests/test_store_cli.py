@@ -258,3 +258,43 @@ def test_audit_with_a_deleted_chain_head_says_tampered(repo: Path, database_url:
     assert data["ok"] is False and data["problems"][0]["kind"] == "head"
     head = run(repo, database_url, "audit", "head")
     assert head.exit_code == 2 and "ledger head missing: tampered" in head.stderr
+
+
+def test_every_store_command_speaks_json(repo: Path, database_url: str) -> None:
+    head = migrate.head_revision()
+    up = run(repo, database_url, "db", "upgrade", "--format", "json")
+    assert up.exit_code == 0, up.output
+    assert json.loads(up.stdout) == {"database": json.loads(up.stdout)["database"],
+                                     "before": None, "after": head, "changed": True}
+    again = json.loads(run(repo, database_url, "db", "upgrade", "--format", "json").stdout)
+    assert (again["before"], again["after"], again["changed"]) == (head, head, False)
+    history = run(repo, database_url, "db", "history", "--format", "json")
+    revisions = json.loads(history.stdout)["revisions"]
+    assert [r["id"] for r in revisions] == [r.id for r in migrate.revisions()]
+    assert revisions[0]["description"].startswith("Create the acceptance store")
+    down = run(repo, database_url, "db", "downgrade", "--yes", "--format", "json")
+    assert down.exit_code == 0, down.output
+    assert {k: v for k, v in json.loads(down.stdout).items() if k != "database"} == {
+        "before": head, "after": migrate.revisions()[-2].id}
+    run(repo, database_url, "db", "upgrade")
+    _accepted_three(repo, database_url)
+    audit = run(repo, database_url, "audit", "head", "--format", "json")
+    data = json.loads(audit.stdout)
+    assert data["seq"] == 3 and len(data["hash"]) == 64
+    assert data["anchor"] == run(repo, database_url, "audit", "head").stdout.strip()
+
+
+def test_customers_import_json_lists_invalid_rows(repo: Path, database_url: str) -> None:
+    bad = repo / "bad.csv"
+    bad.write_text("id,email,name,company\nc1,ada@example.com,Ada,A\nc2,bob@,Bob,B\n")
+    result = run(repo, database_url, "customers", "import", str(bad), "--format", "json")
+    assert result.exit_code == 2
+    assert "nothing was imported" in result.stderr
+    data = json.loads(result.stdout)
+    assert data["imported"] is False
+    assert data["invalid"] == [{"line": 3, "message": "invalid email 'bob@'"}]
+    skipped = run(repo, database_url, "customers", "import", str(bad), "--skip-invalid",
+                  "--format", "json")
+    data = json.loads(skipped.stdout)
+    assert (data["imported"], data["created"], data["invalid"]) == (
+        True, 1, [{"line": 3, "message": "invalid email 'bob@'"}])

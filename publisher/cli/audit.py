@@ -64,11 +64,15 @@ def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: 
 
 @audit_group.command("head")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
-def head_command(app: App, database_url: str | None) -> None:
+def head_command(app: App, database_url: str | None, fmt: str) -> None:
     """Print the ledger's head as SEQ:HASH (keep it elsewhere; pass it to verify --anchor)."""
     with open_database(app, database_url, create=False) as database:
         seq, digest = chain_head(database)
+    if fmt == "json":
+        echo_json({"seq": seq, "hash": digest, "anchor": f"{seq}:{digest}"})
+        return
     click.echo(f"{seq}:{digest}")
 
 

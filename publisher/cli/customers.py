@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
-from publisher.store.customers import import_file, list_customers
+from publisher.store.customers import CustomerFileError, RowProblem, import_file, list_customers
+
+
+def _problems(problems: Iterable[RowProblem]) -> list[dict[str, object]]:
+    return [{"line": p.line, "message": p.message} for p in problems]
 
 
 @click.group("customers")
@@ -32,14 +37,20 @@ def import_command(app: App, file: Path, skip_invalid: bool, database_url: str |
     again updates customers by id.
     """
     with open_database(app, database_url) as database:
-        result = import_file(database, file, skip_invalid=skip_invalid)
+        try:
+            result = import_file(database, file, skip_invalid=skip_invalid)
+        except CustomerFileError as exc:
+            if fmt == "json":
+                echo_json({"file": str(file), "imported": False, "error": exc.message,
+                           "invalid": _problems(exc.problems)})
+            raise
     for problem in result.skipped:
         click.echo(f"skipped {file}:{problem.line}: {problem.message}", err=True)
     if fmt == "json":
         echo_json({
-            "file": str(file), "created": result.created, "updated": result.updated,
-            "unchanged": result.unchanged,
-            "skipped": [{"line": p.line, "message": p.message} for p in result.skipped],
+            "file": str(file), "imported": True, "created": result.created,
+            "updated": result.updated, "unchanged": result.unchanged,
+            "skipped": _problems(result.skipped), "invalid": _problems(result.skipped),
         })
         return
     skipped = f", {len(result.skipped)} invalid row(s) skipped" if result.skipped else ""

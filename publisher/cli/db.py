@@ -57,12 +57,16 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.option("--to", "revision", default="head", show_default=True, help="Target revision.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
-def upgrade_command(app: App, revision: str, database_url: str | None) -> None:
+def upgrade_command(app: App, revision: str, database_url: str | None, fmt: str) -> None:
     """Upgrade the database schema (creates it in a new database)."""
     with Database.from_settings(store_settings(app, database_url)) as database:
         before, after = migrate.upgrade(database, revision)
-    if before == after:
+    if fmt == "json":
+        echo_json({"database": database.describe(), "before": before, "after": after,
+                   "changed": before != after})
+    elif before == after:
         click.echo(f"{database.describe()}: already at revision {after}")
     else:
         click.echo(f"{database.describe()}: upgraded {before or 'empty'} -> {after}")
@@ -81,9 +85,10 @@ def _confirm(question: str) -> None:
               "(a downgrade can drop them: back up first).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
 def downgrade_command(app: App, revision: str, force: bool, yes: bool,
-                      database_url: str | None) -> None:
+                      database_url: str | None, fmt: str) -> None:
     """Downgrade the database schema (base drops every table: back up first).
 
     Refused while the store holds acceptance or notice records, unless --force; asks for
@@ -93,6 +98,9 @@ def downgrade_command(app: App, revision: str, force: bool, yes: bool,
         before, after = migrate.downgrade(
             database, revision, force=force, confirm=None if yes else _confirm
         )
+    if fmt == "json":
+        echo_json({"database": database.describe(), "before": before, "after": after})
+        return
     click.echo(f"{database.describe()}: downgraded {before} -> {after or 'empty'}")
 
 
@@ -126,8 +134,14 @@ def current_command(ctx: click.Context, app: App, database_url: str | None, fmt:
 
 
 @db_group.command("history")
-def history_command() -> None:
+@FORMAT_OPTION
+def history_command(fmt: str) -> None:
     """List the schema revisions shipped with publisher, oldest first."""
+    if fmt == "json":
+        echo_json({"revisions": [{"id": r.id, "description": r.description}
+                                 for r in migrate.revisions()],
+                   "head": migrate.head_revision()})
+        return
     for revision in migrate.revisions():
         click.echo(f"{revision.id}  {revision.description}")
 
