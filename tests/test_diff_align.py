@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from publisher.diff import ChangeSet, compare
+from publisher.diff import ChangeSet, compare, render_json, render_text
 from publisher.diff.align import _heaviest_increasing
 from publisher.document import Clause, Document, PolicyMeta
 
@@ -271,3 +271,50 @@ def test_an_unnumbered_heading_is_cited_under_its_numbered_section() -> None:
     # The lead-in is a part of K.3, not a second K.3; a heading with no numbered ancestor
     # is cited by its heading alone.
     assert labels == ["K.3 Billing Schedule › Invoicing", "Enforcement"]
+
+
+def test_a_reference_that_follows_a_renumbering_is_a_conforming_change() -> None:
+    old = doc(
+        section("A.", "Scope", para("Fees are set out in Section B. Disputes: see B.1, C(2)."),
+                para("Changes are announced as in Section C.")),
+        section("B.", "Fees", item("1.", "You pay monthly."), item("2.", "In advance.")),
+        section("C.", "Disputes", item("1.", "Talk to us first."), item("2.", "Then court.")),
+    )
+    new = doc(
+        section("A.", "Scope", para("Fees are set out in Section C. Disputes: see C.1, D(2)."),
+                para("Changes are announced as in Section B.")),
+        section("B.", "Security", para("Keep your password secret.")),
+        section("C.", "Fees", item("1.", "You pay monthly."), item("2.", "In advance.")),
+        section("D.", "Disputes", item("1.", "Talk to us first."), item("2.", "Then court.")),
+    )
+    changes = {c.clause.id: c for c in compare(old, new).changes}
+    # B became C and C became D: the references follow, nothing else changed (QA 14).
+    follows = changes["a.p1"]
+    assert follows.kind == "modified" and not follows.material
+    assert follows.conforming == (("B", "C"), ("B.1", "C.1"), ("C(2)", "D(2)"))
+    # "Section C" -> "Section B" does not follow the renumbering (C is now D): material.
+    wrong = changes["a.p2"]
+    assert wrong.kind == "modified" and wrong.material and wrong.conforming == ()
+    text = render_text(compare(old, new))
+    assert ("A Scope › “Fees are set out in Section C. Disputes:…”  conforming change: references "
+            "follow renumbering (B → C, B.1 → C.1, C(2) → D(2))  [editorial]") in text
+    assert render_json(compare(old, new))["changes"][0]["conforming"][0] == {"old": "B",
+                                                                             "new": "C"}
+
+
+def test_a_conforming_reference_next_to_a_real_edit_stays_material() -> None:
+    old = doc(section("A.", "Scope", para("See Section B for fees.")),
+              section("B.", "Fees", para("You pay monthly.")))
+    new = doc(section("A.", "Scope", para("See Section C for all fees.")),
+              section("B.", "Security", para("Keep your password secret.")),
+              section("C.", "Fees", para("You pay monthly.")))
+    change, = [c for c in compare(old, new).changes if c.clause.id == "a.p1"]
+    assert change.material and change.conforming == (("B", "C"),)
+    # A word that merely looks like a section letter, outside a reference, is no reference.
+    old = doc(section("A.", "Scope", para("Plan B applies.")),
+              section("B.", "Fees", para("You pay monthly.")))
+    new = doc(section("A.", "Scope", para("Plan C applies.")),
+              section("B.", "Security", para("Keep your password secret.")),
+              section("C.", "Fees", para("You pay monthly.")))
+    change, = [c for c in compare(old, new).changes if c.clause.id == "a.p1"]
+    assert change.material and change.conforming == ()

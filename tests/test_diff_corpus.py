@@ -162,3 +162,15 @@ def test_bold_lead_in_clauses_are_cited_under_their_section() -> None:
             "K.3 Billing Schedule; No Refunds › Invoicing"} <= labels
     assert not any(label.startswith("K.3 Payment") or label.startswith("K.3 Invoicing")
                    for label in labels)
+
+
+def test_references_that_follow_the_relettering_are_conforming_changes() -> None:
+    # 2017-08: G (API Terms) became H; "Please see Section G" became "Section H" (QA 14).
+    found = {c.clause.id: c for c in _pair("tos", "0001_").changes}
+    for clause_id in ("c.5.p1", "h.short-version"):
+        change = found[clause_id]
+        assert change.conforming == (("G", "H"),) and not change.material, clause_id
+    # 2019-11: R (Changes to These Terms) became Q.
+    r5, = [c for c in _pair("tos", "0009_").changes
+           if c.old_path == "S.5" and c.new is not None and c.new.text.startswith("This Agr")]
+    assert r5.conforming == (("R", "Q"),) and not r5.material

@@ -54,7 +54,8 @@ from rapidfuzz import fuzz, process
 from publisher.diff.classify import editorial_form
 from publisher.diff.inline import word_diff
 from publisher.diff.model import Change, ChangeKind, InlineOp
-from publisher.diff.wording import citation, number_path, short_citation
+from publisher.diff.references import conforming_updates, renumbering
+from publisher.diff.wording import citation, extend_path, short_citation
 from publisher.document import Clause, Document
 
 WITHIN_PARENT = 50.0
@@ -371,6 +372,15 @@ def _heaviest_increasing(values: list[int], weights: list[int]) -> set[int]:
     return keep
 
 
+def _paths(nodes: list[_Node]) -> list[str]:
+    """Every node's number path ("B.3(a)"; an unnumbered clause has its parent's)."""
+    paths: list[str] = []
+    for node in nodes:  # pre-order: a parent comes before its children
+        prefix = "" if node.parent == ROOT else paths[node.parent]
+        paths.append(extend_path(prefix, node.clause.number))
+    return paths
+
+
 def _ops(tag: str, text: str) -> tuple[InlineOp, ...]:
     if not text:
         return ()
@@ -386,6 +396,11 @@ def changes_between(
     alignment.run()
     moved = alignment.moved()
     o, n, o2n, n2o = alignment.old, alignment.new, alignment.o2n, alignment.n2o
+    old_paths, new_paths = _paths(o), _paths(n)
+    renumbered_refs = renumbering({
+        old_paths[i]: new_paths[j] for i, j in enumerate(o2n)
+        if j != NONE and o[i].clause.number and n[j].clause.number
+    })
 
     def parent_clause(nodes: list[_Node], index: int) -> Clause | None:
         parent = nodes[index].parent
@@ -400,9 +415,6 @@ def changes_between(
 
     def cite(nodes: list[_Node], index: int) -> str:
         return citation(chain(nodes, index))
-
-    def path(nodes: list[_Node], index: int) -> str:
-        return number_path(chain(nodes, index))
 
     def place(nodes: list[_Node], index: int) -> str:
         return short_citation(chain(nodes, nodes[index].parent))
@@ -435,7 +447,7 @@ def changes_between(
                 kind="added", material=True, new=clause, inline=_ops("+", clause.text),
                 heading_inline=_ops("+", clause.heading or ""), implied=implied(n, n2o, j),
                 new_parent=parent_clause(n, j), section=section(n, j), citation=cite(n, j),
-                new_place=place(n, j), path=path(n, j),
+                new_place=place(n, j), path=new_paths[j],
             )
             keyed.append(((j, 0, 0), change))
             continue
@@ -452,15 +464,20 @@ def changes_between(
         else:
             unchanged.append((before.id, clause.id))
             continue
+        conforming, conformed = (
+            conforming_updates(before.text, clause.text, renumbered_refs)
+            if before.text != clause.text else ((), before.text)
+        )
         change = Change(
             kind=kind, material=True, old=before, new=clause,
             inline=word_diff(before.text, clause.text),
+            conforming=conforming, conformed=conformed if conforming else None,
             heading_inline=(word_diff(before.heading or "", clause.heading or "")
                             if before.heading != clause.heading else ()),
             old_parent=parent_clause(o, i), new_parent=parent_clause(n, j),
             reworded=reworded, renumbered=renumbered, section=section(n, j),
             reparented=kind == "moved" and alignment.mapped_parent(i) != node.parent,
-            citation=cite(n, j), old_citation=cite(o, i), path=path(n, j), old_path=path(o, i),
+            citation=cite(n, j), old_citation=cite(o, i), path=new_paths[j], old_path=old_paths[i],
             old_place=place(o, i), new_place=place(n, j),
         )
         keyed.append(((j, 0, 0), change))
@@ -484,7 +501,7 @@ def changes_between(
             kind="removed", material=True, old=clause, inline=_ops("-", clause.text),
             heading_inline=_ops("-", clause.heading or ""), implied=implied(o, o2n, i),
             old_parent=parent_clause(o, i), section=section(o, i), citation=cite(o, i),
-            old_place=place(o, i), path=path(o, i),
+            old_place=place(o, i), path=old_paths[i],
         )
         keyed.append(((anchor, 1, i), change))
 

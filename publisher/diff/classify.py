@@ -1,7 +1,9 @@
 """Material or editorial: the default classification of a change, and reviewers' overrides.
 
 DESIGN: editorial = only whitespace, punctuation, letter case, quote/dash style or numbering
-changed; everything else (additions, removals, rewording, moves) is material. The
+changed; everything else (additions, removals, rewording, moves) is material. A reworded
+clause whose only other edits are cross-references following a renumbering ("Section G" →
+"Section H" when G became H: a conforming change) is editorial too. The
 classification is a default a reviewer can override per diff or per clause with a commit
 trailer (``Policy-Change: editorial``, ``Policy-Change: material``,
 ``Policy-Change: editorial b.3``); the override is carried on the change and shown.
@@ -101,7 +103,8 @@ def default_material(change: Change) -> bool:
     if change.kind == "renumbered":
         return False
     assert change.old is not None and change.new is not None
-    old = " ".join(p for p in (change.old.heading, change.old.text) if p)
+    old_text = change.conformed if change.conformed is not None else change.old.text
+    old = " ".join(p for p in (change.old.heading, old_text) if p)
     new = " ".join(p for p in (change.new.heading, change.new.text) if p)
     return not is_editorial(old, new)
 

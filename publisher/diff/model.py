@@ -52,7 +52,10 @@ class Change:
     "B.3(a) “You must not…”"), ``old_citation`` how it was cited in the old revision;
     ``old_place``/``new_place`` name the enclosing clauses shortly ("B.3", "Enforcement";
     "" for the top level). ``path``/``old_path`` are the number paths ("B.3", "B.3(a)"; an
-    unnumbered clause has its parent's).
+    unnumbered clause has its parent's). ``conforming`` lists the cross-references of a
+    reworded clause that only follow a renumbering (``(("G", "H"),)``: "Section G" became
+    "Section H" because G became H), and ``conformed`` is the old text with those updates
+    made (None without any): what else changed is classified on its own.
     """
 
     kind: ChangeKind
@@ -75,6 +78,8 @@ class Change:
     old_path: str | None = None
     old_place: str = ""
     new_place: str = ""
+    conforming: tuple[tuple[str, str], ...] = ()
+    conformed: str | None = None
 
     @property
     def clause(self) -> Clause:

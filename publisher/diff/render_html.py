@@ -72,11 +72,7 @@ def _change(change: Change, number: int, *, id_prefix: str, old_href: str,
         f'<a href="{escape(_href(change, old_href, new_href))}">{escape(change.label)}</a> '
         f'<span class="change__class">{escape(wording.classification(change))}</span></h3>',
     ]
-    note = None
-    if change.kind == "moved":
-        note = wording.move_note(change) + (", and reworded" if change.reworded else "")
-    else:
-        note = wording.renumber_note(change)
+    note = "; ".join(wording.notes(change))
     if note:
         parts.append(f'<p class="change__note">{escape(note[0].upper() + note[1:])}.</p>')
     if change.heading_inline and change.kind not in ("added", "removed"):

@@ -49,13 +49,7 @@ def _capital(text: str) -> str:
 
 
 def _item(change: Change) -> list[str]:
-    notes: list[str] = []
-    if change.kind == "moved":
-        notes.append(wording.move_note(change) + (", and reworded" if change.reworded else ""))
-    else:
-        renumbered = wording.renumber_note(change)
-        if renumbered:
-            notes.append(renumbered)
+    notes = wording.notes(change)
     title = f"**{wording.TITLES[change.kind]}** {escape(change.label)}"
     if notes:
         title += " — " + escape("; ".join(notes))

@@ -67,14 +67,7 @@ def _body(change: Change, style: Style) -> list[str]:
 
 
 def _title(change: Change) -> str:
-    notes: list[str] = []
-    if change.kind == "moved":
-        notes.append(wording.move_note(change) + (", and reworded" if change.reworded else ""))
-    else:
-        renumbered = wording.renumber_note(change)
-        if renumbered:
-            notes.append(renumbered)
-    return "  ".join([change.label, *notes])
+    return "  ".join([change.label, *wording.notes(change)])
 
 
 def render_change(change: Change, *, color: bool = False) -> str:

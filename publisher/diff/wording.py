@@ -39,16 +39,22 @@ def _number_part(number: str) -> tuple[str, bool]:
     return number.rstrip(".").strip(), False
 
 
+def extend_path(path: str, number: str | None) -> str:
+    """The number path of a clause numbered ``number`` under a clause whose path is
+    ``path``: ``("B", "3.")`` → ``B.3``, ``("B.3", "(a)")`` → ``B.3(a)``."""
+    if not number:
+        return path
+    part, parenthesised = _number_part(number)
+    if not part:
+        return path
+    return path + part if parenthesised or not path else f"{path}.{part}"
+
+
 def number_path(chain: Sequence[Clause]) -> str:
     """The numbers of a clause and its ancestors as a reader cites them: ``B.3(a)``."""
     path = ""
     for clause in chain:
-        if not clause.number:
-            continue
-        part, parenthesised = _number_part(clause.number)
-        if not part:
-            continue
-        path = path + part if parenthesised or not path else f"{path}.{part}"
+        path = extend_path(path, clause.number)
     return path
 
 
@@ -163,6 +169,33 @@ def renumber_note(change: Change) -> str | None:
     if change.old_path == change.path:
         return None
     return f"was {change.old_path}" if change.old_path else "was unnumbered"
+
+
+def conforming_note(change: Change) -> str | None:
+    """``conforming change: reference follows renumbering (G → H)`` for a clause whose only
+    other edits are editorial; ``reference follows renumbering (G → H)`` beside real edits."""
+    if not change.conforming:
+        return None
+    refs = ", ".join(f"{old} → {new}" for old, new in change.conforming)
+    follows = ("references follow" if len(change.conforming) > 1 else "reference follows")
+    note = f"{follows} renumbering ({refs})"
+    return note if change.material else f"conforming change: {note}"
+
+
+def notes(change: Change) -> list[str]:
+    """What a reader needs to know beside the change's title: where a moved clause was, its
+    old number, references that follow a renumbering."""
+    found: list[str] = []
+    if change.kind == "moved":
+        found.append(move_note(change) + (", and reworded" if change.reworded else ""))
+    else:
+        renumbered = renumber_note(change)
+        if renumbered:
+            found.append(renumbered)
+    conforming = conforming_note(change)
+    if conforming:
+        found.append(conforming)
+    return found
 
 
 def heading(changes: ChangeSet) -> str:
