@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -462,13 +462,62 @@ class PolicyRepo:
                 for path, (mode, blob) in files.items()
                 if mode in _REGULAR and self._is_policy.match(path)
             }
+            position = {e.commit: i for i, e in enumerate(entries)}
+            lineages = _walk(entries, self._is_policy, tip, self._copy_source)
             self._history = _History(
                 entries=entries,
-                position={e.commit: i for i, e in enumerate(entries)},
-                lineages=_walk(entries, self._is_policy, tip, self._copy_source),
+                position=position,
+                lineages=self._join(lineages, position),
                 tip_files=set(files),
             )
         return self._history
+
+    def _join(self, lineages: list[_Lineage], position: Mapping[str, int]) -> list[_Lineage]:
+        """Join each deleted lineage to the later lineage that continues it, which git's
+        rename detection missed (a move with many edits, or a re-creation under another path).
+
+        The rule: lineage L continues the deleted lineage D when L starts with an added file
+        (status ``A``) in the commit that deleted D or after it, and L's slug at its first
+        revision is D's slug at its last (front matter ``slug``, else the file name). Among
+        several, the earliest such L; a lineage continues at most one. The joined policy
+        keeps L's path and fate; L's first revision becomes a move (status ``R``) when it
+        is the commit that deleted D.
+        """
+        deleted = [lin for lin in lineages if lin.deleted_in is not None]
+        if not deleted:
+            return lineages
+
+        def slug_at(revision: Revision) -> str:
+            try:
+                return self._head(revision).meta.slug or slug_from_path(revision.path)
+            except PolicyError:
+                return slug_from_path(revision.path)
+
+        # each candidate's first revision, as walked (before any join changes it)
+        starts = {id(lin): (lin, lin.revisions[-1]) for lin in lineages
+                  if lin.revisions and lin.revisions[-1].status == "A"}
+        self._load_heads([first for _, first in starts.values()]
+                         + [lin.revisions[0] for lin in deleted if lin.revisions])
+        # oldest deletion first, so that a chain D1 -> D2 -> L joins in order
+        for gone in sorted(deleted, key=lambda lin: -position[_deleted(lin).commit]):
+            if not gone.revisions:
+                continue
+            when = position[_deleted(gone).commit]
+            slug = slug_at(gone.revisions[0])
+            candidates = [
+                (lin, first) for lin, first in starts.values()
+                if lin is not gone and position[first.commit] <= when and slug_at(first) == slug
+            ]
+            if not candidates:
+                continue
+            later, first = max(candidates, key=lambda pair: position[pair[1].commit])
+            del starts[id(later)]
+            starts.pop(id(gone), None)
+            if first.commit == _deleted(gone).commit:
+                later.revisions[-1] = replace(first, status="R")
+            later.revisions.extend(gone.revisions)
+            gone.revisions = []
+        return [lin for lin in lineages if lin.revisions]
 
     def _copy_source(
         self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
@@ -575,7 +624,8 @@ class PolicyRepo:
             raise NotFoundError(
                 f"policy {name!r} ({gone.path}) was deleted in commit {when.commit[:12]} "
                 f"({when.committed.date().isoformat()}: {when.subject})",
-                hint="deleted policies are listed with --all (include_deleted=True)",
+                hint="`publisher list --all` lists deleted policies; `publisher log`, `show` "
+                "and `diff` accept them",
             )
         if path is not None and path in history.tip_files:
             raise NotFoundError(
@@ -865,6 +915,11 @@ class PolicyRepo:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _deleted(lineage: _Lineage) -> LogEntry:
+    assert lineage.deleted_in is not None
+    return lineage.deleted_in
 
 
 def _normpath(path: Path | PurePosixPath) -> str:

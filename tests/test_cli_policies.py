@@ -118,6 +118,40 @@ def test_a_broken_commit_in_history_is_skipped_with_one_warning(repo: GitRepo) -
         assert err.count(bad[:12]) == 1, args
 
 
+def test_log_show_and_diff_accept_a_deleted_policy(repo: GitRepo) -> None:
+    repo.write("policies/faq.md", "# FAQ\n\n1. Ask us.\n")
+    repo.commit("Add the FAQ", date="2024-03-02")
+    repo.write("policies/faq.md", "# FAQ\n\n1. Ask us.\n2. Or read the docs.\n")
+    repo.commit("Point to the docs", date="2024-03-03")
+    repo.delete("policies/faq.md")
+    gone = repo.commit("Retire the FAQ", date="2024-03-04")
+    note = f"note: faq (policies/faq.md) was deleted in commit {gone[:12]} on 2024-03-04"
+    code, out, err = run("log", "faq", "--format", "json", repo=repo.path)
+    assert code == 0 and note in err
+    assert [v["label"] for v in json.loads(out)["versions"]] == ["2024-03-02", "2024-03-03"]
+    code, out, err = run("show", "policies/faq.md", repo=repo.path)
+    assert code == 0 and note in err and "Or read the docs" in out
+    code, out, err = run("diff", "faq", "--format", "json", repo=repo.path)
+    assert code == 0 and note in err
+    assert json.loads(out)["summary"]["added"] == 1
+    code, out, err = run("list", "--format", "json", repo=repo.path)
+    assert [p["slug"] for p in json.loads(out)["policies"]] == ["aup"]
+
+
+def test_the_hint_for_a_deleted_policy_names_the_cli_flag(repo: GitRepo) -> None:
+    from publisher.config import Settings
+    from publisher.errors import NotFoundError
+    from publisher.history import PolicyRepo
+
+    repo.commit("Add the FAQ", files={"policies/faq.md": "# FAQ\n"})
+    repo.delete("policies/faq.md")
+    repo.commit("Retire the FAQ")
+    with PolicyRepo.open(Settings(root=repo.path)) as reader, pytest.raises(NotFoundError) as info:
+        reader.policy("faq")
+    assert info.value.hint is not None
+    assert "publisher list --all" in info.value.hint and "include_deleted" not in info.value.hint
+
+
 def test_not_a_repository(tmp_path: Path) -> None:
     code, _, err = run("list", repo=tmp_path)
     assert code == 2

@@ -240,6 +240,39 @@ def test_policy_moved_out_of_the_glob_counts_as_deleted(tmp_path: Path) -> None:
         assert draft.deleted_in is not None and draft.deleted_in.subject == "Archive the draft"
 
 
+def test_a_move_git_does_not_detect_joins_the_lineages(tmp_path: Path) -> None:
+    """A policy deleted in the commit that adds a file with the same slug elsewhere (a move
+    with too many edits for git's rename detection), or re-created later under another path
+    with the same slug, is one policy: the deleted lineage is the start of the later one."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("Add", files={"policies/cookies.md": "# Cookies\n\nWe use some.\n",
+                              "policies/faq.md": "# FAQ\n\nAsk.\n",
+                              "policies/other.md": "# Other\n\nText.\n"})
+    repo.delete("policies/cookies.md")
+    repo.write("policies/privacy/cookies.md", "# Cookie Notice\n\nEntirely new words here.\n")
+    moved = repo.commit("Move into a folder, rewritten")
+    repo.delete("policies/faq.md")
+    gone = repo.commit("Retire the FAQ")
+    repo.commit("Bring the FAQ back", files={"policies/help/faq.md": "# Help\n\nNew.\n"})
+    repo.delete("policies/other.md")
+    repo.commit("Retire the other", files={"policies/different.md": "# Different\n\nNo.\n"})
+    with open_repo(repo.path) as reader:
+        everything = reader.policies(include_deleted=True)
+        assert sorted((p.slug, p.deleted) for p in everything) == [
+            ("cookies", False), ("different", False), ("faq", False), ("other", True)]
+        cookies = reader.policy("cookies")
+        assert cookies.paths == ("policies/cookies.md", "policies/privacy/cookies.md")
+        assert [r.subject for r in cookies.revisions] == ["Add", "Move into a folder, rewritten"]
+        assert [r.status for r in cookies.revisions] == ["A", "R"]
+        assert cookies.revisions[1].commit == moved
+        assert reader.policy("policies/cookies.md") == cookies  # its former path
+        faq = reader.policy("faq")
+        assert [r.subject for r in faq.revisions] == ["Add", "Bring the FAQ back"]
+        assert len(faq.versions) == 2
+        assert faq.revisions[1].status == "A"  # re-created later: no move
+        assert gone not in {r.commit for r in faq.revisions}
+
+
 def test_deleted_and_recreated_policy_keeps_its_history_like_git(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.commit("Add", files={"policies/a.md": "# A\n\nOld.\n"})

@@ -196,3 +196,11 @@ def test_deleted_policies_are_listed_with_include_deleted(reader: PolicyRepo) ->
         p for p in deleted if p.path == "Policies/privacy-policies/github-privacy-statement.md"
     ]
     assert privacy and privacy[0].revisions[0].path == "Policies/github-privacy-statement.md"
+    # moves git did not detect (deleted and added, rewritten, in one commit) are joined
+    assert len({p.slug for p in everything}) == len(everything)
+    cookies = [p for p in deleted if p.slug == "github-subprocessors-and-cookies"]
+    assert cookies and cookies[0].paths == (
+        "Policies/github-subprocessors-and-cookies.md",
+        "Policies/privacy-policies/github-subprocessors-and-cookies.md",
+    )
+    assert len(cookies[0].revisions) == 25 + 8

@@ -77,6 +77,7 @@ def _changes(
     app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None
 ) -> ChangeSet:
     # git and the parser load only when a diff is asked for: `publisher --help` stays quick.
+    from publisher.cli.policies import find_policy, warn
     from publisher.diff.sources import compare_files, compare_revisions
     from publisher.history import PolicyRepo
 
@@ -86,8 +87,8 @@ def _changes(
         return compare_files(targets[0], targets[1])
     if len(targets) != 1:
         raise click.UsageError("give one POLICY (with --from/--to) or two files OLD.md NEW.md")
-    with PolicyRepo.open(app.settings, warn=lambda message: click.echo(message, err=True)) as repo:
-        return compare_revisions(repo, targets[0], from_rev, to_rev)
+    with PolicyRepo.open(app.settings, warn=warn) as repo:
+        return compare_revisions(repo, find_policy(repo, targets[0]), from_rev, to_rev)
 
 
 COMMANDS = [diff_command]

@@ -29,6 +29,20 @@ def open_repo(app: App) -> Iterator[PolicyRepo]:
         repo.close()
 
 
+def find_policy(repo: PolicyRepo, name: str) -> Policy:
+    """The policy ``name`` (slug or path), deleted ones too: a note on stderr says when a
+    policy was deleted (customers may have accepted its versions)."""
+    policy = repo.policy(name, include_deleted=True)
+    if policy.deleted_in is not None:
+        when = policy.deleted_in
+        click.echo(
+            f"note: {policy.slug} ({policy.path}) was deleted in commit {when.commit[:12]} "
+            f"on {when.committed.date().isoformat()} ({when.subject})",
+            err=True,
+        )
+    return policy
+
+
 def version_to_dict(version: Version) -> dict[str, Any]:
     return {
         "label": version.label,
@@ -98,7 +112,7 @@ def log_command(app: App, policy: str, fmt: str) -> None:
     """Show the versions of POLICY (a slug or a path), oldest first: label, effective date,
     the commit whose content is the version, its date and the summary."""
     with open_repo(app) as repo:
-        found = repo.policy(policy)
+        found = find_policy(repo, policy)
         rows = [version_to_dict(v) for v in found.versions]
     if fmt == "json":
         echo_json({"policy": found.slug, "path": found.path, "versions": rows})
@@ -122,7 +136,7 @@ def show_command(app: App, policy: str, rev: str | None, fmt: str) -> None:
     """Show the clause tree of POLICY: every clause with its id, number, heading, text and
     source lines. The ids are the anchors of the public site (#c-<id>)."""
     with open_repo(app) as repo:
-        found = repo.policy(policy)
+        found = find_policy(repo, policy)
         revision = repo.resolve(found, rev) if rev else found.revisions[-1]
         document = repo.document(revision)
         version = repo.version_of(found, revision)

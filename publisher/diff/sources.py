@@ -84,15 +84,16 @@ def overrides_between(policy: Policy, old: Revision, new: Revision) -> tuple[Ove
 
 
 def compare_revisions(
-    repo: PolicyRepo, name: str, from_rev: str | None = None, to_rev: str | None = None
+    repo: PolicyRepo, name: str | Policy, from_rev: str | None = None, to_rev: str | None = None
 ) -> ChangeSet:
-    """Compare two revisions of the policy ``name`` (slug or path) in git.
+    """Compare two revisions of a policy in git: ``name`` is its slug or path (a living
+    policy), or the :class:`Policy` itself (a deleted one too).
 
     Revisions are version labels, commit-ishes or dates (see :meth:`PolicyRepo.resolve`);
     NotFoundError (listing the valid labels) for unknown ones. ``Policy-Change`` trailers of
     the commits in between override the classification.
     """
-    policy = repo.policy(name)
+    policy = name if isinstance(name, Policy) else repo.policy(name)
     old_rev, new_rev = default_revisions(repo, policy, from_rev, to_rev)
     old, new = repo.document(old_rev), repo.document(new_rev)
     changes = compare(old, new, overrides=overrides_between(policy, old_rev, new_rev))
