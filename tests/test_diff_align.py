@@ -318,3 +318,26 @@ def test_a_conforming_reference_next_to_a_real_edit_stays_material() -> None:
               section("C.", "Fees", para("You pay monthly.")))
     change, = [c for c in compare(old, new).changes if c.clause.id == "a.p1"]
     assert change.material and change.conforming == ()
+
+
+def test_a_removed_heading_whose_text_stays_is_explained_and_editorial() -> None:
+    old = doc(section("C.", "Acceptable Use",
+                      section("1.", "Compliance with Laws", para("Obey the law.")),
+                      section("2.", "Content", para("No malware."))))
+    new = doc(section("C.", "Acceptable Use", para("Obey the law."),
+                      section("2.", "Content", para("No malware."))))
+    change, = compare(old, new).changes
+    # The heading went, its paragraph reads in the same place, now directly under C (QA 13).
+    assert (change.kind, change.clause.id, change.kept_under) == ("removed", "c.1", ("C",))
+    assert not change.material
+    assert "- C.1 Compliance with Laws  heading removed; its text now under C  [editorial]" \
+        in render_text(compare(old, new))
+    assert render_json(compare(old, new))["changes"][0]["kept_under"] == ["C"]
+    # The other way round: a heading added over text that was there.
+    change, = compare(new, old).changes
+    assert (change.kind, change.kept_under, change.material) == ("added", ("C",), False)
+    assert "heading added; its text was under C" in render_text(compare(new, old))
+    # A heading removed with text of its own under it is a removal like any other.
+    gone = doc(section("C.", "Acceptable Use", section("2.", "Content", para("No malware."))))
+    change, = compare(old, gone).changes
+    assert change.kind == "removed" and change.material and change.kept_under == ()

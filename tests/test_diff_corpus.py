@@ -174,3 +174,10 @@ def test_references_that_follow_the_relettering_are_conforming_changes() -> None
     r5, = [c for c in _pair("tos", "0009_").changes
            if c.old_path == "S.5" and c.new is not None and c.new.text.startswith("This Agr")]
     assert r5.conforming == (("R", "Q"),) and not r5.material
+
+
+def test_a_removed_heading_whose_paragraph_survives_is_explained() -> None:
+    # 2019-07: "C.1 Compliance with Laws and Regulations" goes; its paragraph now stands
+    # directly under C (QA 13).
+    c1, = [c for c in _pair("tos", "0007_").changes if c.clause.id == "c.1"]
+    assert (c1.kind, c1.kept_under, c1.material) == ("removed", ("C",), False)

@@ -35,7 +35,8 @@ How two revisions are lined up (DESIGN "The clause diff"):
 5. **Changes.** An in-order pair whose key changed is ``modified``; whose only number
    changed, ``renumbered``; a moved pair is ``moved`` (``reworded`` if its text changed too).
    An unpaired clause is ``added``/``removed``, once for the topmost unpaired clause of a
-   subtree (its unpaired descendants are ``implied``).
+   subtree (its unpaired descendants are ``implied``); a bare heading that came or went
+   while everything under it stayed says where that content is (``kept_under``).
 
 Pure: values in, values out. Thresholds were tuned on the corpus (see BENCHMARKS.md and
 ``tests/golden/diff/corpus-*.txt``).
@@ -433,6 +434,17 @@ def changes_between(
                 stack.extend(reversed(nodes[k].children))
         return tuple(found)
 
+    def kept_under(nodes: list[_Node], partner: list[int], others: list[_Node],
+                   index: int) -> tuple[str, ...]:
+        """For a bare heading whose descendants all have partners: where its children's
+        partners stand (the heading came or went, its content stayed)."""
+        node = nodes[index]
+        if node.clause.text or not node.clause.heading or not node.children:
+            return ()
+        if any(partner[k] == NONE for k in range(index + 1, index + node.size)):
+            return ()
+        return tuple(dict.fromkeys(place(others, partner[c]) for c in node.children))
+
     keyed: list[tuple[tuple[int, int, int], Change]] = []
     unchanged: list[tuple[str, str]] = []
 
@@ -447,7 +459,7 @@ def changes_between(
                 kind="added", material=True, new=clause, inline=_ops("+", clause.text),
                 heading_inline=_ops("+", clause.heading or ""), implied=implied(n, n2o, j),
                 new_parent=parent_clause(n, j), section=section(n, j), citation=cite(n, j),
-                new_place=place(n, j), path=new_paths[j],
+                new_place=place(n, j), path=new_paths[j], kept_under=kept_under(n, n2o, o, j),
             )
             keyed.append(((j, 0, 0), change))
             continue
@@ -501,7 +513,7 @@ def changes_between(
             kind="removed", material=True, old=clause, inline=_ops("-", clause.text),
             heading_inline=_ops("-", clause.heading or ""), implied=implied(o, o2n, i),
             old_parent=parent_clause(o, i), section=section(o, i), citation=cite(o, i),
-            old_place=place(o, i), path=old_paths[i],
+            old_place=place(o, i), path=old_paths[i], kept_under=kept_under(o, o2n, n, i),
         )
         keyed.append(((anchor, 1, i), change))
 

@@ -3,7 +3,8 @@
 DESIGN: editorial = only whitespace, punctuation, letter case, quote/dash style or numbering
 changed; everything else (additions, removals, rewording, moves) is material. A reworded
 clause whose only other edits are cross-references following a renumbering ("Section G" →
-"Section H" when G became H: a conforming change) is editorial too. The
+"Section H" when G became H: a conforming change) is editorial too, and so is a heading
+added or removed while the whole text under it stayed. The
 classification is a default a reviewer can override per diff or per clause with a commit
 trailer (``Policy-Change: editorial``, ``Policy-Change: material``,
 ``Policy-Change: editorial b.3``); the override is carried on the change and shown.
@@ -98,6 +99,8 @@ def overrides_from_trailers(
 
 def default_material(change: Change) -> bool:
     """The computed classification of a change (before overrides)."""
+    if change.kind in ("added", "removed") and change.kept_under:
+        return False  # only a heading came or went: its content stayed
     if change.kind in ("added", "removed", "moved"):
         return True
     if change.kind == "renumbered":

@@ -55,7 +55,9 @@ class Change:
     unnumbered clause has its parent's). ``conforming`` lists the cross-references of a
     reworded clause that only follow a renumbering (``(("G", "H"),)``: "Section G" became
     "Section H" because G became H), and ``conformed`` is the old text with those updates
-    made (None without any): what else changed is classified on its own.
+    made (None without any): what else changed is classified on its own. ``kept_under`` is
+    set for a heading removed (added) whose whole content stayed: where that content stands
+    now (stood before), as short citations ("C"; "" for the top level).
     """
 
     kind: ChangeKind
@@ -80,6 +82,7 @@ class Change:
     new_place: str = ""
     conforming: tuple[tuple[str, str], ...] = ()
     conformed: str | None = None
+    kept_under: tuple[str, ...] = ()
 
     @property
     def clause(self) -> Clause:

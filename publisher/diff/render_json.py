@@ -7,8 +7,9 @@ clause or null, ``inline``). Extras: the sides' ``title`` and ``effective`` (fro
 ``new``: changes outside the clauses, not counted in the summary); each clause's ``kind``, ``anchor`` and ``lines``; per
 change ``reworded``, ``renumbered``, ``section``, ``heading_inline`` (when the heading
 changed), ``implied`` (descendants added or removed with the clause), ``old_parent`` /
-``new_parent`` (ids; null = the document), ``override`` (``value``, ``source``) or null, and
-``conforming`` (``old``/``new`` references that only follow a renumbering) when there are.
+``new_parent`` (ids; null = the document), ``override`` (``value``, ``source``) or null,
+``conforming`` (``old``/``new`` references that only follow a renumbering) and ``kept_under``
+(for a bare heading that came or went: where the text under it stands) when there are.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def change_to_json(change: Change) -> dict[str, Any]:
             if change.override else None
         ),
     }
+    if change.kept_under:
+        data["kept_under"] = list(change.kept_under)
     if change.conforming:
         data["conforming"] = [{"old": old, "new": new} for old, new in change.conforming]
     if change.heading_inline:

@@ -182,9 +182,24 @@ def conforming_note(change: Change) -> str | None:
     return note if change.material else f"conforming change: {note}"
 
 
+def _places(places: Sequence[str]) -> str:
+    named = [f"under {p}" if p else "at the top level" for p in places]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+
+
+def kept_note(change: Change) -> str | None:
+    """``heading removed; its text now under C`` / ``heading added; its text was under I``."""
+    if not change.kept_under:
+        return None
+    if change.kind == "removed":
+        return f"heading removed; its text now {_places(change.kept_under)}"
+    return f"heading added; its text was {_places(change.kept_under)}"
+
+
 def notes(change: Change) -> list[str]:
     """What a reader needs to know beside the change's title: where a moved clause was, its
-    old number, references that follow a renumbering."""
+    old number, where the text under a heading that came or went stands, references that
+    follow a renumbering."""
     found: list[str] = []
     if change.kind == "moved":
         found.append(move_note(change) + (", and reworded" if change.reworded else ""))
@@ -192,6 +207,9 @@ def notes(change: Change) -> list[str]:
         renumbered = renumber_note(change)
         if renumbered:
             found.append(renumbered)
+    kept = kept_note(change)
+    if kept:
+        found.append(kept)
     conforming = conforming_note(change)
     if conforming:
         found.append(conforming)
