@@ -111,3 +111,43 @@ def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: o
     context.close()
     assert len(records(server.database, customer_id="c2", version="2")) == 1
     assert verify_chain(server.database).ok
+
+
+BULLETS = """# Acceptable Use Policy
+
+You shall not:
+
+- send bulk or unsolicited mail;
+- scan other customers' hosts.
+
+1. You shall not attack the network.
+"""
+
+
+def test_first_time_customer_sees_bullets_and_why(server: Server, browser: object,
+                                                   request: pytest.FixtureRequest) -> None:
+    from playwright.sync_api import expect
+
+    from publisher.store.versions import store_versions
+
+    backend = request.node.callspec.params["database_url"]
+    store_versions(server.database, [support.version_text("acceptable-use", "3", 2, BULLETS)])
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server.link("c3", version="3"))
+    expect(page.locator("section.changes").first).to_contain_text(
+        "You have not accepted a version of this policy before; here is the full text, and "
+        "what changed since version 2.")
+    fulltext = page.locator("details.fulltext")
+    expect(fulltext).to_have_attribute("open", "")
+    bullet = fulltext.locator("ul.clause-list-ul > li").first
+    expect(bullet).to_contain_text("send bulk or unsolicited mail;")
+    style = bullet.evaluate(
+        "e => [getComputedStyle(e).display, getComputedStyle(e).listStyleType]")
+    assert style == ["list-item", "disc"]  # a visible bullet, not a bare paragraph
+    numbered = fulltext.locator("ol.clause-list-ol > li").first
+    expect(numbered.locator(".clause-number")).to_have_text("1.")
+    expect(numbered.locator(".clause-text")).to_have_text("You shall not attack the network.")
+    assert numbered.evaluate("e => getComputedStyle(e).listStyleType") == "none"  # "1." once
+    _shot(page, "3-first-time-bullets", backend)
+    context.close()

@@ -134,12 +134,42 @@ def test_get_records_nothing_at_all(site: Site) -> None:
     assert site.snapshot() == before
 
 
-def test_first_time_customer_sees_the_full_text(site: Site) -> None:
+def test_first_time_customer_sees_the_full_text_and_why(site: Site) -> None:
     html = site.client.get(site.link("c3")).text
-    assert "You have not accepted an earlier version of this policy" in html
-    assert "<del>" not in html
+    assert ("You have not accepted a version of this policy before; here is the full text, "
+            "and what changed since version 1.") in html
+    assert "What changed since version 1, the previous version" in html
+    assert "<del>spam</del>" in html
+    assert "which you accepted" not in html
     assert '<details class="fulltext" open>' in html
-    assert "You shall not scan other customers&#39; hosts." in html
+    assert "You shall not scan other customers' hosts." in html
+    first = site.client.get(site.link("c3", version="1")).text
+    assert "You have not accepted a version of this policy before; here is the full text." \
+        in first
+    assert "What changed" not in first and "<del>" not in first
+
+
+BULLETS = """# Acceptable Use Policy
+
+You shall not:
+
+- send bulk or unsolicited mail;
+- scan **other** customers' hosts.
+
+1. You shall not attack the network.
+"""
+
+
+def test_full_text_keeps_lists_and_markup(site: Site) -> None:
+    from publisher.store.versions import store_versions
+
+    store_versions(site.database, [support.version_text(POLICY, "3", 2, BULLETS)])
+    html = site.client.get(site.link("c3", version="3")).text
+    fulltext = html[html.index('<details class="fulltext"'):html.index("</details>")]
+    assert '<ul class="clause-list clause-list-ul">' in fulltext
+    assert fulltext.count("<li ") == 3  # two bullets, one numbered item
+    assert "<strong>other</strong>" in fulltext
+    assert 'id="c-1"' in fulltext  # the site's clause anchors
 
 
 def test_notice_is_shown(site: Site) -> None:

@@ -150,15 +150,18 @@ async def _landing_page(request: Request, service: Service, token: str, context:
         return _page("receipt.html", status, context=context, record=context.accepted,
                      again=True, policy_url=service.policy_url(context.version.slug))
     changes = None
-    if context.previous is not None:
+    since = context.previous or context.earlier  # first-time customers: the previous version
+    if since is not None:
         changes = await run_in_threadpool(
-            render.redline, context.previous, context.version, site_url=service.settings.site_url
+            render.redline, since, context.version, site_url=service.settings.site_url
         )
     document = await run_in_threadpool(render.document, context.version)
+    full_text = await run_in_threadpool(render.full_text, context.version)
     nonce = _nonce(request)
     response = _page(
         "accept.html", status,
-        context=context, changes=changes, document=document, token=token,
+        context=context, changes=changes, since=since, document=document, full_text=full_text,
+        token=token,
         csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
         policy_url=service.policy_url(context.version.slug),
     )

@@ -42,6 +42,9 @@ class LinkContext:
     """This customer's acceptance of this version, if already given."""
     previous: StoredVersion | None
     """The newest earlier version of this policy the customer accepted (None: none)."""
+    earlier: StoredVersion | None = None
+    """The version just before this one (None: this is the first): what a customer who never
+    accepted the policy is shown the changes from."""
 
 
 def load_context(database: Database, claims: LinkClaims) -> LinkContext:
@@ -82,6 +85,13 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             .order_by(PolicyVersion.position.desc())
             .limit(1)
         ).first()
+        earlier = session.scalars(
+            select(PolicyVersion)
+            .where(PolicyVersion.slug == claims.policy,
+                   PolicyVersion.position < version.position)
+            .order_by(PolicyVersion.position.desc())
+            .limit(1)
+        ).first()
         return LinkContext(
             claims=claims,
             customer=CustomerInfo(customer.id, customer.email, customer.name, customer.company,
@@ -90,4 +100,5 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             notice=notice,
             accepted=AcceptanceRecord.from_row(accepted_row) if accepted_row else None,
             previous=StoredVersion.from_model(previous) if previous else None,
+            earlier=StoredVersion.from_model(earlier) if earlier else None,
         )

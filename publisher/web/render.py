@@ -1,5 +1,6 @@
 """Rendering the acceptance pages: jinja2 templates (autoescaped) in
-``publisher/templates/acceptance/``, the redline between two stored versions, the full text.
+``publisher/templates/acceptance/``, the redline between two stored versions, the full text
+(rendered like the site's pages, from :func:`publisher.pages.policy_body`).
 The templates go through the product's shared environment, like the site's and the notices'.
 
 The redline is computed from the stored texts (the web hosts need no git checkout) with
@@ -21,6 +22,8 @@ from markupsafe import Markup
 from publisher.diff import REDLINE_CSS, Side, compare, render_html
 from publisher.document import Document
 from publisher.markdown import parse_document
+from publisher.pages import policy_body
+from publisher.sanitize import clause_bodies
 from publisher.store.versions import StoredVersion
 from publisher.templating import environment
 
@@ -89,3 +92,15 @@ def redline(old: StoredVersion, new: StoredVersion, *, site_url: str) -> Redline
 def document(version: StoredVersion) -> Document:
     """The parsed text of a stored version (for the full-text section)."""
     return _document(version.sha256, version.body)
+
+
+@lru_cache(maxsize=64)
+def _full_text(sha256: str, body: str) -> Markup:
+    parsed = _document(sha256, body)
+    return Markup(policy_body(parsed, clause_bodies(parsed)))
+
+
+def full_text(version: StoredVersion) -> Markup:
+    """The text of a stored version as the site shows it: sanitised Markdown (lists keep
+    their bullets and numbers, emphasis and links stay), an anchor on every clause."""
+    return _full_text(version.sha256, version.body)
