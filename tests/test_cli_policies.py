@@ -152,6 +152,36 @@ def test_the_hint_for_a_deleted_policy_names_the_cli_flag(repo: GitRepo) -> None
     assert "publisher list --all" in info.value.hint and "include_deleted" not in info.value.hint
 
 
+def test_paths_are_relative_to_the_current_directory_like_git(
+    repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # from the policies folder, a bare file name; from the repo, a path through ".."
+    monkeypatch.chdir(repo.path / "policies")
+    result = CliRunner().invoke(main, ["show", "aup.md"])
+    assert result.exit_code == 0, result.stderr
+    assert "Do not mine coins" in result.stdout
+    result = CliRunner().invoke(main, ["diff", "aup.md", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["summary"]["added"] == 1
+    monkeypatch.chdir(repo.path)
+    result = CliRunner().invoke(main, ["log", f"../{repo.path.name}/policies/aup.md"])
+    assert result.exit_code == 0, result.stderr
+    # with -C elsewhere: relative to the current directory first, then to the repository
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "policies").mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    code, _, err = run("show", str(Path("..") / "repo" / "policies" / "aup.md"), repo=repo.path)
+    assert code == 0, err
+    code, _, err = run("show", "policies/aup.md", repo=repo.path)  # only in the repository
+    assert code == 0, err
+    (elsewhere / "mine.md").write_text("# Mine\n")
+    code, _, err = run("show", "mine.md", repo=repo.path)
+    assert code == 2 and "outside the repository" in err
+    code, _, err = run("show", "policies/nope.md", repo=repo.path)
+    assert code == 2
+    assert "policies/nope.md" in err and "current directory" in err and "repository" in err
+
+
 def test_not_a_repository(tmp_path: Path) -> None:
     code, _, err = run("list", repo=tmp_path)
     assert code == 2

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, echo_table, pass_app
+from publisher.errors import NotFoundError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.outline import document_to_dict, render_outline
 
@@ -29,10 +32,52 @@ def open_repo(app: App) -> Iterator[PolicyRepo]:
         repo.close()
 
 
+def _candidates(repo: PolicyRepo, given: str) -> list[str]:
+    """What ``given`` may name, in the order to try: like git, a path is relative to the
+    current directory; then (as before, and for ``-C REPO``) to the repository root; else
+    it is a slug, a former path or a bare repository's path (the library decides).
+
+    PolicyError when the only file ``given`` names is outside the repository."""
+    if os.path.isabs(given):
+        return [given]
+    top = repo.git.info.top
+    here = Path(os.path.abspath(given))
+    inside = here.resolve().is_relative_to(top.resolve())
+    if here.exists() and inside:
+        return [str(here)]
+    if (top / given).exists():
+        return [given]
+    if here.exists():
+        raise PolicyError(
+            f"{given} is outside the repository {top}",
+            hint="give a path inside the repository, or the policy's slug",
+        )
+    return [str(here), given] if inside else [given]
+
+
+def _looks_like_a_path(given: str) -> bool:
+    return "/" in given or os.sep in given or Path(given).suffix.lower() in {".md", ".markdown"}
+
+
 def find_policy(repo: PolicyRepo, name: str) -> Policy:
-    """The policy ``name`` (slug or path), deleted ones too: a note on stderr says when a
-    policy was deleted (customers may have accepted its versions)."""
-    policy = repo.policy(name, include_deleted=True)
+    """The policy ``name`` (a slug, or a path relative to the current directory or to the
+    repository), deleted ones too: a note on stderr says when a policy was deleted
+    (customers may have accepted its versions)."""
+    policy: Policy | None = None
+    for candidate in _candidates(repo, name):
+        try:
+            policy = repo.policy(candidate, include_deleted=True)
+            break
+        except NotFoundError as exc:
+            error = exc
+    if policy is None:
+        if _looks_like_a_path(name) and error.message.startswith("no policy"):
+            raise NotFoundError(
+                f"{name}: no such file in the current directory ({Path.cwd()}) or in the "
+                f"repository ({repo.git.info.top}), and no policy by that name",
+                hint=error.hint,
+            ) from None
+        raise error
     if policy.deleted_in is not None:
         when = policy.deleted_in
         click.echo(
