@@ -298,3 +298,35 @@ def test_customers_import_json_lists_invalid_rows(repo: Path, database_url: str)
     data = json.loads(skipped.stdout)
     assert (data["imported"], data["created"], data["invalid"]) == (
         True, 1, [{"line": 3, "message": "invalid email 'bob@'"}])
+
+
+def _notice(repo: Path, url: str, label: str) -> int:
+    from publisher.store.models import Notice, utcnow
+
+    db = Database.from_url(url, root=repo)
+    try:
+        with db.session() as session, session.begin():
+            notice = Notice(slug=POLICY, version_label=label, subject="AUP changes",
+                            summary=None, status="sent", forced=False, created_at=utcnow())
+            session.add(notice)
+            session.flush()
+            return notice.id
+    finally:
+        db.dispose()
+
+
+def test_link_refuses_an_unknown_or_mismatched_notice(repo: Path, database_url: str) -> None:
+    assert run(repo, database_url, "customers", "import", str(repo / "customers.csv")).exit_code == 0
+    missing = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy",
+                  POLICY, "--notice", "999")
+    assert missing.exit_code == 2 and "no notice 999" in missing.stderr
+    assert missing.stdout == ""
+    notice = _notice(repo, database_url, "2")
+    link = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy", POLICY,
+               "--notice", str(notice), "--format", "json")
+    assert link.exit_code == 0, link.output
+    assert (json.loads(link.stdout)["version"], json.loads(link.stdout)["notice"]) == ("2", notice)
+    other = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy", POLICY,
+                "--notice", str(notice), "--version", "1")
+    assert other.exit_code == 2
+    assert f"notice {notice} is for acceptable-use version 2, not 1" in other.stderr

@@ -11,8 +11,9 @@ import click
 from publisher.cli.app import App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings
 from publisher.config import Settings
-from publisher.errors import GitError
+from publisher.errors import GitError, NotFoundError
 from publisher.links import LinkClaims, link_url, signer_for
+from publisher.notices.campaign import get_notice
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
@@ -35,13 +36,28 @@ def _sync_policy(database: Database, settings: Settings, slug: str) -> None:
         notify(f"warning: versions not refreshed from git ({exc.message}); using the stored ones")
 
 
+def _notice_version(database: Database, notice_id: int, slug: str, label: str | None) -> str:
+    """The version label of notice ``notice_id``, which must be for ``slug`` (and ``label``
+    when given): a link with any other notice would only open a 'no longer valid' page."""
+    notice = get_notice(database, notice_id)
+    if notice.slug != slug or (label is not None and notice.version_label != label):
+        raise NotFoundError(
+            f"notice {notice_id} is for {notice.slug} version {notice.version_label}, "
+            f"not {slug if notice.slug != slug else label}",
+            hint="leave out --version to use the notice's version, or see "
+            "`publisher notice list`",
+        )
+    return notice.version_label
+
+
 @acceptance_group.command("link")
 @click.option("--customer", "customer_id", required=True, metavar="ID", help="Customer id.")
 @click.option("--policy", "slug", required=True, metavar="SLUG", help="Policy slug.")
 @click.option("--version", "label", default=None, metavar="V",
               help="Version label (default: the current version).")
 @click.option("--notice", "notice_id", type=int, default=None, metavar="ID",
-              help="The notice this link belongs to (optional).")
+              help="The notice this link belongs to (optional; it must exist, and its "
+              "version is the default).")
 @database_url_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format; json prints one JSON document on stdout.")
@@ -52,6 +68,8 @@ def link_command(app: App, customer_id: str, slug: str, label: str | None,
     settings = store_settings(app, database_url)
     with open_database(app, database_url) as database:
         _sync_policy(database, settings, slug)
+        if notice_id is not None:
+            label = _notice_version(database, notice_id, slug, label)
         version = get_version(database, slug, label)
         customer = get_customer(database, customer_id)
     claims = LinkClaims(customer.id, version.slug, version.label, notice_id)
