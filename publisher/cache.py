@@ -3,26 +3,37 @@
 A blob's content never changes, so a parsed :class:`~publisher.document.Document` is valid for
 as long as the parser is the same: each entry records the parser version it was made with
 (:data:`PARSER_VERSION`) and is ignored when that differs. Entries live in
-``<dir>/documents/<blob[:2]>/<blob>.pkl``, are written atomically (a temporary file, then
+``<dir>/documents/<blob[:2]>/<blob>.json``, are written atomically (a temporary file, then
 ``os.replace``), and a corrupt or unreadable entry is treated as missing and rewritten. The
 cache is an optimisation only: failing to write it never fails a command.
 
-The files are pickles: the cache directory must be writable only by the people who may run
-code in the repository (it lives inside the repository, under ``.publisher/``).
+The entries are plain JSON (:func:`encode_document` / :func:`decode_document`), never
+pickles: the cache lives in the repository (``.publisher/cache``, ignored by the
+``.gitignore`` publisher writes there), and a file someone commits or plants there must not
+run code. Dates are ISO strings. The front matter's ``extra`` values round-trip exactly for
+what YAML front matter holds (mappings, lists, strings, numbers, booleans, null, dates and
+timestamps); a document whose ``extra`` holds anything else (a set, binary data) is kept in
+memory only, never on disk.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import logging
 import os
-import pickle
 import tempfile
+from collections.abc import Iterable
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from publisher import __version__
-from publisher.document import Document
+from publisher.document import Clause, Document, PolicyMeta
+from publisher.workdir import make_folder
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +57,7 @@ def _parser_version() -> str:
 
 #: What a cached document depends on besides the blob: the parser, and this cache's format.
 PARSER_VERSION = _parser_version()
-_FORMAT = 1
+_FORMAT = 2
 
 
 class DocumentCache:
@@ -62,7 +73,7 @@ class DocumentCache:
         """Where the entry for ``blob`` lives on disk (None for a memory-only cache)."""
         if self.directory is None:
             return None
-        return self.directory / "documents" / blob[:2] / f"{blob}.pkl"
+        return self.directory / "documents" / blob[:2] / f"{blob}.json"
 
     def memory(self, blob: str) -> Document | None:
         """The document of ``blob`` if this process already holds it (no disk access)."""
@@ -80,8 +91,12 @@ class DocumentCache:
         try:
             with path.open("rb") as fh:
                 data = fh.read()
-            gc.disable()  # unpickling builds many objects: skip needless collections (~25%)
-            entry = pickle.loads(data)
+            gc.disable()  # decoding builds many objects: skip needless collections
+            entry = json.loads(data)
+            if not (isinstance(entry, list) and len(entry) == 4
+                    and entry[:3] == [_FORMAT, self.version, blob]):
+                return None  # another format, parser or blob
+            doc = decode_document(entry[3])
         except FileNotFoundError:
             return None
         except Exception as exc:  # any unreadable entry (truncated, foreign, old) is a miss
@@ -90,23 +105,23 @@ class DocumentCache:
         finally:
             if collecting:
                 gc.enable()
-        if not (
-            isinstance(entry, tuple)
-            and len(entry) == 4
-            and entry[:3] == (_FORMAT, self.version, blob)
-            and isinstance(entry[3], Document)
-        ):
-            return None
-        self._memory[blob] = entry[3]
-        return entry[3]
+        self._memory[blob] = doc
+        return doc
 
     def put(self, blob: str, doc: Document) -> None:
         """Remember ``doc`` as the parse of ``blob`` (in memory, and on disk if possible)."""
         self._memory[blob] = doc
         path = self.path(blob)
-        if path is not None:
-            data = pickle.dumps((_FORMAT, self.version, blob, doc), pickle.HIGHEST_PROTOCOL)
-            _write_atomically(path, data)
+        if path is None:
+            return
+        try:
+            encoded = encode_document(doc)
+        except _NotJsonSafe as exc:
+            log.debug("keeping %s in memory only: %s", blob, exc)
+            return
+        data = json.dumps([_FORMAT, self.version, blob, encoded], ensure_ascii=False,
+                          separators=(",", ":"))
+        _write_atomically(path, data.encode("utf-8"))
 
     def __contains__(self, blob: str) -> bool:
         return self.get(blob) is not None
@@ -120,7 +135,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (readers never
     see a partial entry). Failures are logged: the cache is an optimisation."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -131,3 +146,168 @@ def _write_atomically(path: Path, data: bytes) -> None:
             raise
     except OSError as exc:
         log.warning("cannot write the document cache at %s: %s", path, exc)
+
+
+# ------------------------------------------------------------------------ the JSON format
+#
+# A document is a list [meta, title, clauses, body, body_start_line]; meta is
+# [title, slug, version, effective (ISO date or null), summary, notice_days, extra]; a
+# clause is [id, kind, number, heading, text, children, first line, last line, level].
+# Positional lists keep the files small and the decoding fast; the field order is part of
+# the cache format, and PARSER_VERSION fingerprints document.py, so a changed model
+# invalidates every entry.
+
+
+class _NotJsonSafe(ValueError):
+    """A value the cache cannot store exactly."""
+
+
+def encode_document(doc: Document) -> list[Any]:
+    """``doc`` as JSON-ready lists (see the module docstring); raises ValueError when its
+    front matter's ``extra`` holds something JSON cannot carry exactly."""
+    meta = doc.meta
+    return [
+        [meta.title, meta.slug, meta.version,
+         meta.effective.isoformat() if meta.effective is not None else None,
+         meta.summary, meta.notice_days, _encode_extra(meta.extra)],
+        doc.title,
+        [_encode_clause(c) for c in doc.clauses],
+        doc.body,
+        doc.body_start_line,
+    ]
+
+
+def decode_document(data: Any) -> Document:
+    """The document :func:`encode_document` encoded; raises ValueError, TypeError or
+    KeyError on anything else."""
+    meta, title, clauses, body, body_start_line = data
+    m_title, slug, version, effective, summary, notice_days, extra = meta
+    return Document(
+        meta=PolicyMeta(
+            title=m_title, slug=slug, version=version,
+            effective=date.fromisoformat(effective) if effective is not None else None,
+            summary=summary, notice_days=notice_days, extra=_decode_extra(extra),
+        ),
+        title=title,
+        clauses=tuple([_decode_clause(c) for c in clauses]),
+        body=body,
+        body_start_line=body_start_line,
+    )
+
+
+def _encode_clause(c: Clause) -> list[Any]:
+    first, last = c.lines
+    return [c.id, c.kind, c.number, c.heading, c.text,
+            [_encode_clause(child) for child in c.children], first, last, c.level]
+
+
+def _decode_clause(data: list[Any]) -> Clause:
+    id_, kind, number, heading, text, children, first, last, level = data
+    return Clause(id_, kind, number, heading, text,
+                  tuple([_decode_clause(c) for c in children]) if children else (),
+                  (first, last), level)
+
+
+# Front matter ``extra``: JSON objects are tagged, so that a date and a mapping that merely
+# looks like one stay apart: {"$map": [[key, value], …]} (keys of any YAML type), {"$date":
+# "2024-03-07"}, {"$datetime": "2024-03-07T12:00:00+00:00"}. Lists and scalars are as is.
+
+
+def _encode_extra(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, list):
+        return [_encode_extra(item) for item in value]
+    if isinstance(value, dict):
+        return {"$map": [[_encode_extra(k), _encode_extra(v)] for k, v in value.items()]}
+    raise _NotJsonSafe(f"front matter value of type {type(value).__name__}")
+
+
+def _decode_extra(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_decode_extra(item) for item in value]
+    if isinstance(value, dict):
+        ((tag, inner),) = value.items()
+        if tag == "$map":
+            return {_hashable(_decode_extra(k)): _decode_extra(v) for k, v in inner}
+        if tag == "$datetime":
+            return datetime.fromisoformat(inner)
+        if tag == "$date":
+            return date.fromisoformat(inner)
+        raise ValueError(f"unknown tag {tag!r}")
+    return value
+
+
+def _hashable(key: Any) -> Any:
+    if isinstance(key, list | dict):
+        raise TypeError("a mapping key must be a scalar")
+    return key
+
+
+# -------------------------------------------------------------- values of other caches
+
+
+class ValueCodec:
+    """JSON for the values of other caches (the site's change sets and page fragments):
+    scalars as they are, tuples as arrays, dates as ``{"$date": iso}`` (``$datetime``), and
+    instances of the registered dataclasses as ``{"@": class name, "v": [field values]}``.
+    Every array decodes to a tuple (the cached values are frozen dataclasses holding
+    tuples); a list, dict or any other type cannot be encoded (ValueError: the caller keeps
+    the value in memory only). Decoding builds only the registered classes, from JSON
+    values: a planted file cannot do more than be a miss or a wrong value.
+    """
+
+    def __init__(self, classes: Iterable[type]) -> None:
+        self._classes: dict[str, type] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}
+        for cls in classes:
+            if not is_dataclass(cls) or cls.__name__ in self._classes:
+                raise ValueError(f"cannot register {cls!r}")
+            self._classes[cls.__name__] = cls
+            self._fields[cls] = tuple(f.name for f in fields(cls) if f.init)
+
+    def dumps(self, value: Any) -> bytes:
+        """``value`` as JSON bytes; ValueError when it holds an unsupported type."""
+        return json.dumps(self._encode(value), ensure_ascii=False,
+                          separators=(",", ":")).encode("utf-8")
+
+    def loads(self, data: bytes) -> Any:
+        """The value :meth:`dumps` encoded; ValueError, TypeError or KeyError otherwise."""
+        return self._decode(json.loads(data))
+
+    def _encode(self, value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if type(value) is tuple:
+            return [self._encode(item) for item in value]
+        if isinstance(value, datetime):
+            return {"$datetime": value.isoformat()}
+        if isinstance(value, date):
+            return {"$date": value.isoformat()}
+        names = self._fields.get(type(value))
+        if names is None:
+            raise _NotJsonSafe(f"a value of type {type(value).__name__}")
+        return {"@": type(value).__name__, "v": [self._encode(getattr(value, n)) for n in names]}
+
+    def _decode(self, data: Any) -> Any:
+        if type(data) is list:
+            return tuple([self._decode(item) for item in data])
+        if type(data) is dict:
+            if "@" in data:
+                cls = self._classes[data["@"]]
+                return cls(*[self._decode(item) for item in data["v"]])
+            if "$date" in data:
+                return date.fromisoformat(data["$date"])
+            return datetime.fromisoformat(data["$datetime"])
+        return data
+
+
+def dataclasses_of(module: ModuleType) -> list[type]:
+    """The dataclasses a module defines (to register a module of values at once)."""
+    return [value for value in vars(module).values()
+            if isinstance(value, type) and is_dataclass(value)
+            and value.__module__ == module.__name__]

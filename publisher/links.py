@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from publisher.config import Settings
 from publisher.errors import ConfigError, PublisherError
+from publisher.workdir import make_folder
 
 ACCEPT_SALT = "publisher.accept"
 """The purpose of acceptance-link tokens (itsdangerous salt)."""
@@ -155,7 +156,7 @@ def secret_keys(
     existing = _read_key(path)
     if existing:
         return (existing,)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)  # .publisher/, with its .gitignore
     key = secrets.token_urlsafe(48)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,14 +32,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from publisher import pages
-from publisher.cache import PARSER_VERSION
-from publisher.diff import REDLINE_CSS, ChangeSet, Side, Summary, compare, render_html
+from publisher.cache import PARSER_VERSION, ValueCodec, dataclasses_of
+from publisher.diff import REDLINE_CSS, ChangeSet, Side, Summary, compare, model, render_html
 from publisher.diff.sources import overrides_between
+from publisher.document import Clause
 from publisher.errors import ConfigError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
 from publisher.templating import environment, templates_fingerprint
+from publisher.workdir import make_folder
 
 __all__ = [
     "Progress",
@@ -178,8 +179,9 @@ def _renderer_version() -> str:
 class SiteCache:
     """Change sets and rendered fragments, in memory and on disk (``<dir>/site/``).
 
-    Keys are hashes of everything the value depends on; entries are written atomically and an
-    unreadable entry is a miss. ``directory`` None keeps everything in memory.
+    Keys are hashes of everything the value depends on; entries are JSON (never pickles: see
+    :class:`~publisher.cache.ValueCodec`), written atomically, and an unreadable entry is a
+    miss. ``directory`` None keeps everything in memory.
     """
 
     def __init__(self, directory: Path | str | None) -> None:
@@ -202,7 +204,7 @@ class SiteCache:
         if path is not None:
             try:
                 with path.open("rb") as fh:
-                    value = pickle.load(fh)
+                    value = _codec().loads(fh.read())
             except FileNotFoundError:
                 value = None
             except Exception as exc:  # truncated, foreign or old entry: a miss
@@ -221,17 +223,28 @@ class SiteCache:
         if path is None:
             return
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            data = _codec().dumps(value)
+        except ValueError as exc:
+            log.debug("keeping %s/%s in memory only: %s", kind, key, exc)
+            return
+        try:
+            make_folder(path.parent)
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(value, fh, pickle.HIGHEST_PROTOCOL)
+                    fh.write(data)
                 os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
             log.warning("cannot write the site cache at %s: %s", path, exc)
+
+
+@cache
+def _codec() -> ValueCodec:
+    """The classes the site cache stores."""
+    return ValueCodec([*dataclasses_of(model), Clause, TocEntry, _VersionRecord, _PairRecord])
 
 
 def _key(*parts: object) -> str:

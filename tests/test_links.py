@@ -114,7 +114,8 @@ def test_missing_key_is_generated_once_private_with_a_warning(tmp_path: Path) ->
     assert len(warnings) == 1 and "PUBLISHER_SECRET_KEY" in warnings[0]
     assert secret_keys(settings, warn=warnings.append) == keys
     assert len(warnings) == 1
-    assert list(path.parent.iterdir()) == [path]  # no temporary file left behind
+    assert sorted(path.parent.iterdir()) == [path.parent / ".gitignore", path]  # no temporary
+    # file left behind; .publisher/ is kept out of git
 
 
 def test_configured_keys_win_and_max_age_is_a_setting(tmp_path: Path) -> None:

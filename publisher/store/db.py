@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from publisher.config import Settings
 from publisher.errors import PublisherError
+from publisher.workdir import make_folder
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 """How long a SQLite writer waits for another process's write transaction before failing."""
@@ -101,7 +102,7 @@ def _prepare_sqlite_file(path: Path, *, root: Path, create: bool) -> None:
             "(env PUBLISHER_DATABASE_URL, flag --database-url)",
         )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(path.parent)  # .publisher/, with its .gitignore
     except OSError as exc:
         raise StoreError(f"cannot create the folder for {path}: {exc.strerror}", path=path) from exc
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from publisher.notices.mailers.base import Batch, BatchResult, Mailer, Recipient, RecipientResult
 from publisher.notices.mailers.message import build_message, message_id
+from publisher.workdir import make_folder
 
 
 def _safe(name: str) -> str:
@@ -76,7 +77,7 @@ def _message_id_of(path: Path) -> str | None:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)  # in .publisher/outbox: .publisher/ gets its .gitignore
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temporary.open("wb") as handle:
         handle.write(data)

@@ -1,0 +1,55 @@
+"""publisher's own folder in a policy repository: ``.publisher/``.
+
+It holds what a repository's users must never commit: the document and site caches, the
+generated ``secret_key``, the default SQLite store, the demo's store and outbox. Whenever
+publisher creates something in it, the folder gets a ``.gitignore`` of ``*`` first, so
+``git add -A`` leaves all of it out (and a cache entry planted in a commit is the exception
+that shows, not the rule). A ``.gitignore`` the user wrote there is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PUBLISHER_DIR = ".publisher"
+"""The folder's name, relative to the repository root."""
+
+GITIGNORE = ".gitignore"
+GITIGNORE_TEXT = (
+    "# Written by policy-publisher: caches, keys and local databases, never committed.\n"
+    "*\n"
+)
+
+
+def ensure_publisher_dir(root: Path | str) -> Path:
+    """``<root>/.publisher``, created if missing, with its ``.gitignore``; returns it."""
+    folder = Path(root) / PUBLISHER_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_gitignore(folder)
+    return folder
+
+
+def make_folder(path: Path | str) -> Path:
+    """``mkdir -p path``; when ``path`` lies inside a ``.publisher`` folder, that folder is
+    made first with its ``.gitignore`` (see :func:`ensure_publisher_dir`). Returns ``path``.
+    Raises OSError like :meth:`Path.mkdir`."""
+    path = Path(path)
+    for folder in (path, *path.parents):
+        if folder.name == PUBLISHER_DIR:
+            ensure_publisher_dir(folder.parent)
+            break
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write_gitignore(folder: Path) -> None:
+    target = folder / GITIGNORE
+    if target.exists():
+        return
+    try:  # O_EXCL: of two processes making the folder at once, one writes the file
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(GITIGNORE_TEXT)
