@@ -341,3 +341,52 @@ def test_a_removed_heading_whose_text_stays_is_explained_and_editorial() -> None
     gone = doc(section("C.", "Acceptable Use", section("2.", "Content", para("No malware."))))
     change, = compare(old, gone).changes
     assert change.kind == "removed" and change.material and change.kept_under == ()
+
+
+PLAN = "For monthly plans the Service is billed in advance and is non-refundable."
+EQUAL = "In order to treat everyone equally, no exceptions will be made."
+
+
+def test_a_clause_merged_into_another_is_reported_as_merged() -> None:
+    old = doc(section("K.", "Payment", section("3.", "Billing", para(PLAN), para(EQUAL))))
+    new = doc(section("K.", "Payment", section("3.", "Billing", para(f"{PLAN} {EQUAL}"))))
+    changes = compare(old, new)
+    by_kind = {c.kind: c for c in changes.changes}
+    # The sentence was appended to the paragraph before it: not deleted (QA 12).
+    removed, modified = by_kind["removed"], by_kind["modified"]
+    assert [(r.relation, r.clause) for r in removed.related] == [("merged into", "k.3.p1")]
+    assert [(r.relation, r.clause) for r in modified.related] == [("merged from", "k.3.p2")]
+    text = render_text(changes)
+    assert "- K.3 Billing › “In order to treat everyone equally, no exceptions…”  merged " \
+           "into K.3 Billing › “For monthly plans the Service is billed in…”  [material]\n" \
+           f"    {EQUAL}\n" in text  # its words are kept: not struck through
+    assert "merged in from K.3 Billing › “In order to treat everyone equally, no exceptions…”" \
+        in text
+    related = render_json(changes)["changes"]
+    assert {"relation": "merged into", "id": "k.3.p1", "via": None,
+            "citation": "K.3 Billing › “For monthly plans the Service is billed in…”"} in \
+        [r for c in related for r in c.get("related", [])]
+
+
+def test_a_sentence_split_out_of_a_removed_clause_is_reported_as_split() -> None:
+    law = "Additionally, we may be compelled by law to disclose the contents of your repositories."
+    first = ("If we have reason to believe that the contents of a private repository are in "
+             "violation of the law, we have the right to access, review, and remove them.")
+    old = doc(section("E.", "Private Repositories",
+                      section("3.", "Access", para("We may access them for support.")),
+                      item("4.", f"{first} {law}")))
+    new = doc(section("E.", "Private Repositories",
+                      section("3.", "Access", para("We may access them for support."),
+                              para(law))))
+    changes = {c.kind: c for c in compare(old, new).changes}
+    added, removed = changes["added"], changes["removed"]
+    assert [(r.relation, r.clause) for r in added.related] == [("split out of", "e.4")]
+    assert [(r.relation, r.clause) for r in removed.related] == [("split into", "e.3.p2")]
+    assert added.material and removed.material  # the first sentence did go
+
+
+def test_short_or_unrelated_text_is_not_a_merge() -> None:
+    old = doc(section("A.", "Use", para("No spam."), para("Be kind to others in every way.")))
+    new = doc(section("A.", "Use", para("Be kind to others in every way. No spam.")))
+    removed, = [c for c in compare(old, new).changes if c.kind == "removed"]
+    assert removed.related == ()  # two words: too short to tell a merge from a coincidence

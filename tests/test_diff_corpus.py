@@ -181,3 +181,30 @@ def test_a_removed_heading_whose_paragraph_survives_is_explained() -> None:
     # directly under C (QA 13).
     c1, = [c for c in _pair("tos", "0007_").changes if c.clause.id == "c.1"]
     assert (c1.kind, c1.kept_under, c1.material) == ("removed", ("C",), False)
+
+
+def _related(change: Change) -> list[tuple[str, str]]:
+    return [(r.relation, r.clause) for r in change.related]
+
+
+def test_merged_and_split_clauses_are_reported_as_such() -> None:
+    # QA 12, checked against the files:
+    # 2019-11: L.3's "In order to treat everyone equally…" bullet was appended to K.3's first
+    # paragraph.
+    equal, = [c for c in _pair("tos", "0009_").changes
+              if c.kind == "removed" and c.clause.text.startswith("In order to treat")]
+    assert _related(equal) == [("merged into", "k.3.payment-based-on-plan")]
+    # 2019-04: "GitHub reserves the right … to reclaim any GitHub subdomain" moved from I into
+    # I.1's paragraph.
+    reclaim, = [c for c in _pair("tos", "0006_").changes
+                if c.kind == "removed" and "reclaim any GitHub subdomain" in c.clause.text]
+    assert _related(reclaim) == [("merged into", "i.1.p1")]
+    # 2020-11: E.4 Exclusions went; its second sentence became a paragraph of E.3.
+    changes = _pair("tos", "0016_").changes
+    e4, = [c for c in changes if c.kind == "removed" and c.clause.id == "e.4"]
+    compelled, = [c for c in changes
+                  if c.kind == "added" and c.clause.text.startswith("Additionally, we may")]
+    # The text was E.4's paragraph, removed with it.
+    assert _related(compelled) == [("split out of", "e.4.p1")]
+    assert _related(e4) == [("split into", compelled.clause.id)]
+    assert e4.related[0].via == "e.4.p1" and compelled.related[0].via is None

@@ -146,6 +146,11 @@ def test_tos_v1_v2_one_section_move_a_split_and_an_insertion(repo: PolicyRepo) -
     # The split sentence is B.3's old last sentence, word for word.
     removed_from_b3 = [t for tag, t in changes.changes[0].inline if tag == "-"][-1].strip()
     assert removed_from_b3 == split_off.implied[0].text
+    # ... and the diff says so on both sides.
+    assert [(r.relation, r.clause, r.via) for r in split_off.related] == [
+        ("split out of", "b.3.p1", "b.4.p1")]
+    assert [(r.relation, r.clause) for r in changes.changes[0].related] == [
+        ("split into", "b.4.p1")]
 
 
 def test_tos_v2_v3_sub_clause_reworded_clause_removed_quotes_fixed(repo: PolicyRepo) -> None:

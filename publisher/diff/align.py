@@ -45,16 +45,17 @@ Pure: values in, values out. Thresholds were tuned on the corpus (see BENCHMARKS
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from itertools import count, pairwise
 
 from rapidfuzz import fuzz, process
 
+from publisher.diff import merges
 from publisher.diff.classify import editorial_form
 from publisher.diff.inline import word_diff
-from publisher.diff.model import Change, ChangeKind, InlineOp
+from publisher.diff.model import Change, ChangeKind, InlineOp, Related
 from publisher.diff.references import conforming_updates, renumbering
 from publisher.diff.wording import citation, extend_path, short_citation
 from publisher.document import Clause, Document
@@ -171,12 +172,14 @@ class _Alignment:
     def words(self, node: _Node) -> str:
         """The node's key as a string of word codes (case, punctuation and style ignored)."""
         if node.words is None:
-            vocabulary = self._vocabulary
-            node.words = "".join(
-                vocabulary.setdefault(word, chr(_BASE + len(vocabulary)))
-                for word in editorial_form(node.key).split()
-            )
+            node.words = self.codes(node.key)
         return node.words
+
+    def codes(self, text: str) -> str:
+        """``text`` as word codes, one character per word (editorial differences ignored)."""
+        vocabulary = self._vocabulary
+        return "".join(vocabulary.setdefault(word, chr(_BASE + len(vocabulary)))
+                       for word in editorial_form(text).split())
 
     def pair_similar_within_parents(self, *, in_place: bool = False) -> int:
         groups: dict[int, list[int]] = defaultdict(list)
@@ -373,6 +376,70 @@ def _heaviest_increasing(values: list[int], weights: list[int]) -> set[int]:
     return keep
 
 
+def _relate(
+    alignment: _Alignment,
+    keyed: list[tuple[tuple[int, int, int], Change]],
+    at_old: dict[int, int],
+    at_new: dict[int, int],
+    cite: Callable[[list[_Node], int], str],
+) -> None:
+    """Note on the changes which removed clause was merged into another, and which added
+    clause was split out of another (see :mod:`publisher.diff.merges`)."""
+    o, n, o2n, n2o = alignment.old, alignment.new, alignment.o2n, alignment.n2o
+
+    def with_implied(nodes: list[_Node], partner: list[int], at: dict[int, int]
+                     ) -> dict[int, int]:
+        """Every changed node, those added or removed with an ancestor included: node index
+        -> position of the change that reports it."""
+        owner = dict(at)
+        for index, position in at.items():
+            if partner[index] == NONE:
+                for k in range(index + 1, index + nodes[index].size):
+                    if partner[k] == NONE:
+                        owner.setdefault(k, position)
+        return owner
+
+    old_owner, new_owner = with_implied(o, o2n, at_old), with_implied(n, n2o, at_new)
+    removed = [i for i in old_owner if o2n[i] == NONE]
+    added = [j for j in new_owner if n2o[j] == NONE]
+    if not removed and not added:
+        return
+
+    def text(nodes: list[_Node], index: int, partner: int | None = None) -> merges.Text:
+        words = alignment.codes(nodes[index].clause.text)
+        if partner is None or partner == NONE:
+            return merges.Text(index, words, index / len(nodes))
+        others = n if nodes is o else o
+        return merges.Text(index, words, index / len(nodes),
+                           alignment.codes(others[partner].clause.text))
+
+    def changed(nodes: list[_Node], partner: list[int], others: list[_Node], index: int) -> bool:
+        k = partner[index]
+        return k == NONE or nodes[index].clause.text != others[k].clause.text
+
+    def via(nodes: list[_Node], index: int, at: dict[int, int]) -> str | None:
+        return None if index in at else nodes[index].clause.id
+
+    additions: dict[int, list[Related]] = defaultdict(list)
+    if removed:
+        wholes = [text(n, j, n2o[j]) for j in new_owner if changed(n, n2o, o, j)]
+        for i, j in merges.find([text(o, i) for i in removed], wholes).items():
+            additions[old_owner[i]].append(
+                Related("merged into", n[j].clause.id, cite(n, j), via(o, i, at_old)))
+            additions[new_owner[j]].append(
+                Related("merged from", o[i].clause.id, cite(o, i), via(n, j, at_new)))
+    if added:
+        wholes = [text(o, i, o2n[i]) for i in old_owner if changed(o, o2n, n, i)]
+        for j, i in merges.find([text(n, j) for j in added], wholes).items():
+            additions[new_owner[j]].append(
+                Related("split out of", o[i].clause.id, cite(o, i), via(n, j, at_new)))
+            additions[old_owner[i]].append(
+                Related("split into", n[j].clause.id, cite(n, j), via(o, i, at_old)))
+    for position, related in additions.items():
+        key, change = keyed[position]
+        keyed[position] = (key, replace(change, related=change.related + tuple(related)))
+
+
 def _paths(nodes: list[_Node]) -> list[str]:
     """Every node's number path ("B.3(a)"; an unnumbered clause has its parent's)."""
     paths: list[str] = []
@@ -446,6 +513,8 @@ def changes_between(
         return tuple(dict.fromkeys(place(others, partner[c]) for c in node.children))
 
     keyed: list[tuple[tuple[int, int, int], Change]] = []
+    at_old: dict[int, int] = {}  # node index -> position of its change in ``keyed``
+    at_new: dict[int, int] = {}
     unchanged: list[tuple[str, str]] = []
 
     for node in n:
@@ -461,6 +530,7 @@ def changes_between(
                 new_parent=parent_clause(n, j), section=section(n, j), citation=cite(n, j),
                 new_place=place(n, j), path=new_paths[j], kept_under=kept_under(n, n2o, o, j),
             )
+            at_new[j] = len(keyed)
             keyed.append(((j, 0, 0), change))
             continue
         before = o[i].clause
@@ -492,6 +562,7 @@ def changes_between(
             citation=cite(n, j), old_citation=cite(o, i), path=new_paths[j], old_path=old_paths[i],
             old_place=place(o, i), new_place=place(n, j),
         )
+        at_old[i] = at_new[j] = len(keyed)
         keyed.append(((j, 0, 0), change))
 
     displaced = [False] * len(n)  # moved, or inside something that moved
@@ -515,7 +586,9 @@ def changes_between(
             old_parent=parent_clause(o, i), section=section(o, i), citation=cite(o, i),
             old_place=place(o, i), path=old_paths[i], kept_under=kept_under(o, o2n, n, i),
         )
+        at_old[i] = len(keyed)
         keyed.append(((anchor, 1, i), change))
 
+    _relate(alignment, keyed, at_old, at_new, cite)
     keyed.sort(key=lambda item: item[0])
     return [change for _, change in keyed], unchanged

@@ -36,6 +36,28 @@ class Override:
     source: str
 
 
+Relation = Literal["merged into", "merged from", "split out of", "split into"]
+
+
+@dataclass(frozen=True)
+class Related:
+    """Text shared with another clause that is not this one's partner: a merge or a split.
+
+    ``merged into``: all of this (removed) clause's text now stands within the new clause
+    ``clause``; ``merged from``: this clause took in the whole text of the old clause
+    ``clause``; ``split out of``: all of this (added) clause's text stood within the old
+    clause ``clause``; ``split into``: part of this clause's text is now the new clause
+    ``clause``. ``citation`` is how a reader cites that clause in its own revision. ``via``
+    is the id of the descendant that holds the text when it is not the changed clause itself
+    but one added or removed with it (an ``implied`` clause), else None.
+    """
+
+    relation: Relation
+    clause: str
+    citation: str
+    via: str | None = None
+
+
 @dataclass(frozen=True)
 class Change:
     """One clause-level change.
@@ -57,7 +79,8 @@ class Change:
     "Section H" because G became H), and ``conformed`` is the old text with those updates
     made (None without any): what else changed is classified on its own. ``kept_under`` is
     set for a heading removed (added) whose whole content stayed: where that content stands
-    now (stood before), as short citations ("C"; "" for the top level).
+    now (stood before), as short citations ("C"; "" for the top level). ``related`` lists
+    the clauses this one's text was merged into or split out of (see :class:`Related`).
     """
 
     kind: ChangeKind
@@ -83,6 +106,7 @@ class Change:
     conforming: tuple[tuple[str, str], ...] = ()
     conformed: str | None = None
     kept_under: tuple[str, ...] = ()
+    related: tuple[Related, ...] = ()
 
     @property
     def clause(self) -> Clause:

@@ -8,8 +8,11 @@ clause or null, ``inline``). Extras: the sides' ``title`` and ``effective`` (fro
 change ``reworded``, ``renumbered``, ``section``, ``heading_inline`` (when the heading
 changed), ``implied`` (descendants added or removed with the clause), ``old_parent`` /
 ``new_parent`` (ids; null = the document), ``override`` (``value``, ``source``) or null,
-``conforming`` (``old``/``new`` references that only follow a renumbering) and ``kept_under``
-(for a bare heading that came or went: where the text under it stands) when there are.
+``conforming`` (``old``/``new`` references that only follow a renumbering), ``kept_under``
+(for a bare heading that came or went: where the text under it stands) and ``related``
+(``relation``: merged into/from, split out of/into; the other clause's ``id`` and
+``citation``, and ``via``: the id of the implied clause that holds the text, or null) when
+there are.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ def change_to_json(change: Change) -> dict[str, Any]:
             if change.override else None
         ),
     }
+    if change.related:
+        data["related"] = [{"relation": r.relation, "id": r.clause, "citation": r.citation,
+                            "via": r.via} for r in change.related]
     if change.kept_under:
         data["kept_under"] = list(change.kept_under)
     if change.conforming:

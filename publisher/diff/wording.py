@@ -16,6 +16,7 @@ from publisher.diff.model import (
     MetaChange,
     OpTag,
     Override,
+    Related,
 )
 from publisher.document import Clause
 
@@ -101,11 +102,12 @@ def body(change: Change) -> list[tuple[InlineOp, ...]]:
     """The paragraphs to show under a change's title, as inline ops.
 
     An addition or removal: its text and each implied descendant's (number, heading, text),
-    all inserted or deleted. A rewording: the word changes. A move without rewording: the
+    all inserted or deleted (a removal merged into another clause: as it stands). A rewording: the word changes. A move without rewording: the
     text as it stands (so the reader sees what moved). A renumbering: nothing.
     """
     if change.kind in ("added", "removed"):
-        tag: OpTag = "+" if change.kind == "added" else "-"
+        # A clause merged into another kept its words: shown as they stand, like a move.
+        tag: OpTag = "+" if change.kind == "added" else "=" if merged_away(change) else "-"
         texts = [change.clause.text] + [
             " ".join(p for p in (c.number, c.heading, c.text) if p) for c in change.implied
         ]
@@ -196,10 +198,33 @@ def kept_note(change: Change) -> str | None:
     return f"heading added; its text was {_places(change.kept_under)}"
 
 
+_RELATED = {
+    "merged into": "merged into {}",
+    "merged from": "merged in from {}",
+    "split out of": "split out of {}",
+    "split into": "part of its text now in {}",
+}
+
+
+def related_note(related: Related) -> str:
+    """``merged into K.3 Billing › “For monthly…”``, ``split out of E.4 Exclusions``;
+    ``part merged into …`` when the text is a descendant's, added or removed with it."""
+    note = _RELATED[related.relation].format(related.citation)
+    if related.via is not None and related.relation != "split into":
+        note = "part " + note
+    return note
+
+
+def merged_away(change: Change) -> bool:
+    """True for a removed clause whose own whole text now stands within another clause."""
+    return change.kind == "removed" and any(
+        r.relation == "merged into" and r.via is None for r in change.related)
+
+
 def notes(change: Change) -> list[str]:
     """What a reader needs to know beside the change's title: where a moved clause was, its
-    old number, where the text under a heading that came or went stands, references that
-    follow a renumbering."""
+    old number, where the text under a heading that came or went stands, the clauses its
+    text was merged into or split out of, references that follow a renumbering."""
     found: list[str] = []
     if change.kind == "moved":
         found.append(move_note(change) + (", and reworded" if change.reworded else ""))
@@ -210,6 +235,7 @@ def notes(change: Change) -> list[str]:
     kept = kept_note(change)
     if kept:
         found.append(kept)
+    found.extend(related_note(r) for r in change.related)
     conforming = conforming_note(change)
     if conforming:
         found.append(conforming)
