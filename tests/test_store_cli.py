@@ -73,8 +73,13 @@ def test_sync_link_and_report(repo: Path, database_url: str) -> None:
     assert claims == LinkClaims("c2", POLICY, "2", None)
     assert "generated a signing key" in link.stderr
 
+    superseded = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy",
+                     POLICY, "--version", "1")
+    assert superseded.exit_code == 2 and superseded.stdout == ""
+    assert "acceptable-use version 1 is superseded by version 2" in superseded.stderr
+    assert "--allow-superseded" in superseded.stderr
     old = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY,
-              "--version", "1", "--format", "json")
+              "--version", "1", "--allow-superseded", "--format", "json")
     assert json.loads(old.stdout)["version"] == "1"
     unknown = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY,
                   "--version", "7")
@@ -327,6 +332,6 @@ def test_link_refuses_an_unknown_or_mismatched_notice(repo: Path, database_url: 
     assert link.exit_code == 0, link.output
     assert (json.loads(link.stdout)["version"], json.loads(link.stdout)["notice"]) == ("2", notice)
     other = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy", POLICY,
-                "--notice", str(notice), "--version", "1")
+                "--notice", str(notice), "--version", "1", "--allow-superseded")
     assert other.exit_code == 2
     assert f"notice {notice} is for acceptable-use version 2, not 1" in other.stderr

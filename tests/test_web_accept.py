@@ -172,6 +172,35 @@ def test_full_text_keeps_lists_and_markup(site: Site) -> None:
     assert 'id="c-1"' in fulltext  # the site's clause anchors
 
 
+def test_superseded_version_says_so_and_links_to_the_current_one(site: Site) -> None:
+    html = site.client.get(site.link("c3", version="1")).text
+    assert "Version 1 is superseded by version 2" in html
+    found = re.search(r'<a href="(/a/[^"]+)">review and accept version 2</a>', html)
+    assert found, "no link to the current version"
+    assert site.signer.verify(found.group(1).removeprefix("/a/")) == \
+        LinkClaims("c3", POLICY, "2", None)
+    assert "I accept</button>" in html  # still possible, knowingly
+    assert "superseded" not in site.client.get(site.link("c3", version="2")).text
+
+
+def test_accepting_an_older_version_than_one_accepted_is_refused(site: Site) -> None:
+    accept(site, site.link("c3", version="2"))
+    old = site.link("c3", version="1")
+    page = site.client.get(old)
+    assert page.status_code == 200
+    assert "You have already accepted version 2, which replaces version 1" in page.text
+    assert "I accept</button>" not in page.text
+    before = site.snapshot()
+    other = site.client.get(site.link("c1", version="1"))  # a form (and cookie) to replay
+    form = {"csrf": csrf_field(site.settings.secret_key, old.removeprefix("/a/"),
+                               site.client.cookies["pp_csrf"]), "accept": "yes"}
+    assert "I accept</button>" in other.text
+    post = site.client.post(old, data=form, follow_redirects=False)
+    assert post.status_code == 409
+    assert "You have already accepted version 2, which replaces version 1" in post.text
+    assert site.snapshot() == before
+
+
 def test_notice_is_shown(site: Site) -> None:
     with site.database.session() as session, session.begin():
         notice = Notice(slug=POLICY, version_label="2", subject="Changes to our AUP",

@@ -11,7 +11,7 @@ import click
 from publisher.cli.app import App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings
 from publisher.config import Settings
-from publisher.errors import GitError, NotFoundError
+from publisher.errors import GitError, NotFoundError, PublisherError
 from publisher.links import LinkClaims, link_url, signer_for
 from publisher.notices.campaign import get_notice
 from publisher.store.customers import get_customer
@@ -58,12 +58,15 @@ def _notice_version(database: Database, notice_id: int, slug: str, label: str | 
 @click.option("--notice", "notice_id", type=int, default=None, metavar="ID",
               help="The notice this link belongs to (optional; it must exist, and its "
               "version is the default).")
+@click.option("--allow-superseded", is_flag=True,
+              help="Sign a link for a version that is no longer the current one.")
 @database_url_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format; json prints one JSON document on stdout.")
 @pass_app
 def link_command(app: App, customer_id: str, slug: str, label: str | None,
-                 notice_id: int | None, database_url: str | None, fmt: str) -> None:
+                 notice_id: int | None, allow_superseded: bool, database_url: str | None,
+                 fmt: str) -> None:
     """Print a signed acceptance link for one customer and policy version."""
     settings = store_settings(app, database_url)
     with open_database(app, database_url) as database:
@@ -71,7 +74,15 @@ def link_command(app: App, customer_id: str, slug: str, label: str | None,
         if notice_id is not None:
             label = _notice_version(database, notice_id, slug, label)
         version = get_version(database, slug, label)
+        current = get_version(database, slug)
         customer = get_customer(database, customer_id)
+    if version.label != current.label and not allow_superseded:
+        raise PublisherError(
+            f"{version.slug} version {version.label} is superseded by version {current.label}",
+            hint=f"leave out --version to link to version {current.label}, or pass "
+            "--allow-superseded to ask for the old version on purpose (the page says it is "
+            "superseded)",
+        )
     claims = LinkClaims(customer.id, version.slug, version.label, notice_id)
     token = signer_for(settings, warn=notify).sign(claims)
     url = link_url(settings.accept_url, token)

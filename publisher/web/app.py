@@ -44,7 +44,7 @@ from publisher.store.group_commit import GroupCommit
 from publisher.store.ledger import AcceptanceRequest, LedgerError, Recorded, verify_chain
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.web import render
-from publisher.web.context import LinkContext, LinkTargetMissing, load_context
+from publisher.web.context import LinkContext, LinkTargetMissing, accepted_newer, load_context
 from publisher.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -149,6 +149,12 @@ async def _landing_page(request: Request, service: Service, token: str, context:
     if context.accepted is not None:
         return _page("receipt.html", status, context=context, record=context.accepted,
                      again=True, policy_url=service.policy_url(context.version.slug))
+    if context.newer_accepted is not None:
+        return _newer_accepted_page(service, context, status)
+    current_link = None
+    if context.current is not None:
+        current_link = "/a/" + service.signer.sign(LinkClaims(
+            context.claims.customer, context.claims.policy, context.current.label, None))
     changes = None
     since = context.previous or context.earlier  # first-time customers: the previous version
     if since is not None:
@@ -163,11 +169,18 @@ async def _landing_page(request: Request, service: Service, token: str, context:
         context=context, changes=changes, since=since, document=document, full_text=full_text,
         token=token,
         csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
+        current_link=current_link,
         policy_url=service.policy_url(context.version.slug),
     )
     response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path="/a/", secure=service.https,
                         httponly=True, samesite="strict")
     return response
+
+
+def _newer_accepted_page(service: Service, context: LinkContext, status: int) -> HTMLResponse:
+    """The customer already accepted a later version: this older one is not offered."""
+    return _page("newer_accepted.html", status, context=context,
+                 policy_url=service.policy_url(context.version.slug))
 
 
 async def landing(request: Request) -> Response:
@@ -199,6 +212,12 @@ async def _accept(request: Request, service: Service, token: str,
     good_csrf = _same_origin(request, service) and csrf_valid(
         service.keys, token, request.cookies.get(CSRF_COOKIE), _text(form.get(CSRF_FIELD))
     )
+    if await run_in_threadpool(accepted_newer, service.database, claims):
+        context = await _context(service, claims)  # never record an older version
+        if isinstance(context, HTMLResponse):
+            return context
+        if context.accepted is None and context.newer_accepted is not None:
+            return _newer_accepted_page(service, context, 409)
     if not good_csrf or form.get("accept") != "yes":
         context = await _context(service, claims)
         if isinstance(context, HTMLResponse):

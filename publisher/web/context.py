@@ -45,6 +45,14 @@ class LinkContext:
     earlier: StoredVersion | None = None
     """The version just before this one (None: this is the first): what a customer who never
     accepted the policy is shown the changes from."""
+    current: StoredVersion | None = None
+    """The newest version of the policy when it is not this one (None: this one is current)."""
+    newer_accepted: StoredVersion | None = None
+    """The newest later version the customer already accepted (then this one is not offered)."""
+
+    @property
+    def superseded(self) -> bool:
+        return self.current is not None
 
 
 def load_context(database: Database, claims: LinkClaims) -> LinkContext:
@@ -92,6 +100,25 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             .order_by(PolicyVersion.position.desc())
             .limit(1)
         ).first()
+        current = session.scalars(
+            select(PolicyVersion)
+            .where(PolicyVersion.slug == claims.policy,
+                   PolicyVersion.position > version.position)
+            .order_by(PolicyVersion.position.desc())
+            .limit(1)
+        ).first()
+        newer_accepted = None if current is None else session.scalars(
+            select(PolicyVersion)
+            .join(Acceptance, (Acceptance.slug == PolicyVersion.slug)
+                  & (Acceptance.version_label == PolicyVersion.label))
+            .where(
+                Acceptance.customer_id == claims.customer,
+                PolicyVersion.slug == claims.policy,
+                PolicyVersion.position > version.position,
+            )
+            .order_by(PolicyVersion.position.desc())
+            .limit(1)
+        ).first()
         return LinkContext(
             claims=claims,
             customer=CustomerInfo(customer.id, customer.email, customer.name, customer.company,
@@ -101,4 +128,24 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             accepted=AcceptanceRecord.from_row(accepted_row) if accepted_row else None,
             previous=StoredVersion.from_model(previous) if previous else None,
             earlier=StoredVersion.from_model(earlier) if earlier else None,
+            current=StoredVersion.from_model(current) if current else None,
+            newer_accepted=StoredVersion.from_model(newer_accepted) if newer_accepted else None,
         )
+
+
+def accepted_newer(database: Database, claims: LinkClaims) -> bool:
+    """Whether the customer already accepted a later version of the policy than the link's
+    (one query: the POST path checks it before recording)."""
+    this = select(PolicyVersion.position).where(
+        PolicyVersion.slug == claims.policy, PolicyVersion.label == claims.version
+    ).scalar_subquery()
+    query = (
+        select(Acceptance.id)
+        .join(PolicyVersion, (Acceptance.slug == PolicyVersion.slug)
+              & (Acceptance.version_label == PolicyVersion.label))
+        .where(Acceptance.customer_id == claims.customer, Acceptance.slug == claims.policy,
+               PolicyVersion.position > this)
+        .limit(1)
+    )
+    with database.session() as session:
+        return session.execute(query).first() is not None
