@@ -40,7 +40,7 @@ from types import TracebackType
 from publisher.cache import DocumentCache
 from publisher.config import Settings
 from publisher.document import Document, PolicyMeta, body_sha256
-from publisher.errors import NotFoundError, PolicyError
+from publisher.errors import ConfigError, NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
 
@@ -163,6 +163,12 @@ class Policy:
 # ------------------------------------------------------------------------ pure helpers
 
 
+_GLOB_HINT = (
+    "give a glob relative to the repository root, e.g. policies/**/*.md "
+    "(setting policies, env PUBLISHER_POLICIES, flag --policies)"
+)
+
+
 @cache
 def compile_glob(pattern: str) -> re.Pattern[str]:
     """A regex for a gitignore/pathlib-style glob over repository paths.
@@ -170,8 +176,14 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
     ``*`` and ``?`` stay within one folder, ``[...]`` is a character class, and ``**``
     matches any number of folders including none (``policies/**/*.md`` matches
     ``policies/aup.md`` and ``policies/a/b/aup.md``).
+
+    Raises ConfigError for a glob that can never name a file of the repository: empty,
+    absolute (``/etc/*.conf``), leaving it (``../**/*.md``), naming a folder
+    (``policies/``), or invalid (an unclosed ``[``, a reversed range ``[z-a]``).
     """
-    pattern = pattern.strip().removeprefix("./").lstrip("/")
+    original = pattern
+    pattern = pattern.strip().removeprefix("./")
+    _check_glob(original, pattern)
     out: list[str] = []
     i, n = 0, len(pattern)
     while i < n:
@@ -187,16 +199,38 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
         elif pattern[i] == "?":
             out.append("[^/]")
             i += 1
-        elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1:
+        elif pattern[i] == "[":
+            end = pattern.find("]", i + 2)
+            if end == -1:
+                raise ConfigError(f"the policies glob {original!r} has an unclosed [",
+                                  hint=f"close it, or write [[] for a literal [; {_GLOB_HINT}")
             body = pattern[i + 1 : end]
             if body.startswith("!"):
                 body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
             i = end + 1
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    try:
+        return re.compile("".join(out) + r"\Z")
+    except re.error as exc:
+        raise ConfigError(f"the policies glob {original!r} is invalid: {exc.msg}",
+                          hint=_GLOB_HINT) from exc
+
+
+def _check_glob(original: str, pattern: str) -> None:
+    if not pattern:
+        raise ConfigError("the policies glob is empty", hint=_GLOB_HINT)
+    if pattern.startswith("/") or re.match(r"[A-Za-z]:[/\\]", pattern):
+        raise ConfigError(f"the policies glob {original!r} is absolute: policies are files "
+                          "of the repository", hint=_GLOB_HINT)
+    if ".." in pattern.split("/"):
+        raise ConfigError(f"the policies glob {original!r} points outside the repository "
+                          "('..')", hint=_GLOB_HINT)
+    if pattern.endswith("/"):
+        raise ConfigError(f"the policies glob {original!r} names a folder, not files",
+                          hint=_GLOB_HINT)
 
 
 def slug_from_path(path: str) -> str:

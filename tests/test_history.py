@@ -11,7 +11,7 @@ from gitrepo import GitRepo
 
 import publisher.markdown
 from publisher.config import Settings
-from publisher.errors import GitError, NotFoundError, PolicyError
+from publisher.errors import ConfigError, GitError, NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.gitio import SHALLOW_HINT, SHALLOW_MESSAGE
 from publisher.history import (
@@ -662,10 +662,46 @@ def test_document_cache_on_disk(repo: GitRepo, monkeypatch: pytest.MonkeyPatch) 
         ("docs/[ab].md", "docs/b.md", True),
         ("docs/**", "docs/a/b.md", True),
         ("a+b/(c).md", "a+b/(c).md", True),
+        ("docs/[[]x].md", "docs/[x].md", True),
     ],
 )
 def test_compile_glob(pattern: str, path: str, matches: bool) -> None:
     assert bool(compile_glob(pattern).match(path)) is matches
+
+
+@pytest.mark.parametrize(
+    ("pattern", "problem"),
+    [
+        ("/etc/*.conf", "absolute"),
+        ("//server/share/*.md", "absolute"),
+        ("../**/*.md", "outside the repository"),
+        ("policies/../../*.md", "outside the repository"),
+        ("policies/..", "outside the repository"),
+        ("[", "unclosed ["),
+        ("policies/[ab.md", "unclosed ["),
+        ("policies/[z-a].md", "invalid"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("policies/", "folder"),
+    ],
+)
+def test_compile_glob_refuses_what_can_never_name_a_policy(pattern: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        compile_glob(pattern)
+    assert problem in caught.value.message and caught.value.hint
+    assert "policies/**/*.md" in caught.value.hint
+
+
+def test_a_bad_policies_glob_is_an_error_not_an_empty_list(repo: GitRepo) -> None:
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    for pattern in ("../**/*.md", "/etc/*.conf", "["):
+        result = CliRunner().invoke(main, ["-C", str(repo.path), "--policies", pattern, "list"])
+        assert result.exit_code == 2, result.output
+        assert "policies glob" in result.stderr and "hint:" in result.stderr
+        assert "Traceback" not in result.stderr and "no policies match" not in result.stderr
 
 
 @pytest.mark.parametrize(
