@@ -321,6 +321,29 @@ def test_ctrl_c_while_waiting_puts_the_batch_back(setup: support.Setup, record: 
     _assert_unlocked(setup)
 
 
+def test_rate_wait_happens_before_the_claim(setup: support.Setup, record: Path) -> None:
+    """A SIGKILL during the rate-limit wait must leave no batch claimed (nothing 'sending',
+    so nothing of unknown outcome that was never handed to the mailer)."""
+    seen: list[list[str]] = []
+
+    def look_then_stop(seconds: float) -> None:
+        seen.append(sorted(states(setup).values()))
+        raise KeyboardInterrupt
+
+    with SendGridServer(record=record) as server:
+        settings = support.settings_for(setup.root, setup.url, **sendgrid_env(server))
+        notice = setup.create().notice
+        sender = runner.sender_for(settings, mailer="sendgrid")
+        with runner.change_source(settings, warn=lambda _: None) as source, \
+                pytest.raises(KeyboardInterrupt):
+            renderer = runner.renderer_for(setup.database, settings, notice, source,
+                                           sender=sender, warn=lambda _: None)
+            send_notice(setup.database, notice.id, make_mailer(settings, "sendgrid", now=utcnow),
+                        renderer, sender=sender.address, options=SendOptions(rate=1),
+                        sleep=look_then_stop)
+    assert seen == [["queued", "queued", "sent"]]
+
+
 def _assert_unlocked(setup: support.Setup) -> None:
     with setup.database.engine.connect() as connection:
         assert connection.execute(text("SELECT sender FROM notices")).scalar() is None

@@ -424,7 +424,11 @@ def refresh_status(database: Database, notice_id: int, *, now: datetime,
 
 
 class RateLimiter:
-    """At most ``rate`` recipients per second, on average (None: no limit)."""
+    """At most ``rate`` recipients per second, on average (None: no limit).
+
+    The send loop waits for its turn *before* it claims a batch and spends the batch's
+    share after: a crash while waiting then leaves nothing claimed (no batch of unknown
+    outcome for rows that were never handed to the mailer)."""
 
     def __init__(self, rate: float | None, *, clock: Callable[[], float],
                  sleep: Callable[[float], None]) -> None:
@@ -433,14 +437,18 @@ class RateLimiter:
         self._sleep = sleep
         self._next = clock()
 
-    def wait(self, count: int) -> None:
+    def wait_turn(self) -> None:
+        """Sleep until the next batch may go."""
         if not self.rate:
             return
         now = self._clock()
         if self._next > now:
             self._sleep(self._next - now)
-            now = self._next
-        self._next = max(now, self._next) + count / self.rate
+
+    def spend(self, count: int) -> None:
+        """Account for ``count`` recipients just handed to the mailer."""
+        if self.rate:
+            self._next = max(self._clock(), self._next) + count / self.rate
 
 
 def backoff(streak: int, *, base: float, cap: float, rng: random.Random) -> float:
@@ -500,6 +508,7 @@ def send_notice(
             for since in queued_groups(database, notice_id):
                 template = renderer.template(since)
                 while report.aborted is None:
+                    limiter.wait_turn()
                     claimed, rows = claim(database, notice_id, since, size, token=token,
                                           now=now())
                     if not rows:
@@ -511,7 +520,7 @@ def send_notice(
                                                             r.name) for r in rows),
                         sender=sender, reply_to=reply_to, headers=headers,
                     )
-                    limiter.wait(len(rows))
+                    limiter.spend(len(rows))
                     in_flight = True
                     result = mailer.send(batch)
                     outcome = record(database, claimed, rows, result,
