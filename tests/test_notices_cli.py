@@ -6,12 +6,16 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import test_notices_support as support
+from click.testing import CliRunner
 from sqlalchemy import text, update
 
+from publisher.cli import main
 from publisher.store.models import Delivery
 
 notice_repo = support.notice_repo
@@ -132,3 +136,13 @@ def test_the_demo_dry_run_writes_one_email_per_customer(notice_repo: Path) -> No
     assert not (notice_repo / ".publisher/publisher.db").exists()  # the real store untouched
     again = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
     assert again == lines  # recreated from scratch each time
+
+
+@pytest.mark.parametrize("args", [["status", "1"], ["list"], ["preview", "1"], ["send", "1"],
+                                  ["settle", "1", "--batch", "b", "--as", "sent"], ["remind", "1"]])
+def test_commands_on_existing_notices_never_create_a_database(tmp_path: Path, args: list[str]) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "notice", *args])
+    assert result.exit_code == 2
+    assert "no database at" in result.stderr
+    assert not (tmp_path / ".publisher" / "publisher.db").exists()

@@ -134,7 +134,7 @@ def create_command(app: App, policy: str, label: str | None, effective: date, su
 @pass_app
 def list_command(app: App, slug: str | None, database_url: str | None, fmt: str) -> None:
     """List notices and reminders with their status."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         notices = campaign.list_notices(database, slug=slug)
         groups = {n.id: campaign.recipient_groups(database, n.id) for n in notices}
     if fmt == "json":
@@ -164,7 +164,7 @@ def preview_command(app: App, notice_id: int, customer_id: str | None, show_html
                     show_eml: bool, open_browser: bool, database_url: str | None) -> None:
     """Render one recipient's email of NOTICE exactly as it will be sent."""
     settings = store_settings(app, database_url)
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         notice = campaign.get_notice(database, notice_id)
         row = campaign.recipient_row(database, notice_id, customer_id)
         sender = runner.sender_for(settings, mailer="folder")
@@ -361,7 +361,7 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
     """
     options = _send_options(rate, batch_size, retry_failed)
     settings = store_settings(app, database_url)
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         notice = campaign.get_notice(database, notice_id)
         report = _run_send(app, settings, database, notice, mailer=mailer, options=options,
                            out=out, force=force, fmt=fmt)
@@ -380,7 +380,7 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
 def status_command(app: App, notice_id: int, all_failed: bool, database_url: str | None,
                    fmt: str) -> None:
     """Rows per state, the batches of unknown outcome and how to settle them, failures."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         found = status.notice_status(database, notice_id)
     if fmt == "json":
         echo_json(found.to_dict())
@@ -399,7 +399,7 @@ def status_command(app: App, notice_id: int, all_failed: bool, database_url: str
 def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
                    database_url: str | None) -> None:
     """Settle a batch of unknown outcome after checking the provider's activity log."""
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         changed = status.settle(database, notice_id, batch_id,
                                 "sent" if as_state == "sent" else "queued")
     follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == "queued"
@@ -436,7 +436,7 @@ def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str
     days = after_days if after_days is not None else settings.remind_after_days
     if days < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--after-days")
-    with open_database(app, database_url) as database:
+    with open_database(app, database_url, create=False) as database:
         plan = campaign.create_reminder(database, notice_id, after_days=days)
         notify(plan.message)
         if plan.reminder is None:
