@@ -405,13 +405,16 @@ def _relate(
     if not removed and not added:
         return
 
-    def text(nodes: list[_Node], index: int, partner: int | None = None) -> merges.Text:
-        words = alignment.codes(nodes[index].clause.text)
-        if partner is None or partner == NONE:
-            return merges.Text(index, words, index / len(nodes))
-        others = n if nodes is o else o
-        return merges.Text(index, words, index / len(nodes),
-                           alignment.codes(others[partner].clause.text))
+    def words(node: _Node) -> str:
+        """The clause's own text as word codes (its key's, cached, when it has no heading)."""
+        return alignment.words(node) if not node.clause.heading else \
+            alignment.codes(node.clause.text)
+
+    def text(nodes: list[_Node], index: int) -> merges.Text:
+        return merges.Text(index, words(nodes[index]), index / len(nodes))
+
+    def before(nodes: list[_Node], partner: list[int]) -> Callable[[int], str | None]:
+        return lambda index: None if partner[index] == NONE else words(nodes[partner[index]])
 
     def changed(nodes: list[_Node], partner: list[int], others: list[_Node], index: int) -> bool:
         k = partner[index]
@@ -422,15 +425,15 @@ def _relate(
 
     additions: dict[int, list[Related]] = defaultdict(list)
     if removed:
-        wholes = [text(n, j, n2o[j]) for j in new_owner if changed(n, n2o, o, j)]
-        for i, j in merges.find([text(o, i) for i in removed], wholes).items():
+        wholes = [text(n, j) for j in new_owner if changed(n, n2o, o, j)]
+        for i, j in merges.find([text(o, i) for i in removed], wholes, before(o, n2o)).items():
             additions[old_owner[i]].append(
                 Related("merged into", n[j].clause.id, cite(n, j), via(o, i, at_old)))
             additions[new_owner[j]].append(
                 Related("merged from", o[i].clause.id, cite(o, i), via(n, j, at_new)))
     if added:
-        wholes = [text(o, i, o2n[i]) for i in old_owner if changed(o, o2n, n, i)]
-        for j, i in merges.find([text(n, j) for j in added], wholes).items():
+        wholes = [text(o, i) for i in old_owner if changed(o, o2n, n, i)]
+        for j, i in merges.find([text(n, j) for j in added], wholes, before(n, o2n)).items():
             additions[new_owner[j]].append(
                 Related("split out of", o[i].clause.id, cite(o, i), via(n, j, at_new)))
             additions[old_owner[i]].append(

@@ -14,7 +14,7 @@ clauses take part and puts the result into words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -27,14 +27,12 @@ MIN_WORDS = 6
 
 @dataclass(frozen=True)
 class Text:
-    """A clause taking part: its index, its words as codes (one character per word), its
-    relative position in the document (0–1), and — for a longer text — its partner's words
-    on the other side (None without a partner)."""
+    """A clause taking part: its index, its words as codes (one character per word) and its
+    relative position in the document (0–1)."""
 
     index: int
     words: str
     position: float
-    partner_words: str | None = None
 
 
 def contains(whole: str, part: str) -> float:
@@ -47,18 +45,24 @@ def contains(whole: str, part: str) -> float:
     return fuzz.partial_ratio(part, whole, score_cutoff=CONTAINED)
 
 
-def find(parts: Sequence[Text], wholes: Sequence[Text]) -> dict[int, int]:
-    """Each part's text found within one of the wholes (whose partner did not hold it):
-    part index → whole index, the best containment first, then the closest position."""
+def find(
+    parts: Sequence[Text], wholes: Sequence[Text], before: Callable[[int], str | None]
+) -> dict[int, int]:
+    """Each part's text found within one of the wholes whose partner did not hold it
+    (``before(whole index)``: the partner's words, None without a partner): part index →
+    whole index, the best containment first, then the closest position."""
     found: dict[int, int] = {}
+    wholes = [w for w in wholes if len(w.words) >= MIN_WORDS]
     for part in parts:
+        if len(part.words) < MIN_WORDS:
+            continue
         best: tuple[float, float, int] | None = None
         for whole in wholes:
             score = contains(whole.words, part.words)
             if score < CONTAINED:
                 continue
-            if whole.partner_words is not None and \
-                    contains(whole.partner_words, part.words) >= CONTAINED:
+            held = before(whole.index)
+            if held is not None and contains(held, part.words) >= CONTAINED:
                 continue  # it was there before: not merged now
             candidate = (-score, abs(whole.position - part.position), whole.index)
             if best is None or candidate < best:
