@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 
 from markupsafe import Markup
 
+from publisher.anchors import heading_aliases
 from publisher.diff import ChangeSet, Summary, render_json
 from publisher.document import Clause, Document
 from publisher.sanitize import ClauseBody
@@ -249,9 +250,12 @@ class BodyNode:
     marker: str | None
     level: int
     groups: tuple[ListGroup, ...] = ()
+    alias: str | None = None
+    """A section's GitHub-style heading anchor (:func:`publisher.anchors.heading_aliases`)."""
 
 
-def _groups(clauses: Sequence[Clause], bodies: dict[str, ClauseBody], depth: int) -> tuple[ListGroup, ...]:
+def _groups(clauses: Sequence[Clause], bodies: dict[str, ClauseBody], depth: int,
+            aliases: Mapping[str, str]) -> tuple[ListGroup, ...]:
     groups: list[ListGroup] = []
     run: list[BodyNode] = []
     run_tag: Literal["ol", "ul", "div"] | None = None
@@ -264,13 +268,14 @@ def _groups(clauses: Sequence[Clause], bodies: dict[str, ClauseBody], depth: int
             groups.append(ListGroup(run_tag, tuple(run)))
             run = []
         run_tag = tag
-        run.append(_node(clause, bodies, depth))
+        run.append(_node(clause, bodies, depth, aliases))
     if run and run_tag is not None:
         groups.append(ListGroup(run_tag, tuple(run)))
     return tuple(groups)
 
 
-def _node(clause: Clause, bodies: dict[str, ClauseBody], depth: int) -> BodyNode:
+def _node(clause: Clause, bodies: dict[str, ClauseBody], depth: int,
+          aliases: Mapping[str, str]) -> BodyNode:
     body = bodies.get(clause.id) or ClauseBody(heading=None, html="")
     return BodyNode(
         id=clause.id,
@@ -281,14 +286,15 @@ def _node(clause: Clause, bodies: dict[str, ClauseBody], depth: int) -> BodyNode
         html=Markup(body.html),
         marker=body.marker,
         level=depth,
-        groups=_groups(clause.children, bodies, depth + 1),
+        groups=_groups(clause.children, bodies, depth + 1, aliases),
+        alias=aliases.get(clause.id),
     )
 
 
 def body_tree(document: Document, bodies: dict[str, ClauseBody]) -> tuple[ListGroup, ...]:
     """The document's clauses grouped for rendering: consecutive numbered items become one
     ``ol``, bullets one ``ul``, everything else blocks."""
-    return _groups(document.clauses, bodies, 0)
+    return _groups(document.clauses, bodies, 0, heading_aliases(document))
 
 
 def policy_body(
@@ -310,8 +316,9 @@ def rewrite_policy_links(
     """Links in a policy body to another policy's file (``privacy.md``, ``../legal/tos.md``,
     relative to ``source``, the policy's path in the repository) made links to that policy's
     page on the site, relative to ``page``. ``targets`` maps every path a policy had to its
-    slug. A ``#c-…`` clause anchor is kept; other fragments (a heading id of another
-    renderer) are dropped. Links to files that are not policies stay as written."""
+    slug, with its fragment (a ``#c-…`` clause anchor, or a GitHub-style heading anchor,
+    which the target page has as an alias). Links to files that are not policies stay as
+    written."""
     if ".md" not in body:
         return body
 
@@ -323,8 +330,7 @@ def rewrite_policy_links(
         slug = targets.get(posixpath.normpath(joined))
         if slug is None:
             return match.group(0)
-        anchor = fragment if fragment.startswith("#c-") else ""
-        return f'href="{html.escape(relative_url(urls.policy(slug) + anchor, page))}"'
+        return f'href="{html.escape(relative_url(urls.policy(slug) + fragment, page))}"'
 
     return _MD_LINK.sub(replace, body)
 

@@ -159,11 +159,13 @@ def test_every_clause_gets_an_anchor_and_structure() -> None:
 def test_links_to_other_policy_files_point_at_their_pages() -> None:
     body = ('<a href="privacy.md">P</a> <a href="../legal/tos.md#c-b-3">T</a> '
             '<a href="tos.md#heading">T2</a> <a href="notes.md">N</a> '
+            '<a href="../legal/tos.md#b-fees">T3</a> '
             '<a href="https://example.com/x.md">X</a>')
     targets = {"policies/privacy.md": "privacy", "legal/tos.md": "terms"}
     out = pages.rewrite_policy_links(body, "policies/aup.md", "aup/v/2/", targets, Urls())
     assert '<a href="../../../privacy/">P</a>' in out
     assert '<a href="../../../terms/#c-b-3">T</a>' in out
+    assert '<a href="../../../terms/#b-fees">T3</a>' in out  # GitHub-style: an alias there
     assert '<a href="tos.md#heading">T2</a>' in out  # policies/tos.md is no policy
     assert '<a href="notes.md">N</a>' in out
     assert '<a href="https://example.com/x.md">X</a>' in out

@@ -14,10 +14,10 @@ Other links (external sites, mail, images, site pages that are not policies) are
 a site URL ``/<name>/#c-…`` (a clause anchor) where no policy has the slug ``name`` is reported.
 
 Anchors are the ones the site makes (``fragments/policy_body.html``): ``c-<id>`` on every
-clause and ``c-<id>-h`` on a section's heading. Policies written for GitHub link headings by
-GitHub's slug of the heading text (``## C. Acceptable Use`` -> ``#c-acceptable-use``, as in
-github/site-policy); the site makes no such anchor, so each of those links is a warning that
-names the section's anchor on the site, whatever letter the slug starts with.
+clause, ``c-<id>-h`` on a section's heading, and GitHub's slug of each section heading as an
+alias (``## C. Acceptable Use`` -> ``#c-acceptable-use``, as in github/site-policy; see
+:mod:`publisher.anchors`). A GitHub slug whose alias the site cannot make (it would collide
+with one of its own anchors) is a warning that names the section's anchor on the site.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from collections.abc import Collection, Iterator
 from typing import Protocol
 from urllib.parse import unquote
 
-from publisher.document import Clause, Document
+from publisher.anchors import github_heading_anchors, page_anchors
+from publisher.document import Document
 from publisher.lint.findings import Finding, Severity, body_lines
 from publisher.pages import label_path
 
@@ -61,34 +62,13 @@ class LinkResolver(Protocol):
 Problem = tuple[Severity, str, str]
 """What is wrong with a link: severity, message, hint."""
 
-_SLUG_DROP = re.compile(r"[^\w\- ]")
 
 
 def site_anchors(document: Document) -> set[str]:
-    """The anchors the site makes on a policy's page: ``c-<id>`` on every clause, and
-    ``c-<id>-h`` on each section's heading."""
-    anchors = {c.anchor for c in document.walk()}
-    return anchors | {c.anchor + "-h" for c in document.walk() if c.kind == "section"}
-
-
-def github_heading_anchors(document: Document) -> dict[str, Clause]:
-    """GitHub's anchor of each section heading (lower case, punctuation dropped, each space
-    a hyphen, ``-1``, ``-2``… on repeats) -> the section, for the heading text as parsed
-    (number, a space, heading)."""
-    found: dict[str, Clause] = {}
-    seen: dict[str, int] = {}
-    for clause in document.walk():
-        if clause.kind != "section":
-            continue
-        text = " ".join(p for p in (clause.number, clause.heading) if p)
-        slug = _SLUG_DROP.sub("", text.lower()).replace(" ", "-")
-        if slug in seen:
-            seen[slug] += 1
-            slug = f"{slug}-{seen[slug]}"
-        else:
-            seen[slug] = 0
-        found.setdefault(slug, clause)
-    return found
+    """The anchors the site makes on a policy's page (:func:`publisher.anchors.page_anchors`):
+    ``c-<id>`` on every clause, ``c-<id>-h`` on each section's heading, and GitHub-style
+    aliases of the section headings."""
+    return page_anchors(document)
 
 
 def _links(source: str, first_line: int) -> Iterator[tuple[int, str]]:
