@@ -252,13 +252,17 @@ def _hashable(key: Any) -> Any:
 
 
 class ValueCodec:
-    """JSON for the values of other caches (the site's change sets and page fragments):
-    scalars as they are, tuples as arrays, dates as ``{"$date": iso}`` (``$datetime``), and
-    instances of the registered dataclasses as ``{"@": class name, "v": [field values]}``.
-    Every array decodes to a tuple (the cached values are frozen dataclasses holding
-    tuples); a list, dict or any other type cannot be encoded (ValueError: the caller keeps
-    the value in memory only). Decoding builds only the registered classes, from JSON
-    values: a planted file cannot do more than be a miss or a wrong value.
+    """JSON for the values of other caches (the site's change sets and page fragments).
+
+    An entry is ``{"objects": [...], "value": ...}``: every instance of a registered
+    dataclass is written once in ``objects`` as ``[class name, field values…]``, its
+    fields before it, and referred to as ``{"#": index}`` (a change set refers to the same
+    clauses many times: as the change's clause, its parent, a child). Tuples are arrays,
+    dates ``{"$date": iso}`` (``$datetime``), other scalars as they are. Every array decodes
+    to a tuple (the cached values are frozen dataclasses holding tuples); a list, dict or
+    any other type cannot be encoded (ValueError: the caller keeps the value in memory
+    only). Decoding builds only the registered classes, from JSON values: a planted file
+    cannot do more than be a miss or a wrong value.
     """
 
     def __init__(self, classes: Iterable[type]) -> None:
@@ -272,38 +276,62 @@ class ValueCodec:
 
     def dumps(self, value: Any) -> bytes:
         """``value`` as JSON bytes; ValueError when it holds an unsupported type."""
-        return json.dumps(self._encode(value), ensure_ascii=False,
+        objects: list[list[Any]] = []
+        memo: dict[int, dict[str, int]] = {}
+        keep: list[Any] = []  # the encoded objects stay alive, so that ids stay unique
+
+        def encode(value: Any) -> Any:
+            if value is None or isinstance(value, bool | int | float | str):
+                return value
+            if type(value) is tuple:
+                return [encode(item) for item in value]
+            if isinstance(value, datetime):
+                return {"$datetime": value.isoformat()}
+            if isinstance(value, date):
+                return {"$date": value.isoformat()}
+            ref = memo.get(id(value))
+            if ref is not None:
+                return ref
+            names = self._fields.get(type(value))
+            if names is None:
+                raise _NotJsonSafe(f"a value of type {type(value).__name__}")
+            item = [type(value).__name__, *[encode(getattr(value, n)) for n in names]]
+            ref = memo[id(value)] = {"#": len(objects)}
+            objects.append(item)
+            keep.append(value)
+            return ref
+
+        encoded = encode(value)
+        return json.dumps({"objects": objects, "value": encoded}, ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8")
 
     def loads(self, data: bytes) -> Any:
-        """The value :meth:`dumps` encoded; ValueError, TypeError or KeyError otherwise."""
-        return self._decode(json.loads(data))
+        """The value :meth:`dumps` encoded; ValueError, TypeError, KeyError or IndexError
+        otherwise."""
+        entry = json.loads(data)
+        objects: list[Any] = []
+        classes = self._classes
 
-    def _encode(self, value: Any) -> Any:
-        if value is None or isinstance(value, bool | int | float | str):
-            return value
-        if type(value) is tuple:
-            return [self._encode(item) for item in value]
-        if isinstance(value, datetime):
-            return {"$datetime": value.isoformat()}
-        if isinstance(value, date):
-            return {"$date": value.isoformat()}
-        names = self._fields.get(type(value))
-        if names is None:
-            raise _NotJsonSafe(f"a value of type {type(value).__name__}")
-        return {"@": type(value).__name__, "v": [self._encode(getattr(value, n)) for n in names]}
+        def decode(data: Any) -> Any:
+            kind = type(data)
+            if kind is list:
+                return tuple([item if type(item) in _SCALARS else decode(item)
+                              for item in data])
+            if kind is dict:
+                if "#" in data:
+                    return objects[data["#"]]
+                if "$date" in data:
+                    return date.fromisoformat(data["$date"])
+                return datetime.fromisoformat(data["$datetime"])
+            return data
 
-    def _decode(self, data: Any) -> Any:
-        if type(data) is list:
-            return tuple([self._decode(item) for item in data])
-        if type(data) is dict:
-            if "@" in data:
-                cls = self._classes[data["@"]]
-                return cls(*[self._decode(item) for item in data["v"]])
-            if "$date" in data:
-                return date.fromisoformat(data["$date"])
-            return datetime.fromisoformat(data["$datetime"])
-        return data
+        for name, *values in entry["objects"]:
+            objects.append(classes[name](*[value if type(value) in _SCALARS else decode(value)
+                                           for value in values]))
+        return decode(entry["value"])
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def dataclasses_of(module: ModuleType) -> list[type]:

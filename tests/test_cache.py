@@ -201,7 +201,16 @@ def test_site_cache_values_round_trip(tmp_path: Path) -> None:
     SiteCache(tmp_path).put("changesets", "k" * 40, changeset)
     assert SiteCache(tmp_path).get("changesets", "k" * 40) == changeset
     entry = tmp_path / "site" / "changesets" / "kk" / ("k" * 40)
-    assert entry.read_bytes().startswith(b'{"@":"ChangeSet"')
+    data = json.loads(entry.read_bytes())
+    assert data["objects"][data["value"]["#"]][0] == "ChangeSet"
+    stored = sum(1 for name, *_ in data["objects"] if name == "Clause")
+    assert stored <= len(list(old.walk())) + len(list(new.walk()))  # each clause once
+
+    for planted in ({"objects": [["ChangeSet", {"#": 5}]], "value": {"#": 0}},  # forward
+                    {"objects": [["PosixPath", "/"]], "value": {"#": 0}},  # not registered
+                    {"objects": [["Change", "added"]], "value": {"#": 0}}):  # too few fields
+        entry.write_text(json.dumps(planted))
+        assert SiteCache(tmp_path).get("changesets", "k" * 40) is None
 
     odd = SiteCache(tmp_path)
     odd.put("other", "m" * 40, {"a": [1]})  # not a registered value: memory only
