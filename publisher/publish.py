@@ -276,7 +276,8 @@ def _tracked_under(git: Git, folder: Path) -> str | None:
     return first.decode("utf-8", "replace") or None
 
 
-def check_site_folder(folder: Path, git: Git, root: Path | None = None) -> None:
+def check_site_folder(folder: Path, git: Git, root: Path | None = None, *,
+                      earlier_build_ok: bool = False) -> None:
     """Refuse a site folder whose contents a publish would destroy (ConfigError).
 
     Refused: the repository (``root``, its work tree, its git dirs) and any folder holding
@@ -306,13 +307,28 @@ def check_site_folder(folder: Path, git: Git, root: Path | None = None) -> None:
             raise ConfigError(
                 f"the publish folder {folder} holds files tracked by git ({tracked})",
                 hint=hint)
+    earlier_build = earlier_build_ok and all(
+        (resolved / name).is_file() for name in ("index.html", "sitemap.xml"))
     if resolved.is_dir() and not (resolved / SITE_MARKER).is_file() \
-            and any(resolved.iterdir()):
+            and not earlier_build and any(resolved.iterdir()):
         raise ConfigError(
             f"the publish folder {folder} is not empty and was not made by publisher "
             f"(it has no {SITE_MARKER} file): publishing would delete what it holds",
             hint=f"{hint}; a folder from an earlier `publisher build` must be emptied first",
         )
+
+
+def check_build_folder(folder: Path, root: Path) -> None:
+    """Before ``publisher build`` writes (and prunes) ``folder``: refuse the places
+    :func:`check_site_folder` refuses, also accepting a folder an earlier mkdocs build made
+    before the marker existed. Writes nothing."""
+    with Git.open(root) as git:
+        check_site_folder(folder, git, root, earlier_build_ok=True)
+
+
+def mark_site_folder(folder: Path) -> None:
+    """Mark a folder holding a built site as publisher's (:data:`SITE_MARKER`)."""
+    (folder / SITE_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
 
 
 def _common_dir(git: Git) -> Path:

@@ -160,6 +160,9 @@ def build(
         assert isinstance(plugin, PoliciesPlugin)
         plugin.progress = progress
         written = Path(config.site_dir)
+        from publisher.publish import check_build_folder, mark_site_folder
+
+        check_build_folder(written, root)
         config.plugins.on_startup(command="build", dirty=False)
         quiet = QuietDirty()
         build_log = logging.getLogger("mkdocs.commands.build")
@@ -179,6 +182,7 @@ def build(
                 finally:
                     config.plugins.on_shutdown()
                 incremental.save()
+                mark_site_folder(written)
         finally:
             build_log.removeFilter(quiet)
         assert plugin.site is not None
