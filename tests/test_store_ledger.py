@@ -20,6 +20,7 @@ from publisher.store.ledger import (
     GENESIS,
     AcceptanceRequest,
     LedgerError,
+    NewerAccepted,
     Recorded,
     chain_head,
     record_acceptance,
@@ -85,6 +86,18 @@ def test_accepting_twice_is_idempotent_and_says_so(database: Database) -> None:
     assert not again.created
     assert again.record == first.record
     assert len(records(database)) == 1
+
+
+def test_an_older_version_is_never_recorded_after_a_newer_one(database: Database) -> None:
+    support.seed(database)
+    _accept(database, "c1", "2")
+    with pytest.raises(NewerAccepted, match="already accepted a later version"):
+        _accept(database, "c1", "1")
+    assert [r.version for r in records(database)] == ["2"]
+    # History brought in from elsewhere may arrive out of order.
+    assert _accept(database, "c1", "1", method="import").created
+    # The same (newer) version again is still idempotent.
+    assert not _accept(database, "c1", "2").created
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Row, Table, insert, select, update
+from sqlalchemy import Connection, Row, Table, func, insert, select, update
 
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
@@ -44,6 +44,11 @@ _HEAD = cast(Table, ChainHead.__table__)
 
 class LedgerError(PublisherError):
     """An acceptance cannot be recorded as asked (unknown method, bad value)."""
+
+
+class NewerAccepted(LedgerError):
+    """The customer already accepted a later version of the policy: an older one is never
+    recorded after it (only ``import`` may record history out of order)."""
 
 
 def format_time(moment: datetime) -> str:
@@ -353,11 +358,23 @@ def _contents(
     known_customers = set(connection.execute(
         select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
     ).scalars())
-    versions = {
-        (row.slug, row.label): (row.sha256, row.commit)
+    rows = connection.execute(
+        select(PolicyVersion.slug, PolicyVersion.label, PolicyVersion.sha256,
+               PolicyVersion.commit, PolicyVersion.position)
+        .where(PolicyVersion.slug.in_({r.policy for r in requests}))
+    ).all()
+    versions = {(row.slug, row.label): (row.sha256, row.commit) for row in rows}
+    positions = {(row.slug, row.label): row.position for row in rows}
+    newest_accepted = {
+        (row.customer_id, row.slug): row.position
         for row in connection.execute(
-            select(PolicyVersion.slug, PolicyVersion.label, PolicyVersion.sha256,
-                   PolicyVersion.commit).where(PolicyVersion.slug.in_({r.policy for r in requests}))
+            select(Acceptance.customer_id, Acceptance.slug,
+                   func.max(PolicyVersion.position).label("position"))
+            .join(PolicyVersion, (Acceptance.slug == PolicyVersion.slug)
+                  & (Acceptance.version_label == PolicyVersion.label))
+            .where(Acceptance.customer_id.in_({r.customer_id for r in requests}),
+                   Acceptance.slug.in_({r.policy for r in requests}))
+            .group_by(Acceptance.customer_id, Acceptance.slug)
         )
     }
     notice_ids = {r.notice_id for r in requests if r.notice_id is not None}
@@ -388,6 +405,14 @@ def _contents(
             result[request] = LedgerError(
                 f"notice {request.notice_id} is about {about}, "
                 f"not {request.policy} {request.version}"
+            )
+        elif request.method != "import" and newest_accepted.get(
+            (request.customer_id, request.policy), -1
+        ) > positions[(request.policy, request.version)]:
+            result[request] = NewerAccepted(
+                f"customer {request.customer_id} already accepted a later version of "
+                f"{request.policy} than {request.version}",
+                hint="an older version is never recorded after a newer one",
             )
         else:
             result[request] = versions[(request.policy, request.version)]

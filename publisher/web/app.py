@@ -41,10 +41,16 @@ from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document
 from publisher.store.group_commit import GroupCommit
-from publisher.store.ledger import AcceptanceRequest, LedgerError, Recorded, verify_chain
+from publisher.store.ledger import (
+    AcceptanceRequest,
+    LedgerError,
+    NewerAccepted,
+    Recorded,
+    verify_chain,
+)
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.web import render
-from publisher.web.context import LinkContext, LinkTargetMissing, accepted_newer, load_context
+from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -212,12 +218,6 @@ async def _accept(request: Request, service: Service, token: str,
     good_csrf = _same_origin(request, service) and csrf_valid(
         service.keys, token, request.cookies.get(CSRF_COOKIE), _text(form.get(CSRF_FIELD))
     )
-    if await run_in_threadpool(accepted_newer, service.database, claims):
-        context = await _context(service, claims)  # never record an older version
-        if isinstance(context, HTMLResponse):
-            return context
-        if context.accepted is None and context.newer_accepted is not None:
-            return _newer_accepted_page(service, context, 409)
     if not good_csrf or form.get("accept") != "yes":
         context = await _context(service, claims)
         if isinstance(context, HTMLResponse):
@@ -231,6 +231,12 @@ async def _accept(request: Request, service: Service, token: str,
     try:
         result = await _record(request, service, claims.customer, claims.policy,
                                claims.version, claims.notice, method="link")
+    except NewerAccepted:
+        # Checked inside the ledger's write transaction: an older version is never recorded.
+        context = await _context(service, claims)
+        if isinstance(context, HTMLResponse):
+            return context
+        return _newer_accepted_page(service, context, 409)
     except (NotFoundError, LedgerError) as error:
         return await _problem_page(service, error)
     suffix = "" if result.created else "?again=1"

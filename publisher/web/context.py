@@ -131,21 +131,3 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             current=StoredVersion.from_model(current) if current else None,
             newer_accepted=StoredVersion.from_model(newer_accepted) if newer_accepted else None,
         )
-
-
-def accepted_newer(database: Database, claims: LinkClaims) -> bool:
-    """Whether the customer already accepted a later version of the policy than the link's
-    (one query: the POST path checks it before recording)."""
-    this = select(PolicyVersion.position).where(
-        PolicyVersion.slug == claims.policy, PolicyVersion.label == claims.version
-    ).scalar_subquery()
-    query = (
-        select(Acceptance.id)
-        .join(PolicyVersion, (Acceptance.slug == PolicyVersion.slug)
-              & (Acceptance.version_label == PolicyVersion.label))
-        .where(Acceptance.customer_id == claims.customer, Acceptance.slug == claims.policy,
-               PolicyVersion.position > this)
-        .limit(1)
-    )
-    with database.session() as session:
-        return session.execute(query).first() is not None
