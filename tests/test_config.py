@@ -57,7 +57,7 @@ def test_bad_env_value(tmp_path: Path) -> None:
 
 def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.publisher\n")
-    with pytest.raises(ConfigError, match="cannot read pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"cannot read pyproject\.toml"):
         load_settings(tmp_path, env={})
 
 
