@@ -121,7 +121,7 @@ class DocumentCache:
             return
         data = json.dumps([_FORMAT, self.version, blob, encoded], ensure_ascii=False,
                           separators=(",", ":"))
-        _write_atomically(path, data.encode("utf-8"))
+        write_atomically(path, data.encode("utf-8"))
 
     def __contains__(self, blob: str) -> bool:
         return self.get(blob) is not None
@@ -131,7 +131,7 @@ class DocumentCache:
         return len(self._memory)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, *, what: str = "the document cache") -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (readers never
     see a partial entry). Failures are logged: the cache is an optimisation."""
     try:
@@ -145,7 +145,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        log.warning("cannot write the document cache at %s: %s", path, exc)
+        log.warning("cannot write %s at %s: %s", what, path, exc)
 
 
 # ------------------------------------------------------------------------ the JSON format

@@ -20,8 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from publisher import pages
-from publisher.cache import PARSER_VERSION, ValueCodec, dataclasses_of
+from publisher.cache import PARSER_VERSION, ValueCodec, dataclasses_of, write_atomically
 from publisher.diff import REDLINE_CSS, ChangeSet, Side, Summary, compare, model, render_html
 from publisher.diff.sources import overrides_between
 from publisher.document import Clause
@@ -41,7 +39,6 @@ from publisher.history import Policy, PolicyRepo, Version
 from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
 from publisher.templating import environment, templates_fingerprint
-from publisher.workdir import make_folder
 
 __all__ = [
     "Progress",
@@ -227,18 +224,7 @@ class SiteCache:
         except ValueError as exc:
             log.debug("keeping %s/%s in memory only: %s", kind, key, exc)
             return
-        try:
-            make_folder(path.parent)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            log.warning("cannot write the site cache at %s: %s", path, exc)
+        write_atomically(path, data, what="the site cache")
 
 
 @cache

@@ -9,31 +9,20 @@ from pathlib import Path
 import click
 
 from publisher.cli.app import App, echo_json, pass_app
-from publisher.cli.db import database_url_option, notify, open_database, store_settings
-from publisher.config import Settings
-from publisher.errors import GitError, NotFoundError, PublisherError
+from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
+from publisher.errors import NotFoundError, PublisherError
 from publisher.links import LinkClaims, link_url, signer_for
 from publisher.notices.campaign import get_notice
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
 from publisher.store.reports import acceptance_report, render_csv, render_text
-from publisher.store.versions import get_version, stored_versions, sync_versions
+from publisher.store.versions import get_version
 
 
 @click.group("acceptance")
 def acceptance_group() -> None:
     """Acceptance of policy versions: links, reports, evidence."""
-
-
-def _sync_policy(database: Database, settings: Settings, slug: str) -> None:
-    """Copy the policy's versions from git; without git, fall back to what is stored."""
-    try:
-        sync_versions(database, settings, slugs=[slug])
-    except GitError as exc:
-        if not stored_versions(database, slug=slug):
-            raise
-        notify(f"warning: versions not refreshed from git ({exc.message}); using the stored ones")
 
 
 def _notice_version(database: Database, notice_id: int, slug: str, label: str | None) -> str:
@@ -70,7 +59,7 @@ def link_command(app: App, customer_id: str, slug: str, label: str | None,
     """Print a signed acceptance link for one customer and policy version."""
     settings = store_settings(app, database_url)
     with open_database(app, database_url) as database:
-        _sync_policy(database, settings, slug)
+        sync_policy(database, settings, slug)
         if notice_id is not None:
             label = _notice_version(database, notice_id, slug, label)
         version = get_version(database, slug, label)

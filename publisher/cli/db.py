@@ -14,9 +14,10 @@ import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.config import Settings
+from publisher.errors import GitError
 from publisher.store import migrate
 from publisher.store.db import Database
-from publisher.store.versions import sync_versions
+from publisher.store.versions import stored_versions, sync_versions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,6 +39,17 @@ def store_settings(app: App, database_url: str | None) -> Settings:
 def notify(message: str) -> None:
     """Messages go to stderr (stdout is for results)."""
     click.echo(message, err=True)
+
+
+def sync_policy(database: Database, settings: Settings, slug: str) -> None:
+    """Copy one policy's versions from git into the store; without git (e.g. the service's
+    host has only the database), fall back to what is stored, with a warning."""
+    try:
+        sync_versions(database, settings, slugs=[slug])
+    except GitError as exc:
+        if not stored_versions(database, slug=slug):
+            raise
+        notify(f"warning: versions not refreshed from git ({exc.message}); using the stored ones")
 
 
 def open_database(app: App, database_url: str | None, *, create: bool = True) -> Database:

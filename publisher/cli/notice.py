@@ -13,30 +13,19 @@ from typing import Any
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
-from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.config import MAILERS, Settings
-from publisher.errors import GitError
 from publisher.notices import campaign, runner, status
 from publisher.notices.mailers.message import build_message
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
 from publisher.store.customers import import_file
 from publisher.store.db import Database
-from publisher.store.versions import stored_versions, sync_versions
 
 
 @click.group("notice")
 def notice_group() -> None:
     """Change notices: tell every customer what changed for them, with a link to accept."""
-
-
-def _sync(database: Database, settings: Settings, slug: str) -> None:
-    try:
-        sync_versions(database, settings, slugs=[slug])
-    except GitError as exc:
-        if not stored_versions(database, slug=slug):
-            raise
-        notify(f"warning: versions not refreshed from git ({exc.message}); using the stored ones")
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -89,7 +78,7 @@ def create_command(app: App, policy: str, label: str | None, effective: date, su
                 notify(f"skipped {customers_file}:{problem.line}: {problem.message}")
             notify(f"{customers_file}: {imported.created} created, {imported.updated} updated, "
                    f"{imported.unchanged} unchanged")
-        _sync(database, settings, policy)
+        sync_policy(database, settings, policy)
         templates = runner.templates_dir(settings)
         with runner.change_source(settings, warn=notify) as source:
             created = campaign.create_notice(
