@@ -6,7 +6,8 @@ through :func:`environment`, so one fragment (``fragments/policy_body.html``,
 folder: a template of the same name in the override folder wins over the package's.
 
 Autoescaping is on for every template except plain-text ones (``*.txt``, e.g. the text part of
-a notice email, where HTML entities would be wrong); HTML that is already safe (sanitised
+a notice email, where HTML entities would be wrong) and stylesheets (``*.css``, where an escaped
+quote breaks a selector such as ``[data-material="false"]``); HTML that is already safe (sanitised
 policy bodies, rendered redlines) is passed in as :class:`markupsafe.Markup`.
 """
 
@@ -59,7 +60,7 @@ def _environment(override: str | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(
-            disabled_extensions=("txt",), default_for_string=True, default=True
+            disabled_extensions=("txt", "css"), default_for_string=True, default=True
         ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -78,7 +79,7 @@ def _environment(override: str | None) -> jinja2.Environment:
 def environment(override_dir: Path | str | None = None) -> jinja2.Environment:
     """The jinja2 environment: ``override_dir`` (if given) in front of the package's
     ``publisher/templates``. Environments are shared per override folder, so templates are
-    compiled once per process. Autoescape is on (except for ``*.txt`` templates); undefined
+    compiled once per process. Autoescape is on (except for ``*.txt`` and ``*.css`` templates); undefined
     variables are errors."""
     key = str(Path(override_dir).resolve()) if override_dir is not None else None
     return _environment(key)

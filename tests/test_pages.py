@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publisher import pages
-from publisher.diff import Summary
+from publisher.diff import REDLINE_CSS, Summary
 from publisher.markdown import parse_document
 from publisher.pages import PageContext, PolicyInfo, Urls, VersionInfo, label_path, relative_url
 from publisher.sanitize import clause_bodies, inline_to_html, markdown_to_html
@@ -272,6 +272,12 @@ def test_environment_autoescapes_and_overrides(tmp_path: Path) -> None:
 def test_text_templates_are_not_html_escaped(tmp_path: Path) -> None:
     (tmp_path / "note.txt").write_text("Hello {{ name }}")
     assert environment(tmp_path).get_template("note.txt").render(name="A & B") == "Hello A & B"
+
+
+def test_stylesheet_keeps_the_redline_css_selectors_as_written() -> None:
+    css = environment().get_template("site/policies.css").render(redline_css=REDLINE_CSS)
+    assert '.redline__filter:checked ~ .change[data-material="false"]' in css
+    assert "&#34;" not in css and "&quot;" not in css
 
 
 # ------------------------------------------------------------------- any input, inert output
