@@ -146,3 +146,17 @@ def test_commands_on_existing_notices_never_create_a_database(tmp_path: Path, ar
     assert result.exit_code == 2
     assert "no database at" in result.stderr
     assert not (tmp_path / ".publisher" / "publisher.db").exists()
+
+
+def test_a_store_without_customers_says_so_and_how_to_add_them(notice_repo: Path,
+                                                                tmp_path: Path) -> None:
+    empty = support.prepare(notice_repo, f"sqlite:///{tmp_path / 'empty.db'}", customers=(),
+                            accepted=())
+    try:
+        result = empty.cli("notice", "create", "acceptable-use", "--effective", EFFECTIVE)
+    finally:
+        empty.database.dispose()
+    assert result.exit_code == 0, result.output
+    assert "no customers in the store" in result.stderr
+    assert "publisher customers import FILE.csv" in result.stderr
+    assert "already accepted" not in result.stderr

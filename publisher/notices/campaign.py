@@ -432,8 +432,7 @@ def create_notice(
             "matter (the site shows the front matter's date)"
         )
     if not groups:
-        warnings.append(f"every customer has already accepted {slug} version {version.label}: "
-                        "the notice has no recipients")
+        warnings.append(_no_recipients(database, slug, version.label))
     title = version.title or slug
     subject = subject or (subject_for(version, effective) if subject_for else
                           f"Changes to our {title}")
@@ -449,6 +448,19 @@ def create_notice(
     notice = get_notice(database, int(notice_id))
     return CreatedNotice(notice, tuple(recipient_groups(database, notice.id)), changes,
                          tuple(warnings))
+
+
+def _no_recipients(database: Database, slug: str, label: str) -> str:
+    """Why a new notice has no recipients: an empty store, or everyone accepted already."""
+    with database.read() as connection:
+        customers = int(connection.execute(
+            select(func.count()).select_from(_CUSTOMERS)).scalar_one())
+    if customers == 0:
+        return ("the notice has no recipients: there are no customers in the store (add them "
+                "with `publisher customers import FILE.csv`, or --customers FILE.csv; "
+                "`notice send` adds customers imported later)")
+    return (f"every customer has already accepted {slug} version {label}: the notice has no "
+            "recipients")
 
 
 def top_up(database: Database, notice: NoticeInfo, *, now: Callable[[], datetime] = utcnow) -> int:
