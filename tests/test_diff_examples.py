@@ -102,7 +102,8 @@ def test_aup_v1_v2_insertion_renumbers_the_rest(repo: PolicyRepo) -> None:
     enforcement = changes.changes[-1]
     assert ("+", " after giving you notice, or") in enforcement.inline
     assert changes.summary.as_dict() == {"added": 1, "removed": 0, "modified": 2, "moved": 0,
-                                         "renumbered": 5, "material": 2, "editorial": 6}
+                                         "renumbered": 5, "material": 2, "editorial": 6,
+                                         "reworded": 2}
 
 
 def test_aup_v2_v3_removal_and_two_moves(repo: PolicyRepo) -> None:
@@ -119,6 +120,10 @@ def test_aup_v2_v3_removal_and_two_moves(repo: PolicyRepo) -> None:
     changed = [op for op in review.inline if op[0] != "="]
     assert changed == [("-", " suspended"), ("+", " acted against"), ("-", " Services"),
                        ("+", " Account"), ("-", " 14"), ("+", " 30")]
+    # the review paragraph was moved *and* reworded (14 → 30 days): the summary says so
+    assert changes.summary.modified == 0 and changes.summary.reworded == 1
+    assert changes.summary.describe() == (
+        "1 removed, 2 moved (1 also reworded) (3 material, 0 editorial)")
 
 
 def test_tos_v1_v2_one_section_move_a_split_and_an_insertion(repo: PolicyRepo) -> None:

@@ -145,6 +145,8 @@ def test_every_clause_is_accounted_for_once(pair: tuple[list[Flat], list[Flat]])
     summary = changes.summary.as_dict()
     assert all(summary[kind] == counts[kind] for kind in KINDS)
     assert summary["material"] + summary["editorial"] == len(changes.changes)
+    assert summary["reworded"] == sum(c.reworded for c in changes.changes)
+    assert summary["reworded"] >= summary["modified"]
 
 
 @given(flat_docs, flat_docs)

@@ -155,3 +155,24 @@ def test_json_sides_and_extras() -> None:
     overridden = data["changes"][4]
     assert overridden["override"] == {"value": "editorial", "source": f"{'f' * 40} trailer",
                                       "clause": "c.p2"}
+
+
+def test_a_moved_and_reworded_clause_is_counted_as_reworded_in_every_summary() -> None:
+    pay = "Pay within {} days of the invoice date or we may suspend the account."
+    old = _doc(_section("a", "A.", "Fees", _para("a.p1", pay.format(14)),
+                        _para("a.p2", "Prices include VAT.")),
+               _section("b", "B.", "Law", _para("b.p1", "English law applies.")))
+    new = _doc(_section("a", "A.", "Fees", _para("a.p2", "Prices include VAT.")),
+               _section("b", "B.", "Law", _para("b.p1", "English law applies."),
+                        _para("b.p2", pay.format(30))))
+    changes = compare(old, new)
+    assert [(c.kind, c.reworded) for c in changes.changes] == [("moved", True)]
+    assert changes.summary.modified == 0 and changes.summary.reworded == 1
+    line = "1 moved (1 also reworded) (1 material, 0 editorial)"
+    assert render_text(changes).splitlines()[1] == line
+    assert render_markdown(changes).splitlines()[0].endswith(f"— {line}")
+    html = render_html(changes)
+    assert f"<p>{line}</p>" in html
+    assert ('<li class="redline__count redline__count--moved"><strong>1</strong> moved '
+            '(1 also reworded)</li>') in html
+    assert render_json(changes)["summary"]["reworded"] == 1

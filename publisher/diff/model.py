@@ -123,7 +123,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Summary:
-    """Counts of changes per kind, and how many are material or editorial."""
+    """Counts of changes per kind, and how many are material or editorial.
+
+    ``reworded`` counts the changes whose text or heading changed, whatever their kind: every
+    ``modified`` one and the ``moved`` ones that were reworded too. It is not a kind (the kinds
+    add up to the total without it); it keeps a moved-and-reworded clause visible in the counts.
+    """
 
     added: int = 0
     removed: int = 0
@@ -132,31 +137,48 @@ class Summary:
     renumbered: int = 0
     material: int = 0
     editorial: int = 0
+    reworded: int = 0
 
     @classmethod
     def of(cls, changes: Iterable[Change]) -> Summary:
-        counts = dict.fromkeys((*KINDS, "material", "editorial"), 0)
+        counts = dict.fromkeys((*KINDS, "material", "editorial", "reworded"), 0)
         for change in changes:
             counts[change.kind] += 1
             counts["material" if change.material else "editorial"] += 1
+            counts["reworded"] += change.reworded
         return cls(**counts)
 
     @property
     def total(self) -> int:
         return self.material + self.editorial
 
+    @property
+    def moved_reworded(self) -> int:
+        """How many of the moved clauses were also reworded (the reworded that are not
+        ``modified``: only a move can be reworded besides)."""
+        return max(0, min(self.moved, self.reworded - self.modified))
+
+    def note(self, kind: str) -> str:
+        """What a kind's count hides: `` (1 also reworded)`` after the moves, else ``""``."""
+        if kind == "moved" and self.moved_reworded:
+            return f" ({self.moved_reworded} also reworded)"
+        return ""
+
     def as_dict(self) -> dict[str, int]:
         return {
             "added": self.added, "removed": self.removed, "modified": self.modified,
             "moved": self.moved, "renumbered": self.renumbered,
             "material": self.material, "editorial": self.editorial,
+            "reworded": self.reworded,
         }
 
     def describe(self) -> str:
-        """``2 added, 1 modified, 3 renumbered (3 material, 3 editorial)`` or ``no changes``."""
+        """``2 added, 1 modified, 3 renumbered (3 material, 3 editorial)``, ``1 removed,
+        2 moved (1 also reworded) (3 material, 0 editorial)`` or ``no changes``."""
         if not self.total:
             return "no changes"
-        parts = [f"{n} {kind}" for kind, n in self.as_dict().items() if kind in KINDS and n]
+        parts = [f"{getattr(self, kind)} {kind}{self.note(kind)}"
+                 for kind in KINDS if getattr(self, kind)]
         return f"{', '.join(parts)} ({self.material} material, {self.editorial} editorial)"
 
 

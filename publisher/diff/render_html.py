@@ -112,7 +112,7 @@ def render_html(
     summary = changes.summary
     counts = "".join(
         f'<li class="redline__count redline__count--{kind}">'
-        f"<strong>{getattr(summary, kind)}</strong> {kind}</li>"
+        f"<strong>{getattr(summary, kind)}</strong> {kind}{summary.note(kind)}</li>"
         for kind in (*KINDS, "material", "editorial")
     )
     title = f"Changes from {changes.old.display} to {changes.new.display}"

@@ -1,7 +1,8 @@
 """The JSON form of a change set: DESIGN's contract (``publisher diff --format json``).
 
 Required keys: ``policy``, ``old``/``new`` (``rev``, ``version``, ``sha256``), ``summary``
-(counts per kind, material, editorial) and ``changes`` (``kind``, ``material``, ``old``/``new``
+(counts per kind, material, editorial; extra: ``reworded``, the changes whose text changed
+whatever their kind, so a moved-and-reworded clause shows) and ``changes`` (``kind``, ``material``, ``old``/``new``
 clause or null, ``inline``). Extras: the sides' ``title`` and ``effective`` (front matter,
 ``YYYY-MM-DD`` or null), ``meta_changes`` (``field``: ``title``/``effective``, ``old``,
 ``new``: changes outside the clauses, not counted in the summary); each clause's ``kind``, ``anchor`` and ``lines``; per
