@@ -160,3 +160,13 @@ def test_a_store_without_customers_says_so_and_how_to_add_them(notice_repo: Path
     assert "no customers in the store" in result.stderr
     assert "publisher customers import FILE.csv" in result.stderr
     assert "already accepted" not in result.stderr
+
+
+def test_an_unknown_policy_lists_the_known_ones_and_creates_no_store(notice_repo: Path) -> None:
+    result = CliRunner().invoke(main, ["-C", str(notice_repo), "notice", "create",
+                                       "no-such-policy", "--effective", EFFECTIVE],
+                                env=support.notice_env())
+    assert result.exit_code == 2
+    assert "no-such-policy" in result.stderr and "acceptable-use" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (notice_repo / ".publisher" / "publisher.db").exists()

@@ -71,7 +71,9 @@ def create_command(app: App, policy: str, label: str | None, effective: date, su
     unless --force. Prints the notice id on the last line.
     """
     settings = store_settings(app, database_url)
-    with open_database(app, database_url) as database:
+    # Without a repository only an existing store knows the policy: never create one then.
+    in_repository = runner.check_policy(settings, policy)
+    with open_database(app, database_url, create=in_repository) as database:
         if customers_file is not None:
             imported = import_file(database, customers_file, skip_invalid=skip_invalid)
             for problem in imported.skipped:

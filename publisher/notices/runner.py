@@ -51,6 +51,21 @@ def change_source(settings: Settings, *, warn: Warn) -> Iterator[ChangeSource]:
         repo.close()
 
 
+def check_policy(settings: Settings, slug: str) -> bool:
+    """Make sure ``slug`` names a policy of the repository before anything is written
+    (NotFoundError listing the known slugs otherwise). False when there is no policy
+    repository here: only the store's copy of the versions can then say."""
+    from publisher.history import PolicyRepo
+
+    try:
+        repo = PolicyRepo.open(settings)
+    except GitError:
+        return False
+    with repo:
+        repo.policy(slug)
+    return True
+
+
 def sender_for(settings: Settings, *, mailer: str) -> Sender:
     """The sender; the mailers that really send require ``mail_from``."""
     return make_sender(settings.mail_from, settings.reply_to, settings.contact,
