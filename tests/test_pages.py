@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -207,6 +208,18 @@ def test_upcoming_version_page_says_when_it_takes_effect() -> None:
     assert "version-banner-upcoming" in html
     assert "This version is not in force yet: it takes effect on" in html
     assert 'Until then <a href="../../">version 2</a> applies.' in html
+
+
+def test_first_version_banner_says_its_summary_once() -> None:
+    info = _info()
+    first = replace(info.version("1"), summary="First published version.")
+    ctx = PageContext(urls=Urls(), page="aup/v/1/", today=date(2026, 1, 1))
+    html = pages.version_page(ctx, info, first, "", main=False)
+    assert html.count("First published version.") == 1
+    assert "Summary of this version:</span> First published version." in html
+    unsummarised = replace(first, summary=None)
+    html = pages.version_page(ctx, info, unsummarised, "", main=False)
+    assert html.count("First published version.") == 1
 
 
 def test_policy_feed_is_well_formed_atom_with_one_entry_per_version() -> None:
