@@ -386,6 +386,7 @@ class _Builder:
                                             page),
                 new_href=pages.relative_url(self.urls.version(build.policy.slug, new_v.label),
                                             page),
+                header=False,
             ),
             api_json=_json(pages.api_changes(changeset)),
         )

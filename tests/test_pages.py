@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publisher import pages
-from publisher.diff import REDLINE_CSS, Summary
+from publisher.diff import REDLINE_CSS, Summary, compare, render_html
 from publisher.markdown import parse_document
 from publisher.pages import PageContext, PolicyInfo, Urls, VersionInfo, label_path, relative_url
 from publisher.sanitize import clause_bodies, inline_to_html, markdown_to_html
@@ -220,6 +220,43 @@ def test_first_version_banner_says_its_summary_once() -> None:
     unsummarised = replace(first, summary=None)
     html = pages.version_page(ctx, info, unsummarised, "", main=False)
     assert html.count("First published version.") == 1
+
+
+_OLD = """---
+title: AUP
+effective: 2025-02-01
+---
+
+1. Do not send spam.
+2. Do not attack networks.
+3. Be kind.
+"""
+_NEW = """---
+title: AUP
+effective: 2025-07-15
+---
+
+1. Do not send spam, ever.
+2. Do not attack networks.
+3. Be kind!
+"""
+
+
+def test_redline_page_has_one_title_one_summary_and_dates_for_people() -> None:
+    changeset = compare(parse_document(_OLD), parse_document(_NEW)).labelled(policy="aup")
+    info = _info()
+    old = replace(info.version("1"), effective=date(2025, 2, 1))
+    new = replace(info.version("2"), effective=date(2025, 7, 15))
+    ctx = PageContext(urls=Urls(), page="aup/changes/1..2/", today=date(2026, 1, 1))
+    html = pages.changes_page(ctx, info, old, new, changeset.summary,
+                              render_html(changeset, header=False))
+    assert html.count("<h1") == 1 and "<h2" not in html
+    assert "aup: changes from" not in html
+    assert html.count(changeset.summary.describe()) == 1
+    assert "2025-02-01 →" not in html and "1 February 2025" in html and "15 July 2025" in html
+    assert 'id="redline-change-1"' in html
+    # Notices and acceptance pages keep the fragment's own header.
+    assert "aup: changes from" in render_html(changeset)
 
 
 def test_policy_feed_is_well_formed_atom_with_one_entry_per_version() -> None:

@@ -101,12 +101,14 @@ def render_html(
     old_href: str = "",
     new_href: str = "",
     id_prefix: str = "redline",
+    header: bool = True,
 ) -> str:
     """The change set as an HTML fragment.
 
     ``new_href``/``old_href`` prefix the clause anchors (the pages of the new and the old
     version; empty = this page); ``id_prefix`` keeps element ids unique when a page holds
-    several redlines.
+    several redlines. ``header=False`` leaves out the fragment's own title, summary and
+    title/date changes, for a page that shows them itself (the site's redline pages).
     """
     prefix = escape(id_prefix)
     summary = changes.summary
@@ -118,18 +120,21 @@ def render_html(
     title = f"Changes from {changes.old.display} to {changes.new.display}"
     if changes.policy:
         title = f"{changes.policy}: {title[0].lower()}{title[1:]}"
-    parts = [
-        f'<section class="redline" aria-labelledby="{prefix}-title">',
-        '<header class="redline__summary">',
-        f'<h2 id="{prefix}-title">{escape(title)}</h2>',
-        f"<p>{escape(changes.describe())}</p>",
-        f'<ul class="redline__counts">{counts}</ul>',
-    ]
-    if changes.meta_changes:
-        parts.append('<ul class="redline__meta">')
-        parts.extend(_meta(meta) for meta in changes.meta_changes)
-        parts.append("</ul>")
-    parts.append("</header>")
+    if header:
+        parts = [
+            f'<section class="redline" aria-labelledby="{prefix}-title">',
+            '<header class="redline__summary">',
+            f'<h2 id="{prefix}-title">{escape(title)}</h2>',
+            f"<p>{escape(changes.describe())}</p>",
+            f'<ul class="redline__counts">{counts}</ul>',
+        ]
+        if changes.meta_changes:
+            parts.append('<ul class="redline__meta">')
+            parts.extend(_meta(meta) for meta in changes.meta_changes)
+            parts.append("</ul>")
+        parts.append("</header>")
+    else:
+        parts = ['<section class="redline" aria-label="Changes">']
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)
