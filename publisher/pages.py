@@ -184,6 +184,10 @@ class VersionInfo:
     """Label of the published version before this one (None for the first)."""
     counts: Summary | None = None
     """The change summary against ``previous``."""
+    last_commit: str | None = None
+    last_changed: datetime | None = None
+    """The last commit that changed the version's file without a new label (a front-matter
+    fix, say) and its date; None when no commit did after ``commit``, which published it."""
 
     @property
     def material(self) -> bool | None:
@@ -531,6 +535,7 @@ def _version_json(link: Linker, slug: str, version: VersionInfo) -> dict[str, An
         "effective": version.effective.isoformat() if version.effective else None,
         "published": _atom_time(version.published),
         "commit": version.commit,
+        "last_commit": version.last_commit or version.commit,
         "sha256": version.sha256,
         "title": version.title,
         "summary": version.summary,

@@ -413,18 +413,24 @@ class _Builder:
         infos: list[VersionInfo] = []
         for i, version in enumerate(build.versions):
             counts = build.records[(i - 1, i)].summary if i else None
+            # the commit is the one that published the version; a later one that kept its
+            # label (a front-matter fix, say) is shown beside it
+            last = (version.revision
+                    if version.revision.commit != version.first_revision.commit else None)
             infos.append(
                 VersionInfo(
                     label=version.label,
                     effective=version.effective,
                     published=version.published,
-                    commit=version.revision.commit,
+                    commit=version.first_revision.commit,
                     sha256=version.sha256,
                     title=version.title or build.policy.title,
                     summary=version.summary,
                     status=build.statuses[i],
                     previous=build.versions[i - 1].label if i else None,
                     counts=counts,
+                    last_commit=last.commit if last else None,
+                    last_changed=last.committed if last else None,
                 )
             )
         return PolicyInfo(

@@ -251,3 +251,21 @@ def test_settings_say_where_each_value_comes_from(repo: GitRepo) -> None:
     assert rows["site_url"]["source"] == "default"
     assert rows["database_url"]["value"] == "postgresql+psycopg://app:***@db.example/policies"
     assert "hunter2" not in out
+
+
+def test_log_gives_each_version_the_commit_that_published_it(repo: GitRepo) -> None:
+    published = repo.head()
+    repo.write("policies/aup.md", AUP_V2.replace("effective: 2024-02-01", "effective: 2024-02-02"))
+    repo.commit("Fix AUP v2's effective date", date="2024-05-06")
+    touched = repo.head()
+    code, out, _ = run("log", "aup", "--format", "json", repo=repo.path)
+    assert code == 0
+    v2 = json.loads(out)["versions"][1]
+    assert (v2["commit"], v2["published"][:10]) == (published, "2024-03-01")
+    assert (v2["date"], v2["published_commit"]) == (v2["published"], published)
+    assert (v2["last_commit"], v2["last_changed"][:10]) == (touched, "2024-05-06")
+    code, out, _ = run("log", "aup", repo=repo.path)
+    line = next(row for row in out.splitlines() if row.startswith("2 "))
+    assert f"{published[:10]}  2024-03-01" in line
+    assert f"last changed in {touched[:10]} on 2024-05-06" in line
+    assert "last changed" not in out.splitlines()[0]

@@ -253,3 +253,25 @@ def test_a_docs_page_clashing_with_a_policy_page_is_an_error(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert "aup.md is both a page of docs_dir and a policy page" in result.output
     assert "Traceback" not in result.output
+
+
+def test_history_gives_the_publishing_commit_and_says_when_it_was_last_changed(
+    tmp_path: Path,
+) -> None:
+    repo = small_repo(tmp_path / "repo")
+    published = repo.head()
+    text = (repo.path / "policies/aup.md").read_text(encoding="utf-8")
+    repo.write("policies/aup.md", text.replace("effective: 2024-04-01", "effective: 2024-04-02"))
+    repo.commit("Fix the AUP's effective date", date="2024-05-06")
+    touched = repo.head()
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "site" / "aup" / "versions" / "index.html").read_text("utf-8")
+    row = html.split('id="v-2"')[1].split("</tr>")[0]
+    assert f"<code>{published[:10]}</code>" in row and ">1 March 2024</time>" in row
+    assert f"last changed in <code>{touched[:10]}</code> on" in row and "6 May 2024" in row
+    assert "last changed" not in html.split('id="v-1"')[1].split("</tr>")[0]
+    data = json.loads((tmp_path / "site" / "api" / "aup" / "versions.json").read_text("utf-8"))
+    assert [v["commit"] for v in data["versions"]][1] == published
+    assert data["versions"][1]["last_commit"] == touched
+    assert data["versions"][0]["last_commit"] == data["versions"][0]["commit"]

@@ -100,6 +100,9 @@ def test_api_policies_and_versions(site: Path, versions: dict[str, list[str]]) -
             data = json.loads((site / "api" / policy.slug / "versions.json").read_text())
             assert [v["label"] for v in data["versions"]] == list(policy.labels)
             assert [v["commit"] for v in data["versions"]] == [
+                v.first_revision.commit for v in policy.versions
+            ]
+            assert [v["last_commit"] for v in data["versions"]] == [
                 v.revision.commit for v in policy.versions
             ]
             assert [v["sha256"] for v in data["versions"]] == [v.sha256 for v in policy.versions]

@@ -89,13 +89,19 @@ def find_policy(repo: PolicyRepo, name: str) -> Policy:
 
 
 def version_to_dict(version: Version) -> dict[str, Any]:
+    """A version for ``log --format json``: ``commit`` and ``date`` are the commit that
+    published it (``published_commit``/``published`` say the same); ``last_commit`` and
+    ``last_changed`` the last commit that carried it (later edits that kept the label, such
+    as a front-matter fix), the same commit when there was none."""
     return {
         "label": version.label,
         "effective": version.effective.isoformat() if version.effective else None,
-        "commit": version.revision.commit,
+        "commit": version.first_revision.commit,
         "published_commit": version.first_revision.commit,
-        "date": version.revision.committed.isoformat(),
+        "date": version.first_revision.committed.isoformat(),
         "published": version.first_revision.committed.isoformat(),
+        "last_commit": version.revision.commit,
+        "last_changed": version.revision.committed.isoformat(),
         "sha256": version.sha256,
         "title": version.title,
         "summary": version.summary,
@@ -155,7 +161,8 @@ def list_command(app: App, include_deleted: bool, fmt: str) -> None:
 @pass_app
 def log_command(app: App, policy: str, fmt: str) -> None:
     """Show the versions of POLICY (a slug or a path), oldest first: label, effective date,
-    the commit whose content is the version, its date and the summary."""
+    the commit that published the version and its date (and the last commit that changed it,
+    when a later one did without a new label), and the summary."""
     with open_repo(app) as repo:
         found = find_policy(repo, policy)
         rows = [version_to_dict(v) for v in found.versions]
@@ -166,6 +173,8 @@ def log_command(app: App, policy: str, fmt: str) -> None:
         click.echo(
             f"{click.style(row['label'], bold=True)}  effective {row['effective'] or '-'}  "
             f"{row['commit'][:10]}  {row['date'][:10]}"
+            + (f"  (last changed in {row['last_commit'][:10]} on {row['last_changed'][:10]})"
+               if row["last_commit"] != row["commit"] else "")
         )
         if row["summary"]:
             click.echo(f"    {row['summary']}")
