@@ -5,6 +5,7 @@ history and land on a clause anchor. Screenshots go to artifacts/ (not committed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,32 @@ def test_reader_follows_what_changed_filters_and_lands_on_a_clause(
     # by now is timing: the same check after a direct click on the clause's link, above,
     # covers scrolling.)
     expect(page.locator("#c-9:target")).to_have_count(1)
+    context.close()
+
+
+def _luminance(css_colour: str) -> float:
+    channels = [float(x) / 255 for x in re.findall(r"[\d.]+", css_colour)[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast_on_white(locator: Any) -> float:
+    return 1.05 / (_luminance(_style(locator, "color")) + 0.05)
+
+
+def test_our_links_and_titles_meet_wcag_aa_contrast(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "terms-of-service/changes/1..2/")
+    checked = {
+        "change title": page.locator(".redline .change__title a").first,
+        "view switch": page.locator(".redline-view-link-material"),
+        "sidebar link": page.locator(".bs-sidebar .nav-link").first,
+        "page title": page.locator("h1").first,
+    }
+    for name, locator in checked.items():
+        assert _contrast_on_white(locator) >= 4.5, (name, _style(locator, "color"))
+    assert int(_style(checked["change title"], "fontWeight")) >= 400
     context.close()
 
 
