@@ -164,6 +164,18 @@ def test_our_links_and_titles_meet_wcag_aa_contrast(site_url: str, browser: Any)
     context.close()
 
 
+def test_version_history_fits_a_1200px_window(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/versions/")
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
+    badge = page.locator(".versions-table .badge-material").first
+    assert badge.evaluate("e => e.getBoundingClientRect().right <= window.innerWidth")
+    _shot(page, "7-history-1200")
+    context.close()
+
+
 def test_pages_print_without_navigation_and_with_marks(site_url: str, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1000, "height": 800})
     page = context.new_page()
