@@ -266,3 +266,36 @@ def test_unknown_notice_is_a_clear_error(sqlite_setup: support.Setup) -> None:
 
 def test_period_error_is_a_publisher_error() -> None:
     assert issubclass(NoticePeriodError, NoticeError)
+
+
+# -- materiality does not depend on who the recipients are ----------------------------------
+
+
+def test_material_changes_need_notice_even_with_no_customers_yet(notice_repo: Path,
+                                                                  tmp_path: Path) -> None:
+    empty = support.prepare(notice_repo, f"sqlite:///{tmp_path / 'empty.db'}", customers=(),
+                            accepted=())
+    soon = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
+    try:
+        result = empty.cli("notice", "create", "acceptable-use", "--effective", soon)
+        assert result.exit_code == 2, result.output
+        assert "acceptable-use version 3 has material changes" in result.stderr
+        assert _counts(empty) == (0, 0)
+    finally:
+        empty.database.dispose()
+
+
+def test_materiality_is_checked_again_when_sending(sqlite_setup: support.Setup,
+                                                    tmp_path: Path) -> None:
+    created = sqlite_setup.create()
+    assert created.notice.material is True
+    soon = datetime.now(UTC).date() + timedelta(days=7)
+    with sqlite_setup.database.engine.begin() as connection:  # a notice recorded as editorial
+        connection.execute(text("UPDATE notices SET material = :m, effective = :d"),
+                           {"m": False, "d": soon})
+    result = sqlite_setup.cli("notice", "send", str(created.notice.id), "--out",
+                              str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert "acceptable-use version 3 has material changes" in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert campaign.get_notice(sqlite_setup.database, created.notice.id).material is True

@@ -295,6 +295,8 @@ def _run_send(app: App, settings: Settings, database: Database, notice: campaign
         added = campaign.top_up(database, notice)
         if added:
             notify(f"{added} new customer(s) added to notice {notice.id}")
+        with runner.change_source(settings, warn=notify) as source:
+            notice = campaign.recheck_material(database, notice, source)
     problem = campaign.check_still_in_time(notice, today=utcnow().date())
     if problem:
         if not force:

@@ -309,6 +309,17 @@ def group_changes(
     return GroupChanges(since, base.label, source.compare(base, target), between)
 
 
+def is_material(
+    source: ChangeSource, versions: Sequence[StoredVersion], target: StoredVersion,
+    since: Sequence[str | None] = (),
+) -> bool:
+    """Whether ``target`` brings material changes: to the version before it (whoever the
+    recipients are, so an empty store cannot waive the notice period) or to any version in
+    ``since`` (recipients who accepted an older one)."""
+    return any(group_changes(source, versions, target, label).material
+               for label in dict.fromkeys([None, *since]))
+
+
 # ------------------------------------------------------------------------------ planning
 
 
@@ -393,10 +404,10 @@ def create_notice(
     """Record a notice for ``slug`` version ``label`` (default: the newest stored) and plan
     its recipients.
 
-    Refuses (:class:`NoticePeriodError`) when any group's changes are material and
-    ``effective`` is closer than the notice period, unless ``force`` (then the reason is
-    recorded in ``override``). Refuses a second notice for the same version (send or remind
-    the existing one instead).
+    Refuses (:class:`NoticePeriodError`) when the version's changes are material (see
+    :func:`is_material`) and ``effective`` is closer than the notice period, unless ``force``
+    (then the reason is recorded in ``override``). Refuses a second notice for the same
+    version (send or remind the existing one instead).
     """
     version = get_version(database, slug, label)
     versions = stored_versions(database, slug=slug)
@@ -411,7 +422,7 @@ def create_notice(
     moment = now()
     groups = planned_groups(database, version)
     changes = tuple(group_changes(source, versions, version, g.since) for g in groups)
-    material = any(c.material for c in changes)
+    material = any(c.material for c in changes) or is_material(source, versions, version)
     days = source.notice_days(version)
     days = default_notice_days if days is None else days
     problem = notice_period_problem(
@@ -471,6 +482,23 @@ def top_up(database: Database, notice: NoticeInfo, *, now: Callable[[], datetime
     version = get_version(database, notice.slug, notice.version_label)
     with database.write() as connection:
         return _plan(connection, notice.id, version, now())
+
+
+def recheck_material(database: Database, notice: NoticeInfo, source: ChangeSource) -> NoticeInfo:
+    """``notice`` with its materiality computed again from its version and its recipients as
+    they are now (customers added since may have accepted an older version); a notice
+    found material is recorded as such."""
+    if notice.kind != NOTICE or notice.material:
+        return notice
+    version = get_version(database, notice.slug, notice.version_label)
+    versions = stored_versions(database, slug=notice.slug)
+    since = [g.since for g in recipient_groups(database, notice.id)]
+    if not is_material(source, versions, version, since):
+        return notice
+    with database.write() as connection:
+        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice.id)
+                           .values(material=True))
+    return get_notice(database, notice.id)
 
 
 def check_still_in_time(notice: NoticeInfo, *, today: date) -> str | None:
