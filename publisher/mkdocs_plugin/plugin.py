@@ -65,6 +65,9 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
     """A folder of templates that override the built-in ones (same relative names)."""
     cache_dir = c.Optional(c.Type(str))
     """Where change sets and rendered fragments are cached (default: the `cache_dir` setting)."""
+    nav_limit = c.Type(int, default=8)
+    """Above this number of policies, their pages stay out of the navigation (a page holding
+    the policies index lists them), so the navigation stays short."""
 
 
 def _markdown_for(page: SitePage) -> str:
@@ -227,10 +230,12 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         site = self.site
         assert site is not None, "on_pre_build builds the site"
         self._pages = {}
+        in_nav = self._policies_in_nav(site, files)
         for page in site.pages:
             if page.kind == "html":
                 src = _src_uri(page.path)
-                inclusion = InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV
+                inclusion = (InclusionLevel.INCLUDED if page.in_nav and in_nav
+                             else InclusionLevel.NOT_IN_NAV)
                 content = _markdown_for(page)
                 self._pages[src] = page
             else:
@@ -241,6 +246,21 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         if self.incremental is not None:
             self.incremental.plan(config, files, self._pages, self._cache_dir, css)
         return files
+
+    def _policies_in_nav(self, site: Site, files: Files) -> bool:
+        """Whether the policies' own pages go into the navigation: yes up to ``nav_limit``
+        policies, or when no page of docs_dir holds the policies index (nothing else would
+        link them)."""
+        if site.stats.policies <= self.config.nav_limit:
+            return True
+        if any(INDEX_MARKER in f.content_string for f in files.documentation_pages()):
+            return False
+        log.info(
+            "policies: %d policies are more than nav_limit (%d), but no page holds the "
+            "policies index (%s): the policies stay in the navigation",
+            site.stats.policies, self.config.nav_limit, INDEX_MARKER,
+        )
+        return True
 
     @staticmethod
     def _add(files: Files, file: File) -> None:
