@@ -120,6 +120,10 @@ class Urls:
     def changes(self, slug: str, old: str, new: str) -> str:
         return self._p(f"{slug}/changes/{label_path(old)}..{label_path(new)}/")
 
+    def changes_material(self, slug: str, old: str, new: str) -> str:
+        """The redline's "material changes only" view, a page of its own."""
+        return self.changes(slug, old, new) + "material/"
+
     def feed(self, slug: str | None = None) -> str:
         return self._p(f"{slug}/feed.xml" if slug else "feed.xml")
 
@@ -370,12 +374,15 @@ def versions_toc(policy: PolicyInfo) -> tuple[TocEntry, ...]:
                  for v in reversed(policy.versions))
 
 
-def changes_toc(changeset: ChangeSet, *, id_prefix: str = "redline") -> tuple[TocEntry, ...]:
-    """The changes of a redline (the ids :func:`publisher.diff.render_html` gives them), for a
-    theme's table of contents."""
+def changes_toc(
+    changeset: ChangeSet, *, id_prefix: str = "redline", material_only: bool = False
+) -> tuple[TocEntry, ...]:
+    """The changes of a redline (the ids :func:`publisher.diff.render_html` gives them with
+    the same ``material_only``: it numbers the changes it lists), for a theme's table of
+    contents."""
     return tuple(
         TocEntry(2, f"{id_prefix}-change-{n}", f"{change.kind.capitalize()}: {change.label}")
-        for n, change in enumerate(changeset.changes, start=1)
+        for n, change in enumerate(changeset.listed(material_only=material_only), start=1)
     )
 
 
@@ -432,10 +439,13 @@ def changes_page(
     new: VersionInfo,
     summary: Summary,
     redline: str,
+    *,
+    material_only: bool = False,
 ) -> str:
-    """The redline between two versions (``redline`` is the diff's HTML rendering), with a
-    view switch to "material changes only" that works without JavaScript (a CSS ``:target``
-    filter on ``#material-only``)."""
+    """The redline between two versions (``redline`` is the diff's HTML rendering, with the
+    same ``material_only``), with links between its two views, all changes
+    (:meth:`Urls.changes`) and material changes only (:meth:`Urls.changes_material`): two
+    pages, so each has its own table of contents and needs no JavaScript."""
     return _render(
         ctx,
         "site/changes.html",
@@ -444,6 +454,7 @@ def changes_page(
         new=new,
         summary=summary,
         redline=Markup(redline),
+        material_only=material_only,
     )
 
 

@@ -303,11 +303,14 @@ class _VersionRecord:
 @dataclass(frozen=True)
 class _PairRecord:
     """What the pages need of one redline (cached by the two revisions and their labels): the
-    change summary, the table of contents, the redline HTML and the API's JSON."""
+    change summary, the table of contents and redline HTML of both views (all changes, and
+    material changes only) and the API's JSON."""
 
     summary: Summary
     toc: tuple[TocEntry, ...]
     redline: str
+    material_toc: tuple[TocEntry, ...]
+    material_redline: str
     api_json: str
 
 
@@ -376,18 +379,24 @@ class _Builder:
         if isinstance(found, _PairRecord):
             return found
         changeset = self.changeset(build.policy, old_v, new_v)
-        page = self.urls.changes(build.policy.slug, old_v.label, new_v.label)
+        slug = build.policy.slug
+
+        def redline(page: str, material_only: bool) -> str:
+            return render_html(
+                changeset,
+                material_only=material_only,
+                old_href=pages.relative_url(self.urls.version(slug, old_v.label), page),
+                new_href=pages.relative_url(self.urls.version(slug, new_v.label), page),
+                header=False,
+            )
+
         record = _PairRecord(
             summary=changeset.summary,
             toc=pages.changes_toc(changeset),
-            redline=render_html(
-                changeset,
-                old_href=pages.relative_url(self.urls.version(build.policy.slug, old_v.label),
-                                            page),
-                new_href=pages.relative_url(self.urls.version(build.policy.slug, new_v.label),
-                                            page),
-                header=False,
-            ),
+            redline=redline(self.urls.changes(slug, old_v.label, new_v.label), False),
+            material_toc=pages.changes_toc(changeset, material_only=True),
+            material_redline=redline(
+                self.urls.changes_material(slug, old_v.label, new_v.label), True),
             api_json=_json(pages.api_changes(changeset)),
         )
         self.cache.put("pairs", key, record)
@@ -496,6 +505,14 @@ class _Builder:
                 content=pages.changes_page(self.ctx(path), info, old, new, pair.summary,
                                            pair.redline),
                 toc=pair.toc,
+            )
+            path = urls.changes_material(slug, old.label, new.label)
+            yield SitePage(
+                path=path, kind="html",
+                title=f"{info.title}: material changes from version {old.label} to {new.label}",
+                content=pages.changes_page(self.ctx(path), info, old, new, pair.summary,
+                                           pair.material_redline, material_only=True),
+                toc=pair.material_toc,
             )
             if self.options.api:
                 yield SitePage(path=urls.api_changes(slug, old.label, new.label), kind="file",

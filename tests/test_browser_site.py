@@ -1,6 +1,6 @@
 """The example site in a real browser (Debian's chromium through Playwright, headless): open
 the current AUP, follow "What changed" to the redline, see a struck-through deletion and an
-underlined insertion, switch to "material changes only", open a past version from the
+underlined insertion, open the "material changes only" page, open a past version from the
 history and land on a clause anchor. Screenshots go to artifacts/ (not committed)."""
 
 from __future__ import annotations
@@ -83,28 +83,38 @@ def test_reader_follows_what_changed_filters_and_lands_on_a_clause(
     assert "underline" in _style(insertion, "textDecorationLine")
     _shot(page, "2-redline-2-3")
 
-    # 3. "Material changes only": a link, so it works without JavaScript and can be shared.
+    # 3. "Material changes only": a page of its own, so it works without JavaScript and can be
+    # shared.
     page.get_by_role("link", name="Material changes only").click()
-    expect(page).to_have_url(site_url + "acceptable-use/changes/2..3/#material-only")
-    expect(page.locator(".redline-view-note")).to_be_visible()
+    expect(page).to_have_url(site_url + "acceptable-use/changes/2..3/material/")
+    expect(page.locator(".redline-view-link-material")).to_have_attribute("aria-current", "page")
     material = page.locator('.change[data-material="true"]')
     assert material.count() > 0
     for i in range(material.count()):
         expect(material.nth(i)).to_be_visible()
     _shot(page, "3-material-only-2-3")
 
-    # Versions 1 -> 2 have editorial changes too: the filter hides exactly those.
+    # Versions 1 -> 2 have editorial changes too: the material page leaves out exactly those,
+    # its sidebar lists only what it shows, and following a sidebar entry keeps the view.
     page.goto(site_url + "acceptable-use/changes/1..2/")
     editorial = page.locator('.change[data-material="false"]')
     assert editorial.count() > 0
     expect(editorial.first).to_be_visible()
     page.get_by_role("link", name="Material changes only").click()
-    for i in range(editorial.count()):
-        expect(editorial.nth(i)).to_be_hidden()
-    expect(page.locator('.change[data-material="true"]').first).to_be_visible()
-    expect(page.locator(".redline-view-note")).to_contain_text("editorial changes hidden")
+    expect(page).to_have_url(site_url + "acceptable-use/changes/1..2/material/")
+    expect(page.locator('.change[data-material="false"]')).to_have_count(0)
+    shown = page.locator('.change[data-material="true"]')
+    expect(shown.first).to_be_visible()
+    expect(page.locator(".redline__hidden")).to_contain_text("editorial change")
+    sidebar = page.locator('.bs-sidebar a[href^="#redline-change-"]')
+    expect(sidebar).to_have_count(shown.count())
+    sidebar.last.click()
+    expect(page).to_have_url(re.compile(r"/changes/1\.\.2/material/#redline-change-\d+$"))
+    expect(page.locator('.change[data-material="false"]')).to_have_count(0)
+    expect(page.locator(".redline-view-link-material")).to_have_attribute("aria-current", "page")
     _shot(page, "4-material-only-1-2")
     page.locator(".redline-view-link-all").click()
+    expect(page).to_have_url(site_url + "acceptable-use/changes/1..2/")
     expect(editorial.first).to_be_visible()
 
     # 4. The history, then a past version: marked superseded, with a way back to current.
@@ -206,5 +216,5 @@ def test_keyboard_reaches_the_view_switch_and_focus_is_visible(
         raise AssertionError("Tab never reached the 'Material changes only' link")
     assert _style(link, "outlineStyle") != "none"
     page.keyboard.press("Enter")
-    assert page.url.endswith("#material-only")
+    page.wait_for_url("**/changes/1..2/material/")
     context.close()

@@ -259,6 +259,34 @@ def test_redline_page_has_one_title_one_summary_and_dates_for_people() -> None:
     assert "aup: changes from" in render_html(changeset)
 
 
+def test_material_changes_are_a_page_of_their_own_with_their_own_toc() -> None:
+    changeset = compare(parse_document(_OLD), parse_document(_NEW)).labelled(policy="aup")
+    assert (changeset.summary.material, changeset.summary.editorial) == (1, 1)
+    info = _info()
+    old, new = info.version("1"), info.version("2")
+    assert Urls().changes_material("aup", "1", "2") == "aup/changes/1..2/material/"
+    assert Urls("legal").changes_material("aup", "1", "2") == "legal/aup/changes/1..2/material/"
+    # The material page's table of contents numbers the changes as its redline does.
+    material = render_html(changeset, material_only=True, header=False)
+    toc = pages.changes_toc(changeset, material_only=True)
+    assert len(toc) == changeset.summary.material
+    for entry, change in zip(toc, changeset.listed(material_only=True), strict=True):
+        assert f'id="{entry.anchor}"' in material
+        assert change.label in entry.title
+    assert len(pages.changes_toc(changeset)) == len(changeset.changes)
+    # The two views link to each other; no fragment trick.
+    ctx = PageContext(urls=Urls(), page="aup/changes/1..2/", today=date(2026, 1, 1))
+    full = pages.changes_page(ctx, info, old, new, changeset.summary,
+                              render_html(changeset, header=False))
+    assert 'href="material/"' in full and "#material-only" not in full
+    ctx = PageContext(urls=Urls(), page="aup/changes/1..2/material/", today=date(2026, 1, 1))
+    only = pages.changes_page(ctx, info, old, new, changeset.summary, material,
+                              material_only=True)
+    assert 'href="../"' in only and "#material-only" not in only
+    assert 'aria-current="page"' in only and 'data-material="false"' not in only
+    assert "1 editorial change not listed" in only
+
+
 def test_policy_feed_is_well_formed_atom_with_one_entry_per_version() -> None:
     info = _info()
     xml = pages.policy_feed(Urls(), "https://p.example/", info, site_name="Example & Co")

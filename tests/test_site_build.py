@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,9 +45,11 @@ def design_urls(slug: str, labels: list[str], urls: Urls) -> list[str]:
         paths += [urls.version(slug, label), urls.api_version(slug, label)]
     current = labels[-1]
     for old, new in itertools.pairwise(labels):
-        paths += [urls.changes(slug, old, new), urls.api_changes(slug, old, new)]
+        paths += [urls.changes(slug, old, new), urls.changes_material(slug, old, new),
+                  urls.api_changes(slug, old, new)]
     for old in labels[:-1]:
-        paths += [urls.changes(slug, old, current), urls.api_changes(slug, old, current)]
+        paths += [urls.changes(slug, old, current), urls.changes_material(slug, old, current),
+                  urls.api_changes(slug, old, current)]
     return paths
 
 
@@ -95,6 +98,25 @@ def test_current_page_has_banner_and_what_changed_link(example_site: Path) -> No
     assert "Version 3" in html and "In force" in html
     assert 'href="changes/2..3/">What changed</a>' in html
     assert 'href="versions/">All versions</a>' in html
+
+
+def test_material_changes_page_lists_and_contents_only_material_changes(
+    example_site: Path,
+) -> None:
+    full = (example_site / "terms-of-service" / "changes" / "1..2" / "index.html").read_text(
+        "utf-8")
+    only = (example_site / "terms-of-service" / "changes" / "1..2" / "material" /
+            "index.html").read_text("utf-8")
+    material, editorial = only.count('data-material="true"'), full.count('data-material="false"')
+    assert material > 0 and editorial > 0
+    assert 'data-material="false"' not in only
+    assert full.count('data-material="true"') == material
+    # The sidebar lists the page's own changes, every one resolving on the page.
+    toc = re.findall(r'href="#(redline-change-\d+)"', only)
+    assert sorted(set(toc)) == sorted(f"redline-change-{n}" for n in range(1, material + 1))
+    assert len(set(re.findall(r'href="#(redline-change-\d+)"', full))) == material + editorial
+    assert "#material-only" not in full + only
+    assert 'href="material/"' in full and 'href="../"' in only
 
 
 def test_past_version_is_marked_superseded(example_site: Path) -> None:
