@@ -269,9 +269,25 @@ def test_nobody_listening_means_not_sent(sqlite_setup: support.Setup) -> None:
     batch = Batch(id="b", notice_id=1, template=EmailTemplate("s", "t", "<p>h"),
                   recipients=(Recipient(1, "c1", "ada@example.com", "Ada"),),
                   sender=sender.address)
-    result = mailer.send(batch).outcome(1)
-    assert result.outcome == "retry"  # a refused connection is certainly not a sent message
-    assert "cannot connect to 127.0.0.1" in (result.error or "")
+    answer = mailer.send(batch)
+    assert answer.outcome(1).outcome == "retry"  # certainly not a sent message
+    assert answer.abort is not None  # a setup error: waiting will not fix it
+    assert "cannot connect to 127.0.0.1" in answer.abort
+    assert "smtp_host, smtp_port and smtp_security" in answer.abort
+
+
+def test_the_cli_stops_at_once_when_nobody_listens(sqlite_setup: support.Setup) -> None:
+    notice = sqlite_setup.create().notice
+    result = sqlite_setup.cli("notice", "send", str(notice.id), "--mailer", "smtp", env={
+        "PUBLISHER_SMTP_HOST": "127.0.0.1", "PUBLISHER_SMTP_PORT": str(_free_port()),
+        "PUBLISHER_SMTP_SECURITY": "none"})
+    assert result.exit_code == 3, result.output  # stopped early, rows still queued
+    assert "retrying" not in result.stderr
+    assert "this run sent 0, failed 0, unknown 0 in 0 batch(es)" in result.stdout
+    assert "now queued 3" in result.stdout
+    stopped = [line for line in result.stderr.splitlines() if line.startswith("stopped: ")]
+    assert len(stopped) == 1 and "connection refused" in stopped[0].lower()
+    assert "smtp_host, smtp_port and smtp_security" in stopped[0]
 
 
 @pytest.mark.parametrize("smtp_server", ["none"], indirect=True)

@@ -124,6 +124,8 @@ class SendReport:
     """Rows found ``sending`` at the start, by what they became (unknown, sent, queued)."""
     requeued_failed: int = 0
     batches: int = 0
+    """Batches that settled at least one row (sent, failed or unknown); an attempt whose
+    every row went back to the queue (a retry, a connection that failed) is not one."""
     topped_up: int = 0
     aborted: str | None = None
     counts: dict[str, int] = field(default_factory=dict)
@@ -527,7 +529,8 @@ def send_notice(
                                      max_attempts=options.max_attempts, now=now())
                     in_flight = False
                     claimed = None
-                    report.batches += 1
+                    if outcome["queued"] < len(rows):
+                        report.batches += 1
                     report.sent += outcome["sent"]
                     report.failed += outcome["failed"]
                     report.unknown += outcome["unknown"]

@@ -10,6 +10,7 @@ the message (unknown); a 4xx/5xx answer to the data means not delivered.
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -115,6 +116,14 @@ class SMTPMailer(Mailer):
             except ssl.SSLError as exc:
                 return BatchResult(results, abort=f"{where}: TLS failed: {exc.reason or exc} "
                                    "(check smtp_security and smtp_port)")
+            except (ConnectionRefusedError, socket.gaierror) as exc:
+                # Nobody listens there, or the name does not resolve: a setup error that
+                # waiting will not fix. Stop at once; the rows stay queued.
+                reason = ("connection refused" if isinstance(exc, ConnectionRefusedError)
+                          else f"cannot resolve {self.options.host!r} ({exc.strerror or exc})")
+                error = f"cannot connect to {where}: {reason}"
+                return BatchResult.every(batch, "retry", error=error, abort=(
+                    f"{error} (check smtp_host, smtp_port and smtp_security)"))
             except (smtplib.SMTPException, OSError) as exc:
                 return BatchResult.every(batch, "retry", error=f"cannot connect to {where}: "
                                          f"{exc or type(exc).__name__}")
