@@ -245,7 +245,8 @@ def _refused(site: Site, link: str, status: int, phrase: str) -> None:
 
 def test_tampered_token_is_refused(site: Site) -> None:
     link = site.link()
-    tampered = link[:-2] + ("xx" if not link.endswith("xx") else "yy")
+    # A signature character base64 cannot ignore (the last one's low bits are padding).
+    tampered = link[:-5] + ("A" if link[-5] != "A" else "Q") + link[-4:]
     _refused(site, tampered, 400, "This link does not work")
     payload_swapped = site.link("c3").split(".")[0] + "." + link.split(".", 1)[1]
     _refused(site, payload_swapped, 400, "This link does not work")
