@@ -40,8 +40,10 @@ def render(template: str, **values: Any) -> str:
 @cache
 def stylesheet() -> bytes:
     """The pages' CSS (served at /static/acceptance.css: the CSP forbids inline styles)."""
-    own = resources.files("publisher").joinpath(TEMPLATE_DIR, "acceptance.css").read_text("utf-8")
-    return (own + "\n" + REDLINE_CSS).encode("utf-8")
+    package = resources.files("publisher")
+    own = package.joinpath(TEMPLATE_DIR, "acceptance.css").read_text("utf-8")
+    body = package.joinpath("templates", "fragments", "policy_body.css").read_text("utf-8")
+    return (own + "\n" + body + "\n" + REDLINE_CSS).encode("utf-8")
 
 
 @dataclass(frozen=True)
