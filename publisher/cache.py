@@ -22,8 +22,6 @@ import gc
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
@@ -33,7 +31,7 @@ from typing import Any
 
 from publisher import __version__
 from publisher.document import Clause, Document, PolicyMeta
-from publisher.workdir import make_folder
+from publisher.workdir import write_file_atomically
 
 log = logging.getLogger(__name__)
 
@@ -135,15 +133,7 @@ def write_atomically(path: Path, data: bytes, *, what: str = "the document cache
     """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (readers never
     see a partial entry). Failures are logged: the cache is an optimisation."""
     try:
-        make_folder(path.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_file_atomically(path, data)
     except OSError as exc:
         log.warning("cannot write %s at %s: %s", what, path, exc)
 

@@ -10,6 +10,7 @@ that shows, not the rule). A ``.gitignore`` the user wrote there is left as it i
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 PUBLISHER_DIR = ".publisher"
@@ -41,6 +42,21 @@ def make_folder(path: Path | str) -> Path:
             break
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and
+    ``os.replace``, so readers never see a partial file (the folder is made with
+    :func:`make_folder`). Raises OSError; the temporary file is removed on failure."""
+    make_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _write_gitignore(folder: Path) -> None:

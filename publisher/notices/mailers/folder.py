@@ -8,7 +8,6 @@ outbox row, this mailer can tell after a crash which messages were written
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from publisher.notices.mailers.base import Batch, BatchResult, Mailer, Recipient, RecipientResult
 from publisher.notices.mailers.message import build_message, message_id
-from publisher.workdir import make_folder
+from publisher.workdir import write_file_atomically
 
 
 def _safe(name: str) -> str:
@@ -56,7 +55,7 @@ class FolderMailer(Mailer):
                     "failed", error=f"cannot build the message: {exc}")
                 continue
             try:
-                _write_atomically(path, data)
+                write_file_atomically(path, data)  # .publisher/ gets its .gitignore
             except OSError as exc:
                 return BatchResult(results, abort=f"cannot write {path}: {exc.strerror}")
             results[recipient.delivery_id] = RecipientResult("sent", msg_id)
@@ -74,11 +73,3 @@ def _message_id_of(path: Path) -> str | None:
         return None
     value = headers.get("Message-ID")
     return str(value) if value else ""
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    make_folder(path.parent)  # in .publisher/outbox: .publisher/ gets its .gitignore
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
