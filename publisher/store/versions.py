@@ -41,19 +41,9 @@ class VersionText:
 
 
 @dataclass(frozen=True)
-class StoredVersion:
-    """A policy version as the store holds it."""
+class StoredVersion(VersionText):
+    """A policy version as the store holds it: the version and when it was copied."""
 
-    slug: str
-    label: str
-    position: int
-    title: str | None
-    summary: str | None
-    effective: date | None
-    commit: str
-    path: str
-    sha256: str
-    body: str
     synced_at: datetime
 
     @classmethod

@@ -81,44 +81,27 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
                 Acceptance.version_label == claims.version,
             )
         ).first()
-        previous = session.scalars(
-            select(PolicyVersion)
-            .join(Acceptance, (Acceptance.slug == PolicyVersion.slug)
-                  & (Acceptance.version_label == PolicyVersion.label))
-            .where(
-                Acceptance.customer_id == claims.customer,
+        def neighbour(*, later: bool, accepted: bool) -> PolicyVersion | None:
+            """The nearest earlier version (or the newest later one), optionally only among
+            those the customer accepted."""
+            query = select(PolicyVersion).where(
                 PolicyVersion.slug == claims.policy,
-                PolicyVersion.position < version.position,
+                PolicyVersion.position > version.position if later
+                else PolicyVersion.position < version.position,
             )
-            .order_by(PolicyVersion.position.desc())
-            .limit(1)
-        ).first()
-        earlier = session.scalars(
-            select(PolicyVersion)
-            .where(PolicyVersion.slug == claims.policy,
-                   PolicyVersion.position < version.position)
-            .order_by(PolicyVersion.position.desc())
-            .limit(1)
-        ).first()
-        current = session.scalars(
-            select(PolicyVersion)
-            .where(PolicyVersion.slug == claims.policy,
-                   PolicyVersion.position > version.position)
-            .order_by(PolicyVersion.position.desc())
-            .limit(1)
-        ).first()
-        newer_accepted = None if current is None else session.scalars(
-            select(PolicyVersion)
-            .join(Acceptance, (Acceptance.slug == PolicyVersion.slug)
-                  & (Acceptance.version_label == PolicyVersion.label))
-            .where(
-                Acceptance.customer_id == claims.customer,
-                PolicyVersion.slug == claims.policy,
-                PolicyVersion.position > version.position,
-            )
-            .order_by(PolicyVersion.position.desc())
-            .limit(1)
-        ).first()
+            if accepted:
+                query = query.join(
+                    Acceptance, (Acceptance.slug == PolicyVersion.slug)
+                    & (Acceptance.version_label == PolicyVersion.label),
+                ).where(Acceptance.customer_id == claims.customer)
+            return session.scalars(
+                query.order_by(PolicyVersion.position.desc()).limit(1)
+            ).first()
+
+        previous = neighbour(later=False, accepted=True)
+        earlier = neighbour(later=False, accepted=False)
+        current = neighbour(later=True, accepted=False)
+        newer_accepted = None if current is None else neighbour(later=True, accepted=True)
         return LinkContext(
             claims=claims,
             customer=CustomerInfo(customer.id, customer.email, customer.name, customer.company,
