@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -297,10 +297,9 @@ def test_ctrl_c_during_a_request_makes_its_batch_unknown(setup: support.Setup, r
     _assert_unlocked(setup)
 
 
-def test_ctrl_c_while_waiting_puts_the_batch_back(setup: support.Setup, record: Path) -> None:
-    def interrupt(seconds: float) -> None:
-        raise KeyboardInterrupt
-
+def _send_paced_until_interrupted(setup: support.Setup, record: Path, *,
+                                  sleep: Callable[[float], None]) -> None:
+    """Send the notice at one recipient a second; ``sleep`` (the pacing wait) interrupts."""
     with SendGridServer(record=record) as server:
         settings = support.settings_for(setup.root, setup.url, **sendgrid_env(server))
         notice = setup.create().notice
@@ -311,7 +310,14 @@ def test_ctrl_c_while_waiting_puts_the_batch_back(setup: support.Setup, record: 
                                            sender=sender, warn=lambda _: None)
             send_notice(setup.database, notice.id, make_mailer(settings, "sendgrid", now=utcnow),
                         renderer, sender=sender.address, options=SendOptions(rate=1),
-                        sleep=interrupt)
+                        sleep=sleep)
+
+
+def test_ctrl_c_while_waiting_puts_the_batch_back(setup: support.Setup, record: Path) -> None:
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    _send_paced_until_interrupted(setup, record, sleep=interrupt)
     assert sum(received(record).values()) == 1  # the first batch went before the wait
     assert sorted(states(setup).values()) == ["queued", "queued", "sent"]
     with setup.database.engine.connect() as connection:
@@ -330,17 +336,7 @@ def test_rate_wait_happens_before_the_claim(setup: support.Setup, record: Path) 
         seen.append(sorted(states(setup).values()))
         raise KeyboardInterrupt
 
-    with SendGridServer(record=record) as server:
-        settings = support.settings_for(setup.root, setup.url, **sendgrid_env(server))
-        notice = setup.create().notice
-        sender = runner.sender_for(settings, mailer="sendgrid")
-        with runner.change_source(settings, warn=lambda _: None) as source, \
-                pytest.raises(KeyboardInterrupt):
-            renderer = runner.renderer_for(setup.database, settings, notice, source,
-                                           sender=sender, warn=lambda _: None)
-            send_notice(setup.database, notice.id, make_mailer(settings, "sendgrid", now=utcnow),
-                        renderer, sender=sender.address, options=SendOptions(rate=1),
-                        sleep=look_then_stop)
+    _send_paced_until_interrupted(setup, record, sleep=look_then_stop)
     assert seen == [["queued", "queued", "sent"]]
 
 
