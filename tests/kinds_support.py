@@ -8,8 +8,14 @@ import json
 import os
 from pathlib import Path
 
-from publisher.diff import ChangeSet, compare, render_html, render_json, render_markdown, \
-    render_text
+from publisher.diff import (
+    ChangeSet,
+    compare,
+    render_html,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from publisher.markdown import parse_document
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diff" / "kinds"
