@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
-from publisher.diff import inline
+from publisher.diff import inline, spelling
 from publisher.diff.model import Change, Override, OverrideValue
 
 TRAILER = "Policy-Change"
@@ -54,13 +54,14 @@ def _drop_punctuation(match: re.Match[str]) -> str:
 def editorial_form(text: str) -> str:
     """``text`` with everything an editorial change may touch normalised away.
 
-    Case-folded, quotes and dashes unified, punctuation removed (except between digits, so
+    Case-folded, quotes and dashes unified, British spellings made American
+    (:mod:`.spelling`), punctuation removed (except between digits, so
     "1,000" stays apart from "1.000", and signs such as % and §), whitespace collapsed.
     Two texts with the same editorial form differ only editorially. Cached: a policy's
     history repeats most of its clauses from one revision to the next.
     """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _WS.sub(" ", _MARK.sub(_drop_punctuation, text)).strip()
+    return spelling.american(_WS.sub(" ", _MARK.sub(_drop_punctuation, text)).strip())
 
 
 def is_editorial(old: str, new: str) -> bool:
