@@ -43,11 +43,13 @@ def _same_label(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-def extract(changes: Sequence[Change]) -> tuple[list[Change], list[MetaChange]]:
-    """The changes without those that only changed a metadata line's date, and those as
-    meta changes."""
+def extract(changes: Sequence[Change]
+            ) -> tuple[list[Change], list[MetaChange], list[tuple[str, str]]]:
+    """The changes without those that only changed a metadata line's date, those as meta
+    changes, and the (old id, new id) pairs of those lines (no clause change now)."""
     meta: list[MetaChange] = []
     dropped: set[int] = set()
+    pairs: list[tuple[str, str]] = []
     removed: dict[str, int] = {}
     added: dict[str, int] = {}
     for position, change in enumerate(changes):
@@ -59,6 +61,7 @@ def extract(changes: Sequence[Change]) -> tuple[list[Change], list[MetaChange]]:
             if old[1] != new[1]:
                 meta.append(MetaChange("line", old[1], new[1], label=new[0]))
             dropped.add(position)
+            pairs.append((change.old.id, change.new.id))  # type: ignore[union-attr]
         elif change.kind == "removed" and old and not change.implied:
             removed.setdefault(old[0].casefold(), position)
         elif change.kind == "added" and new and not change.implied:
@@ -73,4 +76,5 @@ def extract(changes: Sequence[Change]) -> tuple[list[Change], list[MetaChange]]:
         assert old is not None and new is not None
         meta.append(MetaChange("line", old[1], new[1], label=new[0]))
         dropped.update((position, other))
-    return [c for k, c in enumerate(changes) if k not in dropped], meta
+        pairs.append((before.id, after.id))
+    return [c for k, c in enumerate(changes) if k not in dropped], meta, pairs

@@ -25,8 +25,8 @@ def refine(old_document: Document, new_document: Document, changes: Sequence[Cha
     found = [formatting.with_formatting(c) for c in found]
     if reformatted or marked:
         found = _insert(old, new, found, [*reformatted, *marked], kept)
-    found, meta = metalines.extract(found)
-    return found, kept, meta
+    found, meta, lines = metalines.extract(found)
+    return found, [*kept, *lines], meta
 
 
 def _insert(old: Flat, new: Flat, changes: list[Change], extra: list[tuple[int, Change]],
