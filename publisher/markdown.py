@@ -67,6 +67,7 @@ from mistune.plugins import import_plugin
 from publisher.document import Clause, ClauseKind, Document
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
+from publisher.marks import inline_marks
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -422,6 +423,9 @@ class _Node:
     start: int
     end: int
     children: list[_Node] = field(default_factory=list)
+    links: tuple[tuple[str, str], ...] = ()
+    emphasis: tuple[tuple[str, str], ...] = ()
+    cells: tuple[tuple[str, ...], ...] = ()
 
 
 def _first(pair: tuple[int, Token]) -> int:
@@ -509,7 +513,8 @@ class _Builder:
         if kind == "list":
             return self.list_items(token, end)
         if kind == "table":
-            return [_Node("table", None, None, _table_text(self, token), start, end)]
+            rows = _table_rows(self, token)
+            return [_Node("table", None, None, _rows_text(rows), start, end, cells=rows)]
         if kind == "block_code":
             return [_Node("code", None, None, normalise_space(token["raw"]), start, end)]
         if kind == "block_quote":
@@ -522,16 +527,25 @@ class _Builder:
         return [_Node("paragraph", None, None, text, start, end)] if text else []
 
     def heading(self, token: Token, start: int, end: int) -> _Node:
-        text = normalise_space(plain_text(self.inline(token)))
+        tokens = self.inline(token)
+        text = normalise_space(plain_text(tokens))
         number, rest = _split_label(text, _HEADING_LABEL)
         if number is None:
             number, rest = _split_label(text, _GLUED_LABEL)
-        return _Node("section", number, rest or None, "", start, end)
+        return _marked(_Node("section", number, rest or None, "", start, end), tokens)
 
     def paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
                   label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
         """A paragraph (or an item's first one): number, lead-in heading and text. ``label``
         finds a number in plain text, ``bold_label`` one in a bold lead-in."""
+        node = self._paragraph(tokens, kind, start, end, label, bold_label)
+        if node.heading is not None or (node.number and not node.text):
+            return _marked(node, tokens[1:] if tokens and tokens[0]["type"] == "strong"
+                           else tokens)
+        return _marked(node, tokens)
+
+    def _paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
+                   label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
         lead = _lead_in(tokens)
         if lead is not None:
             head, text = lead
@@ -628,13 +642,28 @@ def _close_sections(nodes: list[_Node]) -> None:
 
 
 def _table_text(builder: _Builder, token: Token) -> str:
-    rows: list[str] = []
+    return _rows_text(_table_rows(builder, token))
+
+
+def _table_rows(builder: _Builder, token: Token) -> tuple[tuple[str, ...], ...]:
+    """A table's cell texts, row by row (the header row first)."""
+    rows: list[tuple[str, ...]] = []
     for part in token["children"]:
         row_tokens = [part] if part["type"] == "table_head" else part["children"]
         for row in row_tokens:
-            cells = [normalise_space(plain_text(builder.inline(cell))) for cell in row["children"]]
-            rows.append(" | ".join(cells))
-    return normalise_space(" / ".join(rows))
+            rows.append(tuple(normalise_space(plain_text(builder.inline(cell)))
+                              for cell in row["children"]))
+    return tuple(rows)
+
+
+def _rows_text(rows: Sequence[Sequence[str]]) -> str:
+    return normalise_space(" / ".join(" | ".join(cells) for cells in rows))
+
+
+def _marked(node: _Node, tokens: Sequence[Token]) -> _Node:
+    """``node`` with the links and emphasis of its inline ``tokens`` (see :mod:`.marks`)."""
+    node.links, node.emphasis = inline_marks(tokens, plain_text)
+    return node
 
 
 # --------------------------------------------------------------------------- ids
@@ -703,5 +732,6 @@ def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
         out.append(Clause(
             id=clause_id, kind=node.kind, number=node.number, heading=node.heading,
             text=node.text, children=children, lines=(node.start, node.end), level=level,
+            links=node.links, emphasis=node.emphasis, cells=node.cells,
         ))
     return tuple(out)
