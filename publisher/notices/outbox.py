@@ -107,6 +107,9 @@ class SendOptions:
     """Seconds without a heartbeat after which another process may take the send lock."""
     max_failed_batches: int = 3
     """Consecutive batches refused outright before the run stops (a systematic error)."""
+    max_unavailable: int = 4
+    """Consecutive attempts the provider took none of (5xx, no connection) before the run
+    stops with the rows still queued (an outage: resume later)."""
     max_throttled: int = 50
     """Consecutive rate-limited answers before the run stops (resume later)."""
 
@@ -306,9 +309,10 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
     """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
     still ``sending`` in this batch are touched (a person may have settled them meanwhile).
 
-    A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) does
-    not use up the rows' attempts."""
-    throttled = result.retry_after is not None
+    A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) and
+    one the provider could not take (``unavailable``: an outage) do not use up the rows'
+    attempts."""
+    throttled = result.retry_after is not None or result.unavailable
     groups: dict[tuple[str, str | None, str | None, bool], list[int]] = {}
     counts = {"sent": 0, "failed": 0, "queued": 0, "unknown": 0}
     for row in rows:
@@ -504,6 +508,7 @@ def send_notice(
         streak = 0
         refused = 0
         throttled = 0
+        unavailable = 0
         claimed: str | None = None
         in_flight = False
         try:
@@ -545,6 +550,13 @@ def send_notice(
                     if refused >= options.max_failed_batches:
                         report.aborted = (f"{refused} batches in a row were refused; stopping "
                                           f"(last error: {_first_error(result)})")
+                        break
+                    unavailable = unavailable + 1 if result.unavailable else 0
+                    if unavailable >= options.max_unavailable:
+                        report.aborted = (
+                            f"the provider took none of {unavailable} requests in a row (last "
+                            f"error: {_first_error(result)}); the rows stay queued: "
+                            f"{mailer.unavailable_hint}")
                         break
                     throttled = throttled + 1 if result.retry_after is not None else 0
                     if throttled >= options.max_throttled:
