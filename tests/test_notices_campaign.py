@@ -12,6 +12,7 @@ import pytest
 import test_notices_support as support
 from sqlalchemy import text, update
 
+from publisher.errors import NotFoundError
 from publisher.notices import campaign
 from publisher.notices.campaign import NoticeError, NoticePeriodError, notice_period_problem
 from publisher.store.customers import CustomerRow, import_customers
@@ -299,3 +300,60 @@ def test_materiality_is_checked_again_when_sending(sqlite_setup: support.Setup,
     assert "acceptable-use version 3 has material changes" in result.stderr
     assert not (tmp_path / "out").exists()
     assert campaign.get_notice(sqlite_setup.database, created.notice.id).material is True
+
+
+# -- the sending rules are the library's, not the CLI's ----------------------------------------
+
+
+def test_the_library_refuses_to_send_past_the_notice_period(sqlite_setup: support.Setup,
+                                                            tmp_path: Path) -> None:
+    from publisher.notices import runner
+
+    created = sqlite_setup.create()  # effective 2027-01-15, created 2026-12-01: in time
+    late = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)  # 10 days before it takes effect
+    with pytest.raises(NoticePeriodError) as refused:
+        runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
+                    mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
+                    now=lambda: late)
+    assert f"refusing to send notice {created.notice.id} today" in refused.value.message
+    assert "10 days from today (2027-01-05)" in refused.value.message
+    assert "material changes need 30 days' notice" in refused.value.message
+    assert refused.value.hint is not None and "force" in refused.value.hint
+    assert not (tmp_path / "out").exists()
+    assert campaign.get_notice(sqlite_setup.database, created.notice.id).override is None
+    report = runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
+                         mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
+                         now=lambda: late, force=True)
+    assert report.sent == 3 and report.complete
+    override = campaign.get_notice(sqlite_setup.database, created.notice.id).override
+    assert override is not None and override.startswith("forced at send:")
+
+
+def test_the_library_adds_new_customers_when_sending(sqlite_setup: support.Setup,
+                                                     tmp_path: Path) -> None:
+    from publisher.notices import runner
+
+    created = sqlite_setup.create()
+    import_customers(sqlite_setup.database, [
+        CustomerRow(9, "c9", "nia@example.com", "Nia New", "", None)])
+    report = runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
+                         mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
+                         now=lambda: support.NOW)
+    assert report.topped_up == 1 and report.sent == 4
+    assert report.to_dict()["topped_up"] == 1
+
+
+def test_the_library_previews_one_recipients_email(sqlite_setup: support.Setup) -> None:
+    from publisher.notices import preview
+
+    created = sqlite_setup.create()
+    shown = preview.preview(sqlite_setup.database, sqlite_setup.settings, created.notice.id,
+                            "c2", warn=lambda _: None, now=lambda: support.NOW)
+    assert shown.customer_id == "c2" and shown.since == "2"
+    assert shown.message["To"] == "Bob Stone <bob@example.org>"
+    assert shown.message["From"] == support.MAIL_FROM
+    assert "Bob Stone" in shown.content.text and "%%" not in shown.content.text
+    assert "/a/" in shown.content.html
+    with pytest.raises(NotFoundError):
+        preview.preview(sqlite_setup.database, sqlite_setup.settings, created.notice.id,
+                        "c4", warn=lambda _: None)

@@ -170,3 +170,35 @@ def test_an_unknown_policy_lists_the_known_ones_and_creates_no_store(notice_repo
     assert "no-such-policy" in result.stderr and "acceptable-use" in result.stderr
     assert "Traceback" not in result.output
     assert not (notice_repo / ".publisher" / "publisher.db").exists()
+
+
+def test_preview_and_settle_speak_json(sqlite_setup: support.Setup) -> None:
+    notice = str(sqlite_setup.create().notice.id)
+    shown = sqlite_setup.cli("notice", "preview", notice, "--customer", "c2", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    assert document["notice"] == int(notice) and document["customer"] == "c2"
+    assert document["since"] == "2"
+    assert document["headers"]["To"] == "Bob Stone <bob@example.org>"
+    assert "You last accepted version 2" in document["text"]
+    assert document["html"].startswith("<!DOCTYPE html>")
+
+    stranger = sqlite_setup.cli("notice", "preview", notice, "--customer", "c4", "--format",
+                                "json")
+    assert stranger.exit_code == 2 and stranger.stdout == ""
+    error = json.loads(stranger.stderr)
+    assert "customer 'c4' is not a recipient" in error["error"]
+    assert "accepted acceptable-use version 3" in error["hint"] and error["exit_code"] == 2
+
+    with sqlite_setup.database.engine.begin() as connection:  # a batch whose answer was lost
+        connection.execute(text("UPDATE deliveries SET state = 'unknown', batch_id = 'b-1', "
+                                "claimed_at = queued_at WHERE customer_id IN ('c1', 'c2')"))
+    settled = sqlite_setup.cli("notice", "settle", notice, "--batch", "b-1", "--as", "queued",
+                               "--format", "json")
+    assert settled.exit_code == 0, settled.output
+    assert json.loads(settled.stdout) == {"notice": int(notice), "batch": "b-1", "as": "queued",
+                                          "settled": 2}
+    again = sqlite_setup.cli("notice", "settle", notice, "--batch", "b-1", "--as", "sent",
+                             "--format", "json")
+    assert again.exit_code == 2 and again.stdout == ""
+    assert "no rows of unknown outcome in batch 'b-1'" in json.loads(again.stderr)["error"]

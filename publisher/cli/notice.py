@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import TracebackType
@@ -15,8 +18,8 @@ import click
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.config import MAILERS, Settings
-from publisher.notices import campaign, runner, status
-from publisher.notices.mailers.message import build_message
+from publisher.errors import PublisherError
+from publisher.notices import campaign, preview, runner, status
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
 from publisher.store.customers import import_file
@@ -26,6 +29,22 @@ from publisher.store.db import Database
 @click.group("notice")
 def notice_group() -> None:
     """Change notices: tell every customer what changed for them, with a link to accept."""
+
+
+@contextmanager
+def json_errors(fmt: str) -> Iterator[None]:
+    """With ``--format json``, a library error becomes one JSON document on stderr (message,
+    location, hint, exit status) and the exit status; with text, it is left to the CLI's
+    one-line conversion."""
+    try:
+        yield
+    except PublisherError as exc:
+        if fmt != "json":
+            raise
+        json.dump({"error": exc.message, "location": exc.location, "hint": exc.hint,
+                   "exit_code": exc.exit_code}, sys.stderr, ensure_ascii=False)
+        sys.stderr.write("\n")
+        sys.exit(exc.exit_code)
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -150,27 +169,23 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
 @click.option("--eml", "show_eml", is_flag=True, help="Print the whole MIME message.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML part in a browser.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
 def preview_command(app: App, notice_id: int, customer_id: str | None, show_html: bool,
-                    show_eml: bool, open_browser: bool, database_url: str | None) -> None:
-    """Render one recipient's email of NOTICE exactly as it will be sent."""
-    settings = store_settings(app, database_url)
-    with open_database(app, database_url, create=False) as database:
-        notice = campaign.get_notice(database, notice_id)
-        row = campaign.recipient_row(database, notice_id, customer_id)
-        sender = runner.sender_for(settings, mailer="folder")
-        with runner.change_source(settings, warn=notify) as source:
-            renderer = runner.renderer_for(database, settings, notice, source, sender=sender,
-                                           warn=notify)
-            template = renderer.template(row.since)
-        recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
-    from publisher.notices.mailers.base import Batch
-    from publisher.store.models import utcnow
+                    show_eml: bool, open_browser: bool, database_url: str | None,
+                    fmt: str) -> None:
+    """Render one recipient's email of NOTICE exactly as it will be sent.
 
-    batch = Batch(id="preview", notice_id=notice.id, template=template, recipients=(recipient,),
-                  sender=sender.address, reply_to=sender.reply_to)
-    message = build_message(batch, recipient, date=utcnow())
-    content = recipient.personalise(template)
+    With --format json: the headers, subject, text and HTML parts as one JSON document.
+    """
+    with json_errors(fmt):
+        settings = store_settings(app, database_url)
+        with open_database(app, database_url, create=False) as database:
+            shown = preview.preview(database, settings, notice_id, customer_id, warn=notify)
+    content = shown.content
+    if fmt == "json":
+        echo_json(shown.to_dict())
+        return
     if open_browser:
         with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False,
                                          encoding="utf-8") as handle:
@@ -179,14 +194,13 @@ def preview_command(app: App, notice_id: int, customer_id: str | None, show_html
         webbrowser.open(Path(handle.name).as_uri())
         return
     if show_eml:
-        sys.stdout.write(message.as_string())
+        sys.stdout.write(shown.message.as_string())
         return
     if show_html:
         click.echo(content.html, nl=False)
         return
-    for header in ("From", "To", "Reply-To", "Subject"):
-        if message[header]:
-            click.echo(f"{header}: {message[header]}")
+    for header, value in shown.headers().items():
+        click.echo(f"{header}: {value}")
     click.echo()
     click.echo(content.text, nl=False)
 
@@ -286,37 +300,24 @@ def _report(report: SendReport, notice_id: int, fmt: str) -> int:
     return 0
 
 
-def _run_send(app: App, settings: Settings, database: Database, notice: campaign.NoticeInfo,
-              *, mailer: str | None, options: SendOptions, out: Path | None, force: bool,
+def _run_send(settings: Settings, database: Database, notice: campaign.NoticeInfo, *,
+              mailer: str | None, options: SendOptions, out: Path | None, force: bool,
               fmt: str) -> SendReport:
-    from publisher.store.models import utcnow
-
-    if notice.kind == campaign.NOTICE:
-        added = campaign.top_up(database, notice)
-        if added:
-            notify(f"{added} new customer(s) added to notice {notice.id}")
-        with runner.change_source(settings, warn=notify) as source:
-            notice = campaign.recheck_material(database, notice, source)
-    problem = campaign.check_still_in_time(notice, today=utcnow().date())
-    if problem:
-        if not force:
-            raise campaign.NoticePeriodError(
-                f"refusing to send notice {notice.id} today: {problem}",
-                hint="create a notice with a later --effective date, or pass --force to "
-                "send anyway (the override is recorded)",
-            )
-        campaign.record_override(database, notice.id, problem)
-    del app
-    title = f"notice {notice.id}"
     try:
-        with _Bar(title) as bar:
-            return runner.send(database, settings, notice, mailer=mailer, options=options,
-                               progress=bar if fmt == "text" else None, outbox_dir=out,
-                               warn=notify)
+        with _Bar(f"notice {notice.id}") as bar:
+            report = runner.send(database, settings, notice, mailer=mailer, options=options,
+                                 progress=bar if fmt == "text" else None, outbox_dir=out,
+                                 force=force, warn=notify)
     except KeyboardInterrupt:
         notify(f"interrupted: nothing is lost; run `publisher notice send {notice.id}` to "
                "resume")
         raise
+    if report.topped_up and fmt == "text":
+        notify(f"{report.topped_up} new customer(s) added to notice {notice.id}")
+    overridden = campaign.get_notice(database, notice.id).override
+    if force and overridden and overridden != notice.override and fmt == "text":
+        notify(f"override recorded: {overridden}")
+    return report
 
 
 _MAILER_OPTION = click.option("--mailer", type=click.Choice(MAILERS), default=None,
@@ -356,7 +357,7 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
     settings = store_settings(app, database_url)
     with open_database(app, database_url, create=False) as database:
         notice = campaign.get_notice(database, notice_id)
-        report = _run_send(app, settings, database, notice, mailer=mailer, options=options,
+        report = _run_send(settings, database, notice, mailer=mailer, options=options,
                            out=out, force=force, fmt=fmt)
     sys.exit(_report(report, notice_id, fmt))
 
@@ -388,13 +389,17 @@ def status_command(app: App, notice_id: int, all_failed: bool, database_url: str
 @click.option("--as", "as_state", required=True, type=click.Choice(["sent", "queued"]),
               help="sent: the provider has them (its activity log says so); queued: send them.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
 def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
-                   database_url: str | None) -> None:
+                   database_url: str | None, fmt: str) -> None:
     """Settle a batch of unknown outcome after checking the provider's activity log."""
-    with open_database(app, database_url, create=False) as database:
+    with json_errors(fmt), open_database(app, database_url, create=False) as database:
         changed = status.settle(database, notice_id, batch_id,
                                 "sent" if as_state == "sent" else "queued")
+    if fmt == "json":
+        echo_json({"notice": notice_id, "batch": batch_id, "as": as_state, "settled": changed})
+        return
     follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == "queued"
               else "")
     click.echo(f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as "
@@ -436,8 +441,8 @@ def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str
             if fmt == "json":
                 echo_json({"reminder": None, "message": plan.message})
             return
-        report = _run_send(app, settings, database, plan.reminder, mailer=mailer,
-                           options=options, out=out, force=True, fmt=fmt)
+        report = _run_send(settings, database, plan.reminder, mailer=mailer,
+                           options=options, out=out, force=False, fmt=fmt)
     code = _report(report, plan.reminder.id, fmt)
     if fmt == "text":
         click.echo(plan.reminder.id)
