@@ -116,7 +116,7 @@ def test_notice_period_refusal_records_nothing(sqlite_setup: support.Setup) -> N
     assert result.exit_code == 2
     assert "error: refusing to create the notice: acceptable-use version 3 has material " \
            f"changes and takes effect on {soon}, 10 days from today" in result.stderr
-    assert "hint: use --effective" in result.stderr and "--force" in result.stderr
+    assert "hint: announce a version effective" in result.stderr and "--force" in result.stderr
     assert "Traceback" not in result.output
     assert _counts(sqlite_setup) == (0, 0)
 
@@ -143,12 +143,12 @@ def test_front_matter_notice_days_overrides_the_setting(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("policies/acceptable-use.md", support.AUP_V1)
     repo.commit("v1", date="2024-01-10")
-    repo.write("policies/acceptable-use.md",
-               support.AUP_V2.replace("summary:", "notice_days: 7\nsummary:"))
+    in_ten_days = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    repo.write("policies/acceptable-use.md", support.AUP_V2.replace(
+        "summary:", "notice_days: 7\nsummary:").replace("2024-05-01", in_ten_days))
     repo.commit("v2", date="2024-04-01")
     setup = support.prepare(tmp_path / "repo", f"sqlite:///{tmp_path / 's.db'}",
                             accepted=[("c1", "1")])
-    in_ten_days = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
     result = setup.cli("notice", "create", "acceptable-use", "--effective", in_ten_days)
     assert result.exit_code == 0, result.output
     setup.database.dispose()
@@ -187,7 +187,7 @@ def test_a_customer_list_with_bad_rows_stops_before_anything(sqlite_setup: suppo
                                                              tmp_path: Path) -> None:
     csv = tmp_path / "customers.csv"
     csv.write_text(BAD_CSV)
-    effective = (datetime.now(UTC).date() + timedelta(days=40)).isoformat()
+    effective = support.V3_EFFECTIVE.isoformat()
     before = _counts(sqlite_setup)
     result = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", effective,
                               "--customers", str(csv))
@@ -309,14 +309,15 @@ def test_the_library_refuses_to_send_past_the_notice_period(sqlite_setup: suppor
                                                             tmp_path: Path) -> None:
     from publisher.notices import runner
 
-    created = sqlite_setup.create()  # effective 2027-01-15, created 2026-12-01: in time
-    late = datetime(2027, 1, 5, 12, 0, tzinfo=UTC)  # 10 days before it takes effect
+    created = sqlite_setup.create()  # created 45+ days before it takes effect: in time
+    late = datetime.combine(support.V3_EFFECTIVE - timedelta(days=10), datetime.min.time(),
+                            UTC)  # 10 days before it takes effect
     with pytest.raises(NoticePeriodError) as refused:
         runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
                     mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
                     now=lambda: late)
     assert f"refusing to send notice {created.notice.id} today" in refused.value.message
-    assert "10 days from today (2027-01-05)" in refused.value.message
+    assert f"10 days from today ({late.date().isoformat()})" in refused.value.message
     assert "material changes need 30 days' notice" in refused.value.message
     assert refused.value.hint is not None and "force" in refused.value.hint
     assert not (tmp_path / "out").exists()
@@ -357,3 +358,33 @@ def test_the_library_previews_one_recipients_email(sqlite_setup: support.Setup) 
     with pytest.raises(NotFoundError):
         preview.preview(sqlite_setup.database, sqlite_setup.settings, created.notice.id,
                         "c4", warn=lambda _: None)
+
+
+# -- the notice's effective date is the version's ---------------------------------------------
+
+
+def test_a_date_other_than_the_versions_is_refused_without_force(sqlite_setup: support.Setup
+                                                                 ) -> None:
+    other = (support.V3_EFFECTIVE + timedelta(days=20)).isoformat()
+    result = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", other)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert (f"error: refusing to create the notice: the notice says effective {other} but "
+            f"acceptable-use version 3 is effective {support.V3_EFFECTIVE.isoformat()}"
+            ) in result.stderr
+    assert "hint: leave out --effective" in result.stderr
+    assert _counts(sqlite_setup) == (0, 0)
+    forced = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", other,
+                              "--force", "--format", "json")
+    assert forced.exit_code == 0, forced.output
+    notice = json.loads(forced.stdout)["notice"]
+    assert notice["effective"] == other and notice["override"].startswith(
+        f"forced: the notice says effective {other}")
+    assert notice["forced"] is False  # the notice period itself was met: send checks it again
+
+
+def test_the_effective_date_defaults_to_the_versions(sqlite_setup: support.Setup) -> None:
+    result = sqlite_setup.cli("notice", "create", "acceptable-use", "--format", "json")
+    assert result.exit_code == 0, result.output
+    notice = json.loads(result.stdout)["notice"]
+    assert notice["effective"] == support.V3_EFFECTIVE.isoformat()
+    assert notice["override"] is None and json.loads(result.stdout)["warnings"] == []

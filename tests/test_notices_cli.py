@@ -7,7 +7,7 @@ import email
 import email.policy
 import json
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from publisher.store.models import Delivery
 notice_repo = support.notice_repo
 sqlite_setup = support.sqlite_setup
 
-EFFECTIVE = (datetime.now(UTC).date() + timedelta(days=45)).isoformat()
+EFFECTIVE = support.V3_EFFECTIVE.isoformat()
 
 
 def _create(setup: support.Setup, *args: str) -> int:
@@ -126,16 +126,36 @@ def test_the_demo_dry_run_writes_one_email_per_customer(notice_repo: Path) -> No
 
     settings = load_settings(notice_repo, env=support.notice_env())
     lines = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
-    assert lines[0].startswith("publisher notice create acceptable-use --effective ")
-    assert "(1 never accepted, 1 on v1, 1 on v2)" in lines[0]
+    assert lines[0].startswith("publisher notice create acceptable-use  ->  notice 1 ")
+    assert f"(1 never accepted, 1 on v1, 1 on v2), effective {EFFECTIVE}" in lines[0]
     files = sorted((notice_repo / ".publisher/demo/outbox/notice-1").glob("*.eml"))
     assert [f.name for f in files] == ["00000001-demo-first.eml", "00000002-demo-previous.eml",
                                        "00000003-demo-never.eml"]
     first = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert "You last accepted version 1" in first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    day = support.V3_EFFECTIVE
+    assert f"Version 3 takes effect on {day.day} {day:%B %Y}." in first.get_body(
+        ("plain",)).get_content()  # type: ignore[union-attr]
     assert not (notice_repo / ".publisher/publisher.db").exists()  # the real store untouched
     again = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
     assert again == lines  # recreated from scratch each time
+
+
+def test_the_demo_announces_a_version_in_force_as_in_effect_since(tmp_path: Path) -> None:
+    from publisher.config import load_settings
+    from publisher.notices.demo import dry_run
+
+    repo = support.make_notice_repo(tmp_path / "repo", v3_effective=date(2026, 3, 1))
+    settings = load_settings(repo, env=support.notice_env())
+    lines = dry_run(settings, today=date(2026, 12, 3), warn=lambda _: None)
+    assert lines[0].startswith("publisher notice create acceptable-use --force  ->  notice 1")
+    assert "effective 2026-03-01 (already in effect" in lines[0]
+    sent = email.message_from_bytes(
+        next((repo / ".publisher/demo/outbox/notice-1").glob("*.eml")).read_bytes(),
+        policy=email.policy.default)
+    text = sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Version 3 has been in effect since 1 March 2026." in text
+    assert "takes effect" not in text and "in effect since 1 March 2026" in sent["Subject"]
 
 
 @pytest.mark.parametrize("args", [["status", "1"], ["list"], ["preview", "1"], ["send", "1"],

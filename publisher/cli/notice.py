@@ -63,8 +63,9 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @click.argument("policy")
 @click.option("--version", "label", default=None, metavar="V",
               help="The version to announce (default: the newest).")
-@click.option("--effective", required=True, metavar="DATE", callback=_date,
-              help="When the version takes effect (YYYY-MM-DD).")
+@click.option("--effective", default=None, metavar="DATE", callback=_date,
+              help="When the version takes effect (YYYY-MM-DD; default: the version's own "
+              "effective date, which a different one must --force).")
 @click.option("--subject", default=None, help="Subject line (default from "
               "templates/notices/subject.txt).")
 @click.option("--summary", default=None,
@@ -79,15 +80,17 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def create_command(app: App, policy: str, label: str | None, effective: date, subject: str | None,
+def create_command(app: App, policy: str, label: str | None, effective: date | None,
+                   subject: str | None,
                    summary: str | None, force: bool, customers_file: Path | None,
                    skip_invalid: bool, database_url: str | None, fmt: str) -> None:
     """Record a notice for a version of POLICY (slug) and plan its recipients: every customer
     who has not accepted that version, grouped by the version they last accepted.
 
-    A material change needs notice_days (30 by default; a policy's front matter may say
-    otherwise) between today and the effective date: the command refuses and says why,
-    unless --force. Prints the notice id on the last line.
+    The notice is effective on the version's own effective date; another --effective date
+    is refused unless --force. A material change needs notice_days (30 by default; a
+    policy's front matter may say otherwise) between today and the effective date: the
+    command refuses and says why, unless --force. Prints the notice id on the last line.
     """
     settings = store_settings(app, database_url)
     # Without a repository only an existing store knows the policy: never create one then.
@@ -106,8 +109,8 @@ def create_command(app: App, policy: str, label: str | None, effective: date, su
                 database, slug=policy, label=label, effective=effective, source=source,
                 default_notice_days=settings.notice_days, subject=subject, summary=summary,
                 force=force,
-                subject_for=lambda version, day: default_subject(version, day,
-                                                                 templates=templates),
+                subject_for=lambda version, day, today: default_subject(
+                    version, day, today, templates=templates),
             )
     for warning in created.warnings:
         notify(f"warning: {warning}")

@@ -392,24 +392,32 @@ def create_notice(
     *,
     slug: str,
     label: str | None,
-    effective: date,
+    effective: date | None,
     source: ChangeSource,
     default_notice_days: int,
     subject: str | None = None,
     summary: str | None = None,
     force: bool = False,
-    subject_for: Callable[[StoredVersion, date], str] | None = None,
+    subject_for: Callable[[StoredVersion, date, date], str] | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> CreatedNotice:
     """Record a notice for ``slug`` version ``label`` (default: the newest stored) and plan
     its recipients.
 
-    Refuses (:class:`NoticePeriodError`) when the version's changes are material (see
-    :func:`is_material`) and ``effective`` is closer than the notice period, unless ``force``
-    (then the reason is recorded in ``override``). Refuses a second notice for the same
-    version (send or remind the existing one instead).
+    ``effective`` defaults to the version's own effective date. Refuses
+    (:class:`NoticePeriodError`) when the version's changes are material (see
+    :func:`is_material`) and ``effective`` is closer than the notice period, and
+    (:class:`NoticeError`) when ``effective`` is not the version's effective date (the site
+    and the receipts show the version's), unless ``force`` (then the reasons are recorded in
+    ``override``). Refuses a second notice for the same version (send or remind the
+    existing one instead).
     """
     version = get_version(database, slug, label)
+    if effective is None:
+        if version.effective is None:
+            raise NoticeError(f"{slug} version {version.label} has no effective date",
+                              hint="pass --effective DATE")
+        effective = version.effective
     versions = stored_versions(database, slug=slug)
     existing = [n for n in list_notices(database, slug=slug)
                 if n.version_label == version.label and n.kind == NOTICE]
@@ -429,31 +437,38 @@ def create_notice(
         effective=effective, today=moment.date(), days=days, material=material,
         what=f"{slug} version {version.label}",
     )
+    earliest = moment.date() + timedelta(days=days)
     if problem and not force:
         raise NoticePeriodError(
             f"refusing to create the notice: {problem}",
-            hint=f"use --effective {(moment.date() + timedelta(days=days)).isoformat()} or "
-            "later, or --force to record an override",
+            hint=f"announce a version effective {earliest.isoformat()} or later (the "
+            "`effective` date in its front matter), or pass --force to record an override",
         )
-    warnings: list[str] = []
+    mismatch = None
     if version.effective is not None and version.effective != effective:
-        warnings.append(
-            f"the notice says effective {effective.isoformat()} but {slug} version "
-            f"{version.label} says effective {version.effective.isoformat()} in its front "
-            "matter (the site shows the front matter's date)"
-        )
+        mismatch = (f"the notice says effective {effective.isoformat()} but {slug} version "
+                    f"{version.label} is effective {version.effective.isoformat()} (its front "
+                    "matter, which the site and the receipts show)")
+        if not force:
+            raise NoticeError(
+                f"refusing to create the notice: {mismatch}",
+                hint=f"leave out --effective (it defaults to {version.effective.isoformat()}), "
+                "change the front matter's `effective` and commit, or pass --force to record "
+                "an override")
+    reasons = [reason for reason in (problem, mismatch) if reason]
+    warnings: list[str] = []
     if not groups:
         warnings.append(_no_recipients(database, slug, version.label))
     title = version.title or slug
-    subject = subject or (subject_for(version, effective) if subject_for else
+    subject = subject or (subject_for(version, effective, moment.date()) if subject_for else
                           f"Changes to our {title}")
     with database.write() as connection:
         notice_id = connection.execute(insert(_NOTICES).values(
             slug=slug, version_label=version.label, subject=subject,
             summary=summary if summary is not None else version.summary,
-            effective=effective, status="draft", forced=bool(problem and force),
+            effective=effective, status="draft", forced=bool(problem),
             created_at=moment, kind=NOTICE, notice_days=days, material=material,
-            override=f"forced: {problem}" if problem and force else None,
+            override="forced: " + "; ".join(reasons) if reasons else None,
         ).returning(_NOTICES.c.id)).scalar_one()
         _plan(connection, int(notice_id), version, moment)
     notice = get_notice(database, int(notice_id))

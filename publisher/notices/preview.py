@@ -58,7 +58,7 @@ def preview(
     sender = runner.sender_for(settings, mailer="folder")
     with runner.change_source(settings, warn=warn) as source:
         renderer = runner.renderer_for(database, settings, notice, source, sender=sender,
-                                       warn=warn)
+                                       warn=warn, today=now().date())
         template = renderer.template(row.since)
     recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
     batch = Batch(id="preview", notice_id=notice.id, template=template, recipients=(recipient,),

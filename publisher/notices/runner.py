@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from publisher.config import Settings
@@ -87,8 +87,9 @@ def sender_for(settings: Settings, *, mailer: str) -> Sender:
 
 
 def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
-                 source: ChangeSource, *, sender: Sender, warn: Warn) -> NoticeRenderer:
-    """The renderer of ``notice``'s emails."""
+                 source: ChangeSource, *, sender: Sender, warn: Warn,
+                 today: date | None = None) -> NoticeRenderer:
+    """The renderer of ``notice``'s emails, sent on ``today`` (default: the current date)."""
     return NoticeRenderer(
         notice,
         versions=stored_versions(database, slug=notice.slug),
@@ -98,6 +99,7 @@ def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
         site_url=settings.site_url,
         sender=sender,
         templates=templates_dir(settings),
+        today=today,
     )
 
 
@@ -119,7 +121,7 @@ def send(
         notice, added = _ready(database, notice, source, force=force, now=now)
         with make_mailer(settings, name, now=now, outbox_dir=outbox_dir) as chosen:
             renderer = renderer_for(database, settings, notice, source, sender=sender,
-                                    warn=warn)
+                                    warn=warn, today=now().date())
             report = send_notice(database, notice.id, chosen, renderer, sender=sender.address,
                                  reply_to=sender.reply_to, options=options or SendOptions(),
                                  progress=progress, now=now)
