@@ -160,6 +160,7 @@ def test_a_version_in_force_is_announced_as_in_effect_since(
                           today=date(2026, 3, 2))
     for part in (late.template("2").text, late.template("2").html):
         assert "in effect since 1 March 2026" in part
+        assert "We have updated our Acceptable Use Policy." in part
         assert "takes effect" not in part
     on_the_day = NoticeRenderer(renderer.notice, versions=renderer.versions,
                                 source=renderer.source, signer=support.fixed_signer(),
