@@ -22,6 +22,7 @@ from publisher.errors import PublisherError
 from publisher.notices import campaign, preview, runner, status
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
+from publisher.notices.states import SETTLED, State
 from publisher.store.customers import import_file
 from publisher.store.db import Database
 
@@ -219,7 +220,7 @@ class _Bar:
         self.tty = sys.stderr.isatty()
         self._progress: Any = None
         self._task: Any = None
-        self.counts = {"sent": 0, "failed": 0, "unknown": 0}
+        self.counts = dict.fromkeys(SETTLED, 0)
 
     def __enter__(self) -> _Bar:
         if self.tty:
@@ -256,7 +257,7 @@ class _Bar:
         elif done:
             notify(f"{self.title}: resuming, {done} of {total} already done")
 
-    def advance(self, outcome: str, count: int) -> None:
+    def advance(self, outcome: State, count: int) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + count
         if self._progress is not None:
             self._progress.update(self._task, advance=count, states=self._states())
@@ -293,12 +294,12 @@ def _report(report: SendReport, notice_id: int, fmt: str) -> int:
                        f"{state} {n}" for state, n in counts.items() if n))
         if report.aborted:
             notify(f"stopped: {report.aborted}")
-        if counts.get("failed") or counts.get("unknown"):
+        if counts.get(State.FAILED) or counts.get(State.UNKNOWN):
             notify(f"see `publisher notice status {notice_id}` for the failed and "
                    "unknown rows and how to settle them")
     if report.aborted and not report.complete:
         return 3
-    if report.counts.get("failed") or report.counts.get("unknown"):
+    if report.counts.get(State.FAILED) or report.counts.get(State.UNKNOWN):
         return 1
     return 0
 
@@ -389,7 +390,8 @@ def status_command(app: App, notice_id: int, all_failed: bool, database_url: str
 @click.argument("notice_id", metavar="NOTICE", type=int)
 @click.option("--batch", "batch_id", required=True, metavar="ID",
               help="A batch of unknown outcome (see `notice status`).")
-@click.option("--as", "as_state", required=True, type=click.Choice(["sent", "queued"]),
+@click.option("--as", "as_state", required=True,
+              type=click.Choice([State.SENT.value, State.QUEUED.value]),
               help="sent: the provider has them (its activity log says so); queued: send them.")
 @database_url_option
 @FORMAT_OPTION
@@ -399,11 +401,11 @@ def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
     """Settle a batch of unknown outcome after checking the provider's activity log."""
     with json_errors(fmt), open_database(app, database_url, create=False) as database:
         changed = status.settle(database, notice_id, batch_id,
-                                "sent" if as_state == "sent" else "queued")
+                                State.SENT if as_state == State.SENT else State.QUEUED)
     if fmt == "json":
         echo_json({"notice": notice_id, "batch": batch_id, "as": as_state, "settled": changed})
         return
-    follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == "queued"
+    follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == State.QUEUED
               else "")
     click.echo(f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as "
                f"{as_state}{follow}")

@@ -37,6 +37,7 @@ from sqlalchemy import (
 
 from publisher.diff import ChangeSet, Side, compare
 from publisher.errors import NotFoundError, PublisherError
+from publisher.notices.states import State
 from publisher.store.db import Database
 from publisher.store.models import (
     Acceptance,
@@ -51,8 +52,6 @@ from publisher.store.versions import StoredVersion, get_version, stored_versions
 
 NOTICE = "notice"
 REMINDER = "reminder"
-STATES = ("queued", "sending", "sent", "failed", "unknown")
-"""Outbox states of a delivery: queued → sending → sent | failed | unknown."""
 
 _CUSTOMERS = cast(Table, Customer.__table__)
 _ACCEPTANCES = cast(Table, Acceptance.__table__)
@@ -368,7 +367,7 @@ def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment
     ))
     rows = wanted.with_only_columns(
         literal(notice_id), _CUSTOMERS.c.id, _CUSTOMERS.c.email, wanted.selected_columns[2],
-        literal("queued"), literal(0), literal(moment, UTCDateTime()),
+        literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
     )
     result = connection.execute(insert(_DELIVERIES).from_select(
         ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
@@ -566,7 +565,7 @@ def create_reminder(
                 _NOTICES.c.parent_id == notice_id, _NOTICES.c.kind == REMINDER,
                 exists(select(_DELIVERIES.c.id).where(
                     _DELIVERIES.c.notice_id == _NOTICES.c.id,
-                    _DELIVERIES.c.state.in_(("queued", "sending")))),
+                    _DELIVERIES.c.state.in_((State.QUEUED, State.SENDING)))),
             ).order_by(_NOTICES.c.id)
         ).scalars().first()
     if unfinished is not None:
@@ -592,12 +591,12 @@ def create_reminder(
         select(later.c.id)
         .join(reminders, reminders.c.id == later.c.notice_id)
         .where(reminders.c.parent_id == notice_id, later.c.customer_id == first.c.customer_id,
-               or_(later.c.state != "sent", later.c.sent_at > cutoff))
+               or_(later.c.state != State.SENT, later.c.sent_at > cutoff))
     )
     eligible = (
         select(first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label)
         .join(_CUSTOMERS, _CUSTOMERS.c.id == first.c.customer_id)
-        .where(first.c.notice_id == notice_id, first.c.state == "sent",
+        .where(first.c.notice_id == notice_id, first.c.state == State.SENT,
                first.c.sent_at <= cutoff, ~accepted, ~recent)
     )
     with database.write() as connection:
@@ -614,7 +613,7 @@ def create_reminder(
         ).returning(_NOTICES.c.id)).scalar_one())
         rows = eligible.with_only_columns(
             literal(reminder_id), first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label,
-            literal("queued"), literal(0), literal(moment, UTCDateTime()),
+            literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
         )
         connection.execute(insert(_DELIVERIES).from_select(
             ["notice_id", "customer_id", "email", "since_label", "state", "attempts",
@@ -627,7 +626,7 @@ def create_reminder(
 def _nobody(connection: Connection, parent: NoticeInfo, after_days: int) -> str:
     sent = int(connection.execute(
         select(func.count()).where(_DELIVERIES.c.notice_id == parent.id,
-                                   _DELIVERIES.c.state == "sent")).scalar_one())
+                                   _DELIVERIES.c.state == State.SENT)).scalar_one())
     if sent == 0:
         return (f"nobody to remind: notice {parent.id} has not been sent to anyone yet "
                 f"(run `publisher notice send {parent.id}`)")

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.errors import ConfigError, PublisherError
+from publisher.notices.states import State
 from publisher.store.db import Database
 from publisher.store.models import Delivery, DeliveryEvent, utcnow
 
@@ -213,8 +214,8 @@ def record_events(database: Database, events: Sequence[EventIn], *,
                 if rank > current or (rank == current and newer):
                     values.update(provider_status=event.event,
                                   provider_status_at=event.occurred_at)
-            if row.state == "unknown":
-                values.update(state="sent", sent_at=event.occurred_at,
+            if row.state == State.UNKNOWN:
+                values.update(state=State.SENT, sent_at=event.occurred_at,
                               last_error=f"settled as sent: SendGrid reported {event.event!r} "
                               "for it")
                 settled += 1

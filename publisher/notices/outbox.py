@@ -41,14 +41,19 @@ from publisher.notices.mailers.base import (
     BatchResult,
     EmailTemplate,
     Mailer,
+    Outcome,
     Recipient,
 )
+from publisher.notices.states import SETTLED, State
 from publisher.store.db import Database
 from publisher.store.models import Customer, Delivery, Notice, utcnow
 
 _DELIVERIES = cast(Table, Delivery.__table__)
 _NOTICES = cast(Table, Notice.__table__)
 _CUSTOMERS = cast(Table, Customer.__table__)
+_STATE_OF: dict[Outcome, State] = {"sent": State.SENT, "failed": State.FAILED,
+                                   "retry": State.QUEUED, "unknown": State.UNKNOWN}
+"""The row state a mailer's outcome for it leads to."""
 
 
 class SendLocked(NoticeError):
@@ -73,7 +78,7 @@ class Progress(Protocol):
 
     def start(self, total: int, done: int) -> None: ...
 
-    def advance(self, outcome: str, count: int) -> None: ...
+    def advance(self, outcome: State, count: int) -> None: ...
 
     def waiting(self, seconds: float, reason: str) -> None: ...
 
@@ -82,7 +87,7 @@ class _Quiet:
     def start(self, total: int, done: int) -> None:
         pass
 
-    def advance(self, outcome: str, count: int) -> None:
+    def advance(self, outcome: State, count: int) -> None:
         pass
 
     def waiting(self, seconds: float, reason: str) -> None:
@@ -131,13 +136,13 @@ class SendReport:
     every row went back to the queue (a retry, a connection that failed) is not one."""
     topped_up: int = 0
     aborted: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[State, int] = field(default_factory=dict)
     elapsed: float = 0.0
 
     @property
     def complete(self) -> bool:
         """Nothing left to send (rows may still be failed or unknown)."""
-        return not self.counts.get("queued") and not self.counts.get("sending")
+        return not self.counts.get(State.QUEUED) and not self.counts.get(State.SENDING)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,15 +159,15 @@ def new_batch_id(notice_id: int) -> str:
     return f"{notice_id}-{secrets.token_hex(8)}"
 
 
-def state_counts(database: Database, notice_id: int) -> dict[str, int]:
+def state_counts(database: Database, notice_id: int) -> dict[State, int]:
     """Rows per state (every state present, zeros included)."""
-    counts = dict.fromkeys(("queued", "sending", "sent", "failed", "unknown"), 0)
+    counts = dict.fromkeys(State, 0)
     with database.read() as connection:
         for state, count in connection.execute(
             select(_DELIVERIES.c.state, func.count())
             .where(_DELIVERIES.c.notice_id == notice_id).group_by(_DELIVERIES.c.state)
         ):
-            counts[state] = int(count)
+            counts[State(state)] = int(count)
     return counts
 
 
@@ -277,7 +282,7 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
              else _DELIVERIES.c.since_label == since)
     chosen = (
         select(_DELIVERIES.c.id)
-        .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "queued", group)
+        .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.QUEUED, group)
         .order_by(_DELIVERIES.c.id).limit(size)
         .with_for_update(skip_locked=True)
     )
@@ -288,8 +293,8 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
             return batch_id, []
         connection.execute(
             update(_DELIVERIES).where(_DELIVERIES.c.id.in_(ids),
-                                      _DELIVERIES.c.state == "queued")
-            .values(state="sending", batch_id=batch_id, claimed_at=now,
+                                      _DELIVERIES.c.state == State.QUEUED)
+            .values(state=State.SENDING, batch_id=batch_id, claimed_at=now,
                     attempts=_DELIVERIES.c.attempts + 1))
         return batch_id, _rows_of_batch(connection, batch_id)
 
@@ -299,13 +304,13 @@ def queued_groups(database: Database, notice_id: int) -> list[str | None]:
     with database.read() as connection:
         labels = list(connection.execute(
             select(_DELIVERIES.c.since_label).where(
-                _DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "queued")
+                _DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.QUEUED)
             .distinct()).scalars())
     return sorted(labels, key=lambda label: (label is not None, label or ""))
 
 
 def record(database: Database, batch_id: str, rows: Sequence[_Row], result: BatchResult, *,
-           max_attempts: int, now: datetime) -> dict[str, int]:
+           max_attempts: int, now: datetime) -> dict[State, int]:
     """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
     still ``sending`` in this batch are touched (a person may have settled them meanwhile).
 
@@ -313,50 +318,49 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
     one the provider could not take (``unavailable``: an outage) do not use up the rows'
     attempts."""
     throttled = result.retry_after is not None or result.unavailable
-    groups: dict[tuple[str, str | None, str | None, bool], list[int]] = {}
-    counts = {"sent": 0, "failed": 0, "queued": 0, "unknown": 0}
+    groups: dict[tuple[State, str | None, str | None, bool], list[int]] = {}
+    counts = dict.fromkeys((*SETTLED, State.QUEUED), 0)
     for row in rows:
         outcome = result.outcome(row.id)
-        state = {"sent": "sent", "failed": "failed", "retry": "queued",
-                 "unknown": "unknown"}[outcome.outcome]
+        state = _STATE_OF[outcome.outcome]
         error = outcome.error
-        if state == "queued" and not throttled and row.attempts >= max_attempts:
-            state = "failed"
+        if state == State.QUEUED and not throttled and row.attempts >= max_attempts:
+            state = State.FAILED
             error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
-        if state == "unknown":
+        if state == State.UNKNOWN:
             error = (f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
                      f"with `publisher notice settle` once you know")
         counts[state] += 1
-        key = (state, error if state != "sent" else None,
-               outcome.message_id if state == "sent" else None,
-               state == "queued" and throttled)
+        key = (state, error if state != State.SENT else None,
+               outcome.message_id if state == State.SENT else None,
+               state == State.QUEUED and throttled)
         groups.setdefault(key, []).append(row.id)
     # One UPDATE per distinct outcome (a SendGrid batch is one: 1,000 rows, one statement).
     with database.write() as connection:
         for (state, error, message_id, give_back), ids in groups.items():
             values: dict[str, Any] = {"state": state, "last_error": error,
                                       "message_id": message_id,
-                                      "sent_at": now if state == "sent" else None}
+                                      "sent_at": now if state == State.SENT else None}
             if give_back:
                 values["attempts"] = _DELIVERIES.c.attempts - 1
             connection.execute(
                 update(_DELIVERIES)
                 .where(_DELIVERIES.c.id.in_(ids), _DELIVERIES.c.batch_id == batch_id,
-                       _DELIVERIES.c.state == "sending")
+                       _DELIVERIES.c.state == State.SENDING)
                 .values(**values))
     return counts
 
 
-def release(database: Database, batch_id: str, *, state: str, error: str) -> int:
+def release(database: Database, batch_id: str, *, state: State, error: str) -> int:
     """Move a claimed batch's rows still ``sending`` to ``state`` (queued: the request was
     certainly not made; unknown: it may have been)."""
     values: dict[str, Any] = {"state": state, "last_error": error}
-    if state == "queued":
+    if state == State.QUEUED:
         values["attempts"] = _DELIVERIES.c.attempts - 1
     with database.write() as connection:
         result = connection.execute(
             update(_DELIVERIES).where(_DELIVERIES.c.batch_id == batch_id,
-                                      _DELIVERIES.c.state == "sending").values(**values))
+                                      _DELIVERIES.c.state == State.SENDING).values(**values))
         return int(result.rowcount or 0)
 
 
@@ -367,7 +371,7 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
     with database.read() as connection:
         batches = list(connection.execute(
             select(_DELIVERIES.c.batch_id).where(
-                _DELIVERIES.c.notice_id == notice.id, _DELIVERIES.c.state == "sending")
+                _DELIVERIES.c.notice_id == notice.id, _DELIVERIES.c.state == State.SENDING)
             .distinct()).scalars())
     found: dict[str, int] = {}
     for batch_id in batches:
@@ -378,16 +382,16 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
         with database.write() as connection:
             for row in rows:
                 if known is not None and row.id in known:
-                    state = "sent" if known[row.id] else "queued"
+                    state = State.SENT if known[row.id] else State.QUEUED
                     error = None if known[row.id] else "not written before the previous run stopped"
                 else:
-                    state = "unknown"
+                    state = State.UNKNOWN
                     error = (f"outcome unknown (batch {batch_id}): the sending process stopped "
                              "while the batch was with the mailer; settle with "
                              "`publisher notice settle`")
                 connection.execute(
                     update(_DELIVERIES).where(_DELIVERIES.c.id == row.id,
-                                              _DELIVERIES.c.state == "sending")
+                                              _DELIVERIES.c.state == State.SENDING)
                     .values(state=state, last_error=error))
                 found[state] = found.get(state, 0) + 1
     return found
@@ -398,19 +402,19 @@ def requeue_failed(database: Database, notice_id: int) -> int:
     with database.write() as connection:
         result = connection.execute(
             update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
-                                      _DELIVERIES.c.state == "failed")
-            .values(state="queued", attempts=0))
+                                      _DELIVERIES.c.state == State.FAILED)
+            .values(state=State.QUEUED, attempts=0))
         return int(result.rowcount or 0)
 
 
 def refresh_status(database: Database, notice_id: int, *, now: datetime,
-                   mailer: str | None = None) -> dict[str, int]:
+                   mailer: str | None = None) -> dict[State, int]:
     """Set the notice's status from its rows (``sending`` while rows are queued or sending,
     then ``sent``, or ``incomplete`` with failed or unknown rows); returns the counts."""
     counts = state_counts(database, notice_id)
-    if counts["queued"] or counts["sending"]:
+    if counts[State.QUEUED] or counts[State.SENDING]:
         status = "sending"
-    elif counts["failed"] or counts["unknown"]:
+    elif counts[State.FAILED] or counts[State.UNKNOWN]:
         status = "incomplete"
     else:
         status = "sent"
@@ -503,7 +507,7 @@ def send_notice(
             report.requeued_failed = requeue_failed(database, notice_id)
         counts = state_counts(database, notice_id)
         total = sum(counts.values())
-        progress.start(total, total - counts["queued"])
+        progress.start(total, total - counts[State.QUEUED])
         limiter = RateLimiter(options.rate, clock=clock, sleep=sleep)
         streak = 0
         refused = 0
@@ -534,19 +538,19 @@ def send_notice(
                                      max_attempts=options.max_attempts, now=now())
                     in_flight = False
                     claimed = None
-                    if outcome["queued"] < len(rows):
+                    if outcome[State.QUEUED] < len(rows):
                         report.batches += 1
-                    report.sent += outcome["sent"]
-                    report.failed += outcome["failed"]
-                    report.unknown += outcome["unknown"]
-                    report.retried += outcome["queued"]
-                    for state in ("sent", "failed", "unknown"):
+                    report.sent += outcome[State.SENT]
+                    report.failed += outcome[State.FAILED]
+                    report.unknown += outcome[State.UNKNOWN]
+                    report.retried += outcome[State.QUEUED]
+                    for state in SETTLED:
                         if outcome[state]:
                             progress.advance(state, outcome[state])
                     if result.abort:
                         report.aborted = result.abort
                         break
-                    refused = refused + 1 if outcome["failed"] == len(rows) else 0
+                    refused = refused + 1 if outcome[State.FAILED] == len(rows) else 0
                     if refused >= options.max_failed_batches:
                         report.aborted = (f"{refused} batches in a row were refused; stopping "
                                           f"(last error: {_first_error(result)})")
@@ -563,7 +567,7 @@ def send_notice(
                         report.aborted = (f"rate-limited {throttled} times in a row; run the "
                                           "same command again later to resume")
                         break
-                    if outcome["queued"]:
+                    if outcome[State.QUEUED]:
                         streak += 1
                         wait = _wait_for(result, streak, options, rng)
                         if wait is None:
@@ -582,11 +586,11 @@ def send_notice(
         except BaseException:
             if claimed is not None:
                 if in_flight:
-                    release(database, claimed, state="unknown",
+                    release(database, claimed, state=State.UNKNOWN,
                             error=f"outcome unknown (batch {claimed}): interrupted while the "
                             "batch was with the mailer; settle with `publisher notice settle`")
                 else:
-                    release(database, claimed, state="queued",
+                    release(database, claimed, state=State.QUEUED,
                             error="interrupted before sending")
             raise
         finally:

@@ -25,6 +25,7 @@ from publisher.notices.campaign import (
     recipient_groups,
 )
 from publisher.notices.outbox import refresh_status, state_counts
+from publisher.notices.states import State
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
 from publisher.store.models import Delivery, Notice, utcnow
@@ -69,7 +70,7 @@ class NoticeStatus:
     """Everything ``publisher notice status`` shows."""
 
     notice: NoticeInfo
-    counts: dict[str, int]
+    counts: dict[State, int]
     groups: tuple[RecipientGroup, ...]
     unknown_batches: tuple[UnknownBatch, ...]
     failed: tuple[FailedRow, ...]
@@ -85,13 +86,13 @@ class NoticeStatus:
         """What to do next, as commands."""
         n = self.notice.id
         steps = []
-        if self.counts["queued"] or self.counts["sending"]:
-            steps.append(f"publisher notice send {n}    # send the {self.counts['queued']} "
+        if self.counts[State.QUEUED] or self.counts[State.SENDING]:
+            steps.append(f"publisher notice send {n}    # send the {self.counts[State.QUEUED]} "
                          "queued row(s) (resumes where the last run stopped)")
         for batch in self.unknown_batches:
             steps.append(f"publisher notice settle {n} --batch {batch.id} --as sent|queued"
                          f"    # {batch.size} row(s) of unknown outcome")
-        if self.counts["failed"]:
+        if self.counts[State.FAILED]:
             steps.append(f"publisher notice send {n} --retry-failed    # after fixing the "
                          "cause of the failures")
         return steps
@@ -122,7 +123,7 @@ def notice_status(database: Database, notice_id: int) -> NoticeStatus:
         unknown_rows = connection.execute(
             select(_DELIVERIES.c.batch_id, _DELIVERIES.c.customer_id,
                    _DELIVERIES.c.claimed_at, _DELIVERIES.c.last_error)
-            .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "unknown")
+            .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.UNKNOWN)
             .order_by(_DELIVERIES.c.claimed_at, _DELIVERIES.c.batch_id, _DELIVERIES.c.id)
         ).all()
         failed = tuple(
@@ -130,7 +131,7 @@ def notice_status(database: Database, notice_id: int) -> NoticeStatus:
             for r in connection.execute(
                 select(_DELIVERIES.c.customer_id, _DELIVERIES.c.email, _DELIVERIES.c.attempts,
                        _DELIVERIES.c.last_error)
-                .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "failed")
+                .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.FAILED)
                 .order_by(_DELIVERIES.c.id))
         )
         provider = {
@@ -217,20 +218,20 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-SettleAs = Literal["sent", "queued"]
+SettleAs = Literal[State.SENT, State.QUEUED]
 
 
 def settle(database: Database, notice_id: int, batch_id: str, as_state: SettleAs, *,
            now: Callable[[], datetime] = utcnow) -> int:
     """Resolve an unknown batch: ``sent`` (the provider has it) or ``queued`` (send it).
     Returns how many rows changed; NotFoundError when the batch has no unknown rows."""
-    if as_state not in ("sent", "queued"):
+    if as_state not in (State.SENT, State.QUEUED):
         raise NoticeError(f"cannot settle as {as_state!r}", hint="use --as sent or --as queued")
     get_notice(database, notice_id)
     moment = now()
     note = (f"settled as {as_state} by a person at {format_time(moment)}")
     values: dict[str, Any] = {"state": as_state, "last_error": note}
-    if as_state == "sent":
+    if as_state == State.SENT:
         values["sent_at"] = _DELIVERIES.c.claimed_at
     else:
         values["attempts"] = 0
@@ -238,7 +239,7 @@ def settle(database: Database, notice_id: int, batch_id: str, as_state: SettleAs
         result = connection.execute(
             update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
                                       _DELIVERIES.c.batch_id == batch_id,
-                                      _DELIVERIES.c.state == "unknown").values(**values))
+                                      _DELIVERIES.c.state == State.UNKNOWN).values(**values))
         changed = int(result.rowcount or 0)
     refresh_status(database, notice_id, now=moment)
     if changed == 0:

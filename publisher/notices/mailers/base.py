@@ -32,7 +32,8 @@ from typing import Literal
 from publisher.errors import ConfigError
 
 Outcome = Literal["sent", "failed", "retry", "unknown"]
-OUTCOMES: tuple[Outcome, ...] = ("sent", "failed", "retry", "unknown")
+"""What a mailer knows of one recipient's message (not a row state: ``retry`` puts the row
+back in the queue)."""
 
 
 class MailerError(ConfigError):
