@@ -13,7 +13,7 @@ import test_notices_support as support
 from sqlalchemy import text, update
 
 from publisher.errors import NotFoundError
-from publisher.notices import campaign
+from publisher.notices import campaign, reminders
 from publisher.notices.campaign import NoticeError, NoticePeriodError, notice_period_problem
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.ledger import record_acceptance
@@ -225,18 +225,18 @@ def _mark_sent(setup: support.Setup, notice_id: int, when: datetime) -> None:
 def test_reminders_go_to_those_who_have_not_accepted_after_n_days(setup: support.Setup) -> None:
     created = setup.create()
     notice_id = created.notice.id
-    plan = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    plan = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                     now=lambda: support.NOW)
     assert plan.reminder is None and "has not been sent to anyone yet" in plan.message
     _mark_sent(setup, notice_id, support.NOW)
-    too_soon = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    too_soon = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                         now=lambda: support.NOW + timedelta(days=3))
     assert too_soon.reminder is None and "less than 14 day(s) ago" in too_soon.message
 
     record_acceptance(setup.database, customer_id="c2", policy=support.POLICY, version="3",
                       method="link", notice_id=notice_id)
     later = support.NOW + timedelta(days=15)
-    plan = campaign.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
+    plan = reminders.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
     assert plan.reminder is not None and not plan.resumed
     assert plan.reminder.kind == "reminder" and plan.reminder.parent_id == notice_id
     assert plan.reminder.subject.startswith("Reminder: ")
@@ -244,20 +244,20 @@ def test_reminders_go_to_those_who_have_not_accepted_after_n_days(setup: support
                                                                    plan.reminder.id)}
     assert groups == {None: 1, "1": 1}  # c3 and c1; c2 has accepted meanwhile
 
-    again = campaign.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
+    again = reminders.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
     assert again.resumed and again.reminder is not None
     assert again.reminder.id == plan.reminder.id  # unfinished: resumed, not duplicated
 
     _mark_sent(setup, plan.reminder.id, later)
-    none_yet = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    none_yet = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                         now=lambda: later + timedelta(days=1))
     assert none_yet.reminder is None  # reminded yesterday
-    second = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    second = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                       now=lambda: later + timedelta(days=15))
     assert second.reminder is not None and second.reminder.id != plan.reminder.id
     assert second.recipients == 2
     with pytest.raises(NoticeError, match="is itself a reminder"):
-        campaign.create_reminder(setup.database, plan.reminder.id, after_days=1)
+        reminders.create_reminder(setup.database, plan.reminder.id, after_days=1)
 
 
 def test_unknown_notice_is_a_clear_error(sqlite_setup: support.Setup) -> None:

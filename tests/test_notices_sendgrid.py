@@ -19,8 +19,9 @@ from publisher.links import signer_for
 from publisher.notices import campaign, runner, status
 from publisher.notices.mailers import make_mailer
 from publisher.notices.mailers.base import Batch, BatchResult, Mailer, Recipient
-from publisher.notices.outbox import SendOptions, SendReport, claim, send_lock, send_notice
+from publisher.notices.outbox import SendOptions, SendReport, claim, send_notice
 from publisher.notices.render import NoticeRenderer
+from publisher.notices.sendlock import send_lock
 from publisher.store.models import Notice, utcnow
 
 database_url = support.database_url  # fixtures

@@ -19,7 +19,7 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.config import MAILERS, Settings
 from publisher.errors import PublisherError
-from publisher.notices import campaign, preview, runner, status
+from publisher.notices import campaign, preview, reminders, runner, status
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
 from publisher.notices.states import SETTLED, State
@@ -440,7 +440,7 @@ def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str
     if days < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--after-days")
     with open_database(app, database_url, create=False) as database:
-        plan = campaign.create_reminder(database, notice_id, after_days=days)
+        plan = reminders.create_reminder(database, notice_id, after_days=days)
         notify(plan.message)
         if plan.reminder is None:
             if fmt == "json":

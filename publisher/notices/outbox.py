@@ -4,7 +4,8 @@ Every (notice, customer) has one row, unique. A run:
 
 1. takes the notice's **send lock** (``notices.sender``: host, pid and a token, with a
    heartbeat), so two ``notice send`` processes never work on the same notice; a lock whose
-   process is gone (same host, pid dead) or silent for longer than the lease is taken over;
+   process is gone (same host, pid dead) or silent for longer than the lease is taken over
+   (:mod:`publisher.notices.sendlock`);
 2. **recovers** rows left in ``sending`` by a run that died: their batch was handed to the
    mailer and its outcome is unknown, so they become ``unknown`` — never re-sent blindly —
    unless the mailer can look (the folder mailer sees which files exist);
@@ -21,13 +22,10 @@ rows are read one batch at a time and each group's email is rendered once.
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
-import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -35,7 +33,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, Table, func, select, update
 
-from publisher.notices.campaign import NoticeError, NoticeInfo, get_notice
+from publisher.notices.campaign import NoticeInfo, get_notice
 from publisher.notices.mailers.base import (
     Batch,
     BatchResult,
@@ -44,6 +42,7 @@ from publisher.notices.mailers.base import (
     Outcome,
     Recipient,
 )
+from publisher.notices.sendlock import heartbeat, send_lock
 from publisher.notices.states import SETTLED, State
 from publisher.store.db import Database
 from publisher.store.models import Customer, Delivery, Notice, utcnow
@@ -54,14 +53,6 @@ _CUSTOMERS = cast(Table, Customer.__table__)
 _STATE_OF: dict[Outcome, State] = {"sent": State.SENT, "failed": State.FAILED,
                                    "retry": State.QUEUED, "unknown": State.UNKNOWN}
 """The row state a mailer's outcome for it leads to."""
-
-
-class SendLocked(NoticeError):
-    """Another live process is sending this notice."""
-
-
-class LockLost(NoticeError):
-    """Another process took over the send lock (this one was silent longer than the lease)."""
 
 
 class Renderer(Protocol):
@@ -171,85 +162,6 @@ def state_counts(database: Database, notice_id: int) -> dict[State, int]:
     return counts
 
 
-# ------------------------------------------------------------------------------ the lock
-
-
-def _this_host() -> str:
-    return socket.gethostname()[:100]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime,
-                 lease: float) -> bool:
-    """True when the process named by the lock ``host:pid:token`` cannot be sending: it ran
-    on this host and is dead, or it has not given a heartbeat for ``lease`` seconds."""
-    parts = sender.split(":")
-    if (len(parts) >= 3 and parts[-3] == _this_host() and parts[-2].isdigit()
-            and not _pid_alive(int(parts[-2]))):
-        return True
-    return heartbeat is None or (now - heartbeat).total_seconds() > lease
-
-
-def _describe_holder(sender: str, heartbeat: datetime | None, now: datetime) -> str:
-    parts = sender.split(":")
-    who = f"pid {parts[-2]} on {parts[-3]}" if len(parts) >= 3 else sender
-    if heartbeat is None:
-        return who
-    return f"{who}, last seen {max(0, int((now - heartbeat).total_seconds()))} s ago"
-
-
-@contextmanager
-def send_lock(database: Database, notice_id: int, *, lease: float,
-              now: Callable[[], datetime] = utcnow) -> Iterator[str]:
-    """Hold the notice's send lock for the block; yields the lock token."""
-    token = f"{_this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
-    with database.write() as connection:
-        row = connection.execute(
-            select(_NOTICES.c.sender, _NOTICES.c.sender_heartbeat)
-            .where(_NOTICES.c.id == notice_id).with_for_update()
-        ).first()
-        if row is None:
-            raise NoticeError(f"no notice {notice_id}")
-        moment = now()
-        if row.sender and not _holder_gone(row.sender, row.sender_heartbeat, now=moment,
-                                           lease=lease):
-            raise SendLocked(
-                f"notice {notice_id} is being sent by another process "
-                f"({_describe_holder(row.sender, row.sender_heartbeat, moment)})",
-                hint=f"wait for it to finish; if that process is gone, the lock expires "
-                f"{int(lease)} s after its last heartbeat",
-            )
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
-            sender=token, sender_heartbeat=moment))
-    try:
-        yield token
-    finally:
-        with database.write() as connection:
-            connection.execute(
-                update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
-                .values(sender=None, sender_heartbeat=None))
-
-
-def _heartbeat(connection: Connection, notice_id: int, token: str, moment: datetime) -> None:
-    result = connection.execute(
-        update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
-        .values(sender_heartbeat=moment))
-    if result.rowcount != 1:
-        raise LockLost(
-            f"another process took over sending notice {notice_id}",
-            hint="this run stopped; `publisher notice status` shows where things stand",
-        )
-
-
 # ------------------------------------------------------------------------------ rows
 
 
@@ -287,7 +199,7 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
         .with_for_update(skip_locked=True)
     )
     with database.write() as connection:
-        _heartbeat(connection, notice_id, token, now)
+        heartbeat(connection, notice_id, token, now)
         ids = list(connection.execute(chosen).scalars())
         if not ids:
             return batch_id, []
@@ -626,4 +538,4 @@ def _sleep_with_heartbeat(database: Database, notice_id: int, token: str, second
         remaining -= chunk
         if remaining > 0:
             with database.write() as connection:
-                _heartbeat(connection, notice_id, token, now())
+                heartbeat(connection, notice_id, token, now())
