@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
     Select,
-    Table,
     and_,
     exists,
     func,
@@ -38,13 +37,10 @@ from sqlalchemy import (
 from publisher.diff import ChangeSet, Side, compare
 from publisher.errors import NotFoundError, PublisherError
 from publisher.notices.states import State
+from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
-    Acceptance,
-    Customer,
-    Delivery,
     Notice,
-    PolicyVersion,
     UTCDateTime,
     utcnow,
 )
@@ -53,11 +49,6 @@ from publisher.store.versions import StoredVersion, get_version, stored_versions
 NOTICE = "notice"
 REMINDER = "reminder"
 
-_CUSTOMERS = cast(Table, Customer.__table__)
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
-_VERSIONS = cast(Table, PolicyVersion.__table__)
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
 
 
 class NoticeError(PublisherError):
@@ -235,9 +226,9 @@ def list_notices(database: Database, *, slug: str | None = None) -> list[NoticeI
 
 def recipient_groups(database: Database, notice_id: int) -> list[RecipientGroup]:
     """The notice's recipients per last accepted version (None first, then by label)."""
-    query = (select(_DELIVERIES.c.since_label, func.count())
-             .where(_DELIVERIES.c.notice_id == notice_id)
-             .group_by(_DELIVERIES.c.since_label))
+    query = (select(DELIVERIES.c.since_label, func.count())
+             .where(DELIVERIES.c.notice_id == notice_id)
+             .group_by(DELIVERIES.c.since_label))
     with database.read() as connection:
         rows = [(since, int(count)) for since, count in connection.execute(query)]
     return _ordered(rows, stored_positions(database, get_notice(database, notice_id).slug))
@@ -267,13 +258,13 @@ class RecipientRow:
 def recipient_row(database: Database, notice_id: int, customer_id: str | None) -> RecipientRow:
     """The outbox row of ``customer_id`` (default: the notice's first recipient)."""
     query = (
-        select(_DELIVERIES.c.id, _DELIVERIES.c.customer_id, _DELIVERIES.c.email,
-               _CUSTOMERS.c.name, _DELIVERIES.c.since_label, _DELIVERIES.c.state)
-        .join(_CUSTOMERS, _CUSTOMERS.c.id == _DELIVERIES.c.customer_id)
-        .where(_DELIVERIES.c.notice_id == notice_id).order_by(_DELIVERIES.c.id).limit(1)
+        select(DELIVERIES.c.id, DELIVERIES.c.customer_id, DELIVERIES.c.email,
+               CUSTOMERS.c.name, DELIVERIES.c.since_label, DELIVERIES.c.state)
+        .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
+        .where(DELIVERIES.c.notice_id == notice_id).order_by(DELIVERIES.c.id).limit(1)
     )
     if customer_id is not None:
-        query = query.where(_DELIVERIES.c.customer_id == customer_id)
+        query = query.where(DELIVERIES.c.customer_id == customer_id)
     with database.read() as connection:
         row = connection.execute(query).first()
     if row is None:
@@ -325,12 +316,12 @@ def is_material(
 def _last_accepted(slug: str) -> Any:
     """Per customer: the position of the newest version of ``slug`` they accepted."""
     return (
-        select(_ACCEPTANCES.c.customer_id.label("customer_id"),
-               func.max(_VERSIONS.c.position).label("position"))
-        .join(_VERSIONS, and_(_VERSIONS.c.slug == _ACCEPTANCES.c.slug,
-                              _VERSIONS.c.label == _ACCEPTANCES.c.version_label))
-        .where(_ACCEPTANCES.c.slug == slug)
-        .group_by(_ACCEPTANCES.c.customer_id)
+        select(ACCEPTANCES.c.customer_id.label("customer_id"),
+               func.max(VERSIONS.c.position).label("position"))
+        .join(VERSIONS, and_(VERSIONS.c.slug == ACCEPTANCES.c.slug,
+                              VERSIONS.c.label == ACCEPTANCES.c.version_label))
+        .where(ACCEPTANCES.c.slug == slug)
+        .group_by(ACCEPTANCES.c.customer_id)
         .subquery("last_accepted")
     )
 
@@ -339,11 +330,11 @@ def _recipients(version: StoredVersion) -> Select[Any]:
     """customer id, email and last accepted label of everyone who has not accepted
     ``version`` or a newer one."""
     last = _last_accepted(version.slug)
-    since = _VERSIONS.alias("since_version")
+    since = VERSIONS.alias("since_version")
     return (
-        select(_CUSTOMERS.c.id, _CUSTOMERS.c.email, since.c.label)
-        .select_from(_CUSTOMERS)
-        .outerjoin(last, last.c.customer_id == _CUSTOMERS.c.id)
+        select(CUSTOMERS.c.id, CUSTOMERS.c.email, since.c.label)
+        .select_from(CUSTOMERS)
+        .outerjoin(last, last.c.customer_id == CUSTOMERS.c.id)
         .outerjoin(since, and_(since.c.slug == version.slug,
                                since.c.position == last.c.position))
         .where(or_(last.c.position.is_(None), last.c.position < version.position))
@@ -362,17 +353,17 @@ def planned_groups(database: Database, version: StoredVersion) -> list[Recipient
 def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment: datetime) -> int:
     """Add an outbox row for every recipient who has none yet; returns how many."""
     wanted = _recipients(version).where(~exists(
-        select(_DELIVERIES.c.id).where(_DELIVERIES.c.notice_id == notice_id,
-                                       _DELIVERIES.c.customer_id == _CUSTOMERS.c.id)
+        select(DELIVERIES.c.id).where(DELIVERIES.c.notice_id == notice_id,
+                                       DELIVERIES.c.customer_id == CUSTOMERS.c.id)
     ))
     rows = wanted.with_only_columns(
-        literal(notice_id), _CUSTOMERS.c.id, _CUSTOMERS.c.email, wanted.selected_columns[2],
+        literal(notice_id), CUSTOMERS.c.id, CUSTOMERS.c.email, wanted.selected_columns[2],
         literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
     )
-    result = connection.execute(insert(_DELIVERIES).from_select(
+    result = connection.execute(insert(DELIVERIES).from_select(
         ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
         rows,
-    ).returning(_DELIVERIES.c.id))
+    ).returning(DELIVERIES.c.id))
     return sum(1 for _ in result)
 
 
@@ -462,13 +453,13 @@ def create_notice(
     subject = subject or (subject_for(version, effective, moment.date()) if subject_for else
                           f"Changes to our {title}")
     with database.write() as connection:
-        notice_id = connection.execute(insert(_NOTICES).values(
+        notice_id = connection.execute(insert(NOTICES).values(
             slug=slug, version_label=version.label, subject=subject,
             summary=summary if summary is not None else version.summary,
             effective=effective, status="draft", forced=bool(problem),
             created_at=moment, kind=NOTICE, notice_days=days, material=material,
             override="forced: " + "; ".join(reasons) if reasons else None,
-        ).returning(_NOTICES.c.id)).scalar_one()
+        ).returning(NOTICES.c.id)).scalar_one()
         _plan(connection, int(notice_id), version, moment)
     notice = get_notice(database, int(notice_id))
     return CreatedNotice(notice, tuple(recipient_groups(database, notice.id)), changes,
@@ -479,7 +470,7 @@ def _no_recipients(database: Database, slug: str, label: str) -> str:
     """Why a new notice has no recipients: an empty store, or everyone accepted already."""
     with database.read() as connection:
         customers = int(connection.execute(
-            select(func.count()).select_from(_CUSTOMERS)).scalar_one())
+            select(func.count()).select_from(CUSTOMERS)).scalar_one())
     if customers == 0:
         return ("the notice has no recipients: there are no customers in the store (add them "
                 "with `publisher customers import FILE.csv`, or --customers FILE.csv; "
@@ -510,7 +501,7 @@ def recheck_material(database: Database, notice: NoticeInfo, source: ChangeSourc
     if not is_material(source, versions, version, since):
         return notice
     with database.write() as connection:
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice.id)
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice.id)
                            .values(material=True))
     return get_notice(database, notice.id)
 
@@ -528,5 +519,5 @@ def check_still_in_time(notice: NoticeInfo, *, today: date) -> str | None:
 def record_override(database: Database, notice_id: int, reason: str) -> None:
     """Record that the notice period was overridden when sending (``send --force``)."""
     with database.write() as connection:
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(
             forced=True, override=f"forced at send: {reason}"))

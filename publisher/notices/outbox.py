@@ -29,9 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from publisher.notices.campaign import NoticeInfo, get_notice
 from publisher.notices.mailers.base import (
@@ -44,12 +44,10 @@ from publisher.notices.mailers.base import (
 )
 from publisher.notices.sendlock import heartbeat, send_lock
 from publisher.notices.states import SETTLED, State
+from publisher.notices.tables import CUSTOMERS, DELIVERIES, NOTICES
 from publisher.store.db import Database
-from publisher.store.models import Customer, Delivery, Notice, utcnow
+from publisher.store.models import utcnow
 
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
-_CUSTOMERS = cast(Table, Customer.__table__)
 _STATE_OF: dict[Outcome, State] = {"sent": State.SENT, "failed": State.FAILED,
                                    "retry": State.QUEUED, "unknown": State.UNKNOWN}
 """The row state a mailer's outcome for it leads to."""
@@ -155,8 +153,8 @@ def state_counts(database: Database, notice_id: int) -> dict[State, int]:
     counts = dict.fromkeys(State, 0)
     with database.read() as connection:
         for state, count in connection.execute(
-            select(_DELIVERIES.c.state, func.count())
-            .where(_DELIVERIES.c.notice_id == notice_id).group_by(_DELIVERIES.c.state)
+            select(DELIVERIES.c.state, func.count())
+            .where(DELIVERIES.c.notice_id == notice_id).group_by(DELIVERIES.c.state)
         ):
             counts[State(state)] = int(count)
     return counts
@@ -176,10 +174,10 @@ class _Row:
 
 def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
     query = (
-        select(_DELIVERIES.c.id, _DELIVERIES.c.customer_id, _DELIVERIES.c.email,
-               _CUSTOMERS.c.name, _DELIVERIES.c.attempts)
-        .join(_CUSTOMERS, _CUSTOMERS.c.id == _DELIVERIES.c.customer_id)
-        .where(_DELIVERIES.c.batch_id == batch_id).order_by(_DELIVERIES.c.id)
+        select(DELIVERIES.c.id, DELIVERIES.c.customer_id, DELIVERIES.c.email,
+               CUSTOMERS.c.name, DELIVERIES.c.attempts)
+        .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
+        .where(DELIVERIES.c.batch_id == batch_id).order_by(DELIVERIES.c.id)
     )
     return [_Row(r.id, r.customer_id, r.email, r.name, r.attempts)
             for r in connection.execute(query)]
@@ -190,12 +188,12 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
     """Move up to ``size`` queued rows of one group to ``sending`` under a new batch id, in
     one transaction (with the heartbeat); returns the batch id and its rows."""
     batch_id = new_batch_id(notice_id)
-    group = (_DELIVERIES.c.since_label.is_(None) if since is None
-             else _DELIVERIES.c.since_label == since)
+    group = (DELIVERIES.c.since_label.is_(None) if since is None
+             else DELIVERIES.c.since_label == since)
     chosen = (
-        select(_DELIVERIES.c.id)
-        .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.QUEUED, group)
-        .order_by(_DELIVERIES.c.id).limit(size)
+        select(DELIVERIES.c.id)
+        .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED, group)
+        .order_by(DELIVERIES.c.id).limit(size)
         .with_for_update(skip_locked=True)
     )
     with database.write() as connection:
@@ -204,10 +202,10 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
         if not ids:
             return batch_id, []
         connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.id.in_(ids),
-                                      _DELIVERIES.c.state == State.QUEUED)
+            update(DELIVERIES).where(DELIVERIES.c.id.in_(ids),
+                                      DELIVERIES.c.state == State.QUEUED)
             .values(state=State.SENDING, batch_id=batch_id, claimed_at=now,
-                    attempts=_DELIVERIES.c.attempts + 1))
+                    attempts=DELIVERIES.c.attempts + 1))
         return batch_id, _rows_of_batch(connection, batch_id)
 
 
@@ -215,8 +213,8 @@ def queued_groups(database: Database, notice_id: int) -> list[str | None]:
     """The groups (last accepted label) that still have queued rows (None first)."""
     with database.read() as connection:
         labels = list(connection.execute(
-            select(_DELIVERIES.c.since_label).where(
-                _DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.QUEUED)
+            select(DELIVERIES.c.since_label).where(
+                DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED)
             .distinct()).scalars())
     return sorted(labels, key=lambda label: (label is not None, label or ""))
 
@@ -254,11 +252,11 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
                                       "message_id": message_id,
                                       "sent_at": now if state == State.SENT else None}
             if give_back:
-                values["attempts"] = _DELIVERIES.c.attempts - 1
+                values["attempts"] = DELIVERIES.c.attempts - 1
             connection.execute(
-                update(_DELIVERIES)
-                .where(_DELIVERIES.c.id.in_(ids), _DELIVERIES.c.batch_id == batch_id,
-                       _DELIVERIES.c.state == State.SENDING)
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id.in_(ids), DELIVERIES.c.batch_id == batch_id,
+                       DELIVERIES.c.state == State.SENDING)
                 .values(**values))
     return counts
 
@@ -268,11 +266,11 @@ def release(database: Database, batch_id: str, *, state: State, error: str) -> i
     certainly not made; unknown: it may have been)."""
     values: dict[str, Any] = {"state": state, "last_error": error}
     if state == State.QUEUED:
-        values["attempts"] = _DELIVERIES.c.attempts - 1
+        values["attempts"] = DELIVERIES.c.attempts - 1
     with database.write() as connection:
         result = connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.batch_id == batch_id,
-                                      _DELIVERIES.c.state == State.SENDING).values(**values))
+            update(DELIVERIES).where(DELIVERIES.c.batch_id == batch_id,
+                                      DELIVERIES.c.state == State.SENDING).values(**values))
         return int(result.rowcount or 0)
 
 
@@ -282,8 +280,8 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
     look), else mark them ``unknown``. Call only while holding the send lock."""
     with database.read() as connection:
         batches = list(connection.execute(
-            select(_DELIVERIES.c.batch_id).where(
-                _DELIVERIES.c.notice_id == notice.id, _DELIVERIES.c.state == State.SENDING)
+            select(DELIVERIES.c.batch_id).where(
+                DELIVERIES.c.notice_id == notice.id, DELIVERIES.c.state == State.SENDING)
             .distinct()).scalars())
     found: dict[str, int] = {}
     for batch_id in batches:
@@ -302,8 +300,8 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
                              "while the batch was with the mailer; settle with "
                              "`publisher notice settle`")
                 connection.execute(
-                    update(_DELIVERIES).where(_DELIVERIES.c.id == row.id,
-                                              _DELIVERIES.c.state == State.SENDING)
+                    update(DELIVERIES).where(DELIVERIES.c.id == row.id,
+                                              DELIVERIES.c.state == State.SENDING)
                     .values(state=state, last_error=error))
                 found[state] = found.get(state, 0) + 1
     return found
@@ -313,8 +311,8 @@ def requeue_failed(database: Database, notice_id: int) -> int:
     """Give failed rows another try (``send --retry-failed``): back to queued, attempts 0."""
     with database.write() as connection:
         result = connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
-                                      _DELIVERIES.c.state == State.FAILED)
+            update(DELIVERIES).where(DELIVERIES.c.notice_id == notice_id,
+                                      DELIVERIES.c.state == State.FAILED)
             .values(state=State.QUEUED, attempts=0))
         return int(result.rowcount or 0)
 
@@ -335,10 +333,10 @@ def refresh_status(database: Database, notice_id: int, *, now: datetime,
         values["mailer"] = mailer
     with database.write() as connection:
         if status in ("sent", "incomplete"):
-            connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id,
-                                                      _NOTICES.c.sent_at.is_(None))
+            connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id,
+                                                      NOTICES.c.sent_at.is_(None))
                                .values(sent_at=now))
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(**values))
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(**values))
     return counts
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Connection, Table, and_, exists, func, insert, literal, or_, select
+from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select
 
 from publisher.notices.campaign import (
     NOTICE,
@@ -23,23 +22,13 @@ from publisher.notices.campaign import (
     recipient_groups,
 )
 from publisher.notices.states import State
+from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
-    Acceptance,
-    Customer,
-    Delivery,
-    Notice,
-    PolicyVersion,
     UTCDateTime,
     utcnow,
 )
 from publisher.store.versions import get_version
-
-_CUSTOMERS = cast(Table, Customer.__table__)
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
-_VERSIONS = cast(Table, PolicyVersion.__table__)
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
 
 
 @dataclass(frozen=True)
@@ -68,12 +57,12 @@ def create_reminder(
                           f"{parent.parent_id})", hint=f"remind notice {parent.parent_id}")
     with database.read() as connection:
         unfinished = connection.execute(
-            select(_NOTICES.c.id).where(
-                _NOTICES.c.parent_id == notice_id, _NOTICES.c.kind == REMINDER,
-                exists(select(_DELIVERIES.c.id).where(
-                    _DELIVERIES.c.notice_id == _NOTICES.c.id,
-                    _DELIVERIES.c.state.in_((State.QUEUED, State.SENDING)))),
-            ).order_by(_NOTICES.c.id)
+            select(NOTICES.c.id).where(
+                NOTICES.c.parent_id == notice_id, NOTICES.c.kind == REMINDER,
+                exists(select(DELIVERIES.c.id).where(
+                    DELIVERIES.c.notice_id == NOTICES.c.id,
+                    DELIVERIES.c.state.in_((State.QUEUED, State.SENDING)))),
+            ).order_by(NOTICES.c.id)
         ).scalars().first()
     if unfinished is not None:
         reminder = get_notice(database, int(unfinished))
@@ -83,16 +72,16 @@ def create_reminder(
     version = get_version(database, parent.slug, parent.version_label)
     moment = now()
     cutoff = moment - timedelta(days=after_days)
-    first = _DELIVERIES.alias("first")
-    later = _DELIVERIES.alias("later")
-    reminders = _NOTICES.alias("reminders")
+    first = DELIVERIES.alias("first")
+    later = DELIVERIES.alias("later")
+    reminders = NOTICES.alias("reminders")
     accepted = exists(
-        select(_ACCEPTANCES.c.id)
-        .join(_VERSIONS, and_(_VERSIONS.c.slug == _ACCEPTANCES.c.slug,
-                              _VERSIONS.c.label == _ACCEPTANCES.c.version_label))
-        .where(_ACCEPTANCES.c.customer_id == first.c.customer_id,
-               _ACCEPTANCES.c.slug == parent.slug,
-               _VERSIONS.c.position >= version.position)
+        select(ACCEPTANCES.c.id)
+        .join(VERSIONS, and_(VERSIONS.c.slug == ACCEPTANCES.c.slug,
+                              VERSIONS.c.label == ACCEPTANCES.c.version_label))
+        .where(ACCEPTANCES.c.customer_id == first.c.customer_id,
+               ACCEPTANCES.c.slug == parent.slug,
+               VERSIONS.c.position >= version.position)
     )
     recent = exists(
         select(later.c.id)
@@ -101,8 +90,8 @@ def create_reminder(
                or_(later.c.state != State.SENT, later.c.sent_at > cutoff))
     )
     eligible = (
-        select(first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label)
-        .join(_CUSTOMERS, _CUSTOMERS.c.id == first.c.customer_id)
+        select(first.c.customer_id, CUSTOMERS.c.email, first.c.since_label)
+        .join(CUSTOMERS, CUSTOMERS.c.id == first.c.customer_id)
         .where(first.c.notice_id == notice_id, first.c.state == State.SENT,
                first.c.sent_at <= cutoff, ~accepted, ~recent)
     )
@@ -111,18 +100,18 @@ def create_reminder(
             select(func.count()).select_from(eligible.subquery())).scalar_one())
         if count == 0:
             return ReminderPlan(None, False, 0, _nobody(connection, parent, after_days))
-        reminder_id = int(connection.execute(insert(_NOTICES).values(
+        reminder_id = int(connection.execute(insert(NOTICES).values(
             slug=parent.slug, version_label=parent.version_label,
             subject=f"Reminder: {parent.subject}", summary=parent.summary,
             effective=parent.effective, status="draft", forced=parent.forced,
             override=parent.override, notice_days=parent.notice_days, material=parent.material,
             created_at=moment, kind=REMINDER, parent_id=notice_id,
-        ).returning(_NOTICES.c.id)).scalar_one())
+        ).returning(NOTICES.c.id)).scalar_one())
         rows = eligible.with_only_columns(
-            literal(reminder_id), first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label,
+            literal(reminder_id), first.c.customer_id, CUSTOMERS.c.email, first.c.since_label,
             literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
         )
-        connection.execute(insert(_DELIVERIES).from_select(
+        connection.execute(insert(DELIVERIES).from_select(
             ["notice_id", "customer_id", "email", "since_label", "state", "attempts",
              "queued_at"], rows))
     reminder = get_notice(database, reminder_id)
@@ -132,8 +121,8 @@ def create_reminder(
 
 def _nobody(connection: Connection, parent: NoticeInfo, after_days: int) -> str:
     sent = int(connection.execute(
-        select(func.count()).where(_DELIVERIES.c.notice_id == parent.id,
-                                   _DELIVERIES.c.state == State.SENT)).scalar_one())
+        select(func.count()).where(DELIVERIES.c.notice_id == parent.id,
+                                   DELIVERIES.c.state == State.SENT)).scalar_one())
     if sent == 0:
         return (f"nobody to remind: notice {parent.id} has not been sent to anyone yet "
                 f"(run `publisher notice send {parent.id}`)")

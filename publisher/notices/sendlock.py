@@ -15,15 +15,13 @@ import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, select, update
 
 from publisher.notices.campaign import NoticeError
+from publisher.notices.tables import NOTICES
 from publisher.store.db import Database
-from publisher.store.models import Notice, utcnow
-
-_NOTICES = cast(Table, Notice.__table__)
+from publisher.store.models import utcnow
 
 
 class SendLocked(NoticeError):
@@ -74,8 +72,8 @@ def send_lock(database: Database, notice_id: int, *, lease: float,
     token = f"{_this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
     with database.write() as connection:
         row = connection.execute(
-            select(_NOTICES.c.sender, _NOTICES.c.sender_heartbeat)
-            .where(_NOTICES.c.id == notice_id).with_for_update()
+            select(NOTICES.c.sender, NOTICES.c.sender_heartbeat)
+            .where(NOTICES.c.id == notice_id).with_for_update()
         ).first()
         if row is None:
             raise NoticeError(f"no notice {notice_id}")
@@ -88,20 +86,20 @@ def send_lock(database: Database, notice_id: int, *, lease: float,
                 hint=f"wait for it to finish; if that process is gone, the lock expires "
                 f"{int(lease)} s after its last heartbeat",
             )
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(
             sender=token, sender_heartbeat=moment))
     try:
         yield token
     finally:
         with database.write() as connection:
             connection.execute(
-                update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
+                update(NOTICES).where(NOTICES.c.id == notice_id, NOTICES.c.sender == token)
                 .values(sender=None, sender_heartbeat=None))
 
 
 def heartbeat(connection: Connection, notice_id: int, token: str, moment: datetime) -> None:
     result = connection.execute(
-        update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
+        update(NOTICES).where(NOTICES.c.id == notice_id, NOTICES.c.sender == token)
         .values(sender_heartbeat=moment))
     if result.rowcount != 1:
         raise LockLost(

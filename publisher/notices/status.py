@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 
 from publisher.errors import NotFoundError
 from publisher.notices.campaign import (
@@ -26,12 +26,10 @@ from publisher.notices.campaign import (
 )
 from publisher.notices.outbox import refresh_status, state_counts
 from publisher.notices.states import State
+from publisher.notices.tables import DELIVERIES, NOTICES
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
-from publisher.store.models import Delivery, Notice, utcnow
-
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
+from publisher.store.models import utcnow
 
 FAILED_SHOWN = 20
 """Failed rows listed in the text output (JSON lists all)."""
@@ -121,28 +119,28 @@ def notice_status(database: Database, notice_id: int) -> NoticeStatus:
     counts = state_counts(database, notice_id)
     with database.read() as connection:
         unknown_rows = connection.execute(
-            select(_DELIVERIES.c.batch_id, _DELIVERIES.c.customer_id,
-                   _DELIVERIES.c.claimed_at, _DELIVERIES.c.last_error)
-            .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.UNKNOWN)
-            .order_by(_DELIVERIES.c.claimed_at, _DELIVERIES.c.batch_id, _DELIVERIES.c.id)
+            select(DELIVERIES.c.batch_id, DELIVERIES.c.customer_id,
+                   DELIVERIES.c.claimed_at, DELIVERIES.c.last_error)
+            .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.UNKNOWN)
+            .order_by(DELIVERIES.c.claimed_at, DELIVERIES.c.batch_id, DELIVERIES.c.id)
         ).all()
         failed = tuple(
             FailedRow(r.customer_id, r.email, r.attempts, r.last_error)
             for r in connection.execute(
-                select(_DELIVERIES.c.customer_id, _DELIVERIES.c.email, _DELIVERIES.c.attempts,
-                       _DELIVERIES.c.last_error)
-                .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == State.FAILED)
-                .order_by(_DELIVERIES.c.id))
+                select(DELIVERIES.c.customer_id, DELIVERIES.c.email, DELIVERIES.c.attempts,
+                       DELIVERIES.c.last_error)
+                .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.FAILED)
+                .order_by(DELIVERIES.c.id))
         )
         provider = {
             str(status): int(count) for status, count in connection.execute(
-                select(_DELIVERIES.c.provider_status, func.count())
-                .where(_DELIVERIES.c.notice_id == notice_id,
-                       _DELIVERIES.c.provider_status.is_not(None))
-                .group_by(_DELIVERIES.c.provider_status))
+                select(DELIVERIES.c.provider_status, func.count())
+                .where(DELIVERIES.c.notice_id == notice_id,
+                       DELIVERIES.c.provider_status.is_not(None))
+                .group_by(DELIVERIES.c.provider_status))
         }
         sender = connection.execute(
-            select(_NOTICES.c.sender).where(_NOTICES.c.id == notice_id)).scalar()
+            select(NOTICES.c.sender).where(NOTICES.c.id == notice_id)).scalar()
     batches: dict[str, list[Any]] = {}
     for row in unknown_rows:
         batches.setdefault(row.batch_id or "(none)", []).append(row)
@@ -232,14 +230,14 @@ def settle(database: Database, notice_id: int, batch_id: str, as_state: SettleAs
     note = (f"settled as {as_state} by a person at {format_time(moment)}")
     values: dict[str, Any] = {"state": as_state, "last_error": note}
     if as_state == State.SENT:
-        values["sent_at"] = _DELIVERIES.c.claimed_at
+        values["sent_at"] = DELIVERIES.c.claimed_at
     else:
         values["attempts"] = 0
     with database.write() as connection:
         result = connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
-                                      _DELIVERIES.c.batch_id == batch_id,
-                                      _DELIVERIES.c.state == State.UNKNOWN).values(**values))
+            update(DELIVERIES).where(DELIVERIES.c.notice_id == notice_id,
+                                      DELIVERIES.c.batch_id == batch_id,
+                                      DELIVERIES.c.state == State.UNKNOWN).values(**values))
         changed = int(result.rowcount or 0)
     refresh_status(database, notice_id, now=moment)
     if changed == 0:
