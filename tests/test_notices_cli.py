@@ -222,3 +222,16 @@ def test_preview_and_settle_speak_json(sqlite_setup: support.Setup) -> None:
                              "--format", "json")
     assert again.exit_code == 2 and again.stdout == ""
     assert "no rows of unknown outcome in batch 'b-1'" in json.loads(again.stderr)["error"]
+
+
+def test_every_json_command_reports_errors_as_json(sqlite_setup: support.Setup) -> None:
+    soon = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    for args in (["create", "acceptable-use", "--effective", soon], ["send", "99"],
+                 ["status", "99"], ["remind", "99"]):
+        result = sqlite_setup.cli("notice", *args, "--format", "json")
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stdout == "", args
+        error = json.loads(result.stderr.splitlines()[-1])
+        assert error["exit_code"] == 2 and error["error"], args
+    text_error = sqlite_setup.cli("notice", "status", "99")
+    assert text_error.stderr.startswith("error: no notice 99")
