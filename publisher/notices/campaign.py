@@ -36,7 +36,7 @@ from sqlalchemy import (
 
 from publisher.diff import ChangeSet, Side, compare
 from publisher.errors import NotFoundError, PublisherError
-from publisher.notices.states import State
+from publisher.notices.states import NoticeStatus, State
 from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
@@ -456,7 +456,7 @@ def create_notice(
         notice_id = connection.execute(insert(NOTICES).values(
             slug=slug, version_label=version.label, subject=subject,
             summary=summary if summary is not None else version.summary,
-            effective=effective, status="draft", forced=bool(problem),
+            effective=effective, status=NoticeStatus.DRAFT, forced=bool(problem),
             created_at=moment, kind=NOTICE, notice_days=days, material=material,
             override="forced: " + "; ".join(reasons) if reasons else None,
         ).returning(NOTICES.c.id)).scalar_one()

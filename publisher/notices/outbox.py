@@ -43,7 +43,7 @@ from publisher.notices.mailers.base import (
     Recipient,
 )
 from publisher.notices.sendlock import heartbeat, send_lock
-from publisher.notices.states import SETTLED, State
+from publisher.notices.states import SETTLED, NoticeStatus, State
 from publisher.notices.tables import CUSTOMERS, DELIVERIES, NOTICES
 from publisher.store.db import Database
 from publisher.store.models import utcnow
@@ -323,16 +323,16 @@ def refresh_status(database: Database, notice_id: int, *, now: datetime,
     then ``sent``, or ``incomplete`` with failed or unknown rows); returns the counts."""
     counts = state_counts(database, notice_id)
     if counts[State.QUEUED] or counts[State.SENDING]:
-        status = "sending"
+        status = NoticeStatus.SENDING
     elif counts[State.FAILED] or counts[State.UNKNOWN]:
-        status = "incomplete"
+        status = NoticeStatus.INCOMPLETE
     else:
-        status = "sent"
+        status = NoticeStatus.SENT
     values: dict[str, Any] = {"status": status}
     if mailer is not None:
         values["mailer"] = mailer
     with database.write() as connection:
-        if status in ("sent", "incomplete"):
+        if status in (NoticeStatus.SENT, NoticeStatus.INCOMPLETE):
             connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id,
                                                       NOTICES.c.sent_at.is_(None))
                                .values(sent_at=now))

@@ -21,7 +21,7 @@ from publisher.notices.campaign import (
     get_notice,
     recipient_groups,
 )
-from publisher.notices.states import State
+from publisher.notices.states import NoticeStatus, State
 from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
@@ -103,7 +103,7 @@ def create_reminder(
         reminder_id = int(connection.execute(insert(NOTICES).values(
             slug=parent.slug, version_label=parent.version_label,
             subject=f"Reminder: {parent.subject}", summary=parent.summary,
-            effective=parent.effective, status="draft", forced=parent.forced,
+            effective=parent.effective, status=NoticeStatus.DRAFT, forced=parent.forced,
             override=parent.override, notice_days=parent.notice_days, material=parent.material,
             created_at=moment, kind=REMINDER, parent_id=notice_id,
         ).returning(NOTICES.c.id)).scalar_one())
