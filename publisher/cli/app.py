@@ -20,6 +20,17 @@ class App:
     overrides: dict[str, Any] = field(default_factory=dict)
     debug: bool = False
 
+    def apply(self, *, repo: str | None = None, policies: str | None = None,
+              database_url: str | None = None, debug: bool = False) -> None:
+        """Apply global options given after the subcommand (None/False: not given)."""
+        if repo is not None:
+            self.repo = repo
+        for name, value in (("policies", policies), ("database_url", database_url)):
+            if value is not None:
+                self.overrides[name] = value
+        self.debug = self.debug or debug
+        self.__dict__.pop("settings", None)  # read again with the new values
+
     @cached_property
     def settings(self) -> Settings:
         return load_settings(Path(self.repo), overrides=self.overrides)
