@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -60,14 +60,45 @@ Echo = Callable[[str], None]
 # ---------------------------------------------------------------------------- installing
 
 
-def hook_script(name: str, python: str) -> str:
-    """The shell script installed as hook ``name``: it runs our CLI with ``python``."""
+KEPT_OUT_OF_HOOKS = frozenset({
+    "secret_key", "api_token", "smtp_password", "sendgrid_api_key", "sendgrid_webhook_key",
+    "database_url",
+})
+"""Settings never written into a hook script (secrets, and URLs that may hold a password)."""
+
+
+def hook_environment(settings: Settings, sources: Mapping[str, str]) -> tuple[
+        dict[str, str], list[str]]:
+    """The ``PUBLISHER_*`` variables the hooks set, so they run with the settings that
+    ``hooks install`` saw: every setting given as a flag or an environment variable (a file's
+    settings the hooks read themselves). Second: the names kept out (secrets)."""
+    env: dict[str, str] = {}
+    kept_out: list[str] = []
+    for name, source in sources.items():
+        if source != "flag" and not source.startswith("env "):
+            continue
+        if name in KEPT_OUT_OF_HOOKS:
+            kept_out.append(name)
+            continue
+        value = getattr(settings, name)
+        env[f"PUBLISHER_{name.upper()}"] = ",".join(value) if isinstance(value, tuple) \
+            else str(value)
+    return env, kept_out
+
+
+def hook_script(name: str, python: str, env: Mapping[str, str] | None = None) -> str:
+    """The shell script installed as hook ``name``: it runs our CLI with ``python``, with
+    ``env`` (the settings given to ``hooks install``) exported first."""
     py = shlex.quote(python)
+    exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in (env or {}).items())
+    if exports:
+        exports = "# Settings given to `publisher hooks install` (flags, PUBLISHER_* variables):\n" \
+            + exports
     return f"""#!/bin/sh
 {MARKER}: {name}
 # Installed by `publisher hooks install`; `publisher hooks uninstall` removes it and puts
 # back the hook it replaced ({name}{CHAINED}, run first), if there was one.
-if [ ! -x {py} ]; then
+{exports}if [ ! -x {py} ]; then
     echo "policy-publisher: {python} is gone; run \\`publisher hooks install\\` again" >&2
     exit 1
 fi
@@ -114,7 +145,8 @@ class Changes:
         return out + self.notes
 
 
-def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes) -> None:
+def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes,
+                  env: Mapping[str, str]) -> None:
     hook = hooks_dir / name
     chained = hooks_dir / (name + CHAINED)
     if (hook.exists() or hook.is_symlink()) and not is_ours(hook):
@@ -128,7 +160,7 @@ def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes) -> 
     if chained.exists() or chained.is_symlink():
         changes.chained.append(name)
     temporary = hook.with_name(f".{name}.publisher-new")
-    temporary.write_text(hook_script(name, python), encoding="utf-8")
+    temporary.write_text(hook_script(name, python, env), encoding="utf-8")
     temporary.chmod(0o755)
     temporary.replace(hook)
     changes.hooks.append(name)
@@ -156,6 +188,7 @@ def install(
     publish_hook: str = "post-merge",
     diff_driver: bool = True,
     branch: str = "HEAD",
+    env: Mapping[str, str] | None = None,
 ) -> Changes:
     """Install the hooks (chaining existing ones), the publish target and the diff driver.
 
@@ -163,6 +196,7 @@ def install(
     it is kept in the repository's config as ``publisher.publish``. Installing again
     updates our hooks in place (for example after the virtualenv moved). ``branch`` is the
     publishing branch (the ``branch`` setting), named in the report of a bare repository.
+    ``env`` is exported by every hook script (see :func:`hook_environment`).
     """
     from publisher.publish import PublishTarget
 
@@ -177,7 +211,7 @@ def install(
     hooks_dir = git.git_path("hooks")
     hooks_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
-        _install_hook(hooks_dir, name, python, changes)
+        _install_hook(hooks_dir, name, python, changes, env or {})
     if git.info.bare:
         ref = publishing_ref(git, branch)
         changes.notes.append(f"pushes to {ref} are linted" + (" and published" if any(

@@ -36,23 +36,36 @@ def install_command(app: App, pre_commit: bool, publish: str | None, publish_hoo
                     diff_driver: bool) -> None:
     """Install the git hooks and the diff driver (all of them when no option is given).
 
+    Settings given as flags (--policies GLOB) or PUBLISHER_* variables are written into the
+    hooks, so they run with what install saw (secrets excepted).
     Existing hooks are chained, not overwritten: each is kept as
     <name>.publisher-chained and runs first. In a bare (server) repository, a pre-receive
     hook refuses pushes whose policies fail lint, and --publish adds a post-receive hook.
     The hooks run this Python ({python}); install again after moving it.
     """
-    from publisher.githooks import install
+    from publisher.config import explain_settings
+    from publisher.githooks import hook_environment, install
     from publisher.gitio import Git
 
     everything = not (pre_commit or diff_driver or publish)
-    with Git.open(app.settings.root) as git:
+    settings, sources = explain_settings(Path(app.repo), overrides=app.overrides)
+    env, kept_out = hook_environment(settings, sources)
+    with Git.open(settings.root) as git:
         changes = install(
-            git, python=sys.executable, policies=app.settings.policies,
+            git, python=sys.executable, policies=settings.policies,
             pre_commit=pre_commit or everything, publish=publish, publish_hook=publish_hook,
-            diff_driver=diff_driver or everything, branch=app.settings.branch,
+            diff_driver=diff_driver or everything, branch=settings.branch, env=env,
         )
     for line in changes.lines("installed"):
         click.echo(line)
+    for name, value in zip(sources, (getattr(settings, n) for n in sources), strict=True):
+        if f"PUBLISHER_{name.upper()}" in env:
+            click.echo(f"hooks use {name}={value!r} (from {sources[name]}); to share it with "
+                       "everyone who installs the hooks, put it in [tool.publisher] of "
+                       "pyproject.toml instead")
+    if kept_out:
+        click.echo(f"not written into the hooks: {', '.join(kept_out)} (secrets); the hooks "
+                   "read them from their own environment or the configuration file")
 
 
 install_command.help = (install_command.help or "").replace("{python}", sys.executable)
