@@ -62,3 +62,8 @@ def echo_table(headers: list[str], rows: list[list[str]]) -> None:
     click.echo(click.style(line.rstrip(), bold=True))
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 policy``, ``2 policies``: the count with the word agreeing with it."""
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"

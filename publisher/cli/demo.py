@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import click
 
-from publisher.cli.app import App, pass_app
+from publisher.cli.app import App, pass_app, plural
+from publisher.cli.lint import lint_summary
 from publisher.cli.policies import open_repo
 from publisher.diff import render_text
 from publisher.diff.sources import compare_revisions
@@ -30,7 +31,7 @@ def demo_command(app: App) -> None:
     settings = app.settings
     with open_repo(app) as repo:
         policies = repo.policies()
-        _step(f"{len(policies)} policies in {settings.root} ({settings.policies})")
+        _step(f"{plural(len(policies), 'policy', 'policies')} in {settings.root} ({settings.policies})")
         for policy in policies:
             labels = ", ".join(v.label for v in policy.versions)
             click.echo(f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}")
@@ -39,7 +40,7 @@ def demo_command(app: App) -> None:
         findings = lint_repository(settings)
         for finding in findings:
             click.echo(str(finding))
-        click.echo(f"{len(findings)} finding(s)")
+        click.echo(lint_summary(findings, len(policies)))
 
         for policy in policies:
             if len(policy.versions) < 2:
@@ -54,8 +55,8 @@ def demo_command(app: App) -> None:
 
     result = build(settings.root, policies=app.overrides.get("policies"))
     click.echo(
-        f"{result.policies} policies, {result.versions} versions, {result.redlines} redlines: "
-        f"{result.pages} pages in {result.site_dir} (open {result.site_dir / 'index.html'})"
+        f"{plural(result.policies, 'policy', 'policies')}, {plural(result.versions, 'version')}, "
+        f"{plural(result.redlines, 'redline')}: {plural(result.pages, 'page')} in {result.site_dir} (open {result.site_dir / 'index.html'})"
     )
 
     _step("dry run: change notices into a folder (publisher notice create / send)")
