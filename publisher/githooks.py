@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.config import Settings
+from publisher.counts import plural
 from publisher.errors import ConfigError, PublisherError
 from publisher.gitio import Git
 
@@ -376,7 +377,7 @@ def _pre_commit(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
                       ignore=["notice-period"], today=context.today)
     errors = _print_findings(report, context.echo)
     if errors:
-        context.echo(f"policy-publisher: commit blocked: {errors} lint error(s) in the staged "
+        context.echo(f"policy-publisher: commit blocked: {plural(errors, 'lint error')} in the staged "
                      "policies (fix them, or silence one with "
                      "<!-- publisher-lint: disable RULE -->)")
         return 1
@@ -475,8 +476,8 @@ def _pre_receive(git: Git, args: Sequence[str], stdin: bytes, context: HookConte
     for update in _updates_to_publishing_branch(git, receive_updates(stdin), context):
         errors, rev = _lint_pushed(git, update, context)
         if errors:
-            context.echo(f"policy-publisher: push to {update.ref} refused: {errors} lint "
-                         f"error(s) {_refusal(git, rev, update)}")
+            context.echo(f"policy-publisher: push to {update.ref} refused: "
+                         f"{plural(errors, 'lint error')} {_refusal(git, rev, update)}")
             return 1
     return 0
 
@@ -491,7 +492,7 @@ def _pre_push(git: Git, args: Sequence[str], stdin: bytes, context: HookContext)
     for update in _updates_to_publishing_branch(git, push_updates(stdin), context):
         errors = _lint_commit(git, update.new, context)
         if errors:
-            context.echo(f"policy-publisher: push refused: {errors} lint error(s) at "
+            context.echo(f"policy-publisher: push refused: {plural(errors, 'lint error')} at "
                          f"{update.new[:12]}")
             return 1
         return _publish(git, update.new, context)

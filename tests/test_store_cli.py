@@ -140,7 +140,7 @@ def _accepted_three(repo: Path, url: str) -> None:
 def test_audit_verify_names_the_first_bad_record(repo: Path, database_url: str) -> None:
     _accepted_three(repo, database_url)
     ok = run(repo, database_url, "audit", "verify")
-    assert ok.exit_code == 0 and ok.stdout.startswith("ledger intact: 3 record(s), head seq 3 ")
+    assert ok.exit_code == 0 and ok.stdout.startswith("ledger intact: 3 records, head seq 3 ")
     head = run(repo, database_url, "audit", "head").stdout.strip()
     db = Database.from_url(database_url, root=repo)
     try:

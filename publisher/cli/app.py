@@ -12,6 +12,9 @@ from typing import Any
 import click
 
 from publisher.config import Settings, load_settings
+from publisher.counts import plural
+
+__all__ = ["FORMAT_OPTION", "App", "echo_json", "echo_table", "pass_app", "plural"]
 
 
 @dataclass
@@ -63,7 +66,3 @@ def echo_table(headers: list[str], rows: list[list[str]]) -> None:
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``1 policy``, ``2 policies``: the count with the word agreeing with it."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"

@@ -30,7 +30,8 @@ def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     unknown = unknown_rules(names)
     if unknown:
         raise click.BadParameter(
-            f"unknown rule(s) {', '.join(unknown)}; rules: {', '.join(RULES)}"
+            f"unknown {'rule' if len(unknown) == 1 else 'rules'} {', '.join(unknown)}; "
+            f"rules: {', '.join(RULES)}"
         )
     return names
 
