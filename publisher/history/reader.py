@@ -1,430 +1,35 @@
-"""git history -> policies, their revisions and their versions.
-
-A **policy** is a file matching the ``policies`` glob at the tip of the publishing branch. Its
-**revisions** are the commits of the branch's first-parent history that changed it, following
-renames and moves (like ``git log --follow --first-parent``). Its **versions** are the
-published states: one per distinct front matter ``version`` label (content: the last commit
-carrying the label), or, for policies without labels, one per commit that changed what a
-reader sees (:attr:`Document.fingerprint`: the title and every clause's kind, number, heading
-and text), labelled by its commit date (``2024-03-07``, ``2024-03-07.2`` for a second that
-day). A commit that only changes the Markdown (a blank line, an HTML comment, ``-`` for ``*``,
-a link target) or the front matter belongs to the version before it, whose content then
-becomes that commit, as for labels: a version's ``sha256`` is always its content's body hash.
-
-The revisions of every policy come from one ``git log`` pass over the branch, walked newest to
-oldest while tracking each policy's path back through renames; blobs are read through one
-long-lived ``git cat-file --batch`` process (:mod:`publisher.gitio`). Parsed documents are
-cached by blob sha (:mod:`publisher.cache`). Everything is read from git objects, never from
-the work tree, so a bare repository works the same.
-
-A revision that cannot be read (malformed front matter, binary, not UTF-8, too big) is no
-version: it is skipped with one warning (the ``warn`` callback, default: the
-``publisher.history`` logger; all are kept in :attr:`PolicyRepo.warnings`) and blocks neither
-the other revisions nor the other policies. It stays a revision (git lists it) and belongs to
-the version in force before it. A deleted file none of whose revisions can be read is no
-policy. The current file of a policy is different: it is what gets published, so when it
-cannot be read that is an error (PolicyError), as lint says too.
-"""
+"""The repository reader: :class:`PolicyRepo`, the policies of a repository and their
+history, read with one ``git log`` pass and one ``git cat-file --batch`` process."""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from functools import cache
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
-from publisher.document import Document, PolicyMeta, body_sha256
-from publisher.errors import ConfigError, NotFoundError, PolicyError
+from publisher.document import Document
+from publisher.errors import NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
+from publisher.history.globs import compile_glob
+from publisher.history.policy import Policy, Revision, Version
+from publisher.history.renames import REGULAR, Lineage, tip_files, walk
+from publisher.history.versions import Head, derive_versions, make_head
+from publisher.slugs import slug_from_path
 
-__all__ = [
-    "Policy",
-    "PolicyRepo",
-    "Revision",
-    "Version",
-    "compile_glob",
-    "effective_date_in",
-    "parse_english_date",
-    "slug_from_path",
-]
-
-log = logging.getLogger(__name__)
-
-
-# ----------------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class Revision:
-    """A policy file at one commit of the publishing branch."""
-
-    commit: str
-    path: str
-    blob: str
-    author_name: str
-    author_email: str
-    authored: datetime
-    committed: datetime
-    subject: str
-    trailers: tuple[tuple[str, str], ...]
-    status: str
-    """git's status letter for this file in this commit: ``A`` added, ``M`` modified, ``R``
-    renamed or moved into ``path``, ``C`` copied, ``T`` type changed; empty for a revision
-    read from a commit outside the publishing branch (see :meth:`PolicyRepo.resolve`)."""
-
-    @property
-    def short(self) -> str:
-        """The abbreviated commit sha (12 characters)."""
-        return self.commit[:12]
-
-    def trailer(self, key: str) -> str | None:
-        """The last value of trailer ``key`` (case-insensitive), or None."""
-        values = [v for k, v in self.trailers if k.lower() == key.lower()]
-        return values[-1] if values else None
-
-
-@dataclass(frozen=True)
-class Version:
-    """A published state of a policy."""
-
-    slug: str
-    label: str
-    effective: date | None
-    revision: Revision
-    """The last commit carrying this label: its content is the version."""
-    first_revision: Revision
-    """The commit where the label first appeared (when the version was published)."""
-    sha256: str
-    title: str | None
-    summary: str | None
-    labelled: bool
-    """True if the label is front matter ``version``, False if it is the commit date."""
-
-    @property
-    def published(self) -> datetime:
-        return self.first_revision.committed
-
-
-@dataclass(frozen=True)
-class Policy:
-    """One policy and its whole history on the publishing branch."""
-
-    slug: str
-    title: str
-    path: str
-    """Current path, or the last path a deleted policy had."""
-    revisions: tuple[Revision, ...]
-    """Oldest first: every commit that changed the file, following renames and moves."""
-    versions: tuple[Version, ...]
-    """Oldest first (by first appearance)."""
-    deleted: bool
-    revision_labels: tuple[str, ...] = ()
-    """The label of the version each revision belongs to, aligned with ``revisions``."""
-    deleted_in: LogEntry | None = field(default=None, repr=False)
-    """The commit that deleted the policy (or moved it out of the policies glob)."""
-
-    @property
-    def current(self) -> Version:
-        """The version in force at the tip (or when the policy was deleted)."""
-        return self.version(self.revision_labels[-1]) if self.revision_labels else self.versions[-1]
-
-    @property
-    def latest(self) -> Revision:
-        """The newest revision."""
-        return self.revisions[-1]
-
-    @property
-    def paths(self) -> tuple[str, ...]:
-        """Every path the policy had, oldest first, without repeats."""
-        return tuple(dict.fromkeys(r.path for r in self.revisions))
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(v.label for v in self.versions)
-
-    def version(self, label: str) -> Version:
-        """The version labelled ``label``; NotFoundError listing the valid labels."""
-        for version in self.versions:
-            if version.label == label:
-                return version
-        raise NotFoundError(
-            f"{self.slug} has no version {label!r}",
-            hint=f"versions of {self.slug}: {', '.join(self.labels)}",
-        )
-
-
-# ------------------------------------------------------------------------ pure helpers
-
-
-_GLOB_HINT = (
-    "give a glob relative to the repository root, e.g. policies/**/*.md "
-    "(setting policies, env PUBLISHER_POLICIES, flag --policies)"
-)
-
-
-@cache
-def compile_glob(pattern: str) -> re.Pattern[str]:
-    """A regex for a gitignore/pathlib-style glob over repository paths.
-
-    ``*`` and ``?`` stay within one folder, ``[...]`` is a character class, and ``**``
-    matches any number of folders including none (``policies/**/*.md`` matches
-    ``policies/aup.md`` and ``policies/a/b/aup.md``).
-
-    Raises ConfigError for a glob that can never name a file of the repository: empty,
-    absolute (``/etc/*.conf``), leaving it (``../**/*.md``), naming a folder
-    (``policies/``), or invalid (an unclosed ``[``, a reversed range ``[z-a]``).
-    """
-    original = pattern
-    pattern = pattern.strip().removeprefix("./")
-    _check_glob(original, pattern)
-    out: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif pattern[i] == "[":
-            end = pattern.find("]", i + 2)
-            if end == -1:
-                raise ConfigError(f"the policies glob {original!r} has an unclosed [",
-                                  hint=f"close it, or write [[] for a literal [; {_GLOB_HINT}")
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    try:
-        return re.compile("".join(out) + r"\Z")
-    except re.error as exc:
-        raise ConfigError(f"the policies glob {original!r} is invalid: {exc.msg}",
-                          hint=_GLOB_HINT) from exc
-
-
-def _check_glob(original: str, pattern: str) -> None:
-    if not pattern:
-        raise ConfigError("the policies glob is empty", hint=_GLOB_HINT)
-    if pattern.startswith("/") or re.match(r"[A-Za-z]:[/\\]", pattern):
-        raise ConfigError(f"the policies glob {original!r} is absolute: policies are files "
-                          "of the repository", hint=_GLOB_HINT)
-    if ".." in pattern.split("/"):
-        raise ConfigError(f"the policies glob {original!r} points outside the repository "
-                          "('..')", hint=_GLOB_HINT)
-    if pattern.endswith("/"):
-        raise ConfigError(f"the policies glob {original!r} names a folder, not files",
-                          hint=_GLOB_HINT)
-
-
-def slug_from_path(path: str) -> str:
-    """``Policies/GitHub Terms_of-Service.md`` -> ``github-terms-of-service``."""
-    stem = PurePosixPath(path).stem
-    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "policy"
-
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
-_MONTH_FIRST = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s*,?\s+(\d{4})(?!\d)")
-_DAY_FIRST = re.compile(
-    r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]+)\.?\s*,?\s+(\d{4})(?!\d)"
-)
-_EFFECTIVE_LINE = re.compile(
-    r"^[\s>#*_|-]*(?:version\s+)?effective(?:\s+date|\s+as\s+of|\s+from|\s+on)?[\s*_]*:?[\s*_]*"
-    r"(?P<rest>.*)$",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
-def parse_english_date(text: str) -> date | None:
-    """A date written at the start of ``text``: ``2020-11-16``, ``November 16, 2020``,
-    ``Nov. 16th 2020``, ``16 November 2020``, ``16th of Nov 2020``. None otherwise."""
-    text = text.strip().lstrip("*_ ")
-    try:
-        if m := _ISO.match(text):
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        if (m := _MONTH_FIRST.match(text)) and m[1].lower() in _MONTHS:
-            return date(int(m[3]), _MONTHS[m[1].lower()], int(m[2]))
-        if (m := _DAY_FIRST.match(text)) and m[2].lower() in _MONTHS:
-            return date(int(m[3]), _MONTHS[m[2].lower()], int(m[1]))
-    except ValueError:  # February 30
-        return None
-    return None
-
-
-def effective_date_in(body: str) -> date | None:
-    """The date of the first "Effective date: …" line of a policy body (Markdown emphasis
-    allowed: ``**Effective Date:** March 17, 2026``, ``Effective date: **May 25, 2018**``,
-    ``Version Effective Date: …``), or None."""
-    for match in _EFFECTIVE_LINE.finditer(body):
-        found = parse_english_date(match["rest"])
-        if found is not None:
-            return found
-    return None
-
-
-# --------------------------------------------------------------------- walking the history
-
-
-class _Lineage:
-    """One policy's revisions, collected newest first while walking the history backwards."""
-
-    def __init__(self, path: str, deleted_in: LogEntry | None = None) -> None:
-        self.path = path
-        self.deleted_in = deleted_in
-        self.revisions: list[Revision] = []
-
-    def add(self, entry: LogEntry, path: str, blob: str, status: str) -> None:
-        self.revisions.append(
-            Revision(
-                commit=entry.commit,
-                path=path,
-                blob=blob,
-                author_name=entry.author_name,
-                author_email=entry.author_email,
-                authored=entry.authored,
-                committed=entry.committed,
-                subject=entry.subject,
-                trailers=entry.trailers,
-                status=status,
-            )
-        )
-
-
-def _tip_files(entries: list[LogEntry]) -> dict[str, tuple[str, str]]:
-    """Path -> (mode, blob) of every file at the tip, replaying the changes oldest first."""
-    files: dict[str, tuple[str, str]] = {}
-    for entry in reversed(entries):
-        for change in entry.changes:
-            if change.status == "D":
-                files.pop(change.path, None)
-                continue
-            if change.status == "R" and change.old_path is not None:
-                files.pop(change.old_path, None)
-            files[change.path] = (change.new_mode, change.new_blob)
-    return files
-
-
-_REGULAR = ("100644", "100755")
-
-#: Finds the file a new policy file was copied from: (commit, path, blob, the policy files of
-#: the parent commit as path -> blob) -> the source path, or None.
-CopySource = Callable[[LogEntry, str, str, Mapping[str, str]], str | None]
-
-
-def _walk(
-    entries: list[LogEntry],
-    is_policy: re.Pattern[str],
-    tip: Mapping[str, str],
-    copy_source: CopySource,
-) -> list[_Lineage]:
-    """Every policy lineage: those at the tip (``tip``: path -> blob), then those deleted (or
-    moved out of the glob) along the way. ``entries`` are newest first.
-
-    Like ``git log --follow``, a lineage follows its file back through renames, through copies
-    (a file added as a copy of another: ``copy_source`` decides, among the policy files of the
-    parent commit), and through a deletion and re-creation at the same path (the commit that
-    deleted it is no revision: there is no file at that commit). Unlike git, it does not follow
-    a copy of another policy still present at the tip: a policy started as a copy of a living
-    one begins with that copy.
-    """
-    lineages = [_Lineage(path) for path in sorted(tip)]
-    tracked: dict[str, list[_Lineage]] = {lin.path: [lin] for lin in lineages}
-    state = dict(tip)  # policy files (path -> blob) after the commit being walked
-    for position, entry in enumerate(entries):
-        _undo(entry, state, is_policy)  # `state` is now the first parent's
-        root = position == len(entries) - 1
-        left: set[str] = set()
-        moved: list[tuple[str, list[_Lineage]]] = []
-        started: list[_Lineage] = []
-        for change in entry.changes:
-            following = tracked.get(change.path)
-            if following and change.status == "D":
-                continue  # deleted here, re-created later: keep following the same path
-            status, source = change.status, change.old_path
-            if following and status == "A" and not root and state:
-                source = copy_source(entry, change.path, change.new_blob, state)
-                if source is not None:
-                    status = "C"
-                    if any(lin.deleted_in is None for lin in tracked.get(source, ())):
-                        status, source = "A", None  # a copy of a living policy: a new policy
-            if following:
-                for lin in following:
-                    lin.add(entry, change.path, change.new_blob, status)
-                if source is not None:
-                    left.add(change.path)
-                    moved.append((source, following))
-            elif (
-                status in "DR"
-                and is_policy.match(source or change.path)
-                and (source or change.path) not in tracked
-            ):
-                # deleted, or moved out of the glob: a policy that is gone at the tip
-                started.append(_Lineage(source or change.path, deleted_in=entry))
-        for path in left:
-            tracked.pop(path, None)
-        for path, following in moved:
-            tracked.setdefault(path, []).extend(following)
-        for lin in started:
-            tracked.setdefault(lin.path, []).append(lin)
-            lineages.append(lin)
-    return [lin for lin in lineages if lin.revisions]
-
-
-def _undo(entry: LogEntry, state: dict[str, str], is_policy: re.Pattern[str]) -> None:
-    """Turn ``state`` (policy path -> blob after ``entry``) into its first parent's."""
-    for change in entry.changes:
-        if change.status != "D":
-            state.pop(change.path, None)
-        old = change.old_path or change.path
-        if change.status != "A" and change.old_mode in _REGULAR and is_policy.match(old):
-            state[old] = change.old_blob
-
-
-# ------------------------------------------------------------------------------ the reader
-
+log = logging.getLogger("publisher.history")
 
 @dataclass
 class _History:
     entries: list[LogEntry]
     position: dict[str, int]  # commit -> index in entries (0 = tip)
-    lineages: list[_Lineage]
+    lineages: list[Lineage]
     tip_files: set[str]  # every file at the tip, policy or not
 
 
@@ -451,7 +56,7 @@ class PolicyRepo:
         self._cache = cache
         self._history: _History | None = None
         self._policies: dict[int, Policy] = {}
-        self._heads: dict[str, _Head | PolicyError] = {}
+        self._heads: dict[str, Head | PolicyError] = {}
         self._spans: dict[str, Spans] = {}
 
     @classmethod
@@ -490,14 +95,14 @@ class PolicyRepo:
     def _read_history(self) -> _History:
         if self._history is None:
             entries = self.git.log(self.settings.branch)
-            files = _tip_files(entries)
+            files = tip_files(entries)
             tip = {
                 path: blob
                 for path, (mode, blob) in files.items()
-                if mode in _REGULAR and self._is_policy.match(path)
+                if mode in REGULAR and self._is_policy.match(path)
             }
             position = {e.commit: i for i, e in enumerate(entries)}
-            lineages = _walk(entries, self._is_policy, tip, self._copy_source)
+            lineages = walk(entries, self._is_policy, tip, self._copy_source)
             self._history = _History(
                 entries=entries,
                 position=position,
@@ -506,7 +111,7 @@ class PolicyRepo:
             )
         return self._history
 
-    def _join(self, lineages: list[_Lineage], position: Mapping[str, int]) -> list[_Lineage]:
+    def _join(self, lineages: list[Lineage], position: Mapping[str, int]) -> list[Lineage]:
         """Join each deleted lineage to the later lineage that continues it, which git's
         rename detection missed (a move with many edits, or a re-creation under another path).
 
@@ -718,7 +323,7 @@ class PolicyRepo:
             self._policies[index] = self._build(self._read_history().lineages[index])
         return self._policies[index]
 
-    def _build(self, lin: _Lineage) -> Policy:
+    def _build(self, lin: Lineage) -> Policy:
         """The policy of a lineage; its unreadable past revisions are skipped with a warning.
         PolicyError when the current file of a living policy cannot be read (it is what
         would be published), or when no revision of a deleted one can."""
@@ -726,7 +331,7 @@ class PolicyRepo:
         self._load_heads(revisions)
         if lin.deleted_in is None:
             self._head(revisions[-1])
-        heads: list[_Head | None] = []
+        heads: list[Head | None] = []
         error: PolicyError | None = None
         for rev in revisions:
             try:
@@ -741,7 +346,7 @@ class PolicyRepo:
             raise error
         last, last_head = readable[-1]
         slug = last_head.meta.slug or slug_from_path(lin.path)
-        versions, labels = _versions(slug, revisions, heads, self._title, self._fingerprint)
+        versions, labels = derive_versions(slug, revisions, heads, self._title, self._fingerprint)
         return Policy(
             slug=slug,
             title=self._title(last, last_head),
@@ -753,7 +358,7 @@ class PolicyRepo:
             deleted_in=lin.deleted_in,
         )
 
-    def _head(self, revision: Revision) -> _Head:
+    def _head(self, revision: Revision) -> Head:
         """What versions need of a revision: front matter and body hash, without parsing the
         Markdown. PolicyError (with the commit) when the file cannot be read."""
         self._load_heads([revision])
@@ -772,7 +377,7 @@ class PolicyRepo:
                 continue
             doc = self.cache.memory(revision.blob)
             if doc is not None:
-                self._heads[revision.blob] = _make_head(doc.meta, doc.body)
+                self._heads[revision.blob] = make_head(doc.meta, doc.body)
             else:
                 wanted[revision.blob] = revision
         if not wanted:
@@ -790,9 +395,9 @@ class PolicyRepo:
             except PolicyError as exc:
                 self._heads[blob] = exc
                 continue
-            self._heads[blob] = _make_head(meta, body)
+            self._heads[blob] = make_head(meta, body)
 
-    def _title(self, revision: Revision, head: _Head) -> str:
+    def _title(self, revision: Revision, head: Head) -> str:
         """Front matter title, else the first heading (this parses the revision), else the
         file name."""
         if head.meta.title:
@@ -951,7 +556,7 @@ class PolicyRepo:
         self.close()
 
 
-def _deleted(lineage: _Lineage) -> LogEntry:
+def _deleted(lineage: Lineage) -> LogEntry:
     assert lineage.deleted_in is not None
     return lineage.deleted_in
 
@@ -970,101 +575,3 @@ def _with_commit(exc: PolicyError, revision: Revision) -> PolicyError:
         line=exc.line,
         hint=exc.hint,
     )
-
-
-@dataclass(frozen=True)
-class _Head:
-    meta: PolicyMeta
-    sha256: str
-    effective: date | None  # from an "Effective date:" line of the body
-
-
-def _make_head(meta: PolicyMeta, body: str) -> _Head:
-    return _Head(meta=meta, sha256=body_sha256(body), effective=effective_date_in(body))
-
-
-@dataclass
-class _Run:
-    label: str
-    labelled: bool
-    first: int
-    last: int
-
-
-def _versions(
-    slug: str,
-    revisions: tuple[Revision, ...],
-    heads: list[_Head | None],
-    title_of: Callable[[Revision, _Head], str],
-    fingerprint_of: Callable[[Revision], str],
-) -> tuple[tuple[Version, ...], tuple[str, ...]]:
-    """The versions of a policy from its revisions (oldest first) and their heads (None for
-    an unreadable revision, which belongs to the version before it, or the first one), and
-    the label of the version each revision belongs to.
-
-    A revision without a label starts a new version only when what a reader sees changed
-    (``fingerprint_of``, asked only when the body changed); otherwise it belongs to the
-    version before it, and becomes that version's content if the version is unlabelled.
-    """
-    runs: dict[str, _Run] = {}
-    labels: list[str | None] = []
-    current: _Run | None = None
-    previous: tuple[Revision, _Head] | None = None
-    seen: dict[tuple[str, str | None], str] = {}  # (body sha, front matter title) -> fingerprint
-
-    def fingerprint(rev: Revision, head: _Head) -> str:
-        key = (head.sha256, head.meta.title)
-        if key not in seen:
-            seen[key] = fingerprint_of(rev)
-        return seen[key]
-
-    for i, (rev, head) in enumerate(zip(revisions, heads, strict=True)):
-        if head is None:
-            labels.append(current.label if current is not None else None)
-            continue
-        label = head.meta.version
-        if label:
-            run = runs.get(label)
-            if run is None:
-                run = runs[label] = _Run(label, True, i, i)
-            run.last = i
-            current = run
-        elif current is not None and previous is not None and (
-            head.sha256 == previous[1].sha256
-            or fingerprint(rev, head) == fingerprint(*previous)
-        ):
-            if not current.labelled:
-                current.last = i  # nothing a reader sees changed: still the same version
-        else:
-            label = _date_label(rev.committed.date(), runs)
-            current = runs[label] = _Run(label, False, i, i)
-        labels.append(current.label)
-        previous = (rev, head)
-    versions: list[Version] = []
-    for run in sorted(runs.values(), key=lambda r: r.first):
-        first, last, head = revisions[run.first], revisions[run.last], heads[run.last]
-        assert head is not None
-        versions.append(
-            Version(
-                slug=slug,
-                label=run.label,
-                effective=head.meta.effective or head.effective or first.committed.date(),
-                revision=last,
-                first_revision=first,
-                sha256=head.sha256,
-                title=title_of(last, head),
-                summary=head.meta.summary,
-                labelled=run.labelled,
-            )
-        )
-    first_label = versions[0].label
-    return tuple(versions), tuple(label or first_label for label in labels)
-
-
-def _date_label(day: date, taken: dict[str, _Run]) -> str:
-    label = day.isoformat()
-    n = 1
-    while label in taken:
-        n += 1
-        label = f"{day.isoformat()}.{n}"
-    return label
