@@ -50,6 +50,7 @@ def derive_versions(
     current: _Run | None = None
     previous: tuple[Revision, Head] | None = None
     seen: dict[tuple[str, str | None], str] = {}  # (body sha, front matter title) -> fingerprint
+    date_labels = _DateLabels(runs)
 
     def fingerprint(rev: Revision, head: Head) -> str:
         key = (head.sha256, head.meta.title)
@@ -75,7 +76,7 @@ def derive_versions(
             if not current.labelled:
                 current.last = i  # nothing a reader sees changed: still the same version
         else:
-            label = _date_label(rev.committed.date(), runs)
+            label = date_labels.next(rev.committed.date())
             current = runs[label] = _Run(label, False, i, i)
         labels.append(current.label)
         previous = (rev, head)
@@ -100,10 +101,21 @@ def derive_versions(
     return tuple(versions), tuple(label or first_label for label in labels)
 
 
-def _date_label(day: date, taken: dict[str, _Run]) -> str:
-    label = day.isoformat()
-    n = 1
-    while label in taken:
-        n += 1
-        label = f"{day.isoformat()}.{n}"
-    return label
+class _DateLabels:
+    """Labels ``YYYY-MM-DD``, ``YYYY-MM-DD.2``… for unlabelled versions, in one pass: each
+    day remembers the number it reached, so the n-th version of a day costs O(1), not O(n)
+    (a label written in front matter that looks like a date is still never reused)."""
+
+    def __init__(self, taken: dict[str, _Run]) -> None:
+        self._taken = taken
+        self._next: dict[date, int] = {}
+
+    def next(self, day: date) -> str:
+        n = self._next.get(day, 1)
+        iso = day.isoformat()
+        label = iso if n == 1 else f"{iso}.{n}"
+        while label in self._taken:
+            n += 1
+            label = f"{iso}.{n}"
+        self._next[day] = n + 1
+        return label

@@ -1,0 +1,59 @@
+"""Version labels by commit date: many commits on one day (issue 20), and labels that never
+read like ``v2024-06-01``."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from gitrepo import GitRepo, isolated_git_env
+
+from publisher.config import Settings
+from publisher.history import PolicyRepo
+
+SAME_DAY = 5_000
+
+
+def fast_import_same_day(path: Path, commits: int) -> None:
+    """A repository whose ``policies/terms.md`` changes in each of ``commits`` commits, all on
+    2024-06-01 (one second apart), written with one ``git fast-import``."""
+    GitRepo.init(path)
+    stream: list[str] = []
+    base = 1_717_200_000  # 2024-06-01 00:00:00 UTC
+    for i in range(commits):
+        body = f"# Terms\n\n1. Rule number {i} applies.\n"
+        message = f"Terms change {i}\n"
+        stream.append("commit refs/heads/main\n")
+        stream.append(f"committer Alice <alice@example.com> {base + i} +0000\n")
+        stream.append(f"data {len(message.encode())}\n{message}")
+        stream.append(f"M 100644 inline policies/terms.md\ndata {len(body.encode())}\n{body}\n")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input="".join(stream).encode(),
+                   check=True, env=isolated_git_env())
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True,
+                   env=isolated_git_env())
+
+
+def test_five_thousand_commits_on_one_day_get_one_label_each(tmp_path: Path) -> None:
+    fast_import_same_day(tmp_path / "repo", SAME_DAY)
+    with PolicyRepo.open(Settings(root=tmp_path / "repo")) as reader:
+        (terms,) = reader.policies()
+    expected = ("2024-06-01", *(f"2024-06-01.{n}" for n in range(2, SAME_DAY + 1)))
+    assert terms.labels == expected
+    assert terms.revision_labels == expected
+    assert [v.revision.subject for v in terms.versions] == [
+        f"Terms change {i}" for i in range(SAME_DAY)
+    ]
+
+
+def test_a_date_label_written_in_front_matter_is_not_given_again(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/terms.md", "# Terms\n\nOne.\n")
+    repo.commit("First", date="2024-06-01T08:00:00+00:00")
+    repo.write("policies/terms.md", '---\nversion: "2024-06-01.2"\n---\n# Terms\n\nTwo.\n')
+    repo.commit("Second, labelled by hand", date="2024-06-01T09:00:00+00:00")
+    repo.write("policies/terms.md", "# Terms\n\nThree.\n")
+    repo.commit("Third", date="2024-06-01T10:00:00+00:00")
+    with PolicyRepo.open(Settings(root=repo.path)) as reader:
+        (terms,) = reader.policies()
+    assert terms.labels == ("2024-06-01", "2024-06-01.2", "2024-06-01.3")
+    assert [v.labelled for v in terms.versions] == [False, True, False]
