@@ -17,11 +17,12 @@ from publisher.document import Document
 from publisher.errors import NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
-from publisher.history.globs import compile_glob
+from publisher.history.globs import policy_glob
+from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
 from publisher.history.renames import REGULAR, Lineage, tip_files, walk
 from publisher.history.versions import Head, derive_versions, make_head
-from publisher.slugs import slug_from_path
+from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
 
 log = logging.getLogger("publisher.history")
 
@@ -31,6 +32,7 @@ class _History:
     position: dict[str, int]  # commit -> index in entries (0 = tip)
     lineages: list[Lineage]
     tip_files: set[str]  # every file at the tip, policy or not
+    not_policies: list[str]  # files the glob matches that are plainly no policies (README.md)
 
 
 class PolicyRepo:
@@ -51,7 +53,9 @@ class PolicyRepo:
         self._warn = warn if warn is not None else log.warning
         self._warned: dict[tuple[str, str], str] = {}
         self.glob = settings.policies
-        self._is_policy = compile_glob(settings.policies)
+        self._is_policy = policy_glob(settings.policies, settings.exclude)
+        self._noted = False
+        self._slugs: list[str] | None = None
         self._git: Git | None = None
         self._cache = cache
         self._history: _History | None = None
@@ -108,8 +112,19 @@ class PolicyRepo:
                 position=position,
                 lineages=self._join(lineages, position),
                 tip_files=set(files),
+                not_policies=sorted(p for p in files if self._is_policy.not_a_policy(p)
+                                    and not self._is_policy.is_excluded(p)),
             )
         return self._history
+
+    def _note_not_policies(self) -> None:
+        """Say once which files the glob matches but are plainly not policies (README.md)."""
+        skipped = self._read_history().not_policies
+        if skipped and not self._noted:
+            self._noted = True
+            self._warn(f"note: skipped {', '.join(skipped)}: not policies, though the "
+                       f"policies glob {self.glob!r} matches them (set `exclude` to skip "
+                       "other files)")
 
     def _join(self, lineages: list[Lineage], position: Mapping[str, int]) -> list[Lineage]:
         """Join each deleted lineage to the later lineage that continues it, which git's
@@ -215,6 +230,7 @@ class PolicyRepo:
         """Every policy at the tip of the branch, by path; with ``include_deleted``, also the
         policies deleted (or moved out of the glob) along the way, after them."""
         history = self._read_history()
+        self._note_not_policies()
         chosen = [
             i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
         ]
@@ -307,23 +323,45 @@ class PolicyRepo:
         return relative.as_posix()
 
     def _slug(self, index: int) -> str:
-        """A policy's slug for lookups; a file that cannot be read keeps its file-name slug
-        here, so it does not hide the others (building that policy reports the error)."""
-        lin = self._read_history().lineages[index]
+        """A policy's slug (see :func:`publisher.slugs.assign_slugs`)."""
+        if self._slugs is None:
+            self._slugs = assign_slugs(self._slug_claims(), self._is_policy.base)
+        return self._slugs[index]
+
+    def _slug_claims(self) -> list[SlugClaim]:
+        history = self._read_history()
+        self._load_heads(lin.revisions[0] for lin in history.lineages)
+        return lineage_claims(history.lineages, history.position, self._explicit_slug,
+                              self._is_policy.base)
+
+    def _explicit_slug(self, lin: Lineage) -> str | None:
+        """The front-matter slug of a lineage's newest readable revision; a file that
+        cannot be read claims none here, so it does not hide the others (building that
+        policy reports the error)."""
         for revision in lin.revisions:  # newest first while walking
             try:
-                head = self._head(revision)
+                return self._head(revision).meta.slug
             except PolicyError:
                 continue
-            return head.meta.slug or slug_from_path(lin.path)
-        return slug_from_path(lin.path)
+        return None
+
+    def slugs_for(self, files: Mapping[str, str | None]) -> dict[str, str]:
+        """The slug of each file of ``files`` (path -> its front-matter slug or None), as if
+        they replaced the tip's files of the same paths (lint's work tree or index): the
+        history's policies keep their claims, new files come after them (all of them when the
+        branch has no commit yet)."""
+        committed = self.git.rev_parse(self.settings.branch) is not None
+        claims, index = with_files(self._slug_claims() if committed else [], files)
+        slugs = assign_slugs(claims, self._is_policy.base)
+        return {path: slugs[i] for path, i in index.items()}
 
     def _policy(self, index: int) -> Policy:
         if index not in self._policies:
-            self._policies[index] = self._build(self._read_history().lineages[index])
+            self._policies[index] = self._build(self._read_history().lineages[index],
+                                                self._slug(index))
         return self._policies[index]
 
-    def _build(self, lin: Lineage) -> Policy:
+    def _build(self, lin: Lineage, slug: str) -> Policy:
         """The policy of a lineage; its unreadable past revisions are skipped with a warning.
         PolicyError when the current file of a living policy cannot be read (it is what
         would be published), or when no revision of a deleted one can."""
@@ -345,7 +383,6 @@ class PolicyRepo:
             assert error is not None
             raise error
         last, last_head = readable[-1]
-        slug = last_head.meta.slug or slug_from_path(lin.path)
         versions, labels = derive_versions(slug, revisions, heads, self._title, self._fingerprint)
         return Policy(
             slug=slug,

@@ -3,11 +3,17 @@ over one ``git log`` pass (newest to oldest), like ``git log --follow --first-pa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from publisher.gitio import LogEntry
 from publisher.history.policy import Revision
+
+
+class PathTest(Protocol):
+    """Which paths are policies (:class:`~publisher.history.globs.PolicyGlob`)."""
+
+    def match(self, path: str) -> object: ...
 
 
 class Lineage:
@@ -58,7 +64,7 @@ CopySource = Callable[[LogEntry, str, str, Mapping[str, str]], str | None]
 
 def walk(
     entries: list[LogEntry],
-    is_policy: re.Pattern[str],
+    is_policy: PathTest,
     tip: Mapping[str, str],
     copy_source: CopySource,
 ) -> list[Lineage]:
@@ -115,7 +121,7 @@ def walk(
     return [lin for lin in lineages if lin.revisions]
 
 
-def _undo(entry: LogEntry, state: dict[str, str], is_policy: re.Pattern[str]) -> None:
+def _undo(entry: LogEntry, state: dict[str, str], is_policy: PathTest) -> None:
     """Turn ``state`` (policy path -> blob after ``entry``) into its first parent's."""
     for change in entry.changes:
         if change.status != "D":
