@@ -126,3 +126,41 @@ def test_exclude_setting(layout: GitRepo) -> None:
     result = run(layout, "list")
     assert result.exit_code != 0
     assert "exclude glob" in result.stderr and "Traceback" not in result.output
+
+
+def test_db_sync_outside_a_repository_creates_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "db", "sync"])
+    assert result.exit_code != 0
+    assert "is not a git repository" in result.stderr and "hint:" in result.stderr
+    assert "created schema" not in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_warns_once_per_skipped_revision(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/terms.md", TERMS)
+    repo.commit("Terms")
+    repo.write("policies/terms.md", '---\ntitle: "unclosed\n---\n' + TERMS)
+    repo.commit("Broken front matter")
+    repo.write("policies/terms.md", TERMS + "3. Be fair.\n")
+    repo.commit("Fix it")
+    built = subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path), "build",
+                            "--site-dir", str(tmp_path / "site")],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    assert built.stderr.count("skipped this revision") == 1, built.stderr
+
+
+def test_publish_warns_once_per_skipped_revision(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/terms.md", TERMS)
+    repo.commit("Terms")
+    repo.write("policies/terms.md", '---\ntitle: "unclosed\n---\n' + TERMS)
+    repo.commit("Broken front matter")
+    repo.write("policies/terms.md", TERMS + "3. Be fair.\n")
+    repo.commit("Fix it")
+    published = subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path),
+                                "publish", "--to", str(tmp_path / "out")],
+                               capture_output=True, text=True, check=False)
+    assert published.returncode == 0, published.stderr
+    assert published.stderr.count("skipped this revision") == 1, published.stderr

@@ -26,6 +26,11 @@ from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
 
 log = logging.getLogger("publisher.history")
 
+#: What the default ``warn`` (the logger) already said in this process, by (repository, commit,
+#: path): a command that opens the repository more than once (``build``, ``publish``: the
+#: site's plugin and the version check) says each skipped revision once.
+_LOGGED: set[tuple[str, str, str]] = set()
+
 @dataclass
 class _History:
     entries: list[LogEntry]
@@ -51,6 +56,7 @@ class PolicyRepo:
     ) -> None:
         self.settings = settings
         self._warn = warn if warn is not None else log.warning
+        self._log_once = warn is None
         self._warned: dict[tuple[str, str], str] = {}
         self.glob = settings.policies
         self._is_policy = policy_glob(settings.policies, settings.exclude)
@@ -216,6 +222,13 @@ class PolicyRepo:
             f"({revision.committed.date().isoformat()}: {revision.subject})"
         )
         self._warned[key] = message
+        if self._log_once:
+            git_dir = self.git.info.git_dir  # a linked work tree's: <common>/worktrees/<name>
+            common = git_dir.parent.parent if git_dir.parent.name == "worktrees" else git_dir
+            logged = (str(common), *key)
+            if logged in _LOGGED:
+                return
+            _LOGGED.add(logged)
         self._warn(message)
 
     @property
