@@ -4,10 +4,13 @@ read like ``v2024-06-01``."""
 from __future__ import annotations
 
 import subprocess
+from datetime import date
 from pathlib import Path
 
+from click.testing import CliRunner
 from gitrepo import GitRepo, isolated_git_env
 
+from publisher.cli import main
 from publisher.config import Settings
 from publisher.history import PolicyRepo
 
@@ -57,3 +60,36 @@ def test_a_date_label_written_in_front_matter_is_not_given_again(tmp_path: Path)
         (terms,) = reader.policies()
     assert terms.labels == ("2024-06-01", "2024-06-01.2", "2024-06-01.3")
     assert [v.labelled for v in terms.versions] == [False, True, False]
+
+
+def test_without_front_matter_the_commit_subject_is_the_summary(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/terms.md", "# Terms\n\nEffective date: June 1, 2024\n\n1. Be kind.\n")
+    repo.commit("Publish the terms", date="2024-05-20")
+    repo.write("policies/terms.md", "# Terms\n\nEffective date: July 1, 2024\n\n1. Be kind.\n")
+    repo.commit("Move the effective date to July", date="2024-06-10")
+    repo.write("policies/terms.md",
+               "---\nsummary: Kindness and fairness\n---\n"
+               "# Terms\n\nEffective date: August 1, 2024\n\n1. Be kind and fair.\n")
+    repo.commit("Add fairness", date="2024-07-10")
+    with PolicyRepo.open(Settings(root=repo.path)) as reader:
+        (terms,) = reader.policies()
+    assert [v.label for v in terms.versions] == ["2024-05-20", "2024-06-10", "2024-07-10"]
+    assert [v.summary for v in terms.versions] == [
+        "Publish the terms", "Move the effective date to July", "Kindness and fairness"]
+    # the effective date comes from the "Effective date:" line of each version
+    assert [v.effective for v in terms.versions] == [
+        date(2024, 6, 1), date(2024, 7, 1), date(2024, 8, 1)]
+
+
+def test_labels_in_text_never_read_v_and_a_date(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/terms.md", "# Terms\n\n1. Be kind.\n")
+    repo.commit("Publish the terms", date="2024-06-01")
+    repo.write("policies/terms.md", "# Terms\n\n1. Be kind and fair.\n")
+    repo.commit("Add fairness", date="2024-06-02")
+    result = CliRunner().invoke(main, ["-C", str(repo.path), "diff", "terms",
+                                       "--from", "2024-06-01", "--to", "2024-06-02"])
+    assert result.exit_code == 0, result.output
+    assert "2024-06-01" in result.stdout and "2024-06-02" in result.stdout
+    assert "v2024" not in result.stdout

@@ -52,6 +52,8 @@ class Version:
     sha256: str
     title: str | None
     summary: str | None
+    """Front matter ``summary``; for a version labelled by its date (no ``version`` label),
+    else the subject of the commit that made it."""
     labelled: bool
     """True if the label is front matter ``version``, False if it is the commit date."""
 

@@ -93,7 +93,7 @@ def derive_versions(
                 first_revision=first,
                 sha256=head.sha256,
                 title=title_of(last, head),
-                summary=head.meta.summary,
+                summary=head.meta.summary or (None if run.labelled else first.subject or None),
                 labelled=run.labelled,
             )
         )
