@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -20,7 +20,7 @@ from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity,
 from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
-from publisher.history.renames import REGULAR, Lineage, tip_files, walk
+from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
 from publisher.history.versions import Head, derive_versions, make_head
 from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
 
@@ -133,51 +133,16 @@ class PolicyRepo:
                        "other files)")
 
     def _join(self, lineages: list[Lineage], position: Mapping[str, int]) -> list[Lineage]:
-        """Join each deleted lineage to the later lineage that continues it, which git's
-        rename detection missed (a move with many edits, or a re-creation under another path).
+        """:func:`~publisher.history.renames.join_lineages`, naming each revision by its
+        front matter ``slug``, else its file name."""
 
-        The rule: lineage L continues the deleted lineage D when L starts with an added file
-        (status ``A``) in the commit that deleted D or after it, and L's slug at its first
-        revision is D's slug at its last (front matter ``slug``, else the file name). Among
-        several, the earliest such L; a lineage continues at most one. The joined policy
-        keeps L's path and fate; L's first revision becomes a move (status ``R``) when it
-        is the commit that deleted D.
-        """
-        deleted = [lin for lin in lineages if lin.deleted_in is not None]
-        if not deleted:
-            return lineages
-
-        def slug_at(revision: Revision) -> str:
+        def name_at(revision: Revision) -> str:
             try:
                 return self._head(revision).meta.slug or slug_from_path(revision.path)
             except PolicyError:
                 return slug_from_path(revision.path)
 
-        # each candidate's first revision, as walked (before any join changes it)
-        starts = {id(lin): (lin, lin.revisions[-1]) for lin in lineages
-                  if lin.revisions and lin.revisions[-1].status == "A"}
-        self._load_heads([first for _, first in starts.values()]
-                         + [lin.revisions[0] for lin in deleted if lin.revisions])
-        # oldest deletion first, so that a chain D1 -> D2 -> L joins in order
-        for gone in sorted(deleted, key=lambda lin: -position[_deleted(lin).commit]):
-            if not gone.revisions:
-                continue
-            when = position[_deleted(gone).commit]
-            slug = slug_at(gone.revisions[0])
-            candidates = [
-                (lin, first) for lin, first in starts.values()
-                if lin is not gone and position[first.commit] <= when and slug_at(first) == slug
-            ]
-            if not candidates:
-                continue
-            later, first = max(candidates, key=lambda pair: position[pair[1].commit])
-            del starts[id(later)]
-            starts.pop(id(gone), None)
-            if first.commit == _deleted(gone).commit:
-                later.revisions[-1] = replace(first, status="R")
-            later.revisions.extend(gone.revisions)
-            gone.revisions = []
-        return [lin for lin in lineages if lin.revisions]
+        return join_lineages(lineages, position, name_at, self._load_heads)
 
     def _copy_source(
         self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
@@ -604,11 +569,6 @@ class PolicyRepo:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _deleted(lineage: Lineage) -> LogEntry:
-    assert lineage.deleted_in is not None
-    return lineage.deleted_in
 
 
 def _normpath(path: Path | PurePosixPath) -> str:

@@ -4,6 +4,7 @@ over one ``git log`` pass (newest to oldest), like ``git log --follow --first-pa
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Protocol
 
 from publisher.gitio import LogEntry
@@ -129,3 +130,55 @@ def _undo(entry: LogEntry, state: dict[str, str], is_policy: PathTest) -> None:
         old = change.old_path or change.path
         if change.status != "A" and change.old_mode in REGULAR and is_policy.match(old):
             state[old] = change.old_blob
+
+
+def join_lineages(
+    lineages: list[Lineage],
+    position: Mapping[str, int],
+    name_at: Callable[[Revision], str],
+    preload: Callable[[list[Revision]], None],
+) -> list[Lineage]:
+    """Join each deleted lineage to the later lineage that continues it, which git's
+    rename detection missed (a move with many edits, or a re-creation under another path).
+
+    The rule: lineage L continues the deleted lineage D when L starts with an added file
+    (status ``A``) in the commit that deleted D or after it, and L's name at its first
+    revision is D's name at its last (``name_at``: front matter ``slug``, else the file
+    name). Among several, the earliest such L; a lineage continues at most one. The joined
+    policy keeps L's path and fate; L's first revision becomes a move (status ``R``) when it
+    is the commit that deleted D. ``preload`` is given every revision ``name_at`` will be
+    asked about, first (to read their blobs in one batch).
+    """
+    deleted = [lin for lin in lineages if lin.deleted_in is not None]
+    if not deleted:
+        return lineages
+    # each candidate's first revision, as walked (before any join changes it)
+    starts = {id(lin): (lin, lin.revisions[-1]) for lin in lineages
+              if lin.revisions and lin.revisions[-1].status == "A"}
+    preload([first for _, first in starts.values()]
+            + [lin.revisions[0] for lin in deleted if lin.revisions])
+    # oldest deletion first, so that a chain D1 -> D2 -> L joins in order
+    for gone in sorted(deleted, key=lambda lin: -position[_deleted(lin).commit]):
+        if not gone.revisions:
+            continue
+        when = position[_deleted(gone).commit]
+        name = name_at(gone.revisions[0])
+        candidates = [
+            (lin, first) for lin, first in starts.values()
+            if lin is not gone and position[first.commit] <= when and name_at(first) == name
+        ]
+        if not candidates:
+            continue
+        later, first = max(candidates, key=lambda pair: position[pair[1].commit])
+        del starts[id(later)]
+        starts.pop(id(gone), None)
+        if first.commit == _deleted(gone).commit:
+            later.revisions[-1] = replace(first, status="R")
+        later.revisions.extend(gone.revisions)
+        gone.revisions = []
+    return [lin for lin in lineages if lin.revisions]
+
+
+def _deleted(lineage: Lineage) -> LogEntry:
+    assert lineage.deleted_in is not None
+    return lineage.deleted_in
