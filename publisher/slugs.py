@@ -13,6 +13,7 @@ from itertools import groupby
 from pathlib import PurePosixPath
 
 __all__ = [
+    "SITE_RESERVED",
     "PathName",
     "SlugClaim",
     "assign_slugs",
@@ -56,6 +57,10 @@ def github_anchor(text: str) -> str:
 
 
 # ------------------------------------------------------------------- policy slugs from paths
+
+#: Top-level names of the site that no policy may have (a derived slug skips them; a
+#: front-matter one is refused by the site build).
+SITE_RESERVED = frozenset({"api", "assets", "css", "js", "search", "feed.xml"})
 
 #: Stems that name no policy (``privacy/index.md`` is the privacy policy): the folder names it.
 UNINFORMATIVE_STEMS = frozenset({"index", "readme"})
@@ -158,7 +163,8 @@ def assign_slugs(claims: Sequence[SlugClaim], base: str = "") -> list[str]:
     """The slug of each claim (in order), so that no two policies share a derived slug and
     no policy's slug changes when another policy appears later in history.
 
-    Front-matter slugs are taken as written (two equal ones are lint's ``duplicate-slug``).
+    Front-matter slugs are taken as written (two equal ones are lint's ``duplicate-slug``);
+    derived ones avoid :data:`SITE_RESERVED` (``api/index.md`` is ``api-2``).
     Every other policy, in order of ``since`` (then path), takes the first candidate of
     :meth:`PathName.candidates` that nobody took before it, then the path slug numbered
     ``-2``, ``-3``…; when policies that first appeared in the same commit want the same
@@ -167,7 +173,7 @@ def assign_slugs(claims: Sequence[SlugClaim], base: str = "") -> list[str]:
     alphabetical luck).
     """
     slugs: list[str | None] = [c.explicit for c in claims]
-    taken = {c.explicit for c in claims if c.explicit}
+    taken = {c.explicit for c in claims if c.explicit} | SITE_RESERVED
     names = [path_name(c.path, base) for c in claims]
     derived = sorted((i for i, c in enumerate(claims) if not c.explicit),
                      key=lambda i: (claims[i].since, claims[i].path))

@@ -90,3 +90,8 @@ def test_numbering_is_the_last_resort_and_deterministic() -> None:
               SlugClaim("a-u-p.md", None, 0)]
     assert assign_slugs(claims) == ["aup-2", "aup-3", "a-u-p"]
     assert assign_slugs(list(reversed(claims))) == ["a-u-p", "aup-3", "aup-2"]
+
+
+def test_derived_slugs_avoid_the_sites_own_folders() -> None:
+    claims = [SlugClaim("api/index.md", None, 0), SlugClaim("search.md", None, 0)]
+    assert assign_slugs(claims) == ["api-2", "search-2"]
