@@ -136,7 +136,9 @@ def test_db_sync_outside_a_repository_creates_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_build_warns_once_per_skipped_revision(tmp_path: Path) -> None:
+@pytest.fixture
+def broken_revision(tmp_path: Path) -> GitRepo:
+    """A policy with one past revision that cannot be read (malformed front matter)."""
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("policies/terms.md", TERMS)
     repo.commit("Terms")
@@ -144,6 +146,11 @@ def test_build_warns_once_per_skipped_revision(tmp_path: Path) -> None:
     repo.commit("Broken front matter")
     repo.write("policies/terms.md", TERMS + "3. Be fair.\n")
     repo.commit("Fix it")
+    return repo
+
+
+def test_build_warns_once_per_skipped_revision(broken_revision: GitRepo, tmp_path: Path) -> None:
+    repo = broken_revision
     built = subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path), "build",
                             "--site-dir", str(tmp_path / "site")],
                            capture_output=True, text=True, check=False)
@@ -151,14 +158,9 @@ def test_build_warns_once_per_skipped_revision(tmp_path: Path) -> None:
     assert built.stderr.count("skipped this revision") == 1, built.stderr
 
 
-def test_publish_warns_once_per_skipped_revision(tmp_path: Path) -> None:
-    repo = GitRepo.init(tmp_path / "repo")
-    repo.write("policies/terms.md", TERMS)
-    repo.commit("Terms")
-    repo.write("policies/terms.md", '---\ntitle: "unclosed\n---\n' + TERMS)
-    repo.commit("Broken front matter")
-    repo.write("policies/terms.md", TERMS + "3. Be fair.\n")
-    repo.commit("Fix it")
+def test_publish_warns_once_per_skipped_revision(broken_revision: GitRepo,
+                                                 tmp_path: Path) -> None:
+    repo = broken_revision
     published = subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path),
                                 "publish", "--to", str(tmp_path / "out")],
                                capture_output=True, text=True, check=False)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from publisher.errors import NotFoundError
-from publisher.gitio import LogEntry
+from publisher.gitio import CommitInfo, LogEntry
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,22 @@ class Revision:
     """git's status letter for this file in this commit: ``A`` added, ``M`` modified, ``R``
     renamed or moved into ``path``, ``C`` copied, ``T`` type changed; empty for a revision
     read from a commit outside the publishing branch (see :meth:`PolicyRepo.resolve`)."""
+
+    @classmethod
+    def at(cls, commit: LogEntry | CommitInfo, path: str, blob: str, status: str) -> Revision:
+        """The revision of the file ``path`` (blob ``blob``) at ``commit``."""
+        return cls(
+            commit=commit.commit,
+            path=path,
+            blob=blob,
+            author_name=commit.author_name,
+            author_email=commit.author_email,
+            authored=commit.authored,
+            committed=commit.committed,
+            subject=commit.subject,
+            trailers=commit.trailers,
+            status=status,
+        )
 
     @property
     def short(self) -> str:

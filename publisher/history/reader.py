@@ -512,18 +512,7 @@ class PolicyRepo:
         for path in reversed(policy.paths):
             obj = self.git.cat.get(f"{sha}:{path}")
             if obj is not None and obj.type == "blob":
-                return Revision(
-                    commit=sha,
-                    path=path,
-                    blob=obj.sha,
-                    author_name=info.author_name,
-                    author_email=info.author_email,
-                    authored=info.authored,
-                    committed=info.committed,
-                    subject=info.subject,
-                    trailers=info.trailers,
-                    status="",
-                )
+                return Revision.at(info, path, obj.sha, "")
         raise NotFoundError(
             f"{policy.path} does not exist at commit {sha[:12]}",
             hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",

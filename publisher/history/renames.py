@@ -26,20 +26,7 @@ class Lineage:
         self.revisions: list[Revision] = []
 
     def add(self, entry: LogEntry, path: str, blob: str, status: str) -> None:
-        self.revisions.append(
-            Revision(
-                commit=entry.commit,
-                path=path,
-                blob=blob,
-                author_name=entry.author_name,
-                author_email=entry.author_email,
-                authored=entry.authored,
-                committed=entry.committed,
-                subject=entry.subject,
-                trailers=entry.trailers,
-                status=status,
-            )
-        )
+        self.revisions.append(Revision.at(entry, path, blob, status))
 
 
 def tip_files(entries: list[LogEntry]) -> dict[str, tuple[str, str]]:
