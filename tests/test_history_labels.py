@@ -4,7 +4,7 @@ read like ``v2024-06-01``."""
 from __future__ import annotations
 
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,7 +12,10 @@ from gitrepo import GitRepo, isolated_git_env
 
 from publisher.cli import main
 from publisher.config import Settings
-from publisher.history import PolicyRepo
+from publisher.document import PolicyMeta
+from publisher.gitio import LogEntry
+from publisher.history import PolicyRepo, Revision
+from publisher.history.versions import Head, derive_versions, make_head
 
 SAME_DAY = 5_000
 
@@ -36,16 +39,33 @@ def fast_import_same_day(path: Path, commits: int) -> None:
                    env=isolated_git_env())
 
 
-def test_five_thousand_commits_on_one_day_get_one_label_each(tmp_path: Path) -> None:
-    fast_import_same_day(tmp_path / "repo", SAME_DAY)
+def test_five_thousand_commits_on_one_day_get_one_label_each() -> None:
+    """Version derivation itself, over 5,000 revisions of one day (each a visible change)."""
+    day = datetime(2024, 6, 1, tzinfo=UTC)
+    revisions = tuple(
+        Revision.at(LogEntry(f"{i:040x}", "Alice", "alice@example.com", day, day,
+                             f"Terms change {i}", (), ()), "policies/terms.md", f"{i:040x}", "M")
+        for i in range(SAME_DAY)
+    )
+    heads: list[Head | None] = [make_head(PolicyMeta(), f"# Terms\n\n1. Rule {i}.\n")
+                                for i in range(SAME_DAY)]
+    versions, labels = derive_versions("terms", revisions, heads,
+                                       title_of=lambda rev, head: "Terms",
+                                       fingerprint_of=lambda rev: rev.blob)
+    expected = ("2024-06-01", *(f"2024-06-01.{n}" for n in range(2, SAME_DAY + 1)))
+    assert tuple(v.label for v in versions) == expected
+    assert labels == expected
+    assert [v.summary for v in versions] == [f"Terms change {i}" for i in range(SAME_DAY)]
+
+
+def test_many_commits_on_one_day_in_a_real_repository(tmp_path: Path) -> None:
+    fast_import_same_day(tmp_path / "repo", 500)
     with PolicyRepo.open(Settings(root=tmp_path / "repo")) as reader:
         (terms,) = reader.policies()
-    expected = ("2024-06-01", *(f"2024-06-01.{n}" for n in range(2, SAME_DAY + 1)))
+    expected = ("2024-06-01", *(f"2024-06-01.{n}" for n in range(2, 501)))
     assert terms.labels == expected
     assert terms.revision_labels == expected
-    assert [v.revision.subject for v in terms.versions] == [
-        f"Terms change {i}" for i in range(SAME_DAY)
-    ]
+    assert [v.revision.subject for v in terms.versions] == [f"Terms change {i}" for i in range(500)]
 
 
 def test_a_date_label_written_in_front_matter_is_not_given_again(tmp_path: Path) -> None:
