@@ -35,6 +35,14 @@ class Settings:
     """Every setting of policy-publisher. Field names are the contract (see DESIGN)."""
 
     policies: str = _setting("policies/**/*.md", "Glob of the files that are policies, relative to the repository root.")
+    exclude: tuple[str, ...] = _setting(
+        (),
+        "Globs (comma-separated, or a list) of files that the policies glob matches but that are no "
+        "policies, relative to the repository root, e.g. 'drafts/**, **/NOTES.md'. README.md, "
+        "LICENSE.md, CODE_OF_CONDUCT.md, CONTRIBUTING.md and CHANGELOG.md in the glob's folder are "
+        "skipped without it.",
+        parse=_parse_keys,
+    )
     database_url: str = _setting(
         "sqlite:///.publisher/publisher.db",
         "SQLAlchemy URL of the acceptance store (SQLite file by default; postgresql+psycopg://… for PostgreSQL).",

@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -69,6 +68,7 @@ from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.html_blocks import html_to_markdown, is_structural
 from publisher.marks import inline_marks
+from publisher.slugs import heading_slug
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -740,8 +740,6 @@ _PREFIX: dict[str, str] = {
     "paragraph": "p", "bullet": "l", "item": "i", "table": "table", "code": "code",
     "quote": "quote", "section": "s",
 }
-_SLUG_MAX = 40
-_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -750,19 +748,6 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 def _number_key(number: str) -> str:
     key = number.strip().strip("()").rstrip(".)").lower()
     return _NOT_ALNUM.sub("-", key).strip("-") if not key.isalnum() else key
-
-
-def _slug(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = _SLUG_WORD.findall(text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > _SLUG_MAX and slug:
-            break
-        slug = candidate
-    return slug[:_SLUG_MAX]
 
 
 def _anchor(clause_id: str) -> str:
@@ -781,7 +766,7 @@ def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
         if node.number:
             local, prefix_id = _number_key(node.number), numbered
         else:
-            local, prefix_id = (_slug(node.heading) if node.heading else ""), parent
+            local, prefix_id = (heading_slug(node.heading) if node.heading else ""), parent
             if not local:
                 prefix = _PREFIX[node.kind]
                 counters[prefix] = counters.get(prefix, 0) + 1

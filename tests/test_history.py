@@ -428,13 +428,22 @@ def test_policy_errors(repo: GitRepo, policies: PolicyRepo, tmp_path: Path) -> N
     assert info.value.hint and "--policies" in info.value.hint
 
 
-def test_duplicate_slugs_are_ambiguous(tmp_path: Path) -> None:
+def test_duplicate_front_matter_slugs_are_ambiguous(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("Add", files={"policies/a/terms.md": "# A\n", "policies/b/terms.md": "# B\n"})
+    repo.commit("Add", files={"policies/a/x.md": front("# A\n", slug="terms"),
+                              "policies/b/y.md": front("# B\n", slug="terms")})
     with open_repo(repo.path) as reader:
         with pytest.raises(PolicyError, match="more than one policy"):
             reader.policy("terms")
-        assert reader.policy("policies/b/terms.md").title == "B"
+        assert reader.policy("policies/b/y.md").title == "B"
+
+
+def test_repeated_file_names_get_their_folders_in_the_slug(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("Add", files={"policies/a/terms.md": "# A\n", "policies/b/terms.md": "# B\n"})
+    with open_repo(repo.path) as reader:
+        assert [p.slug for p in reader.policies()] == ["a-terms", "b-terms"]
+        assert reader.policy("b-terms").title == "B"
 
 
 # ------------------------------------------------------------------------------ resolving
@@ -553,8 +562,17 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 
 def test_custom_glob(repo: GitRepo) -> None:
-    with open_repo(repo.path, policies="**/*.md") as reader:
-        assert {p.slug for p in reader.policies()} == {"aup", "tos", "readme"}
+    notes: list[str] = []
+    with PolicyRepo.open(Settings(root=repo.path, policies="**/*.md"), warn=notes.append) as reader:
+        assert {p.slug for p in reader.policies()} == {"aup", "tos"}
+        reader.policies(include_deleted=True)
+    assert notes == ["note: skipped README.md: not policies, though the policies glob "
+                     "'**/*.md' matches them (set `exclude` to skip other files)"]
+    with open_repo(repo.path, policies="README.md") as reader:  # named, not matched by chance
+        assert {p.slug for p in reader.policies()} == {"readme"}
+    with PolicyRepo.open(Settings(root=repo.path, policies="**/*.md",
+                                  exclude=("policies/use/**",))) as reader:
+        assert {p.slug for p in reader.policies()} == {"tos"}
     with open_repo(repo.path, policies="policies/*.md") as reader:
         assert {p.slug for p in reader.policies()} == {"tos"}
         assert {p.slug for p in reader.policies(include_deleted=True)} == {"tos", "aup", "old-faq"}

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Literal
 
 from publisher.document import Clause
+from publisher.version_labels import label_text
 
 ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered", "restructured"]
 KINDS: tuple[ChangeKind, ...] = (
@@ -246,13 +247,14 @@ class Side:
 
     @property
     def display(self) -> str:
-        """``v3`` when there is a version label, else the revision (short sha or path);
+        """``v3`` (``2024-06-01`` for a date label, see :func:`label_text`) when there is a version label, else the revision (short sha or path);
         ``working tree`` (``v4 (working tree)`` with a label of its own) for uncommitted
         files, which are not the text of any version yet."""
         if self.rev == WORKING_TREE:
-            return f"v{self.version} ({WORKING_TREE})" if self.version else WORKING_TREE
+            return (f"{label_text(self.version)} ({WORKING_TREE})" if self.version
+                    else WORKING_TREE)
         if self.version:
-            return f"v{self.version}"
+            return label_text(self.version)
         if self.rev and len(self.rev) == 40 and all(c in "0123456789abcdef" for c in self.rev):
             return self.rev[:12]
         return self.rev or "?"
