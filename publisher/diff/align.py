@@ -44,13 +44,15 @@ Pure: values in, values out. Thresholds were tuned on the corpus (see BENCHMARKS
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from difflib import SequenceMatcher
 from itertools import count, pairwise
+from typing import TypeVar
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
 
 from publisher.diff import merges
 from publisher.diff.classify import editorial_form
@@ -71,6 +73,7 @@ parents, between the same two matched siblings (a clause rewritten where it stoo
 ROOT = -1  # the document itself, as a parent
 NONE = -2  # not paired
 _BASE = 0xF0000  # words are mapped to private-use characters for similarity
+_K = TypeVar("_K")
 
 
 @dataclass(slots=True)
@@ -138,7 +141,11 @@ class _Alignment:
                 break
 
     def pair_exact_in_order(self) -> None:
-        """The longest common subsequence of the key sequences (over interned keys)."""
+        """The longest common subsequence of the key sequences (over interned keys).
+
+        rapidfuzz's bit-parallel LCS after stripping the common prefix and suffix: linear on
+        near-identical documents and, unlike difflib's longest-block recursion, not
+        quadratic on runs of identical keys ("1. same" × 10,000)."""
         interned: dict[str, int] = {}
         for node in self.old:
             if node.key:
@@ -146,27 +153,32 @@ class _Alignment:
         unique = count(len(interned))  # an empty key, or one only in the new side: no match
         a = [interned[n.key] if n.key else next(unique) for n in self.old]
         b = [interned[n.key] if n.key in interned else next(unique) for n in self.new]
-        matcher = SequenceMatcher(None, a, b, autojunk=False)
-        for i, j, size in matcher.get_matching_blocks():
-            for k in range(size):
-                self.pair(i + k, j + k)
+        for block in LCSseq.opcodes(a, b).as_matching_blocks():
+            for k in range(block.size):
+                self.pair(block.a + k, block.b + k)
 
     def pair_exact_elsewhere(self) -> None:
-        waiting: dict[str, list[int]] = defaultdict(list)
-        for node in self.old:
+        """Clauses with the same key left outside the common subsequence: they moved. Each
+        new clause (in document order, so parents first) takes the unpaired old clause with
+        its key under its own parent's partner if there is one, else anywhere; among
+        duplicates the one nearest in relative position, not the first."""
+        anywhere: dict[str, list[int]] = defaultdict(list)
+        under: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for node in self.old:  # document order: every list is sorted by index
             if node.key and self.o2n[node.index] == NONE:
-                waiting[node.key].append(node.index)
-        if not waiting:
+                anywhere[node.key].append(node.index)
+                under[node.parent, node.key].append(node.index)
+        if not anywhere:
             return
-        for node in self.new:  # document order: parents are paired before their children
-            if self.n2o[node.index] != NONE or node.key not in waiting:
+        for node in self.new:
+            if self.n2o[node.index] != NONE or node.key not in anywhere:
                 continue
-            candidates = waiting[node.key]
-            chosen = next((i for i in candidates if self.mapped_parent(i) == node.parent),
-                          candidates[0])
-            candidates.remove(chosen)
-            if not candidates:
-                del waiting[node.key]
+            old_parent = ROOT if node.parent == ROOT else self.n2o[node.parent]
+            siblings = under.get((old_parent, node.key)) if old_parent != NONE else None
+            target = node.index * len(self.old) / len(self.new)
+            chosen = _nearest(siblings or anywhere[node.key], target)
+            _take(anywhere, node.key, chosen)
+            _take(under, (self.old[chosen].parent, node.key), chosen)
             self.pair(chosen, node.index)
 
     def words(self, node: _Node) -> str:
@@ -340,6 +352,22 @@ class _Alignment:
         paired = [n.index for n in self.new if self.n2o[n.index] != NONE]
         keep = _heaviest_increasing([self.n2o[j] for j in paired], [1] * len(paired))
         return {paired[k] for k in keep}
+
+
+def _nearest(indices: list[int], target: float) -> int:
+    """The index in the sorted, non-empty ``indices`` closest to ``target`` (lower on a tie)."""
+    at = bisect_left(indices, target)
+    if at == len(indices) or (at > 0 and target - indices[at - 1] <= indices[at] - target):
+        return indices[at - 1]
+    return indices[at]
+
+
+def _take(lists: dict[_K, list[int]], key: _K, index: int) -> None:
+    """Remove ``index`` from the sorted list ``lists[key]`` (and the list once empty)."""
+    indices = lists[key]
+    del indices[bisect_left(indices, index)]
+    if not indices:
+        del lists[key]
 
 
 def _heaviest_increasing(values: list[int], weights: list[int]) -> set[int]:

@@ -1,0 +1,117 @@
+"""Benchmark: clause alignment on pathological shapes, at four sizes, time and peak memory.
+
+Shapes (synthetic, seeded), each at 500 / 1,000 / 2,000 / 4,000 clauses:
+
+  reworded    a list of distinct bullets, every one reworded at once ("must not" → "shall not")
+  identical   "1. same" × n compared with itself
+  identical-1 the same list with one item removed from the middle
+  bullets-1   "- You must not do that." × n with one removed
+  near-dup    bullets that differ only by a number ("... clause 17 ..."), one edited every
+              n/7 items (7 edited)
+
+Each measurement runs ``compare`` (parsing excluded) in a fresh process and reports the median
+wall time over ``--repeat`` runs and the process's peak resident memory. The growth exponent
+is the least-squares slope of log(time) against log(n). The issue's bar: 4,000 reworded
+bullets under 1 s and 200 MB, every exponent ≤ 1.2.
+
+Run: ``python benchmarks/bench_align.py [--repeat N] [--sizes 500,1000,2000,4000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+SHAPES = ("reworded", "identical", "identical-1", "bullets-1", "near-dup")
+WORDS = ("account", "data", "service", "content", "user", "licence", "party", "notice", "payment",
+         "term", "access", "right", "law", "court", "claim", "fee", "order", "report")
+
+
+def texts(shape: str, n: int) -> tuple[str, str]:
+    """The old and new Markdown of one shape at size ``n``."""
+    rng = random.Random(n)
+    if shape == "reworded":
+        # Alike as real "You must not …" lists are: every pair is above the cutoffs.
+        lines = [f"- You must not use the Service to {rng.choice(WORDS)} or {rng.choice(WORDS)}"
+                 f" the {rng.choice(WORDS)} of others." for _ in range(n)]
+        old = "\n".join(lines)
+        return old, old.replace("must not", "shall not")
+    if shape in ("identical", "identical-1"):
+        lines = ["1. same"] * n
+        new = lines if shape == "identical" else lines[: n // 2] + lines[n // 2 + 1:]
+        return "\n".join(lines), "\n".join(new)
+    if shape == "bullets-1":
+        lines = ["- You must not do that."] * n
+        return "\n".join(lines), "\n".join(lines[: n // 2] + lines[n // 2 + 1:])
+    if shape == "near-dup":
+        lines = [f"- You must not use the Service for clause {i} of this list." for i in range(n)]
+        new = list(lines)
+        for k in range(7):
+            at = (2 * k + 1) * n // 14
+            new[at] = new[at].replace("use the Service", "abuse the Service")
+        return "\n".join(lines), "\n".join(new)
+    raise ValueError(shape)
+
+
+def measure_one(shape: str, n: int, repeat: int) -> dict[str, float]:
+    """In this process: parse both sides once, then time ``compare`` ``repeat`` times."""
+    from publisher.diff import compare
+    from publisher.markdown import parse_document
+
+    old_text, new_text = texts(shape, n)
+    old, new = parse_document(old_text), parse_document(new_text)
+    times = []
+    summary = ""
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = compare(old, new)
+        times.append(time.perf_counter() - start)
+        summary = result.summary.describe()
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"seconds": statistics.median(times), "peak_mb": peak_kib / 1024, "summary": summary}
+
+
+def slope(sizes: list[int], seconds: list[float]) -> float:
+    xs = [math.log(n) for n in sizes]
+    ys = [math.log(max(s, 1e-6)) for s in seconds]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
+            / sum((x - mx) ** 2 for x in xs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sizes", default="500,1000,2000,4000")
+    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--one", nargs=2, metavar=("SHAPE", "N"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_one(args.one[0], int(args.one[1]), args.repeat)))
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"load average: {os.getloadavg()[0]:.2f} (1 min); {os.cpu_count()} cores")
+    for shape in args.shapes.split(","):
+        seconds = []
+        for n in sizes:
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", shape, str(n), "--repeat", str(args.repeat)],
+                capture_output=True, text=True, check=True).stdout
+            result = json.loads(out)
+            seconds.append(result["seconds"])
+            print(f"{shape:12} {n:6}  {result['seconds']:8.3f} s  {result['peak_mb']:7.0f} MB"
+                  f"  {result['summary']}", flush=True)
+        if len(sizes) > 1:
+            print(f"{shape:12} exponent {slope(sizes, seconds):.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
