@@ -440,5 +440,5 @@ def test_a_long_list_reworded_at_once_pairs_every_bullet_with_its_own() -> None:
     assert changes.summary.describe() == "3000 modified (3000 material, 0 editorial)"
     assert all(c.old and c.new and c.old.id == c.new.id for c in changes.changes)
     assert changes.changes[5].inline == (("=", "You"), ("-", " must"), ("+", " shall"),
-                                         ("=", " not use the Service to licence or notice the "
-                                          "email of others (5)."))
+                                         ("=", " not use the Service to licence or payment the "
+                                          "court of others (5)."))

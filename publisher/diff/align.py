@@ -70,6 +70,13 @@ IN_PLACE = 30.0
 """Minimum similarity (0–100) to pair two clauses that stand in the same place: under matched
 parents, between the same two matched siblings (a clause rewritten where it stood)."""
 
+WINDOW = 40
+"""Similar partners are looked for among this many unpaired clauses on either side of a
+clause's expected place: the same rank among the unpaired (text moved and reworded further than
+that within one very long list reads as removed and added)."""
+LIMIT = 8
+"""At most this many candidate partners per clause: its best, ties nearest first."""
+
 ROOT = -1  # the document itself, as a parent
 NONE = -2  # not paired
 _BASE = 0xF0000  # words are mapped to private-use characters for similarity
@@ -267,7 +274,10 @@ class _Alignment:
         old_siblings: list[int] | None,
         new_siblings: list[int] | None,
     ) -> list[tuple[float, float, int, int]]:
-        """Candidate pairs (score, distance, old, new) scoring at least ``cutoff``."""
+        """Candidate pairs (score, distance, old, new) scoring at least ``cutoff``: for each
+        new clause the :data:`LIMIT` best among the :data:`WINDOW` old clauses on either side
+        of where it would stand by rank (all of them in all but very long lists), so a list
+        reworded at once costs O(n), not O(n²) scores and candidates."""
         if old_siblings is not None and new_siblings is not None:
             old_pos = {i: p / max(len(old_siblings), 1) for p, i in enumerate(old_siblings)}
             new_pos = {j: p / max(len(new_siblings), 1) for p, j in enumerate(new_siblings)}
@@ -276,19 +286,21 @@ class _Alignment:
             new_pos = {j: j / len(self.new) for j in new_ids}
         choices = [self.words(self.old[i]) for i in old_ids]
         candidates: list[tuple[float, float, int, int]] = []
-        for j in new_ids:
+        for rank, j in enumerate(new_ids):
             query = self.words(self.new[j])
+            window = _window(rank, len(new_ids), len(old_ids))
             if not query:
                 # Nothing but punctuation: pair only with another such clause in place.
                 if old_siblings is not None:
                     candidates.extend(
-                        (cutoff, abs(old_pos[i] - new_pos[j]), i, j)
-                        for i, words in zip(old_ids, choices, strict=True) if not words
+                        (cutoff, abs(old_pos[old_ids[k]] - new_pos[j]), old_ids[k], j)
+                        for k in window[:LIMIT] if not choices[k]
                     )
                 continue
-            for _, score, k in process.extract(query, choices, scorer=fuzz.ratio,
-                                               score_cutoff=cutoff, limit=None):
-                i = old_ids[k]
+            for _, score, k in process.extract(query, [choices[k] for k in window],
+                                               scorer=fuzz.ratio, score_cutoff=cutoff,
+                                               limit=LIMIT):
+                i = old_ids[window[k]]
                 candidates.append((score, abs(old_pos[i] - new_pos[j]), i, j))
         return candidates
 
@@ -352,6 +364,18 @@ class _Alignment:
         paired = [n.index for n in self.new if self.n2o[n.index] != NONE]
         keep = _heaviest_increasing([self.n2o[j] for j in paired], [1] * len(paired))
         return {paired[k] for k in keep}
+
+
+def _window(rank: int, count: int, others: int) -> list[int]:
+    """Positions among ``others`` items to compare the ``rank``-th of ``count`` with: the
+    ones within :data:`WINDOW` of the same relative rank, nearest first."""
+    centre = round(rank * (others - 1) / (count - 1)) if count > 1 else (others - 1) // 2
+    if WINDOW <= centre < others - WINDOW:
+        return [centre + offset for offset in _OFFSETS]
+    return [centre + offset for offset in _OFFSETS if 0 <= centre + offset < others]
+
+
+_OFFSETS = [0] + [sign * step for step in range(1, WINDOW + 1) for sign in (-1, 1)]
 
 
 def _nearest(indices: list[int], target: float) -> int:
