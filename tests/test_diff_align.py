@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from publisher.diff import ChangeSet, compare, render_json, render_text
-from publisher.diff.align import _heaviest_increasing
+from publisher.diff.order import heaviest_increasing as _heaviest_increasing
 from publisher.document import Clause, Document, PolicyMeta
 from publisher.markdown import parse_document
 
