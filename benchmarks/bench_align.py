@@ -8,6 +8,8 @@ Shapes (synthetic, seeded), each at 500 / 1,000 / 2,000 / 4,000 clauses:
   bullets-1   "- You must not do that." × n with one removed
   near-dup    bullets that differ only by a number ("... clause 17 ..."), one edited every
               n/7 items (7 edited)
+  alike-7     n/7 sections alike but for their number ("## 3. Restrictions" and the same six
+              rules), 7 rules edited: 7 modified, no moves
 
 Each measurement runs ``compare`` (parsing excluded) in a fresh process and reports the median
 wall and CPU time over ``--repeat`` runs and the process's peak resident memory (CPU time is
@@ -31,7 +33,10 @@ import subprocess
 import sys
 import time
 
-SHAPES = ("reworded", "identical", "identical-1", "bullets-1", "near-dup")
+SHAPES = ("reworded", "identical", "identical-1", "bullets-1", "near-dup", "alike-7")
+RULES = ("You must not copy the software.", "You must not resell the Service.",
+         "You must not share your password.", "You must not reverse engineer the software.",
+         "You must not remove any notices.", "You must not use the Service unlawfully.")
 WORDS = ("account", "data", "service", "content", "user", "licence", "party", "notice", "payment",
          "term", "access", "right", "law", "court", "claim", "fee", "order", "report")
 
@@ -59,6 +64,20 @@ def texts(shape: str, n: int) -> tuple[str, str]:
             at = (2 * k + 1) * n // 14
             new[at] = new[at].replace("use the Service", "abuse the Service")
         return "\n".join(lines), "\n".join(new)
+    if shape == "alike-7":
+        sections = n // 7
+        edited = {(sections * (2 * k + 1) // 14, k % 6) for k in range(7)}
+
+        def alike(edits: set[tuple[int, int]]) -> str:
+            lines = []
+            for s in range(sections):
+                lines += [f"## {s + 1}. Restrictions", ""]
+                lines += [f"- {f'You must not misuse Product {s}.' if (s, r) in edits else rule}"
+                          for r, rule in enumerate(RULES)]
+                lines.append("")
+            return "\n".join(lines)
+
+        return alike(set()), alike(edited)
     raise ValueError(shape)
 
 
