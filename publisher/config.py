@@ -48,6 +48,7 @@ class Settings:
     accept_url: str = _setting("http://127.0.0.1:8000", "Public base URL of the acceptance service, used in links.")
     site_url: str = _setting("http://127.0.0.1:8001", "Public base URL of the policy site, used in emails and feeds.")
     outbox_dir: str = _setting(".publisher/outbox", "Where the folder mailer writes .eml files.")
+    spelling_variants: str = _setting("breame", "British/American spelling variants the diff treats as editorial: breame (its word list), none, or a file of 'british american' pairs.")
     notice_days: int = _setting(30, "Minimum days of notice between a notice and the effective date of a material change.", parse=_parse_int)
     mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
     cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")

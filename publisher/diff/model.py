@@ -13,8 +13,10 @@ from typing import Literal
 
 from publisher.document import Clause
 
-ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
-KINDS: tuple[ChangeKind, ...] = ("added", "removed", "modified", "moved", "renumbered")
+ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered", "restructured"]
+KINDS: tuple[ChangeKind, ...] = (
+    "added", "removed", "modified", "moved", "renumbered", "restructured",
+)
 
 OpTag = Literal["=", "-", "+"]
 InlineOp = tuple[OpTag, str]
@@ -56,6 +58,39 @@ class Related:
     clause: str
     citation: str
     via: str | None = None
+
+
+Shape = Literal["split", "merged", "re-wrapped", "reformatted"]
+"""How a ``restructured`` change reshaped its text: one clause into several, several into
+one, several into several, or one into one of another form (a paragraph made a list item, a
+heading made a bold lead-in)."""
+
+FormatKind = Literal["link", "emphasis"]
+
+
+@dataclass(frozen=True)
+class FormatChange:
+    """A change of formatting the clause text does not show: a link target (``old``/``new``
+    are the URLs, None where the words were no link) or emphasis (``old``/``new`` are
+    ``bold``/``italic``, None where the words were plain). ``text`` is the words concerned."""
+
+    kind: FormatKind
+    text: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One table cell that changed: its row and column as a reader names them (the row's
+    first cell, the column's header), the old and new cell text (None for a row or column
+    that came or went) and the word edits."""
+
+    row: str
+    column: str
+    old: str | None
+    new: str | None
+    inline: tuple[InlineOp, ...] = ()
 
 
 def reworded(old: Clause, new: Clause) -> bool:
@@ -122,10 +157,26 @@ class Change:
     now (stood before), as short citations ("C"; "" for the top level)."""
     related: tuple[Related, ...] = ()
     """The clauses this one's text was merged into or split out of (see :class:`Related`)."""
+    old_clauses: tuple[Clause, ...] = ()
+    """For ``restructured``: the run of old clauses (``old`` is the first)."""
+    new_clauses: tuple[Clause, ...] = ()
+    """For ``restructured``: the run of new clauses (``new`` is the first)."""
+    shape: Shape | None = None
+    """For ``restructured``: how the text was reshaped (see :data:`Shape`)."""
+    same_words: bool | None = None
+    """For ``restructured``: the runs carry the same words in editorial form (None for the
+    other kinds, whose rewording is read from ``old`` and ``new``)."""
+    formatting: tuple[FormatChange, ...] = ()
+    """Link-target and emphasis changes the clause text does not show."""
+    cells: tuple[CellChange, ...] = ()
+    """For a modified table: the cells that changed."""
 
     @property
     def reworded(self) -> bool:
-        """The text or heading changed: always for ``modified``, possibly for ``moved``."""
+        """The words changed: the text or heading of a paired clause (always for
+        ``modified``, possibly for ``moved``), or the words of a ``restructured`` run."""
+        if self.same_words is not None:
+            return not self.same_words
         return self.old is not None and self.new is not None and reworded(self.old, self.new)
 
     @property
@@ -161,6 +212,7 @@ class Summary:
     modified: int = 0
     moved: int = 0
     renumbered: int = 0
+    restructured: int = 0
     material: int = 0
     editorial: int = 0
     reworded: int = 0
@@ -194,6 +246,7 @@ class Summary:
         return {
             "added": self.added, "removed": self.removed, "modified": self.modified,
             "moved": self.moved, "renumbered": self.renumbered,
+            "restructured": self.restructured,
             "material": self.material, "editorial": self.editorial,
             "reworded": self.reworded,
         }
@@ -242,24 +295,28 @@ class Side:
         return self.rev or "?"
 
 
-MetaField = Literal["title", "effective"]
-META_FIELDS: dict[MetaField, str] = {"title": "title", "effective": "effective date"}
+MetaField = Literal["title", "effective", "line"]
+META_FIELDS: dict[MetaField, str] = {
+    "title": "title", "effective": "effective date", "line": "metadata line",
+}
 """The document facts outside the clauses a diff reports, and how they are named in prose."""
 
 
 @dataclass(frozen=True)
 class MetaChange:
     """A change of the document's title or front-matter effective date (ISO ``YYYY-MM-DD``
-    for dates; None when one side has none)."""
+    for dates; None when one side has none), or of the date on a metadata line in the text
+    (``field`` ``line``, ``label`` the line's label as written: "Last updated")."""
 
     field: MetaField
     old: str | None
     new: str | None
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        """``title``, ``effective date``."""
-        return META_FIELDS[self.field]
+        """``title``, ``effective date``, or a metadata line's label (``Last updated``)."""
+        return self.label or META_FIELDS[self.field]
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ LINK_HTML = "%%accept_url_html%%"
 """Placeholder of the personal acceptance link (HTML-escaped) in the HTML part."""
 
 _TITLES = {"added": "New", "removed": "Removed", "modified": "Changed", "moved": "Moved",
-           "renumbered": "Renumbered"}
+           "renumbered": "Renumbered", "restructured": "Restructured"}
 _SHORT_WORDS = 10
 _SHORT_PAIRS = 3
 
