@@ -36,6 +36,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from rapidfuzz.distance import LCSseq
+
 from publisher.diff.classify import editorial_form
 from publisher.diff.flat import Flat
 from publisher.diff.inline import word_diff
@@ -221,7 +223,7 @@ def _runs(old: Flat, new: Flat, parts: list[tuple[list[int], list[int]]],
             union.join(("o", i), ("c", position))
         for j in n:
             union.join(("n", j), ("c", position))
-    for a0, b0, size in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+    for a0, b0, size in LCSseq.opcodes(a, b).as_matching_blocks():
         if not size:
             continue
         if size < MIN_BLOCK and not (_whole(a_owner, old_words, a0, size)
