@@ -445,3 +445,19 @@ def test_a_long_list_reworded_at_once_pairs_every_bullet_with_its_own() -> None:
     assert changes.changes[5].inline == (("=", "You"), ("-", " must"), ("+", " shall"),
                                          ("=", " not use the Service to licence or payment the "
                                           "court of others (5)."))
+
+
+def test_in_a_long_list_reworded_at_once_a_bullet_moved_nearby_is_still_its_own() -> None:
+    # The candidates are bounded to a window around each clause's rank; a move within it
+    # still pairs the bullet with its old self (moved and reworded), not with a neighbour.
+    bullets = [f"- You must not use the Service for purpose {i} of {i * 7 % 13} kinds."
+               for i in range(300)]
+    moved = bullets[:100] + bullets[101:111] + [bullets[100]] + bullets[111:]
+    old = parse_document("\n".join(bullets))
+    new = parse_document("\n".join(moved).replace("must not", "shall not"))
+    changes = compare(old, new)
+    assert changes.summary.describe() == \
+        "299 modified, 1 moved (1 also reworded) (300 material, 0 editorial)"
+    move, = [c for c in changes.changes if c.kind == "moved"]
+    assert move.old is not None and move.new is not None
+    assert "purpose 100 of" in move.old.text and "purpose 100 of" in move.new.text
