@@ -218,7 +218,7 @@ def test_word_changes_are_said_shortly() -> None:
 
 def test_change_items_name_the_kind_and_clause() -> None:
     change = Change(kind="modified", material=True, old=_clause("Pay in 14 days."),
-                    new=_clause("Pay in 30 days."), reworded=True,
+                    new=_clause("Pay in 30 days."),
                     inline=(("=", "Pay in "), ("-", "14"), ("+", "30"), ("=", " days.")),
                     citation="3 “Pay in 30 days.”")
     item = change_item(change)
