@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -32,6 +31,7 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
@@ -50,6 +50,7 @@ from publisher.store.ledger import (
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.web import render
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
+from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import (
     BodyError,
     InputError,
@@ -69,6 +70,8 @@ from publisher.web.security import (
     csrf_valid,
     new_nonce,
 )
+from publisher.web.webhooks import MAX_BODY as WEBHOOK_MAX_BODY
+from publisher.web.webhooks import PATH as WEBHOOK_PATH
 from publisher.web.webhooks import webhook_routes
 
 NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
@@ -425,7 +428,29 @@ async def writer_failed(request: Request, error: Exception) -> Response:
     return _page("unavailable.html", status)
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
+async def body_refused(request: Request, error: Exception) -> Response:
+    """A body over its limit (413) or one that stopped arriving (408): nothing was read."""
+    status = 413 if isinstance(error, BodyTooLarge) else 408
+    return PlainTextResponse(f"{error}\n", status_code=status,
+                             headers={"connection": "close", "cache-control": "no-store"})
+
+
+class AcceptanceApp(Starlette):
+    """Starlette, with the security headers and the request guard outside all of it, so that
+    errors raised in middleware, and Starlette's own 500 answer, get the headers too."""
+
+    https: bool = False
+    limits: BodyLimits = BodyLimits()
+    body_timeout: float = BODY_TIMEOUT
+
+    def build_middleware_stack(self) -> ASGIApp:
+        guarded = RequestGuard(super().build_middleware_stack(), limits=self.limits,
+                               body_timeout=self.body_timeout)
+        return SecurityHeadersMiddleware(guarded, https=self.https)
+
+
+def create_app(settings: Settings, *, database: Database | None = None,
+               body_timeout: float = BODY_TIMEOUT) -> Starlette:
     """The acceptance service for ``settings`` (opens the store unless ``database`` is given;
     a new database gets its schema, an outdated one is refused)."""
     owned = database is None
@@ -442,7 +467,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
         if owned:
             service.database.dispose()
 
-    app = Starlette(
+    app = AcceptanceApp(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
@@ -455,10 +480,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             Route("/api/acceptances", _api(api_accept), methods=["POST"]),
             *webhook_routes(settings, database),
         ],
-        middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
         exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
-                            WriterError: writer_failed},
+                            WriterError: writer_failed, BodyTooLarge: body_refused,
+                            BodyTimeout: body_refused},
         lifespan=lifespan,
     )
+    app.https = service.https
+    app.limits = BodyLimits(paths={WEBHOOK_PATH: WEBHOOK_MAX_BODY})
+    app.body_timeout = body_timeout
     app.state.service = service
     return app

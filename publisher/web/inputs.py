@@ -54,6 +54,10 @@ class BodyError(Exception):
         self.message = message
 
 
+class TooDeep(BodyError):
+    """The JSON body is nested deeper than the limit."""
+
+
 def text_field(field: str, value: object, *, required: bool = True) -> str:
     """``value`` as a checked string for ``field`` (its limit from :data:`FIELD_LIMITS`)."""
     if not isinstance(value, str):
@@ -96,9 +100,9 @@ def parse_json(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     try:
         value = json.loads(body)
     except RecursionError as exc:
-        raise BodyError(f"the JSON body is nested deeper than {max_depth} levels") from exc
+        raise TooDeep(f"the JSON body is nested deeper than {max_depth} levels") from exc
     except ValueError as exc:  # includes UnicodeDecodeError
         raise BodyError("the body must be JSON (UTF-8)") from exc
     if _depth(value) > max_depth:
-        raise BodyError(f"the JSON body is nested deeper than {max_depth} levels")
+        raise TooDeep(f"the JSON body is nested deeper than {max_depth} levels")
     return value
