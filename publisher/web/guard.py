@@ -101,7 +101,8 @@ class RequestGuard:
             if body_done:
                 return await receive()
             try:
-                message = await asyncio.wait_for(receive(), self.body_timeout)
+                async with asyncio.timeout(self.body_timeout):
+                    message = await receive()
             except TimeoutError:
                 raise BodyTimeout(f"no request body for {self.body_timeout:g} s") from None
             if message["type"] == "http.request":
