@@ -8,6 +8,7 @@ import base64
 import json
 import random
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,17 @@ from typing import Any
 import httpx
 import pytest
 import test_store_support as support
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from test_web_server import API_TOKEN_ENV, POLICY, Server, start_server, stop_server
 
+from publisher.notices.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from publisher.store.ledger import records, verify_chain
 
 database_url = support.database_url  # fixture
 
-WEBHOOK_KEY = base64.b64encode(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
+WEBHOOK_KEY = base64.b64encode(SIGNING_KEY.public_key().public_bytes(
     serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
 SEED = 20260311
 REQUESTS = 300
@@ -88,8 +91,10 @@ def _body(rng: random.Random) -> bytes:
         return b"accept=yes&csrf=" + rng.randbytes(40).hex().encode()
     if kind == 7:
         return json.dumps(_json_value(rng)).encode("ascii")
-    return json.dumps([{"event": "delivered", "sg_event_id": rng.choice(STRINGS)}]) \
-        .encode("ascii")
+    return json.dumps([{"event": rng.choice(["delivered", "bounce", "\ud800"]),
+                        "sg_event_id": rng.choice(STRINGS),
+                        "delivery_id": rng.choice(NUMBERS), "notice_id": rng.choice(NUMBERS),
+                        "timestamp": rng.choice(NUMBERS)}]).encode("ascii")
 
 
 def _path(rng: random.Random, server: Server) -> str:
@@ -105,7 +110,7 @@ def _path(rng: random.Random, server: Server) -> str:
         "/a/%ff%fe", "/api/acceptances", "/api/reports/acceptance?policy=%00",
         "/api/reports/acceptance?version=" + "9" * 150, "/api/customers/c%00/evidence",
         "/api/customers/" + "c" * 300 + "/evidence", "/api/ledger/verify",
-        "/webhooks/sendgrid", "/healthz", "/readyz", "/static/acceptance.css", "/nope",
+        "/webhooks/sendgrid", "/webhooks/sendgrid", "/webhooks/sendgrid", "/healthz", "/readyz", "/static/acceptance.css", "/nope",
         "/%2e%2e/%2e%2e/etc/passwd",
     ])
 
@@ -142,10 +147,16 @@ def test_fuzzed_requests_never_break_the_service(server: Server) -> None:
         for _ in range(REQUESTS):
             method = rng.choices(METHODS, METHOD_WEIGHTS)[0]
             path = _path(rng, server)
+            headers = _headers(rng)
+            body = _body(rng) if method != "GET" or rng.random() < 0.2 else None
+            if path == "/webhooks/sendgrid" and body is not None and rng.random() < 0.6:
+                stamp = str(int(time.time()) + rng.choice([0, -30, -10**6]))
+                headers[SIGNATURE_HEADER] = base64.b64encode(SIGNING_KEY.sign(
+                    stamp.encode() + body, ec.ECDSA(hashes.SHA256()))).decode()
+                headers[TIMESTAMP_HEADER] = stamp
             try:
-                response = client.request(method, server.base + path, headers=_headers(rng),
-                                          content=_body(rng) if method != "GET" or
-                                          rng.random() < 0.2 else None)
+                response = client.request(method, server.base + path, headers=headers,
+                                          content=body)
             except httpx.RemoteProtocolError:
                 continue  # the server closed on a request it refused mid-body (413)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1

@@ -214,3 +214,19 @@ def test_starlettes_own_500_gets_the_headers(client: TestClient) -> None:
     finally:
         object.__setattr__(service, "database", original)
     assert response.status_code == 500 and has_security_headers(response)
+
+
+@pytest.mark.parametrize("event", [
+    {"event": "delivered", "sg_event_id": "\ud800"},
+    {"event": "delivered\x00", "sg_event_id": "e-nul"},
+    {"event": "delivered", "sg_event_id": "e-big", "delivery_id": 10**30},
+    {"event": "delivered", "sg_event_id": "e-neg", "notice_id": -(10**30)},
+    {"event": "bounce", "sg_event_id": "e-key", "\udfffreason": "x"},
+], ids=["surrogate", "nul", "huge-delivery", "huge-notice", "surrogate-key"])
+def test_a_signed_webhook_with_unstorable_values_is_a_400(client: TestClient,
+                                                           event: dict[str, Any]) -> None:
+    response = signed(client, json.dumps([event]).encode("ascii"))
+    assert response.status_code == 400, response.text
+    assert has_security_headers(response)
+    fine = signed(client, b'[{"event":"processed","sg_event_id":"e-after"}]')
+    assert fine.status_code == 200 and fine.json()["recorded"] == 1

@@ -10,10 +10,13 @@ a depth limit. A violation is an :class:`InputError` naming the field (HTTP 422)
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from publisher.store.models import Acceptance, Customer, PolicyVersion
 from publisher.textsafety import text_problem
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 MAX_JSON_DEPTH = 32
 """The deepest nesting of arrays and objects a JSON body may have."""
@@ -93,6 +96,31 @@ def _depth(value: object) -> int:
             deepest = max(deepest, depth)
             stack.extend((v, depth + 1) for v in item)
     return deepest
+
+
+BIGINT = 2**63 - 1
+"""The largest integer either database (and SQLite's driver) can take as a parameter."""
+
+
+def unstorable(value: object) -> str | None:
+    """Why a parsed JSON value cannot reach the store as it is: a string (or key) with a lone
+    surrogate or a NUL (PostgreSQL text cannot hold one), or an integer beyond 64 bits."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "a string contains a NUL character"
+            if _SURROGATE.search(item):
+                return "a string is not valid Unicode (a lone surrogate)"
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > BIGINT:
+            return "an integer does not fit 64 bits"
+    return None
 
 
 def parse_json(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:

@@ -9,7 +9,8 @@ accepted unsigned.
 A validly signed request is still refused (403) when its signed timestamp is more than
 :data:`TIMESTAMP_TOLERANCE` seconds away from the server's clock, past or future, so that a
 captured request cannot be replayed later (the signature covers the timestamp, so it cannot be
-changed). Bodies nested deeper than the JSON depth limit get a 400.
+changed). Bodies nested deeper than the JSON depth limit, or holding a string with a lone
+surrogate or NUL or an integer beyond 64 bits (which the store cannot take), get a 400.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from publisher.notices.events import (
     record_events,
 )
 from publisher.store.db import Database
-from publisher.web.inputs import BodyError, TooDeep, parse_json
+from publisher.web.inputs import BodyError, TooDeep, parse_json, unstorable
 
 MAX_BODY = 16 * 1024 * 1024
 """The largest webhook body read (SendGrid posts batches of events, well below this)."""
@@ -97,11 +98,13 @@ def webhook_routes(settings: Settings, database: Database, *,
         if stale is not None:
             return _error(403, stale)
         try:
-            parse_json(body)  # the depth limit, before the events are read
+            problem = unstorable(parse_json(body))  # depth and values, before the events
         except TooDeep as exc:
             return _error(400, exc.message)
         except BodyError:
-            pass  # parse_events says what is wrong
+            problem = None  # parse_events says what is wrong
+        if problem is not None:
+            return _error(400, f"the events cannot be stored: {problem}")
         try:
             events = parse_events(body)
         except WebhookError as exc:
