@@ -12,6 +12,14 @@ temporary directory, then times, side by side in one run:
                 (no rename following, so it reads fewer revisions than we do);
   parse only    parsing the same texts already in memory: the floor for a cold read.
 
+and, to decide whether GitPython can replace our own ``cat-file --batch`` reader (issue 13),
+every blob of the policies' history read by object id through three readers:
+
+  gitio.CatFile            ours: one ``cat-file --batch`` process, requests pipelined;
+  GitPython get_object     ``repo.git.get_object_data``: GitPython's persistent
+                           ``cat-file --batch``, one round trip per object;
+  GitPython odb.stream     ``repo.odb.stream``: the same through GitPython's object database.
+
 Prints medians of several repetitions and the ratios. Run: ``python benchmarks/bench_history.py``.
 """
 
@@ -33,6 +41,7 @@ import git as gitpython
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
+from publisher.gitio import CatFile
 from publisher.history import PolicyRepo, compile_glob
 from publisher.markdown import decode_policy, parse_document
 
@@ -106,6 +115,34 @@ def naive_gitpython(root: Path, *, parse: bool = True) -> int:
     return count
 
 
+def policy_blobs(root: Path) -> list[str]:
+    """Every distinct blob id a policy file had in the history (what a cold read fetches)."""
+    out = subprocess.run(
+        ["git", "-C", str(root), "log", "--raw", "--no-abbrev", "--format=", "--", "Policies"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    blobs = {line.split()[3] for line in out.splitlines() if line.startswith(":")}
+    return sorted(blob for blob in blobs if set(blob) != {"0"})
+
+
+def read_catfile(root: Path, blobs: list[str]) -> int:
+    reader = CatFile(root / ".git")
+    try:
+        return sum(len(o.data) for o in reader.get_many(blobs) if o is not None)
+    finally:
+        reader.close()
+
+
+def read_gitpython(root: Path, blobs: list[str], *, odb: bool) -> int:
+    repo = gitpython.Repo(root)
+    try:
+        if odb:
+            return sum(len(repo.odb.stream(bytes.fromhex(b)).read()) for b in blobs)
+        return sum(len(repo.git.get_object_data(b)[3]) for b in blobs)
+    finally:
+        repo.close()
+
+
 def texts(root: Path) -> list[str]:
     with PolicyRepo.open(Settings(root=root, policies=GLOB), cache=DocumentCache(None)) as repo:
         return [repo.read(r) for p in repo.policies() for r in p.revisions]
@@ -172,6 +209,19 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"ours cold / parse only:   {ratio('ours, cold cache', 'parse only (texts in memory)')}"
         )
+        blobs = policy_blobs(root)
+        readers = round_robin(
+            {
+                "gitio.CatFile (ours)": lambda: read_catfile(root, blobs),
+                "GitPython get_object_data": lambda: read_gitpython(root, blobs, odb=False),
+                "GitPython odb.stream": lambda: read_gitpython(root, blobs, odb=True),
+            },
+            args.repeat,
+        )
+        print(f"\nreading {len(blobs)} blobs by id ({readers['gitio.CatFile (ours)'][1]:,} bytes):")
+        base = readers["gitio.CatFile (ours)"][0]
+        for name, (seconds, _) in readers.items():
+            print(f"{name:32} {seconds * 1e3:8.1f} ms  {seconds / base:5.2f}x ours")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

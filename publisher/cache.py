@@ -42,11 +42,11 @@ def _parser_version() -> str:
     version, so that any change to the parser invalidates the cache, declared or not."""
     import mistune
 
-    from publisher import document, frontmatter, markdown
+    from publisher import document, frontmatter, html_blocks, markdown, marks
 
     declared = str(getattr(markdown, "PARSER_VERSION", __version__))
     digest = hashlib.sha256(f"mistune {getattr(mistune, '__version__', '?')}".encode())
-    for module in (markdown, frontmatter, document):
+    for module in (markdown, frontmatter, document, html_blocks, marks):
         source = getattr(module, "__file__", None)
         if source:
             digest.update(Path(source).read_bytes())
@@ -142,7 +142,8 @@ def write_atomically(path: Path, data: bytes, *, what: str = "the document cache
 #
 # A document is a list [meta, title, clauses, body, body_start_line]; meta is
 # [title, slug, version, effective (ISO date or null), summary, notice_days, extra]; a
-# clause is [id, kind, number, heading, text, children, first line, last line, level].
+# clause is [id, kind, number, heading, text, children, first line, last line, level], then
+# [links, emphasis, cells] when any of them is set.
 # Positional lists keep the files small and the decoding fast; the field order is part of
 # the cache format, and PARSER_VERSION fingerprints document.py, so a changed model
 # invalidates every entry.
@@ -187,15 +188,24 @@ def decode_document(data: Any) -> Document:
 
 def _encode_clause(c: Clause) -> list[Any]:
     first, last = c.lines
-    return [c.id, c.kind, c.number, c.heading, c.text,
-            [_encode_clause(child) for child in c.children], first, last, c.level]
+    encoded = [c.id, c.kind, c.number, c.heading, c.text,
+               [_encode_clause(child) for child in c.children], first, last, c.level]
+    if c.links or c.emphasis or c.cells:
+        encoded.append([[list(p) for p in c.links], [list(p) for p in c.emphasis],
+                        [list(row) for row in c.cells]])
+    return encoded
 
 
 def _decode_clause(data: list[Any]) -> Clause:
-    id_, kind, number, heading, text, children, first, last, level = data
+    id_, kind, number, heading, text, children, first, last, level, *marks = data
+    links: tuple[tuple[Any, ...], ...] = ()
+    emphasis: tuple[tuple[Any, ...], ...] = ()
+    cells: tuple[tuple[Any, ...], ...] = ()
+    if marks:
+        links, emphasis, cells = (tuple(tuple(p) for p in part) for part in marks[0])
     return Clause(id_, kind, number, heading, text,
                   tuple([_decode_clause(c) for c in children]) if children else (),
-                  (first, last), level)
+                  (first, last), level, links, emphasis, cells)
 
 
 # Front matter ``extra``: JSON objects are tagged, so that a date and a mapping that merely

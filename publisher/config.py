@@ -48,6 +48,7 @@ class Settings:
     accept_url: str = _setting("http://127.0.0.1:8000", "Public base URL of the acceptance service, used in links.")
     site_url: str = _setting("http://127.0.0.1:8001", "Public base URL of the policy site, used in emails and feeds.")
     outbox_dir: str = _setting(".publisher/outbox", "Where the folder mailer writes .eml files.")
+    spelling_variants: str = _setting("breame", "British/American spelling variants the diff treats as editorial: breame (its word list), none, or a file of 'british american' pairs.")
     notice_days: int = _setting(30, "Minimum days of notice between a notice and the effective date of a material change.", parse=_parse_int)
     mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
     cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")
@@ -74,6 +75,11 @@ class Settings:
         "(required by the smtp and sendgrid mailers).",
     )
     reply_to: str = _setting("", "Reply-To address of change notices (empty: none).")
+    provider: str = _setting(
+        "",
+        "The provider's (organisation's) name, shown on acceptance receipts, e.g. "
+        "'Northwind Cloud Ltd' (empty: the display name of mail_from, else the site's host name).",
+    )
     contact: str = _setting(
         "",
         "How customers reach the provider about a notice, shown in the email "
@@ -107,6 +113,18 @@ class Settings:
     )
 
     root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
+
+    @property
+    def provider_name(self) -> str:
+        """Who the policies are from: ``provider``, else mail_from's display name, else the
+        host name of ``site_url``."""
+        if self.provider.strip():
+            return self.provider.strip()
+        from email.utils import parseaddr
+        from urllib.parse import urlsplit
+
+        name = parseaddr(self.mail_from)[0].strip()
+        return name or urlsplit(self.site_url).hostname or self.site_url
 
     def resolve(self, relative: str) -> Path:
         """A path setting made absolute against the repository root."""

@@ -42,6 +42,9 @@ class Clause:
     (``b.3``, ``2.iv``, ``p4``); ``number`` is the label as written ("3", "B.", "(a)") or
     None; ``text`` is the clause's own plain text (children excluded, markup removed,
     whitespace normalised); ``lines`` is the 1-based inclusive line span in the source file.
+    ``links`` holds the links in the clause's own text as (link text, target URL) pairs,
+    ``emphasis`` its emphasised words as (``bold``/``italic``, words) pairs (a bold lead-in
+    is the heading, not emphasis), and ``cells`` a table's rows of cell texts (header first).
     """
 
     id: str
@@ -52,6 +55,9 @@ class Clause:
     children: tuple[Clause, ...] = ()
     lines: tuple[int, int] = (0, 0)
     level: int = 0
+    links: tuple[tuple[str, str], ...] = ()
+    emphasis: tuple[tuple[str, str], ...] = ()
+    cells: tuple[tuple[str, ...], ...] = ()
 
     @property
     def anchor(self) -> str:
@@ -115,11 +121,12 @@ class Document:
     @property
     def fingerprint(self) -> str:
         """sha256 of what a reader reads: the title, then every clause's kind, number,
-        heading and text, in document order. Nesting alone (a ``##`` heading made ``###``)
+        heading and text, and its link targets and emphasis, in document order. Nesting alone (a ``##`` heading made ``###``)
         does not count: the clause diff reports no change for it either.
 
         Unlike :attr:`sha256`, Markdown-only edits (blank lines, an HTML comment, ``-`` vs
-        ``*`` bullets, a link target) leave it unchanged: two revisions with the same
+        ``*`` bullets) leave it unchanged; a changed link target does not (a reader follows
+        it): two revisions with the same
         fingerprint are the same version of a policy without version labels.
         """
         digest = hashlib.sha256()
@@ -128,6 +135,9 @@ class Document:
         for clause in self.walk():
             fields = (clause.kind, clause.number or "", clause.heading or "", clause.text)
             digest.update(("\x1f".join(fields) + "\x1e").encode())
+            if clause.links or clause.emphasis:
+                marks = [f"{a}\x1d{b}" for a, b in (*clause.links, *clause.emphasis)]
+                digest.update(("\x1c" + "\x1f".join(marks) + "\x1e").encode())
         return digest.hexdigest()
 
 

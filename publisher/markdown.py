@@ -67,6 +67,8 @@ from mistune.plugins import import_plugin
 from publisher.document import Clause, ClauseKind, Document
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
+from publisher.html_blocks import html_to_markdown, is_structural
+from publisher.marks import inline_marks
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -210,6 +212,7 @@ class _LineState(BlockState):
 
 
 _ITEM_LINES = "publisher_item_lines"
+_HTML_TOKENS = "publisher_html_tokens"
 _EMPTY_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]*$")
 
 
@@ -422,6 +425,9 @@ class _Node:
     start: int
     end: int
     children: list[_Node] = field(default_factory=list)
+    links: tuple[tuple[str, str], ...] = ()
+    emphasis: tuple[tuple[str, str], ...] = ()
+    cells: tuple[tuple[str, ...], ...] = ()
 
 
 def _first(pair: tuple[int, Token]) -> int:
@@ -472,9 +478,75 @@ class _Builder:
             for index, (start, token) in enumerate(kept[:-1])
         ]
 
+    def expand_html(self, tokens: Sequence[Token]) -> Sequence[Token]:
+        """``tokens`` with each run of raw HTML blocks that holds structure (headings, lists,
+        tables, paragraphs) replaced by the tokens of the Markdown it stands for
+        (:mod:`publisher.html_blocks`), stamped with the file lines of their elements. A run
+        is the HTML blocks separated only by blank lines (an HTML list with a blank line
+        inside is two mistune blocks)."""
+        if not any(token["type"] == "block_html" for token in tokens):
+            return tokens
+        out: list[Token] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if token["type"] != "block_html":
+                out.append(token)
+                index += 1
+                continue
+            run = [token]
+            index += 1
+            while index < len(tokens) and tokens[index]["type"] in ("block_html", "blank_line"):
+                run.append(tokens[index])
+                index += 1
+            while run[-1]["type"] == "blank_line":
+                index -= 1
+                run.pop()
+            out.extend(self._html_run(run))
+        return out
+
+    def _html_run(self, run: list[Token]) -> list[Token]:
+        first = run[0].get("_line", self.first_line)
+        raw = ""
+        for token in run:
+            if token["type"] != "block_html":
+                continue
+            gap = token.get("_line", first) - first - raw.count("\n")
+            raw += "\n" * max(gap, 0) + token["raw"]
+        if not is_structural(raw):
+            return run
+        converted = html_to_markdown(raw, first)
+        if not converted.lines:
+            return []
+        state = _LineState()
+        state.env[_ITEM_LINES] = {}
+        state.process(converted.text)
+        _MARKDOWN.block.parse(state)
+        sources = converted.sources
+
+        def source(line: int) -> int:
+            return sources[min(max(line, 1), len(sources)) - 1]
+
+        stack: list[Any] = list(state.tokens)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if "_line" in node:
+                    node["_line"] = source(node["_line"])
+                stack.extend(node.get("children") or ())
+            elif isinstance(node, list):
+                stack.extend(node)
+        items = self.env[_ITEM_LINES]
+        for key, line in state.env[_ITEM_LINES].items():
+            items[key] = source(line)
+        # The parsed tokens must outlive this call: item lines are keyed by their ids.
+        self.env.setdefault(_HTML_TOKENS, []).append(state.tokens)
+        return [t for t in state.tokens if t["type"] != "blank_line"]
+
     # -- document and block sequences
 
     def document(self, tokens: Sequence[Token], end: int) -> tuple[str | None, list[_Node]]:
+        tokens = self.expand_html(tokens)
         title_index = _title_index(tokens)
         title = None
         if title_index is not None:
@@ -485,7 +557,7 @@ class _Builder:
     def blocks(self, tokens: Sequence[Token], end: int, skip: Token | None = None) -> list[_Node]:
         root: list[_Node] = []
         stack: list[tuple[int, list[_Node]]] = [(0, root)]
-        for token, start, stop in self.spans(tokens, end):
+        for token, start, stop in self.spans(self.expand_html(tokens), end):
             kind = token["type"]
             if kind in _SKIPPED or token is skip:
                 continue
@@ -509,7 +581,8 @@ class _Builder:
         if kind == "list":
             return self.list_items(token, end)
         if kind == "table":
-            return [_Node("table", None, None, _table_text(self, token), start, end)]
+            rows = _table_rows(self, token)
+            return [_Node("table", None, None, _rows_text(rows), start, end, cells=rows)]
         if kind == "block_code":
             return [_Node("code", None, None, normalise_space(token["raw"]), start, end)]
         if kind == "block_quote":
@@ -522,16 +595,25 @@ class _Builder:
         return [_Node("paragraph", None, None, text, start, end)] if text else []
 
     def heading(self, token: Token, start: int, end: int) -> _Node:
-        text = normalise_space(plain_text(self.inline(token)))
+        tokens = self.inline(token)
+        text = normalise_space(plain_text(tokens))
         number, rest = _split_label(text, _HEADING_LABEL)
         if number is None:
             number, rest = _split_label(text, _GLUED_LABEL)
-        return _Node("section", number, rest or None, "", start, end)
+        return _marked(_Node("section", number, rest or None, "", start, end), tokens)
 
     def paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
                   label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
         """A paragraph (or an item's first one): number, lead-in heading and text. ``label``
         finds a number in plain text, ``bold_label`` one in a bold lead-in."""
+        node = self._paragraph(tokens, kind, start, end, label, bold_label)
+        if node.heading is not None or (node.number and not node.text):
+            return _marked(node, tokens[1:] if tokens and tokens[0]["type"] == "strong"
+                           else tokens)
+        return _marked(node, tokens)
+
+    def _paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
+                   label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
         lead = _lead_in(tokens)
         if lead is not None:
             head, text = lead
@@ -628,13 +710,28 @@ def _close_sections(nodes: list[_Node]) -> None:
 
 
 def _table_text(builder: _Builder, token: Token) -> str:
-    rows: list[str] = []
+    return _rows_text(_table_rows(builder, token))
+
+
+def _table_rows(builder: _Builder, token: Token) -> tuple[tuple[str, ...], ...]:
+    """A table's cell texts, row by row (the header row first)."""
+    rows: list[tuple[str, ...]] = []
     for part in token["children"]:
         row_tokens = [part] if part["type"] == "table_head" else part["children"]
         for row in row_tokens:
-            cells = [normalise_space(plain_text(builder.inline(cell))) for cell in row["children"]]
-            rows.append(" | ".join(cells))
-    return normalise_space(" / ".join(rows))
+            rows.append(tuple(normalise_space(plain_text(builder.inline(cell)))
+                              for cell in row["children"]))
+    return tuple(rows)
+
+
+def _rows_text(rows: Sequence[Sequence[str]]) -> str:
+    return normalise_space(" / ".join(" | ".join(cells) for cells in rows))
+
+
+def _marked(node: _Node, tokens: Sequence[Token]) -> _Node:
+    """``node`` with the links and emphasis of its inline ``tokens`` (see :mod:`.marks`)."""
+    node.links, node.emphasis = inline_marks(tokens, plain_text)
+    return node
 
 
 # --------------------------------------------------------------------------- ids
@@ -703,5 +800,6 @@ def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
         out.append(Clause(
             id=clause_id, kind=node.kind, number=node.number, heading=node.heading,
             text=node.text, children=children, lines=(node.start, node.end), level=level,
+            links=node.links, emphasis=node.emphasis, cells=node.cells,
         ))
     return tuple(out)

@@ -75,7 +75,7 @@ def test_policy_defaults_to_previous_version_and_applies_trailer_override(repo: 
     assert data["new"]["rev"] == repo.head()
     assert len(data["old"]["sha256"]) == 64
     assert data["summary"] == {"added": 0, "removed": 0, "modified": 2, "moved": 0,
-                               "renumbered": 0, "material": 1, "editorial": 1,
+                               "renumbered": 0, "restructured": 0, "material": 1, "editorial": 1,
                                "reworded": 2}
     by_id = {c["new"]["id"]: c for c in data["changes"]}
     assert by_id["3"]["material"] is True and by_id["3"]["override"] is None

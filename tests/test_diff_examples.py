@@ -102,7 +102,7 @@ def test_aup_v1_v2_insertion_renumbers_the_rest(repo: PolicyRepo) -> None:
     enforcement = changes.changes[-1]
     assert ("+", " after giving you notice, or") in enforcement.inline
     assert changes.summary.as_dict() == {"added": 1, "removed": 0, "modified": 2, "moved": 0,
-                                         "renumbered": 5, "material": 2, "editorial": 6,
+                                         "renumbered": 5, "restructured": 0, "material": 2, "editorial": 6,
                                          "reworded": 2}
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from publisher.diff import compare, word_diff
 from publisher.diff.inline import new_text, old_text
 from publisher.diff.model import KINDS, ChangeSet
+from publisher.diff.restructure import run_text
 from publisher.document import Clause, Document, PolicyMeta
 from publisher.markdown import parse_document
 
@@ -104,6 +105,10 @@ def assert_accounted(changes: ChangeSet, old: Document, new: Document) -> None:
         for old_id, new_id in changes.unchanged:
             seen[old_id if side == "old" else new_id] += 1
         for change in changes.changes:
+            if change.kind == "restructured":  # a run: every clause on each side
+                run = change.old_clauses if side == "old" else change.new_clauses
+                seen.update(c.id for c in run)
+                continue
             clause = change.old if side == "old" else change.new
             if clause is not None:
                 seen[clause.id] += 1
@@ -116,6 +121,10 @@ def assert_accounted(changes: ChangeSet, old: Document, new: Document) -> None:
 
 def assert_inline_rebuilds(changes: ChangeSet) -> None:
     for change in changes.changes:
+        if change.kind == "restructured":
+            assert old_text(change.inline) == run_text(change.old_clauses)
+            assert new_text(change.inline) == run_text(change.new_clauses)
+            continue
         old = change.old.text if change.old else ""
         new = change.new.text if change.new else ""
         assert old_text(change.inline) == old

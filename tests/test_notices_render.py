@@ -100,7 +100,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NoticeRe
             created.notice, versions=stored_versions(database, slug="acceptable-use"),
             source=source, signer=support.fixed_signer(),
             accept_url="https://accept.northwind.example",
-            site_url="https://policies.northwind.example", sender=sender,
+            site_url="https://policies.northwind.example", sender=sender, today=SENT.date(),
         )
         for since in (None, "1", "2"):
             renderer.template(since)  # computed while the repository is open
@@ -145,6 +145,40 @@ def test_each_group_is_told_what_changed_since_its_version(
     assert "/acceptable-use/changes/2..3/" in since_2
     assert "Version 2 (effective 1 July 2025)" in since_1  # the version in between
     assert "Dear Ana García," in since_1
+
+
+def test_a_version_in_force_is_announced_as_in_effect_since(
+    example: tuple[NoticeRenderer, Database],
+) -> None:
+    renderer, _ = example
+    coming = renderer.template("2")
+    assert "Version 3 takes effect on 1 March 2026." in coming.text
+    assert "takes effect on 1 March 2026" in coming.html
+    late = NoticeRenderer(renderer.notice, versions=renderer.versions, source=renderer.source,
+                          signer=support.fixed_signer(), accept_url=renderer.accept_url,
+                          site_url=renderer.site_url, sender=renderer.sender,
+                          today=date(2026, 3, 2))
+    for part in (late.template("2").text, late.template("2").html):
+        assert "in effect since 1 March 2026" in part
+        assert "We have updated our Acceptable Use Policy." in part
+        assert "takes effect" not in part
+    on_the_day = NoticeRenderer(renderer.notice, versions=renderer.versions,
+                                source=renderer.source, signer=support.fixed_signer(),
+                                accept_url=renderer.accept_url, site_url=renderer.site_url,
+                                sender=renderer.sender, today=date(2026, 3, 1))
+    assert "in effect since 1 March 2026" in on_the_day.template("2").text
+
+
+def test_the_subject_of_a_version_in_force_says_since_when() -> None:
+    from publisher.store.versions import StoredVersion
+
+    version = StoredVersion(slug="aup", label="3", position=2, title="Acceptable Use Policy",
+                            summary=None, effective=date(2026, 3, 1), commit="c", path="p",
+                            sha256="s", body="", synced_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert default_subject(version, date(2026, 3, 1), date(2026, 1, 16)) == (
+        "Changes to our Acceptable Use Policy, taking effect on 1 March 2026")
+    assert default_subject(version, date(2026, 3, 1), date(2026, 3, 5)) == (
+        "Changes to our Acceptable Use Policy, in effect since 1 March 2026")
 
 
 def test_the_group_template_is_rendered_once(example: tuple[NoticeRenderer, Database]) -> None:

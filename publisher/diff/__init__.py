@@ -4,7 +4,8 @@
 >>> print(render_text(changes))                            # doctest: +SKIP
 
 :func:`compare` aligns the clause trees (:mod:`.align`), diffs reworded clauses word by word
-(:mod:`.inline`) and classifies each change material or editorial (:mod:`.classify`). The
+(:mod:`.inline`), finds restructured runs, formatting, table-cell and metadata-line changes
+(:mod:`.refine`) and classifies each change material or editorial (:mod:`.classify`). The
 renderers are pure functions of the resulting :class:`ChangeSet`.
 """
 
@@ -33,6 +34,7 @@ from publisher.diff.model import (
     Side,
     Summary,
 )
+from publisher.diff.refine import refine
 from publisher.diff.render_html import REDLINE_CSS, render_html
 from publisher.diff.render_json import change_to_json, render_json
 from publisher.diff.render_markdown import render_markdown
@@ -74,7 +76,8 @@ def compare(old: Document, new: Document, *, overrides: Sequence[Override] = ())
     ``old``/``new`` sides carry the documents' version labels and content hashes; use
     :meth:`ChangeSet.labelled` to add the policy name and revision ids.
     """
-    found, unchanged = changes_between(old, new)
+    aligned, aligned_unchanged = changes_between(old, new)
+    found, unchanged, line_changes = refine(old, new, aligned, aligned_unchanged)
     changes = tuple(classify(change, overrides) for change in found)
     old_side, new_side = _side(old), _side(new)
     return ChangeSet(
@@ -84,7 +87,7 @@ def compare(old: Document, new: Document, *, overrides: Sequence[Override] = ())
         new=new_side,
         policy=new.meta.slug or old.meta.slug,
         unchanged=tuple(unchanged),
-        meta_changes=meta_changes(old_side, new_side),
+        meta_changes=meta_changes(old_side, new_side) + tuple(line_changes),
     )
 
 

@@ -1,7 +1,8 @@
 """Material or editorial: the default classification of a change, and reviewers' overrides.
 
-DESIGN: editorial = only whitespace, punctuation, letter case, quote/dash style or numbering
-changed; everything else (additions, removals, rewording, moves) is material. A reworded
+DESIGN: editorial = only whitespace, punctuation, letter case, quote/dash style, spelling
+variant (British/American, :mod:`.spelling`), emphasis or numbering changed, or text
+restructured across clauses with the same words; everything else (additions, removals, rewording, moves) is material. A reworded
 clause whose only other edits are cross-references following a renumbering ("Section G" →
 "Section H" when G became H: a conforming change) is editorial too, and so is a heading
 added or removed while the whole text under it stayed. The
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
+from publisher.diff import inline, spelling
 from publisher.diff.model import Change, Override, OverrideValue
 
 TRAILER = "Policy-Change"
@@ -52,13 +54,14 @@ def _drop_punctuation(match: re.Match[str]) -> str:
 def editorial_form(text: str) -> str:
     """``text`` with everything an editorial change may touch normalised away.
 
-    Case-folded, quotes and dashes unified, punctuation removed (except between digits, so
+    Case-folded, quotes and dashes unified, British spellings made American
+    (:mod:`.spelling`), punctuation removed (except between digits, so
     "1,000" stays apart from "1.000", and signs such as % and §), whitespace collapsed.
     Two texts with the same editorial form differ only editorially. Cached: a policy's
     history repeats most of its clauses from one revision to the next.
     """
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _WS.sub(" ", _MARK.sub(_drop_punctuation, text)).strip()
+    return spelling.american(_WS.sub(" ", _MARK.sub(_drop_punctuation, text)).strip())
 
 
 def is_editorial(old: str, new: str) -> bool:
@@ -105,6 +108,10 @@ def default_material(change: Change) -> bool:
         return True
     if change.kind == "renumbered":
         return False
+    if change.kind == "restructured":
+        return not is_editorial(inline.old_text(change.inline), inline.new_text(change.inline))
+    if any(f.kind == "link" for f in change.formatting):
+        return True  # a link target can point to another policy
     assert change.old is not None and change.new is not None
     old_text = change.conformed if change.conformed is not None else change.old.text
     old = " ".join(p for p in (change.old.heading, old_text) if p)

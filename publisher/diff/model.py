@@ -13,8 +13,10 @@ from typing import Literal
 
 from publisher.document import Clause
 
-ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered"]
-KINDS: tuple[ChangeKind, ...] = ("added", "removed", "modified", "moved", "renumbered")
+ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered", "restructured"]
+KINDS: tuple[ChangeKind, ...] = (
+    "added", "removed", "modified", "moved", "renumbered", "restructured",
+)
 
 OpTag = Literal["=", "-", "+"]
 InlineOp = tuple[OpTag, str]
@@ -56,6 +58,39 @@ class Related:
     clause: str
     citation: str
     via: str | None = None
+
+
+Shape = Literal["split", "merged", "re-wrapped", "reformatted"]
+"""How a ``restructured`` change reshaped its text: one clause into several, several into
+one, several into several, or one into one of another form (a paragraph made a list item, a
+heading made a bold lead-in)."""
+
+FormatKind = Literal["link", "emphasis"]
+
+
+@dataclass(frozen=True)
+class FormatChange:
+    """A change of formatting the clause text does not show: a link target (``old``/``new``
+    are the URLs, None where the words were no link) or emphasis (``old``/``new`` are
+    ``bold``/``italic``, None where the words were plain). ``text`` is the words concerned."""
+
+    kind: FormatKind
+    text: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One table cell that changed: its row and column as a reader names them (the row's
+    first cell, the column's header), the old and new cell text (None for a row or column
+    that came or went) and the word edits."""
+
+    row: str
+    column: str
+    old: str | None
+    new: str | None
+    inline: tuple[InlineOp, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +142,11 @@ class Change:
     conformed: str | None = None
     kept_under: tuple[str, ...] = ()
     related: tuple[Related, ...] = ()
+    old_clauses: tuple[Clause, ...] = ()
+    new_clauses: tuple[Clause, ...] = ()
+    shape: Shape | None = None
+    formatting: tuple[FormatChange, ...] = ()
+    cells: tuple[CellChange, ...] = ()
 
     @property
     def clause(self) -> Clause:
@@ -135,6 +175,7 @@ class Summary:
     modified: int = 0
     moved: int = 0
     renumbered: int = 0
+    restructured: int = 0
     material: int = 0
     editorial: int = 0
     reworded: int = 0
@@ -168,6 +209,7 @@ class Summary:
         return {
             "added": self.added, "removed": self.removed, "modified": self.modified,
             "moved": self.moved, "renumbered": self.renumbered,
+            "restructured": self.restructured,
             "material": self.material, "editorial": self.editorial,
             "reworded": self.reworded,
         }
@@ -216,24 +258,28 @@ class Side:
         return self.rev or "?"
 
 
-MetaField = Literal["title", "effective"]
-META_FIELDS: dict[MetaField, str] = {"title": "title", "effective": "effective date"}
+MetaField = Literal["title", "effective", "line"]
+META_FIELDS: dict[MetaField, str] = {
+    "title": "title", "effective": "effective date", "line": "metadata line",
+}
 """The document facts outside the clauses a diff reports, and how they are named in prose."""
 
 
 @dataclass(frozen=True)
 class MetaChange:
     """A change of the document's title or front-matter effective date (ISO ``YYYY-MM-DD``
-    for dates; None when one side has none)."""
+    for dates; None when one side has none), or of the date on a metadata line in the text
+    (``field`` ``line``, ``label`` the line's label as written: "Last updated")."""
 
     field: MetaField
     old: str | None
     new: str | None
+    label: str | None = None
 
     @property
     def name(self) -> str:
-        """``title``, ``effective date``."""
-        return META_FIELDS[self.field]
+        """``title``, ``effective date``, or a metadata line's label (``Last updated``)."""
+        return self.label or META_FIELDS[self.field]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,12 @@ changed), ``implied`` (descendants added or removed with the clause), ``old_pare
 (for a bare heading that came or went: where the text under it stands) and ``related``
 (``relation``: merged into/from, split out of/into; the other clause's ``id`` and
 ``citation``, and ``via``: the id of the implied clause that holds the text, or null) when
-there are.
+there are. A ``restructured`` change adds ``shape`` (split, merged, re-wrapped,
+reformatted) and ``old_clauses``/``new_clauses`` (every clause of the run; ``old``/``new``
+are the first of each); a change may carry ``formatting`` (``kind`` link/emphasis, ``text``,
+``old``, ``new``: URLs or bold/italic, null where there was none) and a table's ``cells``
+(``row``, ``column``, ``old``, ``new``, ``inline``). ``meta_changes`` items of ``field``
+``line`` (a "Last updated: …" line whose date alone changed) carry the line's ``label``.
 """
 
 from __future__ import annotations
@@ -55,6 +60,17 @@ def change_to_json(change: Change) -> dict[str, Any]:
             if change.override else None
         ),
     }
+    if change.kind == "restructured":
+        data["shape"] = change.shape
+        data["old_clauses"] = [clause_to_json(c) for c in change.old_clauses]
+        data["new_clauses"] = [clause_to_json(c) for c in change.new_clauses]
+    if change.formatting:
+        data["formatting"] = [{"kind": f.kind, "text": f.text, "old": f.old, "new": f.new}
+                              for f in change.formatting]
+    if change.cells:
+        data["cells"] = [{"row": c.row, "column": c.column, "old": c.old, "new": c.new,
+                          "inline": [[tag, text] for tag, text in c.inline]}
+                         for c in change.cells]
     if change.related:
         data["related"] = [{"relation": r.relation, "id": r.clause, "citation": r.citation,
                             "via": r.via} for r in change.related]
@@ -85,7 +101,8 @@ def render_json(changes: ChangeSet, *, material_only: bool = False) -> dict[str,
         "old": _side(changes.old),
         "new": _side(changes.new),
         "summary": changes.summary.as_dict(),
-        "meta_changes": [{"field": m.field, "old": m.old, "new": m.new}
+        "meta_changes": [{"field": m.field, "old": m.old, "new": m.new,
+                          **({"label": m.label} if m.label else {})}
                          for m in changes.meta_changes],
         "material_only": material_only,
         "changes": [change_to_json(c) for c in changes.listed(material_only=material_only)],

@@ -11,7 +11,8 @@
         Do not send [-bulk-]{+bulk or unsolicited+} mail.
     # 4 “Do not probe…”  was 3  [editorial]
 
-Markers: ``+`` added, ``-`` removed, ``~`` modified, ``>`` moved, ``#`` renumbered. Colour
+Markers: ``+`` added, ``-`` removed, ``~`` modified, ``>`` moved, ``#`` renumbered, ``=``
+restructured. Colour
 (red deletions, green insertions) only when asked — the CLI asks when stdout is a terminal.
 """
 
@@ -26,10 +27,11 @@ from publisher.diff.model import Change, ChangeKind, ChangeSet, InlineOp
 
 MARKERS: dict[ChangeKind, str] = {
     "added": "+", "removed": "-", "modified": "~", "moved": ">", "renumbered": "#",
+    "restructured": "=",
 }
 _COLOURS: dict[ChangeKind, str] = {
     "added": "green", "removed": "red", "modified": "yellow", "moved": "cyan",
-    "renumbered": "blue",
+    "renumbered": "blue", "restructured": "cyan",
 }
 _INDENT = "    "
 

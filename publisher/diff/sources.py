@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from publisher.diff import compare
+from publisher.diff import compare, spelling
 from publisher.diff.classify import overrides_from_trailers
 from publisher.diff.model import ChangeSet, Override, Side
 from publisher.document import Document
@@ -93,6 +93,7 @@ def compare_revisions(
     NotFoundError (listing the valid labels) for unknown ones. ``Policy-Change`` trailers of
     the commits in between override the classification.
     """
+    spelling.configure(repo.settings.spelling_variants, root=repo.settings.root)
     policy = name if isinstance(name, Policy) else repo.policy(name)
     old_rev, new_rev = default_revisions(repo, policy, from_rev, to_rev)
     old, new = repo.document(old_rev), repo.document(new_rev)

@@ -9,9 +9,11 @@ import re
 from collections.abc import Sequence
 
 from publisher.diff.model import (
+    CellChange,
     Change,
     ChangeKind,
     ChangeSet,
+    FormatChange,
     InlineOp,
     MetaChange,
     OpTag,
@@ -26,6 +28,7 @@ TITLES: dict[ChangeKind, str] = {
     "modified": "Modified",
     "moved": "Moved",
     "renumbered": "Renumbered",
+    "restructured": "Restructured",
 }
 
 _SNIPPET_WORDS = 8
@@ -112,8 +115,14 @@ def body(change: Change) -> list[tuple[InlineOp, ...]]:
             " ".join(p for p in (c.number, c.heading, c.text) if p) for c in change.implied
         ]
         return [((tag, text),) for text in texts if text]
+    if change.kind == "restructured":
+        return [change.inline] if change.inline else []
+    if change.cells:
+        return [cell_ops(cell) for cell in change.cells]
     if change.reworded and any(tag != "=" for tag, _ in change.inline):
         return [change.inline]
+    if change.formatting and change.clause.text:
+        return [(("=", change.clause.text),)]
     if change.kind == "moved" and change.clause.text:
         return [(("=", change.clause.text),)]
     return []
@@ -226,6 +235,12 @@ def notes(change: Change) -> list[str]:
     old number, where the text under a heading that came or went stands, the clauses its
     text was merged into or split out of, references that follow a renumbering."""
     found: list[str] = []
+    if change.kind == "restructured":
+        found.append(restructure_note(change))
+        found.extend(form_notes(change))
+    found.extend(format_note(f) for f in change.formatting)
+    if change.kind == "restructured":
+        return found
     if change.kind == "moved":
         found.append(move_note(change) + (", and reworded" if change.reworded else ""))
     else:
@@ -240,6 +255,77 @@ def notes(change: Change) -> list[str]:
     if conforming:
         found.append(conforming)
     return found
+
+
+_SHAPES = {"split": "split", "merged": "merged", "re-wrapped": "re-wrapped",
+           "reformatted": "reformatted"}
+
+
+def _ids(clauses: Sequence[Clause]) -> str:
+    return ", ".join(c.id for c in clauses)
+
+
+def restructure_note(change: Change) -> str:
+    """``split from p2 into p2, p3, p4``, ``merged from p2, p3, p4 into p2``, ``re-wrapped:
+    p2, p3 → p2, p3, p4``, ``reformatted: p2 → l1``; ``same words`` or ``with word
+    changes``."""
+    olds, news = change.old_clauses, change.new_clauses
+    if change.shape == "split":
+        note = f"split from {_ids(olds)} into {len(news)} clauses ({_ids(news)})"
+    elif change.shape == "merged":
+        note = f"{len(olds)} clauses ({_ids(olds)}) merged into {_ids(news)}"
+    else:
+        note = f"{_SHAPES[change.shape or 're-wrapped']}: {_ids(olds)} → {_ids(news)}"
+    return note + ("; with word changes" if change.reworded else "; same words")
+
+
+_FORM_NAMES = {"paragraph": "paragraph", "bullet": "list item", "item": "numbered item",
+               "quote": "quotation", "section": "heading", "table": "table", "code": "code"}
+
+
+def form_notes(change: Change) -> list[str]:
+    """``paragraph → list item``; ``heading “Fees” → bold lead-in`` and the reverse."""
+    found: list[str] = []
+    olds, news = change.old_clauses, change.new_clauses
+    if len(olds) == 1 and len(news) == 1 and olds[0].kind != news[0].kind:
+        found.append(f"{_FORM_NAMES[olds[0].kind]} → {_FORM_NAMES[news[0].kind]}")
+    old_heads = {c.heading.casefold(): c for c in olds if c.heading}
+    for clause in news:
+        if not clause.heading:
+            continue
+        before = old_heads.get(clause.heading.casefold())
+        if before is None or (before.kind == "section") == (clause.kind == "section"):
+            continue
+        if before.kind == "section":
+            found.append(f"heading “{clause.heading}” → bold lead-in")
+        else:
+            found.append(f"bold lead-in “{clause.heading}” → heading")
+    return found
+
+
+def format_note(change: FormatChange) -> str:
+    """``link “privacy policy”: https://a → https://b``, ``emphasis added: bold “must”``."""
+    if change.kind == "link":
+        if change.old is None:
+            return f"link added to “{change.text}”: {change.new}"
+        if change.new is None:
+            return f"link removed from “{change.text}” (was {change.old})"
+        return f"link target of “{change.text}” changed: {change.old} → {change.new}"
+    if change.old is None:
+        return f"emphasis added: {change.new} “{change.text}”"
+    if change.new is None:
+        return f"emphasis removed: {change.old} “{change.text}”"
+    return f"emphasis changed: {change.old} → {change.new} “{change.text}”"
+
+
+def cell_ops(cell: CellChange) -> tuple[InlineOp, ...]:
+    """One table cell's change as ops, after a ``row “Basic”, column “Price”: `` lead."""
+    lead: InlineOp = ("=", f"row “{cell.row}”, column “{cell.column}”: ")
+    if cell.old is None:
+        return (lead, ("+", cell.new or ""))
+    if cell.new is None:
+        return (lead, ("-", cell.old))
+    return (lead, *cell.inline)
 
 
 def heading(changes: ChangeSet) -> str:

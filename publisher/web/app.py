@@ -164,7 +164,8 @@ async def _landing_page(request: Request, service: Service, token: str, context:
                         *, status: int = 200, problem: str | None = None) -> HTMLResponse:
     if context.accepted is not None:
         return _page("receipt.html", status, context=context, record=context.accepted,
-                     again=True, policy_url=service.policy_url(context.version.slug))
+                     again=True, policy_url=service.policy_url(context.version.slug),
+                     provider=service.settings.provider_name)
     if context.newer_accepted is not None:
         return _newer_accepted_page(service, context, status)
     current_link = None
@@ -299,7 +300,8 @@ async def receipt(request: Request) -> Response:
         return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
     return _page("receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
-                 policy_url=service.policy_url(context.version.slug))
+                 policy_url=service.policy_url(context.version.slug),
+                 provider=service.settings.provider_name)
 
 
 # -- health -------------------------------------------------------------------------------------
