@@ -21,6 +21,8 @@ from pathlib import Path
 
 import jinja2
 
+from publisher.urls import label_path
+
 __all__ = ["environment", "templates_fingerprint"]
 
 PACKAGE_TEMPLATES = "templates"
@@ -39,12 +41,6 @@ def _long_date(value: date | datetime | None) -> str:
         "September", "October", "November", "December",
     )
     return f"{value.day} {months[value.month - 1]} {value.year}"
-
-
-def _label_path(label: str) -> str:
-    from publisher.pages import label_path
-
-    return label_path(label)
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -72,7 +68,7 @@ def _environment(override: str | None) -> jinja2.Environment:
     env.filters["isodate"] = _isodate
     env.filters["long_date"] = _long_date
     env.filters["plural"] = _plural
-    env.filters["label_path"] = _label_path
+    env.filters["label_path"] = label_path
     return env
 
 

@@ -20,6 +20,7 @@ from publisher.errors import ConfigError, PublisherError
 from publisher.mkdocs_plugin.output import Incremental, QuietDirty, written_in_place
 from publisher.mkdocs_plugin.plugin import PoliciesPlugin
 from publisher.site import Progress
+from publisher.site_folder import check_build_folder, mark_site_folder
 
 __all__ = ["BuildResult", "build", "serve"]
 
@@ -147,10 +148,11 @@ def build(
     strict: bool | None = None,
     policies: str | None = None,
     progress: Progress | None = None,
+    written_by: str = "publisher build",
 ) -> BuildResult:
     """Build the site of the repository at ``root`` with its mkdocs.yml (or the built-in
     configuration); PublisherError when the configuration is invalid, the build fails or,
-    in strict mode, warns."""
+    in strict mode, warns. The site folder's marker names ``written_by``."""
     from mkdocs.commands.build import build as mkdocs_build
 
     with _config_file(root, config_file) as path:
@@ -160,8 +162,6 @@ def build(
         assert isinstance(plugin, PoliciesPlugin)
         plugin.progress = progress
         written = Path(config.site_dir)
-        from publisher.publish import check_build_folder, mark_site_folder
-
         check_build_folder(written, root)
         config.plugins.on_startup(command="build", dirty=False)
         quiet = QuietDirty()
@@ -182,7 +182,7 @@ def build(
                 finally:
                     config.plugins.on_shutdown()
                 incremental.save()
-                mark_site_folder(written)
+                mark_site_folder(written, written_by=written_by)
         finally:
             build_log.removeFilter(quiet)
         assert plugin.site is not None
