@@ -174,15 +174,19 @@ def test_our_links_and_titles_meet_wcag_aa_contrast(site_url: str, browser: Any)
     context.close()
 
 
-def test_version_history_fits_a_1200px_window(site_url: str, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def test_version_history_fits_a_1280px_window(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(site_url + "acceptable-use/versions/")
     wrap = page.locator(".table-wrap")
     assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
     badge = page.locator(".versions-table .badge-material").first
     assert badge.evaluate("e => e.getBoundingClientRect().right <= window.innerWidth")
-    _shot(page, "7-history-1200")
+    for name in HISTORY_COLUMNS:
+        assert _visible_within(page.get_by_role("columnheader", name=name, exact=True), 1280)
+    for name, cell in _history_row_cells(page).items():
+        assert _visible_within(cell, 1280), f"the {name} cell is cut off"
+    _shot(page, "7-history-1280")
     context.close()
 
 
@@ -217,4 +221,80 @@ def test_keyboard_reaches_the_view_switch_and_focus_is_visible(
     assert _style(link, "outlineStyle") != "none"
     page.keyboard.press("Enter")
     page.wait_for_url("**/changes/1..2/material/")
+    context.close()
+
+
+# The version history's columns, as a reader must find them in every medium: the header's
+# text, and for the newest row its summary and its change counts.
+HISTORY_COLUMNS = ("Version", "Status", "Effective", "Published", "Commit", "Summary", "Changes")
+
+
+def _visible_within(locator: Any, width: float) -> bool:
+    """Shown, not clipped by a scrolling ancestor, and inside ``width`` CSS pixels."""
+    return bool(locator.evaluate(
+        """(e, width) => {
+            const r = e.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0 || r.left < 0 || r.right > width + 0.5)
+                return false;
+            for (let p = e.parentElement; p; p = p.parentElement) {
+                const s = getComputedStyle(p);
+                if (s.display === 'none' || s.visibility === 'hidden') return false;
+                if (s.overflowX !== 'visible' && p.scrollWidth > p.clientWidth + 1) return false;
+            }
+            return true;
+        }""", width))
+
+
+def _history_row_cells(page: Any) -> dict[str, Any]:
+    row = page.locator(".versions-table tbody tr").first
+    return {
+        "Summary": row.locator(".version-summary"),
+        "Changes": row.locator(".version-changes"),
+        "Commit": row.locator(".version-commit"),
+        "Effective": row.locator(".version-effective-date"),
+    }
+
+
+@pytest.mark.parametrize("width", [1280, 700])  # a wide window; A4 paper's printable width
+def test_version_history_prints_every_column_on_the_full_width(
+    site_url: str, browser: Any, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/versions/")
+    page.emulate_media(media="print")
+    width = page.evaluate("document.documentElement.clientWidth")
+    for name in HISTORY_COLUMNS:
+        header = page.get_by_role("columnheader", name=name, exact=True)
+        assert _visible_within(header, width), f"column {name} is cut off in print"
+    cells = _history_row_cells(page)
+    assert "reselling" in cells["Summary"].inner_text()
+    for name, cell in cells.items():
+        assert _visible_within(cell, width), f"the {name} cell is cut off in print"
+    article = page.locator(".policy-versions")
+    used = article.evaluate("e => e.getBoundingClientRect().width")
+    assert used >= 0.9 * width, f"print uses {used:.0f} of {width} px"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / f"site-print-history-{width}.pdf"))
+    context.close()
+
+
+def test_version_history_reads_on_a_phone(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/versions/")
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "page scrolls sideways"
+    cells = _history_row_cells(page)
+    for name, cell in cells.items():
+        assert _visible_within(cell, width), f"the {name} cell is off screen on a phone"
+    # Each value is named beside it, as the column header would on a wide screen.
+    summary = cells["Summary"]
+    assert "Summary" in summary.evaluate("e => getComputedStyle(e, '::before').content")
+    assert summary.evaluate("e => e.getBoundingClientRect().width") >= 0.6 * width
+    # A row stays short enough to read: no column squeezed to a few words a line.
+    row = page.locator(".versions-table tbody tr").first
+    assert row.evaluate("e => e.getBoundingClientRect().height") < 900
+    _shot(page, "8-history-phone")
     context.close()
