@@ -5,6 +5,7 @@ gets the receipt. Screenshots go to artifacts/."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -90,6 +91,11 @@ def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: o
     deleted = changes.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert "line-through" in deleted  # struck through, not colour alone
     _shot(page, "1-landing", backend)
+    levels = page.eval_on_selector_all(":is(h1, h2, h3, h4, h5, h6)",
+                                       "els => els.map(e => +e.tagName[1])")
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+    for tag, word in (("del", "deleted"), ("ins", "inserted")):  # said to screen readers
+        assert f"[{word}: " in changes.locator(tag).first.locator("xpath=..").aria_snapshot()
     page.get_by_role("button", name="I accept").last.click()  # the one after the changes
     page.wait_for_url("**/receipt")
     expect(page.get_by_role("heading", level=1)).to_have_text(

@@ -5,6 +5,7 @@ history and land on a clause anchor. Screenshots go to artifacts/ (not committed
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,4 +298,73 @@ def test_version_history_reads_on_a_phone(site_url: str, browser: Any) -> None:
     row = page.locator(".versions-table tbody tr").first
     assert row.evaluate("e => e.getBoundingClientRect().height") < 900
     _shot(page, "8-history-phone")
+    context.close()
+
+
+def test_hand_written_pages_links_meet_wcag_aa_contrast(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    for path in ("", "contact/"):
+        page.goto(site_url + path)
+        links = page.locator('div[role="main"] a')
+        assert links.count() > 0
+        for i in range(links.count()):
+            link = links.nth(i)
+            assert _contrast_on_white(link) >= 4.5, (path, link.inner_text(), _style(link, "color"))
+        assert _contrast_on_white(page.locator("h1").first) >= 4.5
+    context.close()
+
+
+def test_a_skip_link_is_the_first_stop_and_moves_to_the_content(
+    site_url: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/")
+    skip = page.get_by_role("link", name="Skip to main content")
+    assert not skip.evaluate("e => e.getBoundingClientRect().bottom > 0")  # hidden at rest
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    assert _visible_within(skip, 1280)  # shown when focused
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/acceptable-use/#main-content")
+    assert page.evaluate("document.activeElement.id") == "main-content"
+    context.close()
+
+
+def test_redline_marks_are_said_to_screen_readers_and_headings_do_not_skip(
+    site_url: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/changes/2..3/")
+    for tag, word in (("del", "deleted"), ("ins", "inserted")):
+        mark = page.locator(f".redline .change {tag}").first
+        before = mark.evaluate("e => getComputedStyle(e, '::before').content")
+        assert word in before
+        # Said, not shown: the text takes no room on screen.
+        assert mark.evaluate("e => getComputedStyle(e, '::before').position") == "absolute"
+        assert mark.evaluate("e => getComputedStyle(e, '::before').clipPath") != "none"
+        # The accessibility tree (what a screen reader reads) has the words.
+        snapshot = mark.locator("xpath=..").aria_snapshot()
+        assert f"[{word}: " in snapshot, snapshot
+    levels = page.eval_on_selector_all(
+        'div[role="main"] :is(h1, h2, h3, h4, h5, h6)', "els => els.map(e => +e.tagName[1])")
+    assert levels[0] == 1
+    skipped = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
+    assert skipped == [], levels
+    context.close()
+
+
+def test_a_phone_page_names_its_contents_toggle(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/")
+    toggle = page.locator(".bs-sidebar .navbar-toggler")
+    expect_text = toggle.inner_text().strip()
+    assert expect_text == "On this page", repr(expect_text)
+    assert _visible_within(toggle, 390)
+    footer = page.locator("footer").last.inner_text()
+    assert "Documentation built with" not in footer and "Northwind Cloud policies" in footer
+    _shot(page, "9-policy-phone")
     context.close()

@@ -124,6 +124,24 @@ def _builtin_search_honours_exclude(config: MkDocsConfig) -> None:
         origins[unless_excluded] = origins.get(handler, "search")
 
 
+THEME_OVERRIDES = Path(__file__).resolve().parent.parent / "templates" / "mkdocs_theme"
+"""The plugin's templates for the default ``mkdocs`` theme (skip link, footer, the table of
+contents' toggle)."""
+
+
+def _override_default_theme(config: MkDocsConfig) -> None:
+    """Put :data:`THEME_OVERRIDES` in front of the default ``mkdocs`` theme's own templates,
+    behind the site's ``custom_dir`` (whose templates still win). Other themes are left as
+    they are."""
+    theme = config.theme
+    if theme.name != "mkdocs" or str(THEME_OVERRIDES) in theme.dirs:
+        return
+    own = next((i for i, d in enumerate(theme.dirs)
+                if Path(d).resolve().parent.name == "themes" and Path(d).name == "mkdocs"),
+               None)
+    theme.dirs.insert(own if own is not None else 0, str(THEME_OVERRIDES))
+
+
 class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-call]
     """Publishes every policy of the repository: current text, versions, redlines, feeds,
     JSON API (see docs/site.md)."""
@@ -154,6 +172,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         if css not in config.extra_css:
             config.extra_css.append(css)
         _builtin_search_honours_exclude(config)
+        _override_default_theme(config)
         return config
 
     def _site_path(self, name: str) -> str:

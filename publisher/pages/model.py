@@ -59,6 +59,13 @@ class PolicyInfo:
                 return version
         raise KeyError(label)
 
+    def following(self, label: str) -> VersionInfo | None:
+        """The published version after ``label`` (None for the latest): a superseded
+        version was in force until the one after it took effect."""
+        labels = [v.label for v in self.versions]
+        index = labels.index(label) + 1
+        return self.versions[index] if index < len(self.versions) else None
+
     @property
     def shown(self) -> VersionInfo:
         """The version on the policy's main page: the one in force, else the first upcoming."""
