@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from publisher.config import Settings, load_settings
+from publisher.counting import counted
 from publisher.errors import ConfigError, GitError, NotFoundError
 from publisher.gitio import Git
 from publisher.mkdocs_plugin import build
@@ -89,7 +90,8 @@ class PublishResult:
     changed: bool = True
 
     def describe(self) -> str:
-        what = f"site of {self.source[:12]} ({len(self.versions)} policies, {self.files} files)"
+        what = (f"site of {self.source[:12]} ({counted(len(self.versions), 'policy')}, "
+                f"{counted(self.files, 'file')})")
         if self.kind_is_branch:
             if not self.changed:
                 return f"branch {self.target.location} already holds the {what}: no new commit"

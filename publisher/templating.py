@@ -21,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 
+from publisher.counting import counted
 from publisher.urls import label_path
 
 __all__ = ["environment", "templates_fingerprint"]
@@ -43,10 +44,6 @@ def _long_date(value: date | datetime | None) -> str:
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
-
-
 @lru_cache(maxsize=8)
 def _environment(override: str | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
@@ -67,7 +64,7 @@ def _environment(override: str | None) -> jinja2.Environment:
     )
     env.filters["isodate"] = _isodate
     env.filters["long_date"] = _long_date
-    env.filters["plural"] = _plural
+    env.filters["plural"] = counted
     env.filters["label_path"] = label_path
     return env
 

@@ -89,6 +89,13 @@ def test_second_publish_of_the_same_content_makes_no_commit(repo: GitRepo) -> No
     assert "terms/v/2/index.html" in repo.git("ls-tree", "-r", "--name-only", "gh-pages")
 
 
+def test_publish_says_one_policy_not_one_policies(repo: GitRepo, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["-C", str(repo.path), "publish", "--to",
+                                       str(tmp_path / "www")])
+    assert result.exit_code == 0, result.stderr
+    assert "(1 policy, " in result.stdout and "1 policies" not in result.stdout
+
+
 def test_publish_an_older_commit(repo: GitRepo) -> None:
     first = repo.head()
     repo.write("policies/terms.md", TERMS.replace('"1"', '"2"').replace("72", "24"))

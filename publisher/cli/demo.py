@@ -54,8 +54,7 @@ def demo_command(app: App) -> None:
 
     result = build(settings.root, policies=app.overrides.get("policies"))
     click.echo(
-        f"{result.policies} policies, {result.versions} versions, {result.redlines} redlines: "
-        f"{result.pages} pages in {result.site_dir} (open {result.site_dir / 'index.html'})"
+        f"{result.counts()}: {result.pages} pages in {result.site_dir} (open {result.site_dir / 'index.html'})"
     )
 
     _step("dry run: change notices into a folder (publisher notice create / send)")

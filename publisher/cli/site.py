@@ -85,12 +85,7 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
             "pages_rendered": result.rendered,
         })
         return
-    click.echo(
-        f"built {result.pages} pages and {result.files} feed and API files "
-        f"({result.policies} policies, {result.versions} versions, {result.redlines} redlines, "
-        f"{result.computed} computed, {result.rendered} pages rendered) into {result.site_dir}: "
-        f"{result.written} files written, {result.unchanged} unchanged, {result.removed} removed"
-    )
+    click.echo(result.describe())
 
 
 @click.command("serve")

@@ -16,6 +16,7 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
+from publisher.counting import counted
 from publisher.errors import ConfigError, PublisherError
 from publisher.mkdocs_plugin.output import Incremental, QuietDirty, written_in_place
 from publisher.mkdocs_plugin.plugin import PoliciesPlugin
@@ -48,6 +49,21 @@ class BuildResult:
     """Files of the previous build that this one no longer produces."""
     rendered: int = 0
     """Policy pages rendered (the others were unchanged since the previous build)."""
+
+    def counts(self) -> str:
+        """``3 policies, 9 versions, 9 redlines`` (in the right number)."""
+        return ", ".join((counted(self.policies, "policy"), counted(self.versions, "version"),
+                          counted(self.redlines, "redline")))
+
+    def describe(self) -> str:
+        """What ``publisher build`` says when it is done."""
+        return (
+            f"built {counted(self.pages, 'page')} and {counted(self.files, 'feed and API file')} "
+            f"({self.counts()}, {self.computed} computed, "
+            f"{counted(self.rendered, 'page')} rendered) into {self.site_dir}: "
+            f"{counted(self.written, 'file')} written, {self.unchanged} unchanged, "
+            f"{self.removed} removed"
+        )
 
 
 DEFAULT_INDEX = """\

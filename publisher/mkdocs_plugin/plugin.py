@@ -30,6 +30,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from publisher.config import Settings, load_settings
+from publisher.counting import counted
 from publisher.errors import PublisherError
 from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
@@ -235,8 +236,9 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             raise PluginError(f"policies: {exc}") from exc
         stats = site.stats
         log.info(
-            "policies: %d policies, %d versions, %d redlines (%d computed) in %.2fs",
-            stats.policies, stats.versions, stats.changesets, stats.computed, stats.seconds,
+            "policies: %s, %s, %s (%d computed) in %.2fs",
+            counted(stats.policies, "policy"), counted(stats.versions, "version"),
+            counted(stats.changesets, "redline"), stats.computed, stats.seconds,
         )
         return site
 
