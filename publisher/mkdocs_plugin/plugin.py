@@ -36,6 +36,7 @@ from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
 from publisher.pages import TocEntry
 from publisher.site import Progress, Site, SiteCache, SiteOptions, SitePage, build_site
+from publisher.templating import templates_folder
 
 __all__ = ["INDEX_MARKER", "PoliciesConfig", "PoliciesPlugin"]
 
@@ -63,7 +64,8 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
     api = c.Type(bool, default=True)
     """Publish the JSON API (/api/…json)."""
     templates = c.Optional(c.Dir(exists=True))
-    """A folder of templates that override the built-in ones (same relative names)."""
+    """A folder of templates that override the built-in ones (same relative names), relative
+    to mkdocs.yml (default: the `templates` setting, `templates/` in the repository)."""
     cache_dir = c.Optional(c.Type(str))
     """Where change sets and rendered fragments are cached (default: the `cache_dir` setting)."""
     nav_limit = c.Type(int, default=8)
@@ -185,16 +187,15 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         repo = self.config.repo
         return (base_dir / repo).resolve() if repo else base_dir
 
-    def _options(self, config: MkDocsConfig, site_url: str) -> SiteOptions:
-        templates = self.config.templates
+    def _options(self, config: MkDocsConfig, settings: Settings) -> SiteOptions:
         return SiteOptions(
             prefix=self.config.prefix,
             versions=str(self.config.versions),
             feeds=self.config.feeds,
             api=self.config.api,
-            site_url=config.site_url or site_url,
+            site_url=config.site_url or settings.site_url,
             site_name=config.site_name,
-            templates=Path(templates) if templates else None,
+            templates=templates_folder(settings),
         )
 
     # -- building ------------------------------------------------------------------------
@@ -212,6 +213,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             "policies": self.config.policies,
             "branch": self.config.branch,
             "cache_dir": self.config.cache_dir,
+            "templates": self.config.templates,
         }
         return load_settings(
             self._root(config),
@@ -224,7 +226,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
     def _build(self, config: MkDocsConfig) -> Site:
         try:
             settings = self._settings(config)
-            options = self._options(config, settings.site_url)
+            options = self._options(config, settings)
             with PolicyRepo.open(settings) as repo:
                 cache = SiteCache(repo.cache.directory)
                 self._cache_dir = cache.directory

@@ -17,6 +17,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +50,7 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.reports import acceptance_report, render_csv
+from publisher.templating import templates_folder
 from publisher.web import render
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.security import (
@@ -79,6 +81,8 @@ class Service:
     proxy: ProxyPolicy
     https: bool
     ledger: GroupCommit
+    templates: Path | None = None
+    """The folder of the ``templates`` setting: overrides of the pages' templates."""
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -95,6 +99,7 @@ class Service:
             proxy=proxy,
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
+            templates=templates_folder(settings),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -106,8 +111,9 @@ def _service(request: Request) -> Service:
     return service
 
 
-def _page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(render.render(template, **values), status_code=status, headers=NO_STORE)
+def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    html = render.render(template, templates=service.templates, **values)
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
 # -- the link pages -------------------------------------------------------------------------
@@ -122,12 +128,12 @@ async def _problem_page(service: Service, error: Exception) -> HTMLResponse:
                 context = await run_in_threadpool(load_context, service.database, error.claims)
             except NotFoundError:
                 context = None
-        return _page("expired.html", 410, context=context, claims=error.claims,
+        return _page(service, "expired.html", 410, context=context, claims=error.claims,
                      days=service.settings.link_max_age_days,
                      policy_url=service.policy_url(error.claims.policy) if error.claims else None)
     if isinstance(error, LinkInvalid):
-        return _page("invalid.html", 400)
-    return _page("unknown.html", 404)
+        return _page(service, "invalid.html", 400)
+    return _page(service, "unknown.html", 404)
 
 
 async def _verified(service: Service, token: str) -> LinkClaims | HTMLResponse:
@@ -153,7 +159,7 @@ def _nonce(request: Request) -> str:
 async def _landing_page(request: Request, service: Service, token: str, context: LinkContext,
                         *, status: int = 200, problem: str | None = None) -> HTMLResponse:
     if context.accepted is not None:
-        return _page("receipt.html", status, context=context, record=context.accepted,
+        return _page(service, "receipt.html", status, context=context, record=context.accepted,
                      again=True, policy_url=service.policy_url(context.version.slug))
     if context.newer_accepted is not None:
         return _newer_accepted_page(service, context, status)
@@ -171,7 +177,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
     full_text = await run_in_threadpool(render.full_text, context.version)
     nonce = _nonce(request)
     response = _page(
-        "accept.html", status,
+        service, "accept.html", status,
         context=context, changes=changes, since=since, document=document, full_text=full_text,
         token=token,
         csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
@@ -185,7 +191,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
 
 def _newer_accepted_page(service: Service, context: LinkContext, status: int) -> HTMLResponse:
     """The customer already accepted a later version: this older one is not offered."""
-    return _page("newer_accepted.html", status, context=context,
+    return _page(service, "newer_accepted.html", status, context=context,
                  policy_url=service.policy_url(context.version.slug))
 
 
@@ -272,7 +278,7 @@ async def receipt(request: Request) -> Response:
         return context
     if context.accepted is None:
         return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
-    return _page("receipt.html", context=context, record=context.accepted,
+    return _page(service, "receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug))
 
@@ -375,8 +381,21 @@ async def api_accept(request: Request, service: Service) -> Response:
 
 
 async def stylesheet(request: Request) -> Response:
-    return Response(render.stylesheet(), media_type="text/css; charset=utf-8",
+    return Response(render.stylesheet(_service(request).templates),
+                    media_type="text/css; charset=utf-8",
                     headers={"cache-control": "public, max-age=3600"})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(render.favicon(_service(request).templates), media_type="image/svg+xml",
+                    headers={"cache-control": "public, max-age=86400"})
+
+
+async def not_found(request: Request, error: Exception) -> Response:
+    """An address the service does not have: a page that says what the service is for."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "no such API endpoint"}, status_code=404)
+    return _page(_service(request), "not_found.html", 404)
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
@@ -384,7 +403,7 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": "the database is unavailable; try again"},
                             status_code=503, headers={"retry-after": "30"})
-    return _page("unavailable.html", 503)
+    return _page(_service(request), "unavailable.html", 503)
 
 
 def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
@@ -411,6 +430,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
             Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
+            Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
+            Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
             Route("/api/reports/acceptance", _api(api_report), methods=["GET"]),
             Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
             Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
@@ -418,7 +439,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             *webhook_routes(settings, database),
         ],
         middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
-        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable},
+        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
+                            404: not_found},
         lifespan=lifespan,
     )
     app.state.service = service

@@ -1,0 +1,34 @@
+"""The acceptance service's own pages besides the link pages: its icon and a real 404 page."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+import test_store_support as support
+import test_web_accept as web_accept
+from test_web_accept import Site
+
+database_url = support.database_url  # fixture
+site = web_accept.site  # fixture
+
+
+def test_the_service_has_an_icon(site: Site) -> None:
+    page = site.client.get(site.link())
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+    for path in ("/static/favicon.svg", "/favicon.ico"):
+        icon = site.client.get(path)
+        assert icon.status_code == 200
+        assert icon.headers["content-type"] == "image/svg+xml"
+        assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_an_unknown_address_gets_a_page_that_says_what_to_do(site: Site) -> None:
+    missing = site.client.get("/nothing/here")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "<h1>Page not found</h1>" in missing.text
+    assert "/static/acceptance.css" in missing.text  # styled like every other page
+    assert "ask for a new one" in missing.text
+    assert "content-security-policy" in missing.headers
+    api = site.client.get("/api/nothing")
+    assert api.status_code == 404 and api.json() == {"error": "no such API endpoint"}
