@@ -172,6 +172,10 @@ def test_our_links_and_titles_meet_wcag_aa_contrast(site_url: str, browser: Any)
     for name, locator in checked.items():
         assert _contrast_on_white(locator) >= 4.5, (name, _style(locator, "color"))
     assert int(_style(checked["change title"], "fontWeight")) >= 400
+    # The view shown is white on dark: the links' colour must not win over it.
+    current = page.locator('.redline-view-link[aria-current="page"]')
+    assert _style(current, "color") == "rgb(255, 255, 255)"
+    assert _luminance(_style(current, "backgroundColor")) < 0.05
     context.close()
 
 
