@@ -35,7 +35,6 @@ from publisher.config import Settings, load_settings
 from publisher.counting import counted
 from publisher.errors import ConfigError, GitError, NotFoundError
 from publisher.gitio import Git
-from publisher.mkdocs_plugin import build
 from publisher.site_folder import check_site_folder, mark_site_folder
 
 DEFAULT_IDENTITY = "policy-publisher <policy-publisher@localhost>"
@@ -260,6 +259,11 @@ def _source_date(epoch: int) -> Iterator[None]:
 
 
 def _build(tree: Path, site_dir: Path, policies: str | None, epoch: int) -> None:
+    # Imported here for its cost, not to hide a cycle (the mkdocs side does not import this
+    # module; tests/test_import_graph.py counts this import too): mkdocs takes ~1 s to load,
+    # and the git hooks import this module for commit_settings on every push.
+    from publisher.mkdocs_plugin import build
+
     with _source_date(epoch):
         build(tree, site_dir=site_dir, policies=policies, written_by="publisher publish")
 
