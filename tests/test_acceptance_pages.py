@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from xml.etree import ElementTree
 
 import test_store_support as support
@@ -32,3 +34,17 @@ def test_an_unknown_address_gets_a_page_that_says_what_to_do(site: Site) -> None
     assert "content-security-policy" in missing.headers
     api = site.client.get("/api/nothing")
     assert api.status_code == 404 and api.json() == {"error": "no such API endpoint"}
+
+
+def test_the_link_page_says_each_summary_once(site: Site) -> None:
+    page = site.client.get(site.link())  # c2 accepted version 1: the redline 1 -> 2
+    assert page.status_code == 200
+    described = re.search(r"\d+ added, [^<]*editorial\)", page.text)
+    assert described, "no summary of the changes"
+    assert page.text.count(described.group(0)) == 1
+    assert 'class="redline__counts"' not in page.text  # the same counts, said again
+    # The page's own heading leads the changes; the redline has no second title.
+    assert "What changed since version 1, which you accepted" in page.text
+    assert "changes from v1 to v2" not in page.text
+    levels = [int(n) for n in re.findall(r"<h([1-6])\b", page.text)]
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels

@@ -93,7 +93,10 @@ def redline(old: StoredVersion, new: StoredVersion, *, site_url: str) -> Redline
         new=Side(rev=new.commit, version=new.label, sha256=new.sha256),
     )
     base = f"{site_url.rstrip('/')}/{new.slug}/"
-    html = render_html(changes, old_href=f"{base}v/{old.label}/", new_href=f"{base}v/{new.label}/")
+    # Without the fragment's own title and counts: the page gives the heading and the
+    # summary once (accept.html).
+    html = render_html(changes, old_href=f"{base}v/{old.label}/", new_href=f"{base}v/{new.label}/",
+                       header=False)
     result = Redline(Markup(html), changes.summary.describe(), changes.summary.material,
                      changes.summary.total)
     with _lock:
