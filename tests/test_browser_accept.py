@@ -207,3 +207,29 @@ def test_the_accept_button_is_in_the_first_screen(server: Server, browser: objec
     page.wait_for_url("**/receipt")
     assert len(records(server.database, customer_id="c3", version="3")) == 1
     context.close()
+
+
+def test_the_acceptance_page_prints_the_changes_without_the_forms(
+    server: Server, browser: object, request: pytest.FixtureRequest
+) -> None:
+    from publisher.store.ledger import record_acceptance
+
+    backend = request.node.callspec.params["database_url"]
+    record_acceptance(server.database, customer_id="c2", policy="acceptable-use", version="1",
+                      method="import")
+    context = browser.new_context(viewport={"width": 700, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server.link("c2"))
+    page.emulate_media(media="print")
+    assert page.get_by_role("button", name="I accept").first.is_hidden()
+    assert page.locator(".accept--top").is_hidden()
+    changes = page.locator("section.changes")
+    assert changes.is_visible() and changes.locator("del").first.is_visible()
+    # The full text too, though its <details> is closed on screen.
+    assert page.locator("details.fulltext").get_attribute("open") is None
+    assert page.locator("details.fulltext .policy-body .clause").first.is_visible()
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert changes.evaluate("e => e.getBoundingClientRect().width") >= 0.9 * width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / f"accept-{backend}-print.pdf"))
+    context.close()
