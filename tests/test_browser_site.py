@@ -372,3 +372,18 @@ def test_a_phone_page_names_its_contents_toggle(site_url: str, browser: Any) -> 
     assert "Documentation built with" not in footer and "Northwind Cloud policies" in footer
     _shot(page, "9-policy-phone")
     context.close()
+
+
+@pytest.mark.parametrize("path", ["", "acceptable-use/", "acceptable-use/changes/1..3/",
+                                  "acceptable-use/v/1/"])
+def test_every_page_prints_on_the_full_width(site_url: str, browser: Any, path: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + path)
+    page.emulate_media(media="print")
+    width = page.evaluate("document.documentElement.clientWidth")
+    main = page.locator('div[role="main"]')
+    used = main.evaluate("e => e.getBoundingClientRect().width")
+    assert used >= 0.9 * width, f"{path or 'home'}: print uses {used:.0f} of {width} px"
+    assert page.locator(".bs-sidebar").first.is_hidden()
+    context.close()
