@@ -387,3 +387,28 @@ def test_every_page_prints_on_the_full_width(site_url: str, browser: Any, path: 
     assert used >= 0.9 * width, f"{path or 'home'}: print uses {used:.0f} of {width} px"
     assert page.locator(".bs-sidebar").first.is_hidden()
     context.close()
+
+
+def _contrast(foreground: str, background: str) -> float:
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_built_in_site_navigation_bar_meets_wcag_aa(
+    browser: Any, tmp_path: Path
+) -> None:
+    from gitrepo import GitRepo
+
+    repo = GitRepo.init(tmp_path / "repo")  # no mkdocs.yml: the built-in configuration
+    repo.write("policies/aup.md", "---\ntitle: AUP\nversion: '1'\n---\n\n1. Be kind.\n")
+    repo.commit("AUP v1", date="2024-01-01")
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    with serve_directory(tmp_path / "site") as url:
+        page.goto(url + "aup/")
+        bar = _style(page.locator(".navbar").first, "backgroundColor")
+        for link in (page.locator(".navbar-brand"), page.locator(".navbar .nav-link").first):
+            assert _contrast(_style(link, "color"), bar) >= 4.5, (_style(link, "color"), bar)
+    context.close()
