@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
+from pathlib import Path
 from xml.etree import ElementTree
 
+import pytest
 import test_store_support as support
 import test_web_accept as web_accept
 from test_web_accept import Site
+
+from publisher.links import LinkClaims, LinkSigner
 
 database_url = support.database_url  # fixture
 site = web_accept.site  # fixture
@@ -48,3 +53,20 @@ def test_the_link_page_says_each_summary_once(site: Site) -> None:
     assert "changes from v1 to v2" not in page.text
     levels = [int(n) for n in re.findall(r"<h([1-6])\b", page.text)]
     assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+
+
+@pytest.mark.parametrize(("days", "said"), [(1, "valid for 1 day,"), (2, "valid for 2 days,")])
+def test_the_expired_page_says_the_days_in_the_right_number(
+    database_url: str, tmp_path: Path, days: int, said: str
+) -> None:
+    made = web_accept.make_site(database_url, tmp_path,
+                                PUBLISHER_LINK_MAX_AGE_DAYS=str(days))
+    try:
+        old = time.time() - (days + 1) * 86400
+        signer = LinkSigner([web_accept.KEY], clock=lambda: old)
+        page = made.client.get("/a/" + signer.sign(LinkClaims("c2", web_accept.POLICY, "2")))
+        assert page.status_code == 410
+        assert said in page.text
+    finally:
+        made.client.close()
+        made.database.dispose()
