@@ -414,3 +414,15 @@ def test_any_policy_renders_inert_with_an_anchor_per_clause(parts: list[str]) ->
         assert not "".join((value or "").split()).lower().startswith("javascript:"), value
     for clause in document.walk():
         assert f'id="{clause.anchor}"' in html
+
+
+def test_counts_are_said_in_the_right_number() -> None:
+    from publisher.counting import counted
+
+    assert counted(1, "policy") == "1 policy"
+    assert [counted(n, "policy") for n in (0, 2)] == ["0 policies", "2 policies"]
+    assert counted(3, "version") == "3 versions"
+    assert counted(2, "feed and API file") == "2 feed and API files"
+    assert counted(2, "person", "people") == "2 people"
+    template = environment().from_string('{{ n|plural("day") }}')
+    assert [template.render(n=n) for n in (1, 5)] == ["1 day", "5 days"]

@@ -8,6 +8,7 @@ import click
 
 from publisher.cli.app import App, pass_app
 from publisher.cli.policies import open_repo
+from publisher.counting import counted
 from publisher.diff import render_text
 from publisher.diff.sources import compare_revisions
 from publisher.lint import lint_repository
@@ -30,7 +31,7 @@ def demo_command(app: App) -> None:
     settings = app.settings
     with open_repo(app) as repo:
         policies = repo.policies()
-        _step(f"{len(policies)} policies in {settings.root} ({settings.policies})")
+        _step(f"{counted(len(policies), 'policy')} in {settings.root} ({settings.policies})")
         for policy in policies:
             labels = ", ".join(v.label for v in policy.versions)
             click.echo(f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}")
