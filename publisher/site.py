@@ -170,8 +170,9 @@ def _renderer_version() -> str:
     """What cached page fragments depend on besides their inputs and the templates: the code
     that renders them."""
     package = Path(str(resources.files("publisher")))
-    names = ("pages.py", "sanitize.py", "site.py", "templating.py")
-    return _sources_digest([package / n for n in names], SANITIZER_VERSION + diff_engine_version())
+    names = ("sanitize.py", "site.py", "templating.py", "urls.py")
+    sources = [package / n for n in names] + sorted((package / "pages").glob("*.py"))
+    return _sources_digest(sources, SANITIZER_VERSION + diff_engine_version())
 
 
 class SiteCache:

@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,6 +49,7 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.reports import acceptance_report, render_csv
+from publisher.templating import templates_folder
 from publisher.web import render
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
@@ -89,6 +91,8 @@ class Service:
     proxy: ProxyPolicy
     https: bool
     ledger: GroupCommit
+    templates: Path | None = None
+    """The folder of the ``templates`` setting: overrides of the pages' templates."""
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -105,6 +109,7 @@ class Service:
             proxy=proxy,
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
+            templates=templates_folder(settings),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -116,8 +121,9 @@ def _service(request: Request) -> Service:
     return service
 
 
-def _page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(render.render(template, **values), status_code=status, headers=NO_STORE)
+def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    html = render.render(template, templates=service.templates, **values)
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
 # -- the link pages -------------------------------------------------------------------------
@@ -132,12 +138,12 @@ async def _problem_page(service: Service, error: Exception) -> HTMLResponse:
                 context = await run_in_threadpool(load_context, service.database, error.claims)
             except NotFoundError:
                 context = None
-        return _page("expired.html", 410, context=context, claims=error.claims,
+        return _page(service, "expired.html", 410, context=context, claims=error.claims,
                      days=service.settings.link_max_age_days,
                      policy_url=service.policy_url(error.claims.policy) if error.claims else None)
     if isinstance(error, LinkInvalid):
-        return _page("invalid.html", 400)
-    return _page("unknown.html", 404)
+        return _page(service, "invalid.html", 400)
+    return _page(service, "unknown.html", 404)
 
 
 async def _verified(service: Service, token: str) -> LinkClaims | HTMLResponse:
@@ -163,7 +169,7 @@ def _nonce(request: Request) -> str:
 async def _landing_page(request: Request, service: Service, token: str, context: LinkContext,
                         *, status: int = 200, problem: str | None = None) -> HTMLResponse:
     if context.accepted is not None:
-        return _page("receipt.html", status, context=context, record=context.accepted,
+        return _page(service, "receipt.html", status, context=context, record=context.accepted,
                      again=True, policy_url=service.policy_url(context.version.slug),
                      provider=service.settings.provider_name)
     if context.newer_accepted is not None:
@@ -182,7 +188,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
     full_text = await run_in_threadpool(render.full_text, context.version)
     nonce = _nonce(request)
     response = _page(
-        "accept.html", status,
+        service, "accept.html", status,
         context=context, changes=changes, since=since, document=document, full_text=full_text,
         token=token,
         csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
@@ -196,7 +202,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
 
 def _newer_accepted_page(service: Service, context: LinkContext, status: int) -> HTMLResponse:
     """The customer already accepted a later version: this older one is not offered."""
-    return _page("newer_accepted.html", status, context=context,
+    return _page(service, "newer_accepted.html", status, context=context,
                  policy_url=service.policy_url(context.version.slug))
 
 
@@ -298,7 +304,7 @@ async def receipt(request: Request) -> Response:
         return context
     if context.accepted is None:
         return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
-    return _page("receipt.html", context=context, record=context.accepted,
+    return _page(service, "receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug),
                  provider=service.settings.provider_name)
@@ -408,8 +414,21 @@ async def api_accept(request: Request, service: Service) -> Response:
 
 
 async def stylesheet(request: Request) -> Response:
-    return Response(render.stylesheet(), media_type="text/css; charset=utf-8",
+    return Response(render.stylesheet(_service(request).templates),
+                    media_type="text/css; charset=utf-8",
                     headers={"cache-control": "public, max-age=3600"})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(render.favicon(_service(request).templates), media_type="image/svg+xml",
+                    headers={"cache-control": "public, max-age=86400"})
+
+
+async def not_found(request: Request, error: Exception) -> Response:
+    """An address the service does not have: a page that says what the service is for."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "no such API endpoint"}, status_code=404)
+    return _page(_service(request), "not_found.html", 404)
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
@@ -417,7 +436,7 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": "the database is unavailable; try again"},
                             status_code=503, headers={"retry-after": "30"})
-    return _page("unavailable.html", 503)
+    return _page(_service(request), "unavailable.html", 503)
 
 
 async def writer_failed(request: Request, error: Exception) -> Response:
@@ -427,7 +446,7 @@ async def writer_failed(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": "the acceptance could not be recorded; try again"},
                             status_code=status, headers={**headers, **NO_STORE})
-    return _page("unavailable.html", status)
+    return _page(_service(request), "unavailable.html", status)
 
 
 async def body_refused(request: Request, error: Exception) -> Response:
@@ -476,6 +495,8 @@ def create_app(settings: Settings, *, database: Database | None = None,
             Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
             Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
+            Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
+            Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
             Route("/api/reports/acceptance", _api(api_report), methods=["GET"]),
             Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
             Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
@@ -484,7 +505,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         ],
         exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
                             WriterError: writer_failed, BodyTooLarge: body_refused,
-                            BodyTimeout: body_refused},
+                            BodyTimeout: body_refused, 404: not_found},
         lifespan=lifespan,
     )
     app.https = service.https
