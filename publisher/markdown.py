@@ -58,7 +58,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, cast
 
 from mistune import BlockParser, BlockState, InlineParser, Markdown
@@ -67,6 +66,7 @@ from mistune.plugins import import_plugin
 from publisher.document import Clause, ClauseKind, Document
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
+from publisher.html_text import SEPARATOR_TAGS, html_text
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -274,48 +274,7 @@ def normalise_space(text: str) -> str:
     return " ".join(text.split())
 
 
-_SEPARATOR_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
-_INVISIBLE_TAGS = frozenset({"script", "style", "template"})
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
-
-
-class _HTMLText(HTMLParser):
-    """Visible text of an HTML fragment: tags stripped (block tags become spaces), comments,
-    scripts and styles dropped, entities decoded."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden += 1
-        elif tag == "img":
-            self.parts.append(" " + (dict(attrs).get("alt") or "") + " ")
-        elif tag in _SEPARATOR_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _SEPARATOR_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def _html_text(raw: str) -> str:
-    parser = _HTMLText()
-    parser.feed(raw)
-    parser.close()
-    return "".join(parser.parts)
 
 
 def _inline_html(raw: str) -> str:
@@ -323,10 +282,10 @@ def _inline_html(raw: str) -> str:
     if raw.startswith("<!--"):
         return ""
     m = _TAG_NAME.match(raw)
-    if m and m.group(1).lower() in _SEPARATOR_TAGS:
+    if m and m.group(1).lower() in SEPARATOR_TAGS:
         return " "
     if m and m.group(1).lower() == "img":
-        return _html_text(raw)
+        return html_text(raw)
     return ""
 
 
@@ -516,7 +475,7 @@ class _Builder:
             text = normalise_space(" ".join(self.flatten(token["children"])))
             return [_Node("quote", None, None, text, start, end)] if text else []
         if kind == "block_html":
-            text = normalise_space(_html_text(token["raw"]))
+            text = normalise_space(html_text(token["raw"]))
             return [_Node("paragraph", None, None, text, start, end)] if text else []
         text = normalise_space(" ".join(self.flatten([token])))
         return [_Node("paragraph", None, None, text, start, end)] if text else []
@@ -593,7 +552,7 @@ class _Builder:
             elif kind == "block_code":
                 parts.append(token["raw"])
             elif kind == "block_html":
-                parts.append(_html_text(token["raw"]))
+                parts.append(html_text(token["raw"]))
             elif kind == "table":
                 parts.append(_table_text(self, token))
             elif kind == "list":
