@@ -22,6 +22,7 @@ RULES: dict[str, str] = {
     "policy-link": "links to another policy, its site pages or a clause anchor (#c-…) resolve",
     "unversioned-change": "a published version's text is never changed without a new version label",
     "notice-period": "a material change takes effect at least notice_days after it is published",
+    "limits": "slug, version label, title and path fit the site's file names and the store",
 }
 
 
