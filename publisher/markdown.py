@@ -76,7 +76,7 @@ __all__ = [
 MAX_POLICY_BYTES = 5 * 1024 * 1024
 #: Bump when the same Markdown gives a different Document (ids, numbers, text, lines), so
 #: caches of parsed documents are invalidated.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: HTML blocks read by publisher.html_text
 
 Token = dict[str, Any]
 
