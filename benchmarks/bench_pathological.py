@@ -271,14 +271,13 @@ def _fast_import(root: Path, n: int, same_day: bool) -> list[str]:
         stream += [b"commit refs/heads/main\n",
                    f"committer Alice Example <alice@example.com> {stamp}\n".encode(),
                    b"data %d\n" % len(message), message]
-        if i:
-            stream.append(b"from refs/heads/main^0\n")
+        # No "from": each commit continues the branch's tip in this import.
         stream += [b"M 100644 inline policies/terms.md\n", b"data %d\n" % len(data), data,
                    b"\n"]
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input=b"".join(stream),
                    check=True, env=env)
-    subprocess.run(["git", "-C", str(root), "checkout", "-q", "main"], check=True, env=env)
+    subprocess.run(["git", "-C", str(root), "reset", "-q", "--hard", "main"], check=True, env=env)
     return texts
 
 
