@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["SEPARATOR_TAGS", "html_text"]
+__all__ = ["SEPARATOR_TAGS", "HTMLScanner", "html_text"]
 
 SEPARATOR_TAGS = frozenset({
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
@@ -36,28 +36,46 @@ _ATTR_NAME = re.compile(r"[\s/]*+(?P<name>[^\s/>=][^\s/>=]*+)?(?P<eq>\s*+=\s*+)?
 _UNQUOTED = re.compile(r"[^\s>]*+")
 
 
-class _Scan:
+class HTMLScanner:
+    """A linear HTML tokenizer (module doc). Subclasses receive the fragment's text, start
+    tags (with their attributes when :meth:`wants_attrs` says so) and end tags, each with its
+    offset in the fragment; the content of ``script`` and ``style`` is never given."""
+
     def __init__(self, raw: str) -> None:
         self.raw = raw
         self.lower = raw.lower()
-        self.parts: list[str] = []
-        self.hidden = 0  # open <template> elements
 
-    def data(self, text: str) -> None:
-        if text and not self.hidden:
-            self.parts.append(html.unescape(text) if "&" in text else text)
+    # -- what subclasses receive
 
-    def run(self) -> str:
+    def handle_data(self, text: str, pos: int) -> None:
+        """Text (entities decoded) that starts at offset ``pos``."""
+
+    def handle_start(self, tag: str, attrs: dict[str, str], pos: int) -> None:
+        """A start tag (lower-case name) at offset ``pos``."""
+
+    def handle_end(self, tag: str, pos: int) -> None:
+        """An end tag at offset ``pos``."""
+
+    def wants_attrs(self, tag: str) -> bool:
+        """Whether the attributes of ``tag`` are collected (parsing them is skipped else)."""
+        return False
+
+    # -- the scan
+
+    def data(self, text: str, pos: int) -> None:
+        if text:
+            self.handle_data(html.unescape(text) if "&" in text else text, pos)
+
+    def run(self) -> None:
         raw, end = self.raw, len(self.raw)
         pos = 0
         while pos < end:
             lt = raw.find("<", pos)
             if lt < 0:
-                self.data(raw[pos:])
+                self.data(raw[pos:], pos)
                 break
-            self.data(raw[pos:lt])
+            self.data(raw[pos:lt], pos)
             pos = self.markup(lt)
-        return "".join(self.parts)
 
     def markup(self, lt: int) -> int:
         """Handle the markup that starts at ``<`` (offset ``lt``); return where text goes on."""
@@ -74,15 +92,25 @@ class _Scan:
             name = _NAME.match(raw, lt + 2)
             if name is None:
                 return self.until_gt(lt + 2) if raw[lt + 2:lt + 3] not in ("", ">") else lt + 3
-            return self.end_tag(name.group().lower(), self.tag_end(name.end()))
+            stop = self.tag_end(name.end())
+            if stop is None:
+                return len(raw)
+            self.handle_end(name.group().lower(), lt)
+            return stop
         name = _NAME.match(raw, lt + 1)
         if name is None:
-            self.data("<")
+            self.data("<", lt)
             return lt + 1
         tag = name.group().lower()
         attrs: dict[str, str] = {}
-        stop = self.tag_end(name.end(), attrs if tag == "img" else None)
-        return self.start_tag(tag, attrs, stop)
+        stop = self.tag_end(name.end(), attrs if self.wants_attrs(tag) else None)
+        if stop is None:
+            return len(raw)  # the fragment ends inside the tag: dropped
+        self.handle_start(tag, attrs, lt)
+        if tag in _RAW_TEXT:
+            close = self.lower.find(f"</{tag}", stop)
+            return len(raw) if close < 0 else close
+        return stop
 
     def until_gt(self, pos: int) -> int:
         gt = self.raw.find(">", pos)
@@ -121,31 +149,41 @@ class _Scan:
                 attrs.setdefault(name, html.unescape(value))
         return None
 
-    def start_tag(self, tag: str, attrs: dict[str, str], stop: int | None) -> int:
-        if stop is None:
-            return len(self.raw)  # the fragment ends inside the tag: dropped
-        if tag in _RAW_TEXT:
-            close = self.lower.find(f"</{tag}", stop)
-            return len(self.raw) if close < 0 else close
+
+class _TextScan(HTMLScanner):
+    """The visible text: block-level tags become spaces, an image its ``alt``, and nothing
+    inside a ``<template>``."""
+
+    def __init__(self, raw: str) -> None:
+        super().__init__(raw)
+        self.parts: list[str] = []
+        self.hidden = 0  # open <template> elements
+
+    def wants_attrs(self, tag: str) -> bool:
+        return tag == "img"
+
+    def handle_data(self, text: str, pos: int) -> None:
+        if not self.hidden:
+            self.parts.append(text)
+
+    def handle_start(self, tag: str, attrs: dict[str, str], pos: int) -> None:
         if tag == _TEMPLATE:
             self.hidden += 1
         elif tag == "img":
             if not self.hidden:
                 self.parts.append(" " + attrs.get("alt", "") + " ")
-        elif tag in SEPARATOR_TAGS:
-            self.data(" ")
-        return stop
+        elif tag in SEPARATOR_TAGS and not self.hidden:
+            self.parts.append(" ")
 
-    def end_tag(self, tag: str, stop: int | None) -> int:
-        if stop is None:
-            return len(self.raw)
+    def handle_end(self, tag: str, pos: int) -> None:
         if tag == _TEMPLATE:
             self.hidden = max(0, self.hidden - 1)
-        elif tag in SEPARATOR_TAGS:
-            self.data(" ")
-        return stop
+        elif tag in SEPARATOR_TAGS and not self.hidden:
+            self.parts.append(" ")
 
 
 def html_text(raw: str) -> str:
     """The visible text of the HTML fragment ``raw`` (module doc). Linear time."""
-    return _Scan(raw).run()
+    scan = _TextScan(raw)
+    scan.run()
+    return "".join(scan.parts)
