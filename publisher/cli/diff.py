@@ -25,11 +25,11 @@ def _use_colour(choice: bool | None) -> bool:
 @click.option("--to", "to_rev", metavar="REV",
               help="New revision: version label, commit-ish or date (default: current version).")
 @click.option("--format", "fmt",
-              type=click.Choice(["text", "json", "markdown", "html", "docx"]),
+              type=click.Choice(["text", "json", "markdown", "html", "docx", "pdf"]),
               default="text", show_default=True,
-              help="Output format (docx: a Word document with tracked changes).")
+              help="Output format (docx: Word with tracked changes; pdf: a printable redline).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE instead of stdout (needed for docx on a terminal).")
+              help="Write to FILE instead of stdout (needed for docx and pdf on a terminal).")
 @click.option("--exit-code", is_flag=True,
               help="Exit with status 1 when there are material changes (for CI).")
 @click.option("--material-only", is_flag=True,
@@ -62,7 +62,8 @@ def diff_command(
     Lists clauses added, removed, modified, moved or only renumbered, each material or
     editorial, with word-level changes. Exit status 0 (1 with --exit-code when a change is
     material). --format docx writes the new version with Word tracked changes (author and
-    date from the commit; for two files, "publisher" and the new file's mtime).
+    date from the commit; for two files, "publisher" and the new file's mtime); --format pdf
+    the site's redline laid out for print.
     """
     if fmt in BINARY_FORMATS:
         material = _write_document(app, targets, from_rev, to_rev, fmt, output)
@@ -88,7 +89,7 @@ def diff_command(
         ctx.exit(1)
 
 
-BINARY_FORMATS = ("docx",)
+BINARY_FORMATS = ("docx", "pdf")
 
 
 def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
@@ -125,7 +126,12 @@ def _write_document(
 
         with PolicyRepo.open(app.settings, warn=warn) as repo:
             redline = redline_of_revisions(repo, find_policy(repo, targets[0]), from_rev, to_rev)
-    data = render_docx(redline)
+    if fmt == "pdf":
+        from publisher.formats.pdf import redline_pdf
+
+        data = redline_pdf(redline.changes)
+    else:
+        data = render_docx(redline)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
