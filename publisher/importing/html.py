@@ -99,14 +99,17 @@ class _Reader:
     def where(self, element: etree._Element) -> int:
         return element.sourceline or 0
 
+    def report(self, element: etree._Element) -> None:
+        what = element.get("alt") or element.get("title") or element.get("src") or ""
+        self.unplaced.append(f"line {self.where(element)}: <{element.tag}> {what} not imported"
+                             .replace("  ", " "))
+
     def block(self, element: etree._Element, depth: int) -> None:
         if not isinstance(element.tag, str) or _furniture(element):
             return
         tag = element.tag
         if tag in _REPORT:
-            what = element.get("alt") or element.get("title") or element.get("src") or ""
-            self.unplaced.append(f"line {self.where(element)}: <{tag}> {what} not imported"
-                                 .replace("  ", " "))
+            self.report(element)
             return
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
             text = _text(element)
@@ -136,6 +139,8 @@ class _Reader:
         if tag in ("p", "dt", "dd", "pre", "address", "blockquote") or not any(
             isinstance(c.tag, str) and c.tag in _BLOCKS for c in element
         ):
+            for media in element.iter(*_REPORT):
+                self.report(media)
             text = _text(element)
             if text:
                 line = classify(text, indent=depth, where=self.where(element))
