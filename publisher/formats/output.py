@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
 from publisher.errors import PublisherError
+from publisher.workdir import write_file_atomically
 
 
 class OutputError(PublisherError):
@@ -31,12 +30,8 @@ def write_output(path: str | Path, data: bytes, *, force: bool = True) -> None:
     if not target.parent.is_dir():
         raise OutputError(f"{target.parent} is no directory",
                           hint="create it first, or give another --output")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_file_atomically(target, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
 
