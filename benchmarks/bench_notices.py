@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +105,10 @@ def prepare(tmp: Path, recipients: int) -> tuple[Path, int]:
                 for i, c in enumerate(customers) if i % 3]
     for start in range(0, len(requests), 5000):
         record_acceptances(database, requests[start:start + 5000])
-    effective = datetime.now(UTC).date() + timedelta(days=40)
-    with PolicyRepo.open(settings) as repo:
+    with PolicyRepo.open(settings) as repo:  # the example version may be in force: forced
         created = campaign.create_notice(
-            database, slug=POLICY, label=None, effective=effective, source=GitChanges(repo),
-            default_notice_days=30, subject_for=default_subject)
+            database, slug=POLICY, label=None, effective=None, source=GitChanges(repo),
+            default_notice_days=30, subject_for=default_subject, force=True)
     database.dispose()
     with sqlite3.connect(database_path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

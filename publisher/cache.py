@@ -42,11 +42,11 @@ def _parser_version() -> str:
     version, so that any change to the parser invalidates the cache, declared or not."""
     import mistune
 
-    from publisher import document, frontmatter, markdown
+    from publisher import document, frontmatter, html_blocks, markdown, marks
 
     declared = str(getattr(markdown, "PARSER_VERSION", __version__))
     digest = hashlib.sha256(f"mistune {getattr(mistune, '__version__', '?')}".encode())
-    for module in (markdown, frontmatter, document):
+    for module in (markdown, frontmatter, document, html_blocks, marks):
         source = getattr(module, "__file__", None)
         if source:
             digest.update(Path(source).read_bytes())

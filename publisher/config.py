@@ -35,6 +35,14 @@ class Settings:
     """Every setting of policy-publisher. Field names are the contract (see DESIGN)."""
 
     policies: str = _setting("policies/**/*.md", "Glob of the files that are policies, relative to the repository root.")
+    exclude: tuple[str, ...] = _setting(
+        (),
+        "Globs (comma-separated, or a list) of files that the policies glob matches but that are no "
+        "policies, relative to the repository root, e.g. 'drafts/**, **/NOTES.md'. README.md, "
+        "LICENSE.md, CODE_OF_CONDUCT.md, CONTRIBUTING.md and CHANGELOG.md in the glob's folder are "
+        "skipped without it.",
+        parse=_parse_keys,
+    )
     database_url: str = _setting(
         "sqlite:///.publisher/publisher.db",
         "SQLAlchemy URL of the acceptance store (SQLite file by default; postgresql+psycopg://… for PostgreSQL).",
@@ -75,6 +83,11 @@ class Settings:
         "(required by the smtp and sendgrid mailers).",
     )
     reply_to: str = _setting("", "Reply-To address of change notices (empty: none).")
+    provider: str = _setting(
+        "",
+        "The provider's (organisation's) name, shown on acceptance receipts, e.g. "
+        "'Northwind Cloud Ltd' (empty: the display name of mail_from, else the site's host name).",
+    )
     contact: str = _setting(
         "",
         "How customers reach the provider about a notice, shown in the email "
@@ -108,6 +121,18 @@ class Settings:
     )
 
     root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
+
+    @property
+    def provider_name(self) -> str:
+        """Who the policies are from: ``provider``, else mail_from's display name, else the
+        host name of ``site_url``."""
+        if self.provider.strip():
+            return self.provider.strip()
+        from email.utils import parseaddr
+        from urllib.parse import urlsplit
+
+        name = parseaddr(self.mail_from)[0].strip()
+        return name or urlsplit(self.site_url).hostname or self.site_url
 
     def resolve(self, relative: str) -> Path:
         """A path setting made absolute against the repository root."""

@@ -30,13 +30,14 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.config import Settings
+from publisher.counts import plural
 from publisher.errors import ConfigError, PublisherError
 from publisher.gitio import Git
 
@@ -60,14 +61,45 @@ Echo = Callable[[str], None]
 # ---------------------------------------------------------------------------- installing
 
 
-def hook_script(name: str, python: str) -> str:
-    """The shell script installed as hook ``name``: it runs our CLI with ``python``."""
+KEPT_OUT_OF_HOOKS = frozenset({
+    "secret_key", "api_token", "smtp_password", "sendgrid_api_key", "sendgrid_webhook_key",
+    "database_url",
+})
+"""Settings never written into a hook script (secrets, and URLs that may hold a password)."""
+
+
+def hook_environment(settings: Settings, sources: Mapping[str, str]) -> tuple[
+        dict[str, str], list[str]]:
+    """The ``PUBLISHER_*`` variables the hooks set, so they run with the settings that
+    ``hooks install`` saw: every setting given as a flag or an environment variable (a file's
+    settings the hooks read themselves). Second: the names kept out (secrets)."""
+    env: dict[str, str] = {}
+    kept_out: list[str] = []
+    for name, source in sources.items():
+        if source != "flag" and not source.startswith("env "):
+            continue
+        if name in KEPT_OUT_OF_HOOKS:
+            kept_out.append(name)
+            continue
+        value = getattr(settings, name)
+        env[f"PUBLISHER_{name.upper()}"] = ",".join(value) if isinstance(value, tuple) \
+            else str(value)
+    return env, kept_out
+
+
+def hook_script(name: str, python: str, env: Mapping[str, str] | None = None) -> str:
+    """The shell script installed as hook ``name``: it runs our CLI with ``python``, with
+    ``env`` (the settings given to ``hooks install``) exported first."""
     py = shlex.quote(python)
+    exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in (env or {}).items())
+    if exports:
+        exports = "# Settings given to `publisher hooks install` (flags, PUBLISHER_* variables):\n" \
+            + exports
     return f"""#!/bin/sh
 {MARKER}: {name}
 # Installed by `publisher hooks install`; `publisher hooks uninstall` removes it and puts
 # back the hook it replaced ({name}{CHAINED}, run first), if there was one.
-if [ ! -x {py} ]; then
+{exports}if [ ! -x {py} ]; then
     echo "policy-publisher: {python} is gone; run \\`publisher hooks install\\` again" >&2
     exit 1
 fi
@@ -114,7 +146,8 @@ class Changes:
         return out + self.notes
 
 
-def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes) -> None:
+def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes,
+                  env: Mapping[str, str]) -> None:
     hook = hooks_dir / name
     chained = hooks_dir / (name + CHAINED)
     if (hook.exists() or hook.is_symlink()) and not is_ours(hook):
@@ -128,7 +161,7 @@ def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes) -> 
     if chained.exists() or chained.is_symlink():
         changes.chained.append(name)
     temporary = hook.with_name(f".{name}.publisher-new")
-    temporary.write_text(hook_script(name, python), encoding="utf-8")
+    temporary.write_text(hook_script(name, python, env), encoding="utf-8")
     temporary.chmod(0o755)
     temporary.replace(hook)
     changes.hooks.append(name)
@@ -156,6 +189,7 @@ def install(
     publish_hook: str = "post-merge",
     diff_driver: bool = True,
     branch: str = "HEAD",
+    env: Mapping[str, str] | None = None,
 ) -> Changes:
     """Install the hooks (chaining existing ones), the publish target and the diff driver.
 
@@ -163,6 +197,7 @@ def install(
     it is kept in the repository's config as ``publisher.publish``. Installing again
     updates our hooks in place (for example after the virtualenv moved). ``branch`` is the
     publishing branch (the ``branch`` setting), named in the report of a bare repository.
+    ``env`` is exported by every hook script (see :func:`hook_environment`).
     """
     from publisher.publish import PublishTarget
 
@@ -177,7 +212,7 @@ def install(
     hooks_dir = git.git_path("hooks")
     hooks_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
-        _install_hook(hooks_dir, name, python, changes)
+        _install_hook(hooks_dir, name, python, changes, env or {})
     if git.info.bare:
         ref = publishing_ref(git, branch)
         changes.notes.append(f"pushes to {ref} are linted" + (" and published" if any(
@@ -342,7 +377,7 @@ def _pre_commit(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
                       ignore=["notice-period"], today=context.today)
     errors = _print_findings(report, context.echo)
     if errors:
-        context.echo(f"policy-publisher: commit blocked: {errors} lint error(s) in the staged "
+        context.echo(f"policy-publisher: commit blocked: {plural(errors, 'lint error')} in the staged "
                      "policies (fix them, or silence one with "
                      "<!-- publisher-lint: disable RULE -->)")
         return 1
@@ -441,8 +476,8 @@ def _pre_receive(git: Git, args: Sequence[str], stdin: bytes, context: HookConte
     for update in _updates_to_publishing_branch(git, receive_updates(stdin), context):
         errors, rev = _lint_pushed(git, update, context)
         if errors:
-            context.echo(f"policy-publisher: push to {update.ref} refused: {errors} lint "
-                         f"error(s) {_refusal(git, rev, update)}")
+            context.echo(f"policy-publisher: push to {update.ref} refused: "
+                         f"{plural(errors, 'lint error')} {_refusal(git, rev, update)}")
             return 1
     return 0
 
@@ -457,7 +492,7 @@ def _pre_push(git: Git, args: Sequence[str], stdin: bytes, context: HookContext)
     for update in _updates_to_publishing_branch(git, push_updates(stdin), context):
         errors = _lint_commit(git, update.new, context)
         if errors:
-            context.echo(f"policy-publisher: push refused: {errors} lint error(s) at "
+            context.echo(f"policy-publisher: push refused: {plural(errors, 'lint error')} at "
                          f"{update.new[:12]}")
             return 1
         return _publish(git, update.new, context)

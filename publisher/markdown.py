@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -67,7 +66,9 @@ from mistune.plugins import import_plugin
 from publisher.document import Clause, ClauseKind, Document
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
+from publisher.html_blocks import html_to_markdown, is_structural
 from publisher.marks import inline_marks
+from publisher.slugs import heading_slug
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -211,6 +212,7 @@ class _LineState(BlockState):
 
 
 _ITEM_LINES = "publisher_item_lines"
+_HTML_TOKENS = "publisher_html_tokens"
 _EMPTY_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]*$")
 
 
@@ -476,9 +478,75 @@ class _Builder:
             for index, (start, token) in enumerate(kept[:-1])
         ]
 
+    def expand_html(self, tokens: Sequence[Token]) -> Sequence[Token]:
+        """``tokens`` with each run of raw HTML blocks that holds structure (headings, lists,
+        tables, paragraphs) replaced by the tokens of the Markdown it stands for
+        (:mod:`publisher.html_blocks`), stamped with the file lines of their elements. A run
+        is the HTML blocks separated only by blank lines (an HTML list with a blank line
+        inside is two mistune blocks)."""
+        if not any(token["type"] == "block_html" for token in tokens):
+            return tokens
+        out: list[Token] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if token["type"] != "block_html":
+                out.append(token)
+                index += 1
+                continue
+            run = [token]
+            index += 1
+            while index < len(tokens) and tokens[index]["type"] in ("block_html", "blank_line"):
+                run.append(tokens[index])
+                index += 1
+            while run[-1]["type"] == "blank_line":
+                index -= 1
+                run.pop()
+            out.extend(self._html_run(run))
+        return out
+
+    def _html_run(self, run: list[Token]) -> list[Token]:
+        first = run[0].get("_line", self.first_line)
+        raw = ""
+        for token in run:
+            if token["type"] != "block_html":
+                continue
+            gap = token.get("_line", first) - first - raw.count("\n")
+            raw += "\n" * max(gap, 0) + token["raw"]
+        if not is_structural(raw):
+            return run
+        converted = html_to_markdown(raw, first)
+        if not converted.lines:
+            return []
+        state = _LineState()
+        state.env[_ITEM_LINES] = {}
+        state.process(converted.text)
+        _MARKDOWN.block.parse(state)
+        sources = converted.sources
+
+        def source(line: int) -> int:
+            return sources[min(max(line, 1), len(sources)) - 1]
+
+        stack: list[Any] = list(state.tokens)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if "_line" in node:
+                    node["_line"] = source(node["_line"])
+                stack.extend(node.get("children") or ())
+            elif isinstance(node, list):
+                stack.extend(node)
+        items = self.env[_ITEM_LINES]
+        for key, line in state.env[_ITEM_LINES].items():
+            items[key] = source(line)
+        # The parsed tokens must outlive this call: item lines are keyed by their ids.
+        self.env.setdefault(_HTML_TOKENS, []).append(state.tokens)
+        return [t for t in state.tokens if t["type"] != "blank_line"]
+
     # -- document and block sequences
 
     def document(self, tokens: Sequence[Token], end: int) -> tuple[str | None, list[_Node]]:
+        tokens = self.expand_html(tokens)
         title_index = _title_index(tokens)
         title = None
         if title_index is not None:
@@ -489,7 +557,7 @@ class _Builder:
     def blocks(self, tokens: Sequence[Token], end: int, skip: Token | None = None) -> list[_Node]:
         root: list[_Node] = []
         stack: list[tuple[int, list[_Node]]] = [(0, root)]
-        for token, start, stop in self.spans(tokens, end):
+        for token, start, stop in self.spans(self.expand_html(tokens), end):
             kind = token["type"]
             if kind in _SKIPPED or token is skip:
                 continue
@@ -672,8 +740,6 @@ _PREFIX: dict[str, str] = {
     "paragraph": "p", "bullet": "l", "item": "i", "table": "table", "code": "code",
     "quote": "quote", "section": "s",
 }
-_SLUG_MAX = 40
-_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -682,19 +748,6 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 def _number_key(number: str) -> str:
     key = number.strip().strip("()").rstrip(".)").lower()
     return _NOT_ALNUM.sub("-", key).strip("-") if not key.isalnum() else key
-
-
-def _slug(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = _SLUG_WORD.findall(text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > _SLUG_MAX and slug:
-            break
-        slug = candidate
-    return slug[:_SLUG_MAX]
 
 
 def _anchor(clause_id: str) -> str:
@@ -713,7 +766,7 @@ def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
         if node.number:
             local, prefix_id = _number_key(node.number), numbered
         else:
-            local, prefix_id = (_slug(node.heading) if node.heading else ""), parent
+            local, prefix_id = (heading_slug(node.heading) if node.heading else ""), parent
             if not local:
                 prefix = _PREFIX[node.kind]
                 counters[prefix] = counters.get(prefix, 0) + 1

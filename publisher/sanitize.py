@@ -121,6 +121,14 @@ _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _LIST_MARKER = re.compile(r"^([ \t]*)([-*+]|(\d{1,9})[.)])([ \t]+|$)")
 _REFERENCE = re.compile(r"^ {0,3}\[[^\]\n]+\]:[ \t]*\S.*$", re.MULTILINE)
 _MARKUP = re.compile(r"[*_`\\]")
+#: A clause whose own source starts with an HTML block tag came from raw HTML
+#: (:mod:`publisher.html_blocks`): its lines may hold other clauses' elements too, so it is
+#: rendered from its parsed text, never from those lines.
+_HTML_BLOCK_START = re.compile(
+    r"^\s*</?(?:h[1-6]|ul|ol|li|table|thead|tbody|tfoot|tr|td|th|caption|p|div|dl|dt|dd"
+    r"|blockquote|pre|section|article|main|header|footer|aside|nav|center)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -178,6 +186,9 @@ def _chunks(document: Document) -> Iterator[_Chunk | Clause]:
             continue
         while own and not own[0].strip():
             own.pop(0)
+        if clause.kind != "code" and _HTML_BLOCK_START.match(own[0]):
+            yield clause
+            continue
         if clause.kind == "section":
             heading = _ATX.match(own[0])
             if heading is not None:
@@ -189,7 +200,9 @@ def _chunks(document: Document) -> Iterator[_Chunk | Clause]:
             else:
                 yield clause
                 continue
-            if any(line.strip() for line in rest):
+            text = [line for line in rest if line.strip()]
+            # Lines of an HTML block whose elements are the section's children: not its own.
+            if text and not _HTML_BLOCK_START.match(text[0]):
                 yield _Chunk(clause, "block", textwrap.dedent("\n".join(rest)))
         elif clause.kind in ("item", "bullet"):
             yield _item_chunk(clause, own)
@@ -198,10 +211,42 @@ def _chunks(document: Document) -> Iterator[_Chunk | Clause]:
 
 
 def _fallback(clause: Clause) -> ClauseBody:
-    """A clause whose source lines are unknown: its plain text, escaped."""
+    """A clause rendered from its parsed values rather than its source lines (unknown, or
+    raw HTML): its plain text, escaped, with its links and a table's cells."""
     heading = str(escape(clause.label)) if clause.kind == "section" and clause.label else None
-    html = f"<p>{escape(clause.text)}</p>" if clause.text else ""
+    if clause.cells:
+        return ClauseBody(heading=heading, html=_table(clause.cells))
+    html = f"<p>{_with_links(clause.text, clause.links)}</p>" if clause.text else ""
     return ClauseBody(heading=heading, html=html)
+
+
+_SAFE_HREF = re.compile(r"^(?:https?:|mailto:|#|/|\.{0,2}/|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
+
+
+def _with_links(text: str, links: tuple[tuple[str, str], ...]) -> str:
+    """``text`` escaped, the first occurrence of each link's text (after the previous link)
+    made a link to its target when that target has a safe scheme."""
+    out: list[str] = []
+    position = 0
+    for label, target in links:
+        found = text.find(label, position) if label else -1
+        if found < 0 or not _SAFE_HREF.match(target):
+            continue
+        out.append(str(escape(text[position:found])))
+        out.append(f'<a href="{escape(target)}">{escape(label)}</a>')
+        position = found + len(label)
+    out.append(str(escape(text[position:])))
+    return "".join(out)
+
+
+def _table(rows: tuple[tuple[str, ...], ...]) -> str:
+    head, *body = rows
+    cells = "".join(f"<th>{escape(cell)}</th>" for cell in head)
+    lines = [f"<table><thead><tr>{cells}</tr></thead><tbody>"]
+    for row in body:
+        lines.append("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>")
+    lines.append("</tbody></table>")
+    return "".join(lines)
 
 
 #: Rendered chunks by (kind, source, reference definitions): the versions of a policy share

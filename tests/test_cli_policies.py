@@ -234,7 +234,7 @@ def test_settings_never_print_secrets(repo: GitRepo) -> None:
         assert code == 0
         for secret in ("k1", "tok-123", "pw-456", "SG.789"):
             assert secret not in out
-        assert "<2 key(s)>" in out and "<set>" in out
+        assert "<2 keys>" in out and "<set>" in out
 
 
 def test_settings_say_where_each_value_comes_from(repo: GitRepo) -> None:

@@ -22,7 +22,8 @@ from docx_revisions import (
     revisions,
 )
 from gitrepo import GitRepo
-from test_diff_examples import ROOT, _has_example_history, check_golden
+from goldens import check_golden
+from test_diff_examples import ROOT, _has_example_history
 
 from publisher.cache import DocumentCache
 from publisher.cli import main
@@ -211,4 +212,4 @@ def test_example_policies_golden_and_revisions_apply(slug: str, old: str, new: s
     tree = body(render_docx(redline))
     assert policy_paragraphs(accept_all(tree)) == expected(redline.new)
     assert policy_paragraphs(reject_all(tree)) == expected(redline.old)
-    check_golden(f"docx/{slug}-v{old}-v{new}.txt", readable(tree))
+    check_golden(f"formats/docx/{slug}-v{old}-v{new}.txt", readable(tree))

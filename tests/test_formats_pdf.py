@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from gitrepo import GitRepo
-from test_diff_examples import ROOT, _has_example_history, check_golden
+from goldens import check_golden
+from test_diff_examples import ROOT, _has_example_history
 
 from publisher.cli import main
 from publisher.formats.pdf import redline_pdf_html, site_css
@@ -127,7 +128,7 @@ def test_example_redline_page_golden() -> None:
         changes = compare_revisions(repo, "acceptable-use", "2", "3")
     html = redline_pdf_html(changes)
     body = html[html.index("<body>"):]
-    check_golden("pdf/acceptable-use-v2-v3.body.html", body)
+    check_golden("formats/pdf/acceptable-use-v2-v3.body.html", body)
     page = html[html.index("@page"):html.index("</style>")]
     assert '"Acceptable Use Policy"' in page
     assert '"Redline v2 (2025-07-01) → v3 (2026-03-01)"' in page

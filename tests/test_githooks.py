@@ -311,3 +311,49 @@ def test_hooks_run_without_the_virtualenv_on_path(repo: GitRepo) -> None:
     repo.write("policies/terms.md", TERMS.replace("title: Terms", "title: [unclosed"))
     result = git(repo.path, "commit", "-m", "Broken", PATH="/usr/bin:/bin")
     assert result.returncode != 0 and "[front-matter]" in result.stderr
+
+
+# --- settings given to `hooks install` ----------------------------------------------------
+
+
+def test_hooks_use_the_policies_glob_given_to_install(tmp_path: Path) -> None:
+    """Policies at the top of the repository, outside the default glob: a broken commit is
+    refused because `--policies '*.md'` given to install is written into the hooks."""
+    work = GitRepo.init(tmp_path / "flat")
+    work.write("terms.md", TERMS)
+    work.commit("Publish terms v1", date="2024-01-10")
+    result = CliRunner().invoke(main, ["-C", str(work.path), "--policies", "*.md",
+                                       "hooks", "install", "--pre-commit"])
+    assert result.exit_code == 0, result.output
+    assert "hooks use policies='*.md' (from flag)" in result.stdout
+    assert "[tool.publisher]" in result.stdout
+    hook = (work.path / ".git" / "hooks" / "pre-commit").read_text()
+    assert "export PUBLISHER_POLICIES='*.md'" in hook
+    work.write("terms.md", TERMS.replace("title: Terms", "title: [unclosed"))
+    refused = git(work.path, "commit", "-am", "Break the terms")
+    assert refused.returncode != 0
+    assert "terms.md:3: error: malformed front matter" in refused.stderr
+
+
+def test_the_glob_after_the_command_and_from_the_environment_count_too(tmp_path: Path) -> None:
+    work = GitRepo.init(tmp_path / "flat")
+    work.write("terms.md", TERMS)
+    work.commit("Publish terms v1", date="2024-01-10")
+    result = CliRunner().invoke(main, ["-C", str(work.path), "hooks", "install",
+                                       "--pre-commit", "--policies", "*.md"],
+                                env={"PUBLISHER_SITE_URL": "https://policies.example.com",
+                                     "PUBLISHER_API_TOKEN": "s3cret"})
+    assert result.exit_code == 0, result.output
+    hook = (work.path / ".git" / "hooks" / "pre-commit").read_text()
+    assert "export PUBLISHER_POLICIES='*.md'" in hook
+    assert "export PUBLISHER_SITE_URL=https://policies.example.com" in hook
+    assert "s3cret" not in hook and "API_TOKEN" not in hook  # secrets stay out of the hooks
+    assert "not written into the hooks: api_token" in result.stdout
+
+
+def test_hooks_installed_without_flags_carry_no_settings(repo: GitRepo) -> None:
+    result = CliRunner().invoke(main, ["-C", str(repo.path), "hooks", "install",
+                                       "--pre-commit"], env={"PUBLISHER_POLICIES": ""})
+    assert result.exit_code == 0, result.output
+    assert "export" not in (repo.path / ".git" / "hooks" / "pre-commit").read_text()
+    assert "hooks use" not in result.stdout

@@ -10,7 +10,8 @@ import docx
 import pytest
 from click.testing import CliRunner
 from gitrepo import GitRepo
-from test_diff_examples import ROOT, check_golden
+from goldens import check_golden
+from test_diff_examples import ROOT
 
 from publisher.cli import main
 from publisher.diff.sources import read_file
@@ -90,7 +91,7 @@ PAGE = """\
 </body></html>
 """
 
-GOLDEN = "import"
+GOLDEN = "formats/import"
 
 
 def tree(document: Document) -> list[str]:

@@ -12,7 +12,8 @@ import pytest
 import test_notices_support as support
 from sqlalchemy import text, update
 
-from publisher.notices import campaign
+from publisher.errors import NotFoundError
+from publisher.notices import campaign, reminders
 from publisher.notices.campaign import NoticeError, NoticePeriodError, notice_period_problem
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.ledger import record_acceptance
@@ -115,7 +116,7 @@ def test_notice_period_refusal_records_nothing(sqlite_setup: support.Setup) -> N
     assert result.exit_code == 2
     assert "error: refusing to create the notice: acceptable-use version 3 has material " \
            f"changes and takes effect on {soon}, 10 days from today" in result.stderr
-    assert "hint: use --effective" in result.stderr and "--force" in result.stderr
+    assert "hint: announce a version effective" in result.stderr and "--force" in result.stderr
     assert "Traceback" not in result.output
     assert _counts(sqlite_setup) == (0, 0)
 
@@ -142,12 +143,12 @@ def test_front_matter_notice_days_overrides_the_setting(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("policies/acceptable-use.md", support.AUP_V1)
     repo.commit("v1", date="2024-01-10")
-    repo.write("policies/acceptable-use.md",
-               support.AUP_V2.replace("summary:", "notice_days: 7\nsummary:"))
+    in_ten_days = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
+    repo.write("policies/acceptable-use.md", support.AUP_V2.replace(
+        "summary:", "notice_days: 7\nsummary:").replace("2024-05-01", in_ten_days))
     repo.commit("v2", date="2024-04-01")
     setup = support.prepare(tmp_path / "repo", f"sqlite:///{tmp_path / 's.db'}",
                             accepted=[("c1", "1")])
-    in_ten_days = (datetime.now(UTC).date() + timedelta(days=10)).isoformat()
     result = setup.cli("notice", "create", "acceptable-use", "--effective", in_ten_days)
     assert result.exit_code == 0, result.output
     setup.database.dispose()
@@ -186,7 +187,7 @@ def test_a_customer_list_with_bad_rows_stops_before_anything(sqlite_setup: suppo
                                                              tmp_path: Path) -> None:
     csv = tmp_path / "customers.csv"
     csv.write_text(BAD_CSV)
-    effective = (datetime.now(UTC).date() + timedelta(days=40)).isoformat()
+    effective = support.V3_EFFECTIVE.isoformat()
     before = _counts(sqlite_setup)
     result = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", effective,
                               "--customers", str(csv))
@@ -224,18 +225,18 @@ def _mark_sent(setup: support.Setup, notice_id: int, when: datetime) -> None:
 def test_reminders_go_to_those_who_have_not_accepted_after_n_days(setup: support.Setup) -> None:
     created = setup.create()
     notice_id = created.notice.id
-    plan = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    plan = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                     now=lambda: support.NOW)
     assert plan.reminder is None and "has not been sent to anyone yet" in plan.message
     _mark_sent(setup, notice_id, support.NOW)
-    too_soon = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    too_soon = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                         now=lambda: support.NOW + timedelta(days=3))
     assert too_soon.reminder is None and "less than 14 day(s) ago" in too_soon.message
 
     record_acceptance(setup.database, customer_id="c2", policy=support.POLICY, version="3",
                       method="link", notice_id=notice_id)
     later = support.NOW + timedelta(days=15)
-    plan = campaign.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
+    plan = reminders.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
     assert plan.reminder is not None and not plan.resumed
     assert plan.reminder.kind == "reminder" and plan.reminder.parent_id == notice_id
     assert plan.reminder.subject.startswith("Reminder: ")
@@ -243,20 +244,20 @@ def test_reminders_go_to_those_who_have_not_accepted_after_n_days(setup: support
                                                                    plan.reminder.id)}
     assert groups == {None: 1, "1": 1}  # c3 and c1; c2 has accepted meanwhile
 
-    again = campaign.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
+    again = reminders.create_reminder(setup.database, notice_id, after_days=14, now=lambda: later)
     assert again.resumed and again.reminder is not None
     assert again.reminder.id == plan.reminder.id  # unfinished: resumed, not duplicated
 
     _mark_sent(setup, plan.reminder.id, later)
-    none_yet = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    none_yet = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                         now=lambda: later + timedelta(days=1))
     assert none_yet.reminder is None  # reminded yesterday
-    second = campaign.create_reminder(setup.database, notice_id, after_days=14,
+    second = reminders.create_reminder(setup.database, notice_id, after_days=14,
                                       now=lambda: later + timedelta(days=15))
     assert second.reminder is not None and second.reminder.id != plan.reminder.id
     assert second.recipients == 2
     with pytest.raises(NoticeError, match="is itself a reminder"):
-        campaign.create_reminder(setup.database, plan.reminder.id, after_days=1)
+        reminders.create_reminder(setup.database, plan.reminder.id, after_days=1)
 
 
 def test_unknown_notice_is_a_clear_error(sqlite_setup: support.Setup) -> None:
@@ -299,3 +300,91 @@ def test_materiality_is_checked_again_when_sending(sqlite_setup: support.Setup,
     assert "acceptable-use version 3 has material changes" in result.stderr
     assert not (tmp_path / "out").exists()
     assert campaign.get_notice(sqlite_setup.database, created.notice.id).material is True
+
+
+# -- the sending rules are the library's, not the CLI's ----------------------------------------
+
+
+def test_the_library_refuses_to_send_past_the_notice_period(sqlite_setup: support.Setup,
+                                                            tmp_path: Path) -> None:
+    from publisher.notices import runner
+
+    created = sqlite_setup.create()  # created 45+ days before it takes effect: in time
+    late = datetime.combine(support.V3_EFFECTIVE - timedelta(days=10), datetime.min.time(),
+                            UTC)  # 10 days before it takes effect
+    with pytest.raises(NoticePeriodError) as refused:
+        runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
+                    mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
+                    now=lambda: late)
+    assert f"refusing to send notice {created.notice.id} today" in refused.value.message
+    assert f"10 days from today ({late.date().isoformat()})" in refused.value.message
+    assert "material changes need 30 days' notice" in refused.value.message
+    assert refused.value.hint is not None and "force" in refused.value.hint
+    assert not (tmp_path / "out").exists()
+    assert campaign.get_notice(sqlite_setup.database, created.notice.id).override is None
+    report = runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
+                         mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
+                         now=lambda: late, force=True)
+    assert report.sent == 3 and report.complete
+    override = campaign.get_notice(sqlite_setup.database, created.notice.id).override
+    assert override is not None and override.startswith("forced at send:")
+
+
+def test_the_library_adds_new_customers_when_sending(sqlite_setup: support.Setup,
+                                                     tmp_path: Path) -> None:
+    from publisher.notices import runner
+
+    created = sqlite_setup.create()
+    import_customers(sqlite_setup.database, [
+        CustomerRow(9, "c9", "nia@example.com", "Nia New", "", None)])
+    report = runner.send(sqlite_setup.database, sqlite_setup.settings, created.notice,
+                         mailer="folder", outbox_dir=tmp_path / "out", warn=lambda _: None,
+                         now=lambda: support.NOW)
+    assert report.topped_up == 1 and report.sent == 4
+    assert report.to_dict()["topped_up"] == 1
+
+
+def test_the_library_previews_one_recipients_email(sqlite_setup: support.Setup) -> None:
+    from publisher.notices import preview
+
+    created = sqlite_setup.create()
+    shown = preview.preview(sqlite_setup.database, sqlite_setup.settings, created.notice.id,
+                            "c2", warn=lambda _: None, now=lambda: support.NOW)
+    assert shown.customer_id == "c2" and shown.since == "2"
+    assert shown.message["To"] == "Bob Stone <bob@example.org>"
+    assert shown.message["From"] == support.MAIL_FROM
+    assert "Bob Stone" in shown.content.text and "%%" not in shown.content.text
+    assert "/a/" in shown.content.html
+    with pytest.raises(NotFoundError):
+        preview.preview(sqlite_setup.database, sqlite_setup.settings, created.notice.id,
+                        "c4", warn=lambda _: None)
+
+
+# -- the notice's effective date is the version's ---------------------------------------------
+
+
+def test_a_date_other_than_the_versions_is_refused_without_force(sqlite_setup: support.Setup
+                                                                 ) -> None:
+    other = (support.V3_EFFECTIVE + timedelta(days=20)).isoformat()
+    result = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", other)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert (f"error: refusing to create the notice: the notice says effective {other} but "
+            f"acceptable-use version 3 is effective {support.V3_EFFECTIVE.isoformat()}"
+            ) in result.stderr
+    assert "hint: leave out --effective" in result.stderr
+    assert _counts(sqlite_setup) == (0, 0)
+    forced = sqlite_setup.cli("notice", "create", "acceptable-use", "--effective", other,
+                              "--force", "--format", "json")
+    assert forced.exit_code == 0, forced.output
+    notice = json.loads(forced.stdout)["notice"]
+    assert notice["effective"] == other and notice["override"].startswith(
+        f"forced: the notice says effective {other}")
+    assert notice["forced"] is False  # the notice period itself was met: send checks it again
+
+
+def test_the_effective_date_defaults_to_the_versions(sqlite_setup: support.Setup) -> None:
+    result = sqlite_setup.cli("notice", "create", "acceptable-use", "--format", "json")
+    assert result.exit_code == 0, result.output
+    notice = json.loads(result.stdout)["notice"]
+    assert notice["effective"] == support.V3_EFFECTIVE.isoformat()
+    assert notice["override"] is None and json.loads(result.stdout)["warnings"] == []

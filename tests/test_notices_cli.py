@@ -7,7 +7,7 @@ import email
 import email.policy
 import json
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from publisher.store.models import Delivery
 notice_repo = support.notice_repo
 sqlite_setup = support.sqlite_setup
 
-EFFECTIVE = (datetime.now(UTC).date() + timedelta(days=45)).isoformat()
+EFFECTIVE = support.V3_EFFECTIVE.isoformat()
 
 
 def _create(setup: support.Setup, *args: str) -> int:
@@ -126,16 +126,36 @@ def test_the_demo_dry_run_writes_one_email_per_customer(notice_repo: Path) -> No
 
     settings = load_settings(notice_repo, env=support.notice_env())
     lines = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
-    assert lines[0].startswith("publisher notice create acceptable-use --effective ")
-    assert "(1 never accepted, 1 on v1, 1 on v2)" in lines[0]
+    assert lines[0].startswith("publisher notice create acceptable-use  ->  notice 1 ")
+    assert f"(1 never accepted, 1 on v1, 1 on v2), effective {EFFECTIVE}" in lines[0]
     files = sorted((notice_repo / ".publisher/demo/outbox/notice-1").glob("*.eml"))
     assert [f.name for f in files] == ["00000001-demo-first.eml", "00000002-demo-previous.eml",
                                        "00000003-demo-never.eml"]
     first = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert "You last accepted version 1" in first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    day = support.V3_EFFECTIVE
+    assert f"Version 3 takes effect on {day.day} {day:%B %Y}." in first.get_body(
+        ("plain",)).get_content()  # type: ignore[union-attr]
     assert not (notice_repo / ".publisher/publisher.db").exists()  # the real store untouched
     again = dry_run(settings, today=datetime.now(UTC).date(), warn=lambda _: None)
     assert again == lines  # recreated from scratch each time
+
+
+def test_the_demo_announces_a_version_in_force_as_in_effect_since(tmp_path: Path) -> None:
+    from publisher.config import load_settings
+    from publisher.notices.demo import dry_run
+
+    repo = support.make_notice_repo(tmp_path / "repo", v3_effective=date(2026, 3, 1))
+    settings = load_settings(repo, env=support.notice_env())
+    lines = dry_run(settings, today=date(2026, 12, 3), warn=lambda _: None)
+    assert lines[0].startswith("publisher notice create acceptable-use --force  ->  notice 1")
+    assert "effective 2026-03-01 (already in effect" in lines[0]
+    sent = email.message_from_bytes(
+        next((repo / ".publisher/demo/outbox/notice-1").glob("*.eml")).read_bytes(),
+        policy=email.policy.default)
+    text = sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Version 3 has been in effect since 1 March 2026." in text
+    assert "takes effect" not in text and "in effect since 1 March 2026" in sent["Subject"]
 
 
 @pytest.mark.parametrize("args", [["status", "1"], ["list"], ["preview", "1"], ["send", "1"],
@@ -170,3 +190,49 @@ def test_an_unknown_policy_lists_the_known_ones_and_creates_no_store(notice_repo
     assert "no-such-policy" in result.stderr and "acceptable-use" in result.stderr
     assert "Traceback" not in result.output
     assert not (notice_repo / ".publisher" / "publisher.db").exists()
+
+
+def test_preview_and_settle_speak_json(sqlite_setup: support.Setup) -> None:
+    notice = str(sqlite_setup.create().notice.id)
+    shown = sqlite_setup.cli("notice", "preview", notice, "--customer", "c2", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    document = json.loads(shown.stdout)
+    assert document["notice"] == int(notice) and document["customer"] == "c2"
+    assert document["since"] == "2"
+    assert document["headers"]["To"] == "Bob Stone <bob@example.org>"
+    assert "You last accepted version 2" in document["text"]
+    assert document["html"].startswith("<!DOCTYPE html>")
+
+    stranger = sqlite_setup.cli("notice", "preview", notice, "--customer", "c4", "--format",
+                                "json")
+    assert stranger.exit_code == 2 and stranger.stdout == ""
+    error = json.loads(stranger.stderr)
+    assert "customer 'c4' is not a recipient" in error["error"]["message"]
+    assert "accepted acceptable-use version 3" in error["error"]["hint"]
+    assert error["error"]["exit_code"] == 2
+
+    with sqlite_setup.database.engine.begin() as connection:  # a batch whose answer was lost
+        connection.execute(text("UPDATE deliveries SET state = 'unknown', batch_id = 'b-1', "
+                                "claimed_at = queued_at WHERE customer_id IN ('c1', 'c2')"))
+    settled = sqlite_setup.cli("notice", "settle", notice, "--batch", "b-1", "--as", "queued",
+                               "--format", "json")
+    assert settled.exit_code == 0, settled.output
+    assert json.loads(settled.stdout) == {"notice": int(notice), "batch": "b-1", "as": "queued",
+                                          "settled": 2}
+    again = sqlite_setup.cli("notice", "settle", notice, "--batch", "b-1", "--as", "sent",
+                             "--format", "json")
+    assert again.exit_code == 2 and again.stdout == ""
+    assert "no rows of unknown outcome in batch 'b-1'" in json.loads(again.stderr)["error"]["message"]
+
+
+def test_every_json_command_reports_errors_as_json(sqlite_setup: support.Setup) -> None:
+    soon = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    for args in (["create", "acceptable-use", "--effective", soon], ["send", "99"],
+                 ["status", "99"], ["remind", "99"]):
+        result = sqlite_setup.cli("notice", *args, "--format", "json")
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stdout == "", args
+        error = json.loads(result.stderr.splitlines()[-1])
+        assert error["error"]["exit_code"] == 2 and error["error"]["message"], args
+    text_error = sqlite_setup.cli("notice", "status", "99")
+    assert text_error.stderr.startswith("error: no notice 99")

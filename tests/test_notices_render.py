@@ -9,7 +9,6 @@ diff for wording.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import test_notices_support as support
+from goldens import check_golden
 
 from publisher.config import load_settings
 from publisher.diff import Change
@@ -57,13 +57,6 @@ def _has_example_history() -> bool:
     return len(out) >= 3
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path} (run with UPDATE_GOLDEN=1)"
-    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +93,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NoticeRe
             created.notice, versions=stored_versions(database, slug="acceptable-use"),
             source=source, signer=support.fixed_signer(),
             accept_url="https://accept.northwind.example",
-            site_url="https://policies.northwind.example", sender=sender,
+            site_url="https://policies.northwind.example", sender=sender, today=SENT.date(),
         )
         for since in (None, "1", "2"):
             renderer.template(since)  # computed while the repository is open
@@ -128,8 +121,8 @@ def test_golden_emails(example: tuple[NoticeRenderer, Database], customer: str,
                        name: str) -> None:
     renderer, database = example
     text, html = _email(renderer, database, customer)
-    check_golden(f"acceptable-use-v3-{name}.txt", text)
-    check_golden(f"acceptable-use-v3-{name}.html", html)
+    check_golden(GOLDEN / f"acceptable-use-v3-{name}.txt", text)
+    check_golden(GOLDEN / f"acceptable-use-v3-{name}.html", html)
 
 
 def test_each_group_is_told_what_changed_since_its_version(
@@ -145,6 +138,40 @@ def test_each_group_is_told_what_changed_since_its_version(
     assert "/acceptable-use/changes/2..3/" in since_2
     assert "Version 2 (effective 1 July 2025)" in since_1  # the version in between
     assert "Dear Ana García," in since_1
+
+
+def test_a_version_in_force_is_announced_as_in_effect_since(
+    example: tuple[NoticeRenderer, Database],
+) -> None:
+    renderer, _ = example
+    coming = renderer.template("2")
+    assert "Version 3 takes effect on 1 March 2026." in coming.text
+    assert "takes effect on 1 March 2026" in coming.html
+    late = NoticeRenderer(renderer.notice, versions=renderer.versions, source=renderer.source,
+                          signer=support.fixed_signer(), accept_url=renderer.accept_url,
+                          site_url=renderer.site_url, sender=renderer.sender,
+                          today=date(2026, 3, 2))
+    for part in (late.template("2").text, late.template("2").html):
+        assert "in effect since 1 March 2026" in part
+        assert "We have updated our Acceptable Use Policy." in part
+        assert "takes effect" not in part
+    on_the_day = NoticeRenderer(renderer.notice, versions=renderer.versions,
+                                source=renderer.source, signer=support.fixed_signer(),
+                                accept_url=renderer.accept_url, site_url=renderer.site_url,
+                                sender=renderer.sender, today=date(2026, 3, 1))
+    assert "in effect since 1 March 2026" in on_the_day.template("2").text
+
+
+def test_the_subject_of_a_version_in_force_says_since_when() -> None:
+    from publisher.store.versions import StoredVersion
+
+    version = StoredVersion(slug="aup", label="3", position=2, title="Acceptable Use Policy",
+                            summary=None, effective=date(2026, 3, 1), commit="c", path="p",
+                            sha256="s", body="", synced_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert default_subject(version, date(2026, 3, 1), date(2026, 1, 16)) == (
+        "Changes to our Acceptable Use Policy, taking effect on 1 March 2026")
+    assert default_subject(version, date(2026, 3, 1), date(2026, 3, 5)) == (
+        "Changes to our Acceptable Use Policy, in effect since 1 March 2026")
 
 
 def test_the_group_template_is_rendered_once(example: tuple[NoticeRenderer, Database]) -> None:
@@ -184,7 +211,7 @@ def test_word_changes_are_said_shortly() -> None:
 
 def test_change_items_name_the_kind_and_clause() -> None:
     change = Change(kind="modified", material=True, old=_clause("Pay in 14 days."),
-                    new=_clause("Pay in 30 days."), reworded=True,
+                    new=_clause("Pay in 30 days."),
                     inline=(("=", "Pay in "), ("-", "14"), ("+", "30"), ("=", " days.")),
                     citation="3 “Pay in 30 days.”")
     item = change_item(change)

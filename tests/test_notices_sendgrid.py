@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from publisher.links import signer_for
 from publisher.notices import campaign, runner, status
 from publisher.notices.mailers import make_mailer
 from publisher.notices.mailers.base import Batch, BatchResult, Mailer, Recipient
-from publisher.notices.outbox import SendOptions, SendReport, claim, send_lock, send_notice
+from publisher.notices.outbox import SendOptions, SendReport, claim, send_notice
 from publisher.notices.render import NoticeRenderer
+from publisher.notices.sendlock import send_lock
 from publisher.store.models import Notice, utcnow
 
 database_url = support.database_url  # fixtures
@@ -35,15 +37,24 @@ def record(tmp_path: Path) -> Path:
     return tmp_path / "sent.jsonl"
 
 
-def sendgrid_env(server: SendGridServer, **extra: str) -> dict[str, str]:
-    return {"PUBLISHER_SENDGRID_HOST": server.url, "PUBLISHER_SENDGRID_API_KEY": API_KEY,
+def sendgrid_env(server: SendGridServer | str, **extra: str) -> dict[str, str]:
+    url = server if isinstance(server, str) else server.url
+    return {"PUBLISHER_SENDGRID_HOST": url, "PUBLISHER_SENDGRID_API_KEY": API_KEY,
             "PUBLISHER_MAIL_TIMEOUT": "2", **extra}
 
 
-def run(setup: support.Setup, server: SendGridServer, *, options: SendOptions,
+def free_port() -> int:
+    """A port nobody listens on (a refused connection)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(setup: support.Setup, server: SendGridServer | str, *, options: SendOptions,
         mailer: Mailer | None = None, sleeps: list[float] | None = None,
         **env: str) -> SendReport:
-    """Send the setup's notice (created if needed) through the sendgrid mailer."""
+    """Send the setup's notice (created if needed) through the sendgrid mailer (at ``server``,
+    or a URL where nobody may listen)."""
     settings = support.settings_for(setup.root, setup.url, **sendgrid_env(server, **env))
     notices = campaign.list_notices(setup.database)
     notice = notices[0] if notices else setup.create().notice
@@ -154,12 +165,56 @@ def test_5xx_is_retried_with_backoff(setup: support.Setup, record: Path) -> None
     assert received(record) == dict.fromkeys(RECIPIENTS, 1)
 
 
-def test_too_many_retries_become_failed_not_lost(setup: support.Setup, record: Path) -> None:
+# -- an outage: the run stops, every row stays queued -------------------------------------------
+
+
+def attempts(setup: support.Setup) -> dict[str, int]:
+    with setup.database.engine.connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT customer_id, attempts FROM deliveries ORDER BY id")).all())
+
+
+def test_5xx_on_every_try_stops_the_run_with_rows_queued(setup: support.Setup,
+                                                         record: Path) -> None:
+    sleeps: list[float] = []
+    options = SendOptions(max_attempts=2, backoff_base=0.01)
     with SendGridServer(record=record, faults=Faults(fail_rate=1.0)) as server:
-        report = run(setup, server, options=SendOptions(max_attempts=2, backoff_base=0.01))
-    assert report.counts["failed"] == 3 and received(record) == {}
-    found = status.notice_status(setup.database, report.notice_id)
-    assert all("gave up after 2 attempts: SendGrid 50" in (f.error or "") for f in found.failed)
+        report = run(setup, server, options=options, sleeps=sleeps)
+        tried = server.stats.requests
+        again = run(setup, server, options=options, sleeps=sleeps)  # still down: still queued
+        server.faults.fail_rate = 0.0
+        recovered = run(setup, server, options=options)
+    assert tried == options.max_unavailable and len(sleeps) == 2 * (tried - 1)
+    assert report.aborted is not None and report.counts["queued"] == 3 and not report.complete
+    assert "the provider took none of 4 requests in a row" in report.aborted
+    assert "SendGrid 50" in report.aborted and "run the same command again" in report.aborted
+    assert again.counts["queued"] == 3 and report.failed == again.failed == 0
+    assert set(states(setup).values()) == {"sent"}  # the outage used up no attempts
+    assert recovered.complete and received(record) == dict.fromkeys(RECIPIENTS, 1)
+
+
+def test_a_refused_connection_stops_the_run_with_rows_queued(sqlite_setup: support.Setup,
+                                                             record: Path) -> None:
+    sleeps: list[float] = []
+    nobody = f"http://127.0.0.1:{free_port()}"
+    report = run(sqlite_setup, nobody, options=SendOptions(backoff_base=0.01), sleeps=sleeps)
+    assert report.aborted is not None and "connection refused" in report.aborted.lower()
+    assert "check sendgrid_host" in report.aborted
+    assert report.counts["queued"] == 3 and len(sleeps) == SendOptions().max_unavailable - 1
+    assert set(attempts(sqlite_setup).values()) == {0}
+
+
+def test_the_cli_says_an_outage_stopped_the_run(sqlite_setup: support.Setup) -> None:
+    created = sqlite_setup.create()
+    env = {"PUBLISHER_SENDGRID_HOST": f"http://127.0.0.1:{free_port()}",
+           "PUBLISHER_SENDGRID_API_KEY": API_KEY}
+    result = sqlite_setup.cli("notice", "send", str(created.notice.id), "--mailer", "sendgrid",
+                              env=env)
+    assert result.exit_code == 3, result.output  # stopped early, rows still queued
+    assert "now queued 3" in result.stdout
+    stopped = [line for line in result.stderr.splitlines() if line.startswith("stopped: ")]
+    assert len(stopped) == 1 and "check sendgrid_host" in stopped[0]
+    assert "Traceback" not in result.output
 
 
 # -- 400: shown, kept failed, nothing lost -----------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,11 +65,15 @@ summary: Bulk mail and scanning rules.
 4. You shall keep your account secure.
 """
 
+V3_EFFECTIVE = datetime.now(UTC).date() + timedelta(days=45)
+"""Version 3 takes effect after the notice period, counted from today (for the CLI, whose
+clock is real) and from :data:`NOW` alike."""
+
 AUP_V3 = """---
 title: Acceptable Use Policy
 slug: acceptable-use
 version: "3"
-effective: 2025-02-01
+effective: V3_EFFECTIVE
 summary: >-
   Mining cryptocurrency is no longer allowed, and we now give 14 days' notice before we
   suspend an account.
@@ -94,12 +98,13 @@ ACCEPTED = (("c1", "1"), ("c2", "2"), ("c4", "3"))
 """c1 accepted version 1, c2 version 2, c4 already version 3; c3 never accepted."""
 
 
-def make_notice_repo(path: Path) -> Path:
-    """A git repository with acceptable-use versions 1, 2 and 3."""
+def make_notice_repo(path: Path, *, v3_effective: date = V3_EFFECTIVE) -> Path:
+    """A git repository with acceptable-use versions 1, 2 and 3 (effective ``v3_effective``)."""
     from gitrepo import GitRepo
 
     repo = GitRepo.init(path)
-    for text, day in ((AUP_V1, "2024-01-10"), (AUP_V2, "2024-04-01"), (AUP_V3, "2024-12-20")):
+    v3 = AUP_V3.replace("V3_EFFECTIVE", v3_effective.isoformat())
+    for text, day in ((AUP_V1, "2024-01-10"), (AUP_V2, "2024-04-01"), (v3, "2024-12-20")):
         repo.write("policies/acceptable-use.md", text)
         repo.commit(f"Acceptable use policy {text.split(chr(34))[1]}", date=day)
     return path
@@ -129,15 +134,15 @@ class Setup:
     settings: Settings
     url: str
 
-    def create(self, *, effective: str = "2027-01-15", force: bool = False,
+    def create(self, *, effective: str | None = None, force: bool = False,
                now: datetime = NOW) -> campaign.CreatedNotice:
-        from datetime import date
-
+        """A notice for version 3, effective on its own date unless ``effective``."""
         from publisher.history import PolicyRepo
 
+        day = date.fromisoformat(effective) if effective is not None else None
         with PolicyRepo.open(self.settings) as repo:
             return campaign.create_notice(
-                self.database, slug=POLICY, label=None, effective=date.fromisoformat(effective),
+                self.database, slug=POLICY, label=None, effective=day,
                 source=GitChanges(repo), default_notice_days=self.settings.notice_days,
                 force=force, now=lambda: now, subject_for=default_subject,
             )

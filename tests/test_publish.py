@@ -132,7 +132,7 @@ def test_publish_refuses_a_folder_it_did_not_make(
     folder = {"victim": victim, "..": tmp_path}.get(where, repo.path / where)
     before = tree_state(tmp_path)
     code, _, err = publish(repo.path, "--to", str(folder))
-    assert code == 2 and "Traceback" not in err and "hint:" in err
+    assert code == 2 and "Traceback" not in err and json.loads(err)["error"]["hint"]
     assert tree_state(tmp_path) == before  # nothing deleted, nothing written
     assert repo.git("status", "--porcelain") == ""
 
@@ -169,7 +169,7 @@ def test_a_failed_build_keeps_the_published_folder(repo: GitRepo, tmp_path: Path
 
 def test_errors_are_one_line_with_a_hint(repo: GitRepo, tmp_path: Path) -> None:
     code, _, err = publish(repo.path, "--branch", "main")
-    assert code == 2 and "checked out in this work tree" in err and "hint:" in err
+    assert code == 2 and "checked out in this work tree" in err and json.loads(err)["error"]["hint"]
     code, _, err = publish(repo.path, "--branch", "gh-pages", "--rev", "nope")
     assert code == 2 and "no commit 'nope'" in err
     code, _, err = publish(repo.path, "--branch", "bad name")

@@ -71,4 +71,4 @@ def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "acceptable-use" in result.stdout
     assert "publisher diff terms-of-service --from 2 --to 3" in result.stdout
-    assert "0 finding(s)" in result.stdout
+    assert "0 findings in 3 policies" in result.stdout

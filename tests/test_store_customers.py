@@ -165,7 +165,7 @@ def test_cli_reports_all_bad_rows_and_exits_2(database_url: str, tmp_path: Path)
                                   "--skip-invalid", "--database-url", database_url])
     assert result.exit_code == 0, result.output
     assert f"skipped {path}:3: invalid email 'bob@'" in result.stderr
-    assert result.stdout == f"{path}: 3 created, 0 updated, 0 unchanged, 6 invalid row(s) skipped\n"
+    assert result.stdout == f"{path}: 3 created, 0 updated, 0 unchanged, 6 invalid rows skipped\n"
     listed = runner.invoke(main, ["-C", str(tmp_path), "customers", "list",
                                   "--database-url", database_url])
     assert listed.stdout.splitlines() == [

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import test_store_support as support
+from goldens import Golden
 
 from publisher.document import body_sha256
 from publisher.errors import NotFoundError
@@ -72,8 +73,9 @@ def test_report_counts_rates_and_pending(database: Database) -> None:
     report = acceptance_report(database)
     by_version = {v.version: v for v in report.versions}
     assert [(v.accepted, v.pending, v.rate) for v in report.versions] == [
-        (2, 1, 2 / 3), (1, 2, 1 / 3),
+        (2, 0, 2 / 3), (1, 2, 1 / 3),
     ]
+    assert by_version["1"].superseded == 1 and by_version["2"].superseded == 0
     v2 = by_version["2"]
     assert v2.current and not by_version["1"].current
     assert [(c.id, c.last_accepted, c.notified) for c in v2.pending_customers] == [
@@ -85,10 +87,9 @@ def test_report_counts_rates_and_pending(database: Database) -> None:
     json.dumps(data)  # JSON-ready
 
 
-def test_report_text_matches_the_golden_file(database: Database) -> None:
+def test_report_text_matches_the_golden_file(database: Database, golden: Golden) -> None:
     _scenario(database)
-    text = render_text(acceptance_report(database))
-    assert text == (GOLDEN / "report.txt").read_text()
+    golden(GOLDEN / "report.txt", render_text(acceptance_report(database)))
 
 
 def test_report_csv_lists_every_customer_per_version(database: Database) -> None:
@@ -99,6 +100,34 @@ def test_report_csv_lists_every_customer_per_version(database: Database) -> None
         ("c2", "pending", "", "yes"),
         ("c3", "pending", "", "yes"),
     ]
+
+
+def test_a_superseded_version_is_never_pending(database: Database) -> None:
+    """c3 accepted only the current version 2, c2 only version 1, c1 nothing: nobody is
+    pending for version 1, and the reminders CSV chases only c1 and c2 for version 2."""
+    support.seed(database)
+    record_acceptance(database, customer_id="c3", policy=POLICY, version="2", method="link",
+                      now=lambda: T0)
+    record_acceptance(database, customer_id="c2", policy=POLICY, version="1", method="link",
+                      now=lambda: T0.replace(month=1))
+    report = acceptance_report(database)
+    old, current = report.versions
+    assert (old.version, old.current, old.accepted, old.pending, old.superseded) == \
+        ("1", False, 1, 0, 2)
+    assert old.pending_customers == ()
+    assert {c.id: c.status for c in old.customers} == {
+        "c1": "superseded", "c2": "accepted", "c3": "superseded"}
+    assert [c.id for c in current.pending_customers] == ["c1", "c2"]
+    data = report.to_dict()["versions"]
+    assert (data[0]["pending"], data[0]["superseded"], data[0]["pending_customers"]) == (0, 2, [])
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert sorted((r["version"], r["customer_id"]) for r in rows if r["status"] == "pending") \
+        == [("2", "c1"), ("2", "c2")]
+    assert {(r["customer_id"], r["status"]) for r in rows if r["version"] == "1"} == {
+        ("c1", "superseded"), ("c2", "accepted"), ("c3", "superseded")}
+    text = render_text(acceptance_report(database, version="1"))
+    assert "pending for" not in text
+    assert text.splitlines()[2].split()[-2:] == ["–", "33.3%"]
 
 
 def test_report_csv_neutralises_spreadsheet_formulas(database: Database) -> None:

@@ -16,6 +16,13 @@ import click
 
 from publisher import __version__
 from publisher.cli.app import App, pass_app
+from publisher.cli.options import (
+    GLOBAL_OPTIONS,
+    add_global_options,
+    error_document,
+    no_such_command,
+    wants_json,
+)
 from publisher.errors import PublisherError
 
 __all__ = ["App", "all_commands", "command", "main", "pass_app"]
@@ -34,8 +41,23 @@ class PublisherGroup(click.Group):
             return command
         module = importlib.import_module(f"publisher.cli.{COMMAND_MODULES[cmd_name]}")
         for found in module.COMMANDS:
+            add_global_options(found)
             self.add_command(found)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing \
+                and self.get_command(ctx, name) is None:
+            visible = [n for n, c in all_commands().items() if not c.hidden]
+            raise no_such_command(name, visible, ctx)
+        return super().resolve_command(ctx, args)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["publisher.json_errors"] = wants_json(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -44,7 +66,15 @@ class PublisherGroup(click.Group):
             app = ctx.find_object(App)
             if app is not None and app.debug:
                 raise
-            click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+            if ctx.meta.get("publisher.json_errors"):
+                click.echo(error_document(exc, exc.exit_code), err=True)
+            else:
+                click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+            ctx.exit(exc.exit_code)
+        except click.ClickException as exc:
+            if not ctx.meta.get("publisher.json_errors"):
+                raise
+            click.echo(error_document(exc, exc.exit_code), err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -53,20 +83,23 @@ class PublisherGroup(click.Group):
 
 @click.group(cls=PublisherGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="publisher")
-@click.option("--repo", "-C", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="The policy repository (a git work tree or a bare repository).")
-@click.option("--policies", metavar="GLOB", default=None,
-              help="Which files are policies (setting `policies`, default policies/**/*.md).")
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@GLOBAL_OPTIONS[0].main_option()
+@GLOBAL_OPTIONS[1].main_option()
+@GLOBAL_OPTIONS[2].main_option()
+@GLOBAL_OPTIONS[3].main_option()
 @click.pass_context
-def main(ctx: click.Context, repo: str, policies: str | None, debug: bool) -> None:
+def main(ctx: click.Context, repo: str | None, policies: str | None,
+         database_url: str | None, debug: bool) -> None:
     """Publish, compare and track acceptance of policies kept as Markdown in git.
 
     Settings come from [tool.publisher] in the repository's pyproject.toml or
     publisher.toml, then PUBLISHER_* environment variables, then flags.
-    Run `publisher settings` to see them all.
+    Run `publisher settings` to see them all. The global options (-C, --policies,
+    --database-url, --debug) work before or after the command.
     """
-    ctx.obj = App(repo=repo, overrides={"policies": policies}, debug=debug)
+    ctx.obj = App(repo=repo or ".", overrides={"policies": policies}, debug=debug)
+    if database_url is not None:
+        ctx.obj.overrides["database_url"] = database_url
 
 
 COMMAND_MODULES: dict[str, str] = {

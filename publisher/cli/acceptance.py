@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import App, echo_json, pass_app
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.errors import NotFoundError, PublisherError
 from publisher.links import LinkClaims, link_url, signer_for
@@ -113,19 +113,29 @@ def report_command(app: App, slug: str | None, label: str | None, all_pending: b
               help="Write a folder (evidence.json, texts/, README.txt, SHA256SUMS) instead of "
               "printing JSON.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
 def evidence_command(app: App, customer_id: str, out: Path | None,
-                     database_url: str | None) -> None:
+                     database_url: str | None, fmt: str) -> None:
     """Export one customer's evidence: their acceptance records, the exact text each
-    accepted, the notices sent to them and their delivery events."""
+    accepted, the notices sent to them and their delivery events.
+
+    Without --out the evidence is one JSON document on stdout (whatever --format says);
+    with --out, text prints the folder and json a document naming every file written."""
     with open_database(app, database_url, create=False) as database:
         evidence = collect_evidence(database, customer_id)
     if out is None:
         echo_json(evidence_document(evidence))
         return
     paths = write_evidence(evidence, out)
-    click.echo(f"{len(evidence.records)} acceptance record(s), {len(evidence.deliveries)} "
-               f"notice(s); {len(paths)} files written", err=True)
+    if fmt == "json":
+        echo_json({"customer": customer_id, "out": str(out),
+                   "acceptances": len(evidence.records), "notices": len(evidence.deliveries),
+                   "files": sorted(str(p.relative_to(out)) for p in paths)})
+        return
+    click.echo(f"{plural(len(evidence.records), 'acceptance record')}, "
+               f"{plural(len(evidence.deliveries), 'notice')}; "
+               f"{plural(len(paths), 'file')} written", err=True)
     click.echo(str(out))
 
 

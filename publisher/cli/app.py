@@ -12,6 +12,9 @@ from typing import Any
 import click
 
 from publisher.config import Settings, load_settings
+from publisher.counts import plural
+
+__all__ = ["FORMAT_OPTION", "App", "echo_json", "echo_table", "pass_app", "plural"]
 
 
 @dataclass
@@ -19,6 +22,17 @@ class App:
     repo: str
     overrides: dict[str, Any] = field(default_factory=dict)
     debug: bool = False
+
+    def apply(self, *, repo: str | None = None, policies: str | None = None,
+              database_url: str | None = None, debug: bool = False) -> None:
+        """Apply global options given after the subcommand (None/False: not given)."""
+        if repo is not None:
+            self.repo = repo
+        for name, value in (("policies", policies), ("database_url", database_url)):
+            if value is not None:
+                self.overrides[name] = value
+        self.debug = self.debug or debug
+        self.__dict__.pop("settings", None)  # read again with the new values
 
     @cached_property
     def settings(self) -> Settings:
@@ -51,3 +65,4 @@ def echo_table(headers: list[str], rows: list[list[str]]) -> None:
     click.echo(click.style(line.rstrip(), bold=True))
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+

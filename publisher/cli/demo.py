@@ -3,65 +3,87 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
-from publisher.cli.app import App, pass_app
-from publisher.cli.policies import open_repo
-from publisher.diff import render_text
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.lint import lint_summary
+from publisher.cli.policies import open_repo, policy_to_dict
+from publisher.diff import render_json, render_text
 from publisher.diff.sources import compare_revisions
 from publisher.lint import lint_repository
 from publisher.notices.demo import dry_run
 
 
-def _step(title: str) -> None:
-    click.echo()
-    click.echo(click.style(f"== {title}", bold=True))
-
-
 @click.command("demo")
+@FORMAT_OPTION
 @pass_app
-def demo_command(app: App) -> None:
+def demo_command(app: App, fmt: str) -> None:
     """Run the main job on this repository's policies and say where each result is:
     list the policies and their versions, lint them, compare each policy's previous
     version with its current one clause by clause, build the public site, and send change
     notices to three made-up customers into a folder of .eml files (a dry run in its own
-    SQLite store)."""
+    SQLite store). With --format json, one document holds every step's result."""
+    text = fmt == "text"
+
+    def step(title: str) -> None:
+        if text:
+            click.echo()
+            click.echo(click.style(f"== {title}", bold=True))
+
+    def say(line: str, nl: bool = True) -> None:
+        if text:
+            click.echo(line, nl=nl)
+
     settings = app.settings
+    result: dict[str, Any] = {"root": str(settings.root), "policies_glob": settings.policies}
     with open_repo(app) as repo:
         policies = repo.policies()
-        _step(f"{len(policies)} policies in {settings.root} ({settings.policies})")
+        result["policies"] = [policy_to_dict(p) for p in policies]
+        step(f"{plural(len(policies), 'policy', 'policies')} in {settings.root} "
+             f"({settings.policies})")
         for policy in policies:
             labels = ", ".join(v.label for v in policy.versions)
-            click.echo(f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}")
+            say(f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}")
 
-        _step("lint")
+        step("lint")
         findings = lint_repository(settings)
         for finding in findings:
-            click.echo(str(finding))
-        click.echo(f"{len(findings)} finding(s)")
+            say(str(finding))
+        summary = lint_summary(findings, len(policies))
+        say(summary)
+        result["lint"] = {"findings": [f.to_dict() for f in findings], "summary": summary}
 
+        result["diffs"] = []
         for policy in policies:
             if len(policy.versions) < 2:
                 continue
             old, new = policy.versions[-2], policy.versions[-1]
-            _step(f"publisher diff {policy.slug} --from {old.label} --to {new.label}")
+            step(f"publisher diff {policy.slug} --from {old.label} --to {new.label}")
             changes = compare_revisions(repo, policy.slug, old.label, new.label)
-            click.echo(render_text(changes, color=False), nl=False)
+            say(render_text(changes, color=False), nl=False)
+            result["diffs"].append(render_json(changes))
 
-    _step("publisher build: the public site with every version, redline, feed and the JSON API")
+    step("publisher build: the public site with every version, redline, feed and the JSON API")
     from publisher.mkdocs_plugin import build
 
-    result = build(settings.root, policies=app.overrides.get("policies"))
-    click.echo(
-        f"{result.policies} policies, {result.versions} versions, {result.redlines} redlines: "
-        f"{result.pages} pages in {result.site_dir} (open {result.site_dir / 'index.html'})"
-    )
+    built = build(settings.root, policies=app.overrides.get("policies"))
+    say(f"{plural(built.policies, 'policy', 'policies')}, {plural(built.versions, 'version')}, "
+        f"{plural(built.redlines, 'redline')}: {plural(built.pages, 'page')} in {built.site_dir} "
+        f"(open {built.site_dir / 'index.html'})")
+    result["site"] = {"site_dir": str(built.site_dir), "index": str(built.site_dir / "index.html"),
+                      "pages": built.pages, "policies": built.policies,
+                      "versions": built.versions, "redlines": built.redlines}
 
-    _step("dry run: change notices into a folder (publisher notice create / send)")
-    for line in dry_run(settings, today=datetime.now(UTC).date(),
-                        warn=lambda message: click.echo(message, err=True)):
-        click.echo(line)
+    step("dry run: change notices into a folder (publisher notice create / send)")
+    lines = dry_run(settings, today=datetime.now(UTC).date(),
+                    warn=lambda message: click.echo(message, err=True))
+    for line in lines:
+        say(line)
+    result["dry_run"] = lines
+    if not text:
+        echo_json(result)
 
 
 COMMANDS = [demo_command]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import App, pass_app
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 
 
 @click.group("hooks")
@@ -31,28 +31,51 @@ def hooks_group() -> None:
               help="Which hook publishes in a work tree.")
 @click.option("--diff-driver", "diff_driver", is_flag=True,
               help="The `git diff` driver for policies (git config and .git/info/attributes).")
+@FORMAT_OPTION
 @pass_app
 def install_command(app: App, pre_commit: bool, publish: str | None, publish_hook: str,
-                    diff_driver: bool) -> None:
+                    diff_driver: bool, fmt: str) -> None:
     """Install the git hooks and the diff driver (all of them when no option is given).
 
+    Settings given as flags (--policies GLOB) or PUBLISHER_* variables are written into the
+    hooks, so they run with what install saw (secrets excepted).
     Existing hooks are chained, not overwritten: each is kept as
     <name>.publisher-chained and runs first. In a bare (server) repository, a pre-receive
     hook refuses pushes whose policies fail lint, and --publish adds a post-receive hook.
     The hooks run this Python ({python}); install again after moving it.
     """
-    from publisher.githooks import install
+    from publisher.config import explain_settings
+    from publisher.githooks import hook_environment, install
     from publisher.gitio import Git
 
     everything = not (pre_commit or diff_driver or publish)
-    with Git.open(app.settings.root) as git:
+    settings, sources = explain_settings(Path(app.repo), overrides=app.overrides)
+    env, kept_out = hook_environment(settings, sources)
+    with Git.open(settings.root) as git:
         changes = install(
-            git, python=sys.executable, policies=app.settings.policies,
+            git, python=sys.executable, policies=settings.policies,
             pre_commit=pre_commit or everything, publish=publish, publish_hook=publish_hook,
-            diff_driver=diff_driver or everything, branch=app.settings.branch,
+            diff_driver=diff_driver or everything, branch=settings.branch, env=env,
         )
+    used = {name: getattr(settings, name) for name in sources
+            if f"PUBLISHER_{name.upper()}" in env}
+    if fmt == "json":
+        echo_json({"hooks": changes.hooks, "chained": changes.chained,
+                   "config": changes.config, "attributes": changes.attributes,
+                   "notes": changes.notes,
+                   "settings": {name: {"value": value, "source": sources[name]}
+                                for name, value in used.items()},
+                   "not_written": kept_out})
+        return
     for line in changes.lines("installed"):
         click.echo(line)
+    for name, value in used.items():
+        click.echo(f"hooks use {name}={value!r} (from {sources[name]}); to share it with "
+                   "everyone who installs the hooks, put it in [tool.publisher] of "
+                   "pyproject.toml instead")
+    if kept_out:
+        click.echo(f"not written into the hooks: {', '.join(kept_out)} (secrets); the hooks "
+                   "read them from their own environment or the configuration file")
 
 
 install_command.help = (install_command.help or "").replace("{python}", sys.executable)

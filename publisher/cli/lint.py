@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
 from publisher.errors import LintFailure
+
+if TYPE_CHECKING:
+    from publisher.lint import Finding
+
+
+def lint_summary(findings: list[Finding], policies: int) -> str:
+    """``0 findings in 3 policies``; ``2 findings (1 error, 1 warning) in 1 policy``."""
+    errors = sum(1 for f in findings if f.severity == "error")
+    counts = f" ({plural(errors, 'error')}, {plural(len(findings) - errors, 'warning')})" \
+        if findings else ""
+    return f"{plural(len(findings), 'finding')}{counts} in {plural(policies, 'policy', 'policies')}"
 
 
 def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -18,7 +30,8 @@ def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     unknown = unknown_rules(names)
     if unknown:
         raise click.BadParameter(
-            f"unknown rule(s) {', '.join(unknown)}; rules: {', '.join(RULES)}"
+            f"unknown {'rule' if len(unknown) == 1 else 'rules'} {', '.join(unknown)}; "
+            f"rules: {', '.join(RULES)}"
         )
     return names
 
@@ -77,13 +90,17 @@ def lint_command(app: App, paths: tuple[str, ...], staged: bool, select: tuple[s
         for finding in report.findings:
             click.echo(str(finding), err=True)
         if report.skipped:
-            click.echo(f"skipped {len(report.skipped)} file(s) that are not policies "
+            what = "that is not a policy" if len(report.skipped) == 1 else \
+                "that are not policies"
+            click.echo(f"skipped {plural(len(report.skipped), 'file')} {what} "
                        f"(policies glob {app.settings.policies!r})", err=True)
-        if report.findings:
-            click.echo(f"{len(errors)} error(s), {len(report.findings) - len(errors)} "
-                       "warning(s)", err=True)
+        summary = lint_summary(report.findings, len(report.checked))
+        if not report.checked and not paths and not staged:
+            summary += (f": no files match {app.settings.policies!r} (set `policies` or pass "
+                        "--policies GLOB)")
+        click.echo(summary, err=True)
     if errors:
-        raise LintFailure(f"{len(errors)} lint error(s)")
+        raise LintFailure(f"{plural(len(errors), 'lint error')}")
 
 
 COMMANDS = [lint_command]

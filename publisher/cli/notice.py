@@ -15,12 +15,13 @@ import click
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.config import MAILERS, Settings
-from publisher.notices import campaign, runner, status
-from publisher.notices.mailers.message import build_message
+from publisher.notices import campaign, preview, reminders, runner, status
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
+from publisher.notices.states import SETTLED, State
 from publisher.store.customers import import_file
 from publisher.store.db import Database
+from publisher.version_labels import label_text
 
 
 @click.group("notice")
@@ -44,8 +45,9 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @click.argument("policy")
 @click.option("--version", "label", default=None, metavar="V",
               help="The version to announce (default: the newest).")
-@click.option("--effective", required=True, metavar="DATE", callback=_date,
-              help="When the version takes effect (YYYY-MM-DD).")
+@click.option("--effective", default=None, metavar="DATE", callback=_date,
+              help="When the version takes effect (YYYY-MM-DD; default: the version's own "
+              "effective date, which a different one must --force).")
 @click.option("--subject", default=None, help="Subject line (default from "
               "templates/notices/subject.txt).")
 @click.option("--summary", default=None,
@@ -60,15 +62,17 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def create_command(app: App, policy: str, label: str | None, effective: date, subject: str | None,
+def create_command(app: App, policy: str, label: str | None, effective: date | None,
+                   subject: str | None,
                    summary: str | None, force: bool, customers_file: Path | None,
                    skip_invalid: bool, database_url: str | None, fmt: str) -> None:
     """Record a notice for a version of POLICY (slug) and plan its recipients: every customer
     who has not accepted that version, grouped by the version they last accepted.
 
-    A material change needs notice_days (30 by default; a policy's front matter may say
-    otherwise) between today and the effective date: the command refuses and says why,
-    unless --force. Prints the notice id on the last line.
+    The notice is effective on the version's own effective date; another --effective date
+    is refused unless --force. A material change needs notice_days (30 by default; a
+    policy's front matter may say otherwise) between today and the effective date: the
+    command refuses and says why, unless --force. Prints the notice id on the last line.
     """
     settings = store_settings(app, database_url)
     # Without a repository only an existing store knows the policy: never create one then.
@@ -87,8 +91,8 @@ def create_command(app: App, policy: str, label: str | None, effective: date, su
                 database, slug=policy, label=label, effective=effective, source=source,
                 default_notice_days=settings.notice_days, subject=subject, summary=summary,
                 force=force,
-                subject_for=lambda version, day: default_subject(version, day,
-                                                                 templates=templates),
+                subject_for=lambda version, day, today: default_subject(
+                    version, day, today, templates=templates),
             )
     for warning in created.warnings:
         notify(f"warning: {warning}")
@@ -135,7 +139,7 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
     for n in notices:
         kind = f"reminder of {n.parent_id}" if n.parent_id else "notice"
         recipients = sum(g.count for g in groups[n.id])
-        click.echo(f"{n.id}  {n.slug} v{n.version_label}  {kind}  {n.status}  "
+        click.echo(f"{n.id}  {n.slug} {label_text(n.version_label)}  {kind}  {n.status}  "
                    f"{recipients} recipient(s)  effective {n.effective}  {n.subject}")
 
 
@@ -150,27 +154,22 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
 @click.option("--eml", "show_eml", is_flag=True, help="Print the whole MIME message.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML part in a browser.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
 def preview_command(app: App, notice_id: int, customer_id: str | None, show_html: bool,
-                    show_eml: bool, open_browser: bool, database_url: str | None) -> None:
-    """Render one recipient's email of NOTICE exactly as it will be sent."""
+                    show_eml: bool, open_browser: bool, database_url: str | None,
+                    fmt: str) -> None:
+    """Render one recipient's email of NOTICE exactly as it will be sent.
+
+    With --format json: the headers, subject, text and HTML parts as one JSON document.
+    """
     settings = store_settings(app, database_url)
     with open_database(app, database_url, create=False) as database:
-        notice = campaign.get_notice(database, notice_id)
-        row = campaign.recipient_row(database, notice_id, customer_id)
-        sender = runner.sender_for(settings, mailer="folder")
-        with runner.change_source(settings, warn=notify) as source:
-            renderer = runner.renderer_for(database, settings, notice, source, sender=sender,
-                                           warn=notify)
-            template = renderer.template(row.since)
-        recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
-    from publisher.notices.mailers.base import Batch
-    from publisher.store.models import utcnow
-
-    batch = Batch(id="preview", notice_id=notice.id, template=template, recipients=(recipient,),
-                  sender=sender.address, reply_to=sender.reply_to)
-    message = build_message(batch, recipient, date=utcnow())
-    content = recipient.personalise(template)
+        shown = preview.preview(database, settings, notice_id, customer_id, warn=notify)
+    content = shown.content
+    if fmt == "json":
+        echo_json(shown.to_dict())
+        return
     if open_browser:
         with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False,
                                          encoding="utf-8") as handle:
@@ -179,14 +178,13 @@ def preview_command(app: App, notice_id: int, customer_id: str | None, show_html
         webbrowser.open(Path(handle.name).as_uri())
         return
     if show_eml:
-        sys.stdout.write(message.as_string())
+        sys.stdout.write(shown.message.as_string())
         return
     if show_html:
         click.echo(content.html, nl=False)
         return
-    for header in ("From", "To", "Reply-To", "Subject"):
-        if message[header]:
-            click.echo(f"{header}: {message[header]}")
+    for header, value in shown.headers().items():
+        click.echo(f"{header}: {value}")
     click.echo()
     click.echo(content.text, nl=False)
 
@@ -202,7 +200,7 @@ class _Bar:
         self.tty = sys.stderr.isatty()
         self._progress: Any = None
         self._task: Any = None
-        self.counts = {"sent": 0, "failed": 0, "unknown": 0}
+        self.counts = dict.fromkeys(SETTLED, 0)
 
     def __enter__(self) -> _Bar:
         if self.tty:
@@ -239,7 +237,7 @@ class _Bar:
         elif done:
             notify(f"{self.title}: resuming, {done} of {total} already done")
 
-    def advance(self, outcome: str, count: int) -> None:
+    def advance(self, outcome: State, count: int) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + count
         if self._progress is not None:
             self._progress.update(self._task, advance=count, states=self._states())
@@ -276,47 +274,34 @@ def _report(report: SendReport, notice_id: int, fmt: str) -> int:
                        f"{state} {n}" for state, n in counts.items() if n))
         if report.aborted:
             notify(f"stopped: {report.aborted}")
-        if counts.get("failed") or counts.get("unknown"):
+        if counts.get(State.FAILED) or counts.get(State.UNKNOWN):
             notify(f"see `publisher notice status {notice_id}` for the failed and "
                    "unknown rows and how to settle them")
     if report.aborted and not report.complete:
         return 3
-    if report.counts.get("failed") or report.counts.get("unknown"):
+    if report.counts.get(State.FAILED) or report.counts.get(State.UNKNOWN):
         return 1
     return 0
 
 
-def _run_send(app: App, settings: Settings, database: Database, notice: campaign.NoticeInfo,
-              *, mailer: str | None, options: SendOptions, out: Path | None, force: bool,
+def _run_send(settings: Settings, database: Database, notice: campaign.NoticeInfo, *,
+              mailer: str | None, options: SendOptions, out: Path | None, force: bool,
               fmt: str) -> SendReport:
-    from publisher.store.models import utcnow
-
-    if notice.kind == campaign.NOTICE:
-        added = campaign.top_up(database, notice)
-        if added:
-            notify(f"{added} new customer(s) added to notice {notice.id}")
-        with runner.change_source(settings, warn=notify) as source:
-            notice = campaign.recheck_material(database, notice, source)
-    problem = campaign.check_still_in_time(notice, today=utcnow().date())
-    if problem:
-        if not force:
-            raise campaign.NoticePeriodError(
-                f"refusing to send notice {notice.id} today: {problem}",
-                hint="create a notice with a later --effective date, or pass --force to "
-                "send anyway (the override is recorded)",
-            )
-        campaign.record_override(database, notice.id, problem)
-    del app
-    title = f"notice {notice.id}"
     try:
-        with _Bar(title) as bar:
-            return runner.send(database, settings, notice, mailer=mailer, options=options,
-                               progress=bar if fmt == "text" else None, outbox_dir=out,
-                               warn=notify)
+        with _Bar(f"notice {notice.id}") as bar:
+            report = runner.send(database, settings, notice, mailer=mailer, options=options,
+                                 progress=bar if fmt == "text" else None, outbox_dir=out,
+                                 force=force, warn=notify)
     except KeyboardInterrupt:
         notify(f"interrupted: nothing is lost; run `publisher notice send {notice.id}` to "
                "resume")
         raise
+    if report.topped_up and fmt == "text":
+        notify(f"{report.topped_up} new customer(s) added to notice {notice.id}")
+    overridden = campaign.get_notice(database, notice.id).override
+    if force and overridden and overridden != notice.override and fmt == "text":
+        notify(f"override recorded: {overridden}")
+    return report
 
 
 _MAILER_OPTION = click.option("--mailer", type=click.Choice(MAILERS), default=None,
@@ -356,7 +341,7 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
     settings = store_settings(app, database_url)
     with open_database(app, database_url, create=False) as database:
         notice = campaign.get_notice(database, notice_id)
-        report = _run_send(app, settings, database, notice, mailer=mailer, options=options,
+        report = _run_send(settings, database, notice, mailer=mailer, options=options,
                            out=out, force=force, fmt=fmt)
     sys.exit(_report(report, notice_id, fmt))
 
@@ -385,17 +370,22 @@ def status_command(app: App, notice_id: int, all_failed: bool, database_url: str
 @click.argument("notice_id", metavar="NOTICE", type=int)
 @click.option("--batch", "batch_id", required=True, metavar="ID",
               help="A batch of unknown outcome (see `notice status`).")
-@click.option("--as", "as_state", required=True, type=click.Choice(["sent", "queued"]),
+@click.option("--as", "as_state", required=True,
+              type=click.Choice([State.SENT.value, State.QUEUED.value]),
               help="sent: the provider has them (its activity log says so); queued: send them.")
 @database_url_option
+@FORMAT_OPTION
 @pass_app
 def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
-                   database_url: str | None) -> None:
+                   database_url: str | None, fmt: str) -> None:
     """Settle a batch of unknown outcome after checking the provider's activity log."""
     with open_database(app, database_url, create=False) as database:
         changed = status.settle(database, notice_id, batch_id,
-                                "sent" if as_state == "sent" else "queued")
-    follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == "queued"
+                                State.SENT if as_state == State.SENT else State.QUEUED)
+    if fmt == "json":
+        echo_json({"notice": notice_id, "batch": batch_id, "as": as_state, "settled": changed})
+        return
+    follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == State.QUEUED
               else "")
     click.echo(f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as "
                f"{as_state}{follow}")
@@ -430,14 +420,14 @@ def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str
     if days < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--after-days")
     with open_database(app, database_url, create=False) as database:
-        plan = campaign.create_reminder(database, notice_id, after_days=days)
+        plan = reminders.create_reminder(database, notice_id, after_days=days)
         notify(plan.message)
         if plan.reminder is None:
             if fmt == "json":
                 echo_json({"reminder": None, "message": plan.message})
             return
-        report = _run_send(app, settings, database, plan.reminder, mailer=mailer,
-                           options=options, out=out, force=True, fmt=fmt)
+        report = _run_send(settings, database, plan.reminder, mailer=mailer,
+                           options=options, out=out, force=False, fmt=fmt)
     code = _report(report, plan.reminder.id, fmt)
     if fmt == "text":
         click.echo(plan.reminder.id)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -68,7 +68,7 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
     with _progress() as progress:
         result = build(app.settings.root, config_file=config_file, site_dir=site_dir,
                        strict=strict, policies=app.overrides.get("policies"),
-                       progress=progress)
+                       progress=progress, require_policies=True)
     if fmt == "json":
         echo_json({
             "site_dir": str(result.site_dir),
@@ -86,11 +86,43 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
         })
         return
     click.echo(
-        f"built {result.pages} pages and {result.files} feed and API files "
-        f"({result.policies} policies, {result.versions} versions, {result.redlines} redlines, "
-        f"{result.computed} computed, {result.rendered} pages rendered) into {result.site_dir}: "
-        f"{result.written} files written, {result.unchanged} unchanged, {result.removed} removed"
+        f"built {plural(result.pages, 'page')} and {plural(result.files, 'feed and API file')} "
+        f"({plural(result.policies, 'policy', 'policies')}, {plural(result.versions, 'version')}, "
+        f"{plural(result.redlines, 'redline')}, {result.computed} computed, "
+        f"{plural(result.rendered, 'page')} rendered) into {result.site_dir}: "
+        f"{plural(result.written, 'file')} written, {result.unchanged} unchanged, "
+        f"{result.removed} removed"
     )
+    note = ignore_note(app.settings.root, result.site_dir)
+    if note:
+        click.echo(note, err=True)
+
+
+def ignore_note(root: Path, site_dir: Path) -> str | None:
+    """A note when ``site_dir`` is inside the work tree at ``root`` and git does not ignore
+    it (the built site would show up in `git status` and get committed by mistake)."""
+    from publisher.errors import GitError
+    from publisher.gitio import Git
+
+    try:
+        with Git.open(root) as git:
+            if git.info.bare:
+                return None
+            top = git.info.top.resolve()
+            folder = site_dir.resolve()
+            if not folder.is_relative_to(top):
+                return None
+            relative = folder.relative_to(top)
+            try:
+                git.run(["check-ignore", "-q", str(relative)])
+                return None
+            except GitError:
+                pass
+    except GitError:
+        return None
+    first = relative.parts[0] if relative.parts else str(relative)
+    return (f"note: {relative.as_posix()} is not git-ignored: add {first}/ to .gitignore so the "
+            "built site is not committed by mistake")
 
 
 @click.command("serve")

@@ -147,10 +147,12 @@ def build(
     strict: bool | None = None,
     policies: str | None = None,
     progress: Progress | None = None,
+    require_policies: bool = False,
 ) -> BuildResult:
     """Build the site of the repository at ``root`` with its mkdocs.yml (or the built-in
     configuration); PublisherError when the configuration is invalid, the build fails or,
-    in strict mode, warns."""
+    in strict mode, warns. With ``require_policies``, a repository where no file matches the
+    policies glob is an error before anything is written (``publisher build``)."""
     from mkdocs.commands.build import build as mkdocs_build
 
     with _config_file(root, config_file) as path:
@@ -159,6 +161,7 @@ def build(
         plugin = config.plugins["policies"]
         assert isinstance(plugin, PoliciesPlugin)
         plugin.progress = progress
+        plugin.require_policies = require_policies
         written = Path(config.site_dir)
         from publisher.publish import check_build_folder, mark_site_folder
 

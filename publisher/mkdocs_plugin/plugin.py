@@ -30,7 +30,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from publisher.config import Settings, load_settings
-from publisher.errors import PublisherError
+from publisher.errors import NotFoundError, PublisherError
 from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
 from publisher.pages import TocEntry
@@ -141,6 +141,8 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self.incremental: Incremental | None = None
         """Set by :func:`build`: skip rendering the pages whose output cannot have changed."""
         self._cache_dir: Path | None = None
+        self.require_policies = False
+        """Set by :func:`build` for ``publisher build``: no policies is an error."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -211,6 +213,11 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
                 self._git_dir = repo.git.info.git_dir
                 site = build_site(repo, options, today=datetime.now(UTC).date(), cache=cache,
                                   progress=self.progress)
+            if self.require_policies and site.stats.policies == 0:
+                raise NotFoundError(
+                    f"no policies match {settings.policies!r} in {settings.root}",
+                    hint="set `policies` in [tool.publisher] (or the plugin's `policies`) or "
+                    "pass --policies GLOB; `publisher list --policies GLOB` shows what matches")
         except PublisherError as exc:
             self.error = exc
             raise PluginError(f"policies: {exc}") from exc

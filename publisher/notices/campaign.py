@@ -1,5 +1,5 @@
 """Change notices (campaigns): creating one, its recipients grouped by what they last
-accepted, the notice-period rule, and reminders.
+accepted, and the notice-period rule (reminders: :mod:`publisher.notices.reminders`).
 
 A notice is for one policy version. Its recipients are the customers who have not accepted
 that version (nor a newer one); each gets an outbox row (:class:`~publisher.store.models.Delivery`)
@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
     Select,
-    Table,
     and_,
     exists,
     func,
@@ -37,13 +36,11 @@ from sqlalchemy import (
 
 from publisher.diff import ChangeSet, Side, compare
 from publisher.errors import NotFoundError, PublisherError
+from publisher.notices.states import NoticeStatus, State
+from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
-    Acceptance,
-    Customer,
-    Delivery,
     Notice,
-    PolicyVersion,
     UTCDateTime,
     utcnow,
 )
@@ -51,14 +48,7 @@ from publisher.store.versions import StoredVersion, get_version, stored_versions
 
 NOTICE = "notice"
 REMINDER = "reminder"
-STATES = ("queued", "sending", "sent", "failed", "unknown")
-"""Outbox states of a delivery: queued → sending → sent | failed | unknown."""
 
-_CUSTOMERS = cast(Table, Customer.__table__)
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
-_VERSIONS = cast(Table, PolicyVersion.__table__)
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
 
 
 class NoticeError(PublisherError):
@@ -236,9 +226,9 @@ def list_notices(database: Database, *, slug: str | None = None) -> list[NoticeI
 
 def recipient_groups(database: Database, notice_id: int) -> list[RecipientGroup]:
     """The notice's recipients per last accepted version (None first, then by label)."""
-    query = (select(_DELIVERIES.c.since_label, func.count())
-             .where(_DELIVERIES.c.notice_id == notice_id)
-             .group_by(_DELIVERIES.c.since_label))
+    query = (select(DELIVERIES.c.since_label, func.count())
+             .where(DELIVERIES.c.notice_id == notice_id)
+             .group_by(DELIVERIES.c.since_label))
     with database.read() as connection:
         rows = [(since, int(count)) for since, count in connection.execute(query)]
     return _ordered(rows, stored_positions(database, get_notice(database, notice_id).slug))
@@ -268,13 +258,13 @@ class RecipientRow:
 def recipient_row(database: Database, notice_id: int, customer_id: str | None) -> RecipientRow:
     """The outbox row of ``customer_id`` (default: the notice's first recipient)."""
     query = (
-        select(_DELIVERIES.c.id, _DELIVERIES.c.customer_id, _DELIVERIES.c.email,
-               _CUSTOMERS.c.name, _DELIVERIES.c.since_label, _DELIVERIES.c.state)
-        .join(_CUSTOMERS, _CUSTOMERS.c.id == _DELIVERIES.c.customer_id)
-        .where(_DELIVERIES.c.notice_id == notice_id).order_by(_DELIVERIES.c.id).limit(1)
+        select(DELIVERIES.c.id, DELIVERIES.c.customer_id, DELIVERIES.c.email,
+               CUSTOMERS.c.name, DELIVERIES.c.since_label, DELIVERIES.c.state)
+        .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
+        .where(DELIVERIES.c.notice_id == notice_id).order_by(DELIVERIES.c.id).limit(1)
     )
     if customer_id is not None:
-        query = query.where(_DELIVERIES.c.customer_id == customer_id)
+        query = query.where(DELIVERIES.c.customer_id == customer_id)
     with database.read() as connection:
         row = connection.execute(query).first()
     if row is None:
@@ -326,12 +316,12 @@ def is_material(
 def _last_accepted(slug: str) -> Any:
     """Per customer: the position of the newest version of ``slug`` they accepted."""
     return (
-        select(_ACCEPTANCES.c.customer_id.label("customer_id"),
-               func.max(_VERSIONS.c.position).label("position"))
-        .join(_VERSIONS, and_(_VERSIONS.c.slug == _ACCEPTANCES.c.slug,
-                              _VERSIONS.c.label == _ACCEPTANCES.c.version_label))
-        .where(_ACCEPTANCES.c.slug == slug)
-        .group_by(_ACCEPTANCES.c.customer_id)
+        select(ACCEPTANCES.c.customer_id.label("customer_id"),
+               func.max(VERSIONS.c.position).label("position"))
+        .join(VERSIONS, and_(VERSIONS.c.slug == ACCEPTANCES.c.slug,
+                              VERSIONS.c.label == ACCEPTANCES.c.version_label))
+        .where(ACCEPTANCES.c.slug == slug)
+        .group_by(ACCEPTANCES.c.customer_id)
         .subquery("last_accepted")
     )
 
@@ -340,11 +330,11 @@ def _recipients(version: StoredVersion) -> Select[Any]:
     """customer id, email and last accepted label of everyone who has not accepted
     ``version`` or a newer one."""
     last = _last_accepted(version.slug)
-    since = _VERSIONS.alias("since_version")
+    since = VERSIONS.alias("since_version")
     return (
-        select(_CUSTOMERS.c.id, _CUSTOMERS.c.email, since.c.label)
-        .select_from(_CUSTOMERS)
-        .outerjoin(last, last.c.customer_id == _CUSTOMERS.c.id)
+        select(CUSTOMERS.c.id, CUSTOMERS.c.email, since.c.label)
+        .select_from(CUSTOMERS)
+        .outerjoin(last, last.c.customer_id == CUSTOMERS.c.id)
         .outerjoin(since, and_(since.c.slug == version.slug,
                                since.c.position == last.c.position))
         .where(or_(last.c.position.is_(None), last.c.position < version.position))
@@ -363,17 +353,17 @@ def planned_groups(database: Database, version: StoredVersion) -> list[Recipient
 def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment: datetime) -> int:
     """Add an outbox row for every recipient who has none yet; returns how many."""
     wanted = _recipients(version).where(~exists(
-        select(_DELIVERIES.c.id).where(_DELIVERIES.c.notice_id == notice_id,
-                                       _DELIVERIES.c.customer_id == _CUSTOMERS.c.id)
+        select(DELIVERIES.c.id).where(DELIVERIES.c.notice_id == notice_id,
+                                       DELIVERIES.c.customer_id == CUSTOMERS.c.id)
     ))
     rows = wanted.with_only_columns(
-        literal(notice_id), _CUSTOMERS.c.id, _CUSTOMERS.c.email, wanted.selected_columns[2],
-        literal("queued"), literal(0), literal(moment, UTCDateTime()),
+        literal(notice_id), CUSTOMERS.c.id, CUSTOMERS.c.email, wanted.selected_columns[2],
+        literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
     )
-    result = connection.execute(insert(_DELIVERIES).from_select(
+    result = connection.execute(insert(DELIVERIES).from_select(
         ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
         rows,
-    ).returning(_DELIVERIES.c.id))
+    ).returning(DELIVERIES.c.id))
     return sum(1 for _ in result)
 
 
@@ -392,24 +382,32 @@ def create_notice(
     *,
     slug: str,
     label: str | None,
-    effective: date,
+    effective: date | None,
     source: ChangeSource,
     default_notice_days: int,
     subject: str | None = None,
     summary: str | None = None,
     force: bool = False,
-    subject_for: Callable[[StoredVersion, date], str] | None = None,
+    subject_for: Callable[[StoredVersion, date, date], str] | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> CreatedNotice:
     """Record a notice for ``slug`` version ``label`` (default: the newest stored) and plan
     its recipients.
 
-    Refuses (:class:`NoticePeriodError`) when the version's changes are material (see
-    :func:`is_material`) and ``effective`` is closer than the notice period, unless ``force``
-    (then the reason is recorded in ``override``). Refuses a second notice for the same
-    version (send or remind the existing one instead).
+    ``effective`` defaults to the version's own effective date. Refuses
+    (:class:`NoticePeriodError`) when the version's changes are material (see
+    :func:`is_material`) and ``effective`` is closer than the notice period, and
+    (:class:`NoticeError`) when ``effective`` is not the version's effective date (the site
+    and the receipts show the version's), unless ``force`` (then the reasons are recorded in
+    ``override``). Refuses a second notice for the same version (send or remind the
+    existing one instead).
     """
     version = get_version(database, slug, label)
+    if effective is None:
+        if version.effective is None:
+            raise NoticeError(f"{slug} version {version.label} has no effective date",
+                              hint="pass --effective DATE")
+        effective = version.effective
     versions = stored_versions(database, slug=slug)
     existing = [n for n in list_notices(database, slug=slug)
                 if n.version_label == version.label and n.kind == NOTICE]
@@ -429,32 +427,39 @@ def create_notice(
         effective=effective, today=moment.date(), days=days, material=material,
         what=f"{slug} version {version.label}",
     )
+    earliest = moment.date() + timedelta(days=days)
     if problem and not force:
         raise NoticePeriodError(
             f"refusing to create the notice: {problem}",
-            hint=f"use --effective {(moment.date() + timedelta(days=days)).isoformat()} or "
-            "later, or --force to record an override",
+            hint=f"announce a version effective {earliest.isoformat()} or later (the "
+            "`effective` date in its front matter), or pass --force to record an override",
         )
-    warnings: list[str] = []
+    mismatch = None
     if version.effective is not None and version.effective != effective:
-        warnings.append(
-            f"the notice says effective {effective.isoformat()} but {slug} version "
-            f"{version.label} says effective {version.effective.isoformat()} in its front "
-            "matter (the site shows the front matter's date)"
-        )
+        mismatch = (f"the notice says effective {effective.isoformat()} but {slug} version "
+                    f"{version.label} is effective {version.effective.isoformat()} (its front "
+                    "matter, which the site and the receipts show)")
+        if not force:
+            raise NoticeError(
+                f"refusing to create the notice: {mismatch}",
+                hint=f"leave out --effective (it defaults to {version.effective.isoformat()}), "
+                "change the front matter's `effective` and commit, or pass --force to record "
+                "an override")
+    reasons = [reason for reason in (problem, mismatch) if reason]
+    warnings: list[str] = []
     if not groups:
         warnings.append(_no_recipients(database, slug, version.label))
     title = version.title or slug
-    subject = subject or (subject_for(version, effective) if subject_for else
+    subject = subject or (subject_for(version, effective, moment.date()) if subject_for else
                           f"Changes to our {title}")
     with database.write() as connection:
-        notice_id = connection.execute(insert(_NOTICES).values(
+        notice_id = connection.execute(insert(NOTICES).values(
             slug=slug, version_label=version.label, subject=subject,
             summary=summary if summary is not None else version.summary,
-            effective=effective, status="draft", forced=bool(problem and force),
+            effective=effective, status=NoticeStatus.DRAFT, forced=bool(problem),
             created_at=moment, kind=NOTICE, notice_days=days, material=material,
-            override=f"forced: {problem}" if problem and force else None,
-        ).returning(_NOTICES.c.id)).scalar_one()
+            override="forced: " + "; ".join(reasons) if reasons else None,
+        ).returning(NOTICES.c.id)).scalar_one()
         _plan(connection, int(notice_id), version, moment)
     notice = get_notice(database, int(notice_id))
     return CreatedNotice(notice, tuple(recipient_groups(database, notice.id)), changes,
@@ -465,7 +470,7 @@ def _no_recipients(database: Database, slug: str, label: str) -> str:
     """Why a new notice has no recipients: an empty store, or everyone accepted already."""
     with database.read() as connection:
         customers = int(connection.execute(
-            select(func.count()).select_from(_CUSTOMERS)).scalar_one())
+            select(func.count()).select_from(CUSTOMERS)).scalar_one())
     if customers == 0:
         return ("the notice has no recipients: there are no customers in the store (add them "
                 "with `publisher customers import FILE.csv`, or --customers FILE.csv; "
@@ -496,7 +501,7 @@ def recheck_material(database: Database, notice: NoticeInfo, source: ChangeSourc
     if not is_material(source, versions, version, since):
         return notice
     with database.write() as connection:
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice.id)
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice.id)
                            .values(material=True))
     return get_notice(database, notice.id)
 
@@ -514,107 +519,5 @@ def check_still_in_time(notice: NoticeInfo, *, today: date) -> str | None:
 def record_override(database: Database, notice_id: int, reason: str) -> None:
     """Record that the notice period was overridden when sending (``send --force``)."""
     with database.write() as connection:
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(
             forced=True, override=f"forced at send: {reason}"))
-
-
-# ------------------------------------------------------------------------------ reminders
-
-
-@dataclass(frozen=True)
-class ReminderPlan:
-    """The reminder to send (None: nobody needs one yet) and why."""
-
-    reminder: NoticeInfo | None
-    resumed: bool
-    recipients: int
-    message: str
-
-
-def create_reminder(
-    database: Database, notice_id: int, *, after_days: int,
-    now: Callable[[], datetime] = utcnow,
-) -> ReminderPlan:
-    """A reminder of ``notice_id`` to everyone it was sent to who has not accepted, whose
-    last message about it (the notice or a reminder) is at least ``after_days`` old.
-
-    An unfinished reminder (rows still queued or sending) is resumed instead of creating a
-    new one, so running ``notice remind`` again after a crash continues where it stopped.
-    """
-    parent = get_notice(database, notice_id)
-    if parent.kind != NOTICE:
-        raise NoticeError(f"notice {notice_id} is itself a reminder (of notice "
-                          f"{parent.parent_id})", hint=f"remind notice {parent.parent_id}")
-    with database.read() as connection:
-        unfinished = connection.execute(
-            select(_NOTICES.c.id).where(
-                _NOTICES.c.parent_id == notice_id, _NOTICES.c.kind == REMINDER,
-                exists(select(_DELIVERIES.c.id).where(
-                    _DELIVERIES.c.notice_id == _NOTICES.c.id,
-                    _DELIVERIES.c.state.in_(("queued", "sending")))),
-            ).order_by(_NOTICES.c.id)
-        ).scalars().first()
-    if unfinished is not None:
-        reminder = get_notice(database, int(unfinished))
-        count = sum(g.count for g in recipient_groups(database, reminder.id))
-        return ReminderPlan(reminder, True, count,
-                            f"resuming reminder {reminder.id} of notice {notice_id}")
-    version = get_version(database, parent.slug, parent.version_label)
-    moment = now()
-    cutoff = moment - timedelta(days=after_days)
-    first = _DELIVERIES.alias("first")
-    later = _DELIVERIES.alias("later")
-    reminders = _NOTICES.alias("reminders")
-    accepted = exists(
-        select(_ACCEPTANCES.c.id)
-        .join(_VERSIONS, and_(_VERSIONS.c.slug == _ACCEPTANCES.c.slug,
-                              _VERSIONS.c.label == _ACCEPTANCES.c.version_label))
-        .where(_ACCEPTANCES.c.customer_id == first.c.customer_id,
-               _ACCEPTANCES.c.slug == parent.slug,
-               _VERSIONS.c.position >= version.position)
-    )
-    recent = exists(
-        select(later.c.id)
-        .join(reminders, reminders.c.id == later.c.notice_id)
-        .where(reminders.c.parent_id == notice_id, later.c.customer_id == first.c.customer_id,
-               or_(later.c.state != "sent", later.c.sent_at > cutoff))
-    )
-    eligible = (
-        select(first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label)
-        .join(_CUSTOMERS, _CUSTOMERS.c.id == first.c.customer_id)
-        .where(first.c.notice_id == notice_id, first.c.state == "sent",
-               first.c.sent_at <= cutoff, ~accepted, ~recent)
-    )
-    with database.write() as connection:
-        count = int(connection.execute(
-            select(func.count()).select_from(eligible.subquery())).scalar_one())
-        if count == 0:
-            return ReminderPlan(None, False, 0, _nobody(connection, parent, after_days))
-        reminder_id = int(connection.execute(insert(_NOTICES).values(
-            slug=parent.slug, version_label=parent.version_label,
-            subject=f"Reminder: {parent.subject}", summary=parent.summary,
-            effective=parent.effective, status="draft", forced=parent.forced,
-            override=parent.override, notice_days=parent.notice_days, material=parent.material,
-            created_at=moment, kind=REMINDER, parent_id=notice_id,
-        ).returning(_NOTICES.c.id)).scalar_one())
-        rows = eligible.with_only_columns(
-            literal(reminder_id), first.c.customer_id, _CUSTOMERS.c.email, first.c.since_label,
-            literal("queued"), literal(0), literal(moment, UTCDateTime()),
-        )
-        connection.execute(insert(_DELIVERIES).from_select(
-            ["notice_id", "customer_id", "email", "since_label", "state", "attempts",
-             "queued_at"], rows))
-    reminder = get_notice(database, reminder_id)
-    return ReminderPlan(reminder, False, count,
-                        f"reminder {reminder_id} of notice {notice_id} to {count} customer(s)")
-
-
-def _nobody(connection: Connection, parent: NoticeInfo, after_days: int) -> str:
-    sent = int(connection.execute(
-        select(func.count()).where(_DELIVERIES.c.notice_id == parent.id,
-                                   _DELIVERIES.c.state == "sent")).scalar_one())
-    if sent == 0:
-        return (f"nobody to remind: notice {parent.id} has not been sent to anyone yet "
-                f"(run `publisher notice send {parent.id}`)")
-    return (f"nobody to remind: of the {sent} customer(s) notice {parent.id} was sent to, "
-            f"every one has accepted or was written to less than {after_days} day(s) ago")

@@ -23,18 +23,20 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.errors import ConfigError, PublisherError
+from publisher.notices.states import State
+from publisher.notices.tables import DELIVERIES, EVENTS
 from publisher.store.db import Database
-from publisher.store.models import Delivery, DeliveryEvent, utcnow
+from publisher.store.models import utcnow
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -42,8 +44,6 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 DELIVERY_EVENTS = {"processed": 1, "deferred": 2, "delivered": 3, "bounce": 3, "dropped": 3}
 """Events that say where a message is, ranked: a later rank replaces an earlier one."""
 
-_DELIVERIES = cast(Table, Delivery.__table__)
-_EVENTS = cast(Table, DeliveryEvent.__table__)
 
 
 class WebhookError(PublisherError):
@@ -158,28 +158,28 @@ class EventsResult:
 def _insert_once(connection: Connection, values: dict[str, Any]) -> bool:
     dialect = connection.dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(_EVENTS).values(**values).on_conflict_do_nothing(
-        index_elements=["provider_event_id"]).returning(_EVENTS.c.id)
+    statement = module.insert(EVENTS).values(**values).on_conflict_do_nothing(
+        index_elements=["provider_event_id"]).returning(EVENTS.c.id)
     return connection.execute(statement).first() is not None
 
 
 def _match(connection: Connection, event: EventIn) -> Any:
     """The outbox row the event is about (by delivery id, checked against the notice and
     address; else by SendGrid message id and address), or None."""
-    columns = (_DELIVERIES.c.id, _DELIVERIES.c.notice_id, _DELIVERIES.c.email,
-               _DELIVERIES.c.state, _DELIVERIES.c.provider_status,
-               _DELIVERIES.c.provider_status_at)
+    columns = (DELIVERIES.c.id, DELIVERIES.c.notice_id, DELIVERIES.c.email,
+               DELIVERIES.c.state, DELIVERIES.c.provider_status,
+               DELIVERIES.c.provider_status_at)
     if event.delivery_id is not None:
         row = connection.execute(select(*columns).where(
-            _DELIVERIES.c.id == event.delivery_id)).first()
+            DELIVERIES.c.id == event.delivery_id)).first()
         if row is not None and (event.notice_id is None or row.notice_id == event.notice_id) \
                 and (event.email is None or row.email.lower() == event.email.lower()):
             return row
     if event.message_id and event.email:
         prefix = event.message_id.split(".", 1)[0]
         return connection.execute(select(*columns).where(
-            _DELIVERIES.c.message_id == prefix,
-            _DELIVERIES.c.email == event.email)).first()
+            DELIVERIES.c.message_id == prefix,
+            DELIVERIES.c.email == event.email)).first()
     return None
 
 
@@ -213,12 +213,12 @@ def record_events(database: Database, events: Sequence[EventIn], *,
                 if rank > current or (rank == current and newer):
                     values.update(provider_status=event.event,
                                   provider_status_at=event.occurred_at)
-            if row.state == "unknown":
-                values.update(state="sent", sent_at=event.occurred_at,
+            if row.state == State.UNKNOWN:
+                values.update(state=State.SENT, sent_at=event.occurred_at,
                               last_error=f"settled as sent: SendGrid reported {event.event!r} "
                               "for it")
                 settled += 1
             if values:
-                connection.execute(update(_DELIVERIES).where(_DELIVERIES.c.id == row.id)
+                connection.execute(update(DELIVERIES).where(DELIVERIES.c.id == row.id)
                                    .values(**values))
     return EventsResult(recorded, duplicates, unmatched, settled)

@@ -4,7 +4,8 @@ Every (notice, customer) has one row, unique. A run:
 
 1. takes the notice's **send lock** (``notices.sender``: host, pid and a token, with a
    heartbeat), so two ``notice send`` processes never work on the same notice; a lock whose
-   process is gone (same host, pid dead) or silent for longer than the lease is taken over;
+   process is gone (same host, pid dead) or silent for longer than the lease is taken over
+   (:mod:`publisher.notices.sendlock`);
 2. **recovers** rows left in ``sending`` by a run that died: their batch was handed to the
    mailer and its outcome is unknown, so they become ``unknown`` — never re-sent blindly —
    unless the mailer can look (the folder mailer sees which files exist);
@@ -21,42 +22,35 @@ rows are read one batch at a time and each group's email is rendered once.
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
-import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, func, select, update
 
-from publisher.notices.campaign import NoticeError, NoticeInfo, get_notice
+from publisher.notices.campaign import NoticeInfo, get_notice
 from publisher.notices.mailers.base import (
     Batch,
     BatchResult,
     EmailTemplate,
     Mailer,
+    Outcome,
     Recipient,
 )
+from publisher.notices.sendlock import heartbeat, send_lock
+from publisher.notices.states import SETTLED, NoticeStatus, State
+from publisher.notices.tables import CUSTOMERS, DELIVERIES, NOTICES
 from publisher.store.db import Database
-from publisher.store.models import Customer, Delivery, Notice, utcnow
+from publisher.store.models import utcnow
 
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
-_CUSTOMERS = cast(Table, Customer.__table__)
-
-
-class SendLocked(NoticeError):
-    """Another live process is sending this notice."""
-
-
-class LockLost(NoticeError):
-    """Another process took over the send lock (this one was silent longer than the lease)."""
+_STATE_OF: dict[Outcome, State] = {"sent": State.SENT, "failed": State.FAILED,
+                                   "retry": State.QUEUED, "unknown": State.UNKNOWN}
+"""The row state a mailer's outcome for it leads to."""
 
 
 class Renderer(Protocol):
@@ -73,7 +67,7 @@ class Progress(Protocol):
 
     def start(self, total: int, done: int) -> None: ...
 
-    def advance(self, outcome: str, count: int) -> None: ...
+    def advance(self, outcome: State, count: int) -> None: ...
 
     def waiting(self, seconds: float, reason: str) -> None: ...
 
@@ -82,7 +76,7 @@ class _Quiet:
     def start(self, total: int, done: int) -> None:
         pass
 
-    def advance(self, outcome: str, count: int) -> None:
+    def advance(self, outcome: State, count: int) -> None:
         pass
 
     def waiting(self, seconds: float, reason: str) -> None:
@@ -107,6 +101,9 @@ class SendOptions:
     """Seconds without a heartbeat after which another process may take the send lock."""
     max_failed_batches: int = 3
     """Consecutive batches refused outright before the run stops (a systematic error)."""
+    max_unavailable: int = 4
+    """Consecutive attempts the provider took none of (5xx, no connection) before the run
+    stops with the rows still queued (an outage: resume later)."""
     max_throttled: int = 50
     """Consecutive rate-limited answers before the run stops (resume later)."""
 
@@ -128,13 +125,13 @@ class SendReport:
     every row went back to the queue (a retry, a connection that failed) is not one."""
     topped_up: int = 0
     aborted: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[State, int] = field(default_factory=dict)
     elapsed: float = 0.0
 
     @property
     def complete(self) -> bool:
         """Nothing left to send (rows may still be failed or unknown)."""
-        return not self.counts.get("queued") and not self.counts.get("sending")
+        return not self.counts.get(State.QUEUED) and not self.counts.get(State.SENDING)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -151,95 +148,16 @@ def new_batch_id(notice_id: int) -> str:
     return f"{notice_id}-{secrets.token_hex(8)}"
 
 
-def state_counts(database: Database, notice_id: int) -> dict[str, int]:
+def state_counts(database: Database, notice_id: int) -> dict[State, int]:
     """Rows per state (every state present, zeros included)."""
-    counts = dict.fromkeys(("queued", "sending", "sent", "failed", "unknown"), 0)
+    counts = dict.fromkeys(State, 0)
     with database.read() as connection:
         for state, count in connection.execute(
-            select(_DELIVERIES.c.state, func.count())
-            .where(_DELIVERIES.c.notice_id == notice_id).group_by(_DELIVERIES.c.state)
+            select(DELIVERIES.c.state, func.count())
+            .where(DELIVERIES.c.notice_id == notice_id).group_by(DELIVERIES.c.state)
         ):
-            counts[state] = int(count)
+            counts[State(state)] = int(count)
     return counts
-
-
-# ------------------------------------------------------------------------------ the lock
-
-
-def _this_host() -> str:
-    return socket.gethostname()[:100]
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime,
-                 lease: float) -> bool:
-    """True when the process named by the lock ``host:pid:token`` cannot be sending: it ran
-    on this host and is dead, or it has not given a heartbeat for ``lease`` seconds."""
-    parts = sender.split(":")
-    if (len(parts) >= 3 and parts[-3] == _this_host() and parts[-2].isdigit()
-            and not _pid_alive(int(parts[-2]))):
-        return True
-    return heartbeat is None or (now - heartbeat).total_seconds() > lease
-
-
-def _describe_holder(sender: str, heartbeat: datetime | None, now: datetime) -> str:
-    parts = sender.split(":")
-    who = f"pid {parts[-2]} on {parts[-3]}" if len(parts) >= 3 else sender
-    if heartbeat is None:
-        return who
-    return f"{who}, last seen {max(0, int((now - heartbeat).total_seconds()))} s ago"
-
-
-@contextmanager
-def send_lock(database: Database, notice_id: int, *, lease: float,
-              now: Callable[[], datetime] = utcnow) -> Iterator[str]:
-    """Hold the notice's send lock for the block; yields the lock token."""
-    token = f"{_this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
-    with database.write() as connection:
-        row = connection.execute(
-            select(_NOTICES.c.sender, _NOTICES.c.sender_heartbeat)
-            .where(_NOTICES.c.id == notice_id).with_for_update()
-        ).first()
-        if row is None:
-            raise NoticeError(f"no notice {notice_id}")
-        moment = now()
-        if row.sender and not _holder_gone(row.sender, row.sender_heartbeat, now=moment,
-                                           lease=lease):
-            raise SendLocked(
-                f"notice {notice_id} is being sent by another process "
-                f"({_describe_holder(row.sender, row.sender_heartbeat, moment)})",
-                hint=f"wait for it to finish; if that process is gone, the lock expires "
-                f"{int(lease)} s after its last heartbeat",
-            )
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(
-            sender=token, sender_heartbeat=moment))
-    try:
-        yield token
-    finally:
-        with database.write() as connection:
-            connection.execute(
-                update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
-                .values(sender=None, sender_heartbeat=None))
-
-
-def _heartbeat(connection: Connection, notice_id: int, token: str, moment: datetime) -> None:
-    result = connection.execute(
-        update(_NOTICES).where(_NOTICES.c.id == notice_id, _NOTICES.c.sender == token)
-        .values(sender_heartbeat=moment))
-    if result.rowcount != 1:
-        raise LockLost(
-            f"another process took over sending notice {notice_id}",
-            hint="this run stopped; `publisher notice status` shows where things stand",
-        )
 
 
 # ------------------------------------------------------------------------------ rows
@@ -256,10 +174,10 @@ class _Row:
 
 def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
     query = (
-        select(_DELIVERIES.c.id, _DELIVERIES.c.customer_id, _DELIVERIES.c.email,
-               _CUSTOMERS.c.name, _DELIVERIES.c.attempts)
-        .join(_CUSTOMERS, _CUSTOMERS.c.id == _DELIVERIES.c.customer_id)
-        .where(_DELIVERIES.c.batch_id == batch_id).order_by(_DELIVERIES.c.id)
+        select(DELIVERIES.c.id, DELIVERIES.c.customer_id, DELIVERIES.c.email,
+               CUSTOMERS.c.name, DELIVERIES.c.attempts)
+        .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
+        .where(DELIVERIES.c.batch_id == batch_id).order_by(DELIVERIES.c.id)
     )
     return [_Row(r.id, r.customer_id, r.email, r.name, r.attempts)
             for r in connection.execute(query)]
@@ -270,24 +188,24 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
     """Move up to ``size`` queued rows of one group to ``sending`` under a new batch id, in
     one transaction (with the heartbeat); returns the batch id and its rows."""
     batch_id = new_batch_id(notice_id)
-    group = (_DELIVERIES.c.since_label.is_(None) if since is None
-             else _DELIVERIES.c.since_label == since)
+    group = (DELIVERIES.c.since_label.is_(None) if since is None
+             else DELIVERIES.c.since_label == since)
     chosen = (
-        select(_DELIVERIES.c.id)
-        .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "queued", group)
-        .order_by(_DELIVERIES.c.id).limit(size)
+        select(DELIVERIES.c.id)
+        .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED, group)
+        .order_by(DELIVERIES.c.id).limit(size)
         .with_for_update(skip_locked=True)
     )
     with database.write() as connection:
-        _heartbeat(connection, notice_id, token, now)
+        heartbeat(connection, notice_id, token, now)
         ids = list(connection.execute(chosen).scalars())
         if not ids:
             return batch_id, []
         connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.id.in_(ids),
-                                      _DELIVERIES.c.state == "queued")
-            .values(state="sending", batch_id=batch_id, claimed_at=now,
-                    attempts=_DELIVERIES.c.attempts + 1))
+            update(DELIVERIES).where(DELIVERIES.c.id.in_(ids),
+                                      DELIVERIES.c.state == State.QUEUED)
+            .values(state=State.SENDING, batch_id=batch_id, claimed_at=now,
+                    attempts=DELIVERIES.c.attempts + 1))
         return batch_id, _rows_of_batch(connection, batch_id)
 
 
@@ -295,64 +213,64 @@ def queued_groups(database: Database, notice_id: int) -> list[str | None]:
     """The groups (last accepted label) that still have queued rows (None first)."""
     with database.read() as connection:
         labels = list(connection.execute(
-            select(_DELIVERIES.c.since_label).where(
-                _DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "queued")
+            select(DELIVERIES.c.since_label).where(
+                DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED)
             .distinct()).scalars())
     return sorted(labels, key=lambda label: (label is not None, label or ""))
 
 
 def record(database: Database, batch_id: str, rows: Sequence[_Row], result: BatchResult, *,
-           max_attempts: int, now: datetime) -> dict[str, int]:
+           max_attempts: int, now: datetime) -> dict[State, int]:
     """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
     still ``sending`` in this batch are touched (a person may have settled them meanwhile).
 
-    A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) does
-    not use up the rows' attempts."""
-    throttled = result.retry_after is not None
-    groups: dict[tuple[str, str | None, str | None, bool], list[int]] = {}
-    counts = {"sent": 0, "failed": 0, "queued": 0, "unknown": 0}
+    A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) and
+    one the provider could not take (``unavailable``: an outage) do not use up the rows'
+    attempts."""
+    throttled = result.retry_after is not None or result.unavailable
+    groups: dict[tuple[State, str | None, str | None, bool], list[int]] = {}
+    counts = dict.fromkeys((*SETTLED, State.QUEUED), 0)
     for row in rows:
         outcome = result.outcome(row.id)
-        state = {"sent": "sent", "failed": "failed", "retry": "queued",
-                 "unknown": "unknown"}[outcome.outcome]
+        state = _STATE_OF[outcome.outcome]
         error = outcome.error
-        if state == "queued" and not throttled and row.attempts >= max_attempts:
-            state = "failed"
+        if state == State.QUEUED and not throttled and row.attempts >= max_attempts:
+            state = State.FAILED
             error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
-        if state == "unknown":
+        if state == State.UNKNOWN:
             error = (f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
                      f"with `publisher notice settle` once you know")
         counts[state] += 1
-        key = (state, error if state != "sent" else None,
-               outcome.message_id if state == "sent" else None,
-               state == "queued" and throttled)
+        key = (state, error if state != State.SENT else None,
+               outcome.message_id if state == State.SENT else None,
+               state == State.QUEUED and throttled)
         groups.setdefault(key, []).append(row.id)
     # One UPDATE per distinct outcome (a SendGrid batch is one: 1,000 rows, one statement).
     with database.write() as connection:
         for (state, error, message_id, give_back), ids in groups.items():
             values: dict[str, Any] = {"state": state, "last_error": error,
                                       "message_id": message_id,
-                                      "sent_at": now if state == "sent" else None}
+                                      "sent_at": now if state == State.SENT else None}
             if give_back:
-                values["attempts"] = _DELIVERIES.c.attempts - 1
+                values["attempts"] = DELIVERIES.c.attempts - 1
             connection.execute(
-                update(_DELIVERIES)
-                .where(_DELIVERIES.c.id.in_(ids), _DELIVERIES.c.batch_id == batch_id,
-                       _DELIVERIES.c.state == "sending")
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id.in_(ids), DELIVERIES.c.batch_id == batch_id,
+                       DELIVERIES.c.state == State.SENDING)
                 .values(**values))
     return counts
 
 
-def release(database: Database, batch_id: str, *, state: str, error: str) -> int:
+def release(database: Database, batch_id: str, *, state: State, error: str) -> int:
     """Move a claimed batch's rows still ``sending`` to ``state`` (queued: the request was
     certainly not made; unknown: it may have been)."""
     values: dict[str, Any] = {"state": state, "last_error": error}
-    if state == "queued":
-        values["attempts"] = _DELIVERIES.c.attempts - 1
+    if state == State.QUEUED:
+        values["attempts"] = DELIVERIES.c.attempts - 1
     with database.write() as connection:
         result = connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.batch_id == batch_id,
-                                      _DELIVERIES.c.state == "sending").values(**values))
+            update(DELIVERIES).where(DELIVERIES.c.batch_id == batch_id,
+                                      DELIVERIES.c.state == State.SENDING).values(**values))
         return int(result.rowcount or 0)
 
 
@@ -362,8 +280,8 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
     look), else mark them ``unknown``. Call only while holding the send lock."""
     with database.read() as connection:
         batches = list(connection.execute(
-            select(_DELIVERIES.c.batch_id).where(
-                _DELIVERIES.c.notice_id == notice.id, _DELIVERIES.c.state == "sending")
+            select(DELIVERIES.c.batch_id).where(
+                DELIVERIES.c.notice_id == notice.id, DELIVERIES.c.state == State.SENDING)
             .distinct()).scalars())
     found: dict[str, int] = {}
     for batch_id in batches:
@@ -374,16 +292,16 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
         with database.write() as connection:
             for row in rows:
                 if known is not None and row.id in known:
-                    state = "sent" if known[row.id] else "queued"
+                    state = State.SENT if known[row.id] else State.QUEUED
                     error = None if known[row.id] else "not written before the previous run stopped"
                 else:
-                    state = "unknown"
+                    state = State.UNKNOWN
                     error = (f"outcome unknown (batch {batch_id}): the sending process stopped "
                              "while the batch was with the mailer; settle with "
                              "`publisher notice settle`")
                 connection.execute(
-                    update(_DELIVERIES).where(_DELIVERIES.c.id == row.id,
-                                              _DELIVERIES.c.state == "sending")
+                    update(DELIVERIES).where(DELIVERIES.c.id == row.id,
+                                              DELIVERIES.c.state == State.SENDING)
                     .values(state=state, last_error=error))
                 found[state] = found.get(state, 0) + 1
     return found
@@ -393,32 +311,32 @@ def requeue_failed(database: Database, notice_id: int) -> int:
     """Give failed rows another try (``send --retry-failed``): back to queued, attempts 0."""
     with database.write() as connection:
         result = connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
-                                      _DELIVERIES.c.state == "failed")
-            .values(state="queued", attempts=0))
+            update(DELIVERIES).where(DELIVERIES.c.notice_id == notice_id,
+                                      DELIVERIES.c.state == State.FAILED)
+            .values(state=State.QUEUED, attempts=0))
         return int(result.rowcount or 0)
 
 
 def refresh_status(database: Database, notice_id: int, *, now: datetime,
-                   mailer: str | None = None) -> dict[str, int]:
+                   mailer: str | None = None) -> dict[State, int]:
     """Set the notice's status from its rows (``sending`` while rows are queued or sending,
     then ``sent``, or ``incomplete`` with failed or unknown rows); returns the counts."""
     counts = state_counts(database, notice_id)
-    if counts["queued"] or counts["sending"]:
-        status = "sending"
-    elif counts["failed"] or counts["unknown"]:
-        status = "incomplete"
+    if counts[State.QUEUED] or counts[State.SENDING]:
+        status = NoticeStatus.SENDING
+    elif counts[State.FAILED] or counts[State.UNKNOWN]:
+        status = NoticeStatus.INCOMPLETE
     else:
-        status = "sent"
+        status = NoticeStatus.SENT
     values: dict[str, Any] = {"status": status}
     if mailer is not None:
         values["mailer"] = mailer
     with database.write() as connection:
-        if status in ("sent", "incomplete"):
-            connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id,
-                                                      _NOTICES.c.sent_at.is_(None))
+        if status in (NoticeStatus.SENT, NoticeStatus.INCOMPLETE):
+            connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id,
+                                                      NOTICES.c.sent_at.is_(None))
                                .values(sent_at=now))
-        connection.execute(update(_NOTICES).where(_NOTICES.c.id == notice_id).values(**values))
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(**values))
     return counts
 
 
@@ -499,11 +417,12 @@ def send_notice(
             report.requeued_failed = requeue_failed(database, notice_id)
         counts = state_counts(database, notice_id)
         total = sum(counts.values())
-        progress.start(total, total - counts["queued"])
+        progress.start(total, total - counts[State.QUEUED])
         limiter = RateLimiter(options.rate, clock=clock, sleep=sleep)
         streak = 0
         refused = 0
         throttled = 0
+        unavailable = 0
         claimed: str | None = None
         in_flight = False
         try:
@@ -529,29 +448,36 @@ def send_notice(
                                      max_attempts=options.max_attempts, now=now())
                     in_flight = False
                     claimed = None
-                    if outcome["queued"] < len(rows):
+                    if outcome[State.QUEUED] < len(rows):
                         report.batches += 1
-                    report.sent += outcome["sent"]
-                    report.failed += outcome["failed"]
-                    report.unknown += outcome["unknown"]
-                    report.retried += outcome["queued"]
-                    for state in ("sent", "failed", "unknown"):
+                    report.sent += outcome[State.SENT]
+                    report.failed += outcome[State.FAILED]
+                    report.unknown += outcome[State.UNKNOWN]
+                    report.retried += outcome[State.QUEUED]
+                    for state in SETTLED:
                         if outcome[state]:
                             progress.advance(state, outcome[state])
                     if result.abort:
                         report.aborted = result.abort
                         break
-                    refused = refused + 1 if outcome["failed"] == len(rows) else 0
+                    refused = refused + 1 if outcome[State.FAILED] == len(rows) else 0
                     if refused >= options.max_failed_batches:
                         report.aborted = (f"{refused} batches in a row were refused; stopping "
                                           f"(last error: {_first_error(result)})")
+                        break
+                    unavailable = unavailable + 1 if result.unavailable else 0
+                    if unavailable >= options.max_unavailable:
+                        report.aborted = (
+                            f"the provider took none of {unavailable} requests in a row (last "
+                            f"error: {_first_error(result)}); the rows stay queued: "
+                            f"{mailer.unavailable_hint}")
                         break
                     throttled = throttled + 1 if result.retry_after is not None else 0
                     if throttled >= options.max_throttled:
                         report.aborted = (f"rate-limited {throttled} times in a row; run the "
                                           "same command again later to resume")
                         break
-                    if outcome["queued"]:
+                    if outcome[State.QUEUED]:
                         streak += 1
                         wait = _wait_for(result, streak, options, rng)
                         if wait is None:
@@ -570,11 +496,11 @@ def send_notice(
         except BaseException:
             if claimed is not None:
                 if in_flight:
-                    release(database, claimed, state="unknown",
+                    release(database, claimed, state=State.UNKNOWN,
                             error=f"outcome unknown (batch {claimed}): interrupted while the "
                             "batch was with the mailer; settle with `publisher notice settle`")
                 else:
-                    release(database, claimed, state="queued",
+                    release(database, claimed, state=State.QUEUED,
                             error="interrupted before sending")
             raise
         finally:
@@ -610,4 +536,4 @@ def _sleep_with_heartbeat(database: Database, notice_id: int, token: str, second
         remaining -= chunk
         if remaining > 0:
             with database.write() as connection:
-                _heartbeat(connection, notice_id, token, now())
+                heartbeat(connection, notice_id, token, now())

@@ -34,6 +34,7 @@ from publisher.notices.campaign import (
 )
 from publisher.notices.mailers.base import EmailTemplate, Recipient
 from publisher.pages import Urls
+from publisher.store.models import utcnow
 from publisher.store.versions import StoredVersion
 from publisher.templating import environment
 
@@ -143,9 +144,11 @@ class Sender:
 
 def email_context(
     notice: NoticeInfo, group: GroupChanges, *, title: str, site_url: str, sender: Sender,
-    policy_url: str | None = None,
+    today: date, policy_url: str | None = None,
 ) -> dict[str, Any]:
-    """The values the notice templates see (placeholders for the personal ones)."""
+    """The values the notice templates see (placeholders for the personal ones).
+    ``in_force``: the version is in effect on ``today`` (the day the email is sent), so the
+    email says "in effect since", not "takes effect on"."""
     urls = Urls().absolute(site_url)
     redline_url = (urls.changes(notice.slug, group.base, notice.version_label)
                    if group.base is not None else urls.version(notice.slug, notice.version_label))
@@ -160,6 +163,7 @@ def email_context(
         "slug": notice.slug,
         "version": notice.version_label,
         "effective": notice.effective,
+        "in_force": in_force(notice.effective, today),
         "summary": notice.summary,
         "since": group.since,
         "base": group.base,
@@ -188,12 +192,19 @@ def render_email(context: dict[str, Any], *, templates: Path | None = None) -> E
     return EmailTemplate(subject=subject, text=text, html=html)
 
 
-def default_subject(version: StoredVersion, effective: date, *,
+def in_force(effective: date | None, today: date) -> bool:
+    """Whether a version effective on ``effective`` is in effect on ``today``."""
+    return effective is not None and effective <= today
+
+
+def default_subject(version: StoredVersion, effective: date, today: date, *,
                     templates: Path | None = None) -> str:
-    """The subject line of a new notice when ``--subject`` is not given."""
+    """The subject line of a new notice created on ``today`` when ``--subject`` is not
+    given."""
     template = environment(templates).get_template("notices/subject.txt")
     return " ".join(template.render(title=version.title or version.slug,
-                                    version=version.label, effective=effective).split())
+                                    version=version.label, effective=effective,
+                                    in_force=in_force(effective, today)).split())
 
 
 def personal_values(name: str, accept_url: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -217,8 +228,11 @@ class NoticeRenderer:
         site_url: str,
         sender: Sender,
         templates: Path | None = None,
+        today: date | None = None,
     ) -> None:
         self.notice = notice
+        self.today = today or utcnow().date()
+        """The day the emails are sent (the version may be in force by then)."""
         self.versions = tuple(versions)
         by_label = {v.label: v for v in self.versions}
         if notice.version_label not in by_label:
@@ -248,7 +262,7 @@ class NoticeRenderer:
     def context(self, since: str | None) -> dict[str, Any]:
         return email_context(
             self.notice, self.group(since), title=self.target.title or self.notice.slug,
-            site_url=self.site_url, sender=self.sender,
+            site_url=self.site_url, sender=self.sender, today=self.today,
         )
 
     def template(self, since: str | None) -> EmailTemplate:

@@ -2,20 +2,34 @@
 
 The CLI (and the demo) call these so they stay thin: :func:`change_source` prefers git (so
 ``Policy-Change`` trailers count) and falls back to the texts in the store;
-:func:`renderer_for` builds a notice's renderer; :func:`send` runs the outbox with the mailer
-the settings name.
+:func:`renderer_for` builds a notice's renderer; :func:`send` enforces the sending rules
+(new customers, materiality, the notice period) and runs the outbox with the mailer the
+settings name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 from publisher.config import Settings
 from publisher.errors import GitError
 from publisher.links import signer_for
-from publisher.notices.campaign import ChangeSource, GitChanges, NoticeInfo, StoredChanges
+from publisher.notices.campaign import (
+    NOTICE,
+    ChangeSource,
+    GitChanges,
+    NoticeInfo,
+    NoticePeriodError,
+    StoredChanges,
+    check_still_in_time,
+    get_notice,
+    recheck_material,
+    record_override,
+    top_up,
+)
 from publisher.notices.mailers import make_mailer
 from publisher.notices.outbox import Progress, SendOptions, SendReport, send_notice
 from publisher.notices.render import NoticeRenderer, Sender, make_sender
@@ -73,8 +87,9 @@ def sender_for(settings: Settings, *, mailer: str) -> Sender:
 
 
 def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
-                 source: ChangeSource, *, sender: Sender, warn: Warn) -> NoticeRenderer:
-    """The renderer of ``notice``'s emails."""
+                 source: ChangeSource, *, sender: Sender, warn: Warn,
+                 today: date | None = None) -> NoticeRenderer:
+    """The renderer of ``notice``'s emails, sent on ``today`` (default: the current date)."""
     return NoticeRenderer(
         notice,
         versions=stored_versions(database, slug=notice.slug),
@@ -84,20 +99,52 @@ def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
         site_url=settings.site_url,
         sender=sender,
         templates=templates_dir(settings),
+        today=today,
     )
 
 
 def send(
     database: Database, settings: Settings, notice: NoticeInfo, *, mailer: str | None = None,
     options: SendOptions | None = None, progress: Progress | None = None,
-    outbox_dir: Path | None = None, warn: Warn,
+    outbox_dir: Path | None = None, force: bool = False, warn: Warn,
+    now: Callable[[], datetime] = utcnow,
 ) -> SendReport:
-    """Send (or resume) ``notice`` with the mailer ``mailer`` (default: the setting)."""
+    """Send (or resume) ``notice`` with the mailer ``mailer`` (default: the setting), under
+    the sending rules: customers who became recipients since the notice was created are
+    added (``topped_up``), its materiality is computed again for them, and the notice period
+    is checked again for today. A notice no longer in time is refused
+    (:class:`NoticePeriodError`, nothing sent) unless ``force``, which records the override.
+    Reminders are sent as they are (their notice was checked)."""
     name = mailer or settings.mailer
     sender = sender_for(settings, mailer=name)
-    with change_source(settings, warn=warn) as source, \
-            make_mailer(settings, name, now=utcnow, outbox_dir=outbox_dir) as chosen:
-        renderer = renderer_for(database, settings, notice, source, sender=sender, warn=warn)
-        return send_notice(database, notice.id, chosen, renderer, sender=sender.address,
-                           reply_to=sender.reply_to, options=options or SendOptions(),
-                           progress=progress)
+    with change_source(settings, warn=warn) as source:
+        notice, added = _ready(database, notice, source, force=force, now=now)
+        with make_mailer(settings, name, now=now, outbox_dir=outbox_dir) as chosen:
+            renderer = renderer_for(database, settings, notice, source, sender=sender,
+                                    warn=warn, today=now().date())
+            report = send_notice(database, notice.id, chosen, renderer, sender=sender.address,
+                                 reply_to=sender.reply_to, options=options or SendOptions(),
+                                 progress=progress, now=now)
+    report.topped_up = added
+    return report
+
+
+def _ready(database: Database, notice: NoticeInfo, source: ChangeSource, *, force: bool,
+           now: Callable[[], datetime]) -> tuple[NoticeInfo, int]:
+    """The notice as it may be sent today and how many recipients were added; raises when
+    the notice period is no longer met and ``force`` is not given."""
+    added = 0
+    if notice.kind == NOTICE:
+        added = top_up(database, notice, now=now)
+        notice = recheck_material(database, notice, source)
+    problem = check_still_in_time(notice, today=now().date())
+    if problem:
+        if not force:
+            raise NoticePeriodError(
+                f"refusing to send notice {notice.id} today: {problem}",
+                hint="create a notice with a later --effective date, or pass --force to "
+                "send anyway (the override is recorded)",
+            )
+        record_override(database, notice.id, problem)
+        notice = get_notice(database, notice.id)
+    return notice, added

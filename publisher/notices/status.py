@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 
 from publisher.errors import NotFoundError
 from publisher.notices.campaign import (
@@ -25,12 +25,12 @@ from publisher.notices.campaign import (
     recipient_groups,
 )
 from publisher.notices.outbox import refresh_status, state_counts
+from publisher.notices.states import State
+from publisher.notices.tables import DELIVERIES, NOTICES
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
-from publisher.store.models import Delivery, Notice, utcnow
-
-_DELIVERIES = cast(Table, Delivery.__table__)
-_NOTICES = cast(Table, Notice.__table__)
+from publisher.store.models import utcnow
+from publisher.version_labels import label_text
 
 FAILED_SHOWN = 20
 """Failed rows listed in the text output (JSON lists all)."""
@@ -69,7 +69,7 @@ class NoticeStatus:
     """Everything ``publisher notice status`` shows."""
 
     notice: NoticeInfo
-    counts: dict[str, int]
+    counts: dict[State, int]
     groups: tuple[RecipientGroup, ...]
     unknown_batches: tuple[UnknownBatch, ...]
     failed: tuple[FailedRow, ...]
@@ -85,13 +85,13 @@ class NoticeStatus:
         """What to do next, as commands."""
         n = self.notice.id
         steps = []
-        if self.counts["queued"] or self.counts["sending"]:
-            steps.append(f"publisher notice send {n}    # send the {self.counts['queued']} "
+        if self.counts[State.QUEUED] or self.counts[State.SENDING]:
+            steps.append(f"publisher notice send {n}    # send the {self.counts[State.QUEUED]} "
                          "queued row(s) (resumes where the last run stopped)")
         for batch in self.unknown_batches:
             steps.append(f"publisher notice settle {n} --batch {batch.id} --as sent|queued"
                          f"    # {batch.size} row(s) of unknown outcome")
-        if self.counts["failed"]:
+        if self.counts[State.FAILED]:
             steps.append(f"publisher notice send {n} --retry-failed    # after fixing the "
                          "cause of the failures")
         return steps
@@ -120,28 +120,28 @@ def notice_status(database: Database, notice_id: int) -> NoticeStatus:
     counts = state_counts(database, notice_id)
     with database.read() as connection:
         unknown_rows = connection.execute(
-            select(_DELIVERIES.c.batch_id, _DELIVERIES.c.customer_id,
-                   _DELIVERIES.c.claimed_at, _DELIVERIES.c.last_error)
-            .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "unknown")
-            .order_by(_DELIVERIES.c.claimed_at, _DELIVERIES.c.batch_id, _DELIVERIES.c.id)
+            select(DELIVERIES.c.batch_id, DELIVERIES.c.customer_id,
+                   DELIVERIES.c.claimed_at, DELIVERIES.c.last_error)
+            .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.UNKNOWN)
+            .order_by(DELIVERIES.c.claimed_at, DELIVERIES.c.batch_id, DELIVERIES.c.id)
         ).all()
         failed = tuple(
             FailedRow(r.customer_id, r.email, r.attempts, r.last_error)
             for r in connection.execute(
-                select(_DELIVERIES.c.customer_id, _DELIVERIES.c.email, _DELIVERIES.c.attempts,
-                       _DELIVERIES.c.last_error)
-                .where(_DELIVERIES.c.notice_id == notice_id, _DELIVERIES.c.state == "failed")
-                .order_by(_DELIVERIES.c.id))
+                select(DELIVERIES.c.customer_id, DELIVERIES.c.email, DELIVERIES.c.attempts,
+                       DELIVERIES.c.last_error)
+                .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.FAILED)
+                .order_by(DELIVERIES.c.id))
         )
         provider = {
             str(status): int(count) for status, count in connection.execute(
-                select(_DELIVERIES.c.provider_status, func.count())
-                .where(_DELIVERIES.c.notice_id == notice_id,
-                       _DELIVERIES.c.provider_status.is_not(None))
-                .group_by(_DELIVERIES.c.provider_status))
+                select(DELIVERIES.c.provider_status, func.count())
+                .where(DELIVERIES.c.notice_id == notice_id,
+                       DELIVERIES.c.provider_status.is_not(None))
+                .group_by(DELIVERIES.c.provider_status))
         }
         sender = connection.execute(
-            select(_NOTICES.c.sender).where(_NOTICES.c.id == notice_id)).scalar()
+            select(NOTICES.c.sender).where(NOTICES.c.id == notice_id)).scalar()
     batches: dict[str, list[Any]] = {}
     for row in unknown_rows:
         batches.setdefault(row.batch_id or "(none)", []).append(row)
@@ -175,7 +175,7 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
         lines.append(f"override: {notice.override}")
     if notice.parent_id is not None:
         lines.append(f"reminder of notice {notice.parent_id}")
-    groups = ", ".join(f"{g.count} since {'v' + g.since if g.since else 'never accepted'}"
+    groups = ", ".join(f"{g.count} since {label_text(g.since) if g.since else 'never accepted'}"
                        for g in status.groups)
     lines.append(f"recipients: {status.total} ({groups or 'none'})")
     lines.append("  ".join(f"{state} {count}" for state, count in status.counts.items()))
@@ -217,28 +217,28 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-SettleAs = Literal["sent", "queued"]
+SettleAs = Literal[State.SENT, State.QUEUED]
 
 
 def settle(database: Database, notice_id: int, batch_id: str, as_state: SettleAs, *,
            now: Callable[[], datetime] = utcnow) -> int:
     """Resolve an unknown batch: ``sent`` (the provider has it) or ``queued`` (send it).
     Returns how many rows changed; NotFoundError when the batch has no unknown rows."""
-    if as_state not in ("sent", "queued"):
+    if as_state not in (State.SENT, State.QUEUED):
         raise NoticeError(f"cannot settle as {as_state!r}", hint="use --as sent or --as queued")
     get_notice(database, notice_id)
     moment = now()
     note = (f"settled as {as_state} by a person at {format_time(moment)}")
     values: dict[str, Any] = {"state": as_state, "last_error": note}
-    if as_state == "sent":
-        values["sent_at"] = _DELIVERIES.c.claimed_at
+    if as_state == State.SENT:
+        values["sent_at"] = DELIVERIES.c.claimed_at
     else:
         values["attempts"] = 0
     with database.write() as connection:
         result = connection.execute(
-            update(_DELIVERIES).where(_DELIVERIES.c.notice_id == notice_id,
-                                      _DELIVERIES.c.batch_id == batch_id,
-                                      _DELIVERIES.c.state == "unknown").values(**values))
+            update(DELIVERIES).where(DELIVERIES.c.notice_id == notice_id,
+                                      DELIVERIES.c.batch_id == batch_id,
+                                      DELIVERIES.c.state == State.UNKNOWN).values(**values))
         changed = int(result.rowcount or 0)
     refresh_status(database, notice_id, now=moment)
     if changed == 0:

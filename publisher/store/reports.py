@@ -2,7 +2,9 @@
 
 :func:`acceptance_report` reads the store; the renderers (:func:`render_text`,
 :func:`render_csv`, :meth:`AcceptanceReport.to_dict`) are pure functions of the report.
-"Pending" means every stored customer who has not accepted that version.
+A customer is "pending" for the current version of a policy when they have not accepted it;
+a superseded version is never pending: a customer who did not accept it is "superseded" there
+(they are asked for the current one), so the CSV for reminders only chases the current text.
 """
 
 from __future__ import annotations
@@ -47,10 +49,24 @@ class CustomerStatus:
     """The newest version of this policy the customer accepted (None: none)."""
     notified: bool
     """A notice for this version was sent to the customer."""
+    superseded: bool = False
+    """The version is no longer the current one (so the customer is never pending for it)."""
 
     @property
     def accepted(self) -> bool:
         return self.accepted_at is not None
+
+    @property
+    def pending(self) -> bool:
+        return not self.accepted and not self.superseded
+
+    @property
+    def status(self) -> str:
+        """``accepted``, ``pending`` (current version) or ``superseded`` (not accepted, and
+        no longer asked for)."""
+        if self.accepted:
+            return "accepted"
+        return "superseded" if self.superseded else "pending"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,7 +74,7 @@ class CustomerStatus:
             "email": self.email,
             "name": self.name,
             "company": self.company,
-            "status": "accepted" if self.accepted else "pending",
+            "status": self.status,
             "accepted_at": format_time(self.accepted_at) if self.accepted_at else None,
             "method": self.method,
             "last_accepted": self.last_accepted,
@@ -84,7 +100,13 @@ class VersionReport:
 
     @property
     def pending(self) -> int:
-        return len(self.customers) - self.accepted
+        """Customers who have not accepted the current version (0 for a superseded one)."""
+        return sum(1 for c in self.customers if c.pending)
+
+    @property
+    def superseded(self) -> int:
+        """Customers who did not accept this version before it was superseded."""
+        return sum(1 for c in self.customers if c.status == "superseded")
 
     @property
     def rate(self) -> float | None:
@@ -93,7 +115,7 @@ class VersionReport:
 
     @property
     def pending_customers(self) -> tuple[CustomerStatus, ...]:
-        return tuple(c for c in self.customers if not c.accepted)
+        return tuple(c for c in self.customers if c.pending)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +128,7 @@ class VersionReport:
             "customers": len(self.customers),
             "accepted": self.accepted,
             "pending": self.pending,
+            "superseded": self.superseded,
             "rate": round(self.rate, 4) if self.rate is not None else None,
             "pending_customers": [c.to_dict() for c in self.pending_customers],
         }
@@ -192,6 +215,7 @@ def acceptance_report(
                 method=done[1] if done else None,
                 last_accepted=last[1] if last else None,
                 notified=customer.id in notified[key],
+                superseded=latest[stored.slug] != stored.label,
             ))
         reports.append(VersionReport(
             policy=stored.slug, version=stored.label, title=stored.title,
@@ -206,14 +230,15 @@ def _rate(report: VersionReport) -> str:
 
 
 def render_text(report: AcceptanceReport, *, all_pending: bool = False) -> str:
-    """A table of versions, then the pending customers of each current (or chosen) version."""
+    """A table of versions, then the pending customers of each current version (a
+    superseded version has none: its pending column reads "–")."""
     if not report.versions:
         return "no policy versions in the store (run `publisher db sync`)\n"
     header = ("policy", "version", "effective", "accepted", "pending", "rate")
     rows = [
         (v.policy, v.version + (" (current)" if v.current else ""),
          v.effective.isoformat() if v.effective else "–",
-         str(v.accepted), str(v.pending), _rate(v))
+         str(v.accepted), str(v.pending) if v.current else "–", _rate(v))
         for v in report.versions
     ]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
@@ -228,9 +253,8 @@ def render_text(report: AcceptanceReport, *, all_pending: bool = False) -> str:
 
     out = [line(header), line(tuple("-" * w for w in widths))]
     out.extend(line(r) for r in rows)
-    single = len(report.versions) == 1
     for version in report.versions:
-        if not (version.current or single) or not version.pending:
+        if not version.pending:
             continue
         pending = version.pending_customers
         shown = pending if all_pending else pending[:PENDING_SHOWN]
@@ -262,7 +286,8 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def render_csv(report: AcceptanceReport) -> str:
-    """One row per customer and version (status accepted|pending), for reminders.
+    """One row per customer and version (status accepted|pending|superseded), for
+    reminders: only the current versions have pending rows.
 
     Customer fields come from outside: cells a spreadsheet would evaluate (``=``, ``+``,
     ``-``, ``@``, tab, carriage return first) get a leading ``'``, and rows end in CRLF
@@ -276,7 +301,7 @@ def render_csv(report: AcceptanceReport) -> str:
             data = c.to_dict()
             writer.writerow([spreadsheet_safe(cell) for cell in (
                 version.policy, version.version, c.id, c.email, c.name, c.company,
-                data["status"], data["accepted_at"] or "", c.method or "",
+                c.status, data["accepted_at"] or "", c.method or "",
                 c.last_accepted or "", "yes" if c.notified else "no",
             )])
     return buffer.getvalue()

@@ -32,7 +32,8 @@ from typing import Literal
 from publisher.errors import ConfigError
 
 Outcome = Literal["sent", "failed", "retry", "unknown"]
-OUTCOMES: tuple[Outcome, ...] = ("sent", "failed", "retry", "unknown")
+"""What a mailer knows of one recipient's message (not a row state: ``retry`` puts the row
+back in the queue)."""
 
 
 class MailerError(ConfigError):
@@ -105,20 +106,26 @@ class BatchResult:
     ``retry_after``: seconds the provider asked us to wait before the next request (429).
     ``abort``: a reason to stop the whole run after recording this batch (bad credentials,
     a sender the provider refuses): every further batch would fail the same way.
+    ``unavailable``: the provider took none of the batch because it is down, overloaded or
+    out of reach (a 5xx, no connection), not because of these recipients: the attempt does
+    not count against the rows, and a run of them stops the send (an outage).
     """
 
     results: Mapping[int, RecipientResult]
     retry_after: float | None = None
     abort: str | None = None
+    unavailable: bool = False
 
     @classmethod
     def every(
         cls, batch: Batch, outcome: Outcome, *, message_id: str | None = None,
         error: str | None = None, retry_after: float | None = None, abort: str | None = None,
+        unavailable: bool = False,
     ) -> BatchResult:
         """The same result for every recipient of ``batch``."""
         result = RecipientResult(outcome, message_id, error)
-        return cls({r.delivery_id: result for r in batch.recipients}, retry_after, abort)
+        return cls({r.delivery_id: result for r in batch.recipients}, retry_after, abort,
+                   unavailable)
 
     def outcome(self, delivery_id: int) -> RecipientResult:
         """The result for one recipient (``retry`` when it was not attempted)."""
@@ -132,6 +139,8 @@ class Mailer(ABC):
     name: str = ""
     max_batch: int = 1
     """The most recipients one :meth:`send` takes."""
+    unavailable_hint: str = "check the mailer's settings"
+    """What to check when the provider stays unavailable (named when an outage stops a run)."""
 
     @abstractmethod
     def send(self, batch: Batch) -> BatchResult:

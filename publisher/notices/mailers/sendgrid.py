@@ -9,12 +9,13 @@ How answers map to outcomes (SendGrid documents that a 5xx means the request was
 accepted, and it has no idempotency key):
 
 * 202: every recipient ``sent`` under the ``X-Message-Id``;
-* 429: ``retry`` after ``X-RateLimit-Reset``; 5xx: ``retry`` (with backoff);
+* 429: ``retry`` after ``X-RateLimit-Reset``; 5xx: ``retry`` (with backoff), marked
+  ``unavailable`` (an outage: the attempt does not count, and a run of them stops the send);
 * 400: ``failed`` with SendGrid's error messages; when the errors name personalizations
   (``personalizations.3.to.0.email``) only those recipients fail and the rest are retried;
 * 401/403: the key is wrong or lacks the ``mail.send`` scope: nothing was sent, the rows stay
   queued and the run stops; 413: the same, with a hint to send smaller batches;
-* no connection, or the request could not be written: ``retry``;
+* no connection, or the request could not be written: ``retry``, ``unavailable``;
 * no answer after the request was written (timeout, reset): ``unknown``.
 """
 
@@ -135,6 +136,8 @@ class SendGridMailer(Mailer):
 
     name = "sendgrid"
     max_batch = MAX_PERSONALIZATIONS
+    unavailable_hint = ("check sendgrid_host and SendGrid's status page, then run the same "
+                        "command again to resume")
 
     def __init__(self, api_key: str, *, host: str, timeout: float = 30.0,
                  clock: Callable[[], float] = time.time) -> None:
@@ -156,7 +159,7 @@ class SendGridMailer(Mailer):
             return self._refused(batch, int(exc.status_code), exc.body, exc.headers)
         except urllib.error.URLError as exc:  # connecting or writing the request failed
             return BatchResult.every(batch, "retry", error=f"cannot reach {self.host}: "
-                                     f"{exc.reason}")
+                                     f"{exc.reason}", unavailable=True)
         except (OSError, http.client.HTTPException) as exc:  # request written, no answer
             return BatchResult.every(
                 batch, "unknown",
@@ -177,7 +180,7 @@ class SendGridMailer(Mailer):
             return BatchResult.every(batch, "retry", error=text,
                                      retry_after=retry_after(headers, now=self._clock()))
         if status >= 500:
-            return BatchResult.every(batch, "retry", error=text)
+            return BatchResult.every(batch, "retry", error=text, unavailable=True)
         if status in (401, 403):
             return BatchResult.every(
                 batch, "retry", error=text,

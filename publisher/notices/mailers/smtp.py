@@ -59,6 +59,8 @@ class SMTPMailer(Mailer):
 
     name = "smtp"
     max_batch = 50
+    unavailable_hint = ("check smtp_host, smtp_port and the server, then run the same command "
+                        "again to resume")
 
     def __init__(self, options: SMTPOptions, *, now: Callable[[], datetime]) -> None:
         if options.security not in ("starttls", "ssl", "none"):
@@ -126,7 +128,7 @@ class SMTPMailer(Mailer):
                     f"{error} (check smtp_host, smtp_port and smtp_security)"))
             except (smtplib.SMTPException, OSError) as exc:
                 return BatchResult.every(batch, "retry", error=f"cannot connect to {where}: "
-                                         f"{exc or type(exc).__name__}")
+                                         f"{exc or type(exc).__name__}", unavailable=True)
         connection = self._connection
         sender = batch.sender.addr_spec
         for recipient in batch.recipients:

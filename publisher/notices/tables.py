@@ -1,0 +1,23 @@
+"""The store's tables as the notices package queries them (SQLAlchemy Core), named once."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Table
+
+from publisher.store.models import (
+    Acceptance,
+    Customer,
+    Delivery,
+    DeliveryEvent,
+    Notice,
+    PolicyVersion,
+)
+
+ACCEPTANCES = cast(Table, Acceptance.__table__)
+CUSTOMERS = cast(Table, Customer.__table__)
+DELIVERIES = cast(Table, Delivery.__table__)
+EVENTS = cast(Table, DeliveryEvent.__table__)
+NOTICES = cast(Table, Notice.__table__)
+VERSIONS = cast(Table, PolicyVersion.__table__)
