@@ -213,3 +213,16 @@ def test_example_policies_golden_and_revisions_apply(slug: str, old: str, new: s
     assert policy_paragraphs(accept_all(tree)) == expected(redline.new)
     assert policy_paragraphs(reject_all(tree)) == expected(redline.old)
     check_golden(f"formats/docx/{slug}-v{old}-v{new}.txt", readable(tree))
+
+
+def test_text_formats_go_to_output_as_they_would_to_stdout(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(OLD, encoding="utf-8")
+    new.write_text(NEW, encoding="utf-8")
+    for fmt in ("text", "markdown", "html", "json"):
+        out = tmp_path / f"r.{fmt}"
+        printed = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", fmt])
+        written = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", fmt,
+                                            "--output", str(out)])
+        assert written.exit_code == 0 and written.stdout == ""
+        assert out.read_text(encoding="utf-8") == printed.stdout, fmt

@@ -323,3 +323,24 @@ def test_commit_two_imports_and_diff_them(tmp_path: Path) -> None:
         {"field": "effective", "old": "2026-03-01", "new": "2026-06-01"},
         {"field": "line", "old": "1 March 2026", "new": "1 June 2026",
          "label": "Effective date"}]
+
+
+def test_numbered_title_case_headings_and_dotted_clauses() -> None:
+    text = ("Hosting Terms\nLast Updated: June 1, 2024\n\n1. Introduction\nThese terms govern "
+            "your use of our hosting.\n\n2. DEFINITIONS\n2.1 “Account” means your account.\n"
+            "2.2 “Services” means our hosting.\n\n3. Prohibited Activities\nYou may not use "
+            "the Services to:\n• send spam;\n• host malware.\n")
+    document, unplaced = imported_tree(text, "text")
+    assert [(c.id, c.number, c.heading, c.text) for c in document.walk()] == [
+        ("p1", None, None, "Last Updated: June 1, 2024"),
+        ("1", "1.", "Introduction", ""),
+        ("1.p1", None, None, "These terms govern your use of our hosting."),
+        ("2", "2.", "DEFINITIONS", ""),
+        ("2.2-1", "2.1", None, "“Account” means your account."),
+        ("2.2-2", "2.2", None, "“Services” means our hosting."),
+        ("3", "3.", "Prohibited Activities", ""),
+        ("3.p1", None, None, "You may not use the Services to:"),
+        ("3.l1", None, None, "send spam;"),
+        ("3.l2", None, None, "host malware."),
+    ]
+    assert unplaced == ()

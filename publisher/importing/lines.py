@@ -125,9 +125,7 @@ def classify(text: str, *, indent: int = 0, where: int = 0, joined: bool = False
         number = label.group("num")
         rest = label.group("rest").strip()
         form, kind = label_key(number)
-        if looks_like_heading(rest) and kind.startswith("decimal") and indent == 0 and (
-            rest.upper() == rest or kind != "decimal"
-        ):
+        if looks_like_heading(rest) and kind.startswith("decimal") and indent == 0:
             level = int(kind.removeprefix("decimal") or "1")
             return Line("heading", rest, number=number, level=level, where=where)
         return Line("item", rest, number=number, key=f"{form} {kind}", indent=indent,

@@ -53,7 +53,10 @@ def _blocks(nodes: list[Node], indent: str, out: list[str]) -> None:
                 text = _text(node)
             else:
                 marker = "-"
-                text = f"{node.number} {_text(node)}" if node.number else _text(node)
+                number = node.number
+                if number and number[-1] not in ".)" and not number.startswith("("):
+                    number = f"**{number}**"  # a bare "1.2" is a number only in bold
+                text = f"{number} {_text(node)}" if number else _text(node)
                 if not node.number and re.match(r"\(?[0-9A-Za-z]{1,4}[.)]\s", node.text):
                     text = "\\" + text
             if previous is None or previous.kind not in ("item", "bullet") or (
