@@ -69,10 +69,10 @@ def _blocks(nodes: list[Node], indent: str, out: list[str]) -> None:
             out.append("")
             rows = [list(row) for row in node.rows]
             width = max(len(row) for row in rows)
-            for number, row in enumerate(rows):
+            for position, row in enumerate(rows):
                 cells = [escape(c) for c in row] + [""] * (width - len(row))
                 out.append(f"{indent}| " + " | ".join(cells) + " |")
-                if number == 0:
+                if position == 0:
                     out.append(f"{indent}|" + " --- |" * width)
         else:
             out.extend(["", f"{indent}{_text(node)}"])
