@@ -143,21 +143,41 @@ def _summary_line(change: Change) -> str:
     return f"{line} ({notes})" if notes else line
 
 
+class _Styles:
+    """Paragraphs with a style set by id. python-docx looks a style name up by scanning every
+    style on each paragraph (most of the time of a long policy): here once per name."""
+
+    def __init__(self, document: docx.document.Document) -> None:
+        self.document = document
+        self.ids: dict[str, str | None] = {}
+
+    def add(self, style: str, text: str | None = None) -> DocxParagraph:
+        if style not in self.ids:
+            self.ids[style] = (None if style == "Normal"
+                               else self.document.styles[style].style_id)
+        paragraph = self.document.add_paragraph(text or "")
+        style_id = self.ids[style]
+        if style_id is not None:
+            paragraph._p.get_or_add_pPr().style = style_id
+        return paragraph
+
+
 def _summary(document: docx.document.Document, changes: ChangeSet) -> None:
+    styles = _Styles(document)
     title = f"Changes from {changes.old.display} to {changes.new.display}"
     if changes.policy:
         title = f"{changes.policy}: {title[0].lower()}{title[1:]}"
-    document.add_heading(title, level=1)
-    document.add_paragraph(changes.describe())
+    styles.add("Heading 1", title)
+    styles.add("Normal", changes.describe())
     for meta in changes.meta_changes:
-        document.add_paragraph(wording.meta_line(meta).strip(), style="List Bullet")
+        styles.add("List Bullet", wording.meta_line(meta).strip())
     for heading, material in (("Material changes", True), ("Editorial changes", False)):
         listed = [c for c in changes.changes if c.material is material]
         if not listed:
             continue
-        document.add_heading(f"{heading} ({len(listed)})", level=2)
+        styles.add("Heading 2", f"{heading} ({len(listed)})")
         for change in listed:
-            document.add_paragraph(_summary_line(change), style="List Bullet")
+            styles.add("List Bullet", _summary_line(change))
 
 
 def _bookmark(paragraph: DocxParagraph, rev: _Revisions) -> None:
@@ -198,9 +218,10 @@ def render_docx(redline: Redline) -> bytes:
     first = document.add_paragraph(style="Title")
     _fill(first, title, rev)
     _bookmark(first, rev)
+    styles = _Styles(document)
     for item in layout(changes, redline.old, redline.new):
         style, indent = _style(item)
-        paragraph = document.add_paragraph(style=style)
+        paragraph = styles.add(style)
         if indent:
             paragraph.paragraph_format.left_indent = _INDENT * indent
         _fill(paragraph, item, rev)
