@@ -5,7 +5,7 @@
                 the floor any Word output pays
   import-docx   ours: ``publisher import`` of a .docx (mammoth's HTML, then our tree)
                 peer: ``mammoth.convert_to_markdown`` (mammoth alone, no clause structure)
-  pdf-version   ours: ``version_pdf`` (the site's HTML and CSS through WeasyPrint); no peer
+  pdf-version   ours: ``version_pdf`` (the site's HTML and CSS through WeasyPrint, n = 200 only); no peer
                 in this environment, so only our figure
 
 Synthetic policies (seeded): n numbered obligations in sections of 20, each with two bullets;
@@ -132,7 +132,7 @@ def main() -> None:
             folder = Path(tmp)
             prepare(n, folder)
             for task in ("docx-redline", "import-docx", "pdf-version"):
-                if task == "pdf-version" and n > 1000:
+                if task == "pdf-version" and n > 200:
                     continue
                 figures: dict[str, tuple[float, float]] = {}
                 for side in ("ours", "peer") if task != "pdf-version" else ("ours",):

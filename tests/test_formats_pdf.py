@@ -132,3 +132,17 @@ def test_example_redline_page_golden() -> None:
     page = html[html.index("@page"):html.index("</style>")]
     assert '"Acceptable Use Policy"' in page
     assert '"Redline v2 (2025-07-01) → v3 (2026-03-01)"' in page
+
+
+def test_material_only_redline_page_leaves_editorial_changes_out(tmp_path: Path) -> None:
+    from publisher.diff.sources import compare_files
+
+    old, new = tmp_path / "old.md", tmp_path / "new.md"
+    old.write_text(V1, encoding="utf-8")
+    new.write_text(V2.replace("host malware.", "host malware!"), encoding="utf-8")
+    changes = compare_files(old, new)
+    assert not all(c.material for c in changes.changes)
+    page = redline_pdf_html(changes, material_only=True)
+    assert "editorial change not listed" in page
+    assert "host malware!" not in page
+    assert "host malware!" in redline_pdf_html(changes)

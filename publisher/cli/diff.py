@@ -66,7 +66,7 @@ def diff_command(
     the site's redline laid out for print.
     """
     if fmt in BINARY_FORMATS:
-        material = _write_document(app, targets, from_rev, to_rev, fmt, output)
+        material = _write_document(app, targets, from_rev, to_rev, fmt, output, material_only)
         if exit_code and material:
             ctx.exit(1)
         return
@@ -107,9 +107,10 @@ def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
 
 def _write_document(
     app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None, fmt: str,
-    output: str | None,
+    output: str | None, material_only: bool,
 ) -> bool:
-    """Write a redline document; True when a change is material."""
+    """Write a redline document; True when a change is material. A Word redline tracks
+    every change whatever ``material_only`` says ("Accept all" must give the new text)."""
     from publisher.formats.docx import render_docx
     from publisher.formats.output import refuse_terminal, write_output
     from publisher.formats.sources import Redline, redline_of_files, redline_of_revisions
@@ -129,7 +130,7 @@ def _write_document(
     if fmt == "pdf":
         from publisher.formats.pdf import redline_pdf
 
-        data = redline_pdf(redline.changes)
+        data = redline_pdf(redline.changes, material_only=material_only)
     else:
         data = render_docx(redline)
     if output is None:

@@ -92,19 +92,20 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value else "no effective date"
 
 
-def redline_pdf_html(changes: ChangeSet) -> str:
-    """The page of a redline: the site's redline fragment under a title."""
+def redline_pdf_html(changes: ChangeSet, *, material_only: bool = False) -> str:
+    """The page of a redline: the site's redline fragment under a title (only the material
+    changes listed with ``material_only``)."""
     title = changes.new.title or changes.old.title or changes.policy or "Policy"
     versions = (f"{changes.old.display} ({_day(changes.old.effective)}) → "
                 f"{changes.new.display} ({_day(changes.new.effective)})")
     lines = [f"Compares {versions}"]
-    return page_html(render_html(changes), PageFacts(title, f"Redline {versions}"),
+    return page_html(render_html(changes, material_only=material_only), PageFacts(title, f"Redline {versions}"),
                      heading=f"{title}: changes", lines=lines)
 
 
-def redline_pdf(changes: ChangeSet) -> bytes:
+def redline_pdf(changes: ChangeSet, *, material_only: bool = False) -> bytes:
     """A redline as a PDF."""
-    return html_to_pdf(redline_pdf_html(changes))
+    return html_to_pdf(redline_pdf_html(changes, material_only=material_only))
 
 
 def version_pdf_html(document: Document, *, version: str | None, effective: date | None,
