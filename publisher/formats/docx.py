@@ -144,18 +144,30 @@ def _summary_line(change: Change) -> str:
 
 
 class _Styles:
-    """Paragraphs with a style set by id. python-docx looks a style name up by scanning every
-    style on each paragraph (most of the time of a long policy): here once per name."""
+    """Paragraphs added at the end of the body with a style set by id. python-docx looks a
+    style name up by scanning every style on each paragraph (most of the time of a long
+    policy): here once per name."""
 
     def __init__(self, document: docx.document.Document) -> None:
         self.document = document
         self.ids: dict[str, str | None] = {}
+        self.body = document.element.body
+        # python-docx finds the section properties anew for each paragraph it adds (a scan
+        # of the body: quadratic for a long policy); new paragraphs go just before them.
+        self.end = self.body.sectPr
 
     def add(self, style: str, text: str | None = None) -> DocxParagraph:
         if style not in self.ids:
             self.ids[style] = (None if style == "Normal"
                                else self.document.styles[style].style_id)
-        paragraph = self.document.add_paragraph(text or "")
+        element = OxmlElement("w:p")
+        if self.end is not None:
+            self.end.addprevious(element)
+        else:
+            self.body.append(element)
+        paragraph = DocxParagraph(element, self.document._body)
+        if text:
+            paragraph.add_run(text)
         style_id = self.ids[style]
         if style_id is not None:
             paragraph._p.get_or_add_pPr().style = style_id
