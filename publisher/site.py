@@ -186,8 +186,6 @@ class SiteCache:
     def __init__(self, directory: Path | str | None) -> None:
         self.directory = Path(directory) / "site" if directory is not None else None
         self._memory: dict[str, Any] = {}
-        self.hits = 0
-        self.misses = 0
 
     def _path(self, kind: str, key: str) -> Path | None:
         if self.directory is None:
@@ -197,7 +195,6 @@ class SiteCache:
     def get(self, kind: str, key: str) -> Any:
         memo = self._memory.get(f"{kind}/{key}")
         if memo is not None:
-            self.hits += 1
             return memo
         path = self._path(kind, key)
         if path is not None:
@@ -211,9 +208,7 @@ class SiteCache:
                 value = None
             if value is not None:
                 self._memory[f"{kind}/{key}"] = value
-                self.hits += 1
                 return value
-        self.misses += 1
         return None
 
     def put(self, kind: str, key: str, value: Any) -> None:

@@ -184,25 +184,6 @@ class AcceptanceRequest:
         return (self.customer_id, self.policy, self.version)
 
 
-def _find(connection: Connection, customer_id: str, policy: str, version: str) -> Row[Any] | None:
-    return connection.execute(
-        select(_ACCEPTANCES).where(
-            _ACCEPTANCES.c.customer_id == customer_id,
-            _ACCEPTANCES.c.slug == policy,
-            _ACCEPTANCES.c.version_label == version,
-        )
-    ).first()
-
-
-def find_acceptance(
-    database: Database, customer_id: str, policy: str, version: str
-) -> AcceptanceRecord | None:
-    """The customer's acceptance of that policy version, if any."""
-    with database.read() as connection:
-        row = _find(connection, customer_id, policy, version)
-    return AcceptanceRecord.from_row(row) if row is not None else None
-
-
 def record_acceptance(
     database: Database,
     *,
