@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
 from publisher.store.models import Customer, utcnow
+from publisher.store.tables import CUSTOMERS
 from publisher.textsafety import invisible_problem
 
 REQUIRED_COLUMNS = ("id", "email", "name", "company")
@@ -243,7 +243,7 @@ def import_customers(
 ) -> ImportResult:
     """Insert new customers and update changed ones (by id), in one transaction."""
     wanted = {row.id: row for row in rows}
-    table = cast(Table, Customer.__table__)
+    table = CUSTOMERS
     moment = now()
     created: list[dict[str, object]] = []
     changed: list[dict[str, object]] = []

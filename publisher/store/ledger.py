@@ -17,20 +17,20 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, Table, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
 from publisher.store.models import (
     Acceptance,
-    ChainHead,
     Customer,
     Notice,
     PolicyVersion,
     utcnow,
 )
+from publisher.store.tables import ACCEPTANCES, CHAIN_HEAD
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first record."""
@@ -38,8 +38,8 @@ GENESIS = "0" * 64
 METHODS = ("link", "api", "import")
 """How an acceptance was given: the signed link page, the reports/admin API, or an import."""
 
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
-_HEAD = cast(Table, ChainHead.__table__)
+_ACCEPTANCES = ACCEPTANCES
+_HEAD = CHAIN_HEAD
 
 
 class LedgerError(PublisherError):
