@@ -29,8 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 START = 1_717_200_000  # 2024-06-01 00:00:00 UTC
-WORDS = tuple(
-    ["account", "service", "customer", "content", "data", "provider", "user", "agreement", "term", "notice", "law", "access", "payment", "fee", "refund", "privacy", "security", "right", "obligation", "license", "export", "court", "dispute", "party", "information", "request", "period", "month", "written", "consent", "third", "reasonable", "material", "breach"]
+WORDS = (
+    "account", "service", "customer", "content", "data", "provider", "user", "agreement", "term",
+    "notice", "law", "access", "payment", "fee", "refund", "privacy", "security", "right",
+    "obligation", "license", "export", "court", "dispute", "party", "information", "request",
+    "period", "month", "written", "consent", "third", "reasonable", "material", "breach",
 )
 
 
@@ -81,7 +84,7 @@ def _edit(rng: random.Random, policy: _Policy) -> str:
     heading, clauses = policy.sections[s]
     if kind == "reword" and clauses:
         c = rng.randrange(len(clauses))
-        words = clauses[c].rstrip(".")
+        words = clauses[c].rstrip(".").split()
         for _ in range(rng.randint(1, 3)):
             words[rng.randrange(len(words))] = rng.choice(WORDS)
         clauses[c] = " ".join(words).capitalize() + "."
