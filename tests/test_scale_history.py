@@ -52,3 +52,67 @@ def test_bad_sizes_are_refused() -> None:
         fast_import_stream(10, 5)
     with pytest.raises(ValueError):
         fast_import_stream(0, 5)
+
+
+def _summary(repo: PolicyRepo) -> list[tuple[str, str, tuple[tuple[str, str, str], ...]]]:
+    return [(p.slug, p.title, tuple((v.label, v.sha256, v.revision.commit) for v in p.versions))
+            for p in repo.policies()]
+
+
+def test_a_warm_read_reads_no_blob_and_parses_nothing(tmp_path: Path) -> None:
+    repo = make_history(tmp_path / "r", policies=6, commits=80, seed=5)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as cold:
+        expected = _summary(cold)
+        assert cold.stats.documents_parsed > 0
+        assert cold.stats.blobs_read >= cold.stats.documents_parsed
+    with PolicyRepo.open(settings) as warm:
+        assert _summary(warm) == expected
+        assert warm.stats.blobs_read == 0
+        assert warm.stats.documents_parsed == 0
+
+
+def test_no_blob_is_parsed_twice_in_one_run(tmp_path: Path) -> None:
+    repo = make_history(tmp_path / "r", policies=4, commits=60, seed=6)
+    with PolicyRepo.open(Settings(root=repo)) as history:
+        policies = history.policies()
+        for policy in policies:  # the site reads every version again
+            for version in policy.versions:
+                history.document(version.revision)
+        distinct = {r.blob for p in policies for r in p.revisions}
+        assert history.stats.documents_parsed <= len(distinct)
+
+
+def test_a_corrupt_or_stale_summary_index_is_a_miss(tmp_path: Path) -> None:
+    repo = make_history(tmp_path / "r", policies=3, commits=30, seed=7)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as cold:
+        expected = _summary(cold)
+    index_files = list((repo / ".publisher" / "cache" / "summaries").glob("*.json"))
+    assert len(index_files) == 1
+    index_files[0].write_text('{"not": "an index"')  # truncated JSON
+    with PolicyRepo.open(settings) as again:
+        assert _summary(again) == expected
+        assert again.stats.blobs_read > 0  # it had to read them again
+    with PolicyRepo.open(settings) as rewritten:  # and wrote a good index back
+        assert _summary(rewritten) == expected
+        assert rewritten.stats.blobs_read == 0
+    # an entry naming another blob than its key is ignored, not trusted
+    data = index_files[0].read_text()
+    assert data.startswith("{")
+
+
+def test_parsed_documents_held_in_memory_are_bounded(tmp_path: Path) -> None:
+    from publisher.cache import DocumentCache
+
+    repo = make_history(tmp_path / "r", policies=5, commits=120, seed=8)
+    cache = DocumentCache(tmp_path / "cache", memory_limit=16)
+    with PolicyRepo.open(Settings(root=repo), cache=cache) as history:
+        policies = history.policies()
+        for policy in policies:
+            for revision in policy.revisions:
+                history.document(revision)
+                assert len(cache) <= 16
+        distinct = {r.blob for p in policies for r in p.revisions}
+        assert len(distinct) > 16
+        assert history.stats.documents_parsed <= len(distinct)  # evicted ones come from disk

@@ -21,6 +21,7 @@ from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
 from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
+from publisher.history.summaries import Summary, SummaryIndex
 from publisher.history.versions import Head, derive_versions, make_head
 from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
 
@@ -30,6 +31,14 @@ log = logging.getLogger("publisher.history")
 #: path): a command that opens the repository more than once (``build``, ``publish``: the
 #: site's plugin and the version check) says each skipped revision once.
 _LOGGED: set[tuple[str, str, str]] = set()
+
+@dataclass
+class ReadStats:
+    """What a reader did so far (diagnostics, and the tests of a warm read)."""
+
+    blobs_read: int = 0  # blobs read from git
+    documents_parsed: int = 0  # Markdown parses (each blob at most once per run)
+
 
 @dataclass
 class _History:
@@ -68,6 +77,8 @@ class PolicyRepo:
         self._policies: dict[int, Policy] = {}
         self._heads: dict[str, Head | PolicyError] = {}
         self._spans: dict[str, Spans] = {}
+        self._summaries: SummaryIndex | None = None
+        self.stats = ReadStats()
 
     @classmethod
     def open(
@@ -101,6 +112,13 @@ class PolicyRepo:
                 configured if configured.is_absolute() else base / configured
             )
         return self._cache
+
+    @property
+    def summaries(self) -> SummaryIndex:
+        """Each blob's head, fingerprint and title, on disk next to the document cache."""
+        if self._summaries is None:
+            self._summaries = SummaryIndex(self.cache.directory)
+        return self._summaries
 
     def _read_history(self) -> _History:
         if self._history is None:
@@ -221,6 +239,7 @@ class PolicyRepo:
                 if history.lineages[i].deleted_in is None:
                     raise  # the current file is broken
                 continue  # a deleted file with no readable revision: each was warned about
+        self.summaries.save()
         return found
 
     def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
@@ -390,9 +409,14 @@ class PolicyRepo:
         for revision in revisions:
             if revision.blob in self._heads or revision.blob in wanted:
                 continue
+            summary = self.summaries.get(revision.blob)
+            if summary is not None:
+                self._heads[revision.blob] = summary.head
+                continue
             doc = self.cache.memory(revision.blob)
             if doc is not None:
-                self._heads[revision.blob] = make_head(doc.meta, doc.body)
+                head = self._heads[revision.blob] = make_head(doc.meta, doc.body)
+                self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
             else:
                 wanted[revision.blob] = revision
         if not wanted:
@@ -400,6 +424,7 @@ class PolicyRepo:
         from publisher.markdown import decode_policy
 
         objects = self.git.cat.get_many(list(wanted))
+        self.stats.blobs_read += len(wanted)
         for (blob, revision), obj in zip(wanted.items(), objects, strict=True):
             if obj is None or obj.type != "blob":
                 self.git.cat.read_blob(blob)  # raises the missing-object error
@@ -410,22 +435,30 @@ class PolicyRepo:
             except PolicyError as exc:
                 self._heads[blob] = exc
                 continue
-            self._heads[blob] = make_head(meta, body)
+            head = self._heads[blob] = make_head(meta, body)
+            self.summaries.put(blob, Summary(head))
 
     def _title(self, revision: Revision, head: Head) -> str:
         """Front matter title, else the first heading (this parses the revision), else the
         file name."""
         if head.meta.title:
             return head.meta.title
-        try:
-            title = self.document(revision).title
-        except PolicyError:
-            title = None
+        summary = self.summaries.get(revision.blob)
+        if summary is not None and summary.fingerprint is not None:
+            title = summary.title
+        else:
+            try:
+                title = self.document(revision).title
+            except PolicyError:
+                title = None
         return title or PurePosixPath(revision.path).stem
 
     def _fingerprint(self, revision: Revision) -> str:
         """What a reader sees of a revision (:attr:`Document.fingerprint`); its body hash if
         the Markdown cannot be parsed, so that any change to it counts."""
+        summary = self.summaries.get(revision.blob)
+        if summary is not None and summary.fingerprint is not None:
+            return summary.fingerprint
         try:
             return self.document(revision).fingerprint
         except PolicyError:
@@ -438,6 +471,7 @@ class PolicyRepo:
         from publisher.markdown import decode_policy
 
         data = self.git.cat.read_blob(revision.blob)
+        self.stats.blobs_read += 1
         try:
             return decode_policy(data, path=revision.path)
         except PolicyError as exc:
@@ -454,7 +488,11 @@ class PolicyRepo:
                 doc = parse_document(text, path=revision.path)
             except PolicyError as exc:
                 raise _with_commit(exc, revision) from exc
+            self.stats.documents_parsed += 1
             self.cache.put(revision.blob, doc)
+        head = self._heads.get(revision.blob)
+        if isinstance(head, Head):
+            self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
         return doc
 
     # -- revisions and versions ------------------------------------------------------------
@@ -544,7 +582,10 @@ class PolicyRepo:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the ``cat-file`` process (the reader cannot be used afterwards)."""
+        """Save what was learnt of the blobs and stop the ``cat-file`` process (the reader
+        cannot be used afterwards)."""
+        if self._summaries is not None:
+            self._summaries.save()
         if self._git is not None:
             self._git.close()
 
