@@ -116,3 +116,34 @@ def test_parsed_documents_held_in_memory_are_bounded(tmp_path: Path) -> None:
         distinct = {r.blob for p in policies for r in p.revisions}
         assert len(distinct) > 16
         assert history.stats.documents_parsed <= len(distinct)  # evicted ones come from disk
+
+
+def test_a_warm_read_starts_no_cat_file_for_added_files(tmp_path: Path) -> None:
+    """Files added next to others are checked for copies (git log --follow): the answer is
+    remembered, so a warm read does not read the parent's blobs again."""
+    repo = make_history(tmp_path / "r", policies=8, commits=20, seed=9)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as cold:
+        expected = _summary(cold)
+        assert cold.stats.blobs_read > 0
+    with PolicyRepo.open(settings) as warm:
+        assert _summary(warm) == expected
+        assert warm.git._cat is None  # no cat-file process at all
+
+
+def test_a_remembered_copy_source_follows_the_copy(tmp_path: Path) -> None:
+    from gitrepo import GitRepo
+
+    repo = GitRepo.init(tmp_path / "repo")
+    text = "# Terms\n\n" + "".join(f"{i}. Clause number {i} of the terms.\n" for i in range(1, 9))
+    repo.write("policies/terms.md", text)
+    repo.commit("Add terms")
+    repo.write("policies/terms-v2.md", text.replace("Clause number 8", "Clause 8"))
+    repo.commit("Start the new terms from a copy")
+    repo.delete("policies/terms.md")
+    repo.commit("Retire the old terms")
+    for _ in range(2):  # cold, then from the index
+        with PolicyRepo.open(Settings(root=repo.path)) as history:
+            (policy,) = history.policies()
+            assert [r.path for r in policy.revisions] == [
+                "policies/terms.md", "policies/terms-v2.md"]

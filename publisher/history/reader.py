@@ -21,7 +21,7 @@ from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
 from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
-from publisher.history.summaries import Summary, SummaryIndex
+from publisher.history.summaries import Summary, SummaryIndex, copy_key
 from publisher.history.versions import Head, derive_versions, make_head
 from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
 
@@ -166,8 +166,19 @@ class PolicyRepo:
         self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
     ) -> str | None:
         """The policy file of the parent commit that ``blob`` was copied from, chosen as
-        ``git log --follow`` does: the most similar, at least 50%, same file name first."""
+        ``git log --follow`` does: the most similar, at least 50%, same file name first.
+        The answer is remembered in the summary index."""
+        key = copy_key(path, blob, parent)
+        known, source = self.summaries.copy_source(key)
+        if known:
+            return source
+        source = self._find_copy_source(path, blob, parent)
+        self.summaries.put_copy_source(key, source)
+        return source
+
+    def _find_copy_source(self, path: str, blob: str, parent: Mapping[str, str]) -> str | None:
         missing = sorted({blob, *parent.values()} - self._spans.keys())
+        self.stats.blobs_read += len(missing)
         for sha, obj in zip(missing, self.git.cat.get_many(missing), strict=True):
             if obj is not None and obj.type == "blob":
                 self._spans[sha] = spans(obj.data)

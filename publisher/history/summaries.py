@@ -6,7 +6,9 @@ unlabelled policies the fingerprint of what a reader sees and the first heading:
 bytes, against tens of kilobytes for a parsed document. The :class:`SummaryIndex` keeps these
 by blob sha in ``<cache>/summaries/<key>.json``, so that a warm ``publisher list`` reads one
 file instead of every blob (no ``cat-file``) and every cached document (no JSON decoding of
-clause trees).
+clause trees). It also remembers the answers of the copy check for added files (which file
+of the parent commit, if any, a new file was copied from: ``git log --follow``'s question),
+which otherwise reads every policy blob of the parent commit.
 
 The key fingerprints everything a summary is computed by (the parser's version, this module
 and the version rules), so a changed parser or rule makes a new index and the old one is
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -57,24 +60,30 @@ class SummaryIndex:
     def __init__(self, directory: Path | None) -> None:
         self.path = directory / "summaries" / f"{_key()}.json" if directory else None
         self._entries: dict[str, Summary] | None = None
+        self._copies: dict[str, str | None] = {}
         self._dirty: dict[str, Summary] = {}
+        self._dirty_copies: dict[str, str | None] = {}
 
     def _load(self) -> dict[str, Summary]:
         if self._entries is None:
-            self._entries = self._read()
+            self._entries, self._copies = self._read()
         return self._entries
 
-    def _read(self) -> dict[str, Summary]:
+    def _read(self) -> tuple[dict[str, Summary], dict[str, str | None]]:
         if self.path is None:
-            return {}
+            return {}, {}
         try:
             raw = json.loads(self.path.read_bytes())
-            return {blob: _decode(value) for blob, value in raw["entries"].items()}
+            entries = {blob: _decode(value) for blob, value in raw["entries"].items()}
+            copies = raw.get("copies", {})
+            if not all(isinstance(v, str | None) for v in copies.values()):
+                raise TypeError("not a copy source")
+            return entries, copies
         except FileNotFoundError:
-            return {}
+            return {}, {}
         except Exception as exc:  # any unreadable index is empty
             log.debug("ignoring unreadable summary index %s: %s", self.path, exc)
-            return {}
+            return {}, {}
 
     def get(self, blob: str) -> Summary | None:
         return self._load().get(blob)
@@ -85,25 +94,45 @@ class SummaryIndex:
             entries[blob] = summary
             self._dirty[blob] = summary
 
+    def copy_source(self, key: str) -> tuple[bool, str | None]:
+        """(known, source) of the copy check ``key`` names (see :func:`copy_key`)."""
+        self._load()
+        return key in self._copies, self._copies.get(key)
+
+    def put_copy_source(self, key: str, source: str | None) -> None:
+        self._load()
+        self._copies[key] = self._dirty_copies[key] = source
+
     def __len__(self) -> int:
         return len(self._load())
 
     def save(self) -> None:
         """Write what this run added (merged with what is on disk now)."""
-        if not self._dirty or self.path is None:
+        if not (self._dirty or self._dirty_copies) or self.path is None:
             return
-        merged = self._read()
+        merged, copies = self._read()
         merged.update(self._dirty)
+        copies.update(self._dirty_copies)
         entries: dict[str, list[Any]] = {}
         for blob, summary in merged.items():
             try:
                 entries[blob] = _encode(summary)
             except ValueError:  # a front matter value JSON cannot carry: memory only
                 continue
-        data = json.dumps({"key": self.path.stem, "entries": entries}, ensure_ascii=False,
-                          separators=(",", ":"))
+        data = json.dumps({"key": self.path.stem, "entries": entries, "copies": copies},
+                          ensure_ascii=False, separators=(",", ":"))
         write_atomically(self.path, data.encode("utf-8"), what="the summary index")
         self._dirty.clear()
+        self._dirty_copies.clear()
+
+
+def copy_key(path: str, blob: str, parent: Mapping[str, str]) -> str:
+    """What decides whether an added file is a copy: its path and blob and the policy files
+    (path and blob) of the parent commit."""
+    digest = hashlib.sha256(f"{path}\0{blob}".encode())
+    for name, sha in sorted(parent.items()):
+        digest.update(f"\0{name}\0{sha}".encode())
+    return digest.hexdigest()[:32]
 
 
 def _encode(s: Summary) -> list[Any]:
