@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 HEAVY = ("publisher.history", "publisher.gitio", "publisher.cache", "sqlalchemy", "jinja2",
-         "mkdocs", "starlette", "rich", "git", "publisher.diff.render_html",
-         "publisher.diff.render_markdown", "publisher.diff.render_json")
+         "mkdocs", "starlette", "rich", "git")
 
 PROBE = """
 import json, sys

@@ -11,9 +11,7 @@ renderers are pure functions of the resulting :class:`ChangeSet`.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from publisher.diff.align import changes_between
 from publisher.diff.classify import (
@@ -37,28 +35,11 @@ from publisher.diff.model import (
     Summary,
 )
 from publisher.diff.refine import refine
+from publisher.diff.render_html import REDLINE_CSS, render_html
+from publisher.diff.render_json import change_to_json, render_json
+from publisher.diff.render_markdown import render_markdown
 from publisher.diff.render_text import render_text
 from publisher.document import Document
-
-if TYPE_CHECKING:
-    from publisher.diff.render_html import REDLINE_CSS, render_html
-    from publisher.diff.render_json import change_to_json, render_json
-    from publisher.diff.render_markdown import render_markdown
-
-#: Renderers loaded on first use, so that `publisher diff a.md b.md` and git's diff driver
-#: start without them (issue 14): name -> module of publisher.diff.
-_LAZY = {"REDLINE_CSS": "render_html", "render_html": "render_html",
-         "change_to_json": "render_json", "render_json": "render_json",
-         "render_markdown": "render_markdown"}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"publisher.diff.{module}"), name)
-    globals()[name] = value
-    return value
 
 __all__ = [
     "KINDS",
