@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,40 @@ def test_a_remembered_copy_source_follows_the_copy(tmp_path: Path) -> None:
             (policy,) = history.policies()
             assert [r.path for r in policy.revisions] == [
                 "policies/terms.md", "policies/terms-v2.md"]
+
+
+def test_a_cold_read_on_several_processes_gives_the_same_history(tmp_path: Path) -> None:
+    repo = make_history(tmp_path / "r", policies=6, commits=220, seed=10)
+    results = []
+    for jobs in (1, 2):
+        shutil.rmtree(repo / ".publisher", ignore_errors=True)
+        with PolicyRepo.open(Settings(root=repo), jobs=jobs) as history:
+            results.append(_summary(history))
+            distinct = {r.blob for p in history.policies() for r in p.revisions}
+            assert history.stats.documents_parsed <= len(distinct)
+            if jobs == 2:
+                assert history.stats.parsed_in_pool > 64
+                # the workers filled the document cache: reading every version afterwards
+                # (as the site does) parses only what the pool did not need to
+                for p in history.policies():
+                    for v in p.versions:
+                        history.document(v.revision)
+                assert history.stats.documents_parsed <= len(distinct)
+    assert results[0] == results[1]
+
+
+def test_a_broken_revision_among_many_is_skipped_with_its_warning(tmp_path: Path) -> None:
+    from gitrepo import GitRepo
+
+    repo = GitRepo.init(tmp_path / "repo")
+    for i in range(80):
+        repo.write("policies/terms.md", f"# Terms\n\n1. Rule {i} applies.\n")
+        repo.commit(f"Change {i}")
+        if i == 40:
+            repo.write("policies/terms.md", "---\ntitle: [unclosed\n---\n# Terms\n")
+            repo.commit("Break the front matter")
+    warnings: list[str] = []
+    with PolicyRepo.open(Settings(root=repo.path), jobs=2, warn=warnings.append) as history:
+        (policy,) = history.policies()
+        assert len(policy.versions) == 80
+    assert len(warnings) == 1 and "Break the front matter" in warnings[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -20,6 +20,7 @@ from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity,
 from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
+from publisher.history.prefetch import MIN_PARALLEL, default_jobs, parse_in_pool
 from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
 from publisher.history.summaries import Summary, SummaryIndex, copy_key
 from publisher.history.versions import Head, derive_versions, make_head
@@ -38,6 +39,7 @@ class ReadStats:
 
     blobs_read: int = 0  # blobs read from git
     documents_parsed: int = 0  # Markdown parses (each blob at most once per run)
+    parsed_in_pool: int = 0  # of which by the worker processes of a cold read
 
 
 @dataclass
@@ -62,8 +64,11 @@ class PolicyRepo:
         *,
         cache: DocumentCache | None = None,
         warn: Callable[[str], None] | None = None,
+        jobs: int | None = None,
     ) -> None:
+        """``jobs``: processes that parse a cold history (default: the usable cores)."""
         self.settings = settings
+        self._jobs = jobs if jobs is not None else default_jobs()
         self._warn = warn if warn is not None else log.warning
         self._log_once = warn is None
         self._warned: dict[tuple[str, str], str] = {}
@@ -87,11 +92,12 @@ class PolicyRepo:
         *,
         cache: DocumentCache | None = None,
         warn: Callable[[str], None] | None = None,
+        jobs: int | None = None,
     ) -> PolicyRepo:
         """A reader for ``settings.root``; GitError (with a hint) when it is not a git
         repository or is a shallow clone. ``warn`` receives one line per revision skipped
         because it cannot be read (default: the ``publisher.history`` logger)."""
-        repo = cls(settings, cache=cache, warn=warn)
+        repo = cls(settings, cache=cache, warn=warn, jobs=jobs)
         _ = repo.git
         return repo
 
@@ -242,6 +248,7 @@ class PolicyRepo:
             i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
         ]
         self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
+        self._prefetch(r for i in chosen for r in history.lineages[i].revisions)
         found: list[Policy] = []
         for i in chosen:
             try:
@@ -448,6 +455,45 @@ class PolicyRepo:
                 continue
             head = self._heads[blob] = make_head(meta, body)
             self.summaries.put(blob, Summary(head))
+
+    def _prefetch(self, revisions: Iterable[Revision]) -> None:
+        """Parse on every core the blobs whose fingerprint deriving versions may ask for
+        (unlabelled or untitled revisions neither summarised nor cached yet), so that a cold
+        read uses all cores (:mod:`publisher.history.prefetch`); the documents go to the
+        disk cache, only fingerprints and titles come back."""
+        directory = self.cache.directory
+        if self._jobs <= 1 or directory is None:
+            return
+        wanted: dict[str, str] = {}
+        for revision in revisions:
+            blob = revision.blob
+            head = self._heads.get(blob)
+            if blob in wanted or not isinstance(head, Head) \
+                    or (head.meta.version and head.meta.title):
+                continue
+            summary = self.summaries.get(blob)
+            if summary is not None and summary.fingerprint is not None:
+                continue
+            path = self.cache.path(blob)
+            if self.cache.memory(blob) is not None or (path is not None and path.exists()):
+                continue
+            wanted[blob] = revision.path
+        if len(wanted) < MIN_PARALLEL:
+            return
+
+        def read(names: Sequence[str]) -> list[bytes | None]:
+            self.stats.blobs_read += len(names)
+            return [obj.data if obj is not None and obj.type == "blob" else None
+                    for obj in self.git.cat.get_many(names)]
+
+        for blob, parsed in parse_in_pool(list(wanted.items()), read, directory=directory,
+                                          version=self.cache.version, jobs=self._jobs):
+            head = self._heads[blob]
+            if parsed is None or not isinstance(head, Head):
+                continue  # parsed again, and its error reported, when it is asked for
+            self.stats.documents_parsed += 1
+            self.stats.parsed_in_pool += 1
+            self.summaries.put(blob, Summary(head, *parsed))
 
     def _title(self, revision: Revision, head: Head) -> str:
         """Front matter title, else the first heading (this parses the revision), else the
