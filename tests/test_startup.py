@@ -72,3 +72,11 @@ def test_diff_of_a_missing_file_still_fails_cleanly(tmp_path: Path,
                           text=True)
     assert done.returncode != 0
     assert "nope.md" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_diff_driver_loads_no_temporary_files_module(
+        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    old, new = two_files
+    _, modules, _ = _modules(["diff-driver", "policies/terms.md", str(old), "a" * 40, "100644",
+                              str(new), "b" * 40, "100644"], tmp_path)
+    assert "tempfile" not in modules and "shutil" not in modules
