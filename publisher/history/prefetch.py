@@ -15,6 +15,7 @@ never a wrong answer).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -63,7 +64,11 @@ def parse_in_pool(
     """Parse the blobs of ``wanted`` ((blob, path) pairs) in ``jobs`` processes, reading them
     window by window through ``read``; yields (blob, parsed) as windows complete."""
     folder = str(directory) if directory is not None else None
-    pool: Executor = ProcessPoolExecutor(max_workers=jobs)
+    # forkserver (spawn where there is none): never fork a process that runs threads (the
+    # acceptance service reads history too)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    pool: Executor = ProcessPoolExecutor(max_workers=jobs,
+                                         mp_context=multiprocessing.get_context(method))
     with pool:
         for start in range(0, len(wanted), WINDOW):
             window = wanted[start:start + WINDOW]
