@@ -34,11 +34,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_history import machine
-from make_history import make_history
-
+HERE = Path(__file__).resolve().parent
 PUBLISHER = [sys.executable, "-m", "publisher"]
 GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
@@ -50,6 +46,17 @@ class Run:
     rss_mb: float
     output: int  # bytes
     note: str = ""
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {sys.version.split()[0]}, {git}"
 
 
 def measure(argv: list[str], cwd: Path, *, stdout_file: Path) -> Run:
@@ -118,7 +125,12 @@ def commit_one_edit(repo: Path, path: str) -> None:
 
 def bench_size(work: Path, commits: int, policies: int, build_glob: str,
                repeat: int) -> list[tuple[str, Run]]:
-    repo = make_history(work / f"repo-{commits}", policies, commits)
+    # made in a process of its own: a child inherits the peak RSS of its parent at fork, so
+    # this process must stay small for the children's peak RSS to be theirs
+    repo = work / f"repo-{commits}"
+    subprocess.run([sys.executable, str(HERE / "make_history.py"), str(repo), "--policies",
+                    str(policies), "--commits", str(commits)], check=True,
+                   stdout=subprocess.DEVNULL)
     cache = repo / ".publisher" / "cache"
     site = repo / "build" / "site"
     out = work / "stdout"
