@@ -1,9 +1,9 @@
 """Benchmark: the commands at scale (issue 14), side by side with the floor.
 
 For each size (``--sizes``, commits; ``--policies`` policies) a synthetic repository is made by
-``make_history.py``; then each run is one subprocess, measured through ``os.wait4`` (CPU =
-user + system of the process and the git processes it waited for, wall, peak RSS of the
-largest of them) with its output bytes:
+``make_history.py``; then each run is one subprocess, measured by a subreaper process (CPU =
+user + system of the process and of every process it started, git and the parsing pool's
+workers included; wall; peak RSS of the largest single process) with its output bytes:
 
   floor          one ``git log`` pass (our options), one ``git cat-file --batch`` stream of every
                  policy blob, one parse of each distinct blob: what any reader must do cold;
@@ -59,21 +59,37 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {sys.version.split()[0]}, {git}"
 
 
+_REAPER = """
+import ctypes, json, os, resource, subprocess, sys
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+with open(sys.argv[1], "wb") as out:
+    code = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.PIPE)
+while True:  # orphans (a pool's fork server) are ours now: wait for them too
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps([code.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+                  code.stderr.decode(errors="replace")[-2000:]]))
+"""
+
+
 def measure(argv: list[str], cwd: Path, *, stdout_file: Path) -> Run:
-    """Run ``argv`` to completion; its CPU, wall time, peak RSS and stdout bytes."""
-    with stdout_file.open("wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.PIPE,
-                                env={**GIT_ENV, "PYTHONHASHSEED": "0"})
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err.decode()}")
-    return Run(cpu=usage.ru_utime + usage.ru_stime, wall=wall, rss_mb=usage.ru_maxrss / 1024,
-               output=stdout_file.stat().st_size)
+    """Run ``argv`` to completion; its CPU, wall time, peak RSS and stdout bytes. A small
+    reaper process runs it, made the subreaper of everything it starts, so that the CPU of
+    processes started by a fork server (the parsing pool's workers) is counted too; peak
+    RSS is the largest single process's."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _REAPER, str(stdout_file), *argv], cwd=cwd,
+                          capture_output=True, env={**GIT_ENV, "PYTHONHASHSEED": "0"})
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"reaper failed:\n{done.stderr.decode()}")
+    code, cpu, maxrss, err = json.loads(done.stdout)
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({code}):\n{err}")
+    return Run(cpu=cpu, wall=wall, rss_mb=maxrss / 1024, output=stdout_file.stat().st_size)
 
 
 def tree_bytes(path: Path) -> int:
@@ -124,7 +140,7 @@ def commit_one_edit(repo: Path, path: str) -> None:
 
 
 def bench_size(work: Path, commits: int, policies: int, build_glob: str,
-               repeat: int) -> list[tuple[str, Run]]:
+               repeat: int, with_build: bool = True) -> list[tuple[str, Run]]:
     # made in a process of its own: a child inherits the peak RSS of its parent at fork, so
     # this process must stay small for the children's peak RSS to be theirs
     repo = work / f"repo-{commits}"
@@ -158,6 +174,9 @@ def bench_size(work: Path, commits: int, policies: int, build_glob: str,
     median("log", [measure([*PUBLISHER, "log", "policy-0001"], repo, stdout_file=out)
                    for _ in range(repeat)], "stdout")
 
+    if not with_build:
+        shutil.rmtree(repo)
+        return rows
     build = [*PUBLISHER, "--policies", build_glob, "build", "--format", "json"]
 
     def build_run() -> Run:
@@ -190,6 +209,7 @@ def main() -> None:
     parser.add_argument("--policies", type=int, default=133)
     parser.add_argument("--build-glob", default="policies/product/policy-00[0-3]*.md")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--no-build", action="store_true", help="only list and log")
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor is not None:
@@ -200,7 +220,8 @@ def main() -> None:
     print("|---:|---|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            rows = bench_size(Path(tmp), size, args.policies, args.build_glob, args.repeat)
+            rows = bench_size(Path(tmp), size, args.policies, args.build_glob, args.repeat,
+                              with_build=not args.no_build)
             base = rows[0][1].cpu
             for name, run in rows:
                 print(f"| {size:,} | {name} | {run.cpu:.2f} | {run.cpu / base:.1f} | "
