@@ -20,7 +20,7 @@ from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity,
 from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
-from publisher.history.prefetch import MIN_PARALLEL, default_jobs, parse_in_pool
+from publisher.history.prefetch import MIN_PARALLEL, WINDOW, default_jobs, parse_in_pool
 from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
 from publisher.history.summaries import Summary, SummaryIndex, copy_key
 from publisher.history.versions import Head, derive_versions, make_head
@@ -441,20 +441,23 @@ class PolicyRepo:
             return
         from publisher.markdown import decode_policy
 
-        objects = self.git.cat.get_many(list(wanted))
-        self.stats.blobs_read += len(wanted)
-        for (blob, revision), obj in zip(wanted.items(), objects, strict=True):
-            if obj is None or obj.type != "blob":
-                self.git.cat.read_blob(blob)  # raises the missing-object error
-            assert obj is not None
-            try:
-                text = decode_policy(obj.data, path=revision.path)
-                meta, body, _ = split_front_matter(text, path=revision.path)
-            except PolicyError as exc:
-                self._heads[blob] = exc
-                continue
-            head = self._heads[blob] = make_head(meta, body)
-            self.summaries.put(blob, Summary(head))
+        items = list(wanted.items())
+        for start in range(0, len(items), WINDOW):  # a window of blobs in memory at a time
+            window = items[start:start + WINDOW]
+            objects = self.git.cat.get_many([blob for blob, _ in window])
+            self.stats.blobs_read += len(window)
+            for (blob, revision), obj in zip(window, objects, strict=True):
+                if obj is None or obj.type != "blob":
+                    self.git.cat.read_blob(blob)  # raises the missing-object error
+                assert obj is not None
+                try:
+                    text = decode_policy(obj.data, path=revision.path)
+                    meta, body, _ = split_front_matter(text, path=revision.path)
+                except PolicyError as exc:
+                    self._heads[blob] = exc
+                    continue
+                head = self._heads[blob] = make_head(meta, body)
+                self.summaries.put(blob, Summary(head))
 
     def _prefetch(self, revisions: Iterable[Revision]) -> None:
         """Parse on every core the blobs whose fingerprint deriving versions may ask for
