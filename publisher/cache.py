@@ -22,6 +22,7 @@ import gc
 import hashlib
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
@@ -68,14 +69,33 @@ PARSER_VERSION = _parser_version()
 _FORMAT = 2
 
 
-class DocumentCache:
-    """Parsed documents by blob sha: in memory for this process, and on disk across runs."""
+#: Parsed documents a disk-backed cache keeps in memory (the most recently used): enough for
+#: the versions of the policy being worked on, flat however long the history is.
+MEMORY_LIMIT = 256
 
-    def __init__(self, directory: Path | str | None, *, version: str = PARSER_VERSION) -> None:
-        """``directory`` None keeps the cache in memory only."""
+
+class DocumentCache:
+    """Parsed documents by blob sha: in memory for this process, and on disk across runs.
+
+    With a directory, memory holds only the ``memory_limit`` most recently used documents
+    (the others are a disk read away, never a second parse), so a run over thousands of
+    revisions stays flat in memory; a memory-only cache (``directory`` None) keeps all.
+    """
+
+    def __init__(self, directory: Path | str | None, *, version: str = PARSER_VERSION,
+                 memory_limit: int | None = MEMORY_LIMIT) -> None:
+        """``directory`` None keeps the cache in memory only (and unbounded)."""
         self.directory = Path(directory) if directory is not None else None
         self.version = version
-        self._memory: dict[str, Document] = {}
+        self.memory_limit = memory_limit if self.directory is not None else None
+        self._memory: OrderedDict[str, Document] = OrderedDict()
+
+    def _remember(self, blob: str, doc: Document) -> None:
+        self._memory[blob] = doc
+        self._memory.move_to_end(blob)
+        if self.memory_limit is not None:
+            while len(self._memory) > self.memory_limit:
+                self._memory.popitem(last=False)
 
     def path(self, blob: str) -> Path | None:
         """Where the entry for ``blob`` lives on disk (None for a memory-only cache)."""
@@ -91,6 +111,7 @@ class DocumentCache:
         """The cached document of ``blob``, or None (missing, stale, corrupt)."""
         doc = self._memory.get(blob)
         if doc is not None:
+            self._memory.move_to_end(blob)
             return doc
         path = self.path(blob)
         if path is None:
@@ -113,12 +134,12 @@ class DocumentCache:
         finally:
             if collecting:
                 gc.enable()
-        self._memory[blob] = doc
+        self._remember(blob, doc)
         return doc
 
     def put(self, blob: str, doc: Document) -> None:
         """Remember ``doc`` as the parse of ``blob`` (in memory, and on disk if possible)."""
-        self._memory[blob] = doc
+        self._remember(blob, doc)
         path = self.path(blob)
         if path is None:
             return
@@ -166,11 +187,8 @@ class _NotJsonSafe(ValueError):
 def encode_document(doc: Document) -> list[Any]:
     """``doc`` as JSON-ready lists (see the module docstring); raises ValueError when its
     front matter's ``extra`` holds something JSON cannot carry exactly."""
-    meta = doc.meta
     return [
-        [meta.title, meta.slug, meta.version,
-         meta.effective.isoformat() if meta.effective is not None else None,
-         meta.summary, meta.notice_days, _encode_extra(meta.extra)],
+        encode_meta(doc.meta),
         doc.title,
         [_encode_clause(c) for c in doc.clauses],
         doc.body,
@@ -182,17 +200,29 @@ def decode_document(data: Any) -> Document:
     """The document :func:`encode_document` encoded; raises ValueError, TypeError or
     KeyError on anything else."""
     meta, title, clauses, body, body_start_line = data
-    m_title, slug, version, effective, summary, notice_days, extra = meta
     return Document(
-        meta=PolicyMeta(
-            title=m_title, slug=slug, version=version,
-            effective=date.fromisoformat(effective) if effective is not None else None,
-            summary=summary, notice_days=notice_days, extra=_decode_extra(extra),
-        ),
+        meta=decode_meta(meta),
         title=title,
         clauses=tuple([_decode_clause(c) for c in clauses]),
         body=body,
         body_start_line=body_start_line,
+    )
+
+
+def encode_meta(meta: PolicyMeta) -> list[Any]:
+    """Front matter as a JSON-ready list; ValueError when ``extra`` is not JSON-safe."""
+    return [meta.title, meta.slug, meta.version,
+            meta.effective.isoformat() if meta.effective is not None else None,
+            meta.summary, meta.notice_days, _encode_extra(meta.extra)]
+
+
+def decode_meta(data: Any) -> PolicyMeta:
+    """The front matter :func:`encode_meta` encoded (ValueError, TypeError otherwise)."""
+    title, slug, version, effective, summary, notice_days, extra = data
+    return PolicyMeta(
+        title=title, slug=slug, version=version,
+        effective=date.fromisoformat(effective) if effective is not None else None,
+        summary=summary, notice_days=notice_days, extra=_decode_extra(extra),
     )
 
 

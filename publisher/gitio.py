@@ -19,7 +19,6 @@ import contextlib
 import os
 import re
 import subprocess
-import tempfile
 import threading
 import weakref
 from collections import Counter
@@ -393,6 +392,8 @@ class CatFile:
     def __init__(self, git_dir: Path) -> None:
         self._git_dir = git_dir
         self._lock = threading.Lock()
+        import tempfile  # here: the diff driver imports this module only to ask git for colour
+
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         try:
             self._proc = subprocess.Popen(

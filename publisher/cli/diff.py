@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from publisher.cli.app import App, echo_json, pass_app
-from publisher.diff import render_html, render_json, render_markdown, render_text
-from publisher.diff.model import ChangeSet
+
+if TYPE_CHECKING:
+    from publisher.diff.model import ChangeSet
 
 
 def _use_colour(choice: bool | None) -> bool:
@@ -71,17 +73,26 @@ def diff_command(
             ctx.exit(1)
         return
     changes = _changes(app, targets, from_rev, to_rev)
+    # each renderer loads only when asked for (start-up of `publisher diff a.md b.md`)
     if output is not None:
         from publisher.formats.output import write_output
 
         write_output(output, _render(changes, fmt, material_only).encode())
     elif fmt == "json":
+        from publisher.diff.render_json import render_json
+
         echo_json(render_json(changes, material_only=material_only))
     elif fmt == "markdown":
+        from publisher.diff.render_markdown import render_markdown
+
         click.echo(render_markdown(changes, material_only=material_only), nl=False)
     elif fmt == "html":
+        from publisher.diff.render_html import render_html
+
         click.echo(render_html(changes, material_only=material_only), nl=False)
     else:
+        from publisher.diff.render_text import render_text
+
         use_colour = _use_colour(colour)
         click.echo(render_text(changes, color=use_colour, material_only=material_only),
                    nl=False, color=use_colour)
@@ -93,15 +104,24 @@ BINARY_FORMATS = ("docx", "pdf")
 
 
 def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
-    import json
-
+    """The change set in a text format, for --output."""
     if fmt == "json":
+        import json
+
+        from publisher.diff.render_json import render_json
+
         return json.dumps(render_json(changes, material_only=material_only), indent=2,
                           ensure_ascii=False) + "\n"
     if fmt == "markdown":
+        from publisher.diff.render_markdown import render_markdown
+
         return render_markdown(changes, material_only=material_only)
     if fmt == "html":
+        from publisher.diff.render_html import render_html
+
         return render_html(changes, material_only=material_only)
+    from publisher.diff.render_text import render_text
+
     return render_text(changes, material_only=material_only)
 
 
@@ -153,13 +173,14 @@ def _changes(
     app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None
 ) -> ChangeSet:
     # git and the parser load only when a diff is asked for: `publisher --help` stays quick.
-    from publisher.cli.policies import find_policy, warn
     from publisher.diff.sources import compare_files, compare_revisions
-    from publisher.history import PolicyRepo
 
     _check_targets(targets, from_rev, to_rev)
     if len(targets) == 2:
         return compare_files(targets[0], targets[1])
+    from publisher.cli.policies import find_policy, warn
+    from publisher.history import PolicyRepo
+
     with PolicyRepo.open(app.settings, warn=warn) as repo:
         return compare_revisions(repo, find_policy(repo, targets[0]), from_rev, to_rev)
 

@@ -7,14 +7,17 @@ itself stays pure.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from publisher.diff import compare, spelling
 from publisher.diff.classify import overrides_from_trailers
 from publisher.diff.model import ChangeSet, Override, Side
 from publisher.document import Document
 from publisher.errors import NotFoundError, PolicyError
-from publisher.history import Policy, PolicyRepo, Revision
 from publisher.markdown import decode_policy, parse_document
+
+if TYPE_CHECKING:  # git and history load only for comparing revisions (start-up of `diff a b`)
+    from publisher.history import Policy, PolicyRepo, Revision
 
 
 def read_file(path: str | Path) -> Document:
@@ -94,7 +97,7 @@ def compare_revisions(
     the commits in between override the classification.
     """
     spelling.configure(repo.settings.spelling_variants, root=repo.settings.root)
-    policy = name if isinstance(name, Policy) else repo.policy(name)
+    policy = repo.policy(name) if isinstance(name, str) else name
     old_rev, new_rev = default_revisions(repo, policy, from_rev, to_rev)
     old, new = repo.document(old_rev), repo.document(new_rev)
     changes = compare(old, new, overrides=overrides_between(policy, old_rev, new_rev))

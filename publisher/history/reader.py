@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -20,7 +20,9 @@ from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity,
 from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
+from publisher.history.prefetch import MIN_PARALLEL, WINDOW, default_jobs, parse_in_pool
 from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
+from publisher.history.summaries import Summary, SummaryIndex, copy_key
 from publisher.history.versions import Head, derive_versions, make_head
 from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
 
@@ -30,6 +32,15 @@ log = logging.getLogger("publisher.history")
 #: path): a command that opens the repository more than once (``build``, ``publish``: the
 #: site's plugin and the version check) says each skipped revision once.
 _LOGGED: set[tuple[str, str, str]] = set()
+
+@dataclass
+class ReadStats:
+    """What a reader did so far (diagnostics, and the tests of a warm read)."""
+
+    blobs_read: int = 0  # blobs read from git
+    documents_parsed: int = 0  # Markdown parses (each blob at most once per run)
+    parsed_in_pool: int = 0  # of which by the worker processes of a cold read
+
 
 @dataclass
 class _History:
@@ -53,8 +64,11 @@ class PolicyRepo:
         *,
         cache: DocumentCache | None = None,
         warn: Callable[[str], None] | None = None,
+        jobs: int | None = None,
     ) -> None:
+        """``jobs``: processes that parse a cold history (default: the usable cores)."""
         self.settings = settings
+        self._jobs = jobs if jobs is not None else default_jobs()
         self._warn = warn if warn is not None else log.warning
         self._log_once = warn is None
         self._warned: dict[tuple[str, str], str] = {}
@@ -68,6 +82,8 @@ class PolicyRepo:
         self._policies: dict[int, Policy] = {}
         self._heads: dict[str, Head | PolicyError] = {}
         self._spans: dict[str, Spans] = {}
+        self._summaries: SummaryIndex | None = None
+        self.stats = ReadStats()
 
     @classmethod
     def open(
@@ -76,11 +92,12 @@ class PolicyRepo:
         *,
         cache: DocumentCache | None = None,
         warn: Callable[[str], None] | None = None,
+        jobs: int | None = None,
     ) -> PolicyRepo:
         """A reader for ``settings.root``; GitError (with a hint) when it is not a git
         repository or is a shallow clone. ``warn`` receives one line per revision skipped
         because it cannot be read (default: the ``publisher.history`` logger)."""
-        repo = cls(settings, cache=cache, warn=warn)
+        repo = cls(settings, cache=cache, warn=warn, jobs=jobs)
         _ = repo.git
         return repo
 
@@ -101,6 +118,13 @@ class PolicyRepo:
                 configured if configured.is_absolute() else base / configured
             )
         return self._cache
+
+    @property
+    def summaries(self) -> SummaryIndex:
+        """Each blob's head, fingerprint and title, on disk next to the document cache."""
+        if self._summaries is None:
+            self._summaries = SummaryIndex(self.cache.directory)
+        return self._summaries
 
     def _read_history(self) -> _History:
         if self._history is None:
@@ -148,8 +172,19 @@ class PolicyRepo:
         self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
     ) -> str | None:
         """The policy file of the parent commit that ``blob`` was copied from, chosen as
-        ``git log --follow`` does: the most similar, at least 50%, same file name first."""
+        ``git log --follow`` does: the most similar, at least 50%, same file name first.
+        The answer is remembered in the summary index."""
+        key = copy_key(path, blob, parent)
+        known, source = self.summaries.copy_source(key)
+        if known:
+            return source
+        source = self._find_copy_source(path, blob, parent)
+        self.summaries.put_copy_source(key, source)
+        return source
+
+    def _find_copy_source(self, path: str, blob: str, parent: Mapping[str, str]) -> str | None:
         missing = sorted({blob, *parent.values()} - self._spans.keys())
+        self.stats.blobs_read += len(missing)
         for sha, obj in zip(missing, self.git.cat.get_many(missing), strict=True):
             if obj is not None and obj.type == "blob":
                 self._spans[sha] = spans(obj.data)
@@ -213,6 +248,7 @@ class PolicyRepo:
             i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
         ]
         self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
+        self._prefetch(r for i in chosen for r in history.lineages[i].revisions)
         found: list[Policy] = []
         for i in chosen:
             try:
@@ -221,6 +257,7 @@ class PolicyRepo:
                 if history.lineages[i].deleted_in is None:
                     raise  # the current file is broken
                 continue  # a deleted file with no readable revision: each was warned about
+        self.summaries.save()
         return found
 
     def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
@@ -390,42 +427,98 @@ class PolicyRepo:
         for revision in revisions:
             if revision.blob in self._heads or revision.blob in wanted:
                 continue
+            summary = self.summaries.get(revision.blob)
+            if summary is not None:
+                self._heads[revision.blob] = summary.head
+                continue
             doc = self.cache.memory(revision.blob)
             if doc is not None:
-                self._heads[revision.blob] = make_head(doc.meta, doc.body)
+                head = self._heads[revision.blob] = make_head(doc.meta, doc.body)
+                self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
             else:
                 wanted[revision.blob] = revision
         if not wanted:
             return
         from publisher.markdown import decode_policy
 
-        objects = self.git.cat.get_many(list(wanted))
-        for (blob, revision), obj in zip(wanted.items(), objects, strict=True):
-            if obj is None or obj.type != "blob":
-                self.git.cat.read_blob(blob)  # raises the missing-object error
-            assert obj is not None
-            try:
-                text = decode_policy(obj.data, path=revision.path)
-                meta, body, _ = split_front_matter(text, path=revision.path)
-            except PolicyError as exc:
-                self._heads[blob] = exc
+        items = list(wanted.items())
+        for start in range(0, len(items), WINDOW):  # a window of blobs in memory at a time
+            window = items[start:start + WINDOW]
+            objects = self.git.cat.get_many([blob for blob, _ in window])
+            self.stats.blobs_read += len(window)
+            for (blob, revision), obj in zip(window, objects, strict=True):
+                if obj is None or obj.type != "blob":
+                    self.git.cat.read_blob(blob)  # raises the missing-object error
+                assert obj is not None
+                try:
+                    text = decode_policy(obj.data, path=revision.path)
+                    meta, body, _ = split_front_matter(text, path=revision.path)
+                except PolicyError as exc:
+                    self._heads[blob] = exc
+                    continue
+                head = self._heads[blob] = make_head(meta, body)
+                self.summaries.put(blob, Summary(head))
+
+    def _prefetch(self, revisions: Iterable[Revision]) -> None:
+        """Parse on every core the blobs whose fingerprint deriving versions may ask for
+        (unlabelled or untitled revisions neither summarised nor cached yet), so that a cold
+        read uses all cores (:mod:`publisher.history.prefetch`); the documents go to the
+        disk cache, only fingerprints and titles come back."""
+        directory = self.cache.directory
+        if self._jobs <= 1 or directory is None:
+            return
+        wanted: dict[str, str] = {}
+        for revision in revisions:
+            blob = revision.blob
+            head = self._heads.get(blob)
+            if blob in wanted or not isinstance(head, Head) \
+                    or (head.meta.version and head.meta.title):
                 continue
-            self._heads[blob] = make_head(meta, body)
+            summary = self.summaries.get(blob)
+            if summary is not None and summary.fingerprint is not None:
+                continue
+            path = self.cache.path(blob)
+            if self.cache.memory(blob) is not None or (path is not None and path.exists()):
+                continue
+            wanted[blob] = revision.path
+        if len(wanted) < MIN_PARALLEL:
+            return
+
+        def read(names: Sequence[str]) -> list[bytes | None]:
+            self.stats.blobs_read += len(names)
+            return [obj.data if obj is not None and obj.type == "blob" else None
+                    for obj in self.git.cat.get_many(names)]
+
+        for blob, parsed in parse_in_pool(list(wanted.items()), read, directory=directory,
+                                          version=self.cache.version, jobs=self._jobs):
+            head = self._heads[blob]
+            if parsed is None or not isinstance(head, Head):
+                continue  # parsed again, and its error reported, when it is asked for
+            self.stats.documents_parsed += 1
+            self.stats.parsed_in_pool += 1
+            self.summaries.put(blob, Summary(head, *parsed))
 
     def _title(self, revision: Revision, head: Head) -> str:
         """Front matter title, else the first heading (this parses the revision), else the
         file name."""
         if head.meta.title:
             return head.meta.title
-        try:
-            title = self.document(revision).title
-        except PolicyError:
-            title = None
+        summary = self.summaries.get(revision.blob)
+        if summary is not None and summary.fingerprint is not None:
+            title = summary.title
+        else:
+            try:
+                title = self.document(revision).title
+            except PolicyError:
+                title = None
         return title or PurePosixPath(revision.path).stem
 
     def _fingerprint(self, revision: Revision) -> str:
         """What a reader sees of a revision (:attr:`Document.fingerprint`); its body hash if
         the Markdown cannot be parsed, so that any change to it counts."""
+        summary = self.summaries.get(revision.blob)
+        if summary is not None and summary.fingerprint is not None:
+            return summary.fingerprint
         try:
             return self.document(revision).fingerprint
         except PolicyError:
@@ -438,6 +531,7 @@ class PolicyRepo:
         from publisher.markdown import decode_policy
 
         data = self.git.cat.read_blob(revision.blob)
+        self.stats.blobs_read += 1
         try:
             return decode_policy(data, path=revision.path)
         except PolicyError as exc:
@@ -454,7 +548,11 @@ class PolicyRepo:
                 doc = parse_document(text, path=revision.path)
             except PolicyError as exc:
                 raise _with_commit(exc, revision) from exc
+            self.stats.documents_parsed += 1
             self.cache.put(revision.blob, doc)
+        head = self._heads.get(revision.blob)
+        if isinstance(head, Head):
+            self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
         return doc
 
     # -- revisions and versions ------------------------------------------------------------
@@ -544,7 +642,10 @@ class PolicyRepo:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop the ``cat-file`` process (the reader cannot be used afterwards)."""
+        """Save what was learnt of the blobs and stop the ``cat-file`` process (the reader
+        cannot be used afterwards)."""
+        if self._summaries is not None:
+            self._summaries.save()
         if self._git is not None:
             self._git.close()
 

@@ -1,0 +1,82 @@
+"""Start-up of the commands that run often (issue 14 item 5): ``publisher diff a.md b.md`` and
+git's diff driver import only what comparing two files needs (the time is measured in
+``benchmarks/bench_startup.py``; here: which modules load)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("publisher.history", "publisher.gitio", "publisher.cache", "sqlalchemy", "jinja2",
+         "mkdocs", "starlette", "rich", "git")
+
+PROBE = """
+import json, sys
+from publisher.cli import main
+try:
+    main(sys.argv[1:], prog_name="publisher")
+except SystemExit as exit:
+    code = exit.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def _modules(args: list[str], cwd: Path) -> tuple[int, set[str], str]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
+                          text=True)
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return report["code"], set(report["modules"]), done.stdout
+
+
+@pytest.fixture
+def two_files(tmp_path: Path) -> tuple[Path, Path]:
+    old, new = tmp_path / "a.md", tmp_path / "b.md"
+    old.write_text("---\ntitle: Terms\n---\n# Terms\n\n1. Be kind.\n2. Pay on time.\n")
+    new.write_text("---\ntitle: Terms\n---\n# Terms\n\n1. Be very kind.\n2. Pay on time.\n")
+    return old, new
+
+
+def test_diff_of_two_files_loads_no_git_history_store_or_site(
+        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    old, new = two_files
+    code, modules, out = _modules(["diff", str(old), str(new)], tmp_path)
+    assert code in (0, None)
+    assert "very" in out  # it did compare
+    assert [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)] == []
+
+
+def test_the_diff_driver_loads_no_git_history_store_or_site(
+        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    old, new = two_files
+    zero = "0" * 40
+    code, modules, out = _modules(
+        ["diff-driver", "policies/terms.md", str(old), "a" * 40, "100644", str(new), "b" * 40,
+         "100644"], tmp_path)
+    assert code in (0, None)
+    assert "very" in out
+    assert zero not in out
+    # gitio asks git whether to colour (`git config --get-colorbool`); nothing else of git
+    heavy = [h for h in HEAVY if h != "publisher.gitio"]
+    assert [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)] == []
+
+
+def test_diff_of_a_missing_file_still_fails_cleanly(tmp_path: Path,
+                                                     two_files: tuple[Path, Path]) -> None:
+    old, _ = two_files
+    done = subprocess.run([sys.executable, "-m", "publisher", "diff", str(old),
+                           str(tmp_path / "nope.md")], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode != 0
+    assert "nope.md" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_diff_driver_loads_no_temporary_files_module(
+        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    old, new = two_files
+    _, modules, _ = _modules(["diff-driver", "policies/terms.md", str(old), "a" * 40, "100644",
+                              str(new), "b" * 40, "100644"], tmp_path)
+    assert "tempfile" not in modules and "shutil" not in modules
