@@ -37,6 +37,8 @@ html { font: 10.5pt/1.5 serif; color: #000; }
 .redline .change { border-left: 2px solid #000; }
 .redline .change--editorial { border-left-style: dotted; }
 .clause-link { display: none; }
+/* the "[deleted: …]" words said to screen readers: paper shows the strike and underline */
+del::before, del::after, ins::before, ins::after { content: none; }
 .policy-body li.clause-item { display: block; }
 .policy-body li.clause-item > .clause-number { float: left; margin-right: .5em; }
 """
