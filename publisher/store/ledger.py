@@ -229,6 +229,36 @@ def record_acceptance(
     return outcome
 
 
+Content = tuple[str, str, int]
+"""A version's (content sha256, commit, position) as the checks found it."""
+
+
+def request_fields(request: AcceptanceRequest, content: Content, *, accepted_at: datetime,
+                   seq: int, prev_hash: str) -> dict[str, Any]:
+    """The hashed fields of the record ``request`` becomes at ``seq`` after ``prev_hash``."""
+    return canonical_fields(
+        seq=seq, customer=request.customer_id, policy=request.policy,
+        version=request.version, content_sha256=content[0], commit=content[1],
+        notice=request.notice_id, accepted_at=accepted_at, ip=request.ip,
+        user_agent=request.user_agent, method=request.method, prev_hash=prev_hash,
+    )
+
+
+def new_row(request: AcceptanceRequest, content: Content, *, accepted_at: datetime,
+            seq: int, prev_hash: str) -> dict[str, Any]:
+    """The ``acceptances`` row (column names) for ``request``, its hash computed."""
+    fields = request_fields(request, content, accepted_at=accepted_at, seq=seq,
+                            prev_hash=prev_hash)
+    return {
+        "seq": seq, "customer_id": request.customer_id, "slug": request.policy,
+        "version_label": request.version, "content_sha256": content[0],
+        "commit": content[1], "notice_id": request.notice_id,
+        "accepted_at": accepted_at, "ip": request.ip,
+        "user_agent": request.user_agent, "method": request.method,
+        "prev_hash": prev_hash, "hash": record_hash(fields),
+    }
+
+
 def record_acceptances(
     database: Database,
     requests: Sequence[AcceptanceRequest],
@@ -250,15 +280,13 @@ def record_acceptances(
     pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not pending:
         return [o for o in outcomes if o is not None]
-    with database.write() as connection:
+    if database.dialect == "postgresql":
+        from publisher.store.pg_append import append_checked
+
+        return append_checked(database, requests, outcomes, pending, accepted_at=now())
+    with database.write() as connection:  # SQLite: the file lock serialises the writers
         existing = _existing(connection, [requests[i].key for i in pending])
-        if database.dialect == "postgresql" and len(existing) < len({requests[i].key
-                                                                     for i in pending}):
-            head = _head(connection, lock=True)
-            # Other writers may have recorded some of them while we waited for the lock.
-            existing = _existing(connection, [requests[i].key for i in pending])
-        else:
-            head = _head(connection)
+        head = _head(connection)
         contents = _contents(connection, [requests[i] for i in pending])
         seq, prev_hash = head.seq, head.hash
         created: list[dict[str, Any]] = []
@@ -275,24 +303,12 @@ def record_acceptances(
                 outcomes[index] = content
                 continue
             seq += 1
-            fields = canonical_fields(
-                seq=seq, customer=request.customer_id, policy=request.policy,
-                version=request.version, content_sha256=content[0], commit=content[1],
-                notice=request.notice_id, accepted_at=accepted_at, ip=request.ip,
-                user_agent=request.user_agent, method=request.method, prev_hash=prev_hash,
-            )
-            digest = record_hash(fields)
-            created.append({
-                "seq": seq, "customer_id": request.customer_id, "slug": request.policy,
-                "version_label": request.version, "content_sha256": content[0],
-                "commit": content[1], "notice_id": request.notice_id,
-                "accepted_at": accepted_at, "ip": request.ip,
-                "user_agent": request.user_agent, "method": request.method,
-                "prev_hash": prev_hash, "hash": digest,
-            })
-            prev_hash = digest
+            row = new_row(request, content, accepted_at=accepted_at, seq=seq,
+                          prev_hash=prev_hash)
+            created.append(row)
+            prev_hash = row["hash"]
             # Stand-in until the insert gives the id; a repeat later in this batch sees it.
-            existing[request.key] = AcceptanceRecord.from_row({"id": 0, **created[-1]})
+            existing[request.key] = AcceptanceRecord.from_row({"id": 0, **row})
             outcomes[index] = Recorded(existing[request.key], created=True)
         if created:
             connection.execute(insert(_ACCEPTANCES), created)
@@ -318,6 +334,7 @@ def record_acceptances(
 
 _HEAD_QUERY = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _HEAD_MISSING = "ledger head missing: tampered (the chain_head row was deleted)"
+_HEAD_HINT = "run `publisher audit verify`, and restore the database from a backup"
 
 
 def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
@@ -325,8 +342,7 @@ def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
     head = connection.execute(_HEAD_QUERY.with_for_update() if lock else _HEAD_QUERY).one_or_none()
     if head is None:
         raise LedgerError(
-            _HEAD_MISSING,
-            hint="run `publisher audit verify`, and restore the database from a backup",
+            _HEAD_MISSING, hint=_HEAD_HINT,
         )
     return head
 
@@ -352,8 +368,8 @@ def _existing(
 
 def _contents(
     connection: Connection, requests: Sequence[AcceptanceRequest]
-) -> dict[AcceptanceRequest, tuple[str, str] | PublisherError]:
-    """Per request: the version's (sha256, commit), or why it cannot be recorded (unknown
+) -> dict[AcceptanceRequest, Content | PublisherError]:
+    """Per request: the version's (sha256, commit, position), or why it cannot be recorded (unknown
     customer, version or notice)."""
     known_customers = set(connection.execute(
         select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
@@ -384,7 +400,7 @@ def _contents(
             select(Notice.id, Notice.slug, Notice.version_label).where(Notice.id.in_(notice_ids))
         )
     } if notice_ids else {}
-    result: dict[AcceptanceRequest, tuple[str, str] | PublisherError] = {}
+    result: dict[AcceptanceRequest, Content | PublisherError] = {}
     for request in requests:
         if request.customer_id not in known_customers:
             result[request] = NotFoundError(
@@ -415,7 +431,8 @@ def _contents(
                 hint="an older version is never recorded after a newer one",
             )
         else:
-            result[request] = versions[(request.policy, request.version)]
+            sha256, commit = versions[(request.policy, request.version)]
+            result[request] = (sha256, commit, positions[(request.policy, request.version)])
     return result
 
 
