@@ -264,8 +264,14 @@ def record_acceptances(
     requests: Sequence[AcceptanceRequest],
     *,
     now: Callable[[], datetime] = utcnow,
+    flush: bool = True,
 ) -> list[Recorded | PublisherError]:
     """Append many acceptances in one transaction: one chain lock, one commit.
+
+    With ``flush`` False (PostgreSQL; SQLite ignores it) the records may not be durable yet
+    when this returns: call :func:`publisher.store.pg_append.make_durable` before
+    acknowledging them (:class:`~publisher.store.group_commit.GroupCommit` does, in another
+    thread, while it links the next batch).
 
     Returns one outcome per request, in order: the record (``created`` False when it existed
     before, or earlier in the same batch), or the error that refused that request alone
@@ -283,7 +289,8 @@ def record_acceptances(
     if database.dialect == "postgresql":
         from publisher.store.pg_append import append_checked
 
-        return append_checked(database, requests, outcomes, pending, accepted_at=now())
+        return append_checked(database, requests, outcomes, pending, accepted_at=now(),
+                              flush=flush)
     with database.write() as connection:  # SQLite: the file lock serialises the writers
         existing = _existing(connection, [requests[i].key for i in pending])
         head = _head(connection)
@@ -379,8 +386,7 @@ def _contents(
                PolicyVersion.commit, PolicyVersion.position)
         .where(PolicyVersion.slug.in_({r.policy for r in requests}))
     ).all()
-    versions = {(row.slug, row.label): (row.sha256, row.commit) for row in rows}
-    positions = {(row.slug, row.label): row.position for row in rows}
+    versions = {(row.slug, row.label): (row.sha256, row.commit, row.position) for row in rows}
     newest_accepted = {
         (row.customer_id, row.slug): row.position
         for row in connection.execute(
@@ -400,6 +406,28 @@ def _contents(
             select(Notice.id, Notice.slug, Notice.version_label).where(Notice.id.in_(notice_ids))
         )
     } if notice_ids else {}
+    return judge(requests, Facts(known_customers, versions, notices, newest_accepted))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the store says about a batch's references (see :func:`judge`)."""
+
+    customers: set[str]
+    """The batch's customers that exist."""
+    versions: dict[tuple[str, str], Content]
+    """(slug, label) → (sha256, commit, position) of the versions that exist."""
+    notices: dict[int, tuple[str, str]]
+    """notice id → (slug, label) of the notices that exist."""
+    newest: dict[tuple[str, str], int]
+    """(customer, slug) → position of the newest version the customer accepted."""
+
+
+def judge(requests: Sequence[AcceptanceRequest],
+          facts: Facts) -> dict[AcceptanceRequest, Content | PublisherError]:
+    """Per request: the version's content, or why it cannot be recorded. Pure."""
+    known_customers, versions = facts.customers, facts.versions
+    notices, newest_accepted = facts.notices, facts.newest
     result: dict[AcceptanceRequest, Content | PublisherError] = {}
     for request in requests:
         if request.customer_id not in known_customers:
@@ -424,15 +452,14 @@ def _contents(
             )
         elif request.method != "import" and newest_accepted.get(
             (request.customer_id, request.policy), -1
-        ) > positions[(request.policy, request.version)]:
+        ) > versions[(request.policy, request.version)][2]:
             result[request] = NewerAccepted(
                 f"customer {request.customer_id} already accepted a later version of "
                 f"{request.policy} than {request.version}",
                 hint="an older version is never recorded after a newer one",
             )
         else:
-            sha256, commit = versions[(request.policy, request.version)]
-            result[request] = (sha256, commit, positions[(request.policy, request.version)])
+            result[request] = versions[(request.policy, request.version)]
     return result
 
 

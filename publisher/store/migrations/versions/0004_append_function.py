@@ -4,8 +4,10 @@
 (already checked outside the lock: customer, version, notice, method) refuses an older version
 than one the customer accepted since, skips a key recorded meanwhile, computes the record's
 hash from the canonical JSON the caller prepared around ``prev_hash`` and ``seq`` (``head`` and
-``tail``: see :mod:`publisher.store.pg_append`), inserts it and moves the head. The caller's
-transaction then commits: the serial section is this one statement and the commit.
+``tail``: see :mod:`publisher.store.pg_append`), inserts it and moves the head. Called as a
+statement of its own (autocommit), the serial section is this one statement and its commit.
+With ``durable`` false the commit does not wait for the log flush (``synchronous_commit`` off
+for this transaction only): the caller must flush before it acknowledges anything.
 
 SQLite has nothing to create: its writers serialise on the file lock.
 
@@ -26,7 +28,7 @@ depends_on = None
 FUNCTION = "publisher_append_acceptances"
 
 CREATE = f"""
-CREATE FUNCTION {FUNCTION}(items jsonb)
+CREATE FUNCTION {FUNCTION}(items jsonb, durable boolean DEFAULT true)
 RETURNS TABLE (item integer, record_id integer, record_seq integer, record_prev text,
                record_hash text, outcome text)
 LANGUAGE plpgsql VOLATILE AS $$
@@ -38,6 +40,9 @@ DECLARE
     new_id integer;
     n integer := 0;
 BEGIN
+    IF NOT durable THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
     SELECT h.seq, h.hash INTO head_seq, head_hash FROM chain_head h WHERE h.id = 1 FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'ledger head missing: tampered (the chain_head row was deleted)';
@@ -91,4 +96,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION {FUNCTION}(jsonb)")
+        op.execute(f"DROP FUNCTION {FUNCTION}(jsonb, boolean)")
