@@ -48,7 +48,6 @@ from publisher.errors import PublisherError
 from publisher.store.db import Database
 from publisher.store.ledger import (
     _HEAD_HINT,
-    _HEAD_MISSING,
     AcceptanceRecord,
     AcceptanceRequest,
     Content,
@@ -62,6 +61,7 @@ from publisher.store.ledger import (
     new_row,
     request_fields,
 )
+from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
 
 FUNCTION = "publisher_append_acceptances"
 _CALL = text(f"SELECT item, record_id, record_seq, record_prev, record_hash, outcome "
