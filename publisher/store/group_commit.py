@@ -1,7 +1,8 @@
 """Group commit for the ledger: many concurrent acceptances, one transaction per batch.
 
-Every ledger append holds the chain lock until its commit is durable, so one commit per
-acceptance caps a database at one fsync per record (about 200 a second on an ordinary disk).
+Every ledger append takes the chain lock (on SQLite until its commit is durable), so one
+transaction per acceptance caps a database at one lock turn, and on SQLite one fsync, per
+record.
 :class:`GroupCommit` lets the callers of one process share commits: a writer thread takes
 whatever requests are waiting, records them with :func:`~publisher.store.ledger.
 record_acceptances` (one lock, one commit) and only then answers each caller. Nothing is
