@@ -207,8 +207,9 @@ def test_preview_and_settle_speak_json(sqlite_setup: support.Setup) -> None:
                                 "json")
     assert stranger.exit_code == 2 and stranger.stdout == ""
     error = json.loads(stranger.stderr)
-    assert "customer 'c4' is not a recipient" in error["error"]
-    assert "accepted acceptable-use version 3" in error["hint"] and error["exit_code"] == 2
+    assert "customer 'c4' is not a recipient" in error["error"]["message"]
+    assert "accepted acceptable-use version 3" in error["error"]["hint"]
+    assert error["error"]["exit_code"] == 2
 
     with sqlite_setup.database.engine.begin() as connection:  # a batch whose answer was lost
         connection.execute(text("UPDATE deliveries SET state = 'unknown', batch_id = 'b-1', "
@@ -221,7 +222,7 @@ def test_preview_and_settle_speak_json(sqlite_setup: support.Setup) -> None:
     again = sqlite_setup.cli("notice", "settle", notice, "--batch", "b-1", "--as", "sent",
                              "--format", "json")
     assert again.exit_code == 2 and again.stdout == ""
-    assert "no rows of unknown outcome in batch 'b-1'" in json.loads(again.stderr)["error"]
+    assert "no rows of unknown outcome in batch 'b-1'" in json.loads(again.stderr)["error"]["message"]
 
 
 def test_every_json_command_reports_errors_as_json(sqlite_setup: support.Setup) -> None:
@@ -232,6 +233,6 @@ def test_every_json_command_reports_errors_as_json(sqlite_setup: support.Setup) 
         assert result.exit_code == 2, (args, result.output)
         assert result.stdout == "", args
         error = json.loads(result.stderr.splitlines()[-1])
-        assert error["exit_code"] == 2 and error["error"], args
+        assert error["error"]["exit_code"] == 2 and error["error"]["message"], args
     text_error = sqlite_setup.cli("notice", "status", "99")
     assert text_error.stderr.startswith("error: no notice 99")

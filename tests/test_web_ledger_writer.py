@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import warnings
 from collections.abc import Iterator
 from datetime import datetime
@@ -133,9 +134,10 @@ def test_a_stuck_writer_is_not_healthy(seeded: Database) -> None:
     writer = GroupCommit(seeded, now=clock, stuck_after=0.05)
     try:
         future = writer.submit(request("c1"))
-        deadline = threading.Event()
-        while writer.healthy() and not deadline.wait(0.02):
-            pass
+        for _ in range(500):  # at most 10 s
+            if not writer.healthy():
+                break
+            time.sleep(0.02)
         assert not writer.healthy()
         gate.set()
         assert future.result(10).created
@@ -213,3 +215,27 @@ def test_readyz_fails_while_the_writer_is_dead(client: TestClient) -> None:
     assert ready.status_code == 503 and ready.json()["writer"] == "dead"
     refused = post(client, {"customer": "c2", "policy": POLICY, "version": "2"})
     assert refused.status_code == 503 and refused.headers["retry-after"]
+
+
+def test_readyz_fails_while_the_writer_is_stuck(client: TestClient) -> None:
+    service = client.app.state.service  # type: ignore[attr-defined]
+    gate = threading.Event()
+
+    def clock() -> datetime:
+        gate.wait(10)
+        return utcnow()
+
+    service.ledger.now = clock
+    service.ledger.stuck_after = 0.05
+    future = service.ledger.submit(request("c1"))
+    try:
+        for _ in range(500):  # at most 10 s
+            if client.get("/readyz").status_code != 200:
+                break
+            time.sleep(0.02)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["writer"] == "stuck"
+    finally:
+        gate.set()
+    assert future.result(10).created
+    assert client.get("/readyz").status_code == 200

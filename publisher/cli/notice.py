@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import sys
 import tempfile
 import webbrowser
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ParamSpec
+from typing import Any
 
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.config import MAILERS, Settings
-from publisher.errors import PublisherError
 from publisher.notices import campaign, preview, reminders, runner, status
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
@@ -26,32 +22,10 @@ from publisher.notices.states import SETTLED, State
 from publisher.store.customers import import_file
 from publisher.store.db import Database
 
-P = ParamSpec("P")
-
 
 @click.group("notice")
 def notice_group() -> None:
     """Change notices: tell every customer what changed for them, with a link to accept."""
-
-
-def json_errors(command: Callable[P, None]) -> Callable[P, None]:
-    """With ``--format json``, a library error becomes one JSON document on stderr (message,
-    location, hint, exit status) and the exit status; with text, it is left to the CLI's
-    one-line conversion. Put it under the command's options (it reads ``fmt``)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
-        try:
-            command(*args, **kwargs)
-        except PublisherError as exc:
-            if kwargs.get("fmt") != "json":
-                raise
-            json.dump({"error": exc.message, "location": exc.location, "hint": exc.hint,
-                       "exit_code": exc.exit_code}, sys.stderr, ensure_ascii=False)
-            sys.stderr.write("\n")
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -87,7 +61,6 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def create_command(app: App, policy: str, label: str | None, effective: date | None,
                    subject: str | None,
                    summary: str | None, force: bool, customers_file: Path | None,
@@ -153,7 +126,6 @@ def create_command(app: App, policy: str, label: str | None, effective: date | N
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def list_command(app: App, slug: str | None, database_url: str | None, fmt: str) -> None:
     """List notices and reminders with their status."""
     with open_database(app, database_url, create=False) as database:
@@ -183,7 +155,6 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def preview_command(app: App, notice_id: int, customer_id: str | None, show_html: bool,
                     show_eml: bool, open_browser: bool, database_url: str | None,
                     fmt: str) -> None:
@@ -355,7 +326,6 @@ _OUT_OPTION = click.option("--out", type=click.Path(file_okay=False, path_type=P
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def send_command(app: App, notice_id: int, mailer: str | None, rate: float | None,
                  batch_size: int | None, retry_failed: bool, force: bool, out: Path | None,
                  database_url: str | None, fmt: str) -> None:
@@ -384,7 +354,6 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def status_command(app: App, notice_id: int, all_failed: bool, database_url: str | None,
                    fmt: str) -> None:
     """Rows per state, the batches of unknown outcome and how to settle them, failures."""
@@ -406,7 +375,6 @@ def status_command(app: App, notice_id: int, all_failed: bool, database_url: str
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
                    database_url: str | None, fmt: str) -> None:
     """Settle a batch of unknown outcome after checking the provider's activity log."""
@@ -437,7 +405,6 @@ def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-@json_errors
 def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str | None,
                    rate: float | None, batch_size: int | None, out: Path | None,
                    database_url: str | None, fmt: str) -> None:
