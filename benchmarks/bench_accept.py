@@ -10,12 +10,16 @@ For each database, in one run:
      what a browser sends after the page was opened (the CSRF cookie and form field are made
      with the library, so the page GET is not part of the measurement);
   4. after the run, the records are counted in the database: every customer exactly once
-     (none lost, none duplicated), the hash chain intact.
+     (none lost, none duplicated), the hash chain intact;
+  5. for each number of service processes in ``--workers`` (e.g. ``1,2,4``), steps 1-4 again;
+  6. the raw-commit floor of the same database in the same run: single-row commits per second
+     on 1 and on 16 connections, and rows per second committed in batches of 256.
 
-Reports per database the medians over several rounds of requests per second and p50/p90/p99
-latency for hello and for accept, and their ratio. Run:
+Reports per database and process count the medians over several rounds of requests per
+second and p50/p90/p99 latency for hello and for accept, and their ratio. Run:
 
     python benchmarks/bench_accept.py [--postgres URL] [--requests 4000] [--rounds 3]
+        [--workers 1,2,4]
 
 PostgreSQL is taken from --postgres or PUBLISHER_TEST_POSTGRES_URL (skipped when neither).
 """
@@ -34,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import uuid
@@ -42,9 +47,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
 
 from publisher.config import load_settings
 from publisher.document import body_sha256
@@ -242,17 +248,68 @@ def server(url: str, root: Path, workers: int) -> Iterator[int]:
 
 
 @dataclass(frozen=True)
+class Floor:
+    single_1: float
+    single_16: float
+    batched: float
+
+
+def _commits(url: str, seconds: float, connections: int, rows: int) -> float:
+    """Rows per second committed into a scratch table, ``rows`` per commit."""
+    engine = create_engine(url, pool_size=connections, max_overflow=0)
+    if url.startswith("sqlite"):  # as the store runs it
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+            dbapi_connection.execute("PRAGMA busy_timeout=30000")
+
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER, note TEXT)"))
+    counts = [0] * connections
+    stop = time.monotonic() + seconds
+
+    def work(slot: int) -> None:
+        with engine.connect() as connection:
+            while time.monotonic() < stop:
+                with connection.begin():
+                    connection.execute(text("INSERT INTO bench_floor VALUES (:i, 'x')"),
+                                       [{"i": i} for i in range(rows)])
+                counts[slot] += rows
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE bench_floor"))
+    engine.dispose()
+    return sum(counts) / elapsed
+
+
+def floor(url: str) -> Floor:
+    return Floor(_commits(url, 2.0, 1, 1), _commits(url, 2.0, 16, 1), _commits(url, 2.0, 1, 256))
+
+
+@dataclass(frozen=True)
 class BackendResult:
     backend: str
+    workers: int
     hello: list[Result]
     accept: list[Result]
     expected: int
     stored: int
     distinct: int
     chain_ok: bool
+    floor: Floor
 
 
-def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) -> BackendResult:
+def run_backend(backend: str, postgres: str | None, args: argparse.Namespace,
+                workers: int) -> BackendResult:
     workdir = Path(tempfile.mkdtemp(prefix="bench-accept-"))
     warmup = 200
     total = warmup + args.requests * args.rounds
@@ -261,7 +318,7 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
             database = seed(url, workdir, total)
             signer = LinkSigner([KEY])
             tokens = [signer.sign(LinkClaims(f"b{i}", POLICY, "1")) for i in range(total)]
-            with server(url, workdir, args.workers) as port:
+            with server(url, workdir, workers) as port:
                 host = f"127.0.0.1:{port}"
                 hello = [hello_request(host)] * args.requests
                 load("127.0.0.1", port, [hello_request(host)] * warmup, args.concurrency)
@@ -275,15 +332,21 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
                     hellos.append(load("127.0.0.1", port, hello, args.concurrency))
                     accepts.append(load("127.0.0.1", port, batch, args.concurrency))
             stored = records(database)
+            sqlite_url = f"sqlite:///{workdir / 'floor.db'}"
             result = BackendResult(
-                backend, hellos, accepts, expected=total, stored=len(stored),
+                backend, workers, hellos, accepts, expected=total, stored=len(stored),
                 distinct=len({r.customer_id for r in stored}),
                 chain_ok=verify_chain(database).ok,
+                floor=floor(url if backend == "postgresql" else sqlite_url),
             )
             database.dispose()
             return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def median(results: list[Result], field: str) -> float:
@@ -293,11 +356,12 @@ def median(results: list[Result], field: str) -> float:
 def report(results: list[BackendResult], args: argparse.Namespace) -> str:
     lines = [
         f"machine: {machine()}",
-        f"server: publisher web --workers {args.workers} (uvicorn); load generator: 1 process, "
+        f"load average at the start: {args.load_before}, at the end: {_load()}",
+        f"server: publisher web --workers N (uvicorn); load generator: 1 process, "
         f"{args.concurrency} keep-alive connections; {args.rounds} rounds of "
         f"{args.requests} requests per endpoint; medians",
         "",
-        f"{'database':<11} {'endpoint':<14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
+        f"{'database':<11} {'N':>2} {'endpoint':<14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
         f"{'p99 ms':>8} {'max ms':>8}  statuses",
     ]
     for r in results:
@@ -307,7 +371,7 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
                 for code, count in run.statuses.items():
                     statuses[code] = statuses.get(code, 0) + count
             lines.append(
-                f"{r.backend:<11} {name:<14} {median(runs, 'per_second'):>8.0f} "
+                f"{r.backend:<11} {r.workers:>2} {name:<14} {median(runs, 'per_second'):>8.0f} "
                 f"{median(runs, 'p50_ms'):>8.1f} {median(runs, 'p90_ms'):>8.1f} "
                 f"{median(runs, 'p99_ms'):>8.1f} {median(runs, 'max_ms'):>8.1f}  "
                 + ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items()))
@@ -316,9 +380,13 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
         lost = r.expected - r.distinct
         duplicated = r.stored - r.distinct
         lines.append(
-            f"{'':<11} accept/hello throughput {ratio:.2f}; records: {r.stored} stored for "
+            f"{'':<14} accept/hello throughput {ratio:.2f}; records: {r.stored} stored for "
             f"{r.expected} accepts, {lost} lost, {duplicated} duplicated; chain "
             + ("intact" if r.chain_ok else "BROKEN")
+        )
+        lines.append(
+            f"{'':<14} floor: {r.floor.single_1:.0f} single-row commits/s on 1 connection, "
+            f"{r.floor.single_16:.0f} on 16, {r.floor.batched:.0f} rows/s in batches of 256"
         )
     return "\n".join(lines)
 
@@ -330,7 +398,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", default="1",
+                        help="service processes, or a list of counts to run one after another "
+                        "(e.g. 1,2,4)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
@@ -339,11 +409,19 @@ def main() -> None:
         print("PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
               file=sys.stderr)
         backends.remove("postgresql")
-    results = [run_backend(b, args.postgres, args) for b in backends]
+    try:
+        counts = [int(n) for n in args.workers.split(",")]
+    except ValueError:
+        parser.error(f"--workers: not a list of numbers: {args.workers!r}")
+    if any(n < 1 for n in counts):
+        parser.error("--workers: each count must be at least 1")
+    args.load_before = _load()
+    results = [run_backend(b, args.postgres, args, n) for b in backends for n in counts]
     print(report(results, args))
     if args.json:
         args.json.write_text(json.dumps([r.__dict__ | {
             "hello": [x.__dict__ for x in r.hello], "accept": [x.__dict__ for x in r.accept],
+            "floor": r.floor.__dict__,
         } for r in results], indent=2, default=str))
     if any(r.stored != r.expected or r.distinct != r.expected or not r.chain_ok
            for r in results):

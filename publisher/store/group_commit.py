@@ -1,13 +1,20 @@
 """Group commit for the ledger: many concurrent acceptances, one transaction per batch.
 
-Every ledger append holds the chain lock until its commit is durable, so one commit per
-acceptance caps a database at one fsync per record (about 200 a second on an ordinary disk).
+Every ledger append takes the chain lock (on SQLite until its commit is durable), so one
+transaction per acceptance caps a database at one lock turn, and on SQLite one fsync, per
+record.
 :class:`GroupCommit` lets the callers of one process share commits: a writer thread takes
 whatever requests are waiting, records them with :func:`~publisher.store.ledger.
 record_acceptances` (one lock, one commit) and only then answers each caller. Nothing is
 acknowledged before its commit, and the order between processes is still decided by the
 database's lock, so this is an optimisation, not state: a process that dies loses only
 requests that were never answered.
+
+On PostgreSQL the chain lock is released before the commit is flushed (see
+:mod:`publisher.store.pg_append`): the writer hands each committed batch to a flusher thread,
+which makes it durable (:func:`~publisher.store.pg_append.make_durable`) and only then answers
+its callers, while the writer links the next batch. The flushes of several batches, and of
+several processes, overlap on the server.
 
 The writer survives any exception: a batch that fails is retried one request at a time, so a
 request the driver cannot encode fails alone; an unexpected error fails that batch's waiters
@@ -23,8 +30,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,11 +41,15 @@ from publisher.errors import PublisherError
 from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRequest, Recorded, record_acceptances
 from publisher.store.models import utcnow
+from publisher.store.pg_append import make_durable
 
 _log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 """The most acceptances one transaction records."""
+
+FLUSHERS = 4
+"""Batches one process may have waiting for their flush at once (PostgreSQL)."""
 
 STUCK_AFTER = 30.0
 """Seconds one commit may take before the writer counts as stuck (``/readyz`` fails)."""
@@ -85,6 +96,9 @@ class GroupCommit:
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._flushers: ThreadPoolExecutor | None = (
+            ThreadPoolExecutor(FLUSHERS, thread_name_prefix="publisher-ledger-flush")
+            if database.dialect == "postgresql" else None)
         self.batches = 0
         """How many transactions were committed (for tests and tuning)."""
 
@@ -130,6 +144,8 @@ class GroupCommit:
         if thread is not None:
             self._queue.put(_STOP)
             thread.join()
+        if self._flushers is not None:
+            self._flushers.shutdown(wait=True)
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -189,7 +205,8 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Item]) -> None:
         try:
-            outcomes = record_acceptances(self.database, [i.request for i in batch], now=self.now)
+            outcomes = record_acceptances(self.database, [i.request for i in batch], now=self.now,
+                                          flush=self._flushers is None)
         except Exception as error:
             if len(batch) > 1:
                 # Do not let one request's error fail the others: one by one.
@@ -205,6 +222,22 @@ class GroupCommit:
                 batch[0].future.set_exception(failed)
             return
         self.batches += 1
+        if self._flushers is not None and any(isinstance(o, Recorded) for o in outcomes):
+            self._flushers.submit(self._flush_and_answer, batch, outcomes)
+        else:
+            self._answer(batch, outcomes)
+
+    def _flush_and_answer(self, batch: list[_Item],
+                          outcomes: Sequence[Recorded | PublisherError]) -> None:
+        try:
+            make_durable(self.database)
+        except Exception as error:  # committed, maybe not durable: the client tries again
+            self._fail(batch, error)
+            return
+        self._answer(batch, outcomes)
+
+    @staticmethod
+    def _answer(batch: list[_Item], outcomes: Sequence[Recorded | PublisherError]) -> None:
         for item, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, PublisherError):
                 item.future.set_exception(outcome)

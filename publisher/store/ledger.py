@@ -6,40 +6,52 @@ hash; 64 zeros for the first) and ``hash`` = sha256 of the canonical JSON of its
 
 Writers serialise in the database, never in memory, so any number of processes on any number
 of hosts keep one intact chain: SQLite takes its write lock at ``BEGIN IMMEDIATE``, PostgreSQL
-locks the chain-head row (``SELECT … FOR UPDATE``) inside the insert transaction.
-:func:`verify_chain` re-computes every hash and link and names the first bad record.
+locks the chain-head row (``SELECT … FOR UPDATE``) in one statement that links the whole batch
+(:mod:`publisher.store.pg_append`). The record itself is in :mod:`publisher.store.record`;
+:func:`verify_chain` (:mod:`publisher.store.chain_verify`) re-computes every hash and link and
+names the first bad record.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from publisher.errors import NotFoundError, PublisherError
-from publisher.store.db import Database
-from publisher.store.models import (
-    Acceptance,
-    Customer,
-    Notice,
-    PolicyVersion,
-    utcnow,
+from publisher.store.chain_verify import (
+    ChainProblem as ChainProblem,
 )
-from publisher.store.tables import ACCEPTANCES, CHAIN_HEAD
-
-GENESIS = "0" * 64
-"""``prev_hash`` of the first record."""
+from publisher.store.chain_verify import (
+    ChainVerification as ChainVerification,
+)
+from publisher.store.chain_verify import (
+    ProblemKind as ProblemKind,
+)
+from publisher.store.chain_verify import (
+    check_records as check_records,
+)
+from publisher.store.chain_verify import (
+    verify_chain as verify_chain,
+)
+from publisher.store.db import Database
+from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion, utcnow
+from publisher.store.record import ACCEPTANCES as _ACCEPTANCES
+from publisher.store.record import GENESIS as GENESIS
+from publisher.store.record import HEAD as _HEAD
+from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
+from publisher.store.record import HEAD_QUERY as _HEAD_QUERY
+from publisher.store.record import AcceptanceRecord as AcceptanceRecord
+from publisher.store.record import canonical_fields as canonical_fields
+from publisher.store.record import format_time as format_time
+from publisher.store.record import record_hash as record_hash
 
 METHODS = ("link", "api", "import")
 """How an acceptance was given: the signed link page, the reports/admin API, or an import."""
 
-_ACCEPTANCES = ACCEPTANCES
-_HEAD = CHAIN_HEAD
 
 
 class LedgerError(PublisherError):
@@ -49,114 +61,6 @@ class LedgerError(PublisherError):
 class NewerAccepted(LedgerError):
     """The customer already accepted a later version of the policy: an older one is never
     recorded after it (only ``import`` may record history out of order)."""
-
-
-def format_time(moment: datetime) -> str:
-    """A UTC time as the ledger writes it: ``2024-06-01T12:00:00.123456Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def canonical_fields(
-    *,
-    seq: int,
-    customer: str,
-    policy: str,
-    version: str,
-    content_sha256: str,
-    commit: str,
-    notice: int | None,
-    accepted_at: datetime,
-    ip: str | None,
-    user_agent: str | None,
-    method: str,
-    prev_hash: str,
-) -> dict[str, Any]:
-    """The fields a record's hash covers, as JSON-ready values."""
-    return {
-        "seq": seq,
-        "customer": customer,
-        "policy": policy,
-        "version": version,
-        "content_sha256": content_sha256,
-        "commit": commit,
-        "notice": notice,
-        "accepted_at": format_time(accepted_at),
-        "ip": ip,
-        "user_agent": user_agent,
-        "method": method,
-        "prev_hash": prev_hash,
-    }
-
-
-def record_hash(fields: Mapping[str, Any]) -> str:
-    """sha256 (hex) of the canonical JSON of ``fields``: sorted keys, no spaces, UTF-8."""
-    data = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class AcceptanceRecord:
-    """One ledger record as stored."""
-
-    id: int
-    seq: int
-    customer_id: str
-    policy: str
-    version: str
-    content_sha256: str
-    commit: str
-    notice_id: int | None
-    accepted_at: datetime
-    ip: str | None
-    user_agent: str | None
-    method: str
-    prev_hash: str
-    hash: str
-
-    def fields(self, *, seq: int | None = None) -> dict[str, Any]:
-        """The hashed fields (optionally as if the record had another ``seq``)."""
-        return canonical_fields(
-            seq=self.seq if seq is None else seq,
-            customer=self.customer_id,
-            policy=self.policy,
-            version=self.version,
-            content_sha256=self.content_sha256,
-            commit=self.commit,
-            notice=self.notice_id,
-            accepted_at=self.accepted_at,
-            ip=self.ip,
-            user_agent=self.user_agent,
-            method=self.method,
-            prev_hash=self.prev_hash,
-        )
-
-    def computed_hash(self, *, seq: int | None = None) -> str:
-        """What ``hash`` should be for the stored fields."""
-        return record_hash(self.fields(seq=seq))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (reports, evidence, API)."""
-        return {"id": self.id, **self.fields(), "hash": self.hash}
-
-    @classmethod
-    def from_row(cls, row: Row[Any] | Mapping[str, Any]) -> AcceptanceRecord:
-        values = row._mapping if isinstance(row, Row) else row
-        return cls(
-            id=values["id"],
-            seq=values["seq"],
-            customer_id=values["customer_id"],
-            policy=values["slug"],
-            version=values["version_label"],
-            content_sha256=values["content_sha256"],
-            commit=values["commit"],
-            notice_id=values["notice_id"],
-            accepted_at=values["accepted_at"],
-            ip=values["ip"],
-            user_agent=values["user_agent"],
-            method=values["method"],
-            prev_hash=values["prev_hash"],
-            hash=values["hash"],
-        )
 
 
 @dataclass(frozen=True)
@@ -210,13 +114,49 @@ def record_acceptance(
     return outcome
 
 
+Content = tuple[str, str, int]
+"""A version's (content sha256, commit, position) as the checks found it."""
+
+
+def request_fields(request: AcceptanceRequest, content: Content, *, accepted_at: datetime,
+                   seq: int, prev_hash: str) -> dict[str, Any]:
+    """The hashed fields of the record ``request`` becomes at ``seq`` after ``prev_hash``."""
+    return canonical_fields(
+        seq=seq, customer=request.customer_id, policy=request.policy,
+        version=request.version, content_sha256=content[0], commit=content[1],
+        notice=request.notice_id, accepted_at=accepted_at, ip=request.ip,
+        user_agent=request.user_agent, method=request.method, prev_hash=prev_hash,
+    )
+
+
+def new_row(request: AcceptanceRequest, content: Content, *, accepted_at: datetime,
+            seq: int, prev_hash: str) -> dict[str, Any]:
+    """The ``acceptances`` row (column names) for ``request``, its hash computed."""
+    fields = request_fields(request, content, accepted_at=accepted_at, seq=seq,
+                            prev_hash=prev_hash)
+    return {
+        "seq": seq, "customer_id": request.customer_id, "slug": request.policy,
+        "version_label": request.version, "content_sha256": content[0],
+        "commit": content[1], "notice_id": request.notice_id,
+        "accepted_at": accepted_at, "ip": request.ip,
+        "user_agent": request.user_agent, "method": request.method,
+        "prev_hash": prev_hash, "hash": record_hash(fields),
+    }
+
+
 def record_acceptances(
     database: Database,
     requests: Sequence[AcceptanceRequest],
     *,
     now: Callable[[], datetime] = utcnow,
+    flush: bool = True,
 ) -> list[Recorded | PublisherError]:
     """Append many acceptances in one transaction: one chain lock, one commit.
+
+    With ``flush`` False (PostgreSQL; SQLite ignores it) the records may not be durable yet
+    when this returns: call :func:`publisher.store.pg_append.make_durable` before
+    acknowledging them (:class:`~publisher.store.group_commit.GroupCommit` does, in another
+    thread, while it links the next batch).
 
     Returns one outcome per request, in order: the record (``created`` False when it existed
     before, or earlier in the same batch), or the error that refused that request alone
@@ -231,15 +171,14 @@ def record_acceptances(
     pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not pending:
         return [o for o in outcomes if o is not None]
-    with database.write() as connection:
+    if database.dialect == "postgresql":
+        from publisher.store.pg_append import append_checked
+
+        return append_checked(database, requests, outcomes, pending, accepted_at=now(),
+                              flush=flush)
+    with database.write() as connection:  # SQLite: the file lock serialises the writers
         existing = _existing(connection, [requests[i].key for i in pending])
-        if database.dialect == "postgresql" and len(existing) < len({requests[i].key
-                                                                     for i in pending}):
-            head = _head(connection, lock=True)
-            # Other writers may have recorded some of them while we waited for the lock.
-            existing = _existing(connection, [requests[i].key for i in pending])
-        else:
-            head = _head(connection)
+        head = _head(connection)
         contents = _contents(connection, [requests[i] for i in pending])
         seq, prev_hash = head.seq, head.hash
         created: list[dict[str, Any]] = []
@@ -256,24 +195,12 @@ def record_acceptances(
                 outcomes[index] = content
                 continue
             seq += 1
-            fields = canonical_fields(
-                seq=seq, customer=request.customer_id, policy=request.policy,
-                version=request.version, content_sha256=content[0], commit=content[1],
-                notice=request.notice_id, accepted_at=accepted_at, ip=request.ip,
-                user_agent=request.user_agent, method=request.method, prev_hash=prev_hash,
-            )
-            digest = record_hash(fields)
-            created.append({
-                "seq": seq, "customer_id": request.customer_id, "slug": request.policy,
-                "version_label": request.version, "content_sha256": content[0],
-                "commit": content[1], "notice_id": request.notice_id,
-                "accepted_at": accepted_at, "ip": request.ip,
-                "user_agent": request.user_agent, "method": request.method,
-                "prev_hash": prev_hash, "hash": digest,
-            })
-            prev_hash = digest
+            row = new_row(request, content, accepted_at=accepted_at, seq=seq,
+                          prev_hash=prev_hash)
+            created.append(row)
+            prev_hash = row["hash"]
             # Stand-in until the insert gives the id; a repeat later in this batch sees it.
-            existing[request.key] = AcceptanceRecord.from_row({"id": 0, **created[-1]})
+            existing[request.key] = AcceptanceRecord.from_row({"id": 0, **row})
             outcomes[index] = Recorded(existing[request.key], created=True)
         if created:
             connection.execute(insert(_ACCEPTANCES), created)
@@ -297,8 +224,7 @@ def record_acceptances(
     return final
 
 
-_HEAD_QUERY = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
-_HEAD_MISSING = "ledger head missing: tampered (the chain_head row was deleted)"
+_HEAD_HINT = "run `publisher audit verify`, and restore the database from a backup"
 
 
 def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
@@ -306,8 +232,7 @@ def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
     head = connection.execute(_HEAD_QUERY.with_for_update() if lock else _HEAD_QUERY).one_or_none()
     if head is None:
         raise LedgerError(
-            _HEAD_MISSING,
-            hint="run `publisher audit verify`, and restore the database from a backup",
+            _HEAD_MISSING, hint=_HEAD_HINT,
         )
     return head
 
@@ -333,8 +258,8 @@ def _existing(
 
 def _contents(
     connection: Connection, requests: Sequence[AcceptanceRequest]
-) -> dict[AcceptanceRequest, tuple[str, str] | PublisherError]:
-    """Per request: the version's (sha256, commit), or why it cannot be recorded (unknown
+) -> dict[AcceptanceRequest, Content | PublisherError]:
+    """Per request: the version's (sha256, commit, position), or why it cannot be recorded (unknown
     customer, version or notice)."""
     known_customers = set(connection.execute(
         select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
@@ -344,8 +269,7 @@ def _contents(
                PolicyVersion.commit, PolicyVersion.position)
         .where(PolicyVersion.slug.in_({r.policy for r in requests}))
     ).all()
-    versions = {(row.slug, row.label): (row.sha256, row.commit) for row in rows}
-    positions = {(row.slug, row.label): row.position for row in rows}
+    versions = {(row.slug, row.label): (row.sha256, row.commit, row.position) for row in rows}
     newest_accepted = {
         (row.customer_id, row.slug): row.position
         for row in connection.execute(
@@ -365,7 +289,29 @@ def _contents(
             select(Notice.id, Notice.slug, Notice.version_label).where(Notice.id.in_(notice_ids))
         )
     } if notice_ids else {}
-    result: dict[AcceptanceRequest, tuple[str, str] | PublisherError] = {}
+    return judge(requests, Facts(known_customers, versions, notices, newest_accepted))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the store says about a batch's references (see :func:`judge`)."""
+
+    customers: set[str]
+    """The batch's customers that exist."""
+    versions: dict[tuple[str, str], Content]
+    """(slug, label) → (sha256, commit, position) of the versions that exist."""
+    notices: dict[int, tuple[str, str]]
+    """notice id → (slug, label) of the notices that exist."""
+    newest: dict[tuple[str, str], int]
+    """(customer, slug) → position of the newest version the customer accepted."""
+
+
+def judge(requests: Sequence[AcceptanceRequest],
+          facts: Facts) -> dict[AcceptanceRequest, Content | PublisherError]:
+    """Per request: the version's content, or why it cannot be recorded. Pure."""
+    known_customers, versions = facts.customers, facts.versions
+    notices, newest_accepted = facts.notices, facts.newest
+    result: dict[AcceptanceRequest, Content | PublisherError] = {}
     for request in requests:
         if request.customer_id not in known_customers:
             result[request] = NotFoundError(
@@ -389,7 +335,7 @@ def _contents(
             )
         elif request.method != "import" and newest_accepted.get(
             (request.customer_id, request.policy), -1
-        ) > positions[(request.policy, request.version)]:
+        ) > versions[(request.policy, request.version)][2]:
             result[request] = NewerAccepted(
                 f"customer {request.customer_id} already accepted a later version of "
                 f"{request.policy} than {request.version}",
@@ -417,178 +363,6 @@ def records(
         query = query.where(_ACCEPTANCES.c.version_label == version)
     with database.read() as connection:
         return [AcceptanceRecord.from_row(row) for row in connection.execute(query)]
-
-
-# -- verification -----------------------------------------------------------------------------
-
-ProblemKind = Literal["edited", "reordered", "missing", "broken", "head"]
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    """One defect of the chain, at the record it was found on (None: the chain head)."""
-
-    kind: ProblemKind
-    seq: int | None
-    id: int | None
-    message: str
-
-
-@dataclass(frozen=True)
-class ChainVerification:
-    """The result of :func:`verify_chain`."""
-
-    records: int
-    head_seq: int
-    head_hash: str
-    problems: tuple[ChainProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first(self) -> ChainProblem | None:
-        """The first bad record (in chain order), or None when the chain is intact."""
-        return self.problems[0] if self.problems else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "records": self.records,
-            "head": {"seq": self.head_seq, "hash": self.head_hash},
-            "problems": [
-                {"kind": p.kind, "seq": p.seq, "id": p.id, "message": p.message}
-                for p in self.problems
-            ],
-        }
-
-
-def _chain_positions(rows: list[AcceptanceRecord]) -> dict[int, int]:
-    """Record id → its position in the chain as linked by the hashes (from the genesis)."""
-    following = {row.prev_hash: row for row in rows}
-    positions: dict[int, int] = {}
-    current, position = GENESIS, 0
-    while current in following and len(positions) < len(rows):
-        row = following.pop(current)
-        position += 1
-        positions[row.id] = position
-        current = row.hash
-    return positions
-
-
-def _describe(row: AcceptanceRecord) -> str:
-    return f"record seq {row.seq} (id {row.id}; {row.customer_id} {row.policy} {row.version})"
-
-
-def check_records(
-    rows: Iterable[AcceptanceRecord], *, head_seq: int, head_hash: str
-) -> ChainVerification:
-    """Verify records given in stored order (by ``seq``) against each other and the head.
-
-    Pure: the database is read by :func:`verify_chain`.
-    """
-    ordered = list(rows)
-    hashes = {row.hash for row in ordered}
-    positions = _chain_positions(ordered)
-    problems: list[ChainProblem] = []
-    expected_prev, expected_seq = GENESIS, 1
-    for row in ordered:
-        where = _describe(row)
-        reported = False
-        if row.computed_hash() != row.hash:
-            true_seq = positions.get(row.id)
-            if true_seq is not None and true_seq != row.seq and (
-                row.computed_hash(seq=true_seq) == row.hash
-            ):
-                problems.append(ChainProblem(
-                    "reordered", row.seq, row.id,
-                    f"{where} was reordered: it was recorded as seq {true_seq}",
-                ))
-            else:
-                problems.append(ChainProblem(
-                    "edited", row.seq, row.id,
-                    f"{where} was edited: its fields no longer match its hash",
-                ))
-            reported = True
-        if not reported and row.seq > expected_seq and row.prev_hash not in hashes:
-            gap = (
-                f"seq {expected_seq}"
-                if row.seq == expected_seq + 1
-                else f"seq {expected_seq}–{row.seq - 1}"
-            )
-            problems.append(ChainProblem(
-                "missing", row.seq, row.id,
-                f"record {gap} is missing (deleted): {where} follows a record "
-                "that is not in the ledger",
-            ))
-            reported = True
-        if not reported and row.prev_hash != expected_prev:
-            kind: ProblemKind = "reordered" if row.prev_hash in hashes else "broken"
-            problems.append(ChainProblem(
-                kind, row.seq, row.id,
-                f"{where} does not follow the record stored before it "
-                + ("(records were reordered)" if kind == "reordered"
-                   else "(a record was inserted, deleted or rewritten)"),
-            ))
-        elif not reported and row.seq != expected_seq:
-            problems.append(ChainProblem(
-                "edited", row.seq, row.id,
-                f"{where} has seq {row.seq} where {expected_seq} was expected",
-            ))
-        expected_prev, expected_seq = row.hash, row.seq + 1
-    last_seq = ordered[-1].seq if ordered else 0
-    last_hash = ordered[-1].hash if ordered else GENESIS
-    if head_seq > last_seq:
-        problems.append(ChainProblem(
-            "missing", None, None,
-            f"the ledger ends at seq {last_seq} but the chain head says {head_seq}: "
-            f"the last {head_seq - last_seq} record(s) are missing (deleted)",
-        ))
-    elif head_seq != last_seq or head_hash != last_hash:
-        problems.append(ChainProblem(
-            "head", None, None,
-            f"the chain head (seq {head_seq}) does not match the last record (seq {last_seq})",
-        ))
-    return ChainVerification(len(ordered), head_seq, head_hash, tuple(problems))
-
-
-def verify_chain(database: Database, *, anchor: tuple[int, str] | None = None) -> ChainVerification:
-    """Re-compute every record's hash and link; name the first bad record.
-
-    ``anchor`` is a (seq, hash) pair kept outside the database (``publisher audit head``):
-    the record at that seq must still carry that hash, which also catches a rewrite of the
-    whole chain or deleting its tail.
-    """
-    with database.read() as connection:
-        head = connection.execute(_HEAD_QUERY).one_or_none()
-        rows = [
-            AcceptanceRecord.from_row(row)
-            for row in connection.execute(
-                select(_ACCEPTANCES).order_by(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id)
-            )
-        ]
-    if head is None:
-        result = check_records(rows, head_seq=rows[-1].seq if rows else 0,
-                               head_hash=rows[-1].hash if rows else GENESIS)
-        missing = ChainProblem("head", None, None, _HEAD_MISSING)
-        result = replace(result, problems=(missing, *result.problems))
-    else:
-        result = check_records(rows, head_seq=head.seq, head_hash=head.hash)
-    if anchor is None:
-        return result
-    seq, digest = anchor
-    at = next((row for row in rows if row.seq == seq), None)
-    if at is None or at.hash != digest:
-        found = "is missing" if at is None else f"has hash {at.hash[:12]}…"
-        problem = ChainProblem(
-            "missing" if at is None else "edited", seq, at.id if at else None,
-            f"anchor seq {seq} {digest[:12]}…: that record {found}",
-        )
-        return ChainVerification(
-            result.records, result.head_seq, result.head_hash, (*result.problems, problem)
-        )
-    return result
 
 
 def chain_head(database: Database) -> tuple[int, str]:
