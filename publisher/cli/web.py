@@ -22,11 +22,18 @@ from publisher.store.versions import sync_versions
               help="Worker processes (they share nothing but the database).")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request (the URLs contain acceptance tokens: protect the logs).")
+@click.option("--header-timeout", default=10.0, show_default=True,
+              type=click.FloatRange(0.1, 3600),
+              help="Seconds a client has to send a request's headers (then 408 and close).")
+@click.option("--body-timeout", default=30.0, show_default=True,
+              type=click.FloatRange(0.1, 3600),
+              help="Seconds to wait for the next part of a request body (then 408).")
 @click.option("--no-sync", is_flag=True,
               help="Do not copy policy versions from git first (hosts without a checkout).")
 @database_url_option
 @pass_app
-def web_command(app: App, host: str, port: int, workers: int, access_log: bool, no_sync: bool,
+def web_command(app: App, host: str, port: int, workers: int, access_log: bool,
+                header_timeout: float, body_timeout: float, no_sync: bool,
                 database_url: str | None) -> None:
     """Run the acceptance service: link pages (/a/<token>), receipts, /healthz, /readyz and
     the JSON API (/api/…, Authorization: Bearer <api_token>)."""
@@ -46,7 +53,8 @@ def web_command(app: App, host: str, port: int, workers: int, access_log: bool, 
     secret_keys(settings, warn=notify)  # generate once here, before the workers start
     notify(f"acceptance service on http://{host}:{port} ({plural(workers, 'worker')}); "
            f"links use {settings.accept_url}")
-    serve(settings, host=host, port=port, workers=workers, access_log=access_log)
+    serve(settings, host=host, port=port, workers=workers, access_log=access_log,
+          header_timeout=header_timeout, body_timeout=body_timeout)
 
 
 def check_can_listen(host: str, port: int) -> None:

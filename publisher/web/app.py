@@ -13,7 +13,6 @@ processes and hosts can serve the same links.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -33,6 +31,7 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
@@ -40,7 +39,7 @@ from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, se
 from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document
-from publisher.store.group_commit import GroupCommit
+from publisher.store.group_commit import GroupCommit, WriteFailed, WriterError
 from publisher.store.ledger import (
     AcceptanceRequest,
     LedgerError,
@@ -51,6 +50,15 @@ from publisher.store.ledger import (
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.web import render
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
+from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
+from publisher.web.inputs import (
+    BodyError,
+    InputError,
+    int_field,
+    optional_text,
+    parse_json,
+    text_field,
+)
 from publisher.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -62,6 +70,8 @@ from publisher.web.security import (
     csrf_valid,
     new_nonce,
 )
+from publisher.web.webhooks import MAX_BODY as WEBHOOK_MAX_BODY
+from publisher.web.webhooks import PATH as WEBHOOK_PATH
 from publisher.web.webhooks import webhook_routes
 
 NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
@@ -205,12 +215,27 @@ async def landing(request: Request) -> Response:
     return await _landing_page(request, service, token, context)
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, default ports left out."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
 def _same_origin(request: Request, service: Service) -> bool:
+    """The form was posted from our own pages: ``Origin`` is ``accept_url``'s origin (never
+    the request's own ``Host``, which the client chooses)."""
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return True  # older browsers; the SameSite cookie and signed field still hold
-    allowed = {request.headers.get("host", ""), urlsplit(service.settings.accept_url).netloc}
-    return urlsplit(origin).netloc in allowed
+    return _origin(origin) == _origin(service.settings.accept_url) != ""
 
 
 async def _accept(request: Request, service: Service, token: str,
@@ -288,8 +313,12 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: the database answers and its schema is the one this code needs."""
+    """Readiness: the ledger writer is alive and not stuck, the database answers and its
+    schema is the one this code needs."""
     service = _service(request)
+    writer = service.ledger.state()
+    if writer != "ok":
+        return JSONResponse({"status": "unavailable", "writer": writer}, status_code=503)
 
     def check() -> str | None:
         return migrate.current_revision(service.database)
@@ -321,6 +350,12 @@ def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]
                                 headers={"www-authenticate": 'Bearer realm="publisher"'})
         try:
             response: Response = await handler(request, service)
+        except InputError as error:
+            return JSONResponse({"error": error.message, "field": error.field}, status_code=422)
+        except BodyError as error:
+            return JSONResponse({"error": error.message}, status_code=400)
+        except WriterError:
+            raise  # not the client's fault: writer_failed answers 500/503
         except NotFoundError as error:
             return JSONResponse({"error": error.message, "hint": error.hint}, status_code=404)
         except PublisherError as error:
@@ -334,9 +369,10 @@ def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]
 async def api_report(request: Request, service: Service) -> Response:
     """``GET /api/reports/acceptance[?policy=…&version=…&format=csv]``."""
     params = request.query_params
+    policy = optional_text("policy", params.get("policy"))
+    version = optional_text("version", params.get("version"))
     report = await run_in_threadpool(
-        lambda: acceptance_report(service.database, policy=params.get("policy"),
-                                  version=params.get("version"))
+        lambda: acceptance_report(service.database, policy=policy, version=version)
     )
     if params.get("format") == "csv":
         return PlainTextResponse(render_csv(report), media_type="text/csv; charset=utf-8")
@@ -345,7 +381,7 @@ async def api_report(request: Request, service: Service) -> Response:
 
 async def api_evidence(request: Request, service: Service) -> Response:
     """``GET /api/customers/<id>/evidence``: the evidence document, texts inline."""
-    customer = request.path_params["customer_id"]
+    customer = text_field("customer_id", request.path_params["customer_id"])
     evidence = await run_in_threadpool(collect_evidence, service.database, customer)
     return JSONResponse(evidence_document(evidence))
 
@@ -359,19 +395,14 @@ async def api_verify(request: Request, service: Service) -> Response:
 async def api_accept(request: Request, service: Service) -> Response:
     """``POST /api/acceptances`` ``{"customer", "policy", "version"[, "notice"]}``: record an
     acceptance given in the provider's own product (method ``api``)."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+    body = parse_json(await request.body())
     fields = ("customer", "policy", "version")
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
+    if not isinstance(body, dict) or not all(k in body for k in fields):
         return JSONResponse({"error": "expected {\"customer\", \"policy\", \"version\"} strings"},
                             status_code=400)
-    notice = body.get("notice")
-    if notice is not None and (not isinstance(notice, int) or isinstance(notice, bool)):
-        return JSONResponse({"error": "notice must be an integer"}, status_code=400)
-    result = await _record(request, service, body["customer"], body["policy"], body["version"],
-                           notice, method="api")
+    customer, policy, version = (text_field(k, body[k]) for k in fields)
+    notice = None if body.get("notice") is None else int_field("notice", body["notice"])
+    result = await _record(request, service, customer, policy, version, notice, method="api")
     return JSONResponse({"created": result.created, "record": result.record.to_dict()},
                         status_code=201 if result.created else 200)
 
@@ -389,7 +420,39 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
     return _page("unavailable.html", 503)
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
+async def writer_failed(request: Request, error: Exception) -> Response:
+    """The ledger writer failed this request (500) or has stopped (503): nothing recorded."""
+    status = 500 if isinstance(error, WriteFailed) else 503
+    headers = {} if status == 500 else {"retry-after": "30"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "the acceptance could not be recorded; try again"},
+                            status_code=status, headers={**headers, **NO_STORE})
+    return _page("unavailable.html", status)
+
+
+async def body_refused(request: Request, error: Exception) -> Response:
+    """A body over its limit (413) or one that stopped arriving (408): nothing was read."""
+    status = 413 if isinstance(error, BodyTooLarge) else 408
+    return PlainTextResponse(f"{error}\n", status_code=status,
+                             headers={"connection": "close", "cache-control": "no-store"})
+
+
+class AcceptanceApp(Starlette):
+    """Starlette, with the security headers and the request guard outside all of it, so that
+    errors raised in middleware, and Starlette's own 500 answer, get the headers too."""
+
+    https: bool = False
+    limits: BodyLimits = BodyLimits()
+    body_timeout: float = BODY_TIMEOUT
+
+    def build_middleware_stack(self) -> ASGIApp:
+        guarded = RequestGuard(super().build_middleware_stack(), limits=self.limits,
+                               body_timeout=self.body_timeout)
+        return SecurityHeadersMiddleware(guarded, https=self.https)
+
+
+def create_app(settings: Settings, *, database: Database | None = None,
+               body_timeout: float = BODY_TIMEOUT) -> Starlette:
     """The acceptance service for ``settings`` (opens the store unless ``database`` is given;
     a new database gets its schema, an outdated one is refused)."""
     owned = database is None
@@ -406,7 +469,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
         if owned:
             service.database.dispose()
 
-    app = Starlette(
+    app = AcceptanceApp(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
@@ -419,9 +482,13 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
             Route("/api/acceptances", _api(api_accept), methods=["POST"]),
             *webhook_routes(settings, database),
         ],
-        middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
-        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable},
+        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
+                            WriterError: writer_failed, BodyTooLarge: body_refused,
+                            BodyTimeout: body_refused},
         lifespan=lifespan,
     )
+    app.https = service.https
+    app.limits = BodyLimits(paths={WEBHOOK_PATH: WEBHOOK_MAX_BODY})
+    app.body_timeout = body_timeout
     app.state.service = service
     return app
