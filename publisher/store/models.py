@@ -93,6 +93,10 @@ class PolicyVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     synced_at: Mapped[datetime]
+    reaccept: Mapped[str | None] = mapped_column(String(10))
+    """Front matter ``reaccept`` (material, always, never); None: the default (material)."""
+    policy_change: Mapped[str | None] = mapped_column(Text)
+    """``Policy-Change`` trailer values of the commits that made the version, one a line."""
 
 
 class Notice(Base):
