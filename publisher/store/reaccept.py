@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from publisher.acceptance_rules import (
     Decision,
@@ -67,11 +67,32 @@ def material_between(old: str, new: str, overrides: tuple[Override, ...] = ()) -
     return compare(parse_document(old), parse_document(new), overrides=overrides).material
 
 
-class StoredMateriality:
-    """``material(old, new, overrides)`` for the rule, from the texts of ``versions``."""
+class NotCached(Exception):
+    """:func:`cached_only` has no answer for this pair of texts yet (compute it elsewhere)."""
 
-    def __init__(self, versions: Iterable[StoredVersion]) -> None:
+
+def cached_only(old: VersionRule, new: VersionRule, overrides: tuple[Override, ...]) -> bool:
+    """Materiality from the cache alone (for request handlers that must not diff inline);
+    :class:`NotCached` when the pair was never computed in this process."""
+    cached = _CACHE.get((old.sha256, new.sha256, overrides))
+    if cached is None:
+        raise NotCached(old.label, new.label)
+    return cached
+
+
+class StoredMateriality:
+    """``material(old, new, overrides)`` for the rule, from the texts of ``versions`` (or
+    texts by label from ``bodies``)."""
+
+    def __init__(self, versions: Iterable[StoredVersion] = (), *,
+                 bodies: Callable[[str], str] | None = None) -> None:
         self.bodies = {v.label: v.body for v in versions}
+        self.load = bodies
+
+    def body(self, label: str) -> str:
+        if label not in self.bodies and self.load is not None:
+            self.bodies[label] = self.load(label)
+        return self.bodies[label]
 
     def __call__(self, old: VersionRule, new: VersionRule,
                  overrides: tuple[Override, ...]) -> bool:
@@ -79,7 +100,7 @@ class StoredMateriality:
         cached = _CACHE.get(key)
         if cached is not None:
             return cached
-        value = material_between(self.bodies[old.label], self.bodies[new.label], overrides)
+        value = material_between(self.body(old.label), self.body(new.label), overrides)
         _CACHE.put(key, value)
         return value
 

@@ -48,7 +48,8 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.reports import acceptance_report, render_csv
-from publisher.web import render
+from publisher.web import api_v1, render
+from publisher.web.auth import Scope, Tokens
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import (
@@ -64,7 +65,6 @@ from publisher.web.security import (
     CSRF_FIELD,
     ProxyPolicy,
     SecurityHeadersMiddleware,
-    bearer_matches,
     client_ip,
     csrf_field,
     csrf_valid,
@@ -89,6 +89,7 @@ class Service:
     proxy: ProxyPolicy
     https: bool
     ledger: GroupCommit
+    tokens: Tokens
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -97,6 +98,11 @@ class Service:
             proxy = ProxyPolicy.parse(settings.trusted_proxy_header, settings.trusted_proxies)
         except ValueError as exc:
             raise PublisherError(str(exc), hint="fix the setting trusted_proxies") from exc
+        try:
+            tokens = Tokens.parse(settings.api_token, settings.api_tokens)
+        except ValueError as exc:
+            raise PublisherError(str(exc), hint="fix the setting api_tokens "
+                                 "(PUBLISHER_API_TOKENS)") from exc
         return cls(
             settings=settings,
             database=database,
@@ -105,6 +111,7 @@ class Service:
             proxy=proxy,
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
+            tokens=tokens,
         )
 
     def policy_url(self, slug: str) -> str:
@@ -338,16 +345,21 @@ async def readyz(request: Request) -> Response:
 # -- the JSON API ------------------------------------------------------------------------------
 
 
-def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]:
-    """Bearer-token check and error mapping for the API endpoints."""
+def _api(handler: Callable[[Request, Service], Any], scope: Scope) -> Callable[[Request], Any]:
+    """Bearer-token (and scope) check and error mapping for the API endpoints."""
 
     async def endpoint(request: Request) -> Response:
         service = _service(request)
-        if not service.settings.api_token:
-            return JSONResponse({"error": "the API is disabled: set api_token"}, status_code=404)
-        if not bearer_matches(request.headers.get("authorization"), service.settings.api_token):
+        if not service.tokens.enabled:
+            return JSONResponse({"error": "the API is disabled: set api_token or api_tokens"},
+                                status_code=404)
+        scopes = service.tokens.scopes(request.headers.get("authorization"))
+        if scopes is None:
             return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
                                 headers={"www-authenticate": 'Bearer realm="publisher"'})
+        if scope not in scopes:
+            return JSONResponse({"error": f"this token lacks the scope {scope!r}",
+                                 "scope": scope}, status_code=403)
         try:
             response: Response = await handler(request, service)
         except InputError as error:
@@ -476,10 +488,12 @@ def create_app(settings: Settings, *, database: Database | None = None,
             Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
             Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
-            Route("/api/reports/acceptance", _api(api_report), methods=["GET"]),
-            Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
-            Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
-            Route("/api/acceptances", _api(api_accept), methods=["POST"]),
+            Route("/api/reports/acceptance", _api(api_report, "reports"), methods=["GET"]),
+            Route("/api/customers/{customer_id}/evidence", _api(api_evidence, "reports"),
+                  methods=["GET"]),
+            Route("/api/ledger/verify", _api(api_verify, "reports"), methods=["GET"]),
+            Route("/api/acceptances", _api(api_accept, "write"), methods=["POST"]),
+            Route("/api/v1/status", _api(api_v1.status, "status"), methods=["GET"]),
             *webhook_routes(settings, database),
         ],
         exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
