@@ -2,8 +2,7 @@
 version, what the customer accepted (version, time, record hash) and whether a new
 acceptance is needed, by the re-acceptance rule (:mod:`publisher.acceptance_rules`).
 
-:func:`read_status` reads the store in one read transaction (three indexed queries, no
-policy texts), so an answer is never older than the last committed acceptance. Nothing about
+:func:`read_status` reads the store in one statement (indexed, no policy texts), so an answer is never older than the last committed acceptance. Nothing about
 customers or acceptances is cached; only materiality (a pure function of two texts) is, and
 with ``diff=False`` a pair never computed in this process raises
 :class:`~publisher.store.reaccept.NotCached` instead of diffing inline (the web handler then
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
@@ -105,36 +104,83 @@ def _bodies(connection: Connection, slug: str) -> Any:
     return load
 
 
+# One statement, so one snapshot without a transaction of our own: rows "a" are the
+# customer (one row with NULL acceptance columns when there is none; no row at all for an
+# unknown customer) with their acceptances, rows "v" the versions (no texts).
+_STATUS_SQL = (
+    "SELECT 'a', a.slug, a.version_label, a.accepted_at, a.seq, a.hash, a.method, "
+    "NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM customers c LEFT JOIN acceptances a ON a.customer_id = c.id{accepted} "
+    "WHERE c.id = ? "
+    "UNION ALL "
+    "SELECT 'v', slug, label, NULL, NULL, NULL, NULL, "
+    "position, title, effective, sha256, reaccept, policy_change "
+    "FROM policy_versions{versions}"
+)
+
+
+def _status_sql(count: int) -> str:
+    if not count:
+        return _STATUS_SQL.format(accepted="", versions="")
+    marks = ", ".join("?" * count)
+    return _STATUS_SQL.format(accepted=f" AND a.slug IN ({marks})",
+                              versions=f" WHERE slug IN ({marks})")
+
+
+def _fetch(connection: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` (``?`` placeholders) straight from the DBAPI cursor: the status API's
+    hot path skips SQLAlchemy's statement machinery and transaction events, which cost
+    several times the query itself."""
+    if connection.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _utc(value: Any) -> datetime:
+    """A stored time as tz-aware UTC (SQLite hands back text, PostgreSQL an aware time)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def read_status(database: Database, customer: str, policies: Sequence[str] = (), *,
                 diff: bool = True) -> CustomerPolicies:
     """``customer``'s status for ``policies`` (default: every stored policy), in slug order.
 
     NotFoundError for an unknown customer or policy (the hint lists the known policies).
+    One statement (one snapshot): the customer joined with their acceptances, and the
+    versions (no texts).
     """
     wanted = sorted(set(policies))
-    with database.read() as connection:
-        known = connection.execute(
-            select(_CUSTOMERS.c.id).where(_CUSTOMERS.c.id == customer)).first()
-        if known is None:
+    with database.engine.connect() as connection:
+        rows = _fetch(connection, _status_sql(len(wanted)), [*wanted, customer, *wanted])
+        if not any(row[0] == "a" for row in rows):
             raise NotFoundError(f"no customer {customer!r} in the store",
                                 hint="import customers with `publisher customers import`")
-        query = select(_VERSIONS.c.slug, _VERSIONS.c.label, _VERSIONS.c.position,
-                       _VERSIONS.c.title, _VERSIONS.c.effective, _VERSIONS.c.sha256,
-                       _VERSIONS.c.reaccept, _VERSIONS.c.policy_change)
-        accepted_query = select(_ACCEPTANCES.c.slug, _ACCEPTANCES.c.version_label,
-                                _ACCEPTANCES.c.accepted_at, _ACCEPTANCES.c.seq,
-                                _ACCEPTANCES.c.hash, _ACCEPTANCES.c.method).where(
-            _ACCEPTANCES.c.customer_id == customer)
-        if wanted:
-            query = query.where(_VERSIONS.c.slug.in_(wanted))
-            accepted_query = accepted_query.where(_ACCEPTANCES.c.slug.in_(wanted))
         versions: dict[str, list[_Version]] = {}
-        for row in connection.execute(query):
-            versions.setdefault(row.slug, []).append(_Version(
-                VersionRule(row.label, row.position, row.sha256,
-                            reaccept=parse_mode(row.reaccept) if row.reaccept else None,
-                            policy_change=split_trailers(row.policy_change)),
-                row.title, row.effective))
+        accepted: dict[str, dict[str, AcceptedVersion]] = {}
+        for kind, slug, label, at, seq, hash_, method, position, title, effective, sha256, \
+                reaccept, policy_change in rows:
+            if kind == "v":
+                versions.setdefault(slug, []).append(_Version(
+                    VersionRule(label, int(position), sha256,
+                                reaccept=parse_mode(reaccept) if reaccept else None,
+                                policy_change=split_trailers(policy_change)),
+                    title, _day(effective)))
+            elif slug is not None:
+                accepted.setdefault(slug, {})[label] = AcceptedVersion(
+                    label, _utc(at), int(seq), hash_, method)
         missing = [slug for slug in wanted if slug not in versions]
         if missing:
             all_slugs = connection.execute(select(_VERSIONS.c.slug).distinct()).scalars()
@@ -142,10 +188,6 @@ def read_status(database: Database, customer: str, policies: Sequence[str] = (),
                 f"no policy {', '.join(map(repr, missing))} in the store",
                 hint="known: " + (", ".join(sorted(all_slugs)) or "none — run `publisher db sync`"),
             )
-        accepted: dict[str, dict[str, AcceptedVersion]] = {}
-        for done in connection.execute(accepted_query):
-            accepted.setdefault(done.slug, {})[done.version_label] = AcceptedVersion(
-                done.version_label, done.accepted_at, done.seq, done.hash, done.method)
         statuses = []
         for slug in sorted(versions):
             ordered = sorted(versions[slug], key=lambda v: v.rule.position)
