@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +32,7 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
@@ -49,7 +50,8 @@ from publisher.store.ledger import (
 )
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.web import api_v1, render
-from publisher.web.auth import Scope, Tokens
+from publisher.web.auth import Scope as ApiScope
+from publisher.web.auth import Tokens
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import (
@@ -123,7 +125,24 @@ def _service(request: Request) -> Service:
     return service
 
 
+_ROOT: ContextVar[str] = ContextVar("publisher_root_path", default="")
+"""The ASGI ``root_path`` of the request being served (set by :class:`AcceptanceApp`), so
+every page's links, form and stylesheet stay inside the mount point."""
+
+
+def _root(request: Request) -> str:
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
+def _route_path(request: Request) -> str:
+    """The path inside the mount point (``/api/…`` also under ``/legal``)."""
+    root, path = _root(request), request.url.path
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 def _page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("root", _ROOT.get())
     return HTMLResponse(render.render(template, **values), status_code=status, headers=NO_STORE)
 
 
@@ -177,7 +196,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
         return _newer_accepted_page(service, context, status)
     current_link = None
     if context.current is not None:
-        current_link = "/a/" + service.signer.sign(LinkClaims(
+        current_link = _root(request) + "/a/" + service.signer.sign(LinkClaims(
             context.claims.customer, context.claims.policy, context.current.label, None))
     changes = None
     since = context.previous or context.earlier  # first-time customers: the previous version
@@ -196,7 +215,8 @@ async def _landing_page(request: Request, service: Service, token: str, context:
         current_link=current_link,
         policy_url=service.policy_url(context.version.slug),
     )
-    response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path="/a/", secure=service.https,
+    response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path=_root(request) + "/a/",
+                        secure=service.https,
                         httponly=True, samesite="strict")
     return response
 
@@ -273,7 +293,8 @@ async def _accept(request: Request, service: Service, token: str,
     except (NotFoundError, LedgerError) as error:
         return await _problem_page(service, error)
     suffix = "" if result.created else "?again=1"
-    return RedirectResponse(f"/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(f"{_root(request)}/a/{token}/receipt{suffix}", status_code=303,
+                            headers=NO_STORE)
 
 
 async def _record(request: Request, service: Service, customer: str, policy: str, version: str,
@@ -304,7 +325,8 @@ async def receipt(request: Request) -> Response:
     if isinstance(context, HTMLResponse):
         return context
     if context.accepted is None:
-        return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
+        return RedirectResponse(f"{_root(request)}/a/{token}", status_code=303,
+                                headers=NO_STORE)
     return _page("receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug),
@@ -345,7 +367,7 @@ async def readyz(request: Request) -> Response:
 # -- the JSON API ------------------------------------------------------------------------------
 
 
-def _api(handler: Callable[[Request, Service], Any], scope: Scope) -> Callable[[Request], Any]:
+def _api(handler: Callable[[Request, Service], Any], scope: ApiScope) -> Callable[[Request], Any]:
     """Bearer-token (and scope) check and error mapping for the API endpoints."""
 
     async def endpoint(request: Request) -> Response:
@@ -426,7 +448,7 @@ async def stylesheet(request: Request) -> Response:
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
     """The database failed: say so (503) instead of a bare 500; nothing was recorded."""
-    if request.url.path.startswith("/api/"):
+    if _route_path(request).startswith("/api/"):
         return JSONResponse({"error": "the database is unavailable; try again"},
                             status_code=503, headers={"retry-after": "30"})
     return _page("unavailable.html", 503)
@@ -436,7 +458,7 @@ async def writer_failed(request: Request, error: Exception) -> Response:
     """The ledger writer failed this request (500) or has stopped (503): nothing recorded."""
     status = 500 if isinstance(error, WriteFailed) else 503
     headers = {} if status == 500 else {"retry-after": "30"}
-    if request.url.path.startswith("/api/"):
+    if _route_path(request).startswith("/api/"):
         return JSONResponse({"error": "the acceptance could not be recorded; try again"},
                             status_code=status, headers={**headers, **NO_STORE})
     return _page("unavailable.html", status)
@@ -456,6 +478,13 @@ class AcceptanceApp(Starlette):
     https: bool = False
     limits: BodyLimits = BodyLimits()
     body_timeout: float = BODY_TIMEOUT
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reset = _ROOT.set(str(scope.get("root_path", "")).rstrip("/"))
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            _ROOT.reset(reset)
 
     def build_middleware_stack(self) -> ASGIApp:
         guarded = RequestGuard(super().build_middleware_stack(), limits=self.limits,
