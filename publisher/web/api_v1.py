@@ -170,3 +170,12 @@ async def accept(request: Request, service: Service) -> Response:
     return _answer(call)
 
 
+
+
+async def openapi(request: Request) -> Response:
+    """``GET /api/v1/openapi.json``: the JSON endpoints described (no token needed)."""
+    from publisher.web.openapi import document
+
+    service: Service = request.app.state.service
+    return JSONResponse(document(server_url=service.settings.accept_url),
+                        headers={"cache-control": "public, max-age=300"})
