@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Engine, Table, create_engine, select
 
 from publisher.acceptance_rules import Decision, Materiality, VersionRule, decide, parse_mode
 from publisher.errors import NotFoundError
@@ -154,16 +154,27 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def status_engine(database: Database) -> Engine:
+    """The engine status reads use. SQLite: the store's own. PostgreSQL: a pool of its own in
+    autocommit, without the store pool's ping before each checkout and rollback after, so
+    one status answer is one round trip (the single statement is its own snapshot). A
+    connection the server dropped fails that one request (503) and is replaced."""
+    if database.dialect == "sqlite":
+        return database.engine
+    return create_engine(database.url, pool_size=20, max_overflow=20, pool_pre_ping=False,
+                         pool_reset_on_return=None, isolation_level="AUTOCOMMIT")
+
+
 def read_status(database: Database, customer: str, policies: Sequence[str] = (), *,
-                diff: bool = True) -> CustomerPolicies:
+                diff: bool = True, engine: Engine | None = None) -> CustomerPolicies:
     """``customer``'s status for ``policies`` (default: every stored policy), in slug order.
 
     NotFoundError for an unknown customer or policy (the hint lists the known policies).
     One statement (one snapshot): the customer joined with their acceptances, and the
-    versions (no texts).
+    versions (no texts). ``engine``: see :func:`status_engine` (default: the store's).
     """
     wanted = sorted(set(policies))
-    with database.engine.connect() as connection:
+    with (engine or database.engine).connect() as connection:
         rows = _fetch(connection, _status_sql(len(wanted)), [*wanted, customer, *wanted])
         if not any(row[0] == "a" for row in rows):
             raise NotFoundError(f"no customer {customer!r} in the store",

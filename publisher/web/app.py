@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -49,6 +50,7 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.reports import acceptance_report, render_csv
+from publisher.store.status import status_engine
 from publisher.web import api_v1, render
 from publisher.web.auth import Scope as ApiScope
 from publisher.web.auth import Tokens
@@ -92,6 +94,7 @@ class Service:
     https: bool
     ledger: GroupCommit
     tokens: Tokens
+    status_engine: Engine
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -114,6 +117,7 @@ class Service:
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
             tokens=tokens,
+            status_engine=status_engine(database),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -507,6 +511,8 @@ def create_app(settings: Settings, *, database: Database | None = None,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(service.ledger.close)
+        if service.status_engine is not service.database.engine:
+            service.status_engine.dispose()
         if owned:
             service.database.dispose()
 
