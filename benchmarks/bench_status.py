@@ -25,12 +25,8 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,15 +34,14 @@ from pathlib import Path
 import httpx
 from bench_accept import (
     BODY,
-    KEY,
     POLICY,
     Result,
-    free_port,
     fresh_database,
     hello_request,
     load,
     machine,
     median,
+    server,
 )
 
 from publisher.config import load_settings
@@ -94,30 +89,16 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-@contextmanager
-def server(url: str, root: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "-C", str(root), "web", "--port", str(port),
-         "--workers", "1", "--no-sync", "--database-url", url],
-        env={**os.environ, "PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_API_TOKENS": f"status:{TOKEN}"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("publisher web did not start")
-            time.sleep(0.1)
-        yield port, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+def server_pid(port: int) -> int:
+    """The process of ``bench_accept.server`` listening on ``port`` (for its peak RSS)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"web" in words and str(port).encode() in words:
+            return int(cmdline.parent.name)
+    raise SystemExit(f"no server process on port {port}")
 
 
 @dataclass(frozen=True)
@@ -144,7 +125,7 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
     try:
         with fresh_database(backend, postgres, workdir) as url:
             database = seed(url, workdir, args.customers)
-            with server(url, workdir) as (port, process):
+            with server(url, workdir, 1) as port:
                 host = f"127.0.0.1:{port}"
                 check_answers(port)
                 hello = [hello_request(host)] * args.requests
@@ -156,7 +137,7 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
                 for _ in range(args.rounds):
                     hellos.append(load("127.0.0.1", port, hello, args.concurrency))
                     answers.append(load("127.0.0.1", port, statuses, args.concurrency))
-                rss = peak_rss_mib(process.pid)
+                rss = peak_rss_mib(server_pid(port))
             database.dispose()
             return BackendResult(backend, hellos, answers, rss)
     finally:
@@ -190,6 +171,7 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
 
 
 def main() -> None:
+    os.environ["PUBLISHER_API_TOKENS"] = f"status:{TOKEN}"  # for the server bench_accept starts
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
                         help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)")

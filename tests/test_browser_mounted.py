@@ -20,7 +20,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
-from test_browser_accept import ARGS, CHROMIUM
+from test_browser_accept import CHROMIUM
+from test_browser_accept import browser as browser  # fixture, re-exported
 from test_web_accept import KEY, POLICY
 
 from publisher.config import load_settings
@@ -83,18 +84,6 @@ def mounted(database_url: str, tmp_path: Path) -> Iterator[Mounted]:
         server.should_exit = True
         thread.join(timeout=30)
         database.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_a_person_accepts_through_the_mounted_service(mounted: Mounted,
