@@ -5,9 +5,6 @@ receipt follows."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import test_store_support as support
-import uvicorn
+from live_server import free_port, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -46,15 +43,9 @@ class Mounted:
     link: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def mounted(database_url: str, tmp_path: Path) -> Iterator[Mounted]:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings = load_settings(tmp_path, env={"PUBLISHER_SECRET_KEY": KEY,
                                             "PUBLISHER_ACCEPT_URL": f"{base}/legal"},
@@ -68,21 +59,11 @@ def mounted(database_url: str, tmp_path: Path) -> Iterator[Mounted]:
 
     outer = Starlette(routes=[Route("/", home),
                               Mount("/legal", app=create_app(settings, database=database))])
-    server = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("uvicorn did not start")
-        time.sleep(0.05)
     token = signer_for(settings).sign(LinkClaims("c2", POLICY, "2", None))
     try:
-        yield Mounted(base, database, f"{base}/legal/a/{token}")
+        with serve(outer, port):
+            yield Mounted(base, database, f"{base}/legal/a/{token}")
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         database.dispose()
 
 
