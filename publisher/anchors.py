@@ -8,11 +8,8 @@ working; an alias that would collide with one of our anchors is not made. Pure.
 
 from __future__ import annotations
 
-import re
-
 from publisher.document import Clause, Document
-
-_SLUG_DROP = re.compile(r"[^\w\- ]")
+from publisher.slugs import github_anchor
 
 
 def clause_anchors(document: Document) -> set[str]:
@@ -32,7 +29,7 @@ def github_heading_anchors(document: Document) -> dict[str, Clause]:
         if clause.kind != "section":
             continue
         text = " ".join(p for p in (clause.number, clause.heading) if p)
-        slug = _SLUG_DROP.sub("", text.lower()).replace(" ", "-")
+        slug = github_anchor(text)
         if slug in seen:
             seen[slug] += 1
             slug = f"{slug}-{seen[slug]}"

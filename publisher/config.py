@@ -35,6 +35,14 @@ class Settings:
     """Every setting of policy-publisher. Field names are the contract (see DESIGN)."""
 
     policies: str = _setting("policies/**/*.md", "Glob of the files that are policies, relative to the repository root.")
+    exclude: tuple[str, ...] = _setting(
+        (),
+        "Globs (comma-separated, or a list) of files that the policies glob matches but that are no "
+        "policies, relative to the repository root, e.g. 'drafts/**, **/NOTES.md'. README.md, "
+        "LICENSE.md, CODE_OF_CONDUCT.md, CONTRIBUTING.md and CHANGELOG.md in the glob's folder are "
+        "skipped without it.",
+        parse=_parse_keys,
+    )
     database_url: str = _setting(
         "sqlite:///.publisher/publisher.db",
         "SQLAlchemy URL of the acceptance store (SQLite file by default; postgresql+psycopg://… for PostgreSQL).",
@@ -52,6 +60,11 @@ class Settings:
     notice_days: int = _setting(30, "Minimum days of notice between a notice and the effective date of a material change.", parse=_parse_int)
     mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
     cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")
+    templates: str = _setting(
+        "templates",
+        "Folder of templates that override the built-in ones of the same relative name, for "
+        "the site, the notice emails and the acceptance pages (relative to the repository).",
+    )
     branch: str = _setting("HEAD", "The publishing branch whose history defines versions.")
     link_max_age_days: int = _setting(90, "Days an acceptance link stays valid after it was signed.", parse=_parse_int)
     api_token: str = _setting(

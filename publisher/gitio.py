@@ -73,6 +73,18 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+def _listing(out: bytes) -> list[tuple[tuple[str, str, str], str]]:
+    """The records of ``git ls-files --stage -z`` or ``git ls-tree -z``: the three fields
+    before the tab (``mode blob stage`` or ``mode type blob``) and the path."""
+    records: list[tuple[tuple[str, str, str], str]] = []
+    for record in out.split(b"\0"):
+        if record:
+            meta, _, path = record.partition(b"\t")
+            first, second, third = _decode(meta).split(" ")
+            records.append(((first, second, third), _decode(path)))
+    return records
+
+
 def _first_line(stderr: str) -> str:
     for line in stderr.splitlines():
         line = line.strip()
@@ -596,15 +608,8 @@ class Git:
         runs with (``git commit -a`` and ``git commit PATH`` stage into a temporary index)."""
         out = self.run(["ls-files", "--stage", "-z"], env=self._index_env(index_file),
                        what="read the index")
-        entries: list[TreeEntry] = []
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            meta, _, path = record.partition(b"\t")
-            mode, blob, stage = _decode(meta).split(" ")
-            if stage == "0":
-                entries.append(TreeEntry(mode, blob, _decode(path)))
-        return entries
+        return [TreeEntry(mode, blob, path)
+                for (mode, blob, stage), path in _listing(out) if stage == "0"]
 
     def staged_paths(self, *, index_file: str | None = None) -> list[str]:
         """Paths added, copied, modified, renamed or retyped in the index relative to HEAD
@@ -626,15 +631,8 @@ class Git:
         """Every file of ``rev``'s tree (``git ls-tree -r``); GitError for an unknown rev."""
         out = self.run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev],
                        what=f"list the files of {rev!r}")
-        entries: list[TreeEntry] = []
-        for record in out.split(b"\0"):
-            if not record:
-                continue
-            meta, _, path = record.partition(b"\t")
-            mode, kind, blob = _decode(meta).split(" ")
-            if kind == "blob":
-                entries.append(TreeEntry(mode, blob, _decode(path)))
-        return entries
+        return [TreeEntry(mode, blob, path)
+                for (mode, kind, blob), path in _listing(out) if kind == "blob"]
 
     def rev_parse(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None (no such branch, tag or commit)."""

@@ -55,10 +55,8 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, cast
 
 from mistune import BlockParser, BlockState, InlineParser, Markdown
@@ -68,7 +66,9 @@ from publisher.document import Clause, ClauseKind, Document
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.html_blocks import html_to_markdown, is_structural
+from publisher.html_text import SEPARATOR_TAGS, html_text
 from publisher.marks import inline_marks
+from publisher.slugs import heading_slug
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -78,7 +78,7 @@ __all__ = [
 MAX_POLICY_BYTES = 5 * 1024 * 1024
 #: Bump when the same Markdown gives a different Document (ids, numbers, text, lines), so
 #: caches of parsed documents are invalidated.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: HTML blocks read by publisher.html_text
 
 Token = dict[str, Any]
 
@@ -153,7 +153,7 @@ def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
     last = first_line + len(lines) - 2  # src ends with "\n": the last split part is empty
     builder = _Builder(state.env, blank, first_line)
     title, nodes = builder.document(state.tokens, last)
-    return title, _freeze(nodes, "", "", 0, set())
+    return title, _freeze(nodes, "", "", 0, {})
 
 
 class _LineState(BlockState):
@@ -277,48 +277,7 @@ def normalise_space(text: str) -> str:
     return " ".join(text.split())
 
 
-_SEPARATOR_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
-_INVISIBLE_TAGS = frozenset({"script", "style", "template"})
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
-
-
-class _HTMLText(HTMLParser):
-    """Visible text of an HTML fragment: tags stripped (block tags become spaces), comments,
-    scripts and styles dropped, entities decoded."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden += 1
-        elif tag == "img":
-            self.parts.append(" " + (dict(attrs).get("alt") or "") + " ")
-        elif tag in _SEPARATOR_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _SEPARATOR_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def _html_text(raw: str) -> str:
-    parser = _HTMLText()
-    parser.feed(raw)
-    parser.close()
-    return "".join(parser.parts)
 
 
 def _inline_html(raw: str) -> str:
@@ -326,10 +285,10 @@ def _inline_html(raw: str) -> str:
     if raw.startswith("<!--"):
         return ""
     m = _TAG_NAME.match(raw)
-    if m and m.group(1).lower() in _SEPARATOR_TAGS:
+    if m and m.group(1).lower() in SEPARATOR_TAGS:
         return " "
     if m and m.group(1).lower() == "img":
-        return _html_text(raw)
+        return html_text(raw)
     return ""
 
 
@@ -589,7 +548,7 @@ class _Builder:
             text = normalise_space(" ".join(self.flatten(token["children"])))
             return [_Node("quote", None, None, text, start, end)] if text else []
         if kind == "block_html":
-            text = normalise_space(_html_text(token["raw"]))
+            text = normalise_space(html_text(token["raw"]))
             return [_Node("paragraph", None, None, text, start, end)] if text else []
         text = normalise_space(" ".join(self.flatten([token])))
         return [_Node("paragraph", None, None, text, start, end)] if text else []
@@ -675,7 +634,7 @@ class _Builder:
             elif kind == "block_code":
                 parts.append(token["raw"])
             elif kind == "block_html":
-                parts.append(_html_text(token["raw"]))
+                parts.append(html_text(token["raw"]))
             elif kind == "table":
                 parts.append(_table_text(self, token))
             elif kind == "list":
@@ -740,8 +699,6 @@ _PREFIX: dict[str, str] = {
     "paragraph": "p", "bullet": "l", "item": "i", "table": "table", "code": "code",
     "quote": "quote", "section": "s",
 }
-_SLUG_MAX = 40
-_SLUG_WORD = re.compile(r"[a-z0-9]+")
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -752,19 +709,6 @@ def _number_key(number: str) -> str:
     return _NOT_ALNUM.sub("-", key).strip("-") if not key.isalnum() else key
 
 
-def _slug(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = _SLUG_WORD.findall(text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > _SLUG_MAX and slug:
-            break
-        slug = candidate
-    return slug[:_SLUG_MAX]
-
-
 def _anchor(clause_id: str) -> str:
     """Same as :attr:`Clause.anchor` without its ``c-``; ids here are lower-case alnum, "-"
     and ".", so only the dots change."""
@@ -772,29 +716,36 @@ def _anchor(clause_id: str) -> str:
 
 
 def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
-            used: set[str]) -> tuple[Clause, ...]:
+            used: dict[str, int]) -> tuple[Clause, ...]:
     """Nodes -> clauses with ids (module doc). ``parent`` is the parent's id, ``numbered``
-    the nearest numbered ancestor's, ``used`` the anchors given so far."""
+    the nearest numbered ancestor's, ``used`` the anchors given so far (each with the last
+    ``-N`` suffix given after it)."""
     counters: dict[str, int] = {}
     out = []
     for node in nodes:
         if node.number:
             local, prefix_id = _number_key(node.number), numbered
         else:
-            local, prefix_id = (_slug(node.heading) if node.heading else ""), parent
+            local, prefix_id = (heading_slug(node.heading) if node.heading else ""), parent
             if not local:
                 prefix = _PREFIX[node.kind]
                 counters[prefix] = counters.get(prefix, 0) + 1
                 local = f"{prefix}{counters[prefix]}"
         clause_id = base = f"{prefix_id}.{local}" if prefix_id else local
         # Distinct anchors imply distinct ids, so checking anchors alone keeps both unique.
+        # ``used`` remembers, for an anchor taken, the last suffix given after it, so a
+        # thousand sections of one heading get -2…-1000 in linear time, not quadratic.
         anchor = _anchor(clause_id)
-        suffix = 1
-        while anchor in used:
-            suffix += 1
-            clause_id = f"{base}-{suffix}"
-            anchor = _anchor(clause_id)
-        used.add(anchor)
+        if anchor in used:
+            taken, suffix = anchor, used[anchor]
+            while True:
+                suffix += 1
+                clause_id = f"{base}-{suffix}"
+                anchor = _anchor(clause_id)
+                if anchor not in used:
+                    break
+            used[taken] = suffix
+        used[anchor] = 1
         children = _freeze(node.children, clause_id, clause_id if node.number else numbered,
                            level + 1, used)
         out.append(Clause(

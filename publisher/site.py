@@ -38,6 +38,7 @@ from publisher.errors import ConfigError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
+from publisher.slugs import SITE_RESERVED
 from publisher.templating import environment, templates_fingerprint
 
 __all__ = [
@@ -58,7 +59,7 @@ VersionsChoice = str
 """``all``, ``labelled`` (only versions with a front matter ``version`` label) or a number N
 (the last N versions)."""
 
-RESERVED_SLUGS = frozenset({"api", "assets", "css", "js", "search", "feed.xml"})
+RESERVED_SLUGS = SITE_RESERVED  # the site's own top-level folders (publisher.slugs)
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,9 @@ def _renderer_version() -> str:
     """What cached page fragments depend on besides their inputs and the templates: the code
     that renders them."""
     package = Path(str(resources.files("publisher")))
-    names = ("pages.py", "sanitize.py", "site.py", "templating.py")
-    return _sources_digest([package / n for n in names], SANITIZER_VERSION + diff_engine_version())
+    names = ("sanitize.py", "site.py", "templating.py", "urls.py")
+    sources = [package / n for n in names] + sorted((package / "pages").glob("*.py"))
+    return _sources_digest(sources, SANITIZER_VERSION + diff_engine_version())
 
 
 class SiteCache:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from publisher.diff import ChangeSet, compare, render_json, render_text
-from publisher.diff.align import _heaviest_increasing
+from publisher.diff.order import heaviest_increasing as _heaviest_increasing
 from publisher.document import Clause, Document, PolicyMeta
+from publisher.markdown import parse_document
 
 
 def section(number: str | None, heading: str, *children: Clause, text: str = "") -> Clause:
@@ -393,3 +394,70 @@ def test_short_or_unrelated_text_is_not_a_merge() -> None:
     new = doc(section("A.", "Use", para("Be kind to others in every way. No spam.")))
     removed, = [c for c in compare(old, new).changes if c.kind == "removed"]
     assert removed.related == ()  # two words: too short to tell a merge from a coincidence
+
+
+RULES = ("You must not copy the software.", "You must not resell the Service.",
+         "You must not share your password.", "You must not reverse engineer the software.",
+         "You must not remove any notices.", "You must not use the Service unlawfully.")
+
+
+def _duplicate_heavy(edited: dict[tuple[int, int], str]) -> Document:
+    """40 sections alike but for their number: the same heading and six rules each."""
+    lines = ["# Terms", ""]
+    for s in range(1, 41):
+        lines += [f"## {s}. Restrictions", ""]
+        lines += [f"- {edited.get((s, r), rule)}" for r, rule in enumerate(RULES)]
+        lines.append("")
+    return parse_document("\n".join(lines))
+
+
+def test_duplicate_heavy_document_with_seven_edits_has_seven_modified_and_no_moves() -> None:
+    # Duplicates pair in order, nearest first: not 100 moves and 30 renumberings (issue 20).
+    edits = {(s, s % 6): f"You must not misuse Product {s} in any way at all."
+             for s in (2, 7, 13, 19, 25, 31, 38)}
+    old, new = _duplicate_heavy({}), _duplicate_heavy(edits)
+    for before, after in ((old, new), (new, old)):
+        changes = compare(before, after)
+        assert changes.summary.describe() == "7 modified (7 material, 0 editorial)"
+        # Each edit paired with the rule it replaced, in its own section (ids keep position).
+        assert sorted((c.old.id, c.new.id) for c in changes.changes
+                      if c.old and c.new) == sorted((c.new.id, c.new.id)
+                                                    for c in changes.changes if c.new)
+
+
+def test_identical_clauses_with_one_removed_report_one_removal_and_nothing_else() -> None:
+    old = parse_document("\n".join(["1. same"] * 3000))
+    new = parse_document("\n".join(["1. same"] * 2999))
+    changes = compare(old, new)
+    assert changes.summary.describe() == "1 removed (1 material, 0 editorial)"
+    assert compare(old, old).changes == ()
+
+
+def test_a_long_list_reworded_at_once_pairs_every_bullet_with_its_own() -> None:
+    words = ("data", "account", "content", "payment", "email", "licence", "notice", "court")
+    bullets = [f"- You must not use the Service to {words[i % 8]} or {words[i * 7 % 8]} "
+               f"the {words[i * 3 % 8]} of others ({i})." for i in range(3000)]
+    old = parse_document("\n".join(bullets))
+    new = parse_document("\n".join(bullets).replace("must not", "shall not"))
+    changes = compare(old, new)
+    assert changes.summary.describe() == "3000 modified (3000 material, 0 editorial)"
+    assert all(c.old and c.new and c.old.id == c.new.id for c in changes.changes)
+    assert changes.changes[5].inline == (("=", "You"), ("-", " must"), ("+", " shall"),
+                                         ("=", " not use the Service to licence or payment the "
+                                          "court of others (5)."))
+
+
+def test_in_a_long_list_reworded_at_once_a_bullet_moved_nearby_is_still_its_own() -> None:
+    # The candidates are bounded to a window around each clause's rank; a move within it
+    # still pairs the bullet with its old self (moved and reworded), not with a neighbour.
+    bullets = [f"- You must not use the Service for purpose {i} of {i * 7 % 13} kinds."
+               for i in range(300)]
+    moved = bullets[:100] + bullets[101:111] + [bullets[100]] + bullets[111:]
+    old = parse_document("\n".join(bullets))
+    new = parse_document("\n".join(moved).replace("must not", "shall not"))
+    changes = compare(old, new)
+    assert changes.summary.describe() == \
+        "299 modified, 1 moved (1 also reworded) (300 material, 0 editorial)"
+    move, = [c for c in changes.changes if c.kind == "moved"]
+    assert move.old is not None and move.new is not None
+    assert "purpose 100 of" in move.old.text and "purpose 100 of" in move.new.text

@@ -176,31 +176,37 @@ INVISIBLE = [
     ("Drop a blank line", "# Terms\n\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
     ("Add a comment", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
     ("Star bullets", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n* Read [the FAQ](https://a.example/faq).\n* Ask us.\n"),
-    ("Move the FAQ", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n* Read [the FAQ](https://b.example/faq).\n* Ask us.\n"),
 ]
+#: A link to another page is something a reader follows: a new target is a new version.
+MOVED_FAQ = INVISIBLE[-1][1].replace("a.example", "b.example")
 
 
 def test_unlabelled_versions_change_only_with_what_a_reader_sees(tmp_path: Path) -> None:
-    """Blank lines, comments, bullet markers and link targets make no new version; the
-    version's content is the last commit carrying it, and its sha256 that commit's body."""
+    """Blank lines, comments and bullet markers make no new version; a link's target and the
+    words do. A version's content is the last commit carrying it, and its sha256 that
+    commit's body."""
     repo = GitRepo.init(tmp_path / "repo")
     for subject, text in INVISIBLE:
         repo.commit(subject, files={"policies/terms.md": text})
-    repo.commit("Be fair", files={"policies/terms.md": INVISIBLE[-1][1].replace("kind", "fair")})
-    repo.commit("Title it", files={"policies/terms.md": front(INVISIBLE[-1][1].replace(
+    repo.commit("Move the FAQ", files={"policies/terms.md": MOVED_FAQ})
+    repo.commit("Be fair", files={"policies/terms.md": MOVED_FAQ.replace("kind", "fair")})
+    repo.commit("Title it", files={"policies/terms.md": front(MOVED_FAQ.replace(
         "kind", "fair"), title="Terms of Service")})
     with open_repo(repo.path) as reader:
         terms = reader.policy("terms")
-    first, second = terms.versions
-    assert [r.subject for r in terms.revisions] == [s for s, _ in INVISIBLE] + ["Be fair", "Title it"]
-    assert terms.revision_labels == (first.label,) * 5 + (second.label,) * 2
+    first, moved, fair = terms.versions
+    assert [r.subject for r in terms.revisions] == [s for s, _ in INVISIBLE] + [
+        "Move the FAQ", "Be fair", "Title it"]
+    assert terms.revision_labels == (first.label,) * 4 + (moved.label,) + (fair.label,) * 2
     assert first.first_revision.subject == "Publish"
-    assert first.revision.subject == "Move the FAQ"
+    assert first.revision.subject == "Star bullets"
     assert first.sha256 == parse_document(INVISIBLE[-1][1]).sha256
-    assert second.revision.subject == "Title it"
+    assert moved.revision.subject == "Move the FAQ"
+    assert fair.revision.subject == "Title it"
     docs = [parse_document(text) for _, text in INVISIBLE]
-    assert len({d.sha256 for d in docs}) == 5
+    assert len({d.sha256 for d in docs}) == 4
     assert len({d.fingerprint for d in docs}) == 1
+    assert parse_document(MOVED_FAQ).fingerprint != docs[0].fingerprint
     changed = parse_document(INVISIBLE[-1][1].replace("kind", "fair"))
     assert changed.fingerprint != docs[0].fingerprint
     retitled = parse_document(INVISIBLE[0][1].replace("# Terms", "# Terms of Use"))
@@ -428,13 +434,22 @@ def test_policy_errors(repo: GitRepo, policies: PolicyRepo, tmp_path: Path) -> N
     assert info.value.hint and "--policies" in info.value.hint
 
 
-def test_duplicate_slugs_are_ambiguous(tmp_path: Path) -> None:
+def test_duplicate_front_matter_slugs_are_ambiguous(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("Add", files={"policies/a/terms.md": "# A\n", "policies/b/terms.md": "# B\n"})
+    repo.commit("Add", files={"policies/a/x.md": front("# A\n", slug="terms"),
+                              "policies/b/y.md": front("# B\n", slug="terms")})
     with open_repo(repo.path) as reader:
         with pytest.raises(PolicyError, match="more than one policy"):
             reader.policy("terms")
-        assert reader.policy("policies/b/terms.md").title == "B"
+        assert reader.policy("policies/b/y.md").title == "B"
+
+
+def test_repeated_file_names_get_their_folders_in_the_slug(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.commit("Add", files={"policies/a/terms.md": "# A\n", "policies/b/terms.md": "# B\n"})
+    with open_repo(repo.path) as reader:
+        assert [p.slug for p in reader.policies()] == ["a-terms", "b-terms"]
+        assert reader.policy("b-terms").title == "B"
 
 
 # ------------------------------------------------------------------------------ resolving
@@ -553,8 +568,17 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 
 def test_custom_glob(repo: GitRepo) -> None:
-    with open_repo(repo.path, policies="**/*.md") as reader:
-        assert {p.slug for p in reader.policies()} == {"aup", "tos", "readme"}
+    notes: list[str] = []
+    with PolicyRepo.open(Settings(root=repo.path, policies="**/*.md"), warn=notes.append) as reader:
+        assert {p.slug for p in reader.policies()} == {"aup", "tos"}
+        reader.policies(include_deleted=True)
+    assert notes == ["note: skipped README.md: not policies, though the policies glob "
+                     "'**/*.md' matches them (set `exclude` to skip other files)"]
+    with open_repo(repo.path, policies="README.md") as reader:  # named, not matched by chance
+        assert {p.slug for p in reader.policies()} == {"readme"}
+    with PolicyRepo.open(Settings(root=repo.path, policies="**/*.md",
+                                  exclude=("policies/use/**",))) as reader:
+        assert {p.slug for p in reader.policies()} == {"tos"}
     with open_repo(repo.path, policies="policies/*.md") as reader:
         assert {p.slug for p in reader.policies()} == {"tos"}
         assert {p.slug for p in reader.policies(include_deleted=True)} == {"tos", "aup", "old-faq"}

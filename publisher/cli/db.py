@@ -165,9 +165,12 @@ def history_command(fmt: str) -> None:
 @pass_app
 def sync_command(app: App, slugs: tuple[str, ...], database_url: str | None, fmt: str) -> None:
     """Copy policy versions (label, commit, sha256, exact text) from git into the store."""
+    from publisher.history import PolicyRepo
+
     settings = store_settings(app, database_url)
-    with open_database(app, database_url) as database:
-        result = sync_versions(database, settings, slugs=slugs or None)
+    # the repository first: outside one, nothing is created (no new empty store)
+    with PolicyRepo.open(settings) as repo, open_database(app, database_url) as database:
+        result = sync_versions(database, settings, slugs=slugs or None, repo=repo)
     if fmt == "json":
         echo_json({"added": result.added, "updated": result.updated, "unchanged": result.unchanged})
         return

@@ -21,6 +21,7 @@ from publisher.notices.render import default_subject
 from publisher.notices.states import SETTLED, State
 from publisher.store.customers import import_file
 from publisher.store.db import Database
+from publisher.version_labels import label_text
 
 
 @click.group("notice")
@@ -138,7 +139,7 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
     for n in notices:
         kind = f"reminder of {n.parent_id}" if n.parent_id else "notice"
         recipients = sum(g.count for g in groups[n.id])
-        click.echo(f"{n.id}  {n.slug} v{n.version_label}  {kind}  {n.status}  "
+        click.echo(f"{n.id}  {n.slug} {label_text(n.version_label)}  {kind}  {n.status}  "
                    f"{recipients} recipient(s)  effective {n.effective}  {n.subject}")
 
 

@@ -7,8 +7,9 @@ import socket
 
 import click
 
-from publisher.cli.app import App, pass_app, plural
+from publisher.cli.app import App, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.counting import counted
 from publisher.errors import GitError, PublisherError
 from publisher.links import secret_keys
 from publisher.store.versions import sync_versions
@@ -51,7 +52,7 @@ def web_command(app: App, host: str, port: int, workers: int, access_log: bool,
                 notify(f"note: policy versions not read from git ({exc.message}); "
                        "serving the versions already in the store")
     secret_keys(settings, warn=notify)  # generate once here, before the workers start
-    notify(f"acceptance service on http://{host}:{port} ({plural(workers, 'worker')}); "
+    notify(f"acceptance service on http://{host}:{port} ({counted(workers, 'worker')}); "
            f"links use {settings.accept_url}")
     serve(settings, host=host, port=port, workers=workers, access_log=access_log,
           header_timeout=header_timeout, body_timeout=body_timeout)

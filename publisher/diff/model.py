@@ -12,6 +12,7 @@ from datetime import date
 from typing import Literal
 
 from publisher.document import Clause
+from publisher.version_labels import label_text
 
 ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered", "restructured"]
 KINDS: tuple[ChangeKind, ...] = (
@@ -93,60 +94,97 @@ class CellChange:
     inline: tuple[InlineOp, ...] = ()
 
 
+def reworded(old: Clause, new: Clause) -> bool:
+    """True when a clause's text or heading changed between two revisions."""
+    return old.heading != new.heading or old.text != new.text
+
+
+def renumbered(old: Clause, new: Clause) -> bool:
+    """True when a clause's number changed between two revisions."""
+    return old.number != new.number
+
+
 @dataclass(frozen=True)
 class Change:
-    """One clause-level change.
-
-    ``old`` is None for ``added``, ``new`` is None for ``removed``. ``inline`` holds the
-    word-level edits of the clause's own text (old text = ``=`` and ``-`` parts, new text =
-    ``=`` and ``+`` parts); ``heading_inline`` the same for the heading when it changed.
-    ``implied`` lists the descendants that came or went with an added or removed clause
-    (they are not reported separately). ``old_parent``/``new_parent`` are the enclosing
-    clauses (None = the document itself). ``reworded`` is true when the text or heading
-    changed (always for ``modified``, possibly for ``moved``); ``renumbered`` when the number
-    changed. ``section`` is the label of the top-level section the clause belongs to.
-    ``citation`` is how a reader cites the clause now ("B.3 Account security",
-    "B.3(a) “You must not…”"), ``old_citation`` how it was cited in the old revision;
-    ``old_place``/``new_place`` name the enclosing clauses shortly ("B.3", "Enforcement";
-    "" for the top level). ``path``/``old_path`` are the number paths ("B.3", "B.3(a)"; an
-    unnumbered clause has its parent's). ``conforming`` lists the cross-references of a
-    reworded clause that only follow a renumbering (``(("G", "H"),)``: "Section G" became
-    "Section H" because G became H), and ``conformed`` is the old text with those updates
-    made (None without any): what else changed is classified on its own. ``kept_under`` is
-    set for a heading removed (added) whose whole content stayed: where that content stands
-    now (stood before), as short citations ("C"; "" for the top level). ``related`` lists
-    the clauses this one's text was merged into or split out of (see :class:`Related`).
-    """
+    """One clause-level change (each field is described where it is declared)."""
 
     kind: ChangeKind
+    """What happened to the clause (see :data:`KINDS`)."""
     material: bool
+    """Material (it changes what the policy says) or editorial; set by classification."""
     old: Clause | None = None
+    """The clause as it was; None for ``added``."""
     new: Clause | None = None
+    """The clause as it is now; None for ``removed``."""
     inline: tuple[InlineOp, ...] = ()
+    """Word-level edits of the clause's own text: the old text is the ``=`` and ``-`` parts,
+    the new text the ``=`` and ``+`` parts."""
     heading_inline: tuple[InlineOp, ...] = ()
+    """The same for the heading, when it changed (or came or went with the clause)."""
     implied: tuple[Clause, ...] = ()
+    """The descendants that came or went with an added or removed clause (not reported
+    separately)."""
     old_parent: Clause | None = None
+    """The enclosing clause in the old revision (None = the document itself)."""
     new_parent: Clause | None = None
-    reworded: bool = False
-    renumbered: bool = False
+    """The enclosing clause in the new revision (None = the document itself)."""
     reparented: bool = False
+    """For ``moved``: the clause now stands under another parent (not only out of order among
+    the same siblings)."""
     section: str | None = None
+    """The label of the top-level section the clause belongs to."""
     override: Override | None = None
+    """The reviewer's classification that replaced the computed one, if any."""
     citation: str = ""
+    """How a reader cites the clause now ("B.3 Account security", "B.3(a) “You must
+    not…”"); for a removal, as it was."""
     old_citation: str | None = None
+    """How the clause was cited in the old revision (paired clauses only)."""
     path: str = ""
+    """The number path now ("B.3", "B.3(a)"; an unnumbered clause has its parent's)."""
     old_path: str | None = None
+    """The number path in the old revision (paired clauses only)."""
     old_place: str = ""
-    new_place: str = ""
+    """The clauses that enclosed it in the old revision, shortly ("B.3", "Enforcement"; ""
+    for the top level): where a moved or removed clause stood."""
     conforming: tuple[tuple[str, str], ...] = ()
+    """Cross-references of a reworded clause that only follow a renumbering
+    (``(("G", "H"),)``: "Section G" became "Section H" because G became H)."""
     conformed: str | None = None
+    """The old text with the ``conforming`` updates made (None without any): what else
+    changed is classified on its own."""
     kept_under: tuple[str, ...] = ()
+    """For a heading removed (added) whose whole content stayed: where that content stands
+    now (stood before), as short citations ("C"; "" for the top level)."""
     related: tuple[Related, ...] = ()
+    """The clauses this one's text was merged into or split out of (see :class:`Related`)."""
     old_clauses: tuple[Clause, ...] = ()
+    """For ``restructured``: the run of old clauses (``old`` is the first)."""
     new_clauses: tuple[Clause, ...] = ()
+    """For ``restructured``: the run of new clauses (``new`` is the first)."""
     shape: Shape | None = None
+    """For ``restructured``: how the text was reshaped (see :data:`Shape`)."""
+    same_words: bool | None = None
+    """For ``restructured``: the runs carry the same words in editorial form (None for the
+    other kinds, whose rewording is read from ``old`` and ``new``)."""
     formatting: tuple[FormatChange, ...] = ()
+    """Link-target and emphasis changes the clause text does not show."""
     cells: tuple[CellChange, ...] = ()
+    """For a modified table: the cells that changed."""
+
+    @property
+    def reworded(self) -> bool:
+        """The words changed: the text or heading of a paired clause (always for
+        ``modified``, possibly for ``moved``), or the words of a ``restructured`` run."""
+        if self.same_words is not None:
+            return not self.same_words
+        return self.old is not None and self.new is not None and reworded(self.old, self.new)
+
+    @property
+    def renumbered(self) -> bool:
+        """The number changed (``renumbered``, and possibly ``moved`` or ``modified``)."""
+        return (self.old is not None and self.new is not None
+                and renumbered(self.old, self.new))
 
     @property
     def clause(self) -> Clause:
@@ -246,13 +284,14 @@ class Side:
 
     @property
     def display(self) -> str:
-        """``v3`` when there is a version label, else the revision (short sha or path);
+        """``v3`` (``2024-06-01`` for a date label, see :func:`label_text`) when there is a version label, else the revision (short sha or path);
         ``working tree`` (``v4 (working tree)`` with a label of its own) for uncommitted
         files, which are not the text of any version yet."""
         if self.rev == WORKING_TREE:
-            return f"v{self.version} ({WORKING_TREE})" if self.version else WORKING_TREE
+            return (f"{label_text(self.version)} ({WORKING_TREE})" if self.version
+                    else WORKING_TREE)
         if self.version:
-            return f"v{self.version}"
+            return label_text(self.version)
         if self.rev and len(self.rev) == 40 and all(c in "0123456789abcdef" for c in self.rev):
             return self.rev[:12]
         return self.rev or "?"

@@ -36,6 +36,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
+from rapidfuzz.distance import LCSseq
+
 from publisher.diff.classify import editorial_form
 from publisher.diff.flat import Flat
 from publisher.diff.inline import word_diff
@@ -96,7 +98,7 @@ def make_change(old: Flat, new: Flat, olds: Sequence[int], news: Sequence[int]) 
     return Change(
         kind="restructured", material=True, old=old_clauses[0], new=new_clauses[0],
         inline=word_diff(old_text, new_text),
-        reworded=editorial_form(old_text) != editorial_form(new_text),
+        same_words=editorial_form(old_text) == editorial_form(new_text),
         old_clauses=old_clauses, new_clauses=new_clauses,
         shape=shape_of(old_clauses, new_clauses),
         section=new.section(first_new), citation=new.citation(first_new),
@@ -221,7 +223,7 @@ def _runs(old: Flat, new: Flat, parts: list[tuple[list[int], list[int]]],
             union.join(("o", i), ("c", position))
         for j in n:
             union.join(("n", j), ("c", position))
-    for a0, b0, size in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks():
+    for a0, b0, size in LCSseq.opcodes(a, b).as_matching_blocks():
         if not size:
             continue
         if size < MIN_BLOCK and not (_whole(a_owner, old_words, a0, size)

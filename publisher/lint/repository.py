@@ -20,7 +20,8 @@ from publisher.document import Document
 from publisher.errors import NotFoundError, PolicyError, PublisherError
 from publisher.frontmatter import split_front_matter, validate_front_matter
 from publisher.gitio import TreeEntry
-from publisher.history import Policy, PolicyRepo, compile_glob, slug_from_path
+from publisher.history import Policy, PolicyRepo
+from publisher.history.globs import policy_glob
 from publisher.lint.findings import (
     RULES,
     Finding,
@@ -29,6 +30,7 @@ from publisher.lint.findings import (
     silenced,
     sort_findings,
 )
+from publisher.lint.limits import limit_findings
 from publisher.lint.links import policy_link_findings
 from publisher.lint.numbering import numbering_findings
 from publisher.lint.references import dangling_reference_findings
@@ -103,16 +105,18 @@ class _Snapshot:
 
 
 def _work_tree(settings: Settings, root: Path) -> _Snapshot:
+    is_policy = policy_glob(settings.policies, settings.exclude)
     files = {
-        p.relative_to(root).as_posix(): p
-        for p in sorted(root.glob(settings.policies)) if p.is_file()
+        relative: p
+        for p in sorted(root.glob(settings.policies))
+        if p.is_file() and is_policy.match(relative := p.relative_to(root).as_posix())
     }
     return _Snapshot("work tree", {k: _decoded(k, p.read_bytes()) for k, p in files.items()},
                      root=root)
 
 
 def _from_entries(repo: PolicyRepo, entries: Sequence[TreeEntry], where: str) -> _Snapshot:
-    is_policy = compile_glob(repo.settings.policies)
+    is_policy = policy_glob(repo.settings.policies, repo.settings.exclude)
     files = {
         e.path: _decoded(e.path, repo.git.cat.read_blob(e.blob))
         for e in entries if e.mode in ("100644", "100755") and is_policy.match(e.path)
@@ -130,13 +134,13 @@ class _Policies:
         self.repo = repo
         self.snapshot = snapshot
         self.has_history = has_history
-        self._slugs: dict[str, str] = {}
+        explicit: dict[str, str | None] = {}
         for path, target in snapshot.files.items():
             try:
-                meta = split_front_matter(target.source, path=path)[0]
-                self._slugs[path] = meta.slug or slug_from_path(path)
+                explicit[path] = split_front_matter(target.source, path=path)[0].slug
             except PolicyError:
-                self._slugs[path] = slug_from_path(path)
+                explicit[path] = None
+        self._slugs = repo.slugs_for(explicit)
         self._documents: dict[str, Document | None] = {}
         self._history: dict[str, Policy | PolicyError | None] = {}
 
@@ -250,7 +254,7 @@ def _chosen(repo: PolicyRepo, snapshot: _Snapshot, paths: Sequence[str],
     if not paths:
         return list(snapshot.files), []
     root = repo.git.info.top
-    is_policy = compile_glob(repo.settings.policies)
+    is_policy = policy_glob(repo.settings.policies, repo.settings.exclude)
     checked: list[str] = []
     skipped: list[str] = []
     for given in paths:
@@ -357,6 +361,9 @@ def _lint_one(policies: _Policies, target: LintTarget, rules: Collection[str],
     document, findings = lint_source(target)
     if document is None:
         return silenced(findings, target.source)
+    if "limits" in rules:
+        findings += limit_findings(document, target.source, target.path,
+                                   policies.slug_at(target.path) or "")
     if "policy-link" in rules:
         findings += policy_link_findings(document, target.source, target.path, policies,
                                          site_url=settings.site_url)

@@ -27,6 +27,7 @@ from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRequest, record_acceptances
 from publisher.store.versions import stored_versions, sync_versions
+from publisher.version_labels import label_text
 
 DEMO_DIR = ".publisher/demo"
 
@@ -63,7 +64,7 @@ def dry_run(settings: Settings, *, today: date, warn: Callable[[str], None]) -> 
                 created, forced = _create(database, demo, source, slug, labels[-1], today)
                 notice = created.notice
                 groups = ", ".join(
-                    f"{g.count} on v{g.since}" if g.since else f"{g.count} never accepted"
+                    f"{g.count} on {label_text(g.since)}" if g.since else f"{g.count} never accepted"
                     for g in created.groups)
                 lines.append(f"publisher notice create {slug}{' --force' if forced else ''}"
                              f"  ->  notice {notice.id} ({groups}), effective "

@@ -30,6 +30,7 @@ from publisher.notices.tables import DELIVERIES, NOTICES
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
 from publisher.store.models import utcnow
+from publisher.version_labels import label_text
 
 FAILED_SHOWN = 20
 """Failed rows listed in the text output (JSON lists all)."""
@@ -174,7 +175,7 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
         lines.append(f"override: {notice.override}")
     if notice.parent_id is not None:
         lines.append(f"reminder of notice {notice.parent_id}")
-    groups = ", ".join(f"{g.count} since {'v' + g.since if g.since else 'never accepted'}"
+    groups = ", ".join(f"{g.count} since {label_text(g.since) if g.since else 'never accepted'}"
                        for g in status.groups)
     lines.append(f"recipients: {status.total} ({groups or 'none'})")
     lines.append("  ".join(f"{state} {count}" for state, count in status.counts.items()))

@@ -182,13 +182,20 @@ def store_versions(
 
 
 def sync_versions(
-    database: Database, settings: Settings, *, slugs: Iterable[str] | None = None
+    database: Database,
+    settings: Settings,
+    *,
+    slugs: Iterable[str] | None = None,
+    repo: PolicyRepo | None = None,
 ) -> SyncResult:
-    """Copy the policy versions of the repository at ``settings.root`` into the store."""
+    """Copy the policy versions of the repository at ``settings.root`` (or of ``repo``, a
+    reader already open on it) into the store."""
+    if repo is not None:
+        return store_versions(database, versions_from_repo(repo, slugs=slugs))
     from publisher.history import PolicyRepo
 
-    with PolicyRepo.open(settings) as repo:
-        return store_versions(database, versions_from_repo(repo, slugs=slugs))
+    with PolicyRepo.open(settings) as opened:
+        return store_versions(database, versions_from_repo(opened, slugs=slugs))
 
 
 def stored_versions(database: Database, *, slug: str | None = None) -> list[StoredVersion]:

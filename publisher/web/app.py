@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,6 +52,7 @@ from publisher.store.ledger import (
 )
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.store.status import status_engine
+from publisher.templating import templates_folder
 from publisher.web import api_v1, render
 from publisher.web.auth import Scope as ApiScope
 from publisher.web.auth import Tokens
@@ -95,6 +97,8 @@ class Service:
     ledger: GroupCommit
     tokens: Tokens
     status_engine: Engine
+    templates: Path | None = None
+    """The folder of the ``templates`` setting: overrides of the pages' templates."""
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -118,6 +122,7 @@ class Service:
             ledger=GroupCommit(database),
             tokens=tokens,
             status_engine=status_engine(database),
+            templates=templates_folder(settings),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -145,9 +150,10 @@ def _route_path(request: Request) -> str:
     return path[len(root):] if root and path.startswith(root) else path
 
 
-def _page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
+def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("root", _ROOT.get())
-    return HTMLResponse(render.render(template, **values), status_code=status, headers=NO_STORE)
+    html = render.render(template, templates=service.templates, **values)
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
 # -- the link pages -------------------------------------------------------------------------
@@ -162,12 +168,12 @@ async def _problem_page(service: Service, error: Exception) -> HTMLResponse:
                 context = await run_in_threadpool(load_context, service.database, error.claims)
             except NotFoundError:
                 context = None
-        return _page("expired.html", 410, context=context, claims=error.claims,
+        return _page(service, "expired.html", 410, context=context, claims=error.claims,
                      days=service.settings.link_max_age_days,
                      policy_url=service.policy_url(error.claims.policy) if error.claims else None)
     if isinstance(error, LinkInvalid):
-        return _page("invalid.html", 400)
-    return _page("unknown.html", 404)
+        return _page(service, "invalid.html", 400)
+    return _page(service, "unknown.html", 404)
 
 
 async def _verified(service: Service, token: str) -> LinkClaims | HTMLResponse:
@@ -193,7 +199,7 @@ def _nonce(request: Request) -> str:
 async def _landing_page(request: Request, service: Service, token: str, context: LinkContext,
                         *, status: int = 200, problem: str | None = None) -> HTMLResponse:
     if context.accepted is not None:
-        return _page("receipt.html", status, context=context, record=context.accepted,
+        return _page(service, "receipt.html", status, context=context, record=context.accepted,
                      again=True, policy_url=service.policy_url(context.version.slug),
                      provider=service.settings.provider_name)
     if context.newer_accepted is not None:
@@ -212,7 +218,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
     full_text = await run_in_threadpool(render.full_text, context.version)
     nonce = _nonce(request)
     response = _page(
-        "accept.html", status,
+        service, "accept.html", status,
         context=context, changes=changes, since=since, document=document, full_text=full_text,
         token=token,
         csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
@@ -227,7 +233,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
 
 def _newer_accepted_page(service: Service, context: LinkContext, status: int) -> HTMLResponse:
     """The customer already accepted a later version: this older one is not offered."""
-    return _page("newer_accepted.html", status, context=context,
+    return _page(service, "newer_accepted.html", status, context=context,
                  policy_url=service.policy_url(context.version.slug))
 
 
@@ -331,7 +337,7 @@ async def receipt(request: Request) -> Response:
     if context.accepted is None:
         return RedirectResponse(f"{_root(request)}/a/{token}", status_code=303,
                                 headers=NO_STORE)
-    return _page("receipt.html", context=context, record=context.accepted,
+    return _page(service, "receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug),
                  provider=service.settings.provider_name)
@@ -446,8 +452,21 @@ async def api_accept(request: Request, service: Service) -> Response:
 
 
 async def stylesheet(request: Request) -> Response:
-    return Response(render.stylesheet(), media_type="text/css; charset=utf-8",
+    return Response(render.stylesheet(_service(request).templates),
+                    media_type="text/css; charset=utf-8",
                     headers={"cache-control": "public, max-age=3600"})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(render.favicon(_service(request).templates), media_type="image/svg+xml",
+                    headers={"cache-control": "public, max-age=86400"})
+
+
+async def not_found(request: Request, error: Exception) -> Response:
+    """An address the service does not have: a page that says what the service is for."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "no such API endpoint"}, status_code=404)
+    return _page(_service(request), "not_found.html", 404)
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
@@ -455,7 +474,7 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
     if _route_path(request).startswith("/api/"):
         return JSONResponse({"error": "the database is unavailable; try again"},
                             status_code=503, headers={"retry-after": "30"})
-    return _page("unavailable.html", 503)
+    return _page(_service(request), "unavailable.html", 503)
 
 
 async def writer_failed(request: Request, error: Exception) -> Response:
@@ -465,7 +484,7 @@ async def writer_failed(request: Request, error: Exception) -> Response:
     if _route_path(request).startswith("/api/"):
         return JSONResponse({"error": "the acceptance could not be recorded; try again"},
                             status_code=status, headers={**headers, **NO_STORE})
-    return _page("unavailable.html", status)
+    return _page(_service(request), "unavailable.html", status)
 
 
 async def body_refused(request: Request, error: Exception) -> Response:
@@ -523,6 +542,8 @@ def create_app(settings: Settings, *, database: Database | None = None,
             Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
             Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
+            Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
+            Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
             Route("/api/reports/acceptance", _api(api_report, "reports"), methods=["GET"]),
             Route("/api/customers/{customer_id}/evidence", _api(api_evidence, "reports"),
                   methods=["GET"]),
@@ -535,7 +556,7 @@ def create_app(settings: Settings, *, database: Database | None = None,
         ],
         exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
                             WriterError: writer_failed, BodyTooLarge: body_refused,
-                            BodyTimeout: body_refused},
+                            BodyTimeout: body_refused, 404: not_found},
         lifespan=lifespan,
     )
     app.https = service.https

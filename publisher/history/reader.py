@@ -1,0 +1,576 @@
+"""The repository reader: :class:`PolicyRepo`, the policies of a repository and their
+history, read with one ``git log`` pass and one ``git cat-file --batch`` process."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+
+from publisher.cache import DocumentCache
+from publisher.config import Settings
+from publisher.document import Document
+from publisher.errors import NotFoundError, PolicyError
+from publisher.frontmatter import split_front_matter
+from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
+from publisher.history.globs import policy_glob
+from publisher.history.naming import lineage_claims, with_files
+from publisher.history.policy import Policy, Revision, Version
+from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
+from publisher.history.versions import Head, derive_versions, make_head
+from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
+
+log = logging.getLogger("publisher.history")
+
+#: What the default ``warn`` (the logger) already said in this process, by (repository, commit,
+#: path): a command that opens the repository more than once (``build``, ``publish``: the
+#: site's plugin and the version check) says each skipped revision once.
+_LOGGED: set[tuple[str, str, str]] = set()
+
+@dataclass
+class _History:
+    entries: list[LogEntry]
+    position: dict[str, int]  # commit -> index in entries (0 = tip)
+    lineages: list[Lineage]
+    tip_files: set[str]  # every file at the tip, policy or not
+    not_policies: list[str]  # files the glob matches that are plainly no policies (README.md)
+
+
+class PolicyRepo:
+    """The policies of a repository (work tree or bare) and their history.
+
+    Opening validates the repository (one ``git rev-parse``); the history is read on first use
+    (one ``git log`` pass and one ``git cat-file --batch`` process for everything after).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache: DocumentCache | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._warn = warn if warn is not None else log.warning
+        self._log_once = warn is None
+        self._warned: dict[tuple[str, str], str] = {}
+        self.glob = settings.policies
+        self._is_policy = policy_glob(settings.policies, settings.exclude)
+        self._noted = False
+        self._slugs: list[str] | None = None
+        self._git: Git | None = None
+        self._cache = cache
+        self._history: _History | None = None
+        self._policies: dict[int, Policy] = {}
+        self._heads: dict[str, Head | PolicyError] = {}
+        self._spans: dict[str, Spans] = {}
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        cache: DocumentCache | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> PolicyRepo:
+        """A reader for ``settings.root``; GitError (with a hint) when it is not a git
+        repository or is a shallow clone. ``warn`` receives one line per revision skipped
+        because it cannot be read (default: the ``publisher.history`` logger)."""
+        repo = cls(settings, cache=cache, warn=warn)
+        _ = repo.git
+        return repo
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def git(self) -> Git:
+        if self._git is None:
+            self._git = Git.open(self.settings.root)
+        return self._git
+
+    @property
+    def cache(self) -> DocumentCache:
+        if self._cache is None:
+            configured = Path(self.settings.cache_dir)
+            base = self.git.info.git_dir if self.git.info.bare else self.settings.root
+            self._cache = DocumentCache(
+                configured if configured.is_absolute() else base / configured
+            )
+        return self._cache
+
+    def _read_history(self) -> _History:
+        if self._history is None:
+            entries = self.git.log(self.settings.branch)
+            files = tip_files(entries)
+            tip = {
+                path: blob
+                for path, (mode, blob) in files.items()
+                if mode in REGULAR and self._is_policy.match(path)
+            }
+            position = {e.commit: i for i, e in enumerate(entries)}
+            lineages = walk(entries, self._is_policy, tip, self._copy_source)
+            self._history = _History(
+                entries=entries,
+                position=position,
+                lineages=self._join(lineages, position),
+                tip_files=set(files),
+                not_policies=sorted(p for p in files if self._is_policy.not_a_policy(p)
+                                    and not self._is_policy.is_excluded(p)),
+            )
+        return self._history
+
+    def _note_not_policies(self) -> None:
+        """Say once which files the glob matches but are plainly not policies (README.md)."""
+        skipped = self._read_history().not_policies
+        if skipped and not self._noted:
+            self._noted = True
+            self._warn(f"note: skipped {', '.join(skipped)}: not policies, though the "
+                       f"policies glob {self.glob!r} matches them (set `exclude` to skip "
+                       "other files)")
+
+    def _join(self, lineages: list[Lineage], position: Mapping[str, int]) -> list[Lineage]:
+        """:func:`~publisher.history.renames.join_lineages`, naming each revision by its
+        front matter ``slug``, else its file name."""
+
+        def name_at(revision: Revision) -> str:
+            try:
+                return self._head(revision).meta.slug or slug_from_path(revision.path)
+            except PolicyError:
+                return slug_from_path(revision.path)
+
+        return join_lineages(lineages, position, name_at, self._load_heads)
+
+    def _copy_source(
+        self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
+    ) -> str | None:
+        """The policy file of the parent commit that ``blob`` was copied from, chosen as
+        ``git log --follow`` does: the most similar, at least 50%, same file name first."""
+        missing = sorted({blob, *parent.values()} - self._spans.keys())
+        for sha, obj in zip(missing, self.git.cat.get_many(missing), strict=True):
+            if obj is not None and obj.type == "blob":
+                self._spans[sha] = spans(obj.data)
+        target = self._spans_of(blob)
+        name = PurePosixPath(path).name
+        best: tuple[int, bool, str] | None = None
+        for source, source_blob in sorted(parent.items()):
+            score = similarity(self._spans_of(source_blob), target)
+            if score < DEFAULT_MIN_SCORE:
+                continue
+            candidate = (score, PurePosixPath(source).name == name, source)
+            if best is None or candidate[:2] > best[:2]:
+                best = candidate
+        return best[2] if best is not None else None
+
+    def _spans_of(self, blob: str) -> Spans:
+        found = self._spans.get(blob)
+        if found is None:
+            found = self._spans[blob] = spans(self.git.cat.read_blob(blob))
+        return found
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Every warning given so far (one per unreadable revision), oldest first."""
+        return tuple(self._warned.values())
+
+    def _skip(self, revision: Revision, error: PolicyError) -> None:
+        """Warn, once per revision, that ``revision`` is skipped because of ``error``."""
+        key = (revision.commit, revision.path)
+        if key in self._warned:
+            return
+        where = f"{error.location}: " if error.location else ""
+        message = (
+            f"warning: {where}{error.message}; skipped this revision "
+            f"({revision.committed.date().isoformat()}: {revision.subject})"
+        )
+        self._warned[key] = message
+        if self._log_once:
+            git_dir = self.git.info.git_dir  # a linked work tree's: <common>/worktrees/<name>
+            common = git_dir.parent.parent if git_dir.parent.name == "worktrees" else git_dir
+            logged = (str(common), *key)
+            if logged in _LOGGED:
+                return
+            _LOGGED.add(logged)
+        self._warn(message)
+
+    @property
+    def head(self) -> str | None:
+        """The commit at the tip of the publishing branch (None for an empty history)."""
+        entries = self._read_history().entries
+        return entries[0].commit if entries else None
+
+    # -- policies ------------------------------------------------------------------------
+
+    def policies(self, *, include_deleted: bool = False) -> list[Policy]:
+        """Every policy at the tip of the branch, by path; with ``include_deleted``, also the
+        policies deleted (or moved out of the glob) along the way, after them."""
+        history = self._read_history()
+        self._note_not_policies()
+        chosen = [
+            i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
+        ]
+        self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
+        found: list[Policy] = []
+        for i in chosen:
+            try:
+                found.append(self._policy(i))
+            except PolicyError:
+                if history.lineages[i].deleted_in is None:
+                    raise  # the current file is broken
+                continue  # a deleted file with no readable revision: each was warned about
+        return found
+
+    def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
+        """The policy named by slug or path (relative to the repository root, or absolute
+        inside it; a policy's former paths work too).
+
+        NotFoundError with the known slugs when there is none, or saying when it was deleted;
+        PolicyError for a path outside the repository.
+        """
+        history = self._read_history()
+        path = self._repo_path(name)
+        matches: list[int] = []
+        for i, lin in enumerate(history.lineages):
+            if path is not None and path in {r.path for r in lin.revisions}:
+                matches.append(i)
+        if not matches:
+            self._load_heads(lin.revisions[0] for lin in history.lineages)
+            matches = [i for i in range(len(history.lineages)) if self._slug(i) == name]
+        live = [i for i in matches if history.lineages[i].deleted_in is None]
+        if live:
+            if len(live) > 1:
+                paths = ", ".join(history.lineages[i].path for i in live)
+                raise PolicyError(
+                    f"{name!r} names more than one policy: {paths}",
+                    hint="give the policy's path, or set distinct `slug`s in front matter",
+                )
+            return self._policy(live[0])
+        if matches:
+            gone = history.lineages[matches[-1]]
+            if include_deleted:
+                return self._policy(matches[-1])
+            assert gone.deleted_in is not None
+            when = gone.deleted_in
+            raise NotFoundError(
+                f"policy {name!r} ({gone.path}) was deleted in commit {when.commit[:12]} "
+                f"({when.committed.date().isoformat()}: {when.subject})",
+                hint="`publisher list --all` lists deleted policies; `publisher log`, `show` "
+                "and `diff` accept them",
+            )
+        if path is not None and path in history.tip_files:
+            raise NotFoundError(
+                f"{path} is not a policy: it does not match the policies glob {self.glob!r}",
+                hint="set `policies` (--policies GLOB) to a glob that matches it",
+            )
+        known = sorted(
+            self._slug(i) for i, lin in enumerate(history.lineages) if lin.deleted_in is None
+        )
+        raise NotFoundError(
+            f"no policy {name!r}",
+            hint=f"known policies: {', '.join(known)}"
+            if known
+            else f"no file matches {self.glob!r}",
+        )
+
+    def _repo_path(self, name: str) -> str | None:
+        """``name`` as a path relative to the repository root, None if it cannot be a path."""
+        if not name or "\0" in name:
+            return None
+        top = self.git.info.top
+        candidate = Path(name)
+        if candidate.is_absolute():
+            resolved = Path(_normpath(candidate))
+            for base in (top, top.resolve()):
+                if resolved.is_relative_to(base):
+                    return resolved.relative_to(base).as_posix()
+            if resolved.resolve().is_relative_to(top.resolve()):
+                return resolved.resolve().relative_to(top.resolve()).as_posix()
+            raise PolicyError(
+                f"{name} is outside the repository {top}",
+                hint="give a path inside the repository, or the policy's slug",
+            )
+        relative = PurePosixPath(_normpath(PurePosixPath(name.replace("\\", "/"))))
+        if relative.parts[:1] == ("..",):
+            raise PolicyError(
+                f"{name} is outside the repository {top}",
+                hint="give a path relative to the repository root, or the policy's slug",
+            )
+        return relative.as_posix()
+
+    def _slug(self, index: int) -> str:
+        """A policy's slug (see :func:`publisher.slugs.assign_slugs`)."""
+        if self._slugs is None:
+            self._slugs = assign_slugs(self._slug_claims(), self._is_policy.base)
+        return self._slugs[index]
+
+    def _slug_claims(self) -> list[SlugClaim]:
+        history = self._read_history()
+        self._load_heads(lin.revisions[0] for lin in history.lineages)
+        return lineage_claims(history.lineages, history.position, self._explicit_slug,
+                              self._is_policy.base)
+
+    def _explicit_slug(self, lin: Lineage) -> str | None:
+        """The front-matter slug of a lineage's newest readable revision; a file that
+        cannot be read claims none here, so it does not hide the others (building that
+        policy reports the error)."""
+        for revision in lin.revisions:  # newest first while walking
+            try:
+                return self._head(revision).meta.slug
+            except PolicyError:
+                continue
+        return None
+
+    def slugs_for(self, files: Mapping[str, str | None]) -> dict[str, str]:
+        """The slug of each file of ``files`` (path -> its front-matter slug or None), as if
+        they replaced the tip's files of the same paths (lint's work tree or index): the
+        history's policies keep their claims, new files come after them (all of them when the
+        branch has no commit yet)."""
+        committed = self.git.rev_parse(self.settings.branch) is not None
+        claims, index = with_files(self._slug_claims() if committed else [], files)
+        slugs = assign_slugs(claims, self._is_policy.base)
+        return {path: slugs[i] for path, i in index.items()}
+
+    def _policy(self, index: int) -> Policy:
+        if index not in self._policies:
+            self._policies[index] = self._build(self._read_history().lineages[index],
+                                                self._slug(index))
+        return self._policies[index]
+
+    def _build(self, lin: Lineage, slug: str) -> Policy:
+        """The policy of a lineage; its unreadable past revisions are skipped with a warning.
+        PolicyError when the current file of a living policy cannot be read (it is what
+        would be published), or when no revision of a deleted one can."""
+        revisions = tuple(reversed(lin.revisions))
+        self._load_heads(revisions)
+        if lin.deleted_in is None:
+            self._head(revisions[-1])
+        heads: list[Head | None] = []
+        error: PolicyError | None = None
+        for rev in revisions:
+            try:
+                heads.append(self._head(rev))
+            except PolicyError as exc:
+                self._skip(rev, exc)
+                heads.append(None)
+                error = exc
+        readable = [(rev, head) for rev, head in zip(revisions, heads, strict=True) if head]
+        if not readable:
+            assert error is not None
+            raise error
+        last, last_head = readable[-1]
+        versions, labels = derive_versions(slug, revisions, heads, self._title, self._fingerprint)
+        return Policy(
+            slug=slug,
+            title=self._title(last, last_head),
+            path=lin.path,
+            revisions=revisions,
+            versions=versions,
+            deleted=lin.deleted_in is not None,
+            revision_labels=labels,
+            deleted_in=lin.deleted_in,
+        )
+
+    def _head(self, revision: Revision) -> Head:
+        """What versions need of a revision: front matter and body hash, without parsing the
+        Markdown. PolicyError (with the commit) when the file cannot be read."""
+        self._load_heads([revision])
+        head = self._heads[revision.blob]
+        if isinstance(head, PolicyError):
+            raise _with_commit(head, revision)
+        return head
+
+    def _load_heads(self, revisions: Iterable[Revision]) -> None:
+        """Compute the heads of many revisions, reading their blobs in pipelined batches (a
+        parsed document already in memory serves instead). Errors are kept per blob and raised
+        by :meth:`_head` for the revision that asks."""
+        wanted: dict[str, Revision] = {}
+        for revision in revisions:
+            if revision.blob in self._heads or revision.blob in wanted:
+                continue
+            doc = self.cache.memory(revision.blob)
+            if doc is not None:
+                self._heads[revision.blob] = make_head(doc.meta, doc.body)
+            else:
+                wanted[revision.blob] = revision
+        if not wanted:
+            return
+        from publisher.markdown import decode_policy
+
+        objects = self.git.cat.get_many(list(wanted))
+        for (blob, revision), obj in zip(wanted.items(), objects, strict=True):
+            if obj is None or obj.type != "blob":
+                self.git.cat.read_blob(blob)  # raises the missing-object error
+            assert obj is not None
+            try:
+                text = decode_policy(obj.data, path=revision.path)
+                meta, body, _ = split_front_matter(text, path=revision.path)
+            except PolicyError as exc:
+                self._heads[blob] = exc
+                continue
+            self._heads[blob] = make_head(meta, body)
+
+    def _title(self, revision: Revision, head: Head) -> str:
+        """Front matter title, else the first heading (this parses the revision), else the
+        file name."""
+        if head.meta.title:
+            return head.meta.title
+        try:
+            title = self.document(revision).title
+        except PolicyError:
+            title = None
+        return title or PurePosixPath(revision.path).stem
+
+    def _fingerprint(self, revision: Revision) -> str:
+        """What a reader sees of a revision (:attr:`Document.fingerprint`); its body hash if
+        the Markdown cannot be parsed, so that any change to it counts."""
+        try:
+            return self.document(revision).fingerprint
+        except PolicyError:
+            return self._head(revision).sha256
+
+    # -- content -------------------------------------------------------------------------
+
+    def read(self, revision: Revision) -> str:
+        """The text of a revision (PolicyError for binary, non-UTF-8 or huge content)."""
+        from publisher.markdown import decode_policy
+
+        data = self.git.cat.read_blob(revision.blob)
+        try:
+            return decode_policy(data, path=revision.path)
+        except PolicyError as exc:
+            raise _with_commit(exc, revision) from exc
+
+    def document(self, revision: Revision) -> Document:
+        """The parsed revision, cached by blob sha in memory and on disk."""
+        doc = self.cache.get(revision.blob)
+        if doc is None:
+            from publisher.markdown import parse_document
+
+            text = self.read(revision)
+            try:
+                doc = parse_document(text, path=revision.path)
+            except PolicyError as exc:
+                raise _with_commit(exc, revision) from exc
+            self.cache.put(revision.blob, doc)
+        return doc
+
+    # -- revisions and versions ------------------------------------------------------------
+
+    def resolve(self, policy: Policy, rev: str) -> Revision:
+        """The revision of ``policy`` that ``rev`` names: a version label, any commit-ish
+        (sha, ``HEAD~2``, tag, branch; a commit outside the publishing branch reads the
+        policy's file there), or a date ``YYYY-MM-DD`` (the revision in force at the end of that
+        day, by commit date). NotFoundError listing the valid labels otherwise."""
+        for version in policy.versions:
+            if version.label == rev:
+                return version.revision
+        rev = rev.strip()
+        commit = self.git.cat.commit(rev) if rev and not rev.startswith("-") else None
+        if commit is not None:
+            return self._at_commit(policy, commit.commit)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", rev):
+            try:
+                day = date.fromisoformat(rev)
+            except ValueError:
+                raise NotFoundError(
+                    f"{rev!r} is not a valid date", hint="dates are YYYY-MM-DD"
+                ) from None
+            return self._on_day(policy, day)
+        raise NotFoundError(
+            f"{rev!r} is not a version, commit or date of {policy.slug}",
+            hint=f"versions of {policy.slug}: {', '.join(policy.labels)}; "
+            "or give a commit (sha, HEAD~2, tag, branch) or a date YYYY-MM-DD",
+        )
+
+    def _at_commit(self, policy: Policy, sha: str) -> Revision:
+        history = self._read_history()
+        where = history.position.get(sha)
+        if where is None:
+            return self._off_branch(policy, sha)
+        if policy.deleted_in is not None and history.position[policy.deleted_in.commit] >= where:
+            raise NotFoundError(
+                f"{policy.slug} was deleted in commit {policy.deleted_in.commit[:12]}, "
+                f"before {sha[:12]}",
+                hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
+            )
+        for revision in reversed(policy.revisions):
+            if history.position[revision.commit] >= where:
+                return revision
+        raise NotFoundError(
+            f"{policy.slug} did not exist yet at commit {sha[:12]} "
+            f"(first revision: {policy.revisions[0].short})",
+            hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
+        )
+
+    def _off_branch(self, policy: Policy, sha: str) -> Revision:
+        """The policy's file at a commit outside the publishing branch (a preview branch)."""
+        info = self.git.cat.commit(sha)
+        assert info is not None
+        for path in reversed(policy.paths):
+            obj = self.git.cat.get(f"{sha}:{path}")
+            if obj is not None and obj.type == "blob":
+                return Revision.at(info, path, obj.sha, "")
+        raise NotFoundError(
+            f"{policy.path} does not exist at commit {sha[:12]}",
+            hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
+        )
+
+    def _on_day(self, policy: Policy, day: date) -> Revision:
+        if policy.deleted_in is not None and policy.deleted_in.committed.date() <= day:
+            raise NotFoundError(
+                f"{policy.slug} was deleted on {policy.deleted_in.committed.date().isoformat()}",
+                hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
+            )
+        in_force = [r for r in policy.revisions if r.committed.date() <= day]
+        if not in_force:
+            raise NotFoundError(
+                f"{policy.slug} did not exist yet on {day.isoformat()} "
+                f"(first revision: {policy.revisions[0].committed.date().isoformat()})",
+                hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
+            )
+        return in_force[-1]
+
+    def version_of(self, policy: Policy, revision: Revision) -> Version | None:
+        """The version a revision of ``policy`` belongs to (None for a commit outside the
+        publishing branch)."""
+        for rev, label in zip(policy.revisions, policy.revision_labels, strict=True):
+            if rev.commit == revision.commit:
+                return policy.version(label)
+        return None
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the ``cat-file`` process (the reader cannot be used afterwards)."""
+        if self._git is not None:
+            self._git.close()
+
+    def __enter__(self) -> PolicyRepo:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _normpath(path: Path | PurePosixPath) -> str:
+    import posixpath
+
+    return posixpath.normpath(path.as_posix())
+
+
+def _with_commit(exc: PolicyError, revision: Revision) -> PolicyError:
+    """The same error, saying at which commit the file was bad."""
+    return PolicyError(
+        f"{exc.message} (at commit {revision.short})",
+        path=exc.path or revision.path,
+        line=exc.line,
+        hint=exc.hint,
+    )
