@@ -79,7 +79,7 @@ def test_a_person_accepts_through_the_mounted_service(mounted: Mounted,
     expect(changes).to_contain_text("What changed since version 1, which you accepted")
     deleted = changes.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert "line-through" in deleted  # the mounted stylesheet is applied
-    page.get_by_role("button", name="I accept").click()
+    page.get_by_role("button", name="I accept").first.click()
     page.wait_for_url("**/legal/a/*/receipt")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Thank you: your acceptance is recorded")
