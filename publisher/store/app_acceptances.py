@@ -132,13 +132,3 @@ def remember(database: Database, request: AppRequest, record: AcceptanceRecord,
         return earlier
     return AppCall(record=record, created=created, user=request.user, key=key,
                    received_at=moment)
-
-
-def app_calls(database: Database, record_id: int) -> list[dict[str, Any]]:
-    """Every app call stored for one ledger record (for evidence), oldest first."""
-    with database.read() as connection:
-        rows = connection.execute(select(_ROWS).where(_ROWS.c.acceptance_id == record_id)
-                                  .order_by(_ROWS.c.id)).all()
-    return [{"user": EndUser(r.app_user_id, r.forwarded_ip, r.forwarded_user_agent).to_dict(),
-             "caller_ip": r.caller_ip, "idempotency_key": r.idempotency_key,
-             "received_at": format_time(r.received_at)} for r in rows]
