@@ -71,6 +71,13 @@ class Settings:
         "",
         "Bearer token for the acceptance service's JSON reports API (empty: the API is disabled).",
     )
+    api_tokens: tuple[str, ...] = _setting(
+        (),
+        "More API bearer tokens, each limited to scopes: comma-separated SCOPES:TOKEN entries, "
+        "SCOPES one of status, write, reports or several joined by '+' "
+        "(e.g. status:TOKEN1,status+write:TOKEN2); api_token may do everything.",
+        parse=_parse_keys,
+    )
     trusted_proxy_header: str = _setting(
         "",
         "Header carrying the client IP set by a reverse proxy, e.g. X-Forwarded-For "

@@ -30,6 +30,8 @@ class PolicyMeta:
     effective: date | None = None
     summary: str | None = None
     notice_days: int | None = None
+    reaccept: str | None = None
+    """``material`` (default), ``always`` or ``never``: see :mod:`publisher.acceptance_rules`."""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 

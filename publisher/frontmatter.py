@@ -125,6 +125,8 @@ def _parse(text: str, path: str | None) -> tuple[PolicyMeta, str, int, list[Poli
             fields[key] = _effective(value, where, path, errors)
         elif key == "notice_days":
             fields[key] = _notice_days(value, where, path, errors)
+        elif key == "reaccept":
+            fields[key] = _reaccept(value, where, path, errors)
         else:
             extra[key] = value
     slug = fields.get("slug")
@@ -265,6 +267,20 @@ def _effective(value: Any, line: int, path: str | None,
             return None
     errors.append(_type_error("effective", value, "a date YYYY-MM-DD", line, path, hint))
     return None
+
+
+def _reaccept(value: Any, line: int, path: str | None,
+              errors: list[PolicyError]) -> str | None:
+    from publisher.acceptance_rules import parse_mode
+
+    if value is None:
+        return None
+    mode = parse_mode(value)
+    if mode is None:
+        errors.append(_type_error("reaccept", value, "one of material, always or never", line,
+                                  path, "e.g. `reaccept: material` (the default: only "
+                                        "material changes need a new acceptance)"))
+    return mode
 
 
 def _notice_days(value: Any, line: int, path: str | None,

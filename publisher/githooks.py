@@ -62,7 +62,7 @@ Echo = Callable[[str], None]
 
 
 KEPT_OUT_OF_HOOKS = frozenset({
-    "secret_key", "api_token", "smtp_password", "sendgrid_api_key", "sendgrid_webhook_key",
+    "secret_key", "api_token", "api_tokens", "smtp_password", "sendgrid_api_key", "sendgrid_webhook_key",
     "database_url",
 })
 """Settings never written into a hook script (secrets, and URLs that may hold a password)."""

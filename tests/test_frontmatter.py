@@ -133,6 +133,8 @@ def test_unterminated_front_matter() -> None:
         ("notice_days: -1", "notice_days", "whole number"),
         ("notice_days: '30'", "notice_days", "whole number"),
         ("notice_days: 1.5", "notice_days", "whole number"),
+        ("reaccept: sometimes", "reaccept", "material, always or never"),
+        ("reaccept: true", "reaccept", "material, always or never"),
         ("effective: tomorrow", "effective", "a date"),
         ("effective: 2024-03-01 10:00:00", "effective", "without a time"),
     ],
@@ -166,3 +168,9 @@ def test_validate_reports_every_problem_in_line_order() -> None:
     assert [e.line for e in errors] == [2, 4, 5]
     assert "twice" in errors[2].message
     assert validate_front_matter("---\ntitle: T\n---\n", "p.md") == []
+
+
+@pytest.mark.parametrize("value", ["material", "always", "never", "Never"])
+def test_reaccept_modes(value: str) -> None:
+    meta, _, _ = split_front_matter(f"---\nreaccept: {value}\n---\nbody\n")
+    assert meta.reaccept == value.lower()

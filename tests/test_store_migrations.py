@@ -20,7 +20,7 @@ database = support.database  # fixtures
 database_url = support.database_url
 
 TABLES = {"customers", "policy_versions", "notices", "deliveries", "delivery_events",
-          "acceptances", "chain_head", migrate.VERSION_TABLE}
+          "acceptances", "chain_head", "app_acceptances", migrate.VERSION_TABLE}
 
 
 def _tables(db: Database) -> set[str]:

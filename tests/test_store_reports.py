@@ -228,3 +228,45 @@ def test_evidence_text_of_a_crlf_body_still_hashes(database: Database) -> None:
 def test_evidence_for_unknown_customer(database: Database) -> None:
     with pytest.raises(NotFoundError, match="unknown customer 'zz'"):
         collect_evidence(database, "zz")
+
+
+BODY_V3_EDITORIAL = support.BODY_V2.replace("shall not", "Shall Not").replace("mail.", "mail;")
+
+
+def _with_version(db: Database, label: str, body: str, *, reaccept: str | None = None) -> None:
+    from dataclasses import replace
+
+    position = int(label) - 1
+    support.store_versions(db, [replace(support.version_text(POLICY, label, position, body),
+                                        reaccept=reaccept)])
+
+
+def test_an_editorial_version_carries_acceptances_forward(database: Database) -> None:
+    """Version 3 changes 2 only editorially: c1 (accepted 2) is carried forward, not pending;
+    c2 (accepted only 1, materially different) and c3 (nothing) are pending."""
+    _scenario(database)
+    _with_version(database, "3", BODY_V3_EDITORIAL)
+    report = acceptance_report(database, version="3")
+    [v3] = report.versions
+    assert {c.id: (c.status, c.carried_from) for c in v3.customers} == {
+        "c1": ("carried", "2"), "c2": ("pending", None), "c3": ("pending", None)}
+    assert (v3.accepted, v3.carried, v3.pending) == (0, 1, 2)
+    data = report.to_dict()["versions"][0]
+    assert (data["carried"], data["pending"]) == (1, 2)
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert [(r["customer_id"], r["status"]) for r in rows] == [
+        ("c1", "carried"), ("c2", "pending"), ("c3", "pending")]
+
+
+def test_reaccept_always_makes_editorial_versions_pending(database: Database) -> None:
+    _scenario(database)
+    _with_version(database, "3", BODY_V3_EDITORIAL, reaccept="always")
+    [v3] = acceptance_report(database, version="3").versions
+    assert [c.id for c in v3.pending_customers] == ["c1", "c2", "c3"]
+
+
+def test_reaccept_never_carries_every_acceptance_forward(database: Database) -> None:
+    _scenario(database)
+    _with_version(database, "3", support.BODY_V1 + "3. You shall pay.\n", reaccept="never")
+    [v3] = acceptance_report(database, version="3").versions
+    assert [c.id for c in v3.pending_customers] == ["c3"]  # never accepted anything

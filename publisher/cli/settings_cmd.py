@@ -11,7 +11,7 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.config import explain_settings, setting_docs
 from publisher.counting import counted
 
-SECRETS = frozenset({"secret_key", "api_token", "smtp_password", "sendgrid_api_key"})
+SECRETS = frozenset({"secret_key", "api_token", "api_tokens", "smtp_password", "sendgrid_api_key"})
 """Settings whose values are never printed, only whether they are set."""
 
 

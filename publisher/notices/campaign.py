@@ -326,9 +326,18 @@ def _last_accepted(slug: str) -> Any:
     )
 
 
-def _recipients(version: StoredVersion) -> Select[Any]:
+def carried_labels(database: Database, version: StoredVersion) -> frozenset[str]:
+    """Labels whose acceptance (as a customer's newest) carries forward to ``version`` under
+    the re-acceptance rule (:mod:`publisher.acceptance_rules`): no notice for them."""
+    from publisher.store.reaccept import PolicyRules
+
+    return PolicyRules(stored_versions(database, slug=version.slug)).carrying(
+        current=version.label)
+
+
+def _recipients(version: StoredVersion, carried: frozenset[str]) -> Select[Any]:
     """customer id, email and last accepted label of everyone who has not accepted
-    ``version`` or a newer one."""
+    ``version`` or a newer one, nor a version in ``carried``."""
     last = _last_accepted(version.slug)
     since = VERSIONS.alias("since_version")
     return (
@@ -338,21 +347,23 @@ def _recipients(version: StoredVersion) -> Select[Any]:
         .outerjoin(since, and_(since.c.slug == version.slug,
                                since.c.position == last.c.position))
         .where(or_(last.c.position.is_(None), last.c.position < version.position))
+        .where(or_(since.c.label.is_(None), since.c.label.not_in(sorted(carried))))
     )
 
 
 def planned_groups(database: Database, version: StoredVersion) -> list[RecipientGroup]:
     """Who a new notice for ``version`` would go to, per last accepted version."""
-    plan = _recipients(version).subquery("plan")
+    plan = _recipients(version, carried_labels(database, version)).subquery("plan")
     query = select(plan.c.label, func.count()).group_by(plan.c.label)
     with database.read() as connection:
         rows = [(label, int(count)) for label, count in connection.execute(query)]
     return _ordered(rows, stored_positions(database, version.slug))
 
 
-def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment: datetime) -> int:
+def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment: datetime,
+          carried: frozenset[str]) -> int:
     """Add an outbox row for every recipient who has none yet; returns how many."""
-    wanted = _recipients(version).where(~exists(
+    wanted = _recipients(version, carried).where(~exists(
         select(DELIVERIES.c.id).where(DELIVERIES.c.notice_id == notice_id,
                                        DELIVERIES.c.customer_id == CUSTOMERS.c.id)
     ))
@@ -450,6 +461,7 @@ def create_notice(
     if not groups:
         warnings.append(_no_recipients(database, slug, version.label))
     title = version.title or slug
+    carried = carried_labels(database, version)
     subject = subject or (subject_for(version, effective, moment.date()) if subject_for else
                           f"Changes to our {title}")
     with database.write() as connection:
@@ -460,7 +472,7 @@ def create_notice(
             created_at=moment, kind=NOTICE, notice_days=days, material=material,
             override="forced: " + "; ".join(reasons) if reasons else None,
         ).returning(NOTICES.c.id)).scalar_one()
-        _plan(connection, int(notice_id), version, moment)
+        _plan(connection, int(notice_id), version, moment, carried)
     notice = get_notice(database, int(notice_id))
     return CreatedNotice(notice, tuple(recipient_groups(database, notice.id)), changes,
                          tuple(warnings))
@@ -485,8 +497,9 @@ def top_up(database: Database, notice: NoticeInfo, *, now: Callable[[], datetime
     if notice.kind != NOTICE:
         return 0
     version = get_version(database, notice.slug, notice.version_label)
+    carried = carried_labels(database, version)
     with database.write() as connection:
-        return _plan(connection, notice.id, version, now())
+        return _plan(connection, notice.id, version, now(), carried)
 
 
 def recheck_material(database: Database, notice: NoticeInfo, source: ChangeSource) -> NoticeInfo:

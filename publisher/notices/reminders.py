@@ -18,6 +18,7 @@ from publisher.notices.campaign import (
     REMINDER,
     NoticeError,
     NoticeInfo,
+    carried_labels,
     get_notice,
     recipient_groups,
 )
@@ -75,13 +76,15 @@ def create_reminder(
     first = DELIVERIES.alias("first")
     later = DELIVERIES.alias("later")
     reminders = NOTICES.alias("reminders")
+    carried = sorted(carried_labels(database, version))
     accepted = exists(
         select(ACCEPTANCES.c.id)
         .join(VERSIONS, and_(VERSIONS.c.slug == ACCEPTANCES.c.slug,
                               VERSIONS.c.label == ACCEPTANCES.c.version_label))
         .where(ACCEPTANCES.c.customer_id == first.c.customer_id,
                ACCEPTANCES.c.slug == parent.slug,
-               VERSIONS.c.position >= version.position)
+               or_(VERSIONS.c.position >= version.position,
+                   ACCEPTANCES.c.version_label.in_(carried)))
     )
     recent = exists(
         select(later.c.id)

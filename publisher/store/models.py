@@ -93,6 +93,10 @@ class PolicyVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     synced_at: Mapped[datetime]
+    reaccept: Mapped[str | None] = mapped_column(String(10))
+    """Front matter ``reaccept`` (material, always, never); None: the default (material)."""
+    policy_change: Mapped[str | None] = mapped_column(Text)
+    """``Policy-Change`` trailer values of the commits that made the version, one a line."""
 
 
 class Notice(Base):
@@ -212,3 +216,28 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AppAcceptance(Base):
+    """An acceptance the provider's app recorded through the API, beside its ledger record:
+    who the app says the end user is, and the idempotency key of the call."""
+
+    __tablename__ = "app_acceptances"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_app_acceptances_key"),
+        Index("ix_app_acceptances_acceptance", "acceptance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    acceptance_id: Mapped[int] = mapped_column(ForeignKey("acceptances.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    """sha256 of the canonical request: a key reused for another request is refused."""
+    created: Mapped[bool]
+    """Whether this call created the ledger record (a replay answers the same)."""
+    app_user_id: Mapped[str | None] = mapped_column(String(200))
+    forwarded_ip: Mapped[str | None] = mapped_column(String(64))
+    forwarded_user_agent: Mapped[str | None] = mapped_column(Text)
+    caller_ip: Mapped[str | None] = mapped_column(String(64))
+    """The address the API call came from (the app's server)."""
+    received_at: Mapped[datetime]

@@ -2,8 +2,10 @@
 
 :func:`acceptance_report` reads the store; the renderers (:func:`render_text`,
 :func:`render_csv`, :meth:`AcceptanceReport.to_dict`) are pure functions of the report.
-A customer is "pending" for the current version of a policy when they have not accepted it;
-a superseded version is never pending: a customer who did not accept it is "superseded" there
+A customer is "pending" for the current version of a policy when the re-acceptance rule
+(:mod:`publisher.acceptance_rules`) says they need to accept it; one whose earlier acceptance
+carries forward (editorial-only changes since, or ``reaccept: never``) is "carried". A
+superseded version is never pending: a customer who did not accept it is "superseded" there
 (they are asked for the current one), so the CSV for reminders only chases the current text.
 """
 
@@ -30,6 +32,8 @@ from publisher.store.models import (
     PolicyVersion,
     utcnow,
 )
+from publisher.store.reaccept import PolicyRules
+from publisher.store.versions import StoredVersion
 
 PENDING_SHOWN = 50
 """How many pending customers the text report lists per version (CSV and JSON list all)."""
@@ -51,6 +55,8 @@ class CustomerStatus:
     """A notice for this version was sent to the customer."""
     superseded: bool = False
     """The version is no longer the current one (so the customer is never pending for it)."""
+    carried_from: str | None = None
+    """The earlier version whose acceptance carries forward to this (current) one."""
 
     @property
     def accepted(self) -> bool:
@@ -58,14 +64,17 @@ class CustomerStatus:
 
     @property
     def pending(self) -> bool:
-        return not self.accepted and not self.superseded
+        return not self.accepted and not self.superseded and self.carried_from is None
 
     @property
     def status(self) -> str:
-        """``accepted``, ``pending`` (current version) or ``superseded`` (not accepted, and
-        no longer asked for)."""
+        """``accepted``, ``carried`` (an earlier acceptance stands for this version),
+        ``pending`` (current version) or ``superseded`` (not accepted, and no longer asked
+        for)."""
         if self.accepted:
             return "accepted"
+        if self.carried_from is not None:
+            return "carried"
         return "superseded" if self.superseded else "pending"
 
     def to_dict(self) -> dict[str, Any]:
@@ -78,6 +87,7 @@ class CustomerStatus:
             "accepted_at": format_time(self.accepted_at) if self.accepted_at else None,
             "method": self.method,
             "last_accepted": self.last_accepted,
+            "carried_from": self.carried_from,
             "notified": self.notified,
         }
 
@@ -104,6 +114,11 @@ class VersionReport:
         return sum(1 for c in self.customers if c.pending)
 
     @property
+    def carried(self) -> int:
+        """Customers whose acceptance of an earlier version carries forward to this one."""
+        return sum(1 for c in self.customers if c.status == "carried")
+
+    @property
     def superseded(self) -> int:
         """Customers who did not accept this version before it was superseded."""
         return sum(1 for c in self.customers if c.status == "superseded")
@@ -128,6 +143,7 @@ class VersionReport:
             "customers": len(self.customers),
             "accepted": self.accepted,
             "pending": self.pending,
+            "carried": self.carried,
             "superseded": self.superseded,
             "rate": round(self.rate, 4) if self.rate is not None else None,
             "pending_customers": [c.to_dict() for c in self.pending_customers],
@@ -182,7 +198,10 @@ def acceptance_report(
             .order_by(Customer.id)
         ).all()
         slugs = {v.slug for v in chosen}
+        rules = {slug: PolicyRules([StoredVersion.from_model(v) for v in all_versions
+                                    if v.slug == slug]) for slug in slugs}
         accepted: dict[tuple[str, str], dict[str, tuple[datetime, str]]] = defaultdict(dict)
+        labels: dict[tuple[str, str], list[str]] = defaultdict(list)
         newest: dict[tuple[str, str], tuple[int, str]] = {}
         for row in session.execute(
             select(Acceptance.customer_id, Acceptance.slug, Acceptance.version_label,
@@ -190,6 +209,7 @@ def acceptance_report(
             .where(Acceptance.slug.in_(slugs))
         ):
             accepted[(row.slug, row.version_label)][row.customer_id] = (row.accepted_at, row.method)
+            labels[(row.customer_id, row.slug)].append(row.version_label)
             position = positions.get((row.slug, row.version_label), -1)
             key = (row.customer_id, row.slug)
             if key not in newest or position > newest[key][0]:
@@ -205,9 +225,14 @@ def acceptance_report(
     for stored in chosen:
         key = (stored.slug, stored.label)
         statuses = []
+        current = latest[stored.slug] == stored.label
         for customer in customers:
             done = accepted[key].get(customer.id)
             last = newest.get((customer.id, stored.slug))
+            carried = None
+            if current and done is None:
+                decision = rules[stored.slug].decide(labels[(customer.id, stored.slug)])
+                carried = decision.accepted if not decision.needed else None
             statuses.append(CustomerStatus(
                 id=customer.id, email=customer.email, name=customer.name,
                 company=customer.company,
@@ -215,7 +240,8 @@ def acceptance_report(
                 method=done[1] if done else None,
                 last_accepted=last[1] if last else None,
                 notified=customer.id in notified[key],
-                superseded=latest[stored.slug] != stored.label,
+                superseded=not current,
+                carried_from=carried,
             ))
         reports.append(VersionReport(
             policy=stored.slug, version=stored.label, title=stored.title,
@@ -286,7 +312,7 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def render_csv(report: AcceptanceReport) -> str:
-    """One row per customer and version (status accepted|pending|superseded), for
+    """One row per customer and version (status accepted|carried|pending|superseded), for
     reminders: only the current versions have pending rows.
 
     Customer fields come from outside: cells a spreadsheet would evaluate (``=``, ``+``,

@@ -8,13 +8,14 @@ checkout needed on the web hosts), so every command that hands out links syncs f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from publisher.config import Settings
+from publisher.diff.classify import TRAILER
 from publisher.document import body_sha256
 from publisher.errors import NotFoundError, PolicyError
 from publisher.store.db import Database
@@ -38,13 +39,18 @@ class VersionText:
     path: str
     sha256: str
     body: str
+    reaccept: str | None = None
+    """Front matter ``reaccept``; None: the default (``material``)."""
+    policy_change: tuple[str, ...] = ()
+    """``Policy-Change`` trailer values of the commits after the previous version up to this
+    one (what the re-acceptance rule applies without git)."""
 
 
 @dataclass(frozen=True)
 class StoredVersion(VersionText):
     """A policy version as the store holds it: the version and when it was copied."""
 
-    synced_at: datetime
+    synced_at: datetime = field(kw_only=True)
 
     @classmethod
     def from_model(cls, row: PolicyVersion) -> StoredVersion:
@@ -52,7 +58,18 @@ class StoredVersion(VersionText):
             slug=row.slug, label=row.label, position=row.position, title=row.title,
             summary=row.summary, effective=row.effective, commit=row.commit, path=row.path,
             sha256=row.sha256, body=row.body, synced_at=row.synced_at,
+            reaccept=row.reaccept, policy_change=split_trailers(row.policy_change),
         )
+
+
+def split_trailers(stored: str | None) -> tuple[str, ...]:
+    """The stored ``policy_change`` column as trailer values."""
+    return tuple(line for line in (stored or "").split("\n") if line)
+
+
+def join_trailers(values: tuple[str, ...]) -> str | None:
+    """Trailer values as stored (None for none); a value never holds a line break."""
+    return "\n".join(" ".join(v.split()) for v in values) or None
 
 
 @dataclass(frozen=True)
@@ -73,8 +90,14 @@ def versions_from_repo(
     for policy in repo.policies():
         if wanted is not None and policy.slug not in wanted:
             continue
+        commits = [r.commit for r in policy.revisions]
+        start = 0
         for position, version in enumerate(policy.versions):
             document = repo.document(version.revision)
+            end = commits.index(version.revision.commit) + 1 \
+                if version.revision.commit in commits else start
+            window = policy.revisions[start:end]
+            start = max(start, end)
             found.append(VersionText(
                 slug=policy.slug,
                 label=version.label,
@@ -86,6 +109,9 @@ def versions_from_repo(
                 path=version.revision.path,
                 sha256=body_sha256(document.body),
                 body=document.body,
+                reaccept=document.meta.reaccept,
+                policy_change=tuple(value for r in window for key, value in r.trailers
+                                    if key.strip().lower() == TRAILER.lower()),
             ))
     if wanted:
         missing = wanted - {v.slug for v in found}
@@ -116,7 +142,8 @@ def store_versions(
                     slug=version.slug, label=version.label, position=version.position,
                     title=version.title, summary=version.summary, effective=version.effective,
                     commit=version.commit, path=version.path, sha256=version.sha256,
-                    body=version.body, synced_at=moment,
+                    body=version.body, synced_at=moment, reaccept=version.reaccept,
+                    policy_change=join_trailers(version.policy_change),
                 ))
                 added += 1
                 continue
@@ -138,16 +165,17 @@ def store_versions(
             new = (
                 version.position, version.title, version.summary, version.effective,
                 version.commit, version.path, version.sha256, version.body,
+                version.reaccept, join_trailers(version.policy_change),
             )
             old = (
                 row.position, row.title, row.summary, row.effective,
-                row.commit, row.path, row.sha256, row.body,
+                row.commit, row.path, row.sha256, row.body, row.reaccept, row.policy_change,
             )
             if new == old:
                 unchanged += 1
                 continue
             (row.position, row.title, row.summary, row.effective,
-             row.commit, row.path, row.sha256, row.body) = new
+             row.commit, row.path, row.sha256, row.body, row.reaccept, row.policy_change) = new
             row.synced_at = moment
             updated += 1
     return SyncResult(added, updated, unchanged)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -32,7 +34,7 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
@@ -49,8 +51,11 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.reports import acceptance_report, render_csv
+from publisher.store.status import status_engine
 from publisher.templating import templates_folder
-from publisher.web import render
+from publisher.web import api_v1, render
+from publisher.web.auth import Scope as ApiScope
+from publisher.web.auth import Tokens
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import (
@@ -66,7 +71,6 @@ from publisher.web.security import (
     CSRF_FIELD,
     ProxyPolicy,
     SecurityHeadersMiddleware,
-    bearer_matches,
     client_ip,
     csrf_field,
     csrf_valid,
@@ -91,6 +95,8 @@ class Service:
     proxy: ProxyPolicy
     https: bool
     ledger: GroupCommit
+    tokens: Tokens
+    status_engine: Engine
     templates: Path | None = None
     """The folder of the ``templates`` setting: overrides of the pages' templates."""
 
@@ -101,6 +107,11 @@ class Service:
             proxy = ProxyPolicy.parse(settings.trusted_proxy_header, settings.trusted_proxies)
         except ValueError as exc:
             raise PublisherError(str(exc), hint="fix the setting trusted_proxies") from exc
+        try:
+            tokens = Tokens.parse(settings.api_token, settings.api_tokens)
+        except ValueError as exc:
+            raise PublisherError(str(exc), hint="fix the setting api_tokens "
+                                 "(PUBLISHER_API_TOKENS)") from exc
         return cls(
             settings=settings,
             database=database,
@@ -109,6 +120,8 @@ class Service:
             proxy=proxy,
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
+            tokens=tokens,
+            status_engine=status_engine(database),
             templates=templates_folder(settings),
         )
 
@@ -121,7 +134,24 @@ def _service(request: Request) -> Service:
     return service
 
 
+_ROOT: ContextVar[str] = ContextVar("publisher_root_path", default="")
+"""The ASGI ``root_path`` of the request being served (set by :class:`AcceptanceApp`), so
+every page's links, form and stylesheet stay inside the mount point."""
+
+
+def _root(request: Request) -> str:
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
+def _route_path(request: Request) -> str:
+    """The path inside the mount point (``/api/…`` also under ``/legal``)."""
+    root, path = _root(request), request.url.path
+    return path[len(root):] if root and path.startswith(root) else path
+
+
 def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("root", _ROOT.get())
     html = render.render(template, templates=service.templates, **values)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
@@ -176,7 +206,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
         return _newer_accepted_page(service, context, status)
     current_link = None
     if context.current is not None:
-        current_link = "/a/" + service.signer.sign(LinkClaims(
+        current_link = _root(request) + "/a/" + service.signer.sign(LinkClaims(
             context.claims.customer, context.claims.policy, context.current.label, None))
     changes = None
     since = context.previous or context.earlier  # first-time customers: the previous version
@@ -195,7 +225,8 @@ async def _landing_page(request: Request, service: Service, token: str, context:
         current_link=current_link,
         policy_url=service.policy_url(context.version.slug),
     )
-    response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path="/a/", secure=service.https,
+    response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path=_root(request) + "/a/",
+                        secure=service.https,
                         httponly=True, samesite="strict")
     return response
 
@@ -272,7 +303,8 @@ async def _accept(request: Request, service: Service, token: str,
     except (NotFoundError, LedgerError) as error:
         return await _problem_page(service, error)
     suffix = "" if result.created else "?again=1"
-    return RedirectResponse(f"/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE)
+    return RedirectResponse(f"{_root(request)}/a/{token}/receipt{suffix}", status_code=303,
+                            headers=NO_STORE)
 
 
 async def _record(request: Request, service: Service, customer: str, policy: str, version: str,
@@ -303,7 +335,8 @@ async def receipt(request: Request) -> Response:
     if isinstance(context, HTMLResponse):
         return context
     if context.accepted is None:
-        return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
+        return RedirectResponse(f"{_root(request)}/a/{token}", status_code=303,
+                                headers=NO_STORE)
     return _page(service, "receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug),
@@ -344,16 +377,21 @@ async def readyz(request: Request) -> Response:
 # -- the JSON API ------------------------------------------------------------------------------
 
 
-def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]:
-    """Bearer-token check and error mapping for the API endpoints."""
+def _api(handler: Callable[[Request, Service], Any], scope: ApiScope) -> Callable[[Request], Any]:
+    """Bearer-token (and scope) check and error mapping for the API endpoints."""
 
     async def endpoint(request: Request) -> Response:
         service = _service(request)
-        if not service.settings.api_token:
-            return JSONResponse({"error": "the API is disabled: set api_token"}, status_code=404)
-        if not bearer_matches(request.headers.get("authorization"), service.settings.api_token):
+        if not service.tokens.enabled:
+            return JSONResponse({"error": "the API is disabled: set api_token or api_tokens"},
+                                status_code=404)
+        scopes = service.tokens.scopes(request.headers.get("authorization"))
+        if scopes is None:
             return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
                                 headers={"www-authenticate": 'Bearer realm="publisher"'})
+        if scope not in scopes:
+            return JSONResponse({"error": f"this token lacks the scope {scope!r}",
+                                 "scope": scope}, status_code=403)
         try:
             response: Response = await handler(request, service)
         except InputError as error:
@@ -433,7 +471,7 @@ async def not_found(request: Request, error: Exception) -> Response:
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
     """The database failed: say so (503) instead of a bare 500; nothing was recorded."""
-    if request.url.path.startswith("/api/"):
+    if _route_path(request).startswith("/api/"):
         return JSONResponse({"error": "the database is unavailable; try again"},
                             status_code=503, headers={"retry-after": "30"})
     return _page(_service(request), "unavailable.html", 503)
@@ -443,7 +481,7 @@ async def writer_failed(request: Request, error: Exception) -> Response:
     """The ledger writer failed this request (500) or has stopped (503): nothing recorded."""
     status = 500 if isinstance(error, WriteFailed) else 503
     headers = {} if status == 500 else {"retry-after": "30"}
-    if request.url.path.startswith("/api/"):
+    if _route_path(request).startswith("/api/"):
         return JSONResponse({"error": "the acceptance could not be recorded; try again"},
                             status_code=status, headers={**headers, **NO_STORE})
     return _page(_service(request), "unavailable.html", status)
@@ -463,6 +501,13 @@ class AcceptanceApp(Starlette):
     https: bool = False
     limits: BodyLimits = BodyLimits()
     body_timeout: float = BODY_TIMEOUT
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reset = _ROOT.set(str(scope.get("root_path", "")).rstrip("/"))
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            _ROOT.reset(reset)
 
     def build_middleware_stack(self) -> ASGIApp:
         guarded = RequestGuard(super().build_middleware_stack(), limits=self.limits,
@@ -485,6 +530,8 @@ def create_app(settings: Settings, *, database: Database | None = None,
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(service.ledger.close)
+        if service.status_engine is not service.database.engine:
+            service.status_engine.dispose()
         if owned:
             service.database.dispose()
 
@@ -497,10 +544,14 @@ def create_app(settings: Settings, *, database: Database | None = None,
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
             Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
             Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
-            Route("/api/reports/acceptance", _api(api_report), methods=["GET"]),
-            Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
-            Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
-            Route("/api/acceptances", _api(api_accept), methods=["POST"]),
+            Route("/api/reports/acceptance", _api(api_report, "reports"), methods=["GET"]),
+            Route("/api/customers/{customer_id}/evidence", _api(api_evidence, "reports"),
+                  methods=["GET"]),
+            Route("/api/ledger/verify", _api(api_verify, "reports"), methods=["GET"]),
+            Route("/api/acceptances", _api(api_accept, "write"), methods=["POST"]),
+            Route("/api/v1/status", _api(api_v1.status, "status"), methods=["GET"]),
+            Route("/api/v1/acceptances", _api(api_v1.accept, "write"), methods=["POST"]),
+            Route("/api/v1/openapi.json", api_v1.openapi, methods=["GET"]),
             *webhook_routes(settings, database),
         ],
         exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,

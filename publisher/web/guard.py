@@ -81,7 +81,8 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limits.for_path(scope.get("path", ""))
+        path, root = str(scope.get("path", "")), str(scope.get("root_path", "")).rstrip("/")
+        limit = self.limits.for_path(path[len(root):] if root and path.startswith(root) else path)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await _plain(send, 413, str(BodyTooLarge(limit)))

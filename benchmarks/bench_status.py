@@ -1,0 +1,196 @@
+"""Benchmark: `GET /api/v1/status` requests per second from one `publisher web` process,
+against its own `GET /healthz` (the peer: the same server, no database), SQLite and PostgreSQL.
+
+For each database, in one run:
+
+  1. a fresh store with one policy in three versions (2 material against 1, 3 editorial
+     against 2) and customers who accepted 1 (need to accept 3), 2 (carried forward), 3
+     (current) or nothing, a quarter each;
+  2. `publisher web --workers 1` started as its own process;
+  3. the load generator of ``bench_accept.py`` (a separate process, keep-alive connections)
+     alternates rounds of ``/healthz`` and of status requests, one customer per request,
+     cycling through all of them;
+  4. before the load, one status answer per group is checked (needs_acceptance and reason),
+     so the benchmark measures correct answers; the server's peak RSS is read from /proc.
+
+Run:
+
+    python benchmarks/bench_status.py [--postgres URL] [--requests 6000] [--rounds 3]
+
+PostgreSQL is taken from --postgres or PUBLISHER_TEST_POSTGRES_URL (skipped when neither).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+from bench_accept import (
+    BODY,
+    POLICY,
+    Result,
+    fresh_database,
+    hello_request,
+    load,
+    machine,
+    median,
+    server,
+)
+
+from publisher.config import load_settings
+from publisher.document import body_sha256
+from publisher.store import migrate
+from publisher.store.customers import CustomerRow, import_customers
+from publisher.store.db import Database
+from publisher.store.ledger import AcceptanceRequest, record_acceptances
+from publisher.store.versions import VersionText, store_versions
+
+TOKEN = "benchmark-status-token-0123456789"
+BODY_2 = BODY.replace("rule number 7 ", "rule number 7, and rule 70, ")
+BODY_3 = BODY_2.replace("The customer shall", "The Customer shall")
+GROUPS = ("1", "2", "3", None)
+EXPECTED = {"1": (True, "material-changes"), "2": (False, "editorial-only"),
+            "3": (False, "accepted-current"), None: (True, "not-accepted")}
+
+
+def seed(url: str, root: Path, customers: int) -> Database:
+    settings = load_settings(root, env={}, overrides={"database_url": url})
+    database = migrate.open_store(settings)
+    store_versions(database, [
+        VersionText(slug=POLICY, label=str(i + 1), position=i, title="Terms of Service",
+                    summary=None, effective=date(2024, 1 + i, 1), commit=f"{i:040x}",
+                    path="policies/tos.md", sha256=body_sha256(body), body=body)
+        for i, body in enumerate((BODY, BODY_2, BODY_3))])
+    import_customers(database, [CustomerRow(i + 2, f"s{i}", f"s{i}@example.com", f"S {i}", "Co")
+                                for i in range(customers)])
+    record_acceptances(database, [
+        AcceptanceRequest(customer_id=f"s{i}", policy=POLICY, version=label, method="import")
+        for i in range(customers) if (label := GROUPS[i % 4]) is not None])
+    return database
+
+
+def status_request(host: str, customer: str) -> bytes:
+    return (f"GET /api/v1/status?customer={customer}&policy={POLICY} HTTP/1.1\r\n"
+            f"Host: {host}\r\nUser-Agent: bench\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+            ).encode()
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def server_pid(port: int) -> int:
+    """The process of ``bench_accept.server`` listening on ``port`` (for its peak RSS)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"web" in words and str(port).encode() in words:
+            return int(cmdline.parent.name)
+    raise SystemExit(f"no server process on port {port}")
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    backend: str
+    hello: list[Result]
+    status: list[Result]
+    rss_mib: float
+
+
+def check_answers(port: int) -> None:
+    for i, label in enumerate(GROUPS):
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/status",
+                           params={"customer": f"s{i}", "policy": POLICY},
+                           headers={"authorization": f"Bearer {TOKEN}"}).json()
+        [policy] = answer["policies"]
+        got = (policy["needs_acceptance"], policy["reason"])
+        if got != EXPECTED[label]:
+            raise SystemExit(f"wrong answer for a customer who accepted {label}: {got}")
+
+
+def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) -> BackendResult:
+    workdir = Path(tempfile.mkdtemp(prefix="bench-status-"))
+    try:
+        with fresh_database(backend, postgres, workdir) as url:
+            database = seed(url, workdir, args.customers)
+            with server(url, workdir, 1) as port:
+                host = f"127.0.0.1:{port}"
+                check_answers(port)
+                hello = [hello_request(host)] * args.requests
+                statuses = [status_request(host, f"s{i % args.customers}")
+                            for i in range(args.requests)]
+                load("127.0.0.1", port, hello[:500], args.concurrency)  # warm-up
+                load("127.0.0.1", port, statuses[:500], args.concurrency)
+                hellos, answers = [], []
+                for _ in range(args.rounds):
+                    hellos.append(load("127.0.0.1", port, hello, args.concurrency))
+                    answers.append(load("127.0.0.1", port, statuses, args.concurrency))
+                rss = peak_rss_mib(server_pid(port))
+            database.dispose()
+            return BackendResult(backend, hellos, answers, rss)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(results: list[BackendResult], args: argparse.Namespace) -> str:
+    load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        f"machine: {machine()}; load average {load_average}",
+        f"server: publisher web --workers 1; load generator: 1 process, {args.concurrency} "
+        f"keep-alive connections; {args.rounds} rounds of {args.requests} requests per "
+        f"endpoint; {args.customers} customers; medians",
+        "",
+        f"{'database':<11} {'endpoint':<16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  statuses",
+    ]
+    for r in results:
+        for name, runs in (("hello /healthz", r.hello), ("GET /api/v1/status", r.status)):
+            codes: dict[int, int] = {}
+            for run in runs:
+                for code, count in run.statuses.items():
+                    codes[code] = codes.get(code, 0) + count
+            lines.append(
+                f"{r.backend:<11} {name:<16} {median(runs, 'per_second'):>8.0f} "
+                f"{median(runs, 'p50_ms'):>8.2f} {median(runs, 'p99_ms'):>8.2f}  "
+                + ", ".join(f"{code}: {count}" for code, count in sorted(codes.items())))
+        ratio = median(r.status, "per_second") / median(r.hello, "per_second")
+        lines.append(f"{'':<11} status/hello throughput {ratio:.2f}; server peak RSS "
+                     f"{r.rss_mib:.0f} MiB")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    os.environ["PUBLISHER_API_TOKENS"] = f"status:{TOKEN}"  # for the server bench_accept starts
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--postgres", default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
+                        help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)")
+    parser.add_argument("--requests", type=int, default=6000, help="requests per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    if "postgresql" in backends and not args.postgres:
+        print("PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
+              file=sys.stderr)
+        backends.remove("postgresql")
+    results = [run_backend(b, args.postgres, args) for b in backends]
+    print(report(results, args))
+    if any(r.status[0].statuses.keys() - {200} for r in results):
+        raise SystemExit("some status requests did not answer 200")
+
+
+if __name__ == "__main__":
+    main()
