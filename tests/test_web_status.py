@@ -12,7 +12,7 @@ import test_store_support as support
 from test_web_accept import API_TOKEN, POLICY, Site, accept, make_site
 
 from publisher.errors import PublisherError
-from publisher.store.ledger import find_acceptance
+from publisher.store.ledger import records
 from publisher.store.versions import store_versions
 
 database_url = support.database_url  # fixture
@@ -48,7 +48,7 @@ def test_status_says_what_needs_acceptance_and_why(site: Site) -> None:
     body = response.json()
     assert (body["customer"], body["needs_acceptance"]) == ("c2", True)
     [policy] = body["policies"]
-    earlier = find_acceptance(site.database, "c2", POLICY, "1")
+    (earlier,) = records(site.database, customer_id="c2", policy=POLICY, version="1")
     assert earlier is not None
     assert policy["policy"] == POLICY and policy["current"]["version"] == "2"
     assert policy["current"]["sha256"] == support.SEED_VERSIONS[1].sha256
@@ -139,7 +139,7 @@ def test_token_scopes(site: Site) -> None:
         assert (get(path, STATUS_TOKEN), get(path, WRITE_TOKEN), get(path, REPORTS_TOKEN)) == \
             (403, 403, 200)
     assert post(STATUS_TOKEN) == 403 and post(REPORTS_TOKEN) == 403
-    assert find_acceptance(site.database, "c3", POLICY, "1") is None
+    assert records(site.database, customer_id="c3", policy=POLICY, version="1") == []
     assert post(WRITE_TOKEN) == 201
     denied = site.client.get("/api/v1/status?customer=c1",
                              headers={"authorization": f"Bearer {WRITE_TOKEN}"})

@@ -11,8 +11,8 @@ and user agent as the app forwarded them (the ledger record holds the same value
 says they were forwarded), the address the call came from, and the ``Idempotency-Key`` with
 the hash of the request it was first used for.
 
-Revision ID: 0004_in_app
-Revises: 0003_notice_outbox
+Revision ID: 0005_in_app
+Revises: 0004_append_function
 Create Date: 2026-12-03
 """
 
@@ -21,8 +21,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_in_app"
-down_revision = "0003_notice_outbox"
+revision = "0005_in_app"
+down_revision = "0004_append_function"
 branch_labels = None
 depends_on = None
 
