@@ -134,12 +134,19 @@ class _Policies:
         self.snapshot = snapshot
         self.has_history = has_history
         explicit: dict[str, str | None] = {}
+        declared: dict[str, str | None] = {}
         for path, target in snapshot.files.items():
             try:
-                explicit[path] = split_front_matter(target.source, path=path)[0].slug
+                meta = split_front_matter(target.source, path=path)[0]
             except PolicyError:
-                explicit[path] = None
+                explicit[path] = declared[path] = None
+                continue
+            explicit[path] = meta.slug
+            lang = meta.extra.get("lang")
+            declared[path] = lang if isinstance(lang, str) else None
         self._slugs = repo.slugs_for(explicit)
+        self.languages = repo.languages_for(declared)
+        """Each file's language: translations share their source's slug."""
         self._documents: dict[str, Document | None] = {}
         self._history: dict[str, Policy | PolicyError | None] = {}
 
@@ -273,7 +280,9 @@ def _duplicate_slugs(policies: _Policies, targets: Sequence[str]) -> list[Findin
     findings: list[Finding] = []
     for path in targets:
         slug = policies.slug_at(path)
-        others = [p for p in policies.paths_of(slug) if p != path] if slug else []
+        language = policies.languages.get(path)
+        others = [p for p in policies.paths_of(slug) if p != path
+                  and policies.languages.get(p) == language] if slug else []
         if others:
             source = policies.snapshot.files[path].source
             findings.append(Finding(
