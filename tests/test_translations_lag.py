@@ -135,4 +135,38 @@ def test_structure_mismatches_name_both_sides() -> None:
     found = [(m.kind, m.source.id if m.source else None, m.line)
              for m in mismatches(source, translation)]
     assert found == [("numbering", "2", 7), ("only_translation", None, 11),
-                     ("only_source", "3", 1)]
+                     ("only_source", "3", 11)]
+
+
+def lint_findings(repo: GitRepo, today: date, **settings: int) -> list[tuple[str, str, str, int]]:
+    from publisher.lint.repository import run_lint
+
+    report = run_lint(Settings(root=repo.path, **settings), today=today)  # type: ignore[arg-type]
+    return [(f.rule, f.severity, f.path, f.line) for f in report.findings
+            if f.rule.startswith("translation")]
+
+
+def test_lint_warns_then_errs_on_lag_and_points_at_translation_of(repo: GitRepo) -> None:
+    early = lint_findings(repo, date(2024, 2, 15))
+    assert ("translation-lag", "warning", "policies/privacy.de.md", 1) in early
+    assert ("translation-lag", "warning", "policies/privacy.fr.md", 2) in early
+    late = lint_findings(repo, date(2024, 3, 5))
+    assert ("translation-lag", "error", "policies/privacy.de.md", 1) in late
+    assert ("translation-lag", "warning", "policies/privacy.de.md", 1) in lint_findings(
+        repo, date(2024, 3, 5), translation_lag_grace_days=30)
+
+
+def test_lint_checks_the_work_tree_translation_against_what_it_declares(repo: GitRepo) -> None:
+    (repo.path / "policies/privacy.de.md").write_text(
+        '---\ntranslation_of: "2"\n---\n' + DE + "- extra\n", encoding="utf-8")
+    found = lint_findings(repo, date(2024, 3, 5))
+    assert [f for f in found if f[0] == "translation-lag"] == [
+        ("translation-lag", "error", "policies/privacy.fr.md", 2)]
+    # version 2 has three items, the draft two and a bullet where the third item should be
+    assert [f for f in found if f[0] == "translation-structure"] == [
+        ("translation-structure", "error", "policies/privacy.de.md", 8)]
+    (repo.path / "policies/privacy.de.md").write_text(
+        '---\ntranslation_of: "2"\n---\n' + DE, encoding="utf-8")
+    assert [f for f in lint_findings(repo, date(2024, 3, 5))
+            if f[0] == "translation-structure"] == [
+        ("translation-structure", "error", "policies/privacy.de.md", 7)]  # lacks item 3

@@ -22,6 +22,10 @@ RULES: dict[str, str] = {
     "policy-link": "links to another policy, its site pages or a clause anchor (#c-…) resolve",
     "unversioned-change": "a published version's text is never changed without a new version label",
     "notice-period": "a material change takes effect at least notice_days after it is published",
+    "translation-lag": "a translation renders its source's current version (warning; an error "
+    "once a newer source version is in force, after translation_lag_grace_days)",
+    "translation-structure": "a translation has the clauses and numbering of the source version "
+    "it renders",
 }
 
 

@@ -33,6 +33,7 @@ from publisher.lint.findings import (
 from publisher.lint.links import policy_link_findings
 from publisher.lint.numbering import numbering_findings
 from publisher.lint.references import dangling_reference_findings
+from publisher.lint.translations import translation_findings
 from publisher.lint.versions import notice_period_findings, unversioned_change_findings
 from publisher.markdown import decode_policy, parse_document
 
@@ -361,7 +362,7 @@ def run_lint(
         return LintReport(sort_findings(kept), targets, skipped, snapshot.where)
 
 
-def _lint_one(policies: _Policies, target: LintTarget, rules: Collection[str],
+def _lint_one(policies: _Policies, target: LintTarget, rules: set[str],
               settings: Settings, today: date,
               trailers: Sequence[tuple[str, str]]) -> list[Finding]:
     if target.unreadable is not None:
@@ -390,6 +391,9 @@ def _lint_one(policies: _Policies, target: LintTarget, rules: Collection[str],
                 repo, history, target.path, target.source, document,
                 notice_days=settings.notice_days, today=today, trailers=trailers,
             )
+        if history.is_translation and rules & {"translation-lag", "translation-structure"}:
+            findings += translation_findings(repo, history, target.path, target.source,
+                                             document, rules, settings, today)
     return silenced(findings, target.source)
 
 

@@ -97,12 +97,16 @@ class TranslationStatus:
         }
 
 
-def rendering(repo: PolicyRepo, source: Policy, version: Version) -> Rendering:
-    """What the translation version ``version`` renders of ``source``."""
-    try:
-        raw = repo.meta(version.revision).extra.get("translation_of")
-    except PolicyError:
-        raw = None
+def rendering(repo: PolicyRepo, source: Policy, version: Version,
+              declared: object = None) -> Rendering:
+    """What the translation version ``version`` renders of ``source``; ``declared``: a
+    ``translation_of`` that replaces the version's own (lint's uncommitted text)."""
+    raw = declared
+    if raw is None:
+        try:
+            raw = repo.meta(version.revision).extra.get("translation_of")
+        except PolicyError:
+            raw = None
     if raw is not None and not isinstance(raw, bool):
         declared = str(raw)
         found = next((v for v in source.versions if v.label == declared), None)
@@ -116,11 +120,12 @@ def rendering(repo: PolicyRepo, source: Policy, version: Version) -> Rendering:
 
 
 def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
-                       grace_days: int = 0) -> TranslationStatus:
-    """The current version of ``translation`` against its source's current version."""
+                       grace_days: int = 0, declared: object = None) -> TranslationStatus:
+    """The current version of ``translation`` against its source's current version
+    (``declared``: see :func:`rendering`)."""
     assert translation.source is not None, "not a translation"
     source = repo.policy(translation.source)
-    render = rendering(repo, source, translation.current)
+    render = rendering(repo, source, translation.current, declared)
     labels = list(source.labels)
     current = labels.index(source.current.label)
     start = labels.index(render.renders.label) + 1 if render.renders else current + 1

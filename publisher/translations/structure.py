@@ -39,7 +39,8 @@ class Mismatch:
     source: Clause | None
     translation: Clause | None
     line: int
-    """The translation's line to point at (its clause, else its parent's, else 1)."""
+    """The translation's line to point at: its clause; for a missing one, the end of the
+    last sibling before it, else the parent's line, else 1."""
 
 
 def _number(clause: Clause) -> str:
@@ -59,8 +60,10 @@ def _compare(left: Sequence[Clause], right: Sequence[Clause], parent: Clause | N
     for i in range(max(len(left), len(right))):
         a = left[i] if i < len(left) else None
         b = right[i] if i < len(right) else None
-        if b is None:
-            found.append(Mismatch("only_source", a, None, fallback))
+        if b is None:  # point where it belongs: after the translation's last sibling
+            found.append(Mismatch("only_source", a, None,
+                                  right[-1].lines[1] if right and right[-1].lines[1]
+                                  else fallback))
             continue
         if a is None:
             found.append(Mismatch("only_translation", None, b, b.lines[0] or fallback))
