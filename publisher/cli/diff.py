@@ -32,6 +32,8 @@ def _use_colour(choice: bool | None) -> bool:
               help="List only material changes (the summary still counts all).")
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour the text output (default: when stdout is a terminal).")
+@click.option("--lang", "language", metavar="TAG",
+              help="Compare the revisions of POLICY's translation in this language (e.g. de).")
 @pass_app
 @click.pass_context
 def diff_command(
@@ -44,6 +46,7 @@ def diff_command(
     exit_code: bool,
     material_only: bool,
     colour: bool | None,
+    language: str | None,
 ) -> None:
     """Compare two revisions of a policy clause by clause.
 
@@ -58,7 +61,7 @@ def diff_command(
     editorial, with word-level changes. Exit status 0 (1 with --exit-code when a change is
     material).
     """
-    changes = _changes(app, targets, from_rev, to_rev)
+    changes = _changes(app, targets, from_rev, to_rev, language)
     if fmt == "json":
         echo_json(render_json(changes, material_only=material_only))
     elif fmt == "markdown":
@@ -74,7 +77,8 @@ def diff_command(
 
 
 def _changes(
-    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None
+    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None,
+    language: str | None = None,
 ) -> ChangeSet:
     # git and the parser load only when a diff is asked for: `publisher --help` stays quick.
     from publisher.cli.policies import find_policy, warn
@@ -84,11 +88,14 @@ def _changes(
     if len(targets) == 2:
         if from_rev or to_rev:
             raise click.UsageError("--from/--to compare revisions of one POLICY, not two files")
+        if language:
+            raise click.UsageError("--lang picks a translation of one POLICY, not two files")
         return compare_files(targets[0], targets[1])
     if len(targets) != 1:
         raise click.UsageError("give one POLICY (with --from/--to) or two files OLD.md NEW.md")
     with PolicyRepo.open(app.settings, warn=warn) as repo:
-        return compare_revisions(repo, find_policy(repo, targets[0]), from_rev, to_rev)
+        return compare_revisions(repo, find_policy(repo, targets[0], language), from_rev,
+                                 to_rev)
 
 
 COMMANDS = [diff_command]
