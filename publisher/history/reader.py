@@ -363,10 +363,16 @@ class PolicyRepo:
         return [self._policy(i) for i in members]
 
     def languages(self, policy: Policy) -> list[str]:
-        """The policy's language, then those of its translations."""
-        return [policy.language if not policy.is_translation
-                else self.policy(policy.slug).language,
-                *(t.language for t in self.translations(policy))]
+        """The languages of ``policy``'s family: its source's first, then its translations'
+        (without reading the translations' histories)."""
+        lineages, families = self._read_history().lineages, self._family()
+        at = next((i for i, lin in enumerate(lineages)
+                   if lin.path == policy.path and lin.deleted_in is None), None)
+        if at is None:
+            return [policy.language]
+        head = families.source[at]
+        return [families.found[i].language
+                for i in (head, *families.members(head, self.settings))]
 
     def meta(self, revision: Revision) -> PolicyMeta:
         """A revision's front matter (without parsing its Markdown); PolicyError when it
