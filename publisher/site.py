@@ -373,7 +373,8 @@ class _Builder:
     def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> _PairRecord:
         old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
         overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
-        key = _key("pair", build.policy.slug, old_v.revision.commit, old_v.label,
+        key = _key("pair", build.policy.slug, build.policy.language, old_v.revision.commit,
+                   old_v.label,
                    new_v.revision.commit, new_v.label, overrides, diff_engine_version(),
                    self.fingerprint)
         found = self.cache.get("pairs", key)
@@ -601,6 +602,9 @@ def build_site(
     for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):
         site_pages.extend(builder.policy_pages(build, info))
         report("pages", done, len(builds))
+    from publisher.site_languages import language_pages
+
+    site_pages += language_pages(repo, options, today, cache, policies, site_pages)
     urls, base = options.urls, options.site_url
     if options.feeds:
         site_pages.append(SitePage(

@@ -1,6 +1,6 @@
 """A repository of 20 locale folders with 52 policies each and no front matter at all (the
 layout of a real browser maker's policy repository): one policy per name, with 19
-translations each; ``list`` and ``build`` work on it."""
+translations each; ``list`` and ``build`` (one multilingual site) work on it."""
 
 from __future__ import annotations
 
@@ -70,3 +70,7 @@ def test_build_publishes_every_policy(multilingual: GitRepo, tmp_path: Path) -> 
     for name in NAMES:
         assert (site / name / "index.html").is_file()
     assert not any(site.glob("*-de"))  # no stop-gap slugs for translations
+    for locale in LOCALES[1:]:
+        assert (site / locale / "policy-51" / "index.html").is_file()
+    lagging = (site / "fr/policy-01/index.html").read_text(encoding="utf-8")
+    assert 'class="translation-lag"' in lagging and 'hreflang="zh-TW"' in lagging

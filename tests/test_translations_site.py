@@ -1,0 +1,68 @@
+"""The site in several languages: a translation's pages under /<lang>/<slug>/…, the same
+subpages as the source's, a language switcher with hreflang on each language's current
+page, lang attributes, and a banner on a lagging translation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from gitrepo import GitRepo
+from sitebuild import build_site_cli
+
+V1 = '---\nversion: "1"\neffective: 2024-01-10\n---\n# Privacy\n\n1. We keep little.\n' \
+     "2. We delete it after a year.\n"
+V2 = '---\nversion: "2"\neffective: 2024-03-01\n---\n# Privacy\n\n1. We keep little.\n' \
+     "2. We delete it after a month.\n"
+DE = "# Datenschutz\n\n1. Wir speichern wenig.\n2. Wir löschen es nach einem Jahr.\n"
+FR1 = '---\nversion: "1"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n' \
+      "2. Nous effaçons après un an.\n"
+FR2 = '---\nversion: "2"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n' \
+      "2. Nous effaçons après un mois.\n"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("translated")
+    repo = GitRepo.init(base / "repo")
+    repo.write("policies/privacy.md", V1)
+    repo.write("policies/privacy.de.md", DE)
+    repo.write("policies/privacy.fr.md", FR1)
+    repo.commit("Privacy 1 in three languages", date="2024-01-10")
+    repo.write("policies/privacy.md", V2)
+    repo.write("policies/privacy.fr.md", FR2)
+    repo.commit("Privacy 2, in French too", date="2024-02-01")
+    result = build_site_cli(repo.path, base / "site", base / "cache")
+    assert result.exit_code == 0, result.output
+    return base / "site"
+
+
+def test_each_language_has_the_policy_pages_under_its_prefix(site: Path) -> None:
+    german = (site / "de/privacy/index.html").read_text(encoding="utf-8")
+    assert "Wir speichern wenig." in german and '<div lang="de">' in german
+    assert (site / "de/privacy/versions/index.html").is_file()
+    assert (site / "fr/privacy/v/1/index.html").is_file()
+    redline = (site / "fr/privacy/changes/1..2/index.html").read_text(encoding="utf-8")
+    assert "un mois" in redline
+    versions = json.loads((site / "de/api/privacy/versions.json").read_text(encoding="utf-8"))
+    assert versions  # the JSON API of the German versions
+    assert "Wir speichern" not in (site / "privacy/index.html").read_text(encoding="utf-8")
+
+
+def test_switcher_links_every_language_with_hreflang(site: Path) -> None:
+    english = (site / "privacy/index.html").read_text(encoding="utf-8")
+    assert 'href="../de/privacy/" hreflang="de" lang="de"' in english
+    assert 'href="../fr/privacy/" hreflang="fr" lang="fr"' in english
+    french = (site / "fr/privacy/index.html").read_text(encoding="utf-8")
+    assert 'href="../../privacy/" hreflang="en"' in french
+    assert 'hreflang="fr" lang="fr" aria-current="page"' in french
+
+
+def test_a_lagging_translation_has_a_banner_naming_the_clauses(site: Path) -> None:
+    german = (site / "de/privacy/index.html").read_text(encoding="utf-8")
+    assert 'class="translation-lag"' in german
+    assert "renders version 1" in german and "version 2 (en)</a> is in force" in german
+    assert "Clauses changed since: 2." in german
+    assert 'class="translation-lag"' not in (site / "fr/privacy/index.html").read_text(
+        encoding="utf-8")
