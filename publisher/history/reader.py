@@ -568,6 +568,11 @@ class PolicyRepo:
             "or give a commit (sha, HEAD~2, tag, branch) or a date YYYY-MM-DD",
         )
 
+    def revision_at(self, policy: Policy, sha: str) -> Revision:
+        """The revision of ``policy`` in force at the full commit sha ``sha`` (NotFoundError
+        when it did not exist yet or was deleted by then), without asking git."""
+        return self._at_commit(policy, sha)
+
     def _at_commit(self, policy: Policy, sha: str) -> Revision:
         history = self._read_history()
         where = history.position.get(sha)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from publisher.diff import compare
+from publisher.diff import Change, compare
 from publisher.errors import NotFoundError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.translations.structure import at_positions, positions
@@ -112,19 +112,26 @@ def rendering(repo: PolicyRepo, source: Policy, version: Version,
         found = next((v for v in source.versions if v.label == declared), None)
         return Rendering(version, found, inferred=False, declared=declared)
     try:
-        revision = repo.resolve(source, version.first_revision.commit)
+        revision = repo.revision_at(source, version.first_revision.commit)
     except NotFoundError:  # the source did not exist yet: the translation renders its first
         return Rendering(version, source.versions[0], inferred=True, declared=None)
     return Rendering(version, repo.version_of(source, revision) or source.versions[0],
                      inferred=True, declared=None)
 
 
+Compared = dict[tuple[str, str], tuple[Change, ...]]
+"""Clause changes between two source blobs, shared by the translations of one source."""
+
+
 def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
-                       grace_days: int = 0, declared: object = None) -> TranslationStatus:
+                       grace_days: int = 0, declared: object = None,
+                       source: Policy | None = None,
+                       compared: Compared | None = None) -> TranslationStatus:
     """The current version of ``translation`` against its source's current version
-    (``declared``: see :func:`rendering`)."""
+    (``declared``: see :func:`rendering`; ``source``: the source policy, when known;
+    ``compared``: a cache of source comparisons to share between calls)."""
     assert translation.source is not None, "not a translation"
-    source = repo.policy(translation.source)
+    source = source if source is not None else repo.policy(translation.source)
     render = rendering(repo, source, translation.current, declared)
     labels = list(source.labels)
     current = labels.index(source.current.label)
@@ -132,7 +139,8 @@ def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
     newer = tuple(source.versions[start:current + 1])
     clauses: tuple[ClauseToRevisit, ...] = ()
     if newer and render.renders is not None:
-        clauses = _to_revisit(repo, render.renders, source.current, translation)
+        clauses = _to_revisit(repo, render.renders, source.current, translation,
+                              {} if compared is None else compared)
     in_force = [v.effective for v in newer if v.effective is not None and v.effective <= today]
     since = min(in_force) if in_force else None
     severity: Severity | None = None
@@ -143,9 +151,12 @@ def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
 
 
 def _to_revisit(repo: PolicyRepo, rendered: Version, current: Version,
-                translation: Policy) -> tuple[ClauseToRevisit, ...]:
+                translation: Policy, compared: Compared) -> tuple[ClauseToRevisit, ...]:
     old = repo.document(rendered.revision)
-    changes = compare(old, repo.document(current.revision)).changes
+    key = (rendered.revision.blob, current.revision.blob)
+    if key not in compared:
+        compared[key] = compare(old, repo.document(current.revision)).changes
+    changes = compared[key]
     translated = repo.document(translation.current.revision)
     where, there = positions(old), at_positions(translated)
     found: list[ClauseToRevisit] = []
@@ -166,6 +177,7 @@ def statuses(repo: PolicyRepo, name: str | None = None, *, language: str | None 
     """The status of every translation (of the policy ``name``; in ``language``)."""
     sources = [repo.policy(name)] if name else repo.policies()
     found: list[TranslationStatus] = []
+    compared: Compared = {}
     for source in sources:
         if source.is_translation:
             assert source.source is not None
@@ -173,5 +185,6 @@ def statuses(repo: PolicyRepo, name: str | None = None, *, language: str | None 
         for translation in repo.translations(source):
             if language is None or translation.language.lower() == language.lower():
                 found.append(translation_status(repo, translation, today=today,
-                                                grace_days=grace_days))
+                                                grace_days=grace_days, source=source,
+                                                compared=compared))
     return found
