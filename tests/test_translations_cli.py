@@ -89,3 +89,13 @@ def test_an_unknown_language_is_one_line_and_exit_2(repo: GitRepo) -> None:
     assert "Traceback" not in result.output
     as_json = run(repo, "translations", "nope", "--format", "json")
     assert as_json.exit_code == 2 and json.loads(as_json.stderr)["error"]["message"]
+
+
+def test_the_demo_shows_each_translation_and_its_lag(repo: GitRepo) -> None:
+    result = run(repo, "demo", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)["translations"]
+    assert (entry["language"], entry["renders"], entry["behind"]) == ("de", "1", 1)
+    text = run(repo, "demo")
+    assert ("privacy [de] policies/de/privacy.md: renders 1 (inferred) of 2; 1 version(s) "
+            "behind; clauses to revisit: 2") in text.stdout
