@@ -112,6 +112,10 @@ class SitePage:
     title: str = ""
     in_nav: bool = False
     toc: tuple[TocEntry, ...] = ()
+    head: str = ""
+    """HTML for the page's ``<head>`` (``hreflang`` alternates of a translated policy)."""
+    lang: str = ""
+    """The page's language when it is not the site's (a translation's pages)."""
 
 
 @dataclass

@@ -5,8 +5,11 @@ family carries a language switcher (links with ``hreflang`` and ``lang``), every
 page is marked with its ``lang``, and a lagging translation has a banner naming the source
 version in force and the clauses changed since (:mod:`publisher.translations`).
 
-Not here yet (docs/design.md "Translations"): ``<link rel="alternate" hreflang>`` in the
-page head, the ``binding_language`` line, links between translated policies, the home
+Each language's current page also lists the others as ``<link rel="alternate" hreflang>``
+(:attr:`SitePage.head`) and a translated page says its language (:attr:`SitePage.lang`),
+which the mkdocs plugin puts into ``<head>`` and ``<html lang>``.
+
+Not here yet (docs/design.md "Translations"): the ``binding_language`` line, links between translated policies, the home
 page and ``api/policies.json`` listing languages, and Babel catalogs for these strings.
 """
 
@@ -42,6 +45,18 @@ def switcher(urls_of: dict[str, pages.Urls], slug: str, current: str, page: str)
     return f'<nav class="languages" aria-label="Languages">{" · ".join(links)}</nav>\n'
 
 
+def alternates(urls_of: dict[str, pages.Urls], slug: str, site_url: str) -> str:
+    """``<link rel="alternate" hreflang>`` of each language's current page of ``slug``, and
+    ``x-default`` (the source's), as absolute URLs."""
+    base = site_url.rstrip("/") + "/"
+    links = [f'<link rel="alternate" hreflang="{escape(language)}" '
+             f'href="{escape(base + urls.policy(slug))}">' for language, urls in urls_of.items()]
+    source = next(iter(urls_of.values()))
+    links.append(f'<link rel="alternate" hreflang="x-default" '
+                 f'href="{escape(base + source.policy(slug))}">')
+    return "\n".join(links) + "\n"
+
+
 def lag_banner(status: TranslationStatus, source_urls: pages.Urls, page: str) -> str:
     """The banner of a lagging translation (empty when it is current)."""
     if not status.lagging or status.rendering.renders is None:
@@ -74,11 +89,12 @@ def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: S
         urls_of.update({t.language: pages.Urls(language_prefix(options.prefix, t.language))
                         for t in translations})
         main = options.urls.policy(source.slug)
+        head = alternates(urls_of, source.slug, options.site_url)
         if main in at:
             page = site_pages[at[main]]
             site_pages[at[main]] = replace(
                 page, content=switcher(urls_of, source.slug, source.language, main)
-                + page.content)
+                + page.content, head=head)
         for translation in translations:
             language = translation.language
             builder = _Builder(repo, replace(options, prefix=urls_of[language].prefix),
@@ -94,11 +110,12 @@ def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: S
                 if page.kind != "html":
                     found.append(page)
                     continue
-                head = ""
+                top, links = "", ""
                 if page.path == current:
-                    head = (switcher(urls_of, translation.slug, language, page.path)
-                            + lag_banner(status, options.urls, page.path))
+                    top = (switcher(urls_of, translation.slug, language, page.path)
+                           + lag_banner(status, options.urls, page.path))
+                    links = head
                 found.append(replace(
-                    page, in_nav=False,
-                    content=f'{head}<div lang="{escape(language)}">\n{page.content}</div>\n'))
+                    page, in_nav=False, head=links, lang=language,
+                    content=f'{top}<div lang="{escape(language)}">\n{page.content}</div>\n'))
     return found

@@ -66,3 +66,18 @@ def test_a_lagging_translation_has_a_banner_naming_the_clauses(site: Path) -> No
     assert "Clauses changed since: 2." in german
     assert 'class="translation-lag"' not in (site / "fr/privacy/index.html").read_text(
         encoding="utf-8")
+
+
+def test_head_has_hreflang_alternates_and_the_page_its_lang(site: Path) -> None:
+    english = (site / "privacy/index.html").read_text(encoding="utf-8")
+    head = english.split("</head>", 1)[0]
+    assert '<link rel="alternate" hreflang="de" href="http://127.0.0.1:8001/de/privacy/">' \
+        in head
+    assert '<link rel="alternate" hreflang="x-default" href="http://127.0.0.1:8001/privacy/">' \
+        in head
+    assert '<html lang="en"' in english
+    german = (site / "de/privacy/index.html").read_text(encoding="utf-8")
+    assert '<html lang="de"' in german
+    assert 'hreflang="fr" href="http://127.0.0.1:8001/fr/privacy/"' in german.split("</head>")[0]
+    assert '<html lang="de"' in (site / "de/privacy/versions/index.html").read_text(
+        encoding="utf-8")
