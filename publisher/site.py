@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -600,7 +600,8 @@ def build_site(
             build.records[pair] = builder.pair(build, pair)
             done += 1
             report("redlines", done, total)
-    infos = tuple(builder.info(b) for b in builds)
+    infos = tuple(replace(builder.info(b), languages=tuple(repo.languages(b.policy)))
+                  for b in builds)
     site_pages: list[SitePage] = []
     report("pages", 0, len(builds))
     for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):

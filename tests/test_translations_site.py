@@ -81,3 +81,19 @@ def test_head_has_hreflang_alternates_and_the_page_its_lang(site: Path) -> None:
     assert 'hreflang="fr" href="http://127.0.0.1:8001/fr/privacy/"' in german.split("</head>")[0]
     assert '<html lang="de"' in (site / "de/privacy/versions/index.html").read_text(
         encoding="utf-8")
+
+
+def test_the_policies_api_lists_each_language(site: Path) -> None:
+    data = json.loads((site / "api/policies.json").read_text(encoding="utf-8"))
+    [policy] = data["policies"]
+    assert policy["languages"] == [
+        {"language": "en", "url": "http://127.0.0.1:8001/privacy/",
+         "api": "http://127.0.0.1:8001/api/privacy/versions.json"},
+        {"language": "de", "url": "http://127.0.0.1:8001/de/privacy/",
+         "api": "http://127.0.0.1:8001/de/api/privacy/versions.json"},
+        {"language": "fr", "url": "http://127.0.0.1:8001/fr/privacy/",
+         "api": "http://127.0.0.1:8001/fr/api/privacy/versions.json"},
+    ]
+    for entry in policy["languages"]:
+        path = entry["api"].removeprefix("http://127.0.0.1:8001/")
+        assert (site / path).is_file()
