@@ -55,6 +55,11 @@ class Settings:
         "ISO 639-1 code (with an optional region) found in paths or front matter.",
         parse=_parse_keys,
     )
+    binding_language: str = _setting(
+        "",
+        "The language whose text prevails (a BCP 47 tag, e.g. en): every page of a translation in "
+        "another language says so in one line. Empty: no such line.",
+    )
     translation_lag_grace_days: int = _setting(
         0,
         "Days a translation may lag a newer source version that is already in force before lint's "
@@ -277,7 +282,8 @@ def explain_settings(
         errors.append("translation_lag_grace_days must be 0 or more")
     from publisher.history.languages import valid_tag
 
-    for tag in (checked.get("default_language", ""), *checked.get("languages", ())):
+    for tag in (checked.get("default_language", ""), checked.get("binding_language", ""),
+                *checked.get("languages", ())):
         if tag and not valid_tag(tag):
             errors.append(f"{tag!r} is not a language tag (use BCP 47 tags such as en, de, pt-BR)")
     for name in ("remind_after_days", "mail_timeout", "smtp_port"):

@@ -9,7 +9,9 @@ Each language's current page also lists the others as ``<link rel="alternate" hr
 (:attr:`SitePage.head`) and a translated page says its language (:attr:`SitePage.lang`),
 which the mkdocs plugin puts into ``<head>`` and ``<html lang>``.
 
-Not here yet (docs/design.md "Translations"): the ``binding_language`` line, links between translated policies, the home
+With the ``binding_language`` setting, every translated page says which text prevails.
+
+Not here yet (docs/design.md "Translations"): links between translated policies, the home
 page and ``api/policies.json`` listing languages, and Babel catalogs for these strings.
 """
 
@@ -73,6 +75,18 @@ def lag_banner(status: TranslationStatus, source_urls: pages.Urls, page: str) ->
     )
 
 
+def binding_line(binding: str, language: str, source_urls: pages.Urls, slug: str,
+                 page: str) -> str:
+    """The line saying which language's text prevails (empty when none is set, or the page
+    is in that language)."""
+    if not binding or binding.lower() == language.lower():
+        return ""
+    href = pages.relative_url(source_urls.policy(slug), page)
+    return (f'<p class="binding-language" lang="en">This is a translation. The '
+            f'<a href="{escape(href)}" hreflang="{escape(binding)}">{escape(binding)} text</a> '
+            f"prevails.</p>\n")
+
+
 def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: SiteCache,
                    sources: Sequence[Policy], site_pages: list[SitePage]) -> list[SitePage]:
     """The pages of every translation of ``sources``; the sources' current pages in
@@ -115,6 +129,9 @@ def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: S
                     top = (switcher(urls_of, translation.slug, language, page.path)
                            + lag_banner(status, options.urls, page.path))
                     links = head
+                top += binding_line(repo.settings.binding_language, language,
+                                    urls_of.get(repo.settings.binding_language, options.urls),
+                                    translation.slug, page.path)
                 found.append(replace(
                     page, in_nav=False, head=links, lang=language,
                     content=f'{top}<div lang="{escape(language)}">\n{page.content}</div>\n'))

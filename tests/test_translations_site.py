@@ -97,3 +97,23 @@ def test_the_policies_api_lists_each_language(site: Path) -> None:
     for entry in policy["languages"]:
         path = entry["api"].removeprefix("http://127.0.0.1:8001/")
         assert (site / path).is_file()
+
+
+def test_binding_language_line_on_every_translated_page(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/privacy.md", V1)
+    repo.write("policies/privacy.de.md", DE)
+    repo.commit("Privacy 1 with German", date="2024-01-10")
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache",
+                            env={"PUBLISHER_BINDING_LANGUAGE": "en"})
+    assert result.exit_code == 0, result.output
+    line = ('<p class="binding-language" lang="en">This is a translation. The '
+            '<a href="../../privacy/" hreflang="en">en text</a> prevails.</p>')
+    assert line in (tmp_path / "site/de/privacy/index.html").read_text(encoding="utf-8")
+    versions = (tmp_path / "site/de/privacy/versions/index.html").read_text(encoding="utf-8")
+    assert 'class="binding-language"' in versions
+    assert 'class="binding-language"' not in (tmp_path / "site/privacy/index.html").read_text(
+        encoding="utf-8")
+    bad = build_site_cli(repo.path, tmp_path / "bad", tmp_path / "cache",
+                         env={"PUBLISHER_BINDING_LANGUAGE": "english!"})
+    assert bad.exit_code != 0 and "'english!' is not a language tag" in bad.output
