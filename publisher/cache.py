@@ -42,11 +42,21 @@ def _parser_version() -> str:
     version, so that any change to the parser invalidates the cache, declared or not."""
     import mistune
 
-    from publisher import document, frontmatter, html_blocks, markdown, marks
+    from publisher import (
+        clause_tree,
+        document,
+        frontmatter,
+        html_blocks,
+        html_text,
+        markdown,
+        marks,
+        mistune_lines,
+    )
 
     declared = str(getattr(markdown, "PARSER_VERSION", __version__))
     digest = hashlib.sha256(f"mistune {getattr(mistune, '__version__', '?')}".encode())
-    for module in (markdown, frontmatter, document, html_blocks, marks):
+    for module in (markdown, frontmatter, document, html_blocks, html_text, marks, mistune_lines,
+                   clause_tree):
         source = getattr(module, "__file__", None)
         if source:
             digest.update(Path(source).read_bytes())

@@ -83,6 +83,11 @@ class Settings:
     notice_days: int = _setting(30, "Minimum days of notice between a notice and the effective date of a material change.", parse=_parse_int)
     mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
     cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")
+    templates: str = _setting(
+        "templates",
+        "Folder of templates that override the built-in ones of the same relative name, for "
+        "the site, the notice emails and the acceptance pages (relative to the repository).",
+    )
     branch: str = _setting("HEAD", "The publishing branch whose history defines versions.")
     link_max_age_days: int = _setting(90, "Days an acceptance link stays valid after it was signed.", parse=_parse_int)
     api_token: str = _setting(

@@ -161,13 +161,29 @@ def _find_block(text: str, path: str | None) -> _Block | None:
     )
 
 
+#: Errors whose context is something left open ("while scanning a quoted scalar", "while
+#: parsing a flow mapping"): the problem starts where the open thing does (an unclosed quote
+#: on line 3 is found only at the end of the block), so that is the line reported.
+_OPENED_AT_CONTEXT = ("while scanning", "while parsing a flow")
+
+
 def _yaml_error(exc: yaml.YAMLError, block: _Block, path: str | None) -> PolicyError:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    mark = getattr(exc, "problem_mark", None) or context_mark
+    if context_mark is not None and context and context.startswith(_OPENED_AT_CONTEXT):
+        mark = context_mark
     line = block.yaml_line + mark.line if mark is not None else block.yaml_line
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if problem.startswith("invalid date"):
         return PolicyError(problem, path=path, line=line, hint=_DATE_HINT)
-    context = getattr(exc, "context", None)
+    if context == "while scanning a quoted scalar":
+        return PolicyError(
+            "malformed front matter: the quoted value that starts on this line is never closed",
+            path=path, line=line,
+            hint="end the value with the quote it starts with (write '' for a ' inside "
+                 "single quotes, \\\" inside double quotes)",
+        )
     message = f"malformed front matter: {context + ', ' if context else ''}{problem}"
     return PolicyError(
         message, path=path, line=line,

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.config import Settings
-from publisher.counts import plural
+from publisher.counting import counted
 from publisher.errors import ConfigError, PublisherError
 from publisher.gitio import Git
 
@@ -377,7 +377,7 @@ def _pre_commit(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
                       ignore=["notice-period"], today=context.today)
     errors = _print_findings(report, context.echo)
     if errors:
-        context.echo(f"policy-publisher: commit blocked: {plural(errors, 'lint error')} in the staged "
+        context.echo(f"policy-publisher: commit blocked: {counted(errors, 'lint error')} in the staged "
                      "policies (fix them, or silence one with "
                      "<!-- publisher-lint: disable RULE -->)")
         return 1
@@ -477,7 +477,7 @@ def _pre_receive(git: Git, args: Sequence[str], stdin: bytes, context: HookConte
         errors, rev = _lint_pushed(git, update, context)
         if errors:
             context.echo(f"policy-publisher: push to {update.ref} refused: "
-                         f"{plural(errors, 'lint error')} {_refusal(git, rev, update)}")
+                         f"{counted(errors, 'lint error')} {_refusal(git, rev, update)}")
             return 1
     return 0
 
@@ -492,7 +492,7 @@ def _pre_push(git: Git, args: Sequence[str], stdin: bytes, context: HookContext)
     for update in _updates_to_publishing_branch(git, push_updates(stdin), context):
         errors = _lint_commit(git, update.new, context)
         if errors:
-            context.echo(f"policy-publisher: push refused: {plural(errors, 'lint error')} at "
+            context.echo(f"policy-publisher: push refused: {counted(errors, 'lint error')} at "
                          f"{update.new[:12]}")
             return 1
         return _publish(git, update.new, context)

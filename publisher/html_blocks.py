@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+
+from publisher.html_text import HTMLScanner
 
 #: Tags that make clauses. Everything else is inline (its text is kept, the tag dropped).
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -28,6 +29,9 @@ _BLOCKS = frozenset({"p", "div", "section", "article", "main", "header", "footer
 _TABLE = frozenset({"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption"})
 _HIDDEN = frozenset({"script", "style", "template", "head", "title", "noscript"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "source"})
+#: Elements nested deeper than this are not elements of their own (their text is kept): the
+#: tree, and the Markdown made from it, stay shallow on any input.
+MAX_DEPTH = 24
 #: Tags an open element of the same name closes (HTML's implied end tags, the usual ones).
 _SELF_CLOSING_SIBLINGS = frozenset({"li", "p", "dt", "dd", "tr", "td", "th", "option"})
 _SAFE_URL = re.compile(r"^(?:https?:|mailto:|tel:|#|/|\.{0,2}/|[^:/?#]+(?:[/?#]|$))",
@@ -45,36 +49,41 @@ class _Element:
     children: list[_Element | str] = field(default_factory=list)
 
 
-class _TreeBuilder(HTMLParser):
+class _TreeBuilder(HTMLScanner):
     """HTML -> a forgiving element tree: unclosed ``<li>``/``<p>`` close at their next
-    sibling, stray end tags are ignored, hidden elements are dropped."""
+    sibling, stray end tags are ignored, hidden elements are dropped. Linear time (the
+    scanner of :mod:`publisher.html_text`)."""
 
-    def __init__(self, first_line: int) -> None:
-        super().__init__(convert_charrefs=True)
+    def __init__(self, raw: str, first_line: int) -> None:
+        super().__init__(raw)
         self.root = _Element("#root", first_line)
         self.stack = [self.root]
-        self.first_line = first_line
         self.hidden = 0
-        self.closing = False
+        self._line = first_line
+        self._counted = 0
 
-    def _line(self) -> int:
-        return self.first_line + self.getpos()[0] - 1
+    def line_at(self, pos: int) -> int:
+        # Offsets only grow during the scan: count the newlines since the last one once.
+        self._line += self.raw.count("\n", self._counted, pos)
+        self._counted = pos
+        return self._line
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def wants_attrs(self, tag: str) -> bool:
+        return not self.hidden
+
+    def handle_start(self, tag: str, attrs: dict[str, str], pos: int) -> None:
         if self.hidden or tag in _HIDDEN:
             if tag not in _VOID:
                 self.hidden += 1
             return
         if tag in _SELF_CLOSING_SIBLINGS:
             self._close_open_sibling(tag)
-        element = _Element(tag, self._line(), {k: v or "" for k, v in attrs})
+        if len(self.stack) > MAX_DEPTH and tag not in _VOID:
+            return  # nested deeper than any policy: its content joins the enclosing element
+        element = _Element(tag, self.line_at(pos), attrs)
         self.stack[-1].children.append(element)
         if tag not in _VOID:
             self.stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if not self.hidden and tag not in _HIDDEN:
-            self.stack[-1].children.append(_Element(tag, self._line(), {k: v or "" for k, v in attrs}))
 
     def _close_open_sibling(self, tag: str) -> None:
         # An open <li> closes at the next <li> of the same list (not of a nested one).
@@ -88,9 +97,9 @@ class _TreeBuilder(HTMLParser):
             if open_tag in boundary or (tag == "p" and open_tag not in _INLINE_OK_IN_P):
                 return
 
-    def handle_endtag(self, tag: str) -> None:
+    def handle_end(self, tag: str, pos: int) -> None:
         if self.hidden:
-            if tag in _HIDDEN or tag not in _VOID:
+            if tag not in _VOID:
                 self.hidden -= 1
             return
         for index in range(len(self.stack) - 1, 0, -1):
@@ -98,15 +107,9 @@ class _TreeBuilder(HTMLParser):
                 del self.stack[index:]
                 return
 
-    def handle_data(self, data: str) -> None:
-        if self.closing and data.lstrip().startswith("<"):
-            return  # an unterminated comment or tag at the end: hidden, as in a browser
-        if not self.hidden and data:
-            self.stack[-1].children.append(data)
-
-    def close(self) -> None:
-        self.closing = True
-        super().close()
+    def handle_data(self, text: str, pos: int) -> None:
+        if not self.hidden:
+            self.stack[-1].children.append(text)
 
 
 _INLINE_OK_IN_P = frozenset({"a", "b", "strong", "i", "em", "u", "span", "code", "small",
@@ -148,9 +151,8 @@ class MarkdownLines:
 def html_to_markdown(raw: str, first_line: int) -> MarkdownLines:
     """An HTML block whose first line is file line ``first_line`` -> Markdown lines, each
     with the file line of the element it renders."""
-    builder = _TreeBuilder(first_line)
-    builder.feed(raw)
-    builder.close()
+    builder = _TreeBuilder(raw, first_line)
+    builder.run()
     out = MarkdownLines()
     _Renderer(out).blocks(builder.root, "")
     while out.lines and out.lines[-1] == "":

@@ -56,19 +56,20 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any, cast
 
-from mistune import BlockParser, BlockState, InlineParser, Markdown
-from mistune.plugins import import_plugin
-
-from publisher.document import Clause, ClauseKind, Document
+from publisher.clause_tree import Node as _Node
+from publisher.clause_tree import freeze
+from publisher.document import Clause, ClauseKind, Document, normalise_space
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.html_blocks import html_to_markdown, is_structural
+from publisher.html_text import SEPARATOR_TAGS, html_text
 from publisher.marks import inline_marks
-from publisher.slugs import heading_slug
+from publisher.mistune_lines import HTML_TOKENS as _HTML_TOKENS
+from publisher.mistune_lines import ITEM_LINES as _ITEM_LINES
+from publisher.mistune_lines import MARKDOWN as _MARKDOWN
+from publisher.mistune_lines import LineState as _LineState
 
 __all__ = [
     "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
@@ -78,7 +79,7 @@ __all__ = [
 MAX_POLICY_BYTES = 5 * 1024 * 1024
 #: Bump when the same Markdown gives a different Document (ids, numbers, text, lines), so
 #: caches of parsed documents are invalidated.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: HTML blocks read by publisher.html_text
 
 Token = dict[str, Any]
 
@@ -153,172 +154,13 @@ def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
     last = first_line + len(lines) - 2  # src ends with "\n": the last split part is empty
     builder = _Builder(state.env, blank, first_line)
     title, nodes = builder.document(state.tokens, last)
-    return title, _freeze(nodes, "", "", 0, set())
-
-
-class _LineState(BlockState):
-    """mistune's block state, extended to stamp each block token with its first file line.
-
-    A child state (a list item's or block quote's content) has its own ``src`` whose lines
-    are the container's lines one for one, so it only needs the file line of its first line.
-    """
-
-    tokens: list[Token]
-
-    def __init__(self, parent: Any | None = None) -> None:
-        super().__init__(parent)
-        self.line_base = 1
-        self.pending_pos = 0  # where the block now being parsed starts (set by the parser)
-        self._count_pos = 0
-        self._count_lines = 0
-
-    def line_at(self, pos: int) -> int:
-        """File line of offset ``pos`` in ``src``, counting newlines incrementally."""
-        if pos >= self._count_pos:
-            self._count_lines += self.src.count("\n", self._count_pos, pos)
-        else:
-            self._count_lines -= self.src.count("\n", pos, self._count_pos)
-        self._count_pos = pos
-        return self.line_base + self._count_lines
-
-    def append_token(self, token: Token) -> None:
-        # Blank lines need no line (clause spans skip them); the parser stamps the others.
-        if token["type"] not in _STAMPED_BY_PARSER:
-            token["_line"] = self.line_at(self.cursor)
-        self.tokens.append(token)
-
-    def add_paragraph(self, text: str) -> None:
-        # BlockState.add_paragraph, stamping the new paragraph (called before the cursor moves)
-        tokens = self.tokens
-        if tokens and tokens[-1]["type"] == "paragraph":
-            tokens[-1]["text"] += text
-        else:
-            tokens.append({"type": "paragraph", "text": text, "_line": self.line_at(self.cursor)})
-
-    def child_state(self, src: str, *args: Any, **kwargs: Any) -> BlockState:
-        child = cast(_LineState, super().child_state(src, *args, **kwargs))
-        pos = self.pending_pos
-        first = self.line_at(pos)
-        # List items are not tokens of their own: remember where each starts by its token
-        # list, which is the item's "children" (and lives as long as the token tree).
-        self.env[_ITEM_LINES][id(child.tokens)] = first
-        end = self.src.find("\n", pos)
-        opening = self.src[pos:] if end < 0 else self.src[pos:end]
-        # A list item whose marker line holds no text starts its content on the next line.
-        child.line_base = first + 1 if _EMPTY_ITEM.match(opening) else first
-        # The next item of the same list starts on the line the cursor has just passed.
-        self.pending_pos = self.src.rfind("\n", 0, max(self.cursor - 1, 0)) + 1
-        return child
-
-
-_ITEM_LINES = "publisher_item_lines"
-_HTML_TOKENS = "publisher_html_tokens"
-_EMPTY_ITEM = re.compile(r" {0,3}(?:[*+-]|\d{1,9}[.)])[ \t]*$")
-
-
-class _LineBlockParser(BlockParser):
-    """mistune's block parser, stamping the tokens each rule creates with the rule's line."""
-
-    state_cls = _LineState
-
-    def parse_method(self, m: re.Match[str], state: BlockState) -> int | None:
-        rule = m.lastgroup
-        method = self._methods[rule]  # type: ignore[index]
-        if rule not in _MOVING:  # append_token stamps these: the cursor is at their start
-            return method(m, state)
-        st = cast(_LineState, state)
-        tokens = st.tokens
-        count = len(tokens)
-        if rule == "ref_link":
-            after_paragraph = count > 0 and tokens[-1]["type"] == "paragraph"
-            end = method(m, state)
-            if end and len(tokens) == count and not after_paragraph:
-                # A link reference definition makes no token; mark where it is so the
-                # clause before it does not claim its lines.
-                tokens.append({"type": "ref_def", "_line": st.line_at(m.start())})
-            return end
-        saved = st.pending_pos
-        st.pending_pos = m.start()
-        end = method(m, state)
-        st.pending_pos = saved
-        # The new token was appended, inserted before a block that interrupted it (which
-        # that block's own call has stamped; blocks can interrupt each other in a chain), or
-        # prepended to the last token (a quote whose lazy line a paragraph took back).
-        line = 0
-        for index in range(max(count - 1, 0), len(tokens)):
-            if "_line" not in tokens[index]:
-                line = line or st.line_at(m.start())
-                tokens[index]["_line"] = line
-        return end
-
-
-# Rules whose token is added after the cursor has moved past its start (containers are
-# appended when their content is done, HTML blocks after finding their end), or none at all.
-_MOVING = frozenset({"list", "block_quote", "block_html", "raw_html", "ref_link"})
-_STAMPED_BY_PARSER = frozenset({"blank_line", "list", "block_quote", "block_html"})
-
-
-def _make_markdown() -> Markdown:
-    block = _LineBlockParser()
-    inline = InlineParser()
-    plugins = [import_plugin(name) for name in ("table", "strikethrough")]
-    return Markdown(renderer=None, block=block, inline=inline, plugins=plugins)
-
-
-_MARKDOWN = _make_markdown()
+    return title, freeze(nodes, "", "", 0, {})
 
 
 # --------------------------------------------------------------------------- plain text
 
 
-def normalise_space(text: str) -> str:
-    """Same result as :func:`publisher.document.normalise_space` (``str.split`` and ``\\s``
-    agree on what whitespace is), about five times faster: this runs once per clause."""
-    return " ".join(text.split())
-
-
-_SEPARATOR_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
-_INVISIBLE_TAGS = frozenset({"script", "style", "template"})
 _TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
-
-
-class _HTMLText(HTMLParser):
-    """Visible text of an HTML fragment: tags stripped (block tags become spaces), comments,
-    scripts and styles dropped, entities decoded."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden += 1
-        elif tag == "img":
-            self.parts.append(" " + (dict(attrs).get("alt") or "") + " ")
-        elif tag in _SEPARATOR_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INVISIBLE_TAGS:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in _SEPARATOR_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def _html_text(raw: str) -> str:
-    parser = _HTMLText()
-    parser.feed(raw)
-    parser.close()
-    return "".join(parser.parts)
 
 
 def _inline_html(raw: str) -> str:
@@ -326,10 +168,10 @@ def _inline_html(raw: str) -> str:
     if raw.startswith("<!--"):
         return ""
     m = _TAG_NAME.match(raw)
-    if m and m.group(1).lower() in _SEPARATOR_TAGS:
+    if m and m.group(1).lower() in SEPARATOR_TAGS:
         return " "
     if m and m.group(1).lower() == "img":
-        return _html_text(raw)
+        return html_text(raw)
     return ""
 
 
@@ -412,22 +254,6 @@ def _lead_in(tokens: Sequence[Token]) -> tuple[str, str] | None:
 
 
 # --------------------------------------------------------------------------- the tree
-
-
-@dataclass(slots=True)
-class _Node:
-    """A clause under construction (ids come last, when siblings are known)."""
-
-    kind: ClauseKind
-    number: str | None
-    heading: str | None
-    text: str
-    start: int
-    end: int
-    children: list[_Node] = field(default_factory=list)
-    links: tuple[tuple[str, str], ...] = ()
-    emphasis: tuple[tuple[str, str], ...] = ()
-    cells: tuple[tuple[str, ...], ...] = ()
 
 
 def _first(pair: tuple[int, Token]) -> int:
@@ -589,7 +415,7 @@ class _Builder:
             text = normalise_space(" ".join(self.flatten(token["children"])))
             return [_Node("quote", None, None, text, start, end)] if text else []
         if kind == "block_html":
-            text = normalise_space(_html_text(token["raw"]))
+            text = normalise_space(html_text(token["raw"]))
             return [_Node("paragraph", None, None, text, start, end)] if text else []
         text = normalise_space(" ".join(self.flatten([token])))
         return [_Node("paragraph", None, None, text, start, end)] if text else []
@@ -675,7 +501,7 @@ class _Builder:
             elif kind == "block_code":
                 parts.append(token["raw"])
             elif kind == "block_html":
-                parts.append(_html_text(token["raw"]))
+                parts.append(html_text(token["raw"]))
             elif kind == "table":
                 parts.append(_table_text(self, token))
             elif kind == "list":
@@ -732,59 +558,3 @@ def _marked(node: _Node, tokens: Sequence[Token]) -> _Node:
     """``node`` with the links and emphasis of its inline ``tokens`` (see :mod:`.marks`)."""
     node.links, node.emphasis = inline_marks(tokens, plain_text)
     return node
-
-
-# --------------------------------------------------------------------------- ids
-
-_PREFIX: dict[str, str] = {
-    "paragraph": "p", "bullet": "l", "item": "i", "table": "table", "code": "code",
-    "quote": "quote", "section": "s",
-}
-
-
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
-def _number_key(number: str) -> str:
-    key = number.strip().strip("()").rstrip(".)").lower()
-    return _NOT_ALNUM.sub("-", key).strip("-") if not key.isalnum() else key
-
-
-def _anchor(clause_id: str) -> str:
-    """Same as :attr:`Clause.anchor` without its ``c-``; ids here are lower-case alnum, "-"
-    and ".", so only the dots change."""
-    return clause_id.replace(".", "-")
-
-
-def _freeze(nodes: list[_Node], parent: str, numbered: str, level: int,
-            used: set[str]) -> tuple[Clause, ...]:
-    """Nodes -> clauses with ids (module doc). ``parent`` is the parent's id, ``numbered``
-    the nearest numbered ancestor's, ``used`` the anchors given so far."""
-    counters: dict[str, int] = {}
-    out = []
-    for node in nodes:
-        if node.number:
-            local, prefix_id = _number_key(node.number), numbered
-        else:
-            local, prefix_id = (heading_slug(node.heading) if node.heading else ""), parent
-            if not local:
-                prefix = _PREFIX[node.kind]
-                counters[prefix] = counters.get(prefix, 0) + 1
-                local = f"{prefix}{counters[prefix]}"
-        clause_id = base = f"{prefix_id}.{local}" if prefix_id else local
-        # Distinct anchors imply distinct ids, so checking anchors alone keeps both unique.
-        anchor = _anchor(clause_id)
-        suffix = 1
-        while anchor in used:
-            suffix += 1
-            clause_id = f"{base}-{suffix}"
-            anchor = _anchor(clause_id)
-        used.add(anchor)
-        children = _freeze(node.children, clause_id, clause_id if node.number else numbered,
-                           level + 1, used)
-        out.append(Clause(
-            id=clause_id, kind=node.kind, number=node.number, heading=node.heading,
-            text=node.text, children=children, lines=(node.start, node.end), level=level,
-            links=node.links, emphasis=node.emphasis, cells=node.cells,
-        ))
-    return tuple(out)

@@ -8,9 +8,10 @@ with that work tree, so a publish after one new commit costs about one diff.
 
 - **To a folder** (``--to DIR``): the build replaces the folder's contents (a failed build
   leaves the previous site's files in place). Only a folder that is new, empty or marked by an
-  earlier publish (:data:`SITE_MARKER`) is taken: never the repository, a folder holding it
+  earlier build or publish
+  (:data:`publisher.site_folder.SITE_MARKER`) is taken: never the repository, a folder holding it
   or its git dir, a folder inside the work tree that holds tracked files, or any folder with
-  files publisher did not put there (see :func:`check_site_folder`).
+  files publisher did not put there (see :func:`publisher.site_folder.check_site_folder`).
 - **To a branch** (``--branch NAME``, like mike's ``gh-pages``): one commit whose tree is the
   site, written with ``git fast-import`` — objects and the branch ref only, never the work
   tree or the index. The tree id is computed first; when it equals the branch tip's tree
@@ -31,15 +32,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from publisher.config import Settings, load_settings
+from publisher.counting import counted
 from publisher.errors import ConfigError, GitError, NotFoundError
 from publisher.gitio import Git
+from publisher.site_folder import check_site_folder, mark_site_folder
 
-SITE_MARKER = ".publisher-site"
-"""The file that marks a folder as a site ``publish --to`` made (and may therefore replace)."""
-_MARKER_TEXT = (
-    "This folder holds the policy site written by `publisher publish --to`.\n"
-    "Publishing again replaces its contents. Delete this file to protect the folder.\n"
-)
 DEFAULT_IDENTITY = "policy-publisher <policy-publisher@localhost>"
 
 
@@ -92,7 +89,8 @@ class PublishResult:
     changed: bool = True
 
     def describe(self) -> str:
-        what = f"site of {self.source[:12]} ({len(self.versions)} policies, {self.files} files)"
+        what = (f"site of {self.source[:12]} ({counted(len(self.versions), 'policy')}, "
+                f"{counted(self.files, 'file')})")
         if self.kind_is_branch:
             if not self.changed:
                 return f"branch {self.target.location} already holds the {what}: no new commit"
@@ -261,81 +259,13 @@ def _source_date(epoch: int) -> Iterator[None]:
 
 
 def _build(tree: Path, site_dir: Path, policies: str | None, epoch: int) -> None:
+    # Imported here for its cost, not to hide a cycle (the mkdocs side does not import this
+    # module; tests/test_import_graph.py counts this import too): mkdocs takes ~1 s to load,
+    # and the git hooks import this module for commit_settings on every push.
     from publisher.mkdocs_plugin import build
 
     with _source_date(epoch):
-        build(tree, site_dir=site_dir, policies=policies)
-
-
-def _tracked_under(git: Git, folder: Path) -> str | None:
-    """A file tracked in the index at or under ``folder`` (inside the work tree), or None."""
-    relative = folder.relative_to(git.info.top).as_posix()
-    out = git.run(["--literal-pathspecs", "ls-files", "-z", "--", relative or "."],
-                  what="list the tracked files")
-    first = out.split(b"\0", 1)[0]
-    return first.decode("utf-8", "replace") or None
-
-
-def check_site_folder(folder: Path, git: Git, root: Path | None = None, *,
-                      earlier_build_ok: bool = False) -> None:
-    """Refuse a site folder whose contents a publish would destroy (ConfigError).
-
-    Refused: the repository (``root``, its work tree, its git dirs) and any folder holding
-    one of them or inside a git dir; a folder inside the work tree that holds tracked files;
-    a path that is not a folder; a folder with entries that has no :data:`SITE_MARKER` (it
-    was not made by ``publish --to``). A new or empty folder is fine, and so is a marked one
-    (a gitignored ``build/site`` is the usual place).
-    """
-    resolved = folder.expanduser().resolve()
-    hint = "publish into a new or empty folder (e.g. build/site, gitignored) or onto a branch"
-    protected = {git.info.top.resolve(), git.info.git_dir.resolve(), _common_dir(git)}
-    if root is not None:
-        protected.add(root.resolve())
-    for place in sorted(protected):
-        if place.is_relative_to(resolved):
-            what = "the repository" if place == resolved else f"a folder holding {place}"
-            raise ConfigError(f"the publish folder {folder} is {what}", hint=hint)
-    for git_dir in (git.info.git_dir.resolve(), _common_dir(git)):
-        if resolved.is_relative_to(git_dir):
-            raise ConfigError(f"the publish folder {folder} is inside the git dir {git_dir}",
-                              hint=hint)
-    if resolved.exists() and not resolved.is_dir():
-        raise ConfigError(f"the publish folder {folder} is a file", hint=hint)
-    if not git.info.bare and resolved.is_relative_to(git.info.top.resolve()):
-        tracked = _tracked_under(git, resolved)
-        if tracked is not None:
-            raise ConfigError(
-                f"the publish folder {folder} holds files tracked by git ({tracked})",
-                hint=hint)
-    earlier_build = earlier_build_ok and all(
-        (resolved / name).is_file() for name in ("index.html", "sitemap.xml"))
-    if resolved.is_dir() and not (resolved / SITE_MARKER).is_file() \
-            and not earlier_build and any(resolved.iterdir()):
-        raise ConfigError(
-            f"the publish folder {folder} is not empty and was not made by publisher "
-            f"(it has no {SITE_MARKER} file): publishing would delete what it holds",
-            hint=f"{hint}; a folder from an earlier `publisher build` must be emptied first",
-        )
-
-
-def check_build_folder(folder: Path, root: Path) -> None:
-    """Before ``publisher build`` writes (and prunes) ``folder``: refuse the places
-    :func:`check_site_folder` refuses, also accepting a folder an earlier mkdocs build made
-    before the marker existed. Writes nothing."""
-    with Git.open(root) as git:
-        check_site_folder(folder, git, root, earlier_build_ok=True)
-
-
-def mark_site_folder(folder: Path) -> None:
-    """Mark a folder holding a built site as publisher's (:data:`SITE_MARKER`)."""
-    (folder / SITE_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-
-
-def _common_dir(git: Git) -> Path:
-    """The git dir shared by every work tree of the repository (``--git-common-dir``)."""
-    out = git.run(["rev-parse", "--git-common-dir"], what="find the git dir").decode().strip()
-    path = Path(out)
-    return (path if path.is_absolute() else git.info.top / path).resolve()
+        build(tree, site_dir=site_dir, policies=policies, written_by="publisher publish")
 
 
 def publish(
@@ -378,7 +308,7 @@ def publish(
                 folder.mkdir(parents=True, exist_ok=True)
                 # Marked before building: a build that fails halfway leaves a folder the
                 # next publish may still replace.
-                (folder / SITE_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+                mark_site_folder(folder, written_by="publisher publish")
                 _build(tree, folder, policies, epoch)
                 return PublishResult(target, source, versions, len(read_tree(folder)))
             with tempfile.TemporaryDirectory(prefix="publisher-site-") as out:

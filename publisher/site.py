@@ -174,8 +174,9 @@ def _renderer_version() -> str:
     """What cached page fragments depend on besides their inputs and the templates: the code
     that renders them."""
     package = Path(str(resources.files("publisher")))
-    names = ("pages.py", "sanitize.py", "site.py", "templating.py")
-    return _sources_digest([package / n for n in names], SANITIZER_VERSION + diff_engine_version())
+    names = ("sanitize.py", "site.py", "templating.py", "urls.py")
+    sources = [package / n for n in names] + sorted((package / "pages").glob("*.py"))
+    return _sources_digest(sources, SANITIZER_VERSION + diff_engine_version())
 
 
 class SiteCache:
@@ -189,8 +190,6 @@ class SiteCache:
     def __init__(self, directory: Path | str | None) -> None:
         self.directory = Path(directory) / "site" if directory is not None else None
         self._memory: dict[str, Any] = {}
-        self.hits = 0
-        self.misses = 0
 
     def _path(self, kind: str, key: str) -> Path | None:
         if self.directory is None:
@@ -200,7 +199,6 @@ class SiteCache:
     def get(self, kind: str, key: str) -> Any:
         memo = self._memory.get(f"{kind}/{key}")
         if memo is not None:
-            self.hits += 1
             return memo
         path = self._path(kind, key)
         if path is not None:
@@ -214,9 +212,7 @@ class SiteCache:
                 value = None
             if value is not None:
                 self._memory[f"{kind}/{key}"] = value
-                self.hits += 1
                 return value
-        self.misses += 1
         return None
 
     def put(self, kind: str, key: str, value: Any) -> None:

@@ -21,7 +21,12 @@ from pathlib import Path
 
 import jinja2
 
-__all__ = ["environment", "templates_fingerprint"]
+from publisher.config import Settings
+from publisher.counting import counted
+from publisher.errors import ConfigError
+from publisher.urls import label_path
+
+__all__ = ["environment", "templates_fingerprint", "templates_folder"]
 
 PACKAGE_TEMPLATES = "templates"
 
@@ -39,16 +44,6 @@ def _long_date(value: date | datetime | None) -> str:
         "September", "October", "November", "December",
     )
     return f"{value.day} {months[value.month - 1]} {value.year}"
-
-
-def _label_path(label: str) -> str:
-    from publisher.pages import label_path
-
-    return label_path(label)
-
-
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 @lru_cache(maxsize=8)
@@ -71,8 +66,8 @@ def _environment(override: str | None) -> jinja2.Environment:
     )
     env.filters["isodate"] = _isodate
     env.filters["long_date"] = _long_date
-    env.filters["plural"] = _plural
-    env.filters["label_path"] = _label_path
+    env.filters["plural"] = counted
+    env.filters["label_path"] = label_path
     return env
 
 
@@ -83,6 +78,25 @@ def environment(override_dir: Path | str | None = None) -> jinja2.Environment:
     variables are errors."""
     key = str(Path(override_dir).resolve()) if override_dir is not None else None
     return _environment(key)
+
+
+DEFAULT_TEMPLATES = "templates"
+
+
+def templates_folder(settings: Settings) -> Path | None:
+    """The folder the ``templates`` setting names (made absolute against the repository),
+    whose templates override the package's for the site, notices and acceptance pages
+    alike; None when the default ``templates/`` does not exist. A folder set to anything
+    else must exist (ConfigError)."""
+    folder = settings.resolve(settings.templates)
+    if folder.is_dir():
+        return folder
+    if settings.templates in (DEFAULT_TEMPLATES, DEFAULT_TEMPLATES + "/"):
+        return None
+    raise ConfigError(
+        f"the templates folder {settings.templates} does not exist",
+        hint="create it, or unset the templates setting to use the built-in templates",
+    )
 
 
 def templates_fingerprint(override_dir: Path | str | None = None) -> str:

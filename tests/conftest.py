@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from goldens import Golden, check_golden
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POSTGRES_ENV = "PUBLISHER_TEST_POSTGRES_URL"
@@ -65,3 +66,10 @@ def corpus_dir() -> Path:
     if not CORPUS_DIR.is_dir():
         pytest.skip(f"corpus not found at {CORPUS_DIR}")
     return CORPUS_DIR
+
+
+@pytest.fixture
+def golden() -> Golden:
+    """Compare a text with its golden file under tests/golden (``UPDATE_GOLDEN=1`` rewrites
+    it): ``golden("diff/x.txt", text)``."""
+    return check_golden

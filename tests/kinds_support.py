@@ -5,8 +5,9 @@ rewrites them)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from goldens import check_golden
 
 from publisher.diff import (
     ChangeSet,
@@ -36,13 +37,9 @@ def diff(old: str, new: str, golden: str | None = None) -> ChangeSet:
     return changes
 
 
+
 def check(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+    check_golden(GOLDEN / name, text)
 
 
 def kinds(changes: ChangeSet) -> list[str]:

@@ -5,7 +5,9 @@ gets the receipt. Screenshots go to artifacts/."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -89,7 +91,12 @@ def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: o
     deleted = changes.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert "line-through" in deleted  # struck through, not colour alone
     _shot(page, "1-landing", backend)
-    page.get_by_role("button", name="I accept").click()
+    levels = page.eval_on_selector_all(":is(h1, h2, h3, h4, h5, h6)",
+                                       "els => els.map(e => +e.tagName[1])")
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+    for tag, word in (("del", "deleted"), ("ins", "inserted")):  # said to screen readers
+        assert f"[{word}: " in changes.locator(tag).first.locator("xpath=..").aria_snapshot()
+    page.get_by_role("button", name="I accept").last.click()  # the one after the changes
     page.wait_for_url("**/receipt")
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Thank you: your acceptance is recorded")
@@ -150,4 +157,79 @@ def test_first_time_customer_sees_bullets_and_why(server: Server, browser: objec
     expect(numbered.locator(".clause-text")).to_have_text("You shall not attack the network.")
     assert numbered.evaluate("e => getComputedStyle(e).listStyleType") == "none"  # "1." once
     _shot(page, "3-first-time-bullets", backend)
+    context.close()
+
+
+LONG = "# Acceptable Use Policy\n\n" + "\n".join(
+    f"{n}. You shall not do the forbidden thing number {n}, which is described here at "
+    "some length so that the policy is as long as a real one and the page is many screens "
+    "tall; see also [the rules](https://example.com/rules)."
+    for n in range(1, 121)
+) + "\n"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800},
+                                      {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_the_accept_button_is_in_the_first_screen(server: Server, browser: object,
+                                                  request: pytest.FixtureRequest,
+                                                  viewport: dict[str, int]) -> None:
+    from playwright.sync_api import expect
+
+    from publisher.store.versions import store_versions
+
+    backend = request.node.callspec.params["database_url"]
+    text = replace(support.version_text("acceptable-use", "3", 2, LONG),
+                   summary="Adds one hundred and twenty rules.")
+    store_versions(server.database, [text])
+    context = browser.new_context(viewport=viewport, java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server.link("c3", version="3"))
+    assert page.evaluate("document.documentElement.scrollHeight") > 4 * viewport["height"]
+    buttons = page.get_by_role("button", name="I accept")
+    expect(buttons).to_have_count(2)  # at the top, and after the text
+    first = buttons.first
+    expect(first).to_be_in_viewport()
+    consent = page.locator(".accept--top .accept__consent")
+    expect(consent).to_be_in_viewport()
+    expect(consent).to_contain_text("accept Acceptable Use Policy version 3 exactly as shown")
+    # The summary is said once on the page.
+    assert page.locator("body").inner_text().count("Adds one hundred and twenty rules.") == 1
+    # A keyboard reaches it at once.
+    for _ in range(7):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "I accept":
+            break
+    else:
+        raise AssertionError("7 Tab presses did not reach the 'I accept' button")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"accept-{backend}-4-first-screen-{viewport['width']}.png"))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/receipt")
+    assert len(records(server.database, customer_id="c3", version="3")) == 1
+    context.close()
+
+
+def test_the_acceptance_page_prints_the_changes_without_the_forms(
+    server: Server, browser: object, request: pytest.FixtureRequest
+) -> None:
+    from publisher.store.ledger import record_acceptance
+
+    backend = request.node.callspec.params["database_url"]
+    record_acceptance(server.database, customer_id="c2", policy="acceptable-use", version="1",
+                      method="import")
+    context = browser.new_context(viewport={"width": 700, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server.link("c2"))
+    page.emulate_media(media="print")
+    assert page.get_by_role("button", name="I accept").first.is_hidden()
+    assert page.locator(".accept--top").is_hidden()
+    changes = page.locator("section.changes")
+    assert changes.is_visible() and changes.locator("del").first.is_visible()
+    # The full text too, though its <details> is closed on screen.
+    assert page.locator("details.fulltext").get_attribute("open") is None
+    assert page.locator("details.fulltext .policy-body .clause").first.is_visible()
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert changes.evaluate("e => e.getBoundingClientRect().width") >= 0.9 * width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / f"accept-{backend}-print.pdf"))
     context.close()

@@ -5,6 +5,7 @@ history and land on a clause anchor. Screenshots go to artifacts/ (not committed
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,18 +172,26 @@ def test_our_links_and_titles_meet_wcag_aa_contrast(site_url: str, browser: Any)
     for name, locator in checked.items():
         assert _contrast_on_white(locator) >= 4.5, (name, _style(locator, "color"))
     assert int(_style(checked["change title"], "fontWeight")) >= 400
+    # The view shown is white on dark: the links' colour must not win over it.
+    current = page.locator('.redline-view-link[aria-current="page"]')
+    assert _style(current, "color") == "rgb(255, 255, 255)"
+    assert _luminance(_style(current, "backgroundColor")) < 0.05
     context.close()
 
 
-def test_version_history_fits_a_1200px_window(site_url: str, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def test_version_history_fits_a_1280px_window(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(site_url + "acceptable-use/versions/")
     wrap = page.locator(".table-wrap")
     assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
     badge = page.locator(".versions-table .badge-material").first
     assert badge.evaluate("e => e.getBoundingClientRect().right <= window.innerWidth")
-    _shot(page, "7-history-1200")
+    for name in HISTORY_COLUMNS:
+        assert _visible_within(page.get_by_role("columnheader", name=name, exact=True), 1280)
+    for name, cell in _history_row_cells(page).items():
+        assert _visible_within(cell, 1280), f"the {name} cell is cut off"
+    _shot(page, "7-history-1280")
     context.close()
 
 
@@ -217,4 +226,189 @@ def test_keyboard_reaches_the_view_switch_and_focus_is_visible(
     assert _style(link, "outlineStyle") != "none"
     page.keyboard.press("Enter")
     page.wait_for_url("**/changes/1..2/material/")
+    context.close()
+
+
+# The version history's columns, as a reader must find them in every medium: the header's
+# text, and for the newest row its summary and its change counts.
+HISTORY_COLUMNS = ("Version", "Status", "Effective", "Published", "Commit", "Summary", "Changes")
+
+
+def _visible_within(locator: Any, width: float) -> bool:
+    """Shown, not clipped by a scrolling ancestor, and inside ``width`` CSS pixels."""
+    return bool(locator.evaluate(
+        """(e, width) => {
+            const r = e.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0 || r.left < 0 || r.right > width + 0.5)
+                return false;
+            for (let p = e.parentElement; p; p = p.parentElement) {
+                const s = getComputedStyle(p);
+                if (s.display === 'none' || s.visibility === 'hidden') return false;
+                if (s.overflowX !== 'visible' && p.scrollWidth > p.clientWidth + 1) return false;
+            }
+            return true;
+        }""", width))
+
+
+def _history_row_cells(page: Any) -> dict[str, Any]:
+    row = page.locator(".versions-table tbody tr").first
+    return {
+        "Summary": row.locator(".version-summary"),
+        "Changes": row.locator(".version-changes"),
+        "Commit": row.locator(".version-commit"),
+        "Effective": row.locator(".version-effective-date"),
+    }
+
+
+@pytest.mark.parametrize("width", [1280, 700])  # a wide window; A4 paper's printable width
+def test_version_history_prints_every_column_on_the_full_width(
+    site_url: str, browser: Any, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/versions/")
+    page.emulate_media(media="print")
+    width = page.evaluate("document.documentElement.clientWidth")
+    for name in HISTORY_COLUMNS:
+        header = page.get_by_role("columnheader", name=name, exact=True)
+        assert _visible_within(header, width), f"column {name} is cut off in print"
+    cells = _history_row_cells(page)
+    assert "reselling" in cells["Summary"].inner_text()
+    for name, cell in cells.items():
+        assert _visible_within(cell, width), f"the {name} cell is cut off in print"
+    article = page.locator(".policy-versions")
+    used = article.evaluate("e => e.getBoundingClientRect().width")
+    assert used >= 0.9 * width, f"print uses {used:.0f} of {width} px"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.pdf(path=str(ARTIFACTS / f"site-print-history-{width}.pdf"))
+    context.close()
+
+
+def test_version_history_reads_on_a_phone(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/versions/")
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "page scrolls sideways"
+    cells = _history_row_cells(page)
+    for name, cell in cells.items():
+        assert _visible_within(cell, width), f"the {name} cell is off screen on a phone"
+    # Each value is named beside it, as the column header would on a wide screen.
+    summary = cells["Summary"]
+    assert "Summary" in summary.evaluate("e => getComputedStyle(e, '::before').content")
+    assert summary.evaluate("e => e.getBoundingClientRect().width") >= 0.6 * width
+    # A row stays short enough to read: no column squeezed to a few words a line.
+    row = page.locator(".versions-table tbody tr").first
+    assert row.evaluate("e => e.getBoundingClientRect().height") < 900
+    _shot(page, "8-history-phone")
+    context.close()
+
+
+def test_hand_written_pages_links_meet_wcag_aa_contrast(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    for path in ("", "contact/"):
+        page.goto(site_url + path)
+        links = page.locator('div[role="main"] a')
+        assert links.count() > 0
+        for i in range(links.count()):
+            link = links.nth(i)
+            assert _contrast_on_white(link) >= 4.5, (path, link.inner_text(), _style(link, "color"))
+        assert _contrast_on_white(page.locator("h1").first) >= 4.5
+    context.close()
+
+
+def test_a_skip_link_is_the_first_stop_and_moves_to_the_content(
+    site_url: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/")
+    skip = page.get_by_role("link", name="Skip to main content")
+    assert not skip.evaluate("e => e.getBoundingClientRect().bottom > 0")  # hidden at rest
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    assert _visible_within(skip, 1280)  # shown when focused
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/acceptable-use/#main-content")
+    assert page.evaluate("document.activeElement.id") == "main-content"
+    context.close()
+
+
+def test_redline_marks_are_said_to_screen_readers_and_headings_do_not_skip(
+    site_url: str, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/changes/2..3/")
+    for tag, word in (("del", "deleted"), ("ins", "inserted")):
+        mark = page.locator(f".redline .change {tag}").first
+        before = mark.evaluate("e => getComputedStyle(e, '::before').content")
+        assert word in before
+        # Said, not shown: the text takes no room on screen.
+        assert mark.evaluate("e => getComputedStyle(e, '::before').position") == "absolute"
+        assert mark.evaluate("e => getComputedStyle(e, '::before').clipPath") != "none"
+        # The accessibility tree (what a screen reader reads) has the words.
+        snapshot = mark.locator("xpath=..").aria_snapshot()
+        assert f"[{word}: " in snapshot, snapshot
+    levels = page.eval_on_selector_all(
+        'div[role="main"] :is(h1, h2, h3, h4, h5, h6)', "els => els.map(e => +e.tagName[1])")
+    assert levels[0] == 1
+    skipped = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
+    assert skipped == [], levels
+    context.close()
+
+
+def test_a_phone_page_names_its_contents_toggle(site_url: str, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(site_url + "acceptable-use/")
+    toggle = page.locator(".bs-sidebar .navbar-toggler")
+    expect_text = toggle.inner_text().strip()
+    assert expect_text == "On this page", repr(expect_text)
+    assert _visible_within(toggle, 390)
+    footer = page.locator("footer").last.inner_text()
+    assert "Documentation built with" not in footer and "Northwind Cloud policies" in footer
+    _shot(page, "9-policy-phone")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["", "acceptable-use/", "acceptable-use/changes/1..3/",
+                                  "acceptable-use/v/1/"])
+def test_every_page_prints_on_the_full_width(site_url: str, browser: Any, path: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + path)
+    page.emulate_media(media="print")
+    width = page.evaluate("document.documentElement.clientWidth")
+    main = page.locator('div[role="main"]')
+    used = main.evaluate("e => e.getBoundingClientRect().width")
+    assert used >= 0.9 * width, f"{path or 'home'}: print uses {used:.0f} of {width} px"
+    assert page.locator(".bs-sidebar").first.is_hidden()
+    context.close()
+
+
+def _contrast(foreground: str, background: str) -> float:
+    lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_built_in_site_navigation_bar_meets_wcag_aa(
+    browser: Any, tmp_path: Path
+) -> None:
+    from gitrepo import GitRepo
+
+    repo = GitRepo.init(tmp_path / "repo")  # no mkdocs.yml: the built-in configuration
+    repo.write("policies/aup.md", "---\ntitle: AUP\nversion: '1'\n---\n\n1. Be kind.\n")
+    repo.commit("AUP v1", date="2024-01-01")
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    with serve_directory(tmp_path / "site") as url:
+        page.goto(url + "aup/")
+        bar = _style(page.locator(".navbar").first, "backgroundColor")
+        for link in (page.locator(".navbar-brand"), page.locator(".navbar .nav-link").first):
+            assert _contrast(_style(link, "color"), bar) >= 4.5, (_style(link, "color"), bar)
     context.close()

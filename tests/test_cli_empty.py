@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from gitrepo import GitRepo
 
 from publisher.cli import main
-from publisher.cli.app import plural
+from publisher.counting import counted
 
 TERMS = """---
 title: Terms
@@ -38,9 +38,9 @@ def repo(tmp_path: Path) -> GitRepo:
 
 
 def test_plural() -> None:
-    assert [plural(n, "policy", "policies") for n in (0, 1, 2)] == [
+    assert [counted(n, "policy", "policies") for n in (0, 1, 2)] == [
         "0 policies", "1 policy", "2 policies"]
-    assert plural(1, "finding") == "1 finding" and plural(3, "finding") == "3 findings"
+    assert counted(1, "finding") == "1 finding" and counted(3, "finding") == "3 findings"
 
 
 def test_build_without_matching_policies_fails_and_writes_nothing(repo: GitRepo) -> None:

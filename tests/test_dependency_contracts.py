@@ -1,6 +1,6 @@
 """The parts of our dependencies we rely on beyond their documented API.
 
-``publisher/markdown.py`` subclasses mistune 3's block parser and block state to stamp every
+``publisher/mistune_lines.py`` subclasses mistune 3's block parser and block state to stamp every
 token with its source line: it overrides ``BlockParser.parse_method`` and reads the private
 ``_methods`` table, and overrides ``BlockState.append_token``, ``add_paragraph`` and
 ``child_state``. A mistune release that renames any of them would silently drop line numbers
@@ -18,7 +18,8 @@ from pathlib import Path
 import mistune
 from mistune import BlockParser, BlockState
 
-from publisher.markdown import _MOVING, _STAMPED_BY_PARSER, parse_document
+from publisher.markdown import parse_document
+from publisher.mistune_lines import MOVING, STAMPED_BY_PARSER
 
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 
@@ -34,8 +35,8 @@ def test_block_parser_dispatch_is_what_markdown_py_overrides() -> None:
     )
     methods = getattr(parser, "_methods", None)
     assert isinstance(methods, dict), "mistune dropped BlockParser._methods: update _LineBlockParser"
-    missing = (_MOVING | _STAMPED_BY_PARSER) - set(methods) - {"raw_html"}
-    assert not missing, f"mistune renamed block rules {sorted(missing)}: update markdown.py"
+    missing = (MOVING | STAMPED_BY_PARSER) - set(methods) - {"raw_html"}
+    assert not missing, f"mistune renamed block rules {sorted(missing)}: update mistune_lines.py"
 
 
 def test_block_state_hooks_exist_with_the_signatures_we_override() -> None:

@@ -11,13 +11,13 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from goldens import Golden
 from test_diff_properties import assert_accounted, assert_inline_rebuilds
 
 from publisher.diff import KINDS, Change, ChangeSet, compare
@@ -67,13 +67,10 @@ def summary_line(old_name: str, new_name: str, changes: ChangeSet) -> str:
 
 
 @pytest.mark.parametrize("policy", sorted(POLICIES))
-def test_corpus_golden_summary(policy: str) -> None:
+def test_corpus_golden_summary(policy: str, golden: Golden) -> None:
     folder = POLICIES[policy]
     text = "".join(summary_line(a, b, cs) + "\n" for a, b, _, _, cs in pairs(folder))
-    path = GOLDEN / f"corpus-github-{policy}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.write_text(text, encoding="utf-8")
-    assert text == path.read_text(encoding="utf-8")
+    golden(GOLDEN / f"corpus-github-{policy}.txt", text)
     assert len(pairs(folder)) == {"tos": 43, "aup": 36}[policy]
 
 

@@ -4,13 +4,13 @@ repositories in temp dirs. The outputs people read are golden files under
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from gitrepo import GitRepo, isolated_git_env
+from goldens import check_golden
 
 from publisher.cli import main
 from publisher.diffdriver import driver_output, outline
@@ -54,13 +54,6 @@ We may suspend your Account after giving you notice, or at once if the breach pu
 """
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -88,7 +81,7 @@ def test_git_diff_shows_the_clause_diff(repo: GitRepo) -> None:
     assert out.startswith("diff --policy a/policies/aup.md b/policies/aup.md\n")
     assert "    Do not send [-spam-] {+bulk or unsolicited mail+}.\n" in out
     assert "# 4 “Do not resell the Services.”  was 3  [editorial]" in out
-    check_golden("git-diff.txt", out)
+    check_golden(GOLDEN / "git-diff.txt", out)
 
 
 def test_git_diff_cached_and_colour(repo: GitRepo) -> None:
@@ -107,7 +100,7 @@ def test_git_log_p_shows_the_clause_outline_through_textconv(repo: GitRepo) -> N
     assert "+[1] 1. Do not send bulk or unsolicited mail." in out
     assert "+[3] 3. Do not mine cryptocurrency." in out
     body = out[out.index("@@"):]
-    check_golden("git-log-p.txt", body)
+    check_golden(GOLDEN / "git-log-p.txt", body)
     assert git(repo.path, "show", "--format=%s", "HEAD") == out
 
 

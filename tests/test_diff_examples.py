@@ -9,12 +9,12 @@ nothing else is reported. The rendered text, JSON, Markdown and HTML are golden 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from goldens import check_golden
 
 from publisher.cache import DocumentCache
 from publisher.config import load_settings
@@ -56,27 +56,20 @@ def repo() -> Iterator[PolicyRepo]:
         yield opened
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
 
 def diff(repo: PolicyRepo, slug: str, old: str, new: str, *, formats: str = "tj") -> ChangeSet:
     changes = compare_revisions(repo, slug, old, new)
     stem = f"{slug}-v{old}-v{new}"
     if "t" in formats:
-        check_golden(f"{stem}.txt", render_text(changes))
+        check_golden(GOLDEN / f"{stem}.txt", render_text(changes))
     if "j" in formats:
-        check_golden(f"{stem}.json",
+        check_golden(GOLDEN / f"{stem}.json",
                      json.dumps(render_json(changes), indent=2, ensure_ascii=False) + "\n")
     if "m" in formats:
-        check_golden(f"{stem}.md", render_markdown(changes))
+        check_golden(GOLDEN / f"{stem}.md", render_markdown(changes))
     if "h" in formats:
-        check_golden(f"{stem}.html", render_html(changes))
+        check_golden(GOLDEN / f"{stem}.html", render_html(changes))
     return changes
 
 

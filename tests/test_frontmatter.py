@@ -81,13 +81,34 @@ def _error(text: str) -> PolicyError:
 def test_malformed_yaml_names_the_file_line() -> None:
     error = _error("---\ntitle: ok\nsummary: [unclosed\nversion: 2\n---\nbody\n")
     assert error.path == "policies/tos.md"
-    assert error.line in (4, 5)  # where YAML notices the unclosed flow sequence
+    assert error.line == 3  # where the unclosed flow sequence starts (issue 12 item 10)
     assert "malformed front matter" in error.message
     assert error.hint
 
     error = _error("---\ntitle: a\n  nested: b\n---\n")
     assert error.line == 3
     assert str(error).startswith("policies/tos.md:3: malformed front matter")
+
+
+@pytest.mark.parametrize(("text", "line", "says"), [
+    # An unclosed quote on line 3 was reported at line 6, where YAML ran out of text.
+    ('---\ntitle: Terms\nsummary: "Adds a rule\nversion: 2\neffective: 2024-01-01\n---\nx\n',
+     3, "never closed"),
+    ("---\ntitle: Terms\nversion: 2\nsummary: 'Adds\n\nslug: t\n---\nx\n", 4, "never closed"),
+    ("---\ntitle: [Terms\nversion: 2\nslug: a\n---\nx\n", 2, "flow sequence"),
+    ("---\ntitle: T\nversion: 2\nsummary: {a: b\n\nslug: s\n---\nx\n", 4, "flow mapping"),
+    ("---\ntitle: T\nsummary: Adds: a rule\nversion: 2\n---\nx\n", 3, "mapping values"),
+    ("---\ntitle: T\n  version: 2\nslug: x\n---\nx\n", 3, "mapping values"),
+    ("---\ntitle: T\n- a\nversion: 2\n---\nx\n", 3, "did not find expected key"),
+    ("---\ntitle: T\nsummary: x\nversion: *v\n---\nx\n", 4, "undefined alias"),
+])
+def test_malformed_front_matter_points_where_the_problem_starts(
+    text: str, line: int, says: str
+) -> None:
+    error = _error(text)
+    assert (error.line, error.path) == (line, "policies/tos.md"), error.message
+    assert says in error.message
+    assert error.hint
 
 
 def test_non_mapping_front_matter() -> None:

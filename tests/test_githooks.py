@@ -77,7 +77,7 @@ def test_commit_with_broken_front_matter_is_blocked_with_file_and_line(repo: Git
     repo.write("policies/terms.md", TERMS.replace("title: Terms", "title: [unclosed"))
     result = git(repo.path, "commit", "-m", "Break the terms")
     assert result.returncode != 0
-    assert "policies/terms.md:3: error: malformed front matter" in result.stderr
+    assert "policies/terms.md:2: error: malformed front matter" in result.stderr
     assert "[front-matter]" in result.stderr and "commit blocked" in result.stderr
     assert len(repo.log()) == 1
     repo.write("policies/terms.md", v2(date.today() + timedelta(days=40)))
@@ -229,7 +229,7 @@ def test_push_is_refused_when_an_earlier_pushed_commit_fails_lint(
     repo.commit("Terms v2, front matter fixed", date="2024-02-01")
     refused = git(repo.path, "push", "origin", "main")
     assert refused.returncode != 0
-    assert "remote: policies/terms.md:3: error: malformed front matter" in refused.stderr
+    assert "remote: policies/terms.md:2: error: malformed front matter" in refused.stderr
     assert "[front-matter]" in refused.stderr
     assert f"at {broken[:12]} (Terms with malformed front matter)" in refused.stderr
     assert git(bare, "rev-parse", "main").stdout == before

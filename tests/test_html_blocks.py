@@ -166,3 +166,17 @@ def test_any_html_soup_parses_without_a_tag_in_any_clause(parts: list[str]) -> N
     for clause in document.walk():
         assert not TAG.search(clause.label + clause.text), clause
     clause_bodies(document)
+
+
+def test_html_nested_beyond_any_policy_keeps_its_text_and_parses() -> None:
+    # 5,000 nested lists: the tree stops nesting at html_blocks.MAX_DEPTH, words are kept.
+    document = parse_document(policy("<div>\n" + "<ul><li>deep " * 5000 + "\n"))
+    clauses = list(document.walk())
+    assert max(c.level for c in clauses) < 30
+    assert sum(c.text.count("deep") for c in clauses) == 5000
+
+
+def test_a_thousand_sections_of_one_heading_get_distinct_ids_in_order() -> None:
+    document = parse_document(policy("## Terms\n\nText.\n\n" * 1000))
+    sections = [c.id for c in document.clauses]
+    assert sections == ["terms"] + [f"terms-{n}" for n in range(2, 1001)]

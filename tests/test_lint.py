@@ -62,7 +62,7 @@ def test_clean_repository_passes(repo: GitRepo) -> None:
     [
         ("version: [1, 2]\n", 4, "version"),
         ("effective: 2024-02-30\n", 4, "effective"),
-        ("title: [unclosed\n", 5, "YAML"),
+        ("title: [unclosed\n", 4, "YAML"),  # where the "[" opens (issue 12 item 10)
     ],
 )
 def test_front_matter_errors_have_file_and_line(repo: GitRepo, front: str, line: int, message: str) -> None:

@@ -272,7 +272,7 @@ def test_staged_mode_lints_the_index_not_the_work_tree(repo: GitRepo) -> None:
     (repo.path / "policies/terms.md").write_text(TERMS)  # fixed in the work tree only
     assert lint(repo.path)[0] == 0
     code, found, data = lint(repo.path, "--staged")
-    assert (code, found) == (1, [("front-matter", "policies/terms.md", 3)])
+    assert (code, found) == (1, [("front-matter", "policies/terms.md", 2)])  # the "[" line
     assert data["checked"] == ["policies/terms.md"]
     # Only staged policies are checked: an unstaged broken file does not count.
     repo.git("add", "policies/terms.md")

@@ -9,7 +9,6 @@ diff for wording.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import test_notices_support as support
+from goldens import check_golden
 
 from publisher.config import load_settings
 from publisher.diff import Change
@@ -57,13 +57,6 @@ def _has_example_history() -> bool:
     return len(out) >= 3
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"missing golden file {path} (run with UPDATE_GOLDEN=1)"
-    assert text == path.read_text(encoding="utf-8"), f"differs from {path}"
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +121,8 @@ def test_golden_emails(example: tuple[NoticeRenderer, Database], customer: str,
                        name: str) -> None:
     renderer, database = example
     text, html = _email(renderer, database, customer)
-    check_golden(f"acceptable-use-v3-{name}.txt", text)
-    check_golden(f"acceptable-use-v3-{name}.html", html)
+    check_golden(GOLDEN / f"acceptable-use-v3-{name}.txt", text)
+    check_golden(GOLDEN / f"acceptable-use-v3-{name}.html", html)
 
 
 def test_each_group_is_told_what_changed_since_its_version(

@@ -7,10 +7,10 @@ Golden files live in ``tests/golden/show/``; after an intended change, rewrite t
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from goldens import Golden
 
 from publisher.markdown import parse_document
 from publisher.outline import clause_to_dict, document_to_dict, render_outline
@@ -124,12 +124,8 @@ REVISIONS = [
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(("name", "folder", "prefix"), REVISIONS, ids=[r[0] for r in REVISIONS])
-def test_outline_golden(corpus_dir: Path, name: str, folder: str, prefix: str) -> None:
+def test_outline_golden(corpus_dir: Path, name: str, folder: str, prefix: str,
+                        golden: Golden) -> None:
     (source,) = (corpus_dir / "github-site-policy" / folder).glob(f"{prefix}*.md")
     outline = render_outline(parse_document(source.read_text("utf-8"), path=str(source)))
-    golden = GOLDEN / f"{name}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(outline, "utf-8")
-    assert golden.exists(), f"missing {golden}; run with UPDATE_GOLDEN=1 to create it"
-    assert outline == golden.read_text("utf-8")
+    golden(GOLDEN / f"{name}.txt", outline)

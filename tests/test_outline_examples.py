@@ -5,11 +5,11 @@ Rewrite with ``UPDATE_GOLDEN=1 pytest tests/test_outline_examples.py`` and read 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from goldens import Golden
 
 from publisher.cli import main
 
@@ -23,11 +23,7 @@ EXAMPLES = [
 
 
 @pytest.mark.parametrize(("slug", "label"), EXAMPLES)
-def test_show_example_version(slug: str, label: str) -> None:
+def test_show_example_version(slug: str, label: str, golden: Golden) -> None:
     result = CliRunner().invoke(main, ["-C", str(ROOT), "show", slug, "--version", label])
     assert result.exit_code == 0, result.stderr
-    golden = GOLDEN / f"example-{slug}-v{label}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(result.stdout, encoding="utf-8")
-    assert golden.exists(), f"missing {golden}; run with UPDATE_GOLDEN=1 to create it"
-    assert result.stdout == golden.read_text(encoding="utf-8")
+    golden(GOLDEN / f"example-{slug}-v{label}.txt", result.stdout)

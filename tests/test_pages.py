@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -201,6 +203,34 @@ def test_current_page_shows_the_upcoming_version_beside_it() -> None:
     assert "a &lt;b&gt;tag&lt;/b&gt;." in html
 
 
+def heading_levels_skipped(html: str) -> list[str]:
+    """Each heading that is more than one level below the heading before it."""
+    levels = [(int(m.group(1)), m.group(0)) for m in re.finditer(r"<h([1-6])\b[^>]*>", html)]
+    return [tag for (before, _), (level, tag) in itertools.pairwise(levels)
+            if level > before + 1]
+
+
+def test_superseded_version_says_from_when_until_when_it_was_in_force() -> None:
+    info = _info()
+    ctx = PageContext(urls=Urls(), page="aup/v/1/", today=date(2026, 1, 1))
+    html = pages.version_page(ctx, info, info.version("1"), "", main=False)
+    assert "It was in force from <time datetime=\"2025-02-01\">1 February 2025</time> until " \
+           "<time datetime=\"2025-07-01\">1 July 2025</time>" in html
+    # Without an effective date of its own, it still says until when.
+    undated = replace(info, versions=(replace(info.versions[0], effective=None),
+                                      *info.versions[1:]))
+    html = pages.version_page(ctx, undated, undated.version("1"), "", main=False)
+    assert "It was in force until <time datetime=\"2025-07-01\">1 July 2025</time>" in html
+
+
+def test_page_footer_gives_the_whole_content_hash() -> None:
+    info = _info()
+    ctx = PageContext(urls=Urls(), page="aup/", today=date(2026, 1, 1))
+    html = pages.version_page(ctx, info, info.version("2"), "", main=True)
+    footer = html[html.index('<footer class="policy-footer">'):]
+    assert "2" * 64 in footer and "…" not in footer
+
+
 def test_upcoming_version_page_says_when_it_takes_effect() -> None:
     info = _info()
     ctx = PageContext(urls=Urls(), page="aup/v/3/", today=date(2026, 1, 1))
@@ -250,7 +280,8 @@ def test_redline_page_has_one_title_one_summary_and_dates_for_people() -> None:
     ctx = PageContext(urls=Urls(), page="aup/changes/1..2/", today=date(2026, 1, 1))
     html = pages.changes_page(ctx, info, old, new, changeset.summary,
                               render_html(changeset, header=False))
-    assert html.count("<h1") == 1 and "<h2" not in html
+    assert html.count("<h1") == 1 and html.count("<h2") == 1  # the title; the list's heading
+    assert heading_levels_skipped(html) == []
     assert "aup: changes from" not in html
     assert html.count(changeset.summary.describe()) == 1
     assert "2025-02-01 →" not in html and "1 February 2025" in html and "15 July 2025" in html
@@ -383,3 +414,15 @@ def test_any_policy_renders_inert_with_an_anchor_per_clause(parts: list[str]) ->
         assert not "".join((value or "").split()).lower().startswith("javascript:"), value
     for clause in document.walk():
         assert f'id="{clause.anchor}"' in html
+
+
+def test_counts_are_said_in_the_right_number() -> None:
+    from publisher.counting import counted
+
+    assert counted(1, "policy") == "1 policy"
+    assert [counted(n, "policy") for n in (0, 2)] == ["0 policies", "2 policies"]
+    assert counted(3, "version") == "3 versions"
+    assert counted(2, "feed and API file") == "2 feed and API files"
+    assert counted(2, "person", "people") == "2 people"
+    template = environment().from_string('{{ n|plural("day") }}')
+    assert [template.render(n=n) for n in (1, 5)] == ["1 day", "5 days"]

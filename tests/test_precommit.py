@@ -55,7 +55,7 @@ def test_pre_commit_try_repo_runs_the_lint(tmp_path: Path, pre_commit_home: Path
     failed = try_repo(repo.path, pre_commit_home)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "publisher lint (policies)" in failed.stdout and "Failed" in failed.stdout
-    assert "policies/terms.md:3: error: malformed front matter" in failed.stdout
+    assert "policies/terms.md:2: error: malformed front matter" in failed.stdout
     assert "[front-matter]" in failed.stdout
     assert "skipped 1 file that is not a policy" in failed.stdout  # README.md
 

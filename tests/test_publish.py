@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from gitrepo import GitRepo, isolated_git_env
 
 from publisher.cli import main
-from publisher.publish import SITE_MARKER, PublishTarget, fast_import_stream, tree_id
+from publisher.publish import PublishTarget, fast_import_stream, tree_id
+from publisher.site_folder import SITE_MARKER
 
 TERMS = """---
 title: Terms
@@ -88,6 +89,13 @@ def test_second_publish_of_the_same_content_makes_no_commit(repo: GitRepo) -> No
     assert "terms/v/2/index.html" in repo.git("ls-tree", "-r", "--name-only", "gh-pages")
 
 
+def test_publish_says_one_policy_not_one_policies(repo: GitRepo, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["-C", str(repo.path), "publish", "--to",
+                                       str(tmp_path / "www")])
+    assert result.exit_code == 0, result.stderr
+    assert "(1 policy, " in result.stdout and "1 policies" not in result.stdout
+
+
 def test_publish_an_older_commit(repo: GitRepo) -> None:
     first = repo.head()
     repo.write("policies/terms.md", TERMS.replace('"1"', '"2"').replace("72", "24"))
@@ -104,7 +112,7 @@ def test_publish_to_a_folder_replaces_it_whole(repo: GitRepo, tmp_path: Path) ->
     code, data, err = publish(repo.path, "--to", str(site))
     assert code == 0, err
     assert (site / "terms" / "v" / "1" / "index.html").is_file()
-    assert (site / SITE_MARKER).is_file()
+    assert "`publisher publish`" in (site / SITE_MARKER).read_text()
     (site / "stale.html").write_text("old")  # a file of an earlier site
     code, data, err = publish(repo.path, "--to", str(site))
     assert code == 0, err

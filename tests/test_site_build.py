@@ -180,6 +180,21 @@ def test_built_in_configuration_when_the_repo_has_no_mkdocs_yml(tmp_path: Path) 
     assert (tmp_path / "site" / "aup" / "changes" / "1..2" / "index.html").is_file()
 
 
+def test_build_says_its_counts_in_the_right_number(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("policies/aup.md", "---\ntitle: AUP\nversion: '1'\n---\n\n1. Be kind.\n")
+    repo.commit("AUP v1", date="2024-01-01")
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    assert "(1 policy, 1 version, 0 redlines, " in result.output, result.output
+    assert re.search(r"\b1 (policies|versions|pages|files)\b", result.output) is None
+    assert "Documentation built with" not in (tmp_path / "site" / "index.html").read_text()
+    repo.write("policies/aup.md", "---\ntitle: AUP\nversion: '2'\n---\n\n1. Be fair.\n")
+    repo.commit("AUP v2", date="2024-02-01")
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert "(1 policy, 2 versions, 1 redline, " in result.output, result.output
+
+
 def test_prefix_moves_every_policy_url(tmp_path: Path) -> None:
     repo = small_repo(tmp_path / "repo")
     (repo.path / "docs").mkdir()

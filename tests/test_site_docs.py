@@ -36,7 +36,7 @@ def test_every_url_form_is_documented() -> None:
 
 def test_every_template_is_documented() -> None:
     package = ROOT / "publisher" / "templates"
-    for folder in ("site", "fragments"):
+    for folder in ("site", "fragments", "mkdocs_theme"):
         for template in sorted((package / folder).iterdir()):
             assert f"| `{folder}/{template.name}` |" in DOC, template.name
 

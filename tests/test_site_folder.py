@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from gitrepo import GitRepo
 
 from publisher.cli import main
-from publisher.publish import SITE_MARKER
+from publisher.site_folder import SITE_MARKER
 
 POLICY = '---\ntitle: Terms\nversion: "1"\neffective: 2024-02-01\n---\n# Terms\n\n1. Be fair.\n'
 
@@ -49,6 +49,8 @@ def test_builds_into_a_new_folder_twice_and_marks_it(repo: GitRepo) -> None:
     site = repo.path / "build" / "site"
     assert build(repo, site)[0] == 0
     assert (site / SITE_MARKER).is_file() and (site / "terms" / "index.html").is_file()
+    marker = (site / SITE_MARKER).read_text()
+    assert "`publisher build`" in marker and "publish --to" not in marker  # says who wrote it
     assert build(repo, site)[0] == 0
 
 

@@ -6,12 +6,12 @@ import csv
 import hashlib
 import io
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import test_store_support as support
+from goldens import Golden
 
 from publisher.document import body_sha256
 from publisher.errors import NotFoundError
@@ -87,12 +87,9 @@ def test_report_counts_rates_and_pending(database: Database) -> None:
     json.dumps(data)  # JSON-ready
 
 
-def test_report_text_matches_the_golden_file(database: Database) -> None:
+def test_report_text_matches_the_golden_file(database: Database, golden: Golden) -> None:
     _scenario(database)
-    text = render_text(acceptance_report(database))
-    if os.environ.get("UPDATE_GOLDEN"):
-        (GOLDEN / "report.txt").write_text(text)
-    assert text == (GOLDEN / "report.txt").read_text()
+    golden(GOLDEN / "report.txt", render_text(acceptance_report(database)))
 
 
 def test_report_csv_lists_every_customer_per_version(database: Database) -> None:

@@ -30,6 +30,7 @@ from publisher.web.security import ProxyPolicy, client_ip
 database_url = support.database_url  # fixture
 
 KEY = "server-test-key-0123456789abcdef"
+API_TOKEN_ENV = {"PUBLISHER_API_TOKEN": "server-test-api-token"}
 POLICY = "acceptable-use"
 
 
@@ -50,7 +51,8 @@ class Server:
         return f"{self.base}/a/" + self.signer.sign(LinkClaims(customer, POLICY, version))
 
 
-def start_server(url: str, root: Path, *, workers: int = 2, **env: str) -> Server:
+def start_server(url: str, root: Path, *, workers: int = 2, args: tuple[str, ...] = (),
+                 **env: str) -> Server:
     """Seed the store, run `publisher web` in a subprocess and wait until it answers."""
     settings = load_settings(root, env={}, overrides={"database_url": url})
     database = migrate.open_store(settings)
@@ -60,12 +62,12 @@ def start_server(url: str, root: Path, *, workers: int = 2, **env: str) -> Serve
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "publisher", "-C", str(root), "web", "--port", str(port),
-         "--workers", str(workers), "--no-sync", "--database-url", url],
+         "--workers", str(workers), "--no-sync", "--database-url", url, *args],
         env={**os.environ, "PUBLISHER_SECRET_KEY": KEY, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # generous: the shared machine can be very loaded
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"publisher web exited: {process.stderr.read().decode()}")  # type: ignore[union-attr]
@@ -76,7 +78,7 @@ def start_server(url: str, root: Path, *, workers: int = 2, **env: str) -> Serve
             pass
         if time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError("publisher web did not start in 30 s")
+            raise RuntimeError("publisher web did not start in 90 s")
         time.sleep(0.1)
     return Server(base, database, LinkSigner([KEY]), process)
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
+from publisher.counting import counted
 from publisher.errors import NotFoundError, PublisherError
 from publisher.links import LinkClaims, link_url, signer_for
 from publisher.notices.campaign import get_notice
@@ -133,9 +134,9 @@ def evidence_command(app: App, customer_id: str, out: Path | None,
                    "acceptances": len(evidence.records), "notices": len(evidence.deliveries),
                    "files": sorted(str(p.relative_to(out)) for p in paths)})
         return
-    click.echo(f"{plural(len(evidence.records), 'acceptance record')}, "
-               f"{plural(len(evidence.deliveries), 'notice')}; "
-               f"{plural(len(paths), 'file')} written", err=True)
+    click.echo(f"{counted(len(evidence.records), 'acceptance record')}, "
+               f"{counted(len(evidence.deliveries), 'notice')}; "
+               f"{counted(len(paths), 'file')} written", err=True)
     click.echo(str(out))
 
 

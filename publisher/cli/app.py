@@ -12,9 +12,8 @@ from typing import Any
 import click
 
 from publisher.config import Settings, load_settings
-from publisher.counts import plural
 
-__all__ = ["FORMAT_OPTION", "App", "echo_json", "echo_table", "pass_app", "plural"]
+__all__ = ["FORMAT_OPTION", "App", "echo_json", "echo_table", "pass_app"]
 
 
 @dataclass

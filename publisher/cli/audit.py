@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
+from publisher.counting import counted
 from publisher.errors import PublisherError
 from publisher.store.ledger import chain_head, verify_chain
 
@@ -49,7 +50,7 @@ def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: 
     if fmt == "json":
         echo_json(result.to_dict())
     elif result.ok:
-        click.echo(f"ledger intact: {plural(result.records, 'record')}, head seq {result.head_seq} "
+        click.echo(f"ledger intact: {counted(result.records, 'record')}, head seq {result.head_seq} "
                    f"{result.head_hash}")
     else:
         for problem in result.problems:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
+from publisher.counting import counted
 from publisher.store.customers import CustomerFileError, RowProblem, import_file, list_customers
 
 
@@ -53,7 +54,7 @@ def import_command(app: App, file: Path, skip_invalid: bool, database_url: str |
             "skipped": _problems(result.skipped), "invalid": _problems(result.skipped),
         })
         return
-    skipped = f", {plural(len(result.skipped), 'invalid row')} skipped" if result.skipped else ""
+    skipped = f", {counted(len(result.skipped), 'invalid row')} skipped" if result.skipped else ""
     click.echo(f"{file}: {result.created} created, {result.updated} updated, "
                f"{result.unchanged} unchanged{skipped}")
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.lint import lint_summary
 from publisher.cli.policies import open_repo, policy_to_dict
+from publisher.counting import counted
 from publisher.diff import render_json, render_text
 from publisher.diff.sources import compare_revisions
 from publisher.lint import lint_repository
@@ -41,7 +42,7 @@ def demo_command(app: App, fmt: str) -> None:
     with open_repo(app) as repo:
         policies = repo.policies()
         result["policies"] = [policy_to_dict(p) for p in policies]
-        step(f"{plural(len(policies), 'policy', 'policies')} in {settings.root} "
+        step(f"{counted(len(policies), 'policy', 'policies')} in {settings.root} "
              f"({settings.policies})")
         for policy in policies:
             labels = ", ".join(v.label for v in policy.versions)
@@ -85,8 +86,7 @@ def demo_command(app: App, fmt: str) -> None:
     from publisher.mkdocs_plugin import build
 
     built = build(settings.root, policies=app.overrides.get("policies"))
-    say(f"{plural(built.policies, 'policy', 'policies')}, {plural(built.versions, 'version')}, "
-        f"{plural(built.redlines, 'redline')}: {plural(built.pages, 'page')} in {built.site_dir} "
+    say(f"{built.counts()}: {counted(built.pages, 'page')} in {built.site_dir} "
         f"(open {built.site_dir / 'index.html'})")
     result["site"] = {"site_dir": str(built.site_dir), "index": str(built.site_dir / "index.html"),
                       "pages": built.pages, "policies": built.policies,

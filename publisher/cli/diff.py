@@ -24,8 +24,12 @@ def _use_colour(choice: bool | None) -> bool:
               help="Old revision: version label, commit-ish or date (default: previous version).")
 @click.option("--to", "to_rev", metavar="REV",
               help="New revision: version label, commit-ish or date (default: current version).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]),
-              default="text", show_default=True, help="Output format.")
+@click.option("--format", "fmt",
+              type=click.Choice(["text", "json", "markdown", "html", "docx", "pdf"]),
+              default="text", show_default=True,
+              help="Output format (docx: Word with tracked changes; pdf: a printable redline).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write to FILE instead of stdout (needed for docx and pdf on a terminal).")
 @click.option("--exit-code", is_flag=True,
               help="Exit with status 1 when there are material changes (for CI).")
 @click.option("--material-only", is_flag=True,
@@ -47,6 +51,7 @@ def diff_command(
     material_only: bool,
     colour: bool | None,
     language: str | None,
+    output: str | None,
 ) -> None:
     """Compare two revisions of a policy clause by clause.
 
@@ -59,10 +64,22 @@ def diff_command(
 
     Lists clauses added, removed, modified, moved or only renumbered, each material or
     editorial, with word-level changes. Exit status 0 (1 with --exit-code when a change is
-    material).
+    material). --format docx writes the new version with Word tracked changes (author and
+    date from the commit; for two files, "publisher" and the new file's mtime); --format pdf
+    the site's redline laid out for print.
     """
+    if fmt in BINARY_FORMATS:
+        material = _write_document(app, targets, from_rev, to_rev, fmt, output, material_only,
+                                   language)
+        if exit_code and material:
+            ctx.exit(1)
+        return
     changes = _changes(app, targets, from_rev, to_rev, language)
-    if fmt == "json":
+    if output is not None:
+        from publisher.formats.output import write_output
+
+        write_output(output, _render(changes, fmt, material_only).encode())
+    elif fmt == "json":
         echo_json(render_json(changes, material_only=material_only))
     elif fmt == "markdown":
         click.echo(render_markdown(changes, material_only=material_only), nl=False)
@@ -76,6 +93,69 @@ def diff_command(
         ctx.exit(1)
 
 
+BINARY_FORMATS = ("docx", "pdf")
+
+
+def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
+    import json
+
+    if fmt == "json":
+        return json.dumps(render_json(changes, material_only=material_only), indent=2,
+                          ensure_ascii=False) + "\n"
+    if fmt == "markdown":
+        return render_markdown(changes, material_only=material_only)
+    if fmt == "html":
+        return render_html(changes, material_only=material_only)
+    return render_text(changes, material_only=material_only)
+
+
+def _write_document(
+    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None, fmt: str,
+    output: str | None, material_only: bool, language: str | None = None,
+) -> bool:
+    """Write a redline document; True when a change is material. A Word redline tracks
+    every change whatever ``material_only`` says ("Accept all" must give the new text)."""
+    from publisher.formats.docx import render_docx
+    from publisher.formats.output import refuse_terminal, write_output
+    from publisher.formats.sources import Redline, redline_of_files, redline_of_revisions
+
+    if output is None:
+        refuse_terminal(sys.stdout, fmt)
+    redline: Redline
+    _check_targets(targets, from_rev, to_rev)
+    if len(targets) == 2:
+        if language:
+            raise click.UsageError("--lang picks a translation of one POLICY, not two files")
+        redline = redline_of_files(targets[0], targets[1])
+    else:
+        from publisher.cli.policies import find_policy, warn
+        from publisher.history import PolicyRepo
+
+        with PolicyRepo.open(app.settings, warn=warn) as repo:
+            redline = redline_of_revisions(repo, find_policy(repo, targets[0], language),
+                                           from_rev, to_rev)
+    if fmt == "pdf":
+        from publisher.formats.pdf import redline_pdf
+
+        data = redline_pdf(redline.changes, material_only=material_only)
+    else:
+        data = render_docx(redline)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_output(output, data)
+    return redline.changes.material
+
+
+def _check_targets(targets: tuple[str, ...], from_rev: str | None, to_rev: str | None) -> None:
+    if len(targets) == 2:
+        if from_rev or to_rev:
+            raise click.UsageError("--from/--to compare revisions of one POLICY, not two files")
+    elif len(targets) != 1:
+        raise click.UsageError("give one POLICY (with --from/--to) or two files OLD.md NEW.md")
+
+
 def _changes(
     app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None,
     language: str | None = None,
@@ -85,14 +165,11 @@ def _changes(
     from publisher.diff.sources import compare_files, compare_revisions
     from publisher.history import PolicyRepo
 
+    _check_targets(targets, from_rev, to_rev)
     if len(targets) == 2:
-        if from_rev or to_rev:
-            raise click.UsageError("--from/--to compare revisions of one POLICY, not two files")
         if language:
             raise click.UsageError("--lang picks a translation of one POLICY, not two files")
         return compare_files(targets[0], targets[1])
-    if len(targets) != 1:
-        raise click.UsageError("give one POLICY (with --from/--to) or two files OLD.md NEW.md")
     with PolicyRepo.open(app.settings, warn=warn) as repo:
         return compare_revisions(repo, find_policy(repo, targets[0], language), from_rev,
                                  to_rev)

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.counting import counted
 from publisher.errors import LintFailure
 
 if TYPE_CHECKING:
@@ -18,9 +19,9 @@ if TYPE_CHECKING:
 def lint_summary(findings: list[Finding], policies: int) -> str:
     """``0 findings in 3 policies``; ``2 findings (1 error, 1 warning) in 1 policy``."""
     errors = sum(1 for f in findings if f.severity == "error")
-    counts = f" ({plural(errors, 'error')}, {plural(len(findings) - errors, 'warning')})" \
+    counts = f" ({counted(errors, 'error')}, {counted(len(findings) - errors, 'warning')})" \
         if findings else ""
-    return f"{plural(len(findings), 'finding')}{counts} in {plural(policies, 'policy', 'policies')}"
+    return f"{counted(len(findings), 'finding')}{counts} in {counted(policies, 'policy', 'policies')}"
 
 
 def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -92,7 +93,7 @@ def lint_command(app: App, paths: tuple[str, ...], staged: bool, select: tuple[s
         if report.skipped:
             what = "that is not a policy" if len(report.skipped) == 1 else \
                 "that are not policies"
-            click.echo(f"skipped {plural(len(report.skipped), 'file')} {what} "
+            click.echo(f"skipped {counted(len(report.skipped), 'file')} {what} "
                        f"(policies glob {app.settings.policies!r})", err=True)
         summary = lint_summary(report.findings, len(report.checked))
         if not report.checked and not paths and not staged:
@@ -100,7 +101,7 @@ def lint_command(app: App, paths: tuple[str, ...], staged: bool, select: tuple[s
                         "--policies GLOB)")
         click.echo(summary, err=True)
     if errors:
-        raise LintFailure(f"{plural(len(errors), 'lint error')}")
+        raise LintFailure(f"{counted(len(errors), 'lint error')}")
 
 
 COMMANDS = [lint_command]

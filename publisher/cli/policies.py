@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,8 +12,9 @@ from typing import Any
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, echo_table, pass_app
+from publisher.document import Document
 from publisher.errors import NotFoundError, PolicyError
-from publisher.history import Policy, PolicyRepo, Version
+from publisher.history import Policy, PolicyRepo, Revision, Version
 from publisher.outline import document_to_dict, render_outline
 
 
@@ -199,17 +201,30 @@ def log_command(app: App, policy: str, language: str | None, fmt: str) -> None:
 @click.option("--version", "rev", metavar="V",
               help="A version label, commit-ish or date (YYYY-MM-DD); default: the current version.")
 @LANG_OPTION
-@FORMAT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "pdf"]), default="text",
+              show_default=True,
+              help="Output format; json prints one JSON document on stdout; pdf the version's "
+                   "text as the site prints it.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="Write the PDF to FILE (needed on a terminal).")
 @pass_app
-def show_command(app: App, policy: str, rev: str | None, language: str | None,
-                 fmt: str) -> None:
+def show_command(app: App, policy: str, rev: str | None, language: str | None, fmt: str,
+                 output: str | None) -> None:
     """Show the clause tree of POLICY: every clause with its id, number, heading, text and
-    source lines. The ids are the anchors of the public site (#c-<id>)."""
+    source lines. The ids are the anchors of the public site (#c-<id>). --format pdf writes
+    the version's text instead, with its version and dates in the page header."""
+    from publisher.formats.output import refuse_terminal
+
+    if fmt == "pdf" and output is None:
+        refuse_terminal(sys.stdout, "pdf")
     with open_repo(app) as repo:
         found = find_policy(repo, policy, language)
         revision = repo.resolve(found, rev) if rev else found.revisions[-1]
         document = repo.document(revision)
         version = repo.version_of(found, revision)
+    if fmt == "pdf":
+        _write_version_pdf(document, revision, version, output)
+        return
     if fmt == "json":
         data = document_to_dict(document)
         data.update(
@@ -222,6 +237,22 @@ def show_command(app: App, policy: str, rev: str | None, language: str | None,
         echo_json(data)
         return
     click.echo(render_outline(document), nl=False)
+
+
+def _write_version_pdf(document: Document, revision: Revision, version: Version | None,
+                       output: str | None) -> None:
+    from publisher.formats.output import write_output
+    from publisher.formats.pdf import version_pdf
+
+    data = version_pdf(
+        document, version=version.label if version else None,
+        effective=(version.effective if version else None) or document.meta.effective,
+        published=(version.first_revision if version else revision).committed.date())
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_output(output, data)
 
 
 COMMANDS = [list_command, log_command, show_command]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.config import explain_settings, setting_docs
+from publisher.counting import counted
 
 SECRETS = frozenset({"secret_key", "api_token", "smtp_password", "sendgrid_api_key"})
 """Settings whose values are never printed, only whether they are set."""
@@ -30,7 +31,7 @@ def settings_command(app: App, fmt: str) -> None:
         value = getattr(settings, name)
         if name in SECRETS:
             if isinstance(value, tuple):
-                value = f"<{plural(len(value), 'key')}>" if value else "<not set>"
+                value = f"<{counted(len(value), 'key')}>" if value else "<not set>"
             else:
                 value = "<set>" if value else "<not set>"
         elif isinstance(value, tuple):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app, plural
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -85,14 +85,7 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
             "pages_rendered": result.rendered,
         })
         return
-    click.echo(
-        f"built {plural(result.pages, 'page')} and {plural(result.files, 'feed and API file')} "
-        f"({plural(result.policies, 'policy', 'policies')}, {plural(result.versions, 'version')}, "
-        f"{plural(result.redlines, 'redline')}, {result.computed} computed, "
-        f"{plural(result.rendered, 'page')} rendered) into {result.site_dir}: "
-        f"{plural(result.written, 'file')} written, {result.unchanged} unchanged, "
-        f"{result.removed} removed"
-    )
+    click.echo(result.describe())
     note = ignore_note(app.settings.root, result.site_dir)
     if note:
         click.echo(note, err=True)

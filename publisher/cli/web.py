@@ -7,8 +7,9 @@ import socket
 
 import click
 
-from publisher.cli.app import App, pass_app, plural
+from publisher.cli.app import App, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.counting import counted
 from publisher.errors import GitError, PublisherError
 from publisher.links import secret_keys
 from publisher.store.versions import sync_versions
@@ -22,11 +23,18 @@ from publisher.store.versions import sync_versions
               help="Worker processes (they share nothing but the database).")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request (the URLs contain acceptance tokens: protect the logs).")
+@click.option("--header-timeout", default=10.0, show_default=True,
+              type=click.FloatRange(0.1, 3600),
+              help="Seconds a client has to send a request's headers (then 408 and close).")
+@click.option("--body-timeout", default=30.0, show_default=True,
+              type=click.FloatRange(0.1, 3600),
+              help="Seconds to wait for the next part of a request body (then 408).")
 @click.option("--no-sync", is_flag=True,
               help="Do not copy policy versions from git first (hosts without a checkout).")
 @database_url_option
 @pass_app
-def web_command(app: App, host: str, port: int, workers: int, access_log: bool, no_sync: bool,
+def web_command(app: App, host: str, port: int, workers: int, access_log: bool,
+                header_timeout: float, body_timeout: float, no_sync: bool,
                 database_url: str | None) -> None:
     """Run the acceptance service: link pages (/a/<token>), receipts, /healthz, /readyz and
     the JSON API (/api/…, Authorization: Bearer <api_token>)."""
@@ -44,9 +52,10 @@ def web_command(app: App, host: str, port: int, workers: int, access_log: bool, 
                 notify(f"note: policy versions not read from git ({exc.message}); "
                        "serving the versions already in the store")
     secret_keys(settings, warn=notify)  # generate once here, before the workers start
-    notify(f"acceptance service on http://{host}:{port} ({plural(workers, 'worker')}); "
+    notify(f"acceptance service on http://{host}:{port} ({counted(workers, 'worker')}); "
            f"links use {settings.accept_url}")
-    serve(settings, host=host, port=port, workers=workers, access_log=access_log)
+    serve(settings, host=host, port=port, workers=workers, access_log=access_log,
+          header_timeout=header_timeout, body_timeout=body_timeout)
 
 
 def check_can_listen(host: str, port: int) -> None:

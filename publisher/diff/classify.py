@@ -64,6 +64,10 @@ def editorial_form(text: str) -> str:
     return spelling.american(_WS.sub(" ", _MARK.sub(_drop_punctuation, text)).strip())
 
 
+# A new spelling table changes editorial forms: forget the cached ones.
+spelling.on_change(editorial_form.cache_clear)
+
+
 def is_editorial(old: str, new: str) -> bool:
     """True when ``old`` and ``new`` differ only in whitespace, punctuation, case or style."""
     return editorial_form(old) == editorial_form(new)

@@ -10,7 +10,7 @@ of a text file with one ``british american`` pair per line (``#`` starts a comme
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from publisher.errors import ConfigError
@@ -43,9 +43,17 @@ def use_variants(table: Mapping[str, str] | None) -> None:
     _variants = None if table is None else {k.casefold(): v.casefold() for k, v in
                                             table.items()}
     _source = "breame" if table is None else "custom"
-    from publisher.diff.classify import editorial_form
+    for listener in _listeners:
+        listener()
 
-    editorial_form.cache_clear()
+
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever the variants change (the classifier clears its cache of
+    editorial forms: it imports this module, so this module cannot import it)."""
+    _listeners.append(listener)
 
 
 def configure(setting: str, *, root: Path | None = None) -> None:

@@ -13,6 +13,8 @@ Rules (``publisher lint --rules`` lists them; :data:`RULES` holds them):
   ``version`` label (customers accepted that exact text; publish a new label instead).
 - ``notice-period``: a version with material changes takes effect fewer than
   ``notice_days`` after it was published (committed; today for text not committed yet).
+- ``limits``: the slug, version label, title or path is longer than the site's file names or
+  the store's columns hold (:mod:`publisher.limits`).
 
 One place can be silenced with an HTML comment on the line before it (or on the same line)::
 
@@ -21,7 +23,7 @@ One place can be silenced with an HTML comment on the line before it (or on the 
 and a whole file with ``<!-- publisher-lint: disable-file numbering-gap -->``.
 
 Modules: :mod:`.findings` (the finding, silencing), one module per family of rules
-(:mod:`.numbering`, :mod:`.references`, :mod:`.links`, :mod:`.versions`), and
+(:mod:`.numbering`, :mod:`.references`, :mod:`.links`, :mod:`.versions`, :mod:`.limits`), and
 :mod:`.repository` (which texts to check: work tree, index or commit).
 """
 

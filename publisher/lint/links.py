@@ -33,7 +33,14 @@ from publisher.document import Document
 from publisher.lint.findings import Finding, Severity, body_lines
 from publisher.pages import label_path
 
-_INLINE = re.compile(r"(?<!!)\[(?:[^\]\\]|\\.)*\]\(\s*<?(?P<url>[^()\s<>]+)>?(?:\s+[\"'(][^)]*)?\)")
+# An inline link's text runs from an unescaped "[" that is no image's to the next "]", and
+# holds no other unescaped "[": each part of a line is scanned by one attempt at most, so a
+# line of 100,000 "[" is linear (a text that may hold "[" re-scans the rest of the line from
+# every one of them). After the destination comes ")" or a title: whether a ")" closes the
+# title is looked up once per line (:func:`_links`), not scanned for from each link.
+_INLINE = re.compile(
+    r"(?<![!\\])\[(?:[^\[\]\\]|\\.)*\]\(\s*<?(?P<url>[^()\s<>]+)>?(?P<after>\)|\s+[\"'(])"
+)
 _REFDEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(?P<url>[^\s<>]+)>?")
 _HREF = re.compile(r"\bhref\s*=\s*[\"'](?P<url>[^\"']+)[\"']", re.IGNORECASE)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -73,7 +80,11 @@ def site_anchors(document: Document) -> set[str]:
 
 def _links(source: str, first_line: int) -> Iterator[tuple[int, str]]:
     for number, text in body_lines(source, first_line):
-        for pattern in (_INLINE, _REFDEF, _HREF):
+        last_close = text.rfind(")")
+        for match in _INLINE.finditer(text):
+            if match["after"] == ")" or match.end() <= last_close:  # a title, then ")"
+                yield number, unquote(match["url"])
+        for pattern in (_REFDEF, _HREF):
             for match in pattern.finditer(text):
                 yield number, unquote(match["url"])
 

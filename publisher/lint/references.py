@@ -17,6 +17,7 @@ dotted number (``7.1 Partner shall…``) counts as numbered.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from publisher.document import Clause, Document
 from publisher.lint.findings import Finding, body_lines
@@ -37,9 +38,18 @@ _EXTERNAL_AFTER = re.compile(
 _STATUTE_BEFORE = re.compile(
     r"(?:U\.?\s?S\.?\s?C\.?|C\.?\s?F\.?\s?R\.?|§|\bTitle\s+\d+,?|\bCode,?|\bAct,?)\s*$"
 )
-_LINK_TEXT = re.compile(r"\[([^\]]*)\]\((?!#)[^)]*\)")
+# A link's text holds no "[" and its destination no "(": every attempt stops at the next
+# bracket, so no part of a line is scanned from more than one "[" (linear on "[" x 100,000).
+_LINK_TEXT = re.compile(r"\[([^\[\]]*)\]\((?!#)[^()]*\)")
 _HEADING_NAME = re.compile(rf"^(?i:section|clause|article)\s+(?P<ref>{_REF})")
 _TEXT_NUMBER = re.compile(r"^(?P<ref>\d{1,3}(?:\.\d{1,3})+)\.?\s")
+#: References and clause numbers are compared on their last parts only: "1.1.1…" with
+#: thousands of parts would otherwise make every suffix of it a known number (quadratic).
+_MAX_PARTS = 8
+#: How far before a reference a statute citation ("17 U.S.C.", "Title 17,") is looked for.
+_STATUTE_WINDOW = 40
+#: How much of a long reference a message quotes.
+_QUOTE_MAX = 60
 
 
 def number_tokens(number: str) -> tuple[str, ...]:
@@ -55,16 +65,17 @@ def known_numbers(document: Document) -> set[tuple[str, ...]]:
     known: set[tuple[str, ...]] = set()
 
     def visit(clause: Clause, path: tuple[str, ...]) -> None:
-        own = number_tokens(clause.number) if clause.number else ()
-        here = path + own
+        own = number_tokens(clause.number)[-_MAX_PARTS:] if clause.number else ()
+        here = (path + own)[-_MAX_PARTS:]
         if own:
             for start in range(len(here)):
                 known.add(here[start:])
         if clause.heading and (named := _HEADING_NAME.match(clause.heading)):
             known.add(number_tokens(named["ref"]))
         if not own and (numbered := _TEXT_NUMBER.match(clause.text)):  # "7.1 Partner shall…"
-            dotted = number_tokens(numbered["ref"])
-            known.update({dotted, *(path + dotted[i:] for i in range(len(dotted)))})
+            dotted = number_tokens(numbered["ref"])[-_MAX_PARTS:]
+            known.update({dotted, *((path + dotted[i:])[-_MAX_PARTS:]
+                                    for i in range(len(dotted)))})
         for child in clause.children:
             visit(child, here)
 
@@ -88,20 +99,24 @@ def dangling_reference_findings(document: Document, source: str, path: str) -> l
     known = known_numbers(document)
     findings: list[Finding] = []
     for number, text in body_lines(source, document.body_start_line):
-        in_links = [m.span(1) for m in _LINK_TEXT.finditer(text)]
+        in_links = [m.span(1) for m in _LINK_TEXT.finditer(text)]  # in order, disjoint
+        link_starts = [begin for begin, _ in in_links]
         for match in _REFERENCE.finditer(text):
             if _EXTERNAL_AFTER.match(text, match.end()):
                 continue
-            if _STATUTE_BEFORE.search(text[:match.start()]):
+            start = match.start()
+            if _STATUTE_BEFORE.search(text[max(0, start - _STATUTE_WINDOW):start]):
                 continue
-            if any(start <= match.start() < end for start, end in in_links):
+            before = bisect_right(link_starts, start) - 1
+            if before >= 0 and start < in_links[before][1]:
                 continue  # "[Section K. Payment](/other-policy#k)": the link says where
-            for ref in _ONE_REF.findall(match["refs"]):
-                if number_tokens(ref) in known:
+            quoted = match[0] if len(match[0]) <= _QUOTE_MAX else match[0][:_QUOTE_MAX] + "…"
+            for ref in dict.fromkeys(_ONE_REF.findall(match["refs"])):
+                if number_tokens(ref)[-_MAX_PARTS:] in known:
                     continue
                 findings.append(Finding(
                     "dangling-reference", "error", path, number,
-                    f"{match[0]!r} refers to no clause: nothing in this policy is numbered {ref}",
+                    f"{quoted!r} refers to no clause: nothing in this policy is numbered {ref}",
                     f"correct the reference ({_numbers_sample(document)}); if it points into "
                     "another document, name it (\"Section 5 of the Terms of Service\")",
                 ))

@@ -30,6 +30,7 @@ from publisher.lint.findings import (
     silenced,
     sort_findings,
 )
+from publisher.lint.limits import limit_findings
 from publisher.lint.links import policy_link_findings
 from publisher.lint.numbering import numbering_findings
 from publisher.lint.references import dangling_reference_findings
@@ -370,6 +371,9 @@ def _lint_one(policies: _Policies, target: LintTarget, rules: set[str],
     document, findings = lint_source(target)
     if document is None:
         return silenced(findings, target.source)
+    if "limits" in rules:
+        findings += limit_findings(document, target.source, target.path,
+                                   policies.slug_at(target.path) or "")
     if "policy-link" in rules:
         findings += policy_link_findings(document, target.source, target.path, policies,
                                          site_url=settings.site_url)

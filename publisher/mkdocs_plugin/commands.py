@@ -16,10 +16,12 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import MkDocsException
 
+from publisher.counting import counted
 from publisher.errors import ConfigError, PublisherError
 from publisher.mkdocs_plugin.output import Incremental, QuietDirty, written_in_place
 from publisher.mkdocs_plugin.plugin import PoliciesPlugin
 from publisher.site import Progress
+from publisher.site_folder import check_build_folder, mark_site_folder
 
 __all__ = ["BuildResult", "build", "serve"]
 
@@ -47,6 +49,21 @@ class BuildResult:
     """Files of the previous build that this one no longer produces."""
     rendered: int = 0
     """Policy pages rendered (the others were unchanged since the previous build)."""
+
+    def counts(self) -> str:
+        """``3 policies, 9 versions, 9 redlines`` (in the right number)."""
+        return ", ".join((counted(self.policies, "policy"), counted(self.versions, "version"),
+                          counted(self.redlines, "redline")))
+
+    def describe(self) -> str:
+        """What ``publisher build`` says when it is done."""
+        return (
+            f"built {counted(self.pages, 'page')} and {counted(self.files, 'feed and API file')} "
+            f"({self.counts()}, {self.computed} computed, "
+            f"{counted(self.rendered, 'page')} rendered) into {self.site_dir}: "
+            f"{counted(self.written, 'file')} written, {self.unchanged} unchanged, "
+            f"{self.removed} removed"
+        )
 
 
 DEFAULT_INDEX = """\
@@ -79,7 +96,8 @@ def _config_file(root: Path, config_file: Path | None) -> Iterator[Path]:
             "docs_dir": str(docs),
             "site_dir": str(root / "build" / "site"),
             "use_directory_urls": True,
-            "theme": {"name": "mkdocs"},
+            # highlight.js would come from a public CDN: no third-party requests.
+            "theme": {"name": "mkdocs", "highlightjs": False},
             "plugins": ["search", {"policies": {"repo": str(root)}}],
         }
         path = Path(tmp) / "mkdocs.yml"
@@ -148,11 +166,13 @@ def build(
     policies: str | None = None,
     progress: Progress | None = None,
     require_policies: bool = False,
+    written_by: str = "publisher build",
 ) -> BuildResult:
     """Build the site of the repository at ``root`` with its mkdocs.yml (or the built-in
     configuration); PublisherError when the configuration is invalid, the build fails or,
     in strict mode, warns. With ``require_policies``, a repository where no file matches the
-    policies glob is an error before anything is written (``publisher build``)."""
+    policies glob is an error before anything is written (``publisher build``). The site
+    folder's marker names ``written_by``."""
     from mkdocs.commands.build import build as mkdocs_build
 
     with _config_file(root, config_file) as path:
@@ -163,8 +183,6 @@ def build(
         plugin.progress = progress
         plugin.require_policies = require_policies
         written = Path(config.site_dir)
-        from publisher.publish import check_build_folder, mark_site_folder
-
         check_build_folder(written, root)
         config.plugins.on_startup(command="build", dirty=False)
         quiet = QuietDirty()
@@ -185,7 +203,7 @@ def build(
                 finally:
                     config.plugins.on_shutdown()
                 incremental.save()
-                mark_site_folder(written)
+                mark_site_folder(written, written_by=written_by)
         finally:
             build_log.removeFilter(quiet)
         assert plugin.site is not None

@@ -31,11 +31,13 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
 from publisher.config import Settings, load_settings
+from publisher.counting import counted
 from publisher.errors import NotFoundError, PublisherError
 from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
 from publisher.pages import TocEntry
 from publisher.site import Progress, Site, SiteCache, SiteOptions, SitePage, build_site
+from publisher.templating import templates_folder
 
 __all__ = ["INDEX_MARKER", "PoliciesConfig", "PoliciesPlugin"]
 
@@ -63,7 +65,8 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
     api = c.Type(bool, default=True)
     """Publish the JSON API (/api/…json)."""
     templates = c.Optional(c.Dir(exists=True))
-    """A folder of templates that override the built-in ones (same relative names)."""
+    """A folder of templates that override the built-in ones (same relative names), relative
+    to mkdocs.yml (default: the `templates` setting, `templates/` in the repository)."""
     cache_dir = c.Optional(c.Type(str))
     """Where change sets and rendered fragments are cached (default: the `cache_dir` setting)."""
     nav_limit = c.Type(int, default=8)
@@ -125,6 +128,24 @@ def _builtin_search_honours_exclude(config: MkDocsConfig) -> None:
         origins[unless_excluded] = origins.get(handler, "search")
 
 
+THEME_OVERRIDES = Path(__file__).resolve().parent.parent / "templates" / "mkdocs_theme"
+"""The plugin's templates for the default ``mkdocs`` theme (skip link, footer, the table of
+contents' toggle)."""
+
+
+def _override_default_theme(config: MkDocsConfig) -> None:
+    """Put :data:`THEME_OVERRIDES` in front of the default ``mkdocs`` theme's own templates,
+    behind the site's ``custom_dir`` (whose templates still win). Other themes are left as
+    they are."""
+    theme = config.theme
+    if theme.name != "mkdocs" or str(THEME_OVERRIDES) in theme.dirs:
+        return
+    own = next((i for i, d in enumerate(theme.dirs)
+                if Path(d).resolve().parent.name == "themes" and Path(d).name == "mkdocs"),
+               None)
+    theme.dirs.insert(own if own is not None else 0, str(THEME_OVERRIDES))
+
+
 class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-call]
     """Publishes every policy of the repository: current text, versions, redlines, feeds,
     JSON API (see docs/site.md)."""
@@ -157,6 +178,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         if css not in config.extra_css:
             config.extra_css.append(css)
         _builtin_search_honours_exclude(config)
+        _override_default_theme(config)
         return config
 
     def _site_path(self, name: str) -> str:
@@ -168,16 +190,15 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         repo = self.config.repo
         return (base_dir / repo).resolve() if repo else base_dir
 
-    def _options(self, config: MkDocsConfig, site_url: str) -> SiteOptions:
-        templates = self.config.templates
+    def _options(self, config: MkDocsConfig, settings: Settings) -> SiteOptions:
         return SiteOptions(
             prefix=self.config.prefix,
             versions=str(self.config.versions),
             feeds=self.config.feeds,
             api=self.config.api,
-            site_url=config.site_url or site_url,
+            site_url=config.site_url or settings.site_url,
             site_name=config.site_name,
-            templates=Path(templates) if templates else None,
+            templates=templates_folder(settings),
         )
 
     # -- building ------------------------------------------------------------------------
@@ -195,6 +216,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             "policies": self.config.policies,
             "branch": self.config.branch,
             "cache_dir": self.config.cache_dir,
+            "templates": self.config.templates,
         }
         return load_settings(
             self._root(config),
@@ -207,7 +229,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
     def _build(self, config: MkDocsConfig) -> Site:
         try:
             settings = self._settings(config)
-            options = self._options(config, settings.site_url)
+            options = self._options(config, settings)
             with PolicyRepo.open(settings) as repo:
                 cache = SiteCache(repo.cache.directory)
                 self._cache_dir = cache.directory
@@ -224,8 +246,9 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             raise PluginError(f"policies: {exc}") from exc
         stats = site.stats
         log.info(
-            "policies: %d policies, %d versions, %d redlines (%d computed) in %.2fs",
-            stats.policies, stats.versions, stats.changesets, stats.computed, stats.seconds,
+            "policies: %s, %s, %s (%d computed) in %.2fs",
+            counted(stats.policies, "policy"), counted(stats.versions, "version"),
+            counted(stats.changesets, "redline"), stats.computed, stats.seconds,
         )
         return site
 

@@ -37,13 +37,13 @@ from sqlalchemy import (
 from publisher.diff import ChangeSet, Side, compare
 from publisher.errors import NotFoundError, PublisherError
 from publisher.notices.states import NoticeStatus, State
-from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
     Notice,
     UTCDateTime,
     utcnow,
 )
+from publisher.store.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.versions import StoredVersion, get_version, stored_versions
 
 NOTICE = "notice"

@@ -34,9 +34,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from publisher.errors import ConfigError, PublisherError
 from publisher.notices.states import State
-from publisher.notices.tables import DELIVERIES, EVENTS
 from publisher.store.db import Database
 from publisher.store.models import utcnow
+from publisher.store.tables import DELIVERIES, EVENTS
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"

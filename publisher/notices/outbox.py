@@ -44,9 +44,9 @@ from publisher.notices.mailers.base import (
 )
 from publisher.notices.sendlock import heartbeat, send_lock
 from publisher.notices.states import SETTLED, NoticeStatus, State
-from publisher.notices.tables import CUSTOMERS, DELIVERIES, NOTICES
 from publisher.store.db import Database
 from publisher.store.models import utcnow
+from publisher.store.tables import CUSTOMERS, DELIVERIES, NOTICES
 
 _STATE_OF: dict[Outcome, State] = {"sent": State.SENT, "failed": State.FAILED,
                                    "retry": State.QUEUED, "unknown": State.UNKNOWN}

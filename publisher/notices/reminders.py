@@ -22,12 +22,12 @@ from publisher.notices.campaign import (
     recipient_groups,
 )
 from publisher.notices.states import NoticeStatus, State
-from publisher.notices.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.db import Database
 from publisher.store.models import (
     UTCDateTime,
     utcnow,
 )
+from publisher.store.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
 from publisher.store.versions import get_version
 
 

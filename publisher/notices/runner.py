@@ -36,14 +36,14 @@ from publisher.notices.render import NoticeRenderer, Sender, make_sender
 from publisher.store.db import Database
 from publisher.store.models import utcnow
 from publisher.store.versions import stored_versions
+from publisher.templating import templates_folder
 
 Warn = Callable[[str], None]
 
 
 def templates_dir(settings: Settings) -> Path | None:
-    """The repository's ``templates/`` folder (overrides the package's templates), if any."""
-    folder = settings.resolve("templates")
-    return folder if folder.is_dir() else None
+    """The folder of the ``templates`` setting (overrides the package's templates), if any."""
+    return templates_folder(settings)
 
 
 @contextmanager

@@ -19,9 +19,9 @@ from datetime import datetime
 from sqlalchemy import Connection, select, update
 
 from publisher.notices.campaign import NoticeError
-from publisher.notices.tables import NOTICES
 from publisher.store.db import Database
 from publisher.store.models import utcnow
+from publisher.store.tables import NOTICES
 
 
 class SendLocked(NoticeError):

@@ -26,10 +26,10 @@ from publisher.notices.campaign import (
 )
 from publisher.notices.outbox import refresh_status, state_counts
 from publisher.notices.states import State
-from publisher.notices.tables import DELIVERIES, NOTICES
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
 from publisher.store.models import utcnow
+from publisher.store.tables import DELIVERIES, NOTICES
 from publisher.version_labels import label_text
 
 FAILED_SHOWN = 20

@@ -2,7 +2,9 @@
 
 :func:`parse_customers` is pure: it validates every row and collects every problem with its
 line number. :func:`import_customers` writes valid rows in one transaction (insert new ids,
-update changed ones), so a failed import leaves the store as it was.
+update changed ones), so a failed import leaves the store as it was. Ids, names and companies
+with bidirectional controls or zero-width characters (which make a name read as another) are
+refused, not silently cleaned: see :func:`publisher.textsafety.invisible_problem`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
 from publisher.store.models import Customer, utcnow
+from publisher.store.tables import CUSTOMERS
+from publisher.textsafety import invisible_problem
 
 REQUIRED_COLUMNS = ("id", "email", "name", "company")
 OPTIONAL_COLUMNS = ("locale",)
@@ -134,6 +137,10 @@ def _check_row(values: dict[str, str]) -> list[str]:
     for name in _LIMITS:
         if _CONTROL.search(values.get(name) or ""):
             problems.append(f"{name} contains a line break or control character")
+    for name in ("id", "name", "company"):  # what people read on pages, emails and reports
+        invisible = invisible_problem(values.get(name) or "")
+        if invisible is not None:
+            problems.append(f"{name} {invisible}")
     for name, limit in _LIMITS.items():
         if len(values.get(name) or "") > limit:
             problems.append(f"{name} longer than {limit} characters")
@@ -236,7 +243,7 @@ def import_customers(
 ) -> ImportResult:
     """Insert new customers and update changed ones (by id), in one transaction."""
     wanted = {row.id: row for row in rows}
-    table = cast(Table, Customer.__table__)
+    table = CUSTOMERS
     moment = now()
     created: list[dict[str, object]] = []
     changed: list[dict[str, object]] = []

@@ -8,12 +8,21 @@ record_acceptances` (one lock, one commit) and only then answers each caller. No
 acknowledged before its commit, and the order between processes is still decided by the
 database's lock, so this is an optimisation, not state: a process that dies loses only
 requests that were never answered.
+
+The writer survives any exception: a batch that fails is retried one request at a time, so a
+request the driver cannot encode fails alone; an unexpected error fails that batch's waiters
+with :class:`WriteFailed` and the writer takes the next batch. Should the thread die all the
+same (a ``BaseException``), or hang in one commit for longer than ``stuck_after`` seconds,
+:meth:`GroupCommit.healthy` says so (``/readyz`` fails) and new requests are refused at once
+with :class:`WriterUnavailable` instead of waiting forever.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -26,8 +35,25 @@ from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRequest, Recorded, record_acceptances
 from publisher.store.models import utcnow
 
+_log = logging.getLogger(__name__)
+
 MAX_BATCH = 256
 """The most acceptances one transaction records."""
+
+STUCK_AFTER = 30.0
+"""Seconds one commit may take before the writer counts as stuck (``/readyz`` fails)."""
+
+
+class WriterError(PublisherError):
+    """The ledger writer could not record a request (not the request's own fault)."""
+
+
+class WriteFailed(WriterError):
+    """An unexpected error while recording this request's batch (HTTP 500)."""
+
+
+class WriterUnavailable(WriterError):
+    """The writer thread is dead: nothing can be recorded by this process (HTTP 503)."""
 
 
 @dataclass
@@ -48,10 +74,14 @@ class GroupCommit:
         *,
         max_batch: int = MAX_BATCH,
         now: Callable[[], datetime] = utcnow,
+        stuck_after: float = STUCK_AFTER,
     ) -> None:
         self.database = database
         self.max_batch = max_batch
         self.now = now
+        self.stuck_after = stuck_after
+        self._busy_since: float | None = None
+        self._dead = False
         self._queue: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -62,8 +92,32 @@ class GroupCommit:
         """Queue ``request``; the future resolves after its transaction committed."""
         item = _Item(request)
         self._ensure_started()
+        if self._dead:
+            item.future.set_exception(WriterUnavailable(
+                "the ledger writer of this process stopped",
+                hint="restart the service (its /readyz fails)"))
+            return item.future
         self._queue.put(item)
         return item.future
+
+    def state(self) -> str:
+        """``ok`` (idle or committing), ``stuck`` (one commit longer than ``stuck_after``)
+        or ``dead`` (the thread ended without being closed)."""
+        if self._dead:
+            return "dead"
+        busy_since = self._busy_since
+        if busy_since is not None and time.monotonic() - busy_since > self.stuck_after:
+            return "stuck"
+        return "ok"
+
+    def healthy(self) -> bool:
+        return self.state() == "ok"
+
+    def join_dead(self, timeout: float) -> None:
+        """Wait until the writer thread has ended (for tests of a dead writer)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def record(self, request: AcceptanceRequest) -> Recorded:
         """Record and wait (raises the request's own error, e.g. NotFoundError)."""
@@ -88,6 +142,26 @@ class GroupCommit:
                 self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException:
+            self._dead = True
+            _log.critical("the ledger writer stopped; this process records nothing more",
+                          exc_info=True)
+            self._fail_queued()
+
+    def _fail_queued(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Item) and not item.future.done():
+                item.future.set_exception(WriterUnavailable(
+                    "the ledger writer of this process stopped",
+                    hint="restart the service (its /readyz fails)"))
+
+    def _serve(self) -> None:
         stopping = False
         while not stopping:
             first = self._queue.get()
@@ -103,18 +177,32 @@ class GroupCommit:
                     stopping = True
                     break
                 batch.append(item)
-            self._commit([i for i in batch if isinstance(i, _Item)])
+            items = [i for i in batch if isinstance(i, _Item)]
+            self._busy_since = time.monotonic()
+            try:
+                self._commit(items)
+            except BaseException as error:
+                self._fail(items, error)
+                raise
+            finally:
+                self._busy_since = None
 
     def _commit(self, batch: list[_Item]) -> None:
         try:
             outcomes = record_acceptances(self.database, [i.request for i in batch], now=self.now)
-        except (SQLAlchemyError, PublisherError, OSError) as error:
+        except Exception as error:
             if len(batch) > 1:
-                # Do not let one request's database error fail the others: one by one.
+                # Do not let one request's error fail the others: one by one.
                 for item in batch:
                     self._commit([item])
                 return
-            batch[0].future.set_exception(error)
+            if isinstance(error, SQLAlchemyError | PublisherError | OSError | ValueError):
+                batch[0].future.set_exception(error)  # the database's or the request's own
+            else:
+                failed = WriteFailed(f"the acceptance could not be recorded: "
+                                     f"{type(error).__name__}: {error}")
+                failed.__cause__ = error
+                batch[0].future.set_exception(failed)
             return
         self.batches += 1
         for item, outcome in zip(batch, outcomes, strict=True):
@@ -122,3 +210,12 @@ class GroupCommit:
                 item.future.set_exception(outcome)
             else:
                 item.future.set_result(outcome)
+
+    @staticmethod
+    def _fail(batch: list[_Item], error: BaseException) -> None:
+        for item in batch:
+            if not item.future.done():
+                failed = WriteFailed(f"the acceptance could not be recorded: "
+                                     f"{type(error).__name__}: {error}")
+                failed.__cause__ = error
+                item.future.set_exception(failed)

@@ -17,20 +17,20 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, Table, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
 from publisher.store.models import (
     Acceptance,
-    ChainHead,
     Customer,
     Notice,
     PolicyVersion,
     utcnow,
 )
+from publisher.store.tables import ACCEPTANCES, CHAIN_HEAD
 
 GENESIS = "0" * 64
 """``prev_hash`` of the first record."""
@@ -38,8 +38,8 @@ GENESIS = "0" * 64
 METHODS = ("link", "api", "import")
 """How an acceptance was given: the signed link page, the reports/admin API, or an import."""
 
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
-_HEAD = cast(Table, ChainHead.__table__)
+_ACCEPTANCES = ACCEPTANCES
+_HEAD = CHAIN_HEAD
 
 
 class LedgerError(PublisherError):
@@ -182,25 +182,6 @@ class AcceptanceRequest:
     @property
     def key(self) -> tuple[str, str, str]:
         return (self.customer_id, self.policy, self.version)
-
-
-def _find(connection: Connection, customer_id: str, policy: str, version: str) -> Row[Any] | None:
-    return connection.execute(
-        select(_ACCEPTANCES).where(
-            _ACCEPTANCES.c.customer_id == customer_id,
-            _ACCEPTANCES.c.slug == policy,
-            _ACCEPTANCES.c.version_label == version,
-        )
-    ).first()
-
-
-def find_acceptance(
-    database: Database, customer_id: str, policy: str, version: str
-) -> AcceptanceRecord | None:
-    """The customer's acceptance of that policy version, if any."""
-    with database.read() as connection:
-        row = _find(connection, customer_id, policy, version)
-    return AcceptanceRecord.from_row(row) if row is not None else None
 
 
 def record_acceptance(

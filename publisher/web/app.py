@@ -13,17 +13,16 @@ processes and hosts can serve the same links.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
     HTMLResponse,
@@ -33,6 +32,7 @@ from starlette.responses import (
     Response,
 )
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
@@ -40,7 +40,7 @@ from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, se
 from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document
-from publisher.store.group_commit import GroupCommit
+from publisher.store.group_commit import GroupCommit, WriteFailed, WriterError
 from publisher.store.ledger import (
     AcceptanceRequest,
     LedgerError,
@@ -49,8 +49,18 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.reports import acceptance_report, render_csv
+from publisher.templating import templates_folder
 from publisher.web import render
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
+from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
+from publisher.web.inputs import (
+    BodyError,
+    InputError,
+    int_field,
+    optional_text,
+    parse_json,
+    text_field,
+)
 from publisher.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -62,6 +72,8 @@ from publisher.web.security import (
     csrf_valid,
     new_nonce,
 )
+from publisher.web.webhooks import MAX_BODY as WEBHOOK_MAX_BODY
+from publisher.web.webhooks import PATH as WEBHOOK_PATH
 from publisher.web.webhooks import webhook_routes
 
 NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
@@ -79,6 +91,8 @@ class Service:
     proxy: ProxyPolicy
     https: bool
     ledger: GroupCommit
+    templates: Path | None = None
+    """The folder of the ``templates`` setting: overrides of the pages' templates."""
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -95,6 +109,7 @@ class Service:
             proxy=proxy,
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
+            templates=templates_folder(settings),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -106,8 +121,9 @@ def _service(request: Request) -> Service:
     return service
 
 
-def _page(template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    return HTMLResponse(render.render(template, **values), status_code=status, headers=NO_STORE)
+def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+    html = render.render(template, templates=service.templates, **values)
+    return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
 # -- the link pages -------------------------------------------------------------------------
@@ -122,12 +138,12 @@ async def _problem_page(service: Service, error: Exception) -> HTMLResponse:
                 context = await run_in_threadpool(load_context, service.database, error.claims)
             except NotFoundError:
                 context = None
-        return _page("expired.html", 410, context=context, claims=error.claims,
+        return _page(service, "expired.html", 410, context=context, claims=error.claims,
                      days=service.settings.link_max_age_days,
                      policy_url=service.policy_url(error.claims.policy) if error.claims else None)
     if isinstance(error, LinkInvalid):
-        return _page("invalid.html", 400)
-    return _page("unknown.html", 404)
+        return _page(service, "invalid.html", 400)
+    return _page(service, "unknown.html", 404)
 
 
 async def _verified(service: Service, token: str) -> LinkClaims | HTMLResponse:
@@ -153,7 +169,7 @@ def _nonce(request: Request) -> str:
 async def _landing_page(request: Request, service: Service, token: str, context: LinkContext,
                         *, status: int = 200, problem: str | None = None) -> HTMLResponse:
     if context.accepted is not None:
-        return _page("receipt.html", status, context=context, record=context.accepted,
+        return _page(service, "receipt.html", status, context=context, record=context.accepted,
                      again=True, policy_url=service.policy_url(context.version.slug),
                      provider=service.settings.provider_name)
     if context.newer_accepted is not None:
@@ -172,7 +188,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
     full_text = await run_in_threadpool(render.full_text, context.version)
     nonce = _nonce(request)
     response = _page(
-        "accept.html", status,
+        service, "accept.html", status,
         context=context, changes=changes, since=since, document=document, full_text=full_text,
         token=token,
         csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
@@ -186,7 +202,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
 
 def _newer_accepted_page(service: Service, context: LinkContext, status: int) -> HTMLResponse:
     """The customer already accepted a later version: this older one is not offered."""
-    return _page("newer_accepted.html", status, context=context,
+    return _page(service, "newer_accepted.html", status, context=context,
                  policy_url=service.policy_url(context.version.slug))
 
 
@@ -205,12 +221,27 @@ async def landing(request: Request) -> Response:
     return await _landing_page(request, service, token, context)
 
 
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased, default ports left out."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
 def _same_origin(request: Request, service: Service) -> bool:
+    """The form was posted from our own pages: ``Origin`` is ``accept_url``'s origin (never
+    the request's own ``Host``, which the client chooses)."""
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return True  # older browsers; the SameSite cookie and signed field still hold
-    allowed = {request.headers.get("host", ""), urlsplit(service.settings.accept_url).netloc}
-    return urlsplit(origin).netloc in allowed
+    return _origin(origin) == _origin(service.settings.accept_url) != ""
 
 
 async def _accept(request: Request, service: Service, token: str,
@@ -273,7 +304,7 @@ async def receipt(request: Request) -> Response:
         return context
     if context.accepted is None:
         return RedirectResponse(f"/a/{token}", status_code=303, headers=NO_STORE)
-    return _page("receipt.html", context=context, record=context.accepted,
+    return _page(service, "receipt.html", context=context, record=context.accepted,
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug),
                  provider=service.settings.provider_name)
@@ -288,8 +319,12 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Readiness: the database answers and its schema is the one this code needs."""
+    """Readiness: the ledger writer is alive and not stuck, the database answers and its
+    schema is the one this code needs."""
     service = _service(request)
+    writer = service.ledger.state()
+    if writer != "ok":
+        return JSONResponse({"status": "unavailable", "writer": writer}, status_code=503)
 
     def check() -> str | None:
         return migrate.current_revision(service.database)
@@ -321,6 +356,12 @@ def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]
                                 headers={"www-authenticate": 'Bearer realm="publisher"'})
         try:
             response: Response = await handler(request, service)
+        except InputError as error:
+            return JSONResponse({"error": error.message, "field": error.field}, status_code=422)
+        except BodyError as error:
+            return JSONResponse({"error": error.message}, status_code=400)
+        except WriterError:
+            raise  # not the client's fault: writer_failed answers 500/503
         except NotFoundError as error:
             return JSONResponse({"error": error.message, "hint": error.hint}, status_code=404)
         except PublisherError as error:
@@ -334,9 +375,10 @@ def _api(handler: Callable[[Request, Service], Any]) -> Callable[[Request], Any]
 async def api_report(request: Request, service: Service) -> Response:
     """``GET /api/reports/acceptance[?policy=…&version=…&format=csv]``."""
     params = request.query_params
+    policy = optional_text("policy", params.get("policy"))
+    version = optional_text("version", params.get("version"))
     report = await run_in_threadpool(
-        lambda: acceptance_report(service.database, policy=params.get("policy"),
-                                  version=params.get("version"))
+        lambda: acceptance_report(service.database, policy=policy, version=version)
     )
     if params.get("format") == "csv":
         return PlainTextResponse(render_csv(report), media_type="text/csv; charset=utf-8")
@@ -345,7 +387,7 @@ async def api_report(request: Request, service: Service) -> Response:
 
 async def api_evidence(request: Request, service: Service) -> Response:
     """``GET /api/customers/<id>/evidence``: the evidence document, texts inline."""
-    customer = request.path_params["customer_id"]
+    customer = text_field("customer_id", request.path_params["customer_id"])
     evidence = await run_in_threadpool(collect_evidence, service.database, customer)
     return JSONResponse(evidence_document(evidence))
 
@@ -359,26 +401,34 @@ async def api_verify(request: Request, service: Service) -> Response:
 async def api_accept(request: Request, service: Service) -> Response:
     """``POST /api/acceptances`` ``{"customer", "policy", "version"[, "notice"]}``: record an
     acceptance given in the provider's own product (method ``api``)."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+    body = parse_json(await request.body())
     fields = ("customer", "policy", "version")
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in fields):
+    if not isinstance(body, dict) or not all(k in body for k in fields):
         return JSONResponse({"error": "expected {\"customer\", \"policy\", \"version\"} strings"},
                             status_code=400)
-    notice = body.get("notice")
-    if notice is not None and (not isinstance(notice, int) or isinstance(notice, bool)):
-        return JSONResponse({"error": "notice must be an integer"}, status_code=400)
-    result = await _record(request, service, body["customer"], body["policy"], body["version"],
-                           notice, method="api")
+    customer, policy, version = (text_field(k, body[k]) for k in fields)
+    notice = None if body.get("notice") is None else int_field("notice", body["notice"])
+    result = await _record(request, service, customer, policy, version, notice, method="api")
     return JSONResponse({"created": result.created, "record": result.record.to_dict()},
                         status_code=201 if result.created else 200)
 
 
 async def stylesheet(request: Request) -> Response:
-    return Response(render.stylesheet(), media_type="text/css; charset=utf-8",
+    return Response(render.stylesheet(_service(request).templates),
+                    media_type="text/css; charset=utf-8",
                     headers={"cache-control": "public, max-age=3600"})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(render.favicon(_service(request).templates), media_type="image/svg+xml",
+                    headers={"cache-control": "public, max-age=86400"})
+
+
+async def not_found(request: Request, error: Exception) -> Response:
+    """An address the service does not have: a page that says what the service is for."""
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "no such API endpoint"}, status_code=404)
+    return _page(_service(request), "not_found.html", 404)
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
@@ -386,10 +436,42 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": "the database is unavailable; try again"},
                             status_code=503, headers={"retry-after": "30"})
-    return _page("unavailable.html", 503)
+    return _page(_service(request), "unavailable.html", 503)
 
 
-def create_app(settings: Settings, *, database: Database | None = None) -> Starlette:
+async def writer_failed(request: Request, error: Exception) -> Response:
+    """The ledger writer failed this request (500) or has stopped (503): nothing recorded."""
+    status = 500 if isinstance(error, WriteFailed) else 503
+    headers = {} if status == 500 else {"retry-after": "30"}
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": "the acceptance could not be recorded; try again"},
+                            status_code=status, headers={**headers, **NO_STORE})
+    return _page(_service(request), "unavailable.html", status)
+
+
+async def body_refused(request: Request, error: Exception) -> Response:
+    """A body over its limit (413) or one that stopped arriving (408): nothing was read."""
+    status = 413 if isinstance(error, BodyTooLarge) else 408
+    return PlainTextResponse(f"{error}\n", status_code=status,
+                             headers={"connection": "close", "cache-control": "no-store"})
+
+
+class AcceptanceApp(Starlette):
+    """Starlette, with the security headers and the request guard outside all of it, so that
+    errors raised in middleware, and Starlette's own 500 answer, get the headers too."""
+
+    https: bool = False
+    limits: BodyLimits = BodyLimits()
+    body_timeout: float = BODY_TIMEOUT
+
+    def build_middleware_stack(self) -> ASGIApp:
+        guarded = RequestGuard(super().build_middleware_stack(), limits=self.limits,
+                               body_timeout=self.body_timeout)
+        return SecurityHeadersMiddleware(guarded, https=self.https)
+
+
+def create_app(settings: Settings, *, database: Database | None = None,
+               body_timeout: float = BODY_TIMEOUT) -> Starlette:
     """The acceptance service for ``settings`` (opens the store unless ``database`` is given;
     a new database gets its schema, an outdated one is refused)."""
     owned = database is None
@@ -406,22 +488,28 @@ def create_app(settings: Settings, *, database: Database | None = None) -> Starl
         if owned:
             service.database.dispose()
 
-    app = Starlette(
+    app = AcceptanceApp(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
             Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
             Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
+            Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
+            Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
             Route("/api/reports/acceptance", _api(api_report), methods=["GET"]),
             Route("/api/customers/{customer_id}/evidence", _api(api_evidence), methods=["GET"]),
             Route("/api/ledger/verify", _api(api_verify), methods=["GET"]),
             Route("/api/acceptances", _api(api_accept), methods=["POST"]),
             *webhook_routes(settings, database),
         ],
-        middleware=[Middleware(SecurityHeadersMiddleware, https=service.https)],
-        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable},
+        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
+                            WriterError: writer_failed, BodyTooLarge: body_refused,
+                            BodyTimeout: body_refused, 404: not_found},
         lifespan=lifespan,
     )
+    app.https = service.https
+    app.limits = BodyLimits(paths={WEBHOOK_PATH: WEBHOOK_MAX_BODY})
+    app.body_timeout = body_timeout
     app.state.service = service
     return app

@@ -16,6 +16,7 @@ from publisher.store.customers import CustomerInfo
 from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRecord
 from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion
+from publisher.store.tables import ACCEPTANCES
 from publisher.store.versions import StoredVersion
 
 
@@ -75,7 +76,7 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
                 raise LinkTargetMissing(f"link for unknown notice {claims.notice}")
             notice = NoticeInfo(row.id, row.subject, row.summary, row.effective, row.created_at)
         accepted_row = session.execute(
-            select(Acceptance.__table__).where(
+            select(ACCEPTANCES).where(
                 Acceptance.customer_id == claims.customer,
                 Acceptance.slug == claims.policy,
                 Acceptance.version_label == claims.version,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -27,23 +27,35 @@ from publisher.sanitize import clause_bodies
 from publisher.store.versions import StoredVersion
 from publisher.templating import environment
 
-TEMPLATE_DIR = "templates/acceptance"
-"""Where the pages' templates and stylesheet live in the package."""
 
-
-def render(template: str, **values: Any) -> str:
+def render(template: str, *, templates: Path | None = None, **values: Any) -> str:
     """Render ``acceptance/<template>`` with the product's shared jinja2 environment
-    (autoescape on, undefined is an error; see :mod:`publisher.templating`)."""
-    return environment().get_template(f"acceptance/{template}").render(**values)
+    (autoescape on, undefined is an error; see :mod:`publisher.templating`), ``templates``
+    (the ``templates`` setting's folder) in front of the package's templates."""
+    return environment(templates).get_template(f"acceptance/{template}").render(**values)
 
 
-@cache
-def stylesheet() -> bytes:
-    """The pages' CSS (served at /static/acceptance.css: the CSP forbids inline styles)."""
-    package = resources.files("publisher")
-    own = package.joinpath(TEMPLATE_DIR, "acceptance.css").read_text("utf-8")
-    body = package.joinpath("templates", "fragments", "policy_body.css").read_text("utf-8")
+def _source(name: str, templates: Path | None) -> str:
+    """A template file's text as written (an override's, else the package's)."""
+    env = environment(templates)
+    assert env.loader is not None
+    return env.loader.get_source(env, name)[0]
+
+
+@lru_cache(maxsize=8)
+def stylesheet(templates: Path | None = None) -> bytes:
+    """The pages' CSS (served at /static/acceptance.css: the CSP forbids inline styles):
+    ``acceptance/acceptance.css`` and the shared policy text styles, each from ``templates``
+    when it has them."""
+    own = _source("acceptance/acceptance.css", templates)
+    body = _source("fragments/policy_body.css", templates)
     return (own + "\n" + body + "\n" + REDLINE_CSS).encode("utf-8")
+
+
+@lru_cache(maxsize=8)
+def favicon(templates: Path | None = None) -> bytes:
+    """The service's icon (``acceptance/favicon.svg``), served at /favicon.ico as well."""
+    return _source("acceptance/favicon.svg", templates).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,10 @@ def redline(old: StoredVersion, new: StoredVersion, *, site_url: str) -> Redline
         new=Side(rev=new.commit, version=new.label, sha256=new.sha256),
     )
     base = f"{site_url.rstrip('/')}/{new.slug}/"
-    html = render_html(changes, old_href=f"{base}v/{old.label}/", new_href=f"{base}v/{new.label}/")
+    # Without the fragment's own title and counts: the page gives the heading and the
+    # summary once (accept.html).
+    html = render_html(changes, old_href=f"{base}v/{old.label}/", new_href=f"{base}v/{new.label}/",
+                       header=False)
     result = Redline(Markup(html), changes.summary.describe(), changes.summary.material,
                      changes.summary.total)
     with _lock:

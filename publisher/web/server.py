@@ -16,8 +16,11 @@ from typing import Any
 from starlette.applications import Starlette
 
 from publisher.config import Settings
+from publisher.web.guard import BODY_TIMEOUT
+from publisher.web.protocol import HEADER_TIMEOUT, HEADER_TIMEOUT_ENV, GuardedHttpToolsProtocol
 
 SETTINGS_ENV = "PUBLISHER_WEB_SETTINGS"
+BODY_TIMEOUT_ENV = "PUBLISHER_WEB_BODY_TIMEOUT"
 
 
 def settings_to_env(settings: Settings) -> str:
@@ -55,7 +58,8 @@ def app_from_environment() -> Starlette:
     raw = os.environ.get(SETTINGS_ENV)
     if raw is None:
         raise RuntimeError(f"{SETTINGS_ENV} is not set: start the service with `publisher web`")
-    return create_app(settings_from_env(raw))
+    body_timeout = float(os.environ.get(BODY_TIMEOUT_ENV) or BODY_TIMEOUT)
+    return create_app(settings_from_env(raw), body_timeout=body_timeout)
 
 
 def serve(
@@ -66,15 +70,22 @@ def serve(
     workers: int = 1,
     access_log: bool = False,
     log_level: str = "info",
+    header_timeout: float = HEADER_TIMEOUT,
+    body_timeout: float = BODY_TIMEOUT,
 ) -> None:
     """Serve until interrupted. uvicorn's own proxy-header handling is off: the client IP
-    comes only from the settings ``trusted_proxy_header`` / ``trusted_proxies``."""
+    comes only from the settings ``trusted_proxy_header`` / ``trusted_proxies``. Each request
+    has ``header_timeout`` seconds to send its headers and ``body_timeout`` seconds between
+    parts of its body (see :mod:`publisher.web.protocol` and :mod:`publisher.web.guard`)."""
     import uvicorn
 
     os.environ[SETTINGS_ENV] = settings_to_env(settings)
+    os.environ[HEADER_TIMEOUT_ENV] = repr(header_timeout)
+    os.environ[BODY_TIMEOUT_ENV] = repr(body_timeout)
     uvicorn.run(
         "publisher.web.server:app_from_environment",
         factory=True,
+        http=GuardedHttpToolsProtocol,
         host=host,
         port=port,
         workers=workers,

@@ -1,4 +1,5 @@
-"""The store's tables as the notices package queries them (SQLAlchemy Core), named once."""
+"""The store's tables for SQLAlchemy Core queries, named once (typed as ``Table``: the ORM
+declares ``__table__`` as a ``FromClause``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import Table
 
 from publisher.store.models import (
     Acceptance,
+    ChainHead,
     Customer,
     Delivery,
     DeliveryEvent,
@@ -16,6 +18,7 @@ from publisher.store.models import (
 )
 
 ACCEPTANCES = cast(Table, Acceptance.__table__)
+CHAIN_HEAD = cast(Table, ChainHead.__table__)
 CUSTOMERS = cast(Table, Customer.__table__)
 DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, DeliveryEvent.__table__)

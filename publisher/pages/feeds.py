@@ -1,0 +1,83 @@
+"""The site's Atom feeds: one per policy and one of every policy, with absolute URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from publisher.pages.model import PolicyInfo, VersionInfo
+from publisher.templating import environment
+from publisher.urls import Urls
+
+__all__ = ["atom_time", "policy_feed", "site_feed"]
+
+
+def atom_time(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="seconds")
+
+
+def policy_feed(
+    urls: Urls, base_url: str, policy: PolicyInfo, *, site_name: str = "",
+    templates: Path | None = None,
+) -> str:
+    """The Atom feed of one policy: one entry per published version, newest first."""
+    entries = [(policy, v) for v in reversed(policy.versions)]
+    return _feed(
+        urls, base_url, entries,
+        feed_path=urls.feed(policy.slug),
+        alternate=urls.policy(policy.slug),
+        title=f"{policy.title}: versions",
+        updated=policy.updated,
+        site_name=site_name,
+        templates=templates,
+    )
+
+
+def site_feed(
+    urls: Urls, base_url: str, policies: Sequence[PolicyInfo], *, site_name: str = "",
+    templates: Path | None = None,
+) -> str:
+    """The Atom feed of every policy: one entry per published version, newest first."""
+    entries = sorted(
+        ((p, v) for p in policies for v in p.versions),
+        key=lambda pv: (pv[1].published, pv[0].slug, pv[1].label),
+        reverse=True,
+    )
+    updated = max((v.published for _, v in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
+    return _feed(
+        urls, base_url, entries,
+        feed_path=urls.feed(),
+        alternate=urls.root(),
+        title=f"{site_name}: policy updates" if site_name else "Policy updates",
+        updated=updated,
+        site_name=site_name,
+        templates=templates,
+    )
+
+
+def _feed(
+    urls: Urls,
+    base_url: str,
+    entries: Sequence[tuple[PolicyInfo, VersionInfo]],
+    *,
+    feed_path: str,
+    alternate: str,
+    title: str,
+    updated: datetime,
+    site_name: str,
+    templates: Path | None,
+) -> str:
+    template = environment(templates).get_template("site/feed.xml")
+    return template.render(
+        link=urls.absolute(base_url),
+        feed_path=feed_path,
+        alternate=alternate,
+        title=title,
+        updated=atom_time(updated),
+        atom_time=atom_time,
+        entries=entries,
+        site_name=site_name or "Policies",
+    )
