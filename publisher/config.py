@@ -43,6 +43,29 @@ class Settings:
         "skipped without it.",
         parse=_parse_keys,
     )
+    default_language: str = _setting(
+        "en",
+        "The language of the source policies (a BCP 47 tag): a file without a language in its path "
+        "or front matter `lang` is in it; other languages are translations.",
+    )
+    languages: tuple[str, ...] = _setting(
+        (),
+        "The languages policies are published in, in order (comma-separated, or a list), e.g. "
+        "'en, de, pt-BR'; a folder or stem suffix is a language only if listed. Empty: every "
+        "ISO 639-1 code (with an optional region) found in paths or front matter.",
+        parse=_parse_keys,
+    )
+    binding_language: str = _setting(
+        "",
+        "The language whose text prevails (a BCP 47 tag, e.g. en): every page of a translation in "
+        "another language says so in one line. Empty: no such line.",
+    )
+    translation_lag_grace_days: int = _setting(
+        0,
+        "Days a translation may lag a newer source version that is already in force before lint's "
+        "translation-lag is an error rather than a warning.",
+        parse=_parse_int,
+    )
     database_url: str = _setting(
         "sqlite:///.publisher/publisher.db",
         "SQLAlchemy URL of the acceptance store (SQLite file by default; postgresql+psycopg://… for PostgreSQL).",
@@ -267,6 +290,14 @@ def explain_settings(
     if "smtp_security" in checked and checked["smtp_security"] not in SMTP_SECURITY:
         errors.append(f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, "
                       f"not {checked['smtp_security']!r}")
+    if "translation_lag_grace_days" in checked and checked["translation_lag_grace_days"] < 0:
+        errors.append("translation_lag_grace_days must be 0 or more")
+    from publisher.history.languages import valid_tag
+
+    for tag in (checked.get("default_language", ""), checked.get("binding_language", ""),
+                *checked.get("languages", ())):
+        if tag and not valid_tag(tag):
+            errors.append(f"{tag!r} is not a language tag (use BCP 47 tags such as en, de, pt-BR)")
     for name in ("remind_after_days", "mail_timeout", "smtp_port"):
         if name in checked and checked[name] < 1:
             errors.append(f"{name} must be 1 or more")

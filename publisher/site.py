@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -112,6 +112,10 @@ class SitePage:
     title: str = ""
     in_nav: bool = False
     toc: tuple[TocEntry, ...] = ()
+    head: str = ""
+    """HTML for the page's ``<head>`` (``hreflang`` alternates of a translated policy)."""
+    lang: str = ""
+    """The page's language when it is not the site's (a translation's pages)."""
 
 
 @dataclass
@@ -369,7 +373,8 @@ class _Builder:
     def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> _PairRecord:
         old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
         overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
-        key = _key("pair", build.policy.slug, old_v.revision.commit, old_v.label,
+        key = _key("pair", build.policy.slug, build.policy.language, old_v.revision.commit,
+                   old_v.label,
                    new_v.revision.commit, new_v.label, overrides, diff_engine_version(),
                    self.fingerprint)
         found = self.cache.get("pairs", key)
@@ -591,12 +596,16 @@ def build_site(
             build.records[pair] = builder.pair(build, pair)
             done += 1
             report("redlines", done, total)
-    infos = tuple(builder.info(b) for b in builds)
+    infos = tuple(replace(builder.info(b), languages=tuple(repo.languages(b.policy)))
+                  for b in builds)
     site_pages: list[SitePage] = []
     report("pages", 0, len(builds))
     for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):
         site_pages.extend(builder.policy_pages(build, info))
         report("pages", done, len(builds))
+    from publisher.site_languages import language_pages
+
+    site_pages += language_pages(repo, options, today, cache, policies, site_pages)
     urls, base = options.urls, options.site_url
     if options.feeds:
         site_pages.append(SitePage(

@@ -50,7 +50,8 @@ def test_list_json_counts_revisions_and_versions(repo: GitRepo) -> None:
     assert code == 0
     [policy] = json.loads(out)["policies"]
     assert policy == {
-        "slug": "aup", "title": "Acceptable Use", "path": "policies/aup.md",
+        "slug": "aup", "language": "en", "languages": ["en"],
+        "title": "Acceptable Use", "path": "policies/aup.md",
         "current_version": "2", "effective": "2024-02-01",
         "revisions": 2, "versions": 2, "deleted": False,
     }
@@ -60,7 +61,8 @@ def test_list_text_is_one_aligned_row_per_policy(repo: GitRepo) -> None:
     code, out, _ = run("list", repo=repo.path)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS", "PATH"]
+    assert lines[0].split() == ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS",
+                                "LANGUAGES", "PATH"]
     assert lines[1].split()[0] == "aup" and lines[1].endswith("policies/aup.md")
 
 

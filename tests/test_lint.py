@@ -202,5 +202,13 @@ def test_every_rule_is_listed() -> None:
 
 def test_example_policies_lint_clean() -> None:
     root = Path(__file__).resolve().parents[1]
-    code, data, _ = lint(root)
+    code, data, _ = lint(root, "--ignore", "translation-lag")
     assert code == 0, data
+
+
+def test_the_example_french_translation_lags_on_purpose() -> None:
+    """Issue 15: the example shows a translation that lags a version already in force."""
+    root = Path(__file__).resolve().parents[1]
+    code, data, _ = lint(root)
+    assert code == 1
+    assert rules_of(data) == [("translation-lag", "policies/privacy.fr.md", 4)]

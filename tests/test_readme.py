@@ -71,4 +71,7 @@ def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "acceptable-use" in result.stdout
     assert "publisher diff terms-of-service --from 2 --to 3" in result.stdout
-    assert "0 findings in 3 policies" in result.stdout
+    # the one finding is the example French translation's lag, shown on purpose (issue 15)
+    assert "1 finding (1 error, 0 warnings) in 3 policies" in result.stdout
+    assert "privacy [fr] policies/privacy.fr.md: renders 2 (translation_of) of 3; " \
+        "1 version(s) behind" in result.stdout

@@ -108,7 +108,7 @@ COMMAND_MODULES: dict[str, str] = {
     "build": "site", "serve": "site", "publish": "publish",
     "hooks": "hooks", "diff-driver": "hooks", "textconv": "hooks",
     "db": "db", "customers": "customers", "acceptance": "acceptance", "audit": "audit",
-    "notice": "notice", "web": "web", "import": "importing",
+    "notice": "notice", "web": "web", "import": "importing", "translations": "translations",
 }
 """Command name -> module of ``publisher.cli`` that defines it (in its ``COMMANDS``).
 

@@ -48,6 +48,22 @@ def demo_command(app: App, fmt: str) -> None:
             labels = ", ".join(v.label for v in policy.versions)
             say(f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}")
 
+        from publisher.translations import statuses
+
+        lags = statuses(repo, today=datetime.now(UTC).date(),
+                        grace_days=settings.translation_lag_grace_days)
+        result["translations"] = [status.to_dict() for status in lags]
+        if lags:
+            step("publisher translations: what each translation renders, and its lag")
+            for status in lags:
+                entry = status.to_dict()
+                how = "inferred" if entry["inferred"] else "translation_of"
+                lag = (f"{entry['behind']} version(s) behind; clauses to revisit: "
+                       + (", ".join(c["id"] for c in entry["clauses"]) or "none")
+                       if entry["lagging"] else "current")
+                say(f"{entry['slug']} [{entry['language']}] {entry['path']}: renders "
+                    f"{entry['renders'] or '?'} ({how}) of {entry['source']['current']}; {lag}")
+
         step("lint")
         findings = lint_repository(settings)
         for finding in findings:

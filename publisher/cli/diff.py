@@ -38,6 +38,8 @@ def _use_colour(choice: bool | None) -> bool:
               help="List only material changes (the summary still counts all).")
 @click.option("--color/--no-color", "colour", default=None,
               help="Colour the text output (default: when stdout is a terminal).")
+@click.option("--lang", "language", metavar="TAG",
+              help="Compare the revisions of POLICY's translation in this language (e.g. de).")
 @pass_app
 @click.pass_context
 def diff_command(
@@ -50,6 +52,7 @@ def diff_command(
     exit_code: bool,
     material_only: bool,
     colour: bool | None,
+    language: str | None,
     output: str | None,
 ) -> None:
     """Compare two revisions of a policy clause by clause.
@@ -68,11 +71,12 @@ def diff_command(
     the site's redline laid out for print.
     """
     if fmt in BINARY_FORMATS:
-        material = _write_document(app, targets, from_rev, to_rev, fmt, output, material_only)
+        material = _write_document(app, targets, from_rev, to_rev, fmt, output, material_only,
+                                   language)
         if exit_code and material:
             ctx.exit(1)
         return
-    changes = _changes(app, targets, from_rev, to_rev)
+    changes = _changes(app, targets, from_rev, to_rev, language)
     # each renderer loads only when asked for (start-up of `publisher diff a.md b.md`)
     if output is not None:
         from publisher.formats.output import write_output
@@ -127,7 +131,7 @@ def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
 
 def _write_document(
     app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None, fmt: str,
-    output: str | None, material_only: bool,
+    output: str | None, material_only: bool, language: str | None = None,
 ) -> bool:
     """Write a redline document; True when a change is material. A Word redline tracks
     every change whatever ``material_only`` says ("Accept all" must give the new text)."""
@@ -140,13 +144,16 @@ def _write_document(
     redline: Redline
     _check_targets(targets, from_rev, to_rev)
     if len(targets) == 2:
+        if language:
+            raise click.UsageError("--lang picks a translation of one POLICY, not two files")
         redline = redline_of_files(targets[0], targets[1])
     else:
         from publisher.cli.policies import find_policy, warn
         from publisher.history import PolicyRepo
 
         with PolicyRepo.open(app.settings, warn=warn) as repo:
-            redline = redline_of_revisions(repo, find_policy(repo, targets[0]), from_rev, to_rev)
+            redline = redline_of_revisions(repo, find_policy(repo, targets[0], language),
+                                           from_rev, to_rev)
     if fmt == "pdf":
         from publisher.formats.pdf import redline_pdf
 
@@ -170,19 +177,23 @@ def _check_targets(targets: tuple[str, ...], from_rev: str | None, to_rev: str |
 
 
 def _changes(
-    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None
+    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None,
+    language: str | None = None,
 ) -> ChangeSet:
     # git and the parser load only when a diff is asked for: `publisher --help` stays quick.
     from publisher.diff.sources import compare_files, compare_revisions
 
     _check_targets(targets, from_rev, to_rev)
     if len(targets) == 2:
+        if language:
+            raise click.UsageError("--lang picks a translation of one POLICY, not two files")
         return compare_files(targets[0], targets[1])
     from publisher.cli.policies import find_policy, warn
     from publisher.history import PolicyRepo
 
     with PolicyRepo.open(app.settings, warn=warn) as repo:
-        return compare_revisions(repo, find_policy(repo, targets[0]), from_rev, to_rev)
+        return compare_revisions(repo, find_policy(repo, targets[0], language), from_rev,
+                                 to_rev)
 
 
 COMMANDS = [diff_command]

@@ -61,10 +61,16 @@ def _looks_like_a_path(given: str) -> bool:
     return "/" in given or os.sep in given or Path(given).suffix.lower() in {".md", ".markdown"}
 
 
-def find_policy(repo: PolicyRepo, name: str) -> Policy:
+LANG_OPTION = click.option(
+    "--lang", "language", metavar="TAG",
+    help="The policy's translation in this language (e.g. de, pt-BR); default: the policy named.")
+
+
+def find_policy(repo: PolicyRepo, name: str, language: str | None = None) -> Policy:
     """The policy ``name`` (a slug, or a path relative to the current directory or to the
     repository), deleted ones too: a note on stderr says when a policy was deleted
-    (customers may have accepted its versions)."""
+    (customers may have accepted its versions). ``language``: its translation in that
+    language (NotFoundError listing the policy's languages)."""
     policy: Policy | None = None
     for candidate in _candidates(repo, name):
         try:
@@ -80,6 +86,8 @@ def find_policy(repo: PolicyRepo, name: str) -> Policy:
                 hint=error.hint,
             ) from None
         raise error
+    if language is not None:
+        policy = repo.policy(policy.path, include_deleted=True, language=language)
     if policy.deleted_in is not None:
         when = policy.deleted_in
         click.echo(
@@ -111,10 +119,12 @@ def version_to_dict(version: Version) -> dict[str, Any]:
     }
 
 
-def policy_to_dict(policy: Policy) -> dict[str, Any]:
+def policy_to_dict(policy: Policy, languages: list[str] | None = None) -> dict[str, Any]:
     current = policy.versions[-1] if policy.versions else None
     return {
         "slug": policy.slug,
+        "language": policy.language,
+        "languages": languages if languages is not None else [policy.language],
         "title": policy.title,
         "path": policy.path,
         "current_version": current.label if current else None,
@@ -133,7 +143,8 @@ def list_command(app: App, include_deleted: bool, fmt: str) -> None:
     """List the policies: slug, title, path, current version and effective date,
     and how many revisions and versions each has in git."""
     with open_repo(app) as repo:
-        rows = [policy_to_dict(p) for p in repo.policies(include_deleted=include_deleted)]
+        rows = [policy_to_dict(p, repo.languages(p))
+                for p in repo.policies(include_deleted=include_deleted)]
     if fmt == "json":
         echo_json({"policies": rows})
         return
@@ -141,7 +152,7 @@ def list_command(app: App, include_deleted: bool, fmt: str) -> None:
         click.echo(f"no policies match {app.settings.policies!r} (set `policies` or pass --policies GLOB)", err=True)
         return
     echo_table(
-        ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS", "PATH"],
+        ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS", "LANGUAGES", "PATH"],
         [
             [
                 row["slug"] + (" (deleted)" if row["deleted"] else ""),
@@ -150,6 +161,7 @@ def list_command(app: App, include_deleted: bool, fmt: str) -> None:
                 row["effective"] or "-",
                 str(row["revisions"]),
                 str(row["versions"]),
+                ",".join(row["languages"]),
                 row["path"],
             ]
             for row in rows
@@ -159,17 +171,19 @@ def list_command(app: App, include_deleted: bool, fmt: str) -> None:
 
 @click.command("log")
 @click.argument("policy")
+@LANG_OPTION
 @FORMAT_OPTION
 @pass_app
-def log_command(app: App, policy: str, fmt: str) -> None:
+def log_command(app: App, policy: str, language: str | None, fmt: str) -> None:
     """Show the versions of POLICY (a slug or a path), oldest first: label, effective date,
     the commit that published the version and its date (and the last commit that changed it,
     when a later one did without a new label), and the summary."""
     with open_repo(app) as repo:
-        found = find_policy(repo, policy)
+        found = find_policy(repo, policy, language)
         rows = [version_to_dict(v) for v in found.versions]
     if fmt == "json":
-        echo_json({"policy": found.slug, "path": found.path, "versions": rows})
+        echo_json({"policy": found.slug, "path": found.path, "language": found.language,
+                   "versions": rows})
         return
     for row in rows:
         click.echo(
@@ -186,6 +200,7 @@ def log_command(app: App, policy: str, fmt: str) -> None:
 @click.argument("policy")
 @click.option("--version", "rev", metavar="V",
               help="A version label, commit-ish or date (YYYY-MM-DD); default: the current version.")
+@LANG_OPTION
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "pdf"]), default="text",
               show_default=True,
               help="Output format; json prints one JSON document on stdout; pdf the version's "
@@ -193,7 +208,8 @@ def log_command(app: App, policy: str, fmt: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="Write the PDF to FILE (needed on a terminal).")
 @pass_app
-def show_command(app: App, policy: str, rev: str | None, fmt: str, output: str | None) -> None:
+def show_command(app: App, policy: str, rev: str | None, language: str | None, fmt: str,
+                 output: str | None) -> None:
     """Show the clause tree of POLICY: every clause with its id, number, heading, text and
     source lines. The ids are the anchors of the public site (#c-<id>). --format pdf writes
     the version's text instead, with its version and dates in the page header."""
@@ -202,7 +218,7 @@ def show_command(app: App, policy: str, rev: str | None, fmt: str, output: str |
     if fmt == "pdf" and output is None:
         refuse_terminal(sys.stdout, "pdf")
     with open_repo(app) as repo:
-        found = find_policy(repo, policy)
+        found = find_policy(repo, policy, language)
         revision = repo.resolve(found, rev) if rev else found.revisions[-1]
         document = repo.document(revision)
         version = repo.version_of(found, revision)
@@ -214,6 +230,7 @@ def show_command(app: App, policy: str, rev: str | None, fmt: str, output: str |
         data.update(
             policy=found.slug,
             path=revision.path,
+            language=found.language,
             commit=revision.commit,
             version=version.label if version else None,
         )

@@ -95,6 +95,14 @@ class Policy:
     """The label of the version each revision belongs to, aligned with ``revisions``."""
     deleted_in: LogEntry | None = field(default=None, repr=False)
     """The commit that deleted the policy (or moved it out of the policies glob)."""
+    language: str = "en"
+    """The file's language (front matter ``lang``, else its path, else ``default_language``)."""
+    source: str | None = None
+    """For a translation, the path of the policy it translates (same slug); None for a source."""
+
+    @property
+    def is_translation(self) -> bool:
+        return self.source is not None
 
     @property
     def current(self) -> Version:

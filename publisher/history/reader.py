@@ -6,17 +6,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
-from publisher.document import Document
+from publisher.document import Document, PolicyMeta
 from publisher.errors import NotFoundError, PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
+from publisher.history.families import Families, language_of
 from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
@@ -24,7 +25,7 @@ from publisher.history.prefetch import MIN_PARALLEL, WINDOW, default_jobs, parse
 from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
 from publisher.history.summaries import Summary, SummaryIndex, copy_key
 from publisher.history.versions import Head, derive_versions, make_head
-from publisher.slugs import SlugClaim, assign_slugs, slug_from_path
+from publisher.slugs import SlugClaim, slug_from_path
 
 log = logging.getLogger("publisher.history")
 
@@ -76,6 +77,7 @@ class PolicyRepo:
         self._is_policy = policy_glob(settings.policies, settings.exclude)
         self._noted = False
         self._slugs: list[str] | None = None
+        self._families: Families | None = None
         self._git: Git | None = None
         self._cache = cache
         self._history: _History | None = None
@@ -244,8 +246,10 @@ class PolicyRepo:
         policies deleted (or moved out of the glob) along the way, after them."""
         history = self._read_history()
         self._note_not_policies()
+        source = self._family().source
         chosen = [
-            i for i, lin in enumerate(history.lineages) if include_deleted or lin.deleted_in is None
+            i for i, lin in enumerate(history.lineages)
+            if (include_deleted or lin.deleted_in is None) and source[i] == i
         ]
         self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
         self._prefetch(r for i in chosen for r in history.lineages[i].revisions)
@@ -260,9 +264,12 @@ class PolicyRepo:
         self.summaries.save()
         return found
 
-    def policy(self, name: str, *, include_deleted: bool = False) -> Policy:
+    def policy(self, name: str, *, include_deleted: bool = False,
+               language: str | None = None) -> Policy:
         """The policy named by slug or path (relative to the repository root, or absolute
-        inside it; a policy's former paths work too).
+        inside it; a policy's former paths work too); a slug names the source of a family
+        of translations, a path the file it names. ``language``: that language's member of
+        the policy's family (NotFoundError listing its languages).
 
         NotFoundError with the known slugs when there is none, or saying when it was deleted;
         PolicyError for a path outside the repository.
@@ -276,7 +283,12 @@ class PolicyRepo:
         if not matches:
             self._load_heads(lin.revisions[0] for lin in history.lineages)
             matches = [i for i in range(len(history.lineages)) if self._slug(i) == name]
+        if language is not None and matches:
+            return self._in_language(matches[0], language)
         live = [i for i in matches if history.lineages[i].deleted_in is None]
+        sources = self._family().source
+        if len({sources[i] for i in live}) == 1 and len(live) > 1:
+            live = [sources[live[0]]]
         if live:
             if len(live) > 1:
                 paths = ", ".join(history.lineages[i].path for i in live)
@@ -338,10 +350,71 @@ class PolicyRepo:
         return relative.as_posix()
 
     def _slug(self, index: int) -> str:
-        """A policy's slug (see :func:`publisher.slugs.assign_slugs`)."""
+        """A policy's slug (see :func:`publisher.slugs.assign_slugs`); a translation has its
+        source's."""
         if self._slugs is None:
-            self._slugs = assign_slugs(self._slug_claims(), self._is_policy.base)
+            self._slugs = self._family().slugs(self._slug_claims(), self._is_policy.base)
         return self._slugs[index]
+
+    def _family(self) -> Families:
+        """Each lineage's language and its family's source (:mod:`.families`)."""
+        if self._families is None:
+            lineages = self._read_history().lineages
+            self._load_heads(lin.revisions[0] for lin in lineages)
+            self._families = Families.of(
+                [lin.path for lin in lineages], [self._newest_meta(lin) for lin in lineages],
+                [lin.deleted_in is None for lin in lineages], self.settings,
+                self._is_policy.base)
+        return self._families
+
+    def _newest_meta(self, lin: Lineage) -> PolicyMeta | None:
+        for revision in lin.revisions:  # newest first while walking
+            try:
+                return self._head(revision).meta
+            except PolicyError:
+                continue
+        return None
+
+    def _in_language(self, index: int, language: str) -> Policy:
+        """The member of ``index``'s family in ``language``."""
+        families = self._family()
+        head = families.source[index]
+        family = [head, *families.members(head, self.settings)]
+        for i in family:
+            if families.found[i].language.lower() == language.lower():
+                return self._policy(i)
+        known = ", ".join(families.found[i].language for i in family)
+        slug = self._slug(head)
+        raise NotFoundError(f"{slug} has no {language!r} translation",
+                            hint=f"languages of {slug}: {known}")
+
+    def translations(self, policy: Policy) -> list[Policy]:
+        """The translations of the source ``policy`` (or of a translation's source), in
+        language order (:func:`~publisher.history.languages.order_languages`)."""
+        history = self._read_history()
+        at = next((i for i, lin in enumerate(history.lineages)
+                   if lin.path == policy.path and lin.deleted_in is None), None)
+        if at is None:
+            return []
+        members = self._family().members(at, self.settings)
+        return [self._policy(i) for i in members]
+
+    def languages(self, policy: Policy) -> list[str]:
+        """The languages of ``policy``'s family: its source's first, then its translations'
+        (without reading the translations' histories)."""
+        lineages, families = self._read_history().lineages, self._family()
+        at = next((i for i, lin in enumerate(lineages)
+                   if lin.path == policy.path and lin.deleted_in is None), None)
+        if at is None:
+            return [policy.language]
+        head = families.source[at]
+        return [families.found[i].language
+                for i in (head, *families.members(head, self.settings))]
+
+    def meta(self, revision: Revision) -> PolicyMeta:
+        """A revision's front matter (without parsing its Markdown); PolicyError when it
+        cannot be read."""
+        return self._head(revision).meta
 
     def _slug_claims(self) -> list[SlugClaim]:
         history = self._read_history()
@@ -367,13 +440,23 @@ class PolicyRepo:
         branch has no commit yet)."""
         committed = self.git.rev_parse(self.settings.branch) is not None
         claims, index = with_files(self._slug_claims() if committed else [], files)
-        slugs = assign_slugs(claims, self._is_policy.base)
+        slugs = Families.of_claims(claims, self.settings, self._is_policy.base).slugs(
+            claims, self._is_policy.base)
         return {path: slugs[i] for path, i in index.items()}
+
+    def languages_for(self, files: Mapping[str, str | None]) -> dict[str, str]:
+        """The language of each path of ``files`` (path -> front matter ``lang`` or None)."""
+        return {path: language_of(path, PolicyMeta(extra={"lang": lang} if lang else {}),
+                                  self.settings, self._is_policy.base).language
+                for path, lang in files.items()}
 
     def _policy(self, index: int) -> Policy:
         if index not in self._policies:
-            self._policies[index] = self._build(self._read_history().lineages[index],
-                                                self._slug(index))
+            families, lineages = self._family(), self._read_history().lineages
+            built = self._build(lineages[index], self._slug(index))
+            head = families.source[index]
+            self._policies[index] = replace(built, language=families.found[index].language,
+                                            source=lineages[head].path if head != index else None)
         return self._policies[index]
 
     def _build(self, lin: Lineage, slug: str) -> Policy:
@@ -582,6 +665,11 @@ class PolicyRepo:
             hint=f"versions of {policy.slug}: {', '.join(policy.labels)}; "
             "or give a commit (sha, HEAD~2, tag, branch) or a date YYYY-MM-DD",
         )
+
+    def revision_at(self, policy: Policy, sha: str) -> Revision:
+        """The revision of ``policy`` in force at the full commit sha ``sha`` (NotFoundError
+        when it did not exist yet or was deleted by then), without asking git."""
+        return self._at_commit(policy, sha)
 
     def _at_commit(self, policy: Policy, sha: str) -> Revision:
         history = self._read_history()

@@ -23,6 +23,10 @@ RULES: dict[str, str] = {
     "unversioned-change": "a published version's text is never changed without a new version label",
     "notice-period": "a material change takes effect at least notice_days after it is published",
     "limits": "slug, version label, title and path fit the site's file names and the store",
+    "translation-lag": "a translation renders its source's current version (warning; an error "
+    "once a newer source version is in force, after translation_lag_grace_days)",
+    "translation-structure": "a translation has the clauses and numbering of the source version "
+    "it renders",
 }
 
 

@@ -34,6 +34,7 @@ from publisher.lint.limits import limit_findings
 from publisher.lint.links import policy_link_findings
 from publisher.lint.numbering import numbering_findings
 from publisher.lint.references import dangling_reference_findings
+from publisher.lint.translations import translation_findings
 from publisher.lint.versions import notice_period_findings, unversioned_change_findings
 from publisher.markdown import decode_policy, parse_document
 
@@ -135,12 +136,19 @@ class _Policies:
         self.snapshot = snapshot
         self.has_history = has_history
         explicit: dict[str, str | None] = {}
+        declared: dict[str, str | None] = {}
         for path, target in snapshot.files.items():
             try:
-                explicit[path] = split_front_matter(target.source, path=path)[0].slug
+                meta = split_front_matter(target.source, path=path)[0]
             except PolicyError:
-                explicit[path] = None
+                explicit[path] = declared[path] = None
+                continue
+            explicit[path] = meta.slug
+            lang = meta.extra.get("lang")
+            declared[path] = lang if isinstance(lang, str) else None
         self._slugs = repo.slugs_for(explicit)
+        self.languages = repo.languages_for(declared)
+        """Each file's language: translations share their source's slug."""
         self._documents: dict[str, Document | None] = {}
         self._history: dict[str, Policy | PolicyError | None] = {}
 
@@ -274,7 +282,9 @@ def _duplicate_slugs(policies: _Policies, targets: Sequence[str]) -> list[Findin
     findings: list[Finding] = []
     for path in targets:
         slug = policies.slug_at(path)
-        others = [p for p in policies.paths_of(slug) if p != path] if slug else []
+        language = policies.languages.get(path)
+        others = [p for p in policies.paths_of(slug) if p != path
+                  and policies.languages.get(p) == language] if slug else []
         if others:
             source = policies.snapshot.files[path].source
             findings.append(Finding(
@@ -353,7 +363,7 @@ def run_lint(
         return LintReport(sort_findings(kept), targets, skipped, snapshot.where)
 
 
-def _lint_one(policies: _Policies, target: LintTarget, rules: Collection[str],
+def _lint_one(policies: _Policies, target: LintTarget, rules: set[str],
               settings: Settings, today: date,
               trailers: Sequence[tuple[str, str]]) -> list[Finding]:
     if target.unreadable is not None:
@@ -385,6 +395,9 @@ def _lint_one(policies: _Policies, target: LintTarget, rules: Collection[str],
                 repo, history, target.path, target.source, document,
                 notice_days=settings.notice_days, today=today, trailers=trailers,
             )
+        if history.is_translation and rules & {"translation-lag", "translation-structure"}:
+            findings += translation_findings(repo, history, target.path, target.source,
+                                             document, rules, settings, today)
     return silenced(findings, target.source)
 
 

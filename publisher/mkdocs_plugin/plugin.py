@@ -15,6 +15,7 @@ import html
 import json
 import logging
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -321,6 +322,19 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             return html
         page.toc = get_toc(_toc_tokens(found.toc))
         return found.content
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        """A translated policy page's ``hreflang`` alternates and ``<html lang>``."""
+        found = self._pages.get(page.file.src_uri)
+        if found is None or page.file.generated_by is None:
+            return output
+        if found.head:
+            output = output.replace("</head>", found.head + "</head>", 1)
+        if found.lang:
+            output = re.sub(r"<html\b([^>]*?)\blang=\"[^\"]*\"",
+                            lambda m: f'<html{m[1]}lang="{html.escape(found.lang)}"',
+                            output, count=1)
+        return output
 
     def on_serve(
         self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Any

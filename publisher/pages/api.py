@@ -55,10 +55,23 @@ def api_policies(urls: Urls, base_url: str, policies: Sequence[PolicyInfo]) -> d
                 "url": link.policy(p.slug),
                 "feed": link.feed(p.slug),
                 "api": link.api_versions(p.slug),
+                "languages": [
+                    {"language": lang,
+                     "url": (link if i == 0 else _in_language(urls, lang, base_url)).policy(p.slug),
+                     "api": (link if i == 0 else _in_language(urls, lang, base_url))
+                     .api_versions(p.slug)}
+                    for i, lang in enumerate(p.languages)
+                ],
             }
             for p in policies
         ]
     }
+
+
+def _in_language(urls: Urls, language: str, base_url: str) -> Linker:
+    """Absolute links of a translation's pages (``/<lang>/…`` under the prefix)."""
+    prefix = "/".join(part for part in (urls.prefix.strip("/"), language) if part)
+    return Urls(prefix).absolute(base_url)
 
 
 def api_versions(urls: Urls, base_url: str, policy: PolicyInfo) -> dict[str, Any]:

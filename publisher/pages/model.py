@@ -52,6 +52,8 @@ class PolicyInfo:
     versions: tuple[VersionInfo, ...]
     current: str | None
     """The version in force today (None when every version is still upcoming)."""
+    languages: tuple[str, ...] = ()
+    """The policy's language, then its translations' (each under ``/<lang>/``)."""
 
     def version(self, label: str) -> VersionInfo:
         for version in self.versions:

@@ -1,0 +1,138 @@
+"""The site's other languages: every translation gets its policy's pages under
+``/<lang>/<slug>/…`` (current, versions, past versions, redlines between that language's
+versions, feed and JSON API), built as the source's are; each language's current page of a
+family carries a language switcher (links with ``hreflang`` and ``lang``), every translated
+page is marked with its ``lang``, and a lagging translation has a banner naming the source
+version in force and the clauses changed since (:mod:`publisher.translations`).
+
+Each language's current page also lists the others as ``<link rel="alternate" hreflang>``
+(:attr:`SitePage.head`) and a translated page says its language (:attr:`SitePage.lang`),
+which the mkdocs plugin puts into ``<head>`` and ``<html lang>``.
+
+With the ``binding_language`` setting, every translated page says which text prevails.
+
+Not here yet (docs/design.md "Translations"): links between translated policies, the home
+page and ``api/policies.json`` listing languages, and Babel catalogs for these strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from html import escape
+from typing import TYPE_CHECKING
+
+from publisher import pages
+from publisher.history import Policy, PolicyRepo
+from publisher.translations import TranslationStatus, translation_status
+
+if TYPE_CHECKING:
+    from publisher.site import SiteCache, SiteOptions, SitePage
+
+
+def language_prefix(prefix: str, language: str) -> str:
+    """The URL prefix of a language's pages (``de``, ``legal/de``)."""
+    return "/".join(p for p in (prefix.strip("/"), language) if p)
+
+
+def switcher(urls_of: dict[str, pages.Urls], slug: str, current: str, page: str) -> str:
+    """The language switcher of ``slug``'s current page in the language ``current``."""
+    links = []
+    for language, urls in urls_of.items():
+        href = pages.relative_url(urls.policy(slug), page)
+        mark = ' aria-current="page"' if language == current else ""
+        links.append(f'<a href="{escape(href)}" hreflang="{escape(language)}" '
+                     f'lang="{escape(language)}"{mark}>{escape(language)}</a>')
+    return f'<nav class="languages" aria-label="Languages">{" · ".join(links)}</nav>\n'
+
+
+def alternates(urls_of: dict[str, pages.Urls], slug: str, site_url: str) -> str:
+    """``<link rel="alternate" hreflang>`` of each language's current page of ``slug``, and
+    ``x-default`` (the source's), as absolute URLs."""
+    base = site_url.rstrip("/") + "/"
+    links = [f'<link rel="alternate" hreflang="{escape(language)}" '
+             f'href="{escape(base + urls.policy(slug))}">' for language, urls in urls_of.items()]
+    source = next(iter(urls_of.values()))
+    links.append(f'<link rel="alternate" hreflang="x-default" '
+                 f'href="{escape(base + source.policy(slug))}">')
+    return "\n".join(links) + "\n"
+
+
+def lag_banner(status: TranslationStatus, source_urls: pages.Urls, page: str) -> str:
+    """The banner of a lagging translation (empty when it is current)."""
+    if not status.lagging or status.rendering.renders is None:
+        return ""
+    source = status.source
+    href = pages.relative_url(source_urls.policy(source.slug), page)
+    clauses = ", ".join((c.number or c.id).rstrip(".") for c in status.clauses) or "none"
+    return (
+        f'<div class="translation-lag" role="note" lang="{escape(source.language)}">'
+        f"This translation renders version {escape(status.rendering.renders.label)}; "
+        f'<a href="{escape(href)}" hreflang="{escape(source.language)}">version '
+        f"{escape(source.current.label)} ({escape(source.language)})</a> is in force. "
+        f"Clauses changed since: {escape(clauses)}.</div>\n"
+    )
+
+
+def binding_line(binding: str, language: str, source_urls: pages.Urls, slug: str,
+                 page: str) -> str:
+    """The line saying which language's text prevails (empty when none is set, or the page
+    is in that language)."""
+    if not binding or binding.lower() == language.lower():
+        return ""
+    href = pages.relative_url(source_urls.policy(slug), page)
+    return (f'<p class="binding-language" lang="en">This is a translation. The '
+            f'<a href="{escape(href)}" hreflang="{escape(binding)}">{escape(binding)} text</a> '
+            f"prevails.</p>\n")
+
+
+def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: SiteCache,
+                   sources: Sequence[Policy], site_pages: list[SitePage]) -> list[SitePage]:
+    """The pages of every translation of ``sources``; the sources' current pages in
+    ``site_pages`` get the language switcher (replaced in place)."""
+    from publisher.site import _Builder
+
+    found: list[SitePage] = []
+    at = {page.path: i for i, page in enumerate(site_pages)}
+    for source in sources:
+        translations = [t for t in repo.translations(source) if t.versions]
+        if not translations:
+            continue
+        urls_of = {source.language: options.urls}
+        urls_of.update({t.language: pages.Urls(language_prefix(options.prefix, t.language))
+                        for t in translations})
+        main = options.urls.policy(source.slug)
+        head = alternates(urls_of, source.slug, options.site_url)
+        if main in at:
+            page = site_pages[at[main]]
+            site_pages[at[main]] = replace(
+                page, content=switcher(urls_of, source.slug, source.language, main)
+                + page.content, head=head)
+        for translation in translations:
+            language = translation.language
+            builder = _Builder(repo, replace(options, prefix=urls_of[language].prefix),
+                               today, cache)
+            build = builder.plan(translation)
+            for pair in build.pairs:
+                build.records[pair] = builder.pair(build, pair)
+            info = builder.info(build)
+            current = urls_of[language].policy(translation.slug)
+            status = translation_status(repo, translation, today=today,
+                                        grace_days=repo.settings.translation_lag_grace_days)
+            for page in builder.policy_pages(build, info):
+                if page.kind != "html":
+                    found.append(page)
+                    continue
+                top, links = "", ""
+                if page.path == current:
+                    top = (switcher(urls_of, translation.slug, language, page.path)
+                           + lag_banner(status, options.urls, page.path))
+                    links = head
+                top += binding_line(repo.settings.binding_language, language,
+                                    urls_of.get(repo.settings.binding_language, options.urls),
+                                    translation.slug, page.path)
+                found.append(replace(
+                    page, in_nav=False, head=links, lang=language,
+                    content=f'{top}<div lang="{escape(language)}">\n{page.content}</div>\n'))
+    return found
