@@ -332,7 +332,7 @@ def test_hooks_use_the_policies_glob_given_to_install(tmp_path: Path) -> None:
     work.write("terms.md", TERMS.replace("title: Terms", "title: [unclosed"))
     refused = git(work.path, "commit", "-am", "Break the terms")
     assert refused.returncode != 0
-    assert "terms.md:3: error: malformed front matter" in refused.stderr
+    assert "terms.md:2: error: malformed front matter" in refused.stderr
 
 
 def test_the_glob_after_the_command_and_from_the_environment_count_too(tmp_path: Path) -> None:
