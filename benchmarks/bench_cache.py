@@ -12,14 +12,17 @@ temporary folder), side by side in one run:
               fragments), decoded by the site cache's codec vs ``pickle.loads``.
 
 Only decoding is timed (the bytes are in memory): file reads cost the same for both. Prints
-medians of several rounds and the ratios. Run: ``python benchmarks/bench_cache.py``.
+medians of several rounds, the two formats taking turns, the ratios, and the load average
+and bytecode setting the figures were taken at. Run: ``python benchmarks/bench_cache.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
+import platform
 import shutil
 import statistics
 import subprocess
@@ -39,13 +42,24 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GLOB = "Policies/**/*.md"
 
 
-def median_seconds(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
+def interleaved(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each case, the cases taking turns round by round (JSON, pickle,
+    JSON, pickle…), so that load from other processes falls on both alike."""
+    runs: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            runs[name].append(time.perf_counter() - start)
+    return {name: statistics.median(times) for name, times in runs.items()}
+
+
+def conditions() -> str:
+    """The load average and whether this process writes bytecode (a process that compiles
+    its imports pays for it once, before any timing here)."""
+    one, five, fifteen = os.getloadavg()
+    pyc = "off" if sys.dont_write_bytecode else "on"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}; writing .pyc {pyc}"
 
 
 def row(name: str, count: int, ours: float, peer: float, size: tuple[int, int]) -> None:
@@ -82,18 +96,22 @@ def main(argv: list[str] | None = None) -> int:
         assert [decode_document(json.loads(b)) for b in doc_json] == docs
         assert [codec.loads(b) for b in site_json] == values
 
-        print(f"corpus: {args.bundle.name}, {args.repeat} rounds, medians of decoding only\n")
+        print(f"{os.cpu_count()} cores, Python {platform.python_version()}; {conditions()}")
+        print(f"corpus: {args.bundle.name}, {args.repeat} interleaved rounds, medians of "
+              "decoding only\n")
         print(f"{'':10} {'items':>6} {'JSON':>12} {'pickle':>12} {'ratio':>8} "
               f"{'JSON size':>12} {'pickle size':>12}")
-        ours = median_seconds(lambda: [decode_document(json.loads(b)) for b in doc_json],
-                              args.repeat)
-        peer = median_seconds(lambda: [pickle.loads(b) for b in doc_pickle], args.repeat)
-        row("documents", len(docs), ours, peer,
+        times = interleaved({
+            "documents JSON": lambda: [decode_document(json.loads(b)) for b in doc_json],
+            "documents pickle": lambda: [pickle.loads(b) for b in doc_pickle],
+            "site JSON": lambda: [codec.loads(b) for b in site_json],
+            "site pickle": lambda: [pickle.loads(b) for b in site_pickle],
+        }, args.repeat)
+        row("documents", len(docs), times["documents JSON"], times["documents pickle"],
             (sum(map(len, doc_json)), sum(map(len, doc_pickle))))
-        ours = median_seconds(lambda: [codec.loads(b) for b in site_json], args.repeat)
-        peer = median_seconds(lambda: [pickle.loads(b) for b in site_pickle], args.repeat)
-        row("site", len(values), ours, peer,
+        row("site", len(values), times["site JSON"], times["site pickle"],
             (sum(map(len, site_json)), sum(map(len, site_pickle))))
+        print(f"\nat the end: {conditions()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
