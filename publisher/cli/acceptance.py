@@ -124,7 +124,7 @@ def evidence_command(app: App, customer_id: str, out: Path | None,
     Without --out the evidence is one JSON document on stdout (whatever --format says);
     with --out, text prints the folder and json a document naming every file written."""
     with open_database(app, database_url, create=False) as database:
-        evidence = collect_evidence(database, customer_id)
+        evidence = collect_evidence(database, customer_id, repo_root=app.settings.root)
     if out is None:
         echo_json(evidence_document(evidence))
         return

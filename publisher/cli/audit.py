@@ -1,4 +1,4 @@
-"""``publisher audit``: verify the acceptance ledger's hash chain."""
+"""``publisher audit``: verify the acceptance ledger's hash chain, texts, times and triggers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
 from publisher.counting import counted
 from publisher.errors import PublisherError
-from publisher.store.ledger import chain_head, verify_chain
+from publisher.store.audit import audit_ledger
+from publisher.store.ledger import chain_head
 
 
 class ChainBroken(PublisherError):
@@ -41,23 +42,27 @@ def audit_group() -> None:
 def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: str) -> None:
     """Re-compute every record's hash and link; name the first bad record.
 
-    Exit status 0 when the chain is intact, 1 when a record was edited, deleted or
-    reordered.
+    Also re-hashes every stored policy text against its version and the records that accepted
+    it (and against git, when the repository has the version's commit), checks that record
+    times never decrease along the chain and that the append-only triggers are in place.
+    Exit status 0 when all holds, 1 when anything was edited, deleted, reordered or backdated.
     """
     expected = _anchor(anchor)
+    settings = app.settings
     with open_database(app, database_url, create=False) as database:
-        result = verify_chain(database, anchor=expected)
+        result = audit_ledger(database, anchor=expected, repo_root=settings.root)
+    chain = result.chain
     if fmt == "json":
         echo_json(result.to_dict())
     elif result.ok:
-        click.echo(f"ledger intact: {counted(result.records, 'record')}, head seq {result.head_seq} "
-                   f"{result.head_hash}")
+        click.echo(f"ledger intact: {counted(chain.records, 'record')}, head seq {chain.head_seq} "
+                   f"{chain.head_hash}")
     else:
-        for problem in result.problems:
-            click.echo(f"  {problem.kind}: {problem.message}", err=True)
-    if not result.ok and result.first is not None:
+        for kind, message in result.messages:
+            click.echo(f"  {kind}: {message}", err=True)
+    if not result.ok:
         raise ChainBroken(
-            f"ledger verification failed: {result.first.message}",
+            f"ledger verification failed: {result.messages[0][1]}",
             hint="restore the database from a backup and compare; the records above were "
             "changed outside publisher",
         )
