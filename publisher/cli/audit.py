@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
-from publisher.cli.db import database_url_option, open_database
+from publisher.cli.db import database_url_option, notify, open_database, store_settings
 from publisher.counting import counted
 from publisher.errors import PublisherError
 from publisher.store.audit import audit_ledger
+from publisher.store.checkpoints import ANCHOR_REF, anchor_problems, read_anchors, write_anchor
 from publisher.store.ledger import chain_head
+from publisher.store.signing import fingerprint, known_public_key, signing_key
 
 
 class ChainBroken(PublisherError):
@@ -36,10 +38,14 @@ def audit_group() -> None:
 @click.option("--anchor", default=None, metavar="SEQ:HASH",
               help="A head printed earlier by `publisher audit head`, kept outside the "
               "database: that record must still be there, unchanged.")
+@click.option("--anchors", "use_anchors", is_flag=True,
+              help=f"Also check the chain against every signed anchor in {ANCHOR_REF} of the "
+              "policy repository (written by `publisher audit anchor` and the service).")
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: str) -> None:
+def verify_command(app: App, anchor: str | None, use_anchors: bool, database_url: str | None,
+                   fmt: str) -> None:
     """Re-compute every record's hash and link; name the first bad record.
 
     Also re-hashes every stored policy text against its version and the records that accepted
@@ -49,14 +55,19 @@ def verify_command(app: App, anchor: str | None, database_url: str | None, fmt: 
     """
     expected = _anchor(anchor)
     settings = app.settings
+    logged = read_anchors(settings.root) if use_anchors else []
+    signatures = anchor_problems(logged, known_public_key(settings))
     with open_database(app, database_url, create=False) as database:
-        result = audit_ledger(database, anchor=expected, repo_root=settings.root)
+        result = audit_ledger(database, anchor=expected, repo_root=settings.root,
+                              anchors=[(a.seq, a.hash) for a in logged if a.signed],
+                              anchor_problems=signatures)
     chain = result.chain
     if fmt == "json":
         echo_json(result.to_dict())
     elif result.ok:
+        checked = f"; {counted(result.anchors, 'anchor')} checked" if use_anchors else ""
         click.echo(f"ledger intact: {counted(chain.records, 'record')}, head seq {chain.head_seq} "
-                   f"{chain.head_hash}")
+                   f"{chain.head_hash}{checked}")
     else:
         for kind, message in result.messages:
             click.echo(f"  {kind}: {message}", err=True)
@@ -80,6 +91,32 @@ def head_command(app: App, database_url: str | None, fmt: str) -> None:
         echo_json({"seq": seq, "hash": digest, "anchor": f"{seq}:{digest}"})
         return
     click.echo(f"{seq}:{digest}")
+
+
+@audit_group.command("anchor")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def anchor_command(app: App, database_url: str | None, fmt: str) -> None:
+    """Sign the ledger's head and append it to the anchor log (the ref
+    refs/publisher/anchors of the policy repository; push it with `git push origin
+    refs/publisher/anchors`)."""
+    settings = store_settings(app, database_url)
+    key = signing_key(settings, warn=notify)
+    with open_database(app, database_url, create=False) as database:
+        anchor = write_anchor(settings.root, database, key)
+        head = chain_head(database)
+    if fmt == "json":
+        echo_json({"written": anchor is not None, "ref": ANCHOR_REF,
+                   "anchor": anchor.to_dict() if anchor else None,
+                   "head": {"seq": head[0], "hash": head[1]}})
+        return
+    if anchor is None:
+        click.echo(f"nothing to anchor: the last anchor already names seq {head[0]}"
+                   if head[0] else "nothing to anchor: the ledger is empty")
+        return
+    click.echo(f"anchored seq {anchor.seq} {anchor.hash} in {ANCHOR_REF} "
+               f"(key {fingerprint(anchor.key)})")
 
 
 COMMANDS = [audit_group]

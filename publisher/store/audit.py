@@ -151,14 +151,17 @@ def trigger_problems(database: Database) -> list[AuditProblem]:
 def audit_ledger(
     database: Database, *, anchor: tuple[int, str] | None = None,
     repo_root: Path | None = None, anchors: Sequence[tuple[int, str]] = (),
+    anchor_problems: Sequence[str] = (),
 ) -> Audit:
     """Verify the chain, the stored texts, the record times, the triggers and ``anchors``
-    ((seq, hash) pairs kept outside the database; see :mod:`publisher.store.checkpoints`)."""
+    ((seq, hash) pairs kept outside the database; see :mod:`publisher.store.checkpoints`);
+    ``anchor_problems`` are what was found wrong with the anchors themselves (signatures)."""
     chain = verify_chain(database, anchor=anchor)
     rows = records(database)
     problems = text_problems(stored_versions(database), rows, repo_root=repo_root)
     problems += time_problems(rows)
     problems += trigger_problems(database)
+    problems += [AuditProblem("anchor", None, message) for message in anchor_problems]
     by_seq = {row.seq: row for row in rows}
     for seq, digest in anchors:
         row = by_seq.get(seq)
