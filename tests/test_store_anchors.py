@@ -19,8 +19,6 @@ from sqlalchemy import text
 from test_web_accept import Site
 
 from publisher.cli import main
-from publisher.config import load_settings
-from publisher.store import migrate
 from publisher.store.checkpoints import (
     ANCHOR_REF,
     Checkpointer,
@@ -31,7 +29,6 @@ from publisher.store.checkpoints import (
 from publisher.store.db import Database
 from publisher.store.ledger import chain_head, record_acceptance, record_hash, records
 from publisher.store.signing import public_key_b64
-from publisher.store.versions import sync_versions
 
 database_url = support.database_url  # fixtures
 site = web_accept.site
@@ -51,10 +48,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def _store(repo: Path, url: str, customers: tuple[str, ...] = ("c1", "c2")) -> Database:
-    settings = load_settings(repo, env={}, overrides={"database_url": url})
-    db = migrate.open_store(settings)
-    sync_versions(db, settings)
-    support.import_customers(db, support.SEED_CUSTOMERS)
+    db = support.synced_store(repo, url)
     for customer in customers:
         record_acceptance(db, customer_id=customer, policy=POLICY, version="2", method="link",
                           ip="192.0.2.1")

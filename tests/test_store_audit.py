@@ -17,8 +17,6 @@ from sqlalchemy import Table, insert, text, update
 from test_web_accept import Site
 
 from publisher.cli import main
-from publisher.config import load_settings
-from publisher.store import migrate
 from publisher.store.audit import audit_ledger
 from publisher.store.db import Database
 from publisher.store.evidence import EvidenceError, collect_evidence
@@ -32,7 +30,6 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.models import Acceptance, ChainHead
-from publisher.store.versions import sync_versions
 
 database = support.database  # fixtures
 database_url = support.database_url
@@ -151,11 +148,8 @@ def test_disabled_triggers_fail_the_audit_on_postgresql(database: Database) -> N
 
 
 def _cli_store(repo: Path, url: str) -> None:
-    settings = load_settings(repo, env={}, overrides={"database_url": url})
-    db = migrate.open_store(settings)
+    db = support.synced_store(repo, url)
     try:
-        sync_versions(db, settings)
-        support.import_customers(db, support.SEED_CUSTOMERS)
         for customer in ("c1", "c2"):
             record_acceptance(db, customer_id=customer, policy=POLICY, version="2",
                               method="link")
@@ -198,11 +192,8 @@ def test_evidence_checks_the_text_against_git(tmp_path: Path, database_url: str)
     from publisher.document import body_sha256
 
     repo = support.make_policy_repo(tmp_path / "repo")
-    settings = load_settings(repo, env={}, overrides={"database_url": database_url})
-    db = migrate.open_store(settings)
+    db = support.synced_store(repo, database_url)
     try:
-        sync_versions(db, settings)
-        support.import_customers(db, support.SEED_CUSTOMERS)
         forged = "# Acceptable Use Policy\n\n1. You waive all rights.\n"
         _execute(db, f"UPDATE policy_versions SET sha256 = '{body_sha256(forged)}' "
                  "WHERE label = '2'")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
@@ -9,6 +11,7 @@ from publisher.cli.db import database_url_option, notify, open_database, store_s
 from publisher.counting import counted
 from publisher.errors import PublisherError
 from publisher.store.audit import audit_ledger
+from publisher.store.certificate import verify_certificate
 from publisher.store.checkpoints import ANCHOR_REF, anchor_problems, read_anchors, write_anchor
 from publisher.store.ledger import chain_head
 from publisher.store.signing import fingerprint, known_public_key, signing_key
@@ -117,6 +120,39 @@ def anchor_command(app: App, database_url: str | None, fmt: str) -> None:
         return
     click.echo(f"anchored seq {anchor.seq} {anchor.hash} in {ANCHOR_REF} "
                f"(key {fingerprint(anchor.key)})")
+
+
+@audit_group.command("verify-evidence")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", default=None, metavar="BASE64",
+              help="The public key the certificate must be signed with (default: the "
+              "evidence_key's, when this machine has it; else any key, named in the output).")
+@FORMAT_OPTION
+@pass_app
+def verify_evidence_command(app: App, file: Path, public_key: str | None, fmt: str) -> None:
+    """Check a signed evidence certificate offline: its Ed25519 signature, each accepted
+    text against its record's content_sha256, each record's hash and the anchors'
+    signatures. Exit status 0 when all holds, 1 otherwise."""
+    trusted = public_key or known_public_key(app.settings)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise PublisherError(f"cannot read: {exc.strerror}", path=file) from None
+    check = verify_certificate(data, trusted_key=trusted)
+    if fmt == "json":
+        echo_json(check.to_dict())
+    elif check.ok:
+        pinned = "" if trusted else " (key not pinned: pass --public-key to require it)"
+        click.echo(f"certificate valid: {counted(len(check.to_dict()['acceptances']), 'record')}"
+                   f" for customer {check.to_dict()['customer']}, signed by key "
+                   f"{fingerprint(check.key)}{pinned}")
+    else:
+        for problem in check.problems:
+            click.echo(f"  {problem}", err=True)
+    if not check.ok:
+        raise ChainBroken(f"{file}: certificate verification failed: {check.problems[0]}",
+                          hint="the certificate was changed after it was signed, or was "
+                          "signed by another key")
 
 
 COMMANDS = [audit_group]
