@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import text
 
 from publisher.store.db import Database
-from publisher.store.integrity import repo_problem, text_problem
+from publisher.store.integrity import open_repo, repo_problem, text_problem
 from publisher.store.ledger import AcceptanceRecord, ChainVerification, records, verify_chain
 from publisher.store.versions import StoredVersion, stored_versions
 
@@ -85,13 +85,18 @@ def text_problems(
     by_key = {(v.slug, v.label): v for v in versions}
     problems: list[AuditProblem] = []
     bad: set[tuple[str, str]] = set()
-    for version in versions:
-        problem = text_problem(version)
-        if problem is None and repo_root is not None:
-            problem = repo_problem(version, repo_root)
-        if problem is not None:
-            bad.add((version.slug, version.label))
-            problems.append(AuditProblem("text", None, problem))
+    git = open_repo(repo_root)
+    try:
+        for version in versions:
+            problem = text_problem(version)
+            if problem is None and git is not None:
+                problem = repo_problem(version, git)
+            if problem is not None:
+                bad.add((version.slug, version.label))
+                problems.append(AuditProblem("text", None, problem))
+    finally:
+        if git is not None:
+            git.close()
     for row in rows:
         key = (row.policy, row.version)
         stored = by_key.get(key)

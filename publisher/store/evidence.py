@@ -24,7 +24,7 @@ from publisher.document import body_sha256
 from publisher.errors import PublisherError
 from publisher.store.customers import CustomerInfo, get_customer
 from publisher.store.db import Database
-from publisher.store.integrity import TAMPERED_HINT, repo_problem, require_text
+from publisher.store.integrity import TAMPERED_HINT, open_repo, repo_problem, require_text
 from publisher.store.ledger import (
     AcceptanceRecord,
     ChainVerification,
@@ -122,17 +122,7 @@ def collect_evidence(
         for v in stored_versions(database, slug=slug)
         if (v.slug, v.label) in wanted
     }
-    for record in found:
-        version = texts.get((record.policy, record.version))
-        if version is None:
-            raise EvidenceError(
-                f"the text of {record.policy} version {record.version} (record seq "
-                f"{record.seq}) is not in the store", hint=TAMPERED_HINT)
-        require_text(version, record.content_sha256)
-        if repo_root is not None:
-            problem = repo_problem(version, repo_root)
-            if problem is not None:
-                raise EvidenceError(problem, hint=TAMPERED_HINT)
+    _check_texts(found, texts, repo_root)
     deliveries: list[DeliveryEvidence] = []
     with database.session() as session:
         rows = session.execute(
@@ -166,6 +156,27 @@ def collect_evidence(
                 last_error=delivery.last_error, events=events,
             ))
     return Evidence(customer, now(), found, texts, tuple(deliveries), verify_chain(database))
+
+
+def _check_texts(found: tuple[AcceptanceRecord, ...],
+                 texts: dict[tuple[str, str], StoredVersion], repo_root: Path | None) -> None:
+    """Every accepted text re-hashed against its record (and git): raise at the first that
+    fails, before anything is exported."""
+    git = open_repo(repo_root)
+    try:
+        for record in found:
+            version = texts.get((record.policy, record.version))
+            if version is None:
+                raise EvidenceError(
+                    f"the text of {record.policy} version {record.version} (record seq "
+                    f"{record.seq}) is not in the store", hint=TAMPERED_HINT)
+            require_text(version, record.content_sha256)
+            problem = repo_problem(version, git) if git is not None else None
+            if problem is not None:
+                raise EvidenceError(problem, hint=TAMPERED_HINT)
+    finally:
+        if git is not None:
+            git.close()
 
 
 def _safe(name: str) -> str:

@@ -4,8 +4,8 @@ A record carries the ``content_sha256`` of the text accepted; the store keeps th
 ``policy_versions.body`` with its own ``sha256``. Nothing shown or exported may rely on the
 stored ``sha256`` column alone (an administrator can edit the body and leave the column): the
 body is re-hashed every time, compared with the record, and — when the policy repository is at
-hand — with the blob of the version's file at the version's commit. Pure except
-:func:`git_body_sha256`, which reads git.
+hand — with the blob of the version's file at the version's commit (read through one
+``cat-file --batch`` process). Pure except :func:`git_body_sha256`, which reads git.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from publisher.document import body_sha256
-from publisher.errors import PublisherError
+from publisher.errors import GitError, PublisherError
+from publisher.gitio import Git
 from publisher.store.versions import VersionText
 
 
@@ -52,27 +53,32 @@ def require_text(version: VersionText, expected_sha256: str | None = None) -> st
     return version.body
 
 
-def git_body_sha256(root: Path, commit: str, path: str) -> str | None:
-    """``body_sha256`` of the policy file ``path`` at ``commit`` in the repository at
-    ``root`` (None when the commit or file is not there: e.g. a store synced elsewhere)."""
-    from publisher.errors import GitError
-    from publisher.gitio import Git
+def git_body_sha256(git: Git, commit: str, path: str) -> str | None:
+    """``body_sha256`` of the policy file ``path`` at ``commit`` (None when the commit or the
+    file is not in the repository: e.g. a store synced from another clone)."""
     from publisher.markdown import decode_policy, parse_document
 
-    try:
-        with Git.open(root) as git:
-            found = git.cat.get(f"{commit}:{path}")
-    except GitError:
-        return None
+    found = git.cat.get(f"{commit}:{path}")
     if found is None or found.type != "blob":
         return None
     return body_sha256(parse_document(decode_policy(found.data, path=path), path=path).body)
 
 
-def repo_problem(version: VersionText, root: Path) -> str | None:
+def open_repo(root: Path | None) -> Git | None:
+    """The repository at ``root`` to compare stored texts with (None: no root, or not a git
+    repository there: the store is then checked on its own)."""
+    if root is None:
+        return None
+    try:
+        return Git.open(root)
+    except GitError:
+        return None
+
+
+def repo_problem(version: VersionText, git: Git) -> str | None:
     """Why the stored text of ``version`` differs from its file in git (None: it is the same,
     or git does not have that commit)."""
-    in_git = git_body_sha256(root, version.commit, version.path)
+    in_git = git_body_sha256(git, version.commit, version.path)
     if in_git is None or in_git == body_sha256(version.body):
         return None
     return (f"the stored text of {version.slug} version {version.label} differs from "
