@@ -154,6 +154,18 @@ class Settings:
         "SendGrid's Event Webhook verification key (base64 public key from Mail Settings > "
         "Event Webhook > Signature Verification); empty: POST /webhooks/sendgrid is refused.",
     )
+    evidence_key: str = _setting(
+        "",
+        "Ed25519 private key (base64 of its 32 raw bytes) that signs ledger anchors and evidence "
+        "certificates (use PUBLISHER_EVIDENCE_KEY). If none is set, one is generated once into "
+        ".publisher/evidence_key (mode 0600) with a warning.",
+    )
+    anchor_interval: int = _setting(
+        300,
+        "Seconds between automatic anchors of the ledger's head into refs/publisher/anchors "
+        "(after an acceptance, at most this often; 0: only `publisher audit anchor`).",
+        parse=_parse_int,
+    )
 
     root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
 

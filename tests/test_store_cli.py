@@ -132,7 +132,6 @@ def _accepted_three(repo: Path, url: str) -> None:
         for customer in ("c1", "c2", "c3"):
             record_acceptance(db, customer_id=customer, policy=POLICY, version="2",
                               method="link", ip="192.0.2.1")
-        support.disable_append_only_guard(db)
     finally:
         db.dispose()
 
@@ -144,6 +143,7 @@ def test_audit_verify_names_the_first_bad_record(repo: Path, database_url: str) 
     head = run(repo, database_url, "audit", "head").stdout.strip()
     db = Database.from_url(database_url, root=repo)
     try:
+        support.disable_append_only_guard(db)
         with db.engine.begin() as connection:
             connection.execute(text("UPDATE acceptances SET ip = '192.0.2.99' WHERE seq = 2"))
             record_id = connection.execute(text("SELECT id FROM acceptances WHERE seq = 2")).scalar()

@@ -128,6 +128,18 @@ def disable_append_only_guard(database: Database) -> None:
             connection.execute(text("ALTER TABLE acceptances DISABLE TRIGGER USER"))
 
 
+def synced_store(repo: Path, url: str) -> Database:
+    """The store at ``url`` (created at head) with ``repo``'s versions and the seed customers."""
+    from publisher.config import load_settings
+    from publisher.store.versions import sync_versions
+
+    settings = load_settings(repo, env={}, overrides={"database_url": url})
+    db = migrate.open_store(settings)
+    sync_versions(db, settings)
+    import_customers(db, SEED_CUSTOMERS)
+    return db
+
+
 # -- the fixtures themselves --------------------------------------------------------------------
 
 

@@ -8,16 +8,20 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
+from publisher.cli.app import App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.counting import counted
-from publisher.errors import NotFoundError, PublisherError
+from publisher.errors import GitError, NotFoundError, PublisherError
+from publisher.formats.output import refuse_terminal, write_output
 from publisher.links import LinkClaims, link_url, signer_for
 from publisher.notices.campaign import get_notice
+from publisher.store.certificate import certificate_pdf
+from publisher.store.checkpoints import read_anchors
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
 from publisher.store.reports import acceptance_report, render_csv, render_text
+from publisher.store.signing import signing_key
 from publisher.store.versions import get_version
 
 
@@ -113,18 +117,42 @@ def report_command(app: App, slug: str | None, label: str | None, all_pending: b
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write a folder (evidence.json, texts/, README.txt, SHA256SUMS) instead of "
               "printing JSON.")
+@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="FILE.pdf",
+              help="With --format pdf: the file to write (default: stdout, never a terminal).")
 @database_url_option
-@FORMAT_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "pdf"]), default="text",
+              show_default=True, help="text or json (see above), or pdf: a certificate signed "
+              "with the evidence_key, checked by `publisher audit verify-evidence FILE`.")
 @pass_app
-def evidence_command(app: App, customer_id: str, out: Path | None,
+def evidence_command(app: App, customer_id: str, out: Path | None, output: Path | None,
                      database_url: str | None, fmt: str) -> None:
     """Export one customer's evidence: their acceptance records, the exact text each
     accepted, the notices sent to them and their delivery events.
 
     Without --out the evidence is one JSON document on stdout (whatever --format says);
-    with --out, text prints the folder and json a document naming every file written."""
+    with --out, text prints the folder and json a document naming every file written;
+    --format pdf writes a signed certificate. Every text is re-hashed against its record
+    first: a mismatch is an error and nothing is written."""
+    settings = store_settings(app, database_url)
+    if fmt == "pdf" and output is None:
+        refuse_terminal(sys.stdout, "pdf")
     with open_database(app, database_url, create=False) as database:
-        evidence = collect_evidence(database, customer_id)
+        evidence = collect_evidence(database, customer_id, repo_root=settings.root)
+    if fmt == "pdf":
+        try:
+            anchors = read_anchors(settings.root)
+        except GitError:
+            anchors = []
+        data = certificate_pdf(evidence, anchors, signing_key(settings, warn=notify))
+        if output is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            write_output(output, data)
+            click.echo(f"{counted(len(evidence.records), 'acceptance record')}; signed "
+                       f"certificate written to {output}", err=True)
+        return
     if out is None:
         echo_json(evidence_document(evidence))
         return

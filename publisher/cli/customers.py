@@ -11,6 +11,7 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
 from publisher.counting import counted
 from publisher.store.customers import CustomerFileError, RowProblem, import_file, list_customers
+from publisher.store.erasure import erase_customer
 
 
 def _problems(problems: Iterable[RowProblem]) -> list[dict[str, object]]:
@@ -76,6 +77,35 @@ def list_command(app: App, database_url: str | None, fmt: str) -> None:
     for c in customers:
         company = f", {c.company}" if c.company else ""
         click.echo(f"{c.id}  {c.name} <{c.email}>{company}")
+
+
+@customers_group.command("erase")
+@click.argument("customer_id", metavar="ID")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def erase_command(app: App, customer_id: str, yes: bool, database_url: str | None,
+                  fmt: str) -> None:
+    """Erase a customer's personal data outside the ledger's chain: name, email and company
+    become a pseudonym (the id stays), and the outbox rows and delivery events lose the
+    email address, provider payloads and errors. The acceptance records are untouched, so
+    the chain still verifies; their IP addresses and user agents (inside the hashed fields)
+    are not erased, and the count is reported."""
+    if not yes and fmt != "json":
+        click.confirm(f"Erase the personal data of customer {customer_id}? This cannot be "
+                      "undone", abort=True, err=True)
+    with open_database(app, database_url, create=False) as database:
+        result = erase_customer(database, customer_id)
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    click.echo(f"erased customer {customer_id}: name, email and company; "
+               f"{counted(result.deliveries, 'delivery', 'deliveries')}, "
+               f"{counted(result.events, 'delivery event')}")
+    if result.records_keeping_ip:
+        click.echo(f"note: {counted(result.records_keeping_ip, 'acceptance record')} keep "
+                   "their IP address and user agent: they are inside the hash chain", err=True)
 
 
 COMMANDS = [customers_group]

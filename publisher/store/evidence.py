@@ -24,6 +24,7 @@ from publisher.document import body_sha256
 from publisher.errors import PublisherError
 from publisher.store.customers import CustomerInfo, get_customer
 from publisher.store.db import Database
+from publisher.store.integrity import TAMPERED_HINT, open_repo, repo_problem, require_text
 from publisher.store.ledger import (
     AcceptanceRecord,
     ChainVerification,
@@ -103,9 +104,15 @@ class Evidence:
 
 
 def collect_evidence(
-    database: Database, customer_id: str, *, now: Callable[[], datetime] = utcnow
+    database: Database, customer_id: str, *, now: Callable[[], datetime] = utcnow,
+    repo_root: Path | None = None,
 ) -> Evidence:
-    """Gather one customer's evidence from the store (NotFoundError for an unknown id)."""
+    """Gather one customer's evidence from the store (NotFoundError for an unknown id).
+
+    Every accepted text is re-hashed and compared with its record's ``content_sha256`` (and,
+    given ``repo_root``, with the version's file at its commit in git): a text that does not
+    match raises :class:`~publisher.store.integrity.TextMismatch` and nothing is exported.
+    """
     customer = get_customer(database, customer_id)
     found = tuple(records(database, customer_id=customer_id))
     wanted = {(r.policy, r.version) for r in found}
@@ -115,6 +122,7 @@ def collect_evidence(
         for v in stored_versions(database, slug=slug)
         if (v.slug, v.label) in wanted
     }
+    _check_texts(found, texts, repo_root)
     deliveries: list[DeliveryEvidence] = []
     with database.session() as session:
         rows = session.execute(
@@ -150,6 +158,27 @@ def collect_evidence(
     return Evidence(customer, now(), found, texts, tuple(deliveries), verify_chain(database))
 
 
+def _check_texts(found: tuple[AcceptanceRecord, ...],
+                 texts: dict[tuple[str, str], StoredVersion], repo_root: Path | None) -> None:
+    """Every accepted text re-hashed against its record (and git): raise at the first that
+    fails, before anything is exported."""
+    git = open_repo(repo_root)
+    try:
+        for record in found:
+            version = texts.get((record.policy, record.version))
+            if version is None:
+                raise EvidenceError(
+                    f"the text of {record.policy} version {record.version} (record seq "
+                    f"{record.seq}) is not in the store", hint=TAMPERED_HINT)
+            require_text(version, record.content_sha256)
+            problem = repo_problem(version, git) if git is not None else None
+            if problem is not None:
+                raise EvidenceError(problem, hint=TAMPERED_HINT)
+    finally:
+        if git is not None:
+            git.close()
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "_"
 
@@ -180,7 +209,7 @@ def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[
         entry: dict[str, Any] = {
             "record": record.to_dict(),
             "version": _version_dict(version),
-            "text_matches_record": bool(version and version.sha256 == record.content_sha256),
+            "text_matches_record": bool(version and body_sha256(version.body) == record.content_sha256),
         }
         if version is not None:
             if inline_texts:

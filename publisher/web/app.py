@@ -40,6 +40,8 @@ from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
 from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, secret_keys
 from publisher.store import migrate
+from publisher.store.audit import audit_ledger
+from publisher.store.checkpoints import Checkpointer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document
 from publisher.store.group_commit import GroupCommit, WriteFailed, WriterError
@@ -48,7 +50,7 @@ from publisher.store.ledger import (
     LedgerError,
     NewerAccepted,
     Recorded,
-    verify_chain,
+    chain_head,
 )
 from publisher.store.reports import acceptance_report, render_csv
 from publisher.store.status import status_engine
@@ -99,6 +101,8 @@ class Service:
     status_engine: Engine
     templates: Path | None = None
     """The folder of the ``templates`` setting: overrides of the pages' templates."""
+    checkpointer: Checkpointer | None = None
+    """Anchors the ledger's head in the policy repository after acceptances, rate-limited."""
 
     @classmethod
     def create(cls, settings: Settings, database: Database) -> Service:
@@ -123,6 +127,7 @@ class Service:
             tokens=tokens,
             status_engine=status_engine(database),
             templates=templates_folder(settings),
+            checkpointer=Checkpointer.from_settings(settings),
         )
 
     def policy_url(self, slug: str) -> str:
@@ -200,6 +205,7 @@ async def _landing_page(request: Request, service: Service, token: str, context:
                         *, status: int = 200, problem: str | None = None) -> HTMLResponse:
     if context.accepted is not None:
         return _page(service, "receipt.html", status, context=context, record=context.accepted,
+                     head=await run_in_threadpool(chain_head, service.database),
                      again=True, policy_url=service.policy_url(context.version.slug),
                      provider=service.settings.provider_name)
     if context.newer_accepted is not None:
@@ -317,7 +323,10 @@ async def _record(request: Request, service: Service, customer: str, policy: str
         ip=client_ip(peer, request.headers.raw, service.proxy),
         user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
     ))
-    return await asyncio.wrap_future(submitted)
+    recorded = await asyncio.wrap_future(submitted)
+    if recorded.created and service.checkpointer is not None:
+        service.checkpointer.poke(service.database)
+    return recorded
 
 
 def _text(value: object) -> str | None:
@@ -338,6 +347,7 @@ async def receipt(request: Request) -> Response:
         return RedirectResponse(f"{_root(request)}/a/{token}", status_code=303,
                                 headers=NO_STORE)
     return _page(service, "receipt.html", context=context, record=context.accepted,
+                 head=await run_in_threadpool(chain_head, service.database),
                  again=request.query_params.get("again") == "1",
                  policy_url=service.policy_url(context.version.slug),
                  provider=service.settings.provider_name)
@@ -432,7 +442,7 @@ async def api_evidence(request: Request, service: Service) -> Response:
 
 async def api_verify(request: Request, service: Service) -> Response:
     """``GET /api/ledger/verify``: the hash chain's verification."""
-    result = await run_in_threadpool(verify_chain, service.database)
+    result = await run_in_threadpool(audit_ledger, service.database)
     return JSONResponse(result.to_dict())
 
 

@@ -14,6 +14,7 @@ from publisher.errors import NotFoundError
 from publisher.links import LinkClaims
 from publisher.store.customers import CustomerInfo
 from publisher.store.db import Database
+from publisher.store.integrity import text_problem
 from publisher.store.ledger import AcceptanceRecord
 from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion
 from publisher.store.tables import ACCEPTANCES
@@ -22,6 +23,11 @@ from publisher.store.versions import StoredVersion
 
 class LinkTargetMissing(NotFoundError):
     """The link is authentic but its customer, version or notice is not in the store."""
+
+
+class StoredTextTampered(LinkTargetMissing):
+    """A text the page would show does not hash as its version (or the acceptance) says:
+    it is never shown."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
         earlier = neighbour(later=False, accepted=False)
         current = neighbour(later=True, accepted=False)
         newer_accepted = None if current is None else neighbour(later=True, accepted=True)
-        return LinkContext(
+        context = LinkContext(
             claims=claims,
             customer=CustomerInfo(customer.id, customer.email, customer.name, customer.company,
                                   customer.locale),
@@ -115,3 +121,17 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             current=StoredVersion.from_model(current) if current else None,
             newer_accepted=StoredVersion.from_model(newer_accepted) if newer_accepted else None,
         )
+    _check_texts(context)
+    return context
+
+
+def _check_texts(context: LinkContext) -> None:
+    """Re-hash every text the pages show (StoredTextTampered for the first that fails)."""
+    accepted = context.accepted.content_sha256 if context.accepted else None
+    shown = [(context.version, accepted)] + [
+        (v, None) for v in (context.previous, context.earlier, context.current) if v is not None
+    ]
+    for version, expected in shown:
+        problem = text_problem(version, expected)
+        if problem is not None:
+            raise StoredTextTampered(problem)
