@@ -304,7 +304,7 @@ def explain_settings(
                       f"not {checked['smtp_security']!r}")
     if "translation_lag_grace_days" in checked and checked["translation_lag_grace_days"] < 0:
         errors.append("translation_lag_grace_days must be 0 or more")
-    from publisher.history.languages import valid_tag
+    from publisher.languages import valid_tag
 
     for tag in (checked.get("default_language", ""), checked.get("binding_language", ""),
                 *checked.get("languages", ())):

@@ -38,6 +38,7 @@ from publisher.errors import ConfigError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
+from publisher.site_languages import language_pages
 from publisher.slugs import SITE_RESERVED
 from publisher.templating import environment, templates_fingerprint
 
@@ -603,9 +604,7 @@ def build_site(
     for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):
         site_pages.extend(builder.policy_pages(build, info))
         report("pages", done, len(builds))
-    from publisher.site_languages import language_pages
-
-    site_pages += language_pages(repo, options, today, cache, policies, site_pages)
+    site_pages += language_pages(repo, options, today, cache, policies, site_pages, _Builder)
     urls, base = options.urls, options.site_url
     if options.feeds:
         site_pages.append(SitePage(

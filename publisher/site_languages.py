@@ -28,7 +28,12 @@ from publisher.history import Policy, PolicyRepo
 from publisher.translations import TranslationStatus, translation_status
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from publisher.site import SiteCache, SiteOptions, SitePage
+
+    BuilderFactory = Callable[[PolicyRepo, SiteOptions, date, SiteCache], Any]
 
 
 def language_prefix(prefix: str, language: str) -> str:
@@ -88,11 +93,12 @@ def binding_line(binding: str, language: str, source_urls: pages.Urls, slug: str
 
 
 def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: SiteCache,
-                   sources: Sequence[Policy], site_pages: list[SitePage]) -> list[SitePage]:
+                   sources: Sequence[Policy], site_pages: list[SitePage],
+                   builder_of: BuilderFactory) -> list[SitePage]:
     """The pages of every translation of ``sources``; the sources' current pages in
-    ``site_pages`` get the language switcher (replaced in place)."""
-    from publisher.site import _Builder
-
+    ``site_pages`` get the language switcher (replaced in place). ``builder_of`` makes the
+    site's page builder for a language's options (passed in: the site imports this
+    module)."""
     found: list[SitePage] = []
     at = {page.path: i for i, page in enumerate(site_pages)}
     for source in sources:
@@ -111,7 +117,7 @@ def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: S
                 + page.content, head=head)
         for translation in translations:
             language = translation.language
-            builder = _Builder(repo, replace(options, prefix=urls_of[language].prefix),
+            builder = builder_of(repo, replace(options, prefix=urls_of[language].prefix),
                                today, cache)
             build = builder.plan(translation)
             for pair in build.pairs:

@@ -12,7 +12,7 @@ from gitrepo import GitRepo
 from publisher.config import Settings, load_settings
 from publisher.errors import ConfigError, NotFoundError
 from publisher.history import PolicyRepo
-from publisher.history.languages import file_language, normalise_tag
+from publisher.languages import file_language, normalise_tag
 from publisher.lint.repository import run_lint
 
 EN = "# Privacy\n\n1. We keep little.\n2. We delete it.\n"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from publisher.config import Settings
 from publisher.document import PolicyMeta
-from publisher.history.languages import (
+from publisher.languages import (
     FileLanguage,
     Member,
     file_language,

@@ -390,7 +390,7 @@ class PolicyRepo:
 
     def translations(self, policy: Policy) -> list[Policy]:
         """The translations of the source ``policy`` (or of a translation's source), in
-        language order (:func:`~publisher.history.languages.order_languages`)."""
+        language order (:func:`~publisher.languages.order_languages`)."""
         history = self._read_history()
         at = next((i for i, lin in enumerate(history.lineages)
                    if lin.path == policy.path and lin.deleted_in is None), None)

@@ -46,9 +46,8 @@ from sqlalchemy.exc import DBAPIError
 
 from publisher.errors import PublisherError
 from publisher.store.db import Database
-from publisher.store.ledger import (
+from publisher.store.ledger_rules import (
     _HEAD_HINT,
-    AcceptanceRecord,
     AcceptanceRequest,
     Content,
     Facts,
@@ -56,12 +55,12 @@ from publisher.store.ledger import (
     NewerAccepted,
     Recorded,
     _existing,
-    format_time,
     judge,
     new_row,
     request_fields,
 )
 from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
+from publisher.store.record import AcceptanceRecord, format_time
 
 FUNCTION = "publisher_append_acceptances"
 _CALL = text(f"SELECT item, record_id, record_seq, record_prev, record_hash, outcome "
