@@ -63,8 +63,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if POSTGRES_ENV not in os.environ and reachable_postgres_url(CI_POSTGRES_URL):
         os.environ[POSTGRES_ENV] = CI_POSTGRES_URL
     given = " ".join(config.invocation_params.args)
-    if getattr(config.option, "dist", "no") == "load" and "--dist" not in given \
-            and "-d" not in config.invocation_params.args:
+    controller = not hasattr(config, "workerinput")
+    if controller and getattr(config.option, "dist", "no") == "load" \
+            and "--dist" not in given and "-d" not in config.invocation_params.args:
         # One file at a time per worker, in the order below (slow files first): a file's
         # module fixtures are set up once, and the long tests do not all queue on one worker
         # (the default "load" hands each worker a long run of consecutive tests up front).
