@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from goldens import Golden, check_golden
+from wheelhouse import shared_wheelhouse
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POSTGRES_ENV = "PUBLISHER_TEST_POSTGRES_URL"
@@ -42,9 +43,40 @@ def reachable_postgres_url(url: str) -> str | None:
         return None
 
 
+SLOW_FILES = (
+    "tests/test_notices_crash.py",
+    "tests/test_precommit.py",
+    "tests/test_readme.py",
+    "tests/test_history_corpus.py",
+    "tests/test_cache.py",
+    "tests/test_browser_accept.py",
+    "tests/test_pytest_output.py",
+    "tests/test_diff_properties.py",
+    "tests/test_githooks.py",
+    "tests/test_markdown.py",
+)
+"""Test files that take longest (``--durations``), slowest first: with ``-n`` they start
+first, so that no worker is left with a long test at the end while the other idles."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if POSTGRES_ENV not in os.environ and reachable_postgres_url(CI_POSTGRES_URL):
         os.environ[POSTGRES_ENV] = CI_POSTGRES_URL
+    given = " ".join(config.invocation_params.args)
+    controller = not hasattr(config, "workerinput")
+    if controller and getattr(config.option, "dist", "no") == "load" \
+            and "--dist" not in given and "-d" not in config.invocation_params.args:
+        # One file at a time per worker, in the order below (slow files first): a file's
+        # module fixtures are set up once, and the long tests do not all queue on one worker
+        # (the default "load" hands each worker a long run of consecutive tests up front).
+        config.option.dist = "loadfile"
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the :data:`SLOW_FILES` first (in that order), the others as collected."""
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -73,3 +105,14 @@ def golden() -> Golden:
     """Compare a text with its golden file under tests/golden (``UPDATE_GOLDEN=1`` rewrites
     it): ``golden("diff/x.txt", text)``."""
     return check_golden
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Wheels of the installed distributions this project needs at run time and of its build
+    requirements, made once per run for all xdist workers (see tests/wheelhouse.py); with
+    ``wheelhouse.offline_pip_env(path)`` a fresh ``pip install .`` needs no index."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's root, common to the workers
+    return shared_wheelhouse(shared)

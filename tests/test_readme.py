@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from wheelhouse import offline_pip_env
 
 from publisher.cli import all_commands, main
 from publisher.config import setting_docs
@@ -56,14 +57,17 @@ def test_every_setting_is_documented() -> None:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path) -> None:
-    """Runs the first Quickstart command as written, in a fresh clone with a fresh venv."""
+def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path, wheelhouse: Path) -> None:
+    """Runs the first Quickstart command as written, in a fresh clone with a fresh venv; pip
+    installs from the run's wheelhouse (the same distributions, offline) to save the
+    downloads."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = os.pathsep.join(
         p for p in env.get("PATH", "").split(os.pathsep) if not p.startswith(sys.prefix)
     )
+    env.update(offline_pip_env(wheelhouse))
     first = quickstart()[0]
     result = subprocess.run(
         ["bash", "-c", first], cwd=clone, env=env, capture_output=True, text=True, timeout=600

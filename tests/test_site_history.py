@@ -330,7 +330,7 @@ def test_serve_rebuilds_when_a_commit_lands(tmp_path: Path) -> None:
         })
         page = _wait_for(url, 'data-version="3"', time.monotonic() + 60)
         assert 'href="changes/2..3/">What changed</a>' in page
-        _wait_for(f"http://127.0.0.1:{port}/aup/changes/2..3/", "<del>", time.monotonic() + 10)
+        _wait_for(f"http://127.0.0.1:{port}/aup/changes/2..3/", "<del>", time.monotonic() + 60)
     finally:
         proc.terminate()
         try:
