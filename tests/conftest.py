@@ -44,10 +44,12 @@ def reachable_postgres_url(url: str) -> str | None:
 
 
 SLOW_FILES = (
+    "tests/test_scaleout_crash.py",
     "tests/test_notices_crash.py",
     "tests/test_precommit.py",
     "tests/test_readme.py",
     "tests/test_history_corpus.py",
+    "tests/test_translations_layout.py",
     "tests/test_cache.py",
     "tests/test_browser_accept.py",
     "tests/test_pytest_output.py",
