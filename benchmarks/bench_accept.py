@@ -81,8 +81,9 @@ def machine() -> str:
 # -- the load generator (runs in its own process) ---------------------------------------------
 
 
-async def _run_requests(host: str, port: int, requests: Sequence[bytes],
-                        concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+async def _run_requests(
+    host: str, port: int, requests: Sequence[bytes], concurrency: int
+) -> tuple[float, list[float], dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     position = 0
@@ -115,8 +116,9 @@ async def _run_requests(host: str, port: int, requests: Sequence[bytes],
     return time.perf_counter() - started, latencies, statuses
 
 
-def _generator(host: str, port: int, requests: list[bytes], concurrency: int,
-               queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _generator(
+    host: str, port: int, requests: list[bytes], concurrency: int, queue: multiprocessing.Queue
+) -> None:  # type: ignore[type-arg]
     try:
         import uvloop
 
@@ -155,8 +157,16 @@ class Result:
         def pct(p: float) -> float:
             return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
-        return cls(len(ordered), elapsed, len(ordered) / elapsed, pct(0.50), pct(0.90),
-                   pct(0.99), ordered[-1] * 1000, statuses)
+        return cls(
+            len(ordered),
+            elapsed,
+            len(ordered) / elapsed,
+            pct(0.50),
+            pct(0.90),
+            pct(0.99),
+            ordered[-1] * 1000,
+            statuses,
+        )
 
 
 # -- requests -------------------------------------------------------------------------------
@@ -202,13 +212,30 @@ def fresh_database(backend: str, postgres: str | None, workdir: Path) -> Iterato
 def seed(url: str, root: Path, customers: int) -> Database:
     settings = load_settings(root, env={}, overrides={"database_url": url})
     database = migrate.open_store(settings)
-    store_versions(database, [VersionText(
-        slug=POLICY, label="1", position=0, title="Terms of Service", summary=None,
-        effective=date(2024, 1, 1), commit="0" * 40, path="policies/tos.md",
-        sha256=body_sha256(BODY), body=BODY,
-    )])
-    import_customers(database, [CustomerRow(i + 2, f"b{i}", f"b{i}@example.com", f"B {i}", "Co")
-                                for i in range(customers)])
+    store_versions(
+        database,
+        [
+            VersionText(
+                slug=POLICY,
+                label="1",
+                position=0,
+                title="Terms of Service",
+                summary=None,
+                effective=date(2024, 1, 1),
+                commit="0" * 40,
+                path="policies/tos.md",
+                sha256=body_sha256(BODY),
+                body=BODY,
+            )
+        ],
+    )
+    import_customers(
+        database,
+        [
+            CustomerRow(i + 2, f"b{i}", f"b{i}@example.com", f"B {i}", "Co")
+            for i in range(customers)
+        ],
+    )
     return database
 
 
@@ -222,10 +249,24 @@ def free_port() -> int:
 def server(url: str, root: Path, workers: int) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "-C", str(root), "web", "--port", str(port),
-         "--workers", str(workers), "--no-sync", "--database-url", url],
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(root),
+            "web",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-sync",
+            "--database-url",
+            url,
+        ],
         env={**os.environ, "PUBLISHER_SECRET_KEY": KEY},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -274,8 +315,10 @@ def _commits(url: str, seconds: float, connections: int, rows: int) -> float:
         with engine.connect() as connection:
             while time.monotonic() < stop:
                 with connection.begin():
-                    connection.execute(text("INSERT INTO bench_floor VALUES (:i, 'x')"),
-                                       [{"i": i} for i in range(rows)])
+                    connection.execute(
+                        text("INSERT INTO bench_floor VALUES (:i, 'x')"),
+                        [{"i": i} for i in range(rows)],
+                    )
                 counts[slot] += rows
 
     started = time.perf_counter()
@@ -308,8 +351,9 @@ class BackendResult:
     floor: Floor
 
 
-def run_backend(backend: str, postgres: str | None, args: argparse.Namespace,
-                workers: int) -> BackendResult:
+def run_backend(
+    backend: str, postgres: str | None, args: argparse.Namespace, workers: int
+) -> BackendResult:
     workdir = Path(tempfile.mkdtemp(prefix="bench-accept-"))
     warmup = 200
     total = warmup + args.requests * args.rounds
@@ -322,19 +366,27 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace,
                 host = f"127.0.0.1:{port}"
                 hello = [hello_request(host)] * args.requests
                 load("127.0.0.1", port, [hello_request(host)] * warmup, args.concurrency)
-                load("127.0.0.1", port, [accept_request(host, t) for t in tokens[:warmup]],
-                     args.concurrency)
+                load(
+                    "127.0.0.1",
+                    port,
+                    [accept_request(host, t) for t in tokens[:warmup]],
+                    args.concurrency,
+                )
                 hellos, accepts = [], []
                 for round_ in range(args.rounds):
                     start = warmup + round_ * args.requests
-                    batch = [accept_request(host, t)
-                             for t in tokens[start:start + args.requests]]
+                    batch = [accept_request(host, t) for t in tokens[start : start + args.requests]]
                     hellos.append(load("127.0.0.1", port, hello, args.concurrency))
                     accepts.append(load("127.0.0.1", port, batch, args.concurrency))
             stored = records(database)
             sqlite_url = f"sqlite:///{workdir / 'floor.db'}"
             result = BackendResult(
-                backend, workers, hellos, accepts, expected=total, stored=len(stored),
+                backend,
+                workers,
+                hellos,
+                accepts,
+                expected=total,
+                stored=len(stored),
                 distinct=len({r.customer_id for r in stored}),
                 chain_ok=verify_chain(database).ok,
                 floor=floor(url if backend == "postgresql" else sqlite_url),
@@ -393,21 +445,28 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
-                        help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
+        help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--requests", type=int, default=4000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", default="1",
-                        help="service processes, or a list of counts to run one after another "
-                        "(e.g. 1,2,4)")
+    parser.add_argument(
+        "--workers",
+        default="1",
+        help="service processes, or a list of counts to run one after another (e.g. 1,2,4)",
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if "postgresql" in backends and not args.postgres:
-        print("PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
-              file=sys.stderr)
+        print(
+            "PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
+            file=sys.stderr,
+        )
         backends.remove("postgresql")
     try:
         counts = [int(n) for n in args.workers.split(",")]
@@ -419,12 +478,22 @@ def main() -> None:
     results = [run_backend(b, args.postgres, args, n) for b in backends for n in counts]
     print(report(results, args))
     if args.json:
-        args.json.write_text(json.dumps([r.__dict__ | {
-            "hello": [x.__dict__ for x in r.hello], "accept": [x.__dict__ for x in r.accept],
-            "floor": r.floor.__dict__,
-        } for r in results], indent=2, default=str))
-    if any(r.stored != r.expected or r.distinct != r.expected or not r.chain_ok
-           for r in results):
+        args.json.write_text(
+            json.dumps(
+                [
+                    r.__dict__
+                    | {
+                        "hello": [x.__dict__ for x in r.hello],
+                        "accept": [x.__dict__ for x in r.accept],
+                        "floor": r.floor.__dict__,
+                    }
+                    for r in results
+                ],
+                indent=2,
+                default=str,
+            )
+        )
+    if any(r.stored != r.expected or r.distinct != r.expected or not r.chain_ok for r in results):
         raise SystemExit("records lost or duplicated, or the chain is broken")
 
 

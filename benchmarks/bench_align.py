@@ -34,11 +34,34 @@ import sys
 import time
 
 SHAPES = ("reworded", "identical", "identical-1", "bullets-1", "near-dup", "alike-7")
-RULES = ("You must not copy the software.", "You must not resell the Service.",
-         "You must not share your password.", "You must not reverse engineer the software.",
-         "You must not remove any notices.", "You must not use the Service unlawfully.")
-WORDS = ("account", "data", "service", "content", "user", "licence", "party", "notice", "payment",
-         "term", "access", "right", "law", "court", "claim", "fee", "order", "report")
+RULES = (
+    "You must not copy the software.",
+    "You must not resell the Service.",
+    "You must not share your password.",
+    "You must not reverse engineer the software.",
+    "You must not remove any notices.",
+    "You must not use the Service unlawfully.",
+)
+WORDS = (
+    "account",
+    "data",
+    "service",
+    "content",
+    "user",
+    "licence",
+    "party",
+    "notice",
+    "payment",
+    "term",
+    "access",
+    "right",
+    "law",
+    "court",
+    "claim",
+    "fee",
+    "order",
+    "report",
+)
 
 
 def texts(shape: str, n: int) -> tuple[str, str]:
@@ -46,17 +69,20 @@ def texts(shape: str, n: int) -> tuple[str, str]:
     rng = random.Random(n)
     if shape == "reworded":
         # Alike as real "You must not …" lists are: every pair is above the cutoffs.
-        lines = [f"- You must not use the Service to {rng.choice(WORDS)} or {rng.choice(WORDS)}"
-                 f" the {rng.choice(WORDS)} of others." for _ in range(n)]
+        lines = [
+            f"- You must not use the Service to {rng.choice(WORDS)} or {rng.choice(WORDS)}"
+            f" the {rng.choice(WORDS)} of others."
+            for _ in range(n)
+        ]
         old = "\n".join(lines)
         return old, old.replace("must not", "shall not")
     if shape in ("identical", "identical-1"):
         lines = ["1. same"] * n
-        new = lines if shape == "identical" else lines[: n // 2] + lines[n // 2 + 1:]
+        new = lines if shape == "identical" else lines[: n // 2] + lines[n // 2 + 1 :]
         return "\n".join(lines), "\n".join(new)
     if shape == "bullets-1":
         lines = ["- You must not do that."] * n
-        return "\n".join(lines), "\n".join(lines[: n // 2] + lines[n // 2 + 1:])
+        return "\n".join(lines), "\n".join(lines[: n // 2] + lines[n // 2 + 1 :])
     if shape == "near-dup":
         lines = [f"- You must not use the Service for clause {i} of this list." for i in range(n)]
         new = list(lines)
@@ -72,8 +98,10 @@ def texts(shape: str, n: int) -> tuple[str, str]:
             lines = []
             for s in range(sections):
                 lines += [f"## {s + 1}. Restrictions", ""]
-                lines += [f"- {f'You must not misuse Product {s}.' if (s, r) in edits else rule}"
-                          for r, rule in enumerate(RULES)]
+                lines += [
+                    f"- {f'You must not misuse Product {s}.' if (s, r) in edits else rule}"
+                    for r, rule in enumerate(RULES)
+                ]
                 lines.append("")
             return "\n".join(lines)
 
@@ -97,16 +125,21 @@ def measure_one(shape: str, n: int, repeat: int) -> dict[str, float]:
         cpu.append(time.process_time() - start_cpu)
         summary = result.summary.describe()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": statistics.median(times), "cpu": statistics.median(cpu),
-            "peak_mb": peak_kib / 1024, "summary": summary}
+    return {
+        "seconds": statistics.median(times),
+        "cpu": statistics.median(cpu),
+        "peak_mb": peak_kib / 1024,
+        "summary": summary,
+    }
 
 
 def slope(sizes: list[int], seconds: list[float]) -> float:
     xs = [math.log(n) for n in sizes]
     ys = [math.log(max(s, 1e-6)) for s in seconds]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-            / sum((x - mx) ** 2 for x in xs))
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
 
 
 def main() -> None:
@@ -126,15 +159,24 @@ def main() -> None:
         for n in sizes:
             out = subprocess.run(
                 [sys.executable, __file__, "--one", shape, str(n), "--repeat", str(args.repeat)],
-                capture_output=True, text=True, check=True).stdout
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             result = json.loads(out)
             seconds.append(result["seconds"])
             cpu.append(result["cpu"])
-            print(f"{shape:12} {n:6}  {result['seconds']:8.3f} s wall  {result['cpu']:8.3f} s cpu"
-                  f"  {result['peak_mb']:7.0f} MB  {result['summary']}", flush=True)
+            print(
+                f"{shape:12} {n:6}  {result['seconds']:8.3f} s wall  {result['cpu']:8.3f} s cpu"
+                f"  {result['peak_mb']:7.0f} MB  {result['summary']}",
+                flush=True,
+            )
         if len(sizes) > 1:
-            print(f"{shape:12} exponent {slope(sizes, seconds):.2f} wall,"
-                  f" {slope(sizes, cpu):.2f} cpu", flush=True)
+            print(
+                f"{shape:12} exponent {slope(sizes, seconds):.2f} wall,"
+                f" {slope(sizes, cpu):.2f} cpu",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,10 @@ def conditions() -> str:
 
 
 def row(name: str, count: int, ours: float, peer: float, size: tuple[int, int]) -> None:
-    print(f"{name:10} {count:6d} {ours * 1e3:9.0f} ms {peer * 1e3:9.0f} ms {ours / peer:7.2f}x"
-          f" {size[0] / 2**20:8.1f} MiB {size[1] / 2**20:8.1f} MiB")
+    print(
+        f"{name:10} {count:6d} {ours * 1e3:9.0f} ms {peer * 1e3:9.0f} ms {ours / peer:7.2f}x"
+        f" {size[0] / 2**20:8.1f} MiB {size[1] / 2**20:8.1f} MiB"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,13 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(root=root, policies=GLOB)
         site_cache = SiteCache(None)
         with PolicyRepo.open(settings, cache=DocumentCache(None)) as repo:
-            docs = [repo.document(r) for p in repo.policies(include_deleted=True)
-                    for r in p.revisions]
+            docs = [
+                repo.document(r) for p in repo.policies(include_deleted=True) for r in p.revisions
+            ]
             build_site(repo, SiteOptions(), today=date(2025, 6, 1), cache=site_cache)
         values = [site_cache.get(*key.split("/", 1)) for key in list(site_cache._memory)]
 
-        doc_json = [json.dumps(encode_document(d), ensure_ascii=False,
-                               separators=(",", ":")).encode() for d in docs]
+        doc_json = [
+            json.dumps(encode_document(d), ensure_ascii=False, separators=(",", ":")).encode()
+            for d in docs
+        ]
         doc_pickle = [pickle.dumps(d, pickle.HIGHEST_PROTOCOL) for d in docs]
         codec = _codec()
         site_json = [codec.dumps(v) for v in values]
@@ -97,20 +102,37 @@ def main(argv: list[str] | None = None) -> int:
         assert [codec.loads(b) for b in site_json] == values
 
         print(f"{os.cpu_count()} cores, Python {platform.python_version()}; {conditions()}")
-        print(f"corpus: {args.bundle.name}, {args.repeat} interleaved rounds, medians of "
-              "decoding only\n")
-        print(f"{'':10} {'items':>6} {'JSON':>12} {'pickle':>12} {'ratio':>8} "
-              f"{'JSON size':>12} {'pickle size':>12}")
-        times = interleaved({
-            "documents JSON": lambda: [decode_document(json.loads(b)) for b in doc_json],
-            "documents pickle": lambda: [pickle.loads(b) for b in doc_pickle],
-            "site JSON": lambda: [codec.loads(b) for b in site_json],
-            "site pickle": lambda: [pickle.loads(b) for b in site_pickle],
-        }, args.repeat)
-        row("documents", len(docs), times["documents JSON"], times["documents pickle"],
-            (sum(map(len, doc_json)), sum(map(len, doc_pickle))))
-        row("site", len(values), times["site JSON"], times["site pickle"],
-            (sum(map(len, site_json)), sum(map(len, site_pickle))))
+        print(
+            f"corpus: {args.bundle.name}, {args.repeat} interleaved rounds, medians of "
+            "decoding only\n"
+        )
+        print(
+            f"{'':10} {'items':>6} {'JSON':>12} {'pickle':>12} {'ratio':>8} "
+            f"{'JSON size':>12} {'pickle size':>12}"
+        )
+        times = interleaved(
+            {
+                "documents JSON": lambda: [decode_document(json.loads(b)) for b in doc_json],
+                "documents pickle": lambda: [pickle.loads(b) for b in doc_pickle],
+                "site JSON": lambda: [codec.loads(b) for b in site_json],
+                "site pickle": lambda: [pickle.loads(b) for b in site_pickle],
+            },
+            args.repeat,
+        )
+        row(
+            "documents",
+            len(docs),
+            times["documents JSON"],
+            times["documents pickle"],
+            (sum(map(len, doc_json)), sum(map(len, doc_pickle))),
+        )
+        row(
+            "site",
+            len(values),
+            times["site JSON"],
+            times["site pickle"],
+            (sum(map(len, site_json)), sum(map(len, site_pickle))),
+        )
         print(f"\nat the end: {conditions()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

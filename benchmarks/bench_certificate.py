@@ -35,8 +35,10 @@ WORDS = ("account", "data", "service", "content", "network", "licence", "notice"
 def body(n: int) -> str:
     rng = random.Random(n)
     lines = ["# Benchmark Policy", ""]
-    lines += [f"{i + 1}. You must not misuse the "
-              + " ".join(rng.choice(WORDS) for _ in range(14)) + "." for i in range(n)]
+    lines += [
+        f"{i + 1}. You must not misuse the " + " ".join(rng.choice(WORDS) for _ in range(14)) + "."
+        for i in range(n)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -72,27 +74,51 @@ def main() -> None:
             database = Database.from_url(f"sqlite:///{Path(tmp) / 'store.db'}", root=Path(tmp))
             migrate.ensure_schema(database)
             text = body(n)
-            store_versions(database, [VersionText(
-                slug="bench", label="1", position=0, title="Benchmark Policy", summary=None,
-                effective=date(2024, 1, 1), commit="1" * 40, path="policies/bench.md",
-                sha256=body_sha256(text), body=text)])
+            store_versions(
+                database,
+                [
+                    VersionText(
+                        slug="bench",
+                        label="1",
+                        position=0,
+                        title="Benchmark Policy",
+                        summary=None,
+                        effective=date(2024, 1, 1),
+                        commit="1" * 40,
+                        path="policies/bench.md",
+                        sha256=body_sha256(text),
+                        body=text,
+                    )
+                ],
+            )
             import_customers(database, [CustomerRow(2, "c1", "ada@example.com", "Ada", "", None)])
-            record_acceptance(database, customer_id="c1", policy="bench", version="1",
-                              method="link", ip="192.0.2.1", user_agent="Firefox")
+            record_acceptance(
+                database,
+                customer_id="c1",
+                policy="bench",
+                version="1",
+                method="link",
+                ip="192.0.2.1",
+                user_agent="Firefox",
+            )
 
             def ours(database: Database = database) -> bytes:
                 return certificate_pdf(collect_evidence(database, "c1"), [], key)
 
-            page = (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
-                    f"<pre>{escape(text)}</pre></body></html>")
+            page = (
+                f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                f"<pre>{escape(text)}</pre></body></html>"
+            )
             ours()  # warm WeasyPrint's fonts once for both sides
             ours_ms = median_ms(ours, args.repeat)
             peer_ms = median_ms(functools.partial(html_to_pdf, page), args.repeat)
             data = ours()
             verify_ms = median_ms(functools.partial(verify_certificate, data), args.repeat)
             database.dispose()
-        print(f"{n:>6} {ours_ms:>9.0f} {peer_ms:>9.0f} {ours_ms / peer_ms:>6.2f} "
-              f"{verify_ms:>10.2f} {len(data) / 1024:>6.0f}")
+        print(
+            f"{n:>6} {ours_ms:>9.0f} {peer_ms:>9.0f} {ours_ms / peer_ms:>6.2f} "
+            f"{verify_ms:>10.2f} {len(data) / 1024:>6.0f}"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the process: {peak:.0f} MB")
 

@@ -40,15 +40,26 @@ from redlines import Redlines
 from publisher.diff import compare
 from publisher.markdown import parse_document
 
-CORPUS = (Path(__file__).resolve().parents[2] / "shared" / "corpus" / "github-site-policy"
-          / "github-terms-of-service")
+CORPUS = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "corpus"
+    / "github-site-policy"
+    / "github-terms-of-service"
+)
 
 
 def machine() -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
-                      if line.startswith("Model name")), "?")
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in lscpu.splitlines()
+                if line.startswith("Model name")
+            ),
+            "?",
+        )
     except OSError:
         model = "?"
     try:
@@ -71,8 +82,9 @@ def median_seconds(run: Callable[[], object], repeat: int) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="timed runs per measurement (median reported)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="timed runs per measurement (median reported)"
+    )
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(f"corpus not found at {CORPUS}", file=sys.stderr)
@@ -97,7 +109,10 @@ def main() -> int:
         return parse_document(old), parse_document(new)
 
     contenders: dict[str, Callable[[str, str], object]] = {
-        "ours": ours, "redlines": redlines, "difflib words": words, "parse-only": parse_only,
+        "ours": ours,
+        "redlines": redlines,
+        "difflib words": words,
+        "parse-only": parse_only,
         "(our parse)": our_parse,
     }
     for run in contenders.values():  # warm up: imports, regex caches, mistune plugins
@@ -106,8 +121,7 @@ def main() -> int:
     per_pair: dict[str, list[float]] = {name: [] for name in contenders}
     for old, new in pairs:  # interleaved per pair so the contenders share the noise
         for name, run in contenders.items():
-            per_pair[name].append(
-                median_seconds(lambda r=run, a=old, b=new: r(a, b), args.repeat))
+            per_pair[name].append(median_seconds(lambda r=run, a=old, b=new: r(a, b), args.repeat))
 
     def history() -> object:
         documents = [parse_document(text) for text in texts]
@@ -133,32 +147,47 @@ def main() -> int:
             big[name].append(time.perf_counter() - start)
     big_median = {name: statistics.median(times) for name, times in big.items()}
     print(f"machine: {machine()}")
-    print(f"corpus: {len(texts)} ToS revisions, {len(pairs)} consecutive pairs, "
-          f"{min(map(len, texts)) // 1024}–{max(map(len, texts)) // 1024} KB each; "
-          f"median of {args.repeat} runs per measurement")
+    print(
+        f"corpus: {len(texts)} ToS revisions, {len(pairs)} consecutive pairs, "
+        f"{min(map(len, texts)) // 1024}–{max(map(len, texts)) // 1024} KB each; "
+        f"median of {args.repeat} runs per measurement"
+    )
     print()
-    print(f"{'contender':<14}{'median/pair':>13}{'largest pair':>14}{'43 pairs':>11}"
-          f"{'vs ours':>10}")
+    print(
+        f"{'contender':<14}{'median/pair':>13}{'largest pair':>14}{'43 pairs':>11}{'vs ours':>10}"
+    )
     total_ours = sum(per_pair["ours"])
     for name, times in per_pair.items():
         total = sum(times)
-        print(f"{name:<14}{statistics.median(times) * 1000:>10.1f} ms"
-              f"{big_median[name] * 1000:>11.1f} ms{total:>9.2f} s"
-              f"{total / total_ours:>9.2f}x")
+        print(
+            f"{name:<14}{statistics.median(times) * 1000:>10.1f} ms"
+            f"{big_median[name] * 1000:>11.1f} ms{total:>9.2f} s"
+            f"{total / total_ours:>9.2f}x"
+        )
     print()
     speedup = sum(per_pair["redlines"]) / total_ours
     over_parse = total_ours / sum(per_pair["parse-only"])
     largest_over_parse = big_median["ours"] / big_median["parse-only"]
-    print(f"largest pair: {Path(sorted(CORPUS.glob('*.md'))[largest + 1]).name} and the "
-          f"one before, {len(pairs[largest][1]) // 1024} KB")
-    print(f"redlines / ours:            {speedup:.1f}x   (largest pair "
-          f"{big_median['redlines'] / big_median['ours']:.1f}x; target: at least 2x)")
-    print(f"ours / parse-only:          {over_parse:.2f}x  (largest pair "
-          f"{largest_over_parse:.2f}x; target: at most 2x)")
-    print(f"whole history, warm:        {whole * 1000:.0f} ms for {len(texts)} parses + "
-          f"{len(pairs)} compares (target: under 1 s)")
-    print(f"compare only (parsed):      {compares * 1000:.0f} ms for {len(pairs)} compares "
-          f"({compares / len(pairs) * 1000:.2f} ms each)")
+    print(
+        f"largest pair: {Path(sorted(CORPUS.glob('*.md'))[largest + 1]).name} and the "
+        f"one before, {len(pairs[largest][1]) // 1024} KB"
+    )
+    print(
+        f"redlines / ours:            {speedup:.1f}x   (largest pair "
+        f"{big_median['redlines'] / big_median['ours']:.1f}x; target: at least 2x)"
+    )
+    print(
+        f"ours / parse-only:          {over_parse:.2f}x  (largest pair "
+        f"{largest_over_parse:.2f}x; target: at most 2x)"
+    )
+    print(
+        f"whole history, warm:        {whole * 1000:.0f} ms for {len(texts)} parses + "
+        f"{len(pairs)} compares (target: under 1 s)"
+    )
+    print(
+        f"compare only (parsed):      {compares * 1000:.0f} ms for {len(pairs)} compares "
+        f"({compares / len(pairs) * 1000:.2f} ms each)"
+    )
     return 0
 
 

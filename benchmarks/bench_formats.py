@@ -30,14 +30,35 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("account", "data", "service", "content", "network", "licence", "notice", "payment",
-         "access", "system", "traffic", "host", "customer", "resource")
+WORDS = (
+    "account",
+    "data",
+    "service",
+    "content",
+    "network",
+    "licence",
+    "notice",
+    "payment",
+    "access",
+    "system",
+    "traffic",
+    "host",
+    "customer",
+    "resource",
+)
 
 
 def policy(n: int, *, new: bool) -> str:
     rng = random.Random(n)
-    lines = ["---", "title: Benchmark Policy", f'version: "{2 if new else 1}"', "---", "",
-             "# Benchmark Policy", ""]
+    lines = [
+        "---",
+        "title: Benchmark Policy",
+        f'version: "{2 if new else 1}"',
+        "---",
+        "",
+        "# Benchmark Policy",
+        "",
+    ]
     for section in range(0, n, 20):
         lines += [f"## {section // 20 + 1}. Section {section // 20 + 1}", ""]
         for i in range(section, min(section + 20, n)):
@@ -46,8 +67,10 @@ def policy(n: int, *, new: bool) -> str:
             verb = "shall not" if new and i % 10 == 0 else "must not"
             words = " ".join(rng.choice(WORDS) for _ in range(12))
             lines.append(f"{i - section + 1}. You {verb} misuse the {words}.")
-            lines += [f"    - for example the {rng.choice(WORDS)} of others;",
-                      f"    - or any {rng.choice(WORDS)} you do not own."]
+            lines += [
+                f"    - for example the {rng.choice(WORDS)} of others;",
+                f"    - or any {rng.choice(WORDS)} you do not own.",
+            ]
         if new:
             lines.append(f"{21}. You must not add section {section} rules.")
         lines.append("")
@@ -125,8 +148,10 @@ def main() -> None:
         task, side, n, folder = args.one
         print(json.dumps(run_one(task, side, int(n), Path(folder))))
         return
-    print(f"{'task':14} {'n':>5} {'ours s':>8} {'peer s':>8} {'ratio':>6} "
-          f"{'ours MB':>8} {'peer MB':>8}")
+    print(
+        f"{'task':14} {'n':>5} {'ours s':>8} {'peer s':>8} {'ratio':>6} "
+        f"{'ours MB':>8} {'peer MB':>8}"
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -136,18 +161,29 @@ def main() -> None:
                     continue
                 figures: dict[str, tuple[float, float]] = {}
                 for side in ("ours", "peer") if task != "pdf-version" else ("ours",):
-                    runs = [json.loads(subprocess.run(
-                        [sys.executable, __file__, "--one", task, side, str(n), tmp],
-                        capture_output=True, text=True, check=True).stdout)
-                        for _ in range(args.repeat)]
-                    figures[side] = (statistics.median(r["wall"] for r in runs),
-                                     max(r["peak_mb"] for r in runs))
+                    runs = [
+                        json.loads(
+                            subprocess.run(
+                                [sys.executable, __file__, "--one", task, side, str(n), tmp],
+                                capture_output=True,
+                                text=True,
+                                check=True,
+                            ).stdout
+                        )
+                        for _ in range(args.repeat)
+                    ]
+                    figures[side] = (
+                        statistics.median(r["wall"] for r in runs),
+                        max(r["peak_mb"] for r in runs),
+                    )
                 ours = figures["ours"]
                 peer = figures.get("peer")
                 ratio = f"{ours[0] / peer[0]:6.2f}" if peer else "     -"
-                print(f"{task:14} {n:5} {ours[0]:8.3f} {peer[0] if peer else float('nan'):8.3f} "
-                      f"{ratio} {ours[1]:8.0f} {peer[1] if peer else float('nan'):8.0f}",
-                      flush=True)
+                print(
+                    f"{task:14} {n:5} {ours[0]:8.3f} {peer[0] if peer else float('nan'):8.3f} "
+                    f"{ratio} {ours[1]:8.0f} {peer[1] if peer else float('nan'):8.0f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -119,7 +119,9 @@ def policy_blobs(root: Path) -> list[str]:
     """Every distinct blob id a policy file had in the history (what a cold read fetches)."""
     out = subprocess.run(
         ["git", "-C", str(root), "log", "--raw", "--no-abbrev", "--format=", "--", "Policies"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     blobs = {line.split()[3] for line in out.splitlines() if line.startswith(":")}
     return sorted(blob for blob in blobs if set(blob) != {"0"})

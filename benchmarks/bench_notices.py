@@ -71,25 +71,37 @@ def machine() -> str:
     except OSError:
         pass
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return (f"{os.cpu_count()} cores ({cpu}), {pages / 2**30:.0f} GiB, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {pages / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def env_for(tmp: Path, server_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(PUBLISHER_SECRET_KEY=KEY, PUBLISHER_MAIL_FROM=MAIL_FROM,
-               PUBLISHER_SENDGRID_HOST=server_url, PUBLISHER_SENDGRID_API_KEY=API_KEY,
-               PUBLISHER_CACHE_DIR=str(tmp / "cache"), PUBLISHER_POLICIES="policies/**/*.md",
-               PUBLISHER_SITE_URL="https://policies.northwind.example",
-               PUBLISHER_ACCEPT_URL="https://accept.northwind.example")
+    env.update(
+        PUBLISHER_SECRET_KEY=KEY,
+        PUBLISHER_MAIL_FROM=MAIL_FROM,
+        PUBLISHER_SENDGRID_HOST=server_url,
+        PUBLISHER_SENDGRID_API_KEY=API_KEY,
+        PUBLISHER_CACHE_DIR=str(tmp / "cache"),
+        PUBLISHER_POLICIES="policies/**/*.md",
+        PUBLISHER_SITE_URL="https://policies.northwind.example",
+        PUBLISHER_ACCEPT_URL="https://accept.northwind.example",
+    )
     return env
 
 
 def settings_for(tmp: Path, database: Path) -> Settings:
-    return load_settings(ROOT, env={
-        "PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_MAIL_FROM": MAIL_FROM,
-        "PUBLISHER_CACHE_DIR": str(tmp / "cache")},
-        overrides={"database_url": f"sqlite:///{database}", "policies": "policies/**/*.md"})
+    return load_settings(
+        ROOT,
+        env={
+            "PUBLISHER_SECRET_KEY": KEY,
+            "PUBLISHER_MAIL_FROM": MAIL_FROM,
+            "PUBLISHER_CACHE_DIR": str(tmp / "cache"),
+        },
+        overrides={"database_url": f"sqlite:///{database}", "policies": "policies/**/*.md"},
+    )
 
 
 def prepare(tmp: Path, recipients: int) -> tuple[Path, int]:
@@ -98,17 +110,31 @@ def prepare(tmp: Path, recipients: int) -> tuple[Path, int]:
     settings = settings_for(tmp, database_path)
     database = migrate.open_store(settings)
     sync_versions(database, settings, slugs=[POLICY])
-    customers = [CustomerRow(i + 2, f"cust{i:06d}", f"cust{i:06d}@example.com",
-                             f"Customer {i}", "Example Ltd") for i in range(recipients)]
+    customers = [
+        CustomerRow(
+            i + 2, f"cust{i:06d}", f"cust{i:06d}@example.com", f"Customer {i}", "Example Ltd"
+        )
+        for i in range(recipients)
+    ]
     import_customers(database, customers)
-    requests = [AcceptanceRequest(c.id, POLICY, "1" if i % 3 == 1 else "2", "import")
-                for i, c in enumerate(customers) if i % 3]
+    requests = [
+        AcceptanceRequest(c.id, POLICY, "1" if i % 3 == 1 else "2", "import")
+        for i, c in enumerate(customers)
+        if i % 3
+    ]
     for start in range(0, len(requests), 5000):
-        record_acceptances(database, requests[start:start + 5000])
+        record_acceptances(database, requests[start : start + 5000])
     with PolicyRepo.open(settings) as repo:  # the example version may be in force: forced
         created = campaign.create_notice(
-            database, slug=POLICY, label=None, effective=None, source=GitChanges(repo),
-            default_notice_days=30, subject_for=default_subject, force=True)
+            database,
+            slug=POLICY,
+            label=None,
+            effective=None,
+            source=GitChanges(repo),
+            default_notice_days=30,
+            subject_for=default_subject,
+            force=True,
+        )
     database.dispose()
     with sqlite3.connect(database_path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -145,8 +171,17 @@ def received(record: Path) -> Counter[str]:
 
 def start_server(record: Path) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "sendgrid_server.py"), "--port", "0",
-         "--record", str(record)], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            str(ROOT / "tests" / "sendgrid_server.py"),
+            "--port",
+            "0",
+            "--record",
+            str(record),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert server.stdout is not None
     line = server.stdout.readline()
     return server, line.split()[-1]
@@ -157,8 +192,9 @@ def stop(server: subprocess.Popen[str]) -> None:
     server.wait(timeout=30)
 
 
-def run_send(tmp: Path, seed: Path, notice: int, name: str, *, extra: list[str],
-             limit: float | None = None) -> dict[str, Any]:
+def run_send(
+    tmp: Path, seed: Path, notice: int, name: str, *, extra: list[str], limit: float | None = None
+) -> dict[str, Any]:
     """One ``notice send`` subprocess on a fresh copy of the store: wall time, peak RSS,
     rows sent (as the store says) and what the server recorded."""
     database = tmp / f"{name}.db"
@@ -167,13 +203,32 @@ def run_send(tmp: Path, seed: Path, notice: int, name: str, *, extra: list[str],
     record.unlink(missing_ok=True)
     server, url = start_server(record)
     hwm = tmp / f"{name}.hwm"
-    command = [sys.executable, "-c", PEAK_RSS_WRAPPER, "-C", str(ROOT), "notice", "send",
-               str(notice), "--mailer", "sendgrid", "--database-url", f"sqlite:///{database}",
-               "--format", "json", *extra]
+    command = [
+        sys.executable,
+        "-c",
+        PEAK_RSS_WRAPPER,
+        "-C",
+        str(ROOT),
+        "notice",
+        "send",
+        str(notice),
+        "--mailer",
+        "sendgrid",
+        "--database-url",
+        f"sqlite:///{database}",
+        "--format",
+        "json",
+        *extra,
+    ]
     try:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env={**env_for(tmp, url), "BENCH_HWM": str(hwm)},
-                                   cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            command,
+            env={**env_for(tmp, url), "BENCH_HWM": str(hwm)},
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if limit is not None:
             time.sleep(limit)
             process.send_signal(signal.SIGINT)
@@ -186,13 +241,18 @@ def run_send(tmp: Path, seed: Path, notice: int, name: str, *, extra: list[str],
         raise SystemExit(f"{name}: exit {process.returncode}\n{errors[-2000:]}")
     with sqlite3.connect(database) as connection:
         sent = connection.execute(
-            "SELECT count(*) FROM deliveries WHERE notice_id = ? AND state = 'sent'",
-            (notice,)).fetchone()[0]
+            "SELECT count(*) FROM deliveries WHERE notice_id = ? AND state = 'sent'", (notice,)
+        ).fetchone()[0]
     got = received(record)
-    return {"elapsed": elapsed, "rss_mb": int(hwm.read_text()) / 1024, "sent": sent,
-            "recorded": sum(got.values()), "distinct": len(got),
-            "duplicates": sum(1 for n in got.values() if n > 1),
-            "report": json.loads(output) if output.strip().startswith("{") else None}
+    return {
+        "elapsed": elapsed,
+        "rss_mb": int(hwm.read_text()) / 1024,
+        "sent": sent,
+        "recorded": sum(got.values()),
+        "distinct": len(got),
+        "duplicates": sum(1 for n in got.values() if n > 1),
+        "report": json.loads(output) if output.strip().startswith("{") else None,
+    }
 
 
 def bare_loop(tmp: Path, seed: Path, notice_id: int, count: int) -> dict[str, float]:
@@ -205,9 +265,14 @@ def bare_loop(tmp: Path, seed: Path, notice_id: int, count: int) -> dict[str, fl
     sender = make_sender(MAIL_FROM, "", "", required=True)
     with PolicyRepo.open(settings) as repo:
         renderer = NoticeRenderer(
-            notice, versions=stored_versions(database, slug=POLICY), source=GitChanges(repo),
-            signer=LinkSigner([KEY]), accept_url="https://accept.northwind.example",
-            site_url="https://policies.northwind.example", sender=sender)
+            notice,
+            versions=stored_versions(database, slug=POLICY),
+            source=GitChanges(repo),
+            signer=LinkSigner([KEY]),
+            accept_url="https://accept.northwind.example",
+            site_url="https://policies.northwind.example",
+            sender=sender,
+        )
         template = renderer.template(None)
     database.dispose()
     record = tmp / "bare.jsonl"
@@ -216,10 +281,16 @@ def bare_loop(tmp: Path, seed: Path, notice_id: int, count: int) -> dict[str, fl
     try:
         started = time.perf_counter()
         for i in range(count):
-            recipient = renderer.recipient(i + 1, f"cust{i:06d}", f"cust{i:06d}@example.com",
-                                           f"Customer {i}")
-            batch = Batch(id="bare", notice_id=notice.id, template=template,
-                          recipients=(recipient,), sender=sender.address)
+            recipient = renderer.recipient(
+                i + 1, f"cust{i:06d}", f"cust{i:06d}@example.com", f"Customer {i}"
+            )
+            batch = Batch(
+                id="bare",
+                notice_id=notice.id,
+                template=template,
+                recipients=(recipient,),
+                sender=sender.address,
+            )
             client.send(request_body(batch))
         elapsed = time.perf_counter() - started
     finally:
@@ -240,8 +311,10 @@ def main() -> None:
         tmp = Path(folder)
         t = time.perf_counter()
         seed, notice = prepare(tmp, args.recipients)
-        print(f"setup: {args.recipients:,} customers, notice {notice} "
-              f"({time.perf_counter() - t:.1f} s, not timed)")
+        print(
+            f"setup: {args.recipients:,} customers, notice {notice} "
+            f"({time.perf_counter() - t:.1f} s, not timed)"
+        )
 
         batched = []
         for i in range(args.rounds):
@@ -250,15 +323,20 @@ def main() -> None:
             assert result["recorded"] == result["distinct"] == args.recipients, result
             assert result["duplicates"] == 0
             batched.append(result)
-            print(f"  batched round {i + 1}: {result['elapsed']:.2f} s, "
-                  f"{args.recipients / result['elapsed']:,.0f} recipients/s, "
-                  f"peak RSS {result['rss_mb']:.0f} MB, "
-                  f"{result['report']['batches']} requests")
-        naive = run_send(tmp, seed, notice, "naive", extra=["--batch-size", "1"],
-                         limit=args.naive_seconds)
+            print(
+                f"  batched round {i + 1}: {result['elapsed']:.2f} s, "
+                f"{args.recipients / result['elapsed']:,.0f} recipients/s, "
+                f"peak RSS {result['rss_mb']:.0f} MB, "
+                f"{result['report']['batches']} requests"
+            )
+        naive = run_send(
+            tmp, seed, notice, "naive", extra=["--batch-size", "1"], limit=args.naive_seconds
+        )
         assert naive["recorded"] >= naive["sent"] and naive["duplicates"] == 0
-        print(f"  naive: {naive['sent']:,} sent in {naive['elapsed']:.1f} s "
-              f"(peak RSS {naive['rss_mb']:.0f} MB)")
+        print(
+            f"  naive: {naive['sent']:,} sent in {naive['elapsed']:.1f} s "
+            f"(peak RSS {naive['rss_mb']:.0f} MB)"
+        )
         bare = bare_loop(tmp, seed, notice, args.bare_count)
         print(f"  bare client loop: {args.bare_count:,} requests in {bare['elapsed']:.1f} s")
 
@@ -268,13 +346,17 @@ def main() -> None:
     naive_rate = naive["sent"] / naive["elapsed"]
     print()
     print(f"{'':28}{'recipients/s':>14}{'peak RSS':>10}")
-    print(f"{'batched (1,000/request)':28}{batched_rate:>14,.0f}{peak:>8.0f} MB"
-          f"   {args.recipients:,} in {batched_time:.1f} s (median of {args.rounds})")
+    print(
+        f"{'batched (1,000/request)':28}{batched_rate:>14,.0f}{peak:>8.0f} MB"
+        f"   {args.recipients:,} in {batched_time:.1f} s (median of {args.rounds})"
+    )
     print(f"{'naive (1/request, outbox)':28}{naive_rate:>14,.0f}{naive['rss_mb']:>8.0f} MB")
     print(f"{'bare client loop (1/req)':28}{bare['rate']:>14,.0f}")
     print()
-    print(f"batched / naive: {batched_rate / naive_rate:.1f}x; "
-          f"batched / bare loop: {batched_rate / bare['rate']:.1f}x")
+    print(
+        f"batched / naive: {batched_rate / naive_rate:.1f}x; "
+        f"batched / bare loop: {batched_rate / bare['rate']:.1f}x"
+    )
     print("targets: 2,000+ recipients/s, under 300 MB, 20x one request per recipient")
 
 

@@ -35,12 +35,20 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "github-sit
 def machine() -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
-                      if line.startswith("Model name")), "?")
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in lscpu.splitlines()
+                if line.startswith("Model name")
+            ),
+            "?",
+        )
     except OSError:
         model = "?"
-    return (f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
-            f"mistune {mistune.__version__}")
+    return (
+        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
+        f"mistune {mistune.__version__}"
+    )
 
 
 def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
@@ -73,18 +81,22 @@ def main() -> int:
     for _ in range(10):  # warm up
         parse_document(one)
         markdown(one)
-    result = interleaved({"ours": lambda: parse_document(one), "mistune": lambda: markdown(one)},
-                         args.repeat)
+    result = interleaved(
+        {"ours": lambda: parse_document(one), "mistune": lambda: markdown(one)}, args.repeat
+    )
     print(f"  ours     {result['ours'] * 1000:7.2f} ms")
     print(f"  mistune  {result['mistune'] * 1000:7.2f} ms")
     print(f"  ratio    {result['ours'] / result['mistune']:7.2f}x")
 
     total = sum(len(text.encode()) for text in texts)
     print(f"\nall {len(texts)} revisions (ToS + AUP), {total / 1e6:.2f} MB")
-    result = interleaved({
-        "ours": lambda: [parse_document(text) for text in texts],
-        "mistune": lambda: [markdown(text) for text in texts],
-    }, max(5, args.repeat // 10))
+    result = interleaved(
+        {
+            "ours": lambda: [parse_document(text) for text in texts],
+            "mistune": lambda: [markdown(text) for text in texts],
+        },
+        max(5, args.repeat // 10),
+    )
     print(f"  ours     {result['ours'] * 1000:7.1f} ms")
     print(f"  mistune  {result['mistune'] * 1000:7.1f} ms")
     print(f"  ratio    {result['ours'] / result['mistune']:7.2f}x")

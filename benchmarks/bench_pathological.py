@@ -66,14 +66,22 @@ MARKDOWN = mistune.create_markdown(renderer="ast", plugins=["table", "strikethro
 def machine() -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines()
-                      if line.startswith("Model name")), "?")
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in lscpu.splitlines()
+                if line.startswith("Model name")
+            ),
+            "?",
+        )
     except OSError:
         model = "?"
     load = os.getloadavg()
-    return (f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
-            f"mistune {mistune.__version__}; load average {load[0]:.2f} {load[1]:.2f} "
-            f"{load[2]:.2f}; writing .pyc {'off' if sys.dont_write_bytecode else 'on'}")
+    return (
+        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
+        f"mistune {mistune.__version__}; load average {load[0]:.2f} {load[1]:.2f} "
+        f"{load[2]:.2f}; writing .pyc {'off' if sys.dont_write_bytecode else 'on'}"
+    )
 
 
 # --------------------------------------------------------------------------- measuring
@@ -108,8 +116,9 @@ def exponent(points: list[tuple[int, float]]) -> float | None:
     xs = [math.log(n) for n, _ in points]
     ys = [math.log(t) for _, t in points]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
-    return (sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-            / sum((x - mx) ** 2 for x in xs))
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
 
 
 class Shape:
@@ -123,8 +132,9 @@ class Shape:
         print(f"\n{name}")
         print(f"  {unit:>9}  {'contender':10} {'median s':>10} {'peak MiB':>9}")
 
-    def measure(self, size: int, runs: dict[str, Callable[[], object]], repeat: int,
-                budget: float) -> None:
+    def measure(
+        self, size: int, runs: dict[str, Callable[[], object]], repeat: int, budget: float
+    ) -> None:
         skipped = [name for name in runs if name in self.over]
         live = {name: run for name, run in runs.items() if name not in self.over}
         for run in live.values():  # warm up (imports, caches of the regex engine)
@@ -140,8 +150,11 @@ class Shape:
             print(f"  {size:>9,}  {name:10} {'skipped':>10} (over the budget at a smaller size)")
 
     def summary(self) -> None:
-        fitted = ", ".join(f"{name} n^{k:.2f}" for name, points in self.points.items()
-                           if (k := exponent(points)) is not None)
+        fitted = ", ".join(
+            f"{name} n^{k:.2f}"
+            for name, points in self.points.items()
+            if (k := exponent(points)) is not None
+        )
         print(f"  growth: {fitted}")
 
 
@@ -192,11 +205,16 @@ def bench_lint(repeat: int, budget: float) -> None:
         shape = Shape(f"(a) {name}", "chars")
         for size in TEXT_SIZES:
             text = FRONT + make(size)
-            shape.measure(size, {
-                "lint": lambda text=text: lint_text(text),  # type: ignore[misc]
-                "parse": lambda text=text: parse_document(text),  # type: ignore[misc]
-                "mistune": lambda text=text: MARKDOWN(text),  # type: ignore[misc]
-            }, repeat, budget)
+            shape.measure(
+                size,
+                {
+                    "lint": lambda text=text: lint_text(text),  # type: ignore[misc]
+                    "parse": lambda text=text: parse_document(text),  # type: ignore[misc]
+                    "mistune": lambda text=text: MARKDOWN(text),  # type: ignore[misc]
+                },
+                repeat,
+                budget,
+            )
         shape.summary()
 
 
@@ -215,8 +233,9 @@ def _same(n: int) -> str:
 
 
 def _bullets(n: int, verb: str) -> str:
-    return "# Terms\n\n" + "".join(f"- Customers {verb} resell capacity of region {i}.\n"
-                                   for i in range(n))
+    return "# Terms\n\n" + "".join(
+        f"- Customers {verb} resell capacity of region {i}.\n" for i in range(n)
+    )
 
 
 def _near_identical(n: int, edited: Collection[int] = ()) -> str:
@@ -233,9 +252,13 @@ DIFF_SHAPES: dict[str, Callable[[int], tuple[str, str]]] = {
     '(b) "1. same" x N against itself': lambda n: (_same(n), _same(n)),
     '(b) "1. same" x N, one removed': lambda n: (_same(n), _same(n - 1)),
     '(c) N bullets, "must not" -> "shall not" on each': lambda n: (
-        _bullets(n, "must not"), _bullets(n, "shall not")),
+        _bullets(n, "must not"),
+        _bullets(n, "shall not"),
+    ),
     "(d) N near-identical bullets, 7 edited": lambda n: (
-        _near_identical(n), _near_identical(n, {n * k // 8 for k in range(1, 8)})),
+        _near_identical(n),
+        _near_identical(n, {n * k // 8 for k in range(1, 8)}),
+    ),
 }
 
 
@@ -261,22 +284,27 @@ def _fast_import(root: Path, n: int, same_day: bool) -> list[str]:
     texts: list[str] = []
     stream: list[bytes] = []
     for i in range(n):
-        when = start + (timedelta(seconds=i * 86_400 / (n + 1)) if same_day
-                        else timedelta(days=i))
+        when = start + (timedelta(seconds=i * 86_400 / (n + 1)) if same_day else timedelta(days=i))
         text = f"# Terms\n\n1. Pay within {i + 1} days.\n2. Keep your password safe.\n"
         texts.append(text)
         data = text.encode()
         message = f"Revise the terms ({i + 1})\n".encode()
         stamp = f"{int(when.timestamp())} +0000"
-        stream += [b"commit refs/heads/main\n",
-                   f"committer Alice Example <alice@example.com> {stamp}\n".encode(),
-                   b"data %d\n" % len(message), message]
+        stream += [
+            b"commit refs/heads/main\n",
+            f"committer Alice Example <alice@example.com> {stamp}\n".encode(),
+            b"data %d\n" % len(message),
+            message,
+        ]
         # No "from": each commit continues the branch's tip in this import.
-        stream += [b"M 100644 inline policies/terms.md\n", b"data %d\n" % len(data), data,
-                   b"\n"]
+        stream += [b"M 100644 inline policies/terms.md\n", b"data %d\n" % len(data), data, b"\n"]
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "-C", str(root), "fast-import", "--quiet"], input=b"".join(stream),
-                   check=True, env=env)
+    subprocess.run(
+        ["git", "-C", str(root), "fast-import", "--quiet"],
+        input=b"".join(stream),
+        check=True,
+        env=env,
+    )
     subprocess.run(["git", "-C", str(root), "reset", "-q", "--hard", "main"], check=True, env=env)
     return texts
 
@@ -295,24 +323,29 @@ def _policies(root: Path, cache: Path, cold: bool) -> Callable[[], object]:
         settings = load_settings(root, overrides={"cache_dir": str(cache)})
         with PolicyRepo.open(settings) as repo:
             return repo.policies()
+
     return run
 
 
 def bench_history(repeat: int, budget: float) -> None:
-    shape = Shape("(e) N commits of one policy on one day: PolicyRepo(...).policies()",
-                  "commits")
+    shape = Shape("(e) N commits of one policy on one day: PolicyRepo(...).policies()", "commits")
     for size in CLAUSE_SIZES:
         with _history(size, True) as (day_root, texts), _history(size, False) as (spread, _):
             day_cache, spread_cache = day_root.parent / "cache", spread.parent / "cache"
             _policies(day_root, day_cache, cold=False)()
             _policies(spread, spread_cache, cold=False)()
-            shape.measure(size, {
-                "one-day cold": _policies(day_root, day_cache, cold=True),
-                "one-day warm": _policies(day_root, day_cache, cold=False),
-                "days cold": _policies(spread, spread_cache, cold=True),
-                "days warm": _policies(spread, spread_cache, cold=False),
-                "mistune": lambda texts=texts: [MARKDOWN(t) for t in texts],  # type: ignore[misc]
-            }, repeat, budget)
+            shape.measure(
+                size,
+                {
+                    "one-day cold": _policies(day_root, day_cache, cold=True),
+                    "one-day warm": _policies(day_root, day_cache, cold=False),
+                    "days cold": _policies(spread, spread_cache, cold=True),
+                    "days warm": _policies(spread, spread_cache, cold=False),
+                    "mistune": lambda texts=texts: [MARKDOWN(t) for t in texts],  # type: ignore[misc]
+                },
+                repeat,
+                budget,
+            )
     shape.summary()
 
 
@@ -320,8 +353,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default="abcde", help="which groups to run, e.g. 'a' or 'bcd'")
-    parser.add_argument("--budget", type=float, default=30.0,
-                        help="seconds after which a contender skips the larger sizes")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds after which a contender skips the larger sizes",
+    )
     args = parser.parse_args()
     print(machine())
     if "a" in args.only:

@@ -53,8 +53,13 @@ def make_history(path: Path, commits: int, *, step: int) -> None:
             f"data {len(message.encode())}\n{message}",
             f"M 100644 inline policies/terms.md\ndata {len(body.encode())}\n{body}\n",
         ]
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, check=True, env=env,
-                   input="".join(stream).encode())
+    subprocess.run(
+        ["git", "fast-import", "--quiet"],
+        cwd=path,
+        check=True,
+        env=env,
+        input="".join(stream).encode(),
+    )
 
 
 def read(path: Path) -> int:
@@ -106,10 +111,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}, "
-          f"bytecode cached: {not sys.dont_write_bytecode}")
-    medians: dict[str, list[float]] = {"ours, same day": [], "quadratic, same day": [],
-                                       "ours, spread": []}
+    print(
+        f"load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}, "
+        f"bytecode cached: {not sys.dont_write_bytecode}"
+    )
+    medians: dict[str, list[float]] = {
+        "ours, same day": [],
+        "quadratic, same day": [],
+        "ours, spread": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             same, spread = Path(tmp) / f"same-{size}", Path(tmp) / f"spread-{size}"
@@ -137,14 +147,22 @@ def main() -> None:
                 row.append(f"{name}: {median:7.3f} s")
             print("  ".join(row), flush=True)
             if size == sizes[-1]:
-                print("peak traced memory at the largest size: " + ", ".join(
-                    f"{name} {peak_mib(run):.0f} MiB" for name, run in runs.items()))
+                print(
+                    "peak traced memory at the largest size: "
+                    + ", ".join(f"{name} {peak_mib(run):.0f} MiB" for name, run in runs.items())
+                )
     if len(sizes) > 1:
         scale = math.log(sizes[-1] / sizes[0])
-        print("growth exponent (smallest to largest): " + ", ".join(
-            f"{name} {math.log(m[-1] / m[0]) / scale:.2f}" for name, m in medians.items()))
-        print(f"quadratic / ours at {sizes[-1]}: "
-              f"{medians['quadratic, same day'][-1] / medians['ours, same day'][-1]:.1f}x")
+        print(
+            "growth exponent (smallest to largest): "
+            + ", ".join(
+                f"{name} {math.log(m[-1] / m[0]) / scale:.2f}" for name, m in medians.items()
+            )
+        )
+        print(
+            f"quadratic / ours at {sizes[-1]}: "
+            f"{medians['quadratic, same day'][-1] / medians['ours, same day'][-1]:.1f}x"
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

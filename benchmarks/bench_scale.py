@@ -56,7 +56,9 @@ def machine() -> str:
             break
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {sys.version.split()[0]}, {git}"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {sys.version.split()[0]}, {git}"
+    )
 
 
 _REAPER = """
@@ -81,8 +83,12 @@ def measure(argv: list[str], cwd: Path, *, stdout_file: Path) -> Run:
     processes started by a fork server (the parsing pool's workers) is counted too; peak
     RSS is the largest single process's."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _REAPER, str(stdout_file), *argv], cwd=cwd,
-                          capture_output=True, env={**GIT_ENV, "PYTHONHASHSEED": "0"})
+    done = subprocess.run(
+        [sys.executable, "-c", _REAPER, str(stdout_file), *argv],
+        cwd=cwd,
+        capture_output=True,
+        env={**GIT_ENV, "PYTHONHASHSEED": "0"},
+    )
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"reaper failed:\n{done.stderr.decode()}")
@@ -103,8 +109,13 @@ def floor(repo: Path, glob: str) -> int:
     from publisher.markdown import decode_policy, parse_document
 
     matches = compile_glob(glob)
-    log = subprocess.run(["git", "log", *_LOG_OPTIONS, "main", "--"], cwd=repo, check=True,
-                         capture_output=True, env=GIT_ENV).stdout
+    log = subprocess.run(
+        ["git", "log", *_LOG_OPTIONS, "main", "--"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env=GIT_ENV,
+    ).stdout
     blobs: dict[str, str] = {}  # blob -> a path it had (for error messages)
     pending = ""  # the new blob of a raw change whose path comes next
     for token in (t.lstrip(b"\n") for t in log.split(b"\0")):
@@ -115,8 +126,13 @@ def floor(repo: Path, glob: str) -> int:
             if matches.match(path) and set(pending) != {"0"}:
                 blobs.setdefault(pending, path)
             pending = ""
-    cat = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, env=GIT_ENV)
+    cat = subprocess.Popen(
+        ["git", "cat-file", "--batch"],
+        cwd=repo,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=GIT_ENV,
+    )
     assert cat.stdin is not None and cat.stdout is not None
     data = cat.communicate("".join(f"{b}\n" for b in blobs).encode())[0]
     read = len(log) + len(data)
@@ -124,7 +140,7 @@ def floor(repo: Path, glob: str) -> int:
     for path in blobs.values():
         end = data.index(b"\n", at)
         size = int(data[at:end].split()[2])
-        parse_document(decode_policy(data[end + 1:end + 1 + size], path=path), path=path)
+        parse_document(decode_policy(data[end + 1 : end + 1 + size], path=path), path=path)
         at = end + 2 + size
     return read
 
@@ -134,30 +150,60 @@ def commit_one_edit(repo: Path, path: str) -> None:
     text = (repo / path).read_text()
     text = text.replace("1. ", "1. Notwithstanding the above, ", 1)
     (repo / path).write_text(text)
-    subprocess.run(["git", "-c", "user.name=Bench", "-c", "user.email=b@example.com",
-                    "commit", "-qam", f"Reword the first clause of {path}"], cwd=repo,
-                   check=True, env=GIT_ENV)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=b@example.com",
+            "commit",
+            "-qam",
+            f"Reword the first clause of {path}",
+        ],
+        cwd=repo,
+        check=True,
+        env=GIT_ENV,
+    )
 
 
-def bench_size(work: Path, commits: int, policies: int, build_glob: str,
-               repeat: int, with_build: bool = True) -> list[tuple[str, Run]]:
+def bench_size(
+    work: Path, commits: int, policies: int, build_glob: str, repeat: int, with_build: bool = True
+) -> list[tuple[str, Run]]:
     # made in a process of its own: a child inherits the peak RSS of its parent at fork, so
     # this process must stay small for the children's peak RSS to be theirs
     repo = work / f"repo-{commits}"
-    subprocess.run([sys.executable, str(HERE / "make_history.py"), str(repo), "--policies",
-                    str(policies), "--commits", str(commits)], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "make_history.py"),
+            str(repo),
+            "--policies",
+            str(policies),
+            "--commits",
+            str(commits),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     cache = repo / ".publisher" / "cache"
     site = repo / "build" / "site"
     out = work / "stdout"
     rows: list[tuple[str, Run]] = []
 
     def median(name: str, runs: list[Run], note: str = "") -> None:
-        rows.append((name, Run(
-            cpu=statistics.median(r.cpu for r in runs),
-            wall=statistics.median(r.wall for r in runs),
-            rss_mb=statistics.median(r.rss_mb for r in runs),
-            output=runs[-1].output, note=note or runs[-1].note)))
+        rows.append(
+            (
+                name,
+                Run(
+                    cpu=statistics.median(r.cpu for r in runs),
+                    wall=statistics.median(r.wall for r in runs),
+                    rss_mb=statistics.median(r.rss_mb for r in runs),
+                    output=runs[-1].output,
+                    note=note or runs[-1].note,
+                ),
+            )
+        )
 
     floors = []
     for _ in range(repeat):
@@ -169,10 +215,16 @@ def bench_size(work: Path, commits: int, policies: int, build_glob: str,
         shutil.rmtree(cache, ignore_errors=True)
         cold.append(measure([*PUBLISHER, "list"], repo, stdout_file=out))
     median("list cold", cold, "stdout")
-    median("list warm", [measure([*PUBLISHER, "list"], repo, stdout_file=out)
-                         for _ in range(repeat)], "stdout")
-    median("log", [measure([*PUBLISHER, "log", "policy-0001"], repo, stdout_file=out)
-                   for _ in range(repeat)], "stdout")
+    median(
+        "list warm",
+        [measure([*PUBLISHER, "list"], repo, stdout_file=out) for _ in range(repeat)],
+        "stdout",
+    )
+    median(
+        "log",
+        [measure([*PUBLISHER, "log", "policy-0001"], repo, stdout_file=out) for _ in range(repeat)],
+        "stdout",
+    )
 
     if not with_build:
         shutil.rmtree(repo)
@@ -182,9 +234,11 @@ def bench_size(work: Path, commits: int, policies: int, build_glob: str,
     def build_run() -> Run:
         run = measure(build, repo, stdout_file=out)
         result = json.loads(out.read_text())
-        note = (f"{result['versions']} versions, {result['redlines']} redlines, "
-                f"{result.get('files_written', '?')} files written, "
-                f"{result.get('pages_rendered', '?')} pages rendered")
+        note = (
+            f"{result['versions']} versions, {result['redlines']} redlines, "
+            f"{result.get('files_written', '?')} files written, "
+            f"{result.get('pages_rendered', '?')} pages rendered"
+        )
         return Run(run.cpu, run.wall, run.rss_mb, tree_bytes(site), note)
 
     cold = []
@@ -220,13 +274,22 @@ def main() -> None:
     print("|---:|---|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            rows = bench_size(Path(tmp), size, args.policies, args.build_glob, args.repeat,
-                              with_build=not args.no_build)
+            rows = bench_size(
+                Path(tmp),
+                size,
+                args.policies,
+                args.build_glob,
+                args.repeat,
+                with_build=not args.no_build,
+            )
             base = rows[0][1].cpu
             for name, run in rows:
-                print(f"| {size:,} | {name} | {run.cpu:.2f} | {run.cpu / base:.1f} | "
-                      f"{run.wall:.2f} | {run.rss_mb:.0f} | {run.output / 1e6:.2f} MB | "
-                      f"{run.note} |", flush=True)
+                print(
+                    f"| {size:,} | {name} | {run.cpu:.2f} | {run.cpu / base:.1f} | "
+                    f"{run.wall:.2f} | {run.rss_mb:.0f} | {run.output / 1e6:.2f} MB | "
+                    f"{run.note} |",
+                    flush=True,
+                )
     print(f"\nLoad average {os.getloadavg()[0]:.1f} at the end")
 
 

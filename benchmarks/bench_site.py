@@ -53,9 +53,14 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
     """Run a command; wall-clock seconds and the CPU seconds (user + sys) it used."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
-                          check=False)
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})},
+        check=False,
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -65,11 +70,18 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> Run:
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env=env,
-                          check=True).stdout
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "Bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, env=env, check=True
+    ).stdout
 
 
 def write_site_config(where: Path, repo: Path, cache: Path, theme: str, search: bool) -> Path:
@@ -79,9 +91,14 @@ def write_site_config(where: Path, repo: Path, cache: Path, theme: str, search: 
     plugins = (["search"] if search else []) + [
         {"policies": {"repo": str(repo), "policies": POLICIES, "cache_dir": str(cache)}}
     ]
-    config = {"site_name": "GitHub site policy", "site_url": "https://policies.example.com/",
-              "docs_dir": str(docs), "site_dir": str(where / "out"), "theme": {"name": theme},
-              "plugins": plugins}
+    config = {
+        "site_name": "GitHub site policy",
+        "site_url": "https://policies.example.com/",
+        "docs_dir": str(docs),
+        "site_dir": str(where / "out"),
+        "theme": {"name": theme},
+        "plugins": plugins,
+    }
     path = where / "mkdocs.yml"
     path.write_text(json.dumps(config, indent=1))
     return path
@@ -97,9 +114,14 @@ def write_plain_config(where: Path, repo: Path, theme: str, search: bool) -> Pat
         target = docs / Path(name).relative_to("Policies")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(repo / name, target)
-    config = {"site_name": "GitHub site policy", "site_url": "https://policies.example.com/",
-              "docs_dir": str(docs), "site_dir": str(where / "out"), "theme": {"name": theme},
-              "plugins": ["search"] if search else []}
+    config = {
+        "site_name": "GitHub site policy",
+        "site_url": "https://policies.example.com/",
+        "docs_dir": str(docs),
+        "site_dir": str(where / "out"),
+        "theme": {"name": theme},
+        "plugins": ["search"] if search else [],
+    }
     path = where / "mkdocs.yml"
     path.write_text(json.dumps(config, indent=1))
     return path
@@ -120,8 +142,21 @@ def commit_change(repo: Path, n: int) -> None:
 
 
 def publisher_build(config: Path, repo: Path) -> tuple[Run, dict[str, object]]:
-    result = run([sys.executable, "-m", "publisher", "-C", str(repo), "build", "-f", str(config),
-                  "--format", "json"], cwd=config.parent)
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(repo),
+            "build",
+            "-f",
+            str(config),
+            "--format",
+            "json",
+        ],
+        cwd=config.parent,
+    )
     return result, json.loads(result.output)
 
 
@@ -135,8 +170,10 @@ def main() -> None:
     if not BUNDLE.is_file():
         sys.exit(f"corpus bundle not found at {BUNDLE} (see ../shared/corpus/README.md)")
 
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp_name:
         tmp = Path(tmp_name)
         repo = tmp / "site-policy"
@@ -150,42 +187,57 @@ def main() -> None:
             config = write_site_config(tmp / f"cold-{i}", repo, cache, args.theme, args.search)
             result, info = publisher_build(config, repo)
             cold.append(result)
-            print(f"cold {i + 1}: {result.wall:6.2f} s wall, {result.cpu:6.2f} s CPU  "
-                  f"({info['pages']} pages, {info['files']} files, {info['versions']} versions, "
-                  f"{info['redlines']} redlines, {info['computed_redlines']} computed)")
+            print(
+                f"cold {i + 1}: {result.wall:6.2f} s wall, {result.cpu:6.2f} s CPU  "
+                f"({info['pages']} pages, {info['files']} files, {info['versions']} versions, "
+                f"{info['redlines']} redlines, {info['computed_redlines']} computed)"
+            )
 
         warm: list[Run] = []
         peer: list[Run] = []
-        config = write_site_config(tmp / "warm", repo, tmp / "cache-cold-0", args.theme,
-                                   args.search)
+        config = write_site_config(
+            tmp / "warm", repo, tmp / "cache-cold-0", args.theme, args.search
+        )
         publisher_build(config, repo)  # the warm cache is in place
         for i in range(args.warm):
             commit_change(repo, i + 1)
             result, data = publisher_build(config, repo)
             warm.append(result)
-            peer_run = run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(plain)],
-                           cwd=plain.parent)
+            peer_run = run(
+                [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(plain)], cwd=plain.parent
+            )
             peer.append(peer_run)
-            print(f"warm {i + 1}: {result.wall:6.2f} s wall, {result.cpu:6.2f} s CPU  "
-                  f"({data['computed_redlines']} redlines computed, "
-                  f"{data['pages_rendered']} pages rendered)   "
-                  f"plain mkdocs: {peer_run.wall:5.2f} s wall, {peer_run.cpu:5.2f} s CPU")
+            print(
+                f"warm {i + 1}: {result.wall:6.2f} s wall, {result.cpu:6.2f} s CPU  "
+                f"({data['computed_redlines']} redlines computed, "
+                f"{data['pages_rendered']} pages rendered)   "
+                f"plain mkdocs: {peer_run.wall:5.2f} s wall, {peer_run.cpu:5.2f} s CPU"
+            )
 
     def med(runs: list[Run], what: str) -> float:
         return statistics.median(getattr(r, what) for r in runs)
 
     print()
-    print(f"| build ({args.theme} theme{', search' if args.search else ''}) "
-          "| wall s (median) | CPU s (median) | vs plain mkdocs (wall) |")
+    print(
+        f"| build ({args.theme} theme{', search' if args.search else ''}) "
+        "| wall s (median) | CPU s (median) | vs plain mkdocs (wall) |"
+    )
     print("|---|---:|---:|---:|")
-    rows = [("policy site, cold (empty cache)", cold), ("policy site, warm (one new commit)", warm),
-            ("plain mkdocs, 57 current pages", peer)]
+    rows = [
+        ("policy site, cold (empty cache)", cold),
+        ("policy site, warm (one new commit)", warm),
+        ("plain mkdocs, 57 current pages", peer),
+    ]
     for name, runs in rows:
-        print(f"| {name} | {med(runs, 'wall'):.2f} | {med(runs, 'cpu'):.2f} | "
-              f"{med(runs, 'wall') / med(peer, 'wall'):.1f}x |")
-    print(f"\nsite: {info.get('pages')} HTML pages + {info.get('files')} feed/API files; "
-          f"{info.get('versions')} versions, {info.get('redlines')} redlines. "
-          f"targets: cold < 60 s, warm < 5 s.")
+        print(
+            f"| {name} | {med(runs, 'wall'):.2f} | {med(runs, 'cpu'):.2f} | "
+            f"{med(runs, 'wall') / med(peer, 'wall'):.1f}x |"
+        )
+    print(
+        f"\nsite: {info.get('pages')} HTML pages + {info.get('files')} feed/API files; "
+        f"{info.get('versions')} versions, {info.get('redlines')} redlines. "
+        f"targets: cold < 60 s, warm < 5 s."
+    )
 
 
 if __name__ == "__main__":

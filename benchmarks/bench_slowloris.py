@@ -69,7 +69,10 @@ def start(protocol: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], 
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", SERVE, protocol, str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -154,8 +157,14 @@ def attack(name: str, protocol: str, env: dict[str, str], args: argparse.Namespa
         process.wait(10)
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
-    return Outcome(name, open_at, statistics.median(ordered) * 1000 if ordered else float("nan"),
-                   p99 * 1000, failed, rss)
+    return Outcome(
+        name,
+        open_at,
+        statistics.median(ordered) * 1000 if ordered else float("nan"),
+        p99 * 1000,
+        failed,
+        rss,
+    )
 
 
 def main() -> None:
@@ -165,26 +174,44 @@ def main() -> None:
     parser.add_argument("--header-timeout", type=float, default=2.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(Path(tmp), env={"PUBLISHER_SECRET_KEY": "k" * 32},
-                                 overrides={"database_url": f"sqlite:///{tmp}/store.db"})
+        settings = load_settings(
+            Path(tmp),
+            env={"PUBLISHER_SECRET_KEY": "k" * 32},
+            overrides={"database_url": f"sqlite:///{tmp}/store.db"},
+        )
         migrate.open_store(settings).dispose()
-        env = {**os.environ, SETTINGS_ENV: settings_to_env(settings),
-               HEADER_TIMEOUT_ENV: str(args.header_timeout)}
+        env = {
+            **os.environ,
+            SETTINGS_ENV: settings_to_env(settings),
+            HEADER_TIMEOUT_ENV: str(args.header_timeout),
+        }
         outcomes = [
             attack("uvicorn httptools (peer)", "httptools", env, args),
-            attack("publisher web (guarded)",
-                   "publisher.web.protocol:GuardedHttpToolsProtocol", env, args),
+            attack(
+                "publisher web (guarded)",
+                "publisher.web.protocol:GuardedHttpToolsProtocol",
+                env,
+                args,
+            ),
         ]
     print(f"Machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
-    print(f"{args.sockets} slowloris sockets, {args.seconds} s, header timeout "
-          f"{args.header_timeout:g} s\n")
+    print(
+        f"{args.sockets} slowloris sockets, {args.seconds} s, header timeout "
+        f"{args.header_timeout:g} s\n"
+    )
     marks = sorted(outcomes[0].open_at)
-    print("| server | " + " | ".join(f"open after {m} s" for m in marks)
-          + " | /healthz p50 ms | p99 ms | failed | peak RSS MiB |")
+    print(
+        "| server | "
+        + " | ".join(f"open after {m} s" for m in marks)
+        + " | /healthz p50 ms | p99 ms | failed | peak RSS MiB |"
+    )
     print("|---|" + "---:|" * (len(marks) + 4))
     for o in outcomes:
-        print(f"| {o.name} | " + " | ".join(f"{o.open_at.get(m, 0):,}" for m in marks)
-              + f" | {o.p50_ms:.1f} | {o.p99_ms:.1f} | {o.failed} | {o.rss_mib:.0f} |")
+        print(
+            f"| {o.name} | "
+            + " | ".join(f"{o.open_at.get(m, 0):,}" for m in marks)
+            + f" | {o.p50_ms:.1f} | {o.p99_ms:.1f} | {o.failed} | {o.rss_mib:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -40,10 +40,24 @@ def main() -> None:
         cases = {
             "python -c pass": [py, "-c", "pass"],
             "import click, mistune, yaml, rapidfuzz": [
-                py, "-c", "import click, mistune, yaml, rapidfuzz"],
+                py,
+                "-c",
+                "import click, mistune, yaml, rapidfuzz",
+            ],
             "publisher diff a.md b.md": [py, "-m", "publisher", "diff", str(old), str(new)],
-            "diff driver": [py, "-m", "publisher", "diff-driver", "terms.md", str(old),
-                            "a" * 40, "100644", str(new), "b" * 40, "100644"],
+            "diff driver": [
+                py,
+                "-m",
+                "publisher",
+                "diff-driver",
+                "terms.md",
+                str(old),
+                "a" * 40,
+                "100644",
+                str(new),
+                "b" * 40,
+                "100644",
+            ],
         }
         print(f"load average {os.getloadavg()[0]:.1f}\n")
         print("| command | CPU median s | CPU min s | wall median s |")
@@ -54,8 +68,10 @@ def main() -> None:
                 results[name].append(once(argv))
         for name, runs in results.items():
             cpu = [c for c, _ in runs]
-            print(f"| {name} | {statistics.median(cpu):.3f} | {min(cpu):.3f} | "
-                  f"{statistics.median(w for _, w in runs):.3f} |")
+            print(
+                f"| {name} | {statistics.median(cpu):.3f} | {min(cpu):.3f} | "
+                f"{statistics.median(w for _, w in runs):.3f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -56,30 +56,58 @@ TOKEN = "benchmark-status-token-0123456789"
 BODY_2 = BODY.replace("rule number 7 ", "rule number 7, and rule 70, ")
 BODY_3 = BODY_2.replace("The customer shall", "The Customer shall")
 GROUPS = ("1", "2", "3", None)
-EXPECTED = {"1": (True, "material-changes"), "2": (False, "editorial-only"),
-            "3": (False, "accepted-current"), None: (True, "not-accepted")}
+EXPECTED = {
+    "1": (True, "material-changes"),
+    "2": (False, "editorial-only"),
+    "3": (False, "accepted-current"),
+    None: (True, "not-accepted"),
+}
 
 
 def seed(url: str, root: Path, customers: int) -> Database:
     settings = load_settings(root, env={}, overrides={"database_url": url})
     database = migrate.open_store(settings)
-    store_versions(database, [
-        VersionText(slug=POLICY, label=str(i + 1), position=i, title="Terms of Service",
-                    summary=None, effective=date(2024, 1 + i, 1), commit=f"{i:040x}",
-                    path="policies/tos.md", sha256=body_sha256(body), body=body)
-        for i, body in enumerate((BODY, BODY_2, BODY_3))])
-    import_customers(database, [CustomerRow(i + 2, f"s{i}", f"s{i}@example.com", f"S {i}", "Co")
-                                for i in range(customers)])
-    record_acceptances(database, [
-        AcceptanceRequest(customer_id=f"s{i}", policy=POLICY, version=label, method="import")
-        for i in range(customers) if (label := GROUPS[i % 4]) is not None])
+    store_versions(
+        database,
+        [
+            VersionText(
+                slug=POLICY,
+                label=str(i + 1),
+                position=i,
+                title="Terms of Service",
+                summary=None,
+                effective=date(2024, 1 + i, 1),
+                commit=f"{i:040x}",
+                path="policies/tos.md",
+                sha256=body_sha256(body),
+                body=body,
+            )
+            for i, body in enumerate((BODY, BODY_2, BODY_3))
+        ],
+    )
+    import_customers(
+        database,
+        [
+            CustomerRow(i + 2, f"s{i}", f"s{i}@example.com", f"S {i}", "Co")
+            for i in range(customers)
+        ],
+    )
+    record_acceptances(
+        database,
+        [
+            AcceptanceRequest(customer_id=f"s{i}", policy=POLICY, version=label, method="import")
+            for i in range(customers)
+            if (label := GROUPS[i % 4]) is not None
+        ],
+    )
     return database
 
 
 def status_request(host: str, customer: str) -> bytes:
-    return (f"GET /api/v1/status?customer={customer}&policy={POLICY} HTTP/1.1\r\n"
-            f"Host: {host}\r\nUser-Agent: bench\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
-            ).encode()
+    return (
+        f"GET /api/v1/status?customer={customer}&policy={POLICY} HTTP/1.1\r\n"
+        f"Host: {host}\r\nUser-Agent: bench\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+    ).encode()
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -111,9 +139,11 @@ class BackendResult:
 
 def check_answers(port: int) -> None:
     for i, label in enumerate(GROUPS):
-        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/status",
-                           params={"customer": f"s{i}", "policy": POLICY},
-                           headers={"authorization": f"Bearer {TOKEN}"}).json()
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/status",
+            params={"customer": f"s{i}", "policy": POLICY},
+            headers={"authorization": f"Bearer {TOKEN}"},
+        ).json()
         [policy] = answer["policies"]
         got = (policy["needs_acceptance"], policy["reason"])
         if got != EXPECTED[label]:
@@ -129,8 +159,9 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
                 host = f"127.0.0.1:{port}"
                 check_answers(port)
                 hello = [hello_request(host)] * args.requests
-                statuses = [status_request(host, f"s{i % args.customers}")
-                            for i in range(args.requests)]
+                statuses = [
+                    status_request(host, f"s{i % args.customers}") for i in range(args.requests)
+                ]
                 load("127.0.0.1", port, hello[:500], args.concurrency)  # warm-up
                 load("127.0.0.1", port, statuses[:500], args.concurrency)
                 hellos, answers = [], []
@@ -163,18 +194,23 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
             lines.append(
                 f"{r.backend:<11} {name:<16} {median(runs, 'per_second'):>8.0f} "
                 f"{median(runs, 'p50_ms'):>8.2f} {median(runs, 'p99_ms'):>8.2f}  "
-                + ", ".join(f"{code}: {count}" for code, count in sorted(codes.items())))
+                + ", ".join(f"{code}: {count}" for code, count in sorted(codes.items()))
+            )
         ratio = median(r.status, "per_second") / median(r.hello, "per_second")
-        lines.append(f"{'':<11} status/hello throughput {ratio:.2f}; server peak RSS "
-                     f"{r.rss_mib:.0f} MiB")
+        lines.append(
+            f"{'':<11} status/hello throughput {ratio:.2f}; server peak RSS {r.rss_mib:.0f} MiB"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     os.environ["PUBLISHER_API_TOKENS"] = f"status:{TOKEN}"  # for the server bench_accept starts
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
-                        help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PUBLISHER_TEST_POSTGRES_URL"),
+        help="PostgreSQL URL (default: $PUBLISHER_TEST_POSTGRES_URL)",
+    )
     parser.add_argument("--requests", type=int, default=6000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -183,8 +219,10 @@ def main() -> None:
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if "postgresql" in backends and not args.postgres:
-        print("PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
-              file=sys.stderr)
+        print(
+            "PostgreSQL skipped: pass --postgres URL or set PUBLISHER_TEST_POSTGRES_URL",
+            file=sys.stderr,
+        )
         backends.remove("postgresql")
     results = [run_backend(b, args.postgres, args) for b in backends]
     print(report(results, args))

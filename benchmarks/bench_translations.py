@@ -33,18 +33,44 @@ from publisher.config import Settings
 from publisher.history import PolicyRepo
 from publisher.translations import statuses
 
-LOCALES = ["en", "de", "fr", "es", "it", "nl", "pl", "pt-BR", "pt-PT", "ru", "sv", "da",
-           "fi", "cs", "ja", "ko", "zh-CN", "zh-TW", "tr", "uk"]
-ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-       "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-       "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-       "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+LOCALES = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "nl",
+    "pl",
+    "pt-BR",
+    "pt-PT",
+    "ru",
+    "sv",
+    "da",
+    "fi",
+    "cs",
+    "ja",
+    "ko",
+    "zh-CN",
+    "zh-TW",
+    "tr",
+    "uk",
+]
+ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 
 
 def git(root: Path, *args: str, when: str | None = None) -> str:
     env = dict(ENV, **({"GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else {}))
-    return subprocess.run(["git", "-C", str(root), *args], env=env, check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(root), *args], env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def body(name: str, locale: str, revision: int, clauses: int = 12) -> str:
@@ -65,8 +91,14 @@ def make_repo(root: Path, policies: int) -> None:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(body(name, locale, revision), encoding="utf-8")
         git(root, "add", "-A")
-        git(root, "commit", "-q", "-m", f"revision {revision}",
-            when=f"2024-0{revision + 1}-10T12:00:00+00:00")
+        git(
+            root,
+            "commit",
+            "-q",
+            "-m",
+            f"revision {revision}",
+            when=f"2024-0{revision + 1}-10T12:00:00+00:00",
+        )
 
 
 def ours(root: Path, cache: Path) -> int:
@@ -85,8 +117,9 @@ def ours_list(root: Path, cache: Path) -> int:
 def peer(root: Path) -> int:
     lagging = 0
     for source in sorted((root / "policies" / "en").glob("*.md")):
-        source_time = int(git(root, "log", "-1", "--format=%ct", "--",
-                              str(source.relative_to(root))))
+        source_time = int(
+            git(root, "log", "-1", "--format=%ct", "--", str(source.relative_to(root)))
+        )
         for locale in LOCALES[1:]:
             path = f"policies/{locale}/{source.name}"
             lagging += int(git(root, "log", "-1", "--format=%ct", "--", path)) < source_time
@@ -112,9 +145,11 @@ def main() -> None:
         root.mkdir()
         make_repo(root, args.policies)
         files = args.policies * len(LOCALES)
-        print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-              f"Python {sys.version.split()[0]}; {files} files, "
-              f"{args.policies * (len(LOCALES) - 1)} translations")
+        print(
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {sys.version.split()[0]}; {files} files, "
+            f"{args.policies * (len(LOCALES) - 1)} translations"
+        )
         counter = iter(range(1_000_000))
         cold, lagging = median(lambda: ours(root, caches / f"cold{next(counter)}"), args.repeat)
         ours(root, caches / "warm")
@@ -129,8 +164,10 @@ def main() -> None:
         print(f"ours, warm   {warm:7.2f} s")
         print(f"ours, list   {listed:7.2f} s")
         print(f"peer         {theirs:7.2f} s  lagging: {peer_lagging} (file dates only)")
-        print(f"peer / ours warm: {theirs / warm:.1f}x; peer / ours cold: {theirs / cold:.1f}x; "
-              f"peak memory of ours (cold, tracemalloc): {peak:.0f} MB")
+        print(
+            f"peer / ours warm: {theirs / warm:.1f}x; peer / ours cold: {theirs / cold:.1f}x; "
+            f"peak memory of ours (cold, tracemalloc): {peak:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -30,10 +30,40 @@ from pathlib import Path
 
 START = 1_717_200_000  # 2024-06-01 00:00:00 UTC
 WORDS = (
-    "account", "service", "customer", "content", "data", "provider", "user", "agreement", "term",
-    "notice", "law", "access", "payment", "fee", "refund", "privacy", "security", "right",
-    "obligation", "license", "export", "court", "dispute", "party", "information", "request",
-    "period", "month", "written", "consent", "third", "reasonable", "material", "breach",
+    "account",
+    "service",
+    "customer",
+    "content",
+    "data",
+    "provider",
+    "user",
+    "agreement",
+    "term",
+    "notice",
+    "law",
+    "access",
+    "payment",
+    "fee",
+    "refund",
+    "privacy",
+    "security",
+    "right",
+    "obligation",
+    "license",
+    "export",
+    "court",
+    "dispute",
+    "party",
+    "information",
+    "request",
+    "period",
+    "month",
+    "written",
+    "consent",
+    "third",
+    "reasonable",
+    "material",
+    "breach",
 )
 
 
@@ -68,8 +98,10 @@ def _section(rng: random.Random, clauses: int) -> tuple[str, list[str]]:
 
 def _new_policy(rng: random.Random, index: int, long: bool) -> _Policy:
     folder = ("legal", "product", "regional")[index % 3]
-    policy = _Policy(path=f"policies/{folder}/policy-{index:04d}.md",
-                     title=f"Policy {index} {rng.choice(WORDS).title()} Terms")
+    policy = _Policy(
+        path=f"policies/{folder}/policy-{index:04d}.md",
+        title=f"Policy {index} {rng.choice(WORDS).title()} Terms",
+    )
     sections = rng.randint(25, 40) if long else rng.randint(3, 8)
     for _ in range(sections):
         policy.sections.append(_section(rng, rng.randint(8, 20) if long else rng.randint(2, 7)))
@@ -78,8 +110,9 @@ def _new_policy(rng: random.Random, index: int, long: bool) -> _Policy:
 
 def _edit(rng: random.Random, policy: _Policy) -> str:
     """Change ``policy`` in place; returns the commit subject."""
-    kind = rng.choices(("reword", "add", "insert", "remove", "typo", "label"),
-                       weights=(50, 10, 10, 10, 15, 5))[0]
+    kind = rng.choices(
+        ("reword", "add", "insert", "remove", "typo", "label"), weights=(50, 10, 10, 10, 15, 5)
+    )[0]
     s = rng.randrange(len(policy.sections))
     heading, clauses = policy.sections[s]
     if kind == "reword" and clauses:
@@ -118,8 +151,9 @@ def _data(text: str) -> bytes:
     return b"data %d\n%s\n" % (len(raw), raw)
 
 
-def fast_import_stream(policies: int, commits: int, *, seed: int = 14, long_every: int = 40,
-                       branch: str = "main") -> bytes:
+def fast_import_stream(
+    policies: int, commits: int, *, seed: int = 14, long_every: int = 40, branch: str = "main"
+) -> bytes:
     """The fast-import stream of the repository :func:`make_history` writes."""
     if policies < 1 or commits < policies:
         raise ValueError("need at least one policy and one commit per policy")
@@ -152,10 +186,14 @@ def fast_import_stream(policies: int, commits: int, *, seed: int = 14, long_ever
 def make_history(path: Path, policies: int, commits: int, *, seed: int = 14) -> Path:
     """A new git repository at ``path`` holding the synthetic history; returns ``path``."""
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "init", "-q", "--initial-branch=main", str(path)], check=True,
-                   env=env)
-    subprocess.run(["git", "fast-import", "--quiet", "--done"], cwd=path, check=True, env=env,
-                   input=fast_import_stream(policies, commits, seed=seed))
+    subprocess.run(["git", "init", "-q", "--initial-branch=main", str(path)], check=True, env=env)
+    subprocess.run(
+        ["git", "fast-import", "--quiet", "--done"],
+        cwd=path,
+        check=True,
+        env=env,
+        input=fast_import_stream(policies, commits, seed=seed),
+    )
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=path, check=True, env=env)
     return path
 

@@ -40,8 +40,14 @@ async def login(request: Request) -> PlainTextResponse:
 
 
 def build(database: Database, settings: Settings) -> Starlette:
-    app = Starlette(routes=[Route("/", home), Route("/api/data", data),
-                            Route("/login", login), Route("/healthz", login)])
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/api/data", data),
+            Route("/login", login),
+            Route("/healthz", login),
+        ]
+    )
     gate = Gate(StoreStatus(database, settings), allow=("/login", "/healthz"))
     app.add_middleware(AcceptanceGateMiddleware, gate=gate, user_id=user_of)
     return app

@@ -39,12 +39,22 @@ REACCEPT_MODES: tuple[ReacceptMode, ...] = ("material", "always", "never")
 DEFAULT_MODE: ReacceptMode = "material"
 
 Reason = Literal[
-    "not-accepted", "accepted-current", "reaccept-never", "reaccept-always",
-    "policy-change-material", "material-changes", "editorial-only",
+    "not-accepted",
+    "accepted-current",
+    "reaccept-never",
+    "reaccept-always",
+    "policy-change-material",
+    "material-changes",
+    "editorial-only",
 ]
 REASONS: tuple[Reason, ...] = (
-    "not-accepted", "accepted-current", "reaccept-never", "reaccept-always",
-    "policy-change-material", "material-changes", "editorial-only",
+    "not-accepted",
+    "accepted-current",
+    "reaccept-never",
+    "reaccept-always",
+    "policy-change-material",
+    "material-changes",
+    "editorial-only",
 )
 
 
@@ -93,8 +103,12 @@ class Decision:
     @property
     def carried_forward(self) -> bool:
         """An acceptance of an earlier version stands for the current one."""
-        return not self.needed and self.accepted is not None and self.accepted != self.current \
+        return (
+            not self.needed
+            and self.accepted is not None
+            and self.accepted != self.current
             and self.reason != "accepted-current"
+        )
 
     def explain(self) -> str:
         """One sentence for people (reports, the status API)."""
@@ -103,21 +117,25 @@ class Decision:
             "not-accepted": f"has not accepted any version; version {current} needs acceptance",
             "accepted-current": f"accepted version {accepted}, the current one",
             "reaccept-never": f"accepted version {accepted}; this policy never asks again "
-                              "(reaccept: never)",
+            "(reaccept: never)",
             "reaccept-always": f"accepted version {accepted}; every new version needs "
-                               f"acceptance (reaccept: always), so {current} does",
+            f"acceptance (reaccept: always), so {current} does",
             "policy-change-material": f"accepted version {accepted}; a later version is "
-                                      "marked `Policy-Change: material`, so "
-                                      f"{current} needs acceptance",
+            "marked `Policy-Change: material`, so "
+            f"{current} needs acceptance",
             "material-changes": f"accepted version {accepted}; version {current} changes it "
-                                "materially",
+            "materially",
             "editorial-only": f"accepted version {accepted}; version {current} changes it "
-                              "only editorially, so that acceptance carries forward",
+            "only editorially, so that acceptance carries forward",
         }[self.reason]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"needs_acceptance": self.needed, "reason": self.reason,
-                "explanation": self.explain(), "carried_forward": self.carried_forward}
+        return {
+            "needs_acceptance": self.needed,
+            "reason": self.reason,
+            "explanation": self.explain(),
+            "carried_forward": self.carried_forward,
+        }
 
 
 def _forces(version: VersionRule) -> bool:
@@ -125,8 +143,11 @@ def _forces(version: VersionRule) -> bool:
 
 
 def decide(
-    versions: Sequence[VersionRule], accepted: Sequence[str], material: Materiality,
-    *, current: str | None = None,
+    versions: Sequence[VersionRule],
+    accepted: Sequence[str],
+    material: Materiality,
+    *,
+    current: str | None = None,
 ) -> Decision:
     """The decision for a customer who accepted the versions labelled ``accepted`` (any
     order; unknown labels are ignored) of a policy whose versions are ``versions`` (any
@@ -159,15 +180,17 @@ def decide(
     return Decision(False, "editorial-only", target.label, newest.label)
 
 
-def carrying_labels(versions: Sequence[VersionRule], material: Materiality,
-                    *, current: str | None = None) -> frozenset[str]:
+def carrying_labels(
+    versions: Sequence[VersionRule], material: Materiality, *, current: str | None = None
+) -> frozenset[str]:
     """The labels whose acceptance stands for ``current`` (itself and later ones included):
     a customer whose *newest* accepted version is one of these needs no new acceptance.
     For SQL filters over many customers (one decision per label, not per customer)."""
     ordered = sorted(versions, key=lambda v: v.position)
     target = ordered[-1] if current is None else next(v for v in ordered if v.label == current)
     return frozenset(
-        v.label for v in ordered
+        v.label
+        for v in ordered
         if v.position >= target.position
         or not decide(ordered, [v.label], material, current=target.label).needed
     )

@@ -56,8 +56,16 @@ def _parser_version() -> str:
 
     declared = str(getattr(markdown, "PARSER_VERSION", __version__))
     digest = hashlib.sha256(f"mistune {getattr(mistune, '__version__', '?')}".encode())
-    for module in (markdown, frontmatter, document, html_blocks, html_text, marks, mistune_lines,
-                   clause_tree):
+    for module in (
+        markdown,
+        frontmatter,
+        document,
+        html_blocks,
+        html_text,
+        marks,
+        mistune_lines,
+        clause_tree,
+    ):
         source = getattr(module, "__file__", None)
         if source:
             digest.update(Path(source).read_bytes())
@@ -82,8 +90,13 @@ class DocumentCache:
     revisions stays flat in memory; a memory-only cache (``directory`` None) keeps all.
     """
 
-    def __init__(self, directory: Path | str | None, *, version: str = PARSER_VERSION,
-                 memory_limit: int | None = MEMORY_LIMIT) -> None:
+    def __init__(
+        self,
+        directory: Path | str | None,
+        *,
+        version: str = PARSER_VERSION,
+        memory_limit: int | None = MEMORY_LIMIT,
+    ) -> None:
         """``directory`` None keeps the cache in memory only (and unbounded)."""
         self.directory = Path(directory) if directory is not None else None
         self.version = version
@@ -122,8 +135,11 @@ class DocumentCache:
                 data = fh.read()
             gc.disable()  # decoding builds many objects: skip needless collections
             entry = json.loads(data)
-            if not (isinstance(entry, list) and len(entry) == 4
-                    and entry[:3] == [_FORMAT, self.version, blob]):
+            if not (
+                isinstance(entry, list)
+                and len(entry) == 4
+                and entry[:3] == [_FORMAT, self.version, blob]
+            ):
                 return None  # another format, parser or blob
             doc = decode_document(entry[3])
         except FileNotFoundError:
@@ -148,8 +164,9 @@ class DocumentCache:
         except _NotJsonSafe as exc:
             log.debug("keeping %s in memory only: %s", blob, exc)
             return
-        data = json.dumps([_FORMAT, self.version, blob, encoded], ensure_ascii=False,
-                          separators=(",", ":"))
+        data = json.dumps(
+            [_FORMAT, self.version, blob, encoded], ensure_ascii=False, separators=(",", ":")
+        )
         write_atomically(path, data.encode("utf-8"))
 
     def __contains__(self, blob: str) -> bool:
@@ -211,28 +228,52 @@ def decode_document(data: Any) -> Document:
 
 def encode_meta(meta: PolicyMeta) -> list[Any]:
     """Front matter as a JSON-ready list; ValueError when ``extra`` is not JSON-safe."""
-    return [meta.title, meta.slug, meta.version,
-            meta.effective.isoformat() if meta.effective is not None else None,
-            meta.summary, meta.notice_days, _encode_extra(meta.extra)]
+    return [
+        meta.title,
+        meta.slug,
+        meta.version,
+        meta.effective.isoformat() if meta.effective is not None else None,
+        meta.summary,
+        meta.notice_days,
+        _encode_extra(meta.extra),
+    ]
 
 
 def decode_meta(data: Any) -> PolicyMeta:
     """The front matter :func:`encode_meta` encoded (ValueError, TypeError otherwise)."""
     title, slug, version, effective, summary, notice_days, extra = data
     return PolicyMeta(
-        title=title, slug=slug, version=version,
+        title=title,
+        slug=slug,
+        version=version,
         effective=date.fromisoformat(effective) if effective is not None else None,
-        summary=summary, notice_days=notice_days, extra=_decode_extra(extra),
+        summary=summary,
+        notice_days=notice_days,
+        extra=_decode_extra(extra),
     )
 
 
 def _encode_clause(c: Clause) -> list[Any]:
     first, last = c.lines
-    encoded = [c.id, c.kind, c.number, c.heading, c.text,
-               [_encode_clause(child) for child in c.children], first, last, c.level]
+    encoded = [
+        c.id,
+        c.kind,
+        c.number,
+        c.heading,
+        c.text,
+        [_encode_clause(child) for child in c.children],
+        first,
+        last,
+        c.level,
+    ]
     if c.links or c.emphasis or c.cells:
-        encoded.append([[list(p) for p in c.links], [list(p) for p in c.emphasis],
-                        [list(row) for row in c.cells]])
+        encoded.append(
+            [
+                [list(p) for p in c.links],
+                [list(p) for p in c.emphasis],
+                [list(row) for row in c.cells],
+            ]
+        )
     return encoded
 
 
@@ -243,9 +284,19 @@ def _decode_clause(data: list[Any]) -> Clause:
     cells: tuple[tuple[Any, ...], ...] = ()
     if marks:
         links, emphasis, cells = (tuple(tuple(p) for p in part) for part in marks[0])
-    return Clause(id_, kind, number, heading, text,
-                  tuple([_decode_clause(c) for c in children]) if children else (),
-                  (first, last), level, links, emphasis, cells)
+    return Clause(
+        id_,
+        kind,
+        number,
+        heading,
+        text,
+        tuple([_decode_clause(c) for c in children]) if children else (),
+        (first, last),
+        level,
+        links,
+        emphasis,
+        cells,
+    )
 
 
 # Front matter ``extra``: JSON objects are tagged, so that a date and a mapping that merely
@@ -342,8 +393,9 @@ class ValueCodec:
             return ref
 
         encoded = encode(value)
-        return json.dumps({"objects": objects, "value": encoded}, ensure_ascii=False,
-                          separators=(",", ":")).encode("utf-8")
+        return json.dumps(
+            {"objects": objects, "value": encoded}, ensure_ascii=False, separators=(",", ":")
+        ).encode("utf-8")
 
     def loads(self, data: bytes) -> Any:
         """The value :meth:`dumps` encoded; ValueError, TypeError, KeyError or IndexError
@@ -355,8 +407,7 @@ class ValueCodec:
         def decode(data: Any) -> Any:
             kind = type(data)
             if kind is list:
-                return tuple([item if type(item) in _SCALARS else decode(item)
-                              for item in data])
+                return tuple([item if type(item) in _SCALARS else decode(item) for item in data])
             if kind is dict:
                 if "#" in data:
                     return objects[data["#"]]
@@ -366,8 +417,11 @@ class ValueCodec:
             return data
 
         for name, *values in entry["objects"]:
-            objects.append(classes[name](*[value if type(value) in _SCALARS else decode(value)
-                                           for value in values]))
+            objects.append(
+                classes[name](
+                    *[value if type(value) in _SCALARS else decode(value) for value in values]
+                )
+            )
         return decode(entry["value"])
 
 
@@ -376,6 +430,8 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def dataclasses_of(module: ModuleType) -> list[type]:
     """The dataclasses a module defines (to register a module of values at once)."""
-    return [value for value in vars(module).values()
-            if isinstance(value, type) and is_dataclass(value)
-            and value.__module__ == module.__name__]
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and is_dataclass(value) and value.__module__ == module.__name__
+    ]

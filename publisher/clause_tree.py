@@ -33,12 +33,16 @@ class Node:
     cells: tuple[tuple[str, ...], ...] = ()
 
 
-
 # --------------------------------------------------------------------------- ids
 
 _PREFIX: dict[str, str] = {
-    "paragraph": "p", "bullet": "l", "item": "i", "table": "table", "code": "code",
-    "quote": "quote", "section": "s",
+    "paragraph": "p",
+    "bullet": "l",
+    "item": "i",
+    "table": "table",
+    "code": "code",
+    "quote": "quote",
+    "section": "s",
 }
 
 
@@ -56,8 +60,9 @@ def _anchor(clause_id: str) -> str:
     return clause_id.replace(".", "-")
 
 
-def freeze(nodes: list[Node], parent: str, numbered: str, level: int,
-            used: dict[str, int]) -> tuple[Clause, ...]:
+def freeze(
+    nodes: list[Node], parent: str, numbered: str, level: int, used: dict[str, int]
+) -> tuple[Clause, ...]:
     """Nodes -> clauses with ids (module doc). ``parent`` is the parent's id, ``numbered``
     the nearest numbered ancestor's, ``used`` the anchors given so far (each with the last
     ``-N`` suffix given after it)."""
@@ -87,11 +92,22 @@ def freeze(nodes: list[Node], parent: str, numbered: str, level: int,
                     break
             used[taken] = suffix
         used[anchor] = 1
-        children = freeze(node.children, clause_id, clause_id if node.number else numbered,
-                           level + 1, used)
-        out.append(Clause(
-            id=clause_id, kind=node.kind, number=node.number, heading=node.heading,
-            text=node.text, children=children, lines=(node.start, node.end), level=level,
-            links=node.links, emphasis=node.emphasis, cells=node.cells,
-        ))
+        children = freeze(
+            node.children, clause_id, clause_id if node.number else numbered, level + 1, used
+        )
+        out.append(
+            Clause(
+                id=clause_id,
+                kind=node.kind,
+                number=node.number,
+                heading=node.heading,
+                text=node.text,
+                children=children,
+                lines=(node.start, node.end),
+                level=level,
+                links=node.links,
+                emphasis=node.emphasis,
+                cells=node.cells,
+            )
+        )
     return tuple(out)

@@ -34,7 +34,9 @@ def _parse_keys(value: str) -> tuple[str, ...]:
 class Settings:
     """Every setting of policy-publisher. Field names are the contract (see DESIGN)."""
 
-    policies: str = _setting("policies/**/*.md", "Glob of the files that are policies, relative to the repository root.")
+    policies: str = _setting(
+        "policies/**/*.md", "Glob of the files that are policies, relative to the repository root."
+    )
     exclude: tuple[str, ...] = _setting(
         (),
         "Globs (comma-separated, or a list) of files that the policies glob matches but that are no "
@@ -76,20 +78,35 @@ class Settings:
         "is generated once into .publisher/secret_key (mode 0600) with a warning.",
         parse=_parse_keys,
     )
-    accept_url: str = _setting("http://127.0.0.1:8000", "Public base URL of the acceptance service, used in links.")
-    site_url: str = _setting("http://127.0.0.1:8001", "Public base URL of the policy site, used in emails and feeds.")
+    accept_url: str = _setting(
+        "http://127.0.0.1:8000", "Public base URL of the acceptance service, used in links."
+    )
+    site_url: str = _setting(
+        "http://127.0.0.1:8001", "Public base URL of the policy site, used in emails and feeds."
+    )
     outbox_dir: str = _setting(".publisher/outbox", "Where the folder mailer writes .eml files.")
-    spelling_variants: str = _setting("breame", "British/American spelling variants the diff treats as editorial: breame (its word list), none, or a file of 'british american' pairs.")
-    notice_days: int = _setting(30, "Minimum days of notice between a notice and the effective date of a material change.", parse=_parse_int)
+    spelling_variants: str = _setting(
+        "breame",
+        "British/American spelling variants the diff treats as editorial: breame (its word list), none, or a file of 'british american' pairs.",
+    )
+    notice_days: int = _setting(
+        30,
+        "Minimum days of notice between a notice and the effective date of a material change.",
+        parse=_parse_int,
+    )
     mailer: str = _setting("folder", "How notices are sent: folder, smtp or sendgrid.")
-    cache_dir: str = _setting(".publisher/cache", "Where parsed documents and change sets are cached (by blob sha).")
+    cache_dir: str = _setting(
+        ".publisher/cache", "Where parsed documents and change sets are cached (by blob sha)."
+    )
     templates: str = _setting(
         "templates",
         "Folder of templates that override the built-in ones of the same relative name, for "
         "the site, the notice emails and the acceptance pages (relative to the repository).",
     )
     branch: str = _setting("HEAD", "The publishing branch whose history defines versions.")
-    link_max_age_days: int = _setting(90, "Days an acceptance link stays valid after it was signed.", parse=_parse_int)
+    link_max_age_days: int = _setting(
+        90, "Days an acceptance link stays valid after it was signed.", parse=_parse_int
+    )
     api_token: str = _setting(
         "",
         "Bearer token for the acceptance service's JSON reports API (empty: the API is disabled).",
@@ -135,15 +152,22 @@ class Settings:
         parse=_parse_int,
     )
     mail_timeout: int = _setting(
-        30, "Seconds to wait for the SMTP server or the SendGrid API before giving up.",
+        30,
+        "Seconds to wait for the SMTP server or the SendGrid API before giving up.",
         parse=_parse_int,
     )
     smtp_host: str = _setting("localhost", "SMTP server host name of the smtp mailer.")
-    smtp_port: int = _setting(587, "SMTP server port (587 for starttls, 465 for ssl, 25 for none).", parse=_parse_int)
+    smtp_port: int = _setting(
+        587, "SMTP server port (587 for starttls, 465 for ssl, 25 for none).", parse=_parse_int
+    )
     smtp_security: str = _setting("starttls", "SMTP transport security: starttls, ssl or none.")
     smtp_username: str = _setting("", "SMTP login user name (empty: no authentication).")
-    smtp_password: str = _setting("", "SMTP login password (use PUBLISHER_SMTP_PASSWORD, not a file).")
-    sendgrid_api_key: str = _setting("", "SendGrid API key of the sendgrid mailer (use PUBLISHER_SENDGRID_API_KEY).")
+    smtp_password: str = _setting(
+        "", "SMTP login password (use PUBLISHER_SMTP_PASSWORD, not a file)."
+    )
+    sendgrid_api_key: str = _setting(
+        "", "SendGrid API key of the sendgrid mailer (use PUBLISHER_SENDGRID_API_KEY)."
+    )
     sendgrid_host: str = _setting(
         "https://api.sendgrid.com",
         "Base URL of the SendGrid API (https://api.eu.sendgrid.com for EU data residency; "
@@ -167,7 +191,12 @@ class Settings:
         parse=_parse_int,
     )
 
-    root: Path = field(default=Path("."), metadata={"doc": "The policy repository (not a setting: found from the working directory or --repo)."})
+    root: Path = field(
+        default=Path("."),
+        metadata={
+            "doc": "The policy repository (not a setting: found from the working directory or --repo)."
+        },
+    )
 
     @property
     def provider_name(self) -> str:
@@ -204,7 +233,9 @@ def _from_file(root: Path) -> tuple[dict[str, Any], Path | None]:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read {name}: {exc}", path=path, hint="fix the TOML syntax") from exc
+            raise ConfigError(
+                f"cannot read {name}: {exc}", path=path, hint="fix the TOML syntax"
+            ) from exc
         if name == "publisher.toml":
             table = data.get("tool", {}).get("publisher", data)
         else:
@@ -300,14 +331,19 @@ def explain_settings(
     if "link_max_age_days" in checked and checked["link_max_age_days"] < 1:
         errors.append("link_max_age_days must be 1 or more")
     if "smtp_security" in checked and checked["smtp_security"] not in SMTP_SECURITY:
-        errors.append(f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, "
-                      f"not {checked['smtp_security']!r}")
+        errors.append(
+            f"smtp_security must be one of {', '.join(SMTP_SECURITY)}, "
+            f"not {checked['smtp_security']!r}"
+        )
     if "translation_lag_grace_days" in checked and checked["translation_lag_grace_days"] < 0:
         errors.append("translation_lag_grace_days must be 0 or more")
     from publisher.languages import valid_tag
 
-    for tag in (checked.get("default_language", ""), checked.get("binding_language", ""),
-                *checked.get("languages", ())):
+    for tag in (
+        checked.get("default_language", ""),
+        checked.get("binding_language", ""),
+        *checked.get("languages", ()),
+    ):
         if tag and not valid_tag(tag):
             errors.append(f"{tag!r} is not a language tag (use BCP 47 tags such as en, de, pt-BR)")
     for name in ("remind_after_days", "mail_timeout", "smtp_port"):

@@ -64,8 +64,7 @@ def driver_output(args: Sequence[str], *, color: bool = False) -> str:
         _, new = _read(new_file, new_path)
     except (PublisherError, OSError) as exc:
         note = exc.message if isinstance(exc, PublisherError) else str(exc)
-        lines = difflib.unified_diff(_raw(old_file), _raw(new_file),
-                                     f"a/{path}", f"b/{new_path}")
+        lines = difflib.unified_diff(_raw(old_file), _raw(new_file), f"a/{path}", f"b/{new_path}")
         plain = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         return f"{header}(not a clause diff: {note})\n{plain}"
 
@@ -84,14 +83,20 @@ def driver_output(args: Sequence[str], *, color: bool = False) -> str:
 
     changes = compare(old, new).labelled(
         policy=new.meta.slug or old.meta.slug or new_path,
-        old=side(old_file, old_hex, old, new), new=side(new_file, new_hex, new, old),
+        old=side(old_file, old_hex, old, new),
+        new=side(new_file, new_hex, new, old),
     )
     return header + render_text(changes, color=color)
 
 
 def _clause_lines(clause: Clause, depth: int) -> list[str]:
-    marker = "•" if clause.kind == "bullet" and not clause.number else \
-        f"({clause.kind})" if clause.kind in ("table", "code", "quote") else None
+    marker = (
+        "•"
+        if clause.kind == "bullet" and not clause.number
+        else f"({clause.kind})"
+        if clause.kind in ("table", "code", "quote")
+        else None
+    )
     lead = " ".join(p for p in (marker, clause.number) if p)
     text = " — ".join(p for p in (clause.heading, clause.text) if p)
     body = " ".join(p for p in (lead, text) if p)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 ClauseKind = Literal["section", "item", "bullet", "paragraph", "table", "code", "quote"]
 
+
 def normalise_space(text: str) -> str:
     """Collapse every run of whitespace to one space and strip both ends."""
     return " ".join(text.split())

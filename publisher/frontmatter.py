@@ -103,11 +103,14 @@ def _parse(text: str, path: str | None) -> tuple[PolicyMeta, str, int, list[Poli
         return PolicyMeta(), block.body, block.body_line, []
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         kind = type(data).__name__
-        errors.append(PolicyError(
-            f"front matter must be a mapping of keys to values, not a {kind}",
-            path=path, line=block.yaml_line,
-            hint="write one `key: value` per line, e.g. `title: Terms of Service`",
-        ))
+        errors.append(
+            PolicyError(
+                f"front matter must be a mapping of keys to values, not a {kind}",
+                path=path,
+                line=block.yaml_line,
+                hint="write one `key: value` per line, e.g. `title: Terms of Service`",
+            )
+        )
         return PolicyMeta(), block.body, block.body_line, errors
     lines = _key_lines(node, block, path, errors)
     fields: dict[str, Any] = {}
@@ -131,11 +134,14 @@ def _parse(text: str, path: str | None) -> tuple[PolicyMeta, str, int, list[Poli
             extra[key] = value
     slug = fields.get("slug")
     if slug is not None and not _SLUG.fullmatch(slug):
-        errors.append(PolicyError(
-            f"slug {slug!r} cannot be used in a URL",
-            path=path, line=lines.get("slug", block.yaml_line),
-            hint="use letters, digits, '-', '_' or '.', e.g. `slug: terms-of-service`",
-        ))
+        errors.append(
+            PolicyError(
+                f"slug {slug!r} cannot be used in a URL",
+                path=path,
+                line=lines.get("slug", block.yaml_line),
+                hint="use letters, digits, '-', '_' or '.', e.g. `slug: terms-of-service`",
+            )
+        )
         fields["slug"] = None
     errors.sort(key=lambda error: error.line or 0)
     return PolicyMeta(**fields, extra=extra), block.body, block.body_line, errors
@@ -152,14 +158,15 @@ def _find_block(text: str, path: str | None) -> _Block | None:
         end = text.find("\n", pos)
         next_pos = len(text) if end < 0 else end + 1
         if text[pos:next_pos].rstrip() in _FENCE_CLOSE:
-            return _Block(text[first_end + 1:pos], 2, text[next_pos:], line_no + 1)
+            return _Block(text[first_end + 1 : pos], 2, text[next_pos:], line_no + 1)
         pos = next_pos
         line_no += 1
     raise PolicyError(
         "front matter opened with '---' on line 1 is never closed",
-        path=path, line=1,
+        path=path,
+        line=1,
         hint="end the front matter with a line '---', or remove the first line "
-             "if it was meant as a horizontal rule",
+        "if it was meant as a horizontal rule",
     )
 
 
@@ -182,15 +189,18 @@ def _yaml_error(exc: yaml.YAMLError, block: _Block, path: str | None) -> PolicyE
     if context == "while scanning a quoted scalar":
         return PolicyError(
             "malformed front matter: the quoted value that starts on this line is never closed",
-            path=path, line=line,
+            path=path,
+            line=line,
             hint="end the value with the quote it starts with (write '' for a ' inside "
-                 "single quotes, \\\" inside double quotes)",
+            'single quotes, \\" inside double quotes)',
         )
     message = f"malformed front matter: {context + ', ' if context else ''}{problem}"
     return PolicyError(
-        message, path=path, line=line,
+        message,
+        path=path,
+        line=line,
         hint="front matter is YAML: `key: value` per line; quote values that contain ': ' "
-             "or start with a special character",
+        "or start with a special character",
     )
 
 
@@ -204,10 +214,14 @@ def _key_lines(
         key = key_node.value
         line = block.yaml_line + key_node.start_mark.line
         if key in lines:
-            errors.append(PolicyError(
-                f"front matter key {key!r} is given twice (first on line {lines[key]})",
-                path=path, line=line, hint="keep one of them",
-            ))
+            errors.append(
+                PolicyError(
+                    f"front matter key {key!r} is given twice (first on line {lines[key]})",
+                    path=path,
+                    line=line,
+                    hint="keep one of them",
+                )
+            )
         lines[key] = line
     return lines
 
@@ -219,37 +233,50 @@ def _raw_scalar(node: yaml.MappingNode, key: str) -> str | None:
     return None
 
 
-def _type_error(key: str, value: Any, want: str, line: int, path: str | None,
-                hint: str) -> PolicyError:
+def _type_error(
+    key: str, value: Any, want: str, line: int, path: str | None, hint: str
+) -> PolicyError:
     return PolicyError(
         f"front matter {key!r} must be {want}, not {type(value).__name__} {value!r}",
-        path=path, line=line, hint=hint,
+        path=path,
+        line=line,
+        hint=hint,
     )
 
 
-def _string(key: str, value: Any, line: int, path: str | None,
-            errors: list[PolicyError]) -> str | None:
+def _string(
+    key: str, value: Any, line: int, path: str | None, errors: list[PolicyError]
+) -> str | None:
     if value is None or isinstance(value, str):
         return value
-    errors.append(_type_error(key, value, "a string", line, path,
-                              f"quote the value: `{key}: \"...\"`"))
+    errors.append(
+        _type_error(key, value, "a string", line, path, f'quote the value: `{key}: "..."`')
+    )
     return None
 
 
-def _version(value: Any, raw: str | None, line: int, path: str | None,
-             errors: list[PolicyError]) -> str | None:
+def _version(
+    value: Any, raw: str | None, line: int, path: str | None, errors: list[PolicyError]
+) -> str | None:
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         # Keep the label as written: `version: 1.10` is "1.10", not the float 1.1.
         return raw if raw else str(value)
-    errors.append(_type_error("version", value, "a label (string or number)", line, path,
-                              'quote the value: `version: "2"`'))
+    errors.append(
+        _type_error(
+            "version",
+            value,
+            "a label (string or number)",
+            line,
+            path,
+            'quote the value: `version: "2"`',
+        )
+    )
     return None
 
 
-def _effective(value: Any, line: int, path: str | None,
-               errors: list[PolicyError]) -> date | None:
+def _effective(value: Any, line: int, path: str | None, errors: list[PolicyError]) -> date | None:
     hint = _DATE_HINT
     if value is None:
         return None
@@ -262,33 +289,53 @@ def _effective(value: Any, line: int, path: str | None,
         try:
             return date.fromisoformat(value.strip())
         except ValueError as exc:
-            errors.append(PolicyError(f"invalid date {value!r} for 'effective': {exc}",
-                                      path=path, line=line, hint=hint))
+            errors.append(
+                PolicyError(
+                    f"invalid date {value!r} for 'effective': {exc}",
+                    path=path,
+                    line=line,
+                    hint=hint,
+                )
+            )
             return None
     errors.append(_type_error("effective", value, "a date YYYY-MM-DD", line, path, hint))
     return None
 
 
-def _reaccept(value: Any, line: int, path: str | None,
-              errors: list[PolicyError]) -> str | None:
+def _reaccept(value: Any, line: int, path: str | None, errors: list[PolicyError]) -> str | None:
     from publisher.acceptance_rules import parse_mode
 
     if value is None:
         return None
     mode = parse_mode(value)
     if mode is None:
-        errors.append(_type_error("reaccept", value, "one of material, always or never", line,
-                                  path, "e.g. `reaccept: material` (the default: only "
-                                        "material changes need a new acceptance)"))
+        errors.append(
+            _type_error(
+                "reaccept",
+                value,
+                "one of material, always or never",
+                line,
+                path,
+                "e.g. `reaccept: material` (the default: only "
+                "material changes need a new acceptance)",
+            )
+        )
     return mode
 
 
-def _notice_days(value: Any, line: int, path: str | None,
-                 errors: list[PolicyError]) -> int | None:
+def _notice_days(value: Any, line: int, path: str | None, errors: list[PolicyError]) -> int | None:
     if value is None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    errors.append(_type_error("notice_days", value, "a whole number of days (0 or more)", line,
-                              path, "e.g. `notice_days: 30`"))
+    errors.append(
+        _type_error(
+            "notice_days",
+            value,
+            "a whole number of days (0 or more)",
+            line,
+            path,
+            "e.g. `notice_days: 30`",
+        )
+    )
     return None

@@ -61,15 +61,23 @@ Echo = Callable[[str], None]
 # ---------------------------------------------------------------------------- installing
 
 
-KEPT_OUT_OF_HOOKS = frozenset({
-    "secret_key", "api_token", "api_tokens", "smtp_password", "sendgrid_api_key", "sendgrid_webhook_key",
-    "database_url",
-})
+KEPT_OUT_OF_HOOKS = frozenset(
+    {
+        "secret_key",
+        "api_token",
+        "api_tokens",
+        "smtp_password",
+        "sendgrid_api_key",
+        "sendgrid_webhook_key",
+        "database_url",
+    }
+)
 """Settings never written into a hook script (secrets, and URLs that may hold a password)."""
 
 
-def hook_environment(settings: Settings, sources: Mapping[str, str]) -> tuple[
-        dict[str, str], list[str]]:
+def hook_environment(
+    settings: Settings, sources: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
     """The ``PUBLISHER_*`` variables the hooks set, so they run with the settings that
     ``hooks install`` saw: every setting given as a flag or an environment variable (a file's
     settings the hooks read themselves). Second: the names kept out (secrets)."""
@@ -82,8 +90,9 @@ def hook_environment(settings: Settings, sources: Mapping[str, str]) -> tuple[
             kept_out.append(name)
             continue
         value = getattr(settings, name)
-        env[f"PUBLISHER_{name.upper()}"] = ",".join(value) if isinstance(value, tuple) \
-            else str(value)
+        env[f"PUBLISHER_{name.upper()}"] = (
+            ",".join(value) if isinstance(value, tuple) else str(value)
+        )
     return env, kept_out
 
 
@@ -93,8 +102,10 @@ def hook_script(name: str, python: str, env: Mapping[str, str] | None = None) ->
     py = shlex.quote(python)
     exports = "".join(f"export {key}={shlex.quote(value)}\n" for key, value in (env or {}).items())
     if exports:
-        exports = "# Settings given to `publisher hooks install` (flags, PUBLISHER_* variables):\n" \
+        exports = (
+            "# Settings given to `publisher hooks install` (flags, PUBLISHER_* variables):\n"
             + exports
+        )
     return f"""#!/bin/sh
 {MARKER}: {name}
 # Installed by `publisher hooks install`; `publisher hooks uninstall` removes it and puts
@@ -135,19 +146,27 @@ class Changes:
     notes: list[str] = field(default_factory=list)
 
     def lines(self, verb: str) -> list[str]:
-        out = [f"{verb} hook {h}" + (f" (chained: {h}{CHAINED} runs first)"
-                                     if h in self.chained and verb == "installed" else "")
-               for h in self.hooks]
+        out = [
+            f"{verb} hook {h}"
+            + (
+                f" (chained: {h}{CHAINED} runs first)"
+                if h in self.chained and verb == "installed"
+                else ""
+            )
+            for h in self.hooks
+        ]
         if verb == "removed":
             out += [f"restored hook {h} (was {h}{CHAINED})" for h in self.chained]
         out += [f"{'set' if verb == 'installed' else 'unset'} git config {k}" for k in self.config]
-        out += [f"{'added to' if verb == 'installed' else 'removed from'} {a}"
-                for a in self.attributes]
+        out += [
+            f"{'added to' if verb == 'installed' else 'removed from'} {a}" for a in self.attributes
+        ]
         return out + self.notes
 
 
-def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes,
-                  env: Mapping[str, str]) -> None:
+def _install_hook(
+    hooks_dir: Path, name: str, python: str, changes: Changes, env: Mapping[str, str]
+) -> None:
     hook = hooks_dir / name
     chained = hooks_dir / (name + CHAINED)
     if (hook.exists() or hook.is_symlink()) and not is_ours(hook):
@@ -167,16 +186,21 @@ def _install_hook(hooks_dir: Path, name: str, python: str, changes: Changes,
     changes.hooks.append(name)
 
 
-def hooks_to_install(bare: bool, *, pre_commit: bool, publish: bool,
-                     publish_hook: str) -> list[str]:
+def hooks_to_install(
+    bare: bool, *, pre_commit: bool, publish: bool, publish_hook: str
+) -> list[str]:
     """The hook names an install writes."""
     if bare:
         return ["pre-receive", *(["post-receive"] if publish else [])]
     if publish_hook not in WORK_TREE_PUBLISH_HOOKS:
-        raise ConfigError(f"the publish hook must be one of {', '.join(WORK_TREE_PUBLISH_HOOKS)}",
-                          hint="e.g. --publish-hook post-merge")
-    return [*(["pre-commit", "commit-msg"] if pre_commit else []),
-            *([publish_hook] if publish else [])]
+        raise ConfigError(
+            f"the publish hook must be one of {', '.join(WORK_TREE_PUBLISH_HOOKS)}",
+            hint="e.g. --publish-hook post-merge",
+        )
+    return [
+        *(["pre-commit", "commit-msg"] if pre_commit else []),
+        *([publish_hook] if publish else []),
+    ]
 
 
 def install(
@@ -206,21 +230,27 @@ def install(
         target = PublishTarget.parse(publish, base=Path.cwd())
         git.config_set(PUBLISH_KEY, str(target))
         changes.config.append(f"{PUBLISH_KEY}={target}")
-    names = hooks_to_install(git.info.bare, pre_commit=pre_commit,
-                             publish=publish is not None or git.config_get(PUBLISH_KEY) is not None,
-                             publish_hook=publish_hook)
+    names = hooks_to_install(
+        git.info.bare,
+        pre_commit=pre_commit,
+        publish=publish is not None or git.config_get(PUBLISH_KEY) is not None,
+        publish_hook=publish_hook,
+    )
     hooks_dir = git.git_path("hooks")
     hooks_dir.mkdir(parents=True, exist_ok=True)
     for name in names:
         _install_hook(hooks_dir, name, python, changes, env or {})
     if git.info.bare:
         ref = publishing_ref(git, branch)
-        changes.notes.append(f"pushes to {ref} are linted" + (" and published" if any(
-            n == "post-receive" for n in names) else ""))
+        changes.notes.append(
+            f"pushes to {ref} are linted"
+            + (" and published" if any(n == "post-receive" for n in names) else "")
+        )
         if ref is not None and git.rev_parse(ref) is None:
             changes.notes.append(
                 f"note: {ref} does not exist yet; if you publish another branch, point HEAD "
-                "at it (git symbolic-ref HEAD refs/heads/main) or set the `branch` setting")
+                "at it (git symbolic-ref HEAD refs/heads/main) or set the `branch` setting"
+            )
     if diff_driver and not git.info.bare:
         for key, value in driver_commands(python).items():
             git.config_set(key, value)
@@ -256,7 +286,8 @@ def uninstall(git: Git) -> Changes:
         for chained in sorted(hooks_dir.glob(f"*{CHAINED}")):
             changes.notes.append(
                 f"left {chained.name}: {chained.name.removesuffix(CHAINED)} is not ours any "
-                "more (it was replaced after we installed); rename it back by hand if needed")
+                "more (it was replaced after we installed); rename it back by hand if needed"
+            )
     for key in DRIVER_KEYS:
         value = git.config_get(key)
         if value is not None and "-m publisher" in value:
@@ -373,13 +404,20 @@ def _print_findings(report: LintReport, echo: Echo) -> int:
 def _pre_commit(git: Git, args: Sequence[str], stdin: bytes, context: HookContext) -> int:
     from publisher.lint import run_lint
 
-    report = run_lint(context.settings, staged=True, index_file=context.index_file,
-                      ignore=["notice-period"], today=context.today)
+    report = run_lint(
+        context.settings,
+        staged=True,
+        index_file=context.index_file,
+        ignore=["notice-period"],
+        today=context.today,
+    )
     errors = _print_findings(report, context.echo)
     if errors:
-        context.echo(f"policy-publisher: commit blocked: {counted(errors, 'lint error')} in the staged "
-                     "policies (fix them, or silence one with "
-                     "<!-- publisher-lint: disable RULE -->)")
+        context.echo(
+            f"policy-publisher: commit blocked: {counted(errors, 'lint error')} in the staged "
+            "policies (fix them, or silence one with "
+            "<!-- publisher-lint: disable RULE -->)"
+        )
         return 1
     return 0
 
@@ -389,13 +427,20 @@ def _commit_msg(git: Git, args: Sequence[str], stdin: bytes, context: HookContex
     from publisher.lint.versions import message_trailers
 
     message = Path(args[0]).read_text(encoding="utf-8", errors="replace") if args else ""
-    report = run_lint(context.settings, staged=True, index_file=context.index_file,
-                      select=["notice-period"], trailers=message_trailers(message),
-                      today=context.today)
+    report = run_lint(
+        context.settings,
+        staged=True,
+        index_file=context.index_file,
+        select=["notice-period"],
+        trailers=message_trailers(message),
+        today=context.today,
+    )
     errors = _print_findings(report, context.echo)
     if errors:
-        context.echo("policy-publisher: commit blocked: a material change needs more notice "
-                     "(or the trailer `Policy-Change: editorial` if it is not material)")
+        context.echo(
+            "policy-publisher: commit blocked: a material change needs more notice "
+            "(or the trailer `Policy-Change: editorial` if it is not material)"
+        )
         return 1
     return 0
 
@@ -415,10 +460,11 @@ def pushed_commits(git: Git, update: RefUpdate) -> list[str]:
     ``old..new``, or for a new ref the commits that no ref has yet."""
     if update.deleted:
         return []
-    spec = [update.new, "--not", "--all"] if update.old in ZERO else [
-        f"{update.old}..{update.new}"]
-    out = git.run(["rev-list", "--first-parent", "--reverse", *spec, "--"],
-                  what=f"list the commits pushed to {update.ref}")
+    spec = [update.new, "--not", "--all"] if update.old in ZERO else [f"{update.old}..{update.new}"]
+    out = git.run(
+        ["rev-list", "--first-parent", "--reverse", *spec, "--"],
+        what=f"list the commits pushed to {update.ref}",
+    )
     return out.decode("ascii").split()
 
 
@@ -446,9 +492,11 @@ def _refusal(git: Git, rev: str, update: RefUpdate) -> str:
         return f"at {rev[:12]}; fix them and push again"
     commit = git.cat.commit(rev)
     subject = f" ({commit.subject})" if commit is not None else ""
-    return (f"at {rev[:12]}{subject}, an earlier commit of the push: every pushed commit "
-            "enters the published history, even when a later one fixes it; fix that commit "
-            "(git rebase -i) and push again")
+    return (
+        f"at {rev[:12]}{subject}, an earlier commit of the push: every pushed commit "
+        "enters the published history, even when a later one fixes it; fix that commit "
+        "(git rebase -i) and push again"
+    )
 
 
 def _publish(git: Git, rev: str, context: HookContext) -> int:
@@ -466,8 +514,9 @@ def _publish(git: Git, rev: str, context: HookContext) -> int:
     return 0
 
 
-def _updates_to_publishing_branch(git: Git, updates: list[RefUpdate],
-                                  context: HookContext) -> list[RefUpdate]:
+def _updates_to_publishing_branch(
+    git: Git, updates: list[RefUpdate], context: HookContext
+) -> list[RefUpdate]:
     ref = publishing_ref(git, context.settings.branch)
     return [u for u in updates if u.ref == ref and not u.deleted]
 
@@ -476,8 +525,10 @@ def _pre_receive(git: Git, args: Sequence[str], stdin: bytes, context: HookConte
     for update in _updates_to_publishing_branch(git, receive_updates(stdin), context):
         errors, rev = _lint_pushed(git, update, context)
         if errors:
-            context.echo(f"policy-publisher: push to {update.ref} refused: "
-                         f"{counted(errors, 'lint error')} {_refusal(git, rev, update)}")
+            context.echo(
+                f"policy-publisher: push to {update.ref} refused: "
+                f"{counted(errors, 'lint error')} {_refusal(git, rev, update)}"
+            )
             return 1
     return 0
 
@@ -492,8 +543,10 @@ def _pre_push(git: Git, args: Sequence[str], stdin: bytes, context: HookContext)
     for update in _updates_to_publishing_branch(git, push_updates(stdin), context):
         errors = _lint_commit(git, update.new, context)
         if errors:
-            context.echo(f"policy-publisher: push refused: {counted(errors, 'lint error')} at "
-                         f"{update.new[:12]}")
+            context.echo(
+                f"policy-publisher: push refused: {counted(errors, 'lint error')} at "
+                f"{update.new[:12]}"
+            )
             return 1
         return _publish(git, update.new, context)
     return 0
@@ -520,4 +573,3 @@ _ACTIONS: dict[str, HookAction] = {
     "post-merge": _post_merge,
 }
 HOOK_NAMES = tuple(_ACTIONS)
-

@@ -129,8 +129,9 @@ def diff_color_wanted(cwd: Path, *, terminal: bool) -> bool:
     colour when ``terminal``: stdout is a terminal, or git's pager). False when git cannot
     say (outside a repository, git missing)."""
     try:
-        out = run_git(["config", "--get-colorbool", "color.diff", "true" if terminal else "false"],
-                      cwd=cwd)
+        out = run_git(
+            ["config", "--get-colorbool", "color.diff", "true" if terminal else "false"], cwd=cwd
+        )
     except GitError:
         return False
     return out.strip() == b"true"
@@ -574,7 +575,10 @@ class Git:
         """``git <args>`` against this repository."""
         return run_git(
             ["--git-dir", str(self.info.git_dir), *args],
-            cwd=self.info.top, what=what, input=input, env=env,
+            cwd=self.info.top,
+            what=what,
+            input=input,
+            env=env,
         )
 
     def log(self, branch: str) -> list[LogEntry]:
@@ -607,18 +611,31 @@ class Git:
         """Every file staged in the index (``git ls-files --stage``), stage 0 only (a path
         with a merge conflict is left out). ``index_file`` is the ``GIT_INDEX_FILE`` a hook
         runs with (``git commit -a`` and ``git commit PATH`` stage into a temporary index)."""
-        out = self.run(["ls-files", "--stage", "-z"], env=self._index_env(index_file),
-                       what="read the index")
-        return [TreeEntry(mode, blob, path)
-                for (mode, blob, stage), path in _listing(out) if stage == "0"]
+        out = self.run(
+            ["ls-files", "--stage", "-z"], env=self._index_env(index_file), what="read the index"
+        )
+        return [
+            TreeEntry(mode, blob, path)
+            for (mode, blob, stage), path in _listing(out)
+            if stage == "0"
+        ]
 
     def staged_paths(self, *, index_file: str | None = None) -> list[str]:
         """Paths added, copied, modified, renamed or retyped in the index relative to HEAD
         (all staged paths before the first commit)."""
         out = self.run(
-            ["diff", "--cached", "--name-only", "-z", "--no-renames", "--diff-filter=ACMRT",
-             "--no-ext-diff", "--no-textconv"],
-            env=self._index_env(index_file), what="list the staged files",
+            [
+                "diff",
+                "--cached",
+                "--name-only",
+                "-z",
+                "--no-renames",
+                "--diff-filter=ACMRT",
+                "--no-ext-diff",
+                "--no-textconv",
+            ],
+            env=self._index_env(index_file),
+            what="list the staged files",
         )
         return [_decode(p) for p in out.split(b"\0") if p]
 
@@ -630,10 +647,15 @@ class Git:
 
     def tree_files(self, rev: str) -> list[TreeEntry]:
         """Every file of ``rev``'s tree (``git ls-tree -r``); GitError for an unknown rev."""
-        out = self.run(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev],
-                       what=f"list the files of {rev!r}")
-        return [TreeEntry(mode, blob, path)
-                for (mode, kind, blob), path in _listing(out) if kind == "blob"]
+        out = self.run(
+            ["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev],
+            what=f"list the files of {rev!r}",
+        )
+        return [
+            TreeEntry(mode, blob, path)
+            for (mode, kind, blob), path in _listing(out)
+            if kind == "blob"
+        ]
 
     def rev_parse(self, rev: str) -> str | None:
         """The commit ``rev`` names, or None (no such branch, tag or commit)."""
@@ -684,8 +706,11 @@ class Git:
     def fast_import(self, stream: bytes) -> None:
         """Feed a ``git fast-import`` stream (objects and ref updates only: the work tree and
         the index are never touched). A non-fast-forward ref update is refused."""
-        self.run(["fast-import", "--quiet", "--done"], input=stream,
-                 what="write the commit with git fast-import")
+        self.run(
+            ["fast-import", "--quiet", "--done"],
+            input=stream,
+            what="write the commit with git fast-import",
+        )
 
     def object_format(self) -> str:
         """The repository's hash algorithm: ``sha1`` or ``sha256``."""
@@ -695,9 +720,20 @@ class Git:
     def worktree_add(self, path: Path, rev: str) -> None:
         """Check ``rev`` out, detached, into a new linked work tree at ``path`` (this
         repository's own work tree and index are not touched; no hooks run)."""
-        self.run(["-c", "core.hooksPath=" + os.devnull, "worktree", "add", "--detach",
-                  "--force", "--quiet", str(path), rev],
-                 what=f"check out {rev!r} into a temporary work tree")
+        self.run(
+            [
+                "-c",
+                "core.hooksPath=" + os.devnull,
+                "worktree",
+                "add",
+                "--detach",
+                "--force",
+                "--quiet",
+                str(path),
+                rev,
+            ],
+            what=f"check out {rev!r} into a temporary work tree",
+        )
 
     def worktree_remove(self, path: Path) -> None:
         """Remove a linked work tree made by :meth:`worktree_add` (and forget it)."""

@@ -23,9 +23,33 @@ from publisher.html_text import HTMLScanner
 #: Tags that make clauses. Everything else is inline (its text is kept, the tag dropped).
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _LISTS = frozenset({"ul", "ol"})
-_BLOCKS = frozenset({"p", "div", "section", "article", "main", "header", "footer", "aside",
-                     "nav", "blockquote", "pre", "dl", "dt", "dd", "figure", "figcaption",
-                     "address", "center", "form", "fieldset", "details", "summary", "hr"})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "blockquote",
+        "pre",
+        "dl",
+        "dt",
+        "dd",
+        "figure",
+        "figcaption",
+        "address",
+        "center",
+        "form",
+        "fieldset",
+        "details",
+        "summary",
+        "hr",
+    }
+)
 _TABLE = frozenset({"table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption"})
 _HIDDEN = frozenset({"script", "style", "template", "head", "title", "noscript"})
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "area", "source"})
@@ -34,8 +58,7 @@ _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "wbr", "col", "ar
 MAX_DEPTH = 24
 #: Tags an open element of the same name closes (HTML's implied end tags, the usual ones).
 _SELF_CLOSING_SIBLINGS = frozenset({"li", "p", "dt", "dd", "tr", "td", "th", "option"})
-_SAFE_URL = re.compile(r"^(?:https?:|mailto:|tel:|#|/|\.{0,2}/|[^:/?#]+(?:[/?#]|$))",
-                       re.IGNORECASE)
+_SAFE_URL = re.compile(r"^(?:https?:|mailto:|tel:|#|/|\.{0,2}/|[^:/?#]+(?:[/?#]|$))", re.IGNORECASE)
 #: Characters escaped in text so it stays text: Markdown's inline and block markup.
 _ESCAPE = re.compile(r"([\\`*_\[\]<>#|~!])")
 _LINE_START = re.compile(r"^(\s*)([-+=]|\d{1,9}[.)])(?=\s|$)")
@@ -87,8 +110,14 @@ class _TreeBuilder(HTMLScanner):
 
     def _close_open_sibling(self, tag: str) -> None:
         # An open <li> closes at the next <li> of the same list (not of a nested one).
-        boundary = {"li": _LISTS, "dt": {"dl"}, "dd": {"dl"}, "tr": _TABLE - {"td", "th", "tr"},
-                    "td": {"tr"}, "th": {"tr"}}.get(tag, set())
+        boundary = {
+            "li": _LISTS,
+            "dt": {"dl"},
+            "dd": {"dl"},
+            "tr": _TABLE - {"td", "th", "tr"},
+            "td": {"tr"},
+            "th": {"tr"},
+        }.get(tag, set())
         for index in range(len(self.stack) - 1, 0, -1):
             open_tag = self.stack[index].tag
             if open_tag == tag or (tag in ("dt", "dd") and open_tag in ("dt", "dd")):
@@ -112,9 +141,31 @@ class _TreeBuilder(HTMLScanner):
             self.stack[-1].children.append(text)
 
 
-_INLINE_OK_IN_P = frozenset({"a", "b", "strong", "i", "em", "u", "span", "code", "small",
-                             "sup", "sub", "font", "mark", "abbr", "cite", "q", "s", "del",
-                             "ins", "time", "label"})
+_INLINE_OK_IN_P = frozenset(
+    {
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "span",
+        "code",
+        "small",
+        "sup",
+        "sub",
+        "font",
+        "mark",
+        "abbr",
+        "cite",
+        "q",
+        "s",
+        "del",
+        "ins",
+        "time",
+        "label",
+    }
+)
 
 
 def is_structural(raw: str) -> bool:
@@ -123,8 +174,9 @@ def is_structural(raw: str) -> bool:
     return bool(_STRUCTURAL.search(raw))
 
 
-_STRUCTURAL = re.compile(r"<(?:h[1-6]|ul|ol|li|table|tr|p|div|dl|blockquote|pre|section)\b",
-                         re.IGNORECASE)
+_STRUCTURAL = re.compile(
+    r"<(?:h[1-6]|ul|ol|li|table|tr|p|div|dl|blockquote|pre|section)\b", re.IGNORECASE
+)
 
 
 @dataclass

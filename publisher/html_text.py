@@ -20,11 +20,45 @@ import re
 
 __all__ = ["SEPARATOR_TAGS", "HTMLScanner", "html_text"]
 
-SEPARATOR_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
-    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
-    "ol", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-})
+SEPARATOR_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 #: Elements whose content is raw text up to their end tag (not shown).
 _RAW_TEXT = frozenset({"script", "style"})
 _TEMPLATE = "template"
@@ -80,7 +114,7 @@ class HTMLScanner:
     def markup(self, lt: int) -> int:
         """Handle the markup that starts at ``<`` (offset ``lt``); return where text goes on."""
         raw = self.raw
-        after = raw[lt + 1:lt + 2]
+        after = raw[lt + 1 : lt + 2]
         if after == "!":
             if raw.startswith("<!--", lt):
                 close = raw.find("-->", lt + 4)
@@ -91,7 +125,7 @@ class HTMLScanner:
         if after == "/":
             name = _NAME.match(raw, lt + 2)
             if name is None:
-                return self.until_gt(lt + 2) if raw[lt + 2:lt + 3] not in ("", ">") else lt + 3
+                return self.until_gt(lt + 2) if raw[lt + 2 : lt + 3] not in ("", ">") else lt + 3
             stop = self.tag_end(name.end())
             if stop is None:
                 return len(raw)
@@ -140,7 +174,7 @@ class HTMLScanner:
                 close = raw.find(quote, pos + 1)
                 if close < 0:
                     return None
-                value, pos = raw[pos + 1:close], close + 1
+                value, pos = raw[pos + 1 : close], close + 1
             else:
                 unquoted = _UNQUOTED.match(raw, pos)
                 assert unquoted is not None

@@ -123,8 +123,10 @@ def order_languages(found: Sequence[str], default: str, languages: Sequence[str]
     unique = list(dict.fromkeys(found))
     rank = {t.lower(): i for i, t in enumerate(languages)}
     default_lower = normalise_tag(default).lower()
-    return sorted(unique, key=lambda t: (rank.get(t.lower(), len(rank)),
-                                         t.lower() != default_lower, t.lower()))
+    return sorted(
+        unique,
+        key=lambda t: (rank.get(t.lower(), len(rank)), t.lower() != default_lower, t.lower()),
+    )
 
 
 def group_families(

@@ -72,7 +72,11 @@ from publisher.mistune_lines import MARKDOWN as _MARKDOWN
 from publisher.mistune_lines import LineState as _LineState
 
 __all__ = [
-    "MAX_POLICY_BYTES", "PARSER_VERSION", "decode_policy", "parse_body", "parse_document",
+    "MAX_POLICY_BYTES",
+    "PARSER_VERSION",
+    "decode_policy",
+    "parse_body",
+    "parse_document",
     "plain_text",
 ]
 
@@ -99,15 +103,16 @@ def decode_policy(data: bytes, *, path: str | None = None) -> str:
             f"file is {len(data):,} bytes; a policy may have at most {MAX_POLICY_BYTES:,}",
             path=path,
             hint="is this really a policy? split it into several policies, or check that "
-                 "the policies glob does not match generated files",
+            "the policies glob does not match generated files",
         )
     nul = data.find(b"\0")
     if nul >= 0:
         raise PolicyError(
             f"binary file: NUL byte at byte offset {nul}",
-            path=path, line=data.count(b"\n", 0, nul) + 1,
+            path=path,
+            line=data.count(b"\n", 0, nul) + 1,
             hint="policies are UTF-8 Markdown text; re-save it as UTF-8 (not UTF-16 or a "
-                 "word-processor format), or exclude it from the policies glob",
+            "word-processor format), or exclude it from the policies glob",
         )
     try:
         text = data.decode("utf-8")
@@ -117,7 +122,8 @@ def decode_policy(data: bytes, *, path: str | None = None) -> str:
         raise PolicyError(
             f"not UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
             f"(line {line}, column {column}) is {exc.reason}",
-            path=path, line=line,
+            path=path,
+            line=line,
             hint="re-save the file as UTF-8 (it may be Latin-1 or Windows-1252)",
         ) from None
     return text.removeprefix("\ufeff")
@@ -130,8 +136,9 @@ def parse_document(text: str, *, path: str | None = None) -> Document:
     """Front matter and body -> :class:`Document`. Pure; only front matter can fail."""
     meta, body, body_start = split_front_matter(text, path=path)
     title, clauses = _parse(body, body_start)
-    return Document(meta=meta, title=title or meta.title, clauses=clauses, body=body,
-                    body_start_line=body_start)
+    return Document(
+        meta=meta, title=title or meta.title, clauses=clauses, body=body, body_start_line=body_start
+    )
 
 
 def parse_body(body: str, *, first_line: int = 1) -> tuple[Clause, ...]:
@@ -213,10 +220,26 @@ _TEXT_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}){_TAIL}", re.S)
 _ITEM_LABEL = re.compile(rf"(?P<num>{_PAREN}){_TAIL}", re.S)
 _ONLY_LABEL = re.compile(rf"(?:{_PAREN}|{_PUNCT}|{_DOTTED})")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_MINOR_WORDS = frozenset({
-    "a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "via",
-    "with",
-})
+_MINOR_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "via",
+        "with",
+    }
+)
 _MAX_LEAD_WORDS = 12
 
 
@@ -402,8 +425,11 @@ class _Builder:
     def block(self, token: Token, start: int, end: int) -> list[_Node]:
         kind = token["type"]
         if kind in ("paragraph", "block_text"):
-            return [self.paragraph(self.inline(token), "paragraph", start, end, _TEXT_LABEL,
-                                   _HEADING_LABEL)]
+            return [
+                self.paragraph(
+                    self.inline(token), "paragraph", start, end, _TEXT_LABEL, _HEADING_LABEL
+                )
+            ]
         if kind == "list":
             return self.list_items(token, end)
         if kind == "table":
@@ -428,18 +454,31 @@ class _Builder:
             number, rest = _split_label(text, _GLUED_LABEL)
         return _marked(_Node("section", number, rest or None, "", start, end), tokens)
 
-    def paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
-                  label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
+    def paragraph(
+        self,
+        tokens: Sequence[Token],
+        kind: ClauseKind,
+        start: int,
+        end: int,
+        label: re.Pattern[str],
+        bold_label: re.Pattern[str],
+    ) -> _Node:
         """A paragraph (or an item's first one): number, lead-in heading and text. ``label``
         finds a number in plain text, ``bold_label`` one in a bold lead-in."""
         node = self._paragraph(tokens, kind, start, end, label, bold_label)
         if node.heading is not None or (node.number and not node.text):
-            return _marked(node, tokens[1:] if tokens and tokens[0]["type"] == "strong"
-                           else tokens)
+            return _marked(node, tokens[1:] if tokens and tokens[0]["type"] == "strong" else tokens)
         return _marked(node, tokens)
 
-    def _paragraph(self, tokens: Sequence[Token], kind: ClauseKind, start: int, end: int,
-                   label: re.Pattern[str], bold_label: re.Pattern[str]) -> _Node:
+    def _paragraph(
+        self,
+        tokens: Sequence[Token],
+        kind: ClauseKind,
+        start: int,
+        end: int,
+        label: re.Pattern[str],
+        bold_label: re.Pattern[str],
+    ) -> _Node:
         lead = _lead_in(tokens)
         if lead is not None:
             head, text = lead
@@ -468,12 +507,20 @@ class _Builder:
             start = starts[index]
             stop = starts[index + 1] - 1 if index + 1 < len(items) else end
             stop = self.trim(start, max(start, stop))
-            nodes.append(self.list_item(item["children"], ordered,
-                                        f"{first_number + index}{token['bullet']}", start, stop))
+            nodes.append(
+                self.list_item(
+                    item["children"],
+                    ordered,
+                    f"{first_number + index}{token['bullet']}",
+                    start,
+                    stop,
+                )
+            )
         return nodes
 
-    def list_item(self, tokens: list[Token], ordered: bool, number: str, start: int,
-                  end: int) -> _Node:
+    def list_item(
+        self, tokens: list[Token], ordered: bool, number: str, start: int, end: int
+    ) -> _Node:
         kind: ClauseKind = "item" if ordered else "bullet"
         first = 0
         while first < len(tokens) and tokens[first]["type"] in _SKIPPED:
@@ -482,7 +529,7 @@ class _Builder:
             # An ordered item keeps its list number unless its text starts with "(x)".
             label, bold = (_ITEM_LABEL, _ITEM_LABEL) if ordered else (_TEXT_LABEL, _HEADING_LABEL)
             node = self.paragraph(self.inline(tokens[first]), kind, start, end, label, bold)
-            rest = tokens[first + 1:]
+            rest = tokens[first + 1 :]
         else:
             node = _Node(kind, None, None, "", start, end)
             rest = tokens[first:]
@@ -545,8 +592,9 @@ def _table_rows(builder: _Builder, token: Token) -> tuple[tuple[str, ...], ...]:
     for part in token["children"]:
         row_tokens = [part] if part["type"] == "table_head" else part["children"]
         for row in row_tokens:
-            rows.append(tuple(normalise_space(plain_text(builder.inline(cell)))
-                              for cell in row["children"]))
+            rows.append(
+                tuple(normalise_space(plain_text(builder.inline(cell))) for cell in row["children"])
+            )
     return tuple(rows)
 
 

@@ -52,8 +52,7 @@ class PublishTarget:
         """``branch:gh-pages`` or a folder (made absolute against ``base``)."""
         text = text.strip()
         if not text:
-            raise ConfigError("the publish target is empty",
-                              hint="give a folder, or branch:NAME")
+            raise ConfigError("the publish target is empty", hint="give a folder, or branch:NAME")
         if text.startswith("branch:"):
             return cls.branch(text.removeprefix("branch:"))
         path = Path(text).expanduser()
@@ -64,10 +63,14 @@ class PublishTarget:
     @classmethod
     def branch(cls, name: str) -> PublishTarget:
         name = name.strip().removeprefix("refs/heads/")
-        if not name or name.startswith("-") or any(c in name for c in " ~^:?*[\\") \
-                or ".." in name or name.endswith((".lock", "/", ".")):
-            raise ConfigError(f"{name!r} is not a valid branch name",
-                              hint="e.g. --branch gh-pages")
+        if (
+            not name
+            or name.startswith("-")
+            or any(c in name for c in " ~^:?*[\\")
+            or ".." in name
+            or name.endswith((".lock", "/", "."))
+        ):
+            raise ConfigError(f"{name!r} is not a valid branch name", hint="e.g. --branch gh-pages")
         return cls("branch", name)
 
     def __str__(self) -> str:
@@ -89,8 +92,10 @@ class PublishResult:
     changed: bool = True
 
     def describe(self) -> str:
-        what = (f"site of {self.source[:12]} ({counted(len(self.versions), 'policy')}, "
-                f"{counted(self.files, 'file')})")
+        what = (
+            f"site of {self.source[:12]} ({counted(len(self.versions), 'policy')}, "
+            f"{counted(self.files, 'file')})"
+        )
         if self.kind_is_branch:
             if not self.changed:
                 return f"branch {self.target.location} already holds the {what}: no new commit"
@@ -137,13 +142,21 @@ def tree_id(files: Mapping[str, bytes], algorithm: str = "sha1") -> str:
         entries: list[tuple[str, bytes]] = []
         for name, value in node.items():
             if isinstance(value, bytes):
-                entries.append((name, b"100644 " + name.encode() + b"\0"
-                                + bytes.fromhex(blob_id(value, algorithm))))
+                entries.append(
+                    (
+                        name,
+                        b"100644 "
+                        + name.encode()
+                        + b"\0"
+                        + bytes.fromhex(blob_id(value, algorithm)),
+                    )
+                )
             else:
                 assert isinstance(value, dict)
                 # git sorts a folder as if its name ended with "/"
-                entries.append((name + "/", b"40000 " + name.encode() + b"\0"
-                                + bytes.fromhex(tree(value))))
+                entries.append(
+                    (name + "/", b"40000 " + name.encode() + b"\0" + bytes.fromhex(tree(value)))
+                )
         body = b"".join(entry for _, entry in sorted(entries, key=lambda e: e[0].encode()))
         return hashlib.new(algorithm, b"tree %d\0" % len(body) + body).hexdigest()
 
@@ -160,29 +173,47 @@ def _quote_path(path: str) -> str:
 
 def commit_message(source: str, subject: str, versions: tuple[tuple[str, str], ...]) -> str:
     """The publish commit's message: the source commit and the version of each policy."""
-    lines = [f"Publish the policy site from {source[:12]}", "",
-             f"Source commit: {source} ({subject})" if subject else f"Source commit: {source}",
-             "", "Versions published:"]
+    lines = [
+        f"Publish the policy site from {source[:12]}",
+        "",
+        f"Source commit: {source} ({subject})" if subject else f"Source commit: {source}",
+        "",
+        "Versions published:",
+    ]
     lines += [f"  {slug} {label}" for slug, label in versions] or ["  (no policies)"]
     return "\n".join(lines) + "\n"
 
 
 def fast_import_stream(
-    ref: str, files: Mapping[str, bytes], *, message: str, committer: str, when: datetime,
+    ref: str,
+    files: Mapping[str, bytes],
+    *,
+    message: str,
+    committer: str,
+    when: datetime,
     parent: str | None,
 ) -> bytes:
     """A ``git fast-import`` stream for one commit on ``ref`` whose tree is exactly ``files``."""
     stamp = f"{int(when.timestamp())} +0000"
     encoded = message.encode("utf-8")
-    out = [f"commit {ref}\n".encode(), f"committer {committer} {stamp}\n".encode(),
-           b"data %d\n" % len(encoded), encoded, b"\n"]
+    out = [
+        f"commit {ref}\n".encode(),
+        f"committer {committer} {stamp}\n".encode(),
+        b"data %d\n" % len(encoded),
+        encoded,
+        b"\n",
+    ]
     if parent is not None:
         out.append(f"from {parent}\n".encode())
     out.append(b"deleteall\n")
     for path in sorted(files):
         data = files[path]
-        out += [f"M 100644 inline {_quote_path(path)}\n".encode(), b"data %d\n" % len(data),
-                data, b"\n"]
+        out += [
+            f"M 100644 inline {_quote_path(path)}\n".encode(),
+            b"data %d\n" % len(data),
+            data,
+            b"\n",
+        ]
     out.append(b"done\n")
     return b"".join(out)
 
@@ -191,7 +222,8 @@ def read_tree(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative POSIX path."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -240,8 +272,7 @@ def _versions(settings: Settings, source: str) -> tuple[tuple[str, str], ...]:
     from publisher.history import PolicyRepo
 
     with PolicyRepo.open(replace(settings, branch=source)) as repo:
-        return tuple(sorted((p.slug, p.versions[-1].label)
-                            for p in repo.policies() if p.versions))
+        return tuple(sorted((p.slug, p.versions[-1].label) for p in repo.policies() if p.versions))
 
 
 @contextlib.contextmanager
@@ -287,8 +318,10 @@ def publish(
         wanted = rev or settings.branch
         source = git.rev_parse(wanted)
         if source is None:
-            raise NotFoundError(f"there is no commit {wanted!r} to publish",
-                                hint="commit the policies first, or give --rev COMMIT")
+            raise NotFoundError(
+                f"there is no commit {wanted!r} to publish",
+                hint="commit the policies first, or give --rev COMMIT",
+            )
         info = git.cat.commit(source)
         subject = info.subject if info is not None else ""
         epoch = int(info.committed.timestamp()) if info is not None else int(now.timestamp())
@@ -319,8 +352,14 @@ def publish(
 
 
 def _commit_to_branch(
-    git: Git, target: PublishTarget, ref: str, files: dict[str, bytes], source: str,
-    subject: str, versions: tuple[tuple[str, str], ...], now: datetime,
+    git: Git,
+    target: PublishTarget,
+    ref: str,
+    files: dict[str, bytes],
+    source: str,
+    subject: str,
+    versions: tuple[tuple[str, str], ...],
+    now: datetime,
 ) -> PublishResult:
     parent = git.rev_parse(ref)
     if parent is not None:
@@ -328,8 +367,12 @@ def _commit_to_branch(
         if current is not None and current.sha == tree_id(files, git.object_format()):
             return PublishResult(target, source, versions, len(files), None, changed=False)
     stream = fast_import_stream(
-        ref, files, message=commit_message(source, subject, versions),
-        committer=git.identity() or DEFAULT_IDENTITY, when=now, parent=parent,
+        ref,
+        files,
+        message=commit_message(source, subject, versions),
+        committer=git.identity() or DEFAULT_IDENTITY,
+        when=now,
+        parent=parent,
     )
     try:
         git.fast_import(stream)
@@ -337,7 +380,8 @@ def _commit_to_branch(
         if "does not contain" in exc.stderr or "non-fast-forward" in exc.stderr.lower():
             raise GitError(
                 f"the branch {target.location} moved while the site was being built",
-                stderr=exc.stderr, hint="publish again",
+                stderr=exc.stderr,
+                hint="publish again",
             ) from exc
         raise
     commit = git.run(["rev-parse", "--verify", ref]).decode().strip()

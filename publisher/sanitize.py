@@ -167,7 +167,9 @@ def _item_chunk(clause: Clause, own: list[str]) -> _Chunk:
     # An ordered-list item: its number was in the marker. Show it beside the text, unless the
     # text itself starts with the clause's number ("1. (a) …" keeps "(a)" in place).
     ordered = match.group(3) is not None and clause.number is not None
-    marker = clause.number if ordered and not _starts_with_number(text, clause.number or "") else None
+    marker = (
+        clause.number if ordered and not _starts_with_number(text, clause.number or "") else None
+    )
     return _Chunk(clause, "block", textwrap.dedent(text), marker)
 
 

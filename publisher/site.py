@@ -141,8 +141,11 @@ class Site:
     def index_html(self, page: str) -> str:
         """The policies list as an HTML fragment for the page at site path ``page``."""
         ctx = PageContext(
-            urls=self.options.urls, page=page, today=self.today,
-            site_name=self.options.site_name, templates=self.options.templates,
+            urls=self.options.urls,
+            page=page,
+            today=self.today,
+            site_name=self.options.site_name,
+            templates=self.options.templates,
         )
         return pages.policies_index(ctx, self.policies)
 
@@ -360,8 +363,11 @@ class _Builder:
         key = _key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
         found = self.cache.get("changesets", key)
         if not isinstance(found, ChangeSet):
-            found = compare(self.repo.document(old_v.revision),
-                            self.repo.document(new_v.revision), overrides=overrides)
+            found = compare(
+                self.repo.document(old_v.revision),
+                self.repo.document(new_v.revision),
+                overrides=overrides,
+            )
             self.cache.put("changesets", key, found)
             self.stats.computed += 1
         # Version.sha256 is the document's (history computes it from the parsed body).
@@ -374,10 +380,18 @@ class _Builder:
     def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> _PairRecord:
         old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
         overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
-        key = _key("pair", build.policy.slug, build.policy.language, old_v.revision.commit,
-                   old_v.label,
-                   new_v.revision.commit, new_v.label, overrides, diff_engine_version(),
-                   self.fingerprint)
+        key = _key(
+            "pair",
+            build.policy.slug,
+            build.policy.language,
+            old_v.revision.commit,
+            old_v.label,
+            new_v.revision.commit,
+            new_v.label,
+            overrides,
+            diff_engine_version(),
+            self.fingerprint,
+        )
         found = self.cache.get("pairs", key)
         if isinstance(found, _PairRecord):
             return found
@@ -399,22 +413,25 @@ class _Builder:
             redline=redline(self.urls.changes(slug, old_v.label, new_v.label), False),
             material_toc=pages.changes_toc(changeset, material_only=True),
             material_redline=redline(
-                self.urls.changes_material(slug, old_v.label, new_v.label), True),
+                self.urls.changes_material(slug, old_v.label, new_v.label), True
+            ),
             api_json=_json(pages.api_changes(changeset)),
         )
         self.cache.put("pairs", key, record)
         return record
 
     def version_record(self, version: Version) -> _VersionRecord:
-        key = _key("version", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION,
-                   self.fingerprint)
+        key = _key(
+            "version", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION, self.fingerprint
+        )
         found = self.cache.get("versions", key)
         if isinstance(found, _VersionRecord):
             return found
         document = self.repo.document(version.revision)
         record = _VersionRecord(
-            body=pages.policy_body(document, clause_bodies(document),
-                                   templates=self.options.templates),
+            body=pages.policy_body(
+                document, clause_bodies(document), templates=self.options.templates
+            ),
             toc=pages.document_toc(document),
             clauses_json=pages.clauses_json(document),
         )
@@ -427,8 +444,11 @@ class _Builder:
             counts = build.records[(i - 1, i)].summary if i else None
             # the commit is the one that published the version; a later one that kept its
             # label (a front-matter fix, say) is shown beside it
-            last = (version.revision
-                    if version.revision.commit != version.first_revision.commit else None)
+            last = (
+                version.revision
+                if version.revision.commit != version.first_revision.commit
+                else None
+            )
             infos.append(
                 VersionInfo(
                     label=version.label,
@@ -457,12 +477,16 @@ class _Builder:
 
     def linked(self, body: str, version: Version, page: str) -> str:
         """``body`` with its links to other policies' files pointing at their pages."""
-        return pages.rewrite_policy_links(body, version.revision.path, page, self.targets,
-                                          self.urls)
+        return pages.rewrite_policy_links(
+            body, version.revision.path, page, self.targets, self.urls
+        )
 
     def ctx(self, page: str) -> PageContext:
         return PageContext(
-            urls=self.urls, page=page, today=self.today, site_name=self.options.site_name,
+            urls=self.urls,
+            page=page,
+            today=self.today,
+            site_name=self.options.site_name,
             templates=self.options.templates,
         )
 
@@ -476,55 +500,89 @@ class _Builder:
             if i == shown:
                 path = urls.policy(slug)
                 yield SitePage(
-                    path=path, kind="html", title=info.title, in_nav=True, toc=record.toc,
-                    content=pages.version_page(self.ctx(path), info, vinfo,
-                                               self.linked(record.body, version, path),
-                                               main=True),
+                    path=path,
+                    kind="html",
+                    title=info.title,
+                    in_nav=True,
+                    toc=record.toc,
+                    content=pages.version_page(
+                        self.ctx(path),
+                        info,
+                        vinfo,
+                        self.linked(record.body, version, path),
+                        main=True,
+                    ),
                 )
             path = urls.version(slug, version.label)
             yield SitePage(
-                path=path, kind="html", toc=record.toc,
+                path=path,
+                kind="html",
+                toc=record.toc,
                 title=f"{vinfo.title}, version {version.label}",
-                content=pages.version_page(self.ctx(path), info, vinfo,
-                                           self.linked(record.body, version, path),
-                                           main=False),
+                content=pages.version_page(
+                    self.ctx(path), info, vinfo, self.linked(record.body, version, path), main=False
+                ),
             )
             if self.options.api:
                 yield SitePage(
-                    path=urls.api_version(slug, version.label), kind="file",
-                    content=pages.api_version_json(urls, base, info, vinfo,
-                                                   record.clauses_json) + "\n",
+                    path=urls.api_version(slug, version.label),
+                    kind="file",
+                    content=pages.api_version_json(urls, base, info, vinfo, record.clauses_json)
+                    + "\n",
                 )
         path = urls.versions(slug)
-        yield SitePage(path=path, kind="html", title=f"{info.title}: version history",
-                       content=pages.versions_page(self.ctx(path), info),
-                       toc=pages.versions_toc(info))
+        yield SitePage(
+            path=path,
+            kind="html",
+            title=f"{info.title}: version history",
+            content=pages.versions_page(self.ctx(path), info),
+            toc=pages.versions_toc(info),
+        )
         for (a, b), pair in build.records.items():
             old, new = info.versions[a], info.versions[b]
             path = urls.changes(slug, old.label, new.label)
             yield SitePage(
-                path=path, kind="html",
+                path=path,
+                kind="html",
                 title=f"{info.title}: changes from version {old.label} to {new.label}",
-                content=pages.changes_page(self.ctx(path), info, old, new, pair.summary,
-                                           pair.redline),
+                content=pages.changes_page(
+                    self.ctx(path), info, old, new, pair.summary, pair.redline
+                ),
                 toc=pair.toc,
             )
             path = urls.changes_material(slug, old.label, new.label)
             yield SitePage(
-                path=path, kind="html",
+                path=path,
+                kind="html",
                 title=f"{info.title}: material changes from version {old.label} to {new.label}",
-                content=pages.changes_page(self.ctx(path), info, old, new, pair.summary,
-                                           pair.material_redline, material_only=True),
+                content=pages.changes_page(
+                    self.ctx(path),
+                    info,
+                    old,
+                    new,
+                    pair.summary,
+                    pair.material_redline,
+                    material_only=True,
+                ),
                 toc=pair.material_toc,
             )
             if self.options.api:
-                yield SitePage(path=urls.api_changes(slug, old.label, new.label), kind="file",
-                               content=pair.api_json)
+                yield SitePage(
+                    path=urls.api_changes(slug, old.label, new.label),
+                    kind="file",
+                    content=pair.api_json,
+                )
         if self.options.feeds:
             yield SitePage(
-                path=urls.feed(slug), kind="file",
-                content=pages.policy_feed(urls, base, info, site_name=self.options.site_name,
-                                          templates=self.options.templates),
+                path=urls.feed(slug),
+                kind="file",
+                content=pages.policy_feed(
+                    urls,
+                    base,
+                    info,
+                    site_name=self.options.site_name,
+                    templates=self.options.templates,
+                ),
             )
         if self.options.api:
             yield _json_page(urls.api_versions(slug), pages.api_versions(urls, base, info))
@@ -555,7 +613,7 @@ def _check_slugs(policies: Sequence[Policy]) -> None:
                 f"the slug {policy.slug!r} is reserved on the site",
                 path=policy.path,
                 hint=f"set another `slug` in its front matter (reserved: "
-                     f"{', '.join(sorted(RESERVED_SLUGS))})",
+                f"{', '.join(sorted(RESERVED_SLUGS))})",
             )
         other = seen.get(policy.slug)
         if other is not None:
@@ -597,8 +655,9 @@ def build_site(
             build.records[pair] = builder.pair(build, pair)
             done += 1
             report("redlines", done, total)
-    infos = tuple(replace(builder.info(b), languages=tuple(repo.languages(b.policy)))
-                  for b in builds)
+    infos = tuple(
+        replace(builder.info(b), languages=tuple(repo.languages(b.policy))) for b in builds
+    )
     site_pages: list[SitePage] = []
     report("pages", 0, len(builds))
     for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):
@@ -607,11 +666,15 @@ def build_site(
     site_pages += language_pages(repo, options, today, cache, policies, site_pages, _Builder)
     urls, base = options.urls, options.site_url
     if options.feeds:
-        site_pages.append(SitePage(
-            path=urls.feed(), kind="file",
-            content=pages.site_feed(urls, base, infos, site_name=options.site_name,
-                                    templates=options.templates),
-        ))
+        site_pages.append(
+            SitePage(
+                path=urls.feed(),
+                kind="file",
+                content=pages.site_feed(
+                    urls, base, infos, site_name=options.site_name, templates=options.templates
+                ),
+            )
+        )
     if options.api:
         site_pages.append(_json_page(urls.api_policies(), pages.api_policies(urls, base, infos)))
     stats = builder.stats
@@ -620,4 +683,3 @@ def build_site(
     stats.changesets = sum(len(b.records) for b in builds)
     stats.seconds = time.perf_counter() - started
     return Site(options=options, today=today, policies=infos, pages=site_pages, stats=stats)
-

@@ -21,14 +21,17 @@ SITE_MARKER = ".publisher-site"
 def _tracked_under(git: Git, folder: Path) -> str | None:
     """A file tracked in the index at or under ``folder`` (inside the work tree), or None."""
     relative = folder.relative_to(git.info.top).as_posix()
-    out = git.run(["--literal-pathspecs", "ls-files", "-z", "--", relative or "."],
-                  what="list the tracked files")
+    out = git.run(
+        ["--literal-pathspecs", "ls-files", "-z", "--", relative or "."],
+        what="list the tracked files",
+    )
     first = out.split(b"\0", 1)[0]
     return first.decode("utf-8", "replace") or None
 
 
-def check_site_folder(folder: Path, git: Git, root: Path | None = None, *,
-                      earlier_build_ok: bool = False) -> None:
+def check_site_folder(
+    folder: Path, git: Git, root: Path | None = None, *, earlier_build_ok: bool = False
+) -> None:
     """Refuse a site folder whose contents a publish would destroy (ConfigError).
 
     Refused: the repository (``root``, its work tree, its git dirs) and any folder holding
@@ -48,20 +51,26 @@ def check_site_folder(folder: Path, git: Git, root: Path | None = None, *,
             raise ConfigError(f"the publish folder {folder} is {what}", hint=hint)
     for git_dir in (git.info.git_dir.resolve(), _common_dir(git)):
         if resolved.is_relative_to(git_dir):
-            raise ConfigError(f"the publish folder {folder} is inside the git dir {git_dir}",
-                              hint=hint)
+            raise ConfigError(
+                f"the publish folder {folder} is inside the git dir {git_dir}", hint=hint
+            )
     if resolved.exists() and not resolved.is_dir():
         raise ConfigError(f"the publish folder {folder} is a file", hint=hint)
     if not git.info.bare and resolved.is_relative_to(git.info.top.resolve()):
         tracked = _tracked_under(git, resolved)
         if tracked is not None:
             raise ConfigError(
-                f"the publish folder {folder} holds files tracked by git ({tracked})",
-                hint=hint)
+                f"the publish folder {folder} holds files tracked by git ({tracked})", hint=hint
+            )
     earlier_build = earlier_build_ok and all(
-        (resolved / name).is_file() for name in ("index.html", "sitemap.xml"))
-    if resolved.is_dir() and not (resolved / SITE_MARKER).is_file() \
-            and not earlier_build and any(resolved.iterdir()):
+        (resolved / name).is_file() for name in ("index.html", "sitemap.xml")
+    )
+    if (
+        resolved.is_dir()
+        and not (resolved / SITE_MARKER).is_file()
+        and not earlier_build
+        and any(resolved.iterdir())
+    ):
         raise ConfigError(
             f"the publish folder {folder} is not empty and was not made by publisher "
             f"(it has no {SITE_MARKER} file): publishing would delete what it holds",

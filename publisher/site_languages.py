@@ -47,8 +47,10 @@ def switcher(urls_of: dict[str, pages.Urls], slug: str, current: str, page: str)
     for language, urls in urls_of.items():
         href = pages.relative_url(urls.policy(slug), page)
         mark = ' aria-current="page"' if language == current else ""
-        links.append(f'<a href="{escape(href)}" hreflang="{escape(language)}" '
-                     f'lang="{escape(language)}"{mark}>{escape(language)}</a>')
+        links.append(
+            f'<a href="{escape(href)}" hreflang="{escape(language)}" '
+            f'lang="{escape(language)}"{mark}>{escape(language)}</a>'
+        )
     return f'<nav class="languages" aria-label="Languages">{" · ".join(links)}</nav>\n'
 
 
@@ -56,11 +58,15 @@ def alternates(urls_of: dict[str, pages.Urls], slug: str, site_url: str) -> str:
     """``<link rel="alternate" hreflang>`` of each language's current page of ``slug``, and
     ``x-default`` (the source's), as absolute URLs."""
     base = site_url.rstrip("/") + "/"
-    links = [f'<link rel="alternate" hreflang="{escape(language)}" '
-             f'href="{escape(base + urls.policy(slug))}">' for language, urls in urls_of.items()]
+    links = [
+        f'<link rel="alternate" hreflang="{escape(language)}" '
+        f'href="{escape(base + urls.policy(slug))}">'
+        for language, urls in urls_of.items()
+    ]
     source = next(iter(urls_of.values()))
-    links.append(f'<link rel="alternate" hreflang="x-default" '
-                 f'href="{escape(base + source.policy(slug))}">')
+    links.append(
+        f'<link rel="alternate" hreflang="x-default" href="{escape(base + source.policy(slug))}">'
+    )
     return "\n".join(links) + "\n"
 
 
@@ -80,21 +86,28 @@ def lag_banner(status: TranslationStatus, source_urls: pages.Urls, page: str) ->
     )
 
 
-def binding_line(binding: str, language: str, source_urls: pages.Urls, slug: str,
-                 page: str) -> str:
+def binding_line(binding: str, language: str, source_urls: pages.Urls, slug: str, page: str) -> str:
     """The line saying which language's text prevails (empty when none is set, or the page
     is in that language)."""
     if not binding or binding.lower() == language.lower():
         return ""
     href = pages.relative_url(source_urls.policy(slug), page)
-    return (f'<p class="binding-language" lang="en">This is a translation. The '
-            f'<a href="{escape(href)}" hreflang="{escape(binding)}">{escape(binding)} text</a> '
-            f"prevails.</p>\n")
+    return (
+        f'<p class="binding-language" lang="en">This is a translation. The '
+        f'<a href="{escape(href)}" hreflang="{escape(binding)}">{escape(binding)} text</a> '
+        f"prevails.</p>\n"
+    )
 
 
-def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: SiteCache,
-                   sources: Sequence[Policy], site_pages: list[SitePage],
-                   builder_of: BuilderFactory) -> list[SitePage]:
+def language_pages(
+    repo: PolicyRepo,
+    options: SiteOptions,
+    today: date,
+    cache: SiteCache,
+    sources: Sequence[Policy],
+    site_pages: list[SitePage],
+    builder_of: BuilderFactory,
+) -> list[SitePage]:
     """The pages of every translation of ``sources``; the sources' current pages in
     ``site_pages`` get the language switcher (replaced in place). ``builder_of`` makes the
     site's page builder for a language's options (passed in: the site imports this
@@ -106,39 +119,58 @@ def language_pages(repo: PolicyRepo, options: SiteOptions, today: date, cache: S
         if not translations:
             continue
         urls_of = {source.language: options.urls}
-        urls_of.update({t.language: pages.Urls(language_prefix(options.prefix, t.language))
-                        for t in translations})
+        urls_of.update(
+            {
+                t.language: pages.Urls(language_prefix(options.prefix, t.language))
+                for t in translations
+            }
+        )
         main = options.urls.policy(source.slug)
         head = alternates(urls_of, source.slug, options.site_url)
         if main in at:
             page = site_pages[at[main]]
             site_pages[at[main]] = replace(
-                page, content=switcher(urls_of, source.slug, source.language, main)
-                + page.content, head=head)
+                page,
+                content=switcher(urls_of, source.slug, source.language, main) + page.content,
+                head=head,
+            )
         for translation in translations:
             language = translation.language
-            builder = builder_of(repo, replace(options, prefix=urls_of[language].prefix),
-                               today, cache)
+            builder = builder_of(
+                repo, replace(options, prefix=urls_of[language].prefix), today, cache
+            )
             build = builder.plan(translation)
             for pair in build.pairs:
                 build.records[pair] = builder.pair(build, pair)
             info = builder.info(build)
             current = urls_of[language].policy(translation.slug)
-            status = translation_status(repo, translation, today=today,
-                                        grace_days=repo.settings.translation_lag_grace_days)
+            status = translation_status(
+                repo, translation, today=today, grace_days=repo.settings.translation_lag_grace_days
+            )
             for page in builder.policy_pages(build, info):
                 if page.kind != "html":
                     found.append(page)
                     continue
                 top, links = "", ""
                 if page.path == current:
-                    top = (switcher(urls_of, translation.slug, language, page.path)
-                           + lag_banner(status, options.urls, page.path))
+                    top = switcher(urls_of, translation.slug, language, page.path) + lag_banner(
+                        status, options.urls, page.path
+                    )
                     links = head
-                top += binding_line(repo.settings.binding_language, language,
-                                    urls_of.get(repo.settings.binding_language, options.urls),
-                                    translation.slug, page.path)
-                found.append(replace(
-                    page, in_nav=False, head=links, lang=language,
-                    content=f'{top}<div lang="{escape(language)}">\n{page.content}</div>\n'))
+                top += binding_line(
+                    repo.settings.binding_language,
+                    language,
+                    urls_of.get(repo.settings.binding_language, options.urls),
+                    translation.slug,
+                    page.path,
+                )
+                found.append(
+                    replace(
+                        page,
+                        in_nav=False,
+                        head=links,
+                        lang=language,
+                        content=f'{top}<div lang="{escape(language)}">\n{page.content}</div>\n',
+                    )
+                )
     return found

@@ -145,8 +145,7 @@ def path_name(path: str, base: str = "") -> PathName:
     informative = stem.lower() not in UNINFORMATIVE_STEMS or not any(words)
     stem_slug = _NOT_SLUG.sub("-", stem.lower()).strip("-") if informative else ""
     joined = "-".join(w for w in [*words, stem_slug] if w) or "policy"
-    return PathName(stem=stem_slug or None, path=joined,
-                    language=language)
+    return PathName(stem=stem_slug or None, path=joined, language=language)
 
 
 @dataclass(frozen=True)
@@ -175,15 +174,16 @@ def assign_slugs(claims: Sequence[SlugClaim], base: str = "") -> list[str]:
     slugs: list[str | None] = [c.explicit for c in claims]
     taken = {c.explicit for c in claims if c.explicit} | SITE_RESERVED
     names = [path_name(c.path, base) for c in claims]
-    derived = sorted((i for i, c in enumerate(claims) if not c.explicit),
-                     key=lambda i: (claims[i].since, claims[i].path))
+    derived = sorted(
+        (i for i, c in enumerate(claims) if not c.explicit),
+        key=lambda i: (claims[i].since, claims[i].path),
+    )
     for _, group in groupby(derived, key=lambda i: claims[i].since):
         members = list(group)
         while members:
             wanted: dict[str, list[int]] = {}
             for i in members:
-                choice = next((c for c in names[i].candidates()
-                               if c not in taken), None)
+                choice = next((c for c in names[i].candidates() if c not in taken), None)
                 wanted.setdefault(choice or "", []).append(i)
             waiting: list[int] = []
             for choice, wanting in wanted.items():

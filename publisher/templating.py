@@ -40,8 +40,18 @@ def _long_date(value: date | datetime | None) -> str:
     if value is None:
         return ""
     months = (
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
     )
     return f"{value.day} {months[value.month - 1]} {value.year}"
 

@@ -18,8 +18,7 @@ PUBLISHER_DIR = ".publisher"
 
 GITIGNORE = ".gitignore"
 GITIGNORE_TEXT = (
-    "# Written by policy-publisher: caches, keys and local databases, never committed.\n"
-    "*\n"
+    "# Written by policy-publisher: caches, keys and local databases, never committed.\n*\n"
 )
 
 

@@ -35,9 +35,14 @@ def reachable_postgres_url(url: str) -> str | None:
         return None
     parsed = make_url(url)
     try:
-        with psycopg.connect(host=parsed.host, port=parsed.port or 5432,
-                             user=parsed.username, password=parsed.password,
-                             dbname=parsed.database, connect_timeout=1):
+        with psycopg.connect(
+            host=parsed.host,
+            port=parsed.port or 5432,
+            user=parsed.username,
+            password=parsed.password,
+            dbname=parsed.database,
+            connect_timeout=1,
+        ):
             return url
     except psycopg.Error:
         return None
@@ -66,8 +71,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[POSTGRES_ENV] = CI_POSTGRES_URL
     given = " ".join(config.invocation_params.args)
     controller = not hasattr(config, "workerinput")
-    if controller and getattr(config.option, "dist", "no") == "load" \
-            and "--dist" not in given and "-d" not in config.invocation_params.args:
+    if (
+        controller
+        and getattr(config.option, "dist", "no") == "load"
+        and "--dist" not in given
+        and "-d" not in config.invocation_params.args
+    ):
         # One file at a time per worker, in the order below (slow files first): a file's
         # module fixtures are set up once, and the long tests do not all queue on one worker
         # (the default "load" hands each worker a long run of consecutive tests up front).

@@ -93,8 +93,12 @@ def revisions(tree: etree._Element) -> list[etree._Element]:
 def readable(tree: etree._Element, bookmark: str = "policy_text") -> str:
     """The policy part as text, revisions marked: ``[-del-]``, ``{+ins+}``, ``[<moved away<]``,
     ``{>moved here>}``; a whole paragraph's mark shown by a leading ``-p``/``+p``/``<p``/``>p``."""
-    mark = {"del": ("[-", "-]"), "ins": ("{+", "+}"), "moveFrom": ("[<", "<]"),
-            "moveTo": ("{>", ">}")}
+    mark = {
+        "del": ("[-", "-]"),
+        "ins": ("{+", "+}"),
+        "moveFrom": ("[<", "<]"),
+        "moveTo": ("{>", ">}"),
+    }
     lines: list[str] = []
     started = False
 
@@ -117,8 +121,12 @@ def readable(tree: etree._Element, bookmark: str = "policy_text") -> str:
         prefix = ""
         marks = paragraph.find("w:pPr/w:rPr", NS)
         if marks is not None:
-            for name, sign in (("del", "-p "), ("ins", "+p "), ("moveFrom", "<p "),
-                               ("moveTo", ">p ")):
+            for name, sign in (
+                ("del", "-p "),
+                ("ins", "+p "),
+                ("moveFrom", "<p "),
+                ("moveTo", ">p "),
+            ):
                 if marks.find(f"w:{name}", NS) is not None:
                     prefix = sign
         style = paragraph.find("w:pPr/w:pStyle", NS)

@@ -32,10 +32,10 @@ def diff(old: str, new: str, golden: str | None = None) -> ChangeSet:
         check(f"{golden}.txt", render_text(changes))
         check(f"{golden}.md", render_markdown(changes))
         check(f"{golden}.html", render_html(changes))
-        check(f"{golden}.json",
-              json.dumps(render_json(changes), indent=2, ensure_ascii=False) + "\n")
+        check(
+            f"{golden}.json", json.dumps(render_json(changes), indent=2, ensure_ascii=False) + "\n"
+        )
     return changes
-
 
 
 def check(name: str, text: str) -> None:

@@ -7,8 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "array": (list,), "object": (dict,), "null": (type(None),),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
 }
 
 
@@ -18,8 +23,9 @@ def _is(value: object, kind: str) -> bool:
     return isinstance(value, TYPES[kind])
 
 
-def problems(value: object, schema: dict[str, Any], document: dict[str, Any],
-             where: str = "$") -> list[str]:
+def problems(
+    value: object, schema: dict[str, Any], document: dict[str, Any], where: str = "$"
+) -> list[str]:
     """Every way ``value`` breaks ``schema`` (empty: it conforms)."""
     if "$ref" in schema:
         name = schema["$ref"].removeprefix("#/components/schemas/")

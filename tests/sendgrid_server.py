@@ -76,7 +76,9 @@ class Stats:
     by_status: dict[int, int] = field(default_factory=dict)
 
 
-def _error(message: str, field_name: str | None = None, help_text: str | None = None) -> dict[str, Any]:
+def _error(
+    message: str, field_name: str | None = None, help_text: str | None = None
+) -> dict[str, Any]:
     return {"message": message, "field": field_name, "help": help_text}
 
 
@@ -110,12 +112,21 @@ def validate(body: Any, reject: re.Pattern[str] | None = None) -> list[dict[str,
 
     personalizations = body.get("personalizations")
     if not isinstance(personalizations, list) or not personalizations:
-        errors.append(_error("The personalizations field is required and must have at least "
-                             "one personalization.", "personalizations"))
+        errors.append(
+            _error(
+                "The personalizations field is required and must have at least "
+                "one personalization.",
+                "personalizations",
+            )
+        )
         personalizations = []
     elif len(personalizations) > MAX_PERSONALIZATIONS:
-        errors.append(_error(f"The personalizations field can have at most "
-                             f"{MAX_PERSONALIZATIONS} items.", "personalizations"))
+        errors.append(
+            _error(
+                f"The personalizations field can have at most {MAX_PERSONALIZATIONS} items.",
+                "personalizations",
+            )
+        )
     recipients = 0
     subject = body.get("subject")
     for i, item in enumerate(personalizations):
@@ -125,9 +136,14 @@ def validate(body: Any, reject: re.Pattern[str] | None = None) -> list[dict[str,
             continue
         to = item.get("to")
         if not isinstance(to, list) or not to:
-            errors.append(_error("The to array is required for all personalization objects, "
-                                 "and must have at least one email object with a valid email "
-                                 "address.", f"{where}.to"))
+            errors.append(
+                _error(
+                    "The to array is required for all personalization objects, "
+                    "and must have at least one email object with a valid email "
+                    "address.",
+                    f"{where}.to",
+                )
+            )
         else:
             for j, address in enumerate(to):
                 check_email(address, f"{where}.to.{j}")
@@ -137,44 +153,77 @@ def validate(body: Any, reject: re.Pattern[str] | None = None) -> list[dict[str,
                 check_email(address, f"{where}.{kind}.{j}")
             recipients += len(extra) if isinstance(extra, list) else 0
         recipients += len(to) if isinstance(to, list) else 0
-        if template is None and not (isinstance(subject, str) and subject) and not (
-            isinstance(item.get("subject"), str) and item.get("subject")
+        if (
+            template is None
+            and not (isinstance(subject, str) and subject)
+            and not (isinstance(item.get("subject"), str) and item.get("subject"))
         ):
-            errors.append(_error("The subject is required. You can get around this requirement "
-                                 "if you use a template with a subject defined or if every "
-                                 "single personalization has a subject defined.", "subject"))
+            errors.append(
+                _error(
+                    "The subject is required. You can get around this requirement "
+                    "if you use a template with a subject defined or if every "
+                    "single personalization has a subject defined.",
+                    "subject",
+                )
+            )
         check_strings(item.get("custom_args"), f"{where}.custom_args")
         check_strings(item.get("headers"), f"{where}.headers")
         substitutions = item.get("substitutions")
         check_strings(substitutions, f"{where}.substitutions")
-        if isinstance(substitutions, dict) and len(
-            json.dumps(substitutions).encode("utf-8")
-        ) > MAX_SUBSTITUTIONS_BYTES:
-            errors.append(_error("The total size of substitutions is limited to 10,000 bytes "
-                                 "per personalization.", f"{where}.substitutions"))
+        if (
+            isinstance(substitutions, dict)
+            and len(json.dumps(substitutions).encode("utf-8")) > MAX_SUBSTITUTIONS_BYTES
+        ):
+            errors.append(
+                _error(
+                    "The total size of substitutions is limited to 10,000 bytes "
+                    "per personalization.",
+                    f"{where}.substitutions",
+                )
+            )
     if recipients > MAX_RECIPIENTS:
-        errors.append(_error(f"The total number of recipients must be no more than "
-                             f"{MAX_RECIPIENTS}.", "personalizations"))
+        errors.append(
+            _error(
+                f"The total number of recipients must be no more than {MAX_RECIPIENTS}.",
+                "personalizations",
+            )
+        )
     check_email(body.get("from"), "from")
     if body.get("reply_to") is not None:
         check_email(body.get("reply_to"), "reply_to")
     content = body.get("content")
     if template is None:
         if not isinstance(content, list) or not content:
-            errors.append(_error("Unless a valid template_id is provided, the content parameter "
-                                 "is required.", "content"))
+            errors.append(
+                _error(
+                    "Unless a valid template_id is provided, the content parameter is required.",
+                    "content",
+                )
+            )
         else:
             types = []
             for k, part in enumerate(content):
-                if not isinstance(part, dict) or not isinstance(part.get("type"), str) \
-                        or not isinstance(part.get("value"), str) or not part.get("value"):
-                    errors.append(_error("Each content object needs a type and a non-empty "
-                                         "value.", f"content.{k}"))
+                if (
+                    not isinstance(part, dict)
+                    or not isinstance(part.get("type"), str)
+                    or not isinstance(part.get("value"), str)
+                    or not part.get("value")
+                ):
+                    errors.append(
+                        _error(
+                            "Each content object needs a type and a non-empty value.",
+                            f"content.{k}",
+                        )
+                    )
                     continue
                 types.append(part["type"])
             if "text/plain" in types and types[0] != "text/plain":
-                errors.append(_error("If present, text/plain must be first, followed by any "
-                                     "other content.", "content"))
+                errors.append(
+                    _error(
+                        "If present, text/plain must be first, followed by any other content.",
+                        "content",
+                    )
+                )
             if len(set(types)) != len(types):
                 errors.append(_error("Each content type may be used once.", "content"))
     check_strings(body.get("custom_args"), "custom_args")
@@ -194,8 +243,14 @@ class _Server(ThreadingHTTPServer):
 class SendGridServer:
     """The server on 127.0.0.1 (a free port unless given), in a background thread."""
 
-    def __init__(self, *, port: int = 0, record: Path | None = None,
-                 faults: Faults | None = None, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        record: Path | None = None,
+        faults: Faults | None = None,
+        api_key: str | None = None,
+    ) -> None:
         self.faults = faults or Faults()
         self.record_path = Path(record) if record else None
         self.api_key = api_key
@@ -232,8 +287,12 @@ class SendGridServer:
     def __enter__(self) -> SendGridServer:
         return self.start()
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- decisions ---------------------------------------------------------------------
@@ -258,13 +317,18 @@ class SendGridServer:
         lines = []
         for item in body["personalizations"]:
             for to in item["to"]:
-                lines.append(json.dumps({
-                    "message_id": message_id,
-                    "to": to["email"],
-                    "custom_args": {**common, **(item.get("custom_args") or {})},
-                    "subject": item.get("subject") or body.get("subject"),
-                    "substitutions": item.get("substitutions") or {},
-                }, ensure_ascii=False))
+                lines.append(
+                    json.dumps(
+                        {
+                            "message_id": message_id,
+                            "to": to["email"],
+                            "custom_args": {**common, **(item.get("custom_args") or {})},
+                            "subject": item.get("subject") or body.get("subject"),
+                            "substitutions": item.get("substitutions") or {},
+                        },
+                        ensure_ascii=False,
+                    )
+                )
         with self._lock:
             if self._record is not None:
                 self._record.write("\n".join(lines) + "\n")
@@ -282,8 +346,12 @@ class SendGridServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: dict[str, Any] | None = None,
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None,
+            ) -> None:
                 data = json.dumps(body).encode() if body is not None else b""
                 self.send_response(status)
                 for key, value in (headers or {}).items():
@@ -300,9 +368,11 @@ class SendGridServer:
                 if self.path == "/_stats":
                     with server._lock:
                         stats = dict(server.stats.__dict__)
-                    self._send(200, {k: v for k, v in stats.items() if k != "by_status"}
-                               | {"by_status": {str(k): v for k, v in
-                                                server.stats.by_status.items()}})
+                    self._send(
+                        200,
+                        {k: v for k, v in stats.items() if k != "by_status"}
+                        | {"by_status": {str(k): v for k, v in server.stats.by_status.items()}},
+                    )
                     return
                 self._send(404, {"errors": [_error("not found")]})
 
@@ -320,22 +390,38 @@ class SendGridServer:
                 if server.faults.latency:
                     time.sleep(server.faults.latency)
                 auth = self.headers.get("Authorization") or ""
-                if not auth.startswith("Bearer ") or len(auth) <= 7 or (
-                    server.api_key is not None and auth[7:] != server.api_key
+                if (
+                    not auth.startswith("Bearer ")
+                    or len(auth) <= 7
+                    or (server.api_key is not None and auth[7:] != server.api_key)
                 ):
                     with server._lock:
                         server.stats.unauthorized += 1
-                    self._send(401, {"errors": [_error(
-                        "The provided authorization grant is invalid, expired, or revoked")]})
+                    self._send(
+                        401,
+                        {
+                            "errors": [
+                                _error(
+                                    "The provided authorization grant is invalid, expired, or revoked"
+                                )
+                            ]
+                        },
+                    )
                     return
                 fault = server._draw()
                 if fault == "429":
                     with server._lock:
                         server.stats.ratelimited += 1
                     reset = int(time.time() + server.faults.reset_seconds + 0.999)
-                    self._send(429, {"errors": [_error("too many requests")]}, {
-                        "X-RateLimit-Limit": "600", "X-RateLimit-Remaining": "0",
-                        "X-RateLimit-Reset": str(reset)})
+                    self._send(
+                        429,
+                        {"errors": [_error("too many requests")]},
+                        {
+                            "X-RateLimit-Limit": "600",
+                            "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": str(reset),
+                        },
+                    )
                     return
                 if fault == "5xx":
                     with server._lock:
@@ -378,21 +464,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-key", default=None, help="the only key accepted (default: any)")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of 5xx answers")
     parser.add_argument("--ratelimit-rate", type=float, default=0.0, help="share of 429 answers")
-    parser.add_argument("--reset-seconds", type=float, default=1.0,
-                        help="X-RateLimit-Reset is this far in the future")
-    parser.add_argument("--stall-rate", type=float, default=0.0,
-                        help="share of accepted requests answered late")
+    parser.add_argument(
+        "--reset-seconds",
+        type=float,
+        default=1.0,
+        help="X-RateLimit-Reset is this far in the future",
+    )
+    parser.add_argument(
+        "--stall-rate", type=float, default=0.0, help="share of accepted requests answered late"
+    )
     parser.add_argument("--stall-seconds", type=float, default=5.0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
     parser.add_argument("--reject", default=None, help="regex of addresses to refuse (400)")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
-    faults = Faults(fail_rate=args.fail_rate, ratelimit_rate=args.ratelimit_rate,
-                    stall_rate=args.stall_rate, stall_seconds=args.stall_seconds,
-                    reset_seconds=args.reset_seconds, latency=args.latency, reject=args.reject,
-                    seed=args.seed)
-    server = SendGridServer(port=args.port, record=args.record, faults=faults,
-                            api_key=args.api_key)
+    faults = Faults(
+        fail_rate=args.fail_rate,
+        ratelimit_rate=args.ratelimit_rate,
+        stall_rate=args.stall_rate,
+        stall_seconds=args.stall_seconds,
+        reset_seconds=args.reset_seconds,
+        latency=args.latency,
+        reject=args.reject,
+        seed=args.seed,
+    )
+    server = SendGridServer(port=args.port, record=args.record, faults=faults, api_key=args.api_key)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.stop).start())
     print(f"listening on {server.url}", flush=True)
     try:

@@ -59,8 +59,7 @@ def test_the_link_page_says_each_summary_once(site: Site) -> None:
 def test_the_expired_page_says_the_days_in_the_right_number(
     database_url: str, tmp_path: Path, days: int, said: str
 ) -> None:
-    made = web_accept.make_site(database_url, tmp_path,
-                                PUBLISHER_LINK_MAX_AGE_DAYS=str(days))
+    made = web_accept.make_site(database_url, tmp_path, PUBLISHER_LINK_MAX_AGE_DAYS=str(days))
     try:
         old = time.time() - (days + 1) * 86400
         signer = LinkSigner([web_accept.KEY], clock=lambda: old)

@@ -21,8 +21,10 @@ from publisher.markdown import parse_document
 V1 = "# Terms\n\n1. You may use the service.\n2. We may end it with notice.\n"
 V2 = "# Terms\n\n1. You may use the service.\n2. We may end it at any time.\n"  # material
 V3 = "# Terms\n\n1. You may use the Service.\n2. We may end it, at any time.\n"  # editorial
-V4 = ("# Terms\n\n1. You may use the Service.\n2. We may end it, at any time.\n"
-      "3. Fees are due monthly.\n")  # material
+V4 = (
+    "# Terms\n\n1. You may use the Service.\n2. We may end it, at any time.\n"
+    "3. Fees are due monthly.\n"
+)  # material
 
 TEXTS = {"1": V1, "2": V2, "3": V3, "4": V4}
 
@@ -33,21 +35,28 @@ class Differ:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
-    def __call__(self, old: VersionRule, new: VersionRule,
-                 overrides: tuple[Override, ...]) -> bool:
+    def __call__(self, old: VersionRule, new: VersionRule, overrides: tuple[Override, ...]) -> bool:
         self.calls.append((old.label, new.label))
-        changes = compare(parse_document(TEXTS[old.label]), parse_document(TEXTS[new.label]),
-                          overrides=overrides)
+        changes = compare(
+            parse_document(TEXTS[old.label]), parse_document(TEXTS[new.label]), overrides=overrides
+        )
         return changes.material
 
 
-def chain(*labels: str, reaccept: str | None = None,
-          trailers: dict[str, tuple[str, ...]] | None = None) -> list[VersionRule]:
+def chain(
+    *labels: str, reaccept: str | None = None, trailers: dict[str, tuple[str, ...]] | None = None
+) -> list[VersionRule]:
     mode = parse_mode(reaccept) if reaccept else None
-    return [VersionRule(label, i, body_sha256(TEXTS[label]),
-                        reaccept=mode if label == labels[-1] else None,
-                        policy_change=(trailers or {}).get(label, ()))
-            for i, label in enumerate(labels)]
+    return [
+        VersionRule(
+            label,
+            i,
+            body_sha256(TEXTS[label]),
+            reaccept=mode if label == labels[-1] else None,
+            policy_change=(trailers or {}).get(label, ()),
+        )
+        for i, label in enumerate(labels)
+    ]
 
 
 def test_never_accepted_needs_acceptance() -> None:

@@ -19,8 +19,14 @@ from publisher.store.ledger import records, verify_chain
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -43,8 +49,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
 def browser() -> Iterator[object]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
         try:
             yield launched
         finally:
@@ -56,16 +63,18 @@ def _shot(page: object, name: str, backend: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"accept-{backend}-{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: object,
-                                                      request: pytest.FixtureRequest) -> None:
+def test_scanner_records_nothing_and_a_person_accepts(
+    server: Server, browser: object, request: pytest.FixtureRequest
+) -> None:
     from playwright.sync_api import expect
 
     backend = request.node.callspec.params["database_url"]
     # c2 accepted version 1 before: their page for version 2 shows the redline 1 -> 2.
     from publisher.store.ledger import record_acceptance
 
-    record_acceptance(server.database, customer_id="c2", policy="acceptable-use", version="1",
-                      method="import")
+    record_acceptance(
+        server.database, customer_id="c2", policy="acceptable-use", version="1", method="import"
+    )
     link = server.link("c2")
 
     # 1. Mail scanners: a plain GET, and a headless browser that opens the page, runs its
@@ -91,15 +100,17 @@ def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: o
     deleted = changes.locator("del").first.evaluate("e => getComputedStyle(e).textDecorationLine")
     assert "line-through" in deleted  # struck through, not colour alone
     _shot(page, "1-landing", backend)
-    levels = page.eval_on_selector_all(":is(h1, h2, h3, h4, h5, h6)",
-                                       "els => els.map(e => +e.tagName[1])")
+    levels = page.eval_on_selector_all(
+        ":is(h1, h2, h3, h4, h5, h6)", "els => els.map(e => +e.tagName[1])"
+    )
     assert levels[0] == 1 and all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
     for tag, word in (("del", "deleted"), ("ins", "inserted")):  # said to screen readers
         assert f"[{word}: " in changes.locator(tag).first.locator("xpath=..").aria_snapshot()
     page.get_by_role("button", name="I accept").last.click()  # the one after the changes
     page.wait_for_url("**/receipt")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Thank you: your acceptance is recorded")
+        "Thank you: your acceptance is recorded"
+    )
     _shot(page, "2-receipt", backend)
     (record,) = records(server.database, customer_id="c2", version="2")
     expect(page.locator(".receipt")).to_contain_text(record.content_sha256)
@@ -108,13 +119,13 @@ def test_scanner_records_nothing_and_a_person_accepts(server: Server, browser: o
     expected = support.SEED_VERSIONS[1].body
     from publisher.store.evidence import normalised_text
 
-    assert hashlib.sha256(normalised_text(expected).encode()).hexdigest() == \
-        record.content_sha256
+    assert hashlib.sha256(normalised_text(expected).encode()).hexdigest() == record.content_sha256
 
     # 3. Back button and a second press: idempotent, and the page says so.
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "You have already accepted this version")
+        "You have already accepted this version"
+    )
     context.close()
     assert len(records(server.database, customer_id="c2", version="2")) == 1
     assert verify_chain(server.database).ok
@@ -131,8 +142,9 @@ You shall not:
 """
 
 
-def test_first_time_customer_sees_bullets_and_why(server: Server, browser: object,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_first_time_customer_sees_bullets_and_why(
+    server: Server, browser: object, request: pytest.FixtureRequest
+) -> None:
     from playwright.sync_api import expect
 
     from publisher.store.versions import store_versions
@@ -144,13 +156,13 @@ def test_first_time_customer_sees_bullets_and_why(server: Server, browser: objec
     page.goto(server.link("c3", version="3"))
     expect(page.locator("section.changes").first).to_contain_text(
         "You have not accepted a version of this policy before; here is the full text, and "
-        "what changed since version 2.")
+        "what changed since version 2."
+    )
     fulltext = page.locator("details.fulltext")
     expect(fulltext).to_have_attribute("open", "")
     bullet = fulltext.locator("ul.clause-list-ul > li").first
     expect(bullet).to_contain_text("send bulk or unsolicited mail;")
-    style = bullet.evaluate(
-        "e => [getComputedStyle(e).display, getComputedStyle(e).listStyleType]")
+    style = bullet.evaluate("e => [getComputedStyle(e).display, getComputedStyle(e).listStyleType]")
     assert style == ["list-item", "disc"]  # a visible bullet, not a bare paragraph
     numbered = fulltext.locator("ol.clause-list-ol > li").first
     expect(numbered.locator(".clause-number")).to_have_text("1.")
@@ -160,26 +172,35 @@ def test_first_time_customer_sees_bullets_and_why(server: Server, browser: objec
     context.close()
 
 
-LONG = "# Acceptable Use Policy\n\n" + "\n".join(
-    f"{n}. You shall not do the forbidden thing number {n}, which is described here at "
-    "some length so that the policy is as long as a real one and the page is many screens "
-    "tall; see also [the rules](https://example.com/rules)."
-    for n in range(1, 121)
-) + "\n"
+LONG = (
+    "# Acceptable Use Policy\n\n"
+    + "\n".join(
+        f"{n}. You shall not do the forbidden thing number {n}, which is described here at "
+        "some length so that the policy is as long as a real one and the page is many screens "
+        "tall; see also [the rules](https://example.com/rules)."
+        for n in range(1, 121)
+    )
+    + "\n"
+)
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800},
-                                      {"width": 390, "height": 844}], ids=["desktop", "phone"])
-def test_the_accept_button_is_in_the_first_screen(server: Server, browser: object,
-                                                  request: pytest.FixtureRequest,
-                                                  viewport: dict[str, int]) -> None:
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_the_accept_button_is_in_the_first_screen(
+    server: Server, browser: object, request: pytest.FixtureRequest, viewport: dict[str, int]
+) -> None:
     from playwright.sync_api import expect
 
     from publisher.store.versions import store_versions
 
     backend = request.node.callspec.params["database_url"]
-    text = replace(support.version_text("acceptable-use", "3", 2, LONG),
-                   summary="Adds one hundred and twenty rules.")
+    text = replace(
+        support.version_text("acceptable-use", "3", 2, LONG),
+        summary="Adds one hundred and twenty rules.",
+    )
     store_versions(server.database, [text])
     context = browser.new_context(viewport=viewport, java_script_enabled=False)  # type: ignore[attr-defined]
     page = context.new_page()
@@ -202,7 +223,9 @@ def test_the_accept_button_is_in_the_first_screen(server: Server, browser: objec
     else:
         raise AssertionError("7 Tab presses did not reach the 'I accept' button")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"accept-{backend}-4-first-screen-{viewport['width']}.png"))
+    page.screenshot(
+        path=str(ARTIFACTS / f"accept-{backend}-4-first-screen-{viewport['width']}.png")
+    )
     page.keyboard.press("Enter")
     page.wait_for_url("**/receipt")
     assert len(records(server.database, customer_id="c3", version="3")) == 1
@@ -215,8 +238,9 @@ def test_the_acceptance_page_prints_the_changes_without_the_forms(
     from publisher.store.ledger import record_acceptance
 
     backend = request.node.callspec.params["database_url"]
-    record_acceptance(server.database, customer_id="c2", policy="acceptable-use", version="1",
-                      method="import")
+    record_acceptance(
+        server.database, customer_id="c2", policy="acceptable-use", version="1", method="import"
+    )
     context = browser.new_context(viewport={"width": 700, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
     page.goto(server.link("c2"))

@@ -47,9 +47,11 @@ class Mounted:
 def mounted(database_url: str, tmp_path: Path) -> Iterator[Mounted]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = load_settings(tmp_path, env={"PUBLISHER_SECRET_KEY": KEY,
-                                            "PUBLISHER_ACCEPT_URL": f"{base}/legal"},
-                             overrides={"database_url": database_url})
+    settings = load_settings(
+        tmp_path,
+        env={"PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_ACCEPT_URL": f"{base}/legal"},
+        overrides={"database_url": database_url},
+    )
     database = migrate.open_store(settings)
     support.seed(database)
     record_acceptance(database, customer_id="c2", policy=POLICY, version="1", method="import")
@@ -57,8 +59,9 @@ def mounted(database_url: str, tmp_path: Path) -> Iterator[Mounted]:
     async def home(request: Request) -> PlainTextResponse:
         return PlainTextResponse("the provider's app")
 
-    outer = Starlette(routes=[Route("/", home),
-                              Mount("/legal", app=create_app(settings, database=database))])
+    outer = Starlette(
+        routes=[Route("/", home), Mount("/legal", app=create_app(settings, database=database))]
+    )
     token = signer_for(settings).sign(LinkClaims("c2", POLICY, "2", None))
     try:
         with serve(outer, port):
@@ -67,8 +70,7 @@ def mounted(database_url: str, tmp_path: Path) -> Iterator[Mounted]:
         database.dispose()
 
 
-def test_a_person_accepts_through_the_mounted_service(mounted: Mounted,
-                                                      browser: object) -> None:
+def test_a_person_accepts_through_the_mounted_service(mounted: Mounted, browser: object) -> None:
     from playwright.sync_api import expect
 
     assert httpx.get(f"{mounted.base}/").text == "the provider's app"
@@ -82,7 +84,8 @@ def test_a_person_accepts_through_the_mounted_service(mounted: Mounted,
     page.get_by_role("button", name="I accept").first.click()
     page.wait_for_url("**/legal/a/*/receipt")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Thank you: your acceptance is recorded")
+        "Thank you: your acceptance is recorded"
+    )
     context.close()
     (record,) = records(mounted.database, customer_id="c2", version="2")
     assert record.method == "link" and "Chrome" in (record.user_agent or "")

@@ -16,8 +16,14 @@ from sitebuild import REPO_ROOT, build_site_cli, serve_directory
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO_ROOT / "artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -38,8 +44,9 @@ def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def browser() -> Iterator[Any]:
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
         try:
             yield launched
         finally:
@@ -60,8 +67,9 @@ def test_reader_follows_what_changed_filters_and_lands_on_a_clause(
 ) -> None:
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1200, "height": 900},
-                                  java_script_enabled=False)  # everything works without JS
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 900}, java_script_enabled=False
+    )  # everything works without JS
     page = context.new_page()
 
     # 1. The current AUP: its banner says which version is in force.
@@ -139,7 +147,7 @@ def test_reader_follows_what_changed_filters_and_lands_on_a_clause(
     # And a redline's change title links to that clause in the version it came from.
     page.get_by_role("link", name="Compare this version with version 3").click()
     expect(page).to_have_url(site_url + "acceptable-use/changes/1..3/")
-    page.locator('.change--removed .change__title a').first.click()
+    page.locator(".change--removed .change__title a").first.click()
     expect(page).to_have_url(site_url + "acceptable-use/v/1/#c-9")
     page.wait_for_load_state("load")
     # The clause is the page's target. (Whether headless Chromium has scrolled it into view
@@ -209,17 +217,16 @@ def test_pages_print_without_navigation_and_with_marks(site_url: str, browser: A
     context.close()
 
 
-def test_keyboard_reaches_the_view_switch_and_focus_is_visible(
-    site_url: str, browser: Any
-) -> None:
+def test_keyboard_reaches_the_view_switch_and_focus_is_visible(site_url: str, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     page = context.new_page()
     page.goto(site_url + "acceptable-use/changes/1..2/")
     link = page.get_by_role("link", name="Material changes only")
     for _ in range(80):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement && document.activeElement.textContent")\
-                .startswith("Material changes only"):
+        if page.evaluate("document.activeElement && document.activeElement.textContent").startswith(
+            "Material changes only"
+        ):
             break
     else:
         raise AssertionError("Tab never reached the 'Material changes only' link")
@@ -236,8 +243,9 @@ HISTORY_COLUMNS = ("Version", "Status", "Effective", "Published", "Commit", "Sum
 
 def _visible_within(locator: Any, width: float) -> bool:
     """Shown, not clipped by a scrolling ancestor, and inside ``width`` CSS pixels."""
-    return bool(locator.evaluate(
-        """(e, width) => {
+    return bool(
+        locator.evaluate(
+            """(e, width) => {
             const r = e.getBoundingClientRect();
             if (r.width === 0 || r.height === 0 || r.left < 0 || r.right > width + 0.5)
                 return false;
@@ -247,7 +255,10 @@ def _visible_within(locator: Any, width: float) -> bool:
                 if (s.overflowX !== 'visible' && p.scrollWidth > p.clientWidth + 1) return false;
             }
             return true;
-        }""", width))
+        }""",
+            width,
+        )
+    )
 
 
 def _history_row_cells(page: Any) -> dict[str, Any]:
@@ -285,8 +296,12 @@ def test_version_history_prints_every_column_on_the_full_width(
 
 
 def test_version_history_reads_on_a_phone(site_url: str, browser: Any) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    )
     page = context.new_page()
     page.goto(site_url + "acceptable-use/versions/")
     width = page.evaluate("document.documentElement.clientWidth")
@@ -353,7 +368,8 @@ def test_redline_marks_are_said_to_screen_readers_and_headings_do_not_skip(
         snapshot = mark.locator("xpath=..").aria_snapshot()
         assert f"[{word}: " in snapshot, snapshot
     levels = page.eval_on_selector_all(
-        'div[role="main"] :is(h1, h2, h3, h4, h5, h6)', "els => els.map(e => +e.tagName[1])")
+        'div[role="main"] :is(h1, h2, h3, h4, h5, h6)', "els => els.map(e => +e.tagName[1])"
+    )
     assert levels[0] == 1
     skipped = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
     assert skipped == [], levels
@@ -374,8 +390,9 @@ def test_a_phone_page_names_its_contents_toggle(site_url: str, browser: Any) -> 
     context.close()
 
 
-@pytest.mark.parametrize("path", ["", "acceptable-use/", "acceptable-use/changes/1..3/",
-                                  "acceptable-use/v/1/"])
+@pytest.mark.parametrize(
+    "path", ["", "acceptable-use/", "acceptable-use/changes/1..3/", "acceptable-use/v/1/"]
+)
 def test_every_page_prints_on_the_full_width(site_url: str, browser: Any, path: str) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -394,9 +411,7 @@ def _contrast(foreground: str, background: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def test_the_built_in_site_navigation_bar_meets_wcag_aa(
-    browser: Any, tmp_path: Path
-) -> None:
+def test_the_built_in_site_navigation_bar_meets_wcag_aa(browser: Any, tmp_path: Path) -> None:
     from gitrepo import GitRepo
 
     repo = GitRepo.init(tmp_path / "repo")  # no mkdocs.yml: the built-in configuration

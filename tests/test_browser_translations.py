@@ -13,8 +13,14 @@ import pytest
 from sitebuild import REPO_ROOT, build_site_cli, serve_directory
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -35,15 +41,20 @@ def test_switcher_and_hreflang_between_english_and_french(site_url: str) -> None
     playwright_api = pytest.importorskip("playwright.sync_api")
     expect = playwright_api.expect
     with playwright_api.sync_playwright() as playwright:
-        browser: Any = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                  headless=True, args=ARGS)
+        browser: Any = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=ARGS
+        )
         try:
             page = browser.new_context(java_script_enabled=False).new_page()
             page.goto(site_url + "privacy/")
             expect(page.locator("html")).to_have_attribute("lang", "en")
             alternates = page.locator('link[rel="alternate"][hreflang]')
             assert sorted(alternates.evaluate_all("ls => ls.map(l => l.hreflang)")) == [
-                "de", "en", "fr", "x-default"]
+                "de",
+                "en",
+                "fr",
+                "x-default",
+            ]
             switcher = page.locator("nav.languages")
             expect(switcher.locator('[aria-current="page"]')).to_have_text("en")
             switcher.locator('a[hreflang="fr"]').click()

@@ -117,8 +117,12 @@ def test_documents_round_trip_exactly(tmp_path: Path) -> None:
 
 def test_a_value_json_cannot_hold_stays_in_memory(tmp_path: Path) -> None:
     base = parse_document("# T\n\nText.\n")
-    odd = type(base)(meta=PolicyMeta(extra={"tags": {"a", "b"}}), title=base.title,
-                     clauses=base.clauses, body=base.body)
+    odd = type(base)(
+        meta=PolicyMeta(extra={"tags": {"a", "b"}}),
+        title=base.title,
+        clauses=base.clauses,
+        body=base.body,
+    )
     cache = DocumentCache(tmp_path / "cache")
     cache.put("cd" * 20, odd)
     assert cache.get("cd" * 20) is odd
@@ -137,9 +141,14 @@ def test_stale_foreign_and_corrupt_entries_are_misses(tmp_path: Path) -> None:
     assert DocumentCache(tmp_path / "cache", version="p1").get(blob) == doc
     assert DocumentCache(tmp_path / "cache", version="p2").get(blob) is None  # parser changed
     good = path.read_bytes()
-    for bad in (b"not json", good[: len(good) // 2], b'["something", "else"]',
-                json.dumps([2, "p1", "ef" * 20, encode_document(doc)]).encode(),  # other blob
-                json.dumps([2, "p1", blob, [1, 2]]).encode(), b"\x80\x04K\x01."):
+    for bad in (
+        b"not json",
+        good[: len(good) // 2],
+        b'["something", "else"]',
+        json.dumps([2, "p1", "ef" * 20, encode_document(doc)]).encode(),  # other blob
+        json.dumps([2, "p1", blob, [1, 2]]).encode(),
+        b"\x80\x04K\x01.",
+    ):
         path.write_bytes(bad)
         fresh = DocumentCache(tmp_path / "cache", version="p1")
         assert fresh.get(blob) is None, bad
@@ -157,15 +166,20 @@ def test_the_cache_survives_an_unwritable_directory(tmp_path: Path) -> None:
     assert cache.get("cd" * 20) == doc  # still served from memory
 
 
-@pytest.mark.skipif(not (CORPUS / "github-site-policy.bundle").is_file(),
-                    reason="corpus not found (../shared/corpus)")
+@pytest.mark.skipif(
+    not (CORPUS / "github-site-policy.bundle").is_file(),
+    reason="corpus not found (../shared/corpus)",
+)
 def test_every_corpus_revision_round_trips(tmp_path: Path) -> None:
     from publisher.config import Settings
     from publisher.history import PolicyRepo
 
     root = tmp_path / "site-policy"
-    subprocess.run(["git", "clone", "-q", str(CORPUS / "github-site-policy.bundle"), str(root)],
-                   check=True, env=isolated_git_env())
+    subprocess.run(
+        ["git", "clone", "-q", str(CORPUS / "github-site-policy.bundle"), str(root)],
+        check=True,
+        env=isolated_git_env(),
+    )
     settings = Settings(root=root, policies="Policies/**/*.md")
     seen = 0
     with PolicyRepo.open(settings, cache=DocumentCache(None)) as repo:
@@ -194,8 +208,11 @@ def test_site_cache_values_round_trip(tmp_path: Path) -> None:
     from publisher.site import SiteCache
 
     old = parse_document(POLICY)
-    new = parse_document(POLICY.replace("bulk mail", "bulk or unsolicited mail")
-                         .replace("## A. Mail", "## A. Email").replace("> Quoted", "Plain"))
+    new = parse_document(
+        POLICY.replace("bulk mail", "bulk or unsolicited mail")
+        .replace("## A. Mail", "## A. Email")
+        .replace("> Quoted", "Plain")
+    )
     changeset = compare(old, new)
     assert changeset.changes and any(c.inline for c in changeset.changes)
     SiteCache(tmp_path).put("changesets", "k" * 40, changeset)
@@ -206,9 +223,11 @@ def test_site_cache_values_round_trip(tmp_path: Path) -> None:
     stored = sum(1 for name, *_ in data["objects"] if name == "Clause")
     assert stored <= len(list(old.walk())) + len(list(new.walk()))  # each clause once
 
-    for planted in ({"objects": [["ChangeSet", {"#": 5}]], "value": {"#": 0}},  # forward
-                    {"objects": [["PosixPath", "/"]], "value": {"#": 0}},  # not registered
-                    {"objects": [["Change", "added"]], "value": {"#": 0}}):  # too few fields
+    for planted in (
+        {"objects": [["ChangeSet", {"#": 5}]], "value": {"#": 0}},  # forward
+        {"objects": [["PosixPath", "/"]], "value": {"#": 0}},  # not registered
+        {"objects": [["Change", "added"]], "value": {"#": 0}},
+    ):  # too few fields
         entry.write_text(json.dumps(planted))
         assert SiteCache(tmp_path).get("changesets", "k" * 40) is None
 

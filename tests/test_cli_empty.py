@@ -39,7 +39,10 @@ def repo(tmp_path: Path) -> GitRepo:
 
 def test_plural() -> None:
     assert [counted(n, "policy", "policies") for n in (0, 1, 2)] == [
-        "0 policies", "1 policy", "2 policies"]
+        "0 policies",
+        "1 policy",
+        "2 policies",
+    ]
     assert counted(1, "finding") == "1 finding" and counted(3, "finding") == "3 findings"
 
 
@@ -83,12 +86,16 @@ def test_lint_with_no_findings_prints_a_summary(repo: GitRepo) -> None:
 
 
 def test_lint_summary_is_singular_for_one(repo: GitRepo) -> None:
-    repo.write("legal/terms.md", TERMS.replace('"1"', '"2"').replace("1. Be kind.",
-                                                                     "1. Be kind.\n3. Be quick."))
+    repo.write(
+        "legal/terms.md",
+        TERMS.replace('"1"', '"2"').replace("1. Be kind.", "1. Be kind.\n3. Be quick."),
+    )
     result = invoke(repo.path, "--policies", "legal/*.md", "lint")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-2:] == [
-        "1 finding (1 error, 0 warnings) in 1 policy", "error: 1 lint error"]
+        "1 finding (1 error, 0 warnings) in 1 policy",
+        "error: 1 lint error",
+    ]
 
 
 def test_lint_without_matching_policies_says_so(repo: GitRepo) -> None:

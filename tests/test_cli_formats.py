@@ -34,8 +34,12 @@ def test_demo_json_is_one_document_with_every_step(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("policies/terms.md", TERMS)
     repo.commit("Terms v1", date="2024-01-10")
-    repo.write("policies/terms.md", TERMS.replace('"1"', '"2"').replace("on time", "in 30 days")
-               .replace("2024-02-01", "2024-06-01"))
+    repo.write(
+        "policies/terms.md",
+        TERMS.replace('"1"', '"2"')
+        .replace("on time", "in 30 days")
+        .replace("2024-02-01", "2024-06-01"),
+    )
     repo.commit("Terms v2", date="2024-03-01")
     result = invoke("-C", str(repo.path), "demo", "--format", "json")
     assert result.exit_code == 0, result.output
@@ -64,8 +68,9 @@ def test_hooks_install_json(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("terms.md", TERMS)
     repo.commit("Terms v1", date="2024-01-10")
-    result = invoke("-C", str(repo.path), "--policies", "*.md", "hooks", "install",
-                    "--format", "json")
+    result = invoke(
+        "-C", str(repo.path), "--policies", "*.md", "hooks", "install", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["hooks"] == ["pre-commit", "commit-msg"]
@@ -88,25 +93,50 @@ def test_evidence_out_json_names_every_file(tmp_path: Path) -> None:
 
         migrate.upgrade(database, "head")
         support.seed(database)
-        record_acceptance(database, customer_id="c1", policy="acceptable-use", version="2",
-                          method="link")
+        record_acceptance(
+            database, customer_id="c1", policy="acceptable-use", version="2", method="link"
+        )
     finally:
         database.dispose()
     out = tmp_path / "evidence"
-    result = invoke("-C", str(tmp_path), "acceptance", "evidence", "c1", "--out", str(out),
-                    "--database-url", url, "--format", "json")
+    result = invoke(
+        "-C",
+        str(tmp_path),
+        "acceptance",
+        "evidence",
+        "c1",
+        "--out",
+        str(out),
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert (document["customer"], document["acceptances"], document["notices"]) == ("c1", 1, 0)
-    assert document["files"] == ["README.txt", "SHA256SUMS", "evidence.json",
-                                 "texts/acceptable-use/2.md"]
+    assert document["files"] == [
+        "README.txt",
+        "SHA256SUMS",
+        "evidence.json",
+        "texts/acceptable-use/2.md",
+    ]
     assert all((out / name).is_file() for name in document["files"])
 
 
 def test_evidence_of_an_unknown_customer_is_a_json_error(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     assert invoke("-C", str(tmp_path), "db", "upgrade", "--database-url", url).exit_code == 0
-    result = invoke("-C", str(tmp_path), "acceptance", "evidence", "zz", "--database-url", url,
-                    "--format", "json")
+    result = invoke(
+        "-C",
+        str(tmp_path),
+        "acceptance",
+        "evidence",
+        "zz",
+        "--database-url",
+        url,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 2 and result.stdout == ""
     assert json.loads(result.stderr)["error"]["message"] == "unknown customer 'zz'"

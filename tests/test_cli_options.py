@@ -34,14 +34,18 @@ def repo(tmp_path: Path) -> GitRepo:
     return git
 
 
-@pytest.mark.parametrize("args", [
-    ["-C", "{repo}", "--policies", "legal/*.md", "list", "--format", "json"],
-    ["list", "--policies", "legal/*.md", "-C", "{repo}", "--format", "json"],
-    ["-C", "{repo}", "list", "--policies", "legal/*.md", "--format", "json"],
-    ["--policies", "legal/*.md", "list", "--repo", "{repo}", "--format", "json"],
-])
-def test_policies_and_repo_work_before_and_after_the_command(repo: GitRepo,
-                                                             args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-C", "{repo}", "--policies", "legal/*.md", "list", "--format", "json"],
+        ["list", "--policies", "legal/*.md", "-C", "{repo}", "--format", "json"],
+        ["-C", "{repo}", "list", "--policies", "legal/*.md", "--format", "json"],
+        ["--policies", "legal/*.md", "list", "--repo", "{repo}", "--format", "json"],
+    ],
+)
+def test_policies_and_repo_work_before_and_after_the_command(
+    repo: GitRepo, args: list[str]
+) -> None:
     result = invoke(*(a.replace("{repo}", str(repo.path)) for a in args))
     assert result.exit_code == 0, result.output
     assert [p["slug"] for p in json.loads(result.stdout)["policies"]] == ["terms"]
@@ -53,12 +57,16 @@ def test_without_the_glob_nothing_matches(repo: GitRepo) -> None:
 
 
 @pytest.mark.parametrize("before", [True, False])
-def test_database_url_works_before_and_after_the_command(repo: GitRepo, tmp_path: Path,
-                                                         before: bool) -> None:
+def test_database_url_works_before_and_after_the_command(
+    repo: GitRepo, tmp_path: Path, before: bool
+) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     common = ["-C", str(repo.path), "--policies", "legal/*.md"]
-    args = [*common, "--database-url", url, "db", "sync"] if before else \
-        [*common, "db", "sync", "--database-url", url]
+    args = (
+        [*common, "--database-url", url, "db", "sync"]
+        if before
+        else [*common, "db", "sync", "--database-url", url]
+    )
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert result.stdout == "policy versions: 1 added, 0 updated, 0 unchanged\n"
@@ -82,8 +90,9 @@ def test_debug_after_the_command_shows_the_traceback(repo: GitRepo) -> None:
 
 
 def test_settings_shows_a_global_flag_given_after_the_command(repo: GitRepo) -> None:
-    result = invoke("settings", "-C", str(repo.path), "--policies", "legal/*.md",
-                    "--format", "json")
+    result = invoke(
+        "settings", "-C", str(repo.path), "--policies", "legal/*.md", "--format", "json"
+    )
     [row] = [r for r in json.loads(result.stdout)["settings"] if r["name"] == "policies"]
     assert (row["value"], row["source"]) == ("legal/*.md", "flag")
 
@@ -100,8 +109,9 @@ def test_library_errors_are_json_on_stderr_with_format_json(repo: GitRepo) -> No
 def test_errors_with_a_file_and_line_keep_them_in_json(repo: GitRepo) -> None:
     repo.write("legal/terms.md", TERMS.replace("title: Terms", 'title: "unclosed'))
     repo.commit("Break the terms")
-    result = invoke("-C", str(repo.path), "--policies", "legal/*.md", "lint",
-                    "legal/terms.md", "--format=json")
+    result = invoke(
+        "-C", str(repo.path), "--policies", "legal/*.md", "lint", "legal/terms.md", "--format=json"
+    )
     assert result.exit_code == 1
     assert json.loads(result.stdout)["errors"] >= 1
     error = json.loads(result.stderr.strip().splitlines()[-1])["error"]

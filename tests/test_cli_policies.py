@@ -25,9 +25,11 @@ summary: First version.
 1. Be kind.
 2. Do not spam.
 """
-AUP_V2 = AUP_V1.replace('version: "1"', 'version: "2"').replace(
-    "summary: First version.", "summary: Adds a rule."
-).replace("2. Do not spam.\n", "2. Do not spam.\n3. Do not mine coins.\n")
+AUP_V2 = (
+    AUP_V1.replace('version: "1"', 'version: "2"')
+    .replace("summary: First version.", "summary: Adds a rule.")
+    .replace("2. Do not spam.\n", "2. Do not spam.\n3. Do not mine coins.\n")
+)
 
 
 def run(*args: str, repo: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -50,10 +52,16 @@ def test_list_json_counts_revisions_and_versions(repo: GitRepo) -> None:
     assert code == 0
     [policy] = json.loads(out)["policies"]
     assert policy == {
-        "slug": "aup", "language": "en", "languages": ["en"],
-        "title": "Acceptable Use", "path": "policies/aup.md",
-        "current_version": "2", "effective": "2024-02-01",
-        "revisions": 2, "versions": 2, "deleted": False,
+        "slug": "aup",
+        "language": "en",
+        "languages": ["en"],
+        "title": "Acceptable Use",
+        "path": "policies/aup.md",
+        "current_version": "2",
+        "effective": "2024-02-01",
+        "revisions": 2,
+        "versions": 2,
+        "deleted": False,
     }
 
 
@@ -61,8 +69,16 @@ def test_list_text_is_one_aligned_row_per_policy(repo: GitRepo) -> None:
     code, out, _ = run("list", repo=repo.path)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS",
-                                "LANGUAGES", "PATH"]
+    assert lines[0].split() == [
+        "SLUG",
+        "TITLE",
+        "VERSION",
+        "EFFECTIVE",
+        "REVISIONS",
+        "VERSIONS",
+        "LANGUAGES",
+        "PATH",
+    ]
     assert lines[1].split()[0] == "aup" and lines[1].endswith("policies/aup.md")
 
 
@@ -204,7 +220,9 @@ def test_policies_glob_from_flag_env_and_config(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)["policies"] == []
     code, out, _ = run("--policies", "legal/*.md", "list", "--format", "json", repo=git.path)
     assert code == 0 and [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
-    _, out, _ = run("list", "--format", "json", repo=git.path, env={"PUBLISHER_POLICIES": "legal/*.md"})
+    _, out, _ = run(
+        "list", "--format", "json", repo=git.path, env={"PUBLISHER_POLICIES": "legal/*.md"}
+    )
     assert [p["slug"] for p in json.loads(out)["policies"]] == ["terms"]
     (git.path / "pyproject.toml").write_text('[tool.publisher]\npolicies = "legal/**/*.md"\n')
     _code, out, _ = run("list", "--format", "json", repo=git.path)
@@ -228,8 +246,10 @@ def test_example_policies_are_listed() -> None:
 
 def test_settings_never_print_secrets(repo: GitRepo) -> None:
     env = {
-        "PUBLISHER_SECRET_KEY": "k1,k2", "PUBLISHER_API_TOKEN": "tok-123",
-        "PUBLISHER_SMTP_PASSWORD": "pw-456", "PUBLISHER_SENDGRID_API_KEY": "SG.789",
+        "PUBLISHER_SECRET_KEY": "k1,k2",
+        "PUBLISHER_API_TOKEN": "tok-123",
+        "PUBLISHER_SMTP_PASSWORD": "pw-456",
+        "PUBLISHER_SENDGRID_API_KEY": "SG.789",
     }
     for fmt in ("text", "json"):
         code, out, _ = run("settings", "--format", fmt, repo=repo.path, env=env)
@@ -240,11 +260,14 @@ def test_settings_never_print_secrets(repo: GitRepo) -> None:
 
 
 def test_settings_say_where_each_value_comes_from(repo: GitRepo) -> None:
-    (repo.path / "publisher.toml").write_text('notice_days = 45\n')
-    env = {"PUBLISHER_MAILER": "smtp",
-           "PUBLISHER_DATABASE_URL": "postgresql+psycopg://app:hunter2@db.example/policies"}
-    code, out, _ = run("--policies", "legal/*.md", "settings", "--format", "json",
-                       repo=repo.path, env=env)
+    (repo.path / "publisher.toml").write_text("notice_days = 45\n")
+    env = {
+        "PUBLISHER_MAILER": "smtp",
+        "PUBLISHER_DATABASE_URL": "postgresql+psycopg://app:hunter2@db.example/policies",
+    }
+    code, out, _ = run(
+        "--policies", "legal/*.md", "settings", "--format", "json", repo=repo.path, env=env
+    )
     assert code == 0
     rows = {r["name"]: r for r in json.loads(out)["settings"]}
     assert rows["notice_days"]["source"] == "publisher.toml"

@@ -23,8 +23,11 @@ def busy_port() -> Iterator[int]:
 
 def web(tmp_path: Path, *args: str) -> Result:
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    return CliRunner().invoke(main, ["-C", str(tmp_path), "web", "--no-sync",
-                                     "--database-url", url, *args], prog_name="publisher")
+    return CliRunner().invoke(
+        main,
+        ["-C", str(tmp_path), "web", "--no-sync", "--database-url", url, *args],
+        prog_name="publisher",
+    )
 
 
 def test_a_port_in_use_is_one_line_with_a_hint(tmp_path: Path, busy_port: int) -> None:

@@ -40,7 +40,9 @@ def test_publisher_toml_wins_over_pyproject(tmp_path: Path) -> None:
 
 
 def test_all_errors_are_collected_with_the_file(tmp_path: Path) -> None:
-    (tmp_path / "publisher.toml").write_text('notice_days = "soon"\nmailer = "pigeon"\ncolour = 1\n')
+    (tmp_path / "publisher.toml").write_text(
+        'notice_days = "soon"\nmailer = "pigeon"\ncolour = 1\n'
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path, env={})
     message = str(info.value)

@@ -34,7 +34,9 @@ def test_block_parser_dispatch_is_what_markdown_py_overrides() -> None:
         "mistune changed BlockParser.parse_method(m, state): update _LineBlockParser"
     )
     methods = getattr(parser, "_methods", None)
-    assert isinstance(methods, dict), "mistune dropped BlockParser._methods: update _LineBlockParser"
+    assert isinstance(methods, dict), (
+        "mistune dropped BlockParser._methods: update _LineBlockParser"
+    )
     missing = (MOVING | STAMPED_BY_PARSER) - set(methods) - {"raw_html"}
     assert not missing, f"mistune renamed block rules {sorted(missing)}: update mistune_lines.py"
 

@@ -12,12 +12,12 @@ from publisher.document import Clause, Document, PolicyMeta
 @pytest.mark.parametrize(
     ("old", "new"),
     [
-        ("“Customer Data” means", '"Customer Data" means'),       # quote style
+        ("“Customer Data” means", '"Customer Data" means'),  # quote style
         ("Northwind’s rights", "Northwind's rights"),
-        ("services — all of them", "services - all of them"),      # dash style
+        ("services — all of them", "services - all of them"),  # dash style
         ("the Information Commissioner's office", "the Information Commissioner's Office"),
         ("your own resources you must", "your own resources, you must"),
-        ("  spaced   out ", "spaced out"),                          # whitespace
+        ("  spaced   out ", "spaced out"),  # whitespace
         ("e-mail us", "email us"),
         ("Do not spam.", "Do not spam"),
     ],
@@ -30,8 +30,8 @@ def test_editorial_changes(old: str, new: str) -> None:
     ("old", "new"),
     [
         ("within 14 days", "within 30 days"),
-        ("a fee of 1,000 pounds", "a fee of 1.000 pounds"),        # punctuation between digits
-        ("5% a year", "5 a year"),                                  # % carries meaning
+        ("a fee of 1,000 pounds", "a fee of 1.000 pounds"),  # punctuation between digits
+        ("5% a year", "5 a year"),  # % carries meaning
         ("A & B", "A B"),
         ("you may", "you must"),
         ("the Service", "the Services"),
@@ -54,10 +54,12 @@ def test_parse_override() -> None:
 
 
 def test_overrides_from_trailers_keep_only_policy_change() -> None:
-    found = overrides_from_trailers([
-        ("a" * 40, [("Signed-off-by", "Alice"), ("policy-change", "editorial a.4")]),
-        ("b" * 40, [("Policy-Change", "material")]),
-    ])
+    found = overrides_from_trailers(
+        [
+            ("a" * 40, [("Signed-off-by", "Alice"), ("policy-change", "editorial a.4")]),
+            ("b" * 40, [("Policy-Change", "material")]),
+        ]
+    )
     assert found == (
         Override("editorial", "a.4", f"{'a' * 40} trailer"),
         Override("material", None, f"{'b' * 40} trailer"),
@@ -79,7 +81,9 @@ NEW = _doc("Pay within 30 days.", "Do not spam.", "Be kind.", "Keep backups.")
 def test_default_classification() -> None:
     changes = compare(OLD, NEW)
     assert [(c.kind, c.clause.id, c.material) for c in changes.changes] == [
-        ("modified", "1", True), ("modified", "2", False), ("added", "4", True),
+        ("modified", "1", True),
+        ("modified", "2", False),
+        ("added", "4", True),
     ]
     assert all(c.override is None for c in changes.changes)
 
@@ -88,7 +92,9 @@ def test_global_editorial_override_spares_additions_and_removals() -> None:
     override = Override("editorial", None, "f00 trailer")
     changes = compare(OLD, NEW, overrides=[override])
     assert [(c.clause.id, c.material, c.override) for c in changes.changes] == [
-        ("1", False, override), ("2", False, override), ("4", True, None),
+        ("1", False, override),
+        ("2", False, override),
+        ("4", True, None),
     ]
     assert changes.summary.material == 1 and changes.summary.editorial == 2
 

@@ -41,13 +41,18 @@ You must follow these rules.
 """
 
 # Only punctuation and letter case change: editorial.
-V3 = V2.replace('version: "2"', 'version: "3"').replace(
-    "mine cryptocurrency.", "mine Cryptocurrency").replace("send spam.", "send spam!")
+V3 = (
+    V2.replace('version: "2"', 'version: "3"')
+    .replace("mine cryptocurrency.", "mine Cryptocurrency")
+    .replace("send spam.", "send spam!")
+)
 
 # A material rewording that the reviewer declares editorial for clause 4 only.
-V4 = V3.replace('version: "3"', 'version: "4"').replace(
-    "scan networks without permission.", "scan networks without written permission.").replace(
-    "host malware.", "host malware or phishing pages.")
+V4 = (
+    V3.replace('version: "3"', 'version: "4"')
+    .replace("scan networks without permission.", "scan networks without written permission.")
+    .replace("host malware.", "host malware or phishing pages.")
+)
 
 
 @pytest.fixture
@@ -56,8 +61,12 @@ def repo(tmp_path: Path) -> GitRepo:
     repo.commit("Publish the AUP", files={"policies/aup.md": V1}, date="2025-01-06")
     repo.commit("AUP v2: no mining", files={"policies/aup.md": V2}, date="2025-03-03")
     repo.commit("AUP v3: punctuation", files={"policies/aup.md": V3}, date="2025-04-01")
-    repo.commit("AUP v4: written permission", files={"policies/aup.md": V4}, date="2025-05-05",
-                trailers={"Policy-Change": "editorial 4"})
+    repo.commit(
+        "AUP v4: written permission",
+        files={"policies/aup.md": V4},
+        date="2025-05-05",
+        trailers={"Policy-Change": "editorial 4"},
+    )
     return repo
 
 
@@ -74,14 +83,25 @@ def test_policy_defaults_to_previous_version_and_applies_trailer_override(repo: 
     assert data["old"]["version"] == "3" and data["new"]["version"] == "4"
     assert data["new"]["rev"] == repo.head()
     assert len(data["old"]["sha256"]) == 64
-    assert data["summary"] == {"added": 0, "removed": 0, "modified": 2, "moved": 0,
-                               "renumbered": 0, "restructured": 0, "material": 1, "editorial": 1,
-                               "reworded": 2}
+    assert data["summary"] == {
+        "added": 0,
+        "removed": 0,
+        "modified": 2,
+        "moved": 0,
+        "renumbered": 0,
+        "restructured": 0,
+        "material": 1,
+        "editorial": 1,
+        "reworded": 2,
+    }
     by_id = {c["new"]["id"]: c for c in data["changes"]}
     assert by_id["3"]["material"] is True and by_id["3"]["override"] is None
     assert by_id["4"]["material"] is False
-    assert by_id["4"]["override"] == {"value": "editorial", "source": f"{repo.head()} trailer",
-                                      "clause": "4"}
+    assert by_id["4"]["override"] == {
+        "value": "editorial",
+        "source": f"{repo.head()} trailer",
+        "clause": "4",
+    }
     for change in data["changes"]:
         assert {"kind", "material", "old", "new", "inline"} <= change.keys()
         assert {"id", "number", "heading", "text"} <= change["new"].keys()
@@ -91,7 +111,9 @@ def test_text_output_marks_words_and_the_override(repo: GitRepo) -> None:
     result = run(repo, "aup")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:2] == [
-        "aup: v3 → v4", "2 modified (1 material, 1 editorial)"]
+        "aup: v3 → v4",
+        "2 modified (1 material, 1 editorial)",
+    ]
     assert "~ 3 “You must not host malware or phishing pages.”  [material]" in result.stdout
     assert "You must not host malware {+or phishing pages+}." in result.stdout
     assert f"[editorial (override: Policy-Change in {repo.head()[:12]} trailer)]" in result.stdout
@@ -104,7 +126,8 @@ def test_insertion_renumbers_and_exit_code_reports_material(repo: GitRepo) -> No
     assert "+ 2 “You must not mine cryptocurrency.”  [material]" in result.stdout
     assert "# 3 “You must not host malware.”  was 2  [editorial]" in result.stdout
     assert "# 4 “You must not scan networks without permission.”  was 3  [editorial]" in (
-        result.stdout)
+        result.stdout
+    )
     assert run(repo, "aup", "--from", "1", "--to", "2").exit_code == 0
 
 
@@ -127,8 +150,7 @@ def test_material_only_lists_material_changes_but_counts_all(repo: GitRepo) -> N
 
 @pytest.mark.parametrize("rev", ["2", "2025-03-10", "HEAD~2"])
 def test_revisions_by_label_date_or_commit(repo: GitRepo, rev: str) -> None:
-    data = json.loads(run(repo, "aup", "--from", rev, "--to", "HEAD~1", "--format",
-                          "json").stdout)
+    data = json.loads(run(repo, "aup", "--from", rev, "--to", "HEAD~1", "--format", "json").stdout)
     assert (data["old"]["version"], data["new"]["version"]) == ("2", "3")
 
 
@@ -202,8 +224,11 @@ def test_front_matter_title_and_effective_changes_are_reported(tmp_path: Path) -
     old = tmp_path / "old.md"
     new = tmp_path / "new.md"
     old.write_text(V1.replace('version: "1"\n', 'version: "1"\neffective: 2025-01-06\n'))
-    new.write_text(V1.replace("title: Acceptable Use Policy", "title: Acceptable Use Rules")
-                   .replace('version: "1"\n', 'version: "1"\neffective: 2025-02-01\n'))
+    new.write_text(
+        V1.replace("title: Acceptable Use Policy", "title: Acceptable Use Rules").replace(
+            'version: "1"\n', 'version: "1"\neffective: 2025-02-01\n'
+        )
+    )
     data = json.loads(run(None, str(old), str(new), "--format", "json").stdout)
     assert data["old"]["effective"] == "2025-01-06" and data["new"]["effective"] == "2025-02-01"
     assert data["old"]["title"] == "Acceptable Use Policy"
@@ -228,8 +253,13 @@ def test_front_matter_title_and_effective_changes_are_reported(tmp_path: Path) -
 
 
 def test_front_matter_changes_between_revisions_in_git(repo: GitRepo) -> None:
-    repo.commit("AUP v5: effective date", date="2025-06-02", files={
-        "policies/aup.md": V4.replace('version: "4"', 'version: "5"\neffective: 2025-07-01')})
+    repo.commit(
+        "AUP v5: effective date",
+        date="2025-06-02",
+        files={
+            "policies/aup.md": V4.replace('version: "4"', 'version: "5"\neffective: 2025-07-01')
+        },
+    )
     data = json.loads(run(repo, "aup", "--format", "json").stdout)
     assert data["new"]["effective"] == "2025-07-01" and data["old"]["effective"] is None
     assert data["meta_changes"] == [{"field": "effective", "old": None, "new": "2025-07-01"}]

@@ -54,11 +54,10 @@ We may suspend your Account after giving you notice, or at once if the breach pu
 """
 
 
-
-
 def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                            env=isolated_git_env(), check=False)
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=isolated_git_env(), check=False
+    )
     assert result.returncode == 0, result.stderr
     assert "external diff died" not in result.stderr
     return result.stdout
@@ -99,7 +98,7 @@ def test_git_log_p_shows_the_clause_outline_through_textconv(repo: GitRepo) -> N
     assert "-[1] 1. Do not send spam." in out
     assert "+[1] 1. Do not send bulk or unsolicited mail." in out
     assert "+[3] 3. Do not mine cryptocurrency." in out
-    body = out[out.index("@@"):]
+    body = out[out.index("@@") :]
     check_golden(GOLDEN / "git-log-p.txt", body)
     assert git(repo.path, "show", "--format=%s", "HEAD") == out
 
@@ -147,8 +146,12 @@ def test_gitattributes_in_the_repository_works_too(repo: GitRepo) -> None:
 def test_driver_output_without_git() -> None:
     assert driver_output(["policies/x.md"]) == "* Unmerged path policies/x.md\n"
     old, new = outline(parse_document(V1)), outline(parse_document(V2))
-    assert old.splitlines()[:4] == ["title: Acceptable Use", "slug: aup", "version: 1",
-                                    "effective: 2024-02-01"]
+    assert old.splitlines()[:4] == [
+        "title: Acceptable Use",
+        "slug: aup",
+        "version: 1",
+        "effective: 2024-02-01",
+    ]
     assert "[enforcement] Enforcement" in old and "[enforcement.p1]" not in old.split("\n")[0]
     assert "or at once if the breach puts others at risk." in new
 

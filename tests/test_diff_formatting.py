@@ -15,16 +15,19 @@ LINKED = "Our [privacy policy]({url}) explains how we use the data we collect.\n
 def test_a_changed_link_target_is_a_material_change_and_a_new_version() -> None:
     old, new = INTRO + LINKED.format(url="/privacy"), INTRO + LINKED.format(url="/privacy-eu")
     assert parse_document(policy(old)).fingerprint != parse_document(policy(new)).fingerprint
-    for a, b, name, urls in ((old, new, "link-target", ("/privacy", "/privacy-eu")),
-                             (new, old, "link-target-back", ("/privacy-eu", "/privacy"))):
+    for a, b, name, urls in (
+        (old, new, "link-target", ("/privacy", "/privacy-eu")),
+        (new, old, "link-target-back", ("/privacy-eu", "/privacy")),
+    ):
         changes = diff(a, b, name)
         assert kinds(changes) == ["modified"]
         change = changes.changes[0]
         assert change.material and not change.reworded
         (fmt,) = change.formatting
         assert (fmt.kind, fmt.text, fmt.old, fmt.new) == ("link", "privacy policy", *urls)
-        assert f"link target of “privacy policy” changed: {urls[0]} → {urls[1]}" \
-            in render_text(changes)
+        assert f"link target of “privacy policy” changed: {urls[0]} → {urls[1]}" in render_text(
+            changes
+        )
         assert render_json(changes)["changes"][0]["formatting"][0]["new"] == urls[1]
 
 
@@ -45,7 +48,9 @@ def test_emphasis_added_or_removed_is_editorial_and_reported() -> None:
     change = changes.changes[0]
     assert not change.material
     assert [(f.kind, f.text, f.old, f.new) for f in change.formatting] == [
-        ("emphasis", "must not", None, "bold"), ("emphasis", "anyone", None, "italic")]
+        ("emphasis", "must not", None, "bold"),
+        ("emphasis", "anyone", None, "italic"),
+    ]
     back = diff(bold, plain, "emphasis-removed")
     assert kinds(back) == ["modified"] and not back.changes[0].material
     assert "emphasis removed: bold “must not”" in render_text(back)
@@ -63,17 +68,26 @@ def test_tables_are_compared_cell_by_cell() -> None:
     old = INTRO + TABLE.format(team="4", storage="50 GB")
     new = INTRO + TABLE.format(team="5", storage="100 GB")
     for a, b, name, cells in (
-        (old, new, "table-cells", [("Team", "Price", "4", "5"),
-                                   ("Enterprise", "Storage", "50 GB", "100 GB")]),
-        (new, old, "table-cells-back", [("Team", "Price", "5", "4"),
-                                        ("Enterprise", "Storage", "100 GB", "50 GB")]),
+        (
+            old,
+            new,
+            "table-cells",
+            [("Team", "Price", "4", "5"), ("Enterprise", "Storage", "50 GB", "100 GB")],
+        ),
+        (
+            new,
+            old,
+            "table-cells-back",
+            [("Team", "Price", "5", "4"), ("Enterprise", "Storage", "100 GB", "50 GB")],
+        ),
     ):
         changes = diff(a, b, name)
         (change,) = changes.changes
         assert change.kind == "modified" and change.material
         assert [(c.row, c.column, c.old, c.new) for c in change.cells] == cells
-        assert f"row “Team”, column “Price”: [-{cells[0][2]}-]{{+{cells[0][3]}+}}" \
-            in render_text(changes)
+        assert f"row “Team”, column “Price”: [-{cells[0][2]}-]{{+{cells[0][3]}+}}" in render_text(
+            changes
+        )
 
 
 def test_a_table_row_added_lists_its_cells() -> None:
@@ -81,8 +95,10 @@ def test_a_table_row_added_lists_its_cells() -> None:
     new = old.replace("| Team |", "| Startup | 2 | 5 GB |\n| Team |")
     (change,) = diff(old, new).changes
     assert [(c.row, c.column, c.old, c.new) for c in change.cells] == [
-        ("Startup", "Plan", None, "Startup"), ("Startup", "Price", None, "2"),
-        ("Startup", "Storage", None, "5 GB")]
+        ("Startup", "Plan", None, "Startup"),
+        ("Startup", "Price", None, "2"),
+        ("Startup", "Storage", None, "5 GB"),
+    ]
     (back,) = diff(new, old).changes
     assert [c.new for c in back.cells] == [None, None, None]
 
@@ -95,8 +111,7 @@ def test_a_metadata_line_whose_date_changed_is_a_meta_change() -> None:
     ):
         old, new = f"{line_old}\n\n{INTRO}", f"{line_new}\n\n{INTRO}"
         for a, b in ((old, new), (new, old)):
-            changes = diff(a, b, "metadata-line" if a is old and label == "Last updated"
-                           else None)
+            changes = diff(a, b, "metadata-line" if a is old and label == "Last updated" else None)
             assert changes.changes == (), label
             (meta,) = changes.meta_changes
             assert (meta.field, meta.label) == ("line", label)

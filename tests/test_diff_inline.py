@@ -23,13 +23,31 @@ def test_tokens_are_words_and_marks_with_their_leading_space() -> None:
         # Whole words only: never "ca[-t-]{+r+}".
         ("the cat", "the car", (("=", "the"), ("-", " cat"), ("+", " car"))),
         # Short unchanged words between short edits stay: a lawyer sees each edit.
-        ("a b c d e f", "a x c y e z",
-         (("=", "a"), ("-", " b"), ("+", " x"), ("=", " c"), ("-", " d"), ("+", " y"),
-          ("=", " e"), ("-", " f"), ("+", " z"))),
-        ("within 14 days.", "within 30 days.",
-         (("=", "within"), ("-", " 14"), ("+", " 30"), ("=", " days."))),
-        ("your own resources you must", "your own resources, you must",
-         (("=", "your own resources"), ("+", ","), ("=", " you must"))),
+        (
+            "a b c d e f",
+            "a x c y e z",
+            (
+                ("=", "a"),
+                ("-", " b"),
+                ("+", " x"),
+                ("=", " c"),
+                ("-", " d"),
+                ("+", " y"),
+                ("=", " e"),
+                ("-", " f"),
+                ("+", " z"),
+            ),
+        ),
+        (
+            "within 14 days.",
+            "within 30 days.",
+            (("=", "within"), ("-", " 14"), ("+", " 30"), ("=", " days.")),
+        ),
+        (
+            "your own resources you must",
+            "your own resources, you must",
+            (("=", "your own resources"), ("+", ","), ("=", " you must")),
+        ),
     ],
 )
 def test_word_diff(old: str, new: str, ops: tuple[tuple[str, str], ...]) -> None:
@@ -52,9 +70,14 @@ def test_deletions_come_before_insertions_and_rebuild_both_texts() -> None:
     new = "You must keep your password and your tokens safe at all times."
     ops = word_diff(old, new)
     assert ops == (
-        ("=", "You"), ("-", " are responsible for keeping"), ("+", " must keep"),
-        ("=", " your password"), ("+", " and your tokens"), ("=", " safe"),
-        ("+", " at all times"), ("=", "."),
+        ("=", "You"),
+        ("-", " are responsible for keeping"),
+        ("+", " must keep"),
+        ("=", " your password"),
+        ("+", " and your tokens"),
+        ("=", " safe"),
+        ("+", " at all times"),
+        ("=", "."),
     )
     assert old_text(ops) == old
     assert new_text(ops) == new

@@ -26,8 +26,28 @@ from publisher.diff.restructure import run_text
 from publisher.document import Clause, Document, PolicyMeta
 from publisher.markdown import parse_document
 
-WORDS = ["you", "must", "not", "send", "spam", "we", "may", "suspend", "the", "account",
-         "fees", "are", "due", "monthly", "data", "privacy", "notice", "days", "30", "14"]
+WORDS = [
+    "you",
+    "must",
+    "not",
+    "send",
+    "spam",
+    "we",
+    "may",
+    "suspend",
+    "the",
+    "account",
+    "fees",
+    "are",
+    "due",
+    "monthly",
+    "data",
+    "privacy",
+    "notice",
+    "days",
+    "30",
+    "14",
+]
 PUNCTUATION = ["", ".", ",", ";", ":", "—", "’s"]
 
 
@@ -59,11 +79,17 @@ def build(items: list[Flat]) -> Document:
     clause is at most one level below the previous one. Ids are unique positions."""
     roots: list[Clause] = []
     stack: list[tuple[Flat, str, list[Clause]]] = []
+
     def close() -> None:
         flat, clause_id, children = stack.pop()
-        clause = Clause(id=clause_id, kind="section" if flat.heading else "paragraph",
-                        number=flat.number, heading=flat.heading, text=flat.text,
-                        children=tuple(children))
+        clause = Clause(
+            id=clause_id,
+            kind="section" if flat.heading else "paragraph",
+            number=flat.number,
+            heading=flat.heading,
+            text=flat.text,
+            children=tuple(children),
+        )
         (stack[-1][2] if stack else roots).append(clause)
 
     for counter, flat in enumerate(items):
@@ -199,7 +225,7 @@ def test_parsed_markdown_documents(a: list[str], b: list[str]) -> None:
     """The same properties through the real parser, on Markdown made of headings, numbered
     and bulleted items, lead-ins and paragraphs (the new side keeps half of the old)."""
     old = parse_document("\n\n".join(a) + "\n")
-    new = parse_document("\n\n".join(b + a[len(a) // 2:]) + "\n")
+    new = parse_document("\n\n".join(b + a[len(a) // 2 :]) + "\n")
     assert compare(old, old).changes == ()
     changes = compare(old, new)
     assert_accounted(changes, old, new)

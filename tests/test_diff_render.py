@@ -22,8 +22,9 @@ def _doc(*clauses: Clause) -> Document:
 
 
 def _section(cid: str, number: str, heading: str, *children: Clause) -> Clause:
-    return Clause(id=cid, kind="section", number=number, heading=heading, text="",
-                  children=children)
+    return Clause(
+        id=cid, kind="section", number=number, heading=heading, text="", children=children
+    )
 
 
 def _para(cid: str, text: str) -> Clause:
@@ -41,8 +42,10 @@ NEW = _doc(
     _section("c", "C.", "Use", _para("c.p1", "No spam!"), _para("c.p2", "1. Be *kind*.")),
 )
 CHANGES = compare(OLD, NEW, overrides=[Override("editorial", "c.p2", f"{'f' * 40} trailer")])
-LABELLED = CHANGES.labelled(old=Side(rev="a" * 40, version="1", sha256="0" * 64),
-                            new=Side(rev="b" * 40, version="2", sha256="1" * 64))
+LABELLED = CHANGES.labelled(
+    old=Side(rev="a" * 40, version="1", sha256="0" * 64),
+    new=Side(rev="b" * 40, version="2", sha256="1" * 64),
+)
 
 
 class _Collector(HTMLParser):
@@ -81,16 +84,26 @@ def test_html_is_well_formed_escaped_and_filterable() -> None:
     assert "within <del>14</del> <ins>30</ins> days &amp; don&#x27;t be late." in html
     sections = [a for tag, a in parser.tags if tag == "section" and "data-kind" in a]
     assert [(s["data-kind"], s["data-material"]) for s in sections] == [
-        ("modified", "true"), ("moved", "true"), ("renumbered", "false"),
-        ("modified", "false"), ("modified", "false"),
+        ("modified", "true"),
+        ("moved", "true"),
+        ("renumbered", "false"),
+        ("modified", "false"),
+        ("modified", "false"),
     ]
     assert sections[1]["class"] == "change change--moved change--material"
     assert "change--overridden" in (sections[4]["class"] or "")
     links = [a["href"] for tag, a in parser.tags if tag == "a"]
-    assert links == ["/terms/#c-a-p1", "/terms/#c-b", "/terms/#c-c", "/terms/#c-c-p1",
-                     "/terms/#c-c-p2"]
-    assert ('input', {'type': 'checkbox', 'class': 'redline__filter',
-                      'id': 'redline-material-only'}) in parser.tags
+    assert links == [
+        "/terms/#c-a-p1",
+        "/terms/#c-b",
+        "/terms/#c-c",
+        "/terms/#c-c-p1",
+        "/terms/#c-c-p2",
+    ]
+    assert (
+        "input",
+        {"type": "checkbox", "class": "redline__filter", "id": "redline-material-only"},
+    ) in parser.tags
     assert "Moved from C." in html
     assert "override: Policy-Change in ffffffffffff trailer" in html
 
@@ -106,7 +119,8 @@ def test_html_links_a_removal_to_the_old_version() -> None:
 def test_markdown_escapes_policy_text() -> None:
     markdown = render_markdown(LABELLED)
     assert markdown.splitlines()[0] == (
-        "**terms: v1 → v2** — 3 modified, 1 moved, 1 renumbered (2 material, 3 editorial)")
+        "**terms: v1 → v2** — 3 modified, 1 moved, 1 renumbered (2 material, 3 editorial)"
+    )
     assert "Pay within ~~14~~ **30** days & don't be late." in markdown
     assert "- **Moved** B Law — moved from C *(material)*" in markdown
     # Emphasis markers in policy text stay text.
@@ -145,26 +159,40 @@ def test_material_only() -> None:
 
 def test_json_sides_and_extras() -> None:
     data = render_json(LABELLED)
-    assert data["old"] == {"rev": "a" * 40, "version": "1", "sha256": "0" * 64,
-                           "title": None, "effective": None}
+    assert data["old"] == {
+        "rev": "a" * 40,
+        "version": "1",
+        "sha256": "0" * 64,
+        "title": None,
+        "effective": None,
+    }
     assert data["meta_changes"] == []
     moved = data["changes"][1]
     assert moved["old"]["id"] == "c" and moved["new"]["id"] == "b"
     assert moved["old_parent"] is None and moved["new_parent"] is None
     assert moved["inline"] == []
     overridden = data["changes"][4]
-    assert overridden["override"] == {"value": "editorial", "source": f"{'f' * 40} trailer",
-                                      "clause": "c.p2"}
+    assert overridden["override"] == {
+        "value": "editorial",
+        "source": f"{'f' * 40} trailer",
+        "clause": "c.p2",
+    }
 
 
 def test_a_moved_and_reworded_clause_is_counted_as_reworded_in_every_summary() -> None:
     pay = "Pay within {} days of the invoice date or we may suspend the account."
-    old = _doc(_section("a", "A.", "Fees", _para("a.p1", pay.format(14)),
-                        _para("a.p2", "Prices include VAT.")),
-               _section("b", "B.", "Law", _para("b.p1", "English law applies.")))
-    new = _doc(_section("a", "A.", "Fees", _para("a.p2", "Prices include VAT.")),
-               _section("b", "B.", "Law", _para("b.p1", "English law applies."),
-                        _para("b.p2", pay.format(30))))
+    old = _doc(
+        _section(
+            "a", "A.", "Fees", _para("a.p1", pay.format(14)), _para("a.p2", "Prices include VAT.")
+        ),
+        _section("b", "B.", "Law", _para("b.p1", "English law applies.")),
+    )
+    new = _doc(
+        _section("a", "A.", "Fees", _para("a.p2", "Prices include VAT.")),
+        _section(
+            "b", "B.", "Law", _para("b.p1", "English law applies."), _para("b.p2", pay.format(30))
+        ),
+    )
     changes = compare(old, new)
     assert [(c.kind, c.reworded) for c in changes.changes] == [("moved", True)]
     assert changes.summary.modified == 0 and changes.summary.reworded == 1
@@ -173,6 +201,8 @@ def test_a_moved_and_reworded_clause_is_counted_as_reworded_in_every_summary() -
     assert render_markdown(changes).splitlines()[0].endswith(f"— {line}")
     html = render_html(changes)
     assert f"<p>{line}</p>" in html
-    assert ('<li class="redline__count redline__count--moved"><strong>1</strong> moved '
-            '(1 also reworded)</li>') in html
+    assert (
+        '<li class="redline__count redline__count--moved"><strong>1</strong> moved '
+        "(1 also reworded)</li>"
+    ) in html
     assert render_json(changes)["summary"]["reworded"] == 1

@@ -9,14 +9,18 @@ from kinds_support import diff, kinds
 from publisher.diff import render_json, render_text
 from publisher.notices.render import change_items
 
-LEADS = ("**Scope.** These terms apply to every account you open with us. "
-         "**Fees.** You pay the fees shown on the pricing page each month. "
-         "**Ending.** You may close your account at any time from the settings page.\n\n"
-         "We may update these terms as described below.\n")
-SPLIT = ("**Scope.** These terms apply to every account you open with us.\n\n"
-         "**Fees.** You pay the fees shown on the pricing page each month.\n\n"
-         "**Ending.** You may close your account at any time from the settings page.\n\n"
-         "We may update these terms as described below.\n")
+LEADS = (
+    "**Scope.** These terms apply to every account you open with us. "
+    "**Fees.** You pay the fees shown on the pricing page each month. "
+    "**Ending.** You may close your account at any time from the settings page.\n\n"
+    "We may update these terms as described below.\n"
+)
+SPLIT = (
+    "**Scope.** These terms apply to every account you open with us.\n\n"
+    "**Fees.** You pay the fees shown on the pricing page each month.\n\n"
+    "**Ending.** You may close your account at any time from the settings page.\n\n"
+    "We may update these terms as described below.\n"
+)
 
 
 def test_splitting_lead_ins_into_clauses_is_one_editorial_restructuring() -> None:
@@ -103,8 +107,10 @@ def test_heading_made_a_bold_lead_in_is_editorial_and_shown() -> None:
 
 def test_a_real_rewrite_beside_a_split_is_still_a_rewrite() -> None:
     old = f"{P1} {P2}\n\n{P3}\n"
-    new = (f"{P1}\n\n{P2}\n\n"
-           "We never keep backups for longer than a week and you may ask for them to go.\n")
+    new = (
+        f"{P1}\n\n{P2}\n\n"
+        "We never keep backups for longer than a week and you may ask for them to go.\n"
+    )
     changes = diff(old, new)
     assert "restructured" in kinds(changes)
     assert any(c.kind in ("modified", "added") and c.material for c in changes.changes)

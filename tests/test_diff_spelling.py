@@ -12,10 +12,14 @@ from kinds_support import diff, kinds
 from publisher.diff import spelling
 from publisher.errors import ConfigError
 
-BRITISH = ("We analyse your behaviour on the site under the licence you accepted, and we "
-           "organise the results.\n")
-AMERICAN = ("We analyze your behavior on the site under the license you accepted, and we "
-            "organize the results.\n")
+BRITISH = (
+    "We analyse your behaviour on the site under the licence you accepted, and we "
+    "organise the results.\n"
+)
+AMERICAN = (
+    "We analyze your behavior on the site under the license you accepted, and we "
+    "organize the results.\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,12 +44,13 @@ def test_the_setting_turns_variants_off_or_replaces_the_list(tmp_path: Path) -> 
     spelling.configure("none")
     assert diff(BRITISH, AMERICAN).material
     pairs = tmp_path / "variants.txt"
-    pairs.write_text("# mine\nanalyse analyze\nbehaviour behavior\nlicence license\n"
-                     "organise organize\n", encoding="utf-8")
+    pairs.write_text(
+        "# mine\nanalyse analyze\nbehaviour behavior\nlicence license\norganise organize\n",
+        encoding="utf-8",
+    )
     spelling.configure(str(pairs))
     assert not diff(BRITISH, AMERICAN).material
-    assert diff(BRITISH.replace("colour", "x"), AMERICAN.replace("results", "colours")
-                ).material
+    assert diff(BRITISH.replace("colour", "x"), AMERICAN.replace("results", "colours")).material
 
 
 def test_a_bad_variants_file_is_one_line_with_a_hint(tmp_path: Path) -> None:

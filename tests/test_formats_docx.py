@@ -101,16 +101,22 @@ def expected(document: Document) -> list[str]:
 def repo(tmp_path: Path) -> GitRepo:
     repo = GitRepo.init(tmp_path / "repo")
     repo.commit("Publish the rules", files={"policies/rules.md": OLD}, date="2025-01-06")
-    repo.commit("Rules v2: spam, fees, order", files={"policies/rules.md": NEW},
-                date="2025-03-03T09:30:00+00:00", author=("Dana Counsel", "dana@example.com"))
+    repo.commit(
+        "Rules v2: spam, fees, order",
+        files={"policies/rules.md": NEW},
+        date="2025-03-03T09:30:00+00:00",
+        author=("Dana Counsel", "dana@example.com"),
+    )
     return repo
 
 
-def test_accept_all_gives_the_new_version_and_reject_all_the_old(repo: GitRepo,
-                                                                 tmp_path: Path) -> None:
+def test_accept_all_gives_the_new_version_and_reject_all_the_old(
+    repo: GitRepo, tmp_path: Path
+) -> None:
     out = tmp_path / "redline.docx"
-    result = CliRunner().invoke(main, ["--repo", str(repo.path), "diff", "rules",
-                                       "--format", "docx", "--output", str(out)])
+    result = CliRunner().invoke(
+        main, ["--repo", str(repo.path), "diff", "rules", "--format", "docx", "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     tree = body(out.read_bytes())
     old, new = read_file_text(OLD, tmp_path / "old.md"), read_file_text(NEW, tmp_path / "new.md")
@@ -127,8 +133,13 @@ def test_accept_all_gives_the_new_version_and_reject_all_the_old(repo: GitRepo,
     starts = {e.get(f"{W}name") for e in tree.iter(f"{W}moveFromRangeStart")}
     ends = {e.get(f"{W}name") for e in tree.iter(f"{W}moveToRangeStart")}
     assert starts and starts == ends
-    ids = [e.get(f"{W}id") for e in tree.iter() if e.get(f"{W}id") is not None
-           and not e.tag.endswith("RangeEnd") and not e.tag.endswith("bookmarkEnd")]
+    ids = [
+        e.get(f"{W}id")
+        for e in tree.iter()
+        if e.get(f"{W}id") is not None
+        and not e.tag.endswith("RangeEnd")
+        and not e.tag.endswith("bookmarkEnd")
+    ]
     assert len(ids) == len(set(ids))
 
 
@@ -137,19 +148,34 @@ def read_file_text(text: str, path: Path) -> Document:
     return read_file(path)
 
 
-def test_summary_lists_material_and_editorial_changes_apart(repo: GitRepo,
-                                                            tmp_path: Path) -> None:
+def test_summary_lists_material_and_editorial_changes_apart(repo: GitRepo, tmp_path: Path) -> None:
     out = tmp_path / "redline.docx"
-    CliRunner().invoke(main, ["--repo", str(repo.path), "diff", "rules", "--from", "1",
-                              "--to", "2", "--format", "docx", "-o", str(out)])
+    CliRunner().invoke(
+        main,
+        [
+            "--repo",
+            str(repo.path),
+            "diff",
+            "rules",
+            "--from",
+            "1",
+            "--to",
+            "2",
+            "--format",
+            "docx",
+            "-o",
+            str(out),
+        ],
+    )
     document = docx.Document(str(out))
     texts = [p.text for p in document.paragraphs]
     material = texts.index(next(t for t in texts if t.startswith("Material changes")))
     editorial = texts.index(next(t for t in texts if t.startswith("Editorial changes")))
     assert material < editorial
     assert any("Fees" in t for t in texts[material:editorial])
-    assert any(("Support" in t and "renumbered" in t.lower()) or "Moved" in t
-               for t in texts[material:])
+    assert any(
+        ("Support" in t and "renumbered" in t.lower()) or "Moved" in t for t in texts[material:]
+    )
     assert document.core_properties.author == "Dana Counsel"
     # Numbering as the policy writes it: the section letters are text of the headings.
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
@@ -162,8 +188,9 @@ def test_two_files_use_publisher_and_the_mtime(tmp_path: Path) -> None:
     new.write_text(NEW, encoding="utf-8")
     os.utime(new, (1_700_000_000, 1_700_000_000))
     out = tmp_path / "r.docx"
-    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", "docx",
-                                       "--output", str(out)])
+    result = CliRunner().invoke(
+        main, ["diff", str(old), str(new), "--format", "docx", "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     tree = body(out.read_bytes())
     assert {e.get(f"{W}author") for e in revisions(tree)} == {"publisher"}
@@ -195,8 +222,18 @@ def test_docx_to_a_pipe_and_refused_on_a_terminal(tmp_path: Path) -> None:
 def test_bad_output_directory_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     old = tmp_path / "old.md"
     old.write_text(OLD, encoding="utf-8")
-    result = CliRunner().invoke(main, ["diff", str(old), str(old), "--format", "docx",
-                                       "-o", str(tmp_path / "missing" / "r.docx")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "diff",
+            str(old),
+            str(old),
+            "--format",
+            "docx",
+            "-o",
+            str(tmp_path / "missing" / "r.docx"),
+        ],
+    )
     assert result.exit_code == 2
     assert "is no directory" in result.output
     assert not (tmp_path / "missing").exists()
@@ -222,7 +259,8 @@ def test_text_formats_go_to_output_as_they_would_to_stdout(tmp_path: Path) -> No
     for fmt in ("text", "markdown", "html", "json"):
         out = tmp_path / f"r.{fmt}"
         printed = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", fmt])
-        written = CliRunner().invoke(main, ["diff", str(old), str(new), "--format", fmt,
-                                            "--output", str(out)])
+        written = CliRunner().invoke(
+            main, ["diff", str(old), str(new), "--format", fmt, "--output", str(out)]
+        )
         assert written.exit_code == 0 and written.stdout == ""
         assert out.read_text(encoding="utf-8") == printed.stdout, fmt

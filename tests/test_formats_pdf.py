@@ -17,8 +17,9 @@ from test_diff_examples import ROOT, _has_example_history
 from publisher.cli import main
 from publisher.formats.pdf import redline_pdf_html, site_css
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="needs pdftotext (Debian package poppler-utils)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="needs pdftotext (Debian package poppler-utils)"
+)
 
 V1 = """\
 ---
@@ -33,13 +34,18 @@ effective: 2025-01-06
 2. You must not host malware.
 """
 
-V2 = V1.replace('version: "1"', 'version: "2"').replace("2025-01-06", "2025-03-03").replace(
-    "send spam.", "send unsolicited bulk messages.") + "3. You must not mine cryptocurrency.\n"
+V2 = (
+    V1.replace('version: "1"', 'version: "2"')
+    .replace("2025-01-06", "2025-03-03")
+    .replace("send spam.", "send unsolicited bulk messages.")
+    + "3. You must not mine cryptocurrency.\n"
+)
 
 
 def pdf_text(path: Path) -> str:
-    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          check=True, text=True)
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+    )
     return done.stdout
 
 
@@ -55,11 +61,11 @@ def repo(tmp_path: Path) -> GitRepo:
     return repo
 
 
-def test_redline_pdf_has_header_page_numbers_and_the_changes(repo: GitRepo,
-                                                            tmp_path: Path) -> None:
+def test_redline_pdf_has_header_page_numbers_and_the_changes(repo: GitRepo, tmp_path: Path) -> None:
     out = tmp_path / "redline.pdf"
-    result = CliRunner().invoke(main, ["--repo", str(repo.path), "diff", "rules",
-                                       "--format", "pdf", "--output", str(out)])
+    result = CliRunner().invoke(
+        main, ["--repo", str(repo.path), "diff", "rules", "--format", "pdf", "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
     text = pdf_text(out)
@@ -74,11 +80,23 @@ def test_redline_pdf_has_header_page_numbers_and_the_changes(repo: GitRepo,
     assert "1 added, 1 modified" in flat
 
 
-def test_version_pdf_prints_the_text_with_version_and_dates(repo: GitRepo,
-                                                           tmp_path: Path) -> None:
+def test_version_pdf_prints_the_text_with_version_and_dates(repo: GitRepo, tmp_path: Path) -> None:
     out = tmp_path / "v1.pdf"
-    result = CliRunner().invoke(main, ["--repo", str(repo.path), "show", "rules", "--version",
-                                       "1", "--format", "pdf", "-o", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--repo",
+            str(repo.path),
+            "show",
+            "rules",
+            "--version",
+            "1",
+            "--format",
+            "pdf",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     text = pdf_text(out)
     header = pages(text)[0].strip().splitlines()[0]
@@ -93,7 +111,7 @@ def test_version_pdf_prints_the_text_with_version_and_dates(repo: GitRepo,
 
 def test_struck_and_underlined_text_does_not_rely_on_colour() -> None:
     css = site_css()
-    printed = css[css.index("@media print"):]
+    printed = css[css.index("@media print") :]
     assert ".redline ins { background: none; color: #000; }" in printed
     assert ".redline del { background: none; color: #000; }" in printed
     assert "text-decoration: underline" in css and "text-decoration: line-through" in css
@@ -107,8 +125,21 @@ def test_pdf_on_a_terminal_is_refused_before_any_work(repo: GitRepo) -> None:
     leader, follower = pty.openpty()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "publisher", "--repo", str(repo.path), "show", "rules",
-             "--format", "pdf"], stdout=follower, stderr=subprocess.PIPE, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "publisher",
+                "--repo",
+                str(repo.path),
+                "show",
+                "rules",
+                "--format",
+                "pdf",
+            ],
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
     finally:
         os.close(follower)
         os.close(leader)
@@ -127,9 +158,9 @@ def test_example_redline_page_golden() -> None:
     with PolicyRepo.open(settings, cache=DocumentCache(None)) as repo:
         changes = compare_revisions(repo, "acceptable-use", "2", "3")
     html = redline_pdf_html(changes)
-    body = html[html.index("<body>"):]
+    body = html[html.index("<body>") :]
     check_golden("formats/pdf/acceptable-use-v2-v3.body.html", body)
-    page = html[html.index("@page"):html.index("</style>")]
+    page = html[html.index("@page") : html.index("</style>")]
     assert '"Acceptable Use Policy"' in page
     assert '"Redline v2 (2025-07-01) → v3 (2026-03-01)"' in page
 

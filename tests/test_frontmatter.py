@@ -90,18 +90,24 @@ def test_malformed_yaml_names_the_file_line() -> None:
     assert str(error).startswith("policies/tos.md:3: malformed front matter")
 
 
-@pytest.mark.parametrize(("text", "line", "says"), [
-    # An unclosed quote on line 3 was reported at line 6, where YAML ran out of text.
-    ('---\ntitle: Terms\nsummary: "Adds a rule\nversion: 2\neffective: 2024-01-01\n---\nx\n',
-     3, "never closed"),
-    ("---\ntitle: Terms\nversion: 2\nsummary: 'Adds\n\nslug: t\n---\nx\n", 4, "never closed"),
-    ("---\ntitle: [Terms\nversion: 2\nslug: a\n---\nx\n", 2, "flow sequence"),
-    ("---\ntitle: T\nversion: 2\nsummary: {a: b\n\nslug: s\n---\nx\n", 4, "flow mapping"),
-    ("---\ntitle: T\nsummary: Adds: a rule\nversion: 2\n---\nx\n", 3, "mapping values"),
-    ("---\ntitle: T\n  version: 2\nslug: x\n---\nx\n", 3, "mapping values"),
-    ("---\ntitle: T\n- a\nversion: 2\n---\nx\n", 3, "did not find expected key"),
-    ("---\ntitle: T\nsummary: x\nversion: *v\n---\nx\n", 4, "undefined alias"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        # An unclosed quote on line 3 was reported at line 6, where YAML ran out of text.
+        (
+            '---\ntitle: Terms\nsummary: "Adds a rule\nversion: 2\neffective: 2024-01-01\n---\nx\n',
+            3,
+            "never closed",
+        ),
+        ("---\ntitle: Terms\nversion: 2\nsummary: 'Adds\n\nslug: t\n---\nx\n", 4, "never closed"),
+        ("---\ntitle: [Terms\nversion: 2\nslug: a\n---\nx\n", 2, "flow sequence"),
+        ("---\ntitle: T\nversion: 2\nsummary: {a: b\n\nslug: s\n---\nx\n", 4, "flow mapping"),
+        ("---\ntitle: T\nsummary: Adds: a rule\nversion: 2\n---\nx\n", 3, "mapping values"),
+        ("---\ntitle: T\n  version: 2\nslug: x\n---\nx\n", 3, "mapping values"),
+        ("---\ntitle: T\n- a\nversion: 2\n---\nx\n", 3, "did not find expected key"),
+        ("---\ntitle: T\nsummary: x\nversion: *v\n---\nx\n", 4, "undefined alias"),
+    ],
+)
 def test_malformed_front_matter_points_where_the_problem_starts(
     text: str, line: int, says: str
 ) -> None:

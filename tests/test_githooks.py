@@ -36,17 +36,25 @@ effective: 2024-02-01
 """
 
 IDENTITY = {
-    "GIT_AUTHOR_NAME": "Alice Example", "GIT_AUTHOR_EMAIL": "alice@example.com",
-    "GIT_COMMITTER_NAME": "Alice Example", "GIT_COMMITTER_EMAIL": "alice@example.com",
+    "GIT_AUTHOR_NAME": "Alice Example",
+    "GIT_AUTHOR_EMAIL": "alice@example.com",
+    "GIT_COMMITTER_NAME": "Alice Example",
+    "GIT_COMMITTER_EMAIL": "alice@example.com",
 }
 
-PREVIOUS_HOOK = b"#!/bin/sh\n# the team's own hook\necho \"team hook ran with $# args\" >> \"$(git rev-parse --git-dir)/team-hook.log\"\nexit ${TEAM_HOOK_STATUS:-0}\n"
+PREVIOUS_HOOK = b'#!/bin/sh\n# the team\'s own hook\necho "team hook ran with $# args" >> "$(git rev-parse --git-dir)/team-hook.log"\nexit ${TEAM_HOOK_STATUS:-0}\n'
 
 
 def git(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """A real git command (hooks enabled), in an environment without user configuration."""
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env=isolated_git_env(**IDENTITY, **env), check=False)
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=isolated_git_env(**IDENTITY, **env),
+        check=False,
+    )
 
 
 def publisher(*args: str) -> str:
@@ -64,9 +72,11 @@ def repo(tmp_path: Path) -> GitRepo:
 
 
 def v2(effective: date) -> str:
-    return TERMS.replace('version: "1"', 'version: "2"').replace(
-        "effective: 2024-02-01", f"effective: {effective.isoformat()}"
-    ).replace("within 72 hours", "within 24 hours")
+    return (
+        TERMS.replace('version: "1"', 'version: "2"')
+        .replace("effective: 2024-02-01", f"effective: {effective.isoformat()}")
+        .replace("within 72 hours", "within 24 hours")
+    )
 
 
 # --- pre-commit and commit-msg -----------------------------------------------------------
@@ -93,7 +103,9 @@ def test_commits_through_a_temporary_index_are_linted(repo: GitRepo, how: list[s
     result = git(repo.path, "commit", "-m", "Add fees", *how)
     assert result.returncode != 0, result.stderr
     assert "policies/terms.md:14: error:" in result.stderr and "[numbering-gap]" in result.stderr
-    assert "policies/terms.md:4: error:" in result.stderr and "[unversioned-change]" in result.stderr
+    assert (
+        "policies/terms.md:4: error:" in result.stderr and "[unversioned-change]" in result.stderr
+    )
 
 
 def test_commit_msg_checks_notice_and_honours_the_trailer(repo: GitRepo) -> None:
@@ -205,8 +217,10 @@ def test_push_with_lint_errors_is_refused_with_the_messages(
 ) -> None:
     repo, bare, site = server
     before = git(bare, "rev-parse", "main").stdout
-    repo.write("policies/terms.md", TERMS.replace("Keep your password safe.",
-                                                 "Keep your password safe (Section 9)."))
+    repo.write(
+        "policies/terms.md",
+        TERMS.replace("Keep your password safe.", "Keep your password safe (Section 9)."),
+    )
     repo.commit("Edit v1 in place, with a dangling reference")
     refused = git(repo.path, "push", "origin", "main")
     assert refused.returncode != 0
@@ -268,10 +282,20 @@ def test_bare_repository_reads_settings_from_the_pushed_commit(
 def test_pre_push_publishes_to_a_branch(repo: GitRepo, tmp_path: Path) -> None:
     bare = repo.clone(tmp_path / "remote.git", bare=True)
     repo.git("remote", "add", "origin", str(bare))
-    publisher("-C", str(repo.path), "hooks", "install", "--publish", "branch:gh-pages",
-              "--publish-hook", "pre-push")
+    publisher(
+        "-C",
+        str(repo.path),
+        "hooks",
+        "install",
+        "--publish",
+        "branch:gh-pages",
+        "--publish-hook",
+        "pre-push",
+    )
     repo.write("policies/terms.md", v2(date(2024, 3, 15)))
-    repo.write(".gitignore", ".publisher/\n")  # lint's parse cache, as docs/publishing-from-ci.md says
+    repo.write(
+        ".gitignore", ".publisher/\n"
+    )  # lint's parse cache, as docs/publishing-from-ci.md says
     head = repo.commit("Terms v2", date="2024-02-01")
     pushed = git(repo.path, "push", "-q", "origin", "main")
     assert pushed.returncode == 0, pushed.stderr
@@ -322,8 +346,9 @@ def test_hooks_use_the_policies_glob_given_to_install(tmp_path: Path) -> None:
     work = GitRepo.init(tmp_path / "flat")
     work.write("terms.md", TERMS)
     work.commit("Publish terms v1", date="2024-01-10")
-    result = CliRunner().invoke(main, ["-C", str(work.path), "--policies", "*.md",
-                                       "hooks", "install", "--pre-commit"])
+    result = CliRunner().invoke(
+        main, ["-C", str(work.path), "--policies", "*.md", "hooks", "install", "--pre-commit"]
+    )
     assert result.exit_code == 0, result.output
     assert "hooks use policies='*.md' (from flag)" in result.stdout
     assert "[tool.publisher]" in result.stdout
@@ -339,10 +364,11 @@ def test_the_glob_after_the_command_and_from_the_environment_count_too(tmp_path:
     work = GitRepo.init(tmp_path / "flat")
     work.write("terms.md", TERMS)
     work.commit("Publish terms v1", date="2024-01-10")
-    result = CliRunner().invoke(main, ["-C", str(work.path), "hooks", "install",
-                                       "--pre-commit", "--policies", "*.md"],
-                                env={"PUBLISHER_SITE_URL": "https://policies.example.com",
-                                     "PUBLISHER_API_TOKEN": "s3cret"})
+    result = CliRunner().invoke(
+        main,
+        ["-C", str(work.path), "hooks", "install", "--pre-commit", "--policies", "*.md"],
+        env={"PUBLISHER_SITE_URL": "https://policies.example.com", "PUBLISHER_API_TOKEN": "s3cret"},
+    )
     assert result.exit_code == 0, result.output
     hook = (work.path / ".git" / "hooks" / "pre-commit").read_text()
     assert "export PUBLISHER_POLICIES='*.md'" in hook
@@ -352,8 +378,11 @@ def test_the_glob_after_the_command_and_from_the_environment_count_too(tmp_path:
 
 
 def test_hooks_installed_without_flags_carry_no_settings(repo: GitRepo) -> None:
-    result = CliRunner().invoke(main, ["-C", str(repo.path), "hooks", "install",
-                                       "--pre-commit"], env={"PUBLISHER_POLICIES": ""})
+    result = CliRunner().invoke(
+        main,
+        ["-C", str(repo.path), "hooks", "install", "--pre-commit"],
+        env={"PUBLISHER_POLICIES": ""},
+    )
     assert result.exit_code == 0, result.output
     assert "export" not in (repo.path / ".git" / "hooks" / "pre-commit").read_text()
     assert "hooks use" not in result.stdout

@@ -173,9 +173,18 @@ def test_unlabelled_versions_by_commit_date(repo: GitRepo, policies: PolicyRepo)
 
 INVISIBLE = [
     ("Publish", "# Terms\n\nBe kind.\n\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
-    ("Drop a blank line", "# Terms\n\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
-    ("Add a comment", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n"),
-    ("Star bullets", "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n* Read [the FAQ](https://a.example/faq).\n* Ask us.\n"),
+    (
+        "Drop a blank line",
+        "# Terms\n\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n",
+    ),
+    (
+        "Add a comment",
+        "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n- Read [the FAQ](https://a.example/faq).\n- Ask us.\n",
+    ),
+    (
+        "Star bullets",
+        "# Terms\n\n<!-- reviewed -->\nBe kind.\n\n* Read [the FAQ](https://a.example/faq).\n* Ask us.\n",
+    ),
 ]
 #: A link to another page is something a reader follows: a new target is a new version.
 MOVED_FAQ = INVISIBLE[-1][1].replace("a.example", "b.example")
@@ -190,13 +199,20 @@ def test_unlabelled_versions_change_only_with_what_a_reader_sees(tmp_path: Path)
         repo.commit(subject, files={"policies/terms.md": text})
     repo.commit("Move the FAQ", files={"policies/terms.md": MOVED_FAQ})
     repo.commit("Be fair", files={"policies/terms.md": MOVED_FAQ.replace("kind", "fair")})
-    repo.commit("Title it", files={"policies/terms.md": front(MOVED_FAQ.replace(
-        "kind", "fair"), title="Terms of Service")})
+    repo.commit(
+        "Title it",
+        files={
+            "policies/terms.md": front(MOVED_FAQ.replace("kind", "fair"), title="Terms of Service")
+        },
+    )
     with open_repo(repo.path) as reader:
         terms = reader.policy("terms")
     first, moved, fair = terms.versions
     assert [r.subject for r in terms.revisions] == [s for s, _ in INVISIBLE] + [
-        "Move the FAQ", "Be fair", "Title it"]
+        "Move the FAQ",
+        "Be fair",
+        "Title it",
+    ]
     assert terms.revision_labels == (first.label,) * 4 + (moved.label,) + (fair.label,) * 2
     assert first.first_revision.subject == "Publish"
     assert first.revision.subject == "Star bullets"
@@ -212,7 +228,9 @@ def test_unlabelled_versions_change_only_with_what_a_reader_sees(tmp_path: Path)
     retitled = parse_document(INVISIBLE[0][1].replace("# Terms", "# Terms of Use"))
     assert retitled.fingerprint != docs[0].fingerprint
     # a numbered item for a bullet is visible: the clause's kind and number changed
-    assert parse_document("# T\n\n- A.\n").fingerprint != parse_document("# T\n\n1. A.\n").fingerprint
+    assert (
+        parse_document("# T\n\n- A.\n").fingerprint != parse_document("# T\n\n1. A.\n").fingerprint
+    )
 
 
 def test_deleted_policy(repo: GitRepo, policies: PolicyRepo) -> None:
@@ -249,9 +267,14 @@ def test_a_move_git_does_not_detect_joins_the_lineages(tmp_path: Path) -> None:
     with too many edits for git's rename detection), or re-created later under another path
     with the same slug, is one policy: the deleted lineage is the start of the later one."""
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("Add", files={"policies/cookies.md": "# Cookies\n\nWe use some.\n",
-                              "policies/faq.md": "# FAQ\n\nAsk.\n",
-                              "policies/other.md": "# Other\n\nText.\n"})
+    repo.commit(
+        "Add",
+        files={
+            "policies/cookies.md": "# Cookies\n\nWe use some.\n",
+            "policies/faq.md": "# FAQ\n\nAsk.\n",
+            "policies/other.md": "# Other\n\nText.\n",
+        },
+    )
     repo.delete("policies/cookies.md")
     repo.write("policies/privacy/cookies.md", "# Cookie Notice\n\nEntirely new words here.\n")
     moved = repo.commit("Move into a folder, rewritten")
@@ -263,7 +286,11 @@ def test_a_move_git_does_not_detect_joins_the_lineages(tmp_path: Path) -> None:
     with open_repo(repo.path) as reader:
         everything = reader.policies(include_deleted=True)
         assert sorted((p.slug, p.deleted) for p in everything) == [
-            ("cookies", False), ("different", False), ("faq", False), ("other", True)]
+            ("cookies", False),
+            ("different", False),
+            ("faq", False),
+            ("other", True),
+        ]
         cookies = reader.policy("cookies")
         assert cookies.paths == ("policies/cookies.md", "policies/privacy/cookies.md")
         assert [r.subject for r in cookies.revisions] == ["Add", "Move into a folder, rewritten"]
@@ -436,8 +463,13 @@ def test_policy_errors(repo: GitRepo, policies: PolicyRepo, tmp_path: Path) -> N
 
 def test_duplicate_front_matter_slugs_are_ambiguous(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("Add", files={"policies/a/x.md": front("# A\n", slug="terms"),
-                              "policies/b/y.md": front("# B\n", slug="terms")})
+    repo.commit(
+        "Add",
+        files={
+            "policies/a/x.md": front("# A\n", slug="terms"),
+            "policies/b/y.md": front("# B\n", slug="terms"),
+        },
+    )
     with open_repo(repo.path) as reader:
         with pytest.raises(PolicyError, match="more than one policy"):
             reader.policy("terms")
@@ -572,12 +604,15 @@ def test_custom_glob(repo: GitRepo) -> None:
     with PolicyRepo.open(Settings(root=repo.path, policies="**/*.md"), warn=notes.append) as reader:
         assert {p.slug for p in reader.policies()} == {"aup", "tos"}
         reader.policies(include_deleted=True)
-    assert notes == ["note: skipped README.md: not policies, though the policies glob "
-                     "'**/*.md' matches them (set `exclude` to skip other files)"]
+    assert notes == [
+        "note: skipped README.md: not policies, though the policies glob "
+        "'**/*.md' matches them (set `exclude` to skip other files)"
+    ]
     with open_repo(repo.path, policies="README.md") as reader:  # named, not matched by chance
         assert {p.slug for p in reader.policies()} == {"readme"}
-    with PolicyRepo.open(Settings(root=repo.path, policies="**/*.md",
-                                  exclude=("policies/use/**",))) as reader:
+    with PolicyRepo.open(
+        Settings(root=repo.path, policies="**/*.md", exclude=("policies/use/**",))
+    ) as reader:
         assert {p.slug for p in reader.policies()} == {"tos"}
     with open_repo(repo.path, policies="policies/*.md") as reader:
         assert {p.slug for p in reader.policies()} == {"tos"}

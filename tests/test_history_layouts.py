@@ -44,17 +44,23 @@ def slugs(repo: GitRepo) -> dict[str, str]:
 
 
 def test_list_names_every_policy_by_its_path(layout: GitRepo) -> None:
-    assert slugs(layout) == {"a/index.md": "a", "b/index.md": "b",
-                             "Some Service/Terms of Service.md": "terms-of-service"}
+    assert slugs(layout) == {
+        "a/index.md": "a",
+        "b/index.md": "b",
+        "Some Service/Terms of Service.md": "terms-of-service",
+    }
     result = run(layout, "list")
     assert result.stderr.count("note: skipped README.md") == 1
 
 
 def run_process(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
     """The real CLI in its own process: what a person sees on stderr, each line once."""
-    return subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path),
-                           "--policies", "**/*.md", *args],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", "-C", str(repo.path), "--policies", "**/*.md", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_build_log_and_lint_succeed(layout: GitRepo, tmp_path: Path) -> None:
@@ -93,8 +99,7 @@ def test_stems_that_repeat_from_the_start_all_name_their_folder(tmp_path: Path) 
     repo.write("Facebook/Terms of Service.md", TERMS)
     repo.write("Instagram/Terms of Service.md", TERMS)
     repo.commit("Add two services")
-    assert set(slugs(repo).values()) == {"facebook-terms-of-service",
-                                         "instagram-terms-of-service"}
+    assert set(slugs(repo).values()) == {"facebook-terms-of-service", "instagram-terms-of-service"}
 
 
 def test_translations_side_by_side_are_no_error(tmp_path: Path) -> None:
@@ -152,18 +157,41 @@ def broken_revision(tmp_path: Path) -> GitRepo:
 
 def test_build_warns_once_per_skipped_revision(broken_revision: GitRepo, tmp_path: Path) -> None:
     repo = broken_revision
-    built = subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path), "build",
-                            "--site-dir", str(tmp_path / "site")],
-                           capture_output=True, text=True, check=False)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(repo.path),
+            "build",
+            "--site-dir",
+            str(tmp_path / "site"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert built.returncode == 0, built.stderr
     assert built.stderr.count("skipped this revision") == 1, built.stderr
 
 
-def test_publish_warns_once_per_skipped_revision(broken_revision: GitRepo,
-                                                 tmp_path: Path) -> None:
+def test_publish_warns_once_per_skipped_revision(broken_revision: GitRepo, tmp_path: Path) -> None:
     repo = broken_revision
-    published = subprocess.run([sys.executable, "-m", "publisher", "-C", str(repo.path),
-                                "publish", "--to", str(tmp_path / "out")],
-                               capture_output=True, text=True, check=False)
+    published = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(repo.path),
+            "publish",
+            "--to",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert published.returncode == 0, published.stderr
     assert published.stderr.count("skipped this revision") == 1, published.stderr

@@ -61,8 +61,9 @@ MARKDOWN = """Intro text.
 
 
 def shape(text: str) -> list[tuple[str, str, str | None, str | None, str]]:
-    return [(c.id, c.kind, c.number, c.heading, c.text)
-            for c in parse_document(policy(text)).walk()]
+    return [
+        (c.id, c.kind, c.number, c.heading, c.text) for c in parse_document(policy(text)).walk()
+    ]
 
 
 def test_html_blocks_give_the_clauses_of_their_markdown_equivalent() -> None:
@@ -151,12 +152,44 @@ def test_site_renders_html_clauses_once_each_from_their_text() -> None:
     assert len(seen) == len(set(seen)), "a clause rendered another clause's lines too"
 
 
-_FRAGMENTS = st.sampled_from([
-    "<ul>", "</ul>", "<ol start=2>", "</ol>", "<li>", "</li>", "<p>", "</p>", "<h2>", "</h2>",
-    "<table>", "<tr>", "<td>", "</td>", "</table>", "<b>", "</b>", "<a href='http://x'>",
-    "</a>", "<script>", "</script>", "<!--", "-->", "1. ", "- ", "word ", "\n", "\n\n",
-    "**", "|", "#", "<br>", "<div>", "</div>",
-])
+_FRAGMENTS = st.sampled_from(
+    [
+        "<ul>",
+        "</ul>",
+        "<ol start=2>",
+        "</ol>",
+        "<li>",
+        "</li>",
+        "<p>",
+        "</p>",
+        "<h2>",
+        "</h2>",
+        "<table>",
+        "<tr>",
+        "<td>",
+        "</td>",
+        "</table>",
+        "<b>",
+        "</b>",
+        "<a href='http://x'>",
+        "</a>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "1. ",
+        "- ",
+        "word ",
+        "\n",
+        "\n\n",
+        "**",
+        "|",
+        "#",
+        "<br>",
+        "<div>",
+        "</div>",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)

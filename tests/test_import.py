@@ -162,8 +162,16 @@ def test_titled_sections_with_lists_of_each_bullet_kind() -> None:
 
 def test_html_page_keeps_main_content_only() -> None:
     result = import_bytes(PAGE.encode(), kind="html")
-    for furniture in ("Pricing", "Log in", "cookies", "Related", "©", "Do not import",
-                      "nor me", "color: red"):
+    for furniture in (
+        "Pricing",
+        "Log in",
+        "cookies",
+        "Related",
+        "©",
+        "Do not import",
+        "nor me",
+        "color: red",
+    ):
         assert furniture not in result.markdown
     document = parse_document(result.markdown, path="p.md")
     assert document.title == "Privacy Policy"
@@ -218,14 +226,17 @@ def test_example_policies_round_trip_through_their_site_page(slug: str) -> None:
     from publisher.sanitize import clause_bodies
 
     original = read_file(ROOT / "policies" / f"{slug}.md")
-    page = (f"<html><head><title>{original.title} | Northwind</title></head><body>"
-            "<nav><a href='/'>Home</a></nav><main>"
-            f"<h1>{original.title}</h1>{policy_body(original, clause_bodies(original))}"
-            "</main><footer>Northwind Cloud Ltd.</footer></body></html>")
+    page = (
+        f"<html><head><title>{original.title} | Northwind</title></head><body>"
+        "<nav><a href='/'>Home</a></nav><main>"
+        f"<h1>{original.title}</h1>{policy_body(original, clause_bodies(original))}"
+        "</main><footer>Northwind Cloud Ltd.</footer></body></html>"
+    )
     result = import_bytes(page.encode(), kind="html")
     document = parse_document(result.markdown, path=f"{slug}.md")
     assert [(c.id, c.kind, c.number, c.heading, c.text) for c in document.walk()] == [
-        (c.id, c.kind, c.number, c.heading, c.text) for c in original.walk()]
+        (c.id, c.kind, c.number, c.heading, c.text) for c in original.walk()
+    ]
     assert result.unplaced == ()
     check_golden(f"{GOLDEN}/{slug}.md", result.markdown)
 
@@ -301,15 +312,19 @@ def test_commit_two_imports_and_diff_them(tmp_path: Path) -> None:
     assert code == 0
     assert render_outline(read_file(target)) == stdout
 
-    code, _, stderr = run("import", str(first), "-o", str(target), "--commit", "--force",
-                          repo=repo.path)
+    code, _, stderr = run(
+        "import", str(first), "-o", str(target), "--commit", "--force", repo=repo.path
+    )
     assert code == 2 and "already has history" in stderr
 
     second = tmp_path / "v2.txt"
-    second.write_text(OBLIGATIONS.replace("1 March 2026", "1 June 2026").replace(
-        "3. You shall not mine cryptocurrency.\n",
-        "3. You shall not mine cryptocurrency on shared hosts.\n4. You shall not resell.\n"),
-        encoding="utf-8")
+    second.write_text(
+        OBLIGATIONS.replace("1 March 2026", "1 June 2026").replace(
+            "3. You shall not mine cryptocurrency.\n",
+            "3. You shall not mine cryptocurrency on shared hosts.\n4. You shall not resell.\n",
+        ),
+        encoding="utf-8",
+    )
     old = tmp_path / "old.md"
     new = tmp_path / "new.md"
     assert run("import", str(first), "-o", str(old))[0] == 0
@@ -321,15 +336,17 @@ def test_commit_two_imports_and_diff_them(tmp_path: Path) -> None:
     assert kinds == [("added", "4"), ("modified", "3")]
     assert data["meta_changes"] == [
         {"field": "effective", "old": "2026-03-01", "new": "2026-06-01"},
-        {"field": "line", "old": "1 March 2026", "new": "1 June 2026",
-         "label": "Effective date"}]
+        {"field": "line", "old": "1 March 2026", "new": "1 June 2026", "label": "Effective date"},
+    ]
 
 
 def test_numbered_title_case_headings_and_dotted_clauses() -> None:
-    text = ("Hosting Terms\nLast Updated: June 1, 2024\n\n1. Introduction\nThese terms govern "
-            "your use of our hosting.\n\n2. DEFINITIONS\n2.1 “Account” means your account.\n"
-            "2.2 “Services” means our hosting.\n\n3. Prohibited Activities\nYou may not use "
-            "the Services to:\n• send spam;\n• host malware.\n")
+    text = (
+        "Hosting Terms\nLast Updated: June 1, 2024\n\n1. Introduction\nThese terms govern "
+        "your use of our hosting.\n\n2. DEFINITIONS\n2.1 “Account” means your account.\n"
+        "2.2 “Services” means our hosting.\n\n3. Prohibited Activities\nYou may not use "
+        "the Services to:\n• send spam;\n• host malware.\n"
+    )
     document, unplaced = imported_tree(text, "text")
     assert [(c.id, c.number, c.heading, c.text) for c in document.walk()] == [
         ("p1", None, None, "Last Updated: June 1, 2024"),

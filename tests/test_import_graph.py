@@ -30,7 +30,8 @@ def _module_names() -> dict[str, Path]:
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
@@ -84,7 +85,8 @@ def import_graph() -> dict[str, set[str]]:
             targets |= modules
             if len(modules) == len(node.names):  # only modules: `source` itself just runs
                 targets |= _with_parents(source, name, known) - {source} | (
-                    {source} - _ancestors(name))
+                    {source} - _ancestors(name)
+                )
             else:  # names read from `source`: it must have run to the end
                 targets |= _with_parents(source, name, known) | ({source} & known.keys())
         graph[name] = targets - {name}
@@ -102,7 +104,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for target in sorted(graph.get(node, ())):
             if state.get(target) == 1:
-                return [*stack[stack.index(target):], target]
+                return [*stack[stack.index(target) :], target]
             if target not in state:
                 found = visit(target)
                 if found:
@@ -131,8 +133,7 @@ def test_the_graph_sees_function_local_and_relative_imports(tmp_path: Path) -> N
         "def f():\n    from publisher.site import Site\n"
         "from . import errors\n"
     )
-    names = [n.module if isinstance(n, ast.ImportFrom) else n.names[0].name
-             for n in _imports(tree)]
+    names = [n.module if isinstance(n, ast.ImportFrom) else n.names[0].name for n in _imports(tree)]
     assert names == ["typing", "publisher.site", None]
     graph = import_graph()
     assert "publisher.pages" in graph["publisher.site"]

@@ -47,9 +47,11 @@ def example(name: str) -> ModuleType:
 @pytest.fixture
 def store(database_url: str, tmp_path: Path) -> Iterator[tuple[Database, Settings]]:
     """c1 accepted the current version 2; c2 only version 1 (material: must accept 2)."""
-    settings = load_settings(tmp_path, env={"PUBLISHER_SECRET_KEY": KEY,
-                                            "PUBLISHER_ACCEPT_URL": "https://legal.example"},
-                             overrides={"database_url": database_url})
+    settings = load_settings(
+        tmp_path,
+        env={"PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_ACCEPT_URL": "https://legal.example"},
+        overrides={"database_url": database_url},
+    )
     database = migrate.open_store(settings)
     support.seed(database)
     record_acceptance(database, customer_id="c1", policy=POLICY, version="2", method="link")
@@ -61,7 +63,8 @@ def store(database_url: str, tmp_path: Path) -> Iterator[tuple[Database, Setting
 
 
 def test_the_asgi_example_blocks_redirects_and_lets_through(
-        store: tuple[Database, Settings]) -> None:
+    store: tuple[Database, Settings],
+) -> None:
     database, settings = store
     client = TestClient(example("asgi_app").build(database, settings))
 
@@ -79,7 +82,11 @@ def test_the_asgi_example_blocks_redirects_and_lets_through(
     api = get("/api/data", "c2")
     assert api.status_code == 403
     assert api.json()["policies"][0] | {"accept_url": None} == {
-        "policy": POLICY, "version": "2", "reason": "material-changes", "accept_url": None}
+        "policy": POLICY,
+        "version": "2",
+        "reason": "material-changes",
+        "accept_url": None,
+    }
     assert get("/", "c2", accept="application/json").status_code == 403
     assert get("/login", "c2").text == "sign in"  # allow-listed
     assert get("/", None).status_code == 200  # nobody signed in: the app decides
@@ -88,9 +95,10 @@ def test_the_asgi_example_blocks_redirects_and_lets_through(
     assert get("/api/data", "c2").json() == {"invoices": []}  # at once, no stale answer
 
 
-def wsgi_call(app: Any, path: str, user: str | None, accept: str = "text/html") -> tuple[str, dict[str, str], bytes]:
-    environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_ACCEPT": accept,
-                               "wsgi.input": io.BytesIO()}
+def wsgi_call(
+    app: Any, path: str, user: str | None, accept: str = "text/html"
+) -> tuple[str, dict[str, str], bytes]:
+    environ: dict[str, Any] = {"PATH_INFO": path, "HTTP_ACCEPT": accept, "wsgi.input": io.BytesIO()}
     setup_testing_defaults(environ)
     if user:
         environ["REMOTE_USER"] = user
@@ -104,7 +112,8 @@ def wsgi_call(app: Any, path: str, user: str | None, accept: str = "text/html") 
 
 
 def test_the_wsgi_example_blocks_redirects_and_lets_through(
-        store: tuple[Database, Settings]) -> None:
+    store: tuple[Database, Settings],
+) -> None:
     database, settings = store
     app = example("wsgi_app").build(database, settings)
     assert wsgi_call(app, "/", "c1")[2] == b"page / for c1"
@@ -136,17 +145,20 @@ def test_service_status_that_cannot_connect_is_a_gate_error() -> None:
         source.required("c1")
 
 
-def test_service_status_asks_the_running_service(store: tuple[Database, Settings],
-                                                 tmp_path: Path) -> None:
+def test_service_status_asks_the_running_service(
+    store: tuple[Database, Settings], tmp_path: Path
+) -> None:
     from live_server import serve
 
     from publisher.web import create_app
 
     database, _settings = store
     token = "status-token-0123456789"
-    settings = load_settings(tmp_path, env={"PUBLISHER_SECRET_KEY": KEY,
-                                            "PUBLISHER_API_TOKENS": f"status:{token}"},
-                             overrides={"database_url": _settings.database_url})
+    settings = load_settings(
+        tmp_path,
+        env={"PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_API_TOKENS": f"status:{token}"},
+        overrides={"database_url": _settings.database_url},
+    )
     with serve(create_app(settings, database=database)) as base:
         source = ServiceStatus(base, token, [POLICY])
         assert source.required("c1") == []

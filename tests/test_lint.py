@@ -66,7 +66,9 @@ def test_clean_repository_passes(repo: GitRepo) -> None:
         ("reaccept: sometimes\n", 4, "reaccept"),
     ],
 )
-def test_front_matter_errors_have_file_and_line(repo: GitRepo, front: str, line: int, message: str) -> None:
+def test_front_matter_errors_have_file_and_line(
+    repo: GitRepo, front: str, line: int, message: str
+) -> None:
     text = GOOD.replace('version: "1"\n', "").replace("effective: 2024-02-01\n", "")
     text = text.replace("slug: terms\n", "slug: terms\n" + front)
     repo.write("policies/terms.md", text)
@@ -117,8 +119,11 @@ def line_of(text: str, needle: str) -> int:
 def test_list_markers_written_in_the_source_are_linted(repo: GitRepo) -> None:
     # Markdown renders "1. 2. 4." as 1, 2, 3: the clause keeps the shown number (3), but
     # the skipped marker is reported where it is written, and so is a repeated one.
-    text = NEW.replace("1. Pay on time.\n", "1. Pay on time.\n2. Pay in euros.\n4. Pay by card.\n"
-                       "\nSee Section 4.\n\n1. Keep receipts.\n2. Ask for help.\n2. Complain.\n")
+    text = NEW.replace(
+        "1. Pay on time.\n",
+        "1. Pay on time.\n2. Pay in euros.\n4. Pay by card.\n"
+        "\nSee Section 4.\n\n1. Keep receipts.\n2. Ask for help.\n2. Complain.\n",
+    )
     repo.write("policies/new.md", text)
     code, data, _ = lint(repo.path, "--select", "numbering-gap,numbering-repeat")
     assert code == 1
@@ -130,12 +135,15 @@ def test_list_markers_written_in_the_source_are_linted(repo: GitRepo) -> None:
     assert "'4.'" in gap and "'2.'" in gap and "shows it as '3.'" in gap
 
 
-@pytest.mark.parametrize("items", [
-    "1. a\n1. b\n1. c\n",           # every item written "1.": Markdown numbers them
-    "3. a\n4. b\n5. c\n",           # a list may start anywhere
-    "1) a\n2) b\n\n1. c\n2. d\n",   # another delimiter starts another list
-    "1. a\n2. b\n\n   3. part of b\n",
-])
+@pytest.mark.parametrize(
+    "items",
+    [
+        "1. a\n1. b\n1. c\n",  # every item written "1.": Markdown numbers them
+        "3. a\n4. b\n5. c\n",  # a list may start anywhere
+        "1) a\n2) b\n\n1. c\n2. d\n",  # another delimiter starts another list
+        "1. a\n2. b\n\n   3. part of b\n",
+    ],
+)
 def test_list_markers_in_order_or_all_alike_pass(repo: GitRepo, items: str) -> None:
     repo.write("policies/new.md", NEW.replace("1. Pay on time.\n", items))
     code, data, _ = lint(repo.path, "--select", "numbering-gap,numbering-repeat")
@@ -146,9 +154,15 @@ def test_silencing_one_place_and_one_file(repo: GitRepo) -> None:
     gap = NEW.replace("## B. Fees", "## D. Fees")
     repo.write("policies/new.md", gap)
     assert lint(repo.path)[0] == 1
-    repo.write("policies/new.md", gap.replace("## D. Fees", "<!-- publisher-lint: disable numbering-gap -->\n## D. Fees"))
+    repo.write(
+        "policies/new.md",
+        gap.replace("## D. Fees", "<!-- publisher-lint: disable numbering-gap -->\n## D. Fees"),
+    )
     assert lint(repo.path)[0] == 0
-    repo.write("policies/new.md", gap.replace("# Terms\n", "# Terms\n<!-- publisher-lint: disable-file numbering-gap -->\n"))
+    repo.write(
+        "policies/new.md",
+        gap.replace("# Terms\n", "# Terms\n<!-- publisher-lint: disable-file numbering-gap -->\n"),
+    )
     assert lint(repo.path)[0] == 0
 
 
@@ -157,7 +171,10 @@ def test_duplicate_slug(repo: GitRepo) -> None:
     code, data, _ = lint(repo.path)
     assert code == 1
     assert ("duplicate-slug", "policies/terms.md", 3) in rules_of(data) or (
-        "duplicate-slug", "policies/other.md", 3) in rules_of(data)
+        "duplicate-slug",
+        "policies/other.md",
+        3,
+    ) in rules_of(data)
     repo.write("policies/other.md", GOOD.replace("slug: terms", "slug: other"))
     assert lint(repo.path)[0] == 0
 

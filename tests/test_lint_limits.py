@@ -20,8 +20,10 @@ from publisher.store.models import Notice, PolicyVersion
 
 
 def _policy(slug: str = "terms", version: str = "1", title: str = "Terms") -> str:
-    return (f"---\ntitle: {title}\nslug: {slug}\nversion: \"{version}\"\n---\n"
-            "# Terms\n\n1. Pay on time.\n")
+    return (
+        f'---\ntitle: {title}\nslug: {slug}\nversion: "{version}"\n---\n'
+        "# Terms\n\n1. Pay on time.\n"
+    )
 
 
 def _lint(repo: Path) -> tuple[int, list[dict[str, object]]]:

@@ -24,7 +24,9 @@ from publisher.lint import run_lint
 from publisher.markdown import parse_document
 
 SIZE = 100_000
-BOUND_S = 30.0  # generous: under 1 s each on a quiet machine, ~8 s at load 15; quadratic was minutes
+BOUND_S = (
+    30.0  # generous: under 1 s each on a quiet machine, ~8 s at load 15; quadratic was minutes
+)
 
 FRONT = "---\ntitle: Shapes\n---\n"
 
@@ -77,7 +79,7 @@ def test_each_shape_lints_in_bounded_time(tmp_path: Path, shape: str) -> None:
 
 
 def test_many_references_quote_a_long_one_shortly(tmp_path: Path) -> None:
-    """"Section 1 and 2 and …" names one missing number 16,000 times: one finding for it,
+    """ "Section 1 and 2 and …" names one missing number 16,000 times: one finding for it,
     whose message does not quote all 100 KB of the reference."""
     _, count = _lint_at_commit(tmp_path, SHAPES["section-and"]())
     assert count == 2  # "1" and "2": no clause has either number
@@ -86,15 +88,46 @@ def test_many_references_quote_a_long_one_shortly(tmp_path: Path) -> None:
     assert all(len(f.message) < 300 for f in report.findings)
 
 
-PIECES = ["[", "]", "(", ")", "![", "\\", "<!--", "-->", "<a ", '"', "'", "=", ">", "<", "1.",
-          "Section ", "and ", "(a)", "of the ", "U.S.C. ", "*", "_", "`", "#", "\n", " ",
-          "href=", "publisher-lint: disable ", "B", "§"]
+PIECES = [
+    "[",
+    "]",
+    "(",
+    ")",
+    "![",
+    "\\",
+    "<!--",
+    "-->",
+    "<a ",
+    '"',
+    "'",
+    "=",
+    ">",
+    "<",
+    "1.",
+    "Section ",
+    "and ",
+    "(a)",
+    "of the ",
+    "U.S.C. ",
+    "*",
+    "_",
+    "`",
+    "#",
+    "\n",
+    " ",
+    "href=",
+    "publisher-lint: disable ",
+    "B",
+    "§",
+]
 
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=4), st.sampled_from(["", "## ",
-                                                                                    "1. "]))
+@settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.lists(st.sampled_from(PIECES), min_size=1, max_size=4), st.sampled_from(["", "## ", "1. "])
+)
 def test_mixtures_of_pieces_parse_in_bounded_time(pieces: list[str], prefix: str) -> None:
     """Any short run of the patterns' pieces, repeated to 100 KB on one line: the parser
     and every rule that needs no history stay under the bound (and raise nothing)."""
@@ -132,20 +165,23 @@ class _NoPolicies:
 # --- the HTML of a policy: what a reader sees, now from a linear scan ---------------------
 
 
-@pytest.mark.parametrize(("raw", "text"), [
-    ("<p>Fees &amp; charges</p>", " Fees & charges "),
-    ('<img alt="Logo &amp; mark" src="l.png">', " Logo & mark "),
-    ('<a href="x>y" title=\'a "b"\'>link</a>', "link"),
-    ("<script>var x = '<p>';</script>shown", "shown"),
-    ("<STYLE>p { }</STYLE>shown", "shown"),
-    ("<template><b>hidden</b></template>shown", "shown"),
-    ("<!-- a -->kept<!-- unclosed", "kept"),
-    ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),
-    ("<![CDATA[x]]>after", "after"),
-    ("<?php echo 1 ?>after", "after"),
-    ("text <a href=\"unclosed", "text "),
-    ("<![ <![ x", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("<p>Fees &amp; charges</p>", " Fees & charges "),
+        ('<img alt="Logo &amp; mark" src="l.png">', " Logo & mark "),
+        ('<a href="x>y" title=\'a "b"\'>link</a>', "link"),
+        ("<script>var x = '<p>';</script>shown", "shown"),
+        ("<STYLE>p { }</STYLE>shown", "shown"),
+        ("<template><b>hidden</b></template>shown", "shown"),
+        ("<!-- a -->kept<!-- unclosed", "kept"),
+        ("1 < 2 and 3 > 2", "1 < 2 and 3 > 2"),
+        ("<![CDATA[x]]>after", "after"),
+        ("<?php echo 1 ?>after", "after"),
+        ('text <a href="unclosed', "text "),
+        ("<![ <![ x", ""),
+    ],
+)
 def test_html_text(raw: str, text: str) -> None:
     assert html_text(raw) == text
 

@@ -74,10 +74,13 @@ def test_fixture_is_clean(repo: GitRepo) -> None:
 # --- dangling-reference ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reference", ["Section 14", "section 3.2", "Section B(5)", "Clauses A and Q"])
+@pytest.mark.parametrize(
+    "reference", ["Section 14", "section 3.2", "Section B(5)", "Clauses A and Q"]
+)
 def test_dangling_reference(repo: GitRepo, reference: str) -> None:
     text = TERMS.replace('version: "1"', 'version: "2"').replace(
-        "Pay on time.", f"Pay on time, as {reference} says.")
+        "Pay on time.", f"Pay on time, as {reference} says."
+    )
     repo.write("policies/terms.md", text)
     code, found, data = lint(repo.path, "--select", "dangling-reference")
     assert code == 1
@@ -85,13 +88,23 @@ def test_dangling_reference(repo: GitRepo, reference: str) -> None:
     assert reference in json.dumps(data)
 
 
-@pytest.mark.parametrize("reference", [
-    "Section B(1)", "Section B.2", "section A", "Sections A and B", "Section 2",
-    "Section 230 of the Communications Decency Act", "17 U.S.C. Section 512",
-    "Section 14 of the Terms of Service", "U.S. Code, Title 17, Section 512(g)",
-    "[Section K. Payment](/site-policy/terms#k-payment)", "Section B, and (iii) the rest",
-    "SECTIONS O (DISCLAIMER), P (LIABILITY), AND Q (RELEASE) OF THE AGREEMENT",
-])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "Section B(1)",
+        "Section B.2",
+        "section A",
+        "Sections A and B",
+        "Section 2",
+        "Section 230 of the Communications Decency Act",
+        "17 U.S.C. Section 512",
+        "Section 14 of the Terms of Service",
+        "U.S. Code, Title 17, Section 512(g)",
+        "[Section K. Payment](/site-policy/terms#k-payment)",
+        "Section B, and (iii) the rest",
+        "SECTIONS O (DISCLAIMER), P (LIABILITY), AND Q (RELEASE) OF THE AGREEMENT",
+    ],
+)
 def test_references_that_resolve_or_point_elsewhere(repo: GitRepo, reference: str) -> None:
     text = TERMS.replace("Pay on time.", f"Pay on time, as {reference} says.")
     repo.write("policies/terms.md", text)
@@ -99,10 +112,16 @@ def test_references_that_resolve_or_point_elsewhere(repo: GitRepo, reference: st
 
 
 def test_paragraphs_numbered_with_dotted_numbers_can_be_referenced(repo: GitRepo) -> None:
-    text = TERMS + "\n## C. Data\n\n7.1 We delete logs after 30 days.\n\n7.2 Section 7.1 does not apply to backups; Section 7.3 does not exist.\n"
+    text = (
+        TERMS
+        + "\n## C. Data\n\n7.1 We delete logs after 30 days.\n\n7.2 Section 7.1 does not apply to backups; Section 7.3 does not exist.\n"
+    )
     repo.write("policies/terms.md", text)
     code, found, data = lint(repo.path, "--select", "dangling-reference")
-    assert (code, found) == (1, [("dangling-reference", "policies/terms.md", line_of(text, "7.2 Section"))])
+    assert (code, found) == (
+        1,
+        [("dangling-reference", "policies/terms.md", line_of(text, "7.2 Section"))],
+    )
     assert "Section 7.3" in json.dumps(data) and "Section 7.1" not in json.dumps(data)
 
 
@@ -114,7 +133,9 @@ def test_references_in_code_blocks_are_ignored(repo: GitRepo) -> None:
 
 def test_dangling_reference_can_be_silenced(repo: GitRepo) -> None:
     text = TERMS.replace(
-        "1. Pay on time.", "<!-- publisher-lint: disable dangling-reference -->\n1. Pay on time (Section 9).")
+        "1. Pay on time.",
+        "<!-- publisher-lint: disable dangling-reference -->\n1. Pay on time (Section 9).",
+    )
     repo.write("policies/terms.md", text)
     assert lint(repo.path, "--select", "dangling-reference")[:2] == (0, [])
 
@@ -122,17 +143,20 @@ def test_dangling_reference_can_be_silenced(repo: GitRepo) -> None:
 # --- policy-link -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("link", [
-    "[the AUP](aup.md#c-9)",                    # the file exists, the anchor does not
-    "[the AUP](use.md)",                        # no such file
-    "[rule 2](/aup/#c-7)",                      # site URL of the current version
-    "[old AUP](/aup/v/9/)",                     # no such version
-    "[rule](/aup/v/1/#c-b)",                    # anchor missing in that version
-    "[rule](/acceptable-use/#c-1)",             # no policy with that slug
-    "[fees](#c-c-1)",                           # no such anchor in this policy
-    "[rule](http://127.0.0.1:8001/aup/#c-3)",   # absolute URL on the site_url
-    '<a href="../aup/#c-5">rule</a>',           # relative site URL in raw HTML
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[the AUP](aup.md#c-9)",  # the file exists, the anchor does not
+        "[the AUP](use.md)",  # no such file
+        "[rule 2](/aup/#c-7)",  # site URL of the current version
+        "[old AUP](/aup/v/9/)",  # no such version
+        "[rule](/aup/v/1/#c-b)",  # anchor missing in that version
+        "[rule](/acceptable-use/#c-1)",  # no policy with that slug
+        "[fees](#c-c-1)",  # no such anchor in this policy
+        "[rule](http://127.0.0.1:8001/aup/#c-3)",  # absolute URL on the site_url
+        '<a href="../aup/#c-5">rule</a>',  # relative site URL in raw HTML
+    ],
+)
 def test_broken_policy_link(repo: GitRepo, link: str) -> None:
     text = TERMS.replace("Pay on time.", f"Pay on time; see {link}.")
     repo.write("policies/terms.md", text)
@@ -141,13 +165,23 @@ def test_broken_policy_link(repo: GitRepo, link: str) -> None:
     assert found == [("policy-link", "policies/terms.md", line_of(text, "Pay on time"))]
 
 
-@pytest.mark.parametrize("link", [
-    "[the AUP](aup.md#c-2)", "[the AUP](./aup.md)", "[rule 2](/aup/#c-2)",
-    "[old AUP](/aup/v/1/#c-1)", "[history](/aup/versions/)", "[fees](#c-b-1)",
-    "[rule](http://127.0.0.1:8001/aup/#c-1)", '<a href="../aup/#c-1">rule</a>',
-    "[elsewhere](https://example.com/aup/#c-99)", "[mail](mailto:legal@example.com)",
-    "[contact](/contact/)", "[readme](../README.md)",
-])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[the AUP](aup.md#c-2)",
+        "[the AUP](./aup.md)",
+        "[rule 2](/aup/#c-2)",
+        "[old AUP](/aup/v/1/#c-1)",
+        "[history](/aup/versions/)",
+        "[fees](#c-b-1)",
+        "[rule](http://127.0.0.1:8001/aup/#c-1)",
+        '<a href="../aup/#c-1">rule</a>',
+        "[elsewhere](https://example.com/aup/#c-99)",
+        "[mail](mailto:legal@example.com)",
+        "[contact](/contact/)",
+        "[readme](../README.md)",
+    ],
+)
 def test_working_policy_link(repo: GitRepo, link: str) -> None:
     repo.write("README.md", "# Readme\n")
     text = TERMS.replace("Pay on time.", f"Pay on time; see {link}.")
@@ -166,23 +200,44 @@ def test_github_heading_anchors_work_as_aliases(repo: GitRepo) -> None:
     # Policies written for GitHub link their headings by GitHub's slug ("C. Conduct" ->
     # #c-conduct, as in github/site-policy's Terms of Service). The site gives every section
     # that alias (publisher.anchors), so such links resolve, in the policy and across policies.
-    text = TERMS.replace("## A. Accounts", "[Accounts](#a-accounts), [Conduct](#c-conduct)\n\n"
-                         "## A. Accounts") + "\n## C. Conduct\n\n1. Be kind.\n"
+    text = (
+        TERMS.replace(
+            "## A. Accounts", "[Accounts](#a-accounts), [Conduct](#c-conduct)\n\n## A. Accounts"
+        )
+        + "\n## C. Conduct\n\n1. Be kind.\n"
+    )
     repo.write("policies/terms.md", text)
-    repo.write("policies/aup.md", AUP.replace("2. Do not probe", "2. Pay as in [fees](terms.md#b-fees); do not probe"))
+    repo.write(
+        "policies/aup.md",
+        AUP.replace("2. Do not probe", "2. Pay as in [fees](terms.md#b-fees); do not probe"),
+    )
     assert lint(repo.path, "--select", "policy-link")[:2] == (0, [])
     # A misspelt heading anchor is still an error... only when it looks like ours (c-…).
-    repo.write("policies/aup.md", AUP.replace("2. Do not probe", "2. See [x](terms.md#c-conduc); do not probe"))
+    repo.write(
+        "policies/aup.md",
+        AUP.replace("2. Do not probe", "2. See [x](terms.md#c-conduc); do not probe"),
+    )
     code, found, _ = lint(repo.path, "--select", "policy-link")
-    assert (code, found) == (1, [("policy-link", "policies/aup.md", line_of(AUP, "2. Do not probe"))])
+    assert (code, found) == (
+        1,
+        [("policy-link", "policies/aup.md", line_of(AUP, "2. Do not probe"))],
+    )
 
 
 def test_link_to_a_version_being_written(repo: GitRepo) -> None:
-    repo.write("policies/aup.md", AUP.replace('version: "1"', 'version: "2"').replace(
-        "2. Do not probe our network.", "2. Do not probe our network.\n3. Do not mine."))
-    repo.write("policies/terms.md", TERMS.replace("Pay on time.", "Pay on time; see [x](/aup/v/2/#c-3)."))
+    repo.write(
+        "policies/aup.md",
+        AUP.replace('version: "1"', 'version: "2"').replace(
+            "2. Do not probe our network.", "2. Do not probe our network.\n3. Do not mine."
+        ),
+    )
+    repo.write(
+        "policies/terms.md", TERMS.replace("Pay on time.", "Pay on time; see [x](/aup/v/2/#c-3).")
+    )
     assert lint(repo.path, "--select", "policy-link")[:2] == (0, [])
-    repo.write("policies/terms.md", TERMS.replace("Pay on time.", "Pay on time; see [x](/aup/v/1/#c-3)."))
+    repo.write(
+        "policies/terms.md", TERMS.replace("Pay on time.", "Pay on time; see [x](/aup/v/1/#c-3).")
+    )
     assert lint(repo.path, "--select", "policy-link")[0] == 1
 
 
@@ -191,9 +246,13 @@ def test_link_to_a_version_being_written(repo: GitRepo) -> None:
 
 def v2(effective: date, **front: object) -> str:
     extra = "".join(f"{k}: {v}\n" for k, v in front.items())
-    return TERMS.replace('version: "1"', 'version: "2"').replace(
-        "effective: 2024-02-01", f"effective: {effective.isoformat()}\n{extra}".rstrip("\n")
-    ).replace("within 72 hours", "within 24 hours")
+    return (
+        TERMS.replace('version: "1"', 'version: "2"')
+        .replace(
+            "effective: 2024-02-01", f"effective: {effective.isoformat()}\n{extra}".rstrip("\n")
+        )
+        .replace("within 72 hours", "within 24 hours")
+    )
 
 
 def test_notice_period_for_a_new_version_counts_from_today(repo: GitRepo) -> None:
@@ -203,7 +262,9 @@ def test_notice_period_for_a_new_version_counts_from_today(repo: GitRepo) -> Non
     assert code == 1
     assert found == [("notice-period", "policies/terms.md", line_of(text, "effective:"))]
     message = data["findings"][0]  # type: ignore[index]
-    assert "material change(s)" in message["message"] and "5 day(s) from today" in message["message"]
+    assert (
+        "material change(s)" in message["message"] and "5 day(s) from today" in message["message"]
+    )
     assert (date.today() + timedelta(days=30)).isoformat() in message["hint"]
     repo.write("policies/terms.md", v2(date.today() + timedelta(days=30)))
     assert lint(repo.path, "--select", "notice-period")[:2] == (0, [])
@@ -221,9 +282,11 @@ def test_notice_period_for_a_committed_version_counts_from_its_commit(repo: GitR
 
 
 def test_editorial_changes_need_no_notice(repo: GitRepo) -> None:
-    text = TERMS.replace('version: "1"', 'version: "2"').replace(
-        "effective: 2024-02-01", f"effective: {date.today().isoformat()}"
-    ).replace("Pay on time.", "Pay on time!")
+    text = (
+        TERMS.replace('version: "1"', 'version: "2"')
+        .replace("effective: 2024-02-01", f"effective: {date.today().isoformat()}")
+        .replace("Pay on time.", "Pay on time!")
+    )
     repo.write("policies/terms.md", text)
     assert lint(repo.path, "--select", "notice-period")[:2] == (0, [])
 
@@ -256,7 +319,9 @@ def test_notice_period_for_unlabelled_policies_uses_the_effective_date_line(repo
     repo.write("policies/privacy.md", body.format(when="January 1, 2024", days=90))
     repo.commit("Privacy", date="2024-01-01")
     soon = date.today() + timedelta(days=2)
-    repo.write("policies/privacy.md", body.format(when=f"{soon:%B} {soon.day}, {soon.year}", days=30))
+    repo.write(
+        "policies/privacy.md", body.format(when=f"{soon:%B} {soon.day}, {soon.year}", days=30)
+    )
     code, found, _ = lint(repo.path, "--select", "notice-period")
     assert (code, found) == (1, [("notice-period", "policies/privacy.md", 3)])
     repo.write("policies/privacy.md", body.format(when="January 1, 2024", days=90))
@@ -268,7 +333,7 @@ def test_notice_period_for_unlabelled_policies_uses_the_effective_date_line(repo
 
 def test_staged_mode_lints_the_index_not_the_work_tree(repo: GitRepo) -> None:
     broken = TERMS.replace("title: Terms", "title: [unclosed")
-    repo.write("policies/terms.md", broken)          # staged
+    repo.write("policies/terms.md", broken)  # staged
     (repo.path / "policies/terms.md").write_text(TERMS)  # fixed in the work tree only
     assert lint(repo.path)[0] == 0
     code, found, data = lint(repo.path, "--staged")
@@ -293,13 +358,20 @@ def test_staged_mode_honours_git_index_file(repo: GitRepo, tmp_path: Path) -> No
 
 
 def test_select_and_ignore(repo: GitRepo) -> None:
-    repo.write("policies/terms.md", TERMS.replace("## B. Fees", "## C. Fees").replace(
-        "Pay on time.", "Pay on time (Section 14).").replace('"1"', '"2"'))
+    repo.write(
+        "policies/terms.md",
+        TERMS.replace("## B. Fees", "## C. Fees")
+        .replace("Pay on time.", "Pay on time (Section 14).")
+        .replace('"1"', '"2"'),
+    )
     every = {"numbering-gap", "dangling-reference", "notice-period"}
     assert {r for r, _, _ in lint(repo.path)[1]} == every
-    assert {r for r, _, _ in lint(repo.path, "--ignore", "numbering-gap")[1]} == every - {"numbering-gap"}
+    assert {r for r, _, _ in lint(repo.path, "--ignore", "numbering-gap")[1]} == every - {
+        "numbering-gap"
+    }
     assert {r for r, _, _ in lint(repo.path, "--ignore", "numbering-gap,notice-period")[1]} == {
-        "dangling-reference"}
+        "dangling-reference"
+    }
     assert {r for r, _, _ in lint(repo.path, "--select", "numbering-gap")[1]} == {"numbering-gap"}
     result = CliRunner().invoke(main, ["-C", str(repo.path), "lint", "--select", "nonsense"])
     assert result.exit_code == 2 and "unknown rule" in result.stderr
@@ -317,5 +389,10 @@ def test_bare_repository_lints_the_branch_tip(repo: GitRepo, tmp_path: Path) -> 
     repo.commit("Terms v2 with a gap", date="2024-01-20")
     bare = repo.clone(tmp_path / "bare.git", bare=True)
     code, found, _ = lint(bare)
-    assert (code, found) == (1, [("numbering-gap", "policies/terms.md", 14),
-                                 ("dangling-reference", "policies/terms.md", 17)])  # "Section B(1)"
+    assert (code, found) == (
+        1,
+        [
+            ("numbering-gap", "policies/terms.md", 14),
+            ("dangling-reference", "policies/terms.md", 17),
+        ],
+    )  # "Section B(1)"

@@ -36,7 +36,12 @@ def test_headings_nest_by_level_and_collect_following_blocks() -> None:
         "## A. First\n\nIntro.\n\n### 1. Sub\n\nSub text.\n\n## B. Second\n\nMore.\n"
     )
     assert [(c.id, c.level) for c in doc.walk()] == [
-        ("a", 0), ("a.p1", 1), ("a.1", 1), ("a.1.p1", 2), ("b", 0), ("b.p1", 1),
+        ("a", 0),
+        ("a.p1", 1),
+        ("a.1", 1),
+        ("a.1.p1", 2),
+        ("b", 0),
+        ("b.p1", 1),
     ]
     a = by_id(doc, "a")
     assert (a.kind, a.number, a.heading, a.text) == ("section", "A.", "First", "")
@@ -46,7 +51,11 @@ def test_headings_nest_by_level_and_collect_following_blocks() -> None:
 def test_deeper_heading_then_shallower_closes_sections() -> None:
     doc = parse_document("## A\n#### deep\ntext\n### mid\n## B\n")
     assert [(c.id, c.level) for c in doc.walk()] == [
-        ("a", 0), ("a.deep", 1), ("a.deep.p1", 2), ("a.mid", 1), ("b", 0),
+        ("a", 0),
+        ("a.deep", 1),
+        ("a.deep.p1", 2),
+        ("a.mid", 1),
+        ("b", 0),
     ]
 
 
@@ -127,16 +136,22 @@ def test_paragraph_numbers(paragraph: str, number: str | None, text: str) -> Non
 def test_ordered_lists_number_like_commonmark() -> None:
     doc = parse_document("1. one\n1. two\n1. three\n\nBreak.\n\n3. three\n4. four\n\n1) a\n2) b\n")
     assert [(c.kind, c.number, c.text) for c in doc.walk() if c.kind == "item"] == [
-        ("item", "1.", "one"), ("item", "2.", "two"), ("item", "3.", "three"),
-        ("item", "3.", "three"), ("item", "4.", "four"),
-        ("item", "1)", "a"), ("item", "2)", "b"),
+        ("item", "1.", "one"),
+        ("item", "2.", "two"),
+        ("item", "3.", "three"),
+        ("item", "3.", "three"),
+        ("item", "4.", "four"),
+        ("item", "1)", "a"),
+        ("item", "2)", "b"),
     ]
 
 
 def test_item_text_label_replaces_the_list_number() -> None:
     doc = parse_document("1. (a) first\n2. (b) second\n3. plain (c) inside\n")
     assert [(c.id, c.number, c.text) for c in doc.walk()] == [
-        ("a", "(a)", "first"), ("b", "(b)", "second"), ("3", "3.", "plain (c) inside"),
+        ("a", "(a)", "first"),
+        ("b", "(b)", "second"),
+        ("3", "3.", "plain (c) inside"),
     ]
 
 
@@ -185,20 +200,37 @@ def test_item_that_starts_with_a_list_has_empty_text() -> None:
 @pytest.mark.parametrize(
     ("source", "number", "heading", "text"),
     [
-        ("**Exceptions.** Information that is public.", None, "Exceptions",
-         "Information that is public."),
+        (
+            "**Exceptions.** Information that is public.",
+            None,
+            "Exceptions",
+            "Information that is public.",
+        ),
         ("**Short version:** *We use these terms.*", None, "Short version", "We use these terms."),
         ("**Note**: colon outside.", None, "Note", "colon outside."),
         ("**3.1** Numbered by bold.", "3.1", None, "Numbered by bold."),
         ("**(a)** Lettered by bold.", "(a)", None, "Lettered by bold."),
-        ("**Payment Based on Plan** For monthly plans.", None, "Payment Based on Plan",
-         "For monthly plans."),
-        ("**1. GitHub Pages**\nWe offer Pages sites.", "1.", "GitHub Pages", "We offer Pages sites."),
+        (
+            "**Payment Based on Plan** For monthly plans.",
+            None,
+            "Payment Based on Plan",
+            "For monthly plans.",
+        ),
+        (
+            "**1. GitHub Pages**\nWe offer Pages sites.",
+            "1.",
+            "GitHub Pages",
+            "We offer Pages sites.",
+        ),
         ("**B. Definitions.** Terms used here.", "B.", "Definitions", "Terms used here."),
         ("**1. GitHub Pages**", "1.", "GitHub Pages", ""),
         ("**Do not** share your password.", None, None, "Do not share your password."),
-        ("**Please read this section carefully.**", None, None,
-         "Please read this section carefully."),
+        (
+            "**Please read this section carefully.**",
+            None,
+            None,
+            "Please read this section carefully.",
+        ),
         ("Text with **bold** inside.", None, None, "Text with bold inside."),
     ],
 )
@@ -216,15 +248,18 @@ def test_lead_in_inside_a_list_item() -> None:
 
 
 def test_table_is_one_clause_with_rows_and_cells_flattened() -> None:
-    (table,) = parse_body("| Section | What |\n|---|---|\n| [A. Defs](#a) | Some *terms* |\n"
-                          "| B | Rules |\n")
+    (table,) = parse_body(
+        "| Section | What |\n|---|---|\n| [A. Defs](#a) | Some *terms* |\n| B | Rules |\n"
+    )
     assert table.kind == "table"
     assert table.text == "Section | What / A. Defs | Some terms / B | Rules"
     assert table.lines == (1, 4)
 
 
 def test_code_blocks_fenced_and_indented() -> None:
-    clauses = parse_body("```python\ndef f():\n    return 1\n```\n\n    indented   code\n    more\n")
+    clauses = parse_body(
+        "```python\ndef f():\n    return 1\n```\n\n    indented   code\n    more\n"
+    )
     assert [(c.kind, c.text, c.lines) for c in clauses] == [
         ("code", "def f(): return 1", (1, 4)),
         ("code", "indented code more", (6, 7)),
@@ -234,7 +269,8 @@ def test_code_blocks_fenced_and_indented() -> None:
 def test_block_quote_is_one_clause_and_thematic_breaks_are_dropped() -> None:
     clauses = parse_body("> Quoted **text**\n> - with a list\n\n---\n\n***\n\nAfter.\n")
     assert [(c.kind, c.text) for c in clauses] == [
-        ("quote", "Quoted text with a list"), ("paragraph", "After."),
+        ("quote", "Quoted text with a list"),
+        ("paragraph", "After."),
     ]
 
 
@@ -243,7 +279,7 @@ def test_html_comments_are_ignored_and_raw_html_keeps_its_words() -> None:
         "<!-- markdownlint-disable GHD034 -->\n\n"
         "Before <!-- inline note --> after.\n\n"
         "<!-- block\ncomment -->\n\n"
-        "<div class=\"x\">\n<p>Visible &eacute;t&eacute;</p><script>hidden()</script>\n</div>\n\n"
+        '<div class="x">\n<p>Visible &eacute;t&eacute;</p><script>hidden()</script>\n</div>\n\n'
         "Line<br>break and <b>bold</b> tag.\n"
     )
     assert [(c.kind, c.text) for c in clauses] == [
@@ -255,7 +291,7 @@ def test_html_comments_are_ignored_and_raw_html_keeps_its_words() -> None:
 
 def test_markup_is_removed_from_text() -> None:
     (clause,) = parse_body(
-        "Some *emphasis*, __strong__, [a link](https://example.com \"t\"), `code & more`, "
+        'Some *emphasis*, __strong__, [a link](https://example.com "t"), `code & more`, '
         "![the alt](img.png), ~~struck~~, <https://auto.link>, AT&amp;T &copy; "
         "\\*escaped\\*, soft\nbreak, hard  \nbreak.\n"
     )
@@ -288,7 +324,12 @@ def test_numbered_ids_skip_unnumbered_wrappers() -> None:
         "#### 2. Safety\n"
     )
     assert [c.id for c in doc.walk()] == [
-        "acceptable-use", "acceptable-use.p1", "1", "1.l1", "1.1", "2",
+        "acceptable-use",
+        "acceptable-use.p1",
+        "1",
+        "1.l1",
+        "1.1",
+        "2",
     ]
 
 
@@ -299,8 +340,14 @@ def test_unnumbered_clauses_get_slugs_and_positions() -> None:
         "### Ünïcödé Héading\n\n### ---\n"
     )
     assert [c.id for c in doc.walk()] == [
-        "summary", "summary.p1", "summary.p2", "summary.l1", "summary.l2", "summary.table1",
-        "summary.code1", "summary.quote1",
+        "summary",
+        "summary.p1",
+        "summary.p2",
+        "summary.l1",
+        "summary.l2",
+        "summary.table1",
+        "summary.code1",
+        "summary.quote1",
         "the-github-terms-of-service-made-easy-to",
         "unicode-heading",
         "s1",
@@ -325,52 +372,60 @@ def test_repeated_ids_are_disambiguated() -> None:
 
 def test_line_spans_count_front_matter_and_trim_blank_lines() -> None:
     text = (
-        "---\n"            # 1
-        "title: T\n"       # 2
-        "---\n"            # 3
-        "\n"               # 4
-        "## A. First\n"    # 5
-        "\n"               # 6
-        "Para one\n"       # 7
-        "continues.\n"     # 8
-        "\n"               # 9
-        "\n"               # 10
-        "- bullet\n"       # 11
-        "  lazy\n"         # 12
-        "- second\n"       # 13
-        "\n"               # 14
-        "<!-- c -->\n"     # 15
-        "## B. Second\n"   # 16
-        "Tail.\n"          # 17
+        "---\n"  # 1
+        "title: T\n"  # 2
+        "---\n"  # 3
+        "\n"  # 4
+        "## A. First\n"  # 5
+        "\n"  # 6
+        "Para one\n"  # 7
+        "continues.\n"  # 8
+        "\n"  # 9
+        "\n"  # 10
+        "- bullet\n"  # 11
+        "  lazy\n"  # 12
+        "- second\n"  # 13
+        "\n"  # 14
+        "<!-- c -->\n"  # 15
+        "## B. Second\n"  # 16
+        "Tail.\n"  # 17
     )
     doc = parse_document(text)
     assert doc.body_start_line == 4
     assert [(c.id, c.lines) for c in doc.walk()] == [
-        ("a", (5, 13)), ("a.p1", (7, 8)), ("a.l1", (11, 12)), ("a.l2", (13, 13)),
-        ("b", (16, 17)), ("b.p1", (17, 17)),
+        ("a", (5, 13)),
+        ("a.p1", (7, 8)),
+        ("a.l1", (11, 12)),
+        ("a.l2", (13, 13)),
+        ("b", (16, 17)),
+        ("b.p1", (17, 17)),
     ]
 
 
 def test_line_spans_of_nested_lists_quotes_and_empty_first_lines() -> None:
     text = (
-        "1. First\n"          # 1
-        "   - sub a\n"        # 2
-        "\n"                  # 3
-        "     sub para\n"     # 4
-        "   - sub b\n"        # 5
-        "2.\n"                # 6
+        "1. First\n"  # 1
+        "   - sub a\n"  # 2
+        "\n"  # 3
+        "     sub para\n"  # 4
+        "   - sub b\n"  # 5
+        "2.\n"  # 6
         "   Starts below.\n"  # 7
-        "\n"                  # 8
-        "   > quoted\n"       # 9
-        "   > more\n"         # 10
-        "\n"                  # 11
-        "> Outer quote\n"     # 12
-        "lazy line\n"         # 13
+        "\n"  # 8
+        "   > quoted\n"  # 9
+        "   > more\n"  # 10
+        "\n"  # 11
+        "> Outer quote\n"  # 12
+        "lazy line\n"  # 13
     )
     doc = parse_document(text)
     assert [(c.id, c.lines) for c in doc.walk()] == [
-        ("1", (1, 5)), ("1.l1", (2, 4)), ("1.l1.p1", (4, 4)), ("1.l2", (5, 5)),
-        ("2", (6, 10)), ("2.quote1", (9, 10)),
+        ("1", (1, 5)),
+        ("1.l1", (2, 4)),
+        ("1.l1.p1", (4, 4)),
+        ("1.l2", (5, 5)),
+        ("2", (6, 10)),
+        ("2.quote1", (9, 10)),
         ("quote1", (12, 13)),
     ]
     assert by_id(doc, "2").text == "Starts below."
@@ -381,11 +436,15 @@ def test_line_spans_of_nested_lists_quotes_and_empty_first_lines() -> None:
     [
         # mistune emits the list before the quote it interrupted (the list was itself
         # interrupted by the comment); clauses come back in document order.
-        ("> Terms\n- <!-- note -->\n<!-- note -->\n",
-         [("quote1", (1, 1), "Terms"), ("l1", (2, 2), "")]),
+        (
+            "> Terms\n- <!-- note -->\n<!-- note -->\n",
+            [("quote1", (1, 1), "Terms"), ("l1", (2, 2), "")],
+        ),
         # mistune gives the quote's lazy "3)" line back to the paragraph before the quote.
-        ("Terms\n> Terms\n3) *iv.*\n",
-         [("p1", (1, 1), "Terms 3) iv."), ("quote1", (2, 3), "Terms")]),
+        (
+            "Terms\n> Terms\n3) *iv.*\n",
+            [("p1", (1, 1), "Terms 3) iv."), ("quote1", (2, 3), "Terms")],
+        ),
     ],
 )
 def test_blocks_mistune_reorders_keep_their_own_lines(
@@ -447,8 +506,17 @@ def test_front_matter_errors_surface_from_parse_document() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["> " * 500 + "deep", "- " * 500 + "deep", "[" * 5000, "*" * 5000 + "a", "#" * 100,
-     "1. " * 300, "|" * 1000 + "\n|-|\n", "<div>" * 300, "\x00\ufeff\u2028\r\r\n"],
+    [
+        "> " * 500 + "deep",
+        "- " * 500 + "deep",
+        "[" * 5000,
+        "*" * 5000 + "a",
+        "#" * 100,
+        "1. " * 300,
+        "|" * 1000 + "\n|-|\n",
+        "<div>" * 300,
+        "\x00\ufeff\u2028\r\r\n",
+    ],
 )
 def test_pathological_inputs_do_not_crash(text: str) -> None:
     parse_body(text)
@@ -457,8 +525,29 @@ def test_pathological_inputs_do_not_crash(text: str) -> None:
 # --------------------------------------------------------------------------- properties
 
 _WORDS = re.compile(r"[^\W_]+")
-_BLOCK_TAGS = {"p", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
-               "table", "thead", "tbody", "tr", "td", "th", "hr", "br", "div"}
+_BLOCK_TAGS = {
+    "p",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "blockquote",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "hr",
+    "br",
+    "div",
+}
 _HTML = mistune.create_markdown(escape=False, plugins=["table", "strikethrough"])
 
 
@@ -500,27 +589,51 @@ def clause_words(doc: Document) -> Counter[str]:
     return words
 
 
-_VOCAB = ["Terms", "you", "may", "not", "GitHub", "A.", "iv.", "(b)", "1.1", "12\\.", "e.g.",
-          "Service", "été", "&amp;", "&eacute;", "3.", "x", "Short", "version:"]
+_VOCAB = [
+    "Terms",
+    "you",
+    "may",
+    "not",
+    "GitHub",
+    "A.",
+    "iv.",
+    "(b)",
+    "1.1",
+    "12\\.",
+    "e.g.",
+    "Service",
+    "été",
+    "&amp;",
+    "&eacute;",
+    "3.",
+    "x",
+    "Short",
+    "version:",
+]
 _word = st.sampled_from(_VOCAB)
 _inline = st.one_of(
     _word,
-    _word.map(lambda w: f"**{w}**"), _word.map(lambda w: f"*{w}*"),
-    _word.map(lambda w: f"`{w}`"), _word.map(lambda w: f"[{w}](http://e.com/{len(w)})"),
-    _word.map(lambda w: f"![{w}](i.png)"), _word.map(lambda w: f"~~{w}~~"),
+    _word.map(lambda w: f"**{w}**"),
+    _word.map(lambda w: f"*{w}*"),
+    _word.map(lambda w: f"`{w}`"),
+    _word.map(lambda w: f"[{w}](http://e.com/{len(w)})"),
+    _word.map(lambda w: f"![{w}](i.png)"),
+    _word.map(lambda w: f"~~{w}~~"),
     st.just("<!-- note -->"),
 )
 _phrase = st.lists(_inline, min_size=1, max_size=6).map(" ".join)
 _line = st.one_of(
     _phrase,
     st.tuples(st.integers(1, 6), _phrase).map(lambda t: "#" * t[0] + " " + t[1]),
-    st.tuples(st.sampled_from(["- ", "* ", "1. ", "3) ", "  - ", "   1. ", "    "]), _phrase)
-    .map("".join),
+    st.tuples(st.sampled_from(["- ", "* ", "1. ", "3) ", "  - ", "   1. ", "    "]), _phrase).map(
+        "".join
+    ),
     _phrase.map(lambda p: f"**{p}.** rest of it"),
     _phrase.map(lambda p: f"> {p}"),
     st.tuples(_phrase, _phrase).map(lambda t: f"| {t[0]} | {t[1]} |"),
     st.tuples(_phrase, _phrase, _phrase).map(
-        lambda t: f"| {t[0]} | {t[1]} |\n|---|---|\n| {t[2]} | x |"),
+        lambda t: f"| {t[0]} | {t[1]} |\n|---|---|\n| {t[2]} | x |"
+    ),
     st.tuples(_phrase, _phrase).map(lambda t: f"```\n{t[0]}\n{t[1]}\n```"),
     st.sampled_from(["", "", "---", "===", "|---|---|", "```", "<!-- c -->", "(a) item", "  "]),
 )

@@ -47,17 +47,38 @@ EARLY = 0.15
 
 
 def _customers() -> list[CustomerRow]:
-    return [CustomerRow(i + 2, f"cust{i:05d}", f"cust{i:05d}@example.com", f"Customer {i}", "")
-            for i in range(RECIPIENTS)]
+    return [
+        CustomerRow(i + 2, f"cust{i:05d}", f"cust{i:05d}@example.com", f"Customer {i}", "")
+        for i in range(RECIPIENTS)
+    ]
 
 
 def _start_server(record: Path, seed: int) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
-        [sys.executable, str(TESTS / "sendgrid_server.py"), "--port", "0", "--record",
-         str(record), "--fail-rate", "0.04", "--ratelimit-rate", "0.04", "--reset-seconds",
-         "0", "--stall-rate", "0.03", "--stall-seconds", "1.3", "--latency", "0.01",
-         "--seed", str(seed)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            str(TESTS / "sendgrid_server.py"),
+            "--port",
+            "0",
+            "--record",
+            str(record),
+            "--fail-rate",
+            "0.04",
+            "--ratelimit-rate",
+            "0.04",
+            "--reset-seconds",
+            "0",
+            "--stall-rate",
+            "0.03",
+            "--stall-seconds",
+            "1.3",
+            "--latency",
+            "0.01",
+            "--seed",
+            str(seed),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdout is not None
     line = server.stdout.readline()
@@ -75,8 +96,9 @@ def _requests(server_url: str) -> int:
     return _stat(server_url, "requests")
 
 
-def _kill_at_a_random_moment(process: subprocess.Popen[str], server_url: str,
-                             rng: random.Random) -> bool | None:
+def _kill_at_a_random_moment(
+    process: subprocess.Popen[str], server_url: str, rng: random.Random
+) -> bool | None:
     """Kill ``process`` with SIGKILL at a random moment: now and then at a random time after
     it started (start-up included), else a random 0–0.1 s after it made a random 1–3
     requests. None if it ended first, else whether it had talked to the server."""
@@ -105,10 +127,14 @@ def test_sigkill_at_random_moments_never_duplicates_or_loses(tmp_path: Path) -> 
     setup = support.prepare(root, url, customers=[], accepted=[])
     customers = _customers()
     import_customers(setup.database, customers)
-    record_acceptances(setup.database, [
-        AcceptanceRequest(c.id, support.POLICY, "1" if i % 3 == 1 else "2", "import")
-        for i, c in enumerate(customers) if i % 3
-    ])
+    record_acceptances(
+        setup.database,
+        [
+            AcceptanceRequest(c.id, support.POLICY, "1" if i % 3 == 1 else "2", "import")
+            for i, c in enumerate(customers)
+            if i % 3
+        ],
+    )
     notice = setup.create().notice
     groups = {g.since: g.count for g in campaign.recipient_groups(setup.database, notice.id)}
     assert groups == {None: 1000, "1": 1000, "2": 1000}
@@ -116,11 +142,27 @@ def test_sigkill_at_random_moments_never_duplicates_or_loses(tmp_path: Path) -> 
     record = tmp_path / "sent.jsonl"
     server, server_url = _start_server(record, seed)
     env = support.python_env()
-    env.update(PUBLISHER_SENDGRID_HOST=server_url, PUBLISHER_SENDGRID_API_KEY="SG.crash",
-               PUBLISHER_MAIL_TIMEOUT="1")
-    command = [sys.executable, "-m", "publisher", "-C", str(root), "notice", "send",
-               str(notice.id), "--mailer", "sendgrid", "--batch-size", str(BATCH),
-               "--database-url", url]
+    env.update(
+        PUBLISHER_SENDGRID_HOST=server_url,
+        PUBLISHER_SENDGRID_API_KEY="SG.crash",
+        PUBLISHER_MAIL_TIMEOUT="1",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "publisher",
+        "-C",
+        str(root),
+        "notice",
+        "send",
+        str(notice.id),
+        "--mailer",
+        "sendgrid",
+        "--batch-size",
+        str(BATCH),
+        "--database-url",
+        url,
+    ]
     kills = early_kills = finished = 0
     started = time.monotonic()
     try:
@@ -129,9 +171,14 @@ def test_sigkill_at_random_moments_never_duplicates_or_loses(tmp_path: Path) -> 
             if not counts["queued"] and not counts["sending"]:
                 break  # done; every kill below happened while work remained
             throttle = ["--rate", str(RATE)] if kills < KILLS else []  # the last run: full speed
-            process = subprocess.Popen([*command, *throttle], env=env, cwd=tmp_path,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                       text=True)
+            process = subprocess.Popen(
+                [*command, *throttle],
+                env=env,
+                cwd=tmp_path,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             if kills < KILLS:
                 sending = _kill_at_a_random_moment(process, server_url, rng)
                 if sending is not None:
@@ -152,13 +199,19 @@ def test_sigkill_at_random_moments_never_duplicates_or_loses(tmp_path: Path) -> 
     found = notice_status(setup.database, notice.id)
     unknown = {c for batch in found.unknown_batches for c in batch.customers}
     with setup.database.engine.connect() as connection:
-        rows = {r.email: r for r in connection.exec_driver_sql(
-            "SELECT customer_id, email, state, message_id FROM deliveries")}
+        rows = {
+            r.email: r
+            for r in connection.exec_driver_sql(
+                "SELECT customer_id, email, state, message_id FROM deliveries"
+            )
+        }
     got = Counter(line["to"] for line in read_records(record))
     message_ids = {line["to"]: line["message_id"] for line in read_records(record)}
-    print(f"{kills} kills while sending (+{early_kills} during start-up), {finished} full "
-          f"runs, {elapsed:.1f} s; states {found.counts}; "
-          f"server got {sum(got.values())} for {len(got)} recipients")
+    print(
+        f"{kills} kills while sending (+{early_kills} during start-up), {finished} full "
+        f"runs, {elapsed:.1f} s; states {found.counts}; "
+        f"server got {sum(got.values())} for {len(got)} recipients"
+    )
 
     assert kills >= KILLS, "the send finished before 20 kills: give it more work"
     assert found.counts["queued"] == found.counts["sending"] == found.counts["failed"] == 0

@@ -11,10 +11,24 @@ from publisher.cli import command
 from publisher.config import setting_docs
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "notices.md").read_text()
-SETTINGS = ("mailer", "outbox_dir", "notice_days", "mail_from", "reply_to", "contact",
-            "remind_after_days", "mail_timeout", "smtp_host", "smtp_port", "smtp_security",
-            "smtp_username", "smtp_password", "sendgrid_api_key", "sendgrid_host",
-            "sendgrid_webhook_key")
+SETTINGS = (
+    "mailer",
+    "outbox_dir",
+    "notice_days",
+    "mail_from",
+    "reply_to",
+    "contact",
+    "remind_after_days",
+    "mail_timeout",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "sendgrid_api_key",
+    "sendgrid_host",
+    "sendgrid_webhook_key",
+)
 
 
 def _commands() -> list[tuple[str, click.Command]]:

@@ -19,9 +19,11 @@ from publisher.store.models import Delivery
 
 database_url = support.database_url  # fixture
 
-V4_EDITORIAL = (support.AUP_V3.replace('version: "3"', 'version: "4"')
-                .replace("cryptocurrency.", "crypto-currency.")
-                .replace("summary: >-", "summary: >-\n  Typography only.\n  "))
+V4_EDITORIAL = (
+    support.AUP_V3.replace('version: "3"', 'version: "4"')
+    .replace("cryptocurrency.", "crypto-currency.")
+    .replace("summary: >-", "summary: >-\n  Typography only.\n  ")
+)
 
 
 @pytest.fixture
@@ -29,8 +31,10 @@ def editorial(tmp_path: Path, database_url: str) -> Iterator[support.Setup]:
     """Versions 1, 2, 3 (material) and 4 (editorial against 3); c1 accepted 1, c2 2, c4 3."""
     root = support.make_notice_repo(tmp_path / "repo")
     repo = GitRepo(root)
-    repo.write("policies/acceptable-use.md",
-               V4_EDITORIAL.replace("V3_EFFECTIVE", support.V3_EFFECTIVE.isoformat()))
+    repo.write(
+        "policies/acceptable-use.md",
+        V4_EDITORIAL.replace("V3_EFFECTIVE", support.V3_EFFECTIVE.isoformat()),
+    )
     repo.commit("Acceptable use policy 4: typography")
     prepared = support.prepare(root, database_url)
     try:
@@ -39,8 +43,7 @@ def editorial(tmp_path: Path, database_url: str) -> Iterator[support.Setup]:
         prepared.database.dispose()
 
 
-def test_notice_skips_customers_whose_acceptance_carries_forward(
-        editorial: support.Setup) -> None:
+def test_notice_skips_customers_whose_acceptance_carries_forward(editorial: support.Setup) -> None:
     created = editorial.create()
     assert created.notice.version_label == "4"
     groups = {g.since: g.count for g in created.groups}
@@ -48,18 +51,25 @@ def test_notice_skips_customers_whose_acceptance_carries_forward(
 
 
 def test_reminders_skip_customers_whose_acceptance_came_to_carry_forward(
-        editorial: support.Setup) -> None:
+    editorial: support.Setup,
+) -> None:
     created = editorial.create()
     with editorial.database.engine.begin() as connection:
-        connection.execute(update(Delivery).where(Delivery.notice_id == created.notice.id)
-                           .values(state="sent", sent_at=support.NOW))
+        connection.execute(
+            update(Delivery)
+            .where(Delivery.notice_id == created.notice.id)
+            .values(state="sent", sent_at=support.NOW)
+        )
     # c2 accepts version 3 in the product afterwards: that carries forward to 4
-    record_acceptance(editorial.database, customer_id="c2", policy=support.POLICY,
-                      version="3", method="api")
+    record_acceptance(
+        editorial.database, customer_id="c2", policy=support.POLICY, version="3", method="api"
+    )
     later = support.NOW + timedelta(days=15)
-    plan = reminders.create_reminder(editorial.database, created.notice.id, after_days=14,
-                                     now=lambda: later)
+    plan = reminders.create_reminder(
+        editorial.database, created.notice.id, after_days=14, now=lambda: later
+    )
     assert plan.reminder is not None
-    groups = {g.since: g.count
-              for g in campaign.recipient_groups(editorial.database, plan.reminder.id)}
+    groups = {
+        g.since: g.count for g in campaign.recipient_groups(editorial.database, plan.reminder.id)
+    }
     assert groups == {None: 1, "1": 1}  # c3 and c1; not c2

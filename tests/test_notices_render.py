@@ -50,13 +50,13 @@ def _has_example_history() -> bool:
     try:
         out = subprocess.run(
             ["git", "-C", str(ROOT), "log", "--format=%H", "--", "policies/acceptable-use.md"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         return False
     return len(out) >= 3
-
-
 
 
 @pytest.fixture(scope="module")
@@ -66,34 +66,58 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NoticeRe
     if not _has_example_history():
         pytest.skip("needs this repository's git history of policies/ (a full clone)")
     tmp = tmp_path_factory.mktemp("example")
-    settings = load_settings(ROOT, env=support.notice_env(), overrides={
-        "database_url": f"sqlite:///{tmp / 'store.db'}", "cache_dir": str(tmp / "cache"),
-        "policies": "policies/**/*.md"})
+    settings = load_settings(
+        ROOT,
+        env=support.notice_env(),
+        overrides={
+            "database_url": f"sqlite:///{tmp / 'store.db'}",
+            "cache_dir": str(tmp / "cache"),
+            "policies": "policies/**/*.md",
+        },
+    )
     database = migrate.open_store(settings)
     sync_versions(database, settings, slugs=["acceptable-use"])
-    import_customers(database, [
-        CustomerRow(2, "acme", "legal@acme.example", "Ana García", "Acme Hosting Ltd"),
-        CustomerRow(3, "blue", "ops@blue.example", "Ben O'Neil", "Blue & Sons"),
-        CustomerRow(4, "cove", "it@cove.example", "Cleo Park", "Cove"),
-    ])
-    record_acceptance(database, customer_id="acme", policy="acceptable-use", version="1",
-                      method="import")
-    record_acceptance(database, customer_id="blue", policy="acceptable-use", version="2",
-                      method="import")
+    import_customers(
+        database,
+        [
+            CustomerRow(2, "acme", "legal@acme.example", "Ana García", "Acme Hosting Ltd"),
+            CustomerRow(3, "blue", "ops@blue.example", "Ben O'Neil", "Blue & Sons"),
+            CustomerRow(4, "cove", "it@cove.example", "Cleo Park", "Cove"),
+        ],
+    )
+    record_acceptance(
+        database, customer_id="acme", policy="acceptable-use", version="1", method="import"
+    )
+    record_acceptance(
+        database, customer_id="blue", policy="acceptable-use", version="2", method="import"
+    )
     with PolicyRepo.open(settings) as repo:
         source = GitChanges(repo)
         created = campaign.create_notice(
-            database, slug="acceptable-use", label="3", effective=date(2026, 3, 1),
-            source=source, default_notice_days=30, now=lambda: CREATED,
+            database,
+            slug="acceptable-use",
+            label="3",
+            effective=date(2026, 3, 1),
+            source=source,
+            default_notice_days=30,
+            now=lambda: CREATED,
             subject_for=default_subject,
         )
-        sender = make_sender("Northwind Cloud Legal <legal@northwind.example>", "",
-                             "legal@northwind.example", required=True)
+        sender = make_sender(
+            "Northwind Cloud Legal <legal@northwind.example>",
+            "",
+            "legal@northwind.example",
+            required=True,
+        )
         renderer = NoticeRenderer(
-            created.notice, versions=stored_versions(database, slug="acceptable-use"),
-            source=source, signer=support.fixed_signer(),
+            created.notice,
+            versions=stored_versions(database, slug="acceptable-use"),
+            source=source,
+            signer=support.fixed_signer(),
             accept_url="https://accept.northwind.example",
-            site_url="https://policies.northwind.example", sender=sender, today=SENT.date(),
+            site_url="https://policies.northwind.example",
+            sender=sender,
+            today=SENT.date(),
         )
         for since in (None, "1", "2"):
             renderer.template(since)  # computed while the repository is open
@@ -105,20 +129,26 @@ def _email(renderer: NoticeRenderer, database: Database, customer: str) -> tuple
     row = campaign.recipient_row(database, renderer.notice.id, customer)
     recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
     template = renderer.template(row.since)
-    batch = Batch(id="0123456789abcdef", notice_id=renderer.notice.id, template=template,
-                  recipients=(recipient,), sender=renderer.sender.address,
-                  reply_to=renderer.sender.reply_to)
+    batch = Batch(
+        id="0123456789abcdef",
+        notice_id=renderer.notice.id,
+        template=template,
+        recipients=(recipient,),
+        sender=renderer.sender.address,
+        reply_to=renderer.sender.reply_to,
+    )
     message = build_message(batch, recipient, date=SENT)
-    headers = "".join(f"{h}: {message[h]}\n" for h in ("From", "To", "Subject", "Date",
-                                                       "Message-ID"))
+    headers = "".join(
+        f"{h}: {message[h]}\n" for h in ("From", "To", "Subject", "Date", "Message-ID")
+    )
     content = recipient.personalise(template)
     return headers + "\n" + content.text, content.html
 
 
-@pytest.mark.parametrize(("customer", "name"), [("acme", "since-1"), ("blue", "since-2"),
-                                                ("cove", "never-accepted")])
-def test_golden_emails(example: tuple[NoticeRenderer, Database], customer: str,
-                       name: str) -> None:
+@pytest.mark.parametrize(
+    ("customer", "name"), [("acme", "since-1"), ("blue", "since-2"), ("cove", "never-accepted")]
+)
+def test_golden_emails(example: tuple[NoticeRenderer, Database], customer: str, name: str) -> None:
     renderer, database = example
     text, html = _email(renderer, database, customer)
     check_golden(GOLDEN / f"acceptable-use-v3-{name}.txt", text)
@@ -147,31 +177,55 @@ def test_a_version_in_force_is_announced_as_in_effect_since(
     coming = renderer.template("2")
     assert "Version 3 takes effect on 1 March 2026." in coming.text
     assert "takes effect on 1 March 2026" in coming.html
-    late = NoticeRenderer(renderer.notice, versions=renderer.versions, source=renderer.source,
-                          signer=support.fixed_signer(), accept_url=renderer.accept_url,
-                          site_url=renderer.site_url, sender=renderer.sender,
-                          today=date(2026, 3, 2))
+    late = NoticeRenderer(
+        renderer.notice,
+        versions=renderer.versions,
+        source=renderer.source,
+        signer=support.fixed_signer(),
+        accept_url=renderer.accept_url,
+        site_url=renderer.site_url,
+        sender=renderer.sender,
+        today=date(2026, 3, 2),
+    )
     for part in (late.template("2").text, late.template("2").html):
         assert "in effect since 1 March 2026" in part
         assert "We have updated our Acceptable Use Policy." in part
         assert "takes effect" not in part
-    on_the_day = NoticeRenderer(renderer.notice, versions=renderer.versions,
-                                source=renderer.source, signer=support.fixed_signer(),
-                                accept_url=renderer.accept_url, site_url=renderer.site_url,
-                                sender=renderer.sender, today=date(2026, 3, 1))
+    on_the_day = NoticeRenderer(
+        renderer.notice,
+        versions=renderer.versions,
+        source=renderer.source,
+        signer=support.fixed_signer(),
+        accept_url=renderer.accept_url,
+        site_url=renderer.site_url,
+        sender=renderer.sender,
+        today=date(2026, 3, 1),
+    )
     assert "in effect since 1 March 2026" in on_the_day.template("2").text
 
 
 def test_the_subject_of_a_version_in_force_says_since_when() -> None:
     from publisher.store.versions import StoredVersion
 
-    version = StoredVersion(slug="aup", label="3", position=2, title="Acceptable Use Policy",
-                            summary=None, effective=date(2026, 3, 1), commit="c", path="p",
-                            sha256="s", body="", synced_at=datetime(2026, 1, 1, tzinfo=UTC))
+    version = StoredVersion(
+        slug="aup",
+        label="3",
+        position=2,
+        title="Acceptable Use Policy",
+        summary=None,
+        effective=date(2026, 3, 1),
+        commit="c",
+        path="p",
+        sha256="s",
+        body="",
+        synced_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
     assert default_subject(version, date(2026, 3, 1), date(2026, 1, 16)) == (
-        "Changes to our Acceptable Use Policy, taking effect on 1 March 2026")
+        "Changes to our Acceptable Use Policy, taking effect on 1 March 2026"
+    )
     assert default_subject(version, date(2026, 3, 1), date(2026, 3, 5)) == (
-        "Changes to our Acceptable Use Policy, in effect since 1 March 2026")
+        "Changes to our Acceptable Use Policy, in effect since 1 March 2026"
+    )
 
 
 def test_the_group_template_is_rendered_once(example: tuple[NoticeRenderer, Database]) -> None:
@@ -180,8 +234,9 @@ def test_the_group_template_is_rendered_once(example: tuple[NoticeRenderer, Data
 
 
 def test_personal_values_are_escaped_in_html_only() -> None:
-    text_values, html_values = personal_values('Bob <b>"Stone" & Co</b>',
-                                               "https://a.example/a/x?y=1&z=2")
+    text_values, html_values = personal_values(
+        'Bob <b>"Stone" & Co</b>', "https://a.example/a/x?y=1&z=2"
+    )
     assert text_values["%%name%%"] == 'Bob <b>"Stone" & Co</b>'
     assert html_values["%%name_html%%"] == "Bob &lt;b&gt;&quot;Stone&quot; &amp; Co&lt;/b&gt;"
     assert html_values["%%accept_url_html%%"] == "https://a.example/a/x?y=1&amp;z=2"
@@ -210,10 +265,17 @@ def test_word_changes_are_said_shortly() -> None:
 
 
 def test_change_items_name_the_kind_and_clause() -> None:
-    change = Change(kind="modified", material=True, old=_clause("Pay in 14 days."),
-                    new=_clause("Pay in 30 days."),
-                    inline=(("=", "Pay in "), ("-", "14"), ("+", "30"), ("=", " days.")),
-                    citation="3 “Pay in 30 days.”")
+    change = Change(
+        kind="modified",
+        material=True,
+        old=_clause("Pay in 14 days."),
+        new=_clause("Pay in 30 days."),
+        inline=(("=", "Pay in "), ("-", "14"), ("+", "30"), ("=", " days.")),
+        citation="3 “Pay in 30 days.”",
+    )
     item = change_item(change)
-    assert (item.title, item.citation, item.words) == ("Changed", "3 “Pay in 30 days.”",
-                                                       ("“14” → “30”",))
+    assert (item.title, item.citation, item.words) == (
+        "Changed",
+        "3 “Pay in 30 days.”",
+        ("“14” → “30”",),
+    )

@@ -112,9 +112,13 @@ def make_notice_repo(path: Path, *, v3_effective: date = V3_EFFECTIVE) -> Path:
 
 def notice_env(**extra: str) -> dict[str, str]:
     """The environment settings every notices test uses (no generated key files)."""
-    return {"PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_MAIL_FROM": MAIL_FROM,
-            "PUBLISHER_SITE_URL": "https://policies.northwind.example",
-            "PUBLISHER_ACCEPT_URL": "https://accept.northwind.example", **extra}
+    return {
+        "PUBLISHER_SECRET_KEY": KEY,
+        "PUBLISHER_MAIL_FROM": MAIL_FROM,
+        "PUBLISHER_SITE_URL": "https://policies.northwind.example",
+        "PUBLISHER_ACCEPT_URL": "https://accept.northwind.example",
+        **extra,
+    }
 
 
 def settings_for(root: Path, database_url: str, **extra: str) -> Settings:
@@ -134,17 +138,24 @@ class Setup:
     settings: Settings
     url: str
 
-    def create(self, *, effective: str | None = None, force: bool = False,
-               now: datetime = NOW) -> campaign.CreatedNotice:
+    def create(
+        self, *, effective: str | None = None, force: bool = False, now: datetime = NOW
+    ) -> campaign.CreatedNotice:
         """A notice for version 3, effective on its own date unless ``effective``."""
         from publisher.history import PolicyRepo
 
         day = date.fromisoformat(effective) if effective is not None else None
         with PolicyRepo.open(self.settings) as repo:
             return campaign.create_notice(
-                self.database, slug=POLICY, label=None, effective=day,
-                source=GitChanges(repo), default_notice_days=self.settings.notice_days,
-                force=force, now=lambda: now, subject_for=default_subject,
+                self.database,
+                slug=POLICY,
+                label=None,
+                effective=day,
+                source=GitChanges(repo),
+                default_notice_days=self.settings.notice_days,
+                force=force,
+                now=lambda: now,
+                subject_for=default_subject,
             )
 
     def cli(self, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -157,15 +168,21 @@ def run_cli(root: Path, url: str, *args: str, env: dict[str, str] | None = None)
     return CliRunner().invoke(main, ["-C", str(root), *args, "--database-url", url], env=full)
 
 
-def prepare(root: Path, url: str, *, customers: Sequence[CustomerRow] = CUSTOMERS,
-            accepted: Sequence[tuple[str, str]] = ACCEPTED) -> Setup:
+def prepare(
+    root: Path,
+    url: str,
+    *,
+    customers: Sequence[CustomerRow] = CUSTOMERS,
+    accepted: Sequence[tuple[str, str]] = ACCEPTED,
+) -> Setup:
     settings = settings_for(root, url)
     database = migrate.open_store(settings)
     sync_versions(database, settings)
     import_customers(database, customers)
     for customer, version in accepted:
-        record_acceptance(database, customer_id=customer, policy=POLICY, version=version,
-                          method="import")
+        record_acceptance(
+            database, customer_id=customer, policy=POLICY, version=version, method="import"
+        )
     return Setup(root, database, settings, url)
 
 

@@ -83,8 +83,13 @@ def test_clause_to_dict_shape() -> None:
     assert list(section) == ["id", "kind", "number", "heading", "text", "lines", "children"]
     assert section["id"] == "a" and section["lines"] == [12, 25]
     assert section["children"][1] == {
-        "id": "a.1", "kind": "item", "number": "1.", "heading": None,
-        "text": "You must be 13.", "lines": [17, 17], "children": [],
+        "id": "a.1",
+        "kind": "item",
+        "number": "1.",
+        "heading": None,
+        "text": "You must be 13.",
+        "lines": [17, 17],
+        "children": [],
     }
 
 
@@ -93,8 +98,12 @@ def test_document_to_dict_is_json_safe_and_complete() -> None:
     data = json.loads(json.dumps(document_to_dict(doc)))
     assert data["title"] == "Example Terms"
     assert data["meta"] == {
-        "title": "Example Terms", "slug": "example", "version": "2",
-        "effective": "2024-03-01", "summary": None, "notice_days": None,
+        "title": "Example Terms",
+        "slug": "example",
+        "version": "2",
+        "effective": "2024-03-01",
+        "summary": None,
+        "notice_days": None,
         "extra": {"released": "2024-02-01"},
     }
     assert data["sha256"] == doc.sha256
@@ -124,8 +133,9 @@ REVISIONS = [
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(("name", "folder", "prefix"), REVISIONS, ids=[r[0] for r in REVISIONS])
-def test_outline_golden(corpus_dir: Path, name: str, folder: str, prefix: str,
-                        golden: Golden) -> None:
+def test_outline_golden(
+    corpus_dir: Path, name: str, folder: str, prefix: str, golden: Golden
+) -> None:
     (source,) = (corpus_dir / "github-site-policy" / folder).glob(f"{prefix}*.md")
     outline = render_outline(parse_document(source.read_text("utf-8"), path=str(source)))
     golden(GOLDEN / f"{name}.txt", outline)

@@ -107,7 +107,10 @@ def test_hostile_html_renders_inert() -> None:
     ids = [v for _, n, v in found.attrs if n == "id"]
     assert ids.count("c-1") == 1
     # What is safe stays.
-    assert '<a href="https://example.com/terms" rel="noopener noreferrer nofollow">fine link</a>' in html
+    assert (
+        '<a href="https://example.com/terms" rel="noopener noreferrer nofollow">fine link</a>'
+        in html
+    )
     assert "<span>kept text</span>" in html
     assert "<b>bold</b>" in html
 
@@ -115,7 +118,7 @@ def test_hostile_html_renders_inert() -> None:
 def test_sanitize_helpers() -> None:
     assert markdown_to_html("[x](javascript:alert(1))") in (
         '<p><a href="#harmful-link" rel="noopener noreferrer nofollow">x</a></p>\n',
-        "<p><a rel=\"noopener noreferrer nofollow\">x</a></p>\n",
+        '<p><a rel="noopener noreferrer nofollow">x</a></p>\n',
     )
     assert inline_to_html("1. Definitions *and* terms") == "1. Definitions <em>and</em> terms"
 
@@ -160,10 +163,12 @@ def test_every_clause_gets_an_anchor_and_structure() -> None:
 
 
 def test_links_to_other_policy_files_point_at_their_pages() -> None:
-    body = ('<a href="privacy.md">P</a> <a href="../legal/tos.md#c-b-3">T</a> '
-            '<a href="tos.md#heading">T2</a> <a href="notes.md">N</a> '
-            '<a href="../legal/tos.md#b-fees">T3</a> '
-            '<a href="https://example.com/x.md">X</a>')
+    body = (
+        '<a href="privacy.md">P</a> <a href="../legal/tos.md#c-b-3">T</a> '
+        '<a href="tos.md#heading">T2</a> <a href="notes.md">N</a> '
+        '<a href="../legal/tos.md#b-fees">T3</a> '
+        '<a href="https://example.com/x.md">X</a>'
+    )
     targets = {"policies/privacy.md": "privacy", "legal/tos.md": "terms"}
     out = pages.rewrite_policy_links(body, "policies/aup.md", "aup/v/2/", targets, Urls())
     assert '<a href="../../../privacy/">P</a>' in out
@@ -179,14 +184,33 @@ def test_links_to_other_policy_files_point_at_their_pages() -> None:
 
 def _info(today_status: str = "current") -> PolicyInfo:
     published = datetime(2025, 1, 6, 10, tzinfo=UTC)
-    v1 = VersionInfo("1", date(2025, 2, 1), published, "a" * 40, "1" * 64, "AUP", "First.",
-                     "superseded")
-    v2 = VersionInfo("2", date(2025, 7, 1), published.replace(month=5), "b" * 40, "2" * 64,
-                     "AUP", "Adds a rule & a <b>tag</b>.", "current", previous="1",
-                     counts=Summary(added=1, material=1))
-    v3 = VersionInfo("3", date(2099, 1, 1), published.replace(month=9), "c" * 40, "3" * 64,
-                     "AUP", None, "upcoming", previous="2",
-                     counts=Summary(modified=1, editorial=1))
+    v1 = VersionInfo(
+        "1", date(2025, 2, 1), published, "a" * 40, "1" * 64, "AUP", "First.", "superseded"
+    )
+    v2 = VersionInfo(
+        "2",
+        date(2025, 7, 1),
+        published.replace(month=5),
+        "b" * 40,
+        "2" * 64,
+        "AUP",
+        "Adds a rule & a <b>tag</b>.",
+        "current",
+        previous="1",
+        counts=Summary(added=1, material=1),
+    )
+    v3 = VersionInfo(
+        "3",
+        date(2099, 1, 1),
+        published.replace(month=9),
+        "c" * 40,
+        "3" * 64,
+        "AUP",
+        None,
+        "upcoming",
+        previous="2",
+        counts=Summary(modified=1, editorial=1),
+    )
     return PolicyInfo("aup", "AUP", "policies/aup.md", (v1, v2, v3), current="2")
 
 
@@ -206,28 +230,30 @@ def test_current_page_shows_the_upcoming_version_beside_it() -> None:
 def heading_levels_skipped(html: str) -> list[str]:
     """Each heading that is more than one level below the heading before it."""
     levels = [(int(m.group(1)), m.group(0)) for m in re.finditer(r"<h([1-6])\b[^>]*>", html)]
-    return [tag for (before, _), (level, tag) in itertools.pairwise(levels)
-            if level > before + 1]
+    return [tag for (before, _), (level, tag) in itertools.pairwise(levels) if level > before + 1]
 
 
 def test_superseded_version_says_from_when_until_when_it_was_in_force() -> None:
     info = _info()
     ctx = PageContext(urls=Urls(), page="aup/v/1/", today=date(2026, 1, 1))
     html = pages.version_page(ctx, info, info.version("1"), "", main=False)
-    assert "It was in force from <time datetime=\"2025-02-01\">1 February 2025</time> until " \
-           "<time datetime=\"2025-07-01\">1 July 2025</time>" in html
+    assert (
+        'It was in force from <time datetime="2025-02-01">1 February 2025</time> until '
+        '<time datetime="2025-07-01">1 July 2025</time>' in html
+    )
     # Without an effective date of its own, it still says until when.
-    undated = replace(info, versions=(replace(info.versions[0], effective=None),
-                                      *info.versions[1:]))
+    undated = replace(
+        info, versions=(replace(info.versions[0], effective=None), *info.versions[1:])
+    )
     html = pages.version_page(ctx, undated, undated.version("1"), "", main=False)
-    assert "It was in force until <time datetime=\"2025-07-01\">1 July 2025</time>" in html
+    assert 'It was in force until <time datetime="2025-07-01">1 July 2025</time>' in html
 
 
 def test_page_footer_gives_the_whole_content_hash() -> None:
     info = _info()
     ctx = PageContext(urls=Urls(), page="aup/", today=date(2026, 1, 1))
     html = pages.version_page(ctx, info, info.version("2"), "", main=True)
-    footer = html[html.index('<footer class="policy-footer">'):]
+    footer = html[html.index('<footer class="policy-footer">') :]
     assert "2" * 64 in footer and "…" not in footer
 
 
@@ -278,8 +304,9 @@ def test_redline_page_has_one_title_one_summary_and_dates_for_people() -> None:
     old = replace(info.version("1"), effective=date(2025, 2, 1))
     new = replace(info.version("2"), effective=date(2025, 7, 15))
     ctx = PageContext(urls=Urls(), page="aup/changes/1..2/", today=date(2026, 1, 1))
-    html = pages.changes_page(ctx, info, old, new, changeset.summary,
-                              render_html(changeset, header=False))
+    html = pages.changes_page(
+        ctx, info, old, new, changeset.summary, render_html(changeset, header=False)
+    )
     assert html.count("<h1") == 1 and html.count("<h2") == 1  # the title; the list's heading
     assert heading_levels_skipped(html) == []
     assert "aup: changes from" not in html
@@ -307,12 +334,12 @@ def test_material_changes_are_a_page_of_their_own_with_their_own_toc() -> None:
     assert len(pages.changes_toc(changeset)) == len(changeset.changes)
     # The two views link to each other; no fragment trick.
     ctx = PageContext(urls=Urls(), page="aup/changes/1..2/", today=date(2026, 1, 1))
-    full = pages.changes_page(ctx, info, old, new, changeset.summary,
-                              render_html(changeset, header=False))
+    full = pages.changes_page(
+        ctx, info, old, new, changeset.summary, render_html(changeset, header=False)
+    )
     assert 'href="material/"' in full and "#material-only" not in full
     ctx = PageContext(urls=Urls(), page="aup/changes/1..2/material/", today=date(2026, 1, 1))
-    only = pages.changes_page(ctx, info, old, new, changeset.summary, material,
-                              material_only=True)
+    only = pages.changes_page(ctx, info, old, new, changeset.summary, material, material_only=True)
     assert 'href="../"' in only and "#material-only" not in only
     assert 'aria-current="page"' in only and 'data-material="false"' not in only
     assert "1 editorial change not listed" in only
@@ -331,7 +358,9 @@ def test_policy_feed_is_well_formed_atom_with_one_entry_per_version() -> None:
     assert ("alternate", "https://p.example/aup/") in links
     entries = root.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}id") for e in entries] == [
-        "https://p.example/aup/v/3/", "https://p.example/aup/v/2/", "https://p.example/aup/v/1/",
+        "https://p.example/aup/v/3/",
+        "https://p.example/aup/v/2/",
+        "https://p.example/aup/v/1/",
     ]
     for entry in entries:
         assert datetime.fromisoformat(entry.findtext(f"{ATOM}updated") or "").tzinfo is not None
@@ -344,15 +373,31 @@ def test_policy_feed_is_well_formed_atom_with_one_entry_per_version() -> None:
 
 
 def test_site_feed_merges_policies_newest_first() -> None:
-    other = PolicyInfo("tos", "ToS", "policies/tos.md", (
-        VersionInfo("1", None, datetime(2025, 8, 1, tzinfo=UTC), "d" * 40, "4" * 64, "ToS",
-                    None, "current"),
-    ), current="1")
+    other = PolicyInfo(
+        "tos",
+        "ToS",
+        "policies/tos.md",
+        (
+            VersionInfo(
+                "1",
+                None,
+                datetime(2025, 8, 1, tzinfo=UTC),
+                "d" * 40,
+                "4" * 64,
+                "ToS",
+                None,
+                "current",
+            ),
+        ),
+        current="1",
+    )
     root = ET.fromstring(pages.site_feed(Urls(), "https://p.example/", [_info(), other]))
     ids = [e.findtext(f"{ATOM}id") for e in root.findall(f"{ATOM}entry")]
     assert ids == [
-        "https://p.example/aup/v/3/", "https://p.example/tos/v/1/",
-        "https://p.example/aup/v/2/", "https://p.example/aup/v/1/",
+        "https://p.example/aup/v/3/",
+        "https://p.example/tos/v/1/",
+        "https://p.example/aup/v/2/",
+        "https://p.example/aup/v/1/",
     ]
 
 
@@ -392,12 +437,32 @@ def test_stylesheet_keeps_the_redline_css_selectors_as_written() -> None:
 # ------------------------------------------------------------------- any input, inert output
 
 _FRAGMENTS = [
-    "# Title\n", "## A. Section\n", "### 1. Clause\n", "1. item\n", "   - bullet\n", "- b\n",
-    "(a) lettered\n", "**Lead.** text\n", "| a | b |\n|---|---|\n| 1 | 2 |\n", "```\ncode\n```\n",
-    "> quote\n", "\n", "text [link](javascript:alert(1)) ", "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>", '<a href="jAvAsCrIpT:alert(1)">x</a>', "<div>\n",
-    "</div>\n", "<pre>", "<style>p{}</style>", "<!-- c -->", "[ref]: https://e.com\n",
-    "text [r][ref] ", "<svg onload=alert(1)>", "&lt;script&gt;", "    indented\n",
+    "# Title\n",
+    "## A. Section\n",
+    "### 1. Clause\n",
+    "1. item\n",
+    "   - bullet\n",
+    "- b\n",
+    "(a) lettered\n",
+    "**Lead.** text\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "```\ncode\n```\n",
+    "> quote\n",
+    "\n",
+    "text [link](javascript:alert(1)) ",
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    '<a href="jAvAsCrIpT:alert(1)">x</a>',
+    "<div>\n",
+    "</div>\n",
+    "<pre>",
+    "<style>p{}</style>",
+    "<!-- c -->",
+    "[ref]: https://e.com\n",
+    "text [r][ref] ",
+    "<svg onload=alert(1)>",
+    "&lt;script&gt;",
+    "    indented\n",
 ]
 
 

@@ -28,8 +28,10 @@ version: "1"
 1. Keep your password safe.
 """
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("pre_commit") is None,
-                                reason="pre-commit is not installed (pip install -e .[test])")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("pre_commit") is None,
+    reason="pre-commit is not installed (pip install -e .[test])",
+)
 
 
 @pytest.fixture(scope="session")
@@ -40,26 +42,39 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_hook(repo: GitRepo, home: Path, wheelhouse: Path) -> subprocess.CompletedProcess[str]:
     """``pre-commit run --all-files`` in ``repo`` with a config naming this repository's
     hook at its HEAD."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True, check=True).stdout.strip()
-    repo.write(".pre-commit-config.yaml", f"repos:\n  - repo: {ROOT}\n    rev: {head}\n"
-               "    hooks:\n      - id: publisher-lint\n")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    repo.write(
+        ".pre-commit-config.yaml",
+        f"repos:\n  - repo: {ROOT}\n    rev: {head}\n    hooks:\n      - id: publisher-lint\n",
+    )
     env = isolated_git_env(
         **offline_pip_env(wheelhouse),
         PRE_COMMIT_HOME=str(home),
-        GIT_AUTHOR_NAME="CI", GIT_AUTHOR_EMAIL="ci@example.com",
-        GIT_COMMITTER_NAME="CI", GIT_COMMITTER_EMAIL="ci@example.com",
+        GIT_AUTHOR_NAME="CI",
+        GIT_AUTHOR_EMAIL="ci@example.com",
+        GIT_COMMITTER_NAME="CI",
+        GIT_COMMITTER_EMAIL="ci@example.com",
     )
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
-        cwd=repo.path, capture_output=True, text=True, env=env, check=False, timeout=900,
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
     )
 
 
-def test_pre_commit_runs_the_lint_hook(tmp_path: Path, pre_commit_home: Path,
-                                        wheelhouse: Path) -> None:
+def test_pre_commit_runs_the_lint_hook(
+    tmp_path: Path, pre_commit_home: Path, wheelhouse: Path
+) -> None:
     repo = GitRepo.init(tmp_path / "policies-repo")
-    repo.write("README.md", "# About these policies\n\n## B. Not a policy\n\n## D. Gaps are fine here\n")
+    repo.write(
+        "README.md", "# About these policies\n\n## B. Not a policy\n\n## D. Gaps are fine here\n"
+    )
     repo.write("policies/terms.md", TERMS.replace("title: Terms", "title: [unclosed"))
 
     failed = run_hook(repo, pre_commit_home, wheelhouse)

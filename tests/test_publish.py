@@ -90,8 +90,9 @@ def test_second_publish_of_the_same_content_makes_no_commit(repo: GitRepo) -> No
 
 
 def test_publish_says_one_policy_not_one_policies(repo: GitRepo, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["-C", str(repo.path), "publish", "--to",
-                                       str(tmp_path / "www")])
+    result = CliRunner().invoke(
+        main, ["-C", str(repo.path), "publish", "--to", str(tmp_path / "www")]
+    )
     assert result.exit_code == 0, result.stderr
     assert "(1 policy, " in result.stdout and "1 policies" not in result.stdout
 
@@ -122,8 +123,10 @@ def test_publish_to_a_folder_replaces_it_whole(repo: GitRepo, tmp_path: Path) ->
 
 
 def tree_state(folder: Path) -> list[tuple[str, bytes]]:
-    return sorted((p.relative_to(folder).as_posix(), p.read_bytes() if p.is_file() else b"")
-                  for p in folder.rglob("*"))
+    return sorted(
+        (p.relative_to(folder).as_posix(), p.read_bytes() if p.is_file() else b"")
+        for p in folder.rglob("*")
+    )
 
 
 @pytest.mark.parametrize("where", [".", "..", "policies", ".git", "victim", "ignored"])
@@ -193,13 +196,24 @@ def test_publish_from_a_bare_repository(repo: GitRepo, tmp_path: Path) -> None:
     bare = repo.clone(tmp_path / "server.git", bare=True)
     code, _, err = publish(bare, "--branch", "gh-pages")
     assert code == 0, err
-    files = subprocess.run(["git", "ls-tree", "-r", "--name-only", "gh-pages"], cwd=bare,
-                           capture_output=True, text=True, env=isolated_git_env(), check=True)
+    files = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", "gh-pages"],
+        cwd=bare,
+        capture_output=True,
+        text=True,
+        env=isolated_git_env(),
+        check=True,
+    )
     assert "terms/index.html" in files.stdout.split("\n")
     for folder in (bare, bare / "refs", tmp_path):  # the git dir, inside it, holding it
         code, _, err = publish(bare, "--to", str(folder))
         assert code == 2 and "publish folder" in err, err
-    assert subprocess.run(["git", "fsck", "--no-progress"], cwd=bare, env=isolated_git_env()).returncode == 0
+    assert (
+        subprocess.run(
+            ["git", "fsck", "--no-progress"], cwd=bare, env=isolated_git_env()
+        ).returncode
+        == 0
+    )
     code, _, err = publish(bare, "--to", str(tmp_path / "www"))
     assert code == 0, err
 
@@ -221,15 +235,26 @@ def test_tree_id_equals_what_git_writes(tmp_path: Path, object_format: str) -> N
     path = tmp_path / object_format
     path.mkdir()
     env = isolated_git_env()
-    subprocess.run(["git", "init", "-q", f"--object-format={object_format}", str(path)],
-                   check=True, env=env)
-    stream = fast_import_stream("refs/heads/site", FILES, message="m\n",
-                                committer="A <a@example.com>",
-                                when=datetime(2024, 1, 1, tzinfo=UTC), parent=None)
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=stream, check=True,
-                   env=env)
-    written = subprocess.run(["git", "rev-parse", "site^{tree}"], cwd=path, check=True,
-                             capture_output=True, text=True, env=env).stdout.strip()
+    subprocess.run(
+        ["git", "init", "-q", f"--object-format={object_format}", str(path)], check=True, env=env
+    )
+    stream = fast_import_stream(
+        "refs/heads/site",
+        FILES,
+        message="m\n",
+        committer="A <a@example.com>",
+        when=datetime(2024, 1, 1, tzinfo=UTC),
+        parent=None,
+    )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=stream, check=True, env=env)
+    written = subprocess.run(
+        ["git", "rev-parse", "site^{tree}"],
+        cwd=path,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.strip()
     assert tree_id(FILES, object_format) == written
     assert tree_id({**FILES, "x": b""}, object_format) != written
 

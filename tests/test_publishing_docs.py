@@ -24,8 +24,13 @@ def blocks(language: str) -> list[str]:
 
 def options(*path: str) -> list[str]:
     command = cli_command(*path)
-    return [opt for p in command.params if isinstance(p, click.Option) and not p.hidden
-            for opt in p.opts if opt.startswith("--") and opt not in ("--help", "--format")]
+    return [
+        opt
+        for p in command.params
+        if isinstance(p, click.Option) and not p.hidden
+        for opt in p.opts
+        if opt.startswith("--") and opt not in ("--help", "--format")
+    ]
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))
@@ -38,11 +43,14 @@ def test_every_hook_is_documented(hook: str) -> None:
     assert f"`{hook}`" in DOC
 
 
-@pytest.mark.parametrize(("command", "option"), [
-    *((("hooks", "install"), o) for o in options("hooks", "install")),
-    *((("publish",), o) for o in options("publish")),
-    *((("lint",), o) for o in options("lint") if o not in ("--rules", "--message-file")),
-])
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        *((("hooks", "install"), o) for o in options("hooks", "install")),
+        *((("publish",), o) for o in options("publish")),
+        *((("lint",), o) for o in options("lint") if o not in ("--rules", "--message-file")),
+    ],
+)
 def test_every_option_is_documented(command: tuple[str, ...], option: str) -> None:
     assert option in DOC, f"`publisher {' '.join(command)} {option}` is not documented"
 
@@ -53,8 +61,12 @@ def test_github_actions_workflow() -> None:
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0
     runs = "\n".join(s.get("run", "") for s in steps)
-    for command in ("publisher lint", "publisher publish --branch gh-pages",
-                    "--format markdown", "gh pr comment"):
+    for command in (
+        "publisher lint",
+        "publisher publish --branch gh-pages",
+        "--format markdown",
+        "gh pr comment",
+    ):
         assert command in runs
 
 

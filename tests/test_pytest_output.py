@@ -17,9 +17,24 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_postgres_skips_are_one_line(tmp_path: Path) -> None:
     env = {**os.environ, "PUBLISHER_TEST_POSTGRES_URL": ""}  # set but empty: PostgreSQL off
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_store_support.py", "tests/test_store_reports.py", "-k", "report or seed"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_store_support.py",
+            "tests/test_store_reports.py",
+            "-k",
+            "report or seed",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     skip_lines = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
@@ -38,9 +53,21 @@ def test_the_ci_url_is_the_default_when_a_server_answers() -> None:
         pytest.skip(f"no PostgreSQL server answers at {CI_POSTGRES_URL}")
     env = {k: v for k, v in os.environ.items() if k != "PUBLISHER_TEST_POSTGRES_URL"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_store_support.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_store_support.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "SKIPPED" not in result.stdout and "skipped" not in result.stdout

@@ -40,7 +40,9 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_every_command_is_documented() -> None:
-    first_cells = [row.split("|")[1] for row in README.splitlines() if row.startswith("| `publisher ")]
+    first_cells = [
+        row.split("|")[1] for row in README.splitlines() if row.startswith("| `publisher ")
+    ]
     documented = {name for cell in first_cells for name in re.findall(r"publisher ([a-z-]+)", cell)}
     commands = {name for name, cmd in all_commands().items() if not cmd.hidden}
     assert commands <= documented, f"undocumented in README: {sorted(commands - documented)}"
@@ -77,5 +79,7 @@ def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path, wheelhou
     assert "publisher diff terms-of-service --from 2 --to 3" in result.stdout
     # the one finding is the example French translation's lag, shown on purpose (issue 15)
     assert "1 finding (1 error, 0 warnings) in 3 policies" in result.stdout
-    assert "privacy [fr] policies/privacy.fr.md: renders 2 (translation_of) of 3; " \
+    assert (
+        "privacy [fr] policies/privacy.fr.md: renders 2 (translation_of) of 3; "
         "1 version(s) behind" in result.stdout
+    )

@@ -14,14 +14,18 @@ from publisher.config import load_settings
 database_url = support.database_url  # fixture
 
 
-@pytest.mark.parametrize(("env", "expected"), [
-    ({"PUBLISHER_PROVIDER": "Northwind Cloud Ltd"}, "Northwind Cloud Ltd"),
-    ({"PUBLISHER_MAIL_FROM": "Northwind Legal <legal@northwind.example>"}, "Northwind Legal"),
-    ({}, "policies.example.com"),
-])
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PUBLISHER_PROVIDER": "Northwind Cloud Ltd"}, "Northwind Cloud Ltd"),
+        ({"PUBLISHER_MAIL_FROM": "Northwind Legal <legal@northwind.example>"}, "Northwind Legal"),
+        ({}, "policies.example.com"),
+    ],
+)
 def test_provider_name_falls_back(tmp_path: Path, env: dict[str, str], expected: str) -> None:
-    settings = load_settings(tmp_path, env={"PUBLISHER_SITE_URL": "https://policies.example.com",
-                                            **env})
+    settings = load_settings(
+        tmp_path, env={"PUBLISHER_SITE_URL": "https://policies.example.com", **env}
+    )
     assert settings.provider_name == expected
 
 

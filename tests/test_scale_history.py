@@ -18,8 +18,9 @@ from publisher.history import PolicyRepo
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def test_history_has_the_policies_commits_and_kinds_of_edit(tmp_path: Path) -> None:
@@ -56,8 +57,10 @@ def test_bad_sizes_are_refused() -> None:
 
 
 def _summary(repo: PolicyRepo) -> list[tuple[str, str, tuple[tuple[str, str, str], ...]]]:
-    return [(p.slug, p.title, tuple((v.label, v.sha256, v.revision.commit) for v in p.versions))
-            for p in repo.policies()]
+    return [
+        (p.slug, p.title, tuple((v.label, v.sha256, v.revision.commit) for v in p.versions))
+        for p in repo.policies()
+    ]
 
 
 def test_a_warm_read_reads_no_blob_and_parses_nothing(tmp_path: Path) -> None:
@@ -147,7 +150,9 @@ def test_a_remembered_copy_source_follows_the_copy(tmp_path: Path) -> None:
         with PolicyRepo.open(Settings(root=repo.path)) as history:
             (policy,) = history.policies()
             assert [r.path for r in policy.revisions] == [
-                "policies/terms.md", "policies/terms-v2.md"]
+                "policies/terms.md",
+                "policies/terms-v2.md",
+            ]
 
 
 def test_a_cold_read_on_several_processes_gives_the_same_history(tmp_path: Path) -> None:

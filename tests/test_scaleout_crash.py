@@ -45,10 +45,24 @@ class Service:
 
     def launch(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "publisher", "-C", str(self.root), "web", "--port",
-             str(self.port), "--workers", "1", "--no-sync", "--database-url", self.url],
+            [
+                sys.executable,
+                "-m",
+                "publisher",
+                "-C",
+                str(self.root),
+                "web",
+                "--port",
+                str(self.port),
+                "--workers",
+                "1",
+                "--no-sync",
+                "--database-url",
+                self.url,
+            ],
             env={**os.environ, "PUBLISHER_SECRET_KEY": KEY},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def ready(self) -> bool:
@@ -82,10 +96,11 @@ def _post(client: httpx.Client, base: str, token: str) -> int:
     nonce = new_nonce()
     response = client.post(
         f"{base}/a/{token}",
-        content=urllib.parse.urlencode({"csrf": csrf_field([KEY], token, nonce),
-                                        "accept": "yes"}),
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "Cookie": f"{CSRF_COOKIE}={nonce}"},
+        content=urllib.parse.urlencode({"csrf": csrf_field([KEY], token, nonce), "accept": "yes"}),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"{CSRF_COOKIE}={nonce}",
+        },
         timeout=10,
     )
     return response.status_code
@@ -96,14 +111,17 @@ def postgres_url(tmp_path: Path) -> Iterator[str]:
     yield from support.make_database_url("postgresql", tmp_path)  # skips without a server
 
 
-def test_killing_two_services_at_random_loses_and_duplicates_nothing(postgres_url: str,
-                                                                      tmp_path: Path) -> None:
+def test_killing_two_services_at_random_loses_and_duplicates_nothing(
+    postgres_url: str, tmp_path: Path
+) -> None:
     url = postgres_url
     settings = load_settings(tmp_path, env={}, overrides={"database_url": url})
     database = migrate.open_store(settings)
     support.seed(database)
-    import_customers(database, [CustomerRow(10 + i, f"k{i}", f"k{i}@example.com",
-                                            f"K {i}", "") for i in range(CUSTOMERS)])
+    import_customers(
+        database,
+        [CustomerRow(10 + i, f"k{i}", f"k{i}@example.com", f"K {i}", "") for i in range(CUSTOMERS)],
+    )
     signer = LinkSigner([KEY])
     services = [Service(url, tmp_path), Service(url, tmp_path)]
     acknowledged: set[str] = set()

@@ -39,17 +39,29 @@ def example_versions() -> dict[str, list[str]]:
 
 def design_urls(slug: str, labels: list[str], urls: Urls) -> list[str]:
     """DESIGN's table for one policy: every site path it promises."""
-    paths = [urls.policy(slug), urls.versions(slug), urls.feed(slug), urls.feed(),
-             urls.api_policies(), urls.api_versions(slug)]
+    paths = [
+        urls.policy(slug),
+        urls.versions(slug),
+        urls.feed(slug),
+        urls.feed(),
+        urls.api_policies(),
+        urls.api_versions(slug),
+    ]
     for label in labels:
         paths += [urls.version(slug, label), urls.api_version(slug, label)]
     current = labels[-1]
     for old, new in itertools.pairwise(labels):
-        paths += [urls.changes(slug, old, new), urls.changes_material(slug, old, new),
-                  urls.api_changes(slug, old, new)]
+        paths += [
+            urls.changes(slug, old, new),
+            urls.changes_material(slug, old, new),
+            urls.api_changes(slug, old, new),
+        ]
     for old in labels[:-1]:
-        paths += [urls.changes(slug, old, current), urls.changes_material(slug, old, current),
-                  urls.api_changes(slug, old, current)]
+        paths += [
+            urls.changes(slug, old, current),
+            urls.changes_material(slug, old, current),
+            urls.api_changes(slug, old, current),
+        ]
     return paths
 
 
@@ -65,8 +77,9 @@ def test_every_design_url_exists(
     example_site: Path, example_versions: dict[str, list[str]], slug: str
 ) -> None:
     site = SiteLinks(example_site)
-    missing = [p for p in design_urls(slug, example_versions[slug], Urls())
-               if not site.target(p).is_file()]
+    missing = [
+        p for p in design_urls(slug, example_versions[slug], Urls()) if not site.target(p).is_file()
+    ]
     assert missing == []
     # The three forms of the URL scheme are the DESIGN's literal paths.
     assert (example_site / slug / "changes" / "1..2" / "index.html").is_file()
@@ -104,9 +117,11 @@ def test_material_changes_page_lists_and_contents_only_material_changes(
     example_site: Path,
 ) -> None:
     full = (example_site / "terms-of-service" / "changes" / "1..2" / "index.html").read_text(
-        "utf-8")
-    only = (example_site / "terms-of-service" / "changes" / "1..2" / "material" /
-            "index.html").read_text("utf-8")
+        "utf-8"
+    )
+    only = (
+        example_site / "terms-of-service" / "changes" / "1..2" / "material" / "index.html"
+    ).read_text("utf-8")
     material, editorial = only.count('data-material="true"'), full.count('data-material="false"')
     assert material > 0 and editorial > 0
     assert 'data-material="false"' not in only
@@ -144,7 +159,10 @@ def test_search_indexes_the_text_in_force_not_every_version(example_site: Path) 
 def test_mkdocs_build_strict_passes_on_the_example(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "s")],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**__import__("os").environ, "PUBLISHER_CACHE_DIR": str(tmp_path / "cache")},
     )
     assert proc.returncode == 0, proc.stderr
@@ -157,14 +175,18 @@ def test_mkdocs_build_strict_passes_on_the_example(tmp_path: Path) -> None:
 
 def small_repo(path: Path) -> GitRepo:
     repo = GitRepo.init(path)
-    repo.write("policies/aup.md",
-               "---\ntitle: Acceptable Use\nversion: '1'\neffective: 2024-02-01\n---\n\n"
-               "1. Do not send spam.\n2. Do not probe networks.\n")
+    repo.write(
+        "policies/aup.md",
+        "---\ntitle: Acceptable Use\nversion: '1'\neffective: 2024-02-01\n---\n\n"
+        "1. Do not send spam.\n2. Do not probe networks.\n",
+    )
     repo.commit("AUP v1", date="2024-01-01")
-    repo.write("policies/aup.md",
-               "---\ntitle: Acceptable Use\nversion: '2'\neffective: 2024-04-01\n---\n\n"
-               "1. Do not send bulk or unsolicited mail.\n2. Do not probe networks.\n"
-               "3. Do not mine cryptocurrency.\n")
+    repo.write(
+        "policies/aup.md",
+        "---\ntitle: Acceptable Use\nversion: '2'\neffective: 2024-04-01\n---\n\n"
+        "1. Do not send bulk or unsolicited mail.\n2. Do not probe networks.\n"
+        "3. Do not mine cryptocurrency.\n",
+    )
     repo.commit("AUP v2", date="2024-03-01")
     return repo
 
@@ -244,8 +266,13 @@ def test_mkdocs_material_theme_builds_strict(tmp_path: Path) -> None:
     (repo.path / "mkdocs.yml").write_text(
         "site_name: Example\ntheme:\n  name: material\nplugins:\n  - search\n  - policies\n"
     )
-    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache", "--strict",
-                            env={"NO_MKDOCS_2_WARNING": "1"})
+    result = build_site_cli(
+        repo.path,
+        tmp_path / "site",
+        tmp_path / "cache",
+        "--strict",
+        env={"NO_MKDOCS_2_WARNING": "1"},
+    )
     assert result.exit_code == 0, result.output
     html = (tmp_path / "site" / "aup" / "changes" / "1..2" / "index.html").read_text("utf-8")
     assert "md-content" in html  # the theme wrapped the page
@@ -256,11 +283,14 @@ def test_mkdocs_material_theme_builds_strict(tmp_path: Path) -> None:
 
 def test_links_between_policies_resolve_on_the_site(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("two policies", files={
-        "policies/aup.md": "---\nversion: '1'\n---\n# AUP\n\nSee the [terms](legal/tos.md).\n",
-        "policies/legal/tos.md": "---\nversion: '1'\n---\n# Terms\n\n1. Obey the "
-                                 "[AUP](../aup.md#c-p1).\n",
-    })
+    repo.commit(
+        "two policies",
+        files={
+            "policies/aup.md": "---\nversion: '1'\n---\n# AUP\n\nSee the [terms](legal/tos.md).\n",
+            "policies/legal/tos.md": "---\nversion: '1'\n---\n# Terms\n\n1. Obey the "
+            "[AUP](../aup.md#c-p1).\n",
+        },
+    )
     result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
     assert result.exit_code == 0, result.output
     aup = (tmp_path / "site" / "aup" / "v" / "1" / "index.html").read_text(encoding="utf-8")

@@ -26,11 +26,19 @@ def test_every_plugin_option_is_in_the_options_table() -> None:
 
 
 def test_every_url_form_is_documented() -> None:
-    for path in ("/<slug>/", "/<slug>/versions/", "/<slug>/v/<label>/",
-                 "/<slug>/changes/<old>..<new>/", "/<slug>/changes/<old>..<new>/material/",
-                 "/<slug>/feed.xml", "/feed.xml",
-                 "/api/policies.json", "/api/<slug>/versions.json", "/api/<slug>/v/<label>.json",
-                 "/api/<slug>/changes/<old>..<new>.json"):
+    for path in (
+        "/<slug>/",
+        "/<slug>/versions/",
+        "/<slug>/v/<label>/",
+        "/<slug>/changes/<old>..<new>/",
+        "/<slug>/changes/<old>..<new>/material/",
+        "/<slug>/feed.xml",
+        "/feed.xml",
+        "/api/policies.json",
+        "/api/<slug>/versions.json",
+        "/api/<slug>/v/<label>.json",
+        "/api/<slug>/changes/<old>..<new>.json",
+    ):
         assert f"| `{path}` |" in DOC, path
 
 

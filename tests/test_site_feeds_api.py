@@ -111,9 +111,7 @@ def test_api_policies_and_versions(site: Path, versions: dict[str, list[str]]) -
             )
             document = repo.document(policy.current.revision)
             assert [c["id"] for c in current["clauses"]] == [c.id for c in document.clauses]
-            assert [c["anchor"] for c in current["clauses"]] == [
-                c.anchor for c in document.clauses
-            ]
+            assert [c["anchor"] for c in current["clauses"]] == [c.anchor for c in document.clauses]
 
 
 @pytest.mark.parametrize("slug", ["acceptable-use", "terms-of-service", "privacy"])
@@ -126,8 +124,8 @@ def test_api_change_sets_equal_publisher_diff_json(
     runner = CliRunner()
     for old, new in sorted(pairs):
         result = runner.invoke(
-            main, ["-C", str(REPO_ROOT), "diff", slug, "--from", old, "--to", new,
-                   "--format", "json"],
+            main,
+            ["-C", str(REPO_ROOT), "diff", slug, "--from", old, "--to", new, "--format", "json"],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

@@ -26,19 +26,30 @@ from publisher.site import SiteCache, SiteOptions, build_site
 
 def policy(version: str, effective: str, *rules: str, title: str = "Acceptable Use") -> str:
     body = "\n".join(f"{i}. {rule}" for i, rule in enumerate(rules, start=1))
-    return (f"---\ntitle: {title}\nversion: '{version}'\neffective: {effective}\n"
-            f"summary: Version {version}.\n---\n\n{body}\n")
+    return (
+        f"---\ntitle: {title}\nversion: '{version}'\neffective: {effective}\n"
+        f"summary: Version {version}.\n---\n\n{body}\n"
+    )
 
 
 def aup_repo(path: Path) -> GitRepo:
     repo = GitRepo.init(path)
-    repo.commit("v1", date="2024-01-01", files={
-        "policies/aup.md": policy("1", "2024-02-01", "Do not send spam.", "Do not probe."),
-    })
-    repo.commit("v2", date="2024-03-01", files={
-        "policies/aup.md": policy("2", "2024-04-01", "Do not send bulk or unsolicited mail.",
-                                  "Do not probe."),
-    })
+    repo.commit(
+        "v1",
+        date="2024-01-01",
+        files={
+            "policies/aup.md": policy("1", "2024-02-01", "Do not send spam.", "Do not probe."),
+        },
+    )
+    repo.commit(
+        "v2",
+        date="2024-03-01",
+        files={
+            "policies/aup.md": policy(
+                "2", "2024-04-01", "Do not send bulk or unsolicited mail.", "Do not probe."
+            ),
+        },
+    )
     return repo
 
 
@@ -56,10 +67,19 @@ def test_a_future_effective_date_is_shown_as_upcoming_beside_the_one_in_force(
     tmp_path: Path,
 ) -> None:
     repo = aup_repo(tmp_path / "repo")
-    repo.commit("v3, effective in the future", date="2024-05-01", files={
-        "policies/aup.md": policy("3", "2099-01-01", "Do not send bulk or unsolicited mail.",
-                                  "Do not probe.", "Do not mine cryptocurrency."),
-    })
+    repo.commit(
+        "v3, effective in the future",
+        date="2024-05-01",
+        files={
+            "policies/aup.md": policy(
+                "3",
+                "2099-01-01",
+                "Do not send bulk or unsolicited mail.",
+                "Do not probe.",
+                "Do not mine cryptocurrency.",
+            ),
+        },
+    )
     result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
     assert result.exit_code == 0, result.output
     site = tmp_path / "site"
@@ -90,10 +110,12 @@ def test_status_follows_the_day_the_site_is_built(tmp_path: Path) -> None:
         before = build_site(reader, SiteOptions(), today=date(2024, 3, 15))
         after = build_site(reader, SiteOptions(), today=date(2024, 4, 1))
     assert [(v.label, v.status) for v in before.policies[0].versions] == [
-        ("1", "current"), ("2", "upcoming"),
+        ("1", "current"),
+        ("2", "upcoming"),
     ]
     assert [(v.label, v.status) for v in after.policies[0].versions] == [
-        ("1", "superseded"), ("2", "current"),
+        ("1", "superseded"),
+        ("2", "current"),
     ]
 
 
@@ -121,9 +143,14 @@ def test_mkdocs_itself_reports_the_shallow_clone(tmp_path: Path) -> None:
     (shallow / "docs").mkdir()
     (shallow / "docs" / "index.md").write_text("# Home\n")
     (shallow / "mkdocs.yml").write_text("site_name: X\nplugins:\n  - policies\n")
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=shallow,
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "PUBLISHER_CACHE_DIR": str(tmp_path / "c")})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=shallow,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PUBLISHER_CACHE_DIR": str(tmp_path / "c")},
+    )
     assert proc.returncode != 0
     assert "shallow clone: the policy history is incomplete" in proc.stderr
     assert "git fetch --unshallow" in proc.stderr
@@ -131,9 +158,13 @@ def test_mkdocs_itself_reports_the_shallow_clone(tmp_path: Path) -> None:
 
 def test_versions_option_publishes_the_last_n(tmp_path: Path) -> None:
     repo = aup_repo(tmp_path / "repo")
-    repo.commit("v3", date="2024-05-01", files={
-        "policies/aup.md": policy("3", "2024-06-01", "Do not send bulk mail.", "Do not probe."),
-    })
+    repo.commit(
+        "v3",
+        date="2024-05-01",
+        files={
+            "policies/aup.md": policy("3", "2024-06-01", "Do not send bulk mail.", "Do not probe."),
+        },
+    )
     with PolicyRepo.open(load_settings(repo.path)) as reader:
         site = build_site(reader, SiteOptions(versions="2"), today=date(2025, 1, 1))
     paths = {p.path for p in site.pages}
@@ -146,8 +177,9 @@ def test_date_labelled_versions_and_labelled_only(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.commit("first", date="2024-01-01", files={"policies/tos.md": "# Terms\n\nOne.\n"})
     repo.commit("second", date="2024-02-01", files={"policies/tos.md": "# Terms\n\nTwo.\n"})
-    repo.commit("same day", date="2024-02-01T18:00:00", files={
-        "policies/tos.md": "# Terms\n\nThree.\n"})
+    repo.commit(
+        "same day", date="2024-02-01T18:00:00", files={"policies/tos.md": "# Terms\n\nThree.\n"}
+    )
     with PolicyRepo.open(load_settings(repo.path)) as reader:
         site = build_site(reader, SiteOptions(), today=date(2025, 1, 1))
         labelled = build_site(reader, SiteOptions(versions="labelled"), today=date(2025, 1, 1))
@@ -162,8 +194,10 @@ def test_deleted_policies_are_not_published_and_renamed_ones_keep_their_history(
     tmp_path: Path,
 ) -> None:
     repo = aup_repo(tmp_path / "repo")
-    repo.commit("add privacy", files={"policies/privacy.md": policy("1", "2024-01-01", "Hi.",
-                                                                    title="Privacy")})
+    repo.commit(
+        "add privacy",
+        files={"policies/privacy.md": policy("1", "2024-01-01", "Hi.", title="Privacy")},
+    )
     repo.delete("policies/privacy.md")
     repo.commit("drop privacy")
     repo.rename("policies/aup.md", "policies/use/aup.md")
@@ -176,8 +210,13 @@ def test_deleted_policies_are_not_published_and_renamed_ones_keep_their_history(
 
 def test_two_policies_with_one_slug_is_an_error(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.commit("two", files={"policies/a.md": "---\nslug: terms\n---\nA.\n",
-                              "policies/b.md": "---\nslug: terms\n---\nB.\n"})
+    repo.commit(
+        "two",
+        files={
+            "policies/a.md": "---\nslug: terms\n---\nA.\n",
+            "policies/b.md": "---\nslug: terms\n---\nB.\n",
+        },
+    )
     result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
     assert result.exit_code == 2
     assert "two policies have the slug 'terms'" in result.output
@@ -189,21 +228,34 @@ def test_two_policies_with_one_slug_is_an_error(tmp_path: Path) -> None:
 
 def test_rebuild_after_one_commit_computes_only_the_new_redlines(tmp_path: Path) -> None:
     repo = aup_repo(tmp_path / "repo")
-    repo.commit("tos", date="2024-03-02", files={
-        "policies/tos.md": policy("1", "2024-04-01", "Pay on time.", title="Terms"),
-    })
-    repo.commit("tos v2", date="2024-03-03", files={
-        "policies/tos.md": policy("2", "2024-05-01", "Pay within 30 days.", title="Terms"),
-    })
+    repo.commit(
+        "tos",
+        date="2024-03-02",
+        files={
+            "policies/tos.md": policy("1", "2024-04-01", "Pay on time.", title="Terms"),
+        },
+    )
+    repo.commit(
+        "tos v2",
+        date="2024-03-03",
+        files={
+            "policies/tos.md": policy("2", "2024-05-01", "Pay within 30 days.", title="Terms"),
+        },
+    )
     cache = tmp_path / "cache"
     first = _json_build(repo.path, tmp_path / "s1", cache)
     assert first["redlines"] == 2 and first["computed_redlines"] == 2
     again = _json_build(repo.path, tmp_path / "s2", cache)
     assert again["computed_redlines"] == 0
-    repo.commit("v3", date="2024-06-01", files={
-        "policies/aup.md": policy("3", "2024-07-01", "Do not send bulk or unsolicited mail.",
-                                  "Do not probe or scan."),
-    })
+    repo.commit(
+        "v3",
+        date="2024-06-01",
+        files={
+            "policies/aup.md": policy(
+                "3", "2024-07-01", "Do not send bulk or unsolicited mail.", "Do not probe or scan."
+            ),
+        },
+    )
     after = _json_build(repo.path, tmp_path / "s3", cache)
     # aup: 2..3 and 1..3 are new; 1..2 and the terms' 1..2 come from the cache.
     assert after["redlines"] == 4 and after["computed_redlines"] == 2
@@ -245,9 +297,11 @@ def test_rebuild_rewrites_only_changed_files_and_removes_stale_ones(tmp_path: Pa
 
 def _tree(root: Path) -> dict[str, bytes]:
     # gzip stamps the time in sitemap.xml.gz; the mkdocs theme the build time in the home page.
-    return {p.relative_to(root).as_posix(): re.sub(rb"Build Date UTC : [^\n]*", b"",
-                                                   p.read_bytes())
-            for p in sorted(root.rglob("*")) if p.is_file() and p.name != "sitemap.xml.gz"}
+    return {
+        p.relative_to(root).as_posix(): re.sub(rb"Build Date UTC : [^\n]*", b"", p.read_bytes())
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "sitemap.xml.gz"
+    }
 
 
 def test_incremental_build_equals_a_fresh_build(tmp_path: Path) -> None:
@@ -317,17 +371,32 @@ def test_serve_rebuilds_when_a_commit_lands(tmp_path: Path) -> None:
     port = _free_port()
     env = isolated_git_env(PUBLISHER_CACHE_DIR=str(tmp_path / "cache"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "-C", str(repo.path), "serve",
-         "--dev-addr", f"127.0.0.1:{port}"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(repo.path),
+            "serve",
+            "--dev-addr",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
     )
     try:
         url = f"http://127.0.0.1:{port}/aup/"
         _wait_for(url, 'data-version="2"', time.monotonic() + 60)
-        repo.commit("v3", date="2024-06-01", files={
-            "policies/aup.md": policy("3", "2024-07-01", "Do not send bulk mail.",
-                                      "Do not probe."),
-        })
+        repo.commit(
+            "v3",
+            date="2024-06-01",
+            files={
+                "policies/aup.md": policy(
+                    "3", "2024-07-01", "Do not send bulk mail.", "Do not probe."
+                ),
+            },
+        )
         page = _wait_for(url, 'data-version="3"', time.monotonic() + 60)
         assert 'href="changes/2..3/">What changed</a>' in page
         _wait_for(f"http://127.0.0.1:{port}/aup/changes/2..3/", "<del>", time.monotonic() + 60)
@@ -358,8 +427,9 @@ def test_serve_explains_a_shallow_clone_and_a_busy_port(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = runner.invoke(main, ["-C", str(repo.path), "serve", "-a", f"127.0.0.1:{port}"],
-                               env=env)
+        result = runner.invoke(
+            main, ["-C", str(repo.path), "serve", "-a", f"127.0.0.1:{port}"], env=env
+        )
     assert result.exit_code == 2
     assert f"cannot serve on 127.0.0.1:{port}" in result.output
     assert "--dev-addr" in result.output

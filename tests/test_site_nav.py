@@ -13,9 +13,10 @@ from sitebuild import SiteLinks, build_site_cli
 def many_policies(path: Path, count: int) -> GitRepo:
     repo = GitRepo.init(path)
     for i in range(count):
-        repo.write(f"policies/policy-{i}.md",
-                   f"---\ntitle: Policy {i}\nversion: '1'\neffective: 2024-01-01\n---\n\n"
-                   f"1. Rule {i}.\n")
+        repo.write(
+            f"policies/policy-{i}.md",
+            f"---\ntitle: Policy {i}\nversion: '1'\neffective: 2024-01-01\n---\n\n1. Rule {i}.\n",
+        )
     repo.commit("Add the policies", date="2024-01-01")
     return repo
 
@@ -58,7 +59,8 @@ def test_nav_limit_option_and_no_index_page_keep_policies_reachable(tmp_path: Pa
     (repo.path / "docs" / "index.md").write_text("# Home\n\n<!-- policies -->\n")
     (repo.path / "docs" / "contact.md").write_text("# Contact\n")
     (repo.path / "mkdocs.yml").write_text(
-        "site_name: Example\nplugins:\n  - policies:\n      nav_limit: 2\n")
+        "site_name: Example\nplugins:\n  - policies:\n      nav_limit: 2\n"
+    )
     site = build(repo, tmp_path / "with-index")
     page = (site / "policy-0" / "index.html").read_text(encoding="utf-8")
     assert main_nav(page) == ["..", "../contact/"]

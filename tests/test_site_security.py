@@ -85,8 +85,13 @@ def test_hostile_policy_renders_inert_everywhere(tmp_path: Path) -> None:
 
     pages = sorted(site.rglob("*.html"))
     checked = {p.relative_to(site).as_posix() for p in pages}
-    assert {"index.html", "hostile/index.html", "hostile/v/1/index.html",
-            "hostile/changes/1..2/index.html", "hostile/versions/index.html"} <= checked
+    assert {
+        "index.html",
+        "hostile/index.html",
+        "hostile/v/1/index.html",
+        "hostile/changes/1..2/index.html",
+        "hostile/versions/index.html",
+    } <= checked
     for page in pages:
         assert _scan(page.read_text(encoding="utf-8")) == [], page
 

@@ -20,12 +20,19 @@ from sitebuild import REPO_ROOT, build_site_cli
 
 #: Elements and attributes a browser fetches without a click (``<a href>`` is not one).
 _FETCHED = {
-    "script": ("src",), "img": ("src", "srcset"), "iframe": ("src",), "source": ("src", "srcset"),
-    "video": ("src", "poster"), "audio": ("src",), "embed": ("src",), "object": ("data",),
+    "script": ("src",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
     "link": ("href",),
 }
-_LINK_NAVIGATION = frozenset({"alternate", "canonical", "next", "prev", "search", "author",
-                              "license", "help"})
+_LINK_NAVIGATION = frozenset(
+    {"alternate", "canonical", "next", "prev", "search", "author", "license", "help"}
+)
 _CSS_URL = re.compile(r"""@import\s+(?:url\()?\s*["']?([^"')\s;]+)|url\(\s*["']?([^"')\s]+)""")
 
 
@@ -41,8 +48,9 @@ class _Requests(HTMLParser):
             return  # a feed or the canonical URL: not fetched by the page
         for name in _FETCHED.get(tag, ()):
             if values.get(name):
-                self.urls.extend(part.split()[0] for part in values[name].split(",")
-                                 if part.strip())
+                self.urls.extend(
+                    part.split()[0] for part in values[name].split(",") if part.strip()
+                )
         if "style" in values:
             self.urls.extend(_css_urls(values["style"]))
         self._style = tag == "style"
@@ -85,12 +93,19 @@ def test_the_scan_finds_what_a_browser_would_fetch(tmp_path: Path) -> None:
         '<a href="https://other.example/">a link</a>'
         '<script src="//cdnjs.example/highlight.min.js"></script>'
         '<style>@import url("https://fonts.example/f.css");</style>'
-        '<img src="/local.png"><img srcset="https://img.example/a.png 2x">', encoding="utf-8")
-    (tmp_path / "site.css").write_text("body { background: url(https://img.example/b.png) }",
-                                       encoding="utf-8")
+        '<img src="/local.png"><img srcset="https://img.example/a.png 2x">',
+        encoding="utf-8",
+    )
+    (tmp_path / "site.css").write_text(
+        "body { background: url(https://img.example/b.png) }", encoding="utf-8"
+    )
     assert third_party_requests(tmp_path, "127.0.0.1:8001") == {
-        "index.html": ["https://cdn.example/x.css", "//cdnjs.example/highlight.min.js",
-                       "https://fonts.example/f.css", "https://img.example/a.png"],
+        "index.html": [
+            "https://cdn.example/x.css",
+            "//cdnjs.example/highlight.min.js",
+            "https://fonts.example/f.css",
+            "https://img.example/a.png",
+        ],
         "site.css": ["https://img.example/b.png"],
     }
 
@@ -112,8 +127,10 @@ def test_the_example_site_requests_nothing_from_other_hosts(example_site: Path) 
 
 def test_the_built_in_configuration_requests_nothing_from_other_hosts(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.write("policies/terms.md",
-               "---\ntitle: Terms\nversion: '1'\n---\n# Terms\n\n1. Pay.\n\n```\ncode\n```\n")
+    repo.write(
+        "policies/terms.md",
+        "---\ntitle: Terms\nversion: '1'\n---\n# Terms\n\n1. Pay.\n\n```\ncode\n```\n",
+    )
     repo.commit("Add the terms")
     result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
     assert result.exit_code == 0, result.output

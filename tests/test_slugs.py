@@ -27,8 +27,7 @@ def test_glob_base(pattern: str, base: str) -> None:
     [
         ("policies/aup.md", "policies", "aup", "aup", None),
         ("privacy/index.md", "", None, "privacy", None),
-        ("Facebook/Terms of Service.md", "", "terms-of-service", "facebook-terms-of-service",
-         None),
+        ("Facebook/Terms of Service.md", "", "terms-of-service", "facebook-terms-of-service", None),
         ("a/README.md", "", None, "a", None),
         ("index.md", "", "index", "index", None),
         ("de/privacy.md", "", "privacy", "privacy", "de"),
@@ -39,8 +38,7 @@ def test_glob_base(pattern: str, base: str) -> None:
         ("__.md", "", None, "policy", None),
     ],
 )
-def test_path_name(path: str, base: str, stem: str | None, slug: str,
-                   language: str | None) -> None:
+def test_path_name(path: str, base: str, stem: str | None, slug: str, language: str | None) -> None:
     name = path_name(path, base)
     assert (name.stem, name.path, name.language) == (stem, slug, language)
 
@@ -55,20 +53,31 @@ def test_a_stem_that_repeats_takes_the_path_form_from_the_second_policy_on() -> 
 
 
 def test_stems_that_repeat_in_one_commit_all_take_the_path_form() -> None:
-    claims = [SlugClaim("Facebook/Terms of Service.md", None, 3),
-              SlugClaim("Instagram/Terms of Service.md", None, 3),
-              SlugClaim("Facebook/Privacy.md", None, 3)]
-    assert assign_slugs(claims) == ["facebook-terms-of-service", "instagram-terms-of-service",
-                                    "privacy"]
-    added = [*claims, SlugClaim("WhatsApp/Terms of Service.md", None, 9),
-             SlugClaim("WhatsApp/Privacy.md", None, 9)]
+    claims = [
+        SlugClaim("Facebook/Terms of Service.md", None, 3),
+        SlugClaim("Instagram/Terms of Service.md", None, 3),
+        SlugClaim("Facebook/Privacy.md", None, 3),
+    ]
+    assert assign_slugs(claims) == [
+        "facebook-terms-of-service",
+        "instagram-terms-of-service",
+        "privacy",
+    ]
+    added = [
+        *claims,
+        SlugClaim("WhatsApp/Terms of Service.md", None, 9),
+        SlugClaim("WhatsApp/Privacy.md", None, 9),
+    ]
     assert assign_slugs(added)[:3] == assign_slugs(claims)
     assert assign_slugs(added)[3:] == ["whatsapp-terms-of-service", "whatsapp-privacy"]
 
 
 def test_uninformative_stems_use_the_folders() -> None:
-    claims = [SlugClaim("a/index.md", None, 0), SlugClaim("b/index.md", None, 0),
-              SlugClaim("Some Service/Terms of Service.md", None, 0)]
+    claims = [
+        SlugClaim("a/index.md", None, 0),
+        SlugClaim("b/index.md", None, 0),
+        SlugClaim("Some Service/Terms of Service.md", None, 0),
+    ]
     assert assign_slugs(claims) == ["a", "b", "terms-of-service"]
 
 
@@ -80,14 +89,20 @@ def test_translations_are_no_collision_error() -> None:
 
 
 def test_front_matter_slugs_win_and_may_collide() -> None:
-    claims = [SlugClaim("policies/x.md", "terms", 0), SlugClaim("policies/y.md", "terms", 1),
-              SlugClaim("policies/terms.md", None, 0)]
+    claims = [
+        SlugClaim("policies/x.md", "terms", 0),
+        SlugClaim("policies/y.md", "terms", 1),
+        SlugClaim("policies/terms.md", None, 0),
+    ]
     assert assign_slugs(claims, "policies") == ["terms", "terms", "terms-2"]
 
 
 def test_numbering_is_the_last_resort_and_deterministic() -> None:
-    claims = [SlugClaim("AUP.md", None, 0), SlugClaim("aup.md", None, 0),
-              SlugClaim("a-u-p.md", None, 0)]
+    claims = [
+        SlugClaim("AUP.md", None, 0),
+        SlugClaim("aup.md", None, 0),
+        SlugClaim("a-u-p.md", None, 0),
+    ]
     assert assign_slugs(claims) == ["aup-2", "aup-3", "a-u-p"]
     assert assign_slugs(list(reversed(claims))) == ["a-u-p", "aup-3", "aup-2"]
 

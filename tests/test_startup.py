@@ -11,8 +11,17 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("publisher.history", "publisher.gitio", "publisher.cache", "sqlalchemy", "jinja2",
-         "mkdocs", "starlette", "rich", "git")
+HEAVY = (
+    "publisher.history",
+    "publisher.gitio",
+    "publisher.cache",
+    "sqlalchemy",
+    "jinja2",
+    "mkdocs",
+    "starlette",
+    "rich",
+    "git",
+)
 
 PROBE = """
 import json, sys
@@ -26,8 +35,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 
 
 def _modules(args: list[str], cwd: Path) -> tuple[int, set[str], str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True
+    )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     return report["code"], set(report["modules"]), done.stdout
 
@@ -41,7 +51,8 @@ def two_files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_diff_of_two_files_loads_no_git_history_store_or_site(
-        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    tmp_path: Path, two_files: tuple[Path, Path]
+) -> None:
     old, new = two_files
     code, modules, out = _modules(["diff", str(old), str(new)], tmp_path)
     assert code in (0, None)
@@ -50,12 +61,23 @@ def test_diff_of_two_files_loads_no_git_history_store_or_site(
 
 
 def test_the_diff_driver_loads_no_git_history_store_or_site(
-        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    tmp_path: Path, two_files: tuple[Path, Path]
+) -> None:
     old, new = two_files
     zero = "0" * 40
     code, modules, out = _modules(
-        ["diff-driver", "policies/terms.md", str(old), "a" * 40, "100644", str(new), "b" * 40,
-         "100644"], tmp_path)
+        [
+            "diff-driver",
+            "policies/terms.md",
+            str(old),
+            "a" * 40,
+            "100644",
+            str(new),
+            "b" * 40,
+            "100644",
+        ],
+        tmp_path,
+    )
     assert code in (0, None)
     assert "very" in out
     assert zero not in out
@@ -64,19 +86,35 @@ def test_the_diff_driver_loads_no_git_history_store_or_site(
     assert [m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy)] == []
 
 
-def test_diff_of_a_missing_file_still_fails_cleanly(tmp_path: Path,
-                                                     two_files: tuple[Path, Path]) -> None:
+def test_diff_of_a_missing_file_still_fails_cleanly(
+    tmp_path: Path, two_files: tuple[Path, Path]
+) -> None:
     old, _ = two_files
-    done = subprocess.run([sys.executable, "-m", "publisher", "diff", str(old),
-                           str(tmp_path / "nope.md")], cwd=tmp_path, capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "publisher", "diff", str(old), str(tmp_path / "nope.md")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode != 0
     assert "nope.md" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_diff_driver_loads_no_temporary_files_module(
-        tmp_path: Path, two_files: tuple[Path, Path]) -> None:
+    tmp_path: Path, two_files: tuple[Path, Path]
+) -> None:
     old, new = two_files
-    _, modules, _ = _modules(["diff-driver", "policies/terms.md", str(old), "a" * 40, "100644",
-                              str(new), "b" * 40, "100644"], tmp_path)
+    _, modules, _ = _modules(
+        [
+            "diff-driver",
+            "policies/terms.md",
+            str(old),
+            "a" * 40,
+            "100644",
+            str(new),
+            "b" * 40,
+            "100644",
+        ],
+        tmp_path,
+    )
     assert "tempfile" not in modules and "shutil" not in modules

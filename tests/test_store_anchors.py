@@ -38,8 +38,9 @@ KEY = base64.b64encode(bytes(range(32))).decode()
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -50,14 +51,16 @@ def repo(tmp_path: Path) -> Path:
 def _store(repo: Path, url: str, customers: tuple[str, ...] = ("c1", "c2")) -> Database:
     db = support.synced_store(repo, url)
     for customer in customers:
-        record_acceptance(db, customer_id=customer, policy=POLICY, version="2", method="link",
-                          ip="192.0.2.1")
+        record_acceptance(
+            db, customer_id=customer, policy=POLICY, version="2", method="link", ip="192.0.2.1"
+        )
     return db
 
 
 def _run(repo: Path, url: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["-C", str(repo), *args, "--database-url", url],
-                                env={"PUBLISHER_EVIDENCE_KEY": KEY})
+    result = CliRunner().invoke(
+        main, ["-C", str(repo), *args, "--database-url", url], env={"PUBLISHER_EVIDENCE_KEY": KEY}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -96,19 +99,22 @@ def _recompute_after_edit(db: Database) -> None:
     prev = rows[0].prev_hash
     with db.engine.begin() as connection:
         for index, row in enumerate(rows):
-            changed = replace(row, prev_hash=prev,
-                              ip="198.51.100.66" if index == 0 else row.ip)
+            changed = replace(row, prev_hash=prev, ip="198.51.100.66" if index == 0 else row.ip)
             digest = record_hash(changed.fields())
-            connection.execute(text(
-                "UPDATE acceptances SET ip = :ip, prev_hash = :p, hash = :h WHERE id = :id"),
-                {"ip": changed.ip, "p": prev, "h": digest, "id": row.id})
+            connection.execute(
+                text("UPDATE acceptances SET ip = :ip, prev_hash = :p, hash = :h WHERE id = :id"),
+                {"ip": changed.ip, "p": prev, "h": digest, "id": row.id},
+            )
             prev = digest
         connection.execute(text("UPDATE chain_head SET hash = :h"), {"h": prev})
         if db.dialect == "sqlite":
             for action in ("UPDATE", "DELETE"):
-                connection.execute(text(
-                    f"CREATE TRIGGER acceptances_no_{action.lower()} BEFORE {action} ON "
-                    "acceptances BEGIN SELECT RAISE(ABORT, 'append-only'); END"))
+                connection.execute(
+                    text(
+                        f"CREATE TRIGGER acceptances_no_{action.lower()} BEFORE {action} ON "
+                        "acceptances BEGIN SELECT RAISE(ABORT, 'append-only'); END"
+                    )
+                )
         else:
             connection.execute(text("ALTER TABLE acceptances ENABLE TRIGGER USER"))
 
@@ -156,9 +162,7 @@ def test_the_anchor_ref_is_pushable(repo: Path, database_url: str, tmp_path: Pat
     assert read_anchors(remote) == read_anchors(repo)
 
 
-def test_the_checkpointer_anchors_at_most_once_per_interval(
-    repo: Path, database_url: str
-) -> None:
+def test_the_checkpointer_anchors_at_most_once_per_interval(repo: Path, database_url: str) -> None:
     db = _store(repo, database_url, customers=("c1",))
     now = [1000.0]
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -181,8 +185,9 @@ def test_the_checkpointer_anchors_at_most_once_per_interval(
 
 
 def test_the_receipt_carries_the_record_hash_and_the_current_head(site: Site) -> None:
-    record = record_acceptance(site.database, customer_id="c1", policy=POLICY, version="2",
-                               method="api").record
+    record = record_acceptance(
+        site.database, customer_id="c1", policy=POLICY, version="2", method="api"
+    ).record
     record_acceptance(site.database, customer_id="c3", policy=POLICY, version="2", method="api")
     seq, digest = chain_head(site.database)
     page = site.client.get(site.link("c1") + "/receipt")

@@ -66,11 +66,14 @@ def test_split_canonical_leaves_out_only_prev_hash_and_seq() -> None:
 
 def test_any_text_gives_the_hash_python_computes(database: Database) -> None:
     support.seed(database)
-    people = [CustomerRow(10 + i, f"w{i}", f"w{i}@example.com", f"W {i}", "")
-              for i in range(len(AWKWARD))]
+    people = [
+        CustomerRow(10 + i, f"w{i}", f"w{i}@example.com", f"W {i}", "") for i in range(len(AWKWARD))
+    ]
     import_customers(database, people)
-    batch = [AcceptanceRequest(p.id, POLICY, "2", "link", ip="2001:db8::1", user_agent=agent)
-             for p, agent in zip(people, AWKWARD, strict=True)]
+    batch = [
+        AcceptanceRequest(p.id, POLICY, "2", "link", ip="2001:db8::1", user_agent=agent)
+        for p, agent in zip(people, AWKWARD, strict=True)
+    ]
     outcomes = record_acceptances(database, batch)
     assert all(isinstance(o, Recorded) and o.created for o in outcomes)
     stored = records(database)
@@ -84,10 +87,15 @@ def test_any_text_gives_the_hash_python_computes(database: Database) -> None:
 def test_the_function_comes_and_goes_with_its_migration(postgres: Database) -> None:
     def exists() -> bool:
         with postgres.engine.connect() as connection:
-            return bool(connection.execute(
-                text("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
-                     "WHERE p.proname = :name AND n.nspname = current_schema()"),
-                {"name": FUNCTION}).scalar())
+            return bool(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                        "WHERE p.proname = :name AND n.nspname = current_schema()"
+                    ),
+                    {"name": FUNCTION},
+                ).scalar()
+            )
 
     assert exists()
     migrate.downgrade(postgres, "0003_notice_outbox")
@@ -98,10 +106,15 @@ def test_the_function_comes_and_goes_with_its_migration(postgres: Database) -> N
 
 def _waiting_for_the_head(db: Database) -> bool:
     with db.engine.connect() as connection:
-        return bool(connection.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query LIKE :call AND datname = current_database()"),
-            {"call": f"%{FUNCTION}%"}).scalar())
+        return bool(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE :call AND datname = current_database()"
+                ),
+                {"call": f"%{FUNCTION}%"},
+            ).scalar()
+        )
 
 
 Call = tuple[str, dict[str, str]]
@@ -146,8 +159,11 @@ def _function_call(customer: str, version: str) -> Call:
     sha = next(v.sha256 for v in support.SEED_VERSIONS if v.label == version)
     commit = next(v.commit for v in support.SEED_VERSIONS if v.label == version)
 
-    item = _item(Request(customer, POLICY, version, "link", ip="198.51.100.9"),
-                 (sha, commit, position), utcnow())
+    item = _item(
+        Request(customer, POLICY, version, "link", ip="198.51.100.9"),
+        (sha, commit, position),
+        utcnow(),
+    )
     return f"SELECT * FROM {FUNCTION}(CAST(:items AS jsonb))", {"items": json.dumps([item])}
 
 
@@ -155,8 +171,11 @@ def test_a_key_recorded_by_another_writer_while_waiting_is_not_recorded_twice(
     postgres: Database,
 ) -> None:
     support.seed(postgres)
-    result = _race(postgres, _function_call("c1", "2"),
-                   AcceptanceRequest("c1", POLICY, "2", "link", ip="192.0.2.1"))
+    result = _race(
+        postgres,
+        _function_call("c1", "2"),
+        AcceptanceRequest("c1", POLICY, "2", "link", ip="192.0.2.1"),
+    )
     assert isinstance(result, Recorded) and not result.created
     assert result.record.ip == "198.51.100.9"  # the other writer's record
     assert [(r.customer_id, r.seq) for r in records(postgres)] == [("c1", 1)]
@@ -165,8 +184,9 @@ def test_a_key_recorded_by_another_writer_while_waiting_is_not_recorded_twice(
 
 def test_a_newer_version_accepted_while_waiting_refuses_the_older(postgres: Database) -> None:
     support.seed(postgres)
-    result = _race(postgres, _function_call("c1", "2"),
-                   AcceptanceRequest("c1", POLICY, "1", "link"))
+    result = _race(
+        postgres, _function_call("c1", "2"), AcceptanceRequest("c1", POLICY, "1", "link")
+    )
     assert isinstance(result, NewerAccepted)
     assert [(r.version, r.seq) for r in records(postgres)] == [("2", 1)]
     assert verify_chain(postgres).ok
@@ -194,8 +214,7 @@ def test_a_crash_between_insert_and_commit_records_nothing(postgres: Database) -
         victim.close()
     assert chain_head(postgres) == before
     assert [r.customer_id for r in records(postgres)] == ["c2"]
-    again = record_acceptance(postgres, customer_id="c1", policy=POLICY, version="2",
-                              method="link")
+    again = record_acceptance(postgres, customer_id="c1", policy=POLICY, version="2", method="link")
     assert again.created and again.record.seq == 2 and again.record.prev_hash == before[1]
     assert verify_chain(postgres).ok
 
@@ -206,8 +225,11 @@ def test_two_writers_racing_for_the_head_keep_one_chain(database: Database) -> N
     people = [CustomerRow(10 + i, f"r{i}", f"r{i}@example.com", f"R {i}", "") for i in range(80)]
     import_customers(database, people)
     url = database.url.render_as_string(hide_password=False)
-    root = Path(str(database.url.database or ".")).parent if database.dialect == "sqlite" \
+    root = (
+        Path(str(database.url.database or ".")).parent
+        if database.dialect == "sqlite"
         else Path(".")
+    )
     created: list[int] = []
 
     def writer(ids: list[str]) -> None:
@@ -215,14 +237,17 @@ def test_two_writers_racing_for_the_head_keep_one_chain(database: Database) -> N
         try:
             for start in range(0, len(ids), 7):
                 outcomes = record_acceptances(
-                    own, [AcceptanceRequest(i, POLICY, "2", "link") for i in ids[start:start + 7]])
+                    own, [AcceptanceRequest(i, POLICY, "2", "link") for i in ids[start : start + 7]]
+                )
                 created.extend(1 for o in outcomes if isinstance(o, Recorded) and o.created)
         finally:
             own.dispose()
 
     ids = [p.id for p in people]
-    threads = [threading.Thread(target=writer, args=(ids,)),
-               threading.Thread(target=writer, args=(ids[::-1],))]
+    threads = [
+        threading.Thread(target=writer, args=(ids,)),
+        threading.Thread(target=writer, args=(ids[::-1],)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

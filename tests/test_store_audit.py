@@ -48,8 +48,15 @@ def _execute(db: Database, *statements: str) -> None:
 def _accepted(db: Database) -> None:
     support.seed(db)
     for customer in ("c1", "c2"):
-        record_acceptance(db, customer_id=customer, policy=POLICY, version="2", method="link",
-                          ip="192.0.2.1", user_agent="Firefox")
+        record_acceptance(
+            db,
+            customer_id=customer,
+            policy=POLICY,
+            version="2",
+            method="link",
+            ip="192.0.2.1",
+            user_agent="Firefox",
+        )
 
 
 def test_an_untouched_store_passes_the_audit(database: Database) -> None:
@@ -80,9 +87,10 @@ def test_a_forged_text_with_a_matching_sha256_column_still_fails(database: Datab
     _accepted(database)
     forged = support.BODY_V2 + "4. You waive all rights.\n"
     with database.engine.begin() as connection:
-        connection.execute(text(
-            "UPDATE policy_versions SET body = :b, sha256 = :s WHERE label = '2'"),
-            {"b": forged, "s": body_sha256(forged)})
+        connection.execute(
+            text("UPDATE policy_versions SET body = :b, sha256 = :s WHERE label = '2'"),
+            {"b": forged, "s": body_sha256(forged)},
+        )
     audit = audit_ledger(database)
     assert not audit.ok
     assert any("content_sha256" in message for _, message in audit.messages)
@@ -96,20 +104,41 @@ def _append_backdated(db: Database, days: int) -> None:
     last = records(db)[-1]
     moment = last.accepted_at - timedelta(days=days)
     fields = canonical_fields(
-        seq=seq + 1, customer="c3", policy=POLICY, version="2",
-        content_sha256=last.content_sha256, commit=last.commit, notice=None,
-        accepted_at=moment, ip="192.0.2.7", user_agent="Forger", method="link", prev_hash=prev,
+        seq=seq + 1,
+        customer="c3",
+        policy=POLICY,
+        version="2",
+        content_sha256=last.content_sha256,
+        commit=last.commit,
+        notice=None,
+        accepted_at=moment,
+        ip="192.0.2.7",
+        user_agent="Forger",
+        method="link",
+        prev_hash=prev,
     )
     digest = record_hash(fields)
     with db.engine.begin() as connection:
-        connection.execute(insert(cast(Table, Acceptance.__table__)).values(
-            seq=seq + 1, customer_id="c3", slug=POLICY, version_label="2",
-            content_sha256=last.content_sha256, commit=last.commit, notice_id=None,
-            accepted_at=moment, ip="192.0.2.7", user_agent="Forger", method="link",
-            prev_hash=prev, hash=digest,
-        ))
-        connection.execute(update(cast(Table, ChainHead.__table__)).values(
-            seq=seq + 1, hash=digest))
+        connection.execute(
+            insert(cast(Table, Acceptance.__table__)).values(
+                seq=seq + 1,
+                customer_id="c3",
+                slug=POLICY,
+                version_label="2",
+                content_sha256=last.content_sha256,
+                commit=last.commit,
+                notice_id=None,
+                accepted_at=moment,
+                ip="192.0.2.7",
+                user_agent="Forger",
+                method="link",
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        connection.execute(
+            update(cast(Table, ChainHead.__table__)).values(seq=seq + 1, hash=digest)
+        )
 
 
 def test_a_backdated_record_appended_at_the_tail_fails_the_audit(database: Database) -> None:
@@ -151,8 +180,7 @@ def _cli_store(repo: Path, url: str) -> None:
     db = support.synced_store(repo, url)
     try:
         for customer in ("c1", "c2"):
-            record_acceptance(db, customer_id=customer, policy=POLICY, version="2",
-                              method="link")
+            record_acceptance(db, customer_id=customer, policy=POLICY, version="2", method="link")
     finally:
         db.dispose()
 
@@ -195,11 +223,13 @@ def test_evidence_checks_the_text_against_git(tmp_path: Path, database_url: str)
     db = support.synced_store(repo, database_url)
     try:
         forged = "# Acceptable Use Policy\n\n1. You waive all rights.\n"
-        _execute(db, f"UPDATE policy_versions SET sha256 = '{body_sha256(forged)}' "
-                 "WHERE label = '2'")
+        _execute(
+            db, f"UPDATE policy_versions SET sha256 = '{body_sha256(forged)}' WHERE label = '2'"
+        )
         with db.engine.begin() as connection:
-            connection.execute(text("UPDATE policy_versions SET body = :b WHERE label = '2'"),
-                               {"b": forged})
+            connection.execute(
+                text("UPDATE policy_versions SET body = :b WHERE label = '2'"), {"b": forged}
+            )
         record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link")
         assert audit_ledger(db).ok  # without the repository nothing disagrees
         assert not audit_ledger(db, repo_root=repo).ok
@@ -228,6 +258,12 @@ def test_times_are_compared_in_utc(database: Database) -> None:
     support.seed(database)
     moment = datetime(2024, 5, 1, tzinfo=UTC)
     for customer in ("c1", "c2", "c3"):
-        record_acceptance(database, customer_id=customer, policy=POLICY, version="2",
-                          method="link", now=lambda: moment)
+        record_acceptance(
+            database,
+            customer_id=customer,
+            policy=POLICY,
+            version="2",
+            method="link",
+            now=lambda: moment,
+        )
     assert audit_ledger(database).ok

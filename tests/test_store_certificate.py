@@ -33,8 +33,9 @@ PUBLIC = public_key_b64(Ed25519PrivateKey.from_private_bytes(RAW))
 
 
 def _run(repo: Path, url: str, *args: str, key: str = KEY) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["-C", str(repo), *args, "--database-url", url],
-                                env={"PUBLISHER_EVIDENCE_KEY": key})
+    result = CliRunner().invoke(
+        main, ["-C", str(repo), *args, "--database-url", url], env={"PUBLISHER_EVIDENCE_KEY": key}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -47,27 +48,55 @@ def certified(tmp_path: Path, database_url: str) -> tuple[Path, str, Path]:
     try:
         moment = datetime(2024, 4, 2, 9, 15, tzinfo=UTC)
         with db.session() as session, session.begin():
-            notice = Notice(slug=POLICY, version_label="2", subject="Our AUP changes on 1 May",
-                            status="sent", forced=False, created_at=moment)
+            notice = Notice(
+                slug=POLICY,
+                version_label="2",
+                subject="Our AUP changes on 1 May",
+                status="sent",
+                forced=False,
+                created_at=moment,
+            )
             session.add(notice)
             session.flush()
-            delivery = Delivery(notice_id=notice.id, customer_id="c1", email="ada@example.com",
-                                state="sent", attempts=1, message_id="msg-c1",
-                                queued_at=moment, sent_at=moment)
+            delivery = Delivery(
+                notice_id=notice.id,
+                customer_id="c1",
+                email="ada@example.com",
+                state="sent",
+                attempts=1,
+                message_id="msg-c1",
+                queued_at=moment,
+                sent_at=moment,
+            )
             session.add(delivery)
             session.flush()
-            session.add(DeliveryEvent(delivery_id=delivery.id, provider_event_id="ev-1",
-                                      event="delivered", occurred_at=moment,
-                                      received_at=moment))
+            session.add(
+                DeliveryEvent(
+                    delivery_id=delivery.id,
+                    provider_event_id="ev-1",
+                    event="delivered",
+                    occurred_at=moment,
+                    received_at=moment,
+                )
+            )
             notice_id = notice.id
-        record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link",
-                          ip="192.0.2.1", user_agent="Firefox", notice_id=notice_id)
+        record_acceptance(
+            db,
+            customer_id="c1",
+            policy=POLICY,
+            version="2",
+            method="link",
+            ip="192.0.2.1",
+            user_agent="Firefox",
+            notice_id=notice_id,
+        )
     finally:
         db.dispose()
     assert _run(repo, database_url, "audit", "anchor")[0] == 0
     pdf = tmp_path / "c1.pdf"
-    code, _, err = _run(repo, database_url, "acceptance", "evidence", "c1", "--format", "pdf",
-                        "--output", str(pdf))
+    code, _, err = _run(
+        repo, database_url, "acceptance", "evidence", "c1", "--format", "pdf", "--output", str(pdf)
+    )
     assert code == 0, err
     return repo, database_url, pdf
 
@@ -83,8 +112,9 @@ def test_the_certificate_opens_in_a_pdf_reader_and_shows_the_hashes(
         (record,) = records(db, customer_id="c1")
     finally:
         db.dispose()
-    shown = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                           text=True, check=True)
+    shown = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     assert "Syntax Error" not in shown.stderr and "Syntax Warning" not in shown.stderr
     flat = shown.stdout.replace("\n", "").replace(" ", "")
     assert record.content_sha256 in flat and record.hash in flat
@@ -98,8 +128,9 @@ def test_verify_evidence_accepts_the_certificate_offline(
     certified: tuple[Path, str, Path],
 ) -> None:
     pdf = certified[2]
-    result = CliRunner().invoke(main, ["audit", "verify-evidence", str(pdf), "--public-key",
-                                       PUBLIC])
+    result = CliRunner().invoke(
+        main, ["audit", "verify-evidence", str(pdf), "--public-key", PUBLIC]
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("certificate valid: 1 record for customer c1, signed by key")
     check = verify_certificate(pdf.read_bytes(), trusted_key=PUBLIC)
@@ -115,17 +146,21 @@ def test_any_change_to_the_certificate_fails(certified: tuple[Path, str, Path]) 
     tampered = pdf.with_name("tampered.pdf")
     manifest_at = data.index(b"%PUBLISHER-EVIDENCE ")
     for index in (12, manifest_at + 40):  # a byte of the PDF, a byte of the manifest
-        flipped = data[:index] + (b"A" if data[index:index + 1] != b"A" else b"B") + \
-            data[index + 1:]
+        flipped = (
+            data[:index] + (b"A" if data[index : index + 1] != b"A" else b"B") + data[index + 1 :]
+        )
         tampered.write_bytes(flipped)
-        result = CliRunner().invoke(main, ["audit", "verify-evidence", str(tampered),
-                                           "--format", "json"])
+        result = CliRunner().invoke(
+            main, ["audit", "verify-evidence", str(tampered), "--format", "json"]
+        )
         assert result.exit_code == 1, result.output
         assert json.loads(result.stdout)["problems"][0] == (
-            "the signature does not verify: the file was changed after it was signed")
+            "the signature does not verify: the file was changed after it was signed"
+        )
     other = public_key_b64(Ed25519PrivateKey.generate())
-    wrong_key = CliRunner().invoke(main, ["audit", "verify-evidence", str(pdf),
-                                          "--public-key", other])
+    wrong_key = CliRunner().invoke(
+        main, ["audit", "verify-evidence", str(pdf), "--public-key", other]
+    )
     assert wrong_key.exit_code == 1 and "not by the expected key" in wrong_key.stderr
     with pytest.raises(CertificateError, match="no signature trailer"):
         verify_certificate(data[: data.index(b"%PUBLISHER-EVIDENCE ")])
@@ -142,13 +177,29 @@ def test_a_re_signed_forgery_of_the_text_is_caught_by_the_hashes() -> None:
     from publisher.store.signing import sign
 
     key = Ed25519PrivateKey.from_private_bytes(RAW)
-    manifest = {"format": "publisher-evidence-certificate/1", "customer": {"id": "c1"},
-                "acceptances": [{"record": {"seq": 1, "hash": "0" * 64,
-                                            "content_sha256": "1" * 64, "policy": "p",
-                                            "version": "1"}, "text": "You waive all rights.\n",
-                                 "chain_proof": {"anchors": []}}]}
-    signed = b"%PDF-1.7\n%%EOF\n" + MANIFEST_TAG + base64.b64encode(
-        json.dumps(manifest).encode()) + b"\n"
+    manifest = {
+        "format": "publisher-evidence-certificate/1",
+        "customer": {"id": "c1"},
+        "acceptances": [
+            {
+                "record": {
+                    "seq": 1,
+                    "hash": "0" * 64,
+                    "content_sha256": "1" * 64,
+                    "policy": "p",
+                    "version": "1",
+                },
+                "text": "You waive all rights.\n",
+                "chain_proof": {"anchors": []},
+            }
+        ],
+    }
+    signed = (
+        b"%PDF-1.7\n%%EOF\n"
+        + MANIFEST_TAG
+        + base64.b64encode(json.dumps(manifest).encode())
+        + b"\n"
+    )
     data = signed + SIGNATURE_TAG + f"{PUBLIC} {sign(key, signed)}\n".encode()
     check = verify_certificate(data, trusted_key=PUBLIC)
     assert check.problems == [
@@ -163,12 +214,14 @@ def test_no_certificate_of_a_forged_stored_text(certified: tuple[Path, str, Path
     db = migrate.open_store(settings)
     try:
         with db.engine.begin() as connection:
-            connection.execute(text(
-                "UPDATE policy_versions SET body = body || ' You waive all rights.'"))
+            connection.execute(
+                text("UPDATE policy_versions SET body = body || ' You waive all rights.'")
+            )
     finally:
         db.dispose()
     target = pdf.with_name("forged.pdf")
-    code, _, err = _run(repo, url, "acceptance", "evidence", "c1", "--format", "pdf",
-                        "--output", str(target))
+    code, _, err = _run(
+        repo, url, "acceptance", "evidence", "c1", "--format", "pdf", "--output", str(target)
+    )
     assert code == 2 and "the stored text of acceptable-use version 2" in err
     assert not target.exists()

@@ -62,7 +62,9 @@ def test_sync_link_and_report(repo: Path, database_url: str) -> None:
     assert sync.stdout == "policy versions: 2 added, 0 updated, 0 unchanged\n"
     assert "created schema" in sync.stderr
     assert run(repo, database_url, "db", "sync").stdout.endswith("2 unchanged\n")
-    assert run(repo, database_url, "customers", "import", str(repo / "customers.csv")).exit_code == 0
+    assert (
+        run(repo, database_url, "customers", "import", str(repo / "customers.csv")).exit_code == 0
+    )
 
     link = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY)
     assert link.exit_code == 0, link.output
@@ -73,16 +75,49 @@ def test_sync_link_and_report(repo: Path, database_url: str) -> None:
     assert claims == LinkClaims("c2", POLICY, "2", None)
     assert "generated a signing key" in link.stderr
 
-    superseded = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy",
-                     POLICY, "--version", "1")
+    superseded = run(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c2",
+        "--policy",
+        POLICY,
+        "--version",
+        "1",
+    )
     assert superseded.exit_code == 2 and superseded.stdout == ""
     assert "acceptable-use version 1 is superseded by version 2" in superseded.stderr
     assert "--allow-superseded" in superseded.stderr
-    old = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY,
-              "--version", "1", "--allow-superseded", "--format", "json")
+    old = run(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c2",
+        "--policy",
+        POLICY,
+        "--version",
+        "1",
+        "--allow-superseded",
+        "--format",
+        "json",
+    )
     assert json.loads(old.stdout)["version"] == "1"
-    unknown = run(repo, database_url, "acceptance", "link", "--customer", "c2", "--policy", POLICY,
-                  "--version", "7")
+    unknown = run(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c2",
+        "--policy",
+        POLICY,
+        "--version",
+        "7",
+    )
     assert unknown.exit_code == 2 and "known versions: 1, 2" in unknown.stderr
     nobody = run(repo, database_url, "acceptance", "link", "--customer", "zz", "--policy", POLICY)
     assert nobody.exit_code == 2 and "unknown customer 'zz'" in nobody.stderr
@@ -94,8 +129,10 @@ def test_sync_link_and_report(repo: Path, database_url: str) -> None:
         db.dispose()
     report = run(repo, database_url, "acceptance", "report", "--format", "json")
     versions = json.loads(report.stdout)["versions"]
-    assert [(v["version"], v["accepted"], v["pending"]) for v in versions] == [("1", 0, 0),
-                                                                               ("2", 1, 2)]
+    assert [(v["version"], v["accepted"], v["pending"]) for v in versions] == [
+        ("1", 0, 0),
+        ("2", 1, 2),
+    ]
     csv_out = run(repo, database_url, "acceptance", "report", "--version", "2", "--format", "csv")
     assert csv_out.stdout.splitlines()[1].startswith(f"{POLICY},2,c1,ada@example.com,")
     text_out = run(repo, database_url, "acceptance", "report", "--policy", POLICY)
@@ -112,8 +149,10 @@ def test_sync_refuses_changed_text_of_an_accepted_version(repo: Path, database_u
         support.import_customers(db, support.SEED_CUSTOMERS)
         record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link")
         git = GitRepo(repo)
-        git.write("policies/acceptable-use.md",
-                  support.AUP_FILE_V2.replace("attack the network", "attack any network"))
+        git.write(
+            "policies/acceptable-use.md",
+            support.AUP_FILE_V2.replace("attack the network", "attack any network"),
+        )
         git.commit("Edit v2 in place")
         with pytest.raises(PolicyError, match="version 2 changed after 1 customer"):
             sync_versions(db, settings)
@@ -130,8 +169,9 @@ def _accepted_three(repo: Path, url: str) -> None:
         sync_versions(db, settings)
         support.import_customers(db, support.SEED_CUSTOMERS)
         for customer in ("c1", "c2", "c3"):
-            record_acceptance(db, customer_id=customer, policy=POLICY, version="2",
-                              method="link", ip="192.0.2.1")
+            record_acceptance(
+                db, customer_id=customer, policy=POLICY, version="2", method="link", ip="192.0.2.1"
+            )
     finally:
         db.dispose()
 
@@ -146,13 +186,17 @@ def test_audit_verify_names_the_first_bad_record(repo: Path, database_url: str) 
         support.disable_append_only_guard(db)
         with db.engine.begin() as connection:
             connection.execute(text("UPDATE acceptances SET ip = '192.0.2.99' WHERE seq = 2"))
-            record_id = connection.execute(text("SELECT id FROM acceptances WHERE seq = 2")).scalar()
+            record_id = connection.execute(
+                text("SELECT id FROM acceptances WHERE seq = 2")
+            ).scalar()
     finally:
         db.dispose()
     bad = run(repo, database_url, "audit", "verify")
     assert bad.exit_code == 1
-    assert (f"error: ledger verification failed: record seq 2 (id {record_id}; c2 "
-            "acceptable-use 2) was edited") in bad.stderr
+    assert (
+        f"error: ledger verification failed: record seq 2 (id {record_id}; c2 "
+        "acceptable-use 2) was edited"
+    ) in bad.stderr
     data = json.loads(run(repo, database_url, "audit", "verify", "--format", "json").stdout)
     assert data["ok"] is False and data["problems"][0]["seq"] == 2
     anchored = run(repo, database_url, "audit", "verify", "--anchor", head)
@@ -178,15 +222,20 @@ def test_evidence_command(repo: Path, database_url: str, tmp_path: Path) -> None
 
 
 READ_ONLY = [
-    ("audit", "verify"), ("audit", "head"), ("customers", "list"),
-    ("acceptance", "report"), ("acceptance", "evidence", "c1"), ("db", "current"),
+    ("audit", "verify"),
+    ("audit", "head"),
+    ("customers", "list"),
+    ("acceptance", "report"),
+    ("acceptance", "evidence", "c1"),
+    ("db", "current"),
     ("db", "downgrade"),
 ]
 
 
 @pytest.mark.parametrize("command", READ_ONLY, ids=" ".join)
-def test_read_only_commands_never_create_a_database(repo: Path, tmp_path: Path,
-                                                    command: tuple[str, ...]) -> None:
+def test_read_only_commands_never_create_a_database(
+    repo: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
     for url in (f"sqlite:///{tmp_path}/typo.db", f"sqlite:///{tmp_path}/no/such/dir/x.db"):
         result = run(repo, url, *command)
         assert result.exit_code == 2, result.output
@@ -196,14 +245,21 @@ def test_read_only_commands_never_create_a_database(repo: Path, tmp_path: Path,
     assert not (repo / ".publisher" / "publisher.db").exists()
 
 
-def test_writing_commands_create_a_store_only_where_a_folder_exists(repo: Path,
-                                                                     tmp_path: Path) -> None:
-    missing = run(repo, f"sqlite:///{tmp_path}/no/dir/x.db", "customers", "import",
-                  str(repo / "customers.csv"))
+def test_writing_commands_create_a_store_only_where_a_folder_exists(
+    repo: Path, tmp_path: Path
+) -> None:
+    missing = run(
+        repo,
+        f"sqlite:///{tmp_path}/no/dir/x.db",
+        "customers",
+        "import",
+        str(repo / "customers.csv"),
+    )
     assert missing.exit_code == 2 and "no/dir does not exist" in missing.stderr
     assert not (tmp_path / "no").exists()
-    made = run(repo, f"sqlite:///{tmp_path}/new.db", "customers", "import",
-               str(repo / "customers.csv"))
+    made = run(
+        repo, f"sqlite:///{tmp_path}/new.db", "customers", "import", str(repo / "customers.csv")
+    )
     assert made.exit_code == 0, made.output
     assert "created schema" in made.stderr
     default = CliRunner().invoke(main, ["-C", str(repo), "db", "upgrade"])
@@ -230,19 +286,29 @@ def test_db_current_fails_unless_the_schema_is_at_head(repo: Path, database_url:
 def test_db_downgrade_asks_first_and_refuses_with_records(repo: Path, database_url: str) -> None:
     assert run(repo, database_url, "db", "upgrade").exit_code == 0
     head = migrate.head_revision()
-    declined = CliRunner().invoke(main, ["-C", str(repo), "db", "downgrade", "--to", "base",
-                                         "--database-url", database_url], input="n\n")
+    declined = CliRunner().invoke(
+        main,
+        ["-C", str(repo), "db", "downgrade", "--to", "base", "--database-url", database_url],
+        input="n\n",
+    )
     assert declined.exit_code == 1 and "back up" in declined.stderr
-    assert json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)[
-        "current"] == head
+    assert (
+        json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)["current"]
+        == head
+    )
     _accepted_three(repo, database_url)
     refused = run(repo, database_url, "db", "downgrade", "--to", "base")  # before asking
     assert refused.exit_code == 2, refused.output
     assert "holds 3 acceptance record(s)" in refused.stderr and "--force" in refused.stderr
-    assert json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)[
-        "current"] == head
-    forced = CliRunner().invoke(main, ["-C", str(repo), "db", "downgrade", "--force",
-                                       "--database-url", database_url], input="y\n")
+    assert (
+        json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)["current"]
+        == head
+    )
+    forced = CliRunner().invoke(
+        main,
+        ["-C", str(repo), "db", "downgrade", "--force", "--database-url", database_url],
+        input="y\n",
+    )
     assert forced.exit_code == 0, forced.output
     assert f"downgraded {head} -> {migrate.revisions()[-2].id}" in forced.stdout
 
@@ -269,8 +335,12 @@ def test_every_store_command_speaks_json(repo: Path, database_url: str) -> None:
     head = migrate.head_revision()
     up = run(repo, database_url, "db", "upgrade", "--format", "json")
     assert up.exit_code == 0, up.output
-    assert json.loads(up.stdout) == {"database": json.loads(up.stdout)["database"],
-                                     "before": None, "after": head, "changed": True}
+    assert json.loads(up.stdout) == {
+        "database": json.loads(up.stdout)["database"],
+        "before": None,
+        "after": head,
+        "changed": True,
+    }
     again = json.loads(run(repo, database_url, "db", "upgrade", "--format", "json").stdout)
     assert (again["before"], again["after"], again["changed"]) == (head, head, False)
     history = run(repo, database_url, "db", "history", "--format", "json")
@@ -280,7 +350,9 @@ def test_every_store_command_speaks_json(repo: Path, database_url: str) -> None:
     down = run(repo, database_url, "db", "downgrade", "--yes", "--format", "json")
     assert down.exit_code == 0, down.output
     assert {k: v for k, v in json.loads(down.stdout).items() if k != "database"} == {
-        "before": head, "after": migrate.revisions()[-2].id}
+        "before": head,
+        "after": migrate.revisions()[-2].id,
+    }
     run(repo, database_url, "db", "upgrade")
     _accepted_three(repo, database_url)
     audit = run(repo, database_url, "audit", "head", "--format", "json")
@@ -298,11 +370,15 @@ def test_customers_import_json_lists_invalid_rows(repo: Path, database_url: str)
     data = json.loads(result.stdout)
     assert data["imported"] is False
     assert data["invalid"] == [{"line": 3, "message": "invalid email 'bob@'"}]
-    skipped = run(repo, database_url, "customers", "import", str(bad), "--skip-invalid",
-                  "--format", "json")
+    skipped = run(
+        repo, database_url, "customers", "import", str(bad), "--skip-invalid", "--format", "json"
+    )
     data = json.loads(skipped.stdout)
     assert (data["imported"], data["created"], data["invalid"]) == (
-        True, 1, [{"line": 3, "message": "invalid email 'bob@'"}])
+        True,
+        1,
+        [{"line": 3, "message": "invalid email 'bob@'"}],
+    )
 
 
 def _notice(repo: Path, url: str, label: str) -> int:
@@ -311,8 +387,15 @@ def _notice(repo: Path, url: str, label: str) -> int:
     db = Database.from_url(url, root=repo)
     try:
         with db.session() as session, session.begin():
-            notice = Notice(slug=POLICY, version_label=label, subject="AUP changes",
-                            summary=None, status="sent", forced=False, created_at=utcnow())
+            notice = Notice(
+                slug=POLICY,
+                version_label=label,
+                subject="AUP changes",
+                summary=None,
+                status="sent",
+                forced=False,
+                created_at=utcnow(),
+            )
             session.add(notice)
             session.flush()
             return notice.id
@@ -321,17 +404,54 @@ def _notice(repo: Path, url: str, label: str) -> int:
 
 
 def test_link_refuses_an_unknown_or_mismatched_notice(repo: Path, database_url: str) -> None:
-    assert run(repo, database_url, "customers", "import", str(repo / "customers.csv")).exit_code == 0
-    missing = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy",
-                  POLICY, "--notice", "999")
+    assert (
+        run(repo, database_url, "customers", "import", str(repo / "customers.csv")).exit_code == 0
+    )
+    missing = run(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c1",
+        "--policy",
+        POLICY,
+        "--notice",
+        "999",
+    )
     assert missing.exit_code == 2 and "no notice 999" in missing.stderr
     assert missing.stdout == ""
     notice = _notice(repo, database_url, "2")
-    link = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy", POLICY,
-               "--notice", str(notice), "--format", "json")
+    link = run(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c1",
+        "--policy",
+        POLICY,
+        "--notice",
+        str(notice),
+        "--format",
+        "json",
+    )
     assert link.exit_code == 0, link.output
     assert (json.loads(link.stdout)["version"], json.loads(link.stdout)["notice"]) == ("2", notice)
-    other = run(repo, database_url, "acceptance", "link", "--customer", "c1", "--policy", POLICY,
-                "--notice", str(notice), "--version", "1", "--allow-superseded")
+    other = run(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c1",
+        "--policy",
+        POLICY,
+        "--notice",
+        str(notice),
+        "--version",
+        "1",
+        "--allow-superseded",
+    )
     assert other.exit_code == 2
     assert f"notice {notice} is for acceptable-use version 2, not 1" in other.stderr

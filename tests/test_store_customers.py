@@ -154,20 +154,34 @@ def test_cli_reports_all_bad_rows_and_exits_2(database_url: str, tmp_path: Path)
     path = tmp_path / "customers.csv"
     path.write_text(BAD)
     runner = CliRunner()
-    result = runner.invoke(main, ["-C", str(tmp_path), "customers", "import", str(path),
-                                  "--database-url", database_url])
+    result = runner.invoke(
+        main,
+        ["-C", str(tmp_path), "customers", "import", str(path), "--database-url", database_url],
+    )
     assert result.exit_code == 2, result.output
     assert "6 invalid row(s); nothing was imported" in result.stderr
     assert f"{path}:6: expected 4 fields" in result.stderr
     assert "--skip-invalid" in result.stderr
     assert "Traceback" not in result.output
-    result = runner.invoke(main, ["-C", str(tmp_path), "customers", "import", str(path),
-                                  "--skip-invalid", "--database-url", database_url])
+    result = runner.invoke(
+        main,
+        [
+            "-C",
+            str(tmp_path),
+            "customers",
+            "import",
+            str(path),
+            "--skip-invalid",
+            "--database-url",
+            database_url,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"skipped {path}:3: invalid email 'bob@'" in result.stderr
     assert result.stdout == f"{path}: 3 created, 0 updated, 0 unchanged, 6 invalid rows skipped\n"
-    listed = runner.invoke(main, ["-C", str(tmp_path), "customers", "list",
-                                  "--database-url", database_url])
+    listed = runner.invoke(
+        main, ["-C", str(tmp_path), "customers", "list", "--database-url", database_url]
+    )
     assert listed.stdout.splitlines() == [
         "c1  Ada Lovelace <ada@example.com>, Analytical Ltd",
         "c7  Gus <gus@example.com>, Acme",
@@ -178,8 +192,9 @@ def test_cli_reports_all_bad_rows_and_exits_2(database_url: str, tmp_path: Path)
 def test_cli_on_a_new_database_says_it_created_the_schema(tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     path.write_text(GOOD)
-    result = CliRunner().invoke(main, ["-C", str(tmp_path), "customers", "import", str(path),
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["-C", str(tmp_path), "customers", "import", str(path), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     assert "created schema" in result.stderr
     assert '"created": 3' in result.stdout

@@ -12,9 +12,18 @@ from publisher.config import setting_docs
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "acceptance.md").read_text()
 GROUPS = ("db", "customers", "acceptance", "audit")
-SETTINGS = ("database_url", "secret_key", "accept_url", "site_url", "link_max_age_days",
-            "api_token", "trusted_proxy_header", "trusted_proxies", "evidence_key",
-            "anchor_interval")
+SETTINGS = (
+    "database_url",
+    "secret_key",
+    "accept_url",
+    "site_url",
+    "link_max_age_days",
+    "api_token",
+    "trusted_proxy_header",
+    "trusted_proxies",
+    "evidence_key",
+    "anchor_interval",
+)
 
 
 def _commands() -> list[tuple[str, click.Command]]:

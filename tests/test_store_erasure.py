@@ -29,29 +29,58 @@ PERSONAL = ("ada@example.com", "Ada Lovelace", "Analytical Ltd")
 def _scenario(db: Database) -> None:
     support.seed(db)
     with db.session() as session, session.begin():
-        notice = Notice(slug=POLICY, version_label="2", subject="Our AUP changes",
-                        status="sent", forced=False, created_at=T0)
+        notice = Notice(
+            slug=POLICY,
+            version_label="2",
+            subject="Our AUP changes",
+            status="sent",
+            forced=False,
+            created_at=T0,
+        )
         session.add(notice)
         session.flush()
-        delivery = Delivery(notice_id=notice.id, customer_id="c1", email="ada@example.com",
-                            state="failed", attempts=1, queued_at=T0,
-                            last_error="550 ada@example.com: mailbox full")
+        delivery = Delivery(
+            notice_id=notice.id,
+            customer_id="c1",
+            email="ada@example.com",
+            state="failed",
+            attempts=1,
+            queued_at=T0,
+            last_error="550 ada@example.com: mailbox full",
+        )
         session.add(delivery)
         session.flush()
-        session.add(DeliveryEvent(
-            delivery_id=delivery.id, provider_event_id="ev-1", event="bounce",
-            reason="ada@example.com mailbox full", occurred_at=T0, received_at=T0,
-            payload=json.dumps({"email": "ada@example.com"})))
+        session.add(
+            DeliveryEvent(
+                delivery_id=delivery.id,
+                provider_event_id="ev-1",
+                event="bounce",
+                reason="ada@example.com mailbox full",
+                occurred_at=T0,
+                received_at=T0,
+                payload=json.dumps({"email": "ada@example.com"}),
+            )
+        )
     for customer in ("c1", "c2"):
-        record_acceptance(db, customer_id=customer, policy=POLICY, version="2", method="link",
-                          ip="192.0.2.1", user_agent="Firefox")
+        record_acceptance(
+            db,
+            customer_id=customer,
+            policy=POLICY,
+            version="2",
+            method="link",
+            ip="192.0.2.1",
+            user_agent="Firefox",
+        )
 
 
 def _every_value(db: Database) -> str:
     tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
     with db.engine.connect() as connection:
-        return "\n".join(str(tuple(row)) for table in tables
-                         for row in connection.execute(text(f"SELECT * FROM {table}")))
+        return "\n".join(
+            str(tuple(row))
+            for table in tables
+            for row in connection.execute(text(f"SELECT * FROM {table}"))
+        )
 
 
 def test_erasure_removes_the_personal_data_and_keeps_the_chain(database: Database) -> None:
@@ -74,14 +103,18 @@ def test_the_erase_command(tmp_path: Path, database_url: str) -> None:
     repo = support.make_policy_repo(tmp_path / "repo")
     db = support.synced_store(repo, database_url)
     try:
-        record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link",
-                          ip="192.0.2.1")
+        record_acceptance(
+            db, customer_id="c1", policy=POLICY, version="2", method="link", ip="192.0.2.1"
+        )
     finally:
         db.dispose()
 
     def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        result = CliRunner().invoke(main, ["-C", str(repo), "customers", "erase", *args,
-                                           "--database-url", database_url], input=stdin)
+        result = CliRunner().invoke(
+            main,
+            ["-C", str(repo), "customers", "erase", *args, "--database-url", database_url],
+            input=stdin,
+        )
         return result.exit_code, result.stdout, result.stderr
 
     code, _, _ = run("c1", stdin="n\n")
@@ -93,6 +126,7 @@ def test_the_erase_command(tmp_path: Path, database_url: str) -> None:
     assert code == 0 and json.loads(out)["records_keeping_ip_or_user_agent"] == 1
     code, _, err = run("zz", "--yes")
     assert code == 2 and "unknown customer 'zz'" in err and "Traceback" not in err
-    verify = CliRunner().invoke(main, ["-C", str(repo), "audit", "verify", "--database-url",
-                                       database_url])
+    verify = CliRunner().invoke(
+        main, ["-C", str(repo), "audit", "verify", "--database-url", database_url]
+    )
     assert verify.exit_code == 0, verify.output

@@ -40,8 +40,9 @@ POLICY = "acceptable-use"
 def _accept(
     db: Database, customer: str, version: str = "2", *, method: str = "link", **kwargs: Any
 ) -> Recorded:
-    return record_acceptance(db, customer_id=customer, policy=POLICY, version=version,
-                             method=method, **kwargs)
+    return record_acceptance(
+        db, customer_id=customer, policy=POLICY, version=version, method=method, **kwargs
+    )
 
 
 def _execute(db: Database, *statements: str) -> None:
@@ -72,17 +73,20 @@ def test_first_records_form_a_chain(database: Database) -> None:
 
 def database_sha(db: Database, label: str) -> str:
     with db.engine.connect() as connection:
-        return str(connection.execute(
-            text("SELECT sha256 FROM policy_versions WHERE slug = :s AND label = :l"),
-            {"s": POLICY, "l": label},
-        ).scalar_one())
+        return str(
+            connection.execute(
+                text("SELECT sha256 FROM policy_versions WHERE slug = :s AND label = :l"),
+                {"s": POLICY, "l": label},
+            ).scalar_one()
+        )
 
 
 def test_accepting_twice_is_idempotent_and_says_so(database: Database) -> None:
     support.seed(database)
     first = _accept(database, "c1")
-    again = _accept(database, "c1", ip="198.51.100.1",
-                    now=lambda: datetime.now(UTC) + timedelta(days=3))
+    again = _accept(
+        database, "c1", ip="198.51.100.1", now=lambda: datetime.now(UTC) + timedelta(days=3)
+    )
     assert not again.created
     assert again.record == first.record
     assert len(records(database)) == 1
@@ -116,8 +120,14 @@ def test_bad_references_record_nothing(
     notice_id = notice
     if notice == "other":
         with database.session() as session, session.begin():
-            row = Notice(slug=POLICY, version_label="1", subject="v1", status="sent",
-                         forced=False, created_at=datetime.now(UTC))
+            row = Notice(
+                slug=POLICY,
+                version_label="1",
+                subject="v1",
+                status="sent",
+                forced=False,
+                created_at=datetime.now(UTC),
+            )
             session.add(row)
             session.flush()
             notice_id = row.id
@@ -135,8 +145,13 @@ def test_unknown_method_is_refused(database: Database) -> None:
 
 def _five(db: Database) -> list[int]:
     support.seed(db)
-    import_customers(db, [CustomerRow(5, "c4", "d@example.com", "Di", ""),
-                          CustomerRow(6, "c5", "e@example.com", "Ed", "")])
+    import_customers(
+        db,
+        [
+            CustomerRow(5, "c4", "d@example.com", "Di", ""),
+            CustomerRow(6, "c5", "e@example.com", "Ed", ""),
+        ],
+    )
     for customer in ("c1", "c2", "c3", "c4", "c5"):
         _accept(db, customer)
     support.disable_append_only_guard(db)
@@ -156,9 +171,12 @@ def test_editing_a_record_is_detected_and_named(database: Database) -> None:
 
 def test_editing_the_time_is_detected(database: Database) -> None:
     ids = _five(database)
-    _execute(database, "UPDATE acceptances SET accepted_at = accepted_at - INTERVAL '1 day' "
-             "WHERE seq = 2" if database.dialect == "postgresql" else
-             "UPDATE acceptances SET accepted_at = '2020-01-01 00:00:00.000000' WHERE seq = 2")
+    _execute(
+        database,
+        "UPDATE acceptances SET accepted_at = accepted_at - INTERVAL '1 day' WHERE seq = 2"
+        if database.dialect == "postgresql"
+        else "UPDATE acceptances SET accepted_at = '2020-01-01 00:00:00.000000' WHERE seq = 2",
+    )
     first = verify_chain(database).first
     assert first is not None and (first.kind, first.seq, first.id) == ("edited", 2, ids[1])
 
@@ -228,8 +246,9 @@ def _accept_many(url: str, root: str, customers: list[str]) -> int:
     try:
         created = 0
         for customer in customers:
-            created += record_acceptance(db, customer_id=customer, policy=POLICY, version="2",
-                                         method="link").created
+            created += record_acceptance(
+                db, customer_id=customer, policy=POLICY, version="2", method="link"
+            ).created
         return created
     finally:
         db.dispose()
@@ -287,8 +306,10 @@ def test_group_commit_shares_transactions_between_concurrent_callers(database: D
     import_customers(database, people)
     committer = GroupCommit(database)
     requests = [AcceptanceRequest(p.id, POLICY, "2", "link") for p in people]
-    requests += [AcceptanceRequest("g0", POLICY, "2", "link"),
-                 AcceptanceRequest("ghost", POLICY, "2", "link")]
+    requests += [
+        AcceptanceRequest("g0", POLICY, "2", "link"),
+        AcceptanceRequest("ghost", POLICY, "2", "link"),
+    ]
     try:
         with ThreadPoolExecutor(16) as pool:
             futures = list(pool.map(committer.submit, requests))

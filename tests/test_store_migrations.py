@@ -19,8 +19,17 @@ from publisher.store.models import Base
 database = support.database  # fixtures
 database_url = support.database_url
 
-TABLES = {"customers", "policy_versions", "notices", "deliveries", "delivery_events",
-          "acceptances", "chain_head", "app_acceptances", migrate.VERSION_TABLE}
+TABLES = {
+    "customers",
+    "policy_versions",
+    "notices",
+    "deliveries",
+    "delivery_events",
+    "acceptances",
+    "chain_head",
+    "app_acceptances",
+    migrate.VERSION_TABLE,
+}
 
 
 def _tables(db: Database) -> set[str]:
@@ -70,8 +79,9 @@ def test_append_only_guard_refuses_update_and_delete(database: Database) -> None
     from publisher.store.ledger import record_acceptance
 
     support.seed(database)
-    record_acceptance(database, customer_id="c1", policy="acceptable-use", version="1",
-                      method="link")
+    record_acceptance(
+        database, customer_id="c1", policy="acceptable-use", version="1", method="link"
+    )
     for statement in ("UPDATE acceptances SET ip = '6.6.6.6'", "DELETE FROM acceptances"):
         with pytest.raises(DBAPIError, match="append-only"), database.engine.begin() as c:
             c.execute(text(statement))
@@ -163,16 +173,20 @@ def test_publisher_s_own_folder_is_created_for_a_new_store(tmp_path: Path) -> No
 
 
 def test_opening_to_read_never_creates_a_database(tmp_path: Path) -> None:
-    for url in (f"sqlite:///{tmp_path}/typo.db", "sqlite:///.publisher/publisher.db",
-                f"sqlite:///{tmp_path}/missing/dir/x.db"):
+    for url in (
+        f"sqlite:///{tmp_path}/typo.db",
+        "sqlite:///.publisher/publisher.db",
+        f"sqlite:///{tmp_path}/missing/dir/x.db",
+    ):
         with pytest.raises(StoreError, match="no database at") as caught:
             Database.from_url(url, root=tmp_path, create=False)
         assert "publisher db upgrade" in (caught.value.hint or "")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_opening_to_read_refuses_a_database_without_schema(database_url: str,
-                                                           tmp_path: Path) -> None:
+def test_opening_to_read_refuses_a_database_without_schema(
+    database_url: str, tmp_path: Path
+) -> None:
     settings = load_settings(tmp_path, env={}, overrides={"database_url": database_url})
     if database_url.startswith("sqlite"):
         Path(database_url.removeprefix("sqlite:///")).touch()
@@ -190,8 +204,9 @@ def test_downgrade_refuses_while_acceptance_or_notice_records_exist(database: Da
     from publisher.store.ledger import record_acceptance
 
     support.seed(database)
-    record_acceptance(database, customer_id="c1", policy="acceptable-use", version="1",
-                      method="link")
+    record_acceptance(
+        database, customer_id="c1", policy="acceptable-use", version="1", method="link"
+    )
     assert migrate.records_at_risk(database) == {"acceptances": 1}
     for target in ("-1", "base"):
         with pytest.raises(StoreError, match=r"holds 1 acceptance record\(s\)") as caught:

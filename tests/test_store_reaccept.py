@@ -24,8 +24,7 @@ SLUG = "terms"
 
 def policy(version: str, body: str, *, reaccept: str | None = None) -> str:
     mode = f"reaccept: {reaccept}\n" if reaccept else ""
-    return (f'---\ntitle: Terms\nslug: {SLUG}\nversion: "{version}"\n{mode}---\n\n'
-            f"# Terms\n\n{body}")
+    return f'---\ntitle: Terms\nslug: {SLUG}\nversion: "{version}"\n{mode}---\n\n# Terms\n\n{body}'
 
 
 B1 = "1. You may use the service.\n2. We may end it with notice.\n"
@@ -58,7 +57,8 @@ def resync(root: Path, database: Database) -> None:
 
 
 def test_editorial_version_carries_forward_and_material_does_not(
-        store: tuple[GitRepo, Database, Path]) -> None:
+    store: tuple[GitRepo, Database, Path],
+) -> None:
     repo, database, root = store
     rules = policy_rules(database)[SLUG]
     assert rules.current.label == "3"
@@ -91,12 +91,12 @@ def test_sync_copies_reaccept_from_front_matter(store: tuple[GitRepo, Database, 
     repo.write("policies/terms.md", policy("4", B4, reaccept="never"))
     repo.commit("Terms 4: never ask again")
     resync(root, database)
-    assert [v.reaccept for v in stored_versions(database, slug=SLUG)] == [None, None, None,
-                                                                          "never"]
+    assert [v.reaccept for v in stored_versions(database, slug=SLUG)] == [None, None, None, "never"]
     rules = policy_rules(database)[SLUG]
     assert rules.decide(["1"]).reason == "reaccept-never"
-    repo.write("policies/terms.md", policy("5", B4.replace("monthly", "monthly.")
-                                           , reaccept="always"))
+    repo.write(
+        "policies/terms.md", policy("5", B4.replace("monthly", "monthly."), reaccept="always")
+    )
     repo.commit("Terms 5: punctuation, but always ask")
     resync(root, database)
     assert policy_rules(database)[SLUG].decide(["4"]).reason == "reaccept-always"

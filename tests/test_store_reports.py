@@ -38,33 +38,80 @@ def _scenario(db: Database) -> int:
     """c1 accepted 1 and 2, c2 accepted 1, c3 nothing; a notice for 2 was sent to c2 and c3."""
     support.seed(db)
     with db.session() as session, session.begin():
-        notice = Notice(slug=POLICY, version_label="2", subject="Our AUP changes on 1 April",
-                        summary="Bulk mail and scanning.", status="sent", forced=False,
-                        created_at=T0)
+        notice = Notice(
+            slug=POLICY,
+            version_label="2",
+            subject="Our AUP changes on 1 April",
+            summary="Bulk mail and scanning.",
+            status="sent",
+            forced=False,
+            created_at=T0,
+        )
         session.add(notice)
         session.flush()
         for customer, email in (("c2", "bob@example.org"), ("c3", "cy@example.net")):
-            delivery = Delivery(notice_id=notice.id, customer_id=customer, email=email,
-                                since_label="1" if customer == "c2" else None, state="sent",
-                                attempts=1, message_id=f"msg-{customer}", queued_at=T0,
-                                sent_at=T0)
+            delivery = Delivery(
+                notice_id=notice.id,
+                customer_id=customer,
+                email=email,
+                since_label="1" if customer == "c2" else None,
+                state="sent",
+                attempts=1,
+                message_id=f"msg-{customer}",
+                queued_at=T0,
+                sent_at=T0,
+            )
             session.add(delivery)
             session.flush()
-            session.add_all([
-                DeliveryEvent(delivery_id=delivery.id, provider_event_id=f"ev-{customer}-1",
-                              event="processed", occurred_at=T0, received_at=T0,
-                              payload=json.dumps({"sg_event_id": f"ev-{customer}-1"})),
-                DeliveryEvent(delivery_id=delivery.id, provider_event_id=f"ev-{customer}-2",
-                              event="delivered", occurred_at=T0, received_at=T0),
-            ])
+            session.add_all(
+                [
+                    DeliveryEvent(
+                        delivery_id=delivery.id,
+                        provider_event_id=f"ev-{customer}-1",
+                        event="processed",
+                        occurred_at=T0,
+                        received_at=T0,
+                        payload=json.dumps({"sg_event_id": f"ev-{customer}-1"}),
+                    ),
+                    DeliveryEvent(
+                        delivery_id=delivery.id,
+                        provider_event_id=f"ev-{customer}-2",
+                        event="delivered",
+                        occurred_at=T0,
+                        received_at=T0,
+                    ),
+                ]
+            )
         notice_id = notice.id
-    record_acceptance(db, customer_id="c1", policy=POLICY, version="1", method="import",
-                      now=lambda: T0.replace(month=2))
-    record_acceptance(db, customer_id="c2", policy=POLICY, version="1", method="link",
-                      ip="198.51.100.7", user_agent="Mozilla/5.0", now=lambda: T0.replace(month=3))
-    record_acceptance(db, customer_id="c1", policy=POLICY, version="2", method="link",
-                      notice_id=None, ip="203.0.113.5", user_agent="Mozilla/5.0 (X11)",
-                      now=lambda: T0)
+    record_acceptance(
+        db,
+        customer_id="c1",
+        policy=POLICY,
+        version="1",
+        method="import",
+        now=lambda: T0.replace(month=2),
+    )
+    record_acceptance(
+        db,
+        customer_id="c2",
+        policy=POLICY,
+        version="1",
+        method="link",
+        ip="198.51.100.7",
+        user_agent="Mozilla/5.0",
+        now=lambda: T0.replace(month=3),
+    )
+    record_acceptance(
+        db,
+        customer_id="c1",
+        policy=POLICY,
+        version="2",
+        method="link",
+        notice_id=None,
+        ip="203.0.113.5",
+        user_agent="Mozilla/5.0 (X11)",
+        now=lambda: T0,
+    )
     return notice_id
 
 
@@ -73,13 +120,15 @@ def test_report_counts_rates_and_pending(database: Database) -> None:
     report = acceptance_report(database)
     by_version = {v.version: v for v in report.versions}
     assert [(v.accepted, v.pending, v.rate) for v in report.versions] == [
-        (2, 0, 2 / 3), (1, 2, 1 / 3),
+        (2, 0, 2 / 3),
+        (1, 2, 1 / 3),
     ]
     assert by_version["1"].superseded == 1 and by_version["2"].superseded == 0
     v2 = by_version["2"]
     assert v2.current and not by_version["1"].current
     assert [(c.id, c.last_accepted, c.notified) for c in v2.pending_customers] == [
-        ("c2", "1", True), ("c3", None, True),
+        ("c2", "1", True),
+        ("c3", None, True),
     ]
     data = report.to_dict()
     assert data["versions"][1]["rate"] == 0.3333
@@ -106,25 +155,45 @@ def test_a_superseded_version_is_never_pending(database: Database) -> None:
     """c3 accepted only the current version 2, c2 only version 1, c1 nothing: nobody is
     pending for version 1, and the reminders CSV chases only c1 and c2 for version 2."""
     support.seed(database)
-    record_acceptance(database, customer_id="c3", policy=POLICY, version="2", method="link",
-                      now=lambda: T0)
-    record_acceptance(database, customer_id="c2", policy=POLICY, version="1", method="link",
-                      now=lambda: T0.replace(month=1))
+    record_acceptance(
+        database, customer_id="c3", policy=POLICY, version="2", method="link", now=lambda: T0
+    )
+    record_acceptance(
+        database,
+        customer_id="c2",
+        policy=POLICY,
+        version="1",
+        method="link",
+        now=lambda: T0.replace(month=1),
+    )
     report = acceptance_report(database)
     old, current = report.versions
-    assert (old.version, old.current, old.accepted, old.pending, old.superseded) == \
-        ("1", False, 1, 0, 2)
+    assert (old.version, old.current, old.accepted, old.pending, old.superseded) == (
+        "1",
+        False,
+        1,
+        0,
+        2,
+    )
     assert old.pending_customers == ()
     assert {c.id: c.status for c in old.customers} == {
-        "c1": "superseded", "c2": "accepted", "c3": "superseded"}
+        "c1": "superseded",
+        "c2": "accepted",
+        "c3": "superseded",
+    }
     assert [c.id for c in current.pending_customers] == ["c1", "c2"]
     data = report.to_dict()["versions"]
     assert (data[0]["pending"], data[0]["superseded"], data[0]["pending_customers"]) == (0, 2, [])
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
-    assert sorted((r["version"], r["customer_id"]) for r in rows if r["status"] == "pending") \
-        == [("2", "c1"), ("2", "c2")]
+    assert sorted((r["version"], r["customer_id"]) for r in rows if r["status"] == "pending") == [
+        ("2", "c1"),
+        ("2", "c2"),
+    ]
     assert {(r["customer_id"], r["status"]) for r in rows if r["version"] == "1"} == {
-        ("c1", "superseded"), ("c2", "accepted"), ("c3", "superseded")}
+        ("c1", "superseded"),
+        ("c2", "accepted"),
+        ("c3", "superseded"),
+    }
     text = render_text(acceptance_report(database, version="1"))
     assert "pending for" not in text
     assert text.splitlines()[2].split()[-2:] == ["–", "33.3%"]
@@ -135,14 +204,17 @@ def test_report_csv_neutralises_spreadsheet_formulas(database: Database) -> None
 
     support.seed(database)
     hostile = {
-        "=HYPERLINK(\"http://evil.example\",\"x\")": "+cmd|' /C calc'!A0",
+        '=HYPERLINK("http://evil.example","x")': "+cmd|' /C calc'!A0",
         "-2+3": "@SUM(A1:A9)",
         "\tTabbed": "\rReturn",
     }
-    import_customers(database, [
-        CustomerRow(10 + i, f"h{i}", f"h{i}@example.com", name, company, None)
-        for i, (name, company) in enumerate(hostile.items())
-    ])
+    import_customers(
+        database,
+        [
+            CustomerRow(10 + i, f"h{i}", f"h{i}@example.com", name, company, None)
+            for i, (name, company) in enumerate(hostile.items())
+        ],
+    )
     report = render_csv(acceptance_report(database, version="2"))
     rows = list(csv.DictReader(io.StringIO(report, newline="")))
     cells = {(r["name"], r["company"]) for r in rows if r["customer_id"].startswith("h")}
@@ -153,8 +225,9 @@ def test_report_csv_neutralises_spreadsheet_formulas(database: Database) -> None
 
 def test_report_filters_and_unknown_names(database: Database) -> None:
     _scenario(database)
-    assert [v.version for v in acceptance_report(database, policy=POLICY, version="1").versions] \
-        == ["1"]
+    assert [
+        v.version for v in acceptance_report(database, policy=POLICY, version="1").versions
+    ] == ["1"]
     with pytest.raises(NotFoundError, match="no policy 'privacy'"):
         acceptance_report(database, policy="privacy")
     with pytest.raises(NotFoundError, match="no version '7'") as caught:
@@ -173,19 +246,39 @@ def test_evidence_holds_records_texts_notices_and_events(database: Database) -> 
     assert document["customer"]["email"] == "bob@example.org"
     (accepted,) = document["acceptances"]
     record = accepted["record"]
-    assert {k: record[k] for k in ("customer", "policy", "version", "method", "ip",
-                                   "user_agent", "accepted_at", "notice")} == {
-        "customer": "c2", "policy": POLICY, "version": "1", "method": "link",
-        "ip": "198.51.100.7", "user_agent": "Mozilla/5.0",
-        "accepted_at": "2024-03-02T09:15:00.250000Z", "notice": None,
+    assert {
+        k: record[k]
+        for k in (
+            "customer",
+            "policy",
+            "version",
+            "method",
+            "ip",
+            "user_agent",
+            "accepted_at",
+            "notice",
+        )
+    } == {
+        "customer": "c2",
+        "policy": POLICY,
+        "version": "1",
+        "method": "link",
+        "ip": "198.51.100.7",
+        "user_agent": "Mozilla/5.0",
+        "accepted_at": "2024-03-02T09:15:00.250000Z",
+        "notice": None,
     }
     assert record["commit"] == f"{1:040x}" and len(record["hash"]) == 64
     assert accepted["text_matches_record"]
     assert hashlib.sha256(accepted["text"].encode()).hexdigest() == record["content_sha256"]
     assert record["content_sha256"] == body_sha256(support.BODY_V1)
     (notice,) = document["notices"]
-    assert (notice["notice"], notice["version"], notice["state"], notice["changes_since_version"]) \
-        == (notice_id, "2", "sent", "1")
+    assert (
+        notice["notice"],
+        notice["version"],
+        notice["state"],
+        notice["changes_since_version"],
+    ) == (notice_id, "2", "sent", "1")
     assert [e["event"] for e in notice["events"]] == ["processed", "delivered"]
     assert notice["events"][0]["payload"] == {"sg_event_id": "ev-c2-1"}
     assert document["ledger"]["ok"] and document["ledger"]["records"] == 3
@@ -196,8 +289,13 @@ def test_evidence_folder_texts_hash_to_the_records(database: Database, tmp_path:
     out = tmp_path / "evidence-c1"
     paths = write_evidence(collect_evidence(database, "c1"), out)
     names = sorted(str(p.relative_to(out)) for p in paths)
-    assert names == ["README.txt", "SHA256SUMS", "evidence.json",
-                     "texts/acceptable-use/1.md", "texts/acceptable-use/2.md"]
+    assert names == [
+        "README.txt",
+        "SHA256SUMS",
+        "evidence.json",
+        "texts/acceptable-use/1.md",
+        "texts/acceptable-use/2.md",
+    ]
     document = json.loads((out / "evidence.json").read_text())
     for entry in document["acceptances"]:
         data = (out / entry["text_file"]).read_bytes()
@@ -206,8 +304,10 @@ def test_evidence_folder_texts_hash_to_the_records(database: Database, tmp_path:
         digest, name = line.split("  ")
         assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
     readme = (out / "README.txt").read_text()
-    assert "acceptable-use version 2: accepted 2024-04-02T09:15:00.250000Z via link from " \
+    assert (
+        "acceptable-use version 2: accepted 2024-04-02T09:15:00.250000Z via link from "
         "203.0.113.5" in readme
+    )
     assert "chain intact" in readme
     with pytest.raises(EvidenceError, match="is not empty"):
         write_evidence(collect_evidence(database, "c1"), out)
@@ -237,8 +337,9 @@ def _with_version(db: Database, label: str, body: str, *, reaccept: str | None =
     from dataclasses import replace
 
     position = int(label) - 1
-    support.store_versions(db, [replace(support.version_text(POLICY, label, position, body),
-                                        reaccept=reaccept)])
+    support.store_versions(
+        db, [replace(support.version_text(POLICY, label, position, body), reaccept=reaccept)]
+    )
 
 
 def test_an_editorial_version_carries_acceptances_forward(database: Database) -> None:
@@ -249,13 +350,19 @@ def test_an_editorial_version_carries_acceptances_forward(database: Database) ->
     report = acceptance_report(database, version="3")
     [v3] = report.versions
     assert {c.id: (c.status, c.carried_from) for c in v3.customers} == {
-        "c1": ("carried", "2"), "c2": ("pending", None), "c3": ("pending", None)}
+        "c1": ("carried", "2"),
+        "c2": ("pending", None),
+        "c3": ("pending", None),
+    }
     assert (v3.accepted, v3.carried, v3.pending) == (0, 1, 2)
     data = report.to_dict()["versions"][0]
     assert (data["carried"], data["pending"]) == (1, 2)
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
     assert [(r["customer_id"], r["status"]) for r in rows] == [
-        ("c1", "carried"), ("c2", "pending"), ("c3", "pending")]
+        ("c1", "carried"),
+        ("c2", "pending"),
+        ("c3", "pending"),
+    ]
 
 
 def test_reaccept_always_makes_editorial_versions_pending(database: Database) -> None:

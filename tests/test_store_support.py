@@ -44,8 +44,10 @@ def make_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     base = postgres_base_url()
     if base is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     schema = f"t_{uuid.uuid4().hex[:16]}"
     admin = create_engine(_schema_url(base, "public"))
     with admin.begin() as connection:
@@ -93,10 +95,16 @@ def version_text(slug: str, label: str, position: int, body: str) -> VersionText
     from publisher.document import body_sha256
 
     return VersionText(
-        slug=slug, label=label, position=position, title="Acceptable Use Policy",
-        summary=f"version {label}", effective=date(2024, 1 + position, 1),
-        commit=f"{position + 1:040x}", path=f"policies/{slug}.md",
-        sha256=body_sha256(body), body=body,
+        slug=slug,
+        label=label,
+        position=position,
+        title="Acceptable Use Policy",
+        summary=f"version {label}",
+        effective=date(2024, 1 + position, 1),
+        commit=f"{position + 1:040x}",
+        path=f"policies/{slug}.md",
+        sha256=body_sha256(body),
+        body=body,
     )
 
 

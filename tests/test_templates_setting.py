@@ -59,8 +59,9 @@ def test_the_site_uses_the_repository_templates_without_a_plugin_option(
     # The setting moves the folder (here through the environment).
     repo.write("brand/fragments/version_banner.html", BANNER.replace("Our own", "Brand"))
     repo.commit("A brand folder")
-    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache",
-                            env={"PUBLISHER_TEMPLATES": "brand"})
+    result = build_site_cli(
+        repo.path, tmp_path / "site", tmp_path / "cache", env={"PUBLISHER_TEMPLATES": "brand"}
+    )
     assert result.exit_code == 0, result.output
     page = (tmp_path / "site" / "terms" / "index.html").read_text(encoding="utf-8")
     assert "Brand banner for version 1" in page
@@ -99,14 +100,17 @@ def test_the_notice_email_uses_the_repository_templates(
     assert "<p>Write to" in html and "(our own footer)" in html
 
 
-def test_the_acceptance_pages_use_the_repository_templates(database_url: str,
-                                                           tmp_path: Path) -> None:
+def test_the_acceptance_pages_use_the_repository_templates(
+    database_url: str, tmp_path: Path
+) -> None:
     (tmp_path / "templates" / "acceptance").mkdir(parents=True)
     (tmp_path / "templates" / "acceptance" / "unknown.html").write_text(
         '{% extends "acceptance/base.html" %}{% block title %}Gone{% endblock %}'
-        "{% block main %}<h1>Our own page: this link is gone</h1>{% endblock %}\n")
+        "{% block main %}<h1>Our own page: this link is gone</h1>{% endblock %}\n"
+    )
     (tmp_path / "templates" / "acceptance" / "acceptance.css").write_text(
-        "body { background: #fafafa; } /* our own */\n")
+        "body { background: #fafafa; } /* our own */\n"
+    )
     site = make_site(database_url, tmp_path)
     try:
         gone = site.client.get(site.link(customer="nobody"))

@@ -12,10 +12,14 @@ from gitrepo import GitRepo
 
 from publisher.cli import main
 
-V1 = '---\nversion: "1"\neffective: 2024-01-10\n---\n# Privacy\n\n1. We keep little.\n' \
-     "2. We delete it after a year.\n"
-V2 = '---\nversion: "2"\neffective: 2024-03-01\n---\n# Privacy\n\n1. We keep little.\n' \
-     "2. We delete it after a month.\n"
+V1 = (
+    '---\nversion: "1"\neffective: 2024-01-10\n---\n# Privacy\n\n1. We keep little.\n'
+    "2. We delete it after a year.\n"
+)
+V2 = (
+    '---\nversion: "2"\neffective: 2024-03-01\n---\n# Privacy\n\n1. We keep little.\n'
+    "2. We delete it after a month.\n"
+)
 DE1 = "# Datenschutz\n\n1. Wir speichern wenig.\n2. Wir löschen es nach einem Jahr.\n"
 DE2 = "# Datenschutz\n\n1. Wir speichern sehr wenig.\n2. Wir löschen es nach einem Jahr.\n"
 
@@ -43,13 +47,20 @@ def test_translations_lists_lag_with_clauses(repo: GitRepo) -> None:
     assert result.exit_code == 0, result.output
     [entry] = json.loads(result.stdout)["translations"]
     assert (entry["slug"], entry["language"], entry["path"]) == (
-        "privacy", "de", "policies/de/privacy.md")
+        "privacy",
+        "de",
+        "policies/de/privacy.md",
+    )
     assert (entry["renders"], entry["inferred"], entry["behind"], entry["severity"]) == (
-        "1", True, 1, "error")
-    assert entry["source"] == {"path": "policies/en/privacy.md", "language": "en",
-                               "current": "2"}
+        "1",
+        True,
+        1,
+        "error",
+    )
+    assert entry["source"] == {"path": "policies/en/privacy.md", "language": "en", "current": "2"}
     assert [(c["id"], c["kind"], c["translation"]) for c in entry["clauses"]] == [
-        ("2", "modified", {"id": "2", "line": 4})]
+        ("2", "modified", {"id": "2", "line": 4})
+    ]
     text = run(repo, "translations", "privacy", "--today", "2024-02-15")
     assert text.exit_code == 0, text.output
     row = text.stdout.splitlines()[1].split()
@@ -84,8 +95,10 @@ def test_log_show_and_diff_read_the_translation(repo: GitRepo) -> None:
 def test_an_unknown_language_is_one_line_and_exit_2(repo: GitRepo) -> None:
     result = run(repo, "log", "privacy", "--lang", "fr")
     assert result.exit_code == 2
-    assert result.stderr.splitlines() == ["error: privacy has no 'fr' translation",
-                                          "  hint: languages of privacy: en, de"]
+    assert result.stderr.splitlines() == [
+        "error: privacy has no 'fr' translation",
+        "  hint: languages of privacy: en, de",
+    ]
     assert "Traceback" not in result.output
     as_json = run(repo, "translations", "nope", "--format", "json")
     assert as_json.exit_code == 2 and json.loads(as_json.stderr)["error"]["message"]
@@ -97,5 +110,7 @@ def test_the_demo_shows_each_translation_and_its_lag(repo: GitRepo) -> None:
     [entry] = json.loads(result.stdout)["translations"]
     assert (entry["language"], entry["renders"], entry["behind"]) == ("de", "1", 1)
     text = run(repo, "demo")
-    assert ("privacy [de] policies/de/privacy.md: renders 1 (inferred) of 2; 1 version(s) "
-            "behind; clauses to revisit: 2") in text.stdout
+    assert (
+        "privacy [de] policies/de/privacy.md: renders 1 (inferred) of 2; 1 version(s) "
+        "behind; clauses to revisit: 2"
+    ) in text.stdout

@@ -35,8 +35,10 @@ effective: 2024-03-01
 3. You may ask for a copy.
 """
 DE = "# Datenschutz\n\n1. Wir speichern wenig.\n2. Wir löschen es nach einem Jahr.\n"
-FR = ('---\ntranslation_of: "1"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n'
-      "2. Nous effaçons après un an.\n")
+FR = (
+    '---\ntranslation_of: "1"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n'
+    "2. Nous effaçons après un an.\n"
+)
 
 
 @pytest.fixture
@@ -90,12 +92,15 @@ def test_translation_of_wins_over_inference(repo: GitRepo) -> None:
 
 
 def test_an_updated_translation_is_current(repo: GitRepo) -> None:
-    repo.write("policies/privacy.de.md", '---\ntranslation_of: "2"\n---\n' + DE.replace(
-        "einem Jahr", "einem Monat") + "3. Sie können eine Kopie verlangen.\n")
+    repo.write(
+        "policies/privacy.de.md",
+        '---\ntranslation_of: "2"\n---\n'
+        + DE.replace("einem Jahr", "einem Monat")
+        + "3. Sie können eine Kopie verlangen.\n",
+    )
     repo.commit("German: version 2", date="2024-02-20")
     with open_reader(repo) as r:
-        status = translation_status(r, r.policy("policies/privacy.de.md"),
-                                    today=date(2024, 3, 5))
+        status = translation_status(r, r.policy("policies/privacy.de.md"), today=date(2024, 3, 5))
         assert (status.lagging, status.severity, status.clauses) == (False, None, ())
 
 
@@ -103,21 +108,26 @@ def test_a_translation_of_an_unknown_version_is_an_error(repo: GitRepo) -> None:
     repo.write("policies/privacy.de.md", '---\ntranslation_of: "7"\n---\n' + DE)
     repo.commit("German: wrong label", date="2024-02-20")
     with open_reader(repo) as r:
-        status = translation_status(r, r.policy("policies/privacy.de.md"),
-                                    today=date(2024, 2, 21))
+        status = translation_status(r, r.policy("policies/privacy.de.md"), today=date(2024, 2, 21))
         assert status.rendering.renders is None and status.rendering.declared == "7"
         assert status.severity == "error"
 
 
 def test_heading_clauses_map_by_place_not_by_words(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
-    repo.write("policies/terms.md", "# Terms\n\n## Accounts\n\nKeep it safe.\n\n"
-                                    "## Payment\n\nPay monthly.\n")
-    repo.write("policies/terms.de.md", "# AGB\n\n## Konten\n\nSicher halten.\n\n"
-                                       "## Zahlung\n\nMonatlich zahlen.\n")
+    repo.write(
+        "policies/terms.md",
+        "# Terms\n\n## Accounts\n\nKeep it safe.\n\n## Payment\n\nPay monthly.\n",
+    )
+    repo.write(
+        "policies/terms.de.md",
+        "# AGB\n\n## Konten\n\nSicher halten.\n\n## Zahlung\n\nMonatlich zahlen.\n",
+    )
     repo.commit("Terms", date="2024-01-10")
-    repo.write("policies/terms.md", "# Terms\n\n## Accounts\n\nKeep it safe.\n\n"
-                                    "## Payment\n\nPay yearly.\n")
+    repo.write(
+        "policies/terms.md",
+        "# Terms\n\n## Accounts\n\nKeep it safe.\n\n## Payment\n\nPay yearly.\n",
+    )
     repo.commit("Terms: yearly", date="2024-02-10")
     with open_reader(repo) as r:
         status = translation_status(r, r.policy("policies/terms.de.md"), today=date(2024, 3, 1))
@@ -128,22 +138,31 @@ def test_heading_clauses_map_by_place_not_by_words(tmp_path: Path) -> None:
 
 
 def test_structure_mismatches_name_both_sides() -> None:
-    source = parse_document("# P\n\n## 1. One\n\nText.\n\n## 2. Two\n\n- a\n- b\n\n"
-                            "## 3. Three\n\nMore.\n")
-    translation = parse_document("# P\n\n## 1. Eins\n\nText.\n\n## 3. Zwei\n\n- a\n- b\n"
-                                 "- c\n", path="p.de.md")
-    found = [(m.kind, m.source.id if m.source else None, m.line)
-             for m in mismatches(source, translation)]
-    assert found == [("numbering", "2", 7), ("only_translation", None, 11),
-                     ("only_source", "3", 11)]
+    source = parse_document(
+        "# P\n\n## 1. One\n\nText.\n\n## 2. Two\n\n- a\n- b\n\n## 3. Three\n\nMore.\n"
+    )
+    translation = parse_document(
+        "# P\n\n## 1. Eins\n\nText.\n\n## 3. Zwei\n\n- a\n- b\n- c\n", path="p.de.md"
+    )
+    found = [
+        (m.kind, m.source.id if m.source else None, m.line) for m in mismatches(source, translation)
+    ]
+    assert found == [
+        ("numbering", "2", 7),
+        ("only_translation", None, 11),
+        ("only_source", "3", 11),
+    ]
 
 
 def lint_findings(repo: GitRepo, today: date, **settings: int) -> list[tuple[str, str, str, int]]:
     from publisher.lint.repository import run_lint
 
     report = run_lint(Settings(root=repo.path, **settings), today=today)  # type: ignore[arg-type]
-    return [(f.rule, f.severity, f.path, f.line) for f in report.findings
-            if f.rule.startswith("translation")]
+    return [
+        (f.rule, f.severity, f.path, f.line)
+        for f in report.findings
+        if f.rule.startswith("translation")
+    ]
 
 
 def test_lint_warns_then_errs_on_lag_and_points_at_translation_of(repo: GitRepo) -> None:
@@ -153,20 +172,25 @@ def test_lint_warns_then_errs_on_lag_and_points_at_translation_of(repo: GitRepo)
     late = lint_findings(repo, date(2024, 3, 5))
     assert ("translation-lag", "error", "policies/privacy.de.md", 1) in late
     assert ("translation-lag", "warning", "policies/privacy.de.md", 1) in lint_findings(
-        repo, date(2024, 3, 5), translation_lag_grace_days=30)
+        repo, date(2024, 3, 5), translation_lag_grace_days=30
+    )
 
 
 def test_lint_checks_the_work_tree_translation_against_what_it_declares(repo: GitRepo) -> None:
     (repo.path / "policies/privacy.de.md").write_text(
-        '---\ntranslation_of: "2"\n---\n' + DE + "- extra\n", encoding="utf-8")
+        '---\ntranslation_of: "2"\n---\n' + DE + "- extra\n", encoding="utf-8"
+    )
     found = lint_findings(repo, date(2024, 3, 5))
     assert [f for f in found if f[0] == "translation-lag"] == [
-        ("translation-lag", "error", "policies/privacy.fr.md", 2)]
+        ("translation-lag", "error", "policies/privacy.fr.md", 2)
+    ]
     # version 2 has three items, the draft two and a bullet where the third item should be
     assert [f for f in found if f[0] == "translation-structure"] == [
-        ("translation-structure", "error", "policies/privacy.de.md", 8)]
+        ("translation-structure", "error", "policies/privacy.de.md", 8)
+    ]
     (repo.path / "policies/privacy.de.md").write_text(
-        '---\ntranslation_of: "2"\n---\n' + DE, encoding="utf-8")
-    assert [f for f in lint_findings(repo, date(2024, 3, 5))
-            if f[0] == "translation-structure"] == [
-        ("translation-structure", "error", "policies/privacy.de.md", 7)]  # lacks item 3
+        '---\ntranslation_of: "2"\n---\n' + DE, encoding="utf-8"
+    )
+    assert [
+        f for f in lint_findings(repo, date(2024, 3, 5)) if f[0] == "translation-structure"
+    ] == [("translation-structure", "error", "policies/privacy.de.md", 7)]  # lacks item 3

@@ -13,8 +13,28 @@ from sitebuild import build_site_cli
 
 from publisher.cli import main
 
-LOCALES = ["en", "de", "fr", "es", "it", "nl", "pl", "pt-BR", "pt-PT", "ru", "sv", "da",
-           "fi", "cs", "ja", "ko", "zh-CN", "zh-TW", "tr", "uk"]
+LOCALES = [
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "nl",
+    "pl",
+    "pt-BR",
+    "pt-PT",
+    "ru",
+    "sv",
+    "da",
+    "fi",
+    "cs",
+    "ja",
+    "ko",
+    "zh-CN",
+    "zh-TW",
+    "tr",
+    "uk",
+]
 NAMES = [f"policy-{n:02d}" for n in range(52)]
 
 
@@ -23,14 +43,18 @@ def multilingual(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
     repo = GitRepo.init(tmp_path_factory.mktemp("multilingual") / "repo")
     for locale in LOCALES:
         for n, name in enumerate(NAMES):
-            repo.write(f"policies/{locale}/{name}.md",
-                       f"# {name} ({locale})\n\n1. Clause one of {n} in {locale}.\n"
-                       f"2. Clause two of {n} in {locale}.\n")
+            repo.write(
+                f"policies/{locale}/{name}.md",
+                f"# {name} ({locale})\n\n1. Clause one of {n} in {locale}.\n"
+                f"2. Clause two of {n} in {locale}.\n",
+            )
     repo.commit("All policies in 20 languages", date="2024-01-10")
     for locale in ("en", "de"):
-        repo.write(f"policies/{locale}/policy-00.md",
-                   f"# policy-00 ({locale})\n\n1. Clause one, changed, {locale}.\n"
-                   f"2. Clause two of 0 in {locale}.\n")
+        repo.write(
+            f"policies/{locale}/policy-00.md",
+            f"# policy-00 ({locale})\n\n1. Clause one, changed, {locale}.\n"
+            f"2. Clause two of 0 in {locale}.\n",
+        )
     repo.commit("Change policy-00 in English and German", date="2024-02-10")
     repo.write("policies/en/policy-01.md", "# policy-01 (en)\n\n1. Changed.\n2. Two.\n")
     repo.commit("Change policy-01 in English only", date="2024-02-11")
@@ -40,8 +64,7 @@ def multilingual(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
 def test_list_has_one_policy_per_name_in_20_languages(multilingual: GitRepo) -> None:
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(main, ["-C", str(multilingual.path), "list", "--format",
-                                       "json"])
+    result = CliRunner().invoke(main, ["-C", str(multilingual.path), "list", "--format", "json"])
     assert result.exit_code == 0, result.output
     policies = json.loads(result.stdout)["policies"]
     assert sorted(p["slug"] for p in policies) == NAMES
@@ -53,8 +76,10 @@ def test_list_has_one_policy_per_name_in_20_languages(multilingual: GitRepo) -> 
 def test_translations_report_exactly_the_lagging_ones(multilingual: GitRepo) -> None:
     from click.testing import CliRunner
 
-    result = CliRunner().invoke(main, ["-C", str(multilingual.path), "translations",
-                                       "--today", "2024-03-01", "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        ["-C", str(multilingual.path), "translations", "--today", "2024-03-01", "--format", "json"],
+    )
     assert result.exit_code == 0, result.output
     entries = json.loads(result.stdout)["translations"]
     assert len(entries) == 52 * 19

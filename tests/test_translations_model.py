@@ -38,7 +38,11 @@ def test_a_suffix_beside_the_source_is_a_translation_with_the_same_slug(tmp_path
         assert source.path == "privacy.md" and not source.is_translation
         [german] = r.translations(source)
         assert (german.slug, german.language, german.path, german.source) == (
-            "privacy", "de", "privacy.de.md", "privacy.md")
+            "privacy",
+            "de",
+            "privacy.de.md",
+            "privacy.md",
+        )
         assert german.title == "Datenschutz"
         assert r.policy("privacy.de.md").language == "de"
         assert r.policy("privacy", language="de").path == "privacy.de.md"
@@ -73,7 +77,10 @@ def test_front_matter_lang_and_a_shared_slug_make_a_translation(tmp_path: Path) 
         [source] = r.policies()
         [german] = r.translations(source)
         assert (german.path, german.language, german.slug) == (
-            "policies/datenschutz.md", "de-AT", "privacy")
+            "policies/datenschutz.md",
+            "de-AT",
+            "privacy",
+        )
 
 
 def test_the_settings_choose_the_source_and_which_folders_are_languages(tmp_path: Path) -> None:
@@ -91,7 +98,8 @@ def test_the_settings_choose_the_source_and_which_folders_are_languages(tmp_path
 
 
 def test_a_family_without_the_default_language_has_its_first_language_as_source(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("fr/privacy.md", FR)
     repo.write("de/privacy.md", DE)
@@ -124,8 +132,10 @@ def test_lint_reports_no_duplicate_slug_for_translations(tmp_path: Path) -> None
     assert sorted(f.path for f in duplicates) == ["policies/other.md", "policies/privacy.md"]
 
 
-@pytest.mark.parametrize(("tag", "normal"), [("pt_br", "pt-BR"), ("ZH-hans", "zh-Hans"),
-                                             ("de", "de"), ("es-419", "es-419")])
+@pytest.mark.parametrize(
+    ("tag", "normal"),
+    [("pt_br", "pt-BR"), ("ZH-hans", "zh-Hans"), ("de", "de"), ("es-419", "es-419")],
+)
 def test_tags_are_normalised(tag: str, normal: str) -> None:
     assert normalise_tag(tag) == normal
 
@@ -139,7 +149,8 @@ def test_file_language_reads_suffix_folder_and_default() -> None:
 
 def test_bad_language_settings_are_one_error(tmp_path: Path) -> None:
     (tmp_path / "publisher.toml").write_text(
-        'languages = ["en", "not a tag"]\ndefault_language = "e"\n', encoding="utf-8")
+        'languages = ["en", "not a tag"]\ndefault_language = "e"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError) as error:
         load_settings(tmp_path, env={})
     assert "'not a tag' is not a language tag" in error.value.message

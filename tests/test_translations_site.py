@@ -11,15 +11,23 @@ import pytest
 from gitrepo import GitRepo
 from sitebuild import build_site_cli
 
-V1 = '---\nversion: "1"\neffective: 2024-01-10\n---\n# Privacy\n\n1. We keep little.\n' \
-     "2. We delete it after a year.\n"
-V2 = '---\nversion: "2"\neffective: 2024-03-01\n---\n# Privacy\n\n1. We keep little.\n' \
-     "2. We delete it after a month.\n"
+V1 = (
+    '---\nversion: "1"\neffective: 2024-01-10\n---\n# Privacy\n\n1. We keep little.\n'
+    "2. We delete it after a year.\n"
+)
+V2 = (
+    '---\nversion: "2"\neffective: 2024-03-01\n---\n# Privacy\n\n1. We keep little.\n'
+    "2. We delete it after a month.\n"
+)
 DE = "# Datenschutz\n\n1. Wir speichern wenig.\n2. Wir löschen es nach einem Jahr.\n"
-FR1 = '---\nversion: "1"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n' \
-      "2. Nous effaçons après un an.\n"
-FR2 = '---\nversion: "2"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n' \
-      "2. Nous effaçons après un mois.\n"
+FR1 = (
+    '---\nversion: "1"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n'
+    "2. Nous effaçons après un an.\n"
+)
+FR2 = (
+    '---\nversion: "2"\n---\n# Confidentialité\n\n1. Nous gardons peu.\n'
+    "2. Nous effaçons après un mois.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -65,34 +73,45 @@ def test_a_lagging_translation_has_a_banner_naming_the_clauses(site: Path) -> No
     assert "renders version 1" in german and "version 2 (en)</a> is in force" in german
     assert "Clauses changed since: 2." in german
     assert 'class="translation-lag"' not in (site / "fr/privacy/index.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
 
 def test_head_has_hreflang_alternates_and_the_page_its_lang(site: Path) -> None:
     english = (site / "privacy/index.html").read_text(encoding="utf-8")
     head = english.split("</head>", 1)[0]
-    assert '<link rel="alternate" hreflang="de" href="http://127.0.0.1:8001/de/privacy/">' \
-        in head
-    assert '<link rel="alternate" hreflang="x-default" href="http://127.0.0.1:8001/privacy/">' \
-        in head
+    assert '<link rel="alternate" hreflang="de" href="http://127.0.0.1:8001/de/privacy/">' in head
+    assert (
+        '<link rel="alternate" hreflang="x-default" href="http://127.0.0.1:8001/privacy/">' in head
+    )
     assert '<html lang="en"' in english
     german = (site / "de/privacy/index.html").read_text(encoding="utf-8")
     assert '<html lang="de"' in german
     assert 'hreflang="fr" href="http://127.0.0.1:8001/fr/privacy/"' in german.split("</head>")[0]
     assert '<html lang="de"' in (site / "de/privacy/versions/index.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
 
 def test_the_policies_api_lists_each_language(site: Path) -> None:
     data = json.loads((site / "api/policies.json").read_text(encoding="utf-8"))
     [policy] = data["policies"]
     assert policy["languages"] == [
-        {"language": "en", "url": "http://127.0.0.1:8001/privacy/",
-         "api": "http://127.0.0.1:8001/api/privacy/versions.json"},
-        {"language": "de", "url": "http://127.0.0.1:8001/de/privacy/",
-         "api": "http://127.0.0.1:8001/de/api/privacy/versions.json"},
-        {"language": "fr", "url": "http://127.0.0.1:8001/fr/privacy/",
-         "api": "http://127.0.0.1:8001/fr/api/privacy/versions.json"},
+        {
+            "language": "en",
+            "url": "http://127.0.0.1:8001/privacy/",
+            "api": "http://127.0.0.1:8001/api/privacy/versions.json",
+        },
+        {
+            "language": "de",
+            "url": "http://127.0.0.1:8001/de/privacy/",
+            "api": "http://127.0.0.1:8001/de/api/privacy/versions.json",
+        },
+        {
+            "language": "fr",
+            "url": "http://127.0.0.1:8001/fr/privacy/",
+            "api": "http://127.0.0.1:8001/fr/api/privacy/versions.json",
+        },
     ]
     for entry in policy["languages"]:
         path = entry["api"].removeprefix("http://127.0.0.1:8001/")
@@ -104,16 +123,24 @@ def test_binding_language_line_on_every_translated_page(tmp_path: Path) -> None:
     repo.write("policies/privacy.md", V1)
     repo.write("policies/privacy.de.md", DE)
     repo.commit("Privacy 1 with German", date="2024-01-10")
-    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache",
-                            env={"PUBLISHER_BINDING_LANGUAGE": "en"})
+    result = build_site_cli(
+        repo.path, tmp_path / "site", tmp_path / "cache", env={"PUBLISHER_BINDING_LANGUAGE": "en"}
+    )
     assert result.exit_code == 0, result.output
-    line = ('<p class="binding-language" lang="en">This is a translation. The '
-            '<a href="../../privacy/" hreflang="en">en text</a> prevails.</p>')
+    line = (
+        '<p class="binding-language" lang="en">This is a translation. The '
+        '<a href="../../privacy/" hreflang="en">en text</a> prevails.</p>'
+    )
     assert line in (tmp_path / "site/de/privacy/index.html").read_text(encoding="utf-8")
     versions = (tmp_path / "site/de/privacy/versions/index.html").read_text(encoding="utf-8")
     assert 'class="binding-language"' in versions
     assert 'class="binding-language"' not in (tmp_path / "site/privacy/index.html").read_text(
-        encoding="utf-8")
-    bad = build_site_cli(repo.path, tmp_path / "bad", tmp_path / "cache",
-                         env={"PUBLISHER_BINDING_LANGUAGE": "english!"})
+        encoding="utf-8"
+    )
+    bad = build_site_cli(
+        repo.path,
+        tmp_path / "bad",
+        tmp_path / "cache",
+        env={"PUBLISHER_BINDING_LANGUAGE": "english!"},
+    )
     assert bad.exit_code != 0 and "'english!' is not a language tag" in bad.output

@@ -35,8 +35,15 @@ database_url = support.database_url  # fixture
 POLICY = "acceptable-use"
 KEY = "test-key-0123456789abcdef0123456789"
 API_TOKEN = "api-token-for-tests"
-TABLES = ("customers", "policy_versions", "notices", "deliveries", "delivery_events",
-          "acceptances", "chain_head")
+TABLES = (
+    "customers",
+    "policy_versions",
+    "notices",
+    "deliveries",
+    "delivery_events",
+    "acceptances",
+    "chain_head",
+)
 
 
 @dataclass
@@ -52,15 +59,23 @@ class Site:
     def snapshot(self) -> dict[str, Any]:
         """Every row of every table: to prove a request wrote nothing."""
         with self.database.engine.connect() as connection:
-            return {t: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {t}"))))
-                    for t in TABLES}
+            return {
+                t: sorted(map(tuple, connection.execute(text(f"SELECT * FROM {t}"))))
+                for t in TABLES
+            }
 
 
 def make_site(url: str, root: Path, **env: str) -> Site:
-    settings = load_settings(root, env={
-        "PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_API_TOKEN": API_TOKEN,
-        "PUBLISHER_SITE_URL": "https://policies.example.com", **env,
-    }, overrides={"database_url": url})
+    settings = load_settings(
+        root,
+        env={
+            "PUBLISHER_SECRET_KEY": KEY,
+            "PUBLISHER_API_TOKEN": API_TOKEN,
+            "PUBLISHER_SITE_URL": "https://policies.example.com",
+            **env,
+        },
+        overrides={"database_url": url},
+    )
     database = migrate.open_store(settings)
     support.seed(database)
     # c2 accepted version 1 earlier, so its page shows the redline 1 -> 2.
@@ -88,8 +103,9 @@ def csrf_of(html: str) -> str:
 def accept(site: Site, link: str, **extra: str) -> Any:
     page = site.client.get(link)
     assert page.status_code == 200, page.text
-    return site.client.post(link, data={"csrf": csrf_of(page.text), "accept": "yes", **extra},
-                            follow_redirects=False)
+    return site.client.post(
+        link, data={"csrf": csrf_of(page.text), "accept": "yes", **extra}, follow_redirects=False
+    )
 
 
 def test_full_accept_flow(site: Site) -> None:
@@ -100,18 +116,24 @@ def test_full_accept_flow(site: Site) -> None:
     assert "Hello Bob Stone (Stone &amp; Co)," in html
     assert "What changed since version 1, which you accepted" in html
     assert "You shall not send <del>spam</del> <ins>bulk or unsolicited mail</ins>." in html
-    assert '<button type="submit" name="accept" value="yes" class="accept__button">I accept' \
-        in html
+    assert '<button type="submit" name="accept" value="yes" class="accept__button">I accept' in html
     assert "This version takes effect on <strong>1 February 2024</strong>" in html
     before = utcnow()
-    response = site.client.post(link, data={"csrf": csrf_of(html), "accept": "yes"},
-                                headers={"user-agent": "TestBrowser/1.0"},
-                                follow_redirects=False)
+    response = site.client.post(
+        link,
+        data={"csrf": csrf_of(html), "accept": "yes"},
+        headers={"user-agent": "TestBrowser/1.0"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"{link}/receipt"
     (_, record) = records(site.database)
-    assert (record.customer_id, record.policy, record.version, record.method) == \
-        ("c2", POLICY, "2", "link")
+    assert (record.customer_id, record.policy, record.version, record.method) == (
+        "c2",
+        POLICY,
+        "2",
+        "link",
+    )
     assert record.content_sha256 == support.SEED_VERSIONS[1].sha256
     assert record.commit == support.SEED_VERSIONS[1].commit
     assert record.user_agent == "TestBrowser/1.0" and record.ip == "testclient"
@@ -136,16 +158,17 @@ def test_get_records_nothing_at_all(site: Site) -> None:
 
 def test_first_time_customer_sees_the_full_text_and_why(site: Site) -> None:
     html = site.client.get(site.link("c3")).text
-    assert ("You have not accepted a version of this policy before; here is the full text, "
-            "and what changed since version 1.") in html
+    assert (
+        "You have not accepted a version of this policy before; here is the full text, "
+        "and what changed since version 1."
+    ) in html
     assert "What changed since version 1, the previous version" in html
     assert "<del>spam</del>" in html
     assert "which you accepted" not in html
     assert '<details class="fulltext" open>' in html
     assert "You shall not scan other customers' hosts." in html
     first = site.client.get(site.link("c3", version="1")).text
-    assert "You have not accepted a version of this policy before; here is the full text." \
-        in first
+    assert "You have not accepted a version of this policy before; here is the full text." in first
     assert "What changed" not in first and "<del>" not in first
 
 
@@ -165,7 +188,7 @@ def test_full_text_keeps_lists_and_markup(site: Site) -> None:
 
     store_versions(site.database, [support.version_text(POLICY, "3", 2, BULLETS)])
     html = site.client.get(site.link("c3", version="3")).text
-    fulltext = html[html.index('<details class="fulltext"'):html.index("</details>")]
+    fulltext = html[html.index('<details class="fulltext"') : html.index("</details>")]
     assert '<ul class="clause-list clause-list-ul">' in fulltext
     assert fulltext.count("<li ") == 3  # two bullets, one numbered item
     assert "<strong>other</strong>" in fulltext
@@ -177,8 +200,9 @@ def test_superseded_version_says_so_and_links_to_the_current_one(site: Site) -> 
     assert "Version 1 is superseded by version 2" in html
     found = re.search(r'<a href="(/a/[^"]+)">review and accept version 2</a>', html)
     assert found, "no link to the current version"
-    assert site.signer.verify(found.group(1).removeprefix("/a/")) == \
-        LinkClaims("c3", POLICY, "2", None)
+    assert site.signer.verify(found.group(1).removeprefix("/a/")) == LinkClaims(
+        "c3", POLICY, "2", None
+    )
     assert "I accept</button>" in html  # still possible, knowingly
     assert "superseded" not in site.client.get(site.link("c3", version="2")).text
 
@@ -192,8 +216,12 @@ def test_accepting_an_older_version_than_one_accepted_is_refused(site: Site) -> 
     assert "I accept</button>" not in page.text
     before = site.snapshot()
     other = site.client.get(site.link("c1", version="1"))  # a form (and cookie) to replay
-    form = {"csrf": csrf_field(site.settings.secret_key, old.removeprefix("/a/"),
-                               site.client.cookies["pp_csrf"]), "accept": "yes"}
+    form = {
+        "csrf": csrf_field(
+            site.settings.secret_key, old.removeprefix("/a/"), site.client.cookies["pp_csrf"]
+        ),
+        "accept": "yes",
+    }
     assert "I accept</button>" in other.text
     post = site.client.post(old, data=form, follow_redirects=False)
     assert post.status_code == 409
@@ -203,9 +231,15 @@ def test_accepting_an_older_version_than_one_accepted_is_refused(site: Site) -> 
 
 def test_notice_is_shown(site: Site) -> None:
     with site.database.session() as session, session.begin():
-        notice = Notice(slug=POLICY, version_label="2", subject="Changes to our AUP",
-                        summary="We now forbid bulk mail.", status="sent", forced=False,
-                        created_at=utcnow())
+        notice = Notice(
+            slug=POLICY,
+            version_label="2",
+            subject="Changes to our AUP",
+            summary="We now forbid bulk mail.",
+            status="sent",
+            forced=False,
+            created_at=utcnow(),
+        )
         session.add(notice)
         session.flush()
         notice_id = notice.id
@@ -224,18 +258,24 @@ def test_replayed_post_is_idempotent_and_says_so(site: Site) -> None:
     assert (first.status_code, again.status_code) == (303, 303)
     assert again.headers["location"] == f"{link}/receipt?again=1"
     assert len(records(site.database, customer_id="c2", version="2")) == 1
-    assert "You have already accepted this version" in site.client.get(again.headers["location"]).text
+    assert (
+        "You have already accepted this version" in site.client.get(again.headers["location"]).text
+    )
     # Opening the link again shows the receipt, not a form.
     reopened = site.client.get(link).text
-    assert "You have already accepted this version" in reopened and "I accept</button>" not in reopened
+    assert (
+        "You have already accepted this version" in reopened and "I accept</button>" not in reopened
+    )
 
 
 def _refused(site: Site, link: str, status: int, phrase: str) -> None:
     before = site.snapshot()
     page = site.client.get(link)
     assert page.status_code == status and phrase in page.text
-    form = {"csrf": csrf_field(site.settings.secret_key, link.removeprefix("/a/"), "n" * 24),
-            "accept": "yes"}
+    form = {
+        "csrf": csrf_field(site.settings.secret_key, link.removeprefix("/a/"), "n" * 24),
+        "accept": "yes",
+    }
     site.client.cookies.set("pp_csrf", "n" * 24, path="/a/")
     post = site.client.post(link, data=form, follow_redirects=False)
     assert post.status_code == status and phrase in post.text
@@ -254,8 +294,12 @@ def test_tampered_token_is_refused(site: Site) -> None:
 
 def test_wrong_purpose_token_is_refused(site: Site) -> None:
     other = URLSafeTimedSerializer([KEY], salt="publisher.unsubscribe")
-    _refused(site, "/a/" + other.dumps({"c": "c2", "p": POLICY, "v": "2", "n": None}), 400,
-             "This link does not work")
+    _refused(
+        site,
+        "/a/" + other.dumps({"c": "c2", "p": POLICY, "v": "2", "n": None}),
+        400,
+        "This link does not work",
+    )
 
 
 def test_expired_token_is_refused_and_says_what_to_do(site: Site) -> None:
@@ -273,8 +317,9 @@ def test_link_for_unknown_customer_or_version(site: Site) -> None:
     _refused(site, site.link(version="9"), 404, "This link is no longer valid")
 
 
-@pytest.mark.parametrize("case", ["no-cookie", "wrong-field", "other-token", "cross-origin",
-                                  "not-confirmed"])
+@pytest.mark.parametrize(
+    "case", ["no-cookie", "wrong-field", "other-token", "cross-origin", "not-confirmed"]
+)
 def test_csrf_and_confirmation_are_required(site: Site, case: str) -> None:
     link = site.link()
     page = site.client.get(link)
@@ -300,8 +345,14 @@ def test_csrf_and_confirmation_are_required(site: Site, case: str) -> None:
 
 
 def test_security_headers_everywhere(site: Site) -> None:
-    for path in (site.link(), "/a/garbage", "/healthz", "/api/ledger/verify", "/nowhere",
-                 "/static/acceptance.css"):
+    for path in (
+        site.link(),
+        "/a/garbage",
+        "/healthz",
+        "/api/ledger/verify",
+        "/nowhere",
+        "/static/acceptance.css",
+    ):
         headers = site.client.get(path).headers
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert "script-src 'none'" in headers["content-security-policy"]
@@ -343,16 +394,25 @@ def test_api_needs_the_bearer_token(site: Site) -> None:
     assert _api(site, "GET", "/api/reports/acceptance", token=None).status_code == 401
     wrong = _api(site, "GET", "/api/reports/acceptance", token="nope")
     assert wrong.status_code == 401 and wrong.headers["www-authenticate"].startswith("Bearer")
-    assert _api(site, "POST", "/api/acceptances", token="nope",
-                json={"customer": "c1", "policy": POLICY, "version": "2"}).status_code == 401
+    assert (
+        _api(
+            site,
+            "POST",
+            "/api/acceptances",
+            token="nope",
+            json={"customer": "c1", "policy": POLICY, "version": "2"},
+        ).status_code
+        == 401
+    )
     assert records(site.database, customer_id="c1") == []
 
 
 def test_api_reports_evidence_verify_and_record(site: Site) -> None:
     accept(site, site.link())
     report = _api(site, "GET", f"/api/reports/acceptance?policy={POLICY}&version=2").json()
-    assert [(v["version"], v["accepted"], v["pending"]) for v in report["versions"]] == \
-        [("2", 1, 2)]
+    assert [(v["version"], v["accepted"], v["pending"]) for v in report["versions"]] == [
+        ("2", 1, 2)
+    ]
     csv_text = _api(site, "GET", "/api/reports/acceptance?format=csv").text
     assert csv_text.startswith("policy,version,customer_id")
     assert _api(site, "GET", "/api/reports/acceptance?policy=nope").status_code == 404
@@ -360,23 +420,31 @@ def test_api_reports_evidence_verify_and_record(site: Site) -> None:
     assert [a["record"]["version"] for a in evidence["acceptances"]] == ["1", "2"]
     assert _api(site, "GET", "/api/customers/zz/evidence").status_code == 404
     assert _api(site, "GET", "/api/ledger/verify").json()["ok"] is True
-    created = _api(site, "POST", "/api/acceptances",
-                   json={"customer": "c1", "policy": POLICY, "version": "2"})
+    created = _api(
+        site, "POST", "/api/acceptances", json={"customer": "c1", "policy": POLICY, "version": "2"}
+    )
     assert created.status_code == 201 and created.json()["record"]["method"] == "api"
-    again = _api(site, "POST", "/api/acceptances",
-                 json={"customer": "c1", "policy": POLICY, "version": "2"})
+    again = _api(
+        site, "POST", "/api/acceptances", json={"customer": "c1", "policy": POLICY, "version": "2"}
+    )
     assert again.status_code == 200 and again.json()["created"] is False
     bad = _api(site, "POST", "/api/acceptances", json={"customer": "c1"})
     assert bad.status_code == 400
-    assert _api(site, "POST", "/api/acceptances",
-                json={"customer": "zz", "policy": POLICY, "version": "2"}).status_code == 404
+    assert (
+        _api(
+            site,
+            "POST",
+            "/api/acceptances",
+            json={"customer": "zz", "policy": POLICY, "version": "2"},
+        ).status_code
+        == 404
+    )
 
 
 def test_api_disabled_without_a_token(database_url: str, tmp_path: Path) -> None:
     made = make_site(database_url, tmp_path, PUBLISHER_API_TOKEN="")
     try:
-        response = made.client.get("/api/reports/acceptance",
-                                   headers={"authorization": "Bearer "})
+        response = made.client.get("/api/reports/acceptance", headers={"authorization": "Bearer "})
         assert response.status_code == 404 and "set api_token" in response.json()["error"]
     finally:
         made.client.close()
@@ -395,8 +463,9 @@ def test_database_outage_is_a_503_page_and_records_nothing(site: Site) -> None:
         assert response.status_code == 503
         assert "nothing was recorded" in response.text
         assert response.headers["x-frame-options"] == "DENY"
-        api = site.client.get("/api/ledger/verify",
-                              headers={"authorization": f"Bearer {API_TOKEN}"})
+        api = site.client.get(
+            "/api/ledger/verify", headers={"authorization": f"Bearer {API_TOKEN}"}
+        )
         assert api.status_code == 503 and "unavailable" in api.json()["error"]
     finally:
         with site.database.engine.begin() as connection:

@@ -39,9 +39,15 @@ def post(site: Site, body: object, key: str | None = None) -> Any:
 
 def app_rows(site: Site) -> list[tuple[Any, ...]]:
     with site.database.engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(
-            "SELECT idempotency_key, created, app_user_id, forwarded_ip, forwarded_user_agent, "
-            "caller_ip FROM app_acceptances ORDER BY id"))]
+        return [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    "SELECT idempotency_key, created, app_user_id, forwarded_ip, forwarded_user_agent, "
+                    "caller_ip FROM app_acceptances ORDER BY id"
+                )
+            )
+        ]
 
 
 def test_records_the_end_user_as_the_app_saw_them(site: Site) -> None:
@@ -51,12 +57,16 @@ def test_records_the_end_user_as_the_app_saw_them(site: Site) -> None:
     assert body["created"] is True
     assert body["user"] == {**USER, "forwarded": True}
     record = body["record"]
-    assert (record["method"], record["ip"], record["user_agent"]) == \
-        ("api", "203.0.113.9", "Mozilla/5.0 (App)")
+    assert (record["method"], record["ip"], record["user_agent"]) == (
+        "api",
+        "203.0.113.9",
+        "Mozilla/5.0 (App)",
+    )
     [stored] = records(site.database, customer_id="c1")
     assert stored.hash == record["hash"] and stored.ip == "203.0.113.9"
-    assert app_rows(site) == [(None, True, "app-user-42", "203.0.113.9", "Mozilla/5.0 (App)",
-                               "testclient")]
+    assert app_rows(site) == [
+        (None, True, "app-user-42", "203.0.113.9", "Mozilla/5.0 (App)", "testclient")
+    ]
     assert verify_chain(site.database).ok
 
 
@@ -103,13 +113,24 @@ def test_an_older_version_after_a_newer_one_is_409(site: Site) -> None:
         ({"customer": "c1", "policy": POLICY, "version": "2", "colour": "red"}, "colour"),
         ({"customer": "c1", "policy": POLICY, "version": 2}, "version"),
         ({"customer": "c1", "policy": POLICY, "version": "2", "user": "bob"}, "user"),
-        ({"customer": "c1", "policy": POLICY, "version": "2", "user": {"ip": "999.1.1.1"}},
-         "user.ip"),
-        ({"customer": "c1", "policy": POLICY, "version": "2", "user": {"id": "a\u202eb"}},
-         "user.id"),
+        (
+            {"customer": "c1", "policy": POLICY, "version": "2", "user": {"ip": "999.1.1.1"}},
+            "user.ip",
+        ),
+        (
+            {"customer": "c1", "policy": POLICY, "version": "2", "user": {"id": "a\u202eb"}},
+            "user.id",
+        ),
         ({"customer": "c1", "policy": POLICY, "version": "2", "user": {"name": "x"}}, "user"),
-        ({"customer": "c1", "policy": POLICY, "version": "2",
-          "user": {"user_agent": "x" * 1001}}, "user.user_agent"),
+        (
+            {
+                "customer": "c1",
+                "policy": POLICY,
+                "version": "2",
+                "user": {"user_agent": "x" * 1001},
+            },
+            "user.user_agent",
+        ),
     ],
 )
 def test_bad_fields_are_422_and_record_nothing(site: Site, body: object, field: str) -> None:
@@ -123,9 +144,11 @@ def test_bad_fields_are_422_and_record_nothing(site: Site, body: object, field: 
 @pytest.mark.parametrize("key", [b"", b"k" * 256, "caf\u00e9".encode()])
 def test_bad_idempotency_keys_are_422(site: Site, key: bytes) -> None:
     headers = {"authorization": f"Bearer {WRITE_TOKEN}".encode(), "idempotency-key": key}
-    response = site.client.post("/api/v1/acceptances", headers=headers,
-                                content=b'{"customer": "c1", "policy": "acceptable-use", '
-                                        b'"version": "2"}')
+    response = site.client.post(
+        "/api/v1/acceptances",
+        headers=headers,
+        content=b'{"customer": "c1", "policy": "acceptable-use", "version": "2"}',
+    )
     assert response.status_code == 422 and response.json()["field"] == "Idempotency-Key"
 
 

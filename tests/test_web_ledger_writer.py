@@ -35,8 +35,15 @@ TOKEN = "writer-test-token"
 
 
 def request(customer: str = "c1", notice: int | None = None) -> AcceptanceRequest:
-    return AcceptanceRequest(customer_id=customer, policy=POLICY, version="2", method="api",
-                             notice_id=notice, ip=None, user_agent=None)
+    return AcceptanceRequest(
+        customer_id=customer,
+        policy=POLICY,
+        version="2",
+        method="api",
+        notice_id=notice,
+        ip=None,
+        user_agent=None,
+    )
 
 
 @pytest.fixture
@@ -45,11 +52,14 @@ def seeded(database: Database) -> Database:
     return database
 
 
-@pytest.mark.parametrize("bad", [request(customer="\ud800"), request(notice=10**30),
-                                 request(notice=-(2**70))],
-                         ids=["lone-surrogate", "huge-notice", "huge-negative-notice"])
-def test_writer_survives_a_request_the_driver_cannot_encode(seeded: Database,
-                                                            bad: AcceptanceRequest) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [request(customer="\ud800"), request(notice=10**30), request(notice=-(2**70))],
+    ids=["lone-surrogate", "huge-notice", "huge-negative-notice"],
+)
+def test_writer_survives_a_request_the_driver_cannot_encode(
+    seeded: Database, bad: AcceptanceRequest
+) -> None:
     writer = GroupCommit(seeded)
     try:
         with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises, the caller gets it
@@ -77,8 +87,11 @@ def test_one_bad_request_in_a_batch_fails_alone(seeded: Database) -> None:
     writer = GroupCommit(seeded, now=clock)
     try:
         held = writer.submit(request("c3"))
-        futures = [writer.submit(request("c1")), writer.submit(request("\udfff")),
-                   writer.submit(request("c2"))]
+        futures = [
+            writer.submit(request("c1")),
+            writer.submit(request("\udfff")),
+            writer.submit(request("c2")),
+        ]
         gate.set()
         assert held.result(10).created
         assert futures[0].result(10).created and futures[2].result(10).created
@@ -151,9 +164,11 @@ def test_a_stuck_writer_is_not_healthy(seeded: Database) -> None:
 
 @pytest.fixture
 def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    settings = load_settings(tmp_path, env={"PUBLISHER_SECRET_KEY": "k" * 32,
-                                            "PUBLISHER_API_TOKEN": TOKEN},
-                             overrides={"database_url": database_url})
+    settings = load_settings(
+        tmp_path,
+        env={"PUBLISHER_SECRET_KEY": "k" * 32, "PUBLISHER_API_TOKEN": TOKEN},
+        overrides={"database_url": database_url},
+    )
     db = migrate.open_store(settings)
     support.seed(db)
     with TestClient(create_app(settings, database=db)) as test_client:
@@ -164,8 +179,11 @@ def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
 
 def post(client: TestClient, body: Any) -> Any:
     """As a client sends it: JSON with \\u escapes (a lone surrogate stays one)."""
-    return client.post("/api/acceptances", content=json.dumps(body).encode("ascii"),
-                       headers={"content-type": "application/json"})
+    return client.post(
+        "/api/acceptances",
+        content=json.dumps(body).encode("ascii"),
+        headers={"content-type": "application/json"},
+    )
 
 
 def test_the_api_refuses_what_the_store_cannot_hold(client: TestClient) -> None:

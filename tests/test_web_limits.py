@@ -38,8 +38,11 @@ database_url = support.database_url  # fixture
 POLICY = "acceptable-use"
 TOKEN = "limits-test-token"
 KEY = ec.generate_private_key(ec.SECP256R1())
-PUBLIC = base64.b64encode(KEY.public_key().public_bytes(
-    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+PUBLIC = base64.b64encode(
+    KEY.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+).decode()
 SECURITY = [name.decode() for name, _ in BASE_HEADERS]
 
 
@@ -49,11 +52,16 @@ def has_security_headers(response: Any) -> bool:
 
 @pytest.fixture
 def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
-    settings = load_settings(tmp_path, env={
-        "PUBLISHER_SECRET_KEY": "k" * 32, "PUBLISHER_API_TOKEN": TOKEN,
-        "PUBLISHER_SENDGRID_WEBHOOK_KEY": PUBLIC,
-        "PUBLISHER_ACCEPT_URL": "https://accept.example.com",
-    }, overrides={"database_url": database_url})
+    settings = load_settings(
+        tmp_path,
+        env={
+            "PUBLISHER_SECRET_KEY": "k" * 32,
+            "PUBLISHER_API_TOKEN": TOKEN,
+            "PUBLISHER_SENDGRID_WEBHOOK_KEY": PUBLIC,
+            "PUBLISHER_ACCEPT_URL": "https://accept.example.com",
+        },
+        overrides={"database_url": database_url},
+    )
     db = migrate.open_store(settings)
     support.seed(db)
     app = create_app(settings, database=db)
@@ -64,16 +72,25 @@ def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
 
 
 def api(client: TestClient, body: bytes, **headers: str) -> Any:
-    return client.post("/api/acceptances", content=body, headers={
-        "authorization": f"Bearer {TOKEN}", "content-type": "application/json", **headers})
+    return client.post(
+        "/api/acceptances",
+        content=body,
+        headers={"authorization": f"Bearer {TOKEN}", "content-type": "application/json", **headers},
+    )
 
 
 def signed(client: TestClient, body: bytes, timestamp: int | None = None) -> Any:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     signature = base64.b64encode(KEY.sign(stamp.encode() + body, ec.ECDSA(hashes.SHA256())))
-    return client.post("/webhooks/sendgrid", content=body, headers={
-        SIGNATURE_HEADER: signature.decode(), TIMESTAMP_HEADER: stamp,
-        "content-type": "application/json"})
+    return client.post(
+        "/webhooks/sendgrid",
+        content=body,
+        headers={
+            SIGNATURE_HEADER: signature.decode(),
+            TIMESTAMP_HEADER: stamp,
+            "content-type": "application/json",
+        },
+    )
 
 
 GOOD = json.dumps({"customer": "c1", "policy": POLICY, "version": "2"}).encode()
@@ -82,8 +99,12 @@ GOOD = json.dumps({"customer": "c1", "policy": POLICY, "version": "2"}).encode()
 def test_deeply_nested_json_is_a_400_with_headers(client: TestClient) -> None:
     huge = api(client, b"[" * 100_000)  # over the API's body limit before its depth
     assert huge.status_code == 413 and has_security_headers(huge)
-    for body in (b"[" * 100_000, b"[" * 60_000, b"[" * 40 + b"]" * 40,
-                 b'{"a":' * 50 + b"1" + b"}" * 50):
+    for body in (
+        b"[" * 100_000,
+        b"[" * 60_000,
+        b"[" * 40 + b"]" * 40,
+        b'{"a":' * 50 + b"1" + b"}" * 50,
+    ):
         if len(body) < DEFAULT_BODY_LIMIT:
             response = api(client, body)
             assert response.status_code == 400, response.text
@@ -112,8 +133,9 @@ def test_authenticated_api_bodies_have_a_limit(client: TestClient) -> None:
         for _ in range(DEFAULT_BODY_LIMIT // 1024 + 2):
             yield b" " * 1024
 
-    streamed = client.post("/api/acceptances", content=chunks(),
-                           headers={"authorization": f"Bearer {TOKEN}"})
+    streamed = client.post(
+        "/api/acceptances", content=chunks(), headers={"authorization": f"Bearer {TOKEN}"}
+    )
     assert streamed.status_code == 413 and has_security_headers(streamed)
     assert api(client, GOOD).status_code == 201
 
@@ -122,10 +144,16 @@ def test_every_endpoint_has_a_body_limit(client: TestClient) -> None:
     signer = signer_for(client.app_state["settings"])  # type: ignore[attr-defined]
     link = "/a/" + signer.sign(LinkClaims("c2", POLICY, "2"))
     big = b"accept=yes&csrf=" + b"x" * DEFAULT_BODY_LIMIT
-    for method, path in [("POST", link), ("GET", "/healthz"), ("GET", "/readyz"),
-                         ("POST", "/api/acceptances"), ("GET", "/api/ledger/verify")]:
-        response = client.request(method, path, content=big,
-                                  headers={"content-type": "application/x-www-form-urlencoded"})
+    for method, path in [
+        ("POST", link),
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("POST", "/api/acceptances"),
+        ("GET", "/api/ledger/verify"),
+    ]:
+        response = client.request(
+            method, path, content=big, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
         assert response.status_code == 413, (path, response.status_code)
         assert has_security_headers(response)
     webhook = client.post("/webhooks/sendgrid", content=b" " * (MAX_BODY + 1))
@@ -137,8 +165,11 @@ def test_every_endpoint_has_a_body_limit(client: TestClient) -> None:
 def test_webhook_refuses_a_validly_signed_old_or_future_timestamp(client: TestClient) -> None:
     body = b'[{"event":"processed","sg_event_id":"e-old"}]'
     now = int(time.time())
-    for stamp in (now - 365 * 86400, now - TIMESTAMP_TOLERANCE - 60,
-                  now + TIMESTAMP_TOLERANCE + 60):
+    for stamp in (
+        now - 365 * 86400,
+        now - TIMESTAMP_TOLERANCE - 60,
+        now + TIMESTAMP_TOLERANCE + 60,
+    ):
         response = signed(client, body, stamp)
         assert response.status_code == 403, response.text
         assert "timestamp" in response.json()["error"]
@@ -162,9 +193,12 @@ def test_origin_must_be_accept_urls_not_the_requests_host(client: TestClient) ->
     def post(origin: str, host: str = "accept.example.com") -> int:
         page = client.get(link)
         csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-        response = client.post(link, data={"csrf": csrf, "accept": "yes"},
-                               headers={"origin": origin, "host": host},
-                               follow_redirects=False)
+        response = client.post(
+            link,
+            data={"csrf": csrf, "accept": "yes"},
+            headers={"origin": origin, "host": host},
+            follow_redirects=False,
+        )
         return response.status_code
 
     assert post("https://evil.example", host="evil.example") == 403  # Host is the attacker's
@@ -216,15 +250,20 @@ def test_starlettes_own_500_gets_the_headers(client: TestClient) -> None:
     assert response.status_code == 500 and has_security_headers(response)
 
 
-@pytest.mark.parametrize("event", [
-    {"event": "delivered", "sg_event_id": "\ud800"},
-    {"event": "delivered\x00", "sg_event_id": "e-nul"},
-    {"event": "delivered", "sg_event_id": "e-big", "delivery_id": 10**30},
-    {"event": "delivered", "sg_event_id": "e-neg", "notice_id": -(10**30)},
-    {"event": "bounce", "sg_event_id": "e-key", "\udfffreason": "x"},
-], ids=["surrogate", "nul", "huge-delivery", "huge-notice", "surrogate-key"])
-def test_a_signed_webhook_with_unstorable_values_is_a_400(client: TestClient,
-                                                           event: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": "delivered", "sg_event_id": "\ud800"},
+        {"event": "delivered\x00", "sg_event_id": "e-nul"},
+        {"event": "delivered", "sg_event_id": "e-big", "delivery_id": 10**30},
+        {"event": "delivered", "sg_event_id": "e-neg", "notice_id": -(10**30)},
+        {"event": "bounce", "sg_event_id": "e-key", "\udfffreason": "x"},
+    ],
+    ids=["surrogate", "nul", "huge-delivery", "huge-notice", "surrogate-key"],
+)
+def test_a_signed_webhook_with_unstorable_values_is_a_400(
+    client: TestClient, event: dict[str, Any]
+) -> None:
     response = signed(client, json.dumps([event]).encode("ascii"))
     assert response.status_code == 400, response.text
     assert has_security_headers(response)

@@ -41,18 +41,24 @@ class Host:
 
 @pytest.fixture
 def host(database_url: str, tmp_path: Path) -> Iterator[Host]:
-    settings = load_settings(tmp_path, env={
-        "PUBLISHER_SECRET_KEY": KEY, "PUBLISHER_API_TOKEN": API_TOKEN,
-        "PUBLISHER_ACCEPT_URL": "http://testserver/legal",
-    }, overrides={"database_url": database_url})
+    settings = load_settings(
+        tmp_path,
+        env={
+            "PUBLISHER_SECRET_KEY": KEY,
+            "PUBLISHER_API_TOKEN": API_TOKEN,
+            "PUBLISHER_ACCEPT_URL": "http://testserver/legal",
+        },
+        overrides={"database_url": database_url},
+    )
     database = migrate.open_store(settings)
     support.seed(database)
 
     async def home(request: object) -> PlainTextResponse:
         return PlainTextResponse("the provider's own app")
 
-    outer = Starlette(routes=[Route("/", home),
-                              Mount("/legal", app=create_app(settings, database=database))])
+    outer = Starlette(
+        routes=[Route("/", home), Mount("/legal", app=create_app(settings, database=database))]
+    )
     token = signer_for(settings).sign(LinkClaims("c1", POLICY, "2", None))
     client = TestClient(outer)
     try:
@@ -73,8 +79,9 @@ def test_the_whole_link_flow_works_mounted(host: Host) -> None:
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     cookie = page.headers["set-cookie"]
     assert f"{CSRF_COOKIE}=" in cookie and "Path=/legal/a/" in cookie
-    response = host.client.post(host.link, data={"csrf": csrf_of(html), "accept": "yes"},
-                                follow_redirects=False)
+    response = host.client.post(
+        host.link, data={"csrf": csrf_of(html), "accept": "yes"}, follow_redirects=False
+    )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"{host.link}/receipt"
     receipt = host.client.get(response.headers["location"])
@@ -100,8 +107,9 @@ def test_superseded_link_points_inside_the_mount(host: Host, tmp_path: Path) -> 
 def test_error_pages_and_api_mounted(host: Host) -> None:
     assert host.client.get("/legal/a/not-a-token").status_code == 400
     assert "/legal/static/acceptance.css" in host.client.get("/legal/a/not-a-token").text
-    api = host.client.get("/legal/api/ledger/verify",
-                          headers={"authorization": f"Bearer {API_TOKEN}"})
+    api = host.client.get(
+        "/legal/api/ledger/verify", headers={"authorization": f"Bearer {API_TOKEN}"}
+    )
     assert api.status_code == 200 and api.json()["ok"] is True
     assert host.client.get("/legal/healthz").text == "ok\n"
 
@@ -110,10 +118,12 @@ def test_body_limits_apply_inside_the_mount(host: Host) -> None:
     from publisher.web.guard import DEFAULT_BODY_LIMIT
 
     big = b"x" * (DEFAULT_BODY_LIMIT + 1)
-    refused = host.client.post(host.link, content=big,
-                               headers={"content-type": "application/x-www-form-urlencoded"})
+    refused = host.client.post(
+        host.link, content=big, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert refused.status_code == 413
     # the webhook's own larger limit is found under the mount too: not refused for size
-    webhook = host.client.post("/legal/webhooks/sendgrid", content=big,
-                               headers={"content-type": "application/json"})
+    webhook = host.client.post(
+        "/legal/webhooks/sendgrid", content=big, headers={"content-type": "application/json"}
+    )
     assert webhook.status_code != 413

@@ -61,8 +61,11 @@ def conforms(site: Site, response: Any, document: dict[str, Any]) -> None:
 def test_every_json_endpoint_is_described(site: Site) -> None:
     document = spec(site)
     assert document["openapi"] == "3.1.0"
-    routes = [r for r in site.client.app.routes  # type: ignore[attr-defined]
-              if isinstance(r, Route) and (r.path.startswith("/api/") or r.path == "/readyz")]
+    routes = [
+        r
+        for r in site.client.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, Route) and (r.path.startswith("/api/") or r.path == "/readyz")
+    ]
     assert routes
     for route in routes:
         assert route.path in document["paths"], route.path
@@ -82,21 +85,34 @@ def test_real_responses_conform(site: Site) -> None:
     admin = {"authorization": f"Bearer {API_TOKEN}"}
     status = {"authorization": f"Bearer {STATUS_TOKEN}"}
     get, post = site.client.get, site.client.post
-    body = {"customer": "c1", "policy": POLICY, "version": "2",
-            "user": {"id": "u1", "ip": "192.0.2.1", "user_agent": "App/1"}}
+    body = {
+        "customer": "c1",
+        "policy": POLICY,
+        "version": "2",
+        "user": {"id": "u1", "ip": "192.0.2.1", "user_agent": "App/1"},
+    }
     responses = [
         get("/api/v1/status?customer=c1", headers=status),
         get("/api/v1/status?customer=c2&policy=" + POLICY, headers=status),
         post("/api/v1/acceptances", json=body, headers={**admin, "idempotency-key": "k1"}),
         post("/api/v1/acceptances", json=body, headers={**admin, "idempotency-key": "k1"}),
-        post("/api/v1/acceptances", json={**body, "customer": "c3"},
-             headers={**admin, "idempotency-key": "k1"}),  # 422: key reused
+        post(
+            "/api/v1/acceptances",
+            json={**body, "customer": "c3"},
+            headers={**admin, "idempotency-key": "k1"},
+        ),  # 422: key reused
         post("/api/v1/acceptances", json={**body, "version": "1"}, headers=admin),  # 409
         post("/api/v1/acceptances", json=[1], headers=admin),  # 400
-        post("/api/acceptances", json={"customer": "c2", "policy": POLICY, "version": "2"},
-             headers=admin),
-        post("/api/acceptances", json={"customer": "c2", "policy": POLICY, "version": "2"},
-             headers=admin),
+        post(
+            "/api/acceptances",
+            json={"customer": "c2", "policy": POLICY, "version": "2"},
+            headers=admin,
+        ),
+        post(
+            "/api/acceptances",
+            json={"customer": "c2", "policy": POLICY, "version": "2"},
+            headers=admin,
+        ),
         get("/api/v1/status?customer=c1", headers=status),  # accepted-current now
         get("/api/v1/status?customer=nobody", headers=status),  # 404
         get("/api/v1/status", headers=status),  # 422
@@ -109,21 +125,45 @@ def test_real_responses_conform(site: Site) -> None:
         get("/readyz"),
     ]
     codes = [r.status_code for r in responses]
-    assert codes == [200, 200, 201, 201, 422, 409, 400, 201, 200, 200, 404, 422, 401, 403,
-                     200, 200, 200, 200, 200]
+    assert codes == [
+        200,
+        200,
+        201,
+        201,
+        422,
+        409,
+        400,
+        201,
+        200,
+        200,
+        404,
+        422,
+        401,
+        403,
+        200,
+        200,
+        200,
+        200,
+        200,
+    ]
     for response in responses:
         conforms(site, response, document)
 
 
 def test_the_check_catches_a_response_that_breaks_the_schema(site: Site) -> None:
     document = spec(site)
-    record = site.client.post("/api/acceptances", headers={
-        "authorization": f"Bearer {API_TOKEN}"}, json={
-        "customer": "c1", "policy": POLICY, "version": "2"}).json()
+    record = site.client.post(
+        "/api/acceptances",
+        headers={"authorization": f"Bearer {API_TOKEN}"},
+        json={"customer": "c1", "policy": POLICY, "version": "2"},
+    ).json()
     schema = {"$ref": "#/components/schemas/Acceptance"}
     assert problems(record, schema, document) == []
     del record["record"]["hash"]
     record["record"]["seq"] = "1"
     record["extra"] = True
     assert set(problems(record, schema, document)) == {
-        "$: unexpected 'extra'", "$.record: missing 'hash'", "$.record.seq: str is not integer"}
+        "$: unexpected 'extra'",
+        "$.record: missing 'hash'",
+        "$.record.seq: str is not integer",
+    }

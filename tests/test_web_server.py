@@ -51,20 +51,38 @@ class Server:
         return f"{self.base}/a/" + self.signer.sign(LinkClaims(customer, POLICY, version))
 
 
-def start_server(url: str, root: Path, *, workers: int = 2, args: tuple[str, ...] = (),
-                 **env: str) -> Server:
+def start_server(
+    url: str, root: Path, *, workers: int = 2, args: tuple[str, ...] = (), **env: str
+) -> Server:
     """Seed the store, run `publisher web` in a subprocess and wait until it answers."""
     settings = load_settings(root, env={}, overrides={"database_url": url})
     database = migrate.open_store(settings)
     support.seed(database)
-    import_customers(database, [CustomerRow(10 + i, f"p{i}", f"p{i}@example.com", f"P {i}", "")
-                                for i in range(40)])
+    import_customers(
+        database,
+        [CustomerRow(10 + i, f"p{i}", f"p{i}@example.com", f"P {i}", "") for i in range(40)],
+    )
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "publisher", "-C", str(root), "web", "--port", str(port),
-         "--workers", str(workers), "--no-sync", "--database-url", url, *args],
+        [
+            sys.executable,
+            "-m",
+            "publisher",
+            "-C",
+            str(root),
+            "web",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-sync",
+            "--database-url",
+            url,
+            *args,
+        ],
         env={**os.environ, "PUBLISHER_SECRET_KEY": KEY, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90  # generous: the shared machine can be very loaded
@@ -154,8 +172,9 @@ def test_customers_accepting_concurrently_keep_one_intact_chain(server: Server) 
 def test_client_ip_from_the_trusted_proxy_header(server: Server) -> None:
     link = server.link("p5")
     cookies, form = open_form(link)
-    response = httpx.post(link, data=form, cookies=cookies,
-                          headers={"X-Forwarded-For": "198.51.100.77, 203.0.113.9"})
+    response = httpx.post(
+        link, data=form, cookies=cookies, headers={"X-Forwarded-For": "198.51.100.77, 203.0.113.9"}
+    )
     assert response.status_code == 303
     (record,) = records(server.database, customer_id="p5")
     assert record.ip == "203.0.113.9"  # the rightmost hop the trusted proxy (127.0.0.1) saw
@@ -191,8 +210,9 @@ def _policy(*proxies: str) -> ProxyPolicy:
         ("::1", "203.0.113.9", ("::1",), "203.0.113.9"),
     ],
 )
-def test_client_ip_rules(peer: str, header: str | None, proxies: tuple[str, ...],
-                         expected: str) -> None:
+def test_client_ip_rules(
+    peer: str, header: str | None, proxies: tuple[str, ...], expected: str
+) -> None:
     headers = [(b"x-forwarded-for", header.encode())] if header else []
     assert client_ip(peer, headers, _policy(*proxies)) == expected
 

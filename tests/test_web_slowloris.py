@@ -20,17 +20,24 @@ BOUND = 15.0
 timeout), so that a loaded machine never fails the test while a service that never closes
 does."""
 
-SECURITY = (b"content-security-policy", b"x-frame-options", b"x-content-type-options",
-            b"referrer-policy")
+SECURITY = (
+    b"content-security-policy",
+    b"x-frame-options",
+    b"x-content-type-options",
+    b"referrer-policy",
+)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp_path = tmp_path_factory.mktemp("slowloris")
-    running = start_server(f"sqlite:///{tmp_path / 'store.db'}", tmp_path, workers=1,
-                           args=("--header-timeout", str(HEADER_TIMEOUT),
-                                 "--body-timeout", str(HEADER_TIMEOUT)),
-                           **API_TOKEN_ENV)
+    running = start_server(
+        f"sqlite:///{tmp_path / 'store.db'}",
+        tmp_path,
+        workers=1,
+        args=("--header-timeout", str(HEADER_TIMEOUT), "--body-timeout", str(HEADER_TIMEOUT)),
+        **API_TOKEN_ENV,
+    )
     try:
         yield running
     finally:
@@ -120,10 +127,13 @@ def test_a_malformed_request_is_a_400_with_headers(server: Server) -> None:
 
 def test_a_stalled_body_gets_a_408(server: Server) -> None:
     with connect(server) as sock:
-        sock.sendall(b"POST /api/acceptances HTTP/1.1\r\nHost: localhost\r\n"
-                     b"Authorization: Bearer " + API_TOKEN_ENV["PUBLISHER_API_TOKEN"].encode()
-                     + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
-                     b'{"customer": ')
+        sock.sendall(
+            b"POST /api/acceptances HTTP/1.1\r\nHost: localhost\r\n"
+            b"Authorization: Bearer "
+            + API_TOKEN_ENV["PUBLISHER_API_TOKEN"].encode()
+            + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+            b'{"customer": '
+        )
         answer = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:100]
     assert_security_headers(answer)

@@ -27,8 +27,12 @@ V3_EDITORIAL = support.BODY_V2.replace("shall not", "Shall Not")
 
 @pytest.fixture
 def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
-    made = make_site(database_url, tmp_path, PUBLISHER_API_TOKENS=TOKENS,
-                     PUBLISHER_ACCEPT_URL="http://accept.example.com")
+    made = make_site(
+        database_url,
+        tmp_path,
+        PUBLISHER_API_TOKENS=TOKENS,
+        PUBLISHER_ACCEPT_URL="http://accept.example.com",
+    )
     try:
         yield made
     finally:
@@ -75,13 +79,18 @@ def test_no_stale_answer_after_an_acceptance_commits(site: Site) -> None:
     after = status(site, "customer=c2").json()
     assert after["needs_acceptance"] is False
     [policy] = after["policies"]
-    assert (policy["reason"], policy["accepted"]["version"], policy["accept_url"]) == \
-        ("accepted-current", "2", None)
+    assert (policy["reason"], policy["accepted"]["version"], policy["accept_url"]) == (
+        "accepted-current",
+        "2",
+        None,
+    )
     # and through the API too
     assert status(site, "customer=c1").json()["needs_acceptance"] is True
-    recorded = site.client.post("/api/acceptances", headers={
-        "authorization": f"Bearer {WRITE_TOKEN}"}, json={
-        "customer": "c1", "policy": POLICY, "version": "2"})
+    recorded = site.client.post(
+        "/api/acceptances",
+        headers={"authorization": f"Bearer {WRITE_TOKEN}"},
+        json={"customer": "c1", "policy": POLICY, "version": "2"},
+    )
     assert recorded.status_code == 201
     assert status(site, "customer=c1").json()["needs_acceptance"] is False
 
@@ -91,8 +100,11 @@ def test_an_editorial_version_carries_the_acceptance_forward(site: Site) -> None
     store_versions(site.database, [support.version_text(POLICY, "3", 2, V3_EDITORIAL)])
     [policy] = status(site, "customer=c2").json()["policies"]
     assert policy["current"]["version"] == "3"
-    assert (policy["needs_acceptance"], policy["reason"], policy["carried_forward"]) == \
-        (False, "editorial-only", True)
+    assert (policy["needs_acceptance"], policy["reason"], policy["carried_forward"]) == (
+        False,
+        "editorial-only",
+        True,
+    )
     assert policy["accepted"]["version"] == "2"
     [other] = status(site, "customer=c1").json()["policies"]  # c1 never accepted
     assert other["needs_acceptance"] is True
@@ -122,13 +134,16 @@ def test_unknown_customer_or_policy_is_404(site: Site) -> None:
 
 def test_token_scopes(site: Site) -> None:
     def get(path: str, token: str) -> int:
-        return int(site.client.get(path, headers={"authorization": f"Bearer {token}"})
-                   .status_code)
+        return int(site.client.get(path, headers={"authorization": f"Bearer {token}"}).status_code)
 
     def post(token: str) -> int:
-        return int(site.client.post("/api/acceptances", headers={
-            "authorization": f"Bearer {token}"}, json={
-            "customer": "c3", "policy": POLICY, "version": "1"}).status_code)
+        return int(
+            site.client.post(
+                "/api/acceptances",
+                headers={"authorization": f"Bearer {token}"},
+                json={"customer": "c3", "policy": POLICY, "version": "1"},
+            ).status_code
+        )
 
     assert get("/api/v1/status?customer=c1", STATUS_TOKEN) == 200
     assert get("/api/v1/status?customer=c1", WRITE_TOKEN) == 403
@@ -136,23 +151,35 @@ def test_token_scopes(site: Site) -> None:
     assert get("/api/v1/status?customer=c1", API_TOKEN) == 200  # api_token may do everything
     assert get("/api/v1/status?customer=c1", "wrong-token-0123456789") == 401
     for path in ("/api/reports/acceptance", "/api/ledger/verify", "/api/customers/c1/evidence"):
-        assert (get(path, STATUS_TOKEN), get(path, WRITE_TOKEN), get(path, REPORTS_TOKEN)) == \
-            (403, 403, 200)
+        assert (get(path, STATUS_TOKEN), get(path, WRITE_TOKEN), get(path, REPORTS_TOKEN)) == (
+            403,
+            403,
+            200,
+        )
     assert post(STATUS_TOKEN) == 403 and post(REPORTS_TOKEN) == 403
     assert records(site.database, customer_id="c3", policy=POLICY, version="1") == []
     assert post(WRITE_TOKEN) == 201
-    denied = site.client.get("/api/v1/status?customer=c1",
-                             headers={"authorization": f"Bearer {WRITE_TOKEN}"})
+    denied = site.client.get(
+        "/api/v1/status?customer=c1", headers={"authorization": f"Bearer {WRITE_TOKEN}"}
+    )
     assert denied.json() == {"error": "this token lacks the scope 'status'", "scope": "status"}
 
 
 def test_status_only_tokens_enable_the_api(database_url: str, tmp_path: Path) -> None:
-    made = make_site(database_url, tmp_path, PUBLISHER_API_TOKEN="",
-                     PUBLISHER_API_TOKENS=f"status:{STATUS_TOKEN}")
+    made = make_site(
+        database_url,
+        tmp_path,
+        PUBLISHER_API_TOKEN="",
+        PUBLISHER_API_TOKENS=f"status:{STATUS_TOKEN}",
+    )
     try:
         assert status(made, "customer=c1").status_code == 200
-        assert made.client.get("/api/ledger/verify", headers={
-            "authorization": f"Bearer {STATUS_TOKEN}"}).status_code == 403
+        assert (
+            made.client.get(
+                "/api/ledger/verify", headers={"authorization": f"Bearer {STATUS_TOKEN}"}
+            ).status_code
+            == 403
+        )
     finally:
         made.client.close()
         made.database.dispose()

@@ -24,12 +24,17 @@ def test_the_closure_is_what_pip_install_dot_needs() -> None:
     assert "policy-publisher" not in names  # built from the source tree by the test
 
 
-@pytest.mark.parametrize(("tags", "expected"), [
-    ("Tag: py3-none-any\n", "py3-none-any"),
-    ("Tag: py2-none-any\nTag: py3-none-any\n", "py2.py3-none-any"),
-    ("Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n",
-     "cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64"),
-])
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ("Tag: py3-none-any\n", "py3-none-any"),
+        ("Tag: py2-none-any\nTag: py3-none-any\n", "py2.py3-none-any"),
+        (
+            "Tag: cp311-cp311-manylinux_2_17_x86_64\nTag: cp311-cp311-manylinux2014_x86_64\n",
+            "cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64",
+        ),
+    ],
+)
 def test_wheel_tags_are_compressed(tags: str, expected: str) -> None:
     assert _wheel_tag("Wheel-Version: 1.0\n" + tags) == expected
 

@@ -41,8 +41,11 @@ DIST_INFO_LEFT_OUT = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 def offline_pip_env(wheelhouse: Path) -> dict[str, str]:
     """The variables that make pip (and the pip inside build isolation) install from
     ``wheelhouse`` only."""
-    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse),
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    return {
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
 
 
 def _normal(name: str) -> str:
@@ -56,8 +59,9 @@ def _record_hash(data: bytes) -> str:
 
 def _wheel_tag(wheel_file: str) -> str:
     """``py3-none-any`` from a ``WHEEL`` file's ``Tag:`` lines (several tags compressed)."""
-    tags = [line.split(":", 1)[1].strip() for line in wheel_file.splitlines()
-            if line.startswith("Tag:")]
+    tags = [
+        line.split(":", 1)[1].strip() for line in wheel_file.splitlines() if line.startswith("Tag:")
+    ]
     if not tags:
         raise ValueError("WHEEL has no Tag line")
     parts = [sorted({tag.split("-")[i] for tag in tags}) for i in range(3)]
@@ -82,7 +86,7 @@ def repack(dist: metadata.Distribution, into: Path) -> Path:
     partial = target.with_suffix(".part")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED) as wheel:
         record_name = ""
-        for (path, *_rest) in csv.reader(io.StringIO((info / "RECORD").read_text("utf-8"))):
+        for path, *_rest in csv.reader(io.StringIO((info / "RECORD").read_text("utf-8"))):
             source = (site / path).resolve()
             if path.endswith(".pyc") or "__pycache__" in path.split("/"):
                 continue
@@ -106,7 +110,7 @@ def repack(dist: metadata.Distribution, into: Path) -> Path:
                 continue
             data = source.read_bytes()
             if arcname.startswith(f"{data_dir}/scripts/") and data.startswith(b"#!"):
-                data = b"#!python" + data[data.index(b"\n"):]
+                data = b"#!python" + data[data.index(b"\n") :]
             wheel.writestr(arcname, data)
             rows.append((arcname, _record_hash(data), str(len(data))))
         record = io.StringIO()
@@ -148,8 +152,9 @@ def runtime_closure(project: str = "policy-publisher") -> list[metadata.Distribu
         for line in dist.requires or []:
             requirement = Requirement(line)
             environments = [{"extra": extra} for extra in extras] or [{"extra": ""}]
-            if requirement.marker and not any(requirement.marker.evaluate(env)
-                                              for env in environments):
+            if requirement.marker and not any(
+                requirement.marker.evaluate(env) for env in environments
+            ):
                 continue
             todo.append((requirement.name, frozenset(requirement.extras)))
     return list(found.values())
@@ -164,8 +169,22 @@ def build_wheelhouse(into: Path) -> Path:
     missing = [r for r in _build_requirements() if not _installed(r)]
     if missing:
         fetched = into.parent / f"{into.name}.build"
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:",
-                        "--dest", str(fetched), *missing], check=True, timeout=600)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--only-binary",
+                ":all:",
+                "--dest",
+                str(fetched),
+                *missing,
+            ],
+            check=True,
+            timeout=600,
+        )
         for wheel in fetched.iterdir():
             if not (into / wheel.name).exists():
                 wheel.replace(into / wheel.name)

@@ -49,8 +49,12 @@ class PublisherGroup(click.Group):
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0] if args else ""
-        if name and not name.startswith("-") and not ctx.resilient_parsing \
-                and self.get_command(ctx, name) is None:
+        if (
+            name
+            and not name.startswith("-")
+            and not ctx.resilient_parsing
+            and self.get_command(ctx, name) is None
+        ):
             visible = [n for n, c in all_commands().items() if not c.hidden]
             raise no_such_command(name, visible, ctx)
         return super().resolve_command(ctx, args)
@@ -88,8 +92,13 @@ class PublisherGroup(click.Group):
 @GLOBAL_OPTIONS[2].main_option()
 @GLOBAL_OPTIONS[3].main_option()
 @click.pass_context
-def main(ctx: click.Context, repo: str | None, policies: str | None,
-         database_url: str | None, debug: bool) -> None:
+def main(
+    ctx: click.Context,
+    repo: str | None,
+    policies: str | None,
+    database_url: str | None,
+    debug: bool,
+) -> None:
     """Publish, compare and track acceptance of policies kept as Markdown in git.
 
     Settings come from [tool.publisher] in the repository's pyproject.toml or
@@ -103,12 +112,27 @@ def main(ctx: click.Context, repo: str | None, policies: str | None,
 
 
 COMMAND_MODULES: dict[str, str] = {
-    "list": "policies", "log": "policies", "show": "policies",
-    "lint": "lint", "diff": "diff", "settings": "settings_cmd", "demo": "demo",
-    "build": "site", "serve": "site", "publish": "publish",
-    "hooks": "hooks", "diff-driver": "hooks", "textconv": "hooks",
-    "db": "db", "customers": "customers", "acceptance": "acceptance", "audit": "audit",
-    "notice": "notice", "web": "web", "import": "importing", "translations": "translations",
+    "list": "policies",
+    "log": "policies",
+    "show": "policies",
+    "lint": "lint",
+    "diff": "diff",
+    "settings": "settings_cmd",
+    "demo": "demo",
+    "build": "site",
+    "serve": "site",
+    "publish": "publish",
+    "hooks": "hooks",
+    "diff-driver": "hooks",
+    "textconv": "hooks",
+    "db": "db",
+    "customers": "customers",
+    "acceptance": "acceptance",
+    "audit": "audit",
+    "notice": "notice",
+    "web": "web",
+    "import": "importing",
+    "translations": "translations",
 }
 """Command name -> module of ``publisher.cli`` that defines it (in its ``COMMANDS``).
 

@@ -38,8 +38,7 @@ def _notice_version(database: Database, notice_id: int, slug: str, label: str | 
         raise NotFoundError(
             f"notice {notice_id} is for {notice.slug} version {notice.version_label}, "
             f"not {slug if notice.slug != slug else label}",
-            hint="leave out --version to use the notice's version, or see "
-            "`publisher notice list`",
+            hint="leave out --version to use the notice's version, or see `publisher notice list`",
         )
     return notice.version_label
 
@@ -47,20 +46,47 @@ def _notice_version(database: Database, notice_id: int, slug: str, label: str | 
 @acceptance_group.command("link")
 @click.option("--customer", "customer_id", required=True, metavar="ID", help="Customer id.")
 @click.option("--policy", "slug", required=True, metavar="SLUG", help="Policy slug.")
-@click.option("--version", "label", default=None, metavar="V",
-              help="Version label (default: the current version).")
-@click.option("--notice", "notice_id", type=int, default=None, metavar="ID",
-              help="The notice this link belongs to (optional; it must exist, and its "
-              "version is the default).")
-@click.option("--allow-superseded", is_flag=True,
-              help="Sign a link for a version that is no longer the current one.")
+@click.option(
+    "--version",
+    "label",
+    default=None,
+    metavar="V",
+    help="Version label (default: the current version).",
+)
+@click.option(
+    "--notice",
+    "notice_id",
+    type=int,
+    default=None,
+    metavar="ID",
+    help="The notice this link belongs to (optional; it must exist, and its "
+    "version is the default).",
+)
+@click.option(
+    "--allow-superseded",
+    is_flag=True,
+    help="Sign a link for a version that is no longer the current one.",
+)
 @database_url_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format; json prints one JSON document on stdout.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one JSON document on stdout.",
+)
 @pass_app
-def link_command(app: App, customer_id: str, slug: str, label: str | None,
-                 notice_id: int | None, allow_superseded: bool, database_url: str | None,
-                 fmt: str) -> None:
+def link_command(
+    app: App,
+    customer_id: str,
+    slug: str,
+    label: str | None,
+    notice_id: int | None,
+    allow_superseded: bool,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Print a signed acceptance link for one customer and policy version."""
     settings = store_settings(app, database_url)
     with open_database(app, database_url) as database:
@@ -82,12 +108,22 @@ def link_command(app: App, customer_id: str, slug: str, label: str | None,
     url = link_url(settings.accept_url, token)
     expires = datetime.now(UTC) + timedelta(days=settings.link_max_age_days)
     if fmt == "json":
-        echo_json({"url": url, "token": token, "customer": customer.id, "policy": version.slug,
-                   "version": version.label, "notice": notice_id,
-                   "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ")})
+        echo_json(
+            {
+                "url": url,
+                "token": token,
+                "customer": customer.id,
+                "policy": version.slug,
+                "version": version.label,
+                "notice": notice_id,
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        )
         return
-    click.echo(f"{version.slug} {version.label} for {customer.id}, "
-               f"valid until {expires:%Y-%m-%d}:", err=True)
+    click.echo(
+        f"{version.slug} {version.label} for {customer.id}, valid until {expires:%Y-%m-%d}:",
+        err=True,
+    )
     click.echo(url)
 
 
@@ -96,11 +132,23 @@ def link_command(app: App, customer_id: str, slug: str, label: str | None,
 @click.option("--version", "label", default=None, metavar="V", help="Only this version label.")
 @click.option("--all-pending", is_flag=True, help="List every pending customer in text output.")
 @database_url_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text",
-              show_default=True, help="text, json (one document) or csv (one row per customer).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="text, json (one document) or csv (one row per customer).",
+)
 @pass_app
-def report_command(app: App, slug: str | None, label: str | None, all_pending: bool,
-                   database_url: str | None, fmt: str) -> None:
+def report_command(
+    app: App,
+    slug: str | None,
+    label: str | None,
+    all_pending: bool,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Accepted, pending and acceptance rate per policy version, and who is pending."""
     with open_database(app, database_url, create=False) as database:
         report = acceptance_report(database, policy=slug, version=label)
@@ -114,19 +162,40 @@ def report_command(app: App, slug: str | None, label: str | None, all_pending: b
 
 @acceptance_group.command("evidence")
 @click.argument("customer_id", metavar="CUSTOMER")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write a folder (evidence.json, texts/, README.txt, SHA256SUMS) instead of "
-              "printing JSON.")
-@click.option("--output", "output", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, metavar="FILE.pdf",
-              help="With --format pdf: the file to write (default: stdout, never a terminal).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write a folder (evidence.json, texts/, README.txt, SHA256SUMS) instead of printing JSON.",
+)
+@click.option(
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE.pdf",
+    help="With --format pdf: the file to write (default: stdout, never a terminal).",
+)
 @database_url_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "pdf"]), default="text",
-              show_default=True, help="text or json (see above), or pdf: a certificate signed "
-              "with the evidence_key, checked by `publisher audit verify-evidence FILE`.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "pdf"]),
+    default="text",
+    show_default=True,
+    help="text or json (see above), or pdf: a certificate signed "
+    "with the evidence_key, checked by `publisher audit verify-evidence FILE`.",
+)
 @pass_app
-def evidence_command(app: App, customer_id: str, out: Path | None, output: Path | None,
-                     database_url: str | None, fmt: str) -> None:
+def evidence_command(
+    app: App,
+    customer_id: str,
+    out: Path | None,
+    output: Path | None,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Export one customer's evidence: their acceptance records, the exact text each
     accepted, the notices sent to them and their delivery events.
 
@@ -150,21 +219,33 @@ def evidence_command(app: App, customer_id: str, out: Path | None, output: Path 
             sys.stdout.flush()
         else:
             write_output(output, data)
-            click.echo(f"{counted(len(evidence.records), 'acceptance record')}; signed "
-                       f"certificate written to {output}", err=True)
+            click.echo(
+                f"{counted(len(evidence.records), 'acceptance record')}; signed "
+                f"certificate written to {output}",
+                err=True,
+            )
         return
     if out is None:
         echo_json(evidence_document(evidence))
         return
     paths = write_evidence(evidence, out)
     if fmt == "json":
-        echo_json({"customer": customer_id, "out": str(out),
-                   "acceptances": len(evidence.records), "notices": len(evidence.deliveries),
-                   "files": sorted(str(p.relative_to(out)) for p in paths)})
+        echo_json(
+            {
+                "customer": customer_id,
+                "out": str(out),
+                "acceptances": len(evidence.records),
+                "notices": len(evidence.deliveries),
+                "files": sorted(str(p.relative_to(out)) for p in paths),
+            }
+        )
         return
-    click.echo(f"{counted(len(evidence.records), 'acceptance record')}, "
-               f"{counted(len(evidence.deliveries), 'notice')}; "
-               f"{counted(len(paths), 'file')} written", err=True)
+    click.echo(
+        f"{counted(len(evidence.records), 'acceptance record')}, "
+        f"{counted(len(evidence.deliveries), 'notice')}; "
+        f"{counted(len(paths), 'file')} written",
+        err=True,
+    )
     click.echo(str(out))
 
 

@@ -22,8 +22,14 @@ class App:
     overrides: dict[str, Any] = field(default_factory=dict)
     debug: bool = False
 
-    def apply(self, *, repo: str | None = None, policies: str | None = None,
-              database_url: str | None = None, debug: bool = False) -> None:
+    def apply(
+        self,
+        *,
+        repo: str | None = None,
+        policies: str | None = None,
+        database_url: str | None = None,
+        debug: bool = False,
+    ) -> None:
         """Apply global options given after the subcommand (None/False: not given)."""
         if repo is not None:
             self.repo = repo
@@ -46,7 +52,11 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 FORMAT_OPTION = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
     help="Output format; json prints one JSON document on stdout.",
 )
 
@@ -59,9 +69,10 @@ def echo_json(data: Any) -> None:
 
 def echo_table(headers: list[str], rows: list[list[str]]) -> None:
     """Print rows as aligned plain-text columns (never wrapped: pipes and greps stay easy)."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     click.echo(click.style(line.rstrip(), bold=True))
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-

@@ -38,17 +38,26 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@click.option("--anchor", default=None, metavar="SEQ:HASH",
-              help="A head printed earlier by `publisher audit head`, kept outside the "
-              "database: that record must still be there, unchanged.")
-@click.option("--anchors", "use_anchors", is_flag=True,
-              help=f"Also check the chain against every signed anchor in {ANCHOR_REF} of the "
-              "policy repository (written by `publisher audit anchor` and the service).")
+@click.option(
+    "--anchor",
+    default=None,
+    metavar="SEQ:HASH",
+    help="A head printed earlier by `publisher audit head`, kept outside the "
+    "database: that record must still be there, unchanged.",
+)
+@click.option(
+    "--anchors",
+    "use_anchors",
+    is_flag=True,
+    help=f"Also check the chain against every signed anchor in {ANCHOR_REF} of the "
+    "policy repository (written by `publisher audit anchor` and the service).",
+)
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def verify_command(app: App, anchor: str | None, use_anchors: bool, database_url: str | None,
-                   fmt: str) -> None:
+def verify_command(
+    app: App, anchor: str | None, use_anchors: bool, database_url: str | None, fmt: str
+) -> None:
     """Re-compute every record's hash and link; name the first bad record.
 
     Also re-hashes every stored policy text against its version and the records that accepted
@@ -61,16 +70,22 @@ def verify_command(app: App, anchor: str | None, use_anchors: bool, database_url
     logged = read_anchors(settings.root) if use_anchors else []
     signatures = anchor_problems(logged, known_public_key(settings))
     with open_database(app, database_url, create=False) as database:
-        result = audit_ledger(database, anchor=expected, repo_root=settings.root,
-                              anchors=[(a.seq, a.hash) for a in logged if a.signed],
-                              anchor_problems=signatures)
+        result = audit_ledger(
+            database,
+            anchor=expected,
+            repo_root=settings.root,
+            anchors=[(a.seq, a.hash) for a in logged if a.signed],
+            anchor_problems=signatures,
+        )
     chain = result.chain
     if fmt == "json":
         echo_json(result.to_dict())
     elif result.ok:
         checked = f"; {counted(result.anchors, 'anchor')} checked" if use_anchors else ""
-        click.echo(f"ledger intact: {counted(chain.records, 'record')}, head seq {chain.head_seq} "
-                   f"{chain.head_hash}{checked}")
+        click.echo(
+            f"ledger intact: {counted(chain.records, 'record')}, head seq {chain.head_seq} "
+            f"{chain.head_hash}{checked}"
+        )
     else:
         for kind, message in result.messages:
             click.echo(f"  {kind}: {message}", err=True)
@@ -110,23 +125,36 @@ def anchor_command(app: App, database_url: str | None, fmt: str) -> None:
         anchor = write_anchor(settings.root, database, key)
         head = chain_head(database)
     if fmt == "json":
-        echo_json({"written": anchor is not None, "ref": ANCHOR_REF,
-                   "anchor": anchor.to_dict() if anchor else None,
-                   "head": {"seq": head[0], "hash": head[1]}})
+        echo_json(
+            {
+                "written": anchor is not None,
+                "ref": ANCHOR_REF,
+                "anchor": anchor.to_dict() if anchor else None,
+                "head": {"seq": head[0], "hash": head[1]},
+            }
+        )
         return
     if anchor is None:
-        click.echo(f"nothing to anchor: the last anchor already names seq {head[0]}"
-                   if head[0] else "nothing to anchor: the ledger is empty")
+        click.echo(
+            f"nothing to anchor: the last anchor already names seq {head[0]}"
+            if head[0]
+            else "nothing to anchor: the ledger is empty"
+        )
         return
-    click.echo(f"anchored seq {anchor.seq} {anchor.hash} in {ANCHOR_REF} "
-               f"(key {fingerprint(anchor.key)})")
+    click.echo(
+        f"anchored seq {anchor.seq} {anchor.hash} in {ANCHOR_REF} (key {fingerprint(anchor.key)})"
+    )
 
 
 @audit_group.command("verify-evidence")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--public-key", default=None, metavar="BASE64",
-              help="The public key the certificate must be signed with (default: the "
-              "evidence_key's, when this machine has it; else any key, named in the output).")
+@click.option(
+    "--public-key",
+    default=None,
+    metavar="BASE64",
+    help="The public key the certificate must be signed with (default: the "
+    "evidence_key's, when this machine has it; else any key, named in the output).",
+)
 @FORMAT_OPTION
 @pass_app
 def verify_evidence_command(app: App, file: Path, public_key: str | None, fmt: str) -> None:
@@ -143,16 +171,19 @@ def verify_evidence_command(app: App, file: Path, public_key: str | None, fmt: s
         echo_json(check.to_dict())
     elif check.ok:
         pinned = "" if trusted else " (key not pinned: pass --public-key to require it)"
-        click.echo(f"certificate valid: {counted(len(check.to_dict()['acceptances']), 'record')}"
-                   f" for customer {check.to_dict()['customer']}, signed by key "
-                   f"{fingerprint(check.key)}{pinned}")
+        click.echo(
+            f"certificate valid: {counted(len(check.to_dict()['acceptances']), 'record')}"
+            f" for customer {check.to_dict()['customer']}, signed by key "
+            f"{fingerprint(check.key)}{pinned}"
+        )
     else:
         for problem in check.problems:
             click.echo(f"  {problem}", err=True)
     if not check.ok:
-        raise ChainBroken(f"{file}: certificate verification failed: {check.problems[0]}",
-                          hint="the certificate was changed after it was signed, or was "
-                          "signed by another key")
+        raise ChainBroken(
+            f"{file}: certificate verification failed: {check.problems[0]}",
+            hint="the certificate was changed after it was signed, or was signed by another key",
+        )
 
 
 COMMANDS = [audit_group]

@@ -25,13 +25,17 @@ def customers_group() -> None:
 
 @customers_group.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--skip-invalid", is_flag=True,
-              help="Import the valid rows even when some are invalid (those are listed).")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid rows even when some are invalid (those are listed).",
+)
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def import_command(app: App, file: Path, skip_invalid: bool, database_url: str | None,
-                   fmt: str) -> None:
+def import_command(
+    app: App, file: Path, skip_invalid: bool, database_url: str | None, fmt: str
+) -> None:
     """Import customers from FILE.csv: columns id,email,name,company[,locale].
 
     Every row is checked first; any invalid row (bad email, duplicate id, missing field) is
@@ -43,21 +47,35 @@ def import_command(app: App, file: Path, skip_invalid: bool, database_url: str |
             result = import_file(database, file, skip_invalid=skip_invalid)
         except CustomerFileError as exc:
             if fmt == "json":
-                echo_json({"file": str(file), "imported": False, "error": exc.message,
-                           "invalid": _problems(exc.problems)})
+                echo_json(
+                    {
+                        "file": str(file),
+                        "imported": False,
+                        "error": exc.message,
+                        "invalid": _problems(exc.problems),
+                    }
+                )
             raise
     for problem in result.skipped:
         click.echo(f"skipped {file}:{problem.line}: {problem.message}", err=True)
     if fmt == "json":
-        echo_json({
-            "file": str(file), "imported": True, "created": result.created,
-            "updated": result.updated, "unchanged": result.unchanged,
-            "skipped": _problems(result.skipped), "invalid": _problems(result.skipped),
-        })
+        echo_json(
+            {
+                "file": str(file),
+                "imported": True,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "skipped": _problems(result.skipped),
+                "invalid": _problems(result.skipped),
+            }
+        )
         return
     skipped = f", {counted(len(result.skipped), 'invalid row')} skipped" if result.skipped else ""
-    click.echo(f"{file}: {result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged{skipped}")
+    click.echo(
+        f"{file}: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged{skipped}"
+    )
 
 
 @customers_group.command("list")
@@ -69,10 +87,20 @@ def list_command(app: App, database_url: str | None, fmt: str) -> None:
     with open_database(app, database_url, create=False) as database:
         customers = list_customers(database)
     if fmt == "json":
-        echo_json({"customers": [
-            {"id": c.id, "email": c.email, "name": c.name, "company": c.company,
-             "locale": c.locale} for c in customers
-        ]})
+        echo_json(
+            {
+                "customers": [
+                    {
+                        "id": c.id,
+                        "email": c.email,
+                        "name": c.name,
+                        "company": c.company,
+                        "locale": c.locale,
+                    }
+                    for c in customers
+                ]
+            }
+        )
         return
     for c in customers:
         company = f", {c.company}" if c.company else ""
@@ -85,27 +113,36 @@ def list_command(app: App, database_url: str | None, fmt: str) -> None:
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def erase_command(app: App, customer_id: str, yes: bool, database_url: str | None,
-                  fmt: str) -> None:
+def erase_command(
+    app: App, customer_id: str, yes: bool, database_url: str | None, fmt: str
+) -> None:
     """Erase a customer's personal data outside the ledger's chain: name, email and company
     become a pseudonym (the id stays), and the outbox rows and delivery events lose the
     email address, provider payloads and errors. The acceptance records are untouched, so
     the chain still verifies; their IP addresses and user agents (inside the hashed fields)
     are not erased, and the count is reported."""
     if not yes and fmt != "json":
-        click.confirm(f"Erase the personal data of customer {customer_id}? This cannot be "
-                      "undone", abort=True, err=True)
+        click.confirm(
+            f"Erase the personal data of customer {customer_id}? This cannot be undone",
+            abort=True,
+            err=True,
+        )
     with open_database(app, database_url, create=False) as database:
         result = erase_customer(database, customer_id)
     if fmt == "json":
         echo_json(result.to_dict())
         return
-    click.echo(f"erased customer {customer_id}: name, email and company; "
-               f"{counted(result.deliveries, 'delivery', 'deliveries')}, "
-               f"{counted(result.events, 'delivery event')}")
+    click.echo(
+        f"erased customer {customer_id}: name, email and company; "
+        f"{counted(result.deliveries, 'delivery', 'deliveries')}, "
+        f"{counted(result.events, 'delivery event')}"
+    )
     if result.records_keeping_ip:
-        click.echo(f"note: {counted(result.records_keeping_ip, 'acceptance record')} keep "
-                   "their IP address and user agent: they are inside the hash chain", err=True)
+        click.echo(
+            f"note: {counted(result.records_keeping_ip, 'acceptance record')} keep "
+            "their IP address and user agent: they are inside the hash chain",
+            err=True,
+        )
 
 
 COMMANDS = [customers_group]

@@ -25,7 +25,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def database_url_option(function: F) -> F:
     """The ``--database-url URL`` flag (setting database_url, env PUBLISHER_DATABASE_URL)."""
     return click.option(
-        "--database-url", metavar="URL", default=None,
+        "--database-url",
+        metavar="URL",
+        default=None,
         help="SQLAlchemy URL of the store (setting database_url; default "
         "sqlite:///.publisher/publisher.db).",
     )(function)
@@ -76,8 +78,14 @@ def upgrade_command(app: App, revision: str, database_url: str | None, fmt: str)
     with Database.from_settings(store_settings(app, database_url)) as database:
         before, after = migrate.upgrade(database, revision)
     if fmt == "json":
-        echo_json({"database": database.describe(), "before": before, "after": after,
-                   "changed": before != after})
+        echo_json(
+            {
+                "database": database.describe(),
+                "before": before,
+                "after": after,
+                "changed": before != after,
+            }
+        )
     elif before == after:
         click.echo(f"{database.describe()}: already at revision {after}")
     else:
@@ -90,17 +98,26 @@ def _confirm(question: str) -> None:
 
 
 @db_group.command("downgrade")
-@click.option("--to", "revision", default="-1", show_default=True,
-              help="Target revision: -1 is one step back, base removes every table.")
-@click.option("--force", is_flag=True,
-              help="Downgrade even though the store holds acceptance or notice records "
-              "(a downgrade can drop them: back up first).")
+@click.option(
+    "--to",
+    "revision",
+    default="-1",
+    show_default=True,
+    help="Target revision: -1 is one step back, base removes every table.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Downgrade even though the store holds acceptance or notice records "
+    "(a downgrade can drop them: back up first).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def downgrade_command(app: App, revision: str, force: bool, yes: bool,
-                      database_url: str | None, fmt: str) -> None:
+def downgrade_command(
+    app: App, revision: str, force: bool, yes: bool, database_url: str | None, fmt: str
+) -> None:
     """Downgrade the database schema (base drops every table: back up first).
 
     Refused while the store holds acceptance or notice records, unless --force; asks for
@@ -131,16 +148,25 @@ def current_command(ctx: click.Context, app: App, database_url: str | None, fmt:
         current = migrate.current_revision(database)
     head = migrate.head_revision()
     if fmt == "json":
-        echo_json({"database": database.describe(), "current": current, "head": head,
-                   "up_to_date": current == head})
+        echo_json(
+            {
+                "database": database.describe(),
+                "current": current,
+                "head": head,
+                "up_to_date": current == head,
+            }
+        )
     elif current == head:
         click.echo(f"{database.describe()}: {current} — up to date")
     elif current is None:
-        click.echo(f"{database.describe()}: no schema — run `publisher db upgrade` "
-                   f"(head is {head})")
+        click.echo(
+            f"{database.describe()}: no schema — run `publisher db upgrade` (head is {head})"
+        )
     else:
-        click.echo(f"{database.describe()}: {current} — behind (head is {head}; "
-                   "run `publisher db upgrade`)")
+        click.echo(
+            f"{database.describe()}: {current} — behind (head is {head}; "
+            "run `publisher db upgrade`)"
+        )
     if current != head:
         ctx.exit(1)
 
@@ -150,9 +176,14 @@ def current_command(ctx: click.Context, app: App, database_url: str | None, fmt:
 def history_command(fmt: str) -> None:
     """List the schema revisions shipped with publisher, oldest first."""
     if fmt == "json":
-        echo_json({"revisions": [{"id": r.id, "description": r.description}
-                                 for r in migrate.revisions()],
-                   "head": migrate.head_revision()})
+        echo_json(
+            {
+                "revisions": [
+                    {"id": r.id, "description": r.description} for r in migrate.revisions()
+                ],
+                "head": migrate.head_revision(),
+            }
+        )
         return
     for revision in migrate.revisions():
         click.echo(f"{revision.id}  {revision.description}")
@@ -174,8 +205,10 @@ def sync_command(app: App, slugs: tuple[str, ...], database_url: str | None, fmt
     if fmt == "json":
         echo_json({"added": result.added, "updated": result.updated, "unchanged": result.unchanged})
         return
-    click.echo(f"policy versions: {result.added} added, {result.updated} updated, "
-               f"{result.unchanged} unchanged")
+    click.echo(
+        f"policy versions: {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged"
+    )
 
 
 COMMANDS = [db_group]

@@ -42,27 +42,37 @@ def demo_command(app: App, fmt: str) -> None:
     with open_repo(app) as repo:
         policies = repo.policies()
         result["policies"] = [policy_to_dict(p) for p in policies]
-        step(f"{counted(len(policies), 'policy', 'policies')} in {settings.root} "
-             f"({settings.policies})")
+        step(
+            f"{counted(len(policies), 'policy', 'policies')} in {settings.root} "
+            f"({settings.policies})"
+        )
         for policy in policies:
             labels = ", ".join(v.label for v in policy.versions)
-            say(f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}")
+            say(
+                f"{policy.slug}: {policy.title} — versions {labels}; current {policy.current.label}"
+            )
 
         from publisher.translations import statuses
 
-        lags = statuses(repo, today=datetime.now(UTC).date(),
-                        grace_days=settings.translation_lag_grace_days)
+        lags = statuses(
+            repo, today=datetime.now(UTC).date(), grace_days=settings.translation_lag_grace_days
+        )
         result["translations"] = [status.to_dict() for status in lags]
         if lags:
             step("publisher translations: what each translation renders, and its lag")
             for status in lags:
                 entry = status.to_dict()
                 how = "inferred" if entry["inferred"] else "translation_of"
-                lag = (f"{entry['behind']} version(s) behind; clauses to revisit: "
-                       + (", ".join(c["id"] for c in entry["clauses"]) or "none")
-                       if entry["lagging"] else "current")
-                say(f"{entry['slug']} [{entry['language']}] {entry['path']}: renders "
-                    f"{entry['renders'] or '?'} ({how}) of {entry['source']['current']}; {lag}")
+                lag = (
+                    f"{entry['behind']} version(s) behind; clauses to revisit: "
+                    + (", ".join(c["id"] for c in entry["clauses"]) or "none")
+                    if entry["lagging"]
+                    else "current"
+                )
+                say(
+                    f"{entry['slug']} [{entry['language']}] {entry['path']}: renders "
+                    f"{entry['renders'] or '?'} ({how}) of {entry['source']['current']}; {lag}"
+                )
 
         step("lint")
         findings = lint_repository(settings)
@@ -86,15 +96,23 @@ def demo_command(app: App, fmt: str) -> None:
     from publisher.mkdocs_plugin import build
 
     built = build(settings.root, policies=app.overrides.get("policies"))
-    say(f"{built.counts()}: {counted(built.pages, 'page')} in {built.site_dir} "
-        f"(open {built.site_dir / 'index.html'})")
-    result["site"] = {"site_dir": str(built.site_dir), "index": str(built.site_dir / "index.html"),
-                      "pages": built.pages, "policies": built.policies,
-                      "versions": built.versions, "redlines": built.redlines}
+    say(
+        f"{built.counts()}: {counted(built.pages, 'page')} in {built.site_dir} "
+        f"(open {built.site_dir / 'index.html'})"
+    )
+    result["site"] = {
+        "site_dir": str(built.site_dir),
+        "index": str(built.site_dir / "index.html"),
+        "pages": built.pages,
+        "policies": built.policies,
+        "versions": built.versions,
+        "redlines": built.redlines,
+    }
 
     step("dry run: change notices into a folder (publisher notice create / send)")
-    lines = dry_run(settings, today=datetime.now(UTC).date(),
-                    warn=lambda message: click.echo(message, err=True))
+    lines = dry_run(
+        settings, today=datetime.now(UTC).date(), warn=lambda message: click.echo(message, err=True)
+    )
     for line in lines:
         say(line)
     result["dry_run"] = lines

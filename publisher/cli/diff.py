@@ -22,24 +22,53 @@ def _use_colour(choice: bool | None) -> bool:
 
 @click.command("diff")
 @click.argument("targets", nargs=-1, required=True, metavar="POLICY | OLD.md NEW.md")
-@click.option("--from", "from_rev", metavar="REV",
-              help="Old revision: version label, commit-ish or date (default: previous version).")
-@click.option("--to", "to_rev", metavar="REV",
-              help="New revision: version label, commit-ish or date (default: current version).")
-@click.option("--format", "fmt",
-              type=click.Choice(["text", "json", "markdown", "html", "docx", "pdf"]),
-              default="text", show_default=True,
-              help="Output format (docx: Word with tracked changes; pdf: a printable redline).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write to FILE instead of stdout (needed for docx and pdf on a terminal).")
-@click.option("--exit-code", is_flag=True,
-              help="Exit with status 1 when there are material changes (for CI).")
-@click.option("--material-only", is_flag=True,
-              help="List only material changes (the summary still counts all).")
-@click.option("--color/--no-color", "colour", default=None,
-              help="Colour the text output (default: when stdout is a terminal).")
-@click.option("--lang", "language", metavar="TAG",
-              help="Compare the revisions of POLICY's translation in this language (e.g. de).")
+@click.option(
+    "--from",
+    "from_rev",
+    metavar="REV",
+    help="Old revision: version label, commit-ish or date (default: previous version).",
+)
+@click.option(
+    "--to",
+    "to_rev",
+    metavar="REV",
+    help="New revision: version label, commit-ish or date (default: current version).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "html", "docx", "pdf"]),
+    default="text",
+    show_default=True,
+    help="Output format (docx: Word with tracked changes; pdf: a printable redline).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to FILE instead of stdout (needed for docx and pdf on a terminal).",
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit with status 1 when there are material changes (for CI)."
+)
+@click.option(
+    "--material-only",
+    is_flag=True,
+    help="List only material changes (the summary still counts all).",
+)
+@click.option(
+    "--color/--no-color",
+    "colour",
+    default=None,
+    help="Colour the text output (default: when stdout is a terminal).",
+)
+@click.option(
+    "--lang",
+    "language",
+    metavar="TAG",
+    help="Compare the revisions of POLICY's translation in this language (e.g. de).",
+)
 @pass_app
 @click.pass_context
 def diff_command(
@@ -71,8 +100,9 @@ def diff_command(
     the site's redline laid out for print.
     """
     if fmt in BINARY_FORMATS:
-        material = _write_document(app, targets, from_rev, to_rev, fmt, output, material_only,
-                                   language)
+        material = _write_document(
+            app, targets, from_rev, to_rev, fmt, output, material_only, language
+        )
         if exit_code and material:
             ctx.exit(1)
         return
@@ -98,8 +128,11 @@ def diff_command(
         from publisher.diff.render_text import render_text
 
         use_colour = _use_colour(colour)
-        click.echo(render_text(changes, color=use_colour, material_only=material_only),
-                   nl=False, color=use_colour)
+        click.echo(
+            render_text(changes, color=use_colour, material_only=material_only),
+            nl=False,
+            color=use_colour,
+        )
     if exit_code and changes.material:
         ctx.exit(1)
 
@@ -114,8 +147,12 @@ def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
 
         from publisher.diff.render_json import render_json
 
-        return json.dumps(render_json(changes, material_only=material_only), indent=2,
-                          ensure_ascii=False) + "\n"
+        return (
+            json.dumps(
+                render_json(changes, material_only=material_only), indent=2, ensure_ascii=False
+            )
+            + "\n"
+        )
     if fmt == "markdown":
         from publisher.diff.render_markdown import render_markdown
 
@@ -130,8 +167,14 @@ def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
 
 
 def _write_document(
-    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None, fmt: str,
-    output: str | None, material_only: bool, language: str | None = None,
+    app: App,
+    targets: tuple[str, ...],
+    from_rev: str | None,
+    to_rev: str | None,
+    fmt: str,
+    output: str | None,
+    material_only: bool,
+    language: str | None = None,
 ) -> bool:
     """Write a redline document; True when a change is material. A Word redline tracks
     every change whatever ``material_only`` says ("Accept all" must give the new text)."""
@@ -152,8 +195,9 @@ def _write_document(
         from publisher.history import PolicyRepo
 
         with PolicyRepo.open(app.settings, warn=warn) as repo:
-            redline = redline_of_revisions(repo, find_policy(repo, targets[0], language),
-                                           from_rev, to_rev)
+            redline = redline_of_revisions(
+                repo, find_policy(repo, targets[0], language), from_rev, to_rev
+            )
     if fmt == "pdf":
         from publisher.formats.pdf import redline_pdf
 
@@ -177,7 +221,10 @@ def _check_targets(targets: tuple[str, ...], from_rev: str | None, to_rev: str |
 
 
 def _changes(
-    app: App, targets: tuple[str, ...], from_rev: str | None, to_rev: str | None,
+    app: App,
+    targets: tuple[str, ...],
+    from_rev: str | None,
+    to_rev: str | None,
     language: str | None = None,
 ) -> ChangeSet:
     # git and the parser load only when a diff is asked for: `publisher --help` stays quick.
@@ -192,8 +239,7 @@ def _changes(
     from publisher.history import PolicyRepo
 
     with PolicyRepo.open(app.settings, warn=warn) as repo:
-        return compare_revisions(repo, find_policy(repo, targets[0], language), from_rev,
-                                 to_rev)
+        return compare_revisions(repo, find_policy(repo, targets[0], language), from_rev, to_rev)
 
 
 COMMANDS = [diff_command]

@@ -20,21 +20,38 @@ def hooks_group() -> None:
 
 
 @hooks_group.command("install")
-@click.option("--pre-commit", "pre_commit", is_flag=True,
-              help="The pre-commit and commit-msg hooks: lint the staged policies, block the "
-                   "commit on errors.")
-@click.option("--publish", "publish", metavar="DIR|branch:NAME",
-              help="Publish the site on every merge (or push) to the publishing branch: into a "
-                   "folder, or as a commit on a branch. On a bare repository: after each push.")
-@click.option("--publish-hook", type=click.Choice(["post-merge", "pre-push"]),
-              default="post-merge", show_default=True,
-              help="Which hook publishes in a work tree.")
-@click.option("--diff-driver", "diff_driver", is_flag=True,
-              help="The `git diff` driver for policies (git config and .git/info/attributes).")
+@click.option(
+    "--pre-commit",
+    "pre_commit",
+    is_flag=True,
+    help="The pre-commit and commit-msg hooks: lint the staged policies, block the "
+    "commit on errors.",
+)
+@click.option(
+    "--publish",
+    "publish",
+    metavar="DIR|branch:NAME",
+    help="Publish the site on every merge (or push) to the publishing branch: into a "
+    "folder, or as a commit on a branch. On a bare repository: after each push.",
+)
+@click.option(
+    "--publish-hook",
+    type=click.Choice(["post-merge", "pre-push"]),
+    default="post-merge",
+    show_default=True,
+    help="Which hook publishes in a work tree.",
+)
+@click.option(
+    "--diff-driver",
+    "diff_driver",
+    is_flag=True,
+    help="The `git diff` driver for policies (git config and .git/info/attributes).",
+)
 @FORMAT_OPTION
 @pass_app
-def install_command(app: App, pre_commit: bool, publish: str | None, publish_hook: str,
-                    diff_driver: bool, fmt: str) -> None:
+def install_command(
+    app: App, pre_commit: bool, publish: str | None, publish_hook: str, diff_driver: bool, fmt: str
+) -> None:
     """Install the git hooks and the diff driver (all of them when no option is given).
 
     Settings given as flags (--policies GLOB) or PUBLISHER_* variables are written into the
@@ -53,29 +70,45 @@ def install_command(app: App, pre_commit: bool, publish: str | None, publish_hoo
     env, kept_out = hook_environment(settings, sources)
     with Git.open(settings.root) as git:
         changes = install(
-            git, python=sys.executable, policies=settings.policies,
-            pre_commit=pre_commit or everything, publish=publish, publish_hook=publish_hook,
-            diff_driver=diff_driver or everything, branch=settings.branch, env=env,
+            git,
+            python=sys.executable,
+            policies=settings.policies,
+            pre_commit=pre_commit or everything,
+            publish=publish,
+            publish_hook=publish_hook,
+            diff_driver=diff_driver or everything,
+            branch=settings.branch,
+            env=env,
         )
-    used = {name: getattr(settings, name) for name in sources
-            if f"PUBLISHER_{name.upper()}" in env}
+    used = {name: getattr(settings, name) for name in sources if f"PUBLISHER_{name.upper()}" in env}
     if fmt == "json":
-        echo_json({"hooks": changes.hooks, "chained": changes.chained,
-                   "config": changes.config, "attributes": changes.attributes,
-                   "notes": changes.notes,
-                   "settings": {name: {"value": value, "source": sources[name]}
-                                for name, value in used.items()},
-                   "not_written": kept_out})
+        echo_json(
+            {
+                "hooks": changes.hooks,
+                "chained": changes.chained,
+                "config": changes.config,
+                "attributes": changes.attributes,
+                "notes": changes.notes,
+                "settings": {
+                    name: {"value": value, "source": sources[name]} for name, value in used.items()
+                },
+                "not_written": kept_out,
+            }
+        )
         return
     for line in changes.lines("installed"):
         click.echo(line)
     for name, value in used.items():
-        click.echo(f"hooks use {name}={value!r} (from {sources[name]}); to share it with "
-                   "everyone who installs the hooks, put it in [tool.publisher] of "
-                   "pyproject.toml instead")
+        click.echo(
+            f"hooks use {name}={value!r} (from {sources[name]}); to share it with "
+            "everyone who installs the hooks, put it in [tool.publisher] of "
+            "pyproject.toml instead"
+        )
     if kept_out:
-        click.echo(f"not written into the hooks: {', '.join(kept_out)} (secrets); the hooks "
-                   "read them from their own environment or the configuration file")
+        click.echo(
+            f"not written into the hooks: {', '.join(kept_out)} (secrets); the hooks "
+            "read them from their own environment or the configuration file"
+        )
 
 
 install_command.help = (install_command.help or "").replace("{python}", sys.executable)
@@ -95,8 +128,7 @@ def uninstall_command(app: App) -> None:
         click.echo(line)
 
 
-@hooks_group.command("run", hidden=True,
-                     context_settings={"ignore_unknown_options": True})
+@hooks_group.command("run", hidden=True, context_settings={"ignore_unknown_options": True})
 @click.argument("name")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @pass_app
@@ -108,7 +140,8 @@ def run_command(ctx: click.Context, app: App, name: str, args: tuple[str, ...]) 
     stdin = sys.stdin.buffer.read() if name in STDIN_HOOKS else None
     context = HookContext(
         settings=app.settings,
-        echo=lambda line: click.echo(line, err=True), today=date.today(),
+        echo=lambda line: click.echo(line, err=True),
+        today=date.today(),
         index_file=os.environ.get("GIT_INDEX_FILE"),
     )
     ctx.exit(run_hook(name, args, stdin, context))

@@ -11,19 +11,39 @@ from publisher.cli.app import App, echo_json, pass_app
 
 @click.command("import")
 @click.argument("source", type=click.Path(dir_okay=False))
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the policy file here (default: print it on stdout).")
-@click.option("--kind", type=click.Choice(["docx", "html", "text"]), default=None,
-              help="What SOURCE is (default: from its suffix: .docx, .html/.htm, .txt).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the policy file here (default: print it on stdout).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["docx", "html", "text"]),
+    default=None,
+    help="What SOURCE is (default: from its suffix: .docx, .html/.htm, .txt).",
+)
 @click.option("--force", is_flag=True, help="Overwrite --output when it exists.")
-@click.option("--commit", "commit", is_flag=True,
-              help="Commit --output to the policy repository as the policy's first version.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: one JSON document (markdown, title, effective, "
-                                      "unplaced, output, commit) on stdout.")
+@click.option(
+    "--commit",
+    "commit",
+    is_flag=True,
+    help="Commit --output to the policy repository as the policy's first version.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON document (markdown, title, effective, "
+    "unplaced, output, commit) on stdout.",
+)
 @pass_app
-def import_command(app: App, source: str, output: str | None, kind: str | None, force: bool,
-                   commit: bool, fmt: str) -> None:
+def import_command(
+    app: App, source: str, output: str | None, kind: str | None, force: bool, commit: bool, fmt: str
+) -> None:
     """Turn an existing policy into a policy file (Markdown with front matter).
 
     \b
@@ -51,9 +71,17 @@ def import_command(app: App, source: str, output: str | None, kind: str | None, 
     elif output is not None:
         write_output(output, imported.markdown.encode(), force=force)
     if fmt == "json":
-        echo_json({"source": source, "output": output, "commit": sha, "title": imported.title,
-                   "effective": imported.effective.isoformat() if imported.effective else None,
-                   "markdown": imported.markdown, "unplaced": list(imported.unplaced)})
+        echo_json(
+            {
+                "source": source,
+                "output": output,
+                "commit": sha,
+                "title": imported.title,
+                "effective": imported.effective.isoformat() if imported.effective else None,
+                "markdown": imported.markdown,
+                "unplaced": list(imported.unplaced),
+            }
+        )
         return
     if output is None:
         click.echo(imported.markdown, nl=False)

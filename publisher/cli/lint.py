@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 def lint_summary(findings: list[Finding], policies: int) -> str:
     """``0 findings in 3 policies``; ``2 findings (1 error, 1 warning) in 1 policy``."""
     errors = sum(1 for f in findings if f.severity == "error")
-    counts = f" ({counted(errors, 'error')}, {counted(len(findings) - errors, 'warning')})" \
-        if findings else ""
-    return f"{counted(len(findings), 'finding')}{counts} in {counted(policies, 'policy', 'policies')}"
+    counts = (
+        f" ({counted(errors, 'error')}, {counted(len(findings) - errors, 'warning')})"
+        if findings
+        else ""
+    )
+    return (
+        f"{counted(len(findings), 'finding')}{counts} in {counted(policies, 'policy', 'policies')}"
+    )
 
 
 def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -39,21 +44,44 @@ def _rules(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--staged", is_flag=True,
-              help="Lint the policies changed in the index, as staged (the pre-commit hook).")
-@click.option("--select", multiple=True, callback=_rules, metavar="RULE",
-              help="Run only these rules (repeat, or comma-separate).")
-@click.option("--ignore", multiple=True, callback=_rules, metavar="RULE",
-              help="Skip these rules (repeat, or comma-separate).")
-@click.option("--message-file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="The commit message being written: its Policy-Change trailer counts "
-                   "(the commit-msg hook).")
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Lint the policies changed in the index, as staged (the pre-commit hook).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    callback=_rules,
+    metavar="RULE",
+    help="Run only these rules (repeat, or comma-separate).",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    callback=_rules,
+    metavar="RULE",
+    help="Skip these rules (repeat, or comma-separate).",
+)
+@click.option(
+    "--message-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The commit message being written: its Policy-Change trailer counts "
+    "(the commit-msg hook).",
+)
 @click.option("--rules", "list_rules", is_flag=True, help="List the rules and exit.")
 @FORMAT_OPTION
 @pass_app
-def lint_command(app: App, paths: tuple[str, ...], staged: bool, select: tuple[str, ...],
-                 ignore: tuple[str, ...], message_file: Path | None, list_rules: bool,
-                 fmt: str) -> None:
+def lint_command(
+    app: App,
+    paths: tuple[str, ...],
+    staged: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    message_file: Path | None,
+    list_rules: bool,
+    fmt: str,
+) -> None:
     """Check policies: front matter, duplicate slugs, numbering gaps and repeats, dangling
     "Section N" references, links between policies, a published version changed without a
     new label, and material changes with too short a notice period.
@@ -73,32 +101,46 @@ def lint_command(app: App, paths: tuple[str, ...], staged: bool, select: tuple[s
             for rule, checks in RULES.items():
                 click.echo(f"{rule:20} {checks}")
         return
-    trailers = message_trailers(message_file.read_text(encoding="utf-8", errors="replace")) \
-        if message_file else ()
+    trailers = (
+        message_trailers(message_file.read_text(encoding="utf-8", errors="replace"))
+        if message_file
+        else ()
+    )
     report = run_lint(
-        app.settings, paths, staged=staged, index_file=os.environ.get("GIT_INDEX_FILE"),
-        trailers=trailers, select=select or None, ignore=ignore,
+        app.settings,
+        paths,
+        staged=staged,
+        index_file=os.environ.get("GIT_INDEX_FILE"),
+        trailers=trailers,
+        select=select or None,
+        ignore=ignore,
     )
     errors = report.errors
     if fmt == "json":
-        echo_json({
-            "findings": [f.to_dict() for f in report.findings],
-            "errors": len(errors),
-            "checked": report.checked,
-            "skipped": report.skipped,
-        })
+        echo_json(
+            {
+                "findings": [f.to_dict() for f in report.findings],
+                "errors": len(errors),
+                "checked": report.checked,
+                "skipped": report.skipped,
+            }
+        )
     else:
         for finding in report.findings:
             click.echo(str(finding), err=True)
         if report.skipped:
-            what = "that is not a policy" if len(report.skipped) == 1 else \
-                "that are not policies"
-            click.echo(f"skipped {counted(len(report.skipped), 'file')} {what} "
-                       f"(policies glob {app.settings.policies!r})", err=True)
+            what = "that is not a policy" if len(report.skipped) == 1 else "that are not policies"
+            click.echo(
+                f"skipped {counted(len(report.skipped), 'file')} {what} "
+                f"(policies glob {app.settings.policies!r})",
+                err=True,
+            )
         summary = lint_summary(report.findings, len(report.checked))
         if not report.checked and not paths and not staged:
-            summary += (f": no files match {app.settings.policies!r} (set `policies` or pass "
-                        "--policies GLOB)")
+            summary += (
+                f": no files match {app.settings.policies!r} (set `policies` or pass "
+                "--policies GLOB)"
+            )
         click.echo(summary, err=True)
     if errors:
         raise LintFailure(f"{counted(len(errors), 'lint error')}")

@@ -43,29 +43,63 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 
 @notice_group.command("create")
 @click.argument("policy")
-@click.option("--version", "label", default=None, metavar="V",
-              help="The version to announce (default: the newest).")
-@click.option("--effective", default=None, metavar="DATE", callback=_date,
-              help="When the version takes effect (YYYY-MM-DD; default: the version's own "
-              "effective date, which a different one must --force).")
-@click.option("--subject", default=None, help="Subject line (default from "
-              "templates/notices/subject.txt).")
-@click.option("--summary", default=None,
-              help="What changed and why (default: the version's front matter summary).")
-@click.option("--force", is_flag=True,
-              help="Create it even if the notice period is not met (the override is recorded).")
-@click.option("--customers", "customers_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Import customers from this CSV first (id,email,name,company"
-              "[,locale]); a file with invalid rows stops here unless --skip-invalid.")
-@click.option("--skip-invalid", is_flag=True, help="With --customers: import the valid rows, "
-              "list the invalid ones.")
+@click.option(
+    "--version",
+    "label",
+    default=None,
+    metavar="V",
+    help="The version to announce (default: the newest).",
+)
+@click.option(
+    "--effective",
+    default=None,
+    metavar="DATE",
+    callback=_date,
+    help="When the version takes effect (YYYY-MM-DD; default: the version's own "
+    "effective date, which a different one must --force).",
+)
+@click.option(
+    "--subject", default=None, help="Subject line (default from templates/notices/subject.txt)."
+)
+@click.option(
+    "--summary",
+    default=None,
+    help="What changed and why (default: the version's front matter summary).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Create it even if the notice period is not met (the override is recorded).",
+)
+@click.option(
+    "--customers",
+    "customers_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Import customers from this CSV first (id,email,name,company"
+    "[,locale]); a file with invalid rows stops here unless --skip-invalid.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="With --customers: import the valid rows, list the invalid ones.",
+)
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def create_command(app: App, policy: str, label: str | None, effective: date | None,
-                   subject: str | None,
-                   summary: str | None, force: bool, customers_file: Path | None,
-                   skip_invalid: bool, database_url: str | None, fmt: str) -> None:
+def create_command(
+    app: App,
+    policy: str,
+    label: str | None,
+    effective: date | None,
+    subject: str | None,
+    summary: str | None,
+    force: bool,
+    customers_file: Path | None,
+    skip_invalid: bool,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Record a notice for a version of POLICY (slug) and plan its recipients: every customer
     who has not accepted that version, grouped by the version they last accepted.
 
@@ -82,40 +116,60 @@ def create_command(app: App, policy: str, label: str | None, effective: date | N
             imported = import_file(database, customers_file, skip_invalid=skip_invalid)
             for problem in imported.skipped:
                 notify(f"skipped {customers_file}:{problem.line}: {problem.message}")
-            notify(f"{customers_file}: {imported.created} created, {imported.updated} updated, "
-                   f"{imported.unchanged} unchanged")
+            notify(
+                f"{customers_file}: {imported.created} created, {imported.updated} updated, "
+                f"{imported.unchanged} unchanged"
+            )
         sync_policy(database, settings, policy)
         templates = runner.templates_dir(settings)
         with runner.change_source(settings, warn=notify) as source:
             created = campaign.create_notice(
-                database, slug=policy, label=label, effective=effective, source=source,
-                default_notice_days=settings.notice_days, subject=subject, summary=summary,
+                database,
+                slug=policy,
+                label=label,
+                effective=effective,
+                source=source,
+                default_notice_days=settings.notice_days,
+                subject=subject,
+                summary=summary,
                 force=force,
                 subject_for=lambda version, day, today: default_subject(
-                    version, day, today, templates=templates),
+                    version, day, today, templates=templates
+                ),
             )
     for warning in created.warnings:
         notify(f"warning: {warning}")
     notice = created.notice
     if fmt == "json":
-        echo_json({
-            "notice": notice.to_dict(),
-            "groups": [{"since": g.since, "count": g.count,
-                        "changes": c.changes.summary.as_dict() if c.changes else None}
-                       for g, c in zip(created.groups, created.changes, strict=True)],
-            "warnings": list(created.warnings),
-        })
+        echo_json(
+            {
+                "notice": notice.to_dict(),
+                "groups": [
+                    {
+                        "since": g.since,
+                        "count": g.count,
+                        "changes": c.changes.summary.as_dict() if c.changes else None,
+                    }
+                    for g, c in zip(created.groups, created.changes, strict=True)
+                ],
+                "warnings": list(created.warnings),
+            }
+        )
         return
     if notice.override:
         notify(f"override recorded: {notice.override}")
-    notify(f"notice {notice.id}: {notice.slug} version {notice.version_label}, effective "
-           f"{notice.effective}, subject {notice.subject!r}")
+    notify(
+        f"notice {notice.id}: {notice.slug} version {notice.version_label}, effective "
+        f"{notice.effective}, subject {notice.subject!r}"
+    )
     for group, changes in zip(created.groups, created.changes, strict=True):
         since = f"since version {group.since}" if group.since else "never accepted"
         what = changes.changes.summary.describe() if changes.changes else "first version"
         notify(f"  {group.count} customer(s) {since}: {what}")
-    notify(f"preview with `publisher notice preview {notice.id}`, "
-           f"send with `publisher notice send {notice.id}`")
+    notify(
+        f"preview with `publisher notice preview {notice.id}`, "
+        f"send with `publisher notice send {notice.id}`"
+    )
     click.echo(notice.id)
 
 
@@ -133,14 +187,22 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
         notices = campaign.list_notices(database, slug=slug)
         groups = {n.id: campaign.recipient_groups(database, n.id) for n in notices}
     if fmt == "json":
-        echo_json({"notices": [{**n.to_dict(), "recipients": sum(g.count for g in groups[n.id])}
-                               for n in notices]})
+        echo_json(
+            {
+                "notices": [
+                    {**n.to_dict(), "recipients": sum(g.count for g in groups[n.id])}
+                    for n in notices
+                ]
+            }
+        )
         return
     for n in notices:
         kind = f"reminder of {n.parent_id}" if n.parent_id else "notice"
         recipients = sum(g.count for g in groups[n.id])
-        click.echo(f"{n.id}  {n.slug} {label_text(n.version_label)}  {kind}  {n.status}  "
-                   f"{recipients} recipient(s)  effective {n.effective}  {n.subject}")
+        click.echo(
+            f"{n.id}  {n.slug} {label_text(n.version_label)}  {kind}  {n.status}  "
+            f"{recipients} recipient(s)  effective {n.effective}  {n.subject}"
+        )
 
 
 # ------------------------------------------------------------------------------ preview
@@ -148,17 +210,29 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
 
 @notice_group.command("preview")
 @click.argument("notice_id", metavar="NOTICE", type=int)
-@click.option("--customer", "customer_id", default=None, metavar="ID",
-              help="Whose email (default: the first recipient).")
+@click.option(
+    "--customer",
+    "customer_id",
+    default=None,
+    metavar="ID",
+    help="Whose email (default: the first recipient).",
+)
 @click.option("--html", "show_html", is_flag=True, help="Print the HTML part instead of the text.")
 @click.option("--eml", "show_eml", is_flag=True, help="Print the whole MIME message.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the HTML part in a browser.")
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def preview_command(app: App, notice_id: int, customer_id: str | None, show_html: bool,
-                    show_eml: bool, open_browser: bool, database_url: str | None,
-                    fmt: str) -> None:
+def preview_command(
+    app: App,
+    notice_id: int,
+    customer_id: str | None,
+    show_html: bool,
+    show_eml: bool,
+    open_browser: bool,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Render one recipient's email of NOTICE exactly as it will be sent.
 
     With --format json: the headers, subject, text and HTML parts as one JSON document.
@@ -171,8 +245,9 @@ def preview_command(app: App, notice_id: int, customer_id: str | None, show_html
         echo_json(shown.to_dict())
         return
     if open_browser:
-        with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False,
-                                         encoding="utf-8") as handle:
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".html", delete=False, encoding="utf-8"
+        ) as handle:
             handle.write(content.html)
         notify(f"opening {handle.name}")
         webbrowser.open(Path(handle.name).as_uri())
@@ -215,15 +290,24 @@ class _Bar:
             )
 
             self._progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TaskProgressColumn(), TextColumn("{task.fields[states]}"), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=False,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[states]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=False,
             )
             self._progress.__enter__()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self._progress is not None:
             self._progress.__exit__(kind, value, traceback)
 
@@ -232,8 +316,7 @@ class _Bar:
 
     def start(self, total: int, done: int) -> None:
         if self._progress is not None:
-            self._task = self._progress.add_task(self.title, total=total, completed=done,
-                                                 states="")
+            self._task = self._progress.add_task(self.title, total=total, completed=done, states="")
         elif done:
             notify(f"{self.title}: resuming, {done} of {total} already done")
 
@@ -268,15 +351,19 @@ def _report(report: SendReport, notice_id: int, fmt: str) -> int:
         recovered = ", ".join(f"{n} {state}" for state, n in report.recovered.items())
         if recovered:
             notify(f"rows left 'sending' by an earlier run: {recovered}")
-        click.echo(f"notice {notice_id}: this run sent {report.sent}, failed {report.failed}, "
-                   f"unknown {report.unknown} in {report.batches} batch(es), "
-                   f"{report.elapsed:.1f} s; now " + ", ".join(
-                       f"{state} {n}" for state, n in counts.items() if n))
+        click.echo(
+            f"notice {notice_id}: this run sent {report.sent}, failed {report.failed}, "
+            f"unknown {report.unknown} in {report.batches} batch(es), "
+            f"{report.elapsed:.1f} s; now "
+            + ", ".join(f"{state} {n}" for state, n in counts.items() if n)
+        )
         if report.aborted:
             notify(f"stopped: {report.aborted}")
         if counts.get(State.FAILED) or counts.get(State.UNKNOWN):
-            notify(f"see `publisher notice status {notice_id}` for the failed and "
-                   "unknown rows and how to settle them")
+            notify(
+                f"see `publisher notice status {notice_id}` for the failed and "
+                "unknown rows and how to settle them"
+            )
     if report.aborted and not report.complete:
         return 3
     if report.counts.get(State.FAILED) or report.counts.get(State.UNKNOWN):
@@ -284,17 +371,32 @@ def _report(report: SendReport, notice_id: int, fmt: str) -> int:
     return 0
 
 
-def _run_send(settings: Settings, database: Database, notice: campaign.NoticeInfo, *,
-              mailer: str | None, options: SendOptions, out: Path | None, force: bool,
-              fmt: str) -> SendReport:
+def _run_send(
+    settings: Settings,
+    database: Database,
+    notice: campaign.NoticeInfo,
+    *,
+    mailer: str | None,
+    options: SendOptions,
+    out: Path | None,
+    force: bool,
+    fmt: str,
+) -> SendReport:
     try:
         with _Bar(f"notice {notice.id}") as bar:
-            report = runner.send(database, settings, notice, mailer=mailer, options=options,
-                                 progress=bar if fmt == "text" else None, outbox_dir=out,
-                                 force=force, warn=notify)
+            report = runner.send(
+                database,
+                settings,
+                notice,
+                mailer=mailer,
+                options=options,
+                progress=bar if fmt == "text" else None,
+                outbox_dir=out,
+                force=force,
+                warn=notify,
+            )
     except KeyboardInterrupt:
-        notify(f"interrupted: nothing is lost; run `publisher notice send {notice.id}` to "
-               "resume")
+        notify(f"interrupted: nothing is lost; run `publisher notice send {notice.id}` to resume")
         raise
     if report.topped_up and fmt == "text":
         notify(f"{report.topped_up} new customer(s) added to notice {notice.id}")
@@ -304,15 +406,28 @@ def _run_send(settings: Settings, database: Database, notice: campaign.NoticeInf
     return report
 
 
-_MAILER_OPTION = click.option("--mailer", type=click.Choice(MAILERS), default=None,
-                              help="folder, smtp or sendgrid (default: the mailer setting).")
-_RATE_OPTION = click.option("--rate", type=float, default=None, metavar="N",
-                            help="At most N recipients per second.")
-_BATCH_OPTION = click.option("--batch-size", type=int, default=None, metavar="N",
-                             help="Recipients per batch (at most the mailer's limit: 1,000 "
-                             "for SendGrid).")
-_OUT_OPTION = click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-                           default=None, help="Folder for the folder mailer (setting outbox_dir).")
+_MAILER_OPTION = click.option(
+    "--mailer",
+    type=click.Choice(MAILERS),
+    default=None,
+    help="folder, smtp or sendgrid (default: the mailer setting).",
+)
+_RATE_OPTION = click.option(
+    "--rate", type=float, default=None, metavar="N", help="At most N recipients per second."
+)
+_BATCH_OPTION = click.option(
+    "--batch-size",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Recipients per batch (at most the mailer's limit: 1,000 for SendGrid).",
+)
+_OUT_OPTION = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the folder mailer (setting outbox_dir).",
+)
 
 
 @notice_group.command("send")
@@ -321,15 +436,25 @@ _OUT_OPTION = click.option("--out", type=click.Path(file_okay=False, path_type=P
 @_RATE_OPTION
 @_BATCH_OPTION
 @click.option("--retry-failed", is_flag=True, help="Queue failed rows again first.")
-@click.option("--force", is_flag=True,
-              help="Send even if the notice period is no longer met (recorded).")
+@click.option(
+    "--force", is_flag=True, help="Send even if the notice period is no longer met (recorded)."
+)
 @_OUT_OPTION
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def send_command(app: App, notice_id: int, mailer: str | None, rate: float | None,
-                 batch_size: int | None, retry_failed: bool, force: bool, out: Path | None,
-                 database_url: str | None, fmt: str) -> None:
+def send_command(
+    app: App,
+    notice_id: int,
+    mailer: str | None,
+    rate: float | None,
+    batch_size: int | None,
+    retry_failed: bool,
+    force: bool,
+    out: Path | None,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Send NOTICE to every queued recipient, or resume an interrupted send.
 
     Safe to run again at any time: rows already sent are never sent again, and a batch
@@ -341,8 +466,16 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
     settings = store_settings(app, database_url)
     with open_database(app, database_url, create=False) as database:
         notice = campaign.get_notice(database, notice_id)
-        report = _run_send(settings, database, notice, mailer=mailer, options=options,
-                           out=out, force=force, fmt=fmt)
+        report = _run_send(
+            settings,
+            database,
+            notice,
+            mailer=mailer,
+            options=options,
+            out=out,
+            force=force,
+            fmt=fmt,
+        )
     sys.exit(_report(report, notice_id, fmt))
 
 
@@ -355,8 +488,9 @@ def send_command(app: App, notice_id: int, mailer: str | None, rate: float | Non
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def status_command(app: App, notice_id: int, all_failed: bool, database_url: str | None,
-                   fmt: str) -> None:
+def status_command(
+    app: App, notice_id: int, all_failed: bool, database_url: str | None, fmt: str
+) -> None:
     """Rows per state, the batches of unknown outcome and how to settle them, failures."""
     with open_database(app, database_url, create=False) as database:
         found = status.notice_status(database, notice_id)
@@ -368,27 +502,40 @@ def status_command(app: App, notice_id: int, all_failed: bool, database_url: str
 
 @notice_group.command("settle")
 @click.argument("notice_id", metavar="NOTICE", type=int)
-@click.option("--batch", "batch_id", required=True, metavar="ID",
-              help="A batch of unknown outcome (see `notice status`).")
-@click.option("--as", "as_state", required=True,
-              type=click.Choice([State.SENT.value, State.QUEUED.value]),
-              help="sent: the provider has them (its activity log says so); queued: send them.")
+@click.option(
+    "--batch",
+    "batch_id",
+    required=True,
+    metavar="ID",
+    help="A batch of unknown outcome (see `notice status`).",
+)
+@click.option(
+    "--as",
+    "as_state",
+    required=True,
+    type=click.Choice([State.SENT.value, State.QUEUED.value]),
+    help="sent: the provider has them (its activity log says so); queued: send them.",
+)
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
-                   database_url: str | None, fmt: str) -> None:
+def settle_command(
+    app: App, notice_id: int, batch_id: str, as_state: str, database_url: str | None, fmt: str
+) -> None:
     """Settle a batch of unknown outcome after checking the provider's activity log."""
     with open_database(app, database_url, create=False) as database:
-        changed = status.settle(database, notice_id, batch_id,
-                                State.SENT if as_state == State.SENT else State.QUEUED)
+        changed = status.settle(
+            database, notice_id, batch_id, State.SENT if as_state == State.SENT else State.QUEUED
+        )
     if fmt == "json":
         echo_json({"notice": notice_id, "batch": batch_id, "as": as_state, "settled": changed})
         return
-    follow = (f"; send them with `publisher notice send {notice_id}`" if as_state == State.QUEUED
-              else "")
-    click.echo(f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as "
-               f"{as_state}{follow}")
+    follow = (
+        f"; send them with `publisher notice send {notice_id}`" if as_state == State.QUEUED else ""
+    )
+    click.echo(
+        f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as {as_state}{follow}"
+    )
 
 
 # ------------------------------------------------------------------------------ remind
@@ -396,9 +543,13 @@ def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
 
 @notice_group.command("remind")
 @click.argument("notice_id", metavar="NOTICE", type=int)
-@click.option("--after-days", type=int, default=None, metavar="N",
-              help="Only customers last written to at least N days ago (setting "
-              "remind_after_days, 14).")
+@click.option(
+    "--after-days",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Only customers last written to at least N days ago (setting remind_after_days, 14).",
+)
 @_MAILER_OPTION
 @_RATE_OPTION
 @_BATCH_OPTION
@@ -406,9 +557,17 @@ def settle_command(app: App, notice_id: int, batch_id: str, as_state: str,
 @database_url_option
 @FORMAT_OPTION
 @pass_app
-def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str | None,
-                   rate: float | None, batch_size: int | None, out: Path | None,
-                   database_url: str | None, fmt: str) -> None:
+def remind_command(
+    app: App,
+    notice_id: int,
+    after_days: int | None,
+    mailer: str | None,
+    rate: float | None,
+    batch_size: int | None,
+    out: Path | None,
+    database_url: str | None,
+    fmt: str,
+) -> None:
     """Remind the customers NOTICE was sent to who have not accepted after N days.
 
     Creates a reminder (its own outbox, resumable like a notice: running the command again
@@ -426,8 +585,16 @@ def remind_command(app: App, notice_id: int, after_days: int | None, mailer: str
             if fmt == "json":
                 echo_json({"reminder": None, "message": plan.message})
             return
-        report = _run_send(settings, database, plan.reminder, mailer=mailer,
-                           options=options, out=out, force=False, fmt=fmt)
+        report = _run_send(
+            settings,
+            database,
+            plan.reminder,
+            mailer=mailer,
+            options=options,
+            out=out,
+            force=False,
+            fmt=fmt,
+        )
     code = _report(report, plan.reminder.id, fmt)
     if fmt == "text":
         click.echo(plan.reminder.id)

@@ -37,16 +37,23 @@ class GlobalOption:
 
     def main_option(self) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """The option as declared on ``publisher`` itself (its value is a parameter)."""
-        extra: dict[str, Any] = {"is_flag": True} if self.is_flag else {
-            "metavar": self.metavar, "default": None}
+        extra: dict[str, Any] = (
+            {"is_flag": True} if self.is_flag else {"metavar": self.metavar, "default": None}
+        )
         return click.option(*self.flags, self.field, help=self.help, **extra)
 
     def subcommand_option(self) -> click.Option:
         """The same option on a subcommand: it sets the App's value, no parameter."""
-        extra: dict[str, Any] = {"is_flag": True} if self.is_flag else {
-            "metavar": self.metavar, "default": None}
-        return click.Option(list(self.flags), help=self.help + " (global option)",
-                            expose_value=False, callback=self._apply, **extra)
+        extra: dict[str, Any] = (
+            {"is_flag": True} if self.is_flag else {"metavar": self.metavar, "default": None}
+        )
+        return click.Option(
+            list(self.flags),
+            help=self.help + " (global option)",
+            expose_value=False,
+            callback=self._apply,
+            **extra,
+        )
 
     def _apply(self, ctx: click.Context, param: click.Parameter, value: Any) -> None:
         if value is None or value is False:
@@ -57,14 +64,26 @@ class GlobalOption:
 
 
 GLOBAL_OPTIONS = (
-    GlobalOption(("--repo", "-C"), "repo", metavar="DIR",
-                 help="The policy repository (a git work tree or a bare repository; default: "
-                 "the current directory)."),
-    GlobalOption(("--policies",), "policies", metavar="GLOB",
-                 help="Which files are policies (setting `policies`, default policies/**/*.md)."),
-    GlobalOption(("--database-url",), "database_url", metavar="URL",
-                 help="SQLAlchemy URL of the acceptance store (setting database_url; default "
-                 "sqlite:///.publisher/publisher.db)."),
+    GlobalOption(
+        ("--repo", "-C"),
+        "repo",
+        metavar="DIR",
+        help="The policy repository (a git work tree or a bare repository; default: "
+        "the current directory).",
+    ),
+    GlobalOption(
+        ("--policies",),
+        "policies",
+        metavar="GLOB",
+        help="Which files are policies (setting `policies`, default policies/**/*.md).",
+    ),
+    GlobalOption(
+        ("--database-url",),
+        "database_url",
+        metavar="URL",
+        help="SQLAlchemy URL of the acceptance store (setting database_url; default "
+        "sqlite:///.publisher/publisher.db).",
+    ),
     GlobalOption(("--debug",), "debug", is_flag=True, help="Show tracebacks for errors."),
 )
 
@@ -87,7 +106,7 @@ def add_global_options(command: click.Command) -> None:
 def wants_json(args: Sequence[str]) -> bool:
     """Whether the command line asks for ``--format json``."""
     for i, arg in enumerate(args):
-        if arg == "--format=json" or (arg == "--format" and args[i + 1:i + 2] == ["json"]):
+        if arg == "--format=json" or (arg == "--format" and args[i + 1 : i + 2] == ["json"]):
             return True
     return False
 
@@ -99,8 +118,12 @@ def error_document(exc: PublisherError | click.ClickException, exit_code: int) -
         error = {"message": exc.message, "path": exc.path, "line": exc.line, "hint": exc.hint}
     else:
         usage = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else None
-        error = {"message": exc.format_message(), "path": None, "line": None,
-                 "hint": f"see `{usage} --help`" if usage else None}
+        error = {
+            "message": exc.format_message(),
+            "path": None,
+            "line": None,
+            "hint": f"see `{usage} --help`" if usage else None,
+        }
     return json.dumps({"error": {**error, "exit_code": exit_code}}, ensure_ascii=False)
 
 

@@ -62,8 +62,11 @@ def _looks_like_a_path(given: str) -> bool:
 
 
 LANG_OPTION = click.option(
-    "--lang", "language", metavar="TAG",
-    help="The policy's translation in this language (e.g. de, pt-BR); default: the policy named.")
+    "--lang",
+    "language",
+    metavar="TAG",
+    help="The policy's translation in this language (e.g. de, pt-BR); default: the policy named.",
+)
 
 
 def find_policy(repo: PolicyRepo, name: str, language: str | None = None) -> Policy:
@@ -136,20 +139,27 @@ def policy_to_dict(policy: Policy, languages: list[str] | None = None) -> dict[s
 
 
 @click.command("list")
-@click.option("--all", "include_deleted", is_flag=True, help="Also list policies deleted in history.")
+@click.option(
+    "--all", "include_deleted", is_flag=True, help="Also list policies deleted in history."
+)
 @FORMAT_OPTION
 @pass_app
 def list_command(app: App, include_deleted: bool, fmt: str) -> None:
     """List the policies: slug, title, path, current version and effective date,
     and how many revisions and versions each has in git."""
     with open_repo(app) as repo:
-        rows = [policy_to_dict(p, repo.languages(p))
-                for p in repo.policies(include_deleted=include_deleted)]
+        rows = [
+            policy_to_dict(p, repo.languages(p))
+            for p in repo.policies(include_deleted=include_deleted)
+        ]
     if fmt == "json":
         echo_json({"policies": rows})
         return
     if not rows:
-        click.echo(f"no policies match {app.settings.policies!r} (set `policies` or pass --policies GLOB)", err=True)
+        click.echo(
+            f"no policies match {app.settings.policies!r} (set `policies` or pass --policies GLOB)",
+            err=True,
+        )
         return
     echo_table(
         ["SLUG", "TITLE", "VERSION", "EFFECTIVE", "REVISIONS", "VERSIONS", "LANGUAGES", "PATH"],
@@ -182,15 +192,19 @@ def log_command(app: App, policy: str, language: str | None, fmt: str) -> None:
         found = find_policy(repo, policy, language)
         rows = [version_to_dict(v) for v in found.versions]
     if fmt == "json":
-        echo_json({"policy": found.slug, "path": found.path, "language": found.language,
-                   "versions": rows})
+        echo_json(
+            {"policy": found.slug, "path": found.path, "language": found.language, "versions": rows}
+        )
         return
     for row in rows:
         click.echo(
             f"{click.style(row['label'], bold=True)}  effective {row['effective'] or '-'}  "
             f"{row['commit'][:10]}  {row['date'][:10]}"
-            + (f"  (last changed in {row['last_commit'][:10]} on {row['last_changed'][:10]})"
-               if row["last_commit"] != row["commit"] else "")
+            + (
+                f"  (last changed in {row['last_commit'][:10]} on {row['last_changed'][:10]})"
+                if row["last_commit"] != row["commit"]
+                else ""
+            )
         )
         if row["summary"]:
             click.echo(f"    {row['summary']}")
@@ -198,18 +212,33 @@ def log_command(app: App, policy: str, language: str | None, fmt: str) -> None:
 
 @click.command("show")
 @click.argument("policy")
-@click.option("--version", "rev", metavar="V",
-              help="A version label, commit-ish or date (YYYY-MM-DD); default: the current version.")
+@click.option(
+    "--version",
+    "rev",
+    metavar="V",
+    help="A version label, commit-ish or date (YYYY-MM-DD); default: the current version.",
+)
 @LANG_OPTION
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "pdf"]), default="text",
-              show_default=True,
-              help="Output format; json prints one JSON document on stdout; pdf the version's "
-                   "text as the site prints it.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
-              help="Write the PDF to FILE (needed on a terminal).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "pdf"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one JSON document on stdout; pdf the version's "
+    "text as the site prints it.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the PDF to FILE (needed on a terminal).",
+)
 @pass_app
-def show_command(app: App, policy: str, rev: str | None, language: str | None, fmt: str,
-                 output: str | None) -> None:
+def show_command(
+    app: App, policy: str, rev: str | None, language: str | None, fmt: str, output: str | None
+) -> None:
     """Show the clause tree of POLICY: every clause with its id, number, heading, text and
     source lines. The ids are the anchors of the public site (#c-<id>). --format pdf writes
     the version's text instead, with its version and dates in the page header."""
@@ -239,15 +268,18 @@ def show_command(app: App, policy: str, rev: str | None, language: str | None, f
     click.echo(render_outline(document), nl=False)
 
 
-def _write_version_pdf(document: Document, revision: Revision, version: Version | None,
-                       output: str | None) -> None:
+def _write_version_pdf(
+    document: Document, revision: Revision, version: Version | None, output: str | None
+) -> None:
     from publisher.formats.output import write_output
     from publisher.formats.pdf import version_pdf
 
     data = version_pdf(
-        document, version=version.label if version else None,
+        document,
+        version=version.label if version else None,
         effective=(version.effective if version else None) or document.meta.effective,
-        published=(version.first_revision if version else revision).committed.date())
+        published=(version.first_revision if version else revision).committed.date(),
+    )
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -10,17 +10,29 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 
 
 @click.command("publish")
-@click.option("--to", "folder", type=click.Path(file_okay=False), metavar="DIR",
-              help="Write the site into this folder (replaced whole, only once built).")
-@click.option("--branch", metavar="NAME",
-              help="Commit the site to this branch (e.g. gh-pages) without touching the work "
-                   "tree or the index; no commit when the site did not change.")
-@click.option("--rev", metavar="COMMIT",
-              help="Publish this commit (default: the tip of the publishing branch).")
+@click.option(
+    "--to",
+    "folder",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Write the site into this folder (replaced whole, only once built).",
+)
+@click.option(
+    "--branch",
+    metavar="NAME",
+    help="Commit the site to this branch (e.g. gh-pages) without touching the work "
+    "tree or the index; no commit when the site did not change.",
+)
+@click.option(
+    "--rev",
+    metavar="COMMIT",
+    help="Publish this commit (default: the tip of the publishing branch).",
+)
 @FORMAT_OPTION
 @pass_app
-def publish_command(app: App, folder: str | None, branch: str | None, rev: str | None,
-                    fmt: str) -> None:
+def publish_command(
+    app: App, folder: str | None, branch: str | None, rev: str | None, fmt: str
+) -> None:
     """Build the public site from what is committed and publish it.
 
     The site is built from a temporary checkout of the commit (its policies, mkdocs.yml
@@ -31,8 +43,11 @@ def publish_command(app: App, folder: str | None, branch: str | None, rev: str |
 
     if (folder is None) == (branch is None):
         raise click.UsageError("give either --to DIR or --branch NAME")
-    target = PublishTarget.branch(branch) if branch is not None else \
-        PublishTarget.parse(folder or "", base=Path.cwd())
+    target = (
+        PublishTarget.branch(branch)
+        if branch is not None
+        else PublishTarget.parse(folder or "", base=Path.cwd())
+    )
     result = publish(app.settings, target, rev=rev, policies=app.overrides.get("policies"))
     if fmt == "json":
         echo_json(result.to_dict())

@@ -38,8 +38,15 @@ def settings_command(app: App, fmt: str) -> None:
             value = list(value)
         elif name == "database_url":
             value = mask_password(value)
-        rows.append({"name": name, "env": f"PUBLISHER_{name.upper()}", "value": value,
-                     "source": sources[name], "doc": doc})
+        rows.append(
+            {
+                "name": name,
+                "env": f"PUBLISHER_{name.upper()}",
+                "value": value,
+                "source": sources[name],
+                "doc": doc,
+            }
+        )
     if fmt == "json":
         echo_json({"root": str(settings.root), "settings": rows})
         return

@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from publisher.site import Progress
 
 CONFIG_OPTION = click.option(
-    "--config", "-f", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    "--config",
+    "-f",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="The site's mkdocs.yml (default: the repository's, else a built-in configuration).",
 )
@@ -35,8 +38,13 @@ def _progress() -> Iterator[Progress | None]:
     from rich.progress import Progress as Bar
 
     titles = {"redlines": "comparing versions", "pages": "rendering policies"}
-    with Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-             console=Console(stderr=True), transient=True) as bar:
+    with Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         tasks: dict[str, TaskID] = {}
 
         def advance(phase: str, done: int, total: int) -> None:
@@ -49,14 +57,23 @@ def _progress() -> Iterator[Progress | None]:
 
 @click.command("build")
 @CONFIG_OPTION
-@click.option("--site-dir", "-d", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the site (default: site_dir of mkdocs.yml, build/site).")
-@click.option("--strict/--no-strict", default=None,
-              help="Fail on any warning (default: `strict` of mkdocs.yml).")
+@click.option(
+    "--site-dir",
+    "-d",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the site (default: site_dir of mkdocs.yml, build/site).",
+)
+@click.option(
+    "--strict/--no-strict",
+    default=None,
+    help="Fail on any warning (default: `strict` of mkdocs.yml).",
+)
 @FORMAT_OPTION
 @pass_app
-def build_command(app: App, config_file: Path | None, site_dir: Path | None,
-                  strict: bool | None, fmt: str) -> None:
+def build_command(
+    app: App, config_file: Path | None, site_dir: Path | None, strict: bool | None, fmt: str
+) -> None:
     """Build the public policy site: every policy's current text, its versions, the redlines
     between them, Atom feeds and the JSON API, with the repository's mkdocs.yml.
 
@@ -66,24 +83,32 @@ def build_command(app: App, config_file: Path | None, site_dir: Path | None,
     from publisher.mkdocs_plugin import build
 
     with _progress() as progress:
-        result = build(app.settings.root, config_file=config_file, site_dir=site_dir,
-                       strict=strict, policies=app.overrides.get("policies"),
-                       progress=progress, require_policies=True)
+        result = build(
+            app.settings.root,
+            config_file=config_file,
+            site_dir=site_dir,
+            strict=strict,
+            policies=app.overrides.get("policies"),
+            progress=progress,
+            require_policies=True,
+        )
     if fmt == "json":
-        echo_json({
-            "site_dir": str(result.site_dir),
-            "config": str(result.config_file) if result.config_file else None,
-            "pages": result.pages,
-            "files": result.files,
-            "policies": result.policies,
-            "versions": result.versions,
-            "redlines": result.redlines,
-            "computed_redlines": result.computed,
-            "files_written": result.written,
-            "files_unchanged": result.unchanged,
-            "files_removed": result.removed,
-            "pages_rendered": result.rendered,
-        })
+        echo_json(
+            {
+                "site_dir": str(result.site_dir),
+                "config": str(result.config_file) if result.config_file else None,
+                "pages": result.pages,
+                "files": result.files,
+                "policies": result.policies,
+                "versions": result.versions,
+                "redlines": result.redlines,
+                "computed_redlines": result.computed,
+                "files_written": result.written,
+                "files_unchanged": result.unchanged,
+                "files_removed": result.removed,
+                "pages_rendered": result.rendered,
+            }
+        )
         return
     click.echo(result.describe())
     note = ignore_note(app.settings.root, result.site_dir)
@@ -114,18 +139,26 @@ def ignore_note(root: Path, site_dir: Path) -> str | None:
     except GitError:
         return None
     first = relative.parts[0] if relative.parts else str(relative)
-    return (f"note: {relative.as_posix()} is not git-ignored: add {first}/ to .gitignore so the "
-            "built site is not committed by mistake")
+    return (
+        f"note: {relative.as_posix()} is not git-ignored: add {first}/ to .gitignore so the "
+        "built site is not committed by mistake"
+    )
 
 
 @click.command("serve")
 @CONFIG_OPTION
-@click.option("--dev-addr", "-a", metavar="HOST:PORT", default=None,
-              help="Where to listen (default: the host and port of the site_url setting).")
+@click.option(
+    "--dev-addr",
+    "-a",
+    metavar="HOST:PORT",
+    default=None,
+    help="Where to listen (default: the host and port of the site_url setting).",
+)
 @click.option("--open", "open_in_browser", is_flag=True, help="Open the site in a browser.")
 @pass_app
-def serve_command(app: App, config_file: Path | None, dev_addr: str | None,
-                  open_in_browser: bool) -> None:
+def serve_command(
+    app: App, config_file: Path | None, dev_addr: str | None, open_in_browser: bool
+) -> None:
     """Serve the public policy site locally and rebuild it whenever a page of the site
     changes or a new commit lands in the repository (Ctrl-C stops)."""
     from urllib.parse import urlsplit
@@ -135,8 +168,13 @@ def serve_command(app: App, config_file: Path | None, dev_addr: str | None,
     if dev_addr is None:
         url = urlsplit(app.settings.site_url)
         dev_addr = f"{url.hostname or '127.0.0.1'}:{url.port or 8001}"
-    serve(app.settings.root, config_file=config_file, dev_addr=dev_addr,
-          policies=app.overrides.get("policies"), open_in_browser=open_in_browser)
+    serve(
+        app.settings.root,
+        config_file=config_file,
+        dev_addr=dev_addr,
+        policies=app.overrides.get("policies"),
+        open_in_browser=open_in_browser,
+    )
 
 
 COMMANDS = [build_command, serve_command]

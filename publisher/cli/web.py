@@ -17,25 +17,58 @@ from publisher.store.versions import sync_versions
 
 @click.command("web")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (they share nothing but the database).")
-@click.option("--access-log/--no-access-log", default=False, show_default=True,
-              help="Log every request (the URLs contain acceptance tokens: protect the logs).")
-@click.option("--header-timeout", default=10.0, show_default=True,
-              type=click.FloatRange(0.1, 3600),
-              help="Seconds a client has to send a request's headers (then 408 and close).")
-@click.option("--body-timeout", default=30.0, show_default=True,
-              type=click.FloatRange(0.1, 3600),
-              help="Seconds to wait for the next part of a request body (then 408).")
-@click.option("--no-sync", is_flag=True,
-              help="Do not copy policy versions from git first (hosts without a checkout).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (they share nothing but the database).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log every request (the URLs contain acceptance tokens: protect the logs).",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds a client has to send a request's headers (then 408 and close).",
+)
+@click.option(
+    "--body-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds to wait for the next part of a request body (then 408).",
+)
+@click.option(
+    "--no-sync",
+    is_flag=True,
+    help="Do not copy policy versions from git first (hosts without a checkout).",
+)
 @database_url_option
 @pass_app
-def web_command(app: App, host: str, port: int, workers: int, access_log: bool,
-                header_timeout: float, body_timeout: float, no_sync: bool,
-                database_url: str | None) -> None:
+def web_command(
+    app: App,
+    host: str,
+    port: int,
+    workers: int,
+    access_log: bool,
+    header_timeout: float,
+    body_timeout: float,
+    no_sync: bool,
+    database_url: str | None,
+) -> None:
     """Run the acceptance service: link pages (/a/<token>), receipts, /healthz, /readyz and
     the JSON API (/api/…, Authorization: Bearer <api_token>)."""
     from publisher.web.server import serve
@@ -46,16 +79,29 @@ def web_command(app: App, host: str, port: int, workers: int, access_log: bool,
         if not no_sync:
             try:
                 result = sync_versions(database, settings)
-                notify(f"policy versions: {result.added} added, {result.updated} updated, "
-                       f"{result.unchanged} unchanged")
+                notify(
+                    f"policy versions: {result.added} added, {result.updated} updated, "
+                    f"{result.unchanged} unchanged"
+                )
             except GitError as exc:
-                notify(f"note: policy versions not read from git ({exc.message}); "
-                       "serving the versions already in the store")
+                notify(
+                    f"note: policy versions not read from git ({exc.message}); "
+                    "serving the versions already in the store"
+                )
     secret_keys(settings, warn=notify)  # generate once here, before the workers start
-    notify(f"acceptance service on http://{host}:{port} ({counted(workers, 'worker')}); "
-           f"links use {settings.accept_url}")
-    serve(settings, host=host, port=port, workers=workers, access_log=access_log,
-          header_timeout=header_timeout, body_timeout=body_timeout)
+    notify(
+        f"acceptance service on http://{host}:{port} ({counted(workers, 'worker')}); "
+        f"links use {settings.accept_url}"
+    )
+    serve(
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+    )
 
 
 def check_can_listen(host: str, port: int) -> None:
@@ -68,8 +114,10 @@ def check_can_listen(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise PublisherError(f"cannot listen on {where}: {exc.strerror}",
-                             hint="pass --host with an address or name of this machine") from exc
+        raise PublisherError(
+            f"cannot listen on {where}: {exc.strerror}",
+            hint="pass --host with an address or name of this machine",
+        ) from exc
     family, kind, proto, _, address = infos[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
@@ -80,15 +128,19 @@ def check_can_listen(host: str, port: int) -> None:
                 raise PublisherError(
                     f"cannot listen on {where}: the port is in use",
                     hint=f"stop the other server on port {port} (e.g. `ss -ltnp 'sport = {port}'`"
-                    " shows it) or pass --port with a free port") from exc
+                    " shows it) or pass --port with a free port",
+                ) from exc
             if exc.errno == errno.EACCES:
                 raise PublisherError(
                     f"cannot listen on {where}: permission denied",
                     hint="ports below 1024 need privileges: pass --port 1024 or above and put "
-                    "a reverse proxy in front") from exc
-            raise PublisherError(f"cannot listen on {where}: {exc.strerror}",
-                                 hint="pass --host with an address of this machine "
-                                 "(127.0.0.1, 0.0.0.0 for every one)") from exc
+                    "a reverse proxy in front",
+                ) from exc
+            raise PublisherError(
+                f"cannot listen on {where}: {exc.strerror}",
+                hint="pass --host with an address of this machine "
+                "(127.0.0.1, 0.0.0.0 for every one)",
+            ) from exc
 
 
 COMMANDS = [web_command]

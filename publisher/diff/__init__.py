@@ -92,8 +92,12 @@ def compare(old: Document, new: Document, *, overrides: Sequence[Override] = ())
 
 
 def _side(document: Document) -> Side:
-    return Side(version=document.meta.version, sha256=document.sha256,
-                title=document.meta.title or document.title, effective=document.meta.effective)
+    return Side(
+        version=document.meta.version,
+        sha256=document.sha256,
+        title=document.meta.title or document.title,
+        effective=document.meta.effective,
+    )
 
 
 def meta_changes(old: Side, new: Side) -> tuple[MetaChange, ...]:
@@ -103,9 +107,11 @@ def meta_changes(old: Side, new: Side) -> tuple[MetaChange, ...]:
     if old.title != new.title:
         found.append(MetaChange("title", old.title, new.title))
     if old.effective != new.effective:
-        found.append(MetaChange(
-            "effective",
-            old.effective.isoformat() if old.effective else None,
-            new.effective.isoformat() if new.effective else None,
-        ))
+        found.append(
+            MetaChange(
+                "effective",
+                old.effective.isoformat() if old.effective else None,
+                new.effective.isoformat() if new.effective else None,
+            )
+        )
     return tuple(found)

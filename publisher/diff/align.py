@@ -71,15 +71,14 @@ LIMIT = 8
 _K = TypeVar("_K")
 
 
-def changes_between(
-    old: Document, new: Document
-) -> tuple[list[Change], list[tuple[str, str]]]:
+def changes_between(old: Document, new: Document) -> tuple[list[Change], list[tuple[str, str]]]:
     """The changes between two documents in document order (unclassified: ``material`` is
     a placeholder), and the (old id, new id) pairs of the clauses that did not change."""
     alignment = _Alignment(old, new)
     alignment.run()
-    listing = Listing(alignment.old, alignment.new, moved(alignment.old, alignment.new),
-                      alignment.codes)
+    listing = Listing(
+        alignment.old, alignment.new, moved(alignment.old, alignment.new), alignment.codes
+    )
     changes, unchanged = listing.build()
     return changes, unchanged
 
@@ -184,8 +183,13 @@ class _Alignment:
                 new_children = [j for j in new_children if not self.new[j].children]
                 if not old_children or not new_children:
                     continue
-            scored = self._score(old_children, new_children,
-                                 IN_PLACE if in_place else WITHIN_PARENT, siblings, new_siblings)
+            scored = self._score(
+                old_children,
+                new_children,
+                IN_PLACE if in_place else WITHIN_PARENT,
+                siblings,
+                new_siblings,
+            )
             if in_place:
                 old_gaps, new_gaps = self._gaps(siblings, new_siblings)
                 scored = [c for c in scored if old_gaps[c.old] == new_gaps[c.new]]
@@ -214,12 +218,16 @@ class _Alignment:
             found.update((w, (before, -1)) for w in waiting)
             return found
 
-        old_anchor = {i: self.old.partner[i] for i in old_siblings if self.old.partner[i] in new_set}
+        old_anchor = {
+            i: self.old.partner[i] for i in old_siblings if self.old.partner[i] in new_set
+        }
         new_anchor = {j: j for j in new_siblings if self.new.partner[j] in old_set}
-        old_gaps = {i: g for i, g in gaps(old_siblings, old_anchor).items()
-                    if self.old.partner[i] == NONE}
-        new_gaps = {j: g for j, g in gaps(new_siblings, new_anchor).items()
-                    if self.new.partner[j] == NONE}
+        old_gaps = {
+            i: g for i, g in gaps(old_siblings, old_anchor).items() if self.old.partner[i] == NONE
+        }
+        new_gaps = {
+            j: g for j, g in gaps(new_siblings, new_anchor).items() if self.new.partner[j] == NONE
+        }
         return old_gaps, new_gaps
 
     def pair_similar_anywhere(self) -> int:
@@ -259,19 +267,22 @@ class _Alignment:
                 if old_siblings is not None:
                     candidates.extend(
                         _Candidate(cutoff, abs(old_pos[old_ids[k]] - new_pos[j]), old_ids[k], j)
-                        for k in window[:LIMIT] if not choices[k]
+                        for k in window[:LIMIT]
+                        if not choices[k]
                     )
                 continue
-            for _, score, k in process.extract(query, [choices[k] for k in window],
-                                               scorer=fuzz.ratio, score_cutoff=cutoff,
-                                               limit=LIMIT):
+            for _, score, k in process.extract(
+                query,
+                [choices[k] for k in window],
+                scorer=fuzz.ratio,
+                score_cutoff=cutoff,
+                limit=LIMIT,
+            ):
                 i = old_ids[window[k]]
                 candidates.append(_Candidate(score, abs(old_pos[i] - new_pos[j]), i, j))
         return candidates
 
-    def _child_overlap(
-        self, old_ids: Iterable[int], new_ids: Iterable[int]
-    ) -> list[_Candidate]:
+    def _child_overlap(self, old_ids: Iterable[int], new_ids: Iterable[int]) -> list[_Candidate]:
         """Sections whose children went (mostly) into the other one: same section, renamed."""
         new_free = {j for j in new_ids if self.new[j].children}
         candidates: list[_Candidate] = []
@@ -279,7 +290,11 @@ class _Alignment:
             children = self.old[i].children
             if not children:
                 continue
-            went = Counter(self.new[self.old.partner[c]].parent for c in children if self.old.partner[c] != NONE)
+            went = Counter(
+                self.new[self.old.partner[c]].parent
+                for c in children
+                if self.old.partner[c] != NONE
+            )
             for j, common in went.items():
                 if j in new_free:
                     score = 200.0 * common / (len(children) + len(self.new[j].children))

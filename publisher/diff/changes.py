@@ -54,10 +54,13 @@ class Listing:
         self.at_old: dict[int, int] = {}  # node index -> position of its change in ``placed``
         self.at_new: dict[int, int] = {}
         self.unchanged: list[tuple[str, str]] = []
-        self.renumbered_refs = renumbering({
-            old.paths[i]: new.paths[j] for i, j in enumerate(old.partner)
-            if j != NONE and old[i].clause.number and new[j].clause.number
-        })
+        self.renumbered_refs = renumbering(
+            {
+                old.paths[i]: new.paths[j]
+                for i, j in enumerate(old.partner)
+                if j != NONE and old[i].clause.number and new[j].clause.number
+            }
+        )
 
     def build(self) -> tuple[list[Change], list[tuple[str, str]]]:
         """Every change in document order, and the (old id, new id) pairs left unchanged."""
@@ -98,16 +101,21 @@ class Listing:
         clause = side[index].clause
         tag = "+" if added else "-"
         change = Change(
-            kind="added" if added else "removed", material=True,
-            inline=_ops(tag, clause.text), heading_inline=_ops(tag, clause.heading or ""),
-            implied=side.unpaired_descendants(index), section=side.section(index),
-            citation=side.citation(index), path=side.paths[index],
+            kind="added" if added else "removed",
+            material=True,
+            inline=_ops(tag, clause.text),
+            heading_inline=_ops(tag, clause.heading or ""),
+            implied=side.unpaired_descendants(index),
+            section=side.section(index),
+            citation=side.citation(index),
+            path=side.paths[index],
             kept_under=side.kept_under(index, other),
         )
         if added:
             return replace(change, new=clause, new_parent=side.parent_clause(index))
-        return replace(change, old=clause, old_parent=side.parent_clause(index),
-                       old_place=side.place(index))
+        return replace(
+            change, old=clause, old_parent=side.parent_clause(index), old_place=side.place(index)
+        )
 
     def _paired(self, i: int, j: int) -> Change | None:
         """The change of a pair, or None (noted as unchanged) when there is none."""
@@ -125,19 +133,31 @@ class Listing:
             return None
         conforming, conformed = (
             conforming_updates(before.text, after.text, self.renumbered_refs)
-            if before.text != after.text else ((), before.text)
+            if before.text != after.text
+            else ((), before.text)
         )
         return Change(
-            kind=kind, material=True, old=before, new=after,
+            kind=kind,
+            material=True,
+            old=before,
+            new=after,
             inline=word_diff(before.text, after.text),
-            conforming=conforming, conformed=conformed if conforming else None,
-            heading_inline=(word_diff(before.heading or "", after.heading or "")
-                            if before.heading != after.heading else ()),
-            old_parent=old.parent_clause(i), new_parent=new.parent_clause(j),
+            conforming=conforming,
+            conformed=conformed if conforming else None,
+            heading_inline=(
+                word_diff(before.heading or "", after.heading or "")
+                if before.heading != after.heading
+                else ()
+            ),
+            old_parent=old.parent_clause(i),
+            new_parent=new.parent_clause(j),
             section=new.section(j),
             reparented=kind == "moved" and old.parent_partner(i) != new[j].parent,
-            citation=new.citation(j), old_citation=old.citation(i), path=new.paths[j],
-            old_path=old.paths[i], old_place=old.place(i),
+            citation=new.citation(j),
+            old_citation=old.citation(i),
+            path=new.paths[j],
+            old_path=old.paths[i],
+            old_place=old.place(i),
         )
 
     # -- merged and split text ------------------------------------------------------------
@@ -160,27 +180,34 @@ class Listing:
             if not parts:
                 continue
             wholes = [self._text(other, k) for k in whole_owner if _changed(other, side, k)]
-            found = merges.find([self._text(side, p) for p in parts], wholes,
-                                self._partner_words(other, side))
+            found = merges.find(
+                [self._text(side, p) for p in parts], wholes, self._partner_words(other, side)
+            )
             there, here = names
             for p, k in found.items():
-                related[part_owner[p]].append(Related(
-                    there, other[k].clause.id, other.citation(k), _via(side, p, part_at)))
-                related[whole_owner[k]].append(Related(
-                    here, side[p].clause.id, side.citation(p), _via(other, k, whole_at)))
+                related[part_owner[p]].append(
+                    Related(there, other[k].clause.id, other.citation(k), _via(side, p, part_at))
+                )
+                related[whole_owner[k]].append(
+                    Related(here, side[p].clause.id, side.citation(p), _via(other, k, whole_at))
+                )
         for position, found_here in related.items():
             place, change = self.placed[position]
-            self.placed[position] = (place, replace(change, related=change.related
-                                                    + tuple(found_here)))
+            self.placed[position] = (
+                place,
+                replace(change, related=change.related + tuple(found_here)),
+            )
 
     def _text(self, side: Side, index: int) -> merges.Text:
         return merges.Text(index, self.codes.text(side[index]), index / len(side))
 
     def _partner_words(self, side: Side, other: Side) -> Callable[[int], str | None]:
         """For a node of ``side``: the words of its partner in ``other`` (None without)."""
+
         def words(index: int) -> str | None:
             k = side.partner[index]
             return None if k == NONE else self.codes.text(other[k])
+
         return words
 
 

@@ -24,11 +24,31 @@ from publisher.diff.model import Change, Override, OverrideValue
 
 TRAILER = "Policy-Change"
 
-_QUOTES = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "`": "'", "´": "'",
-    "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
-    "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
-})
+_QUOTES = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "`": "'",
+        "´": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "″": '"',
+        "«": '"',
+        "»": '"',
+        "‐": "-",
+        "‑": "-",
+        "‒": "-",
+        "–": "-",
+        "—": "-",
+        "―": "-",
+        "−": "-",
+    }
+)
 # Signs that carry meaning of their own: "5%" is not "5", "A & B" is not "A B".
 _MEANINGFUL = frozenset("%‰‱§¶&@#")
 _WS = re.compile(r"\s+")
@@ -44,8 +64,9 @@ def _drop_punctuation(match: re.Match[str]) -> str:
     text, i = match.string, match.start()
     if 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
         return char
-    if char == "-" and (i == 0 or text[i - 1].isspace() or i == len(text) - 1
-                        or text[i + 1].isspace()):
+    if char == "-" and (
+        i == 0 or text[i - 1].isspace() or i == len(text) - 1 or text[i + 1].isspace()
+    ):
         return " "  # a dash used as a separator (" - "), not inside a word ("e-mail")
     return ""
 

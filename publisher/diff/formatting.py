@@ -67,11 +67,15 @@ def cell_changes(before: Clause, after: Clause) -> tuple[CellChange, ...]:
         partner = new_by_key.get(key)
         for name, a, b in columns:
             old_cell = row[a] if a is not None and a < len(row) else None
-            new_cell = (partner[b] if partner is not None and b is not None and b < len(partner)
-                        else None)
+            new_cell = (
+                partner[b] if partner is not None and b is not None and b < len(partner) else None
+            )
             if old_cell != new_cell:
-                found.append(CellChange(key, name, old_cell, new_cell,
-                                        word_diff(old_cell or "", new_cell or "")))
+                found.append(
+                    CellChange(
+                        key, name, old_cell, new_cell, word_diff(old_cell or "", new_cell or "")
+                    )
+                )
     for row in new_rows:
         key = row[0] if row else ""
         if key in seen:
@@ -83,8 +87,7 @@ def cell_changes(before: Clause, after: Clause) -> tuple[CellChange, ...]:
     return tuple(found)
 
 
-def _columns(old: Sequence[str], new: Sequence[str]
-             ) -> list[tuple[str, int | None, int | None]]:
+def _columns(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, int | None, int | None]]:
     """(header, old position, new position) per column: by header, else by position."""
     out: list[tuple[str, int | None, int | None]] = []
     new_at = {name: k for k, name in reversed(list(enumerate(new)))}
@@ -105,15 +108,19 @@ def with_formatting(change: Change) -> Change:
     if change.old is None or change.new is None or change.kind == "restructured":
         return change
     formatting = format_changes(change.old, change.new)
-    cells = (cell_changes(change.old, change.new)
-             if change.old.kind == change.new.kind == "table" and change.reworded else ())
+    cells = (
+        cell_changes(change.old, change.new)
+        if change.old.kind == change.new.kind == "table" and change.reworded
+        else ()
+    )
     if not formatting and not cells:
         return change
     return replace(change, formatting=formatting, cells=cells)
 
 
-def marked(old: Flat, new: Flat, unchanged: Sequence[tuple[str, str]]
-           ) -> tuple[list[tuple[int, Change]], list[tuple[str, str]]]:
+def marked(
+    old: Flat, new: Flat, unchanged: Sequence[tuple[str, str]]
+) -> tuple[list[tuple[int, Change]], list[tuple[str, str]]]:
     """Clauses matched unchanged whose links or emphasis changed: ``modified`` changes
     (with the new index each stands at), and the pairs that stay unchanged."""
     found: list[tuple[int, Change]] = []
@@ -129,12 +136,24 @@ def marked(old: Flat, new: Flat, unchanged: Sequence[tuple[str, str]]
             kept.append((a, b))
             continue
         up_old, up_new = old.parent[i], new.parent[j]
-        found.append((j, Change(
-            kind="modified", material=True, old=before, new=after,
-            inline=word_diff(before.text, after.text), formatting=formatting,
-            old_parent=old.clauses[up_old] if up_old >= 0 else None,
-            new_parent=new.clauses[up_new] if up_new >= 0 else None,
-            section=new.section(j), citation=new.citation(j), old_citation=old.citation(i),
-            path=new.path(j), old_path=old.path(i),
-        )))
+        found.append(
+            (
+                j,
+                Change(
+                    kind="modified",
+                    material=True,
+                    old=before,
+                    new=after,
+                    inline=word_diff(before.text, after.text),
+                    formatting=formatting,
+                    old_parent=old.clauses[up_old] if up_old >= 0 else None,
+                    new_parent=new.clauses[up_new] if up_new >= 0 else None,
+                    section=new.section(j),
+                    citation=new.citation(j),
+                    old_citation=old.citation(i),
+                    path=new.path(j),
+                    old_path=old.path(i),
+                ),
+            )
+        )
     return found, kept

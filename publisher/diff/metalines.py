@@ -43,8 +43,9 @@ def _same_label(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-def extract(changes: Sequence[Change]
-            ) -> tuple[list[Change], list[MetaChange], list[tuple[str, str]]]:
+def extract(
+    changes: Sequence[Change],
+) -> tuple[list[Change], list[MetaChange], list[tuple[str, str]]]:
     """The changes without those that only changed a metadata line's date, those as meta
     changes, and the (old id, new id) pairs of those lines (no clause change now)."""
     meta: list[MetaChange] = []
@@ -55,9 +56,14 @@ def extract(changes: Sequence[Change]
     for position, change in enumerate(changes):
         old = meta_line(change.old) if change.old is not None else None
         new = meta_line(change.new) if change.new is not None else None
-        if change.kind in ("modified", "restructured") and old and new \
-                and _same_label(old[0], new[0]) and len(change.old_clauses) <= 1 \
-                and len(change.new_clauses) <= 1:
+        if (
+            change.kind in ("modified", "restructured")
+            and old
+            and new
+            and _same_label(old[0], new[0])
+            and len(change.old_clauses) <= 1
+            and len(change.new_clauses) <= 1
+        ):
             if old[1] != new[1]:
                 meta.append(MetaChange("line", old[1], new[1], label=new[0]))
             dropped.add(position)

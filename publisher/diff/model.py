@@ -16,7 +16,12 @@ from publisher.version_labels import label_text
 
 ChangeKind = Literal["added", "removed", "modified", "moved", "renumbered", "restructured"]
 KINDS: tuple[ChangeKind, ...] = (
-    "added", "removed", "modified", "moved", "renumbered", "restructured",
+    "added",
+    "removed",
+    "modified",
+    "moved",
+    "renumbered",
+    "restructured",
 )
 
 OpTag = Literal["=", "-", "+"]
@@ -183,8 +188,7 @@ class Change:
     @property
     def renumbered(self) -> bool:
         """The number changed (``renumbered``, and possibly ``moved`` or ``modified``)."""
-        return (self.old is not None and self.new is not None
-                and renumbered(self.old, self.new))
+        return self.old is not None and self.new is not None and renumbered(self.old, self.new)
 
     @property
     def clause(self) -> Clause:
@@ -245,10 +249,14 @@ class Summary:
 
     def as_dict(self) -> dict[str, int]:
         return {
-            "added": self.added, "removed": self.removed, "modified": self.modified,
-            "moved": self.moved, "renumbered": self.renumbered,
+            "added": self.added,
+            "removed": self.removed,
+            "modified": self.modified,
+            "moved": self.moved,
+            "renumbered": self.renumbered,
             "restructured": self.restructured,
-            "material": self.material, "editorial": self.editorial,
+            "material": self.material,
+            "editorial": self.editorial,
             "reworded": self.reworded,
         }
 
@@ -257,8 +265,11 @@ class Summary:
         2 moved (1 also reworded) (3 material, 0 editorial)`` or ``no changes``."""
         if not self.total:
             return "no changes"
-        parts = [f"{getattr(self, kind)} {kind}{self.note(kind)}"
-                 for kind in KINDS if getattr(self, kind)]
+        parts = [
+            f"{getattr(self, kind)} {kind}{self.note(kind)}"
+            for kind in KINDS
+            if getattr(self, kind)
+        ]
         return f"{', '.join(parts)} ({self.material} material, {self.editorial} editorial)"
 
 
@@ -279,8 +290,9 @@ class Side:
 
     def filled_from(self, other: Side) -> Side:
         """This side, with the title and effective date of ``other`` where it has none."""
-        return replace(self, title=self.title or other.title,
-                       effective=self.effective or other.effective)
+        return replace(
+            self, title=self.title or other.title, effective=self.effective or other.effective
+        )
 
     @property
     def display(self) -> str:
@@ -288,8 +300,7 @@ class Side:
         ``working tree`` (``v4 (working tree)`` with a label of its own) for uncommitted
         files, which are not the text of any version yet."""
         if self.rev == WORKING_TREE:
-            return (f"{label_text(self.version)} ({WORKING_TREE})" if self.version
-                    else WORKING_TREE)
+            return f"{label_text(self.version)} ({WORKING_TREE})" if self.version else WORKING_TREE
         if self.version:
             return label_text(self.version)
         if self.rev and len(self.rev) == 40 and all(c in "0123456789abcdef" for c in self.rev):
@@ -299,7 +310,9 @@ class Side:
 
 MetaField = Literal["title", "effective", "line"]
 META_FIELDS: dict[MetaField, str] = {
-    "title": "title", "effective": "effective date", "line": "metadata line",
+    "title": "title",
+    "effective": "effective date",
+    "line": "metadata line",
 }
 """The document facts outside the clauses a diff reports, and how they are named in prose."""
 

@@ -20,15 +20,21 @@ def moved(old: Side, new: Side) -> set[int]:
     """New indices of the pairs that moved: to another parent, out of reading order, or out
     of order among siblings."""
     found: set[int] = set()
-    reparented = [n.index for n in new
-                  if new.paired(n.index) and old.parent_partner(new.partner[n.index]) != n.parent]
+    reparented = [
+        n.index
+        for n in new
+        if new.paired(n.index) and old.parent_partner(new.partner[n.index]) != n.parent
+    ]
     if reparented:
         in_order = in_reading_order(new)
         found.update(j for j in reparented if j not in in_order)
     parents = [new.roots] + [n.children for n in new if n.children and new.paired(n.index)]
     for children in parents:
-        stayed = [j for j in children if new.paired(j)
-                  and old.parent_partner(new.partner[j]) == new[j].parent]
+        stayed = [
+            j
+            for j in children
+            if new.paired(j) and old.parent_partner(new.partner[j]) == new[j].parent
+        ]
         olds = [new.partner[j] for j in stayed]
         if all(a < b for a, b in pairwise(olds)):
             continue

@@ -19,10 +19,25 @@ import re
 from collections.abc import Mapping
 from difflib import SequenceMatcher
 
-REFERENCE_WORDS = frozenset({
-    "section", "sections", "subsection", "subsections", "clause", "clauses",
-    "paragraph", "paragraphs", "article", "articles", "part", "parts", "§", "§§", "see",
-})
+REFERENCE_WORDS = frozenset(
+    {
+        "section",
+        "sections",
+        "subsection",
+        "subsections",
+        "clause",
+        "clauses",
+        "paragraph",
+        "paragraphs",
+        "article",
+        "articles",
+        "part",
+        "parts",
+        "§",
+        "§§",
+        "see",
+    }
+)
 """Words after which a number or letter is a cross-reference (case-insensitive)."""
 _CONNECTORS = frozenset({"and", "or", "to", "through", "-", "–", "—", "&", ","})
 _LOOK_BACK = 6  # words between a reference word and the reference, at most
@@ -40,8 +55,7 @@ def _looks_like_reference(word: str) -> bool:
     """``G``, ``B.4``, ``12(a)``, ``2.iv``, ``D.4,``: parts that are each a number, one letter
     or a small roman numeral."""
     parts = _PARTS.findall(word.lower())
-    return bool(parts) and all(p.isdigit() or len(p) == 1 or _ROMAN.fullmatch(p)
-                               for p in parts)
+    return bool(parts) and all(p.isdigit() or len(p) == 1 or _ROMAN.fullmatch(p) for p in parts)
 
 
 def _display(word: str) -> str:
@@ -99,9 +113,11 @@ def conforming_updates(
             old_word, new_word = old_words[i1 + k], new_words[j1 + k]
             if old_word == new_word:
                 continue
-            if (not _looks_like_reference(old_word)
-                    or renumbered.get(reference_key(old_word)) != reference_key(new_word)
-                    or not _after_reference_word(old_words, i1 + k)):
+            if (
+                not _looks_like_reference(old_word)
+                or renumbered.get(reference_key(old_word)) != reference_key(new_word)
+                or not _after_reference_word(old_words, i1 + k)
+            ):
                 break
             found.append((i1 + k, old_word, new_word))
         else:

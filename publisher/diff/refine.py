@@ -13,9 +13,12 @@ from publisher.diff.model import Change, MetaChange
 from publisher.document import Document
 
 
-def refine(old_document: Document, new_document: Document, changes: Sequence[Change],
-           unchanged: Sequence[tuple[str, str]]
-           ) -> tuple[list[Change], list[tuple[str, str]], list[MetaChange]]:
+def refine(
+    old_document: Document,
+    new_document: Document,
+    changes: Sequence[Change],
+    unchanged: Sequence[tuple[str, str]],
+) -> tuple[list[Change], list[tuple[str, str]], list[MetaChange]]:
     """The aligned changes made right: (changes in document order, unchanged pairs, meta
     changes of metadata lines)."""
     old, new = Flat.of(old_document), Flat.of(new_document)
@@ -29,8 +32,13 @@ def refine(old_document: Document, new_document: Document, changes: Sequence[Cha
     return found, [*kept, *lines], meta
 
 
-def _insert(old: Flat, new: Flat, changes: list[Change], extra: list[tuple[int, Change]],
-            unchanged: Sequence[tuple[str, str]]) -> list[Change]:
+def _insert(
+    old: Flat,
+    new: Flat,
+    changes: list[Change],
+    extra: list[tuple[int, Change]],
+    unchanged: Sequence[tuple[str, str]],
+) -> list[Change]:
     """``changes`` with ``extra`` (new index, change) put in document order: a change with a
     new side stands at its new index, a removal after the new partner of the clause before
     it."""

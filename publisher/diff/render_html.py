@@ -54,10 +54,12 @@ def _href(change: Change, old_href: str, new_href: str) -> str:
     return f"{old_href}#{change.old.anchor}"
 
 
-def _change(change: Change, number: int, *, id_prefix: str, old_href: str,
-            new_href: str) -> str:
-    classes = ["change", f"change--{change.kind}",
-               "change--material" if change.material else "change--editorial"]
+def _change(change: Change, number: int, *, id_prefix: str, old_href: str, new_href: str) -> str:
+    classes = [
+        "change",
+        f"change--{change.kind}",
+        "change--material" if change.material else "change--editorial",
+    ]
     if change.kind == "moved" and change.reworded:
         classes.append("change--reworded")
     if change.override is not None:
@@ -90,8 +92,10 @@ def _meta(change: MetaChange) -> str:
     new = escape(wording.meta_value(change, change.new))
     old = f"<del>{old}</del>" if change.old is not None else old
     new = f"<ins>{new}</ins>" if change.new is not None else new
-    return (f'<li class="redline__meta-change" data-field="{change.field}">'
-            f"{escape(name)}: {old} → {new}</li>")
+    return (
+        f'<li class="redline__meta-change" data-field="{change.field}">'
+        f"{escape(name)}: {old} → {new}</li>"
+    )
 
 
 def render_html(
@@ -138,13 +142,18 @@ def render_html(
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)
-        parts.append(f'<p class="redline__hidden">{hidden} editorial '
-                     f'change{"s" if hidden != 1 else ""} not listed.</p>')
+        parts.append(
+            f'<p class="redline__hidden">{hidden} editorial '
+            f"change{'s' if hidden != 1 else ''} not listed.</p>"
+        )
     elif any(not c.material for c in listed) and any(c.material for c in listed):
-        parts.append(f'<input type="checkbox" class="redline__filter" id="{prefix}-material-only">'
-                     f'<label for="{prefix}-material-only">Material changes only</label>')
+        parts.append(
+            f'<input type="checkbox" class="redline__filter" id="{prefix}-material-only">'
+            f'<label for="{prefix}-material-only">Material changes only</label>'
+        )
     for number, change in enumerate(listed, start=1):
-        parts.append(_change(change, number, id_prefix=prefix, old_href=old_href,
-                             new_href=new_href))
+        parts.append(
+            _change(change, number, id_prefix=prefix, old_href=old_href, new_href=new_href)
+        )
     parts.append("</section>")
     return "\n".join(parts) + "\n"

@@ -55,9 +55,13 @@ def change_to_json(change: Change) -> dict[str, Any]:
         "renumbered": change.renumbered,
         "section": change.section,
         "override": (
-            {"value": change.override.value, "source": change.override.source,
-             "clause": change.override.clause}
-            if change.override else None
+            {
+                "value": change.override.value,
+                "source": change.override.source,
+                "clause": change.override.clause,
+            }
+            if change.override
+            else None
         ),
     }
     if change.kind == "restructured":
@@ -65,15 +69,25 @@ def change_to_json(change: Change) -> dict[str, Any]:
         data["old_clauses"] = [clause_to_json(c) for c in change.old_clauses]
         data["new_clauses"] = [clause_to_json(c) for c in change.new_clauses]
     if change.formatting:
-        data["formatting"] = [{"kind": f.kind, "text": f.text, "old": f.old, "new": f.new}
-                              for f in change.formatting]
+        data["formatting"] = [
+            {"kind": f.kind, "text": f.text, "old": f.old, "new": f.new} for f in change.formatting
+        ]
     if change.cells:
-        data["cells"] = [{"row": c.row, "column": c.column, "old": c.old, "new": c.new,
-                          "inline": [[tag, text] for tag, text in c.inline]}
-                         for c in change.cells]
+        data["cells"] = [
+            {
+                "row": c.row,
+                "column": c.column,
+                "old": c.old,
+                "new": c.new,
+                "inline": [[tag, text] for tag, text in c.inline],
+            }
+            for c in change.cells
+        ]
     if change.related:
-        data["related"] = [{"relation": r.relation, "id": r.clause, "citation": r.citation,
-                            "via": r.via} for r in change.related]
+        data["related"] = [
+            {"relation": r.relation, "id": r.clause, "citation": r.citation, "via": r.via}
+            for r in change.related
+        ]
     if change.kept_under:
         data["kept_under"] = list(change.kept_under)
     if change.conforming:
@@ -89,9 +103,13 @@ def change_to_json(change: Change) -> dict[str, Any]:
 
 
 def _side(side: Side) -> dict[str, Any]:
-    return {"rev": side.rev, "version": side.version, "sha256": side.sha256,
-            "title": side.title,
-            "effective": side.effective.isoformat() if side.effective else None}
+    return {
+        "rev": side.rev,
+        "version": side.version,
+        "sha256": side.sha256,
+        "title": side.title,
+        "effective": side.effective.isoformat() if side.effective else None,
+    }
 
 
 def render_json(changes: ChangeSet, *, material_only: bool = False) -> dict[str, Any]:
@@ -101,9 +119,15 @@ def render_json(changes: ChangeSet, *, material_only: bool = False) -> dict[str,
         "old": _side(changes.old),
         "new": _side(changes.new),
         "summary": changes.summary.as_dict(),
-        "meta_changes": [{"field": m.field, "old": m.old, "new": m.new,
-                          **({"label": m.label} if m.label else {})}
-                         for m in changes.meta_changes],
+        "meta_changes": [
+            {
+                "field": m.field,
+                "old": m.old,
+                "new": m.new,
+                **({"label": m.label} if m.label else {}),
+            }
+            for m in changes.meta_changes
+        ],
         "material_only": material_only,
         "changes": [change_to_json(c) for c in changes.listed(material_only=material_only)],
     }

@@ -22,9 +22,13 @@ def escape(text: str) -> str:
 def _not_a_block(text: str) -> str:
     """Keep a paragraph that starts like a list item ("1. …", "- …") a paragraph."""
     return _BLOCK_START.sub(
-        lambda m: f"{m.group(1)}{m.group(2)}\\{m.group(3)}" if m.group(2)
-        else f"{m.group(4)}\\{m.group(5)}",
-        text, count=1,
+        lambda m: (
+            f"{m.group(1)}{m.group(2)}\\{m.group(3)}"
+            if m.group(2)
+            else f"{m.group(4)}\\{m.group(5)}"
+        ),
+        text,
+        count=1,
     )
 
 
@@ -70,8 +74,9 @@ def render_markdown(changes: ChangeSet, *, material_only: bool = False) -> str:
     lines = [f"**{escape(wording.heading(changes))}** — {changes.describe()}"]
     if changes.meta_changes:
         lines.append("")
-        lines.append("  \n".join(escape(_capital(wording.meta_line(meta)))
-                                  for meta in changes.meta_changes))
+        lines.append(
+            "  \n".join(escape(_capital(wording.meta_line(meta))) for meta in changes.meta_changes)
+        )
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)

@@ -26,12 +26,20 @@ from publisher.diff import wording
 from publisher.diff.model import Change, ChangeKind, ChangeSet, InlineOp
 
 MARKERS: dict[ChangeKind, str] = {
-    "added": "+", "removed": "-", "modified": "~", "moved": ">", "renumbered": "#",
+    "added": "+",
+    "removed": "-",
+    "modified": "~",
+    "moved": ">",
+    "renumbered": "#",
     "restructured": "=",
 }
 _COLOURS: dict[ChangeKind, str] = {
-    "added": "green", "removed": "red", "modified": "yellow", "moved": "cyan",
-    "renumbered": "blue", "restructured": "cyan",
+    "added": "green",
+    "removed": "red",
+    "modified": "yellow",
+    "moved": "cyan",
+    "renumbered": "blue",
+    "restructured": "cyan",
 }
 _INDENT = "    "
 

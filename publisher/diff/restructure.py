@@ -71,8 +71,11 @@ def run_text(clauses: Sequence[Clause]) -> str:
     for clause in clauses:
         if clause.heading:
             ends = clause.heading[-1] in ".:;?!"
-            parts.append(clause.heading if ends or (not clause.text and clause is clauses[-1])
-                         else clause.heading + ".")
+            parts.append(
+                clause.heading
+                if ends or (not clause.text and clause is clauses[-1])
+                else clause.heading + "."
+            )
         if clause.text:
             parts.append(clause.text)
     return " ".join(parts)
@@ -96,13 +99,19 @@ def make_change(old: Flat, new: Flat, olds: Sequence[int], news: Sequence[int]) 
     old_text, new_text = run_text(old_clauses), run_text(new_clauses)
     first_old, first_new = olds[0], news[0]
     return Change(
-        kind="restructured", material=True, old=old_clauses[0], new=new_clauses[0],
+        kind="restructured",
+        material=True,
+        old=old_clauses[0],
+        new=new_clauses[0],
         inline=word_diff(old_text, new_text),
         same_words=editorial_form(old_text) == editorial_form(new_text),
-        old_clauses=old_clauses, new_clauses=new_clauses,
+        old_clauses=old_clauses,
+        new_clauses=new_clauses,
         shape=shape_of(old_clauses, new_clauses),
-        section=new.section(first_new), citation=new.citation(first_new),
-        old_citation=old.citation(first_old), path=new.path(first_new),
+        section=new.section(first_new),
+        citation=new.citation(first_new),
+        old_citation=old.citation(first_old),
+        path=new.path(first_new),
         old_path=old.path(first_old),
         old_parent=old.clauses[old.parent[first_old]] if old.parent[first_old] >= 0 else None,
         new_parent=new.clauses[new.parent[first_new]] if new.parent[first_new] >= 0 else None,
@@ -150,8 +159,9 @@ def _in_order(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return chain[::-1]
 
 
-def restructure(old: Flat, new: Flat, changes: Sequence[Change],
-                unchanged: Sequence[tuple[str, str]]) -> list[Change]:
+def restructure(
+    old: Flat, new: Flat, changes: Sequence[Change], unchanged: Sequence[tuple[str, str]]
+) -> list[Change]:
     """``changes`` with each run of clauses that only restructured text made one
     ``restructured`` change (module doc)."""
     members: dict[int, tuple[list[int], list[int]]] = {}
@@ -161,10 +171,14 @@ def restructure(old: Flat, new: Flat, changes: Sequence[Change],
             anchors.append((old.index[change.old.id], new.index[change.new.id]))
         if change.kind not in _PARTICIPANTS:
             continue
-        olds = [old.index[c.id] for c in _with_implied(change.old, change.implied,
-                                                       change.kind == "removed")]
-        news = [new.index[c.id] for c in _with_implied(change.new, change.implied,
-                                                       change.kind == "added")]
+        olds = [
+            old.index[c.id]
+            for c in _with_implied(change.old, change.implied, change.kind == "removed")
+        ]
+        news = [
+            new.index[c.id]
+            for c in _with_implied(change.new, change.implied, change.kind == "added")
+        ]
         members[position] = (olds, news)
     if not any(o for o, _ in members.values()) or not any(n for _, n in members.values()):
         return list(changes)
@@ -172,8 +186,9 @@ def restructure(old: Flat, new: Flat, changes: Sequence[Change],
     old_cuts, new_cuts = [i for i, _ in chain], [j for _, j in chain]
     gaps: dict[int, list[int]] = defaultdict(list)
     for position, (olds, news) in members.items():
-        places = {bisect_right(old_cuts, i) for i in olds} | {bisect_right(new_cuts, j)
-                                                             for j in news}
+        places = {bisect_right(old_cuts, i) for i in olds} | {
+            bisect_right(new_cuts, j) for j in news
+        }
         if len(places) == 1:  # a change reaching across gaps (a real move) stays as it is
             gaps[places.pop()].append(position)
     replaced: dict[int, Change | None] = {}
@@ -194,25 +209,27 @@ def restructure(old: Flat, new: Flat, changes: Sequence[Change],
     return out
 
 
-def _with_implied(clause: Clause | None, implied: Sequence[Clause], whole: bool
-                  ) -> list[Clause]:
+def _with_implied(clause: Clause | None, implied: Sequence[Clause], whole: bool) -> list[Clause]:
     if clause is None:
         return []
     return [clause, *implied] if whole else [clause]
 
 
-def _runs(old: Flat, new: Flat, parts: list[tuple[list[int], list[int]]],
-          positions: list[int]) -> list[tuple[Change, list[int]]]:
+def _runs(
+    old: Flat, new: Flat, parts: list[tuple[list[int], list[int]]], positions: list[int]
+) -> list[tuple[Change, list[int]]]:
     """The restructured runs in one gap: (change, positions of the changes it replaces)."""
     olds = sorted({i for o, _ in parts for i in o})
     news = sorted({j for _, n in parts for j in n})
     if not olds or not news:
         return []
     words: dict[str, int] = {}
-    old_words = {i: [words.setdefault(w, len(words)) for w in clause_words(old.clauses[i])]
-                 for i in olds}
-    new_words = {j: [words.setdefault(w, len(words)) for w in clause_words(new.clauses[j])]
-                 for j in news}
+    old_words = {
+        i: [words.setdefault(w, len(words)) for w in clause_words(old.clauses[i])] for i in olds
+    }
+    new_words = {
+        j: [words.setdefault(w, len(words)) for w in clause_words(new.clauses[j])] for j in news
+    }
     a, a_owner = _stream(olds, old_words)
     b, b_owner = _stream(news, new_words)
     if not a or not b or len(a) + len(b) > MAX_GAP_WORDS:
@@ -226,14 +243,14 @@ def _runs(old: Flat, new: Flat, parts: list[tuple[list[int], list[int]]],
     for a0, b0, size in LCSseq.opcodes(a, b).as_matching_blocks():
         if not size:
             continue
-        if size < MIN_BLOCK and not (_whole(a_owner, old_words, a0, size)
-                                     or _whole(b_owner, new_words, b0, size)):
+        if size < MIN_BLOCK and not (
+            _whole(a_owner, old_words, a0, size) or _whole(b_owner, new_words, b0, size)
+        ):
             continue
         for t in range(size):
             union.join(("o", a_owner[a0 + t]), ("n", b_owner[b0 + t]))
     groups: dict[tuple[str, int], tuple[list[int], list[int], list[int]]] = {}
-    for key in [("o", i) for i in olds] + [("n", j) for j in news] + [
-            ("c", p) for p in positions]:
+    for key in [("o", i) for i in olds] + [("n", j) for j in news] + [("c", p) for p in positions]:
         group = groups.setdefault(union.find(key), ([], [], []))
         group[{"o": 0, "n": 1, "c": 2}[key[0]]].append(key[1])
     found: list[tuple[Change, list[int]]] = []
@@ -262,8 +279,8 @@ def _nearly(a: list[int], owner_a: list[int], b: list[int], owner_b: list[int]) 
     kept_a: set[int] = set()
     kept_b: set[int] = set()
     for a0, b0, size in matcher.get_matching_blocks():
-        kept_a.update(owner_a[a0:a0 + size])
-        kept_b.update(owner_b[b0:b0 + size])
+        kept_a.update(owner_a[a0 : a0 + size])
+        kept_b.update(owner_b[b0 : b0 + size])
     return kept_a == set(owner_a) and kept_b == set(owner_b)
 
 
@@ -285,8 +302,9 @@ def _whole(owner: list[int], words: dict[int, list[int]], start: int, size: int)
     return first == start and len(words[clause]) <= size
 
 
-def reformatted(old: Flat, new: Flat, unchanged: Sequence[tuple[str, str]]
-                ) -> tuple[list[tuple[int, Change]], list[tuple[str, str]]]:
+def reformatted(
+    old: Flat, new: Flat, unchanged: Sequence[tuple[str, str]]
+) -> tuple[list[tuple[int, Change]], list[tuple[str, str]]]:
     """Clauses matched unchanged whose form changed (a paragraph made a list item, or
     back): ``reformatted`` restructurings, with the new index each stands at, and the
     pairs that stay unchanged."""

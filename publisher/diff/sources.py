@@ -26,9 +26,11 @@ def read_file(path: str | Path) -> Document:
     try:
         data = file.read_bytes()
     except FileNotFoundError:
-        raise PolicyError("no such file", path=path,
-                          hint="give two policy files, or one policy (slug or path) "
-                               "with --from/--to") from None
+        raise PolicyError(
+            "no such file",
+            path=path,
+            hint="give two policy files, or one policy (slug or path) with --from/--to",
+        ) from None
     except IsADirectoryError:
         raise PolicyError("is a directory, not a policy file", path=path) from None
     except OSError as exc:
@@ -104,7 +106,8 @@ def compare_revisions(
 
     def side(revision: Revision, document: Document) -> Side:
         version = repo.version_of(policy, revision)
-        return Side(rev=revision.commit, version=version.label if version else None,
-                    sha256=document.sha256)
+        return Side(
+            rev=revision.commit, version=version.label if version else None, sha256=document.sha256
+        )
 
     return changes.labelled(policy=policy.slug, old=side(old_rev, old), new=side(new_rev, new))

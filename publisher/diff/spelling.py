@@ -24,8 +24,11 @@ def _breame() -> dict[str, str]:
         BRITISH_ENGLISH_SPELLINGS,
     )
 
-    return {k.casefold(): v.casefold() for k, v in BRITISH_ENGLISH_SPELLINGS.items()
-            if k.isalpha() and v.isalpha()}
+    return {
+        k.casefold(): v.casefold()
+        for k, v in BRITISH_ENGLISH_SPELLINGS.items()
+        if k.isalpha() and v.isalpha()
+    }
 
 
 def variants() -> Mapping[str, str]:
@@ -40,8 +43,7 @@ def use_variants(table: Mapping[str, str] | None) -> None:
     """Use ``table`` (British → American, lower case) instead of breame's; None restores
     breame's. Clears the editorial-form cache."""
     global _variants, _source
-    _variants = None if table is None else {k.casefold(): v.casefold() for k, v in
-                                            table.items()}
+    _variants = None if table is None else {k.casefold(): v.casefold() for k, v in table.items()}
     _source = "breame" if table is None else "custom"
     for listener in _listeners:
         listener()
@@ -72,17 +74,20 @@ def configure(setting: str, *, root: Path | None = None) -> None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"spelling_variants: cannot read {path}: {exc.strerror}",
-                          hint="give breame, none, or a file of 'british american' pairs"
-                          ) from None
+        raise ConfigError(
+            f"spelling_variants: cannot read {path}: {exc.strerror}",
+            hint="give breame, none, or a file of 'british american' pairs",
+        ) from None
     table: dict[str, str] = {}
     for number, line in enumerate(lines, start=1):
         words = line.split("#", 1)[0].split()
         if not words:
             continue
         if len(words) != 2:
-            raise ConfigError(f"{path}:{number}: expected 'british american', got {line!r}",
-                              hint="one pair of words per line, e.g. 'licence license'")
+            raise ConfigError(
+                f"{path}:{number}: expected 'british american', got {line!r}",
+                hint="one pair of words per line, e.g. 'licence license'",
+            )
         table[words[0]] = words[1]
     use_variants(table)
     _source = setting

@@ -150,8 +150,10 @@ class WordCodes:
     def of(self, text: str) -> str:
         """``text`` as word codes, one character per word (editorial differences ignored)."""
         vocabulary = self._vocabulary
-        return "".join(vocabulary.setdefault(word, chr(_BASE + len(vocabulary)))
-                       for word in editorial_form(text).split())
+        return "".join(
+            vocabulary.setdefault(word, chr(_BASE + len(vocabulary)))
+            for word in editorial_form(text).split()
+        )
 
     def key(self, node: Node) -> str:
         """The node's key (heading and text) as word codes, cached on the node."""

@@ -188,7 +188,7 @@ def conforming_note(change: Change) -> str | None:
     if not change.conforming:
         return None
     refs = ", ".join(f"{old} → {new}" for old, new in change.conforming)
-    follows = ("references follow" if len(change.conforming) > 1 else "reference follows")
+    follows = "references follow" if len(change.conforming) > 1 else "reference follows"
     note = f"{follows} renumbering ({refs})"
     return note if change.material else f"conforming change: {note}"
 
@@ -227,7 +227,8 @@ def related_note(related: Related) -> str:
 def merged_away(change: Change) -> bool:
     """True for a removed clause whose own whole text now stands within another clause."""
     return change.kind == "removed" and any(
-        r.relation == "merged into" and r.via is None for r in change.related)
+        r.relation == "merged into" and r.via is None for r in change.related
+    )
 
 
 def notes(change: Change) -> list[str]:
@@ -257,8 +258,12 @@ def notes(change: Change) -> list[str]:
     return found
 
 
-_SHAPES = {"split": "split", "merged": "merged", "re-wrapped": "re-wrapped",
-           "reformatted": "reformatted"}
+_SHAPES = {
+    "split": "split",
+    "merged": "merged",
+    "re-wrapped": "re-wrapped",
+    "reformatted": "reformatted",
+}
 
 
 def _ids(clauses: Sequence[Clause]) -> str:
@@ -279,8 +284,15 @@ def restructure_note(change: Change) -> str:
     return note + ("; with word changes" if change.reworded else "; same words")
 
 
-_FORM_NAMES = {"paragraph": "paragraph", "bullet": "list item", "item": "numbered item",
-               "quote": "quotation", "section": "heading", "table": "table", "code": "code"}
+_FORM_NAMES = {
+    "paragraph": "paragraph",
+    "bullet": "list item",
+    "item": "numbered item",
+    "quote": "quotation",
+    "section": "heading",
+    "table": "table",
+    "code": "code",
+}
 
 
 def form_notes(change: Change) -> list[str]:
@@ -343,5 +355,4 @@ def meta_value(change: MetaChange, value: str | None) -> str:
 
 def meta_line(change: MetaChange) -> str:
     """``effective date: 2025-01-06 → 2025-02-01``, ``title: “Old” → “New”``."""
-    return (f"{change.name}: {meta_value(change, change.old)} → "
-            f"{meta_value(change, change.new)}")
+    return f"{change.name}: {meta_value(change, change.old)} → {meta_value(change, change.new)}"

@@ -39,8 +39,12 @@ BOOKMARK = "policy_text"
 
 _INDENT = Cm(0.75)
 _HEADING_KINDS = frozenset({"section"})
-_MARK: dict[str, str] = {"inserted": "w:ins", "deleted": "w:del",
-                         "moved-from": "w:moveFrom", "moved-to": "w:moveTo"}
+_MARK: dict[str, str] = {
+    "inserted": "w:ins",
+    "deleted": "w:del",
+    "moved-from": "w:moveFrom",
+    "moved-to": "w:moveTo",
+}
 
 
 class _Revisions:
@@ -78,8 +82,9 @@ def _run(text: str, *, bold: bool, deleted: bool) -> BaseOxmlElement:
     return run
 
 
-def _segments(target: BaseOxmlElement, segments: tuple[Segment, ...], rev: _Revisions,
-              *, whole_deleted: bool) -> None:
+def _segments(
+    target: BaseOxmlElement, segments: tuple[Segment, ...], rev: _Revisions, *, whole_deleted: bool
+) -> None:
     """Runs for the segments into ``target``: ``-`` in ``w:del``, ``+`` in ``w:ins``."""
     for segment in segments:
         deleted = whole_deleted or segment.tag == "-"
@@ -158,8 +163,7 @@ class _Styles:
 
     def add(self, style: str, text: str | None = None) -> DocxParagraph:
         if style not in self.ids:
-            self.ids[style] = (None if style == "Normal"
-                               else self.document.styles[style].style_id)
+            self.ids[style] = None if style == "Normal" else self.document.styles[style].style_id
         element = OxmlElement("w:p")
         if self.end is not None:
             self.end.addprevious(element)

@@ -113,26 +113,30 @@ def _join(parts: list[tuple[tuple[InlineOp, ...], bool]]) -> tuple[Segment, ...]
 def _paired(old: Clause, new: Clause, change: Change | None) -> tuple[Segment, ...]:
     heading_given = change.heading_inline if change else ()
     text_given = change.inline if change else ()
-    return _join([
-        (_whole(old.number or "", new.number or ""), False),
-        (_ops(old.heading or "", new.heading or "", heading_given), True),
-        (_ops(old.text, new.text, text_given), False),
-    ])
+    return _join(
+        [
+            (_whole(old.number or "", new.number or ""), False),
+            (_ops(old.heading or "", new.heading or "", heading_given), True),
+            (_ops(old.text, new.text, text_given), False),
+        ]
+    )
 
 
 def _alone(clause: Clause, tag: Literal["=", "-", "+"]) -> tuple[Segment, ...]:
     number, heading, text = clause_parts(clause)
-    return _join([(((tag, number),), False), (((tag, heading),), True),
-                  (((tag, text),), False)])
+    return _join([(((tag, number),), False), (((tag, heading),), True), (((tag, text),), False)])
 
 
 def _depths(document: Document) -> Iterator[tuple[Clause, int, Clause | None]]:
     """Every clause in document order with its depth and parent."""
-    def walk(clause: Clause, depth: int, parent: Clause | None
-             ) -> Iterator[tuple[Clause, int, Clause | None]]:
+
+    def walk(
+        clause: Clause, depth: int, parent: Clause | None
+    ) -> Iterator[tuple[Clause, int, Clause | None]]:
         yield clause, depth, parent
         for child in clause.children:
             yield from walk(child, depth + 1, clause)
+
     for top in document.clauses:
         yield from walk(top, 0, None)
 
@@ -167,8 +171,10 @@ def layout(changes: ChangeSet, old: Document, new: Document) -> tuple[Paragraph,
         ):
             displaced.add(clause.id)
     displaced &= set(partner)
-    moves = {old_id: f"move{n}" for n, old_id in enumerate(
-        (c.id for c, _, _ in old_rows if c.id in displaced), start=1)}
+    moves = {
+        old_id: f"move{n}"
+        for n, old_id in enumerate((c.id for c, _, _ in old_rows if c.id in displaced), start=1)
+    }
 
     # Old clauses without a place in the new order, after the last one before them that kept its.
     anchored: dict[str | None, list[Paragraph]] = {}
@@ -178,11 +184,18 @@ def layout(changes: ChangeSet, old: Document, new: Document) -> tuple[Paragraph,
             anchor = partner[clause.id]
             continue
         if clause.id in displaced:
-            paragraph = Paragraph(clause.kind, depth, "moved-from", _alone(clause, "="),
-                                  move=moves[clause.id], change=by_old.get(clause.id))
+            paragraph = Paragraph(
+                clause.kind,
+                depth,
+                "moved-from",
+                _alone(clause, "="),
+                move=moves[clause.id],
+                change=by_old.get(clause.id),
+            )
         else:
-            paragraph = Paragraph(clause.kind, depth, "deleted", _alone(clause, "-"),
-                                  change=by_old.get(clause.id))
+            paragraph = Paragraph(
+                clause.kind, depth, "deleted", _alone(clause, "-"), change=by_old.get(clause.id)
+            )
         anchored.setdefault(anchor, []).append(paragraph)
 
     old_of = {n: o for o, n in partner.items()}
@@ -192,13 +205,15 @@ def layout(changes: ChangeSet, old: Document, new: Document) -> tuple[Paragraph,
         old_id = old_of.get(clause.id)
         found = by_new.get(clause.id)
         if old_id is None:
-            out.append(Paragraph(clause.kind, depth, "inserted", _alone(clause, "+"),
-                                 change=found))
+            out.append(Paragraph(clause.kind, depth, "inserted", _alone(clause, "+"), change=found))
         else:
             segments = _paired(old_clauses[old_id], clause, found)
             if old_id in displaced:
-                out.append(Paragraph(clause.kind, depth, "moved-to", segments,
-                                     move=moves[old_id], change=found))
+                out.append(
+                    Paragraph(
+                        clause.kind, depth, "moved-to", segments, move=moves[old_id], change=found
+                    )
+                )
             else:
                 out.append(Paragraph(clause.kind, depth, "kept", segments, change=found))
         out.extend(anchored.get(clause.id, []))

@@ -16,8 +16,10 @@ class OutputError(PublisherError):
 def refuse_terminal(stream: TextIO, fmt: str) -> None:
     """OutputError when ``stream`` is a terminal: a .docx or .pdf there is noise."""
     if stream.isatty():
-        raise OutputError(f"refusing to write {fmt} (binary) to a terminal",
-                          hint=f"give --output FILE.{fmt}, or redirect stdout to a file")
+        raise OutputError(
+            f"refusing to write {fmt} (binary) to a terminal",
+            hint=f"give --output FILE.{fmt}, or redirect stdout to a file",
+        )
 
 
 def write_output(path: str | Path, data: bytes, *, force: bool = True) -> None:
@@ -28,10 +30,10 @@ def write_output(path: str | Path, data: bytes, *, force: bool = True) -> None:
     if not force and target.exists():
         raise OutputError(f"{target} exists", hint="give --force to overwrite it")
     if not target.parent.is_dir():
-        raise OutputError(f"{target.parent} is no directory",
-                          hint="create it first, or give another --output")
+        raise OutputError(
+            f"{target.parent} is no directory", hint="create it first, or give another --output"
+        )
     try:
         write_file_atomically(target, data)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
-

@@ -68,7 +68,7 @@ def page_html(body: str, facts: PageFacts, *, heading: str, lines: list[str]) ->
     page = PAGE_CSS % {"left": _css_string(facts.title), "right": _css_string(facts.versions)}
     facts_html = "".join(f"<div>{escape(line)}</div>" for line in lines)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(heading)}</title>"
         f"<style>{site_css()}\n{page}</style></head>"
         f'<body><main class="policy"><h1 class="pdf-title">{escape(heading)}</h1>'
@@ -98,11 +98,17 @@ def redline_pdf_html(changes: ChangeSet, *, material_only: bool = False) -> str:
     """The page of a redline: the site's redline fragment under a title (only the material
     changes listed with ``material_only``)."""
     title = changes.new.title or changes.old.title or changes.policy or "Policy"
-    versions = (f"{changes.old.display} ({_day(changes.old.effective)}) → "
-                f"{changes.new.display} ({_day(changes.new.effective)})")
+    versions = (
+        f"{changes.old.display} ({_day(changes.old.effective)}) → "
+        f"{changes.new.display} ({_day(changes.new.effective)})"
+    )
     lines = [f"Compares {versions}"]
-    return page_html(render_html(changes, material_only=material_only), PageFacts(title, f"Redline {versions}"),
-                     heading=f"{title}: changes", lines=lines)
+    return page_html(
+        render_html(changes, material_only=material_only),
+        PageFacts(title, f"Redline {versions}"),
+        heading=f"{title}: changes",
+        lines=lines,
+    )
 
 
 def redline_pdf(changes: ChangeSet, *, material_only: bool = False) -> bytes:
@@ -110,8 +116,13 @@ def redline_pdf(changes: ChangeSet, *, material_only: bool = False) -> bytes:
     return html_to_pdf(redline_pdf_html(changes, material_only=material_only))
 
 
-def version_pdf_html(document: Document, *, version: str | None, effective: date | None,
-                     published: date | None = None) -> str:
+def version_pdf_html(
+    document: Document,
+    *,
+    version: str | None,
+    effective: date | None,
+    published: date | None = None,
+) -> str:
     """The page of one version: the policy text as the site's version page shows it."""
     from publisher.pages import policy_body
     from publisher.sanitize import clause_bodies
@@ -126,8 +137,14 @@ def version_pdf_html(document: Document, *, version: str | None, effective: date
     return page_html(body, PageFacts(title, right), heading=title, lines=lines)
 
 
-def version_pdf(document: Document, *, version: str | None, effective: date | None,
-                published: date | None = None) -> bytes:
+def version_pdf(
+    document: Document,
+    *,
+    version: str | None,
+    effective: date | None,
+    published: date | None = None,
+) -> bytes:
     """A version of a policy as a PDF."""
-    return html_to_pdf(version_pdf_html(document, version=version, effective=effective,
-                                        published=published))
+    return html_to_pdf(
+        version_pdf_html(document, version=version, effective=effective, published=published)
+    )

@@ -32,8 +32,13 @@ def redline_of_files(old_path: str | Path, new_path: str | Path) -> Redline:
     """Two policy files: the revisions are dated by the new file's modification time."""
     changes = compare_files(old_path, new_path)
     mtime = Path(new_path).stat().st_mtime
-    return Redline(changes, read_file(old_path), read_file(new_path), FILE_AUTHOR,
-                   datetime.fromtimestamp(int(mtime), tz=UTC))
+    return Redline(
+        changes,
+        read_file(old_path),
+        read_file(new_path),
+        FILE_AUTHOR,
+        datetime.fromtimestamp(int(mtime), tz=UTC),
+    )
 
 
 def redline_of_revisions(
@@ -45,5 +50,10 @@ def redline_of_revisions(
     assert changes.old.rev is not None and changes.new.rev is not None
     old_rev = repo.resolve(policy, changes.old.rev)
     new_rev = repo.resolve(policy, changes.new.rev)
-    return Redline(changes, repo.document(old_rev), repo.document(new_rev),
-                   new_rev.author_name, new_rev.authored)
+    return Redline(
+        changes,
+        repo.document(old_rev),
+        repo.document(new_rev),
+        new_rev.author_name,
+        new_rev.authored,
+    )

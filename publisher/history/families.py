@@ -21,9 +21,13 @@ from publisher.slugs import SlugClaim, assign_slugs
 def language_of(path: str, meta: PolicyMeta | None, settings: Settings, base: str) -> FileLanguage:
     """The language of the file ``path`` whose front matter is ``meta`` (None: unreadable)."""
     declared = meta.extra.get("lang") if meta is not None else None
-    return file_language(path, base=base,
-                         declared=declared if isinstance(declared, str) else None,
-                         default=settings.default_language, languages=settings.languages)
+    return file_language(
+        path,
+        base=base,
+        declared=declared if isinstance(declared, str) else None,
+        default=settings.default_language,
+        languages=settings.languages,
+    )
 
 
 @dataclass(frozen=True)
@@ -34,14 +38,22 @@ class Families:
     source: tuple[int, ...]
 
     @classmethod
-    def of(cls, paths: Sequence[str], metas: Sequence[PolicyMeta | None],
-           live: Sequence[bool], settings: Settings, base: str) -> Families:
+    def of(
+        cls,
+        paths: Sequence[str],
+        metas: Sequence[PolicyMeta | None],
+        live: Sequence[bool],
+        settings: Settings,
+        base: str,
+    ) -> Families:
         """Families of the files ``paths``; files that are not ``live`` (deleted) stand alone."""
         found = tuple(language_of(p, m, settings, base) for p, m in zip(paths, metas, strict=True))
         alive = [i for i, is_live in enumerate(live) if is_live]
         grouped = group_families(
             [Member(found[i].neutral, _slug(metas[i]), found[i].language) for i in alive],
-            default=settings.default_language, languages=settings.languages)
+            default=settings.default_language,
+            languages=settings.languages,
+        )
         source = list(range(len(paths)))
         for at, i in enumerate(alive):
             source[i] = alive[grouped[at]]
@@ -57,8 +69,9 @@ class Families:
         """The translations in ``index``'s family (not its source), in language order."""
         head = self.source[index]
         members = [i for i, s in enumerate(self.source) if s == head and i != head]
-        order = order_languages([self.found[i].language for i in members],
-                                settings.default_language, settings.languages)
+        order = order_languages(
+            [self.found[i].language for i in members], settings.default_language, settings.languages
+        )
         return sorted(members, key=lambda i: order.index(self.found[i].language))
 
     def slugs(self, claims: Sequence[SlugClaim], base: str) -> list[str]:

@@ -49,8 +49,10 @@ def compile_glob(pattern: str, what: str = "policies glob") -> re.Pattern[str]:
         elif pattern[i] == "[":
             end = pattern.find("]", i + 2)
             if end == -1:
-                raise ConfigError(f"the {what} {original!r} has an unclosed [",
-                                  hint=f"close it, or write [[] for a literal [; {_GLOB_HINT}")
+                raise ConfigError(
+                    f"the {what} {original!r} has an unclosed [",
+                    hint=f"close it, or write [[] for a literal [; {_GLOB_HINT}",
+                )
             body = pattern[i + 1 : end]
             if body.startswith("!"):
                 body = "^" + body[1:]
@@ -62,29 +64,42 @@ def compile_glob(pattern: str, what: str = "policies glob") -> re.Pattern[str]:
     try:
         return re.compile("".join(out) + r"\Z")
     except re.error as exc:
-        raise ConfigError(f"the {what} {original!r} is invalid: {exc.msg}",
-                          hint=_GLOB_HINT) from exc
+        raise ConfigError(
+            f"the {what} {original!r} is invalid: {exc.msg}", hint=_GLOB_HINT
+        ) from exc
 
 
 def _check_glob(original: str, pattern: str, what: str) -> None:
     if not pattern:
         raise ConfigError(f"the {what} is empty", hint=_GLOB_HINT)
     if pattern.startswith("/") or re.match(r"[A-Za-z]:[/\\]", pattern):
-        raise ConfigError(f"the {what} {original!r} is absolute: policies are files "
-                          "of the repository", hint=_GLOB_HINT)
+        raise ConfigError(
+            f"the {what} {original!r} is absolute: policies are files of the repository",
+            hint=_GLOB_HINT,
+        )
     if ".." in pattern.split("/"):
-        raise ConfigError(f"the {what} {original!r} points outside the repository "
-                          "('..')", hint=_GLOB_HINT)
+        raise ConfigError(
+            f"the {what} {original!r} points outside the repository ('..')", hint=_GLOB_HINT
+        )
     if pattern.endswith("/"):
-        raise ConfigError(f"the {what} {original!r} names a folder, not files",
-                          hint=_GLOB_HINT)
-
+        raise ConfigError(f"the {what} {original!r} names a folder, not files", hint=_GLOB_HINT)
 
 
 #: Stems of the files a repository keeps beside its policies (``README.md`` at the root under a
 #: ``**/*.md`` glob): not policies, whatever the glob says.
-NOT_POLICIES = frozenset({"readme", "license", "licence", "copying", "code_of_conduct",
-                          "contributing", "changelog", "security", "authors"})
+NOT_POLICIES = frozenset(
+    {
+        "readme",
+        "license",
+        "licence",
+        "copying",
+        "code_of_conduct",
+        "contributing",
+        "changelog",
+        "security",
+        "authors",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,8 +117,11 @@ class PolicyGlob:
     skips_names: bool
 
     def match(self, path: str) -> bool:
-        return bool(self.regex.match(path)) and not self.is_excluded(path) \
+        return (
+            bool(self.regex.match(path))
+            and not self.is_excluded(path)
             and not self.not_a_policy(path)
+        )
 
     def is_excluded(self, path: str) -> bool:
         return any(x.match(path) for x in self.excluded)
@@ -111,9 +129,12 @@ class PolicyGlob:
     def not_a_policy(self, path: str) -> bool:
         """True for a path the glob matches that is plainly no policy (``README.md``)."""
         posix = PurePosixPath(path)
-        return (self.skips_names and str(posix.parent).removeprefix(".") == self.base
-                and posix.stem.lower().replace("-", "_") in NOT_POLICIES
-                and bool(self.regex.match(path)))
+        return (
+            self.skips_names
+            and str(posix.parent).removeprefix(".") == self.base
+            and posix.stem.lower().replace("-", "_") in NOT_POLICIES
+            and bool(self.regex.match(path))
+        )
 
 
 @cache

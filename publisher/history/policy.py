@@ -132,4 +132,3 @@ class Policy:
             f"{self.slug} has no version {label!r}",
             hint=f"versions of {self.slug}: {', '.join(self.labels)}",
         )
-

@@ -67,16 +67,18 @@ def parse_in_pool(
     # forkserver (spawn where there is none): never fork a process that runs threads (the
     # acceptance service reads history too)
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    pool: Executor = ProcessPoolExecutor(max_workers=jobs,
-                                         mp_context=multiprocessing.get_context(method))
+    pool: Executor = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context(method)
+    )
     with pool:
         for start in range(0, len(wanted), WINDOW):
-            window = wanted[start:start + WINDOW]
+            window = wanted[start : start + WINDOW]
             datas = read([blob for blob, _ in window])
-            items = [(blob, path, data, folder, version)
-                     for (blob, path), data in zip(window, datas, strict=True)
-                     if data is not None]
+            items = [
+                (blob, path, data, folder, version)
+                for (blob, path), data in zip(window, datas, strict=True)
+                if data is not None
+            ]
             chunk = max(1, len(items) // (jobs * 4))
-            for item, parsed in zip(items, pool.map(_parse, items, chunksize=chunk),
-                                    strict=True):
+            for item, parsed in zip(items, pool.map(_parse, items, chunksize=chunk), strict=True):
                 yield item[0], parsed

@@ -34,6 +34,7 @@ log = logging.getLogger("publisher.history")
 #: site's plugin and the version check) says each skipped revision once.
 _LOGGED: set[tuple[str, str, str]] = set()
 
+
 @dataclass
 class ReadStats:
     """What a reader did so far (diagnostics, and the tests of a warm read)."""
@@ -144,8 +145,11 @@ class PolicyRepo:
                 position=position,
                 lineages=self._join(lineages, position),
                 tip_files=set(files),
-                not_policies=sorted(p for p in files if self._is_policy.not_a_policy(p)
-                                    and not self._is_policy.is_excluded(p)),
+                not_policies=sorted(
+                    p
+                    for p in files
+                    if self._is_policy.not_a_policy(p) and not self._is_policy.is_excluded(p)
+                ),
             )
         return self._history
 
@@ -154,9 +158,11 @@ class PolicyRepo:
         skipped = self._read_history().not_policies
         if skipped and not self._noted:
             self._noted = True
-            self._warn(f"note: skipped {', '.join(skipped)}: not policies, though the "
-                       f"policies glob {self.glob!r} matches them (set `exclude` to skip "
-                       "other files)")
+            self._warn(
+                f"note: skipped {', '.join(skipped)}: not policies, though the "
+                f"policies glob {self.glob!r} matches them (set `exclude` to skip "
+                "other files)"
+            )
 
     def _join(self, lineages: list[Lineage], position: Mapping[str, int]) -> list[Lineage]:
         """:func:`~publisher.history.renames.join_lineages`, naming each revision by its
@@ -248,7 +254,8 @@ class PolicyRepo:
         self._note_not_policies()
         source = self._family().source
         chosen = [
-            i for i, lin in enumerate(history.lineages)
+            i
+            for i, lin in enumerate(history.lineages)
             if (include_deleted or lin.deleted_in is None) and source[i] == i
         ]
         self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
@@ -264,8 +271,9 @@ class PolicyRepo:
         self.summaries.save()
         return found
 
-    def policy(self, name: str, *, include_deleted: bool = False,
-               language: str | None = None) -> Policy:
+    def policy(
+        self, name: str, *, include_deleted: bool = False, language: str | None = None
+    ) -> Policy:
         """The policy named by slug or path (relative to the repository root, or absolute
         inside it; a policy's former paths work too); a slug names the source of a family
         of translations, a path the file it names. ``language``: that language's member of
@@ -362,9 +370,12 @@ class PolicyRepo:
             lineages = self._read_history().lineages
             self._load_heads(lin.revisions[0] for lin in lineages)
             self._families = Families.of(
-                [lin.path for lin in lineages], [self._newest_meta(lin) for lin in lineages],
-                [lin.deleted_in is None for lin in lineages], self.settings,
-                self._is_policy.base)
+                [lin.path for lin in lineages],
+                [self._newest_meta(lin) for lin in lineages],
+                [lin.deleted_in is None for lin in lineages],
+                self.settings,
+                self._is_policy.base,
+            )
         return self._families
 
     def _newest_meta(self, lin: Lineage) -> PolicyMeta | None:
@@ -385,15 +396,22 @@ class PolicyRepo:
                 return self._policy(i)
         known = ", ".join(families.found[i].language for i in family)
         slug = self._slug(head)
-        raise NotFoundError(f"{slug} has no {language!r} translation",
-                            hint=f"languages of {slug}: {known}")
+        raise NotFoundError(
+            f"{slug} has no {language!r} translation", hint=f"languages of {slug}: {known}"
+        )
 
     def translations(self, policy: Policy) -> list[Policy]:
         """The translations of the source ``policy`` (or of a translation's source), in
         language order (:func:`~publisher.languages.order_languages`)."""
         history = self._read_history()
-        at = next((i for i, lin in enumerate(history.lineages)
-                   if lin.path == policy.path and lin.deleted_in is None), None)
+        at = next(
+            (
+                i
+                for i, lin in enumerate(history.lineages)
+                if lin.path == policy.path and lin.deleted_in is None
+            ),
+            None,
+        )
         if at is None:
             return []
         members = self._family().members(at, self.settings)
@@ -403,13 +421,18 @@ class PolicyRepo:
         """The languages of ``policy``'s family: its source's first, then its translations'
         (without reading the translations' histories)."""
         lineages, families = self._read_history().lineages, self._family()
-        at = next((i for i, lin in enumerate(lineages)
-                   if lin.path == policy.path and lin.deleted_in is None), None)
+        at = next(
+            (
+                i
+                for i, lin in enumerate(lineages)
+                if lin.path == policy.path and lin.deleted_in is None
+            ),
+            None,
+        )
         if at is None:
             return [policy.language]
         head = families.source[at]
-        return [families.found[i].language
-                for i in (head, *families.members(head, self.settings))]
+        return [families.found[i].language for i in (head, *families.members(head, self.settings))]
 
     def meta(self, revision: Revision) -> PolicyMeta:
         """A revision's front matter (without parsing its Markdown); PolicyError when it
@@ -419,8 +442,9 @@ class PolicyRepo:
     def _slug_claims(self) -> list[SlugClaim]:
         history = self._read_history()
         self._load_heads(lin.revisions[0] for lin in history.lineages)
-        return lineage_claims(history.lineages, history.position, self._explicit_slug,
-                              self._is_policy.base)
+        return lineage_claims(
+            history.lineages, history.position, self._explicit_slug, self._is_policy.base
+        )
 
     def _explicit_slug(self, lin: Lineage) -> str | None:
         """The front-matter slug of a lineage's newest readable revision; a file that
@@ -441,22 +465,32 @@ class PolicyRepo:
         committed = self.git.rev_parse(self.settings.branch) is not None
         claims, index = with_files(self._slug_claims() if committed else [], files)
         slugs = Families.of_claims(claims, self.settings, self._is_policy.base).slugs(
-            claims, self._is_policy.base)
+            claims, self._is_policy.base
+        )
         return {path: slugs[i] for path, i in index.items()}
 
     def languages_for(self, files: Mapping[str, str | None]) -> dict[str, str]:
         """The language of each path of ``files`` (path -> front matter ``lang`` or None)."""
-        return {path: language_of(path, PolicyMeta(extra={"lang": lang} if lang else {}),
-                                  self.settings, self._is_policy.base).language
-                for path, lang in files.items()}
+        return {
+            path: language_of(
+                path,
+                PolicyMeta(extra={"lang": lang} if lang else {}),
+                self.settings,
+                self._is_policy.base,
+            ).language
+            for path, lang in files.items()
+        }
 
     def _policy(self, index: int) -> Policy:
         if index not in self._policies:
             families, lineages = self._family(), self._read_history().lineages
             built = self._build(lineages[index], self._slug(index))
             head = families.source[index]
-            self._policies[index] = replace(built, language=families.found[index].language,
-                                            source=lineages[head].path if head != index else None)
+            self._policies[index] = replace(
+                built,
+                language=families.found[index].language,
+                source=lineages[head].path if head != index else None,
+            )
         return self._policies[index]
 
     def _build(self, lin: Lineage, slug: str) -> Policy:
@@ -526,7 +560,7 @@ class PolicyRepo:
 
         items = list(wanted.items())
         for start in range(0, len(items), WINDOW):  # a window of blobs in memory at a time
-            window = items[start:start + WINDOW]
+            window = items[start : start + WINDOW]
             objects = self.git.cat.get_many([blob for blob, _ in window])
             self.stats.blobs_read += len(window)
             for (blob, revision), obj in zip(window, objects, strict=True):
@@ -554,8 +588,11 @@ class PolicyRepo:
         for revision in revisions:
             blob = revision.blob
             head = self._heads.get(blob)
-            if blob in wanted or not isinstance(head, Head) \
-                    or (head.meta.version and head.meta.title):
+            if (
+                blob in wanted
+                or not isinstance(head, Head)
+                or (head.meta.version and head.meta.title)
+            ):
                 continue
             summary = self.summaries.get(blob)
             if summary is not None and summary.fingerprint is not None:
@@ -569,11 +606,18 @@ class PolicyRepo:
 
         def read(names: Sequence[str]) -> list[bytes | None]:
             self.stats.blobs_read += len(names)
-            return [obj.data if obj is not None and obj.type == "blob" else None
-                    for obj in self.git.cat.get_many(names)]
+            return [
+                obj.data if obj is not None and obj.type == "blob" else None
+                for obj in self.git.cat.get_many(names)
+            ]
 
-        for blob, parsed in parse_in_pool(list(wanted.items()), read, directory=directory,
-                                          version=self.cache.version, jobs=self._jobs):
+        for blob, parsed in parse_in_pool(
+            list(wanted.items()),
+            read,
+            directory=directory,
+            version=self.cache.version,
+            jobs=self._jobs,
+        ):
             head = self._heads[blob]
             if parsed is None or not isinstance(head, Head):
                 continue  # parsed again, and its error reported, when it is asked for

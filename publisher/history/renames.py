@@ -140,10 +140,15 @@ def join_lineages(
     if not deleted:
         return lineages
     # each candidate's first revision, as walked (before any join changes it)
-    starts = {id(lin): (lin, lin.revisions[-1]) for lin in lineages
-              if lin.revisions and lin.revisions[-1].status == "A"}
-    preload([first for _, first in starts.values()]
-            + [lin.revisions[0] for lin in deleted if lin.revisions])
+    starts = {
+        id(lin): (lin, lin.revisions[-1])
+        for lin in lineages
+        if lin.revisions and lin.revisions[-1].status == "A"
+    }
+    preload(
+        [first for _, first in starts.values()]
+        + [lin.revisions[0] for lin in deleted if lin.revisions]
+    )
     # oldest deletion first, so that a chain D1 -> D2 -> L joins in order
     for gone in sorted(deleted, key=lambda lin: -position[_deleted(lin).commit]):
         if not gone.revisions:
@@ -151,7 +156,8 @@ def join_lineages(
         when = position[_deleted(gone).commit]
         name = name_at(gone.revisions[0])
         candidates = [
-            (lin, first) for lin, first in starts.values()
+            (lin, first)
+            for lin, first in starts.values()
             if lin is not gone and position[first.commit] <= when and name_at(first) == name
         ]
         if not candidates:

@@ -119,8 +119,11 @@ class SummaryIndex:
                 entries[blob] = _encode(summary)
             except ValueError:  # a front matter value JSON cannot carry: memory only
                 continue
-        data = json.dumps({"key": self.path.stem, "entries": entries, "copies": copies},
-                          ensure_ascii=False, separators=(",", ":"))
+        data = json.dumps(
+            {"key": self.path.stem, "entries": entries, "copies": copies},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
         write_atomically(self.path, data.encode("utf-8"), what="the summary index")
         self._dirty.clear()
         self._dirty_copies.clear()
@@ -137,16 +140,26 @@ def copy_key(path: str, blob: str, parent: Mapping[str, str]) -> str:
 
 def _encode(s: Summary) -> list[Any]:
     h = s.head
-    return [encode_meta(h.meta), h.sha256,
-            h.effective.isoformat() if h.effective is not None else None,
-            s.fingerprint, s.title]
+    return [
+        encode_meta(h.meta),
+        h.sha256,
+        h.effective.isoformat() if h.effective is not None else None,
+        s.fingerprint,
+        s.title,
+    ]
 
 
 def _decode(data: Any) -> Summary:
     meta, sha256, effective, fingerprint, title = data
-    if not isinstance(sha256, str) or not isinstance(fingerprint, str | None) \
-            or not isinstance(title, str | None):
+    if (
+        not isinstance(sha256, str)
+        or not isinstance(fingerprint, str | None)
+        or not isinstance(title, str | None)
+    ):
         raise TypeError("not a summary")
-    head = Head(meta=decode_meta(meta), sha256=sha256,
-                effective=date.fromisoformat(effective) if effective is not None else None)
+    head = Head(
+        meta=decode_meta(meta),
+        sha256=sha256,
+        effective=date.fromisoformat(effective) if effective is not None else None,
+    )
     return Summary(head=head, fingerprint=fingerprint, title=title)

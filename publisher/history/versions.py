@@ -69,9 +69,13 @@ def derive_versions(
                 run = runs[label] = _Run(label, True, i, i)
             run.last = i
             current = run
-        elif current is not None and previous is not None and (
-            head.sha256 == previous[1].sha256
-            or fingerprint(rev, head) == fingerprint(*previous)
+        elif (
+            current is not None
+            and previous is not None
+            and (
+                head.sha256 == previous[1].sha256
+                or fingerprint(rev, head) == fingerprint(*previous)
+            )
         ):
             if not current.labelled:
                 current.last = i  # nothing a reader sees changed: still the same version

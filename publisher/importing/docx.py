@@ -24,8 +24,11 @@ def docx_lines(data: bytes, *, path: str) -> tuple[str | None, list[Line], list[
     try:
         result = mammoth.convert_to_html(io.BytesIO(data))
     except Exception as exc:  # zipfile.BadZipFile, KeyError for a missing part, XML errors
-        raise PolicyError(f"not a readable Word document ({exc.__class__.__name__})", path=path,
-                          hint="save it as .docx (Word 2007 or later) and try again") from None
+        raise PolicyError(
+            f"not a readable Word document ({exc.__class__.__name__})",
+            path=path,
+            hint="save it as .docx (Word 2007 or later) and try again",
+        ) from None
     title, lines, unplaced = html_lines(f"<html><body>{result.value}</body></html>")
     unplaced.extend(f"Word: {message.message}" for message in result.messages)
     return title, lines, unplaced

@@ -19,17 +19,65 @@ from lxml import etree
 
 from publisher.importing.lines import Line, LineKind, classify
 
-_DROP = frozenset({"script", "style", "noscript", "template", "nav", "header", "footer",
-                   "aside", "form", "button", "input", "select", "textarea", "svg", "head",
-                   "dialog", "menu"})
-_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search",
-                         "dialog", "alert"})
-_FURNITURE = re.compile(r"(^|[\s_-])(nav|navbar|menu|breadcrumbs?|cookie[s]?|consent|"
-                        r"site-header|site-footer|footer|sidebar|skip-link|toc|headerlink|clause-link)($|[\s_-])", re.I)
+_DROP = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "nav",
+        "header",
+        "footer",
+        "aside",
+        "form",
+        "button",
+        "input",
+        "select",
+        "textarea",
+        "svg",
+        "head",
+        "dialog",
+        "menu",
+    }
+)
+_DROP_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alert"}
+)
+_FURNITURE = re.compile(
+    r"(^|[\s_-])(nav|navbar|menu|breadcrumbs?|cookie[s]?|consent|"
+    r"site-header|site-footer|footer|sidebar|skip-link|toc|headerlink|clause-link)($|[\s_-])",
+    re.I,
+)
 _REPORT = frozenset({"img", "iframe", "video", "audio", "object", "embed", "canvas"})
-_BLOCKS = frozenset({"p", "div", "section", "article", "main", "li", "ol", "ul", "table",
-                     "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dl", "dt", "dd", "pre",
-                     "body", "br", "hr", "figure", "address"})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "li",
+        "ol",
+        "ul",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "dl",
+        "dt",
+        "dd",
+        "pre",
+        "body",
+        "br",
+        "hr",
+        "figure",
+        "address",
+    }
+)
 
 
 def _furniture(element: etree._Element) -> bool:
@@ -101,8 +149,9 @@ class _Reader:
 
     def report(self, element: etree._Element) -> None:
         what = element.get("alt") or element.get("title") or element.get("src") or ""
-        self.unplaced.append(f"line {self.where(element)}: <{element.tag}> {what} not imported"
-                             .replace("  ", " "))
+        self.unplaced.append(
+            f"line {self.where(element)}: <{element.tag}> {what} not imported".replace("  ", " ")
+        )
 
     def block(self, element: etree._Element, depth: int) -> None:
         if not isinstance(element.tag, str) or _furniture(element):
@@ -122,19 +171,23 @@ class _Reader:
             level = max(int(tag[1]) - 1, 1)
             number = line.number if line.kind in ("heading", "item") else None
             heading = line.text if number else text
-            self.lines.append(Line("heading", heading, number=number, level=level,
-                                   where=self.where(element)))
+            self.lines.append(
+                Line("heading", heading, number=number, level=level, where=self.where(element))
+            )
             return
         if tag in ("ol", "ul"):
             self.list(element, depth)
             return
         if tag == "table":
-            rows = tuple(tuple(_text(cell) for cell in row.xpath("./th|./td"))
-                         for row in element.xpath(".//tr"))
+            rows = tuple(
+                tuple(_text(cell) for cell in row.xpath("./th|./td"))
+                for row in element.xpath(".//tr")
+            )
             rows = tuple(row for row in rows if any(row))
             if rows:
-                self.lines.append(Line("table", "", indent=depth, rows=rows,
-                                       where=self.where(element)))
+                self.lines.append(
+                    Line("table", "", indent=depth, rows=rows, where=self.where(element))
+                )
             return
         if tag in ("p", "dt", "dd", "pre", "address", "blockquote") or not any(
             isinstance(c.tag, str) and c.tag in _BLOCKS for c in element
@@ -148,13 +201,15 @@ class _Reader:
             return
         # A container: its own loose text, then its blocks.
         if element.text and element.text.strip():
-            self.lines.append(classify(" ".join(element.text.split()), indent=depth,
-                                       where=self.where(element)))
+            self.lines.append(
+                classify(" ".join(element.text.split()), indent=depth, where=self.where(element))
+            )
         for child in element:
             self.block(child, depth)
             if child.tail and child.tail.strip():
-                self.lines.append(classify(" ".join(child.tail.split()), indent=depth,
-                                           where=self.where(element)))
+                self.lines.append(
+                    classify(" ".join(child.tail.split()), indent=depth, where=self.where(element))
+                )
 
     def list(self, element: etree._Element, depth: int) -> None:
         ordered = element.tag == "ol"
@@ -167,13 +222,23 @@ class _Reader:
             if ordered:
                 line = classify(text, where=self.where(item))
                 number = f"{start + position}."
-                if line.kind == "item" and line.number and (
-                    not line.number[:-1].isdigit() or line.number[:-1] == number[:-1]
+                if (
+                    line.kind == "item"
+                    and line.number
+                    and (not line.number[:-1].isdigit() or line.number[:-1] == number[:-1])
                 ):
                     number, text = line.number, line.text
                 kind = "item"
-            self.lines.append(Line(kind, text, number=number, key=f"html {depth}",
-                                   indent=depth, where=self.where(item)))
+            self.lines.append(
+                Line(
+                    kind,
+                    text,
+                    number=number,
+                    key=f"html {depth}",
+                    indent=depth,
+                    where=self.where(item),
+                )
+            )
             for child in item:
                 if isinstance(child.tag, str) and child.tag in ("ol", "ul", "table"):
                     self.block(child, depth + 1)
@@ -187,8 +252,7 @@ def html_lines(data: bytes | str) -> tuple[str | None, list[Line], list[str]]:
     for child in main:
         reader.block(child, 0)
         if child.tail and child.tail.strip():
-            reader.lines.append(classify(" ".join(child.tail.split()),
-                                         where=reader.where(child)))
+            reader.lines.append(classify(" ".join(child.tail.split()), where=reader.where(child)))
     if reader.title is None:
         titles = root.xpath("//title")
         if titles:

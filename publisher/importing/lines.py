@@ -49,9 +49,40 @@ _DATE_LINE = re.compile(
     r"|date\s+of\s+last\s+revision)\s*(?:on|as\s+of)?\s*[:\-–—]?\s*(?P<value>.+)$",
     re.I,
 )
-_SMALL = frozenset(["a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of", "on", "or", "per", "the", "to", "under", "with", "vs"])
-_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %d %Y",
-                 "%b. %d, %Y", "%d. %B %Y", "%B %Y")
+_SMALL = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "per",
+        "the",
+        "to",
+        "under",
+        "with",
+        "vs",
+    ]
+)
+_DATE_FORMATS = (
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%d",
+    "%B %d %Y",
+    "%b. %d, %Y",
+    "%d. %B %Y",
+    "%B %Y",
+)
 
 
 def parse_date(value: str) -> date | None:
@@ -102,8 +133,15 @@ def label_key(number: str) -> tuple[str, str]:
     "3.", ``("x.x", "decimal2")`` for "1.2"; roman numerals are ``roman`` (callers decide
     between a letter and a numeral for "i", "v", "x", "c" …)."""
     core = number.strip("().")
-    form = ("(x)" if number.startswith("(") else "x)" if number.endswith(")")
-            else "x." if number.endswith(".") else "x")
+    form = (
+        "(x)"
+        if number.startswith("(")
+        else "x)"
+        if number.endswith(")")
+        else "x."
+        if number.endswith(".")
+        else "x"
+    )
     if core.replace(".", "").isdigit():
         depth = core.count(".") + 1
         return form if depth == 1 else "x.x", "decimal" if depth == 1 else f"decimal{depth}"
@@ -118,8 +156,13 @@ def classify(text: str, *, indent: int = 0, where: int = 0, joined: bool = False
     bullet = _BULLET.fullmatch(stripped)
     if bullet is not None:
         mark = bullet.group("mark")
-        return Line("bullet", bullet.group("rest").strip(), key=f"bullet {mark} {indent}",
-                    indent=indent, where=where)
+        return Line(
+            "bullet",
+            bullet.group("rest").strip(),
+            key=f"bullet {mark} {indent}",
+            indent=indent,
+            where=where,
+        )
     label = _LABEL.fullmatch(stripped)
     if label is not None and (label.group("dotted") or not _prose_start(label)):
         number = label.group("num")
@@ -128,21 +171,23 @@ def classify(text: str, *, indent: int = 0, where: int = 0, joined: bool = False
         if looks_like_heading(rest) and kind.startswith("decimal") and indent == 0:
             level = int(kind.removeprefix("decimal") or "1")
             return Line("heading", rest, number=number, level=level, where=where)
-        return Line("item", rest, number=number, key=f"{form} {kind}", indent=indent,
-                    where=where)
+        return Line("item", rest, number=number, key=f"{form} {kind}", indent=indent, where=where)
     if indent == 0 and looks_like_heading(stripped) and date_line(stripped) is None:
-        return Line("heading", stripped.rstrip(":").strip() if stripped.endswith(":")
-                    and stripped[:-1].upper() == stripped[:-1] else stripped, where=where)
+        return Line(
+            "heading",
+            stripped.rstrip(":").strip()
+            if stripped.endswith(":") and stripped[:-1].upper() == stripped[:-1]
+            else stripped,
+            where=where,
+        )
     return Line("paragraph", stripped, indent=indent, where=where, joined=joined)
 
 
 def _prose_start(label: re.Match[str]) -> bool:
-    """"I. " and "A. " start sentences too ("A. Smith", "I am"): a single capital letter
+    """ "I. " and "A. " start sentences too ("A. Smith", "I am"): a single capital letter
     followed by a lower-case word is prose, not a label, unless it is in brackets."""
     core = label.group("core")
     if core is None or len(core) != 1 or not core.isupper() or label.group("punct") != ".":
         return False
     rest = label.group("rest")
     return bool(rest) and rest[0].islower()
-
-

@@ -18,7 +18,6 @@ SUFFIXES = {".docx": "docx", ".html": "html", ".htm": "html", ".txt": "text", ".
 """The file kinds ``import`` reads, by suffix (anything else: give ``kind``)."""
 
 
-
 @dataclass(frozen=True)
 class Imported:
     """A policy file made from an existing policy: its Markdown, the title and effective
@@ -41,11 +40,12 @@ def _effective(lines: list[Line], unplaced: list[str]) -> date | None:
             continue
         label, when = meta
         if when is None:
-            unplaced.append(f"line {line.where}: the date in “{line.text}” is not understood; "
-                            "no effective date set from it")
+            unplaced.append(
+                f"line {line.where}: the date in “{line.text}” is not understood; "
+                "no effective date set from it"
+            )
             continue
-        found.setdefault("effective" if label.lower().startswith("effective") else "updated",
-                         when)
+        found.setdefault("effective" if label.lower().startswith("effective") else "updated", when)
     return found.get("effective") or found.get("updated")
 
 
@@ -59,16 +59,22 @@ def import_bytes(data: bytes, *, kind: str, path: str = "<input>") -> Imported:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             if kind == "text":
-                raise PolicyError(f"not UTF-8 text (byte {exc.start})", path=path,
-                                  hint="save the text as UTF-8 and try again") from None
+                raise PolicyError(
+                    f"not UTF-8 text (byte {exc.start})",
+                    path=path,
+                    hint="save the text as UTF-8 and try again",
+                ) from None
             text = data.decode("latin-1")
         if kind == "html":
             title, lines, unplaced = html_lines(text)
         else:
             title, lines = text_lines(text)
     if not lines:
-        raise PolicyError("no policy text found", path=path,
-                          hint="is this the policy itself (not an empty page or a link list)?")
+        raise PolicyError(
+            "no policy text found",
+            path=path,
+            hint="is this the policy itself (not an empty page or a link list)?",
+        )
     effective = _effective(lines, unplaced)
     built = build(lines)
     markdown = to_markdown(built.nodes, title=title, effective=effective)
@@ -80,8 +86,11 @@ def import_file(path: str | Path, *, kind: str | None = None) -> Imported:
     file = Path(path)
     kind = kind or SUFFIXES.get(file.suffix.lower())
     if kind is None:
-        raise PolicyError(f"cannot tell what kind of file {file.suffix or 'this'} is",
-                          path=path, hint="give --kind docx, html or text")
+        raise PolicyError(
+            f"cannot tell what kind of file {file.suffix or 'this'} is",
+            path=path,
+            hint="give --kind docx, html or text",
+        )
     try:
         data = file.read_bytes()
     except FileNotFoundError:

@@ -24,7 +24,12 @@ def text_lines(text: str) -> tuple[str | None, list[Line]]:
         lines.append(classify(raw, indent=indent, where=number, joined=not blank))
         blank = False
     title: str | None = None
-    if lines and lines[0].kind in ("heading", "paragraph") and lines[0].number is None and \
-            len(lines[0].text) <= 120 and not lines[0].text.endswith("."):
+    if (
+        lines
+        and lines[0].kind in ("heading", "paragraph")
+        and lines[0].number is None
+        and len(lines[0].text) <= 120
+        and not lines[0].text.endswith(".")
+    ):
         title = lines.pop(0).text
     return title, lines

@@ -50,25 +50,49 @@ def _letter_before(number: str) -> str | None:
 
 
 def _resolve_roman(line: Line, stack: list[Node]) -> Line:
-    """"(i)" after "(h)" is a letter; otherwise a roman numeral stays one."""
+    """ "(i)" after "(h)" is a letter; otherwise a roman numeral stays one."""
     if line.number is None or "alpha" in line.key:
         return line
     previous = _letter_before(line.number)
     form = line.key.split(" ")[0]
     for node in reversed(stack):
-        if node.number and previous and node.key.startswith(form + " alpha") and (
-            node.number.strip("().") == previous
+        if (
+            node.number
+            and previous
+            and node.key.startswith(form + " alpha")
+            and (node.number.strip("().") == previous)
         ):
             case = "upper" if line.number.strip("().").isupper() else "lower"
-            return Line(line.kind, line.text, line.number, f"{form} alpha-{case}", line.indent,
-                        line.level, line.joined, line.where, line.rows)
-    if "roman" not in line.key and len(line.number.strip("().")) == 1 and \
-            line.number.strip("().").lower() in "ivx":
+            return Line(
+                line.kind,
+                line.text,
+                line.number,
+                f"{form} alpha-{case}",
+                line.indent,
+                line.level,
+                line.joined,
+                line.where,
+                line.rows,
+            )
+    if (
+        "roman" not in line.key
+        and len(line.number.strip("().")) == 1
+        and line.number.strip("().").lower() in "ivx"
+    ):
         for node in reversed(stack):
             if node.key.startswith(form + " roman"):
                 case = "upper" if line.number.strip("().").isupper() else "lower"
-                return Line(line.kind, line.text, line.number, f"{form} roman-{case}",
-                            line.indent, line.level, line.joined, line.where, line.rows)
+                return Line(
+                    line.kind,
+                    line.text,
+                    line.number,
+                    f"{form} roman-{case}",
+                    line.indent,
+                    line.level,
+                    line.joined,
+                    line.where,
+                    line.rows,
+                )
     return line
 
 
@@ -76,8 +100,8 @@ def build(lines: list[Line]) -> Built:
     """The clause tree of ``lines``."""
     top: list[Node] = []
     unplaced: list[str] = []
-    sections: list[Node] = []          # open sections, outermost first
-    stack: list[Node] = []             # open list items in the current section
+    sections: list[Node] = []  # open sections, outermost first
+    stack: list[Node] = []  # open list items in the current section
     last: Node | None = None
     last_line: Line | None = None
 
@@ -95,8 +119,9 @@ def build(lines: list[Line]) -> Built:
             last = node
         elif line.kind in ("item", "bullet"):
             line = _resolve_roman(line, stack)
-            node = Node(line.kind, line.text, line.number, key=line.key, indent=line.indent,
-                        lead=line.lead)
+            node = Node(
+                line.kind, line.text, line.number, key=line.key, indent=line.indent, lead=line.lead
+            )
             if any(open_.key == line.key for open_ in stack):
                 while stack[-1].key != line.key:
                     stack.pop()
@@ -105,8 +130,10 @@ def build(lines: list[Line]) -> Built:
                 while stack and stack[-1].indent > line.indent:
                     stack.pop()
             if not stack and line.indent > 0:
-                unplaced.append(f"line {line.where}: {_quote(line.text)} is indented under "
-                                "no list item; placed at the top level")
+                unplaced.append(
+                    f"line {line.where}: {_quote(line.text)} is indented under "
+                    "no list item; placed at the top level"
+                )
             (stack[-1].children if stack else container()).append(node)
             stack.append(node)
             last = node
@@ -115,9 +142,14 @@ def build(lines: list[Line]) -> Built:
             (stack[-1].children if stack and line.indent > 0 else container()).append(node)
             last = node
         else:
-            if (line.joined and last is not None and last.kind != "section" and last_line
-                    is not None and last_line.kind != "table"
-                    and not last.text.endswith(_SENTENCE_END)):
+            if (
+                line.joined
+                and last is not None
+                and last.kind != "section"
+                and last_line is not None
+                and last_line.kind != "table"
+                and not last.text.endswith(_SENTENCE_END)
+            ):
                 last.text = f"{last.text} {line.text}"
                 last_line = line
                 continue
@@ -144,13 +176,22 @@ def _check_numbering(nodes: list[Node], unplaced: list[str]) -> None:
     """Report decimal lists whose numbers jump: Markdown numbers them by position."""
     previous: Node | None = None
     for node in nodes:
-        if node.kind == "item" and node.number and node.number[:-1].isdigit() and \
-                node.number[-1] in ".)":
-            if previous is not None and previous.number is not None and \
-                    int(node.number[:-1]) != int(previous.number[:-1]) + 1 and \
-                    previous.key == node.key:
-                unplaced.append(f"numbering jumps from {previous.number} to {node.number}; "
-                                f"the list is renumbered from {previous.number}")
+        if (
+            node.kind == "item"
+            and node.number
+            and node.number[:-1].isdigit()
+            and node.number[-1] in ".)"
+        ):
+            if (
+                previous is not None
+                and previous.number is not None
+                and int(node.number[:-1]) != int(previous.number[:-1]) + 1
+                and previous.key == node.key
+            ):
+                unplaced.append(
+                    f"numbering jumps from {previous.number} to {node.number}; "
+                    f"the list is renumbered from {previous.number}"
+                )
             previous = node
         else:
             previous = None if node.kind != "item" else previous

@@ -24,14 +24,14 @@ def escape(text: str) -> str:
     if match is None:
         return text
     if match.group(2):
-        return f"{match.group(2)}\\{match.group(3)}{text[match.end():]}"
+        return f"{match.group(2)}\\{match.group(3)}{text[match.end() :]}"
     return "\\" + text
 
 
 def _text(node: Node) -> str:
     """The node's text escaped, its bold lead-in (if any) in ``**``."""
     if node.lead and node.text.startswith(node.lead) and node.text != node.lead:
-        return f"**{escape(node.lead)}**{escape(node.text[len(node.lead):])}"
+        return f"**{escape(node.lead)}**{escape(node.text[len(node.lead) :])}"
     return escape(node.text)
 
 
@@ -59,8 +59,10 @@ def _blocks(nodes: list[Node], indent: str, out: list[str]) -> None:
                 text = f"{number} {_text(node)}" if number else _text(node)
                 if not node.number and re.match(r"\(?[0-9A-Za-z]{1,4}[.)]\s", node.text):
                     text = "\\" + text
-            if previous is None or previous.kind not in ("item", "bullet") or (
-                _decimal(previous.number) != _decimal(node.number)
+            if (
+                previous is None
+                or previous.kind not in ("item", "bullet")
+                or (_decimal(previous.number) != _decimal(node.number))
             ):
                 out.append("")
             out.append(f"{indent}{marker} {text}")

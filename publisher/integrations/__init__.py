@@ -13,5 +13,12 @@ from publisher.integrations.asgi import AcceptanceGateMiddleware
 from publisher.integrations.gate import Gate, Required, ServiceStatus, StatusSource, StoreStatus
 from publisher.integrations.wsgi import AcceptanceGateWSGI
 
-__all__ = ["AcceptanceGateMiddleware", "AcceptanceGateWSGI", "Gate", "Required",
-           "ServiceStatus", "StatusSource", "StoreStatus"]
+__all__ = [
+    "AcceptanceGateMiddleware",
+    "AcceptanceGateWSGI",
+    "Gate",
+    "Required",
+    "ServiceStatus",
+    "StatusSource",
+    "StoreStatus",
+]

@@ -48,8 +48,9 @@ class StatusSource(Protocol):
 class StoreStatus:
     """Status straight from the store (the app shares the acceptance database)."""
 
-    def __init__(self, database: Database, settings: Settings,
-                 policies: Sequence[str] = ()) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, policies: Sequence[str] = ()
+    ) -> None:
         self.database, self.settings, self.policies = database, settings, tuple(policies)
         self.signer = signer_for(settings)
 
@@ -59,25 +60,35 @@ class StoreStatus:
         except NotFoundError:
             return []
         base = self.settings.accept_url.rstrip("/")
-        return [Required(p.policy, p.current, p.decision.reason,
-                         f"{base}/a/" + self.signer.sign(
-                             LinkClaims(user_id, p.policy, p.current, None)))
-                for p in answer.policies if p.needs_acceptance]
+        return [
+            Required(
+                p.policy,
+                p.current,
+                p.decision.reason,
+                f"{base}/a/" + self.signer.sign(LinkClaims(user_id, p.policy, p.current, None)),
+            )
+            for p in answer.policies
+            if p.needs_acceptance
+        ]
 
 
 class ServiceStatus:
     """Status from the acceptance service's ``GET /api/v1/status`` (a ``status`` token)."""
 
-    def __init__(self, url: str, token: str, policies: Sequence[str] = (), *,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, token: str, policies: Sequence[str] = (), *, timeout: float = 5.0
+    ) -> None:
         self.url, self.token, self.policies = url.rstrip("/"), token, tuple(policies)
         self.timeout = timeout
 
     def required(self, user_id: str) -> list[Required]:
-        query = urllib.parse.urlencode([("customer", user_id),
-                                        *(("policy", p) for p in self.policies)])
-        request = urllib.request.Request(f"{self.url}/api/v1/status?{query}", headers={
-            "authorization": f"Bearer {self.token}", "accept": "application/json"})
+        query = urllib.parse.urlencode(
+            [("customer", user_id), *(("policy", p) for p in self.policies)]
+        )
+        request = urllib.request.Request(
+            f"{self.url}/api/v1/status?{query}",
+            headers={"authorization": f"Bearer {self.token}", "accept": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 answer = json.load(response)
@@ -87,8 +98,11 @@ class ServiceStatus:
             raise GateError(f"the status API answered {error.code}") from error
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise GateError(f"the status API did not answer: {error}") from error
-        return [Required(p["policy"], p["current"]["version"], p["reason"], p["accept_url"])
-                for p in answer["policies"] if p["needs_acceptance"]]
+        return [
+            Required(p["policy"], p["current"]["version"], p["reason"], p["accept_url"])
+            for p in answer["policies"]
+            if p["needs_acceptance"]
+        ]
 
 
 @dataclass(frozen=True)
@@ -127,15 +141,32 @@ class Gate:
         if not required:
             return None
         api = any(path.startswith(prefix) for prefix in self.api) or (
-            any(kind in accept for kind in self.wants_json) and "text/html" not in accept)
+            any(kind in accept for kind in self.wants_json) and "text/html" not in accept
+        )
         if api or required[0].accept_url is None:
-            return _json(403, {"error": "acceptance required", "policies": [
-                {"policy": r.policy, "version": r.version, "reason": r.reason,
-                 "accept_url": r.accept_url} for r in required]})
-        return Answer(303, (("location", required[0].accept_url),
-                            ("cache-control", "no-store")), b"")
+            return _json(
+                403,
+                {
+                    "error": "acceptance required",
+                    "policies": [
+                        {
+                            "policy": r.policy,
+                            "version": r.version,
+                            "reason": r.reason,
+                            "accept_url": r.accept_url,
+                        }
+                        for r in required
+                    ],
+                },
+            )
+        return Answer(
+            303, (("location", required[0].accept_url), ("cache-control", "no-store")), b""
+        )
 
 
 def _json(status: int, body: dict[str, object]) -> Answer:
-    return Answer(status, (("content-type", "application/json"), ("cache-control", "no-store")),
-                  json.dumps(body).encode())
+    return Answer(
+        status,
+        (("content-type", "application/json"), ("cache-control", "no-store")),
+        json.dumps(body).encode(),
+    )

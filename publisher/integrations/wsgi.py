@@ -19,8 +19,9 @@ class AcceptanceGateWSGI:
     """``app`` behind ``gate``; ``user_id(environ)`` says who is signed in (None: nobody),
     e.g. ``lambda environ: environ.get("REMOTE_USER")``."""
 
-    def __init__(self, app: WSGIApp, *, gate: Gate,
-                 user_id: Callable[[Environ], str | None]) -> None:
+    def __init__(
+        self, app: WSGIApp, *, gate: Gate, user_id: Callable[[Environ], str | None]
+    ) -> None:
         self.app, self.gate, self.user_id = app, gate, user_id
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -28,6 +29,8 @@ class AcceptanceGateWSGI:
         answer = self.gate.verdict(path, self.user_id(environ), environ.get("HTTP_ACCEPT", ""))
         if answer is None:
             return self.app(environ, start_response)
-        start_response(f"{answer.status} {_REASONS[answer.status]}",
-                       [*answer.headers, ("content-length", str(len(answer.body)))])
+        start_response(
+            f"{answer.status} {_REASONS[answer.status]}",
+            [*answer.headers, ("content-length", str(len(answer.body)))],
+        )
         return [answer.body]

@@ -42,8 +42,10 @@ class Finding:
     hint: str
 
     def __str__(self) -> str:
-        return (f"{self.path}:{self.line}: {self.severity}: {self.message} [{self.rule}]\n"
-                f"  hint: {self.hint}")
+        return (
+            f"{self.path}:{self.line}: {self.severity}: {self.message} [{self.rule}]\n"
+            f"  hint: {self.hint}"
+        )
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -134,7 +136,8 @@ def silenced(findings: Iterable[Finding], source: str) -> list[Finding]:
                 following += 1
             per_line.setdefault(following, set()).update(rules)
     return [
-        f for f in findings
+        f
+        for f in findings
         if f.rule not in whole_file and f.rule not in per_line.get(f.line, set())
     ]
 

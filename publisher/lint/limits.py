@@ -33,37 +33,59 @@ def limit_findings(document: Document, source: str, path: str, slug: str) -> lis
     from_key = document.meta.slug is not None
     problem = _too_long(slug, SLUG_MAX)
     if problem is not None:
-        findings.append(Finding(
-            "limits", "error", path, key_line(source, "slug") if from_key else 1,
-            f"the slug {slug[:40]!r}… is {problem} (the site's folder name and the store's "
-            "slug column)",
-            "set a shorter `slug:` in the front matter" + ("" if from_key else
-                                                            " (this one comes from the file name)"),
-        ))
+        findings.append(
+            Finding(
+                "limits",
+                "error",
+                path,
+                key_line(source, "slug") if from_key else 1,
+                f"the slug {slug[:40]!r}… is {problem} (the site's folder name and the store's "
+                "slug column)",
+                "set a shorter `slug:` in the front matter"
+                + ("" if from_key else " (this one comes from the file name)"),
+            )
+        )
     label = document.meta.version
     if label is not None:
         problem = _too_long(label, LABEL_MAX) or _too_long(label_path(label), LABEL_MAX)
         if problem is not None:
-            findings.append(Finding(
-                "limits", "error", path, key_line(source, "version"),
-                f"the version label {label[:40]!r}… is {problem} (the site's folder name and "
-                "the store's label column)",
-                'use a short label such as `version: "4"` or `version: 2024-03`; say what '
-                "changed in `summary:`",
-            ))
-    for title, line in ((document.meta.title, key_line(source, "title")),
-                        (document.title, _heading_line(document, source))):
+            findings.append(
+                Finding(
+                    "limits",
+                    "error",
+                    path,
+                    key_line(source, "version"),
+                    f"the version label {label[:40]!r}… is {problem} (the site's folder name and "
+                    "the store's label column)",
+                    'use a short label such as `version: "4"` or `version: 2024-03`; say what '
+                    "changed in `summary:`",
+                )
+            )
+    for title, line in (
+        (document.meta.title, key_line(source, "title")),
+        (document.title, _heading_line(document, source)),
+    ):
         if title is not None and len(title) > TITLE_MAX:
-            findings.append(Finding(
-                "limits", "error", path, line,
-                f"the title is {len(title):,} characters; the store keeps at most {TITLE_MAX}",
-                "shorten the title (`title:` in the front matter, else the first `#` heading)",
-            ))
+            findings.append(
+                Finding(
+                    "limits",
+                    "error",
+                    path,
+                    line,
+                    f"the title is {len(title):,} characters; the store keeps at most {TITLE_MAX}",
+                    "shorten the title (`title:` in the front matter, else the first `#` heading)",
+                )
+            )
             break
     if len(path) > PATH_MAX:
-        findings.append(Finding(
-            "limits", "error", path, 1,
-            f"the file's path is {len(path):,} characters; the store keeps at most {PATH_MAX:,}",
-            "move the policy to a shorter path",
-        ))
+        findings.append(
+            Finding(
+                "limits",
+                "error",
+                path,
+                1,
+                f"the file's path is {len(path):,} characters; the store keeps at most {PATH_MAX:,}",
+                "move the policy to a shorter path",
+            )
+        )
     return findings

@@ -70,7 +70,6 @@ Problem = tuple[Severity, str, str]
 """What is wrong with a link: severity, message, hint."""
 
 
-
 def site_anchors(document: Document) -> set[str]:
     """The anchors the site makes on a policy's page (:func:`publisher.anchors.page_anchors`):
     ``c-<id>`` on every clause, ``c-<id>-h`` on each section's heading, and GitHub-style
@@ -90,8 +89,9 @@ def _links(source: str, first_line: int) -> Iterator[tuple[int, str]]:
 
 
 class _Checker:
-    def __init__(self, document: Document, path: str, resolver: LinkResolver,
-                 site_url: str) -> None:
+    def __init__(
+        self, document: Document, path: str, resolver: LinkResolver, site_url: str
+    ) -> None:
         self.document = document
         self.path = path
         self.resolver = resolver
@@ -101,7 +101,7 @@ class _Checker:
     def check(self, url: str) -> Problem | None:
         """What is wrong when ``url`` is a broken link to a policy, else None."""
         if self.site_url and url.startswith(self.site_url):
-            return self.site_path("/" + url[len(self.site_url):])
+            return self.site_path("/" + url[len(self.site_url) :])
         if _SCHEME.match(url) or url.startswith("//"):
             return None
         target, _, fragment = url.partition("#")
@@ -114,8 +114,12 @@ class _Checker:
             return self.file(target, fragment)
         if self.own_slug is not None:  # relative to this policy's page /<slug>/
             resolved = posixpath.normpath(posixpath.join(f"/{self.own_slug}/", target))
-            return self.site_path(resolved + ("/" if target.endswith("/") else "")
-                                  + (f"#{fragment}" if fragment else ""), quiet=True)
+            return self.site_path(
+                resolved
+                + ("/" if target.endswith("/") else "")
+                + (f"#{fragment}" if fragment else ""),
+                quiet=True,
+            )
         return None
 
     def file(self, target: str, fragment: str) -> Problem | None:
@@ -126,9 +130,11 @@ class _Checker:
         if slug is None:
             if self.resolver.exists(joined):
                 return None
-            return ("error", f"the link to {target!r} points to {joined}, which does not exist",
-                    "correct the path (relative to this file), or link to the policy's page "
-                    "/<slug>/")
+            return (
+                "error",
+                f"the link to {target!r} points to {joined}, which does not exist",
+                "correct the path (relative to this file), or link to the policy's page /<slug>/",
+            )
         return self.anchor(slug, None, fragment, joined)
 
     def site_path(self, url: str, *, quiet: bool = False) -> Problem | None:
@@ -141,24 +147,30 @@ class _Checker:
             slug, rest = parts[1], parts[2:]
         else:
             if fragment.startswith("c-") and len(parts) == 1 and not quiet:
-                return ("error", f"the link {url!r} has a clause anchor, but no policy has the slug "
-                        f"{parts[0]!r}",
-                        f"use one of the slugs: {', '.join(sorted(slugs)) or '(none)'}")
+                return (
+                    "error",
+                    f"the link {url!r} has a clause anchor, but no policy has the slug "
+                    f"{parts[0]!r}",
+                    f"use one of the slugs: {', '.join(sorted(slugs)) or '(none)'}",
+                )
             return None
         label: str | None = None
         if len(rest) >= 2 and rest[0] == "v":
             labels = {label_path(known): known for known in self.resolver.labels(slug)}
             if rest[1] not in labels:
-                return ("error", f"the link {url!r} names version {rest[1]!r} of {slug}, which does "
-                        "not exist",
-                        f"versions of {slug}: {', '.join(labels.values()) or '(none)'}")
+                return (
+                    "error",
+                    f"the link {url!r} names version {rest[1]!r} of {slug}, which does not exist",
+                    f"versions of {slug}: {', '.join(labels.values()) or '(none)'}",
+                )
             label = labels[rest[1]]
         elif rest:
             return None  # versions/, changes/…, feed.xml: no clause anchors to check
         return self.anchor(slug, label, fragment, f"/{slug}/" + (f"v/{rest[1]}/" if label else ""))
 
-    def anchor(self, slug: str | None, label: str | None, fragment: str,
-               where: str) -> Problem | None:
+    def anchor(
+        self, slug: str | None, label: str | None, fragment: str, where: str
+    ) -> Problem | None:
         if not fragment:
             return None
         if slug is None or (slug == self.own_slug and label is None):
@@ -173,18 +185,23 @@ class _Checker:
         section = github_heading_anchors(document).get(fragment)
         if section is not None:
             heading = " ".join(p for p in (section.number, section.heading) if p)
-            return ("warning",
-                    f"#{fragment} is GitHub's anchor for the heading {heading!r} of {where} "
-                    f"(line {section.lines[0]}); the site makes no such anchor, there that "
-                    f"section is #{section.anchor}",
-                    f"link to #{section.anchor} instead (on the site anchors are c- plus the "
-                    "clause id; `publisher show POLICY` lists the ids)")
+            return (
+                "warning",
+                f"#{fragment} is GitHub's anchor for the heading {heading!r} of {where} "
+                f"(line {section.lines[0]}); the site makes no such anchor, there that "
+                f"section is #{section.anchor}",
+                f"link to #{section.anchor} instead (on the site anchors are c- plus the "
+                "clause id; `publisher show POLICY` lists the ids)",
+            )
         if not fragment.startswith("c-"):
             return None
         near = sorted(a for a in anchors if a.startswith(fragment.rsplit("-", 1)[0]))[:5]
-        return ("error", f"#{fragment} is no clause anchor of {where}",
-                "anchors are c- plus the clause id (`publisher show POLICY` lists the ids)"
-                + (f"; similar: {', '.join('#' + a for a in near)}" if near else ""))
+        return (
+            "error",
+            f"#{fragment} is no clause anchor of {where}",
+            "anchors are c- plus the clause id (`publisher show POLICY` lists the ids)"
+            + (f"; similar: {', '.join('#' + a for a in near)}" if near else ""),
+        )
 
 
 def policy_link_findings(

@@ -69,7 +69,10 @@ def _numbering_findings(siblings: Sequence[Clause], path: str) -> Iterable[Findi
             gaps = [(p, c) for p, c in pairs if c[2] > p[2] + 1]
             if repeats:
                 yield Finding(
-                    "numbering-repeat", "error", path, clause.lines[0],
+                    "numbering-repeat",
+                    "error",
+                    path,
+                    clause.lines[0],
                     f"clause {clause.number!r} repeats the number of the clause before it "
                     f"(line {previous.lines[0]})",
                     "renumber the clauses, or merge them if one is a copy",
@@ -77,7 +80,10 @@ def _numbering_findings(siblings: Sequence[Clause], path: str) -> Iterable[Findi
             elif gaps:
                 p, c = gaps[0]
                 yield Finding(
-                    "numbering-gap", "error", path, clause.lines[0],
+                    "numbering-gap",
+                    "error",
+                    path,
+                    clause.lines[0],
                     f"clause {clause.number!r} follows {previous.number!r} "
                     f"(line {previous.lines[0]}): {c[2] - p[2] - 1} number(s) missing",
                     "renumber the clauses, or restore the missing one",
@@ -125,8 +131,9 @@ def _lists(siblings: Sequence[Clause], lines: Sequence[str]) -> Iterable[list[tu
         yield run
 
 
-def _marker_findings(siblings: Sequence[Clause], lines: Sequence[str],
-                     path: str) -> Iterable[Finding]:
+def _marker_findings(
+    siblings: Sequence[Clause], lines: Sequence[str], path: str
+) -> Iterable[Finding]:
     for run in _lists(siblings, lines):
         if all(value == run[0][1] for _, value in run):
             continue  # "1. 1. 1.": the author leaves the numbering to Markdown
@@ -135,20 +142,28 @@ def _marker_findings(siblings: Sequence[Clause], lines: Sequence[str],
                 continue
             delimiter = clause.number[-1] if clause.number else "."
             written, after = f"{value}{delimiter}", f"{before}{delimiter}"
-            shown = (f"Markdown numbers a list on from its first item, so the site shows it "
-                     f"as {clause.number!r}")
+            shown = (
+                f"Markdown numbers a list on from its first item, so the site shows it "
+                f"as {clause.number!r}"
+            )
             if value > before + 1:
                 yield Finding(
-                    "numbering-gap", "error", path, clause.lines[0],
+                    "numbering-gap",
+                    "error",
+                    path,
+                    clause.lines[0],
                     f"list item written {written!r} follows {after!r} "
                     f"(line {previous.lines[0]}): {value - before - 1} number(s) missing; "
                     f"{shown}",
                     "renumber the items as they should read, or restore the missing one "
-                    "(references such as \"Section N\" name the number shown)",
+                    '(references such as "Section N" name the number shown)',
                 )
             else:
                 yield Finding(
-                    "numbering-repeat", "error", path, clause.lines[0],
+                    "numbering-repeat",
+                    "error",
+                    path,
+                    clause.lines[0],
                     f"list item written {written!r} "
                     f"{'repeats' if value == before else 'goes back after'} "
                     f"{after!r} (line {previous.lines[0]}); {shown}",

@@ -74,8 +74,7 @@ def known_numbers(document: Document) -> set[tuple[str, ...]]:
             known.add(number_tokens(named["ref"]))
         if not own and (numbered := _TEXT_NUMBER.match(clause.text)):  # "7.1 Partner shall…"
             dotted = number_tokens(numbered["ref"])[-_MAX_PARTS:]
-            known.update({dotted, *((path + dotted[i:])[-_MAX_PARTS:]
-                                    for i in range(len(dotted)))})
+            known.update({dotted, *((path + dotted[i:])[-_MAX_PARTS:] for i in range(len(dotted)))})
         for child in clause.children:
             visit(child, here)
 
@@ -105,7 +104,7 @@ def dangling_reference_findings(document: Document, source: str, path: str) -> l
             if _EXTERNAL_AFTER.match(text, match.end()):
                 continue
             start = match.start()
-            if _STATUTE_BEFORE.search(text[max(0, start - _STATUTE_WINDOW):start]):
+            if _STATUTE_BEFORE.search(text[max(0, start - _STATUTE_WINDOW) : start]):
                 continue
             before = bisect_right(link_starts, start) - 1
             if before >= 0 and start < in_links[before][1]:
@@ -114,10 +113,15 @@ def dangling_reference_findings(document: Document, source: str, path: str) -> l
             for ref in dict.fromkeys(_ONE_REF.findall(match["refs"])):
                 if number_tokens(ref)[-_MAX_PARTS:] in known:
                     continue
-                findings.append(Finding(
-                    "dangling-reference", "error", path, number,
-                    f"{quoted!r} refers to no clause: nothing in this policy is numbered {ref}",
-                    f"correct the reference ({_numbers_sample(document)}); if it points into "
-                    "another document, name it (\"Section 5 of the Terms of Service\")",
-                ))
+                findings.append(
+                    Finding(
+                        "dangling-reference",
+                        "error",
+                        path,
+                        number,
+                        f"{quoted!r} refers to no clause: nothing in this policy is numbered {ref}",
+                        f"correct the reference ({_numbers_sample(document)}); if it points into "
+                        'another document, name it ("Section 5 of the Terms of Service")',
+                    )
+                )
     return findings

@@ -112,15 +112,17 @@ def _work_tree(settings: Settings, root: Path) -> _Snapshot:
         for p in sorted(root.glob(settings.policies))
         if p.is_file() and is_policy.match(relative := p.relative_to(root).as_posix())
     }
-    return _Snapshot("work tree", {k: _decoded(k, p.read_bytes()) for k, p in files.items()},
-                     root=root)
+    return _Snapshot(
+        "work tree", {k: _decoded(k, p.read_bytes()) for k, p in files.items()}, root=root
+    )
 
 
 def _from_entries(repo: PolicyRepo, entries: Sequence[TreeEntry], where: str) -> _Snapshot:
     is_policy = policy_glob(repo.settings.policies, repo.settings.exclude)
     files = {
         e.path: _decoded(e.path, repo.git.cat.read_blob(e.blob))
-        for e in entries if e.mode in ("100644", "100755") and is_policy.match(e.path)
+        for e in entries
+        if e.mode in ("100644", "100755") and is_policy.match(e.path)
     }
     return _Snapshot(where, files, others=frozenset(e.path for e in entries))
 
@@ -235,11 +237,15 @@ def _repo_path(given: str, root: Path, snapshot: _Snapshot) -> str:
         if relative in snapshot.files or snapshot.exists(relative):
             return relative
     if outside:
-        raise NotFoundError(f"{given} is outside the repository {root}",
-                            hint="give the path of a policy in this repository")
+        raise NotFoundError(
+            f"{given} is outside the repository {root}",
+            hint="give the path of a policy in this repository",
+        )
     if snapshot.root is None:
-        raise NotFoundError(f"{given} is not in the {snapshot.where}",
-                            hint="stage it with `git add`, or lint the work tree")
+        raise NotFoundError(
+            f"{given} is not in the {snapshot.where}",
+            hint="stage it with `git add`, or lint the work tree",
+        )
     raise NotFoundError(f"no such file: {given}", hint="give the path of a policy file")
 
 
@@ -253,8 +259,9 @@ def _changed_by(repo: PolicyRepo, rev: str, entries: Sequence[TreeEntry]) -> lis
     return [e.path for e in entries if before.get(e.path) != e.blob]
 
 
-def _chosen(repo: PolicyRepo, snapshot: _Snapshot, paths: Sequence[str],
-            only: list[str] | None) -> tuple[list[str], list[str]]:
+def _chosen(
+    repo: PolicyRepo, snapshot: _Snapshot, paths: Sequence[str], only: list[str] | None
+) -> tuple[list[str], list[str]]:
     """(the policies to check, the given paths that are no policies). ``only``: the paths
     staged, or changed by the commit, when only those are checked."""
     if only is not None and not paths:
@@ -283,15 +290,27 @@ def _duplicate_slugs(policies: _Policies, targets: Sequence[str]) -> list[Findin
     for path in targets:
         slug = policies.slug_at(path)
         language = policies.languages.get(path)
-        others = [p for p in policies.paths_of(slug) if p != path
-                  and policies.languages.get(p) == language] if slug else []
+        others = (
+            [
+                p
+                for p in policies.paths_of(slug)
+                if p != path and policies.languages.get(p) == language
+            ]
+            if slug
+            else []
+        )
         if others:
             source = policies.snapshot.files[path].source
-            findings.append(Finding(
-                "duplicate-slug", "error", path, key_line(source, "slug"),
-                f"slug {slug!r} is also used by {', '.join(others)}",
-                "give one of them its own `slug:` in the front matter (or rename the file)",
-            ))
+            findings.append(
+                Finding(
+                    "duplicate-slug",
+                    "error",
+                    path,
+                    key_line(source, "slug"),
+                    f"slug {slug!r} is also used by {', '.join(others)}",
+                    "give one of them its own `slug:` in the front matter (or rename the file)",
+                )
+            )
     return findings
 
 
@@ -328,8 +347,9 @@ def run_lint(
         has_history = repo.git.rev_parse(settings.branch) is not None
         only: list[str] | None = None
         if only_changed and rev is None:
-            raise PublisherError("only the policies changed by a commit: which commit?",
-                                 hint="give the commit (rev)")
+            raise PublisherError(
+                "only the policies changed by a commit: which commit?", hint="give the commit (rev)"
+            )
         if info.bare or rev is not None:
             if paths or staged:
                 raise PublisherError(
@@ -339,8 +359,9 @@ def run_lint(
                 )
             if not has_history:
                 if rev is not None:
-                    raise NotFoundError(f"there is no commit {rev!r}",
-                                        hint="give a branch, tag or commit sha")
+                    raise NotFoundError(
+                        f"there is no commit {rev!r}", hint="give a branch, tag or commit sha"
+                    )
                 return LintReport([], [], where="empty repository")
             entries = repo.git.tree_files(settings.branch)
             snapshot = _from_entries(repo, entries, f"commit {settings.branch}")
@@ -357,47 +378,66 @@ def run_lint(
         if "duplicate-slug" in rules:
             findings += _duplicate_slugs(policies, targets)
         for path in targets:
-            findings += _lint_one(policies, snapshot.files[path], rules, settings, today,
-                                  trailers)
+            findings += _lint_one(policies, snapshot.files[path], rules, settings, today, trailers)
         kept = [f for f in findings if f.rule in rules or f.severity == "warning"]
         return LintReport(sort_findings(kept), targets, skipped, snapshot.where)
 
 
-def _lint_one(policies: _Policies, target: LintTarget, rules: set[str],
-              settings: Settings, today: date,
-              trailers: Sequence[tuple[str, str]]) -> list[Finding]:
+def _lint_one(
+    policies: _Policies,
+    target: LintTarget,
+    rules: set[str],
+    settings: Settings,
+    today: date,
+    trailers: Sequence[tuple[str, str]],
+) -> list[Finding]:
     if target.unreadable is not None:
         return [finding_from_error(target.unreadable, rule="encoding")]
     document, findings = lint_source(target)
     if document is None:
         return silenced(findings, target.source)
     if "limits" in rules:
-        findings += limit_findings(document, target.source, target.path,
-                                   policies.slug_at(target.path) or "")
+        findings += limit_findings(
+            document, target.source, target.path, policies.slug_at(target.path) or ""
+        )
     if "policy-link" in rules:
-        findings += policy_link_findings(document, target.source, target.path, policies,
-                                         site_url=settings.site_url)
+        findings += policy_link_findings(
+            document, target.source, target.path, policies, site_url=settings.site_url
+        )
     history = policies.history(target.path)
     if isinstance(history, PolicyError):
-        findings.append(Finding(
-            "front-matter", "warning", target.path, 1,
-            f"the history of this policy cannot be read, so it was not checked against "
-            f"it: {history.message}",
-            history.hint or "an earlier commit has a broken policy file",
-        ))
+        findings.append(
+            Finding(
+                "front-matter",
+                "warning",
+                target.path,
+                1,
+                f"the history of this policy cannot be read, so it was not checked against "
+                f"it: {history.message}",
+                history.hint or "an earlier commit has a broken policy file",
+            )
+        )
     elif history is not None:
         repo = policies.repo
         if "unversioned-change" in rules:
-            findings += unversioned_change_findings(repo, history, target.path, target.source,
-                                                    document)
+            findings += unversioned_change_findings(
+                repo, history, target.path, target.source, document
+            )
         if "notice-period" in rules:
             findings += notice_period_findings(
-                repo, history, target.path, target.source, document,
-                notice_days=settings.notice_days, today=today, trailers=trailers,
+                repo,
+                history,
+                target.path,
+                target.source,
+                document,
+                notice_days=settings.notice_days,
+                today=today,
+                trailers=trailers,
             )
         if history.is_translation and rules & {"translation-lag", "translation-structure"}:
-            findings += translation_findings(repo, history, target.path, target.source,
-                                             document, rules, settings, today)
+            findings += translation_findings(
+                repo, history, target.path, target.source, document, rules, settings, today
+            )
     return silenced(findings, target.source)
 
 

@@ -16,42 +16,71 @@ from publisher.lint.findings import Finding, key_line
 from publisher.translations import mismatches, translation_status
 
 
-def translation_findings(repo: PolicyRepo, translation: Policy, path: str, source_text: str,
-                         document: Document, rules: Collection[str], settings: Settings,
-                         today: date) -> list[Finding]:
+def translation_findings(
+    repo: PolicyRepo,
+    translation: Policy,
+    path: str,
+    source_text: str,
+    document: Document,
+    rules: Collection[str],
+    settings: Settings,
+    today: date,
+) -> list[Finding]:
     """The findings of both rules for the translation ``translation`` whose text (work tree,
     index or commit) is ``source_text``, parsed as ``document``."""
     declared = document.meta.extra.get("translation_of")
-    status = translation_status(repo, translation, today=today,
-                                grace_days=settings.translation_lag_grace_days,
-                                declared=declared)
+    status = translation_status(
+        repo,
+        translation,
+        today=today,
+        grace_days=settings.translation_lag_grace_days,
+        declared=declared,
+    )
     source, render = status.source, status.rendering
     line = key_line(source_text, "translation_of") if declared is not None else 1
     findings: list[Finding] = []
     if "translation-lag" in rules:
         if render.renders is None:
-            findings.append(Finding(
-                "translation-lag", "error", path, line,
-                f"translation_of {render.declared!r} is no version of {source.path}",
-                f"versions of {source.slug}: {', '.join(source.labels)}",
-            ))
+            findings.append(
+                Finding(
+                    "translation-lag",
+                    "error",
+                    path,
+                    line,
+                    f"translation_of {render.declared!r} is no version of {source.path}",
+                    f"versions of {source.slug}: {', '.join(source.labels)}",
+                )
+            )
         elif status.lagging:
             assert status.severity is not None
             how = "inferred" if render.inferred else "translation_of"
-            when = (f"in force since {status.in_force_since.isoformat()}"
-                    if status.in_force_since else "not in force yet")
-            clauses = ", ".join(
-                f"{c.id} ({c.kind}"
-                + (f", here line {c.translation_line}" if c.translation_line else "") + ")"
-                for c in status.clauses) or "none (front matter only)"
-            findings.append(Finding(
-                "translation-lag", status.severity, path, line,
-                f"translates {source.path} version {render.renders.label} ({how}), "
-                f"{status.behind} version(s) behind {source.current.label} ({when}); "
-                f"clauses to revisit: {clauses}",
-                f"update the translation, then set `translation_of: \"{source.current.label}\"` "
-                "in its front matter",
-            ))
+            when = (
+                f"in force since {status.in_force_since.isoformat()}"
+                if status.in_force_since
+                else "not in force yet"
+            )
+            clauses = (
+                ", ".join(
+                    f"{c.id} ({c.kind}"
+                    + (f", here line {c.translation_line}" if c.translation_line else "")
+                    + ")"
+                    for c in status.clauses
+                )
+                or "none (front matter only)"
+            )
+            findings.append(
+                Finding(
+                    "translation-lag",
+                    status.severity,
+                    path,
+                    line,
+                    f"translates {source.path} version {render.renders.label} ({how}), "
+                    f"{status.behind} version(s) behind {source.current.label} ({when}); "
+                    f"clauses to revisit: {clauses}",
+                    f'update the translation, then set `translation_of: "{source.current.label}"` '
+                    "in its front matter",
+                )
+            )
     if "translation-structure" in rules and render.renders is not None:
         try:
             rendered = repo.document(render.renders.revision)
@@ -67,12 +96,20 @@ def translation_findings(repo: PolicyRepo, translation: Policy, path: str, sourc
                 message = f"clause {_name(mismatch.source)} of {where} is missing here"
             else:
                 assert mismatch.source is not None and mismatch.translation is not None
-                message = (f"clause numbered {mismatch.translation.number} here is numbered "
-                           f"{mismatch.source.number} in {where}")
-            findings.append(Finding(
-                "translation-structure", "error", path, mismatch.line, message,
-                "keep the translation's clauses and numbering as the source's",
-            ))
+                message = (
+                    f"clause numbered {mismatch.translation.number} here is numbered "
+                    f"{mismatch.source.number} in {where}"
+                )
+            findings.append(
+                Finding(
+                    "translation-structure",
+                    "error",
+                    path,
+                    mismatch.line,
+                    message,
+                    "keep the translation's clauses and numbering as the source's",
+                )
+            )
     return findings
 
 

@@ -69,13 +69,18 @@ def unversioned_change_findings(
     published = repo.document(version.first_revision)
     if published.sha256 == document.sha256:
         return []
-    return [Finding(
-        "unversioned-change", "error", path, version_line(source),
-        f"the text of version {label!r} differs from what was published as {label!r} in commit "
-        f"{version.first_revision.short} ({version.first_revision.committed:%Y-%m-%d})",
-        "customers accepted the published text: give this text a new `version:` label "
-        "(and an `effective:` date and `summary:`)",
-    )]
+    return [
+        Finding(
+            "unversioned-change",
+            "error",
+            path,
+            version_line(source),
+            f"the text of version {label!r} differs from what was published as {label!r} in commit "
+            f"{version.first_revision.short} ({version.first_revision.committed:%Y-%m-%d})",
+            "customers accepted the published text: give this text a new `version:` label "
+            "(and an `effective:` date and `summary:`)",
+        )
+    ]
 
 
 def _effective_line(source: str, document: Document) -> int:
@@ -124,21 +129,31 @@ def notice_period_findings(
         return []
     label = f"version {document.meta.version!r}" if document.meta.version else "this text"
     if place.version is not None:
-        when = (f"{'after' if days >= 0 else 'before'} it was published on {place.published} "
-                f"(commit {place.version.first_revision.short})")
+        when = (
+            f"{'after' if days >= 0 else 'before'} it was published on {place.published} "
+            f"(commit {place.version.first_revision.short})"
+        )
     else:
         when = f"{'from' if days >= 0 else 'before'} today ({place.published})"
-    source_of_days = ("its front matter `notice_days`" if document.meta.notice_days is not None
-                      else "the `notice_days` setting")
-    return [Finding(
-        "notice-period", "error", path, _effective_line(source, document),
-        f"{label} makes {material} material change(s) since {place.previous.label!r} and takes "
-        f"effect on {effective}, {abs(days)} day(s) {when}; {required} days of notice "
-        "are required",
-        f"set `effective:` to {place.published + timedelta(days=required)} or later "
-        f"({required} days come from {source_of_days}); if the changes are only editorial, "
-        "say so with the commit trailer `Policy-Change: editorial`",
-    )]
+    source_of_days = (
+        "its front matter `notice_days`"
+        if document.meta.notice_days is not None
+        else "the `notice_days` setting"
+    )
+    return [
+        Finding(
+            "notice-period",
+            "error",
+            path,
+            _effective_line(source, document),
+            f"{label} makes {material} material change(s) since {place.previous.label!r} and takes "
+            f"effect on {effective}, {abs(days)} day(s) {when}; {required} days of notice "
+            "are required",
+            f"set `effective:` to {place.published + timedelta(days=required)} or later "
+            f"({required} days come from {source_of_days}); if the changes are only editorial, "
+            "say so with the commit trailer `Policy-Change: editorial`",
+        )
+    ]
 
 
 def message_trailers(message: str) -> tuple[tuple[str, str], ...]:

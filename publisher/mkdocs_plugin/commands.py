@@ -52,8 +52,13 @@ class BuildResult:
 
     def counts(self) -> str:
         """``3 policies, 9 versions, 9 redlines`` (in the right number)."""
-        return ", ".join((counted(self.policies, "policy"), counted(self.versions, "version"),
-                          counted(self.redlines, "redline")))
+        return ", ".join(
+            (
+                counted(self.policies, "policy"),
+                counted(self.versions, "version"),
+                counted(self.redlines, "redline"),
+            )
+        )
 
     def describe(self) -> str:
         """What ``publisher build`` says when it is done."""
@@ -79,8 +84,10 @@ def _config_file(root: Path, config_file: Path | None) -> Iterator[Path]:
     policies plugin with the default theme, a home page that lists the policies)."""
     if config_file is not None:
         if not config_file.is_file():
-            raise ConfigError(f"{config_file} does not exist",
-                              hint="give the mkdocs.yml of the site with --config")
+            raise ConfigError(
+                f"{config_file} does not exist",
+                hint="give the mkdocs.yml of the site with --config",
+            )
         yield config_file
         return
     found = next((root / n for n in ("mkdocs.yml", "mkdocs.yaml") if (root / n).is_file()), None)
@@ -134,8 +141,7 @@ class _NotOurError(logging.Filter):
         self.plugin = plugin
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (self.plugin.error is not None
-                    and record.getMessage().startswith("policies: "))
+        return not (self.plugin.error is not None and record.getMessage().startswith("policies: "))
 
 
 @contextmanager
@@ -176,8 +182,12 @@ def build(
     from mkdocs.commands.build import build as mkdocs_build
 
     with _config_file(root, config_file) as path:
-        config = _load(path, {"policies": policies},
-                       site_dir=str(site_dir) if site_dir else None, strict=strict)
+        config = _load(
+            path,
+            {"policies": policies},
+            site_dir=str(site_dir) if site_dir else None,
+            strict=strict,
+        )
         plugin = config.plugins["policies"]
         assert isinstance(plugin, PoliciesPlugin)
         plugin.progress = progress
@@ -198,8 +208,10 @@ def build(
                     if plugin.error is not None:
                         raise plugin.error from None
                     raise PublisherError(
-                        f"the site build failed: {exc}", path=path,
-                        hint="the messages above say which page or option") from exc
+                        f"the site build failed: {exc}",
+                        path=path,
+                        hint="the messages above say which page or option",
+                    ) from exc
                 finally:
                     config.plugins.on_shutdown()
                 incremental.save()
@@ -248,13 +260,15 @@ def serve(
             os.environ["PUBLISHER_POLICIES"] = policies
         with _mkdocs_messages(plugin, level=logging.INFO):
             try:
-                mkdocs_serve(str(path), livereload=True, dev_addr=dev_addr,
-                             open_in_browser=open_in_browser)
+                mkdocs_serve(
+                    str(path), livereload=True, dev_addr=dev_addr, open_in_browser=open_in_browser
+                )
             except OSError as exc:
                 raise PublisherError(
                     f"cannot serve on {dev_addr}: {exc.strerror or exc}",
                     hint="pass --dev-addr HOST:PORT with a free port",
                 ) from exc
             except MkDocsException as exc:
-                raise PublisherError(f"the site server stopped: {exc}", path=path,
-                                     hint="the messages above say why") from exc
+                raise PublisherError(
+                    f"the site server stopped: {exc}", path=path, hint="the messages above say why"
+                ) from exc

@@ -49,8 +49,14 @@ class Incremental:
         self._manifest: Path | None = None
         self._signatures: dict[str, str] = {}
 
-    def plan(self, config: MkDocsConfig, files: Files, pages: dict[str, SitePage],
-             cache_dir: Path | None, css: str) -> None:
+    def plan(
+        self,
+        config: MkDocsConfig,
+        files: Files,
+        pages: dict[str, SitePage],
+        cache_dir: Path | None,
+        css: str,
+    ) -> None:
         if cache_dir is None:
             return
         site_dir = os.path.abspath(config.site_dir)
@@ -72,8 +78,11 @@ class Incremental:
             digest.update(page.content.encode())
             signature = digest.hexdigest()
             self._signatures[file.src_uri] = signature
-            if (not page.in_nav and previous.get(file.src_uri) == signature
-                    and os.path.isfile(file.abs_dest_path)):
+            if (
+                not page.in_nav
+                and previous.get(file.src_uri) == signature
+                and os.path.isfile(file.abs_dest_path)
+            ):
                 file.is_modified = _never  # type: ignore[method-assign]
                 self.keep(file.abs_dest_path)
                 self.skipped += 1
@@ -105,8 +114,7 @@ def _never() -> bool:
     return False
 
 
-def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage],
-                  css: str) -> str:
+def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage], css: str) -> str:
     """A signature of everything a page's output depends on besides its own values."""
     import mkdocs
 
@@ -114,10 +122,19 @@ def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage]
     if config.config_file_path and os.path.isfile(config.config_file_path):
         digest.update(Path(config.config_file_path).read_bytes())
     theme = config.theme
-    digest.update(repr((config.site_url, config.site_name, config.use_directory_urls,
-                        [str(x) for x in config.extra_css],
-                        [str(x) for x in config.extra_javascript],
-                        theme.name, sorted((k, str(v)) for k, v in dict(theme).items()))).encode())
+    digest.update(
+        repr(
+            (
+                config.site_url,
+                config.site_name,
+                config.use_directory_urls,
+                [str(x) for x in config.extra_css],
+                [str(x) for x in config.extra_javascript],
+                theme.name,
+                sorted((k, str(v)) for k, v in dict(theme).items()),
+            )
+        ).encode()
+    )
     for folder in config.theme.dirs:
         for path in sorted(Path(folder).rglob("*")):
             if path.is_file():
@@ -226,8 +243,10 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
         content = self._content
         if content is None:
             source = self.abs_src_path
-            if source is not None and os.path.isfile(self.abs_dest_path) and filecmp.cmp(
-                source, self.abs_dest_path, shallow=False
+            if (
+                source is not None
+                and os.path.isfile(self.abs_dest_path)
+                and filecmp.cmp(source, self.abs_dest_path, shallow=False)
             ):
                 kept.add(os.path.abspath(self.abs_dest_path))
                 writes.unchanged += 1
@@ -235,8 +254,9 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
             writes.written += 1
             original_copy(self, dirty)
             return
-        write_file(content.encode("utf-8") if isinstance(content, str) else content,
-                   self.abs_dest_path)
+        write_file(
+            content.encode("utf-8") if isinstance(content, str) else content, self.abs_dest_path
+        )
 
     def clean_directory(directory: str) -> None:
         pass

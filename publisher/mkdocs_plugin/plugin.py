@@ -92,8 +92,12 @@ def _src_uri(path: str) -> str:
 
 def _toc_tokens(entries: tuple[TocEntry, ...]) -> list[Any]:
     return [
-        {"level": e.level, "id": e.anchor, "name": html.escape(e.title, quote=False),
-         "children": _toc_tokens(e.children)}
+        {
+            "level": e.level,
+            "id": e.anchor,
+            "name": html.escape(e.title, quote=False),
+            "children": _toc_tokens(e.children),
+        }
         for e in entries
     ]
 
@@ -117,8 +121,9 @@ def _builtin_search_honours_exclude(config: MkDocsConfig) -> None:
         if getattr(handler, "__self__", None) is not search:
             continue
 
-        def unless_excluded(context: Any, *, page: Page, _handler: Any = handler,
-                            **kwargs: Any) -> Any:
+        def unless_excluded(
+            context: Any, *, page: Page, _handler: Any = handler, **kwargs: Any
+        ) -> Any:
             wanted = page.meta.get("search")
             if isinstance(wanted, dict) and wanted.get("exclude"):
                 return context
@@ -140,9 +145,14 @@ def _override_default_theme(config: MkDocsConfig) -> None:
     theme = config.theme
     if theme.name != "mkdocs" or str(THEME_OVERRIDES) in theme.dirs:
         return
-    own = next((i for i, d in enumerate(theme.dirs)
-                if Path(d).resolve().parent.name == "themes" and Path(d).name == "mkdocs"),
-               None)
+    own = next(
+        (
+            i
+            for i, d in enumerate(theme.dirs)
+            if Path(d).resolve().parent.name == "themes" and Path(d).name == "mkdocs"
+        ),
+        None,
+    )
     theme.dirs.insert(own if own is not None else 0, str(THEME_OVERRIDES))
 
 
@@ -221,8 +231,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         return load_settings(
             self._root(config),
             overrides={
-                k: v for k, v in from_plugin.items()
-                if not os.environ.get(f"PUBLISHER_{k.upper()}")
+                k: v for k, v in from_plugin.items() if not os.environ.get(f"PUBLISHER_{k.upper()}")
             },
         )
 
@@ -234,21 +243,30 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
                 cache = SiteCache(repo.cache.directory)
                 self._cache_dir = cache.directory
                 self._git_dir = repo.git.info.git_dir
-                site = build_site(repo, options, today=datetime.now(UTC).date(), cache=cache,
-                                  progress=self.progress)
+                site = build_site(
+                    repo,
+                    options,
+                    today=datetime.now(UTC).date(),
+                    cache=cache,
+                    progress=self.progress,
+                )
             if self.require_policies and site.stats.policies == 0:
                 raise NotFoundError(
                     f"no policies match {settings.policies!r} in {settings.root}",
                     hint="set `policies` in [tool.publisher] (or the plugin's `policies`) or "
-                    "pass --policies GLOB; `publisher list --policies GLOB` shows what matches")
+                    "pass --policies GLOB; `publisher list --policies GLOB` shows what matches",
+                )
         except PublisherError as exc:
             self.error = exc
             raise PluginError(f"policies: {exc}") from exc
         stats = site.stats
         log.info(
             "policies: %s, %s, %s (%d computed) in %.2fs",
-            counted(stats.policies, "policy"), counted(stats.versions, "version"),
-            counted(stats.changesets, "redline"), stats.computed, stats.seconds,
+            counted(stats.policies, "policy"),
+            counted(stats.versions, "version"),
+            counted(stats.changesets, "redline"),
+            stats.computed,
+            stats.seconds,
         )
         return site
 
@@ -265,8 +283,9 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         for page in site.pages:
             if page.kind == "html":
                 src = _src_uri(page.path)
-                inclusion = (InclusionLevel.INCLUDED if page.in_nav and in_nav
-                             else InclusionLevel.NOT_IN_NAV)
+                inclusion = (
+                    InclusionLevel.INCLUDED if page.in_nav and in_nav else InclusionLevel.NOT_IN_NAV
+                )
                 content = _markdown_for(page)
                 self._pages[src] = page
             else:
@@ -289,7 +308,9 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         log.info(
             "policies: %d policies are more than nav_limit (%d), but no page holds the "
             "policies index (%s): the policies stay in the navigation",
-            site.stats.policies, self.config.nav_limit, INDEX_MARKER,
+            site.stats.policies,
+            self.config.nav_limit,
+            INDEX_MARKER,
         )
         return True
 
@@ -331,9 +352,12 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         if found.head:
             output = output.replace("</head>", found.head + "</head>", 1)
         if found.lang:
-            output = re.sub(r"<html\b([^>]*?)\blang=\"[^\"]*\"",
-                            lambda m: f'<html{m[1]}lang="{html.escape(found.lang)}"',
-                            output, count=1)
+            output = re.sub(
+                r"<html\b([^>]*?)\blang=\"[^\"]*\"",
+                lambda m: f'<html{m[1]}lang="{html.escape(found.lang)}"',
+                output,
+                count=1,
+            )
         return output
 
     def on_serve(

@@ -50,7 +50,6 @@ NOTICE = "notice"
 REMINDER = "reminder"
 
 
-
 class NoticeError(PublisherError):
     """A notice cannot be created, found or changed as asked."""
 
@@ -86,20 +85,40 @@ class NoticeInfo:
     @classmethod
     def from_model(cls, row: Notice) -> NoticeInfo:
         return cls(
-            id=row.id, slug=row.slug, version_label=row.version_label, subject=row.subject,
-            summary=row.summary, effective=row.effective, status=row.status,
-            forced=row.forced, override=row.override, notice_days=row.notice_days,
-            material=row.material, kind=row.kind, parent_id=row.parent_id,
-            created_at=row.created_at, sent_at=row.sent_at, mailer=row.mailer,
+            id=row.id,
+            slug=row.slug,
+            version_label=row.version_label,
+            subject=row.subject,
+            summary=row.summary,
+            effective=row.effective,
+            status=row.status,
+            forced=row.forced,
+            override=row.override,
+            notice_days=row.notice_days,
+            material=row.material,
+            kind=row.kind,
+            parent_id=row.parent_id,
+            created_at=row.created_at,
+            sent_at=row.sent_at,
+            mailer=row.mailer,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "kind": self.kind, "parent": self.parent_id, "policy": self.slug,
-            "version": self.version_label, "subject": self.subject, "summary": self.summary,
+            "id": self.id,
+            "kind": self.kind,
+            "parent": self.parent_id,
+            "policy": self.slug,
+            "version": self.version_label,
+            "subject": self.subject,
+            "summary": self.summary,
             "effective": self.effective.isoformat() if self.effective else None,
-            "status": self.status, "material": self.material, "notice_days": self.notice_days,
-            "forced": self.forced, "override": self.override, "mailer": self.mailer,
+            "status": self.status,
+            "material": self.material,
+            "notice_days": self.notice_days,
+            "forced": self.forced,
+            "override": self.override,
+            "mailer": self.mailer,
             "created_at": self.created_at.isoformat(),
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,
         }
@@ -195,11 +214,16 @@ def notice_period_problem(
     if effective >= earliest:
         return None
     gap = (effective - today).days
-    when = (f"{gap} day{'s' if gap != 1 else ''} from today ({today.isoformat()})" if gap >= 0
-            else f"{-gap} day{'s' if gap != -1 else ''} ago")
-    return (f"{what} has material changes and takes effect on {effective.isoformat()}, "
-            f"{when}; material changes need {days} days' notice, so the earliest effective "
-            f"date is {earliest.isoformat()}")
+    when = (
+        f"{gap} day{'s' if gap != 1 else ''} from today ({today.isoformat()})"
+        if gap >= 0
+        else f"{-gap} day{'s' if gap != -1 else ''} ago"
+    )
+    return (
+        f"{what} has material changes and takes effect on {effective.isoformat()}, "
+        f"{when}; material changes need {days} days' notice, so the earliest effective "
+        f"date is {earliest.isoformat()}"
+    )
 
 
 # ------------------------------------------------------------------------------ reading
@@ -210,8 +234,9 @@ def get_notice(database: Database, notice_id: int) -> NoticeInfo:
     with database.session() as session:
         row = session.get(Notice, notice_id)
         if row is None:
-            raise NotFoundError(f"no notice {notice_id}",
-                                hint="see `publisher notice list` for the notices")
+            raise NotFoundError(
+                f"no notice {notice_id}", hint="see `publisher notice list` for the notices"
+            )
         return NoticeInfo.from_model(row)
 
 
@@ -226,9 +251,11 @@ def list_notices(database: Database, *, slug: str | None = None) -> list[NoticeI
 
 def recipient_groups(database: Database, notice_id: int) -> list[RecipientGroup]:
     """The notice's recipients per last accepted version (None first, then by label)."""
-    query = (select(DELIVERIES.c.since_label, func.count())
-             .where(DELIVERIES.c.notice_id == notice_id)
-             .group_by(DELIVERIES.c.since_label))
+    query = (
+        select(DELIVERIES.c.since_label, func.count())
+        .where(DELIVERIES.c.notice_id == notice_id)
+        .group_by(DELIVERIES.c.since_label)
+    )
     with database.read() as connection:
         rows = [(since, int(count)) for since, count in connection.execute(query)]
     return _ordered(rows, stored_positions(database, get_notice(database, notice_id).slug))
@@ -258,10 +285,18 @@ class RecipientRow:
 def recipient_row(database: Database, notice_id: int, customer_id: str | None) -> RecipientRow:
     """The outbox row of ``customer_id`` (default: the notice's first recipient)."""
     query = (
-        select(DELIVERIES.c.id, DELIVERIES.c.customer_id, DELIVERIES.c.email,
-               CUSTOMERS.c.name, DELIVERIES.c.since_label, DELIVERIES.c.state)
+        select(
+            DELIVERIES.c.id,
+            DELIVERIES.c.customer_id,
+            DELIVERIES.c.email,
+            CUSTOMERS.c.name,
+            DELIVERIES.c.since_label,
+            DELIVERIES.c.state,
+        )
         .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
-        .where(DELIVERIES.c.notice_id == notice_id).order_by(DELIVERIES.c.id).limit(1)
+        .where(DELIVERIES.c.notice_id == notice_id)
+        .order_by(DELIVERIES.c.id)
+        .limit(1)
     )
     if customer_id is not None:
         query = query.where(DELIVERIES.c.customer_id == customer_id)
@@ -270,19 +305,22 @@ def recipient_row(database: Database, notice_id: int, customer_id: str | None) -
     if row is None:
         notice = get_notice(database, notice_id)
         if customer_id is None:
-            raise NotFoundError(f"notice {notice_id} has no recipients",
-                                hint="every customer has accepted this version already")
+            raise NotFoundError(
+                f"notice {notice_id} has no recipients",
+                hint="every customer has accepted this version already",
+            )
         raise NotFoundError(
             f"customer {customer_id!r} is not a recipient of notice {notice_id}",
             hint=f"they are unknown or have accepted {notice.slug} version "
             f"{notice.version_label} (or a newer one) already",
         )
-    return RecipientRow(row.id, row.customer_id, row.email, row.name, row.since_label,
-                        row.state)
+    return RecipientRow(row.id, row.customer_id, row.email, row.name, row.since_label, row.state)
 
 
 def group_changes(
-    source: ChangeSource, versions: Sequence[StoredVersion], target: StoredVersion,
+    source: ChangeSource,
+    versions: Sequence[StoredVersion],
+    target: StoredVersion,
     since: str | None,
 ) -> GroupChanges:
     """The changes one group is told about: from ``since`` (or, for customers who never
@@ -300,14 +338,18 @@ def group_changes(
 
 
 def is_material(
-    source: ChangeSource, versions: Sequence[StoredVersion], target: StoredVersion,
+    source: ChangeSource,
+    versions: Sequence[StoredVersion],
+    target: StoredVersion,
     since: Sequence[str | None] = (),
 ) -> bool:
     """Whether ``target`` brings material changes: to the version before it (whoever the
     recipients are, so an empty store cannot waive the notice period) or to any version in
     ``since`` (recipients who accepted an older one)."""
-    return any(group_changes(source, versions, target, label).material
-               for label in dict.fromkeys([None, *since]))
+    return any(
+        group_changes(source, versions, target, label).material
+        for label in dict.fromkeys([None, *since])
+    )
 
 
 # ------------------------------------------------------------------------------ planning
@@ -316,10 +358,17 @@ def is_material(
 def _last_accepted(slug: str) -> Any:
     """Per customer: the position of the newest version of ``slug`` they accepted."""
     return (
-        select(ACCEPTANCES.c.customer_id.label("customer_id"),
-               func.max(VERSIONS.c.position).label("position"))
-        .join(VERSIONS, and_(VERSIONS.c.slug == ACCEPTANCES.c.slug,
-                              VERSIONS.c.label == ACCEPTANCES.c.version_label))
+        select(
+            ACCEPTANCES.c.customer_id.label("customer_id"),
+            func.max(VERSIONS.c.position).label("position"),
+        )
+        .join(
+            VERSIONS,
+            and_(
+                VERSIONS.c.slug == ACCEPTANCES.c.slug,
+                VERSIONS.c.label == ACCEPTANCES.c.version_label,
+            ),
+        )
         .where(ACCEPTANCES.c.slug == slug)
         .group_by(ACCEPTANCES.c.customer_id)
         .subquery("last_accepted")
@@ -331,8 +380,7 @@ def carried_labels(database: Database, version: StoredVersion) -> frozenset[str]
     the re-acceptance rule (:mod:`publisher.acceptance_rules`): no notice for them."""
     from publisher.store.reaccept import PolicyRules
 
-    return PolicyRules(stored_versions(database, slug=version.slug)).carrying(
-        current=version.label)
+    return PolicyRules(stored_versions(database, slug=version.slug)).carrying(current=version.label)
 
 
 def _recipients(version: StoredVersion, carried: frozenset[str]) -> Select[Any]:
@@ -344,8 +392,7 @@ def _recipients(version: StoredVersion, carried: frozenset[str]) -> Select[Any]:
         select(CUSTOMERS.c.id, CUSTOMERS.c.email, since.c.label)
         .select_from(CUSTOMERS)
         .outerjoin(last, last.c.customer_id == CUSTOMERS.c.id)
-        .outerjoin(since, and_(since.c.slug == version.slug,
-                               since.c.position == last.c.position))
+        .outerjoin(since, and_(since.c.slug == version.slug, since.c.position == last.c.position))
         .where(or_(last.c.position.is_(None), last.c.position < version.position))
         .where(or_(since.c.label.is_(None), since.c.label.not_in(sorted(carried))))
     )
@@ -360,21 +407,38 @@ def planned_groups(database: Database, version: StoredVersion) -> list[Recipient
     return _ordered(rows, stored_positions(database, version.slug))
 
 
-def _plan(connection: Connection, notice_id: int, version: StoredVersion, moment: datetime,
-          carried: frozenset[str]) -> int:
+def _plan(
+    connection: Connection,
+    notice_id: int,
+    version: StoredVersion,
+    moment: datetime,
+    carried: frozenset[str],
+) -> int:
     """Add an outbox row for every recipient who has none yet; returns how many."""
-    wanted = _recipients(version, carried).where(~exists(
-        select(DELIVERIES.c.id).where(DELIVERIES.c.notice_id == notice_id,
-                                       DELIVERIES.c.customer_id == CUSTOMERS.c.id)
-    ))
-    rows = wanted.with_only_columns(
-        literal(notice_id), CUSTOMERS.c.id, CUSTOMERS.c.email, wanted.selected_columns[2],
-        literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
+    wanted = _recipients(version, carried).where(
+        ~exists(
+            select(DELIVERIES.c.id).where(
+                DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.customer_id == CUSTOMERS.c.id
+            )
+        )
     )
-    result = connection.execute(insert(DELIVERIES).from_select(
-        ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
-        rows,
-    ).returning(DELIVERIES.c.id))
+    rows = wanted.with_only_columns(
+        literal(notice_id),
+        CUSTOMERS.c.id,
+        CUSTOMERS.c.email,
+        wanted.selected_columns[2],
+        literal(State.QUEUED.value),
+        literal(0),
+        literal(moment, UTCDateTime()),
+    )
+    result = connection.execute(
+        insert(DELIVERIES)
+        .from_select(
+            ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
+            rows,
+        )
+        .returning(DELIVERIES.c.id)
+    )
     return sum(1 for _ in result)
 
 
@@ -416,12 +480,17 @@ def create_notice(
     version = get_version(database, slug, label)
     if effective is None:
         if version.effective is None:
-            raise NoticeError(f"{slug} version {version.label} has no effective date",
-                              hint="pass --effective DATE")
+            raise NoticeError(
+                f"{slug} version {version.label} has no effective date",
+                hint="pass --effective DATE",
+            )
         effective = version.effective
     versions = stored_versions(database, slug=slug)
-    existing = [n for n in list_notices(database, slug=slug)
-                if n.version_label == version.label and n.kind == NOTICE]
+    existing = [
+        n
+        for n in list_notices(database, slug=slug)
+        if n.version_label == version.label and n.kind == NOTICE
+    ]
     if existing:
         raise NoticeError(
             f"{slug} version {version.label} already has notice {existing[0].id}",
@@ -435,7 +504,10 @@ def create_notice(
     days = source.notice_days(version)
     days = default_notice_days if days is None else days
     problem = notice_period_problem(
-        effective=effective, today=moment.date(), days=days, material=material,
+        effective=effective,
+        today=moment.date(),
+        days=days,
+        material=material,
         what=f"{slug} version {version.label}",
     )
     earliest = moment.date() + timedelta(days=days)
@@ -447,48 +519,68 @@ def create_notice(
         )
     mismatch = None
     if version.effective is not None and version.effective != effective:
-        mismatch = (f"the notice says effective {effective.isoformat()} but {slug} version "
-                    f"{version.label} is effective {version.effective.isoformat()} (its front "
-                    "matter, which the site and the receipts show)")
+        mismatch = (
+            f"the notice says effective {effective.isoformat()} but {slug} version "
+            f"{version.label} is effective {version.effective.isoformat()} (its front "
+            "matter, which the site and the receipts show)"
+        )
         if not force:
             raise NoticeError(
                 f"refusing to create the notice: {mismatch}",
                 hint=f"leave out --effective (it defaults to {version.effective.isoformat()}), "
                 "change the front matter's `effective` and commit, or pass --force to record "
-                "an override")
+                "an override",
+            )
     reasons = [reason for reason in (problem, mismatch) if reason]
     warnings: list[str] = []
     if not groups:
         warnings.append(_no_recipients(database, slug, version.label))
     title = version.title or slug
     carried = carried_labels(database, version)
-    subject = subject or (subject_for(version, effective, moment.date()) if subject_for else
-                          f"Changes to our {title}")
+    subject = subject or (
+        subject_for(version, effective, moment.date()) if subject_for else f"Changes to our {title}"
+    )
     with database.write() as connection:
-        notice_id = connection.execute(insert(NOTICES).values(
-            slug=slug, version_label=version.label, subject=subject,
-            summary=summary if summary is not None else version.summary,
-            effective=effective, status=NoticeStatus.DRAFT, forced=bool(problem),
-            created_at=moment, kind=NOTICE, notice_days=days, material=material,
-            override="forced: " + "; ".join(reasons) if reasons else None,
-        ).returning(NOTICES.c.id)).scalar_one()
+        notice_id = connection.execute(
+            insert(NOTICES)
+            .values(
+                slug=slug,
+                version_label=version.label,
+                subject=subject,
+                summary=summary if summary is not None else version.summary,
+                effective=effective,
+                status=NoticeStatus.DRAFT,
+                forced=bool(problem),
+                created_at=moment,
+                kind=NOTICE,
+                notice_days=days,
+                material=material,
+                override="forced: " + "; ".join(reasons) if reasons else None,
+            )
+            .returning(NOTICES.c.id)
+        ).scalar_one()
         _plan(connection, int(notice_id), version, moment, carried)
     notice = get_notice(database, int(notice_id))
-    return CreatedNotice(notice, tuple(recipient_groups(database, notice.id)), changes,
-                         tuple(warnings))
+    return CreatedNotice(
+        notice, tuple(recipient_groups(database, notice.id)), changes, tuple(warnings)
+    )
 
 
 def _no_recipients(database: Database, slug: str, label: str) -> str:
     """Why a new notice has no recipients: an empty store, or everyone accepted already."""
     with database.read() as connection:
-        customers = int(connection.execute(
-            select(func.count()).select_from(CUSTOMERS)).scalar_one())
+        customers = int(
+            connection.execute(select(func.count()).select_from(CUSTOMERS)).scalar_one()
+        )
     if customers == 0:
-        return ("the notice has no recipients: there are no customers in the store (add them "
-                "with `publisher customers import FILE.csv`, or --customers FILE.csv; "
-                "`notice send` adds customers imported later)")
-    return (f"every customer has already accepted {slug} version {label}: the notice has no "
-            "recipients")
+        return (
+            "the notice has no recipients: there are no customers in the store (add them "
+            "with `publisher customers import FILE.csv`, or --customers FILE.csv; "
+            "`notice send` adds customers imported later)"
+        )
+    return (
+        f"every customer has already accepted {slug} version {label}: the notice has no recipients"
+    )
 
 
 def top_up(database: Database, notice: NoticeInfo, *, now: Callable[[], datetime] = utcnow) -> int:
@@ -514,8 +606,7 @@ def recheck_material(database: Database, notice: NoticeInfo, source: ChangeSourc
     if not is_material(source, versions, version, since):
         return notice
     with database.write() as connection:
-        connection.execute(update(NOTICES).where(NOTICES.c.id == notice.id)
-                           .values(material=True))
+        connection.execute(update(NOTICES).where(NOTICES.c.id == notice.id).values(material=True))
     return get_notice(database, notice.id)
 
 
@@ -524,13 +615,19 @@ def check_still_in_time(notice: NoticeInfo, *, today: date) -> str | None:
     if notice.forced or notice.effective is None or notice.kind != NOTICE:
         return None
     return notice_period_problem(
-        effective=notice.effective, today=today, days=notice.notice_days or 0,
-        material=bool(notice.material), what=f"{notice.slug} version {notice.version_label}",
+        effective=notice.effective,
+        today=today,
+        days=notice.notice_days or 0,
+        material=bool(notice.material),
+        what=f"{notice.slug} version {notice.version_label}",
     )
 
 
 def record_override(database: Database, notice_id: int, reason: str) -> None:
     """Record that the notice period was overridden when sending (``send --force``)."""
     with database.write() as connection:
-        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(
-            forced=True, override=f"forced at send: {reason}"))
+        connection.execute(
+            update(NOTICES)
+            .where(NOTICES.c.id == notice_id)
+            .values(forced=True, override=f"forced at send: {reason}")
+        )

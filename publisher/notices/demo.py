@@ -64,24 +64,46 @@ def dry_run(settings: Settings, *, today: date, warn: Callable[[str], None]) -> 
                 created, forced = _create(database, demo, source, slug, labels[-1], today)
                 notice = created.notice
                 groups = ", ".join(
-                    f"{g.count} on {label_text(g.since)}" if g.since else f"{g.count} never accepted"
-                    for g in created.groups)
-                lines.append(f"publisher notice create {slug}{' --force' if forced else ''}"
-                             f"  ->  notice {notice.id} ({groups}), effective "
-                             f"{notice.effective}{_why(notice, today) if forced else ''}")
+                    f"{g.count} on {label_text(g.since)}"
+                    if g.since
+                    else f"{g.count} never accepted"
+                    for g in created.groups
+                )
+                lines.append(
+                    f"publisher notice create {slug}{' --force' if forced else ''}"
+                    f"  ->  notice {notice.id} ({groups}), effective "
+                    f"{notice.effective}{_why(notice, today) if forced else ''}"
+                )
         for notice in campaign.list_notices(database):
-            report = runner.send(database, demo, notice, mailer="folder", outbox_dir=outbox,
-                                 options=SendOptions(), warn=warn,
-                                 now=lambda: datetime.combine(today, time(12), UTC))
-            lines.append(f"publisher notice send {notice.id}  ->  {report.sent} .eml file(s) "
-                         f"in {_shown(outbox / f'notice-{notice.id}', settings.root)}")
-    lines.append(f"open any .eml file in a mail client; the demo store is "
-                 f"{_shown(folder / 'demo.db', settings.root)}")
+            report = runner.send(
+                database,
+                demo,
+                notice,
+                mailer="folder",
+                outbox_dir=outbox,
+                options=SendOptions(),
+                warn=warn,
+                now=lambda: datetime.combine(today, time(12), UTC),
+            )
+            lines.append(
+                f"publisher notice send {notice.id}  ->  {report.sent} .eml file(s) "
+                f"in {_shown(outbox / f'notice-{notice.id}', settings.root)}"
+            )
+    lines.append(
+        f"open any .eml file in a mail client; the demo store is "
+        f"{_shown(folder / 'demo.db', settings.root)}"
+    )
     return lines
 
 
-def _create(database: Database, settings: Settings, source: campaign.ChangeSource, slug: str,
-            label: str, today: date) -> tuple[campaign.CreatedNotice, bool]:
+def _create(
+    database: Database,
+    settings: Settings,
+    source: campaign.ChangeSource,
+    slug: str,
+    label: str,
+    today: date,
+) -> tuple[campaign.CreatedNotice, bool]:
     """The demo notice for ``slug`` version ``label``, effective on the version's own date;
     forced (and so recorded) when that date is too close or already past, as `notice create
     --force` would be: the demo still shows what the customers would be told."""
@@ -89,10 +111,16 @@ def _create(database: Database, settings: Settings, source: campaign.ChangeSourc
 
     def create(force: bool) -> campaign.CreatedNotice:
         return campaign.create_notice(
-            database, slug=slug, label=label, effective=None, source=source,
-            default_notice_days=settings.notice_days, force=force,
+            database,
+            slug=slug,
+            label=label,
+            effective=None,
+            source=source,
+            default_notice_days=settings.notice_days,
+            force=force,
             subject_for=lambda version, day, created: default_subject(
-                version, day, created, templates=templates),
+                version, day, created, templates=templates
+            ),
             now=lambda: datetime.combine(today, time(12), UTC),
         )
 
@@ -104,7 +132,7 @@ def _create(database: Database, settings: Settings, source: campaign.ChangeSourc
 
 def _why(notice: campaign.NoticeInfo, today: date) -> str:
     if notice.effective is not None and notice.effective <= today:
-        return " (already in effect: announced as \"in effect since\", override recorded)"
+        return ' (already in effect: announced as "in effect since", override recorded)'
     return " (inside the notice period: override recorded)"
 
 

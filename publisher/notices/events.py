@@ -45,7 +45,6 @@ DELIVERY_EVENTS = {"processed": 1, "deferred": 2, "delivered": 3, "bounce": 3, "
 """Events that say where a message is, ranked: a later rank replaces an earlier one."""
 
 
-
 class WebhookError(PublisherError):
     """A webhook request cannot be processed (not JSON, not a list of events)."""
 
@@ -76,8 +75,9 @@ class EventVerifier:
             raise SignatureInvalid(f"missing {SIGNATURE_HEADER} or {TIMESTAMP_HEADER} header")
         try:
             decoded = base64.b64decode(signature, validate=True)
-            self._key.verify(decoded, timestamp.encode("utf-8") + payload,
-                             ec.ECDSA(hashes.SHA256()))
+            self._key.verify(
+                decoded, timestamp.encode("utf-8") + payload, ec.ECDSA(hashes.SHA256())
+            )
         except (InvalidSignature, ValueError, binascii.Error) as exc:
             raise SignatureInvalid("the event webhook signature does not verify") from exc
 
@@ -122,22 +122,28 @@ def parse_events(body: bytes, *, now: Callable[[], datetime] = utcnow) -> list[E
         if not isinstance(event_id, str) or not event_id:
             event_id = "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
         timestamp = raw.get("timestamp")
-        occurred = (datetime.fromtimestamp(timestamp, UTC)
-                    if isinstance(timestamp, int | float) and not isinstance(timestamp, bool)
-                    and 0 < timestamp < 2**33 else now())
+        occurred = (
+            datetime.fromtimestamp(timestamp, UTC)
+            if isinstance(timestamp, int | float)
+            and not isinstance(timestamp, bool)
+            and 0 < timestamp < 2**33
+            else now()
+        )
         reason = raw.get("reason") or raw.get("response") or raw.get("status")
         message = raw.get("sg_message_id")
-        events.append(EventIn(
-            provider_event_id=event_id[:200],
-            event=str(raw.get("event") or "unknown")[:40],
-            delivery_id=_int(raw.get("delivery_id")),
-            notice_id=_int(raw.get("notice_id")),
-            email=raw.get("email") if isinstance(raw.get("email"), str) else None,
-            message_id=message if isinstance(message, str) else None,
-            reason=str(reason) if reason is not None else None,
-            occurred_at=occurred,
-            payload=payload,
-        ))
+        events.append(
+            EventIn(
+                provider_event_id=event_id[:200],
+                event=str(raw.get("event") or "unknown")[:40],
+                delivery_id=_int(raw.get("delivery_id")),
+                notice_id=_int(raw.get("notice_id")),
+                email=raw.get("email") if isinstance(raw.get("email"), str) else None,
+                message_id=message if isinstance(message, str) else None,
+                reason=str(reason) if reason is not None else None,
+                occurred_at=occurred,
+                payload=payload,
+            )
+        )
     return events
 
 
@@ -151,52 +157,78 @@ class EventsResult:
     settled: int
 
     def to_dict(self) -> dict[str, int]:
-        return {"recorded": self.recorded, "duplicates": self.duplicates,
-                "unmatched": self.unmatched, "settled": self.settled}
+        return {
+            "recorded": self.recorded,
+            "duplicates": self.duplicates,
+            "unmatched": self.unmatched,
+            "settled": self.settled,
+        }
 
 
 def _insert_once(connection: Connection, values: dict[str, Any]) -> bool:
     dialect = connection.dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(EVENTS).values(**values).on_conflict_do_nothing(
-        index_elements=["provider_event_id"]).returning(EVENTS.c.id)
+    statement = (
+        module.insert(EVENTS)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider_event_id"])
+        .returning(EVENTS.c.id)
+    )
     return connection.execute(statement).first() is not None
 
 
 def _match(connection: Connection, event: EventIn) -> Any:
     """The outbox row the event is about (by delivery id, checked against the notice and
     address; else by SendGrid message id and address), or None."""
-    columns = (DELIVERIES.c.id, DELIVERIES.c.notice_id, DELIVERIES.c.email,
-               DELIVERIES.c.state, DELIVERIES.c.provider_status,
-               DELIVERIES.c.provider_status_at)
+    columns = (
+        DELIVERIES.c.id,
+        DELIVERIES.c.notice_id,
+        DELIVERIES.c.email,
+        DELIVERIES.c.state,
+        DELIVERIES.c.provider_status,
+        DELIVERIES.c.provider_status_at,
+    )
     if event.delivery_id is not None:
-        row = connection.execute(select(*columns).where(
-            DELIVERIES.c.id == event.delivery_id)).first()
-        if row is not None and (event.notice_id is None or row.notice_id == event.notice_id) \
-                and (event.email is None or row.email.lower() == event.email.lower()):
+        row = connection.execute(
+            select(*columns).where(DELIVERIES.c.id == event.delivery_id)
+        ).first()
+        if (
+            row is not None
+            and (event.notice_id is None or row.notice_id == event.notice_id)
+            and (event.email is None or row.email.lower() == event.email.lower())
+        ):
             return row
     if event.message_id and event.email:
         prefix = event.message_id.split(".", 1)[0]
-        return connection.execute(select(*columns).where(
-            DELIVERIES.c.message_id == prefix,
-            DELIVERIES.c.email == event.email)).first()
+        return connection.execute(
+            select(*columns).where(
+                DELIVERIES.c.message_id == prefix, DELIVERIES.c.email == event.email
+            )
+        ).first()
     return None
 
 
-def record_events(database: Database, events: Sequence[EventIn], *,
-                  now: Callable[[], datetime] = utcnow) -> EventsResult:
+def record_events(
+    database: Database, events: Sequence[EventIn], *, now: Callable[[], datetime] = utcnow
+) -> EventsResult:
     """Store the events (each once) and update their outbox rows, in one transaction."""
     recorded = duplicates = unmatched = settled = 0
     moment = now()
     with database.write() as connection:
         for event in events:
             row = _match(connection, event)
-            inserted = _insert_once(connection, {
-                "delivery_id": row.id if row is not None else None,
-                "provider_event_id": event.provider_event_id, "event": event.event,
-                "reason": event.reason, "occurred_at": event.occurred_at,
-                "received_at": moment, "payload": event.payload,
-            })
+            inserted = _insert_once(
+                connection,
+                {
+                    "delivery_id": row.id if row is not None else None,
+                    "provider_event_id": event.provider_event_id,
+                    "event": event.event,
+                    "reason": event.reason,
+                    "occurred_at": event.occurred_at,
+                    "received_at": moment,
+                    "payload": event.payload,
+                },
+            )
             if not inserted:
                 duplicates += 1
                 continue
@@ -208,17 +240,20 @@ def record_events(database: Database, events: Sequence[EventIn], *,
             rank = DELIVERY_EVENTS.get(event.event)
             if rank is not None:
                 current = DELIVERY_EVENTS.get(row.provider_status or "", 0)
-                newer = (row.provider_status_at is None
-                         or event.occurred_at >= row.provider_status_at)
+                newer = (
+                    row.provider_status_at is None or event.occurred_at >= row.provider_status_at
+                )
                 if rank > current or (rank == current and newer):
-                    values.update(provider_status=event.event,
-                                  provider_status_at=event.occurred_at)
+                    values.update(provider_status=event.event, provider_status_at=event.occurred_at)
             if row.state == State.UNKNOWN:
-                values.update(state=State.SENT, sent_at=event.occurred_at,
-                              last_error=f"settled as sent: SendGrid reported {event.event!r} "
-                              "for it")
+                values.update(
+                    state=State.SENT,
+                    sent_at=event.occurred_at,
+                    last_error=f"settled as sent: SendGrid reported {event.event!r} for it",
+                )
                 settled += 1
             if values:
-                connection.execute(update(DELIVERIES).where(DELIVERIES.c.id == row.id)
-                                   .values(**values))
+                connection.execute(
+                    update(DELIVERIES).where(DELIVERIES.c.id == row.id).values(**values)
+                )
     return EventsResult(recorded, duplicates, unmatched, settled)

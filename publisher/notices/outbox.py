@@ -48,8 +48,12 @@ from publisher.store.db import Database
 from publisher.store.models import utcnow
 from publisher.store.tables import CUSTOMERS, DELIVERIES, NOTICES
 
-_STATE_OF: dict[Outcome, State] = {"sent": State.SENT, "failed": State.FAILED,
-                                   "retry": State.QUEUED, "unknown": State.UNKNOWN}
+_STATE_OF: dict[Outcome, State] = {
+    "sent": State.SENT,
+    "failed": State.FAILED,
+    "retry": State.QUEUED,
+    "unknown": State.UNKNOWN,
+}
 """The row state a mailer's outcome for it leads to."""
 
 
@@ -58,8 +62,7 @@ class Renderer(Protocol):
 
     def template(self, since: str | None) -> EmailTemplate: ...
 
-    def recipient(self, delivery_id: int, customer_id: str, email: str,
-                  name: str) -> Recipient: ...
+    def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient: ...
 
 
 class Progress(Protocol):
@@ -135,11 +138,19 @@ class SendReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "notice": self.notice_id, "sent": self.sent, "failed": self.failed,
-            "unknown": self.unknown, "retried": self.retried, "recovered": self.recovered,
-            "requeued_failed": self.requeued_failed, "batches": self.batches,
-            "topped_up": self.topped_up, "aborted": self.aborted, "counts": self.counts,
-            "complete": self.complete, "elapsed_seconds": round(self.elapsed, 3),
+            "notice": self.notice_id,
+            "sent": self.sent,
+            "failed": self.failed,
+            "unknown": self.unknown,
+            "retried": self.retried,
+            "recovered": self.recovered,
+            "requeued_failed": self.requeued_failed,
+            "batches": self.batches,
+            "topped_up": self.topped_up,
+            "aborted": self.aborted,
+            "counts": self.counts,
+            "complete": self.complete,
+            "elapsed_seconds": round(self.elapsed, 3),
         }
 
 
@@ -154,7 +165,8 @@ def state_counts(database: Database, notice_id: int) -> dict[State, int]:
     with database.read() as connection:
         for state, count in connection.execute(
             select(DELIVERIES.c.state, func.count())
-            .where(DELIVERIES.c.notice_id == notice_id).group_by(DELIVERIES.c.state)
+            .where(DELIVERIES.c.notice_id == notice_id)
+            .group_by(DELIVERIES.c.state)
         ):
             counts[State(state)] = int(count)
     return counts
@@ -174,26 +186,36 @@ class _Row:
 
 def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
     query = (
-        select(DELIVERIES.c.id, DELIVERIES.c.customer_id, DELIVERIES.c.email,
-               CUSTOMERS.c.name, DELIVERIES.c.attempts)
+        select(
+            DELIVERIES.c.id,
+            DELIVERIES.c.customer_id,
+            DELIVERIES.c.email,
+            CUSTOMERS.c.name,
+            DELIVERIES.c.attempts,
+        )
         .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
-        .where(DELIVERIES.c.batch_id == batch_id).order_by(DELIVERIES.c.id)
+        .where(DELIVERIES.c.batch_id == batch_id)
+        .order_by(DELIVERIES.c.id)
     )
-    return [_Row(r.id, r.customer_id, r.email, r.name, r.attempts)
-            for r in connection.execute(query)]
+    return [
+        _Row(r.id, r.customer_id, r.email, r.name, r.attempts) for r in connection.execute(query)
+    ]
 
 
-def claim(database: Database, notice_id: int, since: str | None, size: int, *,
-          token: str, now: datetime) -> tuple[str, list[_Row]]:
+def claim(
+    database: Database, notice_id: int, since: str | None, size: int, *, token: str, now: datetime
+) -> tuple[str, list[_Row]]:
     """Move up to ``size`` queued rows of one group to ``sending`` under a new batch id, in
     one transaction (with the heartbeat); returns the batch id and its rows."""
     batch_id = new_batch_id(notice_id)
-    group = (DELIVERIES.c.since_label.is_(None) if since is None
-             else DELIVERIES.c.since_label == since)
+    group = (
+        DELIVERIES.c.since_label.is_(None) if since is None else DELIVERIES.c.since_label == since
+    )
     chosen = (
         select(DELIVERIES.c.id)
         .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED, group)
-        .order_by(DELIVERIES.c.id).limit(size)
+        .order_by(DELIVERIES.c.id)
+        .limit(size)
         .with_for_update(skip_locked=True)
     )
     with database.write() as connection:
@@ -202,25 +224,40 @@ def claim(database: Database, notice_id: int, since: str | None, size: int, *,
         if not ids:
             return batch_id, []
         connection.execute(
-            update(DELIVERIES).where(DELIVERIES.c.id.in_(ids),
-                                      DELIVERIES.c.state == State.QUEUED)
-            .values(state=State.SENDING, batch_id=batch_id, claimed_at=now,
-                    attempts=DELIVERIES.c.attempts + 1))
+            update(DELIVERIES)
+            .where(DELIVERIES.c.id.in_(ids), DELIVERIES.c.state == State.QUEUED)
+            .values(
+                state=State.SENDING,
+                batch_id=batch_id,
+                claimed_at=now,
+                attempts=DELIVERIES.c.attempts + 1,
+            )
+        )
         return batch_id, _rows_of_batch(connection, batch_id)
 
 
 def queued_groups(database: Database, notice_id: int) -> list[str | None]:
     """The groups (last accepted label) that still have queued rows (None first)."""
     with database.read() as connection:
-        labels = list(connection.execute(
-            select(DELIVERIES.c.since_label).where(
-                DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED)
-            .distinct()).scalars())
+        labels = list(
+            connection.execute(
+                select(DELIVERIES.c.since_label)
+                .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED)
+                .distinct()
+            ).scalars()
+        )
     return sorted(labels, key=lambda label: (label is not None, label or ""))
 
 
-def record(database: Database, batch_id: str, rows: Sequence[_Row], result: BatchResult, *,
-           max_attempts: int, now: datetime) -> dict[State, int]:
+def record(
+    database: Database,
+    batch_id: str,
+    rows: Sequence[_Row],
+    result: BatchResult,
+    *,
+    max_attempts: int,
+    now: datetime,
+) -> dict[State, int]:
     """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
     still ``sending`` in this batch are touched (a person may have settled them meanwhile).
 
@@ -238,26 +275,38 @@ def record(database: Database, batch_id: str, rows: Sequence[_Row], result: Batc
             state = State.FAILED
             error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
         if state == State.UNKNOWN:
-            error = (f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
-                     f"with `publisher notice settle` once you know")
+            error = (
+                f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
+                f"with `publisher notice settle` once you know"
+            )
         counts[state] += 1
-        key = (state, error if state != State.SENT else None,
-               outcome.message_id if state == State.SENT else None,
-               state == State.QUEUED and throttled)
+        key = (
+            state,
+            error if state != State.SENT else None,
+            outcome.message_id if state == State.SENT else None,
+            state == State.QUEUED and throttled,
+        )
         groups.setdefault(key, []).append(row.id)
     # One UPDATE per distinct outcome (a SendGrid batch is one: 1,000 rows, one statement).
     with database.write() as connection:
         for (state, error, message_id, give_back), ids in groups.items():
-            values: dict[str, Any] = {"state": state, "last_error": error,
-                                      "message_id": message_id,
-                                      "sent_at": now if state == State.SENT else None}
+            values: dict[str, Any] = {
+                "state": state,
+                "last_error": error,
+                "message_id": message_id,
+                "sent_at": now if state == State.SENT else None,
+            }
             if give_back:
                 values["attempts"] = DELIVERIES.c.attempts - 1
             connection.execute(
                 update(DELIVERIES)
-                .where(DELIVERIES.c.id.in_(ids), DELIVERIES.c.batch_id == batch_id,
-                       DELIVERIES.c.state == State.SENDING)
-                .values(**values))
+                .where(
+                    DELIVERIES.c.id.in_(ids),
+                    DELIVERIES.c.batch_id == batch_id,
+                    DELIVERIES.c.state == State.SENDING,
+                )
+                .values(**values)
+            )
     return counts
 
 
@@ -269,20 +318,26 @@ def release(database: Database, batch_id: str, *, state: State, error: str) -> i
         values["attempts"] = DELIVERIES.c.attempts - 1
     with database.write() as connection:
         result = connection.execute(
-            update(DELIVERIES).where(DELIVERIES.c.batch_id == batch_id,
-                                      DELIVERIES.c.state == State.SENDING).values(**values))
+            update(DELIVERIES)
+            .where(DELIVERIES.c.batch_id == batch_id, DELIVERIES.c.state == State.SENDING)
+            .values(**values)
+        )
         return int(result.rowcount or 0)
 
 
-def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
-            renderer: Renderer) -> dict[str, int]:
+def recover(
+    database: Database, notice: NoticeInfo, mailer: Mailer, renderer: Renderer
+) -> dict[str, int]:
     """Settle rows a dead run left in ``sending``: ask the mailer (the folder mailer can
     look), else mark them ``unknown``. Call only while holding the send lock."""
     with database.read() as connection:
-        batches = list(connection.execute(
-            select(DELIVERIES.c.batch_id).where(
-                DELIVERIES.c.notice_id == notice.id, DELIVERIES.c.state == State.SENDING)
-            .distinct()).scalars())
+        batches = list(
+            connection.execute(
+                select(DELIVERIES.c.batch_id)
+                .where(DELIVERIES.c.notice_id == notice.id, DELIVERIES.c.state == State.SENDING)
+                .distinct()
+            ).scalars()
+        )
     found: dict[str, int] = {}
     for batch_id in batches:
         with database.read() as connection:
@@ -296,13 +351,16 @@ def recover(database: Database, notice: NoticeInfo, mailer: Mailer,
                     error = None if known[row.id] else "not written before the previous run stopped"
                 else:
                     state = State.UNKNOWN
-                    error = (f"outcome unknown (batch {batch_id}): the sending process stopped "
-                             "while the batch was with the mailer; settle with "
-                             "`publisher notice settle`")
+                    error = (
+                        f"outcome unknown (batch {batch_id}): the sending process stopped "
+                        "while the batch was with the mailer; settle with "
+                        "`publisher notice settle`"
+                    )
                 connection.execute(
-                    update(DELIVERIES).where(DELIVERIES.c.id == row.id,
-                                              DELIVERIES.c.state == State.SENDING)
-                    .values(state=state, last_error=error))
+                    update(DELIVERIES)
+                    .where(DELIVERIES.c.id == row.id, DELIVERIES.c.state == State.SENDING)
+                    .values(state=state, last_error=error)
+                )
                 found[state] = found.get(state, 0) + 1
     return found
 
@@ -311,14 +369,16 @@ def requeue_failed(database: Database, notice_id: int) -> int:
     """Give failed rows another try (``send --retry-failed``): back to queued, attempts 0."""
     with database.write() as connection:
         result = connection.execute(
-            update(DELIVERIES).where(DELIVERIES.c.notice_id == notice_id,
-                                      DELIVERIES.c.state == State.FAILED)
-            .values(state=State.QUEUED, attempts=0))
+            update(DELIVERIES)
+            .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.FAILED)
+            .values(state=State.QUEUED, attempts=0)
+        )
         return int(result.rowcount or 0)
 
 
-def refresh_status(database: Database, notice_id: int, *, now: datetime,
-                   mailer: str | None = None) -> dict[State, int]:
+def refresh_status(
+    database: Database, notice_id: int, *, now: datetime, mailer: str | None = None
+) -> dict[State, int]:
     """Set the notice's status from its rows (``sending`` while rows are queued or sending,
     then ``sent``, or ``incomplete`` with failed or unknown rows); returns the counts."""
     counts = state_counts(database, notice_id)
@@ -333,9 +393,11 @@ def refresh_status(database: Database, notice_id: int, *, now: datetime,
         values["mailer"] = mailer
     with database.write() as connection:
         if status in (NoticeStatus.SENT, NoticeStatus.INCOMPLETE):
-            connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id,
-                                                      NOTICES.c.sent_at.is_(None))
-                               .values(sent_at=now))
+            connection.execute(
+                update(NOTICES)
+                .where(NOTICES.c.id == notice_id, NOTICES.c.sent_at.is_(None))
+                .values(sent_at=now)
+            )
         connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(**values))
     return counts
 
@@ -350,8 +412,9 @@ class RateLimiter:
     share after: a crash while waiting then leaves nothing claimed (no batch of unknown
     outcome for rows that were never handed to the mailer)."""
 
-    def __init__(self, rate: float | None, *, clock: Callable[[], float],
-                 sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self, rate: float | None, *, clock: Callable[[], float], sleep: Callable[[float], None]
+    ) -> None:
         self.rate = rate
         self._clock = clock
         self._sleep = sleep
@@ -430,22 +493,32 @@ def send_notice(
                 template = renderer.template(since)
                 while report.aborted is None:
                     limiter.wait_turn()
-                    claimed, rows = claim(database, notice_id, since, size, token=token,
-                                          now=now())
+                    claimed, rows = claim(database, notice_id, since, size, token=token, now=now())
                     if not rows:
                         claimed = None
                         break
                     batch = Batch(
-                        id=claimed, notice_id=notice_id, template=template,
-                        recipients=tuple(renderer.recipient(r.id, r.customer_id, r.email,
-                                                            r.name) for r in rows),
-                        sender=sender, reply_to=reply_to, headers=headers,
+                        id=claimed,
+                        notice_id=notice_id,
+                        template=template,
+                        recipients=tuple(
+                            renderer.recipient(r.id, r.customer_id, r.email, r.name) for r in rows
+                        ),
+                        sender=sender,
+                        reply_to=reply_to,
+                        headers=headers,
                     )
                     limiter.spend(len(rows))
                     in_flight = True
                     result = mailer.send(batch)
-                    outcome = record(database, claimed, rows, result,
-                                     max_attempts=options.max_attempts, now=now())
+                    outcome = record(
+                        database,
+                        claimed,
+                        rows,
+                        result,
+                        max_attempts=options.max_attempts,
+                        now=now(),
+                    )
                     in_flight = False
                     claimed = None
                     if outcome[State.QUEUED] < len(rows):
@@ -462,20 +535,25 @@ def send_notice(
                         break
                     refused = refused + 1 if outcome[State.FAILED] == len(rows) else 0
                     if refused >= options.max_failed_batches:
-                        report.aborted = (f"{refused} batches in a row were refused; stopping "
-                                          f"(last error: {_first_error(result)})")
+                        report.aborted = (
+                            f"{refused} batches in a row were refused; stopping "
+                            f"(last error: {_first_error(result)})"
+                        )
                         break
                     unavailable = unavailable + 1 if result.unavailable else 0
                     if unavailable >= options.max_unavailable:
                         report.aborted = (
                             f"the provider took none of {unavailable} requests in a row (last "
                             f"error: {_first_error(result)}); the rows stay queued: "
-                            f"{mailer.unavailable_hint}")
+                            f"{mailer.unavailable_hint}"
+                        )
                         break
                     throttled = throttled + 1 if result.retry_after is not None else 0
                     if throttled >= options.max_throttled:
-                        report.aborted = (f"rate-limited {throttled} times in a row; run the "
-                                          "same command again later to resume")
+                        report.aborted = (
+                            f"rate-limited {throttled} times in a row; run the "
+                            "same command again later to resume"
+                        )
                         break
                     if outcome[State.QUEUED]:
                         streak += 1
@@ -484,11 +562,19 @@ def send_notice(
                             report.aborted = (
                                 f"the provider asks to wait {result.retry_after:.0f} s "
                                 f"(more than {options.max_wait:.0f} s); run the same command "
-                                "again later to resume")
+                                "again later to resume"
+                            )
                             break
                         progress.waiting(wait, _first_error(result))
-                        _sleep_with_heartbeat(database, notice_id, token, wait, sleep=sleep,
-                                              now=now, lease=options.lease)
+                        _sleep_with_heartbeat(
+                            database,
+                            notice_id,
+                            token,
+                            wait,
+                            sleep=sleep,
+                            now=now,
+                            lease=options.lease,
+                        )
                     else:
                         streak = 0
                 if report.aborted is not None:
@@ -496,12 +582,17 @@ def send_notice(
         except BaseException:
             if claimed is not None:
                 if in_flight:
-                    release(database, claimed, state=State.UNKNOWN,
-                            error=f"outcome unknown (batch {claimed}): interrupted while the "
-                            "batch was with the mailer; settle with `publisher notice settle`")
+                    release(
+                        database,
+                        claimed,
+                        state=State.UNKNOWN,
+                        error=f"outcome unknown (batch {claimed}): interrupted while the "
+                        "batch was with the mailer; settle with `publisher notice settle`",
+                    )
                 else:
-                    release(database, claimed, state=State.QUEUED,
-                            error="interrupted before sending")
+                    release(
+                        database, claimed, state=State.QUEUED, error="interrupted before sending"
+                    )
             raise
         finally:
             report.counts = refresh_status(database, notice_id, now=now(), mailer=mailer.name)
@@ -516,8 +607,9 @@ def _first_error(result: BatchResult) -> str:
     return "not accepted"
 
 
-def _wait_for(result: BatchResult, streak: int, options: SendOptions,
-              rng: random.Random) -> float | None:
+def _wait_for(
+    result: BatchResult, streak: int, options: SendOptions, rng: random.Random
+) -> float | None:
     if result.retry_after is not None:
         if result.retry_after > options.max_wait:
             return None
@@ -525,9 +617,16 @@ def _wait_for(result: BatchResult, streak: int, options: SendOptions,
     return backoff(streak, base=options.backoff_base, cap=options.backoff_cap, rng=rng)
 
 
-def _sleep_with_heartbeat(database: Database, notice_id: int, token: str, seconds: float, *,
-                          sleep: Callable[[float], None], now: Callable[[], datetime],
-                          lease: float) -> None:
+def _sleep_with_heartbeat(
+    database: Database,
+    notice_id: int,
+    token: str,
+    seconds: float,
+    *,
+    sleep: Callable[[float], None],
+    now: Callable[[], datetime],
+    lease: float,
+) -> None:
     step = max(1.0, lease / 4)
     remaining = seconds
     while remaining > 0:

@@ -41,15 +41,24 @@ class Preview:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "notice": self.notice.id, "customer": self.customer_id, "since": self.since,
-            "headers": self.headers(), "subject": self.content.subject,
-            "text": self.content.text, "html": self.content.html,
+            "notice": self.notice.id,
+            "customer": self.customer_id,
+            "since": self.since,
+            "headers": self.headers(),
+            "subject": self.content.subject,
+            "text": self.content.text,
+            "html": self.content.html,
         }
 
 
 def preview(
-    database: Database, settings: Settings, notice_id: int, customer_id: str | None, *,
-    warn: runner.Warn, now: Callable[[], datetime] = utcnow,
+    database: Database,
+    settings: Settings,
+    notice_id: int,
+    customer_id: str | None,
+    *,
+    warn: runner.Warn,
+    now: Callable[[], datetime] = utcnow,
 ) -> Preview:
     """The email ``customer_id`` (default: the notice's first recipient) gets from
     ``notice_id``; NotFoundError when they are not one of its recipients."""
@@ -57,11 +66,18 @@ def preview(
     row = campaign.recipient_row(database, notice_id, customer_id)
     sender = runner.sender_for(settings, mailer="folder")
     with runner.change_source(settings, warn=warn) as source:
-        renderer = runner.renderer_for(database, settings, notice, source, sender=sender,
-                                       warn=warn, today=now().date())
+        renderer = runner.renderer_for(
+            database, settings, notice, source, sender=sender, warn=warn, today=now().date()
+        )
         template = renderer.template(row.since)
     recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
-    batch = Batch(id="preview", notice_id=notice.id, template=template, recipients=(recipient,),
-                  sender=sender.address, reply_to=sender.reply_to)
+    batch = Batch(
+        id="preview",
+        notice_id=notice.id,
+        template=template,
+        recipients=(recipient,),
+        sender=sender.address,
+        reply_to=sender.reply_to,
+    )
     message = build_message(batch, recipient, date=now())
     return Preview(notice, row.customer_id, row.since, message, recipient.personalise(template))

@@ -43,7 +43,10 @@ class ReminderPlan:
 
 
 def create_reminder(
-    database: Database, notice_id: int, *, after_days: int,
+    database: Database,
+    notice_id: int,
+    *,
+    after_days: int,
     now: Callable[[], datetime] = utcnow,
 ) -> ReminderPlan:
     """A reminder of ``notice_id`` to everyone it was sent to who has not accepted, whose
@@ -54,22 +57,35 @@ def create_reminder(
     """
     parent = get_notice(database, notice_id)
     if parent.kind != NOTICE:
-        raise NoticeError(f"notice {notice_id} is itself a reminder (of notice "
-                          f"{parent.parent_id})", hint=f"remind notice {parent.parent_id}")
+        raise NoticeError(
+            f"notice {notice_id} is itself a reminder (of notice {parent.parent_id})",
+            hint=f"remind notice {parent.parent_id}",
+        )
     with database.read() as connection:
-        unfinished = connection.execute(
-            select(NOTICES.c.id).where(
-                NOTICES.c.parent_id == notice_id, NOTICES.c.kind == REMINDER,
-                exists(select(DELIVERIES.c.id).where(
-                    DELIVERIES.c.notice_id == NOTICES.c.id,
-                    DELIVERIES.c.state.in_((State.QUEUED, State.SENDING)))),
-            ).order_by(NOTICES.c.id)
-        ).scalars().first()
+        unfinished = (
+            connection.execute(
+                select(NOTICES.c.id)
+                .where(
+                    NOTICES.c.parent_id == notice_id,
+                    NOTICES.c.kind == REMINDER,
+                    exists(
+                        select(DELIVERIES.c.id).where(
+                            DELIVERIES.c.notice_id == NOTICES.c.id,
+                            DELIVERIES.c.state.in_((State.QUEUED, State.SENDING)),
+                        )
+                    ),
+                )
+                .order_by(NOTICES.c.id)
+            )
+            .scalars()
+            .first()
+        )
     if unfinished is not None:
         reminder = get_notice(database, int(unfinished))
         count = sum(g.count for g in recipient_groups(database, reminder.id))
-        return ReminderPlan(reminder, True, count,
-                            f"resuming reminder {reminder.id} of notice {notice_id}")
+        return ReminderPlan(
+            reminder, True, count, f"resuming reminder {reminder.id} of notice {notice_id}"
+        )
     version = get_version(database, parent.slug, parent.version_label)
     moment = now()
     cutoff = moment - timedelta(days=after_days)
@@ -79,55 +95,112 @@ def create_reminder(
     carried = sorted(carried_labels(database, version))
     accepted = exists(
         select(ACCEPTANCES.c.id)
-        .join(VERSIONS, and_(VERSIONS.c.slug == ACCEPTANCES.c.slug,
-                              VERSIONS.c.label == ACCEPTANCES.c.version_label))
-        .where(ACCEPTANCES.c.customer_id == first.c.customer_id,
-               ACCEPTANCES.c.slug == parent.slug,
-               or_(VERSIONS.c.position >= version.position,
-                   ACCEPTANCES.c.version_label.in_(carried)))
+        .join(
+            VERSIONS,
+            and_(
+                VERSIONS.c.slug == ACCEPTANCES.c.slug,
+                VERSIONS.c.label == ACCEPTANCES.c.version_label,
+            ),
+        )
+        .where(
+            ACCEPTANCES.c.customer_id == first.c.customer_id,
+            ACCEPTANCES.c.slug == parent.slug,
+            or_(VERSIONS.c.position >= version.position, ACCEPTANCES.c.version_label.in_(carried)),
+        )
     )
     recent = exists(
         select(later.c.id)
         .join(reminders, reminders.c.id == later.c.notice_id)
-        .where(reminders.c.parent_id == notice_id, later.c.customer_id == first.c.customer_id,
-               or_(later.c.state != State.SENT, later.c.sent_at > cutoff))
+        .where(
+            reminders.c.parent_id == notice_id,
+            later.c.customer_id == first.c.customer_id,
+            or_(later.c.state != State.SENT, later.c.sent_at > cutoff),
+        )
     )
     eligible = (
         select(first.c.customer_id, CUSTOMERS.c.email, first.c.since_label)
         .join(CUSTOMERS, CUSTOMERS.c.id == first.c.customer_id)
-        .where(first.c.notice_id == notice_id, first.c.state == State.SENT,
-               first.c.sent_at <= cutoff, ~accepted, ~recent)
+        .where(
+            first.c.notice_id == notice_id,
+            first.c.state == State.SENT,
+            first.c.sent_at <= cutoff,
+            ~accepted,
+            ~recent,
+        )
     )
     with database.write() as connection:
-        count = int(connection.execute(
-            select(func.count()).select_from(eligible.subquery())).scalar_one())
+        count = int(
+            connection.execute(select(func.count()).select_from(eligible.subquery())).scalar_one()
+        )
         if count == 0:
             return ReminderPlan(None, False, 0, _nobody(connection, parent, after_days))
-        reminder_id = int(connection.execute(insert(NOTICES).values(
-            slug=parent.slug, version_label=parent.version_label,
-            subject=f"Reminder: {parent.subject}", summary=parent.summary,
-            effective=parent.effective, status=NoticeStatus.DRAFT, forced=parent.forced,
-            override=parent.override, notice_days=parent.notice_days, material=parent.material,
-            created_at=moment, kind=REMINDER, parent_id=notice_id,
-        ).returning(NOTICES.c.id)).scalar_one())
-        rows = eligible.with_only_columns(
-            literal(reminder_id), first.c.customer_id, CUSTOMERS.c.email, first.c.since_label,
-            literal(State.QUEUED.value), literal(0), literal(moment, UTCDateTime()),
+        reminder_id = int(
+            connection.execute(
+                insert(NOTICES)
+                .values(
+                    slug=parent.slug,
+                    version_label=parent.version_label,
+                    subject=f"Reminder: {parent.subject}",
+                    summary=parent.summary,
+                    effective=parent.effective,
+                    status=NoticeStatus.DRAFT,
+                    forced=parent.forced,
+                    override=parent.override,
+                    notice_days=parent.notice_days,
+                    material=parent.material,
+                    created_at=moment,
+                    kind=REMINDER,
+                    parent_id=notice_id,
+                )
+                .returning(NOTICES.c.id)
+            ).scalar_one()
         )
-        connection.execute(insert(DELIVERIES).from_select(
-            ["notice_id", "customer_id", "email", "since_label", "state", "attempts",
-             "queued_at"], rows))
+        rows = eligible.with_only_columns(
+            literal(reminder_id),
+            first.c.customer_id,
+            CUSTOMERS.c.email,
+            first.c.since_label,
+            literal(State.QUEUED.value),
+            literal(0),
+            literal(moment, UTCDateTime()),
+        )
+        connection.execute(
+            insert(DELIVERIES).from_select(
+                [
+                    "notice_id",
+                    "customer_id",
+                    "email",
+                    "since_label",
+                    "state",
+                    "attempts",
+                    "queued_at",
+                ],
+                rows,
+            )
+        )
     reminder = get_notice(database, reminder_id)
-    return ReminderPlan(reminder, False, count,
-                        f"reminder {reminder_id} of notice {notice_id} to {count} customer(s)")
+    return ReminderPlan(
+        reminder,
+        False,
+        count,
+        f"reminder {reminder_id} of notice {notice_id} to {count} customer(s)",
+    )
 
 
 def _nobody(connection: Connection, parent: NoticeInfo, after_days: int) -> str:
-    sent = int(connection.execute(
-        select(func.count()).where(DELIVERIES.c.notice_id == parent.id,
-                                   DELIVERIES.c.state == State.SENT)).scalar_one())
+    sent = int(
+        connection.execute(
+            select(func.count()).where(
+                DELIVERIES.c.notice_id == parent.id, DELIVERIES.c.state == State.SENT
+            )
+        ).scalar_one()
+    )
     if sent == 0:
-        return (f"nobody to remind: notice {parent.id} has not been sent to anyone yet "
-                f"(run `publisher notice send {parent.id}`)")
-    return (f"nobody to remind: of the {sent} customer(s) notice {parent.id} was sent to, "
-            f"every one has accepted or was written to less than {after_days} day(s) ago")
+        return (
+            f"nobody to remind: notice {parent.id} has not been sent to anyone yet "
+            f"(run `publisher notice send {parent.id}`)"
+        )
+    return (
+        f"nobody to remind: of the {sent} customer(s) notice {parent.id} was sent to, "
+        f"every one has accepted or was written to less than {after_days} day(s) ago"
+    )

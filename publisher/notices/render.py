@@ -47,8 +47,14 @@ LINK = "%%accept_url%%"
 LINK_HTML = "%%accept_url_html%%"
 """Placeholder of the personal acceptance link (HTML-escaped) in the HTML part."""
 
-_TITLES = {"added": "New", "removed": "Removed", "modified": "Changed", "moved": "Moved",
-           "renumbered": "Renumbered", "restructured": "Restructured"}
+_TITLES = {
+    "added": "New",
+    "removed": "Removed",
+    "modified": "Changed",
+    "moved": "Moved",
+    "renumbered": "Renumbered",
+    "restructured": "Restructured",
+}
 _SHORT_WORDS = 10
 _SHORT_PAIRS = 3
 
@@ -143,15 +149,24 @@ class Sender:
 
 
 def email_context(
-    notice: NoticeInfo, group: GroupChanges, *, title: str, site_url: str, sender: Sender,
-    today: date, policy_url: str | None = None,
+    notice: NoticeInfo,
+    group: GroupChanges,
+    *,
+    title: str,
+    site_url: str,
+    sender: Sender,
+    today: date,
+    policy_url: str | None = None,
 ) -> dict[str, Any]:
     """The values the notice templates see (placeholders for the personal ones).
     ``in_force``: the version is in effect on ``today`` (the day the email is sent), so the
     email says "in effect since", not "takes effect on"."""
     urls = Urls().absolute(site_url)
-    redline_url = (urls.changes(notice.slug, group.base, notice.version_label)
-                   if group.base is not None else urls.version(notice.slug, notice.version_label))
+    redline_url = (
+        urls.changes(notice.slug, group.base, notice.version_label)
+        if group.base is not None
+        else urls.version(notice.slug, notice.version_label)
+    )
     changes = group.changes
     items = change_items(changes)
     editorial = changes.summary.editorial if changes is not None else 0
@@ -188,7 +203,8 @@ def render_email(context: dict[str, Any], *, templates: Path | None = None) -> E
     subject = " ".join(str(context["subject"]).split())
     text = env.get_template("notices/email.txt").render(**context)
     html = env.get_template("notices/email.html").render(
-        **{**context, "customer_name": NAME_HTML, "accept_url": LINK_HTML, "subject": subject})
+        **{**context, "customer_name": NAME_HTML, "accept_url": LINK_HTML, "subject": subject}
+    )
     return EmailTemplate(subject=subject, text=text, html=html)
 
 
@@ -197,20 +213,28 @@ def in_force(effective: date | None, today: date) -> bool:
     return effective is not None and effective <= today
 
 
-def default_subject(version: StoredVersion, effective: date, today: date, *,
-                    templates: Path | None = None) -> str:
+def default_subject(
+    version: StoredVersion, effective: date, today: date, *, templates: Path | None = None
+) -> str:
     """The subject line of a new notice created on ``today`` when ``--subject`` is not
     given."""
     template = environment(templates).get_template("notices/subject.txt")
-    return " ".join(template.render(title=version.title or version.slug,
-                                    version=version.label, effective=effective,
-                                    in_force=in_force(effective, today)).split())
+    return " ".join(
+        template.render(
+            title=version.title or version.slug,
+            version=version.label,
+            effective=effective,
+            in_force=in_force(effective, today),
+        ).split()
+    )
 
 
 def personal_values(name: str, accept_url: str) -> tuple[dict[str, str], dict[str, str]]:
     """The placeholder values of one recipient: for the text part, and HTML-escaped."""
-    return ({NAME: name, LINK: accept_url},
-            {NAME_HTML: escape(name, quote=True), LINK_HTML: escape(accept_url, quote=True)})
+    return (
+        {NAME: name, LINK: accept_url},
+        {NAME_HTML: escape(name, quote=True), LINK_HTML: escape(accept_url, quote=True)},
+    )
 
 
 class NoticeRenderer:
@@ -261,8 +285,12 @@ class NoticeRenderer:
 
     def context(self, since: str | None) -> dict[str, Any]:
         return email_context(
-            self.notice, self.group(since), title=self.target.title or self.notice.slug,
-            site_url=self.site_url, sender=self.sender, today=self.today,
+            self.notice,
+            self.group(since),
+            title=self.target.title or self.notice.slug,
+            site_url=self.site_url,
+            sender=self.sender,
+            today=self.today,
         )
 
     def template(self, since: str | None) -> EmailTemplate:
@@ -273,8 +301,9 @@ class NoticeRenderer:
 
     def link(self, customer_id: str) -> str:
         """The customer's signed acceptance link for this notice."""
-        claims = LinkClaims(customer_id, self.notice.slug, self.notice.version_label,
-                            self.notice.id)
+        claims = LinkClaims(
+            customer_id, self.notice.slug, self.notice.version_label, self.notice.id
+        )
         return link_url(self.accept_url, self.signer.sign(claims))
 
     def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient:
@@ -282,8 +311,7 @@ class NoticeRenderer:
         return Recipient(delivery_id, customer_id, email, name, text_values, html_values)
 
 
-def make_sender(mail_from: str, reply_to: str, contact: str, *,
-                required: bool) -> Sender:
+def make_sender(mail_from: str, reply_to: str, contact: str, *, required: bool) -> Sender:
     """The sender from the settings; without ``mail_from`` a placeholder for dry runs
     (``required`` makes it a MailerError, for the mailers that really send)."""
     from publisher.notices.mailers.message import parse_address
@@ -299,7 +327,8 @@ def make_sender(mail_from: str, reply_to: str, contact: str, *,
             "<legal@northwind.example>'",
         )
     else:
-        address = Address(display_name="Policy notices", username="notices",
-                          domain="example.invalid")
+        address = Address(
+            display_name="Policy notices", username="notices", domain="example.invalid"
+        )
     reply = parse_address(reply_to, setting="reply_to") if reply_to else None
     return Sender(address, reply, contact or (reply or address).addr_spec)

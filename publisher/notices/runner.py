@@ -55,8 +55,10 @@ def change_source(settings: Settings, *, warn: Warn) -> Iterator[ChangeSource]:
     try:
         repo = PolicyRepo.open(settings)
     except GitError as exc:
-        warn(f"note: no policy repository here ({exc.message}); comparing the texts stored "
-             "in the database (Policy-Change trailers are not applied)")
+        warn(
+            f"note: no policy repository here ({exc.message}); comparing the texts stored "
+            "in the database (Policy-Change trailers are not applied)"
+        )
         yield StoredChanges()
         return
     try:
@@ -82,13 +84,21 @@ def check_policy(settings: Settings, slug: str) -> bool:
 
 def sender_for(settings: Settings, *, mailer: str) -> Sender:
     """The sender; the mailers that really send require ``mail_from``."""
-    return make_sender(settings.mail_from, settings.reply_to, settings.contact,
-                       required=mailer != "folder")
+    return make_sender(
+        settings.mail_from, settings.reply_to, settings.contact, required=mailer != "folder"
+    )
 
 
-def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
-                 source: ChangeSource, *, sender: Sender, warn: Warn,
-                 today: date | None = None) -> NoticeRenderer:
+def renderer_for(
+    database: Database,
+    settings: Settings,
+    notice: NoticeInfo,
+    source: ChangeSource,
+    *,
+    sender: Sender,
+    warn: Warn,
+    today: date | None = None,
+) -> NoticeRenderer:
     """The renderer of ``notice``'s emails, sent on ``today`` (default: the current date)."""
     return NoticeRenderer(
         notice,
@@ -104,9 +114,16 @@ def renderer_for(database: Database, settings: Settings, notice: NoticeInfo,
 
 
 def send(
-    database: Database, settings: Settings, notice: NoticeInfo, *, mailer: str | None = None,
-    options: SendOptions | None = None, progress: Progress | None = None,
-    outbox_dir: Path | None = None, force: bool = False, warn: Warn,
+    database: Database,
+    settings: Settings,
+    notice: NoticeInfo,
+    *,
+    mailer: str | None = None,
+    options: SendOptions | None = None,
+    progress: Progress | None = None,
+    outbox_dir: Path | None = None,
+    force: bool = False,
+    warn: Warn,
     now: Callable[[], datetime] = utcnow,
 ) -> SendReport:
     """Send (or resume) ``notice`` with the mailer ``mailer`` (default: the setting), under
@@ -120,17 +137,32 @@ def send(
     with change_source(settings, warn=warn) as source:
         notice, added = _ready(database, notice, source, force=force, now=now)
         with make_mailer(settings, name, now=now, outbox_dir=outbox_dir) as chosen:
-            renderer = renderer_for(database, settings, notice, source, sender=sender,
-                                    warn=warn, today=now().date())
-            report = send_notice(database, notice.id, chosen, renderer, sender=sender.address,
-                                 reply_to=sender.reply_to, options=options or SendOptions(),
-                                 progress=progress, now=now)
+            renderer = renderer_for(
+                database, settings, notice, source, sender=sender, warn=warn, today=now().date()
+            )
+            report = send_notice(
+                database,
+                notice.id,
+                chosen,
+                renderer,
+                sender=sender.address,
+                reply_to=sender.reply_to,
+                options=options or SendOptions(),
+                progress=progress,
+                now=now,
+            )
     report.topped_up = added
     return report
 
 
-def _ready(database: Database, notice: NoticeInfo, source: ChangeSource, *, force: bool,
-           now: Callable[[], datetime]) -> tuple[NoticeInfo, int]:
+def _ready(
+    database: Database,
+    notice: NoticeInfo,
+    source: ChangeSource,
+    *,
+    force: bool,
+    now: Callable[[], datetime],
+) -> tuple[NoticeInfo, int]:
     """The notice as it may be sent today and how many recipients were added; raises when
     the notice period is no longer met and ``force`` is not given."""
     added = 0

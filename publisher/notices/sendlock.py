@@ -46,13 +46,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime,
-                 lease: float) -> bool:
+def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime, lease: float) -> bool:
     """True when the process named by the lock ``host:pid:token`` cannot be sending: it ran
     on this host and is dead, or it has not given a heartbeat for ``lease`` seconds."""
     parts = sender.split(":")
-    if (len(parts) >= 3 and parts[-3] == _this_host() and parts[-2].isdigit()
-            and not _pid_alive(int(parts[-2]))):
+    if (
+        len(parts) >= 3
+        and parts[-3] == _this_host()
+        and parts[-2].isdigit()
+        and not _pid_alive(int(parts[-2]))
+    ):
         return True
     return heartbeat is None or (now - heartbeat).total_seconds() > lease
 
@@ -66,41 +69,51 @@ def _describe_holder(sender: str, heartbeat: datetime | None, now: datetime) -> 
 
 
 @contextmanager
-def send_lock(database: Database, notice_id: int, *, lease: float,
-              now: Callable[[], datetime] = utcnow) -> Iterator[str]:
+def send_lock(
+    database: Database, notice_id: int, *, lease: float, now: Callable[[], datetime] = utcnow
+) -> Iterator[str]:
     """Hold the notice's send lock for the block; yields the lock token."""
     token = f"{_this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
     with database.write() as connection:
         row = connection.execute(
             select(NOTICES.c.sender, NOTICES.c.sender_heartbeat)
-            .where(NOTICES.c.id == notice_id).with_for_update()
+            .where(NOTICES.c.id == notice_id)
+            .with_for_update()
         ).first()
         if row is None:
             raise NoticeError(f"no notice {notice_id}")
         moment = now()
-        if row.sender and not _holder_gone(row.sender, row.sender_heartbeat, now=moment,
-                                           lease=lease):
+        if row.sender and not _holder_gone(
+            row.sender, row.sender_heartbeat, now=moment, lease=lease
+        ):
             raise SendLocked(
                 f"notice {notice_id} is being sent by another process "
                 f"({_describe_holder(row.sender, row.sender_heartbeat, moment)})",
                 hint=f"wait for it to finish; if that process is gone, the lock expires "
                 f"{int(lease)} s after its last heartbeat",
             )
-        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(
-            sender=token, sender_heartbeat=moment))
+        connection.execute(
+            update(NOTICES)
+            .where(NOTICES.c.id == notice_id)
+            .values(sender=token, sender_heartbeat=moment)
+        )
     try:
         yield token
     finally:
         with database.write() as connection:
             connection.execute(
-                update(NOTICES).where(NOTICES.c.id == notice_id, NOTICES.c.sender == token)
-                .values(sender=None, sender_heartbeat=None))
+                update(NOTICES)
+                .where(NOTICES.c.id == notice_id, NOTICES.c.sender == token)
+                .values(sender=None, sender_heartbeat=None)
+            )
 
 
 def heartbeat(connection: Connection, notice_id: int, token: str, moment: datetime) -> None:
     result = connection.execute(
-        update(NOTICES).where(NOTICES.c.id == notice_id, NOTICES.c.sender == token)
-        .values(sender_heartbeat=moment))
+        update(NOTICES)
+        .where(NOTICES.c.id == notice_id, NOTICES.c.sender == token)
+        .values(sender_heartbeat=moment)
+    )
     if result.rowcount != 1:
         raise LockLost(
             f"another process took over sending notice {notice_id}",

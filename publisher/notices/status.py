@@ -47,9 +47,13 @@ class UnknownBatch:
     customers: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"batch": self.id, "size": self.size,
-                "claimed_at": format_time(self.claimed_at) if self.claimed_at else None,
-                "error": self.error, "customers": list(self.customers)}
+        return {
+            "batch": self.id,
+            "size": self.size,
+            "claimed_at": format_time(self.claimed_at) if self.claimed_at else None,
+            "error": self.error,
+            "customers": list(self.customers),
+        }
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,12 @@ class FailedRow:
     error: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customer": self.customer_id, "email": self.email, "attempts": self.attempts,
-                "error": self.error}
+        return {
+            "customer": self.customer_id,
+            "email": self.email,
+            "attempts": self.attempts,
+            "error": self.error,
+        }
 
 
 @dataclass(frozen=True)
@@ -86,14 +94,20 @@ class NoticeStatus:
         n = self.notice.id
         steps = []
         if self.counts[State.QUEUED] or self.counts[State.SENDING]:
-            steps.append(f"publisher notice send {n}    # send the {self.counts[State.QUEUED]} "
-                         "queued row(s) (resumes where the last run stopped)")
+            steps.append(
+                f"publisher notice send {n}    # send the {self.counts[State.QUEUED]} "
+                "queued row(s) (resumes where the last run stopped)"
+            )
         for batch in self.unknown_batches:
-            steps.append(f"publisher notice settle {n} --batch {batch.id} --as sent|queued"
-                         f"    # {batch.size} row(s) of unknown outcome")
+            steps.append(
+                f"publisher notice settle {n} --batch {batch.id} --as sent|queued"
+                f"    # {batch.size} row(s) of unknown outcome"
+            )
         if self.counts[State.FAILED]:
-            steps.append(f"publisher notice send {n} --retry-failed    # after fixing the "
-                         "cause of the failures")
+            steps.append(
+                f"publisher notice send {n} --retry-failed    # after fixing the "
+                "cause of the failures"
+            )
         return steps
 
     def to_dict(self) -> dict[str, Any]:
@@ -106,10 +120,14 @@ class NoticeStatus:
             "failed": [f.to_dict() for f in self.failed],
             "provider": self.provider,
             "sending_now": self.sender,
-            "reminders": [{"id": r.id, "status": r.status, "created_at": format_time(r.created_at)}
-                          for r in self.reminders],
-            "settle": ("publisher notice settle NOTICE --batch ID --as sent (the provider "
-                       "accepted them: check its activity log) or --as queued (send them)"),
+            "reminders": [
+                {"id": r.id, "status": r.status, "created_at": format_time(r.created_at)}
+                for r in self.reminders
+            ],
+            "settle": (
+                "publisher notice settle NOTICE --batch ID --as sent (the provider "
+                "accepted them: check its activity log) or --as queued (send them)"
+            ),
             "next": self.next_steps(),
         }
 
@@ -120,43 +138,67 @@ def notice_status(database: Database, notice_id: int) -> NoticeStatus:
     counts = state_counts(database, notice_id)
     with database.read() as connection:
         unknown_rows = connection.execute(
-            select(DELIVERIES.c.batch_id, DELIVERIES.c.customer_id,
-                   DELIVERIES.c.claimed_at, DELIVERIES.c.last_error)
+            select(
+                DELIVERIES.c.batch_id,
+                DELIVERIES.c.customer_id,
+                DELIVERIES.c.claimed_at,
+                DELIVERIES.c.last_error,
+            )
             .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.UNKNOWN)
             .order_by(DELIVERIES.c.claimed_at, DELIVERIES.c.batch_id, DELIVERIES.c.id)
         ).all()
         failed = tuple(
             FailedRow(r.customer_id, r.email, r.attempts, r.last_error)
             for r in connection.execute(
-                select(DELIVERIES.c.customer_id, DELIVERIES.c.email, DELIVERIES.c.attempts,
-                       DELIVERIES.c.last_error)
+                select(
+                    DELIVERIES.c.customer_id,
+                    DELIVERIES.c.email,
+                    DELIVERIES.c.attempts,
+                    DELIVERIES.c.last_error,
+                )
                 .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.FAILED)
-                .order_by(DELIVERIES.c.id))
+                .order_by(DELIVERIES.c.id)
+            )
         )
         provider = {
-            str(status): int(count) for status, count in connection.execute(
+            str(status): int(count)
+            for status, count in connection.execute(
                 select(DELIVERIES.c.provider_status, func.count())
-                .where(DELIVERIES.c.notice_id == notice_id,
-                       DELIVERIES.c.provider_status.is_not(None))
-                .group_by(DELIVERIES.c.provider_status))
+                .where(
+                    DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.provider_status.is_not(None)
+                )
+                .group_by(DELIVERIES.c.provider_status)
+            )
         }
         sender = connection.execute(
-            select(NOTICES.c.sender).where(NOTICES.c.id == notice_id)).scalar()
+            select(NOTICES.c.sender).where(NOTICES.c.id == notice_id)
+        ).scalar()
     batches: dict[str, list[Any]] = {}
     for row in unknown_rows:
         batches.setdefault(row.batch_id or "(none)", []).append(row)
     unknown = tuple(
         UnknownBatch(
-            id=batch_id, size=len(rows),
+            id=batch_id,
+            size=len(rows),
             claimed_at=rows[0].claimed_at if rows[0].claimed_at else None,
-            error=rows[0].last_error, customers=tuple(r.customer_id for r in rows),
+            error=rows[0].last_error,
+            customers=tuple(r.customer_id for r in rows),
         )
         for batch_id, rows in batches.items()
     )
-    reminders = tuple(n for n in list_notices(database, slug=notice.slug)
-                      if n.parent_id == notice.id)
-    return NoticeStatus(notice, counts, tuple(recipient_groups(database, notice_id)), unknown,
-                        failed, provider, sender, reminders)
+    reminders = tuple(
+        n for n in list_notices(database, slug=notice.slug) if n.parent_id == notice.id
+    )
+    return NoticeStatus(
+        notice,
+        counts,
+        tuple(recipient_groups(database, notice_id)),
+        unknown,
+        failed,
+        provider,
+        sender,
+        reminders,
+    )
 
 
 def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
@@ -168,44 +210,61 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
         f"subject: {notice.subject}",
     ]
     if notice.effective:
-        lines.append(f"effective: {notice.effective.isoformat()}"
-                     + (f" ({notice.notice_days} days' notice required for material changes)"
-                        if notice.material and notice.notice_days else ""))
+        lines.append(
+            f"effective: {notice.effective.isoformat()}"
+            + (
+                f" ({notice.notice_days} days' notice required for material changes)"
+                if notice.material and notice.notice_days
+                else ""
+            )
+        )
     if notice.override:
         lines.append(f"override: {notice.override}")
     if notice.parent_id is not None:
         lines.append(f"reminder of notice {notice.parent_id}")
-    groups = ", ".join(f"{g.count} since {label_text(g.since) if g.since else 'never accepted'}"
-                       for g in status.groups)
+    groups = ", ".join(
+        f"{g.count} since {label_text(g.since) if g.since else 'never accepted'}"
+        for g in status.groups
+    )
     lines.append(f"recipients: {status.total} ({groups or 'none'})")
     lines.append("  ".join(f"{state} {count}" for state, count in status.counts.items()))
     if status.provider:
-        lines.append("provider: " + ", ".join(f"{k} {v}" for k, v in sorted(status.provider.items())))
+        lines.append(
+            "provider: " + ", ".join(f"{k} {v}" for k, v in sorted(status.provider.items()))
+        )
     if status.sender:
         lines.append(f"being sent now by {status.sender}")
     if status.unknown_batches:
         lines.append("")
-        lines.append(f"{sum(b.size for b in status.unknown_batches)} row(s) in "
-                     f"{len(status.unknown_batches)} batch(es) of UNKNOWN outcome: they were "
-                     "handed to the mailer but the answer was lost (crash, timeout).")
-        lines.append("They are never re-sent automatically. Check the provider's activity log "
-                     "(SendGrid: Activity Feed, search by the notice's custom arg notice_id="
-                     f"{notice.id}), then settle each batch:")
+        lines.append(
+            f"{sum(b.size for b in status.unknown_batches)} row(s) in "
+            f"{len(status.unknown_batches)} batch(es) of UNKNOWN outcome: they were "
+            "handed to the mailer but the answer was lost (crash, timeout)."
+        )
+        lines.append(
+            "They are never re-sent automatically. Check the provider's activity log "
+            "(SendGrid: Activity Feed, search by the notice's custom arg notice_id="
+            f"{notice.id}), then settle each batch:"
+        )
         for batch in status.unknown_batches:
             when = format_time(batch.claimed_at) if batch.claimed_at else "?"
             lines.append(f"  batch {batch.id}: {batch.size} row(s), claimed {when}")
-            lines.append(f"    publisher notice settle {notice.id} --batch {batch.id} "
-                         "--as sent|queued")
+            lines.append(
+                f"    publisher notice settle {notice.id} --batch {batch.id} --as sent|queued"
+            )
     if status.failed:
         lines.append("")
-        lines.append(f"{len(status.failed)} FAILED row(s) (kept with their error; "
-                     f"`publisher notice send {notice.id} --retry-failed` tries them again):")
+        lines.append(
+            f"{len(status.failed)} FAILED row(s) (kept with their error; "
+            f"`publisher notice send {notice.id} --retry-failed` tries them again):"
+        )
         shown = status.failed if all_failed else status.failed[:FAILED_SHOWN]
         for row in shown:
             lines.append(f"  {row.customer_id} <{row.email}>: {row.error}")
         if len(shown) < len(status.failed):
-            lines.append(f"  … and {len(status.failed) - len(shown)} more (--format json "
-                         "lists all)")
+            lines.append(
+                f"  … and {len(status.failed) - len(shown)} more (--format json lists all)"
+            )
     if status.reminders:
         lines.append("")
         lines.append("reminders: " + ", ".join(f"{r.id} ({r.status})" for r in status.reminders))
@@ -220,15 +279,21 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
 SettleAs = Literal[State.SENT, State.QUEUED]
 
 
-def settle(database: Database, notice_id: int, batch_id: str, as_state: SettleAs, *,
-           now: Callable[[], datetime] = utcnow) -> int:
+def settle(
+    database: Database,
+    notice_id: int,
+    batch_id: str,
+    as_state: SettleAs,
+    *,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
     """Resolve an unknown batch: ``sent`` (the provider has it) or ``queued`` (send it).
     Returns how many rows changed; NotFoundError when the batch has no unknown rows."""
     if as_state not in (State.SENT, State.QUEUED):
         raise NoticeError(f"cannot settle as {as_state!r}", hint="use --as sent or --as queued")
     get_notice(database, notice_id)
     moment = now()
-    note = (f"settled as {as_state} by a person at {format_time(moment)}")
+    note = f"settled as {as_state} by a person at {format_time(moment)}"
     values: dict[str, Any] = {"state": as_state, "last_error": note}
     if as_state == State.SENT:
         values["sent_at"] = DELIVERIES.c.claimed_at
@@ -236,9 +301,14 @@ def settle(database: Database, notice_id: int, batch_id: str, as_state: SettleAs
         values["attempts"] = 0
     with database.write() as connection:
         result = connection.execute(
-            update(DELIVERIES).where(DELIVERIES.c.notice_id == notice_id,
-                                      DELIVERIES.c.batch_id == batch_id,
-                                      DELIVERIES.c.state == State.UNKNOWN).values(**values))
+            update(DELIVERIES)
+            .where(
+                DELIVERIES.c.notice_id == notice_id,
+                DELIVERIES.c.batch_id == batch_id,
+                DELIVERIES.c.state == State.UNKNOWN,
+            )
+            .values(**values)
+        )
         changed = int(result.rowcount or 0)
     refresh_status(database, notice_id, now=moment)
     if changed == 0:

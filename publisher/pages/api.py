@@ -12,8 +12,14 @@ from publisher.pages.feeds import atom_time
 from publisher.pages.model import PolicyInfo, VersionInfo
 from publisher.urls import Linker, Urls
 
-__all__ = ["api_changes", "api_policies", "api_version", "api_version_json", "api_versions",
-           "clauses_json"]
+__all__ = [
+    "api_changes",
+    "api_policies",
+    "api_version",
+    "api_version_json",
+    "api_versions",
+    "clauses_json",
+]
 
 
 def _version_json(link: Linker, slug: str, version: VersionInfo) -> dict[str, Any]:
@@ -56,10 +62,15 @@ def api_policies(urls: Urls, base_url: str, policies: Sequence[PolicyInfo]) -> d
                 "feed": link.feed(p.slug),
                 "api": link.api_versions(p.slug),
                 "languages": [
-                    {"language": lang,
-                     "url": (link if i == 0 else _in_language(urls, lang, base_url)).policy(p.slug),
-                     "api": (link if i == 0 else _in_language(urls, lang, base_url))
-                     .api_versions(p.slug)}
+                    {
+                        "language": lang,
+                        "url": (link if i == 0 else _in_language(urls, lang, base_url)).policy(
+                            p.slug
+                        ),
+                        "api": (
+                            link if i == 0 else _in_language(urls, lang, base_url)
+                        ).api_versions(p.slug),
+                    }
                     for i, lang in enumerate(p.languages)
                 ],
             }

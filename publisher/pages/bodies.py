@@ -49,8 +49,9 @@ class BodyNode:
     """A section's GitHub-style heading anchor (:func:`publisher.anchors.heading_aliases`)."""
 
 
-def _groups(clauses: Sequence[Clause], bodies: dict[str, ClauseBody], depth: int,
-            aliases: Mapping[str, str]) -> tuple[ListGroup, ...]:
+def _groups(
+    clauses: Sequence[Clause], bodies: dict[str, ClauseBody], depth: int, aliases: Mapping[str, str]
+) -> tuple[ListGroup, ...]:
     groups: list[ListGroup] = []
     run: list[BodyNode] = []
     run_tag: Literal["ol", "ul", "div"] | None = None
@@ -69,8 +70,9 @@ def _groups(clauses: Sequence[Clause], bodies: dict[str, ClauseBody], depth: int
     return tuple(groups)
 
 
-def _node(clause: Clause, bodies: dict[str, ClauseBody], depth: int,
-          aliases: Mapping[str, str]) -> BodyNode:
+def _node(
+    clause: Clause, bodies: dict[str, ClauseBody], depth: int, aliases: Mapping[str, str]
+) -> BodyNode:
     body = bodies.get(clause.id) or ClauseBody(heading=None, html="")
     return BodyNode(
         id=clause.id,
@@ -120,8 +122,11 @@ def rewrite_policy_links(
     def replace(match: re.Match[str]) -> str:
         href, fragment = match.group(1), match.group(2) or ""
         path = unquote(html.unescape(href))
-        joined = path.lstrip("/") if path.startswith("/") else posixpath.join(
-            posixpath.dirname(source), path)
+        joined = (
+            path.lstrip("/")
+            if path.startswith("/")
+            else posixpath.join(posixpath.dirname(source), path)
+        )
         slug = targets.get(posixpath.normpath(joined))
         if slug is None:
             return match.group(0)

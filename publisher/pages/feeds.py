@@ -20,13 +20,19 @@ def atom_time(value: datetime) -> str:
 
 
 def policy_feed(
-    urls: Urls, base_url: str, policy: PolicyInfo, *, site_name: str = "",
+    urls: Urls,
+    base_url: str,
+    policy: PolicyInfo,
+    *,
+    site_name: str = "",
     templates: Path | None = None,
 ) -> str:
     """The Atom feed of one policy: one entry per published version, newest first."""
     entries = [(policy, v) for v in reversed(policy.versions)]
     return _feed(
-        urls, base_url, entries,
+        urls,
+        base_url,
+        entries,
         feed_path=urls.feed(policy.slug),
         alternate=urls.policy(policy.slug),
         title=f"{policy.title}: versions",
@@ -37,7 +43,11 @@ def policy_feed(
 
 
 def site_feed(
-    urls: Urls, base_url: str, policies: Sequence[PolicyInfo], *, site_name: str = "",
+    urls: Urls,
+    base_url: str,
+    policies: Sequence[PolicyInfo],
+    *,
+    site_name: str = "",
     templates: Path | None = None,
 ) -> str:
     """The Atom feed of every policy: one entry per published version, newest first."""
@@ -48,7 +58,9 @@ def site_feed(
     )
     updated = max((v.published for _, v in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
     return _feed(
-        urls, base_url, entries,
+        urls,
+        base_url,
+        entries,
         feed_path=urls.feed(),
         alternate=urls.root(),
         title=f"{site_name}: policy updates" if site_name else "Policy updates",

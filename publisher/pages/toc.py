@@ -41,8 +41,10 @@ def document_toc(document: Document, *, depth: int = 2) -> tuple[TocEntry, ...]:
 
 def versions_toc(policy: PolicyInfo) -> tuple[TocEntry, ...]:
     """The rows of the version history, newest first, for a theme's table of contents."""
-    return tuple(TocEntry(2, f"v-{label_path(v.label)}", f"Version {v.label}")
-                 for v in reversed(policy.versions))
+    return tuple(
+        TocEntry(2, f"v-{label_path(v.label)}", f"Version {v.label}")
+        for v in reversed(policy.versions)
+    )
 
 
 def changes_toc(

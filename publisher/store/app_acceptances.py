@@ -48,8 +48,7 @@ class EndUser:
     user_agent: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "ip": self.ip, "user_agent": self.user_agent,
-                "forwarded": True}
+        return {"id": self.id, "ip": self.ip, "user_agent": self.user_agent, "forwarded": True}
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,13 @@ class AppRequest:
     user: EndUser
 
     def sha256(self) -> str:
-        data = {"customer": self.customer, "policy": self.policy, "version": self.version,
-                "notice": self.notice, "user": [self.user.id, self.user.ip,
-                                                self.user.user_agent]}
+        data = {
+            "customer": self.customer,
+            "policy": self.policy,
+            "version": self.version,
+            "notice": self.notice,
+            "user": [self.user.id, self.user.ip, self.user.user_agent],
+        }
         encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -82,15 +85,24 @@ class AppCall:
     replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "record": self.record.to_dict(),
-                "user": self.user.to_dict(), "idempotency_key": self.key,
-                "received_at": format_time(self.received_at)}
+        return {
+            "created": self.created,
+            "record": self.record.to_dict(),
+            "user": self.user.to_dict(),
+            "idempotency_key": self.key,
+            "received_at": format_time(self.received_at),
+        }
 
 
 def _call(row: Any, record: AcceptanceRecord, *, replayed: bool) -> AppCall:
-    return AppCall(record=record, created=bool(row.created),
-                   user=EndUser(row.app_user_id, row.forwarded_ip, row.forwarded_user_agent),
-                   key=row.idempotency_key, received_at=row.received_at, replayed=replayed)
+    return AppCall(
+        record=record,
+        created=bool(row.created),
+        user=EndUser(row.app_user_id, row.forwarded_ip, row.forwarded_user_agent),
+        key=row.idempotency_key,
+        received_at=row.received_at,
+        replayed=replayed,
+    )
 
 
 def replay(database: Database, key: str, request: AppRequest) -> AppCall | None:
@@ -104,25 +116,42 @@ def replay(database: Database, key: str, request: AppRequest) -> AppCall | None:
             raise KeyReused(
                 "this Idempotency-Key was already used for a different request",
                 hint="use a new key for each new acceptance; repeat a key only to retry "
-                     "the very same request")
+                "the very same request",
+            )
         record = connection.execute(
-            select(_ACCEPTANCES).where(_ACCEPTANCES.c.id == row.acceptance_id)).one()
+            select(_ACCEPTANCES).where(_ACCEPTANCES.c.id == row.acceptance_id)
+        ).one()
     return _call(row, AcceptanceRecord.from_row(record), replayed=True)
 
 
-def remember(database: Database, request: AppRequest, record: AcceptanceRecord,
-             created: bool, *, key: str | None, caller_ip: str | None,
-             now: Callable[[], datetime] = utcnow) -> AppCall:
+def remember(
+    database: Database,
+    request: AppRequest,
+    record: AcceptanceRecord,
+    created: bool,
+    *,
+    key: str | None,
+    caller_ip: str | None,
+    now: Callable[[], datetime] = utcnow,
+) -> AppCall:
     """Store the call beside its ledger ``record``. When another call with the same key got
     there first, its answer is returned (or KeyReused when it was another request)."""
     moment = now()
     try:
         with database.write() as connection:
-            connection.execute(insert(_ROWS).values(
-                acceptance_id=record.id, idempotency_key=key, request_sha256=request.sha256(),
-                created=created, app_user_id=request.user.id, forwarded_ip=request.user.ip,
-                forwarded_user_agent=request.user.user_agent, caller_ip=caller_ip,
-                received_at=moment))
+            connection.execute(
+                insert(_ROWS).values(
+                    acceptance_id=record.id,
+                    idempotency_key=key,
+                    request_sha256=request.sha256(),
+                    created=created,
+                    app_user_id=request.user.id,
+                    forwarded_ip=request.user.ip,
+                    forwarded_user_agent=request.user.user_agent,
+                    caller_ip=caller_ip,
+                    received_at=moment,
+                )
+            )
     except IntegrityError:
         if key is None:
             raise
@@ -130,5 +159,4 @@ def remember(database: Database, request: AppRequest, record: AcceptanceRecord,
         if earlier is None:
             raise
         return earlier
-    return AppCall(record=record, created=created, user=request.user, key=key,
-                   received_at=moment)
+    return AppCall(record=record, created=created, user=request.user, key=key, received_at=moment)

@@ -78,7 +78,9 @@ class Audit:
 
 
 def text_problems(
-    versions: Sequence[StoredVersion], rows: Sequence[AcceptanceRecord], *,
+    versions: Sequence[StoredVersion],
+    rows: Sequence[AcceptanceRecord],
+    *,
     repo_root: Path | None = None,
 ) -> list[AuditProblem]:
     """Stored texts that do not hash as their version and their records say."""
@@ -103,9 +105,14 @@ def text_problems(
         if key in bad:
             continue
         if stored is None:
-            problems.append(AuditProblem(
-                "text", row.seq, f"record seq {row.seq}: the text of {row.policy} version "
-                f"{row.version} is not in the store"))
+            problems.append(
+                AuditProblem(
+                    "text",
+                    row.seq,
+                    f"record seq {row.seq}: the text of {row.policy} version "
+                    f"{row.version} is not in the store",
+                )
+            )
             bad.add(key)
             continue
         problem = text_problem(stored, row.content_sha256)
@@ -120,13 +127,16 @@ def time_problems(rows: Sequence[AcceptanceRecord]) -> list[AuditProblem]:
     problems: list[AuditProblem] = []
     for before, row in itertools.pairwise(rows):
         if row.accepted_at < before.accepted_at:
-            problems.append(AuditProblem(
-                "time", row.seq,
-                f"record seq {row.seq} ({row.customer_id} {row.policy} {row.version}) is "
-                f"stamped {row.accepted_at:%Y-%m-%d %H:%M:%S}, before record seq {before.seq} "
-                f"({before.accepted_at:%Y-%m-%d %H:%M:%S}): records are stamped as they are "
-                "appended, so it was backdated or inserted later",
-            ))
+            problems.append(
+                AuditProblem(
+                    "time",
+                    row.seq,
+                    f"record seq {row.seq} ({row.customer_id} {row.policy} {row.version}) is "
+                    f"stamped {row.accepted_at:%Y-%m-%d %H:%M:%S}, before record seq {before.seq} "
+                    f"({before.accepted_at:%Y-%m-%d %H:%M:%S}): records are stamped as they are "
+                    "appended, so it was backdated or inserted later",
+                )
+            )
     return problems
 
 
@@ -135,27 +145,48 @@ def trigger_problems(database: Database) -> list[AuditProblem]:
     wanted = TRIGGERS.get(database.dialect, ())
     with database.read() as connection:
         if database.dialect == "sqlite":
-            found = {row[0]: True for row in connection.execute(text(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name = 'acceptances'"))}
+            found = {
+                row[0]: True
+                for row in connection.execute(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                        "AND tbl_name = 'acceptances'"
+                    )
+                )
+            }
         else:
-            found = {row[0]: row[1] != "D" for row in connection.execute(text(
-                "SELECT tgname, tgenabled FROM pg_trigger "
-                "WHERE tgrelid = 'acceptances'::regclass AND NOT tgisinternal"))}
+            found = {
+                row[0]: row[1] != "D"
+                for row in connection.execute(
+                    text(
+                        "SELECT tgname, tgenabled FROM pg_trigger "
+                        "WHERE tgrelid = 'acceptances'::regclass AND NOT tgisinternal"
+                    )
+                )
+            }
     problems = []
     for name in wanted:
         if name not in found:
-            problems.append(AuditProblem(
-                "trigger", None, f"the append-only trigger {name} on acceptances was dropped"))
+            problems.append(
+                AuditProblem(
+                    "trigger", None, f"the append-only trigger {name} on acceptances was dropped"
+                )
+            )
         elif not found[name]:
-            problems.append(AuditProblem(
-                "trigger", None, f"the append-only trigger {name} on acceptances is disabled"))
+            problems.append(
+                AuditProblem(
+                    "trigger", None, f"the append-only trigger {name} on acceptances is disabled"
+                )
+            )
     return problems
 
 
 def audit_ledger(
-    database: Database, *, anchor: tuple[int, str] | None = None,
-    repo_root: Path | None = None, anchors: Sequence[tuple[int, str]] = (),
+    database: Database,
+    *,
+    anchor: tuple[int, str] | None = None,
+    repo_root: Path | None = None,
+    anchors: Sequence[tuple[int, str]] = (),
     anchor_problems: Sequence[str] = (),
 ) -> Audit:
     """Verify the chain, the stored texts, the record times, the triggers and ``anchors``
@@ -171,11 +202,21 @@ def audit_ledger(
     for seq, digest in anchors:
         row = by_seq.get(seq)
         if row is None:
-            problems.append(AuditProblem(
-                "anchor", seq, f"anchor seq {seq} {digest[:12]}…: that record is missing "
-                "(the ledger was cut back or rewritten)"))
+            problems.append(
+                AuditProblem(
+                    "anchor",
+                    seq,
+                    f"anchor seq {seq} {digest[:12]}…: that record is missing "
+                    "(the ledger was cut back or rewritten)",
+                )
+            )
         elif row.hash != digest:
-            problems.append(AuditProblem(
-                "anchor", seq, f"anchor seq {seq} {digest[:12]}…: the record now has hash "
-                f"{row.hash[:12]}… (the chain was recomputed after an edit)"))
+            problems.append(
+                AuditProblem(
+                    "anchor",
+                    seq,
+                    f"anchor seq {seq} {digest[:12]}…: the record now has hash "
+                    f"{row.hash[:12]}… (the chain was recomputed after an edit)",
+                )
+            )
     return Audit(chain, tuple(problems), anchors=len(anchors))

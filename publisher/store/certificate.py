@@ -79,41 +79,87 @@ def certificate_html(data: dict[str, Any], key_fingerprint: str) -> str:
     ]
     ledger = data["ledger"]
     verdict = "intact" if ledger["ok"] else "NOT intact"
-    parts.append(f"<p>Ledger at export: {ledger['records']} records, chain {verdict}, head seq "
-                 f"{ledger['head']['seq']} <code>{escape(ledger['head']['hash'])}</code>.</p>")
+    parts.append(
+        f"<p>Ledger at export: {ledger['records']} records, chain {verdict}, head seq "
+        f"{ledger['head']['seq']} <code>{escape(ledger['head']['hash'])}</code>.</p>"
+    )
     for entry in data["acceptances"]:
         record = entry["record"]
         parts.append(f"<h2>{escape(record['policy'])} version {escape(record['version'])}</h2>")
-        parts.append("<table>" + "".join(_row(k, record[k]) for k in (
-            "seq", "customer", "policy", "version", "accepted_at", "method", "ip", "user_agent",
-            "notice", "commit", "content_sha256", "prev_hash", "hash")) + "</table>")
+        parts.append(
+            "<table>"
+            + "".join(
+                _row(k, record[k])
+                for k in (
+                    "seq",
+                    "customer",
+                    "policy",
+                    "version",
+                    "accepted_at",
+                    "method",
+                    "ip",
+                    "user_agent",
+                    "notice",
+                    "commit",
+                    "content_sha256",
+                    "prev_hash",
+                    "hash",
+                )
+            )
+            + "</table>"
+        )
         proof = entry["chain_proof"]
         anchors = "; ".join(f"seq {a['seq']} {a['hash']} at {a['at']}" for a in proof["anchors"])
-        parts.append(f"<p>Chain proof: the record's fields hash to <code>{proof['record_hash']}"
-                     f"</code>; anchored outside the database: {escape(anchors or 'none yet')}.</p>")
+        parts.append(
+            f"<p>Chain proof: the record's fields hash to <code>{proof['record_hash']}"
+            f"</code>; anchored outside the database: {escape(anchors or 'none yet')}.</p>"
+        )
         parts.append("<h3>The exact text accepted</h3>")
-        parts.append(f"<pre class=\"text\">{escape(entry.get('text', ''))}</pre>")
+        parts.append(f'<pre class="text">{escape(entry.get("text", ""))}</pre>')
     parts.append("<h2>Notices sent</h2>")
     if not data["notices"]:
         parts.append("<p>None.</p>")
     for notice in data["notices"]:
         parts.append(f"<h3>Notice {notice['notice']}: {escape(notice['subject'])}</h3>")
-        parts.append("<table>" + "".join(_row(k, notice[k]) for k in (
-            "policy", "version", "email", "state", "queued_at", "sent_at", "message_id",
-            "changes_since_version")) + "</table>")
+        parts.append(
+            "<table>"
+            + "".join(
+                _row(k, notice[k])
+                for k in (
+                    "policy",
+                    "version",
+                    "email",
+                    "state",
+                    "queued_at",
+                    "sent_at",
+                    "message_id",
+                    "changes_since_version",
+                )
+            )
+            + "</table>"
+        )
         events = notice["events"] or [{"event": "none recorded", "occurred_at": ""}]
-        parts.append("<ul>" + "".join(
-            f"<li>{escape(str(e['event']))} {escape(str(e['occurred_at']))}</li>"
-            for e in events) + "</ul>")
-    css = ("@page { size: A4; margin: 18mm; } body { font: 10pt/1.4 sans-serif; } "
-           "code { font-size: 8.5pt; word-break: break-all; } "
-           "table { border-collapse: collapse; width: 100%; } "
-           "th { text-align: left; width: 9em; vertical-align: top; } "
-           "pre.text { white-space: pre-wrap; border: 1px solid #000; padding: 6pt; "
-           "font-size: 9pt; }")
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
-            f"Acceptance evidence: {escape(customer['id'])}</title><style>{css}</style></head>"
-            f"<body>{''.join(parts)}</body></html>")
+        parts.append(
+            "<ul>"
+            + "".join(
+                f"<li>{escape(str(e['event']))} {escape(str(e['occurred_at']))}</li>"
+                for e in events
+            )
+            + "</ul>"
+        )
+    css = (
+        "@page { size: A4; margin: 18mm; } body { font: 10pt/1.4 sans-serif; } "
+        "code { font-size: 8.5pt; word-break: break-all; } "
+        "table { border-collapse: collapse; width: 100%; } "
+        "th { text-align: left; width: 9em; vertical-align: top; } "
+        "pre.text { white-space: pre-wrap; border: 1px solid #000; padding: 6pt; "
+        "font-size: 9pt; }"
+    )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>'
+        f"Acceptance evidence: {escape(customer['id'])}</title><style>{css}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )
 
 
 def certificate_pdf(evidence: Evidence, anchors: list[Anchor], key: Ed25519PrivateKey) -> bytes:
@@ -131,8 +177,14 @@ def certificate_pdf(evidence: Evidence, anchors: list[Anchor], key: Ed25519Priva
     encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     signed = pdf + MANIFEST_TAG + base64.b64encode(encoded.encode("utf-8")) + b"\n"
     signature = sign(key, signed)
-    return (signed + SIGNATURE_TAG + f"{public} {signature}\n".encode("ascii")
-            + b"startxref\n" + trailer.group(1) + b"\n%%EOF\n")
+    return (
+        signed
+        + SIGNATURE_TAG
+        + f"{public} {signature}\n".encode("ascii")
+        + b"startxref\n"
+        + trailer.group(1)
+        + b"\n%%EOF\n"
+    )
 
 
 @dataclass
@@ -149,14 +201,23 @@ class CertificateCheck:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "key": self.key, "key_fingerprint": fingerprint(self.key),
-                "customer": self.manifest.get("customer", {}).get("id"),
-                "acceptances": [
-                    {"seq": e["record"]["seq"], "policy": e["record"]["policy"],
-                     "version": e["record"]["version"], "hash": e["record"]["hash"],
-                     "content_sha256": e["record"]["content_sha256"]}
-                    for e in self.manifest.get("acceptances", [])],
-                "problems": self.problems}
+        return {
+            "ok": self.ok,
+            "key": self.key,
+            "key_fingerprint": fingerprint(self.key),
+            "customer": self.manifest.get("customer", {}).get("id"),
+            "acceptances": [
+                {
+                    "seq": e["record"]["seq"],
+                    "policy": e["record"]["policy"],
+                    "version": e["record"]["version"],
+                    "hash": e["record"]["hash"],
+                    "content_sha256": e["record"]["content_sha256"],
+                }
+                for e in self.manifest.get("acceptances", [])
+            ],
+            "problems": self.problems,
+        }
 
 
 def _split(data: bytes) -> tuple[bytes, bytes, str, str]:
@@ -164,13 +225,14 @@ def _split(data: bytes) -> tuple[bytes, bytes, str, str]:
     at = data.rfind(b"\n" + SIGNATURE_TAG)
     start = data.rfind(b"\n" + MANIFEST_TAG, 0, at if at >= 0 else len(data))
     if at < 0 or start < 0:
-        raise CertificateError("not a signed evidence certificate (no signature trailer)",
-                               hint="give a PDF written by `publisher acceptance evidence "
-                               "ID --format pdf`")
-    signed = data[:at + 1]
-    line = data[at + 1 + len(SIGNATURE_TAG):].split(b"\n", 1)[0].decode("ascii", "replace")
+        raise CertificateError(
+            "not a signed evidence certificate (no signature trailer)",
+            hint="give a PDF written by `publisher acceptance evidence ID --format pdf`",
+        )
+    signed = data[: at + 1]
+    line = data[at + 1 + len(SIGNATURE_TAG) :].split(b"\n", 1)[0].decode("ascii", "replace")
     public, _, signature = line.partition(" ")
-    return signed, data[start + 1 + len(MANIFEST_TAG):at], public, signature
+    return signed, data[start + 1 + len(MANIFEST_TAG) : at], public, signature
 
 
 def verify_certificate(data: bytes, *, trusted_key: str | None = None) -> CertificateCheck:
@@ -183,14 +245,17 @@ def verify_certificate(data: bytes, *, trusted_key: str | None = None) -> Certif
         content = None
     check = CertificateCheck(public, content if isinstance(content, dict) else {})
     if not verify_signature(public, signature, signed):
-        check.problems.append("the signature does not verify: the file was changed after it "
-                              "was signed")
+        check.problems.append(
+            "the signature does not verify: the file was changed after it was signed"
+        )
     if content is None:
         check.problems.append("the manifest is damaged (not base64 of JSON)")
         return check
     if trusted_key is not None and public != trusted_key:
-        check.problems.append(f"signed by key {fingerprint(public)}, not by the expected key "
-                              f"{fingerprint(trusted_key)}")
+        check.problems.append(
+            f"signed by key {fingerprint(public)}, not by the expected key "
+            f"{fingerprint(trusted_key)}"
+        )
     if check.manifest.get("format") != FORMAT:
         check.problems.append(f"unknown certificate format {check.manifest.get('format')!r}")
     for entry in check.manifest.get("acceptances", []):
@@ -205,6 +270,7 @@ def verify_certificate(data: bytes, *, trusted_key: str | None = None) -> Certif
             check.problems.append(f"{where}: its fields do not hash to its record hash")
         for anchor in entry.get("chain_proof", {}).get("anchors", []):
             if not Anchor.from_dict(anchor, line=0).signed:
-                check.problems.append(f"{where}: anchor seq {anchor.get('seq')} is not "
-                                      "validly signed")
+                check.problems.append(
+                    f"{where}: anchor seq {anchor.get('seq')} is not validly signed"
+                )
     return check

@@ -100,18 +100,28 @@ def check_records(
         reported = False
         if row.computed_hash() != row.hash:
             true_seq = positions.get(row.id)
-            if true_seq is not None and true_seq != row.seq and (
-                row.computed_hash(seq=true_seq) == row.hash
+            if (
+                true_seq is not None
+                and true_seq != row.seq
+                and (row.computed_hash(seq=true_seq) == row.hash)
             ):
-                problems.append(ChainProblem(
-                    "reordered", row.seq, row.id,
-                    f"{where} was reordered: it was recorded as seq {true_seq}",
-                ))
+                problems.append(
+                    ChainProblem(
+                        "reordered",
+                        row.seq,
+                        row.id,
+                        f"{where} was reordered: it was recorded as seq {true_seq}",
+                    )
+                )
             else:
-                problems.append(ChainProblem(
-                    "edited", row.seq, row.id,
-                    f"{where} was edited: its fields no longer match its hash",
-                ))
+                problems.append(
+                    ChainProblem(
+                        "edited",
+                        row.seq,
+                        row.id,
+                        f"{where} was edited: its fields no longer match its hash",
+                    )
+                )
             reported = True
         if not reported and row.seq > expected_seq and row.prev_hash not in hashes:
             gap = (
@@ -119,39 +129,62 @@ def check_records(
                 if row.seq == expected_seq + 1
                 else f"seq {expected_seq}–{row.seq - 1}"
             )
-            problems.append(ChainProblem(
-                "missing", row.seq, row.id,
-                f"record {gap} is missing (deleted): {where} follows a record "
-                "that is not in the ledger",
-            ))
+            problems.append(
+                ChainProblem(
+                    "missing",
+                    row.seq,
+                    row.id,
+                    f"record {gap} is missing (deleted): {where} follows a record "
+                    "that is not in the ledger",
+                )
+            )
             reported = True
         if not reported and row.prev_hash != expected_prev:
             kind: ProblemKind = "reordered" if row.prev_hash in hashes else "broken"
-            problems.append(ChainProblem(
-                kind, row.seq, row.id,
-                f"{where} does not follow the record stored before it "
-                + ("(records were reordered)" if kind == "reordered"
-                   else "(a record was inserted, deleted or rewritten)"),
-            ))
+            problems.append(
+                ChainProblem(
+                    kind,
+                    row.seq,
+                    row.id,
+                    f"{where} does not follow the record stored before it "
+                    + (
+                        "(records were reordered)"
+                        if kind == "reordered"
+                        else "(a record was inserted, deleted or rewritten)"
+                    ),
+                )
+            )
         elif not reported and row.seq != expected_seq:
-            problems.append(ChainProblem(
-                "edited", row.seq, row.id,
-                f"{where} has seq {row.seq} where {expected_seq} was expected",
-            ))
+            problems.append(
+                ChainProblem(
+                    "edited",
+                    row.seq,
+                    row.id,
+                    f"{where} has seq {row.seq} where {expected_seq} was expected",
+                )
+            )
         expected_prev, expected_seq = row.hash, row.seq + 1
     last_seq = ordered[-1].seq if ordered else 0
     last_hash = ordered[-1].hash if ordered else GENESIS
     if head_seq > last_seq:
-        problems.append(ChainProblem(
-            "missing", None, None,
-            f"the ledger ends at seq {last_seq} but the chain head says {head_seq}: "
-            f"the last {head_seq - last_seq} record(s) are missing (deleted)",
-        ))
+        problems.append(
+            ChainProblem(
+                "missing",
+                None,
+                None,
+                f"the ledger ends at seq {last_seq} but the chain head says {head_seq}: "
+                f"the last {head_seq - last_seq} record(s) are missing (deleted)",
+            )
+        )
     elif head_seq != last_seq or head_hash != last_hash:
-        problems.append(ChainProblem(
-            "head", None, None,
-            f"the chain head (seq {head_seq}) does not match the last record (seq {last_seq})",
-        ))
+        problems.append(
+            ChainProblem(
+                "head",
+                None,
+                None,
+                f"the chain head (seq {head_seq}) does not match the last record (seq {last_seq})",
+            )
+        )
     return ChainVerification(len(ordered), head_seq, head_hash, tuple(problems))
 
 
@@ -171,8 +204,9 @@ def verify_chain(database: Database, *, anchor: tuple[int, str] | None = None) -
             )
         ]
     if head is None:
-        result = check_records(rows, head_seq=rows[-1].seq if rows else 0,
-                               head_hash=rows[-1].hash if rows else GENESIS)
+        result = check_records(
+            rows, head_seq=rows[-1].seq if rows else 0, head_hash=rows[-1].hash if rows else GENESIS
+        )
         missing = ChainProblem("head", None, None, _HEAD_MISSING)
         result = replace(result, problems=(missing, *result.problems))
     else:
@@ -184,7 +218,9 @@ def verify_chain(database: Database, *, anchor: tuple[int, str] | None = None) -
     if at is None or at.hash != digest:
         found = "is missing" if at is None else f"has hash {at.hash[:12]}…"
         problem = ChainProblem(
-            "missing" if at is None else "edited", seq, at.id if at else None,
+            "missing" if at is None else "edited",
+            seq,
+            at.id if at else None,
             f"anchor seq {seq} {digest[:12]}…: that record {found}",
         )
         return ChainVerification(

@@ -65,18 +65,29 @@ class Anchor:
 
     @property
     def signed(self) -> bool:
-        return verify_signature(self.key, self.signature,
-                                self.payload(self.seq, self.hash, self.at))
+        return verify_signature(
+            self.key, self.signature, self.payload(self.seq, self.hash, self.at)
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "hash": self.hash, "at": self.at, "key": self.key,
-                "signature": self.signature}
+        return {
+            "seq": self.seq,
+            "hash": self.hash,
+            "at": self.at,
+            "key": self.key,
+            "signature": self.signature,
+        }
 
     @classmethod
     def from_dict(cls, data: Any, *, line: int) -> Anchor:
         try:
-            return cls(int(data["seq"]), str(data["hash"]), str(data["at"]), str(data["key"]),
-                       str(data["signature"]))
+            return cls(
+                int(data["seq"]),
+                str(data["hash"]),
+                str(data["at"]),
+                str(data["key"]),
+                str(data["signature"]),
+            )
         except (TypeError, KeyError, ValueError) as exc:
             raise AnchorError(f"{ANCHOR_REF}:{LOG_FILE}:{line}: not an anchor ({exc})") from exc
 
@@ -108,17 +119,24 @@ def anchor_problems(anchors: list[Anchor], trusted_key: str | None) -> list[str]
     problems = []
     for anchor in anchors:
         if not anchor.signed:
-            problems.append(f"anchor seq {anchor.seq} ({anchor.at}): the signature does not "
-                            "verify (the anchor log was edited)")
+            problems.append(
+                f"anchor seq {anchor.seq} ({anchor.at}): the signature does not "
+                "verify (the anchor log was edited)"
+            )
         elif trusted_key is not None and anchor.key != trusted_key:
-            problems.append(f"anchor seq {anchor.seq} ({anchor.at}) is signed by key "
-                            f"{fingerprint(anchor.key)}, not by the evidence key "
-                            f"{fingerprint(trusted_key)}")
+            problems.append(
+                f"anchor seq {anchor.seq} ({anchor.at}) is signed by key "
+                f"{fingerprint(anchor.key)}, not by the evidence key "
+                f"{fingerprint(trusted_key)}"
+            )
     return problems
 
 
 def write_anchor(
-    root: Path, database: Database, key: Ed25519PrivateKey, *,
+    root: Path,
+    database: Database,
+    key: Ed25519PrivateKey,
+    *,
     now: Callable[[], datetime] = utcnow,
 ) -> Anchor | None:
     """Append the ledger's current head to the anchor log; None when the log's last anchor
@@ -127,7 +145,9 @@ def write_anchor(
     if seq == 0 or digest == GENESIS:
         return None
     at = format_time(now())
-    anchor = Anchor(seq, digest, at, public_key_b64(key), sign(key, Anchor.payload(seq, digest, at)))
+    anchor = Anchor(
+        seq, digest, at, public_key_b64(key), sign(key, Anchor.payload(seq, digest, at))
+    )
     line = json.dumps(anchor.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
     from publisher.publish import fast_import_stream
 
@@ -136,18 +156,26 @@ def write_anchor(
             parent = git.rev_parse(ANCHOR_REF)
             old = _log_bytes(git) or b""
             last = old.decode("utf-8").splitlines()[-1:] if old else []
-            if last and json.loads(last[0]).get("seq") == seq and \
-                    json.loads(last[0]).get("hash") == digest:
+            if (
+                last
+                and json.loads(last[0]).get("seq") == seq
+                and json.loads(last[0]).get("hash") == digest
+            ):
                 return None
             stream = fast_import_stream(
-                ANCHOR_REF, {LOG_FILE: old + line.encode("utf-8")},
+                ANCHOR_REF,
+                {LOG_FILE: old + line.encode("utf-8")},
                 message=f"Anchor the acceptance ledger at seq {seq}\n\n{digest}\n",
-                committer=COMMITTER, when=now(), parent=parent,
+                committer=COMMITTER,
+                when=now(),
+                parent=parent,
             )
             git.fast_import(stream)
     except GitError as exc:
-        raise AnchorError(f"cannot write the anchor: {exc.message}",
-                          hint="the policy repository must be writable by this process") from exc
+        raise AnchorError(
+            f"cannot write the anchor: {exc.message}",
+            hint="the policy repository must be writable by this process",
+        ) from exc
     return anchor
 
 
@@ -156,8 +184,14 @@ class Checkpointer:
     in a background thread (a request never waits for git). Failures are logged, never
     raised: anchoring is a safeguard, not part of recording."""
 
-    def __init__(self, root: Path, key: Callable[[], Ed25519PrivateKey], interval: float, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        root: Path,
+        key: Callable[[], Ed25519PrivateKey],
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root = root
         self.key = key
         self.interval = interval
@@ -189,8 +223,9 @@ class Checkpointer:
         """After a commit: start anchoring in the background when one is due."""
         if not self.due():
             return None
-        thread = threading.Thread(target=self._run, args=(database,), name="ledger-anchor",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=self._run, args=(database,), name="ledger-anchor", daemon=True
+        )
         self._thread = thread
         thread.start()
         return thread

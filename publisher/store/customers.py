@@ -117,7 +117,8 @@ def _check_header(header: list[str]) -> list[str]:
     unknown = [c for c in header if c not in known]
     if unknown:
         problems.append(
-            "unknown column(s) " + ", ".join(repr(c) for c in unknown)
+            "unknown column(s) "
+            + ", ".join(repr(c) for c in unknown)
             + f" (expected {','.join(REQUIRED_COLUMNS)}[,locale])"
         )
     duplicated = sorted({c for c in header if header.count(c) > 1})
@@ -157,8 +158,10 @@ def parse_customers(text: str) -> ParsedCustomers:
     except csv.Error as exc:
         return ParsedCustomers((), (RowProblem(1, f"not valid CSV: {exc}"),))
     if header_row is None or not any(cell.strip() for cell in header_row):
-        return ParsedCustomers((), (RowProblem(1, "empty file: expected a header line "
-                                                  "id,email,name,company[,locale]"),))
+        return ParsedCustomers(
+            (),
+            (RowProblem(1, "empty file: expected a header line id,email,name,company[,locale]"),),
+        )
     header = [cell.strip().lower() for cell in header_row]
     header_problems = _check_header(header)
     if header_problems:
@@ -178,12 +181,14 @@ def parse_customers(text: str) -> ParsedCustomers:
         next_line = reader.line_num + 1
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) < len(header) and all(c in OPTIONAL_COLUMNS for c in header[len(cells):]):
+        if len(cells) < len(header) and all(c in OPTIONAL_COLUMNS for c in header[len(cells) :]):
             cells = cells + [""] * (len(header) - len(cells))  # trailing optional columns
         if len(cells) != len(header):
-            problems.append(RowProblem(
-                line, f"expected {len(header)} fields ({','.join(header)}), found {len(cells)}"
-            ))
+            problems.append(
+                RowProblem(
+                    line, f"expected {len(header)} fields ({','.join(header)}), found {len(cells)}"
+                )
+            )
             continue
         values = {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
         row_problems = _check_row(values)
@@ -198,10 +203,16 @@ def parse_customers(text: str) -> ParsedCustomers:
         if row_problems:
             problems.append(RowProblem(line, "; ".join(row_problems)))
             continue
-        rows.append(CustomerRow(
-            line=line, id=customer_id, email=values["email"], name=values["name"],
-            company=values["company"], locale=values.get("locale") or None,
-        ))
+        rows.append(
+            CustomerRow(
+                line=line,
+                id=customer_id,
+                email=values["email"],
+                name=values["name"],
+                company=values["company"],
+                locale=values.get("locale") or None,
+            )
+        )
     return ParsedCustomers(tuple(rows), tuple(problems))
 
 
@@ -219,7 +230,9 @@ def read_customers(path: Path | str) -> ParsedCustomers:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise CustomerFileError(
-            "not UTF-8 text", path=path, line=line,
+            "not UTF-8 text",
+            path=path,
+            line=line,
             hint="save the file as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)",
         ) from exc
     return parse_customers(text)
@@ -251,30 +264,50 @@ def import_customers(
         existing: dict[str, tuple[str, str, str, str | None]] = {}
         ids = list(wanted)
         for start in range(0, len(ids), _BATCH):
-            chunk = ids[start:start + _BATCH]
-            query = select(table.c.id, table.c.email, table.c.name, table.c.company,
-                           table.c.locale).where(table.c.id.in_(chunk))
+            chunk = ids[start : start + _BATCH]
+            query = select(
+                table.c.id, table.c.email, table.c.name, table.c.company, table.c.locale
+            ).where(table.c.id.in_(chunk))
             for found in connection.execute(query):
                 existing[found.id] = (found.email, found.name, found.company, found.locale)
         for customer_id, row in wanted.items():
             values = (row.email, row.name, row.company, row.locale)
             if customer_id not in existing:
-                created.append({
-                    "id": customer_id, "email": row.email, "name": row.name,
-                    "company": row.company, "locale": row.locale,
-                    "created_at": moment, "updated_at": moment,
-                })
+                created.append(
+                    {
+                        "id": customer_id,
+                        "email": row.email,
+                        "name": row.name,
+                        "company": row.company,
+                        "locale": row.locale,
+                        "created_at": moment,
+                        "updated_at": moment,
+                    }
+                )
             elif existing[customer_id] != values:
-                changed.append({
-                    "key": customer_id, "email": row.email, "name": row.name,
-                    "company": row.company, "locale": row.locale, "updated_at": moment,
-                })
+                changed.append(
+                    {
+                        "key": customer_id,
+                        "email": row.email,
+                        "name": row.name,
+                        "company": row.company,
+                        "locale": row.locale,
+                        "updated_at": moment,
+                    }
+                )
         for start in range(0, len(created), _BATCH):
-            connection.execute(insert(table), created[start:start + _BATCH])
+            connection.execute(insert(table), created[start : start + _BATCH])
         if changed:
-            statement = update(table).where(table.c.id == bindparam("key")).values(
-                email=bindparam("email"), name=bindparam("name"), company=bindparam("company"),
-                locale=bindparam("locale"), updated_at=bindparam("updated_at"),
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("key"))
+                .values(
+                    email=bindparam("email"),
+                    name=bindparam("name"),
+                    company=bindparam("company"),
+                    locale=bindparam("locale"),
+                    updated_at=bindparam("updated_at"),
+                )
             )
             connection.execute(statement, changed)
     unchanged = len(wanted) - len(created) - len(changed)

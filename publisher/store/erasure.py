@@ -44,9 +44,13 @@ class ErasureResult:
     """Acceptance records whose IP address or user agent stays in the chain."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"customer": self.customer_id, "erased": ["name", "email", "company"],
-                "deliveries": self.deliveries, "delivery_events": self.events,
-                "records_keeping_ip_or_user_agent": self.records_keeping_ip}
+        return {
+            "customer": self.customer_id,
+            "erased": ["name", "email", "company"],
+            "deliveries": self.deliveries,
+            "delivery_events": self.events,
+            "records_keeping_ip_or_user_agent": self.records_keeping_ip,
+        }
 
 
 def erase_customer(
@@ -59,21 +63,44 @@ def erase_customer(
     erased = (customer.name, customer.email, customer.company) == (ERASED_NAME, email, "")
     with database.session() as session, session.begin():
         if not erased:
-            session.execute(update(Customer).where(Customer.id == customer_id).values(
-                name=ERASED_NAME, email=email, company="", locale=None, updated_at=now()))
-        delivery_ids = list(session.scalars(
-            select(Delivery.id).where(Delivery.customer_id == customer_id)))
-        session.execute(update(Delivery).where(Delivery.customer_id == customer_id)
-                        .values(email=email, last_error=None))
+            session.execute(
+                update(Customer)
+                .where(Customer.id == customer_id)
+                .values(name=ERASED_NAME, email=email, company="", locale=None, updated_at=now())
+            )
+        delivery_ids = list(
+            session.scalars(select(Delivery.id).where(Delivery.customer_id == customer_id))
+        )
+        session.execute(
+            update(Delivery)
+            .where(Delivery.customer_id == customer_id)
+            .values(email=email, last_error=None)
+        )
         events = 0
         for start in range(0, len(delivery_ids), 500):
-            chunk = delivery_ids[start:start + 500]
-            events += session.scalar(select(func.count()).select_from(DeliveryEvent)
-                                     .where(DeliveryEvent.delivery_id.in_(chunk))) or 0
-            session.execute(update(DeliveryEvent).where(DeliveryEvent.delivery_id.in_(chunk))
-                            .values(payload=None, reason=None))
-        keeping = session.scalar(
-            select(func.count()).select_from(Acceptance).where(
-                Acceptance.customer_id == customer_id,
-                or_(Acceptance.ip.is_not(None), Acceptance.user_agent.is_not(None)))) or 0
+            chunk = delivery_ids[start : start + 500]
+            events += (
+                session.scalar(
+                    select(func.count())
+                    .select_from(DeliveryEvent)
+                    .where(DeliveryEvent.delivery_id.in_(chunk))
+                )
+                or 0
+            )
+            session.execute(
+                update(DeliveryEvent)
+                .where(DeliveryEvent.delivery_id.in_(chunk))
+                .values(payload=None, reason=None)
+            )
+        keeping = (
+            session.scalar(
+                select(func.count())
+                .select_from(Acceptance)
+                .where(
+                    Acceptance.customer_id == customer_id,
+                    or_(Acceptance.ip.is_not(None), Acceptance.user_agent.is_not(None)),
+                )
+            )
+            or 0
+        )
     return ErasureResult(customer_id, len(delivery_ids), events, keeping)

@@ -104,7 +104,10 @@ class Evidence:
 
 
 def collect_evidence(
-    database: Database, customer_id: str, *, now: Callable[[], datetime] = utcnow,
+    database: Database,
+    customer_id: str,
+    *,
+    now: Callable[[], datetime] = utcnow,
     repo_root: Path | None = None,
 ) -> Evidence:
     """Gather one customer's evidence from the store (NotFoundError for an unknown id).
@@ -147,19 +150,32 @@ def collect_evidence(
                     .order_by(DeliveryEvent.occurred_at, DeliveryEvent.id)
                 )
             )
-            deliveries.append(DeliveryEvidence(
-                notice_id=notice.id, policy=notice.slug, version=notice.version_label,
-                subject=notice.subject, notice_created_at=notice.created_at,
-                email=delivery.email, since=delivery.since_label, state=delivery.state,
-                attempts=delivery.attempts, message_id=delivery.message_id,
-                queued_at=delivery.queued_at, sent_at=delivery.sent_at,
-                last_error=delivery.last_error, events=events,
-            ))
+            deliveries.append(
+                DeliveryEvidence(
+                    notice_id=notice.id,
+                    policy=notice.slug,
+                    version=notice.version_label,
+                    subject=notice.subject,
+                    notice_created_at=notice.created_at,
+                    email=delivery.email,
+                    since=delivery.since_label,
+                    state=delivery.state,
+                    attempts=delivery.attempts,
+                    message_id=delivery.message_id,
+                    queued_at=delivery.queued_at,
+                    sent_at=delivery.sent_at,
+                    last_error=delivery.last_error,
+                    events=events,
+                )
+            )
     return Evidence(customer, now(), found, texts, tuple(deliveries), verify_chain(database))
 
 
-def _check_texts(found: tuple[AcceptanceRecord, ...],
-                 texts: dict[tuple[str, str], StoredVersion], repo_root: Path | None) -> None:
+def _check_texts(
+    found: tuple[AcceptanceRecord, ...],
+    texts: dict[tuple[str, str], StoredVersion],
+    repo_root: Path | None,
+) -> None:
     """Every accepted text re-hashed against its record (and git): raise at the first that
     fails, before anything is exported."""
     git = open_repo(repo_root)
@@ -169,7 +185,9 @@ def _check_texts(found: tuple[AcceptanceRecord, ...],
             if version is None:
                 raise EvidenceError(
                     f"the text of {record.policy} version {record.version} (record seq "
-                    f"{record.seq}) is not in the store", hint=TAMPERED_HINT)
+                    f"{record.seq}) is not in the store",
+                    hint=TAMPERED_HINT,
+                )
             require_text(version, record.content_sha256)
             problem = repo_problem(version, git) if git is not None else None
             if problem is not None:
@@ -209,7 +227,9 @@ def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[
         entry: dict[str, Any] = {
             "record": record.to_dict(),
             "version": _version_dict(version),
-            "text_matches_record": bool(version and body_sha256(version.body) == record.content_sha256),
+            "text_matches_record": bool(
+                version and body_sha256(version.body) == record.content_sha256
+            ),
         }
         if version is not None:
             if inline_texts:
@@ -220,8 +240,11 @@ def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[
     customer = evidence.customer
     return {
         "customer": {
-            "id": customer.id, "email": customer.email, "name": customer.name,
-            "company": customer.company, "locale": customer.locale,
+            "id": customer.id,
+            "email": customer.email,
+            "name": customer.name,
+            "company": customer.company,
+            "locale": customer.locale,
         },
         "generated_at": format_time(evidence.generated_at),
         "acceptances": accepted,
@@ -252,8 +275,10 @@ def _readme(evidence: Evidence) -> str:
     if not evidence.records:
         lines.append("- no acceptance recorded")
     lines.append("")
-    verdict = "intact" if evidence.chain.ok else "NOT intact: " + (
-        evidence.chain.first.message if evidence.chain.first else ""
+    verdict = (
+        "intact"
+        if evidence.chain.ok
+        else "NOT intact: " + (evidence.chain.first.message if evidence.chain.first else "")
     )
     lines.append(f"Ledger at export: {evidence.chain.records} records, chain {verdict}.")
     return "\n".join(lines) + "\n"
@@ -266,7 +291,8 @@ def write_evidence(evidence: Evidence, out_dir: Path | str) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
         if any(out.iterdir()):
             raise EvidenceError(
-                f"{out} is not empty", path=out,
+                f"{out} is not empty",
+                path=out,
                 hint="choose a new folder with --out, so old and new evidence never mix",
             )
         written: dict[str, bytes] = {}

@@ -98,7 +98,9 @@ class GroupCommit:
         self._start_lock = threading.Lock()
         self._flushers: ThreadPoolExecutor | None = (
             ThreadPoolExecutor(FLUSHERS, thread_name_prefix="publisher-ledger-flush")
-            if database.dialect == "postgresql" else None)
+            if database.dialect == "postgresql"
+            else None
+        )
         self.batches = 0
         """How many transactions were committed (for tests and tuning)."""
 
@@ -107,9 +109,12 @@ class GroupCommit:
         item = _Item(request)
         self._ensure_started()
         if self._dead:
-            item.future.set_exception(WriterUnavailable(
-                "the ledger writer of this process stopped",
-                hint="restart the service (its /readyz fails)"))
+            item.future.set_exception(
+                WriterUnavailable(
+                    "the ledger writer of this process stopped",
+                    hint="restart the service (its /readyz fails)",
+                )
+            )
             return item.future
         self._queue.put(item)
         return item.future
@@ -162,8 +167,9 @@ class GroupCommit:
             self._serve()
         except BaseException:
             self._dead = True
-            _log.critical("the ledger writer stopped; this process records nothing more",
-                          exc_info=True)
+            _log.critical(
+                "the ledger writer stopped; this process records nothing more", exc_info=True
+            )
             self._fail_queued()
 
     def _fail_queued(self) -> None:
@@ -173,9 +179,12 @@ class GroupCommit:
             except queue.Empty:
                 return
             if isinstance(item, _Item) and not item.future.done():
-                item.future.set_exception(WriterUnavailable(
-                    "the ledger writer of this process stopped",
-                    hint="restart the service (its /readyz fails)"))
+                item.future.set_exception(
+                    WriterUnavailable(
+                        "the ledger writer of this process stopped",
+                        hint="restart the service (its /readyz fails)",
+                    )
+                )
 
     def _serve(self) -> None:
         stopping = False
@@ -205,8 +214,12 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Item]) -> None:
         try:
-            outcomes = record_acceptances(self.database, [i.request for i in batch], now=self.now,
-                                          flush=self._flushers is None)
+            outcomes = record_acceptances(
+                self.database,
+                [i.request for i in batch],
+                now=self.now,
+                flush=self._flushers is None,
+            )
         except Exception as error:
             if len(batch) > 1:
                 # Do not let one request's error fail the others: one by one.
@@ -216,8 +229,9 @@ class GroupCommit:
             if isinstance(error, SQLAlchemyError | PublisherError | OSError | ValueError):
                 batch[0].future.set_exception(error)  # the database's or the request's own
             else:
-                failed = WriteFailed(f"the acceptance could not be recorded: "
-                                     f"{type(error).__name__}: {error}")
+                failed = WriteFailed(
+                    f"the acceptance could not be recorded: {type(error).__name__}: {error}"
+                )
                 failed.__cause__ = error
                 batch[0].future.set_exception(failed)
             return
@@ -227,8 +241,9 @@ class GroupCommit:
         else:
             self._answer(batch, outcomes)
 
-    def _flush_and_answer(self, batch: list[_Item],
-                          outcomes: Sequence[Recorded | PublisherError]) -> None:
+    def _flush_and_answer(
+        self, batch: list[_Item], outcomes: Sequence[Recorded | PublisherError]
+    ) -> None:
         try:
             make_durable(self.database)
         except Exception as error:  # committed, maybe not durable: the client tries again
@@ -248,7 +263,8 @@ class GroupCommit:
     def _fail(batch: list[_Item], error: BaseException) -> None:
         for item in batch:
             if not item.future.done():
-                failed = WriteFailed(f"the acceptance could not be recorded: "
-                                     f"{type(error).__name__}: {error}")
+                failed = WriteFailed(
+                    f"the acceptance could not be recorded: {type(error).__name__}: {error}"
+                )
                 failed.__cause__ = error
                 item.future.set_exception(failed)

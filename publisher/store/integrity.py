@@ -37,11 +37,15 @@ def text_problem(version: VersionText, expected_sha256: str | None = None) -> st
     actual = body_sha256(version.body)
     where = f"{version.slug} version {version.label}"
     if actual != version.sha256:
-        return (f"the stored text of {where} hashes to {actual[:12]}…, not to its recorded "
-                f"sha256 {version.sha256[:12]}…")
+        return (
+            f"the stored text of {where} hashes to {actual[:12]}…, not to its recorded "
+            f"sha256 {version.sha256[:12]}…"
+        )
     if expected_sha256 is not None and actual != expected_sha256:
-        return (f"the stored text of {where} hashes to {actual[:12]}…, not to the accepted "
-                f"content_sha256 {expected_sha256[:12]}…")
+        return (
+            f"the stored text of {where} hashes to {actual[:12]}…, not to the accepted "
+            f"content_sha256 {expected_sha256[:12]}…"
+        )
     return None
 
 
@@ -81,5 +85,7 @@ def repo_problem(version: VersionText, git: Git) -> str | None:
     in_git = git_body_sha256(git, version.commit, version.path)
     if in_git is None or in_git == body_sha256(version.body):
         return None
-    return (f"the stored text of {version.slug} version {version.label} differs from "
-            f"{version.path} at commit {version.commit[:12]} (sha256 {in_git[:12]}…)")
+    return (
+        f"the stored text of {version.slug} version {version.label} differs from "
+        f"{version.path} at commit {version.commit[:12]} (sha256 {in_git[:12]}…)"
+    )

@@ -116,14 +116,14 @@ def record_acceptances(
     outcomes: list[Recorded | PublisherError | None] = [None] * len(requests)
     for index, request in enumerate(requests):
         if request.method not in METHODS:
-            outcomes[index] = LedgerError(f"unknown acceptance method {request.method!r}",
-                                          hint=f"use one of {METHODS}")
+            outcomes[index] = LedgerError(
+                f"unknown acceptance method {request.method!r}", hint=f"use one of {METHODS}"
+            )
     pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not pending:
         return [o for o in outcomes if o is not None]
     if database.dialect == "postgresql":
-        return append_checked(database, requests, outcomes, pending, accepted_at=now(),
-                              flush=flush)
+        return append_checked(database, requests, outcomes, pending, accepted_at=now(), flush=flush)
     with database.write() as connection:  # SQLite: the file lock serialises the writers
         existing = _existing(connection, [requests[i].key for i in pending])
         head = _head(connection)
@@ -143,8 +143,7 @@ def record_acceptances(
                 outcomes[index] = content
                 continue
             seq += 1
-            row = new_row(request, content, accepted_at=accepted_at, seq=seq,
-                          prev_hash=prev_hash)
+            row = new_row(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
             created.append(row)
             prev_hash = row["hash"]
             # Stand-in until the insert gives the id; a repeat later in this batch sees it.
@@ -160,8 +159,7 @@ def record_acceptances(
                     )
                 )
             }
-            connection.execute(update(_HEAD).where(_HEAD.c.id == 1)
-                               .values(seq=seq, hash=prev_hash))
+            connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
     final: list[Recorded | PublisherError] = []
     for outcome in outcomes:
         assert outcome is not None
@@ -177,7 +175,8 @@ def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
     head = connection.execute(_HEAD_QUERY.with_for_update() if lock else _HEAD_QUERY).one_or_none()
     if head is None:
         raise LedgerError(
-            _HEAD_MISSING, hint=_HEAD_HINT,
+            _HEAD_MISSING,
+            hint=_HEAD_HINT,
         )
     return head
 
@@ -187,34 +186,54 @@ def _contents(
 ) -> dict[AcceptanceRequest, Content | PublisherError]:
     """Per request: the version's (sha256, commit, position), or why it cannot be recorded (unknown
     customer, version or notice)."""
-    known_customers = set(connection.execute(
-        select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
-    ).scalars())
+    known_customers = set(
+        connection.execute(
+            select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
+        ).scalars()
+    )
     rows = connection.execute(
-        select(PolicyVersion.slug, PolicyVersion.label, PolicyVersion.sha256,
-               PolicyVersion.commit, PolicyVersion.position)
-        .where(PolicyVersion.slug.in_({r.policy for r in requests}))
+        select(
+            PolicyVersion.slug,
+            PolicyVersion.label,
+            PolicyVersion.sha256,
+            PolicyVersion.commit,
+            PolicyVersion.position,
+        ).where(PolicyVersion.slug.in_({r.policy for r in requests}))
     ).all()
     versions = {(row.slug, row.label): (row.sha256, row.commit, row.position) for row in rows}
     newest_accepted = {
         (row.customer_id, row.slug): row.position
         for row in connection.execute(
-            select(Acceptance.customer_id, Acceptance.slug,
-                   func.max(PolicyVersion.position).label("position"))
-            .join(PolicyVersion, (Acceptance.slug == PolicyVersion.slug)
-                  & (Acceptance.version_label == PolicyVersion.label))
-            .where(Acceptance.customer_id.in_({r.customer_id for r in requests}),
-                   Acceptance.slug.in_({r.policy for r in requests}))
+            select(
+                Acceptance.customer_id,
+                Acceptance.slug,
+                func.max(PolicyVersion.position).label("position"),
+            )
+            .join(
+                PolicyVersion,
+                (Acceptance.slug == PolicyVersion.slug)
+                & (Acceptance.version_label == PolicyVersion.label),
+            )
+            .where(
+                Acceptance.customer_id.in_({r.customer_id for r in requests}),
+                Acceptance.slug.in_({r.policy for r in requests}),
+            )
             .group_by(Acceptance.customer_id, Acceptance.slug)
         )
     }
     notice_ids = {r.notice_id for r in requests if r.notice_id is not None}
-    notices = {
-        row.id: (row.slug, row.version_label)
-        for row in connection.execute(
-            select(Notice.id, Notice.slug, Notice.version_label).where(Notice.id.in_(notice_ids))
-        )
-    } if notice_ids else {}
+    notices = (
+        {
+            row.id: (row.slug, row.version_label)
+            for row in connection.execute(
+                select(Notice.id, Notice.slug, Notice.version_label).where(
+                    Notice.id.in_(notice_ids)
+                )
+            )
+        }
+        if notice_ids
+        else {}
+    )
     return judge(requests, Facts(known_customers, versions, notices, newest_accepted))
 
 

@@ -56,29 +56,45 @@ class AcceptanceRequest:
 Content = tuple[str, str, int]
 
 
-def request_fields(request: AcceptanceRequest, content: Content, *, accepted_at: datetime,
-                   seq: int, prev_hash: str) -> dict[str, Any]:
+def request_fields(
+    request: AcceptanceRequest, content: Content, *, accepted_at: datetime, seq: int, prev_hash: str
+) -> dict[str, Any]:
     """The hashed fields of the record ``request`` becomes at ``seq`` after ``prev_hash``."""
     return canonical_fields(
-        seq=seq, customer=request.customer_id, policy=request.policy,
-        version=request.version, content_sha256=content[0], commit=content[1],
-        notice=request.notice_id, accepted_at=accepted_at, ip=request.ip,
-        user_agent=request.user_agent, method=request.method, prev_hash=prev_hash,
+        seq=seq,
+        customer=request.customer_id,
+        policy=request.policy,
+        version=request.version,
+        content_sha256=content[0],
+        commit=content[1],
+        notice=request.notice_id,
+        accepted_at=accepted_at,
+        ip=request.ip,
+        user_agent=request.user_agent,
+        method=request.method,
+        prev_hash=prev_hash,
     )
 
 
-def new_row(request: AcceptanceRequest, content: Content, *, accepted_at: datetime,
-            seq: int, prev_hash: str) -> dict[str, Any]:
+def new_row(
+    request: AcceptanceRequest, content: Content, *, accepted_at: datetime, seq: int, prev_hash: str
+) -> dict[str, Any]:
     """The ``acceptances`` row (column names) for ``request``, its hash computed."""
-    fields = request_fields(request, content, accepted_at=accepted_at, seq=seq,
-                            prev_hash=prev_hash)
+    fields = request_fields(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
     return {
-        "seq": seq, "customer_id": request.customer_id, "slug": request.policy,
-        "version_label": request.version, "content_sha256": content[0],
-        "commit": content[1], "notice_id": request.notice_id,
-        "accepted_at": accepted_at, "ip": request.ip,
-        "user_agent": request.user_agent, "method": request.method,
-        "prev_hash": prev_hash, "hash": record_hash(fields),
+        "seq": seq,
+        "customer_id": request.customer_id,
+        "slug": request.policy,
+        "version_label": request.version,
+        "content_sha256": content[0],
+        "commit": content[1],
+        "notice_id": request.notice_id,
+        "accepted_at": accepted_at,
+        "ip": request.ip,
+        "user_agent": request.user_agent,
+        "method": request.method,
+        "prev_hash": prev_hash,
+        "hash": record_hash(fields),
     }
 
 
@@ -94,7 +110,9 @@ def _existing(
     wanted = set(keys)
     for start in range(0, len(customers), 500):
         rows = connection.execute(
-            select(_ACCEPTANCES).where(_ACCEPTANCES.c.customer_id.in_(customers[start:start + 500]))
+            select(_ACCEPTANCES).where(
+                _ACCEPTANCES.c.customer_id.in_(customers[start : start + 500])
+            )
         )
         for row in rows:
             record = AcceptanceRecord.from_row(row)
@@ -118,8 +136,9 @@ class Facts:
     """(customer, slug) → position of the newest version the customer accepted."""
 
 
-def judge(requests: Sequence[AcceptanceRequest],
-          facts: Facts) -> dict[AcceptanceRequest, Content | PublisherError]:
+def judge(
+    requests: Sequence[AcceptanceRequest], facts: Facts
+) -> dict[AcceptanceRequest, Content | PublisherError]:
     """Per request: the version's content, or why it cannot be recorded. Pure."""
     known_customers, versions = facts.customers, facts.versions
     notices, newest_accepted = facts.notices, facts.newest
@@ -138,16 +157,19 @@ def judge(requests: Sequence[AcceptanceRequest],
         elif request.notice_id is not None and request.notice_id not in notices:
             result[request] = NotFoundError(f"unknown notice {request.notice_id}")
         elif request.notice_id is not None and notices[request.notice_id] != (
-            request.policy, request.version
+            request.policy,
+            request.version,
         ):
             about = " ".join(notices[request.notice_id])
             result[request] = LedgerError(
                 f"notice {request.notice_id} is about {about}, "
                 f"not {request.policy} {request.version}"
             )
-        elif request.method != "import" and newest_accepted.get(
-            (request.customer_id, request.policy), -1
-        ) > versions[(request.policy, request.version)][2]:
+        elif (
+            request.method != "import"
+            and newest_accepted.get((request.customer_id, request.policy), -1)
+            > versions[(request.policy, request.version)][2]
+        ):
             result[request] = NewerAccepted(
                 f"customer {request.customer_id} already accepted a later version of "
                 f"{request.policy} than {request.version}",

@@ -63,8 +63,10 @@ from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
 from publisher.store.record import AcceptanceRecord, format_time
 
 FUNCTION = "publisher_append_acceptances"
-_CALL = text(f"SELECT item, record_id, record_seq, record_prev, record_hash, outcome "
-             f"FROM {FUNCTION}(CAST(:items AS jsonb), false)")
+_CALL = text(
+    f"SELECT item, record_id, record_seq, record_prev, record_hash, outcome "
+    f"FROM {FUNCTION}(CAST(:items AS jsonb), false)"
+)
 
 _CHECK = text("""
 WITH r AS (
@@ -98,8 +100,12 @@ def split_canonical(fields: dict[str, Any]) -> tuple[str, str]:
     """The canonical JSON of ``fields`` without its ``prev_hash`` and ``seq`` values:
     (text before ``"prev_hash":``, text after the seq). Quotes inside values are escaped,
     so the marker occurs exactly once."""
-    data = json.dumps({**fields, "prev_hash": _SPLIT_HASH, "seq": 0}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False)
+    data = json.dumps(
+        {**fields, "prev_hash": _SPLIT_HASH, "seq": 0},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     head, found, tail = data.partition(_MARKER)
     if not found or _MARKER in tail:
         raise LedgerError("cannot prepare the record's canonical JSON")
@@ -107,14 +113,23 @@ def split_canonical(fields: dict[str, Any]) -> tuple[str, str]:
 
 
 def _item(request: AcceptanceRequest, content: Content, accepted_at: datetime) -> dict[str, Any]:
-    head, tail = split_canonical(request_fields(request, content, accepted_at=accepted_at,
-                                                seq=0, prev_hash=""))
+    head, tail = split_canonical(
+        request_fields(request, content, accepted_at=accepted_at, seq=0, prev_hash="")
+    )
     return {
-        "customer_id": request.customer_id, "slug": request.policy,
-        "version_label": request.version, "content_sha256": content[0], "commit": content[1],
-        "notice_id": request.notice_id, "accepted_at": format_time(accepted_at),
-        "ip": request.ip, "user_agent": request.user_agent, "method": request.method,
-        "position": content[2], "head": head, "tail": tail,
+        "customer_id": request.customer_id,
+        "slug": request.policy,
+        "version_label": request.version,
+        "content_sha256": content[0],
+        "commit": content[1],
+        "notice_id": request.notice_id,
+        "accepted_at": format_time(accepted_at),
+        "ip": request.ip,
+        "user_agent": request.user_agent,
+        "method": request.method,
+        "position": content[2],
+        "head": head,
+        "tail": tail,
     }
 
 
@@ -160,8 +175,9 @@ def append_checked(
             to_append.append(index)
     recorded_meanwhile: list[int] = []
     if to_append:
-        items = [_item(requests[i], _content(contents[requests[i]]), accepted_at)
-                 for i in to_append]
+        items = [
+            _item(requests[i], _content(contents[requests[i]]), accepted_at) for i in to_append
+        ]
         with _autocommit(database) as connection:  # one statement, its own transaction
             try:
                 payload = json.dumps(items, ensure_ascii=False)  # the driver encodes it
@@ -178,8 +194,9 @@ def append_checked(
                 elif row.outcome == "existing":
                     recorded_meanwhile.append(index)
                 else:
-                    outcomes[index] = _created(request, _content(contents[request]),
-                                               accepted_at, row)
+                    outcomes[index] = _created(
+                        request, _content(contents[request]), accepted_at, row
+                    )
     if recorded_meanwhile:  # another process recorded these between the check and the lock
         with _autocommit(database) as connection:
             stored = _existing(connection, [requests[i].key for i in recorded_meanwhile])
@@ -187,8 +204,9 @@ def append_checked(
             outcomes[index] = Recorded(stored[requests[index].key], created=False)
     for index, first in repeats:
         outcome = outcomes[first]
-        outcomes[index] = (Recorded(outcome.record, created=False)
-                           if isinstance(outcome, Recorded) else outcome)
+        outcomes[index] = (
+            Recorded(outcome.record, created=False) if isinstance(outcome, Recorded) else outcome
+        )
     final: list[Recorded | PublisherError] = []
     for outcome in outcomes:
         assert outcome is not None
@@ -216,13 +234,16 @@ def _autocommit(database: Database) -> Iterator[Connection]:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _check(database: Database, requests: Sequence[AcceptanceRequest]) -> tuple[
+def _check(
+    database: Database, requests: Sequence[AcceptanceRequest]
+) -> tuple[
     dict[tuple[str, str, str], AcceptanceRecord], dict[AcceptanceRequest, Content | PublisherError]
 ]:
     """Everything :func:`~publisher.store.ledger.judge` needs, and whether each key is already
     recorded, in one query (one more to read the records already there, if any)."""
-    wanted = [{"c": r.customer_id, "s": r.policy, "v": r.version, "n": r.notice_id}
-              for r in requests]
+    wanted = [
+        {"c": r.customer_id, "s": r.policy, "v": r.version, "n": r.notice_id} for r in requests
+    ]
     facts = Facts(set(), {}, {}, {})
     recorded: list[tuple[str, str, str]] = []
     with _autocommit(database) as connection:  # no BEGIN/ROLLBACK round trips
@@ -250,12 +271,14 @@ def _content(content: Content | PublisherError) -> Content:
     return content
 
 
-def _created(request: AcceptanceRequest, content: Content, accepted_at: datetime,
-             row: Any) -> Recorded:
+def _created(
+    request: AcceptanceRequest, content: Content, accepted_at: datetime, row: Any
+) -> Recorded:
     """The record the function inserted, its hash checked against Python's (a mismatch,
     which `publisher audit verify` would report too, fails the request loudly)."""
-    values = new_row(request, content, accepted_at=accepted_at, seq=row.record_seq,
-                     prev_hash=row.record_prev)
+    values = new_row(
+        request, content, accepted_at=accepted_at, seq=row.record_seq, prev_hash=row.record_prev
+    )
     if values["hash"] != row.record_hash:
         raise LedgerError(
             f"the database computed hash {row.record_hash[:12]}… for seq {row.record_seq}, "

@@ -29,9 +29,13 @@ CACHE_SIZE = 4096
 
 def rule_of(version: StoredVersion) -> VersionRule:
     """What the rule needs of a stored version."""
-    return VersionRule(label=version.label, position=version.position, sha256=version.sha256,
-                       reaccept=parse_mode(version.reaccept) if version.reaccept else None,
-                       policy_change=version.policy_change)
+    return VersionRule(
+        label=version.label,
+        position=version.position,
+        sha256=version.sha256,
+        reaccept=parse_mode(version.reaccept) if version.reaccept else None,
+        policy_change=version.policy_change,
+    )
 
 
 class _Cache:
@@ -84,8 +88,9 @@ class StoredMateriality:
     """``material(old, new, overrides)`` for the rule, from the texts of ``versions`` (or
     texts by label from ``bodies``)."""
 
-    def __init__(self, versions: Iterable[StoredVersion] = (), *,
-                 bodies: Callable[[str], str] | None = None) -> None:
+    def __init__(
+        self, versions: Iterable[StoredVersion] = (), *, bodies: Callable[[str], str] | None = None
+    ) -> None:
         self.bodies = {v.label: v.body for v in versions}
         self.load = bodies
 
@@ -94,8 +99,7 @@ class StoredMateriality:
             self.bodies[label] = self.load(label)
         return self.bodies[label]
 
-    def __call__(self, old: VersionRule, new: VersionRule,
-                 overrides: tuple[Override, ...]) -> bool:
+    def __call__(self, old: VersionRule, new: VersionRule, overrides: tuple[Override, ...]) -> bool:
         key = (old.sha256, new.sha256, overrides)
         cached = _CACHE.get(key)
         if cached is not None:
@@ -140,7 +144,8 @@ def policy_rules(database: Database, slugs: Iterable[str] | None = None) -> dict
     return {slug: PolicyRules(versions) for slug, versions in grouped.items()}
 
 
-def decisions(rules: Mapping[str, PolicyRules],
-              accepted: Mapping[str, Iterable[str]]) -> dict[str, Decision]:
+def decisions(
+    rules: Mapping[str, PolicyRules], accepted: Mapping[str, Iterable[str]]
+) -> dict[str, Decision]:
     """Per policy slug, the decision for a customer who accepted ``accepted[slug]``."""
     return {slug: policy.decide(accepted.get(slug, ())) for slug, policy in rules.items()}

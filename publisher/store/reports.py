@@ -194,19 +194,26 @@ def acceptance_report(
         latest = {v.slug: v.label for v in all_versions}  # ordered by position: last wins
         positions = {(v.slug, v.label): v.position for v in all_versions}
         customers = session.execute(
-            select(Customer.id, Customer.email, Customer.name, Customer.company)
-            .order_by(Customer.id)
+            select(Customer.id, Customer.email, Customer.name, Customer.company).order_by(
+                Customer.id
+            )
         ).all()
         slugs = {v.slug for v in chosen}
-        rules = {slug: PolicyRules([StoredVersion.from_model(v) for v in all_versions
-                                    if v.slug == slug]) for slug in slugs}
+        rules = {
+            slug: PolicyRules([StoredVersion.from_model(v) for v in all_versions if v.slug == slug])
+            for slug in slugs
+        }
         accepted: dict[tuple[str, str], dict[str, tuple[datetime, str]]] = defaultdict(dict)
         labels: dict[tuple[str, str], list[str]] = defaultdict(list)
         newest: dict[tuple[str, str], tuple[int, str]] = {}
         for row in session.execute(
-            select(Acceptance.customer_id, Acceptance.slug, Acceptance.version_label,
-                   Acceptance.accepted_at, Acceptance.method)
-            .where(Acceptance.slug.in_(slugs))
+            select(
+                Acceptance.customer_id,
+                Acceptance.slug,
+                Acceptance.version_label,
+                Acceptance.accepted_at,
+                Acceptance.method,
+            ).where(Acceptance.slug.in_(slugs))
         ):
             accepted[(row.slug, row.version_label)][row.customer_id] = (row.accepted_at, row.method)
             labels[(row.customer_id, row.slug)].append(row.version_label)
@@ -233,21 +240,31 @@ def acceptance_report(
             if current and done is None:
                 decision = rules[stored.slug].decide(labels[(customer.id, stored.slug)])
                 carried = decision.accepted if not decision.needed else None
-            statuses.append(CustomerStatus(
-                id=customer.id, email=customer.email, name=customer.name,
-                company=customer.company,
-                accepted_at=done[0] if done else None,
-                method=done[1] if done else None,
-                last_accepted=last[1] if last else None,
-                notified=customer.id in notified[key],
-                superseded=not current,
-                carried_from=carried,
-            ))
-        reports.append(VersionReport(
-            policy=stored.slug, version=stored.label, title=stored.title,
-            effective=stored.effective, sha256=stored.sha256,
-            current=latest[stored.slug] == stored.label, customers=tuple(statuses),
-        ))
+            statuses.append(
+                CustomerStatus(
+                    id=customer.id,
+                    email=customer.email,
+                    name=customer.name,
+                    company=customer.company,
+                    accepted_at=done[0] if done else None,
+                    method=done[1] if done else None,
+                    last_accepted=last[1] if last else None,
+                    notified=customer.id in notified[key],
+                    superseded=not current,
+                    carried_from=carried,
+                )
+            )
+        reports.append(
+            VersionReport(
+                policy=stored.slug,
+                version=stored.label,
+                title=stored.title,
+                effective=stored.effective,
+                sha256=stored.sha256,
+                current=latest[stored.slug] == stored.label,
+                customers=tuple(statuses),
+            )
+        )
     return AcceptanceReport(now(), tuple(reports))
 
 
@@ -262,9 +279,14 @@ def render_text(report: AcceptanceReport, *, all_pending: bool = False) -> str:
         return "no policy versions in the store (run `publisher db sync`)\n"
     header = ("policy", "version", "effective", "accepted", "pending", "rate")
     rows = [
-        (v.policy, v.version + (" (current)" if v.current else ""),
-         v.effective.isoformat() if v.effective else "–",
-         str(v.accepted), str(v.pending) if v.current else "–", _rate(v))
+        (
+            v.policy,
+            v.version + (" (current)" if v.current else ""),
+            v.effective.isoformat() if v.effective else "–",
+            str(v.accepted),
+            str(v.pending) if v.current else "–",
+            _rate(v),
+        )
         for v in report.versions
     ]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
@@ -297,8 +319,17 @@ def render_text(report: AcceptanceReport, *, all_pending: bool = False) -> str:
 
 
 CSV_COLUMNS = (
-    "policy", "version", "customer_id", "email", "name", "company",
-    "status", "accepted_at", "method", "last_accepted", "notified",
+    "policy",
+    "version",
+    "customer_id",
+    "email",
+    "name",
+    "company",
+    "status",
+    "accepted_at",
+    "method",
+    "last_accepted",
+    "notified",
 )
 
 
@@ -325,9 +356,22 @@ def render_csv(report: AcceptanceReport) -> str:
     for version in report.versions:
         for c in version.customers:
             data = c.to_dict()
-            writer.writerow([spreadsheet_safe(cell) for cell in (
-                version.policy, version.version, c.id, c.email, c.name, c.company,
-                c.status, data["accepted_at"] or "", c.method or "",
-                c.last_accepted or "", "yes" if c.notified else "no",
-            )])
+            writer.writerow(
+                [
+                    spreadsheet_safe(cell)
+                    for cell in (
+                        version.policy,
+                        version.version,
+                        c.id,
+                        c.email,
+                        c.name,
+                        c.company,
+                        c.status,
+                        data["accepted_at"] or "",
+                        c.method or "",
+                        c.last_accepted or "",
+                        "yes" if c.notified else "no",
+                    )
+                ]
+            )
     return buffer.getvalue()

@@ -63,8 +63,10 @@ def signing_key(
             return _private(_read(path), where=str(path))
     finally:
         temporary.unlink(missing_ok=True)
-    message = (f"warning: no evidence_key is set; generated an Ed25519 key in {path} "
-               "(set PUBLISHER_EVIDENCE_KEY in production, and keep it secret)")
+    message = (
+        f"warning: no evidence_key is set; generated an Ed25519 key in {path} "
+        "(set PUBLISHER_EVIDENCE_KEY in production, and keep it secret)"
+    )
     (warn or (lambda m: print(m, file=sys.stderr)))(message)
     return _private(encoded, where=str(path))
 

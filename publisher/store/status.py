@@ -45,8 +45,13 @@ class AcceptedVersion:
     method: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "accepted_at": format_time(self.accepted_at),
-                "record": self.seq, "hash": self.hash, "method": self.method}
+        return {
+            "version": self.version,
+            "accepted_at": format_time(self.accepted_at),
+            "record": self.seq,
+            "hash": self.hash,
+            "method": self.method,
+        }
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,11 @@ class PolicyStatus:
         return {
             "policy": self.policy,
             "title": self.title,
-            "current": {"version": self.current, "sha256": self.sha256,
-                        "effective": self.effective.isoformat() if self.effective else None},
+            "current": {
+                "version": self.current,
+                "sha256": self.sha256,
+                "effective": self.effective.isoformat() if self.effective else None,
+            },
             "accepted": self.accepted.to_dict() if self.accepted else None,
             **self.decision.to_dict(),
             "accept_url": accept_url,
@@ -98,9 +106,11 @@ class _Version:
 
 def _bodies(connection: Connection, slug: str) -> Any:
     def load(label: str) -> str:
-        body = connection.execute(select(_VERSIONS.c.body).where(
-            _VERSIONS.c.slug == slug, _VERSIONS.c.label == label)).scalar_one()
+        body = connection.execute(
+            select(_VERSIONS.c.body).where(_VERSIONS.c.slug == slug, _VERSIONS.c.label == label)
+        ).scalar_one()
         return str(body)
+
     return load
 
 
@@ -123,8 +133,9 @@ def _status_sql(count: int) -> str:
     if not count:
         return _STATUS_SQL.format(accepted="", versions="")
     marks = ", ".join("?" * count)
-    return _STATUS_SQL.format(accepted=f" AND a.slug IN ({marks})",
-                              versions=f" WHERE slug IN ({marks})")
+    return _STATUS_SQL.format(
+        accepted=f" AND a.slug IN ({marks})", versions=f" WHERE slug IN ({marks})"
+    )
 
 
 def _fetch(connection: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -161,12 +172,24 @@ def status_engine(database: Database) -> Engine:
     connection the server dropped fails that one request (503) and is replaced."""
     if database.dialect == "sqlite":
         return database.engine
-    return create_engine(database.url, pool_size=20, max_overflow=20, pool_pre_ping=False,
-                         pool_reset_on_return=None, isolation_level="AUTOCOMMIT")
+    return create_engine(
+        database.url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
+        isolation_level="AUTOCOMMIT",
+    )
 
 
-def read_status(database: Database, customer: str, policies: Sequence[str] = (), *,
-                diff: bool = True, engine: Engine | None = None) -> CustomerPolicies:
+def read_status(
+    database: Database,
+    customer: str,
+    policies: Sequence[str] = (),
+    *,
+    diff: bool = True,
+    engine: Engine | None = None,
+) -> CustomerPolicies:
     """``customer``'s status for ``policies`` (default: every stored policy), in slug order.
 
     NotFoundError for an unknown customer or policy (the hint lists the known policies).
@@ -177,21 +200,45 @@ def read_status(database: Database, customer: str, policies: Sequence[str] = (),
     with (engine or database.engine).connect() as connection:
         rows = _fetch(connection, _status_sql(len(wanted)), [*wanted, customer, *wanted])
         if not any(row[0] == "a" for row in rows):
-            raise NotFoundError(f"no customer {customer!r} in the store",
-                                hint="import customers with `publisher customers import`")
+            raise NotFoundError(
+                f"no customer {customer!r} in the store",
+                hint="import customers with `publisher customers import`",
+            )
         versions: dict[str, list[_Version]] = {}
         accepted: dict[str, dict[str, AcceptedVersion]] = {}
-        for kind, slug, label, at, seq, hash_, method, position, title, effective, sha256, \
-                reaccept, policy_change in rows:
+        for (
+            kind,
+            slug,
+            label,
+            at,
+            seq,
+            hash_,
+            method,
+            position,
+            title,
+            effective,
+            sha256,
+            reaccept,
+            policy_change,
+        ) in rows:
             if kind == "v":
-                versions.setdefault(slug, []).append(_Version(
-                    VersionRule(label, int(position), sha256,
-                                reaccept=parse_mode(reaccept) if reaccept else None,
-                                policy_change=split_trailers(policy_change)),
-                    title, _day(effective)))
+                versions.setdefault(slug, []).append(
+                    _Version(
+                        VersionRule(
+                            label,
+                            int(position),
+                            sha256,
+                            reaccept=parse_mode(reaccept) if reaccept else None,
+                            policy_change=split_trailers(policy_change),
+                        ),
+                        title,
+                        _day(effective),
+                    )
+                )
             elif slug is not None:
                 accepted.setdefault(slug, {})[label] = AcceptedVersion(
-                    label, _utc(at), int(seq), hash_, method)
+                    label, _utc(at), int(seq), hash_, method
+                )
         missing = [slug for slug in wanted if slug not in versions]
         if missing:
             all_slugs = connection.execute(select(_VERSIONS.c.slug).distinct()).scalars()
@@ -204,14 +251,20 @@ def read_status(database: Database, customer: str, policies: Sequence[str] = (),
             ordered = sorted(versions[slug], key=lambda v: v.rule.position)
             rules = [v.rule for v in ordered]
             mine = accepted.get(slug, {})
-            material: Materiality = StoredMateriality(bodies=_bodies(connection, slug)) \
-                if diff else cached_only
+            material: Materiality = (
+                StoredMateriality(bodies=_bodies(connection, slug)) if diff else cached_only
+            )
             decision = decide(rules, list(mine), material)
             current = ordered[-1]
-            statuses.append(PolicyStatus(
-                policy=slug, title=current.title, current=current.rule.label,
-                effective=current.effective, sha256=current.rule.sha256,
-                accepted=mine.get(decision.accepted) if decision.accepted else None,
-                decision=decision,
-            ))
+            statuses.append(
+                PolicyStatus(
+                    policy=slug,
+                    title=current.title,
+                    current=current.rule.label,
+                    effective=current.effective,
+                    sha256=current.rule.sha256,
+                    accepted=mine.get(decision.accepted) if decision.accepted else None,
+                    decision=decision,
+                )
+            )
     return CustomerPolicies(customer, tuple(statuses))

@@ -55,10 +55,19 @@ class StoredVersion(VersionText):
     @classmethod
     def from_model(cls, row: PolicyVersion) -> StoredVersion:
         return cls(
-            slug=row.slug, label=row.label, position=row.position, title=row.title,
-            summary=row.summary, effective=row.effective, commit=row.commit, path=row.path,
-            sha256=row.sha256, body=row.body, synced_at=row.synced_at,
-            reaccept=row.reaccept, policy_change=split_trailers(row.policy_change),
+            slug=row.slug,
+            label=row.label,
+            position=row.position,
+            title=row.title,
+            summary=row.summary,
+            effective=row.effective,
+            commit=row.commit,
+            path=row.path,
+            sha256=row.sha256,
+            body=row.body,
+            synced_at=row.synced_at,
+            reaccept=row.reaccept,
+            policy_change=split_trailers(row.policy_change),
         )
 
 
@@ -94,25 +103,34 @@ def versions_from_repo(
         start = 0
         for position, version in enumerate(policy.versions):
             document = repo.document(version.revision)
-            end = commits.index(version.revision.commit) + 1 \
-                if version.revision.commit in commits else start
+            end = (
+                commits.index(version.revision.commit) + 1
+                if version.revision.commit in commits
+                else start
+            )
             window = policy.revisions[start:end]
             start = max(start, end)
-            found.append(VersionText(
-                slug=policy.slug,
-                label=version.label,
-                position=position,
-                title=version.title or policy.title,
-                summary=version.summary,
-                effective=version.effective,
-                commit=version.revision.commit,
-                path=version.revision.path,
-                sha256=body_sha256(document.body),
-                body=document.body,
-                reaccept=document.meta.reaccept,
-                policy_change=tuple(value for r in window for key, value in r.trailers
-                                    if key.strip().lower() == TRAILER.lower()),
-            ))
+            found.append(
+                VersionText(
+                    slug=policy.slug,
+                    label=version.label,
+                    position=position,
+                    title=version.title or policy.title,
+                    summary=version.summary,
+                    effective=version.effective,
+                    commit=version.revision.commit,
+                    path=version.revision.path,
+                    sha256=body_sha256(document.body),
+                    body=document.body,
+                    reaccept=document.meta.reaccept,
+                    policy_change=tuple(
+                        value
+                        for r in window
+                        for key, value in r.trailers
+                        if key.strip().lower() == TRAILER.lower()
+                    ),
+                )
+            )
     if wanted:
         missing = wanted - {v.slug for v in found}
         if missing:
@@ -138,18 +156,30 @@ def store_versions(
                 )
             ).first()
             if row is None:
-                session.add(PolicyVersion(
-                    slug=version.slug, label=version.label, position=version.position,
-                    title=version.title, summary=version.summary, effective=version.effective,
-                    commit=version.commit, path=version.path, sha256=version.sha256,
-                    body=version.body, synced_at=moment, reaccept=version.reaccept,
-                    policy_change=join_trailers(version.policy_change),
-                ))
+                session.add(
+                    PolicyVersion(
+                        slug=version.slug,
+                        label=version.label,
+                        position=version.position,
+                        title=version.title,
+                        summary=version.summary,
+                        effective=version.effective,
+                        commit=version.commit,
+                        path=version.path,
+                        sha256=version.sha256,
+                        body=version.body,
+                        synced_at=moment,
+                        reaccept=version.reaccept,
+                        policy_change=join_trailers(version.policy_change),
+                    )
+                )
                 added += 1
                 continue
             if row.sha256 != version.sha256:
                 accepted = session.scalar(
-                    select(func.count()).select_from(Acceptance).where(
+                    select(func.count())
+                    .select_from(Acceptance)
+                    .where(
                         Acceptance.slug == version.slug,
                         Acceptance.version_label == version.label,
                     )
@@ -163,19 +193,44 @@ def store_versions(
                         hint="give the new text a new `version` label in the front matter",
                     )
             new = (
-                version.position, version.title, version.summary, version.effective,
-                version.commit, version.path, version.sha256, version.body,
-                version.reaccept, join_trailers(version.policy_change),
+                version.position,
+                version.title,
+                version.summary,
+                version.effective,
+                version.commit,
+                version.path,
+                version.sha256,
+                version.body,
+                version.reaccept,
+                join_trailers(version.policy_change),
             )
             old = (
-                row.position, row.title, row.summary, row.effective,
-                row.commit, row.path, row.sha256, row.body, row.reaccept, row.policy_change,
+                row.position,
+                row.title,
+                row.summary,
+                row.effective,
+                row.commit,
+                row.path,
+                row.sha256,
+                row.body,
+                row.reaccept,
+                row.policy_change,
             )
             if new == old:
                 unchanged += 1
                 continue
-            (row.position, row.title, row.summary, row.effective,
-             row.commit, row.path, row.sha256, row.body, row.reaccept, row.policy_change) = new
+            (
+                row.position,
+                row.title,
+                row.summary,
+                row.effective,
+                row.commit,
+                row.path,
+                row.sha256,
+                row.body,
+                row.reaccept,
+                row.policy_change,
+            ) = new
             row.synced_at = moment
             updated += 1
     return SyncResult(added, updated, unchanged)

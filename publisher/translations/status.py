@@ -76,8 +76,11 @@ class TranslationStatus:
             "slug": self.translation.slug,
             "language": self.translation.language,
             "path": self.translation.path,
-            "source": {"path": self.source.path, "language": self.source.language,
-                       "current": self.source.current.label},
+            "source": {
+                "path": self.source.path,
+                "language": self.source.language,
+                "current": self.source.current.label,
+            },
             "version": rendering.version.label,
             "renders": rendering.renders.label if rendering.renders else None,
             "declared": rendering.declared,
@@ -88,17 +91,26 @@ class TranslationStatus:
             "in_force_since": self.in_force_since.isoformat() if self.in_force_since else None,
             "severity": self.severity,
             "clauses": [
-                {"kind": c.kind, "material": c.material, "id": c.id, "number": c.number,
-                 "heading": c.heading,
-                 "translation": ({"id": c.translation_id, "line": c.translation_line}
-                                 if c.translation_id is not None else None)}
+                {
+                    "kind": c.kind,
+                    "material": c.material,
+                    "id": c.id,
+                    "number": c.number,
+                    "heading": c.heading,
+                    "translation": (
+                        {"id": c.translation_id, "line": c.translation_line}
+                        if c.translation_id is not None
+                        else None
+                    ),
+                }
                 for c in self.clauses
             ],
         }
 
 
-def rendering(repo: PolicyRepo, source: Policy, version: Version,
-              declared: object = None) -> Rendering:
+def rendering(
+    repo: PolicyRepo, source: Policy, version: Version, declared: object = None
+) -> Rendering:
     """What the translation version ``version`` renders of ``source``; ``declared``: a
     ``translation_of`` that replaces the version's own (lint's uncommitted text)."""
     raw = declared
@@ -115,18 +127,28 @@ def rendering(repo: PolicyRepo, source: Policy, version: Version,
         revision = repo.revision_at(source, version.first_revision.commit)
     except NotFoundError:  # the source did not exist yet: the translation renders its first
         return Rendering(version, source.versions[0], inferred=True, declared=None)
-    return Rendering(version, repo.version_of(source, revision) or source.versions[0],
-                     inferred=True, declared=None)
+    return Rendering(
+        version,
+        repo.version_of(source, revision) or source.versions[0],
+        inferred=True,
+        declared=None,
+    )
 
 
 Compared = dict[tuple[str, str], tuple[Change, ...]]
 """Clause changes between two source blobs, shared by the translations of one source."""
 
 
-def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
-                       grace_days: int = 0, declared: object = None,
-                       source: Policy | None = None,
-                       compared: Compared | None = None) -> TranslationStatus:
+def translation_status(
+    repo: PolicyRepo,
+    translation: Policy,
+    *,
+    today: date,
+    grace_days: int = 0,
+    declared: object = None,
+    source: Policy | None = None,
+    compared: Compared | None = None,
+) -> TranslationStatus:
     """The current version of ``translation`` against its source's current version
     (``declared``: see :func:`rendering`; ``source``: the source policy, when known;
     ``compared``: a cache of source comparisons to share between calls)."""
@@ -136,11 +158,12 @@ def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
     labels = list(source.labels)
     current = labels.index(source.current.label)
     start = labels.index(render.renders.label) + 1 if render.renders else current + 1
-    newer = tuple(source.versions[start:current + 1])
+    newer = tuple(source.versions[start : current + 1])
     clauses: tuple[ClauseToRevisit, ...] = ()
     if newer and render.renders is not None:
-        clauses = _to_revisit(repo, render.renders, source.current, translation,
-                              {} if compared is None else compared)
+        clauses = _to_revisit(
+            repo, render.renders, source.current, translation, {} if compared is None else compared
+        )
     in_force = [v.effective for v in newer if v.effective is not None and v.effective <= today]
     since = min(in_force) if in_force else None
     severity: Severity | None = None
@@ -150,8 +173,9 @@ def translation_status(repo: PolicyRepo, translation: Policy, *, today: date,
     return TranslationStatus(translation, source, render, newer, clauses, severity, since)
 
 
-def _to_revisit(repo: PolicyRepo, rendered: Version, current: Version,
-                translation: Policy, compared: Compared) -> tuple[ClauseToRevisit, ...]:
+def _to_revisit(
+    repo: PolicyRepo, rendered: Version, current: Version, translation: Policy, compared: Compared
+) -> tuple[ClauseToRevisit, ...]:
     old = repo.document(rendered.revision)
     key = (rendered.revision.blob, current.revision.blob)
     if key not in compared:
@@ -164,16 +188,28 @@ def _to_revisit(repo: PolicyRepo, rendered: Version, current: Version,
         clause = change.new or change.old
         assert clause is not None
         mapped = there.get(where[change.old.id]) if change.old is not None else None
-        found.append(ClauseToRevisit(
-            kind=change.kind, material=change.material, id=clause.id, number=clause.number,
-            heading=clause.heading, translation_id=mapped.id if mapped else None,
-            translation_line=mapped.lines[0] if mapped else None,
-        ))
+        found.append(
+            ClauseToRevisit(
+                kind=change.kind,
+                material=change.material,
+                id=clause.id,
+                number=clause.number,
+                heading=clause.heading,
+                translation_id=mapped.id if mapped else None,
+                translation_line=mapped.lines[0] if mapped else None,
+            )
+        )
     return tuple(found)
 
 
-def statuses(repo: PolicyRepo, name: str | None = None, *, language: str | None = None,
-             today: date, grace_days: int = 0) -> list[TranslationStatus]:
+def statuses(
+    repo: PolicyRepo,
+    name: str | None = None,
+    *,
+    language: str | None = None,
+    today: date,
+    grace_days: int = 0,
+) -> list[TranslationStatus]:
     """The status of every translation (of the policy ``name``; in ``language``)."""
     sources = [repo.policy(name)] if name else repo.policies()
     found: list[TranslationStatus] = []
@@ -184,7 +220,14 @@ def statuses(repo: PolicyRepo, name: str | None = None, *, language: str | None 
             source = repo.policy(source.source)
         for translation in repo.translations(source):
             if language is None or translation.language.lower() == language.lower():
-                found.append(translation_status(repo, translation, today=today,
-                                                grace_days=grace_days, source=source,
-                                                compared=compared))
+                found.append(
+                    translation_status(
+                        repo,
+                        translation,
+                        today=today,
+                        grace_days=grace_days,
+                        source=source,
+                        compared=compared,
+                    )
+                )
     return found

@@ -54,16 +54,22 @@ def mismatches(source: Document, translation: Document) -> list[Mismatch]:
     return found
 
 
-def _compare(left: Sequence[Clause], right: Sequence[Clause], parent: Clause | None,
-             found: list[Mismatch]) -> None:
+def _compare(
+    left: Sequence[Clause], right: Sequence[Clause], parent: Clause | None, found: list[Mismatch]
+) -> None:
     fallback = parent.lines[0] if parent is not None and parent.lines[0] else 1
     for i in range(max(len(left), len(right))):
         a = left[i] if i < len(left) else None
         b = right[i] if i < len(right) else None
         if b is None:  # point where it belongs: after the translation's last sibling
-            found.append(Mismatch("only_source", a, None,
-                                  right[-1].lines[1] if right and right[-1].lines[1]
-                                  else fallback))
+            found.append(
+                Mismatch(
+                    "only_source",
+                    a,
+                    None,
+                    right[-1].lines[1] if right and right[-1].lines[1] else fallback,
+                )
+            )
             continue
         if a is None:
             found.append(Mismatch("only_translation", None, b, b.lines[0] or fallback))

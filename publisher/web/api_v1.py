@@ -52,8 +52,11 @@ def status_document(service: Service, answer: CustomerPolicies) -> dict[str, obj
         "customer": answer.customer,
         "needs_acceptance": answer.needs_acceptance,
         "policies": [
-            p.to_dict(accept_url(service, answer.customer, p.policy, p.current)
-                      if p.needs_acceptance else None)
+            p.to_dict(
+                accept_url(service, answer.customer, p.policy, p.current)
+                if p.needs_acceptance
+                else None
+            )
             for p in answer.policies
         ],
     }
@@ -74,10 +77,12 @@ async def status(request: Request, service: Service) -> Response:
             answer = read_status(database, customer, policies, diff=False, engine=engine)
         else:  # a network round trip: never block the event loop on it
             answer = await run_in_threadpool(
-                lambda: read_status(database, customer, policies, diff=False, engine=engine))
+                lambda: read_status(database, customer, policies, diff=False, engine=engine)
+            )
     except NotCached:
         answer = await run_in_threadpool(
-            lambda: read_status(database, customer, policies, engine=engine))
+            lambda: read_status(database, customer, policies, engine=engine)
+        )
     return JSONResponse(status_document(service, answer))
 
 
@@ -109,9 +114,11 @@ def _end_user(value: object) -> EndUser:
             ip = str(ipaddress.ip_address(ip))
         except ValueError:
             raise InputError("user.ip", "is not an IPv4 or IPv6 address") from None
-    return EndUser(id=_optional("user.id", value.get("id"), USER_ID_LIMIT), ip=ip,
-                   user_agent=_optional("user.user_agent", value.get("user_agent"),
-                                        USER_AGENT_LIMIT))
+    return EndUser(
+        id=_optional("user.id", value.get("id"), USER_ID_LIMIT),
+        ip=ip,
+        user_agent=_optional("user.user_agent", value.get("user_agent"), USER_AGENT_LIMIT),
+    )
 
 
 def app_request(body: object) -> AppRequest:
@@ -138,15 +145,13 @@ def idempotency_key(request: Request) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= KEY_LIMIT or not key.isascii() or not key.isprintable():
-        raise InputError("Idempotency-Key",
-                         f"must be 1 to {KEY_LIMIT} printable ASCII characters")
+        raise InputError("Idempotency-Key", f"must be 1 to {KEY_LIMIT} printable ASCII characters")
     return key
 
 
 def _answer(call: AppCall) -> JSONResponse:
     headers = {"idempotent-replayed": "true"} if call.replayed else {}
-    return JSONResponse(call.to_dict(), status_code=201 if call.created else 200,
-                        headers=headers)
+    return JSONResponse(call.to_dict(), status_code=201 if call.created else 200, headers=headers)
 
 
 async def accept(request: Request, service: Service) -> Response:
@@ -159,16 +164,29 @@ async def accept(request: Request, service: Service) -> Response:
             earlier = await run_in_threadpool(replay, service.database, key, wanted)
             if earlier is not None:
                 return _answer(earlier)
-        submitted = service.ledger.submit(AcceptanceRequest(
-            customer_id=wanted.customer, policy=wanted.policy, version=wanted.version,
-            method="api", notice_id=wanted.notice, ip=wanted.user.ip,
-            user_agent=wanted.user.user_agent))
+        submitted = service.ledger.submit(
+            AcceptanceRequest(
+                customer_id=wanted.customer,
+                policy=wanted.policy,
+                version=wanted.version,
+                method="api",
+                notice_id=wanted.notice,
+                ip=wanted.user.ip,
+                user_agent=wanted.user.user_agent,
+            )
+        )
         recorded = await asyncio.wrap_future(submitted)
         peer = request.client.host if request.client else None
         call = await run_in_threadpool(
-            lambda: remember(service.database, wanted, recorded.record, recorded.created,
-                             key=key, caller_ip=client_ip(peer, request.headers.raw,
-                                                          service.proxy)))
+            lambda: remember(
+                service.database,
+                wanted,
+                recorded.record,
+                recorded.created,
+                key=key,
+                caller_ip=client_ip(peer, request.headers.raw, service.proxy),
+            )
+        )
     except KeyReused as error:
         return JSONResponse({"error": error.message, "hint": error.hint}, status_code=422)
     except NewerAccepted as error:
@@ -176,12 +194,12 @@ async def accept(request: Request, service: Service) -> Response:
     return _answer(call)
 
 
-
-
 async def openapi(request: Request) -> Response:
     """``GET /api/v1/openapi.json``: the JSON endpoints described (no token needed)."""
     from publisher.web.openapi import document
 
     service: Service = request.app.state.service
-    return JSONResponse(document(server_url=service.settings.accept_url),
-                        headers={"cache-control": "public, max-age=300"})
+    return JSONResponse(
+        document(server_url=service.settings.accept_url),
+        headers={"cache-control": "public, max-age=300"},
+    )

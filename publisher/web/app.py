@@ -114,8 +114,9 @@ class Service:
         try:
             tokens = Tokens.parse(settings.api_token, settings.api_tokens)
         except ValueError as exc:
-            raise PublisherError(str(exc), hint="fix the setting api_tokens "
-                                 "(PUBLISHER_API_TOKENS)") from exc
+            raise PublisherError(
+                str(exc), hint="fix the setting api_tokens (PUBLISHER_API_TOKENS)"
+            ) from exc
         return cls(
             settings=settings,
             database=database,
@@ -152,7 +153,7 @@ def _root(request: Request) -> str:
 def _route_path(request: Request) -> str:
     """The path inside the mount point (``/api/…`` also under ``/legal``)."""
     root, path = _root(request), request.url.path
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -173,9 +174,15 @@ async def _problem_page(service: Service, error: Exception) -> HTMLResponse:
                 context = await run_in_threadpool(load_context, service.database, error.claims)
             except NotFoundError:
                 context = None
-        return _page(service, "expired.html", 410, context=context, claims=error.claims,
-                     days=service.settings.link_max_age_days,
-                     policy_url=service.policy_url(error.claims.policy) if error.claims else None)
+        return _page(
+            service,
+            "expired.html",
+            410,
+            context=context,
+            claims=error.claims,
+            days=service.settings.link_max_age_days,
+            policy_url=service.policy_url(error.claims.policy) if error.claims else None,
+        )
     if isinstance(error, LinkInvalid):
         return _page(service, "invalid.html", 400)
     return _page(service, "unknown.html", 404)
@@ -197,23 +204,47 @@ async def _context(service: Service, claims: LinkClaims) -> LinkContext | HTMLRe
 
 def _nonce(request: Request) -> str:
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    return cookie if 16 <= len(cookie) <= 64 and cookie.replace("-", "").replace("_", "").isalnum() \
+    return (
+        cookie
+        if 16 <= len(cookie) <= 64 and cookie.replace("-", "").replace("_", "").isalnum()
         else new_nonce()
+    )
 
 
-async def _landing_page(request: Request, service: Service, token: str, context: LinkContext,
-                        *, status: int = 200, problem: str | None = None) -> HTMLResponse:
+async def _landing_page(
+    request: Request,
+    service: Service,
+    token: str,
+    context: LinkContext,
+    *,
+    status: int = 200,
+    problem: str | None = None,
+) -> HTMLResponse:
     if context.accepted is not None:
-        return _page(service, "receipt.html", status, context=context, record=context.accepted,
-                     head=await run_in_threadpool(chain_head, service.database),
-                     again=True, policy_url=service.policy_url(context.version.slug),
-                     provider=service.settings.provider_name)
+        return _page(
+            service,
+            "receipt.html",
+            status,
+            context=context,
+            record=context.accepted,
+            head=await run_in_threadpool(chain_head, service.database),
+            again=True,
+            policy_url=service.policy_url(context.version.slug),
+            provider=service.settings.provider_name,
+        )
     if context.newer_accepted is not None:
         return _newer_accepted_page(service, context, status)
     current_link = None
     if context.current is not None:
-        current_link = _root(request) + "/a/" + service.signer.sign(LinkClaims(
-            context.claims.customer, context.claims.policy, context.current.label, None))
+        current_link = (
+            _root(request)
+            + "/a/"
+            + service.signer.sign(
+                LinkClaims(
+                    context.claims.customer, context.claims.policy, context.current.label, None
+                )
+            )
+        )
     changes = None
     since = context.previous or context.earlier  # first-time customers: the previous version
     if since is not None:
@@ -224,23 +255,42 @@ async def _landing_page(request: Request, service: Service, token: str, context:
     full_text = await run_in_threadpool(render.full_text, context.version)
     nonce = _nonce(request)
     response = _page(
-        service, "accept.html", status,
-        context=context, changes=changes, since=since, document=document, full_text=full_text,
+        service,
+        "accept.html",
+        status,
+        context=context,
+        changes=changes,
+        since=since,
+        document=document,
+        full_text=full_text,
         token=token,
-        csrf_name=CSRF_FIELD, csrf=csrf_field(service.keys, token, nonce), problem=problem,
+        csrf_name=CSRF_FIELD,
+        csrf=csrf_field(service.keys, token, nonce),
+        problem=problem,
         current_link=current_link,
         policy_url=service.policy_url(context.version.slug),
     )
-    response.set_cookie(CSRF_COOKIE, nonce, max_age=86400, path=_root(request) + "/a/",
-                        secure=service.https,
-                        httponly=True, samesite="strict")
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        max_age=86400,
+        path=_root(request) + "/a/",
+        secure=service.https,
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 
 def _newer_accepted_page(service: Service, context: LinkContext, status: int) -> HTMLResponse:
     """The customer already accepted a later version: this older one is not offered."""
-    return _page(service, "newer_accepted.html", status, context=context,
-                 policy_url=service.policy_url(context.version.slug))
+    return _page(
+        service,
+        "newer_accepted.html",
+        status,
+        context=context,
+        policy_url=service.policy_url(context.version.slug),
+    )
 
 
 async def landing(request: Request) -> Response:
@@ -281,8 +331,7 @@ def _same_origin(request: Request, service: Service) -> bool:
     return _origin(origin) == _origin(service.settings.accept_url) != ""
 
 
-async def _accept(request: Request, service: Service, token: str,
-                  claims: LinkClaims) -> Response:
+async def _accept(request: Request, service: Service, token: str, claims: LinkClaims) -> Response:
     form = await request.form(max_files=0, max_fields=8)
     good_csrf = _same_origin(request, service) and csrf_valid(
         service.keys, token, request.cookies.get(CSRF_COOKIE), _text(form.get(CSRF_FIELD))
@@ -291,15 +340,25 @@ async def _accept(request: Request, service: Service, token: str,
         context = await _context(service, claims)
         if isinstance(context, HTMLResponse):
             return context
-        problem = ("Your acceptance was not recorded: this page was open too long, or your "
-                   "browser blocked its cookie. Please press \u201cI accept\u201d again."
-                   if not good_csrf else
-                   "Your acceptance was not recorded: please press \u201cI accept\u201d.")
-        return await _landing_page(request, service, token, context,
-                                   status=403 if not good_csrf else 400, problem=problem)
+        problem = (
+            "Your acceptance was not recorded: this page was open too long, or your "
+            "browser blocked its cookie. Please press \u201cI accept\u201d again."
+            if not good_csrf
+            else "Your acceptance was not recorded: please press \u201cI accept\u201d."
+        )
+        return await _landing_page(
+            request, service, token, context, status=403 if not good_csrf else 400, problem=problem
+        )
     try:
-        result = await _record(request, service, claims.customer, claims.policy,
-                               claims.version, claims.notice, method="link")
+        result = await _record(
+            request,
+            service,
+            claims.customer,
+            claims.policy,
+            claims.version,
+            claims.notice,
+            method="link",
+        )
     except NewerAccepted:
         # Checked inside the ledger's write transaction: an older version is never recorded.
         context = await _context(service, claims)
@@ -309,20 +368,35 @@ async def _accept(request: Request, service: Service, token: str,
     except (NotFoundError, LedgerError) as error:
         return await _problem_page(service, error)
     suffix = "" if result.created else "?again=1"
-    return RedirectResponse(f"{_root(request)}/a/{token}/receipt{suffix}", status_code=303,
-                            headers=NO_STORE)
+    return RedirectResponse(
+        f"{_root(request)}/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE
+    )
 
 
-async def _record(request: Request, service: Service, customer: str, policy: str, version: str,
-                  notice: int | None, *, method: str) -> Recorded:
+async def _record(
+    request: Request,
+    service: Service,
+    customer: str,
+    policy: str,
+    version: str,
+    notice: int | None,
+    *,
+    method: str,
+) -> Recorded:
     """Append to the ledger through the process's group commit (awaits the commit)."""
     peer = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent")
-    submitted = service.ledger.submit(AcceptanceRequest(
-        customer_id=customer, policy=policy, version=version, method=method, notice_id=notice,
-        ip=client_ip(peer, request.headers.raw, service.proxy),
-        user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
-    ))
+    submitted = service.ledger.submit(
+        AcceptanceRequest(
+            customer_id=customer,
+            policy=policy,
+            version=version,
+            method=method,
+            notice_id=notice,
+            ip=client_ip(peer, request.headers.raw, service.proxy),
+            user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+        )
+    )
     recorded = await asyncio.wrap_future(submitted)
     if recorded.created and service.checkpointer is not None:
         service.checkpointer.poke(service.database)
@@ -344,13 +418,17 @@ async def receipt(request: Request) -> Response:
     if isinstance(context, HTMLResponse):
         return context
     if context.accepted is None:
-        return RedirectResponse(f"{_root(request)}/a/{token}", status_code=303,
-                                headers=NO_STORE)
-    return _page(service, "receipt.html", context=context, record=context.accepted,
-                 head=await run_in_threadpool(chain_head, service.database),
-                 again=request.query_params.get("again") == "1",
-                 policy_url=service.policy_url(context.version.slug),
-                 provider=service.settings.provider_name)
+        return RedirectResponse(f"{_root(request)}/a/{token}", status_code=303, headers=NO_STORE)
+    return _page(
+        service,
+        "receipt.html",
+        context=context,
+        record=context.accepted,
+        head=await run_in_threadpool(chain_head, service.database),
+        again=request.query_params.get("again") == "1",
+        policy_url=service.policy_url(context.version.slug),
+        provider=service.settings.provider_name,
+    )
 
 
 # -- health -------------------------------------------------------------------------------------
@@ -375,12 +453,14 @@ async def readyz(request: Request) -> Response:
     try:
         current = await run_in_threadpool(check)
     except (SQLAlchemyError, OSError) as error:
-        return JSONResponse({"status": "unavailable", "error": type(error).__name__},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "error": type(error).__name__}, status_code=503
+        )
     head = migrate.head_revision()
     if current != head:
-        return JSONResponse({"status": "unavailable", "schema": current, "needs": head},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "schema": current, "needs": head}, status_code=503
+        )
     return JSONResponse({"status": "ok", "schema": current})
 
 
@@ -393,15 +473,20 @@ def _api(handler: Callable[[Request, Service], Any], scope: ApiScope) -> Callabl
     async def endpoint(request: Request) -> Response:
         service = _service(request)
         if not service.tokens.enabled:
-            return JSONResponse({"error": "the API is disabled: set api_token or api_tokens"},
-                                status_code=404)
+            return JSONResponse(
+                {"error": "the API is disabled: set api_token or api_tokens"}, status_code=404
+            )
         scopes = service.tokens.scopes(request.headers.get("authorization"))
         if scopes is None:
-            return JSONResponse({"error": "missing or wrong bearer token"}, status_code=401,
-                                headers={"www-authenticate": 'Bearer realm="publisher"'})
+            return JSONResponse(
+                {"error": "missing or wrong bearer token"},
+                status_code=401,
+                headers={"www-authenticate": 'Bearer realm="publisher"'},
+            )
         if scope not in scopes:
-            return JSONResponse({"error": f"this token lacks the scope {scope!r}",
-                                 "scope": scope}, status_code=403)
+            return JSONResponse(
+                {"error": f"this token lacks the scope {scope!r}", "scope": scope}, status_code=403
+            )
         try:
             response: Response = await handler(request, service)
         except InputError as error:
@@ -452,24 +537,32 @@ async def api_accept(request: Request, service: Service) -> Response:
     body = parse_json(await request.body())
     fields = ("customer", "policy", "version")
     if not isinstance(body, dict) or not all(k in body for k in fields):
-        return JSONResponse({"error": "expected {\"customer\", \"policy\", \"version\"} strings"},
-                            status_code=400)
+        return JSONResponse(
+            {"error": 'expected {"customer", "policy", "version"} strings'}, status_code=400
+        )
     customer, policy, version = (text_field(k, body[k]) for k in fields)
     notice = None if body.get("notice") is None else int_field("notice", body["notice"])
     result = await _record(request, service, customer, policy, version, notice, method="api")
-    return JSONResponse({"created": result.created, "record": result.record.to_dict()},
-                        status_code=201 if result.created else 200)
+    return JSONResponse(
+        {"created": result.created, "record": result.record.to_dict()},
+        status_code=201 if result.created else 200,
+    )
 
 
 async def stylesheet(request: Request) -> Response:
-    return Response(render.stylesheet(_service(request).templates),
-                    media_type="text/css; charset=utf-8",
-                    headers={"cache-control": "public, max-age=3600"})
+    return Response(
+        render.stylesheet(_service(request).templates),
+        media_type="text/css; charset=utf-8",
+        headers={"cache-control": "public, max-age=3600"},
+    )
 
 
 async def favicon(request: Request) -> Response:
-    return Response(render.favicon(_service(request).templates), media_type="image/svg+xml",
-                    headers={"cache-control": "public, max-age=86400"})
+    return Response(
+        render.favicon(_service(request).templates),
+        media_type="image/svg+xml",
+        headers={"cache-control": "public, max-age=86400"},
+    )
 
 
 async def not_found(request: Request, error: Exception) -> Response:
@@ -482,8 +575,11 @@ async def not_found(request: Request, error: Exception) -> Response:
 async def database_unavailable(request: Request, error: Exception) -> Response:
     """The database failed: say so (503) instead of a bare 500; nothing was recorded."""
     if _route_path(request).startswith("/api/"):
-        return JSONResponse({"error": "the database is unavailable; try again"},
-                            status_code=503, headers={"retry-after": "30"})
+        return JSONResponse(
+            {"error": "the database is unavailable; try again"},
+            status_code=503,
+            headers={"retry-after": "30"},
+        )
     return _page(_service(request), "unavailable.html", 503)
 
 
@@ -492,16 +588,22 @@ async def writer_failed(request: Request, error: Exception) -> Response:
     status = 500 if isinstance(error, WriteFailed) else 503
     headers = {} if status == 500 else {"retry-after": "30"}
     if _route_path(request).startswith("/api/"):
-        return JSONResponse({"error": "the acceptance could not be recorded; try again"},
-                            status_code=status, headers={**headers, **NO_STORE})
+        return JSONResponse(
+            {"error": "the acceptance could not be recorded; try again"},
+            status_code=status,
+            headers={**headers, **NO_STORE},
+        )
     return _page(_service(request), "unavailable.html", status)
 
 
 async def body_refused(request: Request, error: Exception) -> Response:
     """A body over its limit (413) or one that stopped arriving (408): nothing was read."""
     status = 413 if isinstance(error, BodyTooLarge) else 408
-    return PlainTextResponse(f"{error}\n", status_code=status,
-                             headers={"connection": "close", "cache-control": "no-store"})
+    return PlainTextResponse(
+        f"{error}\n",
+        status_code=status,
+        headers={"connection": "close", "cache-control": "no-store"},
+    )
 
 
 class AcceptanceApp(Starlette):
@@ -520,13 +622,15 @@ class AcceptanceApp(Starlette):
             _ROOT.reset(reset)
 
     def build_middleware_stack(self) -> ASGIApp:
-        guarded = RequestGuard(super().build_middleware_stack(), limits=self.limits,
-                               body_timeout=self.body_timeout)
+        guarded = RequestGuard(
+            super().build_middleware_stack(), limits=self.limits, body_timeout=self.body_timeout
+        )
         return SecurityHeadersMiddleware(guarded, https=self.https)
 
 
-def create_app(settings: Settings, *, database: Database | None = None,
-               body_timeout: float = BODY_TIMEOUT) -> Starlette:
+def create_app(
+    settings: Settings, *, database: Database | None = None, body_timeout: float = BODY_TIMEOUT
+) -> Starlette:
     """The acceptance service for ``settings`` (opens the store unless ``database`` is given;
     a new database gets its schema, an outdated one is refused)."""
     owned = database is None
@@ -555,8 +659,11 @@ def create_app(settings: Settings, *, database: Database | None = None,
             Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
             Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
             Route("/api/reports/acceptance", _api(api_report, "reports"), methods=["GET"]),
-            Route("/api/customers/{customer_id}/evidence", _api(api_evidence, "reports"),
-                  methods=["GET"]),
+            Route(
+                "/api/customers/{customer_id}/evidence",
+                _api(api_evidence, "reports"),
+                methods=["GET"],
+            ),
             Route("/api/ledger/verify", _api(api_verify, "reports"), methods=["GET"]),
             Route("/api/acceptances", _api(api_accept, "write"), methods=["POST"]),
             Route("/api/v1/status", _api(api_v1.status, "status"), methods=["GET"]),
@@ -564,9 +671,14 @@ def create_app(settings: Settings, *, database: Database | None = None,
             Route("/api/v1/openapi.json", api_v1.openapi, methods=["GET"]),
             *webhook_routes(settings, database),
         ],
-        exception_handlers={SQLAlchemyError: database_unavailable, OSError: database_unavailable,
-                            WriterError: writer_failed, BodyTooLarge: body_refused,
-                            BodyTimeout: body_refused, 404: not_found},
+        exception_handlers={
+            SQLAlchemyError: database_unavailable,
+            OSError: database_unavailable,
+            WriterError: writer_failed,
+            BodyTooLarge: body_refused,
+            BodyTimeout: body_refused,
+            404: not_found,
+        },
         lifespan=lifespan,
     )
     app.https = service.https

@@ -51,11 +51,15 @@ class Tokens:
                 raise ValueError(f"api_tokens entry {number} is not SCOPES:TOKEN")
             scopes = [_scope(name.strip().lower()) for name in names.split("+")]
             if not scopes or None in scopes:
-                raise ValueError(f"api_tokens entry {number} names an unknown scope "
-                                 f"{names!r} (known: {', '.join(SCOPES)})")
+                raise ValueError(
+                    f"api_tokens entry {number} names an unknown scope "
+                    f"{names!r} (known: {', '.join(SCOPES)})"
+                )
             if len(token.strip()) < MIN_TOKEN_LENGTH:
-                raise ValueError(f"api_tokens entry {number}: the token is shorter than "
-                                 f"{MIN_TOKEN_LENGTH} characters")
+                raise ValueError(
+                    f"api_tokens entry {number}: the token is shorter than "
+                    f"{MIN_TOKEN_LENGTH} characters"
+                )
             entries.append((token.strip(), frozenset(s for s in scopes if s is not None)))
         return cls(tuple(entries))
 

@@ -88,22 +88,23 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
                 Acceptance.version_label == claims.version,
             )
         ).first()
+
         def neighbour(*, later: bool, accepted: bool) -> PolicyVersion | None:
             """The nearest earlier version (or the newest later one), optionally only among
             those the customer accepted."""
             query = select(PolicyVersion).where(
                 PolicyVersion.slug == claims.policy,
-                PolicyVersion.position > version.position if later
+                PolicyVersion.position > version.position
+                if later
                 else PolicyVersion.position < version.position,
             )
             if accepted:
                 query = query.join(
-                    Acceptance, (Acceptance.slug == PolicyVersion.slug)
+                    Acceptance,
+                    (Acceptance.slug == PolicyVersion.slug)
                     & (Acceptance.version_label == PolicyVersion.label),
                 ).where(Acceptance.customer_id == claims.customer)
-            return session.scalars(
-                query.order_by(PolicyVersion.position.desc()).limit(1)
-            ).first()
+            return session.scalars(query.order_by(PolicyVersion.position.desc()).limit(1)).first()
 
         previous = neighbour(later=False, accepted=True)
         earlier = neighbour(later=False, accepted=False)
@@ -111,8 +112,9 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
         newer_accepted = None if current is None else neighbour(later=True, accepted=True)
         context = LinkContext(
             claims=claims,
-            customer=CustomerInfo(customer.id, customer.email, customer.name, customer.company,
-                                  customer.locale),
+            customer=CustomerInfo(
+                customer.id, customer.email, customer.name, customer.company, customer.locale
+            ),
             version=StoredVersion.from_model(version),
             notice=notice,
             accepted=AcceptanceRecord.from_row(accepted_row) if accepted_row else None,

@@ -59,20 +59,27 @@ def _declared_length(scope: Scope) -> int | None:
 
 async def _plain(send: Send, status: int, text: str) -> None:
     body = text.encode("utf-8") + b"\n"
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode("ascii")),
-        (b"cache-control", b"no-store"),
-        (b"connection", b"close"),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"cache-control", b"no-store"),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 class RequestGuard:
     """Body limits and timeouts for ``app``; a 500 for any exception that escapes it."""
 
-    def __init__(self, app: ASGIApp, *, limits: BodyLimits | None = None,
-                 body_timeout: float = BODY_TIMEOUT) -> None:
+    def __init__(
+        self, app: ASGIApp, *, limits: BodyLimits | None = None, body_timeout: float = BODY_TIMEOUT
+    ) -> None:
         self.app = app
         self.limits = limits or BodyLimits()
         self.body_timeout = body_timeout
@@ -82,7 +89,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         path, root = str(scope.get("path", "")), str(scope.get("root_path", "")).rstrip("/")
-        limit = self.limits.for_path(path[len(root):] if root and path.startswith(root) else path)
+        limit = self.limits.for_path(path[len(root) :] if root and path.startswith(root) else path)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await _plain(send, 413, str(BodyTooLarge(limit)))
@@ -122,7 +129,8 @@ class RequestGuard:
             if not started:
                 await _plain(send, 408, str(error))
         except Exception:
-            _log.exception("unexpected error answering %s %s", scope.get("method"),
-                           scope.get("path"))
+            _log.exception(
+                "unexpected error answering %s %s", scope.get("method"), scope.get("path")
+            )
             if not started:
                 await _plain(send, 500, "internal error: nothing was recorded; try again")

@@ -36,8 +36,12 @@ SLUG_LIMIT = _length(PolicyVersion.__table__.c.slug)
 LABEL_LIMIT = _length(PolicyVersion.__table__.c.label)
 assert _length(Acceptance.__table__.c.version_label) == LABEL_LIMIT
 
-FIELD_LIMITS = {"customer": CUSTOMER_ID_LIMIT, "customer_id": CUSTOMER_ID_LIMIT,
-                "policy": SLUG_LIMIT, "version": LABEL_LIMIT}
+FIELD_LIMITS = {
+    "customer": CUSTOMER_ID_LIMIT,
+    "customer_id": CUSTOMER_ID_LIMIT,
+    "policy": SLUG_LIMIT,
+    "version": LABEL_LIMIT,
+}
 
 
 class InputError(Exception):

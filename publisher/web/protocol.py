@@ -32,8 +32,11 @@ def _answer(status: int, reason: str, text: str) -> bytes:
     body = text.encode("ascii", "replace")
     lines = [f"HTTP/1.1 {status} {reason}".encode("ascii")]
     lines += [name + b": " + value for name, value in BASE_HEADERS]
-    lines += [b"content-type: text/plain; charset=utf-8",
-              b"content-length: " + str(len(body)).encode("ascii"), b"connection: close"]
+    lines += [
+        b"content-type: text/plain; charset=utf-8",
+        b"content-length: " + str(len(body)).encode("ascii"),
+        b"connection: close",
+    ]
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
@@ -63,8 +66,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self._waiting_for_headers() and not self.transport.is_closing():
             if self._header_bytes:
-                self.transport.write(_answer(408, "Request Timeout",
-                                             "the request headers took too long\n"))
+                self.transport.write(
+                    _answer(408, "Request Timeout", "the request headers took too long\n")
+                )
             self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -82,8 +86,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._header_bytes += len(data)
             if self._header_bytes > MAX_HEADER_BYTES:
                 self._disarm()
-                self.transport.write(_answer(431, "Request Header Fields Too Large",
-                                             "the request headers are too large\n"))
+                self.transport.write(
+                    _answer(
+                        431,
+                        "Request Header Fields Too Large",
+                        "the request headers are too large\n",
+                    )
+                )
                 self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:

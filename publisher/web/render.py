@@ -95,10 +95,12 @@ def redline(old: StoredVersion, new: StoredVersion, *, site_url: str) -> Redline
     base = f"{site_url.rstrip('/')}/{new.slug}/"
     # Without the fragment's own title and counts: the page gives the heading and the
     # summary once (accept.html).
-    html = render_html(changes, old_href=f"{base}v/{old.label}/", new_href=f"{base}v/{new.label}/",
-                       header=False)
-    result = Redline(Markup(html), changes.summary.describe(), changes.summary.material,
-                     changes.summary.total)
+    html = render_html(
+        changes, old_href=f"{base}v/{old.label}/", new_href=f"{base}v/{new.label}/", header=False
+    )
+    result = Redline(
+        Markup(html), changes.summary.describe(), changes.summary.material, changes.summary.total
+    )
     with _lock:
         _cache[key] = result
         while len(_cache) > _CACHE_SIZE:

@@ -80,8 +80,9 @@ class ProxyPolicy:
             try:
                 networks.append(ipaddress.ip_network(entry.strip(), strict=False))
             except ValueError as exc:
-                raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or network") \
-                    from exc
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network"
+                ) from exc
         return cls(header.strip().lower(), tuple(networks))
 
     def is_trusted(self, address: str) -> bool:
@@ -92,7 +93,9 @@ class ProxyPolicy:
         return any(ip in network for network in self.trusted)
 
 
-def client_ip(peer: str | None, headers: Sequence[tuple[bytes, bytes]], policy: ProxyPolicy) -> str | None:
+def client_ip(
+    peer: str | None, headers: Sequence[tuple[bytes, bytes]], policy: ProxyPolicy
+) -> str | None:
     """The client's address: the socket peer, unless the peer is a trusted proxy and sent the
     configured header. For a list (``X-Forwarded-For: client, proxy1, proxy2``) the rightmost
     address that is not itself a trusted proxy is the client (the left part can be forged).

@@ -28,8 +28,10 @@ def settings_to_env(settings: Settings) -> str:
     data: dict[str, Any] = {}
     for f in fields(Settings):
         value = getattr(settings, f.name)
-        data[f.name] = str(value) if isinstance(value, Path) else (
-            list(value) if isinstance(value, tuple) else value
+        data[f.name] = (
+            str(value)
+            if isinstance(value, Path)
+            else (list(value) if isinstance(value, tuple) else value)
         )
     return json.dumps(data)
 

@@ -45,21 +45,25 @@ TIMESTAMP_TOLERANCE = 600
 """Seconds a signed webhook timestamp may differ from the server clock (10 minutes)."""
 
 
-def timestamp_problem(timestamp: str | None, now: float, *,
-                      tolerance: int = TIMESTAMP_TOLERANCE) -> str | None:
+def timestamp_problem(
+    timestamp: str | None, now: float, *, tolerance: int = TIMESTAMP_TOLERANCE
+) -> str | None:
     """Why a (signed) timestamp header is refused, or None when it is within tolerance."""
     value = (timestamp or "").strip()
     if not value.isdigit() or len(value) > 12:
         return "the webhook timestamp is not a Unix time in seconds"
     if abs(int(value) - now) > tolerance:
-        return (f"the webhook timestamp is more than {tolerance} s from the server clock "
-                "(a replayed request, or a clock out of sync)")
+        return (
+            f"the webhook timestamp is more than {tolerance} s from the server clock "
+            "(a replayed request, or a clock out of sync)"
+        )
     return None
 
 
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status,
-                        headers={"cache-control": "no-store"})
+    return JSONResponse(
+        {"error": message}, status_code=status, headers={"cache-control": "no-store"}
+    )
 
 
 async def _body(request: Request) -> bytes | None:
@@ -76,22 +80,26 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def webhook_routes(settings: Settings, database: Database, *,
-                   clock: Callable[[], float] = time.time) -> list[Route]:
+def webhook_routes(
+    settings: Settings, database: Database, *, clock: Callable[[], float] = time.time
+) -> list[Route]:
     """The webhook routes for the acceptance app (a ConfigError for a key that is not one)."""
-    verifier = EventVerifier(settings.sendgrid_webhook_key) if settings.sendgrid_webhook_key \
-        else None
+    verifier = (
+        EventVerifier(settings.sendgrid_webhook_key) if settings.sendgrid_webhook_key else None
+    )
 
     async def sendgrid_events(request: Request) -> Response:
         if verifier is None:
-            return _error(404, "the SendGrid event webhook is not configured "
-                               "(setting sendgrid_webhook_key)")
+            return _error(
+                404, "the SendGrid event webhook is not configured (setting sendgrid_webhook_key)"
+            )
         body = await _body(request)
         if body is None:
             return _error(413, "the body is too large")
         try:
-            verifier.verify(body, request.headers.get(SIGNATURE_HEADER),
-                            request.headers.get(TIMESTAMP_HEADER))
+            verifier.verify(
+                body, request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
+            )
         except SignatureInvalid as exc:
             return _error(403, exc.message)
         stale = timestamp_problem(request.headers.get(TIMESTAMP_HEADER), clock())

@@ -34,7 +34,10 @@ __all__ = [
 
 
 def make_mailer(
-    settings: Settings, name: str | None = None, *, now: Callable[[], datetime],
+    settings: Settings,
+    name: str | None = None,
+    *,
+    now: Callable[[], datetime],
     outbox_dir: Path | None = None,
 ) -> Mailer:
     """The mailer ``name`` (default: the ``mailer`` setting) configured from ``settings``."""
@@ -46,14 +49,23 @@ def make_mailer(
     if name == "smtp":
         from publisher.notices.mailers.smtp import SMTPMailer, SMTPOptions
 
-        return SMTPMailer(SMTPOptions(
-            host=settings.smtp_host, port=settings.smtp_port, security=settings.smtp_security,
-            username=settings.smtp_username, password=settings.smtp_password,
-            timeout=float(settings.mail_timeout),
-        ), now=now)
+        return SMTPMailer(
+            SMTPOptions(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                security=settings.smtp_security,
+                username=settings.smtp_username,
+                password=settings.smtp_password,
+                timeout=float(settings.mail_timeout),
+            ),
+            now=now,
+        )
     if name == "sendgrid":
         from publisher.notices.mailers.sendgrid import SendGridMailer
 
-        return SendGridMailer(settings.sendgrid_api_key, host=settings.sendgrid_host,
-                              timeout=float(settings.mail_timeout))
+        return SendGridMailer(
+            settings.sendgrid_api_key,
+            host=settings.sendgrid_host,
+            timeout=float(settings.mail_timeout),
+        )
     raise MailerError(f"unknown mailer {name!r}", hint=f"use one of {', '.join(MAILERS)}")

@@ -118,14 +118,21 @@ class BatchResult:
 
     @classmethod
     def every(
-        cls, batch: Batch, outcome: Outcome, *, message_id: str | None = None,
-        error: str | None = None, retry_after: float | None = None, abort: str | None = None,
+        cls,
+        batch: Batch,
+        outcome: Outcome,
+        *,
+        message_id: str | None = None,
+        error: str | None = None,
+        retry_after: float | None = None,
+        abort: str | None = None,
         unavailable: bool = False,
     ) -> BatchResult:
         """The same result for every recipient of ``batch``."""
         result = RecipientResult(outcome, message_id, error)
-        return cls({r.delivery_id: result for r in batch.recipients}, retry_after, abort,
-                   unavailable)
+        return cls(
+            {r.delivery_id: result for r in batch.recipients}, retry_after, abort, unavailable
+        )
 
     def outcome(self, delivery_id: int) -> RecipientResult:
         """The result for one recipient (``retry`` when it was not attempted)."""
@@ -159,7 +166,9 @@ class Mailer(ABC):
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
         self.close()

@@ -36,8 +36,11 @@ class FolderMailer(Mailer):
 
     def path_for(self, notice_id: int, recipient: Recipient) -> Path:
         """Where the message for ``recipient`` is (or will be) written."""
-        return (self.folder / f"notice-{notice_id}"
-                / f"{recipient.delivery_id:08d}-{_safe(recipient.customer_id)}.eml")
+        return (
+            self.folder
+            / f"notice-{notice_id}"
+            / f"{recipient.delivery_id:08d}-{_safe(recipient.customer_id)}.eml"
+        )
 
     def send(self, batch: Batch) -> BatchResult:
         results: dict[int, RecipientResult] = {}
@@ -52,7 +55,8 @@ class FolderMailer(Mailer):
                 data = build_message(batch, recipient, date=self._now(), msg_id=msg_id).as_bytes()
             except (ValueError, IndexError) as exc:
                 results[recipient.delivery_id] = RecipientResult(
-                    "failed", error=f"cannot build the message: {exc}")
+                    "failed", error=f"cannot build the message: {exc}"
+                )
                 continue
             try:
                 write_file_atomically(path, data)  # .publisher/ gets its .gitignore

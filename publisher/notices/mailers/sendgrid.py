@@ -54,11 +54,13 @@ def request_body(batch: Batch) -> dict[str, Any]:
         if recipient.name:
             to["name"] = recipient.name
         substitutions = {**recipient.text_values, **recipient.html_values}
-        personalizations.append({
-            "to": [to],
-            "substitutions": substitutions,
-            "custom_args": {"delivery_id": str(recipient.delivery_id)},
-        })
+        personalizations.append(
+            {
+                "to": [to],
+                "substitutions": substitutions,
+                "custom_args": {"delivery_id": str(recipient.delivery_id)},
+            }
+        )
     sender: dict[str, str] = {"email": batch.sender.addr_spec}
     if batch.sender.display_name:
         sender["name"] = batch.sender.display_name
@@ -136,11 +138,18 @@ class SendGridMailer(Mailer):
 
     name = "sendgrid"
     max_batch = MAX_PERSONALIZATIONS
-    unavailable_hint = ("check sendgrid_host and SendGrid's status page, then run the same "
-                        "command again to resume")
+    unavailable_hint = (
+        "check sendgrid_host and SendGrid's status page, then run the same command again to resume"
+    )
 
-    def __init__(self, api_key: str, *, host: str, timeout: float = 30.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        host: str,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not api_key:
             raise MailerError(
                 "the sendgrid mailer needs an API key",
@@ -158,11 +167,13 @@ class SendGridMailer(Mailer):
         except HTTPError as exc:
             return self._refused(batch, int(exc.status_code), exc.body, exc.headers)
         except urllib.error.URLError as exc:  # connecting or writing the request failed
-            return BatchResult.every(batch, "retry", error=f"cannot reach {self.host}: "
-                                     f"{exc.reason}", unavailable=True)
+            return BatchResult.every(
+                batch, "retry", error=f"cannot reach {self.host}: {exc.reason}", unavailable=True
+            )
         except (OSError, http.client.HTTPException) as exc:  # request written, no answer
             return BatchResult.every(
-                batch, "unknown",
+                batch,
+                "unknown",
                 error=f"no answer from {self.host} after the request was sent "
                 f"({type(exc).__name__}: {exc})",
             )
@@ -172,23 +183,28 @@ class SendGridMailer(Mailer):
         message_id = _header(response.headers, "X-Message-Id") or ""
         return BatchResult.every(batch, "sent", message_id=message_id)
 
-    def _refused(self, batch: Batch, status: int, body: bytes | str | None,
-                 headers: Any) -> BatchResult:
+    def _refused(
+        self, batch: Batch, status: int, body: bytes | str | None, headers: Any
+    ) -> BatchResult:
         errors = _errors(body)
         text = _describe(status, errors, body)
         if status == 429:
-            return BatchResult.every(batch, "retry", error=text,
-                                     retry_after=retry_after(headers, now=self._clock()))
+            return BatchResult.every(
+                batch, "retry", error=text, retry_after=retry_after(headers, now=self._clock())
+            )
         if status >= 500:
             return BatchResult.every(batch, "retry", error=text, unavailable=True)
         if status in (401, 403):
             return BatchResult.every(
-                batch, "retry", error=text,
+                batch,
+                "retry",
+                error=text,
                 abort=f"{text} — check sendgrid_api_key (it needs the Mail Send permission)",
             )
         if status == 413:
-            return BatchResult.every(batch, "retry", error=text,
-                                     abort=f"{text} — send smaller batches (--batch-size)")
+            return BatchResult.every(
+                batch, "retry", error=text, abort=f"{text} — send smaller batches (--batch-size)"
+            )
         named = {
             int(match.group(1))
             for error in errors
@@ -199,14 +215,19 @@ class SendGridMailer(Mailer):
             results: dict[int, RecipientResult] = {}
             for index, recipient in enumerate(batch.recipients):
                 if index in named:
-                    own = [e for e in errors
-                           if (m := _FIELD.match(str(e.get("field") or "")))
-                           and int(m.group(1)) == index]
+                    own = [
+                        e
+                        for e in errors
+                        if (m := _FIELD.match(str(e.get("field") or "")))
+                        and int(m.group(1)) == index
+                    ]
                     results[recipient.delivery_id] = RecipientResult(
-                        "failed", error=_describe(status, own, body))
+                        "failed", error=_describe(status, own, body)
+                    )
                 else:
                     results[recipient.delivery_id] = RecipientResult(
-                        "retry", error=f"not sent: another recipient of its batch was refused "
-                        f"({text})")
+                        "retry",
+                        error=f"not sent: another recipient of its batch was refused ({text})",
+                    )
             return BatchResult(results)
         return BatchResult.every(batch, "failed", error=text)

@@ -59,13 +59,15 @@ class SMTPMailer(Mailer):
 
     name = "smtp"
     max_batch = 50
-    unavailable_hint = ("check smtp_host, smtp_port and the server, then run the same command "
-                        "again to resume")
+    unavailable_hint = (
+        "check smtp_host, smtp_port and the server, then run the same command again to resume"
+    )
 
     def __init__(self, options: SMTPOptions, *, now: Callable[[], datetime]) -> None:
         if options.security not in ("starttls", "ssl", "none"):
-            raise MailerError(f"smtp_security must be starttls, ssl or none, not "
-                              f"{options.security!r}")
+            raise MailerError(
+                f"smtp_security must be starttls, ssl or none, not {options.security!r}"
+            )
         self.options = options
         self._now = now
         self._connection: smtplib.SMTP | None = None
@@ -77,8 +79,9 @@ class SMTPMailer(Mailer):
         context = options.ssl_context or ssl.create_default_context()
         connection: smtplib.SMTP
         if options.security == "ssl":
-            connection = smtplib.SMTP_SSL(options.host, options.port, timeout=options.timeout,
-                                          context=context)
+            connection = smtplib.SMTP_SSL(
+                options.host, options.port, timeout=options.timeout, context=context
+            )
         else:
             connection = smtplib.SMTP(options.host, options.port, timeout=options.timeout)
         try:
@@ -110,25 +113,42 @@ class SMTPMailer(Mailer):
             try:
                 self._connection = self._connect()
             except smtplib.SMTPAuthenticationError as exc:
-                return BatchResult(results, abort=f"{where} refused the login: "
-                                   f"{_reply(exc.smtp_code, exc.smtp_error)} (check "
-                                   "smtp_username and smtp_password)")
+                return BatchResult(
+                    results,
+                    abort=f"{where} refused the login: "
+                    f"{_reply(exc.smtp_code, exc.smtp_error)} (check "
+                    "smtp_username and smtp_password)",
+                )
             except smtplib.SMTPNotSupportedError as exc:
                 return BatchResult(results, abort=f"{where}: {exc} (check smtp_security)")
             except ssl.SSLError as exc:
-                return BatchResult(results, abort=f"{where}: TLS failed: {exc.reason or exc} "
-                                   "(check smtp_security and smtp_port)")
+                return BatchResult(
+                    results,
+                    abort=f"{where}: TLS failed: {exc.reason or exc} "
+                    "(check smtp_security and smtp_port)",
+                )
             except (ConnectionRefusedError, socket.gaierror) as exc:
                 # Nobody listens there, or the name does not resolve: a setup error that
                 # waiting will not fix. Stop at once; the rows stay queued.
-                reason = ("connection refused" if isinstance(exc, ConnectionRefusedError)
-                          else f"cannot resolve {self.options.host!r} ({exc.strerror or exc})")
+                reason = (
+                    "connection refused"
+                    if isinstance(exc, ConnectionRefusedError)
+                    else f"cannot resolve {self.options.host!r} ({exc.strerror or exc})"
+                )
                 error = f"cannot connect to {where}: {reason}"
-                return BatchResult.every(batch, "retry", error=error, abort=(
-                    f"{error} (check smtp_host, smtp_port and smtp_security)"))
+                return BatchResult.every(
+                    batch,
+                    "retry",
+                    error=error,
+                    abort=(f"{error} (check smtp_host, smtp_port and smtp_security)"),
+                )
             except (smtplib.SMTPException, OSError) as exc:
-                return BatchResult.every(batch, "retry", error=f"cannot connect to {where}: "
-                                         f"{exc or type(exc).__name__}", unavailable=True)
+                return BatchResult.every(
+                    batch,
+                    "retry",
+                    error=f"cannot connect to {where}: {exc or type(exc).__name__}",
+                    unavailable=True,
+                )
         connection = self._connection
         sender = batch.sender.addr_spec
         for recipient in batch.recipients:
@@ -137,34 +157,40 @@ class SMTPMailer(Mailer):
                 data = build_message(batch, recipient, date=self._now(), msg_id=msg_id).as_bytes()
             except (ValueError, IndexError) as exc:
                 results[recipient.delivery_id] = RecipientResult(
-                    "failed", error=f"cannot build the message: {exc}")
+                    "failed", error=f"cannot build the message: {exc}"
+                )
                 continue
             try:
                 self._envelope(connection, sender, recipient.email)
             except _Refused as refused:
                 outcome: Outcome = "failed" if refused.code >= 500 else "retry"
                 results[recipient.delivery_id] = RecipientResult(
-                    outcome, error=_reply(refused.code, refused.text))
+                    outcome, error=_reply(refused.code, refused.text)
+                )
                 self._reset(connection)
                 continue
             except (smtplib.SMTPException, OSError) as exc:  # nothing sent yet
                 self._drop()
                 results[recipient.delivery_id] = RecipientResult(
-                    "retry", error=f"{where}: {exc or type(exc).__name__}")
+                    "retry", error=f"{where}: {exc or type(exc).__name__}"
+                )
                 return BatchResult(results)
             try:
                 connection.data(data)
             except smtplib.SMTPDataError as exc:  # an answer: not delivered
                 outcome = "failed" if exc.smtp_code >= 500 else "retry"
                 results[recipient.delivery_id] = RecipientResult(
-                    outcome, error=_reply(exc.smtp_code, exc.smtp_error))
+                    outcome, error=_reply(exc.smtp_code, exc.smtp_error)
+                )
                 self._reset(connection)
                 continue
             except (smtplib.SMTPException, OSError) as exc:  # cut off during DATA
                 self._drop()
                 results[recipient.delivery_id] = RecipientResult(
-                    "unknown", error=f"{where}: connection lost while sending the message "
-                    f"({exc or type(exc).__name__})")
+                    "unknown",
+                    error=f"{where}: connection lost while sending the message "
+                    f"({exc or type(exc).__name__})",
+                )
                 return BatchResult(results)
             results[recipient.delivery_id] = RecipientResult("sent", msg_id)
         return BatchResult(results)
