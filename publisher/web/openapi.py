@@ -190,7 +190,9 @@ SCHEMAS: dict[str, Any] = {
                     }
                 ),
             },
-        }
+            "anchors_checked": INTEGER,
+        },
+        required=("ok", "records", "head", "problems"),
     ),
     "Evidence": _object(
         {

@@ -27,6 +27,9 @@ HEADER_TIMEOUT_ENV = "PUBLISHER_WEB_HEADER_TIMEOUT"
 MAX_HEADER_BYTES = 64 * 1024
 """The most bytes of request line and headers one request may send."""
 
+LINGER_SECONDS = 2.0
+"""How long a refused connection keeps reading (and dropping) before it closes."""
+
 
 def _answer(status: int, reason: str, text: str) -> bytes:
     body = text.encode("ascii", "replace")
@@ -48,6 +51,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout = float(os.environ.get(HEADER_TIMEOUT_ENV) or HEADER_TIMEOUT)
         self._header_timer: asyncio.TimerHandle | None = None
         self._header_bytes = 0
+        self._lingering = False
 
     def _waiting_for_headers(self) -> bool:
         return self.cycle is None or self.cycle.response_complete
@@ -76,6 +80,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._arm()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # after a refusal: read and drop what the client still sends
         waiting = self._waiting_for_headers()
         if waiting:
             self._arm()
@@ -93,7 +99,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                         "the request headers are too large\n",
                     )
                 )
-                self.transport.close()
+                self._linger()
+
+    def _linger(self) -> None:
+        """Close after a refusal the way a browser still reads it: send the answer and our
+        end of the stream, then drop what the client is still sending for a moment before
+        closing. Closing at once with its bytes unread would reset the connection, and a
+        reset can destroy the answer before the client reads it."""
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
