@@ -13,25 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 import test_store_support as support
+from browser import needs_chromium
 from test_web_server import Server, start_server, stop_server
 
 from publisher.store.ledger import records, verify_chain
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-)
+pytestmark = needs_chromium
 
 database_url = support.database_url  # fixture
 
@@ -43,19 +32,6 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         yield running
     finally:
         stop_server(running)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _shot(page: object, name: str, backend: str) -> None:

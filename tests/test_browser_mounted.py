@@ -12,13 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 import test_store_support as support
+from browser import needs_chromium
 from live_server import free_port, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
-from test_browser_accept import CHROMIUM
-from test_browser_accept import browser as browser  # fixture, re-exported
 from test_web_accept import KEY, POLICY
 
 from publisher.config import load_settings
@@ -28,10 +27,7 @@ from publisher.store.db import Database
 from publisher.store.ledger import record_acceptance, records, verify_chain
 from publisher.web import create_app
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
-)
+pytestmark = needs_chromium
 
 database_url = support.database_url  # fixture
 
