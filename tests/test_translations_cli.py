@@ -114,3 +114,9 @@ def test_the_demo_shows_each_translation_and_its_lag(repo: GitRepo) -> None:
         "privacy [de] policies/de/privacy.md: renders 1 (inferred) of 2; 1 version(s) "
         "behind; clauses to revisit: 2"
     ) in text.stdout
+
+
+def test_an_unknown_policy_names_each_known_slug_once(repo: GitRepo) -> None:
+    result = run(repo, "log", "nope")
+    assert result.exit_code == 2
+    assert "  hint: known policies: privacy, terms" in result.stderr.splitlines()

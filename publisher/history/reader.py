@@ -322,8 +322,9 @@ class PolicyRepo:
                 f"{path} is not a policy: it does not match the policies glob {self.glob!r}",
                 hint="set `policies` (--policies GLOB) to a glob that matches it",
             )
+        # A slug names a policy in every language: its translations are lineages of it too.
         known = sorted(
-            self._slug(i) for i, lin in enumerate(history.lineages) if lin.deleted_in is None
+            {self._slug(i) for i, lin in enumerate(history.lineages) if lin.deleted_in is None}
         )
         raise NotFoundError(
             f"no policy {name!r}",
