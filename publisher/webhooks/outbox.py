@@ -88,8 +88,9 @@ def _insert_once(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
             module.insert(WEBHOOK_DELIVERIES)
             .values(list(rows[start : start + _INSERT_CHUNK]))
             .on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+            .returning(WEBHOOK_DELIVERIES.c.id)
         )
-        inserted += int(connection.execute(statement).rowcount or 0)
+        inserted += len(connection.execute(statement).all())
     return inserted
 
 
