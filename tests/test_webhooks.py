@@ -415,6 +415,8 @@ def test_a_dispatcher_killed_mid_request_loses_nothing(
                 "3",
                 "--timeout",
                 "30",
+                "--concurrency",
+                "1",
             ],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -429,14 +431,29 @@ def test_a_dispatcher_killed_mid_request_loses_nothing(
         assert counts == {"sending": 3, "pending": 2}  # one batch claimed, then killed
         receiver.release.set()
         # another dispatcher, once the dead one's lease is over
-        later = utcnow() + timedelta(seconds=FAST.effective_lease + 1)
+        killed = DispatchOptions(batch_size=3, timeout=30, concurrency=1)  # its flags
+        soon = utcnow() + timedelta(seconds=killed.effective_lease - 5)
+        assert dispatch_once(store, options=FAST, now=lambda: soon).delivered == 2  # not theirs
+        later = utcnow() + timedelta(seconds=killed.effective_lease + 1)
         report = dispatch_once(store, options=FAST, now=lambda: later)
-        assert report.delivered == 5
+        assert report.delivered == 3
         ids = Counter(receiver.event_ids())
     assert set(ids) == {r["event_id"] for r in rows(store)}
     assert ids[first.event_id] == 2  # the request in flight came again, same event id
     assert sum(ids.values()) == 6  # every other event exactly once
     assert all(r["state"] == "delivered" for r in rows(store))
+
+
+def test_one_dispatcher_sends_several_requests_at_once(store: Database) -> None:
+    customers = _customers(store, 8)
+    with Receiver(delay=0.3) as receiver:
+        add_endpoint(store, receiver.url)
+        for customer in customers:
+            accept(store, customer)
+        report = dispatch_once(store, options=DispatchOptions(concurrency=4, timeout=10.0))
+        assert report.delivered == 8
+        assert 2 <= receiver.most_in_flight <= 4
+        assert sorted(set(receiver.event_ids())) == sorted(receiver.event_ids())
 
 
 def test_a_lease_not_over_is_respected(store: Database, receiver: Receiver) -> None:

@@ -53,6 +53,8 @@ class Receiver:
         if not hold:
             self.release.set()
         self.requests: list[Received] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
         self._condition = threading.Condition()
         self._httpd = _Server(("127.0.0.1", 0), self._handler())
 
@@ -88,10 +90,14 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver._condition:
                     receiver.requests.append(Received(self.path, dict(self.headers), body))
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                     receiver._condition.notify_all()
                 receiver.release.wait(60)
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                with receiver._condition:
+                    receiver.in_flight -= 1
                 status = receiver._next_status()
                 answer = b'{"ok":true}' if status < 300 else b'{"error":"nope"}'
                 try:

@@ -260,6 +260,13 @@ def _echo_busy_pass(report: DispatchReport) -> None:
     help="Deliveries claimed at once.",
 )
 @click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Requests in flight at once.",
+)
+@click.option(
     "--retry-failed", is_flag=True, help="Give failed deliveries a new round of attempts first."
 )
 @TIMEOUT_OPTION
@@ -273,6 +280,7 @@ def dispatch_command(
     max_attempts: int,
     backoff: float,
     batch_size: int,
+    concurrency: int,
     retry_failed: bool,
     timeout: float,
     database_url: str | None,
@@ -283,7 +291,11 @@ def dispatch_command(
     if watch and fmt == "json":
         raise PublisherError("--watch prints a line per pass; leave out --format json")
     options = DispatchOptions(
-        max_attempts=max_attempts, timeout=timeout, batch_size=batch_size, backoff_base=backoff
+        max_attempts=max_attempts,
+        timeout=timeout,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        backoff_base=backoff,
     )
     with open_database(app, database_url) as database:
         if retry_failed:

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +56,8 @@ class DispatchOptions:
     """Seconds to wait for a receiver's answer."""
     batch_size: int = 20
     """Rows claimed at once."""
+    concurrency: int = 4
+    """Requests in flight at once (worker threads of one dispatcher)."""
     backoff_base: float = 30.0
     """Seconds before the first retry; doubled each attempt (with jitter)."""
     backoff_cap: float = 6 * 3600.0
@@ -63,7 +66,8 @@ class DispatchOptions:
 
     @property
     def effective_lease(self) -> float:
-        return max(self.lease, self.batch_size * (self.timeout + 1.0) + 30.0)
+        rounds = -(-self.batch_size // max(1, self.concurrency))
+        return max(self.lease, rounds * (self.timeout + 1.0) + 30.0)
 
 
 @dataclass
@@ -123,6 +127,36 @@ def _send(row: Claimed, poster: Poster) -> http.Answer:
     )
 
 
+def _attempt(
+    database: Database,
+    row: Claimed,
+    *,
+    token: str,
+    poster: Poster,
+    options: DispatchOptions,
+    rng: random.Random,
+    now: Callable[[], datetime],
+) -> tuple[WebhookState | None, http.Answer]:
+    """Send one claimed row and record the answer (in a worker thread)."""
+    answer = _send(row, poster)
+    moment = now()
+    retry_at = (
+        None
+        if row.attempts >= options.max_attempts
+        else moment + timedelta(seconds=backoff(row.attempts, options, rng))
+    )
+    state = record_answer(
+        database,
+        row,
+        token=token,
+        status=answer.status,
+        error=answer.error,
+        retry_at=retry_at,
+        now=moment,
+    )
+    return state, answer
+
+
 def dispatch_once(
     database: Database,
     *,
@@ -132,60 +166,68 @@ def dispatch_once(
     rng: random.Random | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> DispatchReport:
-    """Queue new acceptances, then send every due delivery until none is due."""
+    """Queue new acceptances, then send every due delivery until none is due (a batch at a
+    time, ``options.concurrency`` requests at once)."""
     started = time.monotonic()
     rng = rng or random.Random()
     poster = poster or _default_poster(options.timeout)
     report = DispatchReport(queued=enqueue_acceptances(database, now=now()))
     token = new_token()
-    while not should_stop():
-        rows = claim(
-            database,
-            token=token,
-            size=max(1, options.batch_size),
-            lease=options.effective_lease,
-            now=now(),
-        )
-        if not rows:
-            break
-        for index, row in enumerate(rows):
-            if should_stop():
-                release(database, rows[index:], token=token, error="dispatcher stopped")
+    pool = ThreadPoolExecutor(max(1, options.concurrency), thread_name_prefix="webhook")
+    try:
+        while not should_stop():
+            rows = claim(
+                database,
+                token=token,
+                size=max(1, options.batch_size),
+                lease=options.effective_lease,
+                now=now(),
+            )
+            if not rows:
                 break
+            futures = {
+                pool.submit(
+                    _attempt,
+                    database,
+                    row,
+                    token=token,
+                    poster=poster,
+                    options=options,
+                    rng=rng,
+                    now=now,
+                ): row
+                for row in rows
+            }
             try:
-                answer = _send(row, poster)
+                for future in as_completed(futures):
+                    state, answer = future.result()
+                    _tally(report, state, answer, futures[future])
             except BaseException:
                 # Ctrl-C, or a bug: what was not answered goes back (sent again later with
                 # the same event id: at least once)
-                release(database, rows[index:], token=token, error="dispatcher interrupted")
+                pool.shutdown(wait=False, cancel_futures=True)
+                waiting = [row for future, row in futures.items() if not future.done()]
+                release(database, waiting, token=token, error="dispatcher interrupted")
                 raise
-            moment = now()
-            retry_at = (
-                None
-                if row.attempts >= options.max_attempts
-                else moment + timedelta(seconds=backoff(row.attempts, options, rng))
-            )
-            state = record_answer(
-                database,
-                row,
-                token=token,
-                status=answer.status,
-                error=answer.error,
-                retry_at=retry_at,
-                now=moment,
-            )
-            if state is None:
-                report.lost += 1
-            elif state == WebhookState.DELIVERED:
-                report.delivered += 1
-            elif state == WebhookState.FAILED:
-                report.failed += 1
-            else:
-                report.retried += 1
-            if state != WebhookState.DELIVERED and answer.error:
-                report.errors.append(f"{row.url}: {answer.error}")
+    finally:
+        pool.shutdown(wait=True)
     report.elapsed = time.monotonic() - started
     return report
+
+
+def _tally(
+    report: DispatchReport, state: WebhookState | None, answer: http.Answer, row: Claimed
+) -> None:
+    if state is None:
+        report.lost += 1
+    elif state == WebhookState.DELIVERED:
+        report.delivered += 1
+    elif state == WebhookState.FAILED:
+        report.failed += 1
+    else:
+        report.retried += 1
+    if state != WebhookState.DELIVERED and answer.error:
+        report.errors.append(f"{row.url}: {answer.error}")
 
 
 def watch(
