@@ -345,6 +345,7 @@ def test_a_delivery_event_is_queued_with_it_and_only_once(
     assert document["data"]["event"] == "delivered"
     assert document["data"]["customer_id"] == "c1"
     assert document["data"]["delivery_id"] == delivery
+    assert "ada@example.com" not in request.body.decode()  # personal data stays in the store
     verify_signature(endpoint.secret, request.body, request.headers["Publisher-Signature"])
 
 

@@ -121,6 +121,13 @@ def test_bad_input_is_one_line_without_a_traceback(
     assert message in result.stderr and "Traceback" not in result.output
 
 
+def test_a_bad_url_creates_no_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / '.publisher' / 'new.db'}"
+    result = run(tmp_path, url, "add", "gopher://example.com/x")
+    assert result.exit_code == 2 and "invalid webhook URL" in result.stderr
+    assert not (tmp_path / ".publisher" / "new.db").exists()
+
+
 def test_the_web_service_dispatches_webhooks_in_the_background(
     database_url: str, tmp_path: Path
 ) -> None:

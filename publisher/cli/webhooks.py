@@ -13,6 +13,7 @@ from publisher.webhooks.dispatch import DispatchOptions, DispatchReport, dispatc
 from publisher.webhooks.dispatch import watch as watch_loop
 from publisher.webhooks.endpoints import (
     add_endpoint,
+    check_endpoint,
     get_endpoint,
     list_endpoints,
     remove_endpoint,
@@ -58,6 +59,7 @@ def add_command(
 ) -> None:
     """Add an endpoint: it receives the events that happen from now on. The signing secret
     is printed once here; receivers verify every request with it."""
+    check_endpoint(url, events=events, secret=secret)
     with open_database(app, database_url) as database:
         endpoint = add_endpoint(database, url, events=events, secret=secret)
     if fmt == "json":
@@ -140,7 +142,7 @@ webhooks_group.add_command(_toggle(False))
 def test_command(
     app: App, endpoint_id: int, timeout: float, database_url: str | None, fmt: str
 ) -> None:
-    """Send a signed ``ping`` event to an endpoint now and print its answer (exit 1 unless
+    """Send a signed ping event to an endpoint now and print its answer (exit 1 unless
     it answers 2xx). Nothing is queued or retried."""
     with open_database(app, database_url, create=False) as database:
         endpoint = get_endpoint(database, endpoint_id)

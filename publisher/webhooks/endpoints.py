@@ -76,6 +76,19 @@ def check_url(url: str) -> str:
     return url
 
 
+def check_endpoint(url: str, *, events: str | None, secret: str | None) -> str:
+    """Check what ``add`` was given (before anything is opened or written); returns the
+    stored form of ``events``."""
+    check_url(url)
+    kinds = parse_event_types(events)
+    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+        raise EndpointError(
+            f"the webhook secret is shorter than {MIN_SECRET_LENGTH} characters",
+            hint="leave --secret out to have a random one generated",
+        )
+    return kinds
+
+
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
@@ -93,13 +106,7 @@ def add_endpoint(
     now: Callable[[], datetime] = utcnow,
 ) -> Endpoint:
     """Add an endpoint that receives events from now on."""
-    check_url(url)
-    kinds = parse_event_types(events)
-    if secret is not None and len(secret) < MIN_SECRET_LENGTH:
-        raise EndpointError(
-            f"the webhook secret is shorter than {MIN_SECRET_LENGTH} characters",
-            hint="leave --secret out to have a random one generated",
-        )
+    kinds = check_endpoint(url, events=events, secret=secret)
     key = secret if secret is not None else new_secret()
     with database.write() as connection:
         head = connection.execute(select(CHAIN_HEAD.c.seq).where(CHAIN_HEAD.c.id == 1)).scalar()

@@ -151,7 +151,6 @@ def enqueue_delivery_events(
                 delivery_id=found.id,
                 notice_id=found.notice_id,
                 customer_id=found.customer_id,
-                email=found.email,
             ),
         )
         rows += [_row(endpoint, identifier, DELIVERY, body, now) for endpoint in endpoints]
