@@ -531,3 +531,25 @@ def test_queueing_from_two_processes_at_once_makes_each_event_once(
         db.dispose()
     assert sum(queued) == 60
     assert len(rows(store)) == 60
+
+
+def test_the_watch_loop_survives_a_failing_pass(
+    store: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import publisher.webhooks.dispatch as dispatch_module
+
+    stop = threading.Event()
+    calls: list[int] = []
+    real = dispatch_module.dispatch_once
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        stop.set()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dispatch_module, "dispatch_once", flaky)
+    passes: list[object] = []
+    dispatch_module.watch(store, interval=0.01, stop=stop, on_pass=passes.append)
+    assert len(calls) == 2 and len(passes) == 1
