@@ -28,6 +28,8 @@ TABLES = {
     "acceptances",
     "chain_head",
     "app_acceptances",
+    "webhook_endpoints",
+    "webhook_deliveries",
     migrate.VERSION_TABLE,
 }
 

@@ -133,6 +133,7 @@ COMMAND_MODULES: dict[str, str] = {
     "web": "web",
     "import": "importing",
     "translations": "translations",
+    "webhooks": "webhooks",
 }
 """Command name -> module of ``publisher.cli`` that defines it (in its ``COMMANDS``).
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -56,6 +58,12 @@ from publisher.store.versions import sync_versions
     is_flag=True,
     help="Do not copy policy versions from git first (hosts without a checkout).",
 )
+@click.option(
+    "--webhooks",
+    is_flag=True,
+    help="Also dispatch outbound webhooks, in a background thread (like `publisher webhooks "
+    "dispatch --watch` with its defaults).",
+)
 @database_url_option
 @pass_app
 def web_command(
@@ -67,6 +75,7 @@ def web_command(
     header_timeout: float,
     body_timeout: float,
     no_sync: bool,
+    webhooks: bool,
     database_url: str | None,
 ) -> None:
     """Run the acceptance service: link pages (/a/<token>), receipts, /healthz, /readyz and
@@ -93,15 +102,34 @@ def web_command(
         f"acceptance service on http://{host}:{port} ({counted(workers, 'worker')}); "
         f"links use {settings.accept_url}"
     )
-    serve(
-        settings,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        header_timeout=header_timeout,
-        body_timeout=body_timeout,
-    )
+    with background_webhooks(app, database_url, enabled=webhooks):
+        serve(
+            settings,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+        )
+
+
+@contextmanager
+def background_webhooks(app: App, database_url: str | None, *, enabled: bool) -> Iterator[None]:
+    """The webhook dispatcher in a daemon thread while the block runs (when ``enabled``); a
+    failing pass is logged and retried, never fatal to the service."""
+    if not enabled:
+        yield
+        return
+    from publisher.webhooks.dispatch import BackgroundDispatcher
+
+    with open_database(app, database_url) as database:
+        dispatcher = BackgroundDispatcher(database).start()
+        notify("dispatching outbound webhooks in the background")
+        try:
+            yield
+        finally:
+            dispatcher.stop()
 
 
 def check_can_listen(host: str, port: int) -> None:

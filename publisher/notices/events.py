@@ -37,6 +37,7 @@ from publisher.notices.states import State
 from publisher.store.db import Database
 from publisher.store.models import utcnow
 from publisher.store.tables import DELIVERIES, EVENTS
+from publisher.webhooks.outbox import DeliveryEventIn, enqueue_delivery_events
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -211,9 +212,11 @@ def _match(connection: Connection, event: EventIn) -> Any:
 def record_events(
     database: Database, events: Sequence[EventIn], *, now: Callable[[], datetime] = utcnow
 ) -> EventsResult:
-    """Store the events (each once) and update their outbox rows, in one transaction."""
+    """Store the events (each once) and update their outbox rows, in one transaction, which
+    also queues a ``notice.delivery`` webhook per matched event (:mod:`publisher.webhooks`)."""
     recorded = duplicates = unmatched = settled = 0
     moment = now()
+    outbound: list[DeliveryEventIn] = []
     with database.write() as connection:
         for event in events:
             row = _match(connection, event)
@@ -236,6 +239,11 @@ def record_events(
             if row is None:
                 unmatched += 1
                 continue
+            outbound.append(
+                DeliveryEventIn(
+                    event.provider_event_id, event.event, event.reason, event.occurred_at, row.id
+                )
+            )
             values: dict[str, Any] = {}
             rank = DELIVERY_EVENTS.get(event.event)
             if rank is not None:
@@ -256,4 +264,5 @@ def record_events(
                 connection.execute(
                     update(DELIVERIES).where(DELIVERIES.c.id == row.id).values(**values)
                 )
+        enqueue_delivery_events(connection, outbound, now=moment)
     return EventsResult(recorded, duplicates, unmatched, settled)

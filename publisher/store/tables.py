@@ -15,6 +15,8 @@ from publisher.store.models import (
     DeliveryEvent,
     Notice,
     PolicyVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 ACCEPTANCES = cast(Table, Acceptance.__table__)
@@ -24,3 +26,5 @@ DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, DeliveryEvent.__table__)
 NOTICES = cast(Table, Notice.__table__)
 VERSIONS = cast(Table, PolicyVersion.__table__)
+WEBHOOK_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+WEBHOOK_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
