@@ -75,20 +75,23 @@ WITH r AS (
     FROM jsonb_array_elements(CAST(:requests AS jsonb)) AS e
 )
 SELECT r.customer_id, r.slug, r.label, r.notice_id,
-       c.id IS NOT NULL AS customer_known,
+       c.known IS NOT NULL AS customer_known,
        v.sha256, v."commit", v.position,
        n.slug AS notice_slug, n.version_label AS notice_label,
-       (SELECT max(p.position) FROM acceptances a
-        JOIN policy_versions p ON p.slug = a.slug AND p.label = a.version_label
-        WHERE a.customer_id = r.customer_id AND a.slug = r.slug) AS newest,
-       x.id IS NOT NULL AS recorded,
+       w.newest, coalesce(w.recorded, false) AS recorded,
        (SELECT count(*) FROM chain_head WHERE id = 1) AS heads
 FROM r
-LEFT JOIN customers c ON c.id = r.customer_id
-LEFT JOIN policy_versions v ON v.slug = r.slug AND v.label = r.label
-LEFT JOIN notices n ON n.id = r.notice_id
-LEFT JOIN acceptances x
-       ON x.customer_id = r.customer_id AND x.slug = r.slug AND x.version_label = r.label
+LEFT JOIN LATERAL (SELECT 1 AS known FROM customers c
+                   WHERE c.id = r.customer_id LIMIT 1) c ON true
+LEFT JOIN LATERAL (SELECT p.sha256, p."commit", p.position FROM policy_versions p
+                   WHERE p.slug = r.slug AND p.label = r.label LIMIT 1) v ON true
+LEFT JOIN LATERAL (SELECT o.slug, o.version_label FROM notices o
+                   WHERE o.id = r.notice_id LIMIT 1) n ON true
+LEFT JOIN LATERAL (SELECT max(p.position) AS newest,
+                          bool_or(a.version_label = r.label) AS recorded
+                   FROM acceptances a
+                   JOIN policy_versions p ON p.slug = a.slug AND p.label = a.version_label
+                   WHERE a.customer_id = r.customer_id AND a.slug = r.slug) w ON true
 """)
 _FLUSH = text("SELECT pg_logical_emit_message(true, 'publisher', 'ledger flush')")
 
@@ -230,8 +233,8 @@ def make_durable(database: Database) -> None:
 @contextmanager
 def _autocommit(database: Database) -> Iterator[Connection]:
     """A pooled connection in autocommit mode: each statement is its own transaction."""
-    with database.engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    with database.autocommit_engine.connect() as connection:
+        yield connection
 
 
 def _check(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, create_engine, select
+from sqlalchemy import Connection, Engine, Table, select
 
 from publisher.acceptance_rules import Decision, Materiality, VersionRule, decide, parse_mode
 from publisher.errors import NotFoundError
@@ -166,20 +166,10 @@ def _day(value: Any) -> date | None:
 
 
 def status_engine(database: Database) -> Engine:
-    """The engine status reads use. SQLite: the store's own. PostgreSQL: a pool of its own in
-    autocommit, without the store pool's ping before each checkout and rollback after, so
-    one status answer is one round trip (the single statement is its own snapshot). A
-    connection the server dropped fails that one request (503) and is replaced."""
-    if database.dialect == "sqlite":
-        return database.engine
-    return create_engine(
-        database.url,
-        pool_size=20,
-        max_overflow=20,
-        pool_pre_ping=False,
-        pool_reset_on_return=None,
-        isolation_level="AUTOCOMMIT",
-    )
+    """The engine status reads use. SQLite: the store's own. PostgreSQL: the store's pool in
+    autocommit (:attr:`~publisher.store.db.Database.autocommit_engine`), so one status
+    answer is one round trip (the single statement is its own snapshot)."""
+    return database.autocommit_engine
 
 
 def read_status(
