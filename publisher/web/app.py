@@ -12,7 +12,7 @@ processes and hosts can serve the same links.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -47,6 +47,7 @@ from publisher.web import api_v1, render
 from publisher.web.api_routes import api_accept, api_endpoint, api_evidence, api_report, api_verify
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
+from publisher.web.inputs import BodyError, is_urlencoded, parse_form
 from publisher.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -251,8 +252,27 @@ def _same_origin(request: Request, service: Service) -> bool:
     return _origin(origin) == _origin(service.settings.accept_url) != ""
 
 
+FORM_FIELDS = 8
+"""The most fields the link form's POST may have (it sends two)."""
+
+
+async def _form(request: Request) -> Mapping[str, object] | None:
+    """The POSTed form (None: too many fields). A URL-encoded body, what the page's form
+    sends, is parsed directly; anything else goes through Starlette's multipart parser."""
+    if is_urlencoded(request.headers.get("content-type")):
+        try:
+            return parse_form(await request.body(), max_fields=FORM_FIELDS)
+        except BodyError:
+            return None
+    return await request.form(max_files=0, max_fields=FORM_FIELDS)
+
+
 async def _accept(request: Request, service: Service, token: str, claims: LinkClaims) -> Response:
-    form = await request.form(max_files=0, max_fields=8)
+    form = await _form(request)
+    if form is None:
+        return PlainTextResponse(
+            f"the form has more than {FORM_FIELDS} fields\n", status_code=400, headers=NO_STORE
+        )
     good_csrf = _same_origin(request, service) and csrf_valid(
         service.keys, token, request.cookies.get(CSRF_COOKIE), _text(form.get(CSRF_FIELD))
     )
