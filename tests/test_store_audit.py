@@ -120,7 +120,12 @@ def _append_backdated(db: Database, days: int) -> None:
         connection.execute(
             insert(cast(Table, Acceptance.__table__)).values(
                 {
-                    **to_row({f.attribute: getattr(forged, f.attribute) for f in FIELDS}),
+                    **to_row(
+                        {
+                            **{f.attribute: getattr(forged, f.attribute) for f in FIELDS},
+                            "commitments": forged.commitments,  # the copied record's
+                        }
+                    ),
                     "hash": digest,
                 }
             )

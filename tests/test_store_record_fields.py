@@ -71,6 +71,7 @@ FORMAT_1_KEYS = {
     "method",
     "prev_hash",
 }
+PERSONAL = ("ip", "user_agent", "acting_user")
 NEW_KEYS = {"format", "language", "shown_sha256", "acting_user", "claimed_at", "source"}
 
 
@@ -80,10 +81,15 @@ def test_the_request_record_table_and_api_follow_the_declaration() -> None:
     request_names = {f.name for f in dataclasses.fields(AcceptanceRequest)}
     assert request_names == {f.attribute for f in REQUEST_FIELDS}
     record_names = {f.name for f in dataclasses.fields(AcceptanceRecord)}
-    assert record_names == {"id", "hash"} | {f.attribute for f in FIELDS}
+    assert record_names == {"id", "hash", "commitments", "salts", "erased_at"} | {
+        f.attribute for f in FIELDS
+    }
     assert set(ACCEPTANCES.c.keys()) == {"id", "hash"} | {f.column for f in FIELDS}
     schema = SCHEMAS["Record"]["properties"]
-    assert set(schema) == {"id", "hash"} | {f.key for f in FIELDS}
+    assert set(schema) == {"id", "hash", "commitments", "salts", "erased_at"} | {
+        f.key for f in FIELDS
+    }
+    assert {f.key for f in fields_of(3)} == {f.key for f in fields_of(2)}
     hints = typing.get_type_hints(AcceptanceRequest)
     assert {name: hints[name] for name in sorted(NEW_KEYS - {"format"})} == {
         "acting_user": str | None,
@@ -92,8 +98,8 @@ def test_the_request_record_table_and_api_follow_the_declaration() -> None:
         "shown_sha256": str | None,
         "source": str | None,
     }
-    with pytest.raises(ValueError, match="unknown ledger record format 3"):
-        fields_of(3)
+    with pytest.raises(ValueError, match="unknown ledger record format 4"):
+        fields_of(4)
 
 
 def _record(**changes: object) -> AcceptanceRecord:
@@ -215,9 +221,20 @@ def test_every_field_is_stored_and_hashed_alike_by_both_backends(database: Datab
         for field in REQUEST_FIELDS:
             assert getattr(record, field.attribute) == getattr(request, field.attribute)
         document = record.to_dict()
-        hashed = {key: value for key, value in document.items() if key not in ("id", "hash")}
+        hashed = {
+            key: document["commitments"].get(key) if key in PERSONAL else value
+            for key, value in document.items()
+            if key not in ("id", "hash", "commitments", "salts", "erased_at")
+        }
         data = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert hashlib.sha256(data.encode("utf-8")).hexdigest() == record.hash
+        for key in PERSONAL:  # each kept value opens its commitment
+            if document[key] is not None:
+                salted = bytes.fromhex(document["salts"][key]) + document[key].encode()
+                expected = "c1:" + hashlib.sha256(salted).hexdigest()
+                assert document["commitments"][key] == expected
+            else:
+                assert key not in document["commitments"]
     assert stored[1].claimed_at is not None and stored[1].claimed_at.tzinfo is not None
     assert stored[1].to_dict()["claimed_at"] == "2019-03-03T23:36:07.890123Z"
     assert verify_chain(database).ok
@@ -295,21 +312,50 @@ def _format_1_record(db: Database) -> str:
     return digest
 
 
-def test_records_of_both_formats_verify(database_url: str, tmp_path: Path) -> None:
+def _format_2_record(db: Database, prev_hash: str) -> str:
+    """A record as migration 0006's code wrote it (the new fields in plaintext), after the
+    record of format 1; returns its hash."""
+    version = support.SEED_VERSIONS[1]
+    record = _record(
+        seq=2,
+        customer_id="c3",
+        content_sha256=version.sha256,
+        commit=version.commit,
+        accepted_at=datetime(2024, 5, 7, tzinfo=UTC),
+        ip="192.0.2.3",
+        acting_user="Cy",
+        prev_hash=prev_hash,
+    )
+    digest = record.computed_hash()
+    row = {f.column: getattr(record, f.attribute) for f in FIELDS}
+    with db.engine.begin() as connection:
+        connection.execute(ACCEPTANCES.insert().values(**row, hash=digest))
+        connection.execute(
+            text("UPDATE chain_head SET seq = 2, hash = :hash WHERE id = 1"), {"hash": digest}
+        )
+    return digest
+
+
+def test_records_of_every_format_verify(database_url: str, tmp_path: Path) -> None:
     db = Database.from_url(database_url, root=tmp_path)
     try:
         migrate.upgrade(db, "0005_in_app")
         support.seed(db)
         old_hash = _format_1_record(db)
+        migrate.upgrade(db, "0006_ledger")
+        plain = _format_2_record(db, old_hash)
         migrate.upgrade(db)
         new = record_acceptance(
             db, customer_id="c2", policy=POLICY, version="2", method="link", language="de"
         ).record
-        old, stored_new = records(db)
+        old, stored_plain, stored_new = records(db)
+        assert stored_plain.format == 2 and stored_plain.hash == plain
+        assert stored_plain.ip == "192.0.2.3" and stored_plain.commitments == {}
+        assert new.prev_hash == plain
         assert (old.format, old.hash, old.computed_hash()) == (1, old_hash, old_hash)
         assert old.user_agent == "Ünïcode/1.0" and old.language is None
         assert old.to_dict()["format"] == 1 and old.to_dict()["language"] is None
-        assert stored_new == new and (new.format, new.prev_hash) == (2, old_hash)
+        assert stored_new == new and new.format == CURRENT_FORMAT
         assert verify_chain(db).ok
         assert audit_ledger(db).ok
     finally:

@@ -60,8 +60,9 @@ from publisher.store.record import HEAD_QUERY as _HEAD_QUERY
 from publisher.store.record import AcceptanceRecord as AcceptanceRecord
 from publisher.store.record import canonical as canonical
 from publisher.store.record import format_time as format_time
+from publisher.store.record import personal_rows, read_records, to_row
 from publisher.store.record import record_hash as record_hash
-from publisher.store.record import to_row
+from publisher.store.tables import PERSONAL as _PERSONAL
 
 
 def record_acceptance(
@@ -164,20 +165,38 @@ def record_acceptances(
             waiting[request.key] = [index]
             prev_hash = values["hash"]
         if created:
-            ids = connection.execute(
-                insert(_ACCEPTANCES).returning(_ACCEPTANCES.c.id, sort_by_parameter_order=True),
-                [to_row(values) for values in created],
-            ).scalars()
-            for record_id, values, answered in zip(ids, created, waiting.values(), strict=True):
-                record = AcceptanceRecord.from_values(record_id, values)
+            stored = insert_linked(connection, created)
+            for record, answered in zip(stored, waiting.values(), strict=True):
                 for position, index in enumerate(answered):
                     outcomes[index] = Recorded(record, created=position == 0)
-            connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
     final: list[Recorded | PublisherError] = []
     for outcome in outcomes:
         assert outcome is not None
         final.append(outcome)
     return final
+
+
+def insert_linked(
+    connection: Connection, created: Sequence[dict[str, Any]]
+) -> list[AcceptanceRecord]:
+    """Insert records already linked after the head (values by attribute, in chain order)
+    with their personal data, and move the head to the last (SQLite, under the file lock)."""
+    ids = connection.execute(
+        insert(_ACCEPTANCES).returning(_ACCEPTANCES.c.id, sort_by_parameter_order=True),
+        [to_row(values) for values in created],
+    ).scalars()
+    stored = [
+        AcceptanceRecord.from_values(record_id, values)
+        for record_id, values in zip(ids, created, strict=True)
+    ]
+    personal = [row for r, v in zip(stored, created, strict=True) for row in personal_rows(r.id, v)]
+    if personal:
+        connection.execute(insert(_PERSONAL), personal)
+    last = created[-1]
+    connection.execute(
+        update(_HEAD).where(_HEAD.c.id == 1).values(seq=last["seq"], hash=last["hash"])
+    )
+    return stored
 
 
 def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
@@ -263,7 +282,7 @@ def records(
     if version is not None:
         query = query.where(_ACCEPTANCES.c.version_label == version)
     with database.read() as connection:
-        return [AcceptanceRecord.from_row(row) for row in connection.execute(query)]
+        return read_records(connection, query, every=customer_id is None and policy is None)
 
 
 def chain_head(database: Database) -> tuple[int, str]:

@@ -23,7 +23,9 @@ from publisher.store.record import (
     REQUEST_FIELDS,
     AcceptanceRecord,
     canonical,
+    read_records,
     record_hash,
+    seal,
 )
 
 
@@ -112,11 +114,29 @@ def request_fields(
 def new_row(
     request: AcceptanceRequest, content: Content, *, accepted_at: datetime, seq: int, prev_hash: str
 ) -> dict[str, Any]:
-    """The values (by attribute) of the record ``request`` becomes, its hash computed
-    (:func:`~publisher.store.record.to_row` gives the ``acceptances`` row)."""
-    values = record_values(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
-    values["hash"] = record_hash(canonical(values))
+    """The values (by attribute) of the record ``request`` becomes, its personal values
+    sealed and its hash computed (:func:`~publisher.store.record.to_row` gives the
+    ``acceptances`` row, :func:`~publisher.store.record.personal_rows` the kept values)."""
+    return linked(
+        sealed_values(request, content, accepted_at=accepted_at), seq=seq, prev_hash=prev_hash
+    )
+
+
+def sealed_values(
+    request: AcceptanceRequest, content: Content, *, accepted_at: datetime
+) -> dict[str, Any]:
+    """:func:`record_values` with each personal value's salt and commitment (new random
+    salts each call: compute once per record and keep)."""
+    values = record_values(request, content, accepted_at=accepted_at, seq=0, prev_hash="")
+    seal(values)
     return values
+
+
+def linked(values: dict[str, Any], *, seq: int, prev_hash: str) -> dict[str, Any]:
+    """``values`` at ``seq`` after ``prev_hash``, its hash computed."""
+    result = {**values, "seq": seq, "prev_hash": prev_hash}
+    result["hash"] = record_hash(canonical(result))
+    return result
 
 
 def request_problem(request: AcceptanceRequest) -> LedgerError | None:
@@ -156,13 +176,10 @@ def _existing(
     customers = sorted({k[0] for k in keys})
     wanted = set(keys)
     for start in range(0, len(customers), 500):
-        rows = connection.execute(
-            select(_ACCEPTANCES).where(
-                _ACCEPTANCES.c.customer_id.in_(customers[start : start + 500])
-            )
+        query = select(_ACCEPTANCES).where(
+            _ACCEPTANCES.c.customer_id.in_(customers[start : start + 500])
         )
-        for row in rows:
-            record = AcceptanceRecord.from_row(row)
+        for record in read_records(connection, query):
             key = (record.customer_id, record.policy, record.version)
             if key in wanted:
                 found[key] = record

@@ -11,7 +11,7 @@ from typing import Any
 
 from publisher.acceptance_rules import REASONS
 from publisher.store.ledger import METHODS
-from publisher.store.record import FIELDS, Field
+from publisher.store.record import ERASURE, FIELDS, Field
 from publisher.web.auth import SCOPES
 
 PATH = "/api/v1/openapi.json"
@@ -63,7 +63,10 @@ SCHEMAS: dict[str, Any] = {
         {
             "id": INTEGER,
             **{field.key: _field_schema(field) for field in FIELDS},
-            "method": {"enum": list(METHODS)},
+            "method": {"enum": [*METHODS, ERASURE]},
+            "commitments": {"type": "object", "additionalProperties": STRING},
+            "salts": {"type": "object", "additionalProperties": STRING},
+            "erased_at": _nullable("string"),
             "hash": STRING,
         }
     ),
