@@ -47,11 +47,11 @@ from publisher.store.ledger_rules import NewerAccepted as NewerAccepted
 from publisher.store.ledger_rules import Recorded as Recorded
 from publisher.store.ledger_rules import _existing as _existing
 from publisher.store.ledger_rules import judge as judge
+from publisher.store.ledger_rules import linked, request_problem
 from publisher.store.ledger_rules import new_row as new_row
 from publisher.store.ledger_rules import request_fields as request_fields
-from publisher.store.ledger_rules import request_problem
 from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion, utcnow
-from publisher.store.pg_append import append_checked
+from publisher.store.pg_append import append_checked, append_item, prepared
 from publisher.store.record import ACCEPTANCES as _ACCEPTANCES
 from publisher.store.record import GENESIS as GENESIS
 from publisher.store.record import HEAD as _HEAD
@@ -197,6 +197,20 @@ def insert_linked(
         update(_HEAD).where(_HEAD.c.id == 1).values(seq=last["seq"], hash=last["hash"])
     )
     return stored
+
+
+def append_within(
+    connection: Connection, dialect: str, values: dict[str, Any], *, position: int
+) -> AcceptanceRecord:
+    """Append one record already checked (``values`` by attribute, sealed, seq and
+    prev_hash still to come) inside the caller's write transaction, so that it commits with
+    what the caller changed (an erasure): SQLite under the file lock the caller holds,
+    PostgreSQL through the append function (durable)."""
+    if dialect == "postgresql":
+        return append_item(connection, prepared(values, position))
+    head = _head(connection)
+    (record,) = insert_linked(connection, [linked(values, seq=head.seq + 1, prev_hash=head.hash)])
+    return record
 
 
 def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:

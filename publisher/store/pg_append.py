@@ -70,6 +70,11 @@ _CALL = text(
     f"FROM {FUNCTION}(CAST(:items AS jsonb), false)"
 )
 
+_CALL_DURABLE = text(
+    f"SELECT item, record_id, record_seq, record_prev, record_hash, outcome "
+    f"FROM {FUNCTION}(CAST(:items AS jsonb), true)"
+)
+
 _CHECK = text("""
 WITH r AS (
     SELECT e->>'c' AS customer_id, e->>'s' AS slug, e->>'v' AS label,
@@ -281,6 +286,20 @@ def _check(
 def _content(content: Content | PublisherError) -> Content:
     assert not isinstance(content, PublisherError)
     return content
+
+
+def append_item(connection: Connection, item: dict[str, Any]) -> AcceptanceRecord:
+    """Append one prepared item inside the caller's transaction (commits, durably, with it);
+    a key already recorded is an error here (the caller checked it is new)."""
+    try:
+        (row,) = connection.execute(_CALL_DURABLE, {"items": payload([item])}).all()
+    except DBAPIError as error:
+        if _HEAD_MISSING in str(error.orig):
+            raise LedgerError(_HEAD_MISSING, hint=_HEAD_HINT) from None
+        raise
+    if row.outcome != "created":
+        raise LedgerError(f"the record could not be appended ({row.outcome})")
+    return created(item, row)
 
 
 def payload(items: Sequence[dict[str, Any]]) -> str:
