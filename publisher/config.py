@@ -190,6 +190,13 @@ class Settings:
         "(after an acceptance, at most this often; 0: only `publisher audit anchor`).",
         parse=_parse_int,
     )
+    retention_days: int = _setting(
+        0,
+        "Days the IP address and user agent of an acceptance record are kept; "
+        "`publisher customers retain` erases older ones (the chain keeps their salted "
+        "commitments and still verifies). 0: kept until the customer is erased.",
+        parse=_parse_int,
+    )
 
     root: Path = field(
         default=Path("."),

@@ -23,6 +23,7 @@ SETTINGS = (
     "trusted_proxies",
     "evidence_key",
     "anchor_interval",
+    "retention_days",
 )
 
 

@@ -30,6 +30,7 @@ TABLES = {
     "app_acceptances",
     "webhook_endpoints",
     "webhook_deliveries",
+    "personal_data",
     migrate.VERSION_TABLE,
 }
 

@@ -344,6 +344,23 @@ def test_csrf_and_confirmation_are_required(site: Site, case: str) -> None:
     assert site.snapshot() == before
 
 
+def test_a_form_with_too_many_fields_records_nothing(site: Site) -> None:
+    link = site.link()
+    page = site.client.get(link)
+    form = {"csrf": csrf_of(page.text), "accept": "yes", **{f"f{i}": "x" for i in range(7)}}
+    before = site.snapshot()
+    response = site.client.post(link, data=form, follow_redirects=False)
+    assert response.status_code == 400 and "more than 8 fields" in response.text
+    assert site.snapshot() == before
+    multipart = site.client.post(
+        link, data={"csrf": form["csrf"], "accept": "yes"}, files={"x": ("a", b"b")}
+    )
+    assert multipart.status_code == 400  # no files: Starlette's parser for anything not urlencoded
+    assert site.snapshot() == before
+    plain = site.client.post(link, data={"csrf": form["csrf"], "accept": "yes"})
+    assert plain.status_code == 200 and len(records(site.database)) == 2  # 303 to the receipt
+
+
 def test_security_headers_everywhere(site: Site) -> None:
     for path in (
         site.link(),

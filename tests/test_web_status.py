@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import test_store_support as support
+from sqlalchemy import text
 from test_web_accept import API_TOKEN, POLICY, Site, accept, make_site
 
 from publisher.errors import PublisherError
@@ -108,6 +109,22 @@ def test_an_editorial_version_carries_the_acceptance_forward(site: Site) -> None
     assert policy["accepted"]["version"] == "2"
     [other] = status(site, "customer=c1").json()["policies"]  # c1 never accepted
     assert other["needs_acceptance"] is True
+
+
+def test_answers_follow_a_changed_version_row_at_once(site: Site) -> None:
+    """What the handler keeps between requests is keyed by the values it read: a version
+    whose stored rule changes answers by the new rule on the next request."""
+    for _ in range(3):  # answered (and remembered) more than once
+        [before] = status(site, "customer=c2").json()["policies"]
+        assert (before["needs_acceptance"], before["reason"]) == (True, "material-changes")
+    with site.database.engine.begin() as connection:
+        connection.execute(text("UPDATE policy_versions SET reaccept = 'never' WHERE label = '2'"))
+    [after] = status(site, "customer=c2").json()["policies"]
+    assert (after["needs_acceptance"], after["reason"]) == (False, "reaccept-never")
+    with site.database.engine.begin() as connection:
+        connection.execute(text("UPDATE policy_versions SET reaccept = 'always' WHERE label = '2'"))
+    [again] = status(site, "customer=c2").json()["policies"]
+    assert (again["needs_acceptance"], again["reason"]) == (True, "reaccept-always")
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""``publisher customers``: import customers from CSV and list them."""
+"""``publisher customers``: import customers from CSV, list them, erase one, apply the
+retention period."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import click
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
 from publisher.counting import counted
+from publisher.errors import ConfigError
 from publisher.store.customers import CustomerFileError, RowProblem, import_file, list_customers
-from publisher.store.erasure import erase_customer
+from publisher.store.erasure import apply_retention, erase_customer
 
 
 def _problems(problems: Iterable[RowProblem]) -> list[dict[str, object]]:
@@ -116,11 +118,13 @@ def list_command(app: App, database_url: str | None, fmt: str) -> None:
 def erase_command(
     app: App, customer_id: str, yes: bool, database_url: str | None, fmt: str
 ) -> None:
-    """Erase a customer's personal data outside the ledger's chain: name, email and company
-    become a pseudonym (the id stays), and the outbox rows and delivery events lose the
-    email address, provider payloads and errors. The acceptance records are untouched, so
-    the chain still verifies; their IP addresses and user agents (inside the hashed fields)
-    are not erased, and the count is reported."""
+    """Erase a customer's personal data and record the erasure in the ledger: name, email
+    and company become a pseudonym (the id stays); the outbox rows and delivery events lose
+    the email address, provider payloads and errors; the IP addresses, user agents and
+    acting users of their acceptance records are deleted with their salts (the chain holds
+    only salted commitments to them, so it still verifies). Records written before
+    migration 0007 keep their IP address and user agent inside their hash: they are
+    counted."""
     if not yes and fmt != "json":
         click.confirm(
             f"Erase the personal data of customer {customer_id}? This cannot be undone",
@@ -132,15 +136,66 @@ def erase_command(
     if fmt == "json":
         echo_json(result.to_dict())
         return
+    recorded = (
+        f"; erasure recorded as ledger seq {result.erasure_record.seq}"
+        if result.erasure_record
+        else "; nothing was left to erase"
+    )
     click.echo(
-        f"erased customer {customer_id}: name, email and company; "
+        f"erased customer {customer_id}: name, email and company, the IP address and user "
+        f"agent of {counted(result.records_erased, 'acceptance record')}; "
         f"{counted(result.deliveries, 'delivery', 'deliveries')}, "
-        f"{counted(result.events, 'delivery event')}"
+        f"{counted(result.events, 'delivery event')}{recorded}"
     )
     if result.records_keeping_ip:
         click.echo(
-            f"note: {counted(result.records_keeping_ip, 'acceptance record')} keep "
-            "their IP address and user agent: they are inside the hash chain",
+            f"note: {counted(result.records_keeping_ip, 'older acceptance record')} keep "
+            "their IP address and user agent: they are inside the hash chain (record "
+            "format 1 or 2)",
+            err=True,
+        )
+
+
+@customers_group.command("retain")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep IP addresses and user agents this many days (default: the setting retention_days).",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def retain_command(
+    app: App, days: int | None, dry_run: bool, database_url: str | None, fmt: str
+) -> None:
+    """Apply the retention period: erase the IP address and user agent of every acceptance
+    record (and app call) older than retention_days days. The chain keeps their salted
+    commitments and still verifies. Run it daily, e.g. from cron."""
+    days = days if days is not None else app.settings.retention_days
+    if days < 1:
+        raise ConfigError(
+            "no retention period: the setting retention_days is 0",
+            hint="set retention_days (env PUBLISHER_RETENTION_DAYS) or pass --days N",
+        )
+    with open_database(app, database_url, create=False) as database:
+        result = apply_retention(database, days, dry_run=dry_run)
+    if fmt == "json":
+        echo_json(result.to_dict())
+        return
+    verb = "would erase" if dry_run else "erased"
+    click.echo(
+        f"{verb} the IP address and user agent of "
+        f"{counted(result.records, 'acceptance record')} and "
+        f"{counted(result.app_calls, 'app call')} older than {counted(days, 'day')} "
+        f"(before {result.cutoff:%Y-%m-%d %H:%M} UTC)"
+    )
+    if result.records_keeping_ip:
+        click.echo(
+            f"note: {counted(result.records_keeping_ip, 'older acceptance record')} keep "
+            "their IP address and user agent: they are inside the hash chain (record "
+            "format 1 or 2)",
             err=True,
         )
 

@@ -140,6 +140,28 @@ def _postgresql_engine(url: URL) -> Engine:
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
+def _autocommit_engine(url: URL) -> Engine:
+    """PostgreSQL connections for single statements that are their own transaction: no ping
+    before each checkout and no rollback after (each a round trip), and a plan made for each
+    call's values (``plan_cache_mode``): the generic plan PostgreSQL switches a prepared
+    statement to after five calls joins the ledger's checks by scanning whole tables."""
+    engine = create_engine(
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
+        isolation_level="AUTOCOMMIT",
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_connection.commit()
+
+    return engine
+
+
 def _first_line(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = [line.strip() for line in str(original).splitlines() if line.strip()]
@@ -164,6 +186,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.Lock()
         self._lock_file: BinaryIO | None = None
+        self._autocommit: Engine | None = None
 
     @classmethod
     def from_url(cls, raw: str, *, root: Path | str = ".", create: bool = True) -> Database:
@@ -240,6 +263,18 @@ class Database:
             finally:
                 fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
 
+    @property
+    def autocommit_engine(self) -> Engine:
+        """PostgreSQL: a pool in autocommit for the hot paths (ledger checks, link, flush;
+        status reads), one round trip per statement; a connection the server dropped fails
+        that one statement and is replaced. SQLite: the store's own engine."""
+        if self.dialect == "sqlite":
+            return self.engine
+        with self._write_lock:
+            if self._autocommit is None:
+                self._autocommit = _autocommit_engine(self.url)
+            return self._autocommit
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction (rolled back at the end)."""
@@ -250,6 +285,9 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection (and the SQLite lock file)."""
         self.engine.dispose()
+        if self._autocommit is not None:
+            self._autocommit.dispose()
+            self._autocommit = None
         if self._lock_file is not None:
             self._lock_file.close()
             self._lock_file = None

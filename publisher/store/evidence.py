@@ -33,6 +33,7 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.models import Delivery, DeliveryEvent, Notice, utcnow
+from publisher.store.record import ERASURE, PERSONAL_FIELDS
 from publisher.store.versions import StoredVersion, stored_versions
 
 
@@ -181,6 +182,8 @@ def _check_texts(
     git = open_repo(repo_root)
     try:
         for record in found:
+            if record.method == ERASURE:  # accepted no text
+                continue
             version = texts.get((record.policy, record.version))
             if version is None:
                 raise EvidenceError(
@@ -222,7 +225,13 @@ def _version_dict(version: StoredVersion | None) -> dict[str, Any] | None:
 def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[str, Any]:
     """The evidence as one JSON-ready document (texts inline, or as file references)."""
     accepted = []
+    erasures = []
     for record in evidence.records:
+        if record.method == ERASURE:
+            erasures.append(
+                {"record": record.to_dict(), "erased_at": format_time(record.accepted_at)}
+            )
+            continue
         version = evidence.texts.get((record.policy, record.version))
         entry: dict[str, Any] = {
             "record": record.to_dict(),
@@ -230,6 +239,7 @@ def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[
             "text_matches_record": bool(
                 version and body_sha256(version.body) == record.content_sha256
             ),
+            "erased": _erased(record),
         }
         if version is not None:
             if inline_texts:
@@ -248,8 +258,21 @@ def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[
         },
         "generated_at": format_time(evidence.generated_at),
         "acceptances": accepted,
+        "erasures": erasures,
         "notices": [d.to_dict() for d in evidence.deliveries],
         "ledger": evidence.chain.to_dict(),
+    }
+
+
+def _erased(record: AcceptanceRecord) -> dict[str, str]:
+    """key → "erased on" time of each personal field of ``record`` whose value was erased
+    (its commitment stays in the chain)."""
+    if record.erased_at is None:
+        return {}
+    return {
+        f.key: format_time(record.erased_at)
+        for f in PERSONAL_FIELDS
+        if f.attribute in record.commitments and getattr(record, f.attribute) is None
     }
 
 
@@ -266,10 +289,20 @@ def _readme(evidence: Evidence) -> str:
         "",
     ]
     for record in evidence.records:
+        if record.method == ERASURE:
+            lines.append(
+                f"- personal data erased on {record.accepted_at:%Y-%m-%d} (ledger seq "
+                f"{record.seq}; the chain keeps only salted commitments to it)"
+            )
+            continue
+        erased = _erased(record)
+        where = f" from {record.ip}" if record.ip else ""
+        if "ip" in erased:
+            where = f" from an IP address erased on {erased['ip'][:10]}"
         lines.append(
             f"- {record.policy} version {record.version}: accepted "
             f"{format_time(record.accepted_at)} via {record.method}"
-            + (f" from {record.ip}" if record.ip else "")
+            + where
             + f"; content sha256 {record.content_sha256}; ledger seq {record.seq}"
         )
     if not evidence.records:

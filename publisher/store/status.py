@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, create_engine, select
+from sqlalchemy import Connection, Engine, Table, select
 
-from publisher.acceptance_rules import Decision, Materiality, VersionRule, decide, parse_mode
+from publisher.acceptance_rules import Decision, VersionRule, decide, parse_mode
 from publisher.errors import NotFoundError
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
@@ -80,7 +81,7 @@ class PolicyStatus:
                 "effective": self.effective.isoformat() if self.effective else None,
             },
             "accepted": self.accepted.to_dict() if self.accepted else None,
-            **self.decision.to_dict(),
+            **_decision_fields(self.decision),
             "accept_url": accept_url,
         }
 
@@ -102,6 +103,43 @@ class _Version:
     rule: VersionRule
     title: str | None
     effective: date | None
+
+
+# Pure functions of the values read in this request, remembered between requests (the same
+# rows give the same objects): the rows themselves are read on every request, so a
+# changed version or a new acceptance is answered by at once.
+
+
+@lru_cache(maxsize=4096)
+def _version(
+    label: str,
+    position: Any,
+    sha256: str,
+    reaccept: str | None,
+    policy_change: str | None,
+    title: str | None,
+    effective: Any,
+) -> _Version:
+    rule = VersionRule(
+        label,
+        int(position),
+        sha256,
+        reaccept=parse_mode(reaccept) if reaccept else None,
+        policy_change=split_trailers(policy_change),
+    )
+    return _Version(rule, title, _day(effective))
+
+
+@lru_cache(maxsize=4096)
+def _decided(rules: tuple[VersionRule, ...], accepted: tuple[str, ...]) -> Decision:
+    """:func:`decide` from remembered materiality only (NotCached, never remembered, when a
+    pair was never diffed in this process)."""
+    return decide(rules, accepted, cached_only)
+
+
+@lru_cache(maxsize=1024)
+def _decision_fields(decision: Decision) -> dict[str, Any]:
+    return decision.to_dict()  # copied into each answer's dict, never handed out itself
 
 
 def _bodies(connection: Connection, slug: str) -> Any:
@@ -166,20 +204,10 @@ def _day(value: Any) -> date | None:
 
 
 def status_engine(database: Database) -> Engine:
-    """The engine status reads use. SQLite: the store's own. PostgreSQL: a pool of its own in
-    autocommit, without the store pool's ping before each checkout and rollback after, so
-    one status answer is one round trip (the single statement is its own snapshot). A
-    connection the server dropped fails that one request (503) and is replaced."""
-    if database.dialect == "sqlite":
-        return database.engine
-    return create_engine(
-        database.url,
-        pool_size=20,
-        max_overflow=20,
-        pool_pre_ping=False,
-        pool_reset_on_return=None,
-        isolation_level="AUTOCOMMIT",
-    )
+    """The engine status reads use. SQLite: the store's own. PostgreSQL: the store's pool in
+    autocommit (:attr:`~publisher.store.db.Database.autocommit_engine`), so one status
+    answer is one round trip (the single statement is its own snapshot)."""
+    return database.autocommit_engine
 
 
 def read_status(
@@ -223,17 +251,7 @@ def read_status(
         ) in rows:
             if kind == "v":
                 versions.setdefault(slug, []).append(
-                    _Version(
-                        VersionRule(
-                            label,
-                            int(position),
-                            sha256,
-                            reaccept=parse_mode(reaccept) if reaccept else None,
-                            policy_change=split_trailers(policy_change),
-                        ),
-                        title,
-                        _day(effective),
-                    )
+                    _version(label, position, sha256, reaccept, policy_change, title, effective)
                 )
             elif slug is not None:
                 accepted.setdefault(slug, {})[label] = AcceptedVersion(
@@ -251,10 +269,11 @@ def read_status(
             ordered = sorted(versions[slug], key=lambda v: v.rule.position)
             rules = [v.rule for v in ordered]
             mine = accepted.get(slug, {})
-            material: Materiality = (
-                StoredMateriality(bodies=_bodies(connection, slug)) if diff else cached_only
-            )
-            decision = decide(rules, list(mine), material)
+            if diff:
+                material = StoredMateriality(bodies=_bodies(connection, slug))
+                decision = decide(rules, list(mine), material)
+            else:
+                decision = _decided(tuple(rules), tuple(sorted(mine)))
             current = ordered[-1]
             statuses.append(
                 PolicyStatus(

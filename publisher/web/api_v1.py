@@ -38,7 +38,7 @@ USER_ID_LIMIT = 200
 USER_AGENT_LIMIT = 1000
 
 if TYPE_CHECKING:
-    from publisher.web.app import Service
+    from publisher.web.service import Service
 
 
 def accept_url(service: Service, customer: str, policy: str, version: str) -> str:

@@ -12,16 +12,12 @@ processes and hosts can serve the same links.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -37,108 +33,33 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publisher.config import Settings
-from publisher.errors import NotFoundError, PublisherError
-from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, secret_keys
+from publisher.errors import NotFoundError
+from publisher.links import LinkClaims, LinkExpired, LinkInvalid
 from publisher.store import migrate
-from publisher.store.audit import audit_ledger
-from publisher.store.checkpoints import Checkpointer
 from publisher.store.db import Database
-from publisher.store.evidence import collect_evidence, evidence_document
-from publisher.store.group_commit import GroupCommit, WriteFailed, WriterError
+from publisher.store.group_commit import WriteFailed, WriterError
 from publisher.store.ledger import (
-    AcceptanceRequest,
     LedgerError,
     NewerAccepted,
-    Recorded,
     chain_head,
 )
-from publisher.store.reports import acceptance_report, render_csv
-from publisher.store.status import status_engine
-from publisher.templating import templates_folder
 from publisher.web import api_v1, render
-from publisher.web.auth import Scope as ApiScope
-from publisher.web.auth import Tokens
+from publisher.web.api_routes import api_accept, api_endpoint, api_evidence, api_report, api_verify
 from publisher.web.context import LinkContext, LinkTargetMissing, load_context
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
-from publisher.web.inputs import (
-    BodyError,
-    InputError,
-    int_field,
-    optional_text,
-    parse_json,
-    text_field,
-)
+from publisher.web.inputs import BodyError, is_urlencoded, parse_form
 from publisher.web.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
-    ProxyPolicy,
     SecurityHeadersMiddleware,
-    client_ip,
     csrf_field,
     csrf_valid,
     new_nonce,
 )
+from publisher.web.service import NO_STORE, Service, record, service_of
 from publisher.web.webhooks import MAX_BODY as WEBHOOK_MAX_BODY
 from publisher.web.webhooks import PATH as WEBHOOK_PATH
 from publisher.web.webhooks import webhook_routes
-
-NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
-USER_AGENT_LIMIT = 1000
-
-
-@dataclass(frozen=True)
-class Service:
-    """What every request needs: settings, the store, the signing keys, the proxy policy."""
-
-    settings: Settings
-    database: Database
-    keys: tuple[str, ...]
-    signer: LinkSigner
-    proxy: ProxyPolicy
-    https: bool
-    ledger: GroupCommit
-    tokens: Tokens
-    status_engine: Engine
-    templates: Path | None = None
-    """The folder of the ``templates`` setting: overrides of the pages' templates."""
-    checkpointer: Checkpointer | None = None
-    """Anchors the ledger's head in the policy repository after acceptances, rate-limited."""
-
-    @classmethod
-    def create(cls, settings: Settings, database: Database) -> Service:
-        keys = secret_keys(settings)
-        try:
-            proxy = ProxyPolicy.parse(settings.trusted_proxy_header, settings.trusted_proxies)
-        except ValueError as exc:
-            raise PublisherError(str(exc), hint="fix the setting trusted_proxies") from exc
-        try:
-            tokens = Tokens.parse(settings.api_token, settings.api_tokens)
-        except ValueError as exc:
-            raise PublisherError(
-                str(exc), hint="fix the setting api_tokens (PUBLISHER_API_TOKENS)"
-            ) from exc
-        return cls(
-            settings=settings,
-            database=database,
-            keys=keys,
-            signer=LinkSigner(keys, max_age_days=settings.link_max_age_days),
-            proxy=proxy,
-            https=settings.accept_url.startswith("https://"),
-            ledger=GroupCommit(database),
-            tokens=tokens,
-            status_engine=status_engine(database),
-            templates=templates_folder(settings),
-            checkpointer=Checkpointer.from_settings(settings),
-        )
-
-    def policy_url(self, slug: str) -> str:
-        return f"{self.settings.site_url.rstrip('/')}/{slug}/"
-
-
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
 
 _ROOT: ContextVar[str] = ContextVar("publisher_root_path", default="")
 """The ASGI ``root_path`` of the request being served (set by :class:`AcceptanceApp`), so
@@ -295,7 +216,7 @@ def _newer_accepted_page(service: Service, context: LinkContext, status: int) ->
 
 async def landing(request: Request) -> Response:
     """GET: the acceptance page (reads only). POST: record the acceptance."""
-    service = _service(request)
+    service = service_of(request)
     token = request.path_params["token"]
     claims = await _verified(service, token)
     if isinstance(claims, HTMLResponse):
@@ -331,8 +252,27 @@ def _same_origin(request: Request, service: Service) -> bool:
     return _origin(origin) == _origin(service.settings.accept_url) != ""
 
 
+FORM_FIELDS = 8
+"""The most fields the link form's POST may have (it sends two)."""
+
+
+async def _form(request: Request) -> Mapping[str, object] | None:
+    """The POSTed form (None: too many fields). A URL-encoded body, what the page's form
+    sends, is parsed directly; anything else goes through Starlette's multipart parser."""
+    if is_urlencoded(request.headers.get("content-type")):
+        try:
+            return parse_form(await request.body(), max_fields=FORM_FIELDS)
+        except BodyError:
+            return None
+    return await request.form(max_files=0, max_fields=FORM_FIELDS)
+
+
 async def _accept(request: Request, service: Service, token: str, claims: LinkClaims) -> Response:
-    form = await request.form(max_files=0, max_fields=8)
+    form = await _form(request)
+    if form is None:
+        return PlainTextResponse(
+            f"the form has more than {FORM_FIELDS} fields\n", status_code=400, headers=NO_STORE
+        )
     good_csrf = _same_origin(request, service) and csrf_valid(
         service.keys, token, request.cookies.get(CSRF_COOKIE), _text(form.get(CSRF_FIELD))
     )
@@ -350,7 +290,7 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
     try:
-        result = await _record(
+        result = await record(
             request,
             service,
             claims.customer,
@@ -373,43 +313,13 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
     )
 
 
-async def _record(
-    request: Request,
-    service: Service,
-    customer: str,
-    policy: str,
-    version: str,
-    notice: int | None,
-    *,
-    method: str,
-) -> Recorded:
-    """Append to the ledger through the process's group commit (awaits the commit)."""
-    peer = request.client.host if request.client else None
-    user_agent = request.headers.get("user-agent")
-    submitted = service.ledger.submit(
-        AcceptanceRequest(
-            customer_id=customer,
-            policy=policy,
-            version=version,
-            method=method,
-            notice_id=notice,
-            ip=client_ip(peer, request.headers.raw, service.proxy),
-            user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
-        )
-    )
-    recorded = await asyncio.wrap_future(submitted)
-    if recorded.created and service.checkpointer is not None:
-        service.checkpointer.poke(service.database)
-    return recorded
-
-
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
 async def receipt(request: Request) -> Response:
     """The receipt: version, time and content hash of the recorded acceptance."""
-    service = _service(request)
+    service = service_of(request)
     token = request.path_params["token"]
     claims = await _verified(service, token)
     if isinstance(claims, HTMLResponse):
@@ -442,7 +352,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """Readiness: the ledger writer is alive and not stuck, the database answers and its
     schema is the one this code needs."""
-    service = _service(request)
+    service = service_of(request)
     writer = service.ledger.state()
     if writer != "ok":
         return JSONResponse({"status": "unavailable", "writer": writer}, status_code=503)
@@ -467,91 +377,9 @@ async def readyz(request: Request) -> Response:
 # -- the JSON API ------------------------------------------------------------------------------
 
 
-def _api(handler: Callable[[Request, Service], Any], scope: ApiScope) -> Callable[[Request], Any]:
-    """Bearer-token (and scope) check and error mapping for the API endpoints."""
-
-    async def endpoint(request: Request) -> Response:
-        service = _service(request)
-        if not service.tokens.enabled:
-            return JSONResponse(
-                {"error": "the API is disabled: set api_token or api_tokens"}, status_code=404
-            )
-        scopes = service.tokens.scopes(request.headers.get("authorization"))
-        if scopes is None:
-            return JSONResponse(
-                {"error": "missing or wrong bearer token"},
-                status_code=401,
-                headers={"www-authenticate": 'Bearer realm="publisher"'},
-            )
-        if scope not in scopes:
-            return JSONResponse(
-                {"error": f"this token lacks the scope {scope!r}", "scope": scope}, status_code=403
-            )
-        try:
-            response: Response = await handler(request, service)
-        except InputError as error:
-            return JSONResponse({"error": error.message, "field": error.field}, status_code=422)
-        except BodyError as error:
-            return JSONResponse({"error": error.message}, status_code=400)
-        except WriterError:
-            raise  # not the client's fault: writer_failed answers 500/503
-        except NotFoundError as error:
-            return JSONResponse({"error": error.message, "hint": error.hint}, status_code=404)
-        except PublisherError as error:
-            return JSONResponse({"error": error.message, "hint": error.hint}, status_code=400)
-        response.headers["cache-control"] = "no-store"
-        return response
-
-    return endpoint
-
-
-async def api_report(request: Request, service: Service) -> Response:
-    """``GET /api/reports/acceptance[?policy=…&version=…&format=csv]``."""
-    params = request.query_params
-    policy = optional_text("policy", params.get("policy"))
-    version = optional_text("version", params.get("version"))
-    report = await run_in_threadpool(
-        lambda: acceptance_report(service.database, policy=policy, version=version)
-    )
-    if params.get("format") == "csv":
-        return PlainTextResponse(render_csv(report), media_type="text/csv; charset=utf-8")
-    return JSONResponse(report.to_dict())
-
-
-async def api_evidence(request: Request, service: Service) -> Response:
-    """``GET /api/customers/<id>/evidence``: the evidence document, texts inline."""
-    customer = text_field("customer_id", request.path_params["customer_id"])
-    evidence = await run_in_threadpool(collect_evidence, service.database, customer)
-    return JSONResponse(evidence_document(evidence))
-
-
-async def api_verify(request: Request, service: Service) -> Response:
-    """``GET /api/ledger/verify``: the hash chain's verification."""
-    result = await run_in_threadpool(audit_ledger, service.database)
-    return JSONResponse(result.to_dict())
-
-
-async def api_accept(request: Request, service: Service) -> Response:
-    """``POST /api/acceptances`` ``{"customer", "policy", "version"[, "notice"]}``: record an
-    acceptance given in the provider's own product (method ``api``)."""
-    body = parse_json(await request.body())
-    fields = ("customer", "policy", "version")
-    if not isinstance(body, dict) or not all(k in body for k in fields):
-        return JSONResponse(
-            {"error": 'expected {"customer", "policy", "version"} strings'}, status_code=400
-        )
-    customer, policy, version = (text_field(k, body[k]) for k in fields)
-    notice = None if body.get("notice") is None else int_field("notice", body["notice"])
-    result = await _record(request, service, customer, policy, version, notice, method="api")
-    return JSONResponse(
-        {"created": result.created, "record": result.record.to_dict()},
-        status_code=201 if result.created else 200,
-    )
-
-
 async def stylesheet(request: Request) -> Response:
     return Response(
-        render.stylesheet(_service(request).templates),
+        render.stylesheet(service_of(request).templates),
         media_type="text/css; charset=utf-8",
         headers={"cache-control": "public, max-age=3600"},
     )
@@ -559,7 +387,7 @@ async def stylesheet(request: Request) -> Response:
 
 async def favicon(request: Request) -> Response:
     return Response(
-        render.favicon(_service(request).templates),
+        render.favicon(service_of(request).templates),
         media_type="image/svg+xml",
         headers={"cache-control": "public, max-age=86400"},
     )
@@ -569,7 +397,7 @@ async def not_found(request: Request, error: Exception) -> Response:
     """An address the service does not have: a page that says what the service is for."""
     if request.url.path.startswith("/api/"):
         return JSONResponse({"error": "no such API endpoint"}, status_code=404)
-    return _page(_service(request), "not_found.html", 404)
+    return _page(service_of(request), "not_found.html", 404)
 
 
 async def database_unavailable(request: Request, error: Exception) -> Response:
@@ -580,7 +408,7 @@ async def database_unavailable(request: Request, error: Exception) -> Response:
             status_code=503,
             headers={"retry-after": "30"},
         )
-    return _page(_service(request), "unavailable.html", 503)
+    return _page(service_of(request), "unavailable.html", 503)
 
 
 async def writer_failed(request: Request, error: Exception) -> Response:
@@ -593,7 +421,7 @@ async def writer_failed(request: Request, error: Exception) -> Response:
             status_code=status,
             headers={**headers, **NO_STORE},
         )
-    return _page(_service(request), "unavailable.html", status)
+    return _page(service_of(request), "unavailable.html", status)
 
 
 async def body_refused(request: Request, error: Exception) -> Response:
@@ -658,16 +486,16 @@ def create_app(
             Route("/static/acceptance.css", stylesheet, methods=["GET", "HEAD"]),
             Route("/static/favicon.svg", favicon, methods=["GET", "HEAD"]),
             Route("/favicon.ico", favicon, methods=["GET", "HEAD"]),
-            Route("/api/reports/acceptance", _api(api_report, "reports"), methods=["GET"]),
+            Route("/api/reports/acceptance", api_endpoint(api_report, "reports"), methods=["GET"]),
             Route(
                 "/api/customers/{customer_id}/evidence",
-                _api(api_evidence, "reports"),
+                api_endpoint(api_evidence, "reports"),
                 methods=["GET"],
             ),
-            Route("/api/ledger/verify", _api(api_verify, "reports"), methods=["GET"]),
-            Route("/api/acceptances", _api(api_accept, "write"), methods=["POST"]),
-            Route("/api/v1/status", _api(api_v1.status, "status"), methods=["GET"]),
-            Route("/api/v1/acceptances", _api(api_v1.accept, "write"), methods=["POST"]),
+            Route("/api/ledger/verify", api_endpoint(api_verify, "reports"), methods=["GET"]),
+            Route("/api/acceptances", api_endpoint(api_accept, "write"), methods=["POST"]),
+            Route("/api/v1/status", api_endpoint(api_v1.status, "status"), methods=["GET"]),
+            Route("/api/v1/acceptances", api_endpoint(api_v1.accept, "write"), methods=["POST"]),
             Route("/api/v1/openapi.json", api_v1.openapi, methods=["GET"]),
             *webhook_routes(settings, database),
         ],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from publisher.store.models import Acceptance, Customer, PolicyVersion
 from publisher.textsafety import text_problem
@@ -138,3 +139,28 @@ def parse_json(body: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     if _depth(value) > max_depth:
         raise TooDeep(f"the JSON body is nested deeper than {max_depth} levels")
     return value
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def is_urlencoded(content_type: str | None) -> bool:
+    """``Content-Type`` names a URL-encoded form (any parameters, any case)."""
+    return (content_type or "").partition(";")[0].strip().lower() == FORM_TYPE
+
+
+def parse_form(body: bytes, *, max_fields: int) -> dict[str, str]:
+    """The fields of a URL-encoded form body (a repeated name: its last value), without the
+    multipart parser a link form never needs. BodyError for more than ``max_fields`` fields;
+    bytes that are not UTF-8 become U+FFFD (such a field never matches what we signed)."""
+    try:
+        pairs = parse_qsl(
+            body.decode("latin-1"),
+            keep_blank_values=True,
+            max_num_fields=max_fields,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except ValueError:
+        raise BodyError(f"the form has more than {max_fields} fields") from None
+    return dict(pairs)

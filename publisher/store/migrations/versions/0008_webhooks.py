@@ -9,8 +9,8 @@ for every endpoint and every attempt: receivers de-duplicate by it), its type an
 payload, state (pending, sending, delivered, failed), attempts, when the next attempt is due,
 the last HTTP status and error, and the lease of the dispatcher sending it.
 
-Revision ID: 0006_webhooks
-Revises: 0005_in_app
+Revision ID: 0008_webhooks
+Revises: 0007_ledger_erasure
 Create Date: 2026-12-03
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_webhooks"
-down_revision = "0005_in_app"
+revision = "0008_webhooks"
+down_revision = "0007_ledger_erasure"
 branch_labels = None
 depends_on = None
 
