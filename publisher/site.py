@@ -17,28 +17,37 @@ new revision, computes the redlines that involve it and renders the pages (cheap
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from publisher import pages
-from publisher.cache import PARSER_VERSION, ValueCodec, dataclasses_of, write_atomically
-from publisher.diff import REDLINE_CSS, ChangeSet, Side, Summary, compare, model, render_html
+from publisher.cache import PARSER_VERSION
+from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
 from publisher.diff.sources import overrides_between
-from publisher.document import Clause
 from publisher.errors import ConfigError, PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
+from publisher.site_cache import (
+    PairRecord,
+    SiteCache,
+    VersionRecord,
+    cache_key,
+    diff_engine_version,
+    renderer_version,
+)
 from publisher.site_languages import language_pages
+from publisher.site_versions import (
+    VersionsChoice,
+    published_versions,
+    redline_pairs,
+    version_status,
+)
 from publisher.slugs import SITE_RESERVED
 from publisher.templating import environment, templates_fingerprint
 
@@ -53,12 +62,6 @@ __all__ = [
     "published_versions",
     "version_status",
 ]
-
-log = logging.getLogger(__name__)
-
-VersionsChoice = str
-"""``all``, ``labelled`` (only versions with a front matter ``version`` label) or a number N
-(the last N versions)."""
 
 RESERVED_SLUGS = SITE_RESERVED  # the site's own top-level folders (publisher.slugs)
 
@@ -155,168 +158,7 @@ class Site:
         return template.render(redline_css=REDLINE_CSS)
 
 
-# ------------------------------------------------------------------------------ the cache
-
-
-def _sources_digest(paths: Iterable[Path], seed: str = "") -> str:
-    digest = hashlib.sha256(seed.encode())
-    for path in paths:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-@cache
-def diff_engine_version() -> str:
-    """What a cached change set depends on besides its blobs: the parser and the diff code."""
-    package = Path(str(resources.files("publisher") / "diff"))
-    return _sources_digest(sorted(package.glob("*.py")), PARSER_VERSION)
-
-
-@cache
-def _renderer_version() -> str:
-    """What cached page fragments depend on besides their inputs and the templates: the code
-    that renders them."""
-    package = Path(str(resources.files("publisher")))
-    names = ("sanitize.py", "site.py", "templating.py", "urls.py")
-    sources = [package / n for n in names] + sorted((package / "pages").glob("*.py"))
-    return _sources_digest(sources, SANITIZER_VERSION + diff_engine_version())
-
-
-class SiteCache:
-    """Change sets and rendered fragments, in memory and on disk (``<dir>/site/``).
-
-    Keys are hashes of everything the value depends on; entries are JSON (never pickles: see
-    :class:`~publisher.cache.ValueCodec`), written atomically, and an unreadable entry is a
-    miss. ``directory`` None keeps everything in memory.
-    """
-
-    def __init__(self, directory: Path | str | None) -> None:
-        self.directory = Path(directory) / "site" if directory is not None else None
-        self._memory: dict[str, Any] = {}
-
-    def _path(self, kind: str, key: str) -> Path | None:
-        if self.directory is None:
-            return None
-        return self.directory / kind / key[:2] / key
-
-    def get(self, kind: str, key: str) -> Any:
-        memo = self._memory.get(f"{kind}/{key}")
-        if memo is not None:
-            return memo
-        path = self._path(kind, key)
-        if path is not None:
-            try:
-                with path.open("rb") as fh:
-                    value = _codec().loads(fh.read())
-            except FileNotFoundError:
-                value = None
-            except Exception as exc:  # truncated, foreign or old entry: a miss
-                log.debug("ignoring unreadable cache entry %s: %s", path, exc)
-                value = None
-            if value is not None:
-                self._memory[f"{kind}/{key}"] = value
-                return value
-        return None
-
-    def put(self, kind: str, key: str, value: Any) -> None:
-        self._memory[f"{kind}/{key}"] = value
-        path = self._path(kind, key)
-        if path is None:
-            return
-        try:
-            data = _codec().dumps(value)
-        except ValueError as exc:
-            log.debug("keeping %s/%s in memory only: %s", kind, key, exc)
-            return
-        write_atomically(path, data, what="the site cache")
-
-
-@cache
-def _codec() -> ValueCodec:
-    """The classes the site cache stores."""
-    return ValueCodec([*dataclasses_of(model), Clause, TocEntry, _VersionRecord, _PairRecord])
-
-
-def _key(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
-
-
-# ------------------------------------------------------------------------ which versions
-
-
-def published_versions(policy: Policy, choice: VersionsChoice) -> tuple[Version, ...]:
-    """The versions of ``policy`` the site publishes (see :class:`SiteOptions.versions`);
-    never none: when the choice leaves nothing, the latest version."""
-    versions = policy.versions
-    choice = str(choice)
-    if choice == "labelled":
-        versions = tuple(v for v in versions if v.labelled)
-    elif choice.isdigit():
-        versions = versions[-int(choice) :]
-    return versions or policy.versions[-1:]
-
-
-def version_status(versions: Sequence[Version], today: date) -> tuple[int | None, list[Status]]:
-    """The index of the version in force on ``today`` (the last one whose effective date has
-    come; None when none has) and every version's status."""
-    current: int | None = None
-    for i, version in enumerate(versions):
-        if version.effective is None or version.effective <= today:
-            current = i
-    statuses: list[Status] = []
-    for i, version in enumerate(versions):
-        if i == current:
-            statuses.append("current")
-        elif version.effective is not None and version.effective > today:
-            statuses.append("upcoming")
-        else:
-            statuses.append("superseded")
-    return current, statuses
-
-
-def _pairs(count: int, current: int | None, statuses: Sequence[Status]) -> list[tuple[int, int]]:
-    """Which redlines the site shows, as (old, new) indexes into the published versions."""
-    found: dict[tuple[int, int], None] = {}
-    for i in range(count - 1):
-        found[(i, i + 1)] = None
-    latest = count - 1
-    for i in range(count - 1):
-        if current is not None and i < current:
-            found[(i, current)] = None
-        found[(i, latest)] = None
-    if current is not None:
-        for j, status in enumerate(statuses):
-            if status == "upcoming" and j > current:
-                found[(current, j)] = None
-    return sorted(found)
-
-
 # ------------------------------------------------------------------------------- building
-
-
-@dataclass(frozen=True)
-class _VersionRecord:
-    """What the pages need of one version's text (cached by blob): the rendered body, its
-    table of contents and the JSON of its clause tree."""
-
-    body: str
-    toc: tuple[TocEntry, ...]
-    clauses_json: str
-
-
-@dataclass(frozen=True)
-class _PairRecord:
-    """What the pages need of one redline (cached by the two revisions and their labels): the
-    change summary, the table of contents and redline HTML of both views (all changes, and
-    material changes only) and the API's JSON."""
-
-    summary: Summary
-    toc: tuple[TocEntry, ...]
-    redline: str
-    material_toc: tuple[TocEntry, ...]
-    material_redline: str
-    api_json: str
 
 
 @dataclass
@@ -326,7 +168,7 @@ class _PolicyBuild:
     current: int | None
     statuses: list[Status]
     pairs: list[tuple[int, int]]
-    records: dict[tuple[int, int], _PairRecord] = field(default_factory=dict)
+    records: dict[tuple[int, int], PairRecord] = field(default_factory=dict)
 
 
 class _Builder:
@@ -338,7 +180,7 @@ class _Builder:
         self.today = today
         self.cache = cache
         self.urls = options.urls
-        self.fingerprint = templates_fingerprint(options.templates) + _renderer_version()
+        self.fingerprint = templates_fingerprint(options.templates) + renderer_version()
         self.stats = BuildStats()
         self.targets: dict[str, str] = {}
         """Every path a published policy had → its slug (for links between policies)."""
@@ -353,14 +195,14 @@ class _Builder:
             versions=versions,
             current=current,
             statuses=statuses,
-            pairs=_pairs(len(versions), current, statuses),
+            pairs=redline_pairs(len(versions), current, statuses),
         )
 
     def changeset(self, policy: Policy, old_v: Version, new_v: Version) -> ChangeSet:
         """The change set between two versions, labelled like ``publisher diff`` labels it
         (cached by blob pair, diff engine and overrides)."""
         overrides = overrides_between(policy, old_v.revision, new_v.revision)
-        key = _key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
+        key = cache_key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
         found = self.cache.get("changesets", key)
         if not isinstance(found, ChangeSet):
             found = compare(
@@ -377,10 +219,10 @@ class _Builder:
             new=Side(rev=new_v.revision.commit, version=new_v.label, sha256=new_v.sha256),
         )
 
-    def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> _PairRecord:
+    def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> PairRecord:
         old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
         overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
-        key = _key(
+        key = cache_key(
             "pair",
             build.policy.slug,
             build.policy.language,
@@ -393,7 +235,7 @@ class _Builder:
             self.fingerprint,
         )
         found = self.cache.get("pairs", key)
-        if isinstance(found, _PairRecord):
+        if isinstance(found, PairRecord):
             return found
         changeset = self.changeset(build.policy, old_v, new_v)
         slug = build.policy.slug
@@ -407,7 +249,7 @@ class _Builder:
                 header=False,
             )
 
-        record = _PairRecord(
+        record = PairRecord(
             summary=changeset.summary,
             toc=pages.changes_toc(changeset),
             redline=redline(self.urls.changes(slug, old_v.label, new_v.label), False),
@@ -420,15 +262,15 @@ class _Builder:
         self.cache.put("pairs", key, record)
         return record
 
-    def version_record(self, version: Version) -> _VersionRecord:
-        key = _key(
+    def version_record(self, version: Version) -> VersionRecord:
+        key = cache_key(
             "version", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION, self.fingerprint
         )
         found = self.cache.get("versions", key)
-        if isinstance(found, _VersionRecord):
+        if isinstance(found, VersionRecord):
             return found
         document = self.repo.document(version.revision)
-        record = _VersionRecord(
+        record = VersionRecord(
             body=pages.policy_body(
                 document, clause_bodies(document), templates=self.options.templates
             ),
