@@ -22,16 +22,15 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from publisher import pages
 from publisher.cache import PARSER_VERSION
 from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
 from publisher.diff.sources import overrides_between
-from publisher.errors import ConfigError, PolicyError
+from publisher.errors import PolicyError
 from publisher.history import Policy, PolicyRepo, Version
-from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
+from publisher.pages import PageContext, PolicyInfo, Status, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
 from publisher.site_cache import (
     PairRecord,
@@ -39,11 +38,14 @@ from publisher.site_cache import (
     VersionRecord,
     cache_key,
     diff_engine_version,
+    formats_version,
     renderer_version,
 )
 from publisher.site_languages import language_pages
+from publisher.site_model import BuildStats, SiteOptions, SitePage
+from publisher.site_pages import redirect_pages, redline_docx
 from publisher.site_versions import (
-    VersionsChoice,
+    dropped_pairs,
     published_versions,
     redline_pairs,
     version_status,
@@ -64,71 +66,6 @@ __all__ = [
 ]
 
 RESERVED_SLUGS = SITE_RESERVED  # the site's own top-level folders (publisher.slugs)
-
-
-@dataclass(frozen=True)
-class SiteOptions:
-    """How the site is built (the mkdocs plugin's options; see docs/site.md)."""
-
-    prefix: str = ""
-    """URL prefix of every policy page, feed and API file (``legal`` → ``/legal/<slug>/``)."""
-    versions: VersionsChoice = "all"
-    feeds: bool = True
-    api: bool = True
-    site_url: str = "http://127.0.0.1:8001/"
-    """Absolute base URL of the site: feeds and the API carry absolute links."""
-    site_name: str = ""
-    templates: Path | None = None
-    """A folder whose templates override the package's (same relative names)."""
-
-    def __post_init__(self) -> None:
-        choice = str(self.versions)
-        if choice not in ("all", "labelled") and not (choice.isdigit() and int(choice) > 0):
-            raise ConfigError(
-                f"versions must be 'all', 'labelled' or a number of versions, not {choice!r}",
-                hint="e.g. versions: all",
-            )
-        if self.templates is not None and not Path(self.templates).is_dir():
-            raise ConfigError(
-                f"the templates folder {self.templates} does not exist",
-                hint="create it, or remove the `templates` option to use the built-in templates",
-            )
-
-    @property
-    def urls(self) -> Urls:
-        return Urls(self.prefix.strip("/"))
-
-
-PageKind = Literal["html", "file"]
-
-
-@dataclass(frozen=True)
-class SitePage:
-    """One output of the site: an HTML fragment for a themed page, or a file (feed, JSON).
-
-    ``path`` is the site path (``acceptable-use/v/3/``, ``feed.xml``); ``in_nav`` marks the
-    policies' own pages (the rest stays out of the navigation); ``toc`` the page's headings.
-    """
-
-    path: str
-    kind: PageKind
-    content: str
-    title: str = ""
-    in_nav: bool = False
-    toc: tuple[TocEntry, ...] = ()
-    head: str = ""
-    """HTML for the page's ``<head>`` (``hreflang`` alternates of a translated policy)."""
-    lang: str = ""
-    """The page's language when it is not the site's (a translation's pages)."""
-
-
-@dataclass
-class BuildStats:
-    policies: int = 0
-    versions: int = 0
-    changesets: int = 0
-    computed: int = 0
-    seconds: float = 0.0
 
 
 @dataclass
@@ -168,7 +105,11 @@ class _PolicyBuild:
     current: int | None
     statuses: list[Status]
     pairs: list[tuple[int, int]]
+    dropped: list[tuple[int, int]]
+    """Redlines of a site without a window that this one redirects (see dropped_pairs)."""
     records: dict[tuple[int, int], PairRecord] = field(default_factory=dict)
+    docx: dict[tuple[int, int], str] = field(default_factory=dict)
+    """The cache keys of the pairs' Word redlines (SiteCache.get_bytes "docx")."""
 
 
 class _Builder:
@@ -195,7 +136,8 @@ class _Builder:
             versions=versions,
             current=current,
             statuses=statuses,
-            pairs=redline_pairs(len(versions), current, statuses),
+            pairs=redline_pairs(versions, current, statuses, self.options.redline_window),
+            dropped=dropped_pairs(versions, current, statuses, self.options.redline_window),
         )
 
     def changeset(self, policy: Policy, old_v: Version, new_v: Version) -> ChangeSet:
@@ -234,6 +176,8 @@ class _Builder:
             diff_engine_version(),
             self.fingerprint,
         )
+        if self.options.docx:
+            build.docx[pair] = self.docx(build.policy, old_v, new_v, key)
         found = self.cache.get("pairs", key)
         if isinstance(found, PairRecord):
             return found
@@ -261,6 +205,15 @@ class _Builder:
         )
         self.cache.put("pairs", key, record)
         return record
+
+    def docx(self, policy: Policy, old_v: Version, new_v: Version, pair_key: str) -> str:
+        """The cache key of the pair's Word redline, made now unless the cache has it."""
+        key = cache_key("docx", pair_key, formats_version())
+        if not self.cache.has_bytes("docx", key):
+            changeset = self.changeset(policy, old_v, new_v)
+            self.cache.put_bytes("docx", key, redline_docx(self.repo, changeset, old_v, new_v))
+            self.stats.docx += 1
+        return key
 
     def version_record(self, version: Version) -> VersionRecord:
         key = cache_key(
@@ -305,6 +258,9 @@ class _Builder:
                     counts=counts,
                     last_commit=last.commit if last else None,
                     last_changed=last.committed if last else None,
+                    compared_to_current=build.current is None
+                    or i >= build.current
+                    or (i, build.current) in build.records,
                 )
             )
         return PolicyInfo(
@@ -382,16 +338,25 @@ class _Builder:
         )
         for (a, b), pair in build.records.items():
             old, new = info.versions[a], info.versions[b]
+            docx = (a, b) in build.docx
             path = urls.changes(slug, old.label, new.label)
             yield SitePage(
                 path=path,
                 kind="html",
                 title=f"{info.title}: changes from version {old.label} to {new.label}",
                 content=pages.changes_page(
-                    self.ctx(path), info, old, new, pair.summary, pair.redline
+                    self.ctx(path), info, old, new, pair.summary, pair.redline, docx=docx
                 ),
                 toc=pair.toc,
             )
+            if docx:
+                data = self.cache.get_bytes("docx", build.docx[(a, b)])
+                if data is not None:
+                    yield SitePage(
+                        path=urls.changes_docx(slug, old.label, new.label),
+                        kind="file",
+                        content=data,
+                    )
             path = urls.changes_material(slug, old.label, new.label)
             yield SitePage(
                 path=path,
@@ -405,6 +370,7 @@ class _Builder:
                     pair.summary,
                     pair.material_redline,
                     material_only=True,
+                    docx=docx,
                 ),
                 toc=pair.material_toc,
             )
@@ -414,6 +380,15 @@ class _Builder:
                     kind="file",
                     content=pair.api_json,
                 )
+        for a, b in build.dropped:
+            yield from redirect_pages(
+                urls,
+                base,
+                slug,
+                build.versions[a].label,
+                build.versions[b].label,
+                api=self.options.api,
+            )
         if self.options.feeds:
             yield SitePage(
                 path=urls.feed(slug),
@@ -523,5 +498,6 @@ def build_site(
     stats.policies = len(builds)
     stats.versions = sum(len(b.versions) for b in builds)
     stats.changesets = sum(len(b.records) for b in builds)
+    stats.redirects = sum(len(b.dropped) for b in builds)
     stats.seconds = time.perf_counter() - started
     return Site(options=options, today=today, policies=infos, pages=site_pages, stats=stats)

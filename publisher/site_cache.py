@@ -25,6 +25,7 @@ __all__ = [
     "VersionRecord",
     "cache_key",
     "diff_engine_version",
+    "formats_version",
     "renderer_version",
 ]
 
@@ -79,12 +80,21 @@ def renderer_version() -> str:
         "sanitize.py",
         "site.py",
         "site_cache.py",
+        "site_model.py",
+        "site_pages.py",
         "site_versions.py",
         "templating.py",
         "urls.py",
     )
     sources = [package / n for n in names] + sorted((package / "pages").glob("*.py"))
     return _sources_digest(sources, SANITIZER_VERSION + diff_engine_version())
+
+
+@cache
+def formats_version() -> str:
+    """What a cached Word redline depends on besides its change set: the formats code."""
+    package = Path(str(resources.files("publisher") / "formats"))
+    return _sources_digest(sorted(package.glob("*.py")), diff_engine_version())
 
 
 class SiteCache:
@@ -122,6 +132,31 @@ class SiteCache:
                 self._memory[f"{kind}/{key}"] = value
                 return value
         return None
+
+    def get_bytes(self, kind: str, key: str) -> bytes | None:
+        """A file's bytes stored by :meth:`put_bytes` (on disk, not kept in memory: a .docx
+        is read when its page is written, not held for the whole build)."""
+        path = self._path(kind, key)
+        if path is None:
+            found = self._memory.get(f"{kind}/{key}")
+            return found if isinstance(found, bytes) else None
+        try:
+            return path.read_bytes()
+        except OSError:
+            return None
+
+    def has_bytes(self, kind: str, key: str) -> bool:
+        path = self._path(kind, key)
+        if path is None:
+            return f"{kind}/{key}" in self._memory
+        return path.is_file()
+
+    def put_bytes(self, kind: str, key: str, data: bytes) -> None:
+        path = self._path(kind, key)
+        if path is None:
+            self._memory[f"{kind}/{key}"] = data
+            return
+        write_atomically(path, data, what="the site cache")
 
     def put(self, kind: str, key: str, value: Any) -> None:
         self._memory[f"{kind}/{key}"] = value

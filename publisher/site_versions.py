@@ -9,7 +9,14 @@ from datetime import date
 from publisher.history import Policy, Version
 from publisher.pages import Status
 
-__all__ = ["VersionsChoice", "published_versions", "redline_pairs", "version_status"]
+__all__ = [
+    "RedlineWindow",
+    "VersionsChoice",
+    "dropped_pairs",
+    "published_versions",
+    "redline_pairs",
+    "version_status",
+]
 
 VersionsChoice = str
 """``all``, ``labelled`` (only versions with a front matter ``version`` label) or a number N
@@ -46,15 +53,46 @@ def version_status(versions: Sequence[Version], today: date) -> tuple[int | None
     return current, statuses
 
 
+RedlineWindow = int | None
+"""Days (``redline_window``): a superseded version gets redlines to the version in force and
+to the latest one when it was in force within the N days before the version in force took
+effect; None: every one."""
+
+
+def _since(version: Version) -> date:
+    """The day a version took (or takes) effect: its effective date, else its publication."""
+    return version.effective or version.published.date()
+
+
+def _in_window(versions: Sequence[Version], i: int, current: int, window: RedlineWindow) -> bool:
+    """Whether version ``i`` (before ``current``) was in force within the window: the
+    version after it took its place no more than ``window`` days before the version in force
+    took effect. Counted from that day, not from the day of the build, so the site does not
+    change as days pass without a new version."""
+    if window is None or i >= current:
+        return True
+    return (_since(versions[current]) - _since(versions[i + 1])).days <= window
+
+
 def redline_pairs(
-    count: int, current: int | None, statuses: Sequence[Status]
+    versions: Sequence[Version],
+    current: int | None,
+    statuses: Sequence[Status],
+    window: RedlineWindow = None,
 ) -> list[tuple[int, int]]:
-    """Which redlines the site shows, as (old, new) indexes into the published versions."""
+    """Which redlines the site shows, as (old, new) indexes into the published versions:
+    every consecutive pair; from each version in force within ``window`` days before the
+    version in force took effect (and from each upcoming one) to the version in force and to
+    the latest; from the version in force to each upcoming one. At most three per version,
+    whatever the length of the history."""
+    count = len(versions)
     found: dict[tuple[int, int], None] = {}
     for i in range(count - 1):
         found[(i, i + 1)] = None
     latest = count - 1
     for i in range(count - 1):
+        if current is not None and not _in_window(versions, i, current, window):
+            continue
         if current is not None and i < current:
             found[(i, current)] = None
         found[(i, latest)] = None
@@ -63,3 +101,16 @@ def redline_pairs(
             if status == "upcoming" and j > current:
                 found[(current, j)] = None
     return sorted(found)
+
+
+def dropped_pairs(
+    versions: Sequence[Version],
+    current: int | None,
+    statuses: Sequence[Status],
+    window: RedlineWindow,
+) -> list[tuple[int, int]]:
+    """The redlines a site with no window would show that this one does not (from a version
+    outside the window to the version in force or to the latest): their addresses get
+    redirect pages, at most two per version."""
+    kept = set(redline_pairs(versions, current, statuses, window))
+    return [p for p in redline_pairs(versions, current, statuses) if p not in kept]

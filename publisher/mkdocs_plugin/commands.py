@@ -49,6 +49,10 @@ class BuildResult:
     """Files of the previous build that this one no longer produces."""
     rendered: int = 0
     """Policy pages rendered (the others were unchanged since the previous build)."""
+    redirects: int = 0
+    """Redlines outside the ``redline_window`` whose addresses redirect to the history."""
+    docx: int = 0
+    """Word redlines made (the others came from the cache)."""
 
     def counts(self) -> str:
         """``3 policies, 9 versions, 9 redlines`` (in the right number)."""
@@ -235,6 +239,8 @@ def build(
             unchanged=writes.unchanged,
             removed=writes.removed,
             rendered=pages_total - incremental.skipped,
+            redirects=stats.redirects,
+            docx=stats.docx,
         )
 
 

@@ -75,7 +75,7 @@ class Incremental:
                 file.is_modified = _always  # type: ignore[method-assign]
                 continue
             digest = hashlib.sha256(repr((around, file.src_uri, page.title, page.toc)).encode())
-            digest.update(page.content.encode())
+            digest.update(page.text.encode())
             signature = digest.hexdigest()
             self._signatures[file.src_uri] = signature
             if (
