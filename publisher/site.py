@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from publisher import pages
@@ -88,6 +88,13 @@ class Site:
             templates=self.options.templates,
         )
         return pages.policies_index(ctx, self.policies)
+
+    def updated(self) -> datetime | None:
+        """When the last published version's commit was made (None without policies)."""
+        return max(
+            (v.last_changed or v.published for p in self.policies for v in p.versions),
+            default=None,
+        )
 
     def css(self) -> str:
         """The stylesheet of the policy pages (``site/policies.css``)."""

@@ -12,8 +12,11 @@ version, so the redirects stay linear in the versions.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html import escape
 
 from publisher.diff import ChangeSet
@@ -97,4 +100,19 @@ def redline_docx(repo: PolicyRepo, changeset: ChangeSet, old: Version, new: Vers
         new.revision.author_name,
         new.revision.authored,
     )
-    return render_docx(redline)
+    return _stamped(render_docx(redline), new.revision.authored)
+
+
+def _stamped(data: bytes, when: datetime) -> bytes:
+    """The .docx with every zip entry dated ``when`` instead of the time it was written,
+    so the same redline always gives the same bytes (a rebuild leaves the file alone)."""
+    stamp = when.astimezone(UTC).timetuple()[:6]
+    stamp = max(stamp, (1980, 1, 1, 0, 0, 0))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for entry in source.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=stamp)
+            info.compress_type = entry.compress_type
+            info.external_attr = entry.external_attr
+            target.writestr(info, source.read(entry))
+    return out.getvalue()

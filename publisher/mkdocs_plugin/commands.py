@@ -196,6 +196,7 @@ def build(
         assert isinstance(plugin, PoliciesPlugin)
         plugin.progress = progress
         plugin.require_policies = require_policies
+        plugin.reproducible = True
         written = Path(config.site_dir)
         check_build_folder(written, root)
         config.plugins.on_startup(command="build", dirty=False)
@@ -222,6 +223,9 @@ def build(
                 mark_site_folder(written, written_by=written_by)
         finally:
             build_log.removeFilter(quiet)
+            if plugin.set_epoch:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+                plugin.set_epoch = False
         assert plugin.site is not None
         stats = plugin.site.stats
         pages_total = sum(1 for p in plugin.site.pages if p.kind == "html")

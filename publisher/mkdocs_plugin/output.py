@@ -10,6 +10,7 @@ mkdocs which pages it need not render at all.
 from __future__ import annotations
 
 import filecmp
+import gzip
 import hashlib
 import json
 import logging
@@ -209,6 +210,39 @@ def _previous_files(site_dir: Path) -> list[Path]:
     return found
 
 
+@dataclass
+class _Gzipped:
+    """A gzip file of the previous build (``sitemap.xml.gz``, which mkdocs writes itself,
+    with the build's time in its header): put back as it was when the new one holds the
+    same text, so a build with nothing new leaves every file's bytes and mtime alone."""
+
+    path: Path
+    data: bytes
+    text: bytes
+    times: tuple[int, int]
+
+    @classmethod
+    def read(cls, path: Path) -> _Gzipped | None:
+        try:
+            data = path.read_bytes()
+            stat = path.stat()
+            return cls(path, data, gzip.decompress(data), (stat.st_atime_ns, stat.st_mtime_ns))
+        except (OSError, EOFError, gzip.BadGzipFile):
+            return None
+
+    def restore(self) -> bool:
+        try:
+            data = self.path.read_bytes()
+            if data != self.data and gzip.decompress(data) != self.text:
+                return False
+            if data != self.data:
+                self.path.write_bytes(self.data)
+            os.utime(self.path, ns=self.times)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            return False
+        return True
+
+
 @contextmanager
 def written_in_place(site_dir: Path) -> Iterator[Writes]:
     """Build into ``site_dir`` in place, writing only the files whose content changed.
@@ -228,6 +262,7 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
     kept = writes.kept
     started = time.time()
     before = _previous_files(site_dir)
+    sitemap = _Gzipped.read(site_dir / "sitemap.xml.gz")
     original_write, original_clean = utils.write_file, utils.clean_directory
     original_copy = File.copy_file
 
@@ -268,6 +303,9 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
     finally:
         utils.write_file, utils.clean_directory = original_write, original_clean
         File.copy_file = original_copy  # type: ignore[method-assign]
+    if sitemap is not None and sitemap.restore():
+        kept.add(os.path.abspath(sitemap.path))
+        writes.unchanged += 1
     removed: list[Path] = []
     for path in before:
         try:

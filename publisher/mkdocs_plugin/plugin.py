@@ -181,6 +181,10 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self._cache_dir: Path | None = None
         self.require_policies = False
         """Set by :func:`build` for ``publisher build``: no policies is an error."""
+        self.reproducible = False
+        """Set by :func:`build`: mkdocs' build date is the last published change's."""
+        self.set_epoch = False
+        """Whether this build set ``SOURCE_DATE_EPOCH`` (for :func:`build` to remove)."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -282,6 +286,14 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         # Before mkdocs cleans the site directory: a failing history (shallow clone, broken
         # policy) leaves the last good site in place.
         self.site = self._build(config)
+        if self.reproducible and "SOURCE_DATE_EPOCH" not in os.environ:
+            # mkdocs stamps its build date into pages and the sitemap: the date of the last
+            # published change instead, so a rebuild with nothing new gives the same bytes.
+            # `publisher build` removes the variable after the build.
+            updated = self.site.updated()
+            if updated is not None:
+                os.environ["SOURCE_DATE_EPOCH"] = str(int(updated.timestamp()))
+                self.set_epoch = True
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         site = self.site
