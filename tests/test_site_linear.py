@@ -289,6 +289,8 @@ def test_a_rebuild_with_no_new_commit_writes_nothing(tmp_path: Path) -> None:
     assert rewritten == []
     assert again["files_written"] == 0 and again["files_removed"] == 0
     assert again["computed_redlines"] == 0 and again["docx_made"] == 0
+    # Built-in configuration (no mkdocs.yml): only the policy's own page is rendered again.
+    assert again["pages_rendered"] == 1 < again["pages"]
     rewritten = [p for p in files if p.stat().st_mtime_ns != 10**18]
     assert rewritten == []
     assert sorted(p for p in site.rglob("*") if p.is_file()) == files

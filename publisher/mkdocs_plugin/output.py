@@ -121,7 +121,11 @@ def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage]
 
     digest = hashlib.sha256(f"{mkdocs.__version__} {_package_version()}".encode())
     if config.config_file_path and os.path.isfile(config.config_file_path):
-        digest.update(Path(config.config_file_path).read_bytes())
+        # The built-in configuration lives in a new temporary folder each build: its path
+        # is not part of what the pages depend on.
+        folder = os.path.dirname(os.path.abspath(config.config_file_path))
+        text = Path(config.config_file_path).read_bytes()
+        digest.update(text.replace(folder.encode(), b"<config folder>"))
     theme = config.theme
     digest.update(
         repr(
