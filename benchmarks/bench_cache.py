@@ -36,7 +36,8 @@ from pathlib import Path
 from publisher.cache import DocumentCache, decode_document, encode_document
 from publisher.config import Settings
 from publisher.history import PolicyRepo
-from publisher.site import SiteCache, SiteOptions, _codec, build_site
+from publisher.site import SiteCache, SiteOptions, build_site
+from publisher.site_cache import _codec
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GLOB = "Policies/**/*.md"

@@ -84,12 +84,23 @@ def git(repo: Path, *args: str) -> str:
     ).stdout
 
 
+OPTIONS: dict[str, object] = {}
+"""Extra options of the policies plugin (--option KEY=VALUE)."""
+
+
 def write_site_config(where: Path, repo: Path, cache: Path, theme: str, search: bool) -> Path:
     docs = where / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     (docs / "index.md").write_text("# GitHub site policy\n\n<!-- policies -->\n")
     plugins = (["search"] if search else []) + [
-        {"policies": {"repo": str(repo), "policies": POLICIES, "cache_dir": str(cache)}}
+        {
+            "policies": {
+                "repo": str(repo),
+                "policies": POLICIES,
+                "cache_dir": str(cache),
+                **OPTIONS,
+            }
+        }
     ]
     config = {
         "site_name": "GitHub site policy",
@@ -141,6 +152,10 @@ def commit_change(repo: Path, n: int) -> None:
     git(repo, "commit", "-q", "-am", f"Bench: change the notice period in the ToS ({n})")
 
 
+def tree_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
 def publisher_build(config: Path, repo: Path) -> tuple[Run, dict[str, object]]:
     result = run(
         [
@@ -166,7 +181,21 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=5, help="warm rebuilds (default 5)")
     parser.add_argument("--theme", default="mkdocs", help="mkdocs theme (mkdocs, material)")
     parser.add_argument("--search", action="store_true", help="enable the search plugin")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the policies plugin (VALUE as YAML/JSON: docx=false, "
+        "redline_window=all)",
+    )
     args = parser.parse_args()
+    for item in args.option:
+        key, _, value = item.partition("=")
+        try:
+            OPTIONS[key] = json.loads(value)
+        except ValueError:
+            OPTIONS[key] = value
     if not BUNDLE.is_file():
         sys.exit(f"corpus bundle not found at {BUNDLE} (see ../shared/corpus/README.md)")
 
@@ -190,7 +219,9 @@ def main() -> None:
             print(
                 f"cold {i + 1}: {result.wall:6.2f} s wall, {result.cpu:6.2f} s CPU  "
                 f"({info['pages']} pages, {info['files']} files, {info['versions']} versions, "
-                f"{info['redlines']} redlines, {info['computed_redlines']} computed)"
+                f"{info['redlines']} redlines, {info['computed_redlines']} computed, "
+                f"{info.get('redirects', 0)} redirects; output "
+                f"{tree_bytes(Path(str(info['site_dir']))) / 1e6:.1f} MB)"
             )
 
         warm: list[Run] = []
@@ -199,6 +230,11 @@ def main() -> None:
             tmp / "warm", repo, tmp / "cache-cold-0", args.theme, args.search
         )
         publisher_build(config, repo)  # the warm cache is in place
+        same, data = publisher_build(config, repo)
+        print(
+            f"no change: {same.wall:6.2f} s wall, {same.cpu:6.2f} s CPU  "
+            f"({data['files_written']} files written, {data['pages_rendered']} pages rendered)"
+        )
         for i in range(args.warm):
             commit_change(repo, i + 1)
             result, data = publisher_build(config, repo)

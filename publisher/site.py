@@ -17,28 +17,39 @@ new revision, computes the redlines that involve it and renders the pages (cheap
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
-from functools import cache
-from importlib import resources
-from pathlib import Path
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any
 
 from publisher import pages
-from publisher.cache import PARSER_VERSION, ValueCodec, dataclasses_of, write_atomically
-from publisher.diff import REDLINE_CSS, ChangeSet, Side, Summary, compare, model, render_html
+from publisher.cache import PARSER_VERSION
+from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
 from publisher.diff.sources import overrides_between
-from publisher.document import Clause
-from publisher.errors import ConfigError, PolicyError
+from publisher.errors import PolicyError
 from publisher.history import Policy, PolicyRepo, Version
-from publisher.pages import PageContext, PolicyInfo, Status, TocEntry, Urls, VersionInfo
+from publisher.pages import PageContext, PolicyInfo, Status, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
+from publisher.site_cache import (
+    PairRecord,
+    SiteCache,
+    VersionRecord,
+    cache_key,
+    diff_engine_version,
+    formats_version,
+    renderer_version,
+)
 from publisher.site_languages import language_pages
+from publisher.site_model import BuildStats, SiteOptions, SitePage
+from publisher.site_pages import redirect_pages, redline_docx
+from publisher.site_versions import (
+    dropped_pairs,
+    published_versions,
+    redline_pairs,
+    version_status,
+)
 from publisher.slugs import SITE_RESERVED
 from publisher.templating import environment, templates_fingerprint
 
@@ -54,78 +65,7 @@ __all__ = [
     "version_status",
 ]
 
-log = logging.getLogger(__name__)
-
-VersionsChoice = str
-"""``all``, ``labelled`` (only versions with a front matter ``version`` label) or a number N
-(the last N versions)."""
-
 RESERVED_SLUGS = SITE_RESERVED  # the site's own top-level folders (publisher.slugs)
-
-
-@dataclass(frozen=True)
-class SiteOptions:
-    """How the site is built (the mkdocs plugin's options; see docs/site.md)."""
-
-    prefix: str = ""
-    """URL prefix of every policy page, feed and API file (``legal`` → ``/legal/<slug>/``)."""
-    versions: VersionsChoice = "all"
-    feeds: bool = True
-    api: bool = True
-    site_url: str = "http://127.0.0.1:8001/"
-    """Absolute base URL of the site: feeds and the API carry absolute links."""
-    site_name: str = ""
-    templates: Path | None = None
-    """A folder whose templates override the package's (same relative names)."""
-
-    def __post_init__(self) -> None:
-        choice = str(self.versions)
-        if choice not in ("all", "labelled") and not (choice.isdigit() and int(choice) > 0):
-            raise ConfigError(
-                f"versions must be 'all', 'labelled' or a number of versions, not {choice!r}",
-                hint="e.g. versions: all",
-            )
-        if self.templates is not None and not Path(self.templates).is_dir():
-            raise ConfigError(
-                f"the templates folder {self.templates} does not exist",
-                hint="create it, or remove the `templates` option to use the built-in templates",
-            )
-
-    @property
-    def urls(self) -> Urls:
-        return Urls(self.prefix.strip("/"))
-
-
-PageKind = Literal["html", "file"]
-
-
-@dataclass(frozen=True)
-class SitePage:
-    """One output of the site: an HTML fragment for a themed page, or a file (feed, JSON).
-
-    ``path`` is the site path (``acceptable-use/v/3/``, ``feed.xml``); ``in_nav`` marks the
-    policies' own pages (the rest stays out of the navigation); ``toc`` the page's headings.
-    """
-
-    path: str
-    kind: PageKind
-    content: str
-    title: str = ""
-    in_nav: bool = False
-    toc: tuple[TocEntry, ...] = ()
-    head: str = ""
-    """HTML for the page's ``<head>`` (``hreflang`` alternates of a translated policy)."""
-    lang: str = ""
-    """The page's language when it is not the site's (a translation's pages)."""
-
-
-@dataclass
-class BuildStats:
-    policies: int = 0
-    versions: int = 0
-    changesets: int = 0
-    computed: int = 0
-    seconds: float = 0.0
 
 
 @dataclass
@@ -149,174 +89,20 @@ class Site:
         )
         return pages.policies_index(ctx, self.policies)
 
+    def updated(self) -> datetime | None:
+        """When the last published version's commit was made (None without policies)."""
+        return max(
+            (v.last_changed or v.published for p in self.policies for v in p.versions),
+            default=None,
+        )
+
     def css(self) -> str:
         """The stylesheet of the policy pages (``site/policies.css``)."""
         template = environment(self.options.templates).get_template("site/policies.css")
         return template.render(redline_css=REDLINE_CSS)
 
 
-# ------------------------------------------------------------------------------ the cache
-
-
-def _sources_digest(paths: Iterable[Path], seed: str = "") -> str:
-    digest = hashlib.sha256(seed.encode())
-    for path in paths:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-@cache
-def diff_engine_version() -> str:
-    """What a cached change set depends on besides its blobs: the parser and the diff code."""
-    package = Path(str(resources.files("publisher") / "diff"))
-    return _sources_digest(sorted(package.glob("*.py")), PARSER_VERSION)
-
-
-@cache
-def _renderer_version() -> str:
-    """What cached page fragments depend on besides their inputs and the templates: the code
-    that renders them."""
-    package = Path(str(resources.files("publisher")))
-    names = ("sanitize.py", "site.py", "templating.py", "urls.py")
-    sources = [package / n for n in names] + sorted((package / "pages").glob("*.py"))
-    return _sources_digest(sources, SANITIZER_VERSION + diff_engine_version())
-
-
-class SiteCache:
-    """Change sets and rendered fragments, in memory and on disk (``<dir>/site/``).
-
-    Keys are hashes of everything the value depends on; entries are JSON (never pickles: see
-    :class:`~publisher.cache.ValueCodec`), written atomically, and an unreadable entry is a
-    miss. ``directory`` None keeps everything in memory.
-    """
-
-    def __init__(self, directory: Path | str | None) -> None:
-        self.directory = Path(directory) / "site" if directory is not None else None
-        self._memory: dict[str, Any] = {}
-
-    def _path(self, kind: str, key: str) -> Path | None:
-        if self.directory is None:
-            return None
-        return self.directory / kind / key[:2] / key
-
-    def get(self, kind: str, key: str) -> Any:
-        memo = self._memory.get(f"{kind}/{key}")
-        if memo is not None:
-            return memo
-        path = self._path(kind, key)
-        if path is not None:
-            try:
-                with path.open("rb") as fh:
-                    value = _codec().loads(fh.read())
-            except FileNotFoundError:
-                value = None
-            except Exception as exc:  # truncated, foreign or old entry: a miss
-                log.debug("ignoring unreadable cache entry %s: %s", path, exc)
-                value = None
-            if value is not None:
-                self._memory[f"{kind}/{key}"] = value
-                return value
-        return None
-
-    def put(self, kind: str, key: str, value: Any) -> None:
-        self._memory[f"{kind}/{key}"] = value
-        path = self._path(kind, key)
-        if path is None:
-            return
-        try:
-            data = _codec().dumps(value)
-        except ValueError as exc:
-            log.debug("keeping %s/%s in memory only: %s", kind, key, exc)
-            return
-        write_atomically(path, data, what="the site cache")
-
-
-@cache
-def _codec() -> ValueCodec:
-    """The classes the site cache stores."""
-    return ValueCodec([*dataclasses_of(model), Clause, TocEntry, _VersionRecord, _PairRecord])
-
-
-def _key(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:40]
-
-
-# ------------------------------------------------------------------------ which versions
-
-
-def published_versions(policy: Policy, choice: VersionsChoice) -> tuple[Version, ...]:
-    """The versions of ``policy`` the site publishes (see :class:`SiteOptions.versions`);
-    never none: when the choice leaves nothing, the latest version."""
-    versions = policy.versions
-    choice = str(choice)
-    if choice == "labelled":
-        versions = tuple(v for v in versions if v.labelled)
-    elif choice.isdigit():
-        versions = versions[-int(choice) :]
-    return versions or policy.versions[-1:]
-
-
-def version_status(versions: Sequence[Version], today: date) -> tuple[int | None, list[Status]]:
-    """The index of the version in force on ``today`` (the last one whose effective date has
-    come; None when none has) and every version's status."""
-    current: int | None = None
-    for i, version in enumerate(versions):
-        if version.effective is None or version.effective <= today:
-            current = i
-    statuses: list[Status] = []
-    for i, version in enumerate(versions):
-        if i == current:
-            statuses.append("current")
-        elif version.effective is not None and version.effective > today:
-            statuses.append("upcoming")
-        else:
-            statuses.append("superseded")
-    return current, statuses
-
-
-def _pairs(count: int, current: int | None, statuses: Sequence[Status]) -> list[tuple[int, int]]:
-    """Which redlines the site shows, as (old, new) indexes into the published versions."""
-    found: dict[tuple[int, int], None] = {}
-    for i in range(count - 1):
-        found[(i, i + 1)] = None
-    latest = count - 1
-    for i in range(count - 1):
-        if current is not None and i < current:
-            found[(i, current)] = None
-        found[(i, latest)] = None
-    if current is not None:
-        for j, status in enumerate(statuses):
-            if status == "upcoming" and j > current:
-                found[(current, j)] = None
-    return sorted(found)
-
-
 # ------------------------------------------------------------------------------- building
-
-
-@dataclass(frozen=True)
-class _VersionRecord:
-    """What the pages need of one version's text (cached by blob): the rendered body, its
-    table of contents and the JSON of its clause tree."""
-
-    body: str
-    toc: tuple[TocEntry, ...]
-    clauses_json: str
-
-
-@dataclass(frozen=True)
-class _PairRecord:
-    """What the pages need of one redline (cached by the two revisions and their labels): the
-    change summary, the table of contents and redline HTML of both views (all changes, and
-    material changes only) and the API's JSON."""
-
-    summary: Summary
-    toc: tuple[TocEntry, ...]
-    redline: str
-    material_toc: tuple[TocEntry, ...]
-    material_redline: str
-    api_json: str
 
 
 @dataclass
@@ -326,7 +112,11 @@ class _PolicyBuild:
     current: int | None
     statuses: list[Status]
     pairs: list[tuple[int, int]]
-    records: dict[tuple[int, int], _PairRecord] = field(default_factory=dict)
+    dropped: list[tuple[int, int]]
+    """Redlines of a site without a window that this one redirects (see dropped_pairs)."""
+    records: dict[tuple[int, int], PairRecord] = field(default_factory=dict)
+    docx: dict[tuple[int, int], str] = field(default_factory=dict)
+    """The cache keys of the pairs' Word redlines (SiteCache.get_bytes "docx")."""
 
 
 class _Builder:
@@ -338,7 +128,7 @@ class _Builder:
         self.today = today
         self.cache = cache
         self.urls = options.urls
-        self.fingerprint = templates_fingerprint(options.templates) + _renderer_version()
+        self.fingerprint = templates_fingerprint(options.templates) + renderer_version()
         self.stats = BuildStats()
         self.targets: dict[str, str] = {}
         """Every path a published policy had → its slug (for links between policies)."""
@@ -353,14 +143,15 @@ class _Builder:
             versions=versions,
             current=current,
             statuses=statuses,
-            pairs=_pairs(len(versions), current, statuses),
+            pairs=redline_pairs(versions, current, statuses, self.options.redline_window),
+            dropped=dropped_pairs(versions, current, statuses, self.options.redline_window),
         )
 
     def changeset(self, policy: Policy, old_v: Version, new_v: Version) -> ChangeSet:
         """The change set between two versions, labelled like ``publisher diff`` labels it
         (cached by blob pair, diff engine and overrides)."""
         overrides = overrides_between(policy, old_v.revision, new_v.revision)
-        key = _key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
+        key = cache_key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
         found = self.cache.get("changesets", key)
         if not isinstance(found, ChangeSet):
             found = compare(
@@ -377,10 +168,10 @@ class _Builder:
             new=Side(rev=new_v.revision.commit, version=new_v.label, sha256=new_v.sha256),
         )
 
-    def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> _PairRecord:
+    def pair(self, build: _PolicyBuild, pair: tuple[int, int]) -> PairRecord:
         old_v, new_v = build.versions[pair[0]], build.versions[pair[1]]
         overrides = overrides_between(build.policy, old_v.revision, new_v.revision)
-        key = _key(
+        key = cache_key(
             "pair",
             build.policy.slug,
             build.policy.language,
@@ -392,8 +183,10 @@ class _Builder:
             diff_engine_version(),
             self.fingerprint,
         )
+        if self.options.docx:
+            build.docx[pair] = self.docx(build.policy, old_v, new_v, key)
         found = self.cache.get("pairs", key)
-        if isinstance(found, _PairRecord):
+        if isinstance(found, PairRecord):
             return found
         changeset = self.changeset(build.policy, old_v, new_v)
         slug = build.policy.slug
@@ -407,7 +200,7 @@ class _Builder:
                 header=False,
             )
 
-        record = _PairRecord(
+        record = PairRecord(
             summary=changeset.summary,
             toc=pages.changes_toc(changeset),
             redline=redline(self.urls.changes(slug, old_v.label, new_v.label), False),
@@ -420,15 +213,24 @@ class _Builder:
         self.cache.put("pairs", key, record)
         return record
 
-    def version_record(self, version: Version) -> _VersionRecord:
-        key = _key(
+    def docx(self, policy: Policy, old_v: Version, new_v: Version, pair_key: str) -> str:
+        """The cache key of the pair's Word redline, made now unless the cache has it."""
+        key = cache_key("docx", pair_key, formats_version())
+        if not self.cache.has_bytes("docx", key):
+            changeset = self.changeset(policy, old_v, new_v)
+            self.cache.put_bytes("docx", key, redline_docx(self.repo, changeset, old_v, new_v))
+            self.stats.docx += 1
+        return key
+
+    def version_record(self, version: Version) -> VersionRecord:
+        key = cache_key(
             "version", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION, self.fingerprint
         )
         found = self.cache.get("versions", key)
-        if isinstance(found, _VersionRecord):
+        if isinstance(found, VersionRecord):
             return found
         document = self.repo.document(version.revision)
-        record = _VersionRecord(
+        record = VersionRecord(
             body=pages.policy_body(
                 document, clause_bodies(document), templates=self.options.templates
             ),
@@ -463,6 +265,9 @@ class _Builder:
                     counts=counts,
                     last_commit=last.commit if last else None,
                     last_changed=last.committed if last else None,
+                    compared_to_current=build.current is None
+                    or i >= build.current
+                    or (i, build.current) in build.records,
                 )
             )
         return PolicyInfo(
@@ -540,16 +345,25 @@ class _Builder:
         )
         for (a, b), pair in build.records.items():
             old, new = info.versions[a], info.versions[b]
+            docx = (a, b) in build.docx
             path = urls.changes(slug, old.label, new.label)
             yield SitePage(
                 path=path,
                 kind="html",
                 title=f"{info.title}: changes from version {old.label} to {new.label}",
                 content=pages.changes_page(
-                    self.ctx(path), info, old, new, pair.summary, pair.redline
+                    self.ctx(path), info, old, new, pair.summary, pair.redline, docx=docx
                 ),
                 toc=pair.toc,
             )
+            if docx:
+                data = self.cache.get_bytes("docx", build.docx[(a, b)])
+                if data is not None:
+                    yield SitePage(
+                        path=urls.changes_docx(slug, old.label, new.label),
+                        kind="file",
+                        content=data,
+                    )
             path = urls.changes_material(slug, old.label, new.label)
             yield SitePage(
                 path=path,
@@ -563,6 +377,7 @@ class _Builder:
                     pair.summary,
                     pair.material_redline,
                     material_only=True,
+                    docx=docx,
                 ),
                 toc=pair.material_toc,
             )
@@ -572,6 +387,15 @@ class _Builder:
                     kind="file",
                     content=pair.api_json,
                 )
+        for a, b in build.dropped:
+            yield from redirect_pages(
+                urls,
+                base,
+                slug,
+                build.versions[a].label,
+                build.versions[b].label,
+                api=self.options.api,
+            )
         if self.options.feeds:
             yield SitePage(
                 path=urls.feed(slug),
@@ -681,5 +505,6 @@ def build_site(
     stats.policies = len(builds)
     stats.versions = sum(len(b.versions) for b in builds)
     stats.changesets = sum(len(b.records) for b in builds)
+    stats.redirects = sum(len(b.dropped) for b in builds)
     stats.seconds = time.perf_counter() - started
     return Site(options=options, today=today, policies=infos, pages=site_pages, stats=stats)

@@ -89,12 +89,18 @@ def check_build_folder(folder: Path, root: Path) -> None:
 def mark_site_folder(folder: Path, *, written_by: str = "publisher build") -> None:
     """Mark a folder holding a built site as publisher's (:data:`SITE_MARKER`), naming the
     command that wrote it."""
-    (folder / SITE_MARKER).write_text(
+    marker = folder / SITE_MARKER
+    text = (
         f"This folder holds the policy site written by `{written_by}`.\n"
         "Building or publishing again replaces its contents. "
-        "Delete this file to protect the folder.\n",
-        encoding="utf-8",
+        "Delete this file to protect the folder.\n"
     )
+    try:
+        if marker.read_text(encoding="utf-8") == text:
+            return  # a rebuild with nothing new leaves every file alone
+    except (OSError, UnicodeDecodeError):
+        pass
+    marker.write_text(text, encoding="utf-8")
 
 
 def _common_dir(git: Git) -> Path:

@@ -131,7 +131,7 @@ def language_pages(
             page = site_pages[at[main]]
             site_pages[at[main]] = replace(
                 page,
-                content=switcher(urls_of, source.slug, source.language, main) + page.content,
+                content=switcher(urls_of, source.slug, source.language, main) + page.text,
                 head=head,
             )
         for translation in translations:
@@ -170,7 +170,7 @@ def language_pages(
                         in_nav=False,
                         head=links,
                         lang=language,
-                        content=f'{top}<div lang="{escape(language)}">\n{page.content}</div>\n',
+                        content=f'{top}<div lang="{escape(language)}">\n{page.text}</div>\n',
                     )
                 )
     return found

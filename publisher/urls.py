@@ -72,6 +72,10 @@ class Urls:
         """The redline's "material changes only" view, a page of its own."""
         return self.changes(slug, old, new) + "material/"
 
+    def changes_docx(self, slug: str, old: str, new: str) -> str:
+        """The redline as a Word document with tracked changes, beside its page."""
+        return self._p(f"{slug}/changes/{label_path(old)}..{label_path(new)}.docx")
+
     def feed(self, slug: str | None = None) -> str:
         return self._p(f"{slug}/feed.xml" if slug else "feed.xml")
 

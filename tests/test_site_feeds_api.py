@@ -115,7 +115,7 @@ def test_api_policies_and_versions(site: Path, versions: dict[str, list[str]]) -
 
 
 @pytest.mark.parametrize("slug", ["acceptable-use", "terms-of-service", "privacy"])
-def test_api_change_sets_equal_publisher_diff_json(
+def test_api_change_sets_equal_publisher_diff_compact_json(
     site: Path, versions: dict[str, list[str]], slug: str
 ) -> None:
     labels = versions[slug]
@@ -125,7 +125,10 @@ def test_api_change_sets_equal_publisher_diff_json(
     for old, new in sorted(pairs):
         result = runner.invoke(
             main,
-            ["-C", str(REPO_ROOT), "diff", slug, "--from", old, "--to", new, "--format", "json"],
+            [
+                *("-C", str(REPO_ROOT), "diff", slug, "--from", old, "--to", new),
+                *("--format", "json", "--compact"),
+            ],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

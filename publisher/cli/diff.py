@@ -64,6 +64,12 @@ def _use_colour(choice: bool | None) -> bool:
     help="Colour the text output (default: when stdout is a terminal).",
 )
 @click.option(
+    "--compact",
+    is_flag=True,
+    help="With --format json: clauses by id and sha256 of their text, not the texts (as "
+    "the site's API publishes change sets).",
+)
+@click.option(
     "--lang",
     "language",
     metavar="TAG",
@@ -83,6 +89,7 @@ def diff_command(
     colour: bool | None,
     language: str | None,
     output: str | None,
+    compact: bool,
 ) -> None:
     """Compare two revisions of a policy clause by clause.
 
@@ -111,11 +118,11 @@ def diff_command(
     if output is not None:
         from publisher.formats.output import write_output
 
-        write_output(output, _render(changes, fmt, material_only).encode())
+        write_output(output, _render(changes, fmt, material_only, compact).encode())
     elif fmt == "json":
         from publisher.diff.render_json import render_json
 
-        echo_json(render_json(changes, material_only=material_only))
+        echo_json(render_json(changes, material_only=material_only, compact=compact))
     elif fmt == "markdown":
         from publisher.diff.render_markdown import render_markdown
 
@@ -140,7 +147,7 @@ def diff_command(
 BINARY_FORMATS = ("docx", "pdf")
 
 
-def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
+def _render(changes: ChangeSet, fmt: str, material_only: bool, compact: bool = False) -> str:
     """The change set in a text format, for --output."""
     if fmt == "json":
         import json
@@ -149,7 +156,9 @@ def _render(changes: ChangeSet, fmt: str, material_only: bool) -> str:
 
         return (
             json.dumps(
-                render_json(changes, material_only=material_only), indent=2, ensure_ascii=False
+                render_json(changes, material_only=material_only, compact=compact),
+                indent=2,
+                ensure_ascii=False,
             )
             + "\n"
         )

@@ -107,6 +107,8 @@ def build_command(
                 "files_unchanged": result.unchanged,
                 "files_removed": result.removed,
                 "pages_rendered": result.rendered,
+                "redirects": result.redirects,
+                "docx_made": result.docx,
             }
         )
         return

@@ -49,6 +49,10 @@ class BuildResult:
     """Files of the previous build that this one no longer produces."""
     rendered: int = 0
     """Policy pages rendered (the others were unchanged since the previous build)."""
+    redirects: int = 0
+    """Redlines outside the ``redline_window`` whose addresses redirect to the history."""
+    docx: int = 0
+    """Word redlines made (the others came from the cache)."""
 
     def counts(self) -> str:
         """``3 policies, 9 versions, 9 redlines`` (in the right number)."""
@@ -192,6 +196,7 @@ def build(
         assert isinstance(plugin, PoliciesPlugin)
         plugin.progress = progress
         plugin.require_policies = require_policies
+        plugin.reproducible = True
         written = Path(config.site_dir)
         check_build_folder(written, root)
         config.plugins.on_startup(command="build", dirty=False)
@@ -218,6 +223,9 @@ def build(
                 mark_site_folder(written, written_by=written_by)
         finally:
             build_log.removeFilter(quiet)
+            if plugin.set_epoch:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+                plugin.set_epoch = False
         assert plugin.site is not None
         stats = plugin.site.stats
         pages_total = sum(1 for p in plugin.site.pages if p.kind == "html")
@@ -235,6 +243,8 @@ def build(
             unchanged=writes.unchanged,
             removed=writes.removed,
             rendered=pages_total - incremental.skipped,
+            redirects=stats.redirects,
+            docx=stats.docx,
         )
 
 

@@ -10,6 +10,7 @@ mkdocs which pages it need not render at all.
 from __future__ import annotations
 
 import filecmp
+import gzip
 import hashlib
 import json
 import logging
@@ -75,7 +76,7 @@ class Incremental:
                 file.is_modified = _always  # type: ignore[method-assign]
                 continue
             digest = hashlib.sha256(repr((around, file.src_uri, page.title, page.toc)).encode())
-            digest.update(page.content.encode())
+            digest.update(page.text.encode())
             signature = digest.hexdigest()
             self._signatures[file.src_uri] = signature
             if (
@@ -120,7 +121,11 @@ def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage]
 
     digest = hashlib.sha256(f"{mkdocs.__version__} {_package_version()}".encode())
     if config.config_file_path and os.path.isfile(config.config_file_path):
-        digest.update(Path(config.config_file_path).read_bytes())
+        # The built-in configuration lives in a new temporary folder each build: its path
+        # is not part of what the pages depend on.
+        folder = os.path.dirname(os.path.abspath(config.config_file_path))
+        text = Path(config.config_file_path).read_bytes()
+        digest.update(text.replace(folder.encode(), b"<config folder>"))
     theme = config.theme
     digest.update(
         repr(
@@ -209,6 +214,39 @@ def _previous_files(site_dir: Path) -> list[Path]:
     return found
 
 
+@dataclass
+class _Gzipped:
+    """A gzip file of the previous build (``sitemap.xml.gz``, which mkdocs writes itself,
+    with the build's time in its header): put back as it was when the new one holds the
+    same text, so a build with nothing new leaves every file's bytes and mtime alone."""
+
+    path: Path
+    data: bytes
+    text: bytes
+    times: tuple[int, int]
+
+    @classmethod
+    def read(cls, path: Path) -> _Gzipped | None:
+        try:
+            data = path.read_bytes()
+            stat = path.stat()
+            return cls(path, data, gzip.decompress(data), (stat.st_atime_ns, stat.st_mtime_ns))
+        except (OSError, EOFError, gzip.BadGzipFile):
+            return None
+
+    def restore(self) -> bool:
+        try:
+            data = self.path.read_bytes()
+            if data != self.data and gzip.decompress(data) != self.text:
+                return False
+            if data != self.data:
+                self.path.write_bytes(self.data)
+            os.utime(self.path, ns=self.times)
+        except (OSError, EOFError, gzip.BadGzipFile):
+            return False
+        return True
+
+
 @contextmanager
 def written_in_place(site_dir: Path) -> Iterator[Writes]:
     """Build into ``site_dir`` in place, writing only the files whose content changed.
@@ -228,6 +266,7 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
     kept = writes.kept
     started = time.time()
     before = _previous_files(site_dir)
+    sitemap = _Gzipped.read(site_dir / "sitemap.xml.gz")
     original_write, original_clean = utils.write_file, utils.clean_directory
     original_copy = File.copy_file
 
@@ -268,6 +307,9 @@ def written_in_place(site_dir: Path) -> Iterator[Writes]:
     finally:
         utils.write_file, utils.clean_directory = original_write, original_clean
         File.copy_file = original_copy  # type: ignore[method-assign]
+    if sitemap is not None and sitemap.restore():
+        kept.add(os.path.abspath(sitemap.path))
+        writes.unchanged += 1
     removed: list[Path] = []
     for path in before:
         try:

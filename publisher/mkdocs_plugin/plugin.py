@@ -69,6 +69,12 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
     to mkdocs.yml (default: the `templates` setting, `templates/` in the repository)."""
     cache_dir = c.Optional(c.Type(str))
     """Where change sets and rendered fragments are cached (default: the `cache_dir` setting)."""
+    redline_window = c.Type((str, int), default=730)
+    """Days: a superseded version in force within them keeps its redlines to the version in
+    force and to the latest; older ones have only their consecutive redlines (`all`: every
+    version keeps them)."""
+    docx = c.Type(bool, default=True)
+    """Publish a Word redline (.docx with tracked changes) beside each redline page."""
     nav_limit = c.Type(int, default=8)
     """Above this number of policies, their pages stay out of the navigation (a page holding
     the policies index lists them), so the navigation stays short."""
@@ -175,6 +181,10 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self._cache_dir: Path | None = None
         self.require_policies = False
         """Set by :func:`build` for ``publisher build``: no policies is an error."""
+        self.reproducible = False
+        """Set by :func:`build`: mkdocs' build date is the last published change's."""
+        self.set_epoch = False
+        """Whether this build set ``SOURCE_DATE_EPOCH`` (for :func:`build` to remove)."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -209,6 +219,8 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
             site_url=config.site_url or settings.site_url,
             site_name=config.site_name,
             templates=templates_folder(settings),
+            redline_window=SiteOptions.window(self.config.redline_window),
+            docx=self.config.docx,
         )
 
     # -- building ------------------------------------------------------------------------
@@ -274,6 +286,14 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         # Before mkdocs cleans the site directory: a failing history (shallow clone, broken
         # policy) leaves the last good site in place.
         self.site = self._build(config)
+        if self.reproducible and "SOURCE_DATE_EPOCH" not in os.environ:
+            # mkdocs stamps its build date into pages and the sitemap: the date of the last
+            # published change instead, so a rebuild with nothing new gives the same bytes.
+            # `publisher build` removes the variable after the build.
+            updated = self.site.updated()
+            if updated is not None:
+                os.environ["SOURCE_DATE_EPOCH"] = str(int(updated.timestamp()))
+                self.set_epoch = True
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         site = self.site
@@ -281,6 +301,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self._pages = {}
         in_nav = self._policies_in_nav(site, files)
         for page in site.pages:
+            content: str | bytes
             if page.kind == "html":
                 src = _src_uri(page.path)
                 inclusion = (
@@ -342,7 +363,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         if found is None or page.file.generated_by is None:
             return html
         page.toc = get_toc(_toc_tokens(found.toc))
-        return found.content
+        return found.text
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
         """A translated policy page's ``hreflang`` alternates and ``<html lang>``."""

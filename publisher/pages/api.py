@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -99,6 +100,7 @@ def api_versions(urls: Urls, base_url: str, policy: PolicyInfo) -> dict[str, Any
 def _clause_json(clause: Clause) -> dict[str, Any]:
     return {
         "id": clause.id,
+        "sha256": hashlib.sha256(clause.text.encode("utf-8")).hexdigest(),
         "kind": clause.kind,
         "number": clause.number,
         "heading": clause.heading,
@@ -138,6 +140,7 @@ def api_version_json(
 
 
 def api_changes(changeset: ChangeSet) -> dict[str, Any]:
-    """``/api/<slug>/changes/<old>..<new>.json``: the change set in the ``publisher diff
-    --format json`` shape."""
-    return render_json(changeset)
+    """``/api/<slug>/changes/<old>..<new>.json``: the change set as ``publisher diff
+    --format json --compact`` prints it (clauses by id and hash; their texts are in the
+    versions' JSON, whose clauses carry the same ``sha256``)."""
+    return render_json(changeset, compact=True)

@@ -34,6 +34,9 @@ class VersionInfo:
     """The change summary against ``previous``."""
     last_commit: str | None = None
     last_changed: datetime | None = None
+    compared_to_current: bool = True
+    """Whether the site has a redline from this version to the one in force (a superseded
+    version outside the ``redline_window`` has only its consecutive ones)."""
     """The last commit that changed the version's file without a new label (a front-matter
     fix, say) and its date; None when no commit did after ``commit``, which published it."""
 

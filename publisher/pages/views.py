@@ -71,11 +71,13 @@ def changes_page(
     redline: str,
     *,
     material_only: bool = False,
+    docx: bool = False,
 ) -> str:
     """The redline between two versions (``redline`` is the diff's HTML rendering, with the
     same ``material_only``), with links between its two views, all changes
     (:meth:`Urls.changes`) and material changes only (:meth:`Urls.changes_material`): two
-    pages, so each has its own table of contents and needs no JavaScript."""
+    pages, so each has its own table of contents and needs no JavaScript. ``docx``: the
+    site publishes the redline's Word document (:meth:`Urls.changes_docx`) and links it."""
     return _render(
         ctx,
         "site/changes.html",
@@ -85,6 +87,7 @@ def changes_page(
         summary=summary,
         redline=Markup(redline),
         material_only=material_only,
+        docx=docx,
     )
 
 
