@@ -15,7 +15,7 @@ each recipient's acceptance link and caches the rendered templates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
@@ -36,6 +36,7 @@ from publisher.notices.mailers.base import EmailTemplate, Recipient
 from publisher.pages import Urls
 from publisher.store.models import utcnow
 from publisher.store.versions import StoredVersion
+from publisher.i18n.catalogs import translations
 from publisher.templating import environment
 
 NAME = "%%name%%"
@@ -47,14 +48,26 @@ LINK = "%%accept_url%%"
 LINK_HTML = "%%accept_url_html%%"
 """Placeholder of the personal acceptance link (HTML-escaped) in the HTML part."""
 
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (translated where it is used)."""
+    return message
+
+
+Gettext = Callable[[str], str]
+
 _TITLES = {
-    "added": "New",
-    "removed": "Removed",
-    "modified": "Changed",
-    "moved": "Moved",
-    "renumbered": "Renumbered",
-    "restructured": "Restructured",
+    "added": N_("New"),
+    "removed": N_("Removed"),
+    "modified": N_("Changed"),
+    "moved": N_("Moved"),
+    "renumbered": N_("Renumbered"),
+    "restructured": N_("Restructured"),
 }
+_MOVED_AND_CHANGED = N_("Moved and changed")
+_ADDED = N_("added %(text)s")
+_REMOVED = N_("removed %(text)s")
 _SHORT_WORDS = 10
 _SHORT_PAIRS = 3
 
@@ -84,7 +97,11 @@ def _quote(text: str) -> str:
     return "“" + " ".join(text.split()) + "”"
 
 
-def word_changes(ops: Sequence[InlineOp]) -> tuple[str, ...]:
+def _same(message: str) -> str:
+    return message
+
+
+def word_changes(ops: Sequence[InlineOp], gettext: Gettext = _same) -> tuple[str, ...]:
     """The word edits of a reworded clause as short phrases (``“14” → “30”``,
     ``added “if the amount is still unpaid”``), or () when they are too many or too long to
     say shortly (the redline shows them)."""
@@ -110,29 +127,42 @@ def word_changes(ops: Sequence[InlineOp]) -> tuple[str, ...]:
         if a and b:
             phrases.append(f"{_quote(a)} → {_quote(b)}")
         elif b:
-            phrases.append(f"added {_quote(b)}")
+            phrases.append(gettext(_ADDED) % {"text": _quote(b)})
         else:
-            phrases.append(f"removed {_quote(a)}")
+            phrases.append(gettext(_REMOVED) % {"text": _quote(a)})
     return tuple(phrases)
 
 
-def change_item(change: Change) -> ChangeItem:
-    """How one change is listed in an email."""
-    title = _TITLES[change.kind]
+def change_item(change: Change, gettext: Gettext = _same) -> ChangeItem:
+    """How one change is listed in an email (its title and word edits through
+    ``gettext``; the move note stays in English)."""
+    title = gettext(_TITLES[change.kind])
     note = ""
     if change.kind == "moved":
         note = wording.move_note(change)
         if change.reworded:
-            title = "Moved and changed"
-    words = word_changes(change.inline) if change.reworded else ()
+            title = gettext(_MOVED_AND_CHANGED)
+    words = word_changes(change.inline, gettext) if change.reworded else ()
     return ChangeItem(change.kind, title, change.label, note, words)
 
 
-def change_items(changes: ChangeSet | None) -> tuple[ChangeItem, ...]:
+def change_items(changes: ChangeSet | None, gettext: Gettext = _same) -> tuple[ChangeItem, ...]:
     """The material changes of a change set, in document order."""
     if changes is None:
         return ()
-    return tuple(change_item(c) for c in changes.changes if c.material)
+    return tuple(change_item(c, gettext) for c in changes.changes if c.material)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The changes an email lists, and the site pages they link to: the source's, or a
+    current translation's (its own version labels, pages under ``/<lang>/``)."""
+
+    urls: Urls
+    base: str | None
+    """The version compared from (None: the first version, no comparison)."""
+    target: str
+    changes: ChangeSet | None
 
 
 @dataclass(frozen=True)
@@ -157,21 +187,31 @@ def email_context(
     sender: Sender,
     today: date,
     policy_url: str | None = None,
+    language: str = "en",
+    language_note: str | None = None,
+    listed: Listed | None = None,
 ) -> dict[str, Any]:
     """The values the notice templates see (placeholders for the personal ones).
     ``in_force``: the version is in effect on ``today`` (the day the email is sent), so the
-    email says "in effect since", not "takes effect on"."""
-    urls = Urls().absolute(site_url)
+    email says "in effect since", not "takes effect on". ``language``: the email's language
+    (its UI strings, dates and change titles); ``language_note``: a line saying why the
+    changes are listed in the default language; ``listed``: the changes and pages of a
+    current translation (default: the source's)."""
+    if listed is None:
+        listed = Listed(Urls(), group.base, notice.version_label, group.changes)
+    urls = listed.urls.absolute(site_url)
     redline_url = (
-        urls.changes(notice.slug, group.base, notice.version_label)
-        if group.base is not None
-        else urls.version(notice.slug, notice.version_label)
+        urls.changes(notice.slug, listed.base, listed.target)
+        if listed.base is not None
+        else urls.version(notice.slug, listed.target)
     )
-    changes = group.changes
-    items = change_items(changes)
+    changes = listed.changes
+    items = change_items(changes, translations(language).gettext)
     editorial = changes.summary.editorial if changes is not None else 0
     return {
         "notice_id": notice.id,
+        "language": language,
+        "language_note": language_note,
         "reminder": notice.kind == REMINDER,
         "subject": notice.subject,
         "title": title,
@@ -197,9 +237,9 @@ def email_context(
 
 
 def render_email(context: dict[str, Any], *, templates: Path | None = None) -> EmailTemplate:
-    """Subject (the notice's), text and HTML of one group's email (pure apart from reading
-    templates)."""
-    env = environment(templates)
+    """Subject (the notice's), text and HTML of one group's email in ``context["language"]``
+    (pure apart from reading templates and catalogs)."""
+    env = environment(templates, language=context.get("language"))
     subject = " ".join(str(context["subject"]).split())
     text = env.get_template("notices/email.txt").render(**context)
     html = env.get_template("notices/email.html").render(
@@ -214,11 +254,16 @@ def in_force(effective: date | None, today: date) -> bool:
 
 
 def default_subject(
-    version: StoredVersion, effective: date, today: date, *, templates: Path | None = None
+    version: StoredVersion,
+    effective: date,
+    today: date,
+    *,
+    templates: Path | None = None,
+    language: str | None = None,
 ) -> str:
     """The subject line of a new notice created on ``today`` when ``--subject`` is not
-    given."""
-    template = environment(templates).get_template("notices/subject.txt")
+    given (in ``language``, default English)."""
+    template = environment(templates, language=language).get_template("notices/subject.txt")
     return " ".join(
         template.render(
             title=version.title or version.slug,
