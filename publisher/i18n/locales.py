@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from publisher.languages import normalise_tag, valid_tag
 
-__all__ = ["fallback_chain", "pick_language"]
+__all__ = ["fallback_chain", "page_language", "pick_language"]
 
 
 def fallback_chain(locale: str | None, default: str) -> list[str]:
@@ -50,3 +50,12 @@ def pick_language(locale: str | None, available: Iterable[str], default: str) ->
         if candidate.lower() in spelled:
             return spelled[candidate.lower()]
     return normalise_tag(default)
+
+
+def page_language(locale: str | None, default: str) -> str:
+    """The language of a page for a customer's ``locale``: the first of its fallback chain
+    that our UI is shipped in (:data:`publisher.i18n.catalogs.UI_LANGUAGES`), else
+    ``default``."""
+    from publisher.i18n.catalogs import UI_LANGUAGES
+
+    return pick_language(locale, UI_LANGUAGES, default)

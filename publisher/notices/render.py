@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.diff import Change, ChangeSet, InlineOp, wording
+from publisher.i18n.catalogs import translations
 from publisher.links import LinkClaims, LinkSigner, link_url
 from publisher.notices.campaign import (
     REMINDER,
@@ -32,11 +33,11 @@ from publisher.notices.campaign import (
     NoticeInfo,
     group_changes,
 )
+from publisher.notices.languages import LanguagePlan, Listed, TranslatedChanges
 from publisher.notices.mailers.base import EmailTemplate, Recipient
 from publisher.pages import Urls
 from publisher.store.models import utcnow
 from publisher.store.versions import StoredVersion
-from publisher.i18n.catalogs import translations
 from publisher.templating import environment
 
 NAME = "%%name%%"
@@ -151,18 +152,6 @@ def change_items(changes: ChangeSet | None, gettext: Gettext = _same) -> tuple[C
     if changes is None:
         return ()
     return tuple(change_item(c, gettext) for c in changes.changes if c.material)
-
-
-@dataclass(frozen=True)
-class Listed:
-    """The changes an email lists, and the site pages they link to: the source's, or a
-    current translation's (its own version labels, pages under ``/<lang>/``)."""
-
-    urls: Urls
-    base: str | None
-    """The version compared from (None: the first version, no comparison)."""
-    target: str
-    changes: ChangeSet | None
 
 
 @dataclass(frozen=True)
@@ -298,8 +287,14 @@ class NoticeRenderer:
         sender: Sender,
         templates: Path | None = None,
         today: date | None = None,
+        plan: LanguagePlan | None = None,
+        translated: TranslatedChanges | None = None,
     ) -> None:
         self.notice = notice
+        self.plan = plan or LanguagePlan("en")
+        """Which language each customer gets (default: English for everyone)."""
+        self.translated = translated
+        """Change sets of the current translations (None: the source's only)."""
         self.today = today or utcnow().date()
         """The day the emails are sent (the version may be in force by then)."""
         self.versions = tuple(versions)
@@ -320,7 +315,11 @@ class NoticeRenderer:
         self.sender = sender
         self.templates = templates
         self._groups: dict[str | None, GroupChanges] = {}
-        self._rendered: dict[str | None, EmailTemplate] = {}
+        self._rendered: dict[tuple[str | None, str], EmailTemplate] = {}
+
+    def language_of(self, locale: str | None) -> str:
+        """The language of the email of a customer with ``locale``."""
+        return self.plan.language_of(locale)
 
     def group(self, since: str | None) -> GroupChanges:
         """What changed for customers who last accepted ``since`` (computed once)."""
@@ -328,21 +327,38 @@ class NoticeRenderer:
             self._groups[since] = group_changes(self.source, self.versions, self.target, since)
         return self._groups[since]
 
-    def context(self, since: str | None) -> dict[str, Any]:
+    def context(self, since: str | None, language: str | None = None) -> dict[str, Any]:
+        language = language or self.plan.default
+        group = self.group(since)
+        listed = (
+            self.translated.listed(language, group.base, self.notice.version_label)
+            if self.translated is not None
+            else None
+        )
+        title = self.target.title or self.notice.slug
+        if listed is not None and self.translated is not None:
+            title = self.translated.title(language, self.notice.version_label) or title
         return email_context(
             self.notice,
-            self.group(since),
-            title=self.target.title or self.notice.slug,
+            group,
+            title=title,
             site_url=self.site_url,
             sender=self.sender,
             today=self.today,
+            language=language,
+            language_note=self.plan.note(language) if listed is None else None,
+            listed=listed,
         )
 
-    def template(self, since: str | None) -> EmailTemplate:
-        """The group's email with placeholders (rendered once)."""
-        if since not in self._rendered:
-            self._rendered[since] = render_email(self.context(since), templates=self.templates)
-        return self._rendered[since]
+    def template(self, since: str | None, language: str | None = None) -> EmailTemplate:
+        """The group's email in ``language`` (default: the plan's default) with placeholders
+        (rendered once)."""
+        key = (since, language or self.plan.default)
+        if key not in self._rendered:
+            self._rendered[key] = render_email(
+                self.context(since, key[1]), templates=self.templates
+            )
+        return self._rendered[key]
 
     def link(self, customer_id: str) -> str:
         """The customer's signed acceptance link for this notice."""

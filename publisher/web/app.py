@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError, PublisherError
+from publisher.i18n.locales import page_language
 from publisher.links import LinkClaims, LinkExpired, LinkInvalid, LinkSigner, secret_keys
 from publisher.store import migrate
 from publisher.store.audit import audit_ledger
@@ -158,7 +159,12 @@ def _route_path(request: Request) -> str:
 
 def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("root", _ROOT.get())
-    html = render.render(template, templates=service.templates, **values)
+    context = values.get("context")
+    language = page_language(
+        context.customer.locale if isinstance(context, LinkContext) else None,
+        service.settings.default_language,
+    )
+    html = render.render(template, templates=service.templates, language=language, **values)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 

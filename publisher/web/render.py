@@ -28,11 +28,15 @@ from publisher.store.versions import StoredVersion
 from publisher.templating import environment
 
 
-def render(template: str, *, templates: Path | None = None, **values: Any) -> str:
+def render(
+    template: str, *, templates: Path | None = None, language: str | None = None, **values: Any
+) -> str:
     """Render ``acceptance/<template>`` with the product's shared jinja2 environment
     (autoescape on, undefined is an error; see :mod:`publisher.templating`), ``templates``
-    (the ``templates`` setting's folder) in front of the package's templates."""
-    return environment(templates).get_template(f"acceptance/{template}").render(**values)
+    (the ``templates`` setting's folder) in front of the package's templates, its UI strings
+    and dates in ``language`` (default English)."""
+    env = environment(templates, language=language)
+    return env.get_template(f"acceptance/{template}").render(**values)
 
 
 def _source(name: str, templates: Path | None) -> str:
