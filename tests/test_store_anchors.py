@@ -99,11 +99,13 @@ def _recompute_after_edit(db: Database) -> None:
     prev = rows[0].prev_hash
     with db.engine.begin() as connection:
         for index, row in enumerate(rows):
-            changed = replace(row, prev_hash=prev, ip="198.51.100.66" if index == 0 else row.ip)
+            changed = replace(row, prev_hash=prev, source="forged" if index == 0 else row.source)
             digest = record_hash(changed.fields())
             connection.execute(
-                text("UPDATE acceptances SET ip = :ip, prev_hash = :p, hash = :h WHERE id = :id"),
-                {"ip": changed.ip, "p": prev, "h": digest, "id": row.id},
+                text(
+                    "UPDATE acceptances SET source = :s, prev_hash = :p, hash = :h WHERE id = :id"
+                ),
+                {"s": changed.source, "p": prev, "h": digest, "id": row.id},
             )
             prev = digest
         connection.execute(text("UPDATE chain_head SET hash = :h"), {"h": prev})

@@ -153,7 +153,7 @@ def _function_call(customer: str, version: str) -> Call:
     any other service process calls)."""
     from publisher.store.ledger import AcceptanceRequest as Request
     from publisher.store.models import utcnow
-    from publisher.store.pg_append import _item
+    from publisher.store.pg_append import _item, payload
 
     position = {"1": 0, "2": 1}[version]
     sha = next(v.sha256 for v in support.SEED_VERSIONS if v.label == version)
@@ -164,7 +164,7 @@ def _function_call(customer: str, version: str) -> Call:
         (sha, commit, position),
         utcnow(),
     )
-    return f"SELECT * FROM {FUNCTION}(CAST(:items AS jsonb))", {"items": json.dumps([item])}
+    return f"SELECT * FROM {FUNCTION}(CAST(:items AS jsonb))", {"items": payload([item])}
 
 
 def test_a_key_recorded_by_another_writer_while_waiting_is_not_recorded_twice(

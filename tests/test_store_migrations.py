@@ -28,6 +28,7 @@ TABLES = {
     "acceptances",
     "chain_head",
     "app_acceptances",
+    "personal_data",
     migrate.VERSION_TABLE,
 }
 

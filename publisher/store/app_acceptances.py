@@ -28,6 +28,7 @@ from publisher.errors import PublisherError
 from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRecord, format_time
 from publisher.store.models import Acceptance, AppAcceptance, utcnow
+from publisher.store.record import read_records
 
 _ROWS = cast(Table, AppAcceptance.__table__)
 _ACCEPTANCES = cast(Table, Acceptance.__table__)
@@ -118,10 +119,10 @@ def replay(database: Database, key: str, request: AppRequest) -> AppCall | None:
                 hint="use a new key for each new acceptance; repeat a key only to retry "
                 "the very same request",
             )
-        record = connection.execute(
-            select(_ACCEPTANCES).where(_ACCEPTANCES.c.id == row.acceptance_id)
-        ).one()
-    return _call(row, AcceptanceRecord.from_row(record), replayed=True)
+        (record,) = read_records(
+            connection, select(_ACCEPTANCES).where(_ACCEPTANCES.c.id == row.acceptance_id)
+        )
+    return _call(row, record, replayed=True)
 
 
 def remember(

@@ -36,6 +36,7 @@ from publisher.errors import PublisherError
 from publisher.store.checkpoints import Anchor
 from publisher.store.evidence import Evidence, evidence_document
 from publisher.store.ledger import record_hash
+from publisher.store.record import hashed_document
 from publisher.store.signing import fingerprint, public_key_b64, sign, verify_signature
 
 FORMAT = "publisher-evidence-certificate/1"
@@ -264,9 +265,8 @@ def verify_certificate(data: bytes, *, trusted_key: str | None = None) -> Certif
         text = entry.get("text")
         if text is None or body_sha256(text) != record.get("content_sha256"):
             check.problems.append(f"{where}: the text does not hash to its content_sha256")
-        stated = record.pop("hash", None)
-        record.pop("id", None)
-        if record_hash(record) != stated:
+        stated = record.get("hash")
+        if record_hash(hashed_document(record)) != stated:
             check.problems.append(f"{where}: its fields do not hash to its record hash")
         for anchor in entry.get("chain_proof", {}).get("anchors", []):
             if not Anchor.from_dict(anchor, line=0).signed:

@@ -15,6 +15,7 @@ from publisher.store.record import (
 from publisher.store.record import (
     GENESIS,
     AcceptanceRecord,
+    read_records,
 )
 from publisher.store.record import (
     HEAD_MISSING as _HEAD_MISSING,
@@ -123,6 +124,12 @@ def check_records(
                     )
                 )
             reported = True
+        opening = None if reported else row.opening_problem()
+        if opening is not None:
+            problems.append(
+                ChainProblem("edited", row.seq, row.id, f"{where} was edited: {opening}")
+            )
+            reported = True
         if not reported and row.seq > expected_seq and row.prev_hash not in hashes:
             gap = (
                 f"seq {expected_seq}"
@@ -197,12 +204,11 @@ def verify_chain(database: Database, *, anchor: tuple[int, str] | None = None) -
     """
     with database.read() as connection:
         head = connection.execute(_HEAD_QUERY).one_or_none()
-        rows = [
-            AcceptanceRecord.from_row(row)
-            for row in connection.execute(
-                select(_ACCEPTANCES).order_by(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id)
-            )
-        ]
+        rows = read_records(
+            connection,
+            select(_ACCEPTANCES).order_by(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id),
+            every=True,
+        )
     if head is None:
         result = check_records(
             rows, head_seq=rows[-1].seq if rows else 0, head_hash=rows[-1].hash if rows else GENESIS

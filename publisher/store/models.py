@@ -201,11 +201,38 @@ class Acceptance(Base):
     commit: Mapped[str] = mapped_column(String(64))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     accepted_at: Mapped[datetime]
-    ip: Mapped[str | None] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(80).with_variant(String(64), "sqlite"))
+    """The IP address (format 1 and 2), or its commitment (format 3: the address is in
+    ``personal_data``); likewise ``user_agent`` and ``acting_user``. Migration 0007 widens
+    it on PostgreSQL; SQLite does not enforce the length (and its table cannot be rebuilt
+    under the append-only triggers)."""
     user_agent: Mapped[str | None] = mapped_column(Text)
     method: Mapped[str] = mapped_column(String(10))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Which fields the hash covers (:data:`publisher.store.record.FIELDS`)."""
+    language: Mapped[str | None] = mapped_column(String(35))
+    shown_sha256: Mapped[str | None] = mapped_column(String(64))
+    acting_user: Mapped[str | None] = mapped_column(String(300))
+    claimed_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class PersonalData(Base):
+    """A personal value of a sealed ledger record (format 3) with the salt of its commitment,
+    kept apart from the append-only record so that it can be erased: erasure sets ``salt``
+    and ``value`` to NULL and stamps ``erased_at``; the record's hash covers only the
+    commitment, so the chain still verifies."""
+
+    __tablename__ = "personal_data"
+
+    acceptance_id: Mapped[int] = mapped_column(ForeignKey("acceptances.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(40), primary_key=True)
+    """The ``acceptances`` column whose commitment this opens (ip, user_agent, acting_user)."""
+    salt: Mapped[str | None] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(Text)
+    erased_at: Mapped[datetime | None]
 
 
 class ChainHead(Base):

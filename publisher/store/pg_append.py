@@ -2,7 +2,7 @@
 
 The serial section of the ledger is what must be serial: reading the chain head, computing
 each record's ``seq``, ``prev_hash`` and ``hash`` and moving the head. On PostgreSQL that is
-one call of ``publisher_append_acceptances`` (migration ``0004_append_function``), which locks
+one call of ``publisher_append_acceptances`` (migration ``0006_ledger``), which locks
 the head row ``FOR UPDATE`` and does all of it in the database, sent as a statement of its own
 (autocommit): one round trip under the lock, whatever the size of the batch.
 
@@ -30,7 +30,9 @@ lock can give left out — the text before ``"prev_hash":`` (``head``) and after
 value (``tail``); the sorted keys put ``prev_hash`` and ``seq`` next to each other — and the
 function joins ``head``, the previous hash, the seq and ``tail`` and hashes them. No JSON is
 encoded in SQL, so the two can never disagree on escaping; each returned hash is compared
-with the one Python computes before the commit all the same.
+with the one Python computes before the commit all the same. Nor does the function name a
+column: it inserts the row Python built from :data:`~publisher.store.record.FIELDS`
+(``jsonb_populate_record``), so a field declared there is stored by both backends alike.
 """
 
 from __future__ import annotations
@@ -56,11 +58,11 @@ from publisher.store.ledger_rules import (
     Recorded,
     _existing,
     judge,
-    new_row,
-    request_fields,
+    linked,
+    sealed_values,
 )
+from publisher.store.record import FIELDS, AcceptanceRecord, canonical, personal_rows, to_row
 from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
-from publisher.store.record import AcceptanceRecord, format_time
 
 FUNCTION = "publisher_append_acceptances"
 _CALL = text(
@@ -92,6 +94,8 @@ LEFT JOIN acceptances x
 """)
 _FLUSH = text("SELECT pg_logical_emit_message(true, 'publisher', 'ledger flush')")
 
+_GIVEN_BY_THE_LOCK = ("seq", "prev_hash")
+
 _SPLIT_HASH = "@" * 64
 _MARKER = f'"prev_hash":"{_SPLIT_HASH}","seq":0'
 
@@ -113,23 +117,34 @@ def split_canonical(fields: dict[str, Any]) -> tuple[str, str]:
 
 
 def _item(request: AcceptanceRequest, content: Content, accepted_at: datetime) -> dict[str, Any]:
-    head, tail = split_canonical(
-        request_fields(request, content, accepted_at=accepted_at, seq=0, prev_hash="")
-    )
+    """What the append function needs of one request: the row to insert (by column, as
+    JSON; the function adds ``id``, ``seq``, ``prev_hash`` and ``hash``), the personal values
+    with their salts (``personal_data`` rows, the function adds the record id), the canonical
+    JSON around ``prev_hash`` and ``seq``, and the version's position for the "newer" check.
+    ``values`` are kept to check the hash the function returns."""
+    return prepared(sealed_values(request, content, accepted_at=accepted_at), content[2])
+
+
+def prepared(values: dict[str, Any], position: int) -> dict[str, Any]:
+    """The append function's item for a record's ``values`` (seq and prev_hash not yet
+    known)."""
+    head, tail = split_canonical(canonical(values))
+    columns = {f.column: f for f in FIELDS}
+    row = {
+        column: columns[column].serialise(value)
+        for column, value in to_row(values).items()
+        if column not in _GIVEN_BY_THE_LOCK
+    }
+    personal = [
+        {key: r[key] for key in ("field", "salt", "value")} for r in personal_rows(0, values)
+    ]
     return {
-        "customer_id": request.customer_id,
-        "slug": request.policy,
-        "version_label": request.version,
-        "content_sha256": content[0],
-        "commit": content[1],
-        "notice_id": request.notice_id,
-        "accepted_at": format_time(accepted_at),
-        "ip": request.ip,
-        "user_agent": request.user_agent,
-        "method": request.method,
-        "position": content[2],
+        "row": row,
+        "personal": personal,
+        "position": position,
         "head": head,
         "tail": tail,
+        "values": values,
     }
 
 
@@ -180,8 +195,7 @@ def append_checked(
         ]
         with _autocommit(database) as connection:  # one statement, its own transaction
             try:
-                payload = json.dumps(items, ensure_ascii=False)  # the driver encodes it
-                rows = connection.execute(_CALL, {"items": payload}).all()
+                rows = connection.execute(_CALL, {"items": payload(items)}).all()
             except DBAPIError as error:
                 if _HEAD_MISSING in str(error.orig):
                     raise LedgerError(_HEAD_MISSING, hint=_HEAD_HINT) from None
@@ -194,9 +208,7 @@ def append_checked(
                 elif row.outcome == "existing":
                     recorded_meanwhile.append(index)
                 else:
-                    outcomes[index] = _created(
-                        request, _content(contents[request]), accepted_at, row
-                    )
+                    outcomes[index] = Recorded(created(items[row.item - 1], row), created=True)
     if recorded_meanwhile:  # another process recorded these between the check and the lock
         with _autocommit(database) as connection:
             stored = _existing(connection, [requests[i].key for i in recorded_meanwhile])
@@ -271,20 +283,22 @@ def _content(content: Content | PublisherError) -> Content:
     return content
 
 
-def _created(
-    request: AcceptanceRequest, content: Content, accepted_at: datetime, row: Any
-) -> Recorded:
-    """The record the function inserted, its hash checked against Python's (a mismatch,
-    which `publisher audit verify` would report too, fails the request loudly)."""
-    values = new_row(
-        request, content, accepted_at=accepted_at, seq=row.record_seq, prev_hash=row.record_prev
+def payload(items: Sequence[dict[str, Any]]) -> str:
+    """The append function's ``items`` argument (JSON; the driver encodes it)."""
+    return json.dumps(
+        [{k: v for k, v in item.items() if k != "values"} for item in items], ensure_ascii=False
     )
+
+
+def created(item: dict[str, Any], row: Any) -> AcceptanceRecord:
+    """The record the function inserted for ``item``, its hash checked against Python's (a
+    mismatch, which `publisher audit verify` would report too, fails the request loudly)."""
+    values = linked(item["values"], seq=row.record_seq, prev_hash=row.record_prev)
     if values["hash"] != row.record_hash:
         raise LedgerError(
             f"the database computed hash {row.record_hash[:12]}… for seq {row.record_seq}, "
             f"expected {values['hash'][:12]}…",
-            hint="check the server encoding (UTF8) and migration 0004_append_function; "
+            hint="check the server encoding (UTF8) and migration 0007_ledger_erasure; "
             "run `publisher audit verify`",
         )
-    record = AcceptanceRecord.from_row({"id": row.record_id, **values})
-    return Recorded(record, created=True)
+    return AcceptanceRecord.from_values(row.record_id, values)

@@ -14,6 +14,7 @@ from publisher.store.models import (
     Delivery,
     DeliveryEvent,
     Notice,
+    PersonalData,
     PolicyVersion,
 )
 
@@ -23,4 +24,5 @@ CUSTOMERS = cast(Table, Customer.__table__)
 DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, DeliveryEvent.__table__)
 NOTICES = cast(Table, Notice.__table__)
+PERSONAL = cast(Table, PersonalData.__table__)
 VERSIONS = cast(Table, PolicyVersion.__table__)

@@ -17,6 +17,7 @@ from publisher.store.db import Database
 from publisher.store.integrity import text_problem
 from publisher.store.ledger import AcceptanceRecord
 from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion
+from publisher.store.record import read_records
 from publisher.store.tables import ACCEPTANCES
 from publisher.store.versions import StoredVersion
 
@@ -81,13 +82,14 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             if row is None or (row.slug, row.version_label) != (claims.policy, claims.version):
                 raise LinkTargetMissing(f"link for unknown notice {claims.notice}")
             notice = NoticeInfo(row.id, row.subject, row.summary, row.effective, row.created_at)
-        accepted_row = session.execute(
+        accepted_rows = read_records(
+            session.connection(),
             select(ACCEPTANCES).where(
                 Acceptance.customer_id == claims.customer,
                 Acceptance.slug == claims.policy,
                 Acceptance.version_label == claims.version,
-            )
-        ).first()
+            ),
+        )
 
         def neighbour(*, later: bool, accepted: bool) -> PolicyVersion | None:
             """The nearest earlier version (or the newest later one), optionally only among
@@ -117,7 +119,7 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             ),
             version=StoredVersion.from_model(version),
             notice=notice,
-            accepted=AcceptanceRecord.from_row(accepted_row) if accepted_row else None,
+            accepted=accepted_rows[0] if accepted_rows else None,
             previous=StoredVersion.from_model(previous) if previous else None,
             earlier=StoredVersion.from_model(earlier) if earlier else None,
             current=StoredVersion.from_model(current) if current else None,
