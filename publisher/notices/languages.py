@@ -52,6 +52,10 @@ MISSING = N_(
     "This policy is not published in your language; the changes below are those of the "
     "%(source)s text, which is the one that applies."
 )
+UNCOMPARED = N_(
+    "The changes below are those of the %(source)s text, which is the one that applies: "
+    "the %(language)s translation has no earlier version to compare."
+)
 LAGGING = N_(
     "The %(language)s translation of this version is not ready yet; the changes below are "
     "those of the %(source)s text, which is the one that applies."
@@ -93,11 +97,16 @@ class LanguagePlan:
 
     def note(self, language: str) -> str | None:
         """The translated note for a language whose changes are listed in the default
-        language (None: the language's own changes, or the default language itself)."""
-        if language.lower() == self.default.lower() or language in self.current:
+        language (None for the default language itself)."""
+        if language.lower() == self.default.lower():
             return None
         gettext = translations(language).gettext
         source = language_name(self.default, language)
+        if language in self.current:
+            return gettext(UNCOMPARED) % {
+                "language": language_name(language, language),
+                "source": source,
+            }
         if language in self.lagging:
             return gettext(LAGGING) % {
                 "language": language_name(language, language),
@@ -210,9 +219,7 @@ def lagging_recipients(
         for row in connection.execute(query):
             language = plan.language_of(row.locale)
             if language in plan.lagging:
-                found.append(
-                    LaggingRecipient(row.id, row.locale, language, plan.lagging[language])
-                )
+                found.append(LaggingRecipient(row.id, row.locale, language, plan.lagging[language]))
     return found
 
 
@@ -226,9 +233,7 @@ def check_lagging(
         return lagging
     from publisher.counting import counted
 
-    shown = ", ".join(
-        f"{r.customer_id} ({r.locale or '-'} -> {r.language})" for r in lagging[:20]
-    )
+    shown = ", ".join(f"{r.customer_id} ({r.locale or '-'} -> {r.language})" for r in lagging[:20])
     more = f" and {len(lagging) - 20} more" if len(lagging) > 20 else ""
     languages = ", ".join(
         f"{lang} renders {plan.lagging[lang] or 'no known version'}"

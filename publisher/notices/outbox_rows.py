@@ -41,7 +41,6 @@ class Renderer(Protocol):
     def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient: ...
 
 
-
 def new_batch_id(notice_id: int) -> str:
     """``<notice>-<16 hex>``: unique, and names its notice."""
     return f"{notice_id}-{secrets.token_hex(8)}"
@@ -113,9 +112,7 @@ def claim(
         matches = [CUSTOMERS.c.locale.in_(named)] if named else []
         if None in locales:
             matches.append(CUSTOMERS.c.locale.is_(None))
-        where.append(
-            DELIVERIES.c.customer_id.in_(select(CUSTOMERS.c.id).where(or_(*matches)))
-        )
+        where.append(DELIVERIES.c.customer_id.in_(select(CUSTOMERS.c.id).where(or_(*matches))))
     chosen = (
         select(DELIVERIES.c.id)
         .where(*where)

@@ -50,7 +50,6 @@ LINK_HTML = "%%accept_url_html%%"
 """Placeholder of the personal acceptance link (HTML-escaped) in the HTML part."""
 
 
-
 def N_(message: str) -> str:
     """Marks a msgid for extraction (translated where it is used)."""
     return message
@@ -249,13 +248,14 @@ def default_subject(
     *,
     templates: Path | None = None,
     language: str | None = None,
+    title: str | None = None,
 ) -> str:
     """The subject line of a new notice created on ``today`` when ``--subject`` is not
-    given (in ``language``, default English)."""
+    given (in ``language``, default English; ``title``: the policy's title in it)."""
     template = environment(templates, language=language).get_template("notices/subject.txt")
     return " ".join(
         template.render(
-            title=version.title or version.slug,
+            title=title or version.title or version.slug,
             version=version.label,
             effective=effective,
             in_force=in_force(effective, today),
@@ -336,9 +336,9 @@ class NoticeRenderer:
             else None
         )
         title = self.target.title or self.notice.slug
-        if listed is not None and self.translated is not None:
+        if language in self.plan.current and self.translated is not None:
             title = self.translated.title(language, self.notice.version_label) or title
-        return email_context(
+        context = email_context(
             self.notice,
             group,
             title=title,
@@ -348,6 +348,32 @@ class NoticeRenderer:
             language=language,
             language_note=self.plan.note(language) if listed is None else None,
             listed=listed,
+            policy_url=(
+                Urls(language).absolute(self.site_url).policy(self.notice.slug)
+                if language in self.plan.current
+                else None
+            ),
+        )
+        context["subject"] = self.subject(language, title)
+        return context
+
+    def subject(self, language: str, title: str | None = None) -> str:
+        """The notice's subject in ``language``: the default subject is said again in that
+        language; a subject written for the notice (``--subject``) stays as written."""
+        notice = self.notice
+        if language.lower() == self.plan.default.lower() or notice.effective is None:
+            return notice.subject
+        created = notice.created_at.date()
+        english = default_subject(self.target, notice.effective, created, templates=self.templates)
+        if " ".join(notice.subject.split()) != english:
+            return notice.subject
+        return default_subject(
+            self.target,
+            notice.effective,
+            created,
+            templates=self.templates,
+            language=language,
+            title=title,
         )
 
     def template(self, since: str | None, language: str | None = None) -> EmailTemplate:

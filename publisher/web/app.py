@@ -157,13 +157,16 @@ def _route_path(request: Request) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+def _language(service: Service, context: object) -> str:
+    """The language of a link's pages: its customer's locale (fallback chain) among our UI
+    languages, else the default language."""
+    locale = context.customer.locale if isinstance(context, LinkContext) else None
+    return page_language(locale, service.settings.default_language)
+
+
 def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("root", _ROOT.get())
-    context = values.get("context")
-    language = page_language(
-        context.customer.locale if isinstance(context, LinkContext) else None,
-        service.settings.default_language,
-    )
+    language = _language(service, values.get("context"))
     html = render.render(template, templates=service.templates, language=language, **values)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
@@ -355,6 +358,9 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         return await _landing_page(
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
+    shown = await _context(service, claims)  # the page's language and text, as shown
+    if isinstance(shown, HTMLResponse):
+        return shown
     try:
         result = await _record(
             request,
@@ -364,6 +370,8 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             claims.version,
             claims.notice,
             method="link",
+            language=_language(service, shown),
+            shown_sha256=render.shown_sha256(shown.version),
         )
     except NewerAccepted:
         # Checked inside the ledger's write transaction: an older version is never recorded.
@@ -388,8 +396,11 @@ async def _record(
     notice: int | None,
     *,
     method: str,
+    language: str | None = None,
+    shown_sha256: str | None = None,
 ) -> Recorded:
-    """Append to the ledger through the process's group commit (awaits the commit)."""
+    """Append to the ledger through the process's group commit (awaits the commit);
+    ``language`` and ``shown_sha256``: the acceptance page's language and text hash."""
     peer = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent")
     submitted = service.ledger.submit(
@@ -401,6 +412,8 @@ async def _record(
             notice_id=notice,
             ip=client_ip(peer, request.headers.raw, service.proxy),
             user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+            language=language,
+            shown_sha256=shown_sha256,
         )
     )
     recorded = await asyncio.wrap_future(submitted)
