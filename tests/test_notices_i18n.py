@@ -91,7 +91,12 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Example,
     sender = runner.sender_for(made.settings, mailer="smtp")
     with runner.change_source(made.settings, warn=print) as source:
         renderer = runner.renderer_for(
-            made.database, made.settings, made.notice, source, sender=sender, warn=print,
+            made.database,
+            made.settings,
+            made.notice,
+            source,
+            sender=sender,
+            warn=print,
             today=SENT.date(),
         )
         renderer.signer = support.fixed_signer()  # links the same on every run
