@@ -21,7 +21,7 @@ __all__ = ["PYTHON_SOURCES", "TEMPLATE_FOLDERS", "extract_messages", "update_cat
 
 TEMPLATE_FOLDERS = ("templates/notices", "templates/acceptance", "templates/fragments")
 """The template folders (inside the package) whose strings are translated."""
-PYTHON_SOURCES = ("notices/render.py", "notices/languages.py")
+PYTHON_SOURCES = ("notices/render.py", "notices/languages.py", "site_languages.py")
 """Modules with msgids (marked ``N_("…")``)."""
 _KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
