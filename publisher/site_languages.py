@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from publisher import pages
 from publisher.history import Policy, PolicyRepo
+from publisher.i18n.catalogs import translations, ui_language
 from publisher.translations import TranslationStatus, translation_status
 
 if TYPE_CHECKING:
@@ -70,33 +71,58 @@ def alternates(urls_of: dict[str, pages.Urls], slug: str, site_url: str) -> str:
     return "\n".join(links) + "\n"
 
 
-def lag_banner(status: TranslationStatus, source_urls: pages.Urls, page: str) -> str:
-    """The banner of a lagging translation (empty when it is current)."""
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (publisher.i18n.extract)."""
+    return message
+
+
+_LAG = N_("This translation renders version %(renders)s; %(link)s is in force.")
+_LAG_LINK = N_("version %(version)s (%(language)s)")
+_LAG_CLAUSES = N_("Clauses changed since: %(clauses)s.")
+_NONE = N_("none")
+_BINDING = N_("This is a translation. The %(link)s prevails.")
+_BINDING_LINK = N_("%(language)s text")
+
+
+def _said(message: str, ui: str, /, **values: str) -> str:
+    """``message`` in the UI language ``ui``, its values HTML-escaped unless marked
+    safe with a leading ``<a ``."""
+    translated = translations(ui).gettext(message)
+    return translated % {k: v if v.startswith("<a ") else escape(v) for k, v in values.items()}
+
+
+def lag_banner(
+    status: TranslationStatus, source_urls: pages.Urls, page: str, language: str = "en"
+) -> str:
+    """The banner of a lagging translation (empty when it is current), in ``language``'s
+    UI language."""
     if not status.lagging or status.rendering.renders is None:
         return ""
     source = status.source
     href = pages.relative_url(source_urls.policy(source.slug), page)
-    clauses = ", ".join((c.number or c.id).rstrip(".") for c in status.clauses) or "none"
+    ui = ui_language(language)
+    clauses = ", ".join((c.number or c.id).rstrip(".") for c in status.clauses)
+    text = _said(_LAG_LINK, ui, version=source.current.label, language=source.language)
+    link = f'<a href="{escape(href)}" hreflang="{escape(source.language)}">{text}</a>'
     return (
-        f'<div class="translation-lag" role="note" lang="{escape(source.language)}">'
-        f"This translation renders version {escape(status.rendering.renders.label)}; "
-        f'<a href="{escape(href)}" hreflang="{escape(source.language)}">version '
-        f"{escape(source.current.label)} ({escape(source.language)})</a> is in force. "
-        f"Clauses changed since: {escape(clauses)}.</div>\n"
+        f'<div class="translation-lag" role="note" lang="{escape(ui)}">'
+        + _said(_LAG, ui, renders=status.rendering.renders.label, link=link)
+        + " "
+        + _said(_LAG_CLAUSES, ui, clauses=clauses or translations(ui).gettext(_NONE))
+        + "</div>\n"
     )
 
 
 def binding_line(binding: str, language: str, source_urls: pages.Urls, slug: str, page: str) -> str:
     """The line saying which language's text prevails (empty when none is set, or the page
-    is in that language)."""
+    is in that language), in the page's UI language."""
     if not binding or binding.lower() == language.lower():
         return ""
     href = pages.relative_url(source_urls.policy(slug), page)
-    return (
-        f'<p class="binding-language" lang="en">This is a translation. The '
-        f'<a href="{escape(href)}" hreflang="{escape(binding)}">{escape(binding)} text</a> '
-        f"prevails.</p>\n"
-    )
+    ui = ui_language(language)
+    text = _said(_BINDING_LINK, ui, language=binding)
+    link = f'<a href="{escape(href)}" hreflang="{escape(binding)}">{text}</a>'
+    return f'<p class="binding-language" lang="{escape(ui)}">{_said(_BINDING, ui, link=link)}</p>\n'
 
 
 def language_pages(
@@ -154,7 +180,7 @@ def language_pages(
                 top, links = "", ""
                 if page.path == current:
                     top = switcher(urls_of, translation.slug, language, page.path) + lag_banner(
-                        status, options.urls, page.path
+                        status, options.urls, page.path, language
                     )
                     links = head
                 top += binding_line(

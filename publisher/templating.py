@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import jinja2
 from publisher.config import Settings
 from publisher.counting import counted
 from publisher.errors import ConfigError
+from publisher.i18n.catalogs import format_long_date, translations, ui_language
 from publisher.urls import label_path
 
 __all__ = ["environment", "templates_fingerprint", "templates_folder"]
@@ -35,29 +36,8 @@ def _isodate(value: date | datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _long_date(value: date | datetime | None) -> str:
-    """``1 March 2026`` (no locale data needed, the same on every machine)."""
-    if value is None:
-        return ""
-    months = (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    )
-    return f"{value.day} {months[value.month - 1]} {value.year}"
-
-
-@lru_cache(maxsize=8)
-def _environment(override: str | None) -> jinja2.Environment:
+@lru_cache(maxsize=32)
+def _environment(override: str | None, language: str) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if override is not None:
         loaders.append(jinja2.FileSystemLoader(override))
@@ -73,21 +53,28 @@ def _environment(override: str | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
         cache_size=400,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["ui_language"] = language
     env.filters["isodate"] = _isodate
-    env.filters["long_date"] = _long_date
+    env.filters["long_date"] = partial(format_long_date, language=language)
     env.filters["plural"] = counted
     env.filters["label_path"] = label_path
     return env
 
 
-def environment(override_dir: Path | str | None = None) -> jinja2.Environment:
+def environment(
+    override_dir: Path | str | None = None, *, language: str | None = None
+) -> jinja2.Environment:
     """The jinja2 environment: ``override_dir`` (if given) in front of the package's
-    ``publisher/templates``. Environments are shared per override folder, so templates are
-    compiled once per process. Autoescape is on (except for ``*.txt`` and ``*.css`` templates); undefined
-    variables are errors."""
+    ``publisher/templates``, with our UI strings (``_()``, ``ngettext()``) and the
+    ``long_date`` filter in ``language`` (a tag; its UI language, see
+    :func:`publisher.i18n.catalogs.ui_language`; default English). Environments are shared per
+    override folder and UI language, so templates are compiled once per process. Autoescape is
+    on (except for ``*.txt`` and ``*.css`` templates); undefined variables are errors."""
     key = str(Path(override_dir).resolve()) if override_dir is not None else None
-    return _environment(key)
+    return _environment(key, ui_language(language))
 
 
 DEFAULT_TEMPLATES = "templates"
@@ -118,6 +105,7 @@ def templates_fingerprint(override_dir: Path | str | None = None) -> str:
         roots.append(Path(override_dir))
     package = resources.files("publisher") / PACKAGE_TEMPLATES
     roots.append(Path(str(package)))
+    roots.append(Path(str(resources.files("publisher") / "i18n" / "locale")))  # UI strings
     for root in roots:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             digest.update(path.relative_to(root).as_posix().encode())

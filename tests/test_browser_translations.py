@@ -44,7 +44,8 @@ def test_switcher_and_hreflang_between_english_and_french(site_url: str, browser
     expect(page.locator("article").first).to_contain_text("Politique de confidentialité")
     banner = page.locator(".translation-lag")
     expect(banner).to_be_visible()
-    expect(banner).to_contain_text("renders version 2")
+    expect(banner).to_have_attribute("lang", "fr")  # said in the page's language
+    expect(banner).to_contain_text("rend la version 2")
     expect(banner).to_contain_text("version 3 (en)")
     fr_alternate = page.locator('link[rel="alternate"][hreflang="de"]')
     expect(fr_alternate).to_have_attribute("href", "http://127.0.0.1:8001/de/privacy/")

@@ -70,8 +70,11 @@ def test_switcher_links_every_language_with_hreflang(site: Path) -> None:
 def test_a_lagging_translation_has_a_banner_naming_the_clauses(site: Path) -> None:
     german = (site / "de/privacy/index.html").read_text(encoding="utf-8")
     assert 'class="translation-lag"' in german
-    assert "renders version 1" in german and "version 2 (en)</a> is in force" in german
-    assert "Clauses changed since: 2." in german
+    # In the page's language (the catalogs): "renders version 1; version 2 (en) is in force".
+    assert 'class="translation-lag" role="note" lang="de"' in german
+    assert "gibt Version 1 wieder; in Kraft ist <a " in german
+    assert 'hreflang="en">Version 2 (en)</a>.' in german
+    assert "Seitdem geänderte Klauseln: 2." in german
     assert 'class="translation-lag"' not in (site / "fr/privacy/index.html").read_text(
         encoding="utf-8"
     )
@@ -128,8 +131,8 @@ def test_binding_language_line_on_every_translated_page(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     line = (
-        '<p class="binding-language" lang="en">This is a translation. The '
-        '<a href="../../privacy/" hreflang="en">en text</a> prevails.</p>'
+        '<p class="binding-language" lang="de">Dies ist eine Übersetzung. Maßgeblich ist der '
+        '<a href="../../privacy/" hreflang="en">Text (en)</a>.</p>'
     )
     assert line in (tmp_path / "site/de/privacy/index.html").read_text(encoding="utf-8")
     versions = (tmp_path / "site/de/privacy/versions/index.html").read_text(encoding="utf-8")

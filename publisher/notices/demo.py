@@ -33,7 +33,9 @@ DEMO_DIR = ".publisher/demo"
 
 CUSTOMERS = (
     CustomerRow(2, "demo-first", "ada@example.com", "Ada Example", "First Version Ltd"),
-    CustomerRow(3, "demo-previous", "ben@example.com", "Ben Example", "Previous Version Ltd"),
+    CustomerRow(
+        3, "demo-previous", "ben@example.com", "Ben Example", "Previous Version Ltd", "de-DE"
+    ),
     CustomerRow(4, "demo-never", "cy@example.com", "Cy Example", "Never Accepted Ltd"),
 )
 

@@ -23,46 +23,48 @@ rows are read one batch at a time and each group's email is rendered once.
 from __future__ import annotations
 
 import random
-import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, func, select, update
-
-from publisher.notices.campaign import NoticeInfo, get_notice
-from publisher.notices.mailers.base import (
-    Batch,
-    BatchResult,
-    EmailTemplate,
-    Mailer,
-    Outcome,
-    Recipient,
+from publisher.notices.campaign import get_notice
+from publisher.notices.mailers.base import Batch, BatchResult, Mailer
+from publisher.notices.outbox_rows import (
+    Renderer,
+    claim,
+    queued_groups,
+    record,
+    recover,
+    refresh_status,
+    release,
+    requeue_failed,
+    state_counts,
 )
 from publisher.notices.sendlock import heartbeat, send_lock
-from publisher.notices.states import SETTLED, NoticeStatus, State
+from publisher.notices.states import SETTLED, State
 from publisher.store.db import Database
 from publisher.store.models import utcnow
-from publisher.store.tables import CUSTOMERS, DELIVERIES, NOTICES
 
-_STATE_OF: dict[Outcome, State] = {
-    "sent": State.SENT,
-    "failed": State.FAILED,
-    "retry": State.QUEUED,
-    "unknown": State.UNKNOWN,
-}
-"""The row state a mailer's outcome for it leads to."""
-
-
-class Renderer(Protocol):
-    """What the outbox needs from :class:`publisher.notices.render.NoticeRenderer`."""
-
-    def template(self, since: str | None) -> EmailTemplate: ...
-
-    def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient: ...
+__all__ = [
+    "Progress",
+    "RateLimiter",
+    "Renderer",
+    "SendOptions",
+    "SendReport",
+    "backoff",
+    "claim",
+    "queued_groups",
+    "record",
+    "recover",
+    "refresh_status",
+    "release",
+    "requeue_failed",
+    "send_notice",
+    "state_counts",
+]
 
 
 class Progress(Protocol):
@@ -154,254 +156,6 @@ class SendReport:
         }
 
 
-def new_batch_id(notice_id: int) -> str:
-    """``<notice>-<16 hex>``: unique, and names its notice."""
-    return f"{notice_id}-{secrets.token_hex(8)}"
-
-
-def state_counts(database: Database, notice_id: int) -> dict[State, int]:
-    """Rows per state (every state present, zeros included)."""
-    counts = dict.fromkeys(State, 0)
-    with database.read() as connection:
-        for state, count in connection.execute(
-            select(DELIVERIES.c.state, func.count())
-            .where(DELIVERIES.c.notice_id == notice_id)
-            .group_by(DELIVERIES.c.state)
-        ):
-            counts[State(state)] = int(count)
-    return counts
-
-
-# ------------------------------------------------------------------------------ rows
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    customer_id: str
-    email: str
-    name: str
-    attempts: int
-
-
-def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
-    query = (
-        select(
-            DELIVERIES.c.id,
-            DELIVERIES.c.customer_id,
-            DELIVERIES.c.email,
-            CUSTOMERS.c.name,
-            DELIVERIES.c.attempts,
-        )
-        .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
-        .where(DELIVERIES.c.batch_id == batch_id)
-        .order_by(DELIVERIES.c.id)
-    )
-    return [
-        _Row(r.id, r.customer_id, r.email, r.name, r.attempts) for r in connection.execute(query)
-    ]
-
-
-def claim(
-    database: Database, notice_id: int, since: str | None, size: int, *, token: str, now: datetime
-) -> tuple[str, list[_Row]]:
-    """Move up to ``size`` queued rows of one group to ``sending`` under a new batch id, in
-    one transaction (with the heartbeat); returns the batch id and its rows."""
-    batch_id = new_batch_id(notice_id)
-    group = (
-        DELIVERIES.c.since_label.is_(None) if since is None else DELIVERIES.c.since_label == since
-    )
-    chosen = (
-        select(DELIVERIES.c.id)
-        .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED, group)
-        .order_by(DELIVERIES.c.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)
-    )
-    with database.write() as connection:
-        heartbeat(connection, notice_id, token, now)
-        ids = list(connection.execute(chosen).scalars())
-        if not ids:
-            return batch_id, []
-        connection.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.id.in_(ids), DELIVERIES.c.state == State.QUEUED)
-            .values(
-                state=State.SENDING,
-                batch_id=batch_id,
-                claimed_at=now,
-                attempts=DELIVERIES.c.attempts + 1,
-            )
-        )
-        return batch_id, _rows_of_batch(connection, batch_id)
-
-
-def queued_groups(database: Database, notice_id: int) -> list[str | None]:
-    """The groups (last accepted label) that still have queued rows (None first)."""
-    with database.read() as connection:
-        labels = list(
-            connection.execute(
-                select(DELIVERIES.c.since_label)
-                .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.QUEUED)
-                .distinct()
-            ).scalars()
-        )
-    return sorted(labels, key=lambda label: (label is not None, label or ""))
-
-
-def record(
-    database: Database,
-    batch_id: str,
-    rows: Sequence[_Row],
-    result: BatchResult,
-    *,
-    max_attempts: int,
-    now: datetime,
-) -> dict[State, int]:
-    """Write the mailer's answer for a batch; returns rows per resulting state. Only rows
-    still ``sending`` in this batch are touched (a person may have settled them meanwhile).
-
-    A rate-limited batch (``retry_after`` set: the provider is pacing us, not failing) and
-    one the provider could not take (``unavailable``: an outage) do not use up the rows'
-    attempts."""
-    throttled = result.retry_after is not None or result.unavailable
-    groups: dict[tuple[State, str | None, str | None, bool], list[int]] = {}
-    counts = dict.fromkeys((*SETTLED, State.QUEUED), 0)
-    for row in rows:
-        outcome = result.outcome(row.id)
-        state = _STATE_OF[outcome.outcome]
-        error = outcome.error
-        if state == State.QUEUED and not throttled and row.attempts >= max_attempts:
-            state = State.FAILED
-            error = f"gave up after {row.attempts} attempts: {error or 'not accepted'}"
-        if state == State.UNKNOWN:
-            error = (
-                f"outcome unknown (batch {batch_id}): {error or 'no answer'}; settle "
-                f"with `publisher notice settle` once you know"
-            )
-        counts[state] += 1
-        key = (
-            state,
-            error if state != State.SENT else None,
-            outcome.message_id if state == State.SENT else None,
-            state == State.QUEUED and throttled,
-        )
-        groups.setdefault(key, []).append(row.id)
-    # One UPDATE per distinct outcome (a SendGrid batch is one: 1,000 rows, one statement).
-    with database.write() as connection:
-        for (state, error, message_id, give_back), ids in groups.items():
-            values: dict[str, Any] = {
-                "state": state,
-                "last_error": error,
-                "message_id": message_id,
-                "sent_at": now if state == State.SENT else None,
-            }
-            if give_back:
-                values["attempts"] = DELIVERIES.c.attempts - 1
-            connection.execute(
-                update(DELIVERIES)
-                .where(
-                    DELIVERIES.c.id.in_(ids),
-                    DELIVERIES.c.batch_id == batch_id,
-                    DELIVERIES.c.state == State.SENDING,
-                )
-                .values(**values)
-            )
-    return counts
-
-
-def release(database: Database, batch_id: str, *, state: State, error: str) -> int:
-    """Move a claimed batch's rows still ``sending`` to ``state`` (queued: the request was
-    certainly not made; unknown: it may have been)."""
-    values: dict[str, Any] = {"state": state, "last_error": error}
-    if state == State.QUEUED:
-        values["attempts"] = DELIVERIES.c.attempts - 1
-    with database.write() as connection:
-        result = connection.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.batch_id == batch_id, DELIVERIES.c.state == State.SENDING)
-            .values(**values)
-        )
-        return int(result.rowcount or 0)
-
-
-def recover(
-    database: Database, notice: NoticeInfo, mailer: Mailer, renderer: Renderer
-) -> dict[str, int]:
-    """Settle rows a dead run left in ``sending``: ask the mailer (the folder mailer can
-    look), else mark them ``unknown``. Call only while holding the send lock."""
-    with database.read() as connection:
-        batches = list(
-            connection.execute(
-                select(DELIVERIES.c.batch_id)
-                .where(DELIVERIES.c.notice_id == notice.id, DELIVERIES.c.state == State.SENDING)
-                .distinct()
-            ).scalars()
-        )
-    found: dict[str, int] = {}
-    for batch_id in batches:
-        with database.read() as connection:
-            rows = _rows_of_batch(connection, batch_id)
-        recipients = [renderer.recipient(r.id, r.customer_id, r.email, r.name) for r in rows]
-        known = mailer.probe(notice.id, recipients)
-        with database.write() as connection:
-            for row in rows:
-                if known is not None and row.id in known:
-                    state = State.SENT if known[row.id] else State.QUEUED
-                    error = None if known[row.id] else "not written before the previous run stopped"
-                else:
-                    state = State.UNKNOWN
-                    error = (
-                        f"outcome unknown (batch {batch_id}): the sending process stopped "
-                        "while the batch was with the mailer; settle with "
-                        "`publisher notice settle`"
-                    )
-                connection.execute(
-                    update(DELIVERIES)
-                    .where(DELIVERIES.c.id == row.id, DELIVERIES.c.state == State.SENDING)
-                    .values(state=state, last_error=error)
-                )
-                found[state] = found.get(state, 0) + 1
-    return found
-
-
-def requeue_failed(database: Database, notice_id: int) -> int:
-    """Give failed rows another try (``send --retry-failed``): back to queued, attempts 0."""
-    with database.write() as connection:
-        result = connection.execute(
-            update(DELIVERIES)
-            .where(DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.state == State.FAILED)
-            .values(state=State.QUEUED, attempts=0)
-        )
-        return int(result.rowcount or 0)
-
-
-def refresh_status(
-    database: Database, notice_id: int, *, now: datetime, mailer: str | None = None
-) -> dict[State, int]:
-    """Set the notice's status from its rows (``sending`` while rows are queued or sending,
-    then ``sent``, or ``incomplete`` with failed or unknown rows); returns the counts."""
-    counts = state_counts(database, notice_id)
-    if counts[State.QUEUED] or counts[State.SENDING]:
-        status = NoticeStatus.SENDING
-    elif counts[State.FAILED] or counts[State.UNKNOWN]:
-        status = NoticeStatus.INCOMPLETE
-    else:
-        status = NoticeStatus.SENT
-    values: dict[str, Any] = {"status": status}
-    if mailer is not None:
-        values["mailer"] = mailer
-    with database.write() as connection:
-        if status in (NoticeStatus.SENT, NoticeStatus.INCOMPLETE):
-            connection.execute(
-                update(NOTICES)
-                .where(NOTICES.c.id == notice_id, NOTICES.c.sent_at.is_(None))
-                .values(sent_at=now)
-            )
-        connection.execute(update(NOTICES).where(NOTICES.c.id == notice_id).values(**values))
-    return counts
-
-
 # ------------------------------------------------------------------------------ pacing
 
 
@@ -489,11 +243,13 @@ def send_notice(
         claimed: str | None = None
         in_flight = False
         try:
-            for since in queued_groups(database, notice_id):
-                template = renderer.template(since)
+            for since, language, locales in queued_groups(database, notice_id, renderer):
+                template = renderer.template(since, language)
                 while report.aborted is None:
                     limiter.wait_turn()
-                    claimed, rows = claim(database, notice_id, since, size, token=token, now=now())
+                    claimed, rows = claim(
+                        database, notice_id, since, size, token=token, now=now(), locales=locales
+                    )
                     if not rows:
                         claimed = None
                         break

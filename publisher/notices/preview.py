@@ -17,6 +17,7 @@ from publisher.config import Settings
 from publisher.notices import campaign, runner
 from publisher.notices.mailers.base import Batch, EmailTemplate
 from publisher.notices.mailers.message import build_message
+from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.models import utcnow
 
@@ -69,7 +70,8 @@ def preview(
         renderer = runner.renderer_for(
             database, settings, notice, source, sender=sender, warn=warn, today=now().date()
         )
-        template = renderer.template(row.since)
+        language = renderer.language_of(get_customer(database, row.customer_id).locale)
+        template = renderer.template(row.since, language)
     recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
     batch = Batch(
         id="preview",

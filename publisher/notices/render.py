@@ -15,7 +15,7 @@ each recipient's acceptance link and caches the rendered templates.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.headerregistry import Address
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from publisher.diff import Change, ChangeSet, InlineOp, wording
+from publisher.i18n.catalogs import translations
 from publisher.links import LinkClaims, LinkSigner, link_url
 from publisher.notices.campaign import (
     REMINDER,
@@ -32,6 +33,7 @@ from publisher.notices.campaign import (
     NoticeInfo,
     group_changes,
 )
+from publisher.notices.languages import LanguagePlan, Listed, TranslatedChanges
 from publisher.notices.mailers.base import EmailTemplate, Recipient
 from publisher.pages import Urls
 from publisher.store.models import utcnow
@@ -47,14 +49,25 @@ LINK = "%%accept_url%%"
 LINK_HTML = "%%accept_url_html%%"
 """Placeholder of the personal acceptance link (HTML-escaped) in the HTML part."""
 
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction (translated where it is used)."""
+    return message
+
+
+Gettext = Callable[[str], str]
+
 _TITLES = {
-    "added": "New",
-    "removed": "Removed",
-    "modified": "Changed",
-    "moved": "Moved",
-    "renumbered": "Renumbered",
-    "restructured": "Restructured",
+    "added": N_("New"),
+    "removed": N_("Removed"),
+    "modified": N_("Changed"),
+    "moved": N_("Moved"),
+    "renumbered": N_("Renumbered"),
+    "restructured": N_("Restructured"),
 }
+_MOVED_AND_CHANGED = N_("Moved and changed")
+_ADDED = N_("added %(text)s")
+_REMOVED = N_("removed %(text)s")
 _SHORT_WORDS = 10
 _SHORT_PAIRS = 3
 
@@ -84,7 +97,11 @@ def _quote(text: str) -> str:
     return "“" + " ".join(text.split()) + "”"
 
 
-def word_changes(ops: Sequence[InlineOp]) -> tuple[str, ...]:
+def _same(message: str) -> str:
+    return message
+
+
+def word_changes(ops: Sequence[InlineOp], gettext: Gettext = _same) -> tuple[str, ...]:
     """The word edits of a reworded clause as short phrases (``“14” → “30”``,
     ``added “if the amount is still unpaid”``), or () when they are too many or too long to
     say shortly (the redline shows them)."""
@@ -110,29 +127,30 @@ def word_changes(ops: Sequence[InlineOp]) -> tuple[str, ...]:
         if a and b:
             phrases.append(f"{_quote(a)} → {_quote(b)}")
         elif b:
-            phrases.append(f"added {_quote(b)}")
+            phrases.append(gettext(_ADDED) % {"text": _quote(b)})
         else:
-            phrases.append(f"removed {_quote(a)}")
+            phrases.append(gettext(_REMOVED) % {"text": _quote(a)})
     return tuple(phrases)
 
 
-def change_item(change: Change) -> ChangeItem:
-    """How one change is listed in an email."""
-    title = _TITLES[change.kind]
+def change_item(change: Change, gettext: Gettext = _same) -> ChangeItem:
+    """How one change is listed in an email (its title and word edits through
+    ``gettext``; the move note stays in English)."""
+    title = gettext(_TITLES[change.kind])
     note = ""
     if change.kind == "moved":
         note = wording.move_note(change)
         if change.reworded:
-            title = "Moved and changed"
-    words = word_changes(change.inline) if change.reworded else ()
+            title = gettext(_MOVED_AND_CHANGED)
+    words = word_changes(change.inline, gettext) if change.reworded else ()
     return ChangeItem(change.kind, title, change.label, note, words)
 
 
-def change_items(changes: ChangeSet | None) -> tuple[ChangeItem, ...]:
+def change_items(changes: ChangeSet | None, gettext: Gettext = _same) -> tuple[ChangeItem, ...]:
     """The material changes of a change set, in document order."""
     if changes is None:
         return ()
-    return tuple(change_item(c) for c in changes.changes if c.material)
+    return tuple(change_item(c, gettext) for c in changes.changes if c.material)
 
 
 @dataclass(frozen=True)
@@ -157,21 +175,31 @@ def email_context(
     sender: Sender,
     today: date,
     policy_url: str | None = None,
+    language: str = "en",
+    language_note: str | None = None,
+    listed: Listed | None = None,
 ) -> dict[str, Any]:
     """The values the notice templates see (placeholders for the personal ones).
     ``in_force``: the version is in effect on ``today`` (the day the email is sent), so the
-    email says "in effect since", not "takes effect on"."""
-    urls = Urls().absolute(site_url)
+    email says "in effect since", not "takes effect on". ``language``: the email's language
+    (its UI strings, dates and change titles); ``language_note``: a line saying why the
+    changes are listed in the default language; ``listed``: the changes and pages of a
+    current translation (default: the source's)."""
+    if listed is None:
+        listed = Listed(Urls(), group.base, notice.version_label, group.changes)
+    urls = listed.urls.absolute(site_url)
     redline_url = (
-        urls.changes(notice.slug, group.base, notice.version_label)
-        if group.base is not None
-        else urls.version(notice.slug, notice.version_label)
+        urls.changes(notice.slug, listed.base, listed.target)
+        if listed.base is not None
+        else urls.version(notice.slug, listed.target)
     )
-    changes = group.changes
-    items = change_items(changes)
+    changes = listed.changes
+    items = change_items(changes, translations(language).gettext)
     editorial = changes.summary.editorial if changes is not None else 0
     return {
         "notice_id": notice.id,
+        "language": language,
+        "language_note": language_note,
         "reminder": notice.kind == REMINDER,
         "subject": notice.subject,
         "title": title,
@@ -197,9 +225,9 @@ def email_context(
 
 
 def render_email(context: dict[str, Any], *, templates: Path | None = None) -> EmailTemplate:
-    """Subject (the notice's), text and HTML of one group's email (pure apart from reading
-    templates)."""
-    env = environment(templates)
+    """Subject (the notice's), text and HTML of one group's email in ``context["language"]``
+    (pure apart from reading templates and catalogs)."""
+    env = environment(templates, language=context.get("language"))
     subject = " ".join(str(context["subject"]).split())
     text = env.get_template("notices/email.txt").render(**context)
     html = env.get_template("notices/email.html").render(
@@ -214,14 +242,20 @@ def in_force(effective: date | None, today: date) -> bool:
 
 
 def default_subject(
-    version: StoredVersion, effective: date, today: date, *, templates: Path | None = None
+    version: StoredVersion,
+    effective: date,
+    today: date,
+    *,
+    templates: Path | None = None,
+    language: str | None = None,
+    title: str | None = None,
 ) -> str:
     """The subject line of a new notice created on ``today`` when ``--subject`` is not
-    given."""
-    template = environment(templates).get_template("notices/subject.txt")
+    given (in ``language``, default English; ``title``: the policy's title in it)."""
+    template = environment(templates, language=language).get_template("notices/subject.txt")
     return " ".join(
         template.render(
-            title=version.title or version.slug,
+            title=title or version.title or version.slug,
             version=version.label,
             effective=effective,
             in_force=in_force(effective, today),
@@ -253,8 +287,14 @@ class NoticeRenderer:
         sender: Sender,
         templates: Path | None = None,
         today: date | None = None,
+        plan: LanguagePlan | None = None,
+        translated: TranslatedChanges | None = None,
     ) -> None:
         self.notice = notice
+        self.plan = plan or LanguagePlan("en")
+        """Which language each customer gets (default: English for everyone)."""
+        self.translated = translated
+        """Change sets of the current translations (None: the source's only)."""
         self.today = today or utcnow().date()
         """The day the emails are sent (the version may be in force by then)."""
         self.versions = tuple(versions)
@@ -275,7 +315,11 @@ class NoticeRenderer:
         self.sender = sender
         self.templates = templates
         self._groups: dict[str | None, GroupChanges] = {}
-        self._rendered: dict[str | None, EmailTemplate] = {}
+        self._rendered: dict[tuple[str | None, str], EmailTemplate] = {}
+
+    def language_of(self, locale: str | None) -> str:
+        """The language of the email of a customer with ``locale``."""
+        return self.plan.language_of(locale)
 
     def group(self, since: str | None) -> GroupChanges:
         """What changed for customers who last accepted ``since`` (computed once)."""
@@ -283,21 +327,64 @@ class NoticeRenderer:
             self._groups[since] = group_changes(self.source, self.versions, self.target, since)
         return self._groups[since]
 
-    def context(self, since: str | None) -> dict[str, Any]:
-        return email_context(
+    def context(self, since: str | None, language: str | None = None) -> dict[str, Any]:
+        language = language or self.plan.default
+        group = self.group(since)
+        listed = (
+            self.translated.listed(language, group.base, self.notice.version_label)
+            if self.translated is not None
+            else None
+        )
+        title = self.target.title or self.notice.slug
+        if language in self.plan.current and self.translated is not None:
+            title = self.translated.title(language, self.notice.version_label) or title
+        context = email_context(
             self.notice,
-            self.group(since),
-            title=self.target.title or self.notice.slug,
+            group,
+            title=title,
             site_url=self.site_url,
             sender=self.sender,
             today=self.today,
+            language=language,
+            language_note=self.plan.note(language) if listed is None else None,
+            listed=listed,
+            policy_url=(
+                Urls(language).absolute(self.site_url).policy(self.notice.slug)
+                if language in self.plan.current
+                else None
+            ),
+        )
+        context["subject"] = self.subject(language, title)
+        return context
+
+    def subject(self, language: str, title: str | None = None) -> str:
+        """The notice's subject in ``language``: the default subject is said again in that
+        language; a subject written for the notice (``--subject``) stays as written."""
+        notice = self.notice
+        if language.lower() == self.plan.default.lower() or notice.effective is None:
+            return notice.subject
+        created = notice.created_at.date()
+        english = default_subject(self.target, notice.effective, created, templates=self.templates)
+        if " ".join(notice.subject.split()) != english:
+            return notice.subject
+        return default_subject(
+            self.target,
+            notice.effective,
+            created,
+            templates=self.templates,
+            language=language,
+            title=title,
         )
 
-    def template(self, since: str | None) -> EmailTemplate:
-        """The group's email with placeholders (rendered once)."""
-        if since not in self._rendered:
-            self._rendered[since] = render_email(self.context(since), templates=self.templates)
-        return self._rendered[since]
+    def template(self, since: str | None, language: str | None = None) -> EmailTemplate:
+        """The group's email in ``language`` (default: the plan's default) with placeholders
+        (rendered once)."""
+        key = (since, language or self.plan.default)
+        if key not in self._rendered:
+            self._rendered[key] = render_email(
+                self.context(since, key[1]), templates=self.templates
+            )
+        return self._rendered[key]
 
     def link(self, customer_id: str) -> str:
         """The customer's signed acceptance link for this notice."""

@@ -30,6 +30,12 @@ from publisher.notices.campaign import (
     record_override,
     top_up,
 )
+from publisher.notices.languages import (
+    LanguagePlan,
+    TranslatedChanges,
+    check_lagging,
+    plan_languages,
+)
 from publisher.notices.mailers import make_mailer
 from publisher.notices.outbox import Progress, SendOptions, SendReport, send_notice
 from publisher.notices.render import NoticeRenderer, Sender, make_sender
@@ -99,7 +105,10 @@ def renderer_for(
     warn: Warn,
     today: date | None = None,
 ) -> NoticeRenderer:
-    """The renderer of ``notice``'s emails, sent on ``today`` (default: the current date)."""
+    """The renderer of ``notice``'s emails, sent on ``today`` (default: the current date),
+    each customer's in their language (:func:`language_plan`)."""
+    plan = language_plan(settings, notice, source)
+    repo = source.repo if isinstance(source, GitChanges) else None
     return NoticeRenderer(
         notice,
         versions=stored_versions(database, slug=notice.slug),
@@ -110,7 +119,16 @@ def renderer_for(
         sender=sender,
         templates=templates_dir(settings),
         today=today,
+        plan=plan,
+        translated=TranslatedChanges(repo, plan) if repo is not None else None,
     )
+
+
+def language_plan(settings: Settings, notice: NoticeInfo, source: ChangeSource) -> LanguagePlan:
+    """The languages of ``notice``'s policy (its translations from git; without a
+    repository, the default language and our UI languages only)."""
+    repo = source.repo if isinstance(source, GitChanges) else None
+    return plan_languages(repo, notice.slug, notice.version_label, settings.default_language)
 
 
 def send(
@@ -130,12 +148,17 @@ def send(
     the sending rules: customers who became recipients since the notice was created are
     added (``topped_up``), its materiality is computed again for them, and the notice period
     is checked again for today. A notice no longer in time is refused
-    (:class:`NoticePeriodError`, nothing sent) unless ``force``, which records the override.
+    (:class:`NoticePeriodError`, nothing sent) unless ``force``, which records the override;
+    so is one with recipients whose language has a lagging translation
+    (:class:`~publisher.notices.languages.TranslationLagError`, listing them).
     Reminders are sent as they are (their notice was checked)."""
     name = mailer or settings.mailer
     sender = sender_for(settings, mailer=name)
     with change_source(settings, warn=warn) as source:
         notice, added = _ready(database, notice, source, force=force, now=now)
+        if not force and notice.kind == NOTICE:
+            plan = language_plan(settings, notice, source)
+            check_lagging(database, notice.id, notice.slug, notice.version_label, plan)
         with make_mailer(settings, name, now=now, outbox_dir=outbox_dir) as chosen:
             renderer = renderer_for(
                 database, settings, notice, source, sender=sender, warn=warn, today=now().date()

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from publisher.config import Settings
 from publisher.errors import NotFoundError
+from publisher.i18n.locales import page_language
 from publisher.links import LinkClaims, LinkExpired, LinkInvalid
 from publisher.store import migrate
 from publisher.store.db import Database
@@ -77,9 +78,17 @@ def _route_path(request: Request) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
+def _language(service: Service, context: object) -> str:
+    """The language of a link's pages: its customer's locale (fallback chain) among our UI
+    languages, else the default language."""
+    locale = context.customer.locale if isinstance(context, LinkContext) else None
+    return page_language(locale, service.settings.default_language)
+
+
 def _page(service: Service, template: str, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("root", _ROOT.get())
-    html = render.render(template, templates=service.templates, **values)
+    language = _language(service, values.get("context"))
+    html = render.render(template, templates=service.templates, language=language, **values)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
@@ -289,6 +298,9 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         return await _landing_page(
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
+    shown = await _context(service, claims)  # the page's language and text, as shown
+    if isinstance(shown, HTMLResponse):
+        return shown
     try:
         result = await record(
             request,
@@ -298,6 +310,8 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             claims.version,
             claims.notice,
             method="link",
+            language=_language(service, shown),
+            shown_sha256=render.shown_sha256(shown.version),
         )
     except NewerAccepted:
         # Checked inside the ledger's write transaction: an older version is never recorded.

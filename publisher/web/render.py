@@ -20,7 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 from publisher.diff import REDLINE_CSS, Side, compare, render_html
-from publisher.document import Document
+from publisher.document import Document, body_sha256
 from publisher.markdown import parse_document
 from publisher.pages import policy_body
 from publisher.sanitize import clause_bodies
@@ -28,11 +28,21 @@ from publisher.store.versions import StoredVersion
 from publisher.templating import environment
 
 
-def render(template: str, *, templates: Path | None = None, **values: Any) -> str:
+def render(
+    template: str, *, templates: Path | None = None, language: str | None = None, **values: Any
+) -> str:
     """Render ``acceptance/<template>`` with the product's shared jinja2 environment
     (autoescape on, undefined is an error; see :mod:`publisher.templating`), ``templates``
-    (the ``templates`` setting's folder) in front of the package's templates."""
-    return environment(templates).get_template(f"acceptance/{template}").render(**values)
+    (the ``templates`` setting's folder) in front of the package's templates, its UI strings
+    and dates in ``language`` (default English)."""
+    env = environment(templates, language=language)
+    return env.get_template(f"acceptance/{template}").render(**values)
+
+
+def shown_sha256(version: StoredVersion) -> str:
+    """The sha256 of the text an acceptance page shows of ``version``: its stored body,
+    hashed again (the page shows exactly that body, whatever the page's language)."""
+    return body_sha256(version.body)
 
 
 def _source(name: str, templates: Path | None) -> str:

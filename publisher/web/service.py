@@ -89,8 +89,11 @@ async def record(
     notice: int | None,
     *,
     method: str,
+    language: str | None = None,
+    shown_sha256: str | None = None,
 ) -> Recorded:
-    """Append to the ledger through the process's group commit (awaits the commit)."""
+    """Append to the ledger through the process's group commit (awaits the commit);
+    ``language`` and ``shown_sha256``: the acceptance page's language and text hash."""
     peer = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent")
     submitted = service.ledger.submit(
@@ -102,6 +105,8 @@ async def record(
             notice_id=notice,
             ip=client_ip(peer, request.headers.raw, service.proxy),
             user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+            language=language,
+            shown_sha256=shown_sha256,
         )
     )
     recorded = await asyncio.wrap_future(submitted)
