@@ -1,0 +1,135 @@
+"""Organisations: customers of kind organisation, their members, who may act for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import test_store_support as support
+
+from publisher.errors import NotFoundError
+from publisher.store.customers import (
+    CustomerFileError,
+    CustomerRow,
+    customer_row,
+    import_file,
+    list_customers,
+    membership_problems,
+    parse_customers,
+)
+from publisher.store.db import Database
+from publisher.store.organisations import NotAMember, acting_for, members, save_customer
+
+database = support.database  # fixtures
+database_url = support.database_url
+
+ORGS = """id,email,name,company,locale,kind,organisation
+acme,legal@acme.example,Acme Ltd,Acme Ltd,,organisation,
+ann,ann@acme.example,Ann Smith,Acme Ltd,,,acme
+ben,ben@acme.example,Ben Jones,Acme Ltd,,person,acme
+solo,solo@example.com,Solo Trader,,,,
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "customers.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_csv_names_kind_and_organisation(tmp_path: Path, database: Database) -> None:
+    result = import_file(database, write(tmp_path, ORGS))
+    assert result.created == 4
+    stored = {c.id: (c.kind, c.organisation) for c in list_customers(database)}
+    assert stored == {
+        "acme": ("organisation", None),
+        "ann": ("person", "acme"),
+        "ben": ("person", "acme"),
+        "solo": ("person", None),
+    }
+    assert [m.id for m in members(database, "acme")] == ["ann", "ben"]
+    again = import_file(database, write(tmp_path, ORGS))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+
+
+def test_bad_kinds_and_self_references_are_refused_with_their_line() -> None:
+    parsed = parse_customers(
+        "id,email,name,company,kind,organisation\n"
+        "a,a@example.com,A,,company,\n"
+        "b,b@example.com,B,,organisation,acme\n"
+        "c,c@example.com,C,,,c\n"
+    )
+    assert [(p.line, p.message) for p in parsed.problems] == [
+        (2, "invalid kind 'company' (use person or organisation)"),
+        (3, "an organisation cannot belong to another organisation"),
+        (4, "a customer cannot be their own organisation"),
+    ]
+
+
+def test_an_unknown_or_personal_organisation_fails_the_whole_import(
+    tmp_path: Path, database: Database
+) -> None:
+    text = (
+        "id,email,name,company,kind,organisation\n"
+        "solo,solo@example.com,Solo,,,\n"
+        "ann,ann@example.com,Ann,,,nowhere\n"
+        "ben,ben@example.com,Ben,,,solo\n"
+    )
+    with pytest.raises(CustomerFileError) as raised:
+        import_file(database, write(tmp_path, text))
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (3, "unknown organisation 'nowhere'"),
+        (4, "'solo' is a person, not an organisation (give it kind organisation)"),
+    ]
+    assert list_customers(database) == []  # nothing written
+
+
+def test_an_organisation_with_members_stays_one(tmp_path: Path, database: Database) -> None:
+    import_file(database, write(tmp_path, ORGS))
+    demote = "id,email,name,company,kind\nacme,legal@acme.example,Acme Ltd,Acme Ltd,person\n"
+    with pytest.raises(CustomerFileError) as raised:
+        import_file(database, write(tmp_path, demote, "demote.csv"))
+    assert "'acme' has 2 members (ann, ben): it stays an organisation" in str(raised.value)
+    # moving the members out in the same file makes it possible
+    moved = demote + "ann,ann@acme.example,Ann Smith,Acme Ltd,person\n"
+    moved += "ben,ben@acme.example,Ben Jones,Acme Ltd,person\n"
+    assert import_file(database, write(tmp_path, moved, "moved.csv")).updated == 3
+
+
+def test_membership_problems_is_pure() -> None:
+    rows = [CustomerRow(2, "m", "m@example.com", "M", "", organisation="org")]
+    assert membership_problems(rows, {"org": "organisation"}, {}) == []
+    assert membership_problems(rows, {}, {})[0].message == "unknown organisation 'org'"
+
+
+def test_save_customer_creates_updates_and_checks(database: Database) -> None:
+    org = customer_row(
+        {"id": "acme", "email": "l@acme.example", "name": "Acme", "kind": "organisation"}
+    )
+    assert save_customer(database, org).outcome == "created"
+    ann = customer_row(
+        {"id": "ann", "email": "ann@acme.example", "name": "Ann", "organisation": "acme"}
+    )
+    saved = save_customer(database, ann)
+    assert (saved.outcome, saved.customer.organisation) == ("created", "acme")
+    assert save_customer(database, ann).outcome == "unchanged"
+    with pytest.raises(CustomerFileError, match="invalid email"):
+        customer_row({"id": "x", "email": "nope", "name": "X"})
+    with pytest.raises(CustomerFileError, match="unknown organisation 'zzz'"):
+        save_customer(
+            database,
+            customer_row({"id": "x", "email": "x@e.com", "name": "X", "organisation": "zzz"}),
+        )
+
+
+def test_acting_for_checks_membership(tmp_path: Path, database: Database) -> None:
+    import_file(database, write(tmp_path, ORGS))
+    assert acting_for(database, "ann", "acme").id == "acme"
+    with pytest.raises(NotAMember, match="'solo' is not a member of organisation 'acme'"):
+        acting_for(database, "solo", "acme")
+    with pytest.raises(NotAMember, match="'solo' is not an organisation"):
+        acting_for(database, "ann", "solo")
+    with pytest.raises(NotFoundError, match="unknown customer 'ghost'"):
+        acting_for(database, "ghost", "acme")
+    with pytest.raises(NotFoundError, match="is a person, not an organisation"):
+        members(database, "solo")
