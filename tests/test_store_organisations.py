@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import test_store_support as support
+from click.testing import CliRunner, Result
 
+from publisher.cli import main
 from publisher.errors import NotFoundError
 from publisher.store.customers import (
     CustomerFileError,
@@ -133,3 +136,79 @@ def test_acting_for_checks_membership(tmp_path: Path, database: Database) -> Non
         acting_for(database, "ghost", "acme")
     with pytest.raises(NotFoundError, match="is a person, not an organisation"):
         members(database, "solo")
+
+
+# -- the commands --------------------------------------------------------------------------------
+
+
+def cli(repo: Path, url: str, *args: str) -> Result:
+    return CliRunner().invoke(main, ["-C", str(repo), *args, "--database-url", url])
+
+
+def test_customers_add_and_members_commands(tmp_path: Path, database_url: str) -> None:
+    repo = support.make_policy_repo(tmp_path / "repo")
+    org = cli(
+        repo,
+        database_url,
+        "customers",
+        "add",
+        "acme",
+        "--email",
+        "l@acme.example",
+        "--name",
+        "Acme Ltd",
+        "--kind",
+        "organisation",
+    )
+    assert org.exit_code == 0, org.output
+    assert org.stdout == "created: acme  Acme Ltd <l@acme.example>  [organisation]\n"
+    ann = cli(
+        repo,
+        database_url,
+        "customers",
+        "add",
+        "ann",
+        "--email",
+        "ann@acme.example",
+        "--name",
+        "Ann",
+        "--organisation",
+        "acme",
+        "--format",
+        "json",
+    )
+    assert json.loads(ann.stdout) == {
+        "outcome": "created",
+        "customer": {
+            "id": "ann",
+            "email": "ann@acme.example",
+            "name": "Ann",
+            "company": "",
+            "locale": None,
+            "kind": "person",
+            "organisation": "acme",
+        },
+    }
+    listed = cli(repo, database_url, "customers", "members", "acme")
+    assert listed.stdout == "ann  Ann <ann@acme.example>  (member of acme)\n"
+    assert "1 member" in listed.stderr
+    assert "(member of acme)" in cli(repo, database_url, "customers", "list").stdout
+    bad = cli(
+        repo,
+        database_url,
+        "customers",
+        "add",
+        "bob",
+        "--email",
+        "bob@x.example",
+        "--name",
+        "Bob",
+        "--organisation",
+        "ann",
+    )
+    assert bad.exit_code != 0 and "'ann' is a person, not an organisation" in bad.stderr
+    assert "Traceback" not in bad.output
+    worse = cli(repo, database_url, "customers", "add", "bob", "--email", "bob@", "--name", "B")
+    assert worse.exit_code != 0 and "invalid email 'bob@'" in worse.stderr
+    person = cli(repo, database_url, "customers", "members", "ann")
+    assert person.exit_code != 0 and "is a person, not an organisation" in person.stderr
