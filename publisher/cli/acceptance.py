@@ -20,6 +20,7 @@ from publisher.store.checkpoints import read_anchors
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
+from publisher.store.history_import import count_rows, import_history
 from publisher.store.reports import acceptance_report, render_csv, render_text
 from publisher.store.signing import signing_key
 from publisher.store.versions import get_version
@@ -247,6 +248,54 @@ def evidence_command(
         err=True,
     )
     click.echo(str(out))
+
+
+@acceptance_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--source",
+    default=None,
+    metavar="TEXT",
+    help="Where the acceptances were given, for rows whose source column is empty "
+    "(e.g. 'old signup form').",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would be recorded.")
+@database_url_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one summary document on stdout.",
+)
+@pass_app
+def import_command(
+    app: App, file: Path, source: str | None, dry_run: bool, database_url: str | None, fmt: str
+) -> None:
+    """Import acceptances made before this tool from FILE.csv:
+    customer,policy,version,accepted_at[,source].
+
+    Every row is checked first (unknown customer, policy or version, a time without a UTC
+    offset or in the future, duplicate rows) and nothing is recorded while any is bad. Each
+    row becomes a ledger record of method import, with the import's own time beside the
+    claimed one; rows already in the ledger are skipped, so running it again is safe."""
+    with open_database(app, database_url, create=not dry_run) as database:
+        if fmt == "json" or dry_run:
+            summary = import_history(database, file, default_source=source, dry_run=dry_run)
+        else:
+            with click.progressbar(
+                length=count_rows(file), label="importing", file=sys.stderr
+            ) as bar:
+                summary = import_history(database, file, default_source=source, progress=bar.update)
+    if fmt == "json":
+        echo_json(summary.to_dict())
+        return
+    verb = "would record" if dry_run else "recorded"
+    click.echo(
+        f"{file}: {counted(summary.rows, 'row')}; {verb} {counted(summary.imported, 'acceptance')}"
+        f", {summary.skipped} already in the ledger"
+    )
 
 
 COMMANDS = [acceptance_group]

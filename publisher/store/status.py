@@ -43,6 +43,8 @@ class AcceptedVersion:
     seq: int
     hash: str
     method: str
+    organisation: str | None = None
+    """The organisation whose acceptance this is, for a member (None: the customer's own)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class AcceptedVersion:
             "record": self.seq,
             "hash": self.hash,
             "method": self.method,
+            "organisation": self.organisation,
         }
 
 
@@ -116,7 +119,8 @@ def _bodies(connection: Connection, slug: str) -> Any:
 
 # One statement, so one snapshot without a transaction of our own: rows "a" are the
 # customer (one row with NULL acceptance columns when there is none; no row at all for an
-# unknown customer) with their acceptances, rows "v" the versions (no texts).
+# unknown customer) with their acceptances, rows "o" the acceptances of the organisation
+# the customer belongs to (its id in the title column), rows "v" the versions (no texts).
 _STATUS_SQL = (
     "SELECT 'a', a.slug, a.version_label, a.accepted_at, a.seq, a.hash, a.method, "
     "NULL, NULL, NULL, NULL, NULL, NULL "
@@ -125,7 +129,12 @@ _STATUS_SQL = (
     "UNION ALL "
     "SELECT 'v', slug, label, NULL, NULL, NULL, NULL, "
     "position, title, effective, sha256, reaccept, policy_change "
-    "FROM policy_versions{versions}"
+    "FROM policy_versions{versions} "
+    "UNION ALL "  # last: PostgreSQL types the NULL columns from the branches before
+    "SELECT 'o', a.slug, a.version_label, a.accepted_at, a.seq, a.hash, a.method, "
+    "NULL, c.organisation_id, NULL, NULL, NULL, NULL "
+    "FROM customers c JOIN acceptances a ON a.customer_id = c.organisation_id{accepted} "
+    "WHERE c.id = ?"
 )
 
 
@@ -198,7 +207,9 @@ def read_status(
     """
     wanted = sorted(set(policies))
     with (engine or database.engine).connect() as connection:
-        rows = _fetch(connection, _status_sql(len(wanted)), [*wanted, customer, *wanted])
+        rows = _fetch(
+            connection, _status_sql(len(wanted)), [*wanted, customer, *wanted, *wanted, customer]
+        )
         if not any(row[0] == "a" for row in rows):
             raise NotFoundError(
                 f"no customer {customer!r} in the store",
@@ -206,6 +217,7 @@ def read_status(
             )
         versions: dict[str, list[_Version]] = {}
         accepted: dict[str, dict[str, AcceptedVersion]] = {}
+        for_organisation: dict[str, dict[str, AcceptedVersion]] = {}
         for (
             kind,
             slug,
@@ -236,9 +248,15 @@ def read_status(
                     )
                 )
             elif slug is not None:
-                accepted.setdefault(slug, {})[label] = AcceptedVersion(
-                    label, _utc(at), int(seq), hash_, method
+                mine = AcceptedVersion(
+                    label,
+                    _utc(at),
+                    int(seq),
+                    hash_,
+                    method,
+                    organisation=title if kind == "o" else None,
                 )
+                (for_organisation if kind == "o" else accepted).setdefault(slug, {})[label] = mine
         missing = [slug for slug in wanted if slug not in versions]
         if missing:
             all_slugs = connection.execute(select(_VERSIONS.c.slug).distinct()).scalars()
@@ -250,7 +268,8 @@ def read_status(
         for slug in sorted(versions):
             ordered = sorted(versions[slug], key=lambda v: v.rule.position)
             rules = [v.rule for v in ordered]
-            mine = accepted.get(slug, {})
+            # an acceptance at organisation level counts as the member's own
+            mine = {**for_organisation.get(slug, {}), **accepted.get(slug, {})}
             material: Materiality = (
                 StoredMateriality(bodies=_bodies(connection, slug)) if diff else cached_only
             )

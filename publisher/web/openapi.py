@@ -76,6 +76,7 @@ SCHEMAS: dict[str, Any] = {
             "record": INTEGER,
             "hash": STRING,
             "method": {"enum": list(METHODS)},
+            "organisation": _nullable("string"),
         }
     ),
     "PolicyStatus": _object(
@@ -111,6 +112,7 @@ SCHEMAS: dict[str, Any] = {
             "version": STRING,
             "notice": _nullable("integer"),
             "user": _ref("EndUser"),
+            "on_behalf_of": _nullable("string"),
         },
         required=("customer", "policy", "version"),
     ),
