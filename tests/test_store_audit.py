@@ -5,6 +5,7 @@ make the audit fail, and the forged text must never be exported or shown."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -22,7 +23,6 @@ from publisher.store.db import Database
 from publisher.store.evidence import EvidenceError, collect_evidence
 from publisher.store.integrity import TextMismatch
 from publisher.store.ledger import (
-    canonical_fields,
     chain_head,
     record_acceptance,
     record_hash,
@@ -30,6 +30,7 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.models import Acceptance, ChainHead
+from publisher.store.record import FIELDS, to_row
 
 database = support.database  # fixtures
 database_url = support.database_url
@@ -103,37 +104,25 @@ def _append_backdated(db: Database, days: int) -> None:
     seq, prev = chain_head(db)
     last = records(db)[-1]
     moment = last.accepted_at - timedelta(days=days)
-    fields = canonical_fields(
+    forged = replace(
+        last,
         seq=seq + 1,
-        customer="c3",
-        policy=POLICY,
-        version="2",
-        content_sha256=last.content_sha256,
-        commit=last.commit,
-        notice=None,
+        customer_id="c3",
+        notice_id=None,
         accepted_at=moment,
         ip="192.0.2.7",
         user_agent="Forger",
         method="link",
         prev_hash=prev,
     )
-    digest = record_hash(fields)
+    digest = record_hash(forged.fields())
     with db.engine.begin() as connection:
         connection.execute(
             insert(cast(Table, Acceptance.__table__)).values(
-                seq=seq + 1,
-                customer_id="c3",
-                slug=POLICY,
-                version_label="2",
-                content_sha256=last.content_sha256,
-                commit=last.commit,
-                notice_id=None,
-                accepted_at=moment,
-                ip="192.0.2.7",
-                user_agent="Forger",
-                method="link",
-                prev_hash=prev,
-                hash=digest,
+                {
+                    **to_row({f.attribute: getattr(forged, f.attribute) for f in FIELDS}),
+                    "hash": digest,
+                }
             )
         )
         connection.execute(

@@ -15,7 +15,6 @@ names the first bad record.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +38,7 @@ from publisher.store.chain_verify import (
 )
 from publisher.store.db import Database
 from publisher.store.ledger_rules import _HEAD_HINT as _HEAD_HINT
+from publisher.store.ledger_rules import METHODS as METHODS
 from publisher.store.ledger_rules import AcceptanceRequest as AcceptanceRequest
 from publisher.store.ledger_rules import Content as Content
 from publisher.store.ledger_rules import Facts as Facts
@@ -49,6 +49,7 @@ from publisher.store.ledger_rules import _existing as _existing
 from publisher.store.ledger_rules import judge as judge
 from publisher.store.ledger_rules import new_row as new_row
 from publisher.store.ledger_rules import request_fields as request_fields
+from publisher.store.ledger_rules import request_problem
 from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion, utcnow
 from publisher.store.pg_append import append_checked
 from publisher.store.record import ACCEPTANCES as _ACCEPTANCES
@@ -57,12 +58,10 @@ from publisher.store.record import HEAD as _HEAD
 from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
 from publisher.store.record import HEAD_QUERY as _HEAD_QUERY
 from publisher.store.record import AcceptanceRecord as AcceptanceRecord
-from publisher.store.record import canonical_fields as canonical_fields
+from publisher.store.record import canonical as canonical
 from publisher.store.record import format_time as format_time
 from publisher.store.record import record_hash as record_hash
-
-METHODS = ("link", "api", "import")
-"""How an acceptance was given: the signed link page, the reports/admin API, or an import."""
+from publisher.store.record import to_row
 
 
 def record_acceptance(
@@ -75,6 +74,11 @@ def record_acceptance(
     notice_id: int | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    language: str | None = None,
+    shown_sha256: str | None = None,
+    acting_user: str | None = None,
+    claimed_at: datetime | None = None,
+    source: str | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Recorded:
     """Append the customer's acceptance of ``policy`` ``version`` to the ledger, once.
@@ -84,14 +88,24 @@ def record_acceptance(
     the existing record with ``created=False``. Raises :class:`NotFoundError` for an unknown
     customer, policy version or notice.
     """
-    request = AcceptanceRequest(customer_id, policy, version, method, notice_id, ip, user_agent)
+    request = AcceptanceRequest(
+        customer_id,
+        policy,
+        version,
+        method,
+        notice_id=notice_id,
+        ip=ip,
+        user_agent=user_agent,
+        language=language,
+        shown_sha256=shown_sha256,
+        acting_user=acting_user,
+        claimed_at=claimed_at,
+        source=source,
+    )
     (outcome,) = record_acceptances(database, [request], now=now)
     if isinstance(outcome, PublisherError):
         raise outcome
     return outcome
-
-
-"""A version's (content sha256, commit, position) as the checks found it."""
 
 
 def record_acceptances(
@@ -110,15 +124,12 @@ def record_acceptances(
 
     Returns one outcome per request, in order: the record (``created`` False when it existed
     before, or earlier in the same batch), or the error that refused that request alone
-    (unknown customer, version, notice or method) — one bad request does not fail the others.
-    A database failure raises and records nothing.
+    (unknown customer, version, notice or method, a malformed value) — one bad request does
+    not fail the others. A database failure raises and records nothing.
     """
     outcomes: list[Recorded | PublisherError | None] = [None] * len(requests)
     for index, request in enumerate(requests):
-        if request.method not in METHODS:
-            outcomes[index] = LedgerError(
-                f"unknown acceptance method {request.method!r}", hint=f"use one of {METHODS}"
-            )
+        outcomes[index] = request_problem(request)
     pending = [i for i, outcome in enumerate(outcomes) if outcome is None]
     if not pending:
         return [o for o in outcomes if o is not None]
@@ -129,8 +140,8 @@ def record_acceptances(
         head = _head(connection)
         contents = _contents(connection, [requests[i] for i in pending])
         seq, prev_hash = head.seq, head.hash
-        created: list[dict[str, Any]] = []
-        ids: dict[int, int] = {}
+        created: list[dict[str, Any]] = []  # values by attribute, in chain order
+        waiting: dict[tuple[str, str, str], list[int]] = {}  # key → requests it answers
         accepted_at = now().astimezone(UTC)
         for index in pending:
             request = requests[index]
@@ -142,30 +153,29 @@ def record_acceptances(
             if isinstance(content, PublisherError):
                 outcomes[index] = content
                 continue
+            if request.key in waiting:  # a repeat later in this batch
+                waiting[request.key].append(index)
+                continue
             seq += 1
-            row = new_row(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
-            created.append(row)
-            prev_hash = row["hash"]
-            # Stand-in until the insert gives the id; a repeat later in this batch sees it.
-            existing[request.key] = AcceptanceRecord.from_row({"id": 0, **row})
-            outcomes[index] = Recorded(existing[request.key], created=True)
+            values = new_row(
+                request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash
+            )
+            created.append(values)
+            waiting[request.key] = [index]
+            prev_hash = values["hash"]
         if created:
-            connection.execute(insert(_ACCEPTANCES), created)
-            ids = {
-                row.seq: row.id
-                for row in connection.execute(
-                    select(_ACCEPTANCES.c.seq, _ACCEPTANCES.c.id).where(
-                        _ACCEPTANCES.c.seq > head.seq, _ACCEPTANCES.c.seq <= seq
-                    )
-                )
-            }
+            ids = connection.execute(
+                insert(_ACCEPTANCES).returning(_ACCEPTANCES.c.id, sort_by_parameter_order=True),
+                [to_row(values) for values in created],
+            ).scalars()
+            for record_id, values, answered in zip(ids, created, waiting.values(), strict=True):
+                record = AcceptanceRecord.from_values(record_id, values)
+                for position, index in enumerate(answered):
+                    outcomes[index] = Recorded(record, created=position == 0)
             connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev_hash))
     final: list[Recorded | PublisherError] = []
     for outcome in outcomes:
         assert outcome is not None
-        if isinstance(outcome, Recorded) and outcome.record.id == 0:
-            record = replace(outcome.record, id=ids[outcome.record.seq])
-            outcome = Recorded(record, created=outcome.created)
         final.append(outcome)
     return final
 

@@ -7,6 +7,7 @@ and PostgreSQL's, which links a batch in one statement (:mod:`publisher.store.pg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,8 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from publisher.errors import NotFoundError, PublisherError
+from publisher.languages import valid_tag
 from publisher.store.record import ACCEPTANCES as _ACCEPTANCES
-from publisher.store.record import AcceptanceRecord, canonical_fields, record_hash
+from publisher.store.record import (
+    CURRENT_FORMAT,
+    REQUEST_FIELDS,
+    AcceptanceRecord,
+    canonical,
+    record_hash,
+)
 
 
 class LedgerError(PublisherError):
@@ -26,6 +34,12 @@ class LedgerError(PublisherError):
 class NewerAccepted(LedgerError):
     """The customer already accepted a later version of the policy: an older one is never
     recorded after it (only ``import`` may record history out of order)."""
+
+
+METHODS = ("link", "api", "import")
+"""How an acceptance was given: the signed link page, the reports/admin API, or an import."""
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +52,10 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AcceptanceRequest:
-    """One acceptance to record: who accepted which policy version, how, from where."""
+    """One acceptance to record: who accepted which policy version, how, from where.
+
+    Its attributes are the hashed fields the caller gives (``given_by="request"`` in
+    :data:`~publisher.store.record.FIELDS`; a test keeps the two the same)."""
 
     customer_id: str
     policy: str
@@ -47,6 +64,16 @@ class AcceptanceRequest:
     notice_id: int | None = None
     ip: str | None = None
     user_agent: str | None = None
+    language: str | None = None
+    """BCP 47 tag of the text shown (a translation's language)."""
+    shown_sha256: str | None = None
+    """sha256 of the exact text shown, when it is a translation."""
+    acting_user: str | None = None
+    """For an organisation customer: the named user who accepted on its behalf."""
+    claimed_at: datetime | None = None
+    """For an import: the original time the source claims."""
+    source: str | None = None
+    """For an import: where the acceptance came from (file name, system)."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -56,46 +83,66 @@ class AcceptanceRequest:
 Content = tuple[str, str, int]
 
 
+def record_values(
+    request: AcceptanceRequest, content: Content, *, accepted_at: datetime, seq: int, prev_hash: str
+) -> dict[str, Any]:
+    """The values (by attribute) of the record ``request`` becomes at ``seq`` after
+    ``prev_hash``, in the current record format, without its hash."""
+    values: dict[str, Any] = {f.attribute: getattr(request, f.attribute) for f in REQUEST_FIELDS}
+    values.update(
+        content_sha256=content[0],
+        commit=content[1],
+        seq=seq,
+        prev_hash=prev_hash,
+        accepted_at=accepted_at,
+        format=CURRENT_FORMAT,
+    )
+    return values
+
+
 def request_fields(
     request: AcceptanceRequest, content: Content, *, accepted_at: datetime, seq: int, prev_hash: str
 ) -> dict[str, Any]:
     """The hashed fields of the record ``request`` becomes at ``seq`` after ``prev_hash``."""
-    return canonical_fields(
-        seq=seq,
-        customer=request.customer_id,
-        policy=request.policy,
-        version=request.version,
-        content_sha256=content[0],
-        commit=content[1],
-        notice=request.notice_id,
-        accepted_at=accepted_at,
-        ip=request.ip,
-        user_agent=request.user_agent,
-        method=request.method,
-        prev_hash=prev_hash,
+    return canonical(
+        record_values(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
     )
 
 
 def new_row(
     request: AcceptanceRequest, content: Content, *, accepted_at: datetime, seq: int, prev_hash: str
 ) -> dict[str, Any]:
-    """The ``acceptances`` row (column names) for ``request``, its hash computed."""
-    fields = request_fields(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
-    return {
-        "seq": seq,
-        "customer_id": request.customer_id,
-        "slug": request.policy,
-        "version_label": request.version,
-        "content_sha256": content[0],
-        "commit": content[1],
-        "notice_id": request.notice_id,
-        "accepted_at": accepted_at,
-        "ip": request.ip,
-        "user_agent": request.user_agent,
-        "method": request.method,
-        "prev_hash": prev_hash,
-        "hash": record_hash(fields),
-    }
+    """The values (by attribute) of the record ``request`` becomes, its hash computed
+    (:func:`~publisher.store.record.to_row` gives the ``acceptances`` row)."""
+    values = record_values(request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash)
+    values["hash"] = record_hash(canonical(values))
+    return values
+
+
+def request_problem(request: AcceptanceRequest) -> LedgerError | None:
+    """Why ``request`` cannot be recorded whatever the store holds (None: it may be)."""
+    if request.method not in METHODS:
+        return LedgerError(
+            f"unknown acceptance method {request.method!r}", hint=f"use one of {METHODS}"
+        )
+    if request.language is not None and not valid_tag(request.language):
+        return LedgerError(
+            f"language {request.language!r} is not a BCP 47 tag", hint="e.g. de, fr-CA, pt-BR"
+        )
+    if request.shown_sha256 is not None and not _SHA256.fullmatch(request.shown_sha256):
+        return LedgerError(
+            f"shown_sha256 {request.shown_sha256!r} is not a sha256 (64 lowercase hex digits)"
+        )
+    if request.claimed_at is not None and request.claimed_at.tzinfo is None:
+        return LedgerError(
+            f"claimed_at {request.claimed_at.isoformat()} has no time zone",
+            hint="give the time with its offset, e.g. 2024-03-01T09:00:00+00:00",
+        )
+    for name in ("acting_user", "source"):
+        value = getattr(request, name)
+        if value is not None and not value.strip():
+            return LedgerError(f"{name} is empty", hint=f"leave {name} out instead")
+    return None
 
 
 _HEAD_HINT = "run `publisher audit verify`, and restore the database from a backup"

@@ -211,6 +211,13 @@ class Acceptance(Base):
     method: Mapped[str] = mapped_column(String(10))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Which fields the hash covers (:data:`publisher.store.record.FIELDS`)."""
+    language: Mapped[str | None] = mapped_column(String(35))
+    shown_sha256: Mapped[str | None] = mapped_column(String(64))
+    acting_user: Mapped[str | None] = mapped_column(String(300))
+    claimed_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(Text)
 
 
 class ChainHead(Base):

@@ -2,7 +2,7 @@
 
 The serial section of the ledger is what must be serial: reading the chain head, computing
 each record's ``seq``, ``prev_hash`` and ``hash`` and moving the head. On PostgreSQL that is
-one call of ``publisher_append_acceptances`` (migration ``0004_append_function``), which locks
+one call of ``publisher_append_acceptances`` (migration ``0006_ledger``), which locks
 the head row ``FOR UPDATE`` and does all of it in the database, sent as a statement of its own
 (autocommit): one round trip under the lock, whatever the size of the batch.
 
@@ -30,7 +30,9 @@ lock can give left out — the text before ``"prev_hash":`` (``head``) and after
 value (``tail``); the sorted keys put ``prev_hash`` and ``seq`` next to each other — and the
 function joins ``head``, the previous hash, the seq and ``tail`` and hashes them. No JSON is
 encoded in SQL, so the two can never disagree on escaping; each returned hash is compared
-with the one Python computes before the commit all the same.
+with the one Python computes before the commit all the same. Nor does the function name a
+column: it inserts the row Python built from :data:`~publisher.store.record.FIELDS`
+(``jsonb_populate_record``), so a field declared there is stored by both backends alike.
 """
 
 from __future__ import annotations
@@ -57,10 +59,10 @@ from publisher.store.ledger_rules import (
     _existing,
     judge,
     new_row,
-    request_fields,
+    record_values,
 )
+from publisher.store.record import FIELDS, AcceptanceRecord, canonical
 from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
-from publisher.store.record import AcceptanceRecord, format_time
 
 FUNCTION = "publisher_append_acceptances"
 _CALL = text(
@@ -92,6 +94,8 @@ LEFT JOIN acceptances x
 """)
 _FLUSH = text("SELECT pg_logical_emit_message(true, 'publisher', 'ledger flush')")
 
+_GIVEN_BY_THE_LOCK = ("seq", "prev_hash")
+
 _SPLIT_HASH = "@" * 64
 _MARKER = f'"prev_hash":"{_SPLIT_HASH}","seq":0'
 
@@ -113,24 +117,17 @@ def split_canonical(fields: dict[str, Any]) -> tuple[str, str]:
 
 
 def _item(request: AcceptanceRequest, content: Content, accepted_at: datetime) -> dict[str, Any]:
-    head, tail = split_canonical(
-        request_fields(request, content, accepted_at=accepted_at, seq=0, prev_hash="")
-    )
-    return {
-        "customer_id": request.customer_id,
-        "slug": request.policy,
-        "version_label": request.version,
-        "content_sha256": content[0],
-        "commit": content[1],
-        "notice_id": request.notice_id,
-        "accepted_at": format_time(accepted_at),
-        "ip": request.ip,
-        "user_agent": request.user_agent,
-        "method": request.method,
-        "position": content[2],
-        "head": head,
-        "tail": tail,
+    """What the append function needs of one request: the row to insert (by column, as
+    JSON; the function adds ``id``, ``seq``, ``prev_hash`` and ``hash``), the canonical JSON
+    around ``prev_hash`` and ``seq``, and the version's position for the "newer" check."""
+    values = record_values(request, content, accepted_at=accepted_at, seq=0, prev_hash="")
+    head, tail = split_canonical(canonical(values))
+    row = {
+        f.column: f.serialise(values[f.attribute])
+        for f in FIELDS
+        if f.column not in _GIVEN_BY_THE_LOCK
     }
+    return {"row": row, "position": content[2], "head": head, "tail": tail}
 
 
 def _newer(request: AcceptanceRequest) -> NewerAccepted:
@@ -283,8 +280,8 @@ def _created(
         raise LedgerError(
             f"the database computed hash {row.record_hash[:12]}… for seq {row.record_seq}, "
             f"expected {values['hash'][:12]}…",
-            hint="check the server encoding (UTF8) and migration 0004_append_function; "
+            hint="check the server encoding (UTF8) and migration 0006_ledger; "
             "run `publisher audit verify`",
         )
-    record = AcceptanceRecord.from_row({"id": row.record_id, **values})
+    record = AcceptanceRecord.from_values(row.record_id, values)
     return Recorded(record, created=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from publisher.acceptance_rules import REASONS
 from publisher.store.ledger import METHODS
+from publisher.store.record import FIELDS, Field
 from publisher.web.auth import SCOPES
 
 PATH = "/api/v1/openapi.json"
@@ -41,6 +42,13 @@ STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 
+
+def _field_schema(field: Field) -> dict[str, Any]:
+    """A ledger record's hashed field, as ``to_dict`` gives it."""
+    kind = "integer" if field.kind == "integer" else "string"
+    return _nullable(kind) if field.nullable else {"type": kind}
+
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -54,18 +62,8 @@ SCHEMAS: dict[str, Any] = {
     "Record": _object(
         {
             "id": INTEGER,
-            "seq": INTEGER,
-            "customer": STRING,
-            "policy": STRING,
-            "version": STRING,
-            "content_sha256": STRING,
-            "commit": STRING,
-            "notice": _nullable("integer"),
-            "accepted_at": STRING,
-            "ip": _nullable("string"),
-            "user_agent": _nullable("string"),
+            **{field.key: _field_schema(field) for field in FIELDS},
             "method": {"enum": list(METHODS)},
-            "prev_hash": STRING,
             "hash": STRING,
         }
     ),
