@@ -212,10 +212,13 @@ def acceptance_report(
                 Acceptance.slug,
                 Acceptance.version_label,
                 Acceptance.accepted_at,
+                Acceptance.claimed_at,
                 Acceptance.method,
             ).where(Acceptance.slug.in_(slugs))
         ):
-            accepted[(row.slug, row.version_label)][row.customer_id] = (row.accepted_at, row.method)
+            # an imported acceptance counts at the time it claims
+            moment = row.claimed_at or row.accepted_at
+            accepted[(row.slug, row.version_label)][row.customer_id] = (moment, row.method)
             labels[(row.customer_id, row.slug)].append(row.version_label)
             position = positions.get((row.slug, row.version_label), -1)
             key = (row.customer_id, row.slug)

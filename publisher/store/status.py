@@ -40,11 +40,14 @@ class AcceptedVersion:
 
     version: str
     accepted_at: datetime
+    """When it was given: an imported record's claimed time, else the record's time."""
     seq: int
     hash: str
     method: str
     organisation: str | None = None
     """The organisation whose acceptance this is, for a member (None: the customer's own)."""
+    acting_user: str | None = None
+    """Who accepted on the organisation's behalf (for an organisation's record)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,7 @@ class AcceptedVersion:
             "hash": self.hash,
             "method": self.method,
             "organisation": self.organisation,
+            "acting_user": self.acting_user,
         }
 
 
@@ -122,17 +126,17 @@ def _bodies(connection: Connection, slug: str) -> Any:
 # unknown customer) with their acceptances, rows "o" the acceptances of the organisation
 # the customer belongs to (its id in the title column), rows "v" the versions (no texts).
 _STATUS_SQL = (
-    "SELECT 'a', a.slug, a.version_label, a.accepted_at, a.seq, a.hash, a.method, "
-    "NULL, NULL, NULL, NULL, NULL, NULL "
+    "SELECT 'a', a.slug, a.version_label, COALESCE(a.claimed_at, a.accepted_at), a.seq, "
+    "a.hash, a.method, NULL, NULL, NULL, NULL, NULL, NULL, a.acting_user "
     "FROM customers c LEFT JOIN acceptances a ON a.customer_id = c.id{accepted} "
     "WHERE c.id = ? "
     "UNION ALL "
     "SELECT 'v', slug, label, NULL, NULL, NULL, NULL, "
-    "position, title, effective, sha256, reaccept, policy_change "
+    "position, title, effective, sha256, reaccept, policy_change, NULL "
     "FROM policy_versions{versions} "
     "UNION ALL "  # last: PostgreSQL types the NULL columns from the branches before
-    "SELECT 'o', a.slug, a.version_label, a.accepted_at, a.seq, a.hash, a.method, "
-    "NULL, c.organisation_id, NULL, NULL, NULL, NULL "
+    "SELECT 'o', a.slug, a.version_label, COALESCE(a.claimed_at, a.accepted_at), a.seq, "
+    "a.hash, a.method, NULL, c.organisation_id, NULL, NULL, NULL, NULL, a.acting_user "
     "FROM customers c JOIN acceptances a ON a.customer_id = c.organisation_id{accepted} "
     "WHERE c.id = ?"
 )
@@ -232,6 +236,7 @@ def read_status(
             sha256,
             reaccept,
             policy_change,
+            acting_user,
         ) in rows:
             if kind == "v":
                 versions.setdefault(slug, []).append(
@@ -248,15 +253,16 @@ def read_status(
                     )
                 )
             elif slug is not None:
-                mine = AcceptedVersion(
+                found = AcceptedVersion(
                     label,
                     _utc(at),
                     int(seq),
                     hash_,
                     method,
                     organisation=title if kind == "o" else None,
+                    acting_user=acting_user,
                 )
-                (for_organisation if kind == "o" else accepted).setdefault(slug, {})[label] = mine
+                (for_organisation if kind == "o" else accepted).setdefault(slug, {})[label] = found
         missing = [slug for slug in wanted if slug not in versions]
         if missing:
             all_slugs = connection.execute(select(_VERSIONS.c.slug).distinct()).scalars()

@@ -75,6 +75,7 @@ SCHEMAS: dict[str, Any] = {
             "hash": STRING,
             "method": {"enum": list(METHODS)},
             "organisation": _nullable("string"),
+            "acting_user": _nullable("string"),
         }
     ),
     "PolicyStatus": _object(

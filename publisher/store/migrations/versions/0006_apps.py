@@ -6,7 +6,7 @@ organisation customer a person belongs to (NULL: none). No foreign key: SQLite c
 column that one names, so the store checks the reference (``publisher.store.organisations``).
 
 Revision ID: 0006_apps
-Revises: 0005_in_app
+Revises: 0006_ledger
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_apps"
-down_revision = "0005_in_app"
+down_revision = "0006_ledger"
 branch_labels = None
 depends_on = None
 
