@@ -21,7 +21,14 @@ from publisher.store.customers import (
     parse_customers,
 )
 from publisher.store.db import Database
+from publisher.store.ledger import record_acceptance
+from publisher.store.org_reports import (
+    organisation_report,
+    render_organisations_csv,
+    render_organisations_text,
+)
 from publisher.store.organisations import NotAMember, acting_for, members, save_customer
+from publisher.store.reports import acceptance_report
 
 database = support.database  # fixtures
 database_url = support.database_url
@@ -212,3 +219,88 @@ def test_customers_add_and_members_commands(tmp_path: Path, database_url: str) -
     assert worse.exit_code != 0 and "invalid email 'bob@'" in worse.stderr
     person = cli(repo, database_url, "customers", "members", "ann")
     assert person.exit_code != 0 and "is a person, not an organisation" in person.stderr
+
+
+# -- reports -------------------------------------------------------------------------------------
+
+
+def organisations(database: Database) -> None:
+    support.seed(database)
+    for values in (
+        {"id": "acme", "email": "l@acme.example", "name": "Acme Ltd", "kind": "organisation"},
+        {"id": "globex", "email": "l@globex.example", "name": "Globex", "kind": "organisation"},
+        {"id": "ann", "email": "ann@acme.example", "name": "Ann", "organisation": "acme"},
+        {"id": "ben", "email": "ben@acme.example", "name": "Ben", "organisation": "acme"},
+    ):
+        save_customer(database, customer_row(values))
+    record_acceptance(
+        database,
+        customer_id="acme",
+        policy="acceptable-use",
+        version="2",
+        method="api",
+        acting_user="ann",
+    )
+
+
+def test_the_report_counts_an_organisations_acceptance_for_its_members(
+    database: Database,
+) -> None:
+    organisations(database)
+    report = acceptance_report(database, policy="acceptable-use", version="2")
+    by_id = {c.id: c for c in report.versions[0].customers}
+    assert (by_id["acme"].status, by_id["acme"].acting_user) == ("accepted", "ann")
+    assert (by_id["ben"].status, by_id["ben"].organisation) == ("accepted", "acme")
+    assert (by_id["globex"].status, by_id["c1"].status) == ("pending", "pending")
+
+
+def test_the_report_per_organisation(database: Database) -> None:
+    organisations(database)
+    report = organisation_report(database, policy="acceptable-use")
+    v1, v2 = report.versions
+    assert [(o.status.id, o.status.status, o.members) for o in v2.organisations] == [
+        ("acme", "accepted", ("ann", "ben")),
+        ("globex", "pending", ()),
+    ]
+    assert [o.status.status for o in v1.organisations] == ["superseded", "superseded"]
+    assert render_organisations_text(report).splitlines()[-3:] == [
+        "acceptable-use 2 (current): 1 of 2 organisations accepted, 1 pending",
+        f"  acme  Acme Ltd  accepted {v2.organisations[0].status.accepted_at:%Y-%m-%d} by ann; "
+        "2 members",
+        "  globex  Globex  pending (never accepted); 0 members",
+    ]
+    rows = render_organisations_csv(report).split("\r\n")
+    assert (
+        rows[0] == "policy,version,organisation,name,status,accepted_at,acting_user,method,members"
+    )
+    assert rows[3].startswith("acceptable-use,2,acme,Acme Ltd,accepted,") and rows[3].endswith(
+        ",ann,api,ann ben"
+    )
+    data = report.to_dict()["versions"][1]
+    assert (data["organisations"], data["accepted"], data["pending"]) == (2, 1, 1)
+
+
+def test_the_report_command_by_organisation(tmp_path: Path, database_url: str) -> None:
+    repo = support.make_policy_repo(tmp_path / "repo")
+    db = support.synced_store(repo, database_url)
+    try:
+        save_customer(
+            db,
+            customer_row({"id": "o1", "email": "o@o.example", "name": "O", "kind": "organisation"}),
+        )
+    finally:
+        db.dispose()
+    text = cli(repo, database_url, "acceptance", "report", "--by", "organisation")
+    assert text.exit_code == 0, text.output
+    assert "  o1  O  pending (never accepted); 0 members" in text.stdout
+    as_json = json.loads(
+        cli(
+            repo, database_url, "acceptance", "report", "--by", "organisation", "--format", "json"
+        ).stdout
+    )
+    assert as_json["by"] == "organisation"
+    assert [s["organisation"] for s in as_json["versions"][-1]["standings"]] == ["o1"]
+    as_csv = cli(
+        repo, database_url, "acceptance", "report", "--by", "organisation", "--format", "csv"
+    )
+    assert len(as_csv.stdout.splitlines()) == 1 + len(as_json["versions"])

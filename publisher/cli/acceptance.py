@@ -21,6 +21,11 @@ from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
 from publisher.store.history_import import count_rows, import_history
+from publisher.store.org_reports import (
+    organisation_report,
+    render_organisations_csv,
+    render_organisations_text,
+)
 from publisher.store.reports import acceptance_report, render_csv, render_text
 from publisher.store.signing import signing_key
 from publisher.store.versions import get_version
@@ -132,6 +137,13 @@ def link_command(
 @click.option("--policy", "slug", default=None, metavar="SLUG", help="Only this policy.")
 @click.option("--version", "label", default=None, metavar="V", help="Only this version label.")
 @click.option("--all-pending", is_flag=True, help="List every pending customer in text output.")
+@click.option(
+    "--by",
+    type=click.Choice(["customer", "organisation"]),
+    default="customer",
+    show_default=True,
+    help="organisation: one line per organisation (who accepted on its behalf, its members).",
+)
 @database_url_option
 @click.option(
     "--format",
@@ -147,10 +159,22 @@ def report_command(
     slug: str | None,
     label: str | None,
     all_pending: bool,
+    by: str,
     database_url: str | None,
     fmt: str,
 ) -> None:
-    """Accepted, pending and acceptance rate per policy version, and who is pending."""
+    """Accepted, pending and acceptance rate per policy version, and who is pending; with
+    --by organisation, the standing of each organisation instead."""
+    if by == "organisation":
+        with open_database(app, database_url, create=False) as database:
+            per_organisation = organisation_report(database, policy=slug, version=label)
+        if fmt == "json":
+            echo_json(per_organisation.to_dict())
+        elif fmt == "csv":
+            sys.stdout.write(render_organisations_csv(per_organisation))
+        else:
+            click.echo(render_organisations_text(per_organisation), nl=False)
+        return
     with open_database(app, database_url, create=False) as database:
         report = acceptance_report(database, policy=slug, version=label)
     if fmt == "json":
