@@ -208,6 +208,18 @@ def test_the_import_command(tmp_path: Path, database_url: str) -> None:
     missing = cli(repo, database_url, "acceptance", "import", str(path))
     assert missing.exit_code != 0 and f"{path}:4: missing source" in missing.stderr
     assert "Traceback" not in missing.output
+    as_json = cli(repo, database_url, "acceptance", "import", str(path), "--format", "json")
+    assert as_json.exit_code == 2
+    assert json.loads(as_json.stdout) == {
+        "file": str(path),
+        "imported": False,
+        "invalid": [
+            {
+                "line": 4,
+                "message": "missing source (where the acceptance was given; or pass --source)",
+            }
+        ],
+    }
     dry = cli(repo, database_url, "acceptance", "import", str(path), "--source", "m", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert dry.stdout == f"{path}: 3 rows; would record 3 acceptances, 0 already in the ledger\n"

@@ -20,7 +20,7 @@ from publisher.store.checkpoints import read_anchors
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
-from publisher.store.history_import import count_rows, import_history
+from publisher.store.history_import import HistoryFileError, count_rows, import_history
 from publisher.store.org_reports import (
     organisation_report,
     render_organisations_csv,
@@ -275,7 +275,7 @@ def evidence_command(
 
 
 @acceptance_group.command("import")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--source",
     default=None,
@@ -306,7 +306,13 @@ def import_command(
     claimed one; rows already in the ledger are skipped, so running it again is safe."""
     with open_database(app, database_url, create=not dry_run) as database:
         if fmt == "json" or dry_run:
-            summary = import_history(database, file, default_source=source, dry_run=dry_run)
+            try:
+                summary = import_history(database, file, default_source=source, dry_run=dry_run)
+            except HistoryFileError as exc:
+                if fmt == "json":
+                    problems = [{"line": p.line, "message": p.message} for p in exc.problems]
+                    echo_json({"file": str(file), "imported": False, "invalid": problems})
+                raise
         else:
             with click.progressbar(
                 length=count_rows(file), label="importing", file=sys.stderr
