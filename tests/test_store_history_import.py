@@ -92,9 +92,12 @@ def test_a_bad_header_is_one_problem_on_line_1() -> None:
     assert problems("customer,policy,when\n") == [
         (
             1,
-            "missing column(s) version, accepted_at (expected customer,policy,version,accepted_at[,source])",
+            "missing column(s) version, accepted_at (expected customer,policy,version,accepted_at[,source,acting_user])",
         ),
-        (1, "unknown column(s) 'when' (expected customer,policy,version,accepted_at[,source])"),
+        (
+            1,
+            "unknown column(s) 'when' (expected customer,policy,version,accepted_at[,source,acting_user])",
+        ),
     ]
     assert problems("")[0][1].startswith("empty file")
 
@@ -114,6 +117,40 @@ def test_rows_are_checked_against_the_store() -> None:
         (4, "unknown policy 'privacy'"),
         (5, "unknown version '9' of acceptable-use"),
     ]
+
+
+def test_an_organisations_acting_user_must_be_its_member(
+    tmp_path: Path, database: Database
+) -> None:
+    from publisher.store.customers import customer_row
+    from publisher.store.organisations import save_customer
+
+    support.seed(database)
+    for values in (
+        {"id": "acme", "email": "l@acme.example", "name": "Acme", "kind": "organisation"},
+        {"id": "ann", "email": "ann@acme.example", "name": "Ann", "organisation": "acme"},
+    ):
+        save_customer(database, customer_row(values))
+    head = "customer,policy,version,accepted_at,source,acting_user\n"
+    bad = write(
+        tmp_path,
+        head + "c1,acceptable-use,1,2023-01-01T00:00:00Z,f,ann\n"
+        "acme,acceptable-use,1,2023-01-01T00:00:00Z,f,ghost\n"
+        "acme,acceptable-use,2,2023-01-01T00:00:00Z,f,c2\n",
+        "bad.csv",
+    )
+    with pytest.raises(HistoryFileError) as raised:
+        import_history(database, bad)
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (2, "acting_user given but 'c1' is not an organisation"),
+        (3, "unknown acting_user 'ghost'"),
+        (4, "acting_user 'c2' is not a member of 'acme'"),
+    ]
+    good = write(tmp_path, head + "acme,acceptable-use,2,2023-01-01T00:00:00Z,f,ann\n")
+    assert import_history(database, good).imported == 1
+    [record] = records(database, customer_id="acme")
+    assert (record.method, record.acting_user) == ("import", "ann")
+    assert not read_status(database, "ann", ["acceptable-use"]).policies[0].needs_acceptance
 
 
 def write(tmp_path: Path, text: str, name: str = "history.csv") -> Path:

@@ -298,10 +298,11 @@ def import_command(
     app: App, file: Path, source: str | None, dry_run: bool, database_url: str | None, fmt: str
 ) -> None:
     """Import acceptances made before this tool from FILE.csv:
-    customer,policy,version,accepted_at[,source].
+    customer,policy,version,accepted_at[,source,acting_user].
 
     Every row is checked first (unknown customer, policy or version, a time without a UTC
-    offset or in the future, duplicate rows) and nothing is recorded while any is bad. Each
+    offset or in the future, duplicate rows, an acting_user who is not a member of the
+    row's organisation) and nothing is recorded while any is bad. Each
     row becomes a ledger record of method import, with the import's own time beside the
     claimed one; rows already in the ledger are skipped, so running it again is safe."""
     with open_database(app, database_url, create=not dry_run) as database:

@@ -1,11 +1,12 @@
 """Acceptances made before this tool (``publisher acceptance import FILE.csv``).
 
-A file of ``customer,policy,version,accepted_at[,source]`` rows is checked whole first —
+A file of ``customer,policy,version,accepted_at[,source,acting_user]`` rows is checked whole first —
 :func:`parse_history` (pure: the CSV's shape, times, duplicate rows) and :func:`check_rows`
 (against the store: unknown customers, policies and versions) — and nothing is written while
 any row is bad. Each row then becomes a ledger record of method ``import``: ``accepted_at``
 is the import's own time (the chain's times never go back), ``claimed_at`` the time the row
-claims, ``source`` where it came from. Rows whose (customer, policy, version) is already in
+claims, ``source`` where it came from, and for an organisation ``acting_user`` the member
+who accepted on its behalf. Rows whose (customer, policy, version) is already in
 the ledger are skipped and counted, so re-running an import, or finishing one that was
 interrupted, records nothing twice. Reports, the status API and the re-acceptance rule
 treat an imported record as an acceptance of its version at its claimed time.
@@ -33,8 +34,9 @@ from publisher.store.tables import ACCEPTANCES, CUSTOMERS, VERSIONS
 from publisher.textsafety import text_problem
 
 COLUMNS = ("customer", "policy", "version", "accepted_at")
-OPTIONAL = ("source",)
-LIMITS = {"customer": 200, "policy": 200, "version": 100, "source": 200}
+OPTIONAL = ("source", "acting_user")
+LIMITS = {"customer": 200, "policy": 200, "version": 100, "source": 200, "acting_user": 200}
+_EXPECTED = f"expected {','.join(COLUMNS)}[,{','.join(OPTIONAL)}]"
 BATCH = 500
 """Records per ledger transaction (and per step of the progress bar)."""
 
@@ -57,6 +59,8 @@ class HistoryRow:
     version: str
     claimed_at: datetime
     source: str
+    acting_user: str | None = None
+    """For an organisation: the member who accepted on its behalf."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -111,7 +115,7 @@ def _header_problems(header: list[str]) -> list[str]:
     missing = [c for c in COLUMNS if c not in header]
     unknown = [c for c in header if c not in COLUMNS + OPTIONAL]
     repeated = sorted({c for c in header if header.count(c) > 1})
-    expected = f"expected {','.join(COLUMNS)}[,source]"
+    expected = _EXPECTED
     problems = []
     if missing:
         problems.append("missing column(s) " + ", ".join(missing) + f" ({expected})")
@@ -133,6 +137,9 @@ def _row_problems(values: dict[str, str], default_source: str | None) -> list[st
         problems.append("missing source (where the acceptance was given; or pass --source)")
     elif (problem := text_problem(source, limit=LIMITS["source"])) is not None:
         problems.append(f"source {problem}")
+    acting = values.get("acting_user") or ""
+    if acting and (problem := text_problem(acting, limit=LIMITS["acting_user"])) is not None:
+        problems.append(f"acting_user {problem}")
     return problems
 
 
@@ -148,8 +155,7 @@ def parse_history(
     except csv.Error as exc:
         return ParsedHistory((), (RowProblem(1, f"not valid CSV: {exc}"),))
     if header_row is None or not any(cell.strip() for cell in header_row):
-        expected = f"{','.join(COLUMNS)}[,source]"
-        return ParsedHistory((), (RowProblem(1, f"empty file: expected a header line {expected}"),))
+        return ParsedHistory((), (RowProblem(1, f"empty file: {_EXPECTED} as the header"),))
     header = [cell.strip().lower() for cell in header_row]
     header_problems = _header_problems(header)
     if header_problems:
@@ -194,7 +200,8 @@ def parse_history(
             problems.append(RowProblem(line, "; ".join(found)))
             continue
         source = values.get("source") or default_source or ""
-        rows.append(HistoryRow(line, *key, claimed_at=claimed, source=source))
+        acting = values.get("acting_user") or None
+        rows.append(HistoryRow(line, *key, claimed_at=claimed, source=source, acting_user=acting))
     return ParsedHistory(tuple(rows), tuple(problems))
 
 
@@ -234,6 +241,10 @@ class StoreFacts:
     policies: set[str]
     recorded: set[tuple[str, str, str]]
     """(customer, policy, version) already in the ledger."""
+    organisations: set[str] = field(default_factory=set)
+    """The rows' customers that are organisations."""
+    member_of: dict[str, str | None] = field(default_factory=dict)
+    """The rows' acting users that are stored customers → their organisation."""
 
 
 def check_rows(rows: Sequence[HistoryRow], facts: StoreFacts) -> list[RowProblem]:
@@ -242,6 +253,22 @@ def check_rows(rows: Sequence[HistoryRow], facts: StoreFacts) -> list[RowProblem
     for row in rows:
         if row.customer not in facts.customers:
             problems.append(RowProblem(row.line, f"unknown customer {row.customer!r}"))
+        elif row.acting_user is not None and row.customer not in facts.organisations:
+            problems.append(
+                RowProblem(
+                    row.line,
+                    f"acting_user given but {row.customer!r} is not an organisation",
+                )
+            )
+        elif row.acting_user is not None and row.acting_user not in facts.member_of:
+            problems.append(RowProblem(row.line, f"unknown acting_user {row.acting_user!r}"))
+        elif row.acting_user is not None and facts.member_of[row.acting_user] != row.customer:
+            problems.append(
+                RowProblem(
+                    row.line,
+                    f"acting_user {row.acting_user!r} is not a member of {row.customer!r}",
+                )
+            )
         elif row.policy not in facts.policies:
             problems.append(RowProblem(row.line, f"unknown policy {row.policy!r}"))
         elif (row.policy, row.version) not in facts.versions:
@@ -254,17 +281,26 @@ def check_rows(rows: Sequence[HistoryRow], facts: StoreFacts) -> list[RowProblem
 def store_facts(database: Database, rows: Sequence[HistoryRow]) -> StoreFacts:
     """The customers, versions and ledger keys of ``rows`` that the store has."""
     customers: set[str] = set()
+    organisations: set[str] = set()
+    member_of: dict[str, str | None] = {}
     recorded: set[tuple[str, str, str]] = set()
     wanted = {row.key for row in rows}
     ids = sorted({row.customer for row in rows})
+    acting = sorted({row.acting_user for row in rows if row.acting_user is not None})
     with database.read() as connection:
+        for start in range(0, len(acting), BATCH):
+            query = select(CUSTOMERS.c.id, CUSTOMERS.c.organisation_id).where(
+                CUSTOMERS.c.id.in_(acting[start : start + BATCH])
+            )
+            member_of.update({row.id: row.organisation_id for row in connection.execute(query)})
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            customers.update(
-                connection.execute(select(CUSTOMERS.c.id).where(CUSTOMERS.c.id.in_(chunk)))
-                .scalars()
-                .all()
-            )
+            for found in connection.execute(
+                select(CUSTOMERS.c.id, CUSTOMERS.c.kind).where(CUSTOMERS.c.id.in_(chunk))
+            ):
+                customers.add(found.id)
+                if found.kind == "organisation":
+                    organisations.add(found.id)
             keys = connection.execute(
                 select(
                     ACCEPTANCES.c.customer_id, ACCEPTANCES.c.slug, ACCEPTANCES.c.version_label
@@ -275,7 +311,8 @@ def store_facts(database: Database, rows: Sequence[HistoryRow]) -> StoreFacts:
             (slug, label)
             for slug, label in connection.execute(select(VERSIONS.c.slug, VERSIONS.c.label))
         }
-    return StoreFacts(customers, versions, {slug for slug, _ in versions}, recorded)
+    policies = {slug for slug, _ in versions}
+    return StoreFacts(customers, versions, policies, recorded, organisations, member_of)
 
 
 def problems_error(path: Path | str, problems: Sequence[RowProblem]) -> HistoryFileError:
@@ -324,6 +361,7 @@ def import_history(
                     "import",
                     claimed_at=row.claimed_at,
                     source=row.source,
+                    acting_user=row.acting_user,
                 )
                 for row in batch
             ],
