@@ -304,3 +304,13 @@ def test_the_report_command_by_organisation(tmp_path: Path, database_url: str) -
         repo, database_url, "acceptance", "report", "--by", "organisation", "--format", "csv"
     )
     assert len(as_csv.stdout.splitlines()) == 1 + len(as_json["versions"])
+
+
+def test_the_organisations_evidence_names_who_accepted_for_it(database: Database) -> None:
+    from publisher.store.evidence import collect_evidence, evidence_document
+
+    organisations(database)
+    document = evidence_document(collect_evidence(database, "acme"))
+    pairs = [(a["record"]["customer"], a["record"]["acting_user"]) for a in document["acceptances"]]
+    assert pairs == [("acme", "ann")]
+    assert evidence_document(collect_evidence(database, "ann"))["acceptances"] == []

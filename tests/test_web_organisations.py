@@ -82,12 +82,14 @@ def test_only_a_member_may_accept_for_an_organisation(site: Site) -> None:
         site, {"customer": "c1", "policy": POLICY, "version": "2", "on_behalf_of": "acme"}
     )
     assert outsider.status_code == 422
+    conforms(site, outsider, spec(site))
     assert outsider.json()["field"] == "on_behalf_of"
     assert "'c1' is not a member of organisation 'acme'" in outsider.json()["error"]
     person = post(site, {"customer": "ann", "policy": POLICY, "version": "2", "on_behalf_of": "c1"})
     assert person.status_code == 422 and "is not an organisation" in person.json()["error"]
     unknown = post(site, {"customer": "ann", "policy": POLICY, "version": "2", "on_behalf_of": "x"})
     assert unknown.status_code == 404
+    conforms(site, unknown, spec(site))
     bad = post(site, {"customer": "ann", "policy": POLICY, "version": "2", "on_behalf_of": 7})
     assert bad.status_code == 422 and bad.json()["field"] == "on_behalf_of"
     assert records(site.database, customer_id="acme") == []
