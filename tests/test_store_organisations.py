@@ -314,3 +314,43 @@ def test_the_organisations_evidence_names_who_accepted_for_it(database: Database
     pairs = [(a["record"]["customer"], a["record"]["acting_user"]) for a in document["acceptances"]]
     assert pairs == [("acme", "ann")]
     assert evidence_document(collect_evidence(database, "ann"))["acceptances"] == []
+
+
+def test_acceptance_link_on_behalf_of(tmp_path: Path, database_url: str) -> None:
+    from publisher.config import load_settings
+    from publisher.links import signer_for
+
+    repo = support.make_policy_repo(tmp_path / "repo")
+    db = support.synced_store(repo, database_url)
+    try:
+        save_customer(
+            db,
+            customer_row({"id": "o1", "email": "o@o.example", "name": "O", "kind": "organisation"}),
+        )
+        save_customer(
+            db,
+            customer_row({"id": "m1", "email": "m@o.example", "name": "M", "organisation": "o1"}),
+        )
+    finally:
+        db.dispose()
+    args = ("acceptance", "link", "--customer", "m1", "--policy", "acceptable-use")
+    made = cli(repo, database_url, *args, "--on-behalf-of", "o1", "--format", "json")
+    assert made.exit_code == 0, made.output
+    document = json.loads(made.stdout)
+    assert document["on_behalf_of"] == "o1"
+    settings = load_settings(repo, env={}, overrides={"database_url": database_url})
+    claims = signer_for(settings).verify(document["token"])
+    assert (claims.customer, claims.organisation) == ("m1", "o1")
+    refused = cli(
+        repo,
+        database_url,
+        "acceptance",
+        "link",
+        "--customer",
+        "c1",
+        "--policy",
+        "acceptable-use",
+        "--on-behalf-of",
+        "o1",
+    )
+    assert refused.exit_code != 0 and "'c1' is not a member of organisation 'o1'" in refused.stderr

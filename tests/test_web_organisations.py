@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import test_store_support as support
-from test_web_accept import POLICY, Site, make_site
+from test_web_accept import POLICY, Site, accept, make_site
 from test_web_openapi import conforms, spec
 
+from publisher.links import LinkClaims, LinkInvalid
 from publisher.store.customers import customer_row
 from publisher.store.ledger import records, verify_chain
 from publisher.store.organisations import save_customer
@@ -100,3 +101,46 @@ def test_a_members_own_acceptance_is_not_the_organisations(site: Site) -> None:
     assert status(site, "ann").json()["policies"][0]["needs_acceptance"] is False
     assert status(site, "ben").json()["policies"][0]["needs_acceptance"] is True
     assert status(site, "acme").json()["policies"][0]["needs_acceptance"] is True
+
+
+# -- the email link flow ------------------------------------------------------------------------
+
+
+def org_link(site: Site, member: str, organisation: str) -> str:
+    token = site.signer.sign(LinkClaims(member, POLICY, "2", None, organisation=organisation))
+    return f"/a/{token}"
+
+
+def test_a_members_link_accepts_for_the_organisation(site: Site) -> None:
+    link = org_link(site, "ann", "acme")
+    page = site.client.get(link)
+    assert page.status_code == 200, page.text
+    assert "you, Ann, on behalf of Acme, accept" in page.text
+    assert "never accepted" in page.text or "version 1" in page.text
+    response = accept(site, link)
+    assert response.status_code == 303, response.text
+    [record] = records(site.database, customer_id="acme")
+    assert (record.acting_user, record.method) == ("ann", "link")
+    assert records(site.database, customer_id="ann") == []
+    receipt = site.client.get(response.headers["location"])
+    assert receipt.status_code == 200 and "on behalf of Acme" in receipt.text
+    other = site.client.get(org_link(site, "ben", "acme"))  # another member: already done
+    assert other.status_code == 200 and "ann, on behalf of Acme" in other.text
+    assert status(site, "ben").json()["policies"][0]["needs_acceptance"] is False
+
+
+def test_a_link_for_an_organisation_one_does_not_belong_to_records_nothing(site: Site) -> None:
+    for member, organisation in (("c1", "acme"), ("ann", "c1"), ("ann", "nowhere")):
+        page = site.client.get(org_link(site, member, organisation))
+        assert page.status_code == 404, (member, organisation)
+    assert records(site.database, customer_id="acme") == []
+
+
+def test_old_links_keep_their_payload() -> None:
+    claims = LinkClaims("c1", POLICY, "2", None)
+    assert claims.to_payload() == {"c": "c1", "p": POLICY, "v": "2", "n": None}
+    assert LinkClaims.from_payload(claims.to_payload()) == claims
+    member = LinkClaims("ann", POLICY, "2", None, organisation="acme")
+    assert LinkClaims.from_payload(member.to_payload()) == member
+    with pytest.raises(LinkInvalid):
+        LinkClaims.from_payload({**claims.to_payload(), "o": ""})

@@ -26,6 +26,7 @@ from publisher.store.org_reports import (
     render_organisations_csv,
     render_organisations_text,
 )
+from publisher.store.organisations import acting_for
 from publisher.store.reports import acceptance_report, render_csv, render_text
 from publisher.store.signing import signing_key
 from publisher.store.versions import get_version
@@ -69,6 +70,13 @@ def _notice_version(database: Database, notice_id: int, slug: str, label: str | 
     "version is the default).",
 )
 @click.option(
+    "--on-behalf-of",
+    "organisation",
+    default=None,
+    metavar="ORG",
+    help="The organisation the customer (its member) accepts for: the record is ORG's.",
+)
+@click.option(
     "--allow-superseded",
     is_flag=True,
     help="Sign a link for a version that is no longer the current one.",
@@ -89,6 +97,7 @@ def link_command(
     slug: str,
     label: str | None,
     notice_id: int | None,
+    organisation: str | None,
     allow_superseded: bool,
     database_url: str | None,
     fmt: str,
@@ -102,6 +111,8 @@ def link_command(
         version = get_version(database, slug, label)
         current = get_version(database, slug)
         customer = get_customer(database, customer_id)
+        if organisation is not None:
+            acting_for(database, customer_id, organisation)
     if version.label != current.label and not allow_superseded:
         raise PublisherError(
             f"{version.slug} version {version.label} is superseded by version {current.label}",
@@ -109,7 +120,7 @@ def link_command(
             "--allow-superseded to ask for the old version on purpose (the page says it is "
             "superseded)",
         )
-    claims = LinkClaims(customer.id, version.slug, version.label, notice_id)
+    claims = LinkClaims(customer.id, version.slug, version.label, notice_id, organisation)
     token = signer_for(settings, warn=notify).sign(claims)
     url = link_url(settings.accept_url, token)
     expires = datetime.now(UTC) + timedelta(days=settings.link_max_age_days)
@@ -122,6 +133,7 @@ def link_command(
                 "policy": version.slug,
                 "version": version.label,
                 "notice": notice_id,
+                "on_behalf_of": organisation,
                 "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
         )

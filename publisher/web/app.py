@@ -241,7 +241,11 @@ async def _landing_page(
             + "/a/"
             + service.signer.sign(
                 LinkClaims(
-                    context.claims.customer, context.claims.policy, context.current.label, None
+                    context.claims.customer,
+                    context.claims.policy,
+                    context.current.label,
+                    None,
+                    organisation=context.claims.organisation,
                 )
             )
         )
@@ -353,11 +357,12 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         result = await _record(
             request,
             service,
-            claims.customer,
+            claims.organisation or claims.customer,
             claims.policy,
             claims.version,
             claims.notice,
             method="link",
+            acting_user=claims.customer if claims.organisation else None,
         )
     except NewerAccepted:
         # Checked inside the ledger's write transaction: an older version is never recorded.
@@ -382,6 +387,7 @@ async def _record(
     notice: int | None,
     *,
     method: str,
+    acting_user: str | None = None,
 ) -> Recorded:
     """Append to the ledger through the process's group commit (awaits the commit)."""
     peer = request.client.host if request.client else None
@@ -395,6 +401,7 @@ async def _record(
             notice_id=notice,
             ip=client_ip(peer, request.headers.raw, service.proxy),
             user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
+            acting_user=acting_user,
         )
     )
     recorded = await asyncio.wrap_future(submitted)
