@@ -148,6 +148,8 @@ SCHEMAS: dict[str, Any] = {
             "last_accepted": _nullable("string"),
             "carried_from": _nullable("string"),
             "notified": BOOLEAN,
+            "organisation": _nullable("string"),
+            "acting_user": _nullable("string"),
         }
     ),
     "Report": _object(
