@@ -55,9 +55,15 @@ class LinkClaims:
     policy: str
     version: str
     notice: int | None = None
+    organisation: str | None = None
+    """The organisation the customer (its member) accepts for; the payload's ``o``, absent
+    from other links so their tokens are unchanged."""
 
     def to_payload(self) -> dict[str, Any]:
-        return {"c": self.customer, "p": self.policy, "v": self.version, "n": self.notice}
+        payload = {"c": self.customer, "p": self.policy, "v": self.version, "n": self.notice}
+        if self.organisation is not None:
+            payload["o"] = self.organisation
+        return payload
 
     @classmethod
     def from_payload(cls, payload: object) -> LinkClaims:
@@ -65,13 +71,15 @@ class LinkClaims:
         if not isinstance(payload, Mapping):
             raise LinkInvalid("the link's content is not an acceptance link")
         customer, policy, version = payload.get("c"), payload.get("p"), payload.get("v")
-        notice = payload.get("n")
-        if not all(isinstance(v, str) and v for v in (customer, policy, version)) or not (
-            notice is None or (isinstance(notice, int) and not isinstance(notice, bool))
+        notice, organisation = payload.get("n"), payload.get("o")
+        if (
+            not all(isinstance(v, str) and v for v in (customer, policy, version))
+            or not (notice is None or (isinstance(notice, int) and not isinstance(notice, bool)))
+            or not (organisation is None or (isinstance(organisation, str) and organisation))
         ):
             raise LinkInvalid("the link's content is not an acceptance link")
         assert isinstance(customer, str) and isinstance(policy, str) and isinstance(version, str)
-        return cls(customer, policy, version, notice)
+        return cls(customer, policy, version, notice, organisation)
 
 
 class _ClockedSigner(TimestampSigner):

@@ -20,6 +20,13 @@ from publisher.store.checkpoints import read_anchors
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
+from publisher.store.history_import import HistoryFileError, count_rows, import_history
+from publisher.store.org_reports import (
+    organisation_report,
+    render_organisations_csv,
+    render_organisations_text,
+)
+from publisher.store.organisations import acting_for
 from publisher.store.reports import acceptance_report, render_csv, render_text
 from publisher.store.signing import signing_key
 from publisher.store.versions import get_version
@@ -63,6 +70,13 @@ def _notice_version(database: Database, notice_id: int, slug: str, label: str | 
     "version is the default).",
 )
 @click.option(
+    "--on-behalf-of",
+    "organisation",
+    default=None,
+    metavar="ORG",
+    help="The organisation the customer (its member) accepts for: the record is ORG's.",
+)
+@click.option(
     "--allow-superseded",
     is_flag=True,
     help="Sign a link for a version that is no longer the current one.",
@@ -83,6 +97,7 @@ def link_command(
     slug: str,
     label: str | None,
     notice_id: int | None,
+    organisation: str | None,
     allow_superseded: bool,
     database_url: str | None,
     fmt: str,
@@ -96,6 +111,8 @@ def link_command(
         version = get_version(database, slug, label)
         current = get_version(database, slug)
         customer = get_customer(database, customer_id)
+        if organisation is not None:
+            acting_for(database, customer_id, organisation)
     if version.label != current.label and not allow_superseded:
         raise PublisherError(
             f"{version.slug} version {version.label} is superseded by version {current.label}",
@@ -103,7 +120,7 @@ def link_command(
             "--allow-superseded to ask for the old version on purpose (the page says it is "
             "superseded)",
         )
-    claims = LinkClaims(customer.id, version.slug, version.label, notice_id)
+    claims = LinkClaims(customer.id, version.slug, version.label, notice_id, organisation)
     token = signer_for(settings, warn=notify).sign(claims)
     url = link_url(settings.accept_url, token)
     expires = datetime.now(UTC) + timedelta(days=settings.link_max_age_days)
@@ -116,6 +133,7 @@ def link_command(
                 "policy": version.slug,
                 "version": version.label,
                 "notice": notice_id,
+                "on_behalf_of": organisation,
                 "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
             }
         )
@@ -131,6 +149,13 @@ def link_command(
 @click.option("--policy", "slug", default=None, metavar="SLUG", help="Only this policy.")
 @click.option("--version", "label", default=None, metavar="V", help="Only this version label.")
 @click.option("--all-pending", is_flag=True, help="List every pending customer in text output.")
+@click.option(
+    "--by",
+    type=click.Choice(["customer", "organisation"]),
+    default="customer",
+    show_default=True,
+    help="organisation: one line per organisation (who accepted on its behalf, its members).",
+)
 @database_url_option
 @click.option(
     "--format",
@@ -146,10 +171,22 @@ def report_command(
     slug: str | None,
     label: str | None,
     all_pending: bool,
+    by: str,
     database_url: str | None,
     fmt: str,
 ) -> None:
-    """Accepted, pending and acceptance rate per policy version, and who is pending."""
+    """Accepted, pending and acceptance rate per policy version, and who is pending; with
+    --by organisation, the standing of each organisation instead."""
+    if by == "organisation":
+        with open_database(app, database_url, create=False) as database:
+            per_organisation = organisation_report(database, policy=slug, version=label)
+        if fmt == "json":
+            echo_json(per_organisation.to_dict())
+        elif fmt == "csv":
+            sys.stdout.write(render_organisations_csv(per_organisation))
+        else:
+            click.echo(render_organisations_text(per_organisation), nl=False)
+        return
     with open_database(app, database_url, create=False) as database:
         report = acceptance_report(database, policy=slug, version=label)
     if fmt == "json":
@@ -247,6 +284,61 @@ def evidence_command(
         err=True,
     )
     click.echo(str(out))
+
+
+@acceptance_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--source",
+    default=None,
+    metavar="TEXT",
+    help="Where the acceptances were given, for rows whose source column is empty "
+    "(e.g. 'old signup form').",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and say what would be recorded.")
+@database_url_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format; json prints one summary document on stdout.",
+)
+@pass_app
+def import_command(
+    app: App, file: Path, source: str | None, dry_run: bool, database_url: str | None, fmt: str
+) -> None:
+    """Import acceptances made before this tool from FILE.csv:
+    customer,policy,version,accepted_at[,source,acting_user].
+
+    Every row is checked first (unknown customer, policy or version, a time without a UTC
+    offset or in the future, duplicate rows, an acting_user who is not a member of the
+    row's organisation) and nothing is recorded while any is bad. Each
+    row becomes a ledger record of method import, with the import's own time beside the
+    claimed one; rows already in the ledger are skipped, so running it again is safe."""
+    with open_database(app, database_url, create=not dry_run) as database:
+        if fmt == "json" or dry_run:
+            try:
+                summary = import_history(database, file, default_source=source, dry_run=dry_run)
+            except HistoryFileError as exc:
+                if fmt == "json":
+                    problems = [{"line": p.line, "message": p.message} for p in exc.problems]
+                    echo_json({"file": str(file), "imported": False, "invalid": problems})
+                raise
+        else:
+            with click.progressbar(
+                length=count_rows(file), label="importing", file=sys.stderr
+            ) as bar:
+                summary = import_history(database, file, default_source=source, progress=bar.update)
+    if fmt == "json":
+        echo_json(summary.to_dict())
+        return
+    verb = "would record" if dry_run else "recorded"
+    click.echo(
+        f"{file}: {counted(summary.rows, 'row')}; {verb} {counted(summary.imported, 'acceptance')}"
+        f", {summary.skipped} already in the ledger"
+    )
 
 
 COMMANDS = [acceptance_group]

@@ -12,8 +12,17 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, open_database
 from publisher.counting import counted
 from publisher.errors import ConfigError
-from publisher.store.customers import CustomerFileError, RowProblem, import_file, list_customers
+from publisher.store.customers import (
+    KINDS,
+    CustomerFileError,
+    CustomerInfo,
+    RowProblem,
+    customer_row,
+    import_file,
+    list_customers,
+)
 from publisher.store.erasure import apply_retention, erase_customer
+from publisher.store.organisations import members, save_customer
 
 
 def _problems(problems: Iterable[RowProblem]) -> list[dict[str, object]]:
@@ -38,7 +47,7 @@ def customers_group() -> None:
 def import_command(
     app: App, file: Path, skip_invalid: bool, database_url: str | None, fmt: str
 ) -> None:
-    """Import customers from FILE.csv: columns id,email,name,company[,locale].
+    """Import customers from FILE.csv: columns id,email,name,company[,locale,kind,organisation].
 
     Every row is checked first; any invalid row (bad email, duplicate id, missing field) is
     reported with its line number and nothing is imported, unless --skip-invalid. Importing
@@ -89,24 +98,83 @@ def list_command(app: App, database_url: str | None, fmt: str) -> None:
     with open_database(app, database_url, create=False) as database:
         customers = list_customers(database)
     if fmt == "json":
-        echo_json(
-            {
-                "customers": [
-                    {
-                        "id": c.id,
-                        "email": c.email,
-                        "name": c.name,
-                        "company": c.company,
-                        "locale": c.locale,
-                    }
-                    for c in customers
-                ]
-            }
-        )
+        echo_json({"customers": [c.to_dict() for c in customers]})
         return
     for c in customers:
-        company = f", {c.company}" if c.company else ""
-        click.echo(f"{c.id}  {c.name} <{c.email}>{company}")
+        click.echo(_line(c))
+
+
+def _line(c: CustomerInfo) -> str:
+    company = f", {c.company}" if c.company else ""
+    kind = "  [organisation]" if c.kind == "organisation" else ""
+    member = f"  (member of {c.organisation})" if c.organisation else ""
+    return f"{c.id}  {c.name} <{c.email}>{company}{kind}{member}"
+
+
+@customers_group.command("add")
+@click.argument("customer_id", metavar="ID")
+@click.option("--email", required=True, help="Email address (where notices go).")
+@click.option("--name", required=True, help="Name of the person or organisation.")
+@click.option("--company", default="", help="Company name (optional).")
+@click.option("--locale", default=None, help="Language tag, e.g. en-GB (optional).")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="person",
+    show_default=True,
+    help="An organisation's members may accept on its behalf.",
+)
+@click.option(
+    "--organisation",
+    "organisation",
+    default=None,
+    metavar="ORG",
+    help="The organisation (a customer of kind organisation) this person belongs to.",
+)
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def add_command(
+    app: App,
+    customer_id: str,
+    email: str,
+    name: str,
+    company: str,
+    locale: str | None,
+    kind: str,
+    organisation: str | None,
+    database_url: str | None,
+    fmt: str,
+) -> None:
+    """Create or update one customer ID, checked as an imported row is. With --kind
+    organisation it is an organisation; with --organisation ORG a person belongs to ORG
+    and may accept on its behalf (the record is ORG's, naming the person)."""
+    values = {"id": customer_id, "email": email, "name": name, "company": company}
+    values.update({"locale": locale or "", "kind": kind, "organisation": organisation or ""})
+    row = customer_row(values)
+    with open_database(app, database_url) as database:
+        saved = save_customer(database, row)
+    if fmt == "json":
+        echo_json({"outcome": saved.outcome, "customer": saved.customer.to_dict()})
+        return
+    click.echo(f"{saved.outcome}: {_line(saved.customer)}")
+
+
+@customers_group.command("members")
+@click.argument("organisation_id", metavar="ORG")
+@database_url_option
+@FORMAT_OPTION
+@pass_app
+def members_command(app: App, organisation_id: str, database_url: str | None, fmt: str) -> None:
+    """List the members of organisation ORG: the people who may accept on its behalf."""
+    with open_database(app, database_url, create=False) as database:
+        found = members(database, organisation_id)
+    if fmt == "json":
+        echo_json({"organisation": organisation_id, "members": [c.to_dict() for c in found]})
+        return
+    click.echo(f"{organisation_id}: {counted(len(found), 'member')}", err=True)
+    for c in found:
+        click.echo(_line(c))
 
 
 @customers_group.command("erase")

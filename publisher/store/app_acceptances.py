@@ -61,15 +61,20 @@ class AppRequest:
     version: str
     notice: int | None
     user: EndUser
+    on_behalf_of: str | None = None
+    """The organisation the customer (its member) accepts for: the record is the
+    organisation's, with the customer as its ``acting_user``."""
 
     def sha256(self) -> str:
-        data = {
+        data: dict[str, Any] = {
             "customer": self.customer,
             "policy": self.policy,
             "version": self.version,
             "notice": self.notice,
             "user": [self.user.id, self.user.ip, self.user.user_agent],
         }
+        if self.on_behalf_of is not None:  # absent before organisations: old keys still match
+            data["on_behalf_of"] = self.on_behalf_of
         encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(encoded.encode()).hexdigest()
 

@@ -1,10 +1,15 @@
-"""Customers from a CSV file (``id,email,name,company[,locale]``) into the store.
+"""Customers from a CSV file (``id,email,name,company[,locale,kind,organisation]``) into the
+store.
 
 :func:`parse_customers` is pure: it validates every row and collects every problem with its
 line number. :func:`import_customers` writes valid rows in one transaction (insert new ids,
 update changed ones), so a failed import leaves the store as it was. Ids, names and companies
 with bidirectional controls or zero-width characters (which make a name read as another) are
 refused, not silently cleaned: see :func:`publisher.textsafety.invisible_problem`.
+
+A customer is a ``person`` (the default) or an ``organisation``; a person may name the
+organisation they belong to (``organisation``), which must be a customer of kind
+``organisation`` in the file or the store (see :mod:`publisher.store.organisations`).
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
+from publisher.counting import counted
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
 from publisher.store.models import Customer, utcnow
@@ -26,7 +32,8 @@ from publisher.store.tables import CUSTOMERS
 from publisher.textsafety import invisible_problem
 
 REQUIRED_COLUMNS = ("id", "email", "name", "company")
-OPTIONAL_COLUMNS = ("locale",)
+OPTIONAL_COLUMNS = ("locale", "kind", "organisation")
+KINDS = ("person", "organisation")
 _NOT_EMPTY = ("id", "email", "name")
 
 _EMAIL = re.compile(
@@ -35,7 +42,15 @@ _EMAIL = re.compile(
 )
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_LIMITS = {"id": 200, "email": 320, "name": 300, "company": 300, "locale": 35}
+_LIMITS = {
+    "id": 200,
+    "email": 320,
+    "name": 300,
+    "company": 300,
+    "locale": 35,
+    "kind": 20,
+    "organisation": 200,
+}
 _BATCH = 1000
 
 
@@ -57,6 +72,9 @@ class CustomerRow:
     name: str
     company: str
     locale: str | None = None
+    kind: str = "person"
+    organisation: str | None = None
+    """The id of the organisation this person belongs to (None: none)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,19 @@ class CustomerInfo:
     name: str
     company: str
     locale: str | None
+    kind: str = "person"
+    organisation: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "email": self.email,
+            "name": self.name,
+            "company": self.company,
+            "locale": self.locale,
+            "kind": self.kind,
+            "organisation": self.organisation,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,7 +150,7 @@ def _check_header(header: list[str]) -> list[str]:
         problems.append(
             "unknown column(s) "
             + ", ".join(repr(c) for c in unknown)
-            + f" (expected {','.join(REQUIRED_COLUMNS)}[,locale])"
+            + f" (expected {','.join(REQUIRED_COLUMNS)}[,{','.join(OPTIONAL_COLUMNS)}])"
         )
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
@@ -135,10 +166,23 @@ def _check_row(values: dict[str, str]) -> list[str]:
     locale = values.get("locale") or ""
     if locale and not _LOCALE.match(locale):
         problems.append(f"invalid locale {locale!r} (use a language tag such as en or pt-BR)")
+    kind = values.get("kind") or "person"
+    if kind not in KINDS:
+        problems.append(f"invalid kind {kind!r} (use person or organisation)")
+    organisation = values.get("organisation") or ""
+    if organisation and kind == "organisation":
+        problems.append("an organisation cannot belong to another organisation")
+    if organisation and organisation == values.get("id"):
+        problems.append("a customer cannot be their own organisation")
     for name in _LIMITS:
         if _CONTROL.search(values.get(name) or ""):
             problems.append(f"{name} contains a line break or control character")
-    for name in ("id", "name", "company"):  # what people read on pages, emails and reports
+    for name in (
+        "id",
+        "name",
+        "company",
+        "organisation",
+    ):  # what people read on pages, emails and reports
         invisible = invisible_problem(values.get(name) or "")
         if invisible is not None:
             problems.append(f"{name} {invisible}")
@@ -146,6 +190,28 @@ def _check_row(values: dict[str, str]) -> list[str]:
         if len(values.get(name) or "") > limit:
             problems.append(f"{name} longer than {limit} characters")
     return problems
+
+
+def customer_row(values: dict[str, str], *, line: int = 0) -> CustomerRow:
+    """One customer from field values (``id``, ``email``, ``name`` and any of ``company``,
+    ``locale``, ``kind``, ``organisation``), checked as a CSV row is; CustomerFileError
+    listing every problem otherwise."""
+    problems = _check_row(values)
+    if problems:
+        raise CustomerFileError(
+            f"customer {values.get('id', '')!r}: " + "; ".join(problems),
+            problems=[RowProblem(line, p) for p in problems],
+        )
+    return CustomerRow(
+        line=line,
+        id=values["id"],
+        email=values["email"],
+        name=values["name"],
+        company=values.get("company") or "",
+        locale=values.get("locale") or None,
+        kind=values.get("kind") or "person",
+        organisation=values.get("organisation") or None,
+    )
 
 
 def parse_customers(text: str) -> ParsedCustomers:
@@ -160,7 +226,13 @@ def parse_customers(text: str) -> ParsedCustomers:
     if header_row is None or not any(cell.strip() for cell in header_row):
         return ParsedCustomers(
             (),
-            (RowProblem(1, "empty file: expected a header line id,email,name,company[,locale]"),),
+            (
+                RowProblem(
+                    1,
+                    "empty file: expected a header line "
+                    "id,email,name,company[,locale,kind,organisation]",
+                ),
+            ),
         )
     header = [cell.strip().lower() for cell in header_row]
     header_problems = _check_header(header)
@@ -211,6 +283,8 @@ def parse_customers(text: str) -> ParsedCustomers:
                 name=values["name"],
                 company=values["company"],
                 locale=values.get("locale") or None,
+                kind=values.get("kind") or "person",
+                organisation=values.get("organisation") or None,
             )
         )
     return ParsedCustomers(tuple(rows), tuple(problems))
@@ -238,14 +312,88 @@ def read_customers(path: Path | str) -> ParsedCustomers:
     return parse_customers(text)
 
 
-def problems_error(path: Path | str, problems: Sequence[RowProblem]) -> CustomerFileError:
+def problems_error(
+    path: Path | str, problems: Sequence[RowProblem], *, skip_hint: bool = True
+) -> CustomerFileError:
     """One error listing every bad row as ``file:line: message``."""
     listed = "\n".join(f"  {path}:{p.line}: {p.message}" for p in problems)
     return CustomerFileError(
         f"{path}: {len(problems)} invalid row(s); nothing was imported:\n{listed}",
         problems=problems,
-        hint="fix these rows, or pass --skip-invalid to import only the valid ones",
+        hint="fix these rows, or pass --skip-invalid to import only the valid ones"
+        if skip_hint
+        else "fix these rows (an organisation must be imported, or be in the file, "
+        "with kind organisation)",
     )
+
+
+def membership_problems(
+    rows: Sequence[CustomerRow],
+    stored_kinds: dict[str, str],
+    stored_members: dict[str, list[str]],
+) -> list[RowProblem]:
+    """Why rows' organisations do not hold (pure): each ``organisation`` must be a customer of
+    kind organisation once the rows are stored, and an organisation that becomes a person
+    must have no members left. ``stored_kinds``: id → kind of the stored customers the rows
+    refer to; ``stored_members``: organisation id → its stored members."""
+    kinds = dict(stored_kinds)
+    kinds.update({row.id: row.kind for row in rows})
+    moved = {row.id: row.organisation for row in rows}
+    problems = []
+    for row in rows:
+        if row.organisation is None:
+            if row.kind == "person":
+                left = [m for m in stored_members.get(row.id, []) if moved.get(m, row.id) == row.id]
+                if left and stored_kinds.get(row.id) == "organisation":
+                    problems.append(
+                        RowProblem(
+                            row.line,
+                            f"{row.id!r} has {counted(len(left), 'member')} "
+                            f"({', '.join(sorted(left)[:3])}): it stays an organisation",
+                        )
+                    )
+            continue
+        kind = kinds.get(row.organisation)
+        if kind is None:
+            problems.append(RowProblem(row.line, f"unknown organisation {row.organisation!r}"))
+        elif kind != "organisation":
+            problems.append(
+                RowProblem(
+                    row.line,
+                    f"{row.organisation!r} is a person, not an organisation "
+                    "(give it kind organisation)",
+                )
+            )
+    return problems
+
+
+def _stored(
+    connection: Connection, ids: Sequence[str]
+) -> tuple[dict[str, tuple[object, ...]], dict[str, list[str]]]:
+    """The stored customers among ``ids`` (id → email, name, company, locale, kind,
+    organisation) and the stored members of those of them that are organisations."""
+    table = CUSTOMERS
+    existing: dict[str, tuple[object, ...]] = {}
+    members: dict[str, list[str]] = {}
+    for start in range(0, len(ids), _BATCH):
+        chunk = ids[start : start + _BATCH]
+        query = select(
+            table.c.id,
+            table.c.email,
+            table.c.name,
+            table.c.company,
+            table.c.locale,
+            table.c.kind,
+            table.c.organisation_id,
+        ).where(table.c.id.in_(chunk))
+        for found in connection.execute(query):
+            existing[found.id] = tuple(found)[1:]
+        member_query = select(table.c.id, table.c.organisation_id).where(
+            table.c.organisation_id.in_(chunk)
+        )
+        for member in connection.execute(member_query):
+            members.setdefault(member.organisation_id, []).append(member.id)
+    return existing, members
 
 
 def import_customers(
@@ -253,61 +401,48 @@ def import_customers(
     rows: Iterable[CustomerRow],
     *,
     now: Callable[[], datetime] = utcnow,
+    path: Path | str = "customers",
 ) -> ImportResult:
-    """Insert new customers and update changed ones (by id), in one transaction."""
+    """Insert new customers and update changed ones (by id), in one transaction. A row whose
+    organisation does not hold (see :func:`membership_problems`) fails the whole import with
+    :class:`CustomerFileError`, nothing written."""
     wanted = {row.id: row for row in rows}
     table = CUSTOMERS
     moment = now()
     created: list[dict[str, object]] = []
     changed: list[dict[str, object]] = []
     with database.write() as connection:
-        existing: dict[str, tuple[str, str, str, str | None]] = {}
-        ids = list(wanted)
-        for start in range(0, len(ids), _BATCH):
-            chunk = ids[start : start + _BATCH]
-            query = select(
-                table.c.id, table.c.email, table.c.name, table.c.company, table.c.locale
-            ).where(table.c.id.in_(chunk))
-            for found in connection.execute(query):
-                existing[found.id] = (found.email, found.name, found.company, found.locale)
+        referred = sorted(set(wanted) | {r.organisation for r in wanted.values() if r.organisation})
+        existing, members = _stored(connection, referred)
+        problems = membership_problems(
+            list(wanted.values()),
+            {key: str(values[4]) for key, values in existing.items()},
+            members,
+        )
+        if problems:
+            raise problems_error(path, problems, skip_hint=False)
         for customer_id, row in wanted.items():
-            values = (row.email, row.name, row.company, row.locale)
+            values = (row.email, row.name, row.company, row.locale, row.kind, row.organisation)
+            fields = {
+                "email": row.email,
+                "name": row.name,
+                "company": row.company,
+                "locale": row.locale,
+                "kind": row.kind,
+                "organisation_id": row.organisation,
+                "updated_at": moment,
+            }
             if customer_id not in existing:
-                created.append(
-                    {
-                        "id": customer_id,
-                        "email": row.email,
-                        "name": row.name,
-                        "company": row.company,
-                        "locale": row.locale,
-                        "created_at": moment,
-                        "updated_at": moment,
-                    }
-                )
+                created.append({"id": customer_id, "created_at": moment, **fields})
             elif existing[customer_id] != values:
-                changed.append(
-                    {
-                        "key": customer_id,
-                        "email": row.email,
-                        "name": row.name,
-                        "company": row.company,
-                        "locale": row.locale,
-                        "updated_at": moment,
-                    }
-                )
+                changed.append({"key": customer_id, **fields})
         for start in range(0, len(created), _BATCH):
             connection.execute(insert(table), created[start : start + _BATCH])
         if changed:
             statement = (
                 update(table)
                 .where(table.c.id == bindparam("key"))
-                .values(
-                    email=bindparam("email"),
-                    name=bindparam("name"),
-                    company=bindparam("company"),
-                    locale=bindparam("locale"),
-                    updated_at=bindparam("updated_at"),
-                )
+                .values({name: bindparam(name) for name in changed[0] if name != "key"})
             )
             connection.execute(statement, changed)
     unchanged = len(wanted) - len(created) - len(changed)
@@ -321,7 +456,7 @@ def import_file(
     parsed = read_customers(path)
     if parsed.problems and not skip_invalid:
         raise problems_error(path, parsed.problems)
-    result = import_customers(database, parsed.rows)
+    result = import_customers(database, parsed.rows, path=path)
     return ImportResult(result.created, result.updated, result.unchanged, parsed.problems)
 
 
@@ -334,13 +469,16 @@ def get_customer(database: Database, customer_id: str) -> CustomerInfo:
                 f"unknown customer {customer_id!r}",
                 hint="see `publisher customers list`, or import them from a CSV file",
             )
-        return CustomerInfo(row.id, row.email, row.name, row.company, row.locale)
+        return _info(row)
 
 
 def list_customers(database: Database) -> list[CustomerInfo]:
     """Every stored customer, by id."""
     with database.session() as session:
-        return [
-            CustomerInfo(row.id, row.email, row.name, row.company, row.locale)
-            for row in session.scalars(select(Customer).order_by(Customer.id))
-        ]
+        return [_info(row) for row in session.scalars(select(Customer).order_by(Customer.id))]
+
+
+def _info(row: Customer) -> CustomerInfo:
+    return CustomerInfo(
+        row.id, row.email, row.name, row.company, row.locale, row.kind, row.organisation_id
+    )

@@ -64,6 +64,7 @@ class Customer(Base):
     """A customer, identified by the provider's stable external id."""
 
     __tablename__ = "customers"
+    __table_args__ = (Index("ix_customers_organisation", "organisation_id"),)
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     email: Mapped[str] = mapped_column(String(320))
@@ -72,6 +73,10 @@ class Customer(Base):
     locale: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20), default="person", server_default="person")
+    """``person``, or ``organisation`` (whose members may accept on its behalf)."""
+    organisation_id: Mapped[str | None] = mapped_column(String(200))
+    """The organisation a person belongs to (checked by the store; no foreign key)."""
 
 
 class PolicyVersion(Base):

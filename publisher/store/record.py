@@ -227,6 +227,18 @@ def personal_rows(record_id: int, values: Mapping[str, Any]) -> list[dict[str, A
     ]
 
 
+def opened_sql(column: str, record: str = "a") -> str:
+    """SQL for the plaintext of personal ``column`` of the ``acceptances`` row aliased
+    ``record``: the kept value of a sealed record (NULL once erased), the column itself for
+    records of formats 1 and 2, which hold it in plaintext. ``column`` is a constant."""
+    assert column in {f.column for f in PERSONAL_FIELDS}, column
+    value = f"{record}.{column}"
+    return (
+        f"CASE WHEN substr({value}, 1, 3) = 'c1:' THEN (SELECT pd.value FROM personal_data pd "
+        f"WHERE pd.acceptance_id = {record}.id AND pd.field = '{column}') ELSE {value} END"
+    )
+
+
 Opened = tuple[str | None, str | None, datetime | None]
 """A ``personal_data`` row: (salt, value, erased_at); salt and value None once erased."""
 

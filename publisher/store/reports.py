@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, literal_column, select
 
 from publisher.errors import NotFoundError
 from publisher.store.db import Database
@@ -33,6 +33,7 @@ from publisher.store.models import (
     utcnow,
 )
 from publisher.store.reaccept import PolicyRules
+from publisher.store.record import opened_sql
 from publisher.store.versions import StoredVersion
 
 PENDING_SHOWN = 50
@@ -57,6 +58,11 @@ class CustomerStatus:
     """The version is no longer the current one (so the customer is never pending for it)."""
     carried_from: str | None = None
     """The earlier version whose acceptance carries forward to this (current) one."""
+    organisation: str | None = None
+    """For a member: the organisation whose acceptance counts for them here (None: their own,
+    or none)."""
+    acting_user: str | None = None
+    """Who accepted on the organisation's behalf (an organisation's record)."""
 
     @property
     def accepted(self) -> bool:
@@ -89,6 +95,8 @@ class CustomerStatus:
             "last_accepted": self.last_accepted,
             "carried_from": self.carried_from,
             "notified": self.notified,
+            "organisation": self.organisation,
+            "acting_user": self.acting_user,
         }
 
 
@@ -194,16 +202,22 @@ def acceptance_report(
         latest = {v.slug: v.label for v in all_versions}  # ordered by position: last wins
         positions = {(v.slug, v.label): v.position for v in all_versions}
         customers = session.execute(
-            select(Customer.id, Customer.email, Customer.name, Customer.company).order_by(
-                Customer.id
-            )
+            select(
+                Customer.id,
+                Customer.email,
+                Customer.name,
+                Customer.company,
+                Customer.organisation_id,
+            ).order_by(Customer.id)
         ).all()
         slugs = {v.slug for v in chosen}
         rules = {
             slug: PolicyRules([StoredVersion.from_model(v) for v in all_versions if v.slug == slug])
             for slug in slugs
         }
-        accepted: dict[tuple[str, str], dict[str, tuple[datetime, str]]] = defaultdict(dict)
+        accepted: dict[tuple[str, str], dict[str, tuple[datetime, str, str | None]]] = defaultdict(
+            dict
+        )
         labels: dict[tuple[str, str], list[str]] = defaultdict(list)
         newest: dict[tuple[str, str], tuple[int, str]] = {}
         for row in session.execute(
@@ -212,10 +226,20 @@ def acceptance_report(
                 Acceptance.slug,
                 Acceptance.version_label,
                 Acceptance.accepted_at,
+                Acceptance.claimed_at,
                 Acceptance.method,
+                literal_column(opened_sql("acting_user", Acceptance.__tablename__), String).label(
+                    "acting_user"
+                ),
             ).where(Acceptance.slug.in_(slugs))
         ):
-            accepted[(row.slug, row.version_label)][row.customer_id] = (row.accepted_at, row.method)
+            # an imported acceptance counts at the time it claims
+            moment = row.claimed_at or row.accepted_at
+            accepted[(row.slug, row.version_label)][row.customer_id] = (
+                moment,
+                row.method,
+                row.acting_user,
+            )
             labels[(row.customer_id, row.slug)].append(row.version_label)
             position = positions.get((row.slug, row.version_label), -1)
             key = (row.customer_id, row.slug)
@@ -235,10 +259,24 @@ def acceptance_report(
         current = latest[stored.slug] == stored.label
         for customer in customers:
             done = accepted[key].get(customer.id)
-            last = newest.get((customer.id, stored.slug))
+            org = customer.organisation_id
+            # a member counts their organisation's acceptance as their own
+            via = org if done is None and org and org in accepted[key] else None
+            if via is not None:
+                done = accepted[key][via]
+            last = max(
+                (
+                    newest[k]
+                    for k in ((customer.id, stored.slug), (org, stored.slug))
+                    if k in newest
+                ),
+                default=None,
+            )
             carried = None
             if current and done is None:
-                decision = rules[stored.slug].decide(labels[(customer.id, stored.slug)])
+                mine = labels[(customer.id, stored.slug)]
+                theirs = labels[(org, stored.slug)] if org else []
+                decision = rules[stored.slug].decide([*mine, *theirs])
                 carried = decision.accepted if not decision.needed else None
             statuses.append(
                 CustomerStatus(
@@ -252,6 +290,8 @@ def acceptance_report(
                     notified=customer.id in notified[key],
                     superseded=not current,
                     carried_from=carried,
+                    organisation=via,
+                    acting_user=done[2] if done else None,
                 )
             )
         reports.append(

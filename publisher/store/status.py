@@ -25,6 +25,7 @@ from publisher.store.db import Database
 from publisher.store.ledger import format_time
 from publisher.store.models import Acceptance, Customer, PolicyVersion
 from publisher.store.reaccept import StoredMateriality, cached_only
+from publisher.store.record import opened_sql
 from publisher.store.versions import split_trailers
 
 _ACCEPTANCES = cast(Table, Acceptance.__table__)
@@ -41,9 +42,14 @@ class AcceptedVersion:
 
     version: str
     accepted_at: datetime
+    """When it was given: an imported record's claimed time, else the record's time."""
     seq: int
     hash: str
     method: str
+    organisation: str | None = None
+    """The organisation whose acceptance this is, for a member (None: the customer's own)."""
+    acting_user: str | None = None
+    """Who accepted on the organisation's behalf (for an organisation's record)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +58,8 @@ class AcceptedVersion:
             "record": self.seq,
             "hash": self.hash,
             "method": self.method,
+            "organisation": self.organisation,
+            "acting_user": self.acting_user,
         }
 
 
@@ -154,16 +162,24 @@ def _bodies(connection: Connection, slug: str) -> Any:
 
 # One statement, so one snapshot without a transaction of our own: rows "a" are the
 # customer (one row with NULL acceptance columns when there is none; no row at all for an
-# unknown customer) with their acceptances, rows "v" the versions (no texts).
+# unknown customer) with their acceptances, rows "o" the acceptances of the organisation
+# the customer belongs to (its id in the title column), rows "v" the versions (no texts).
 _STATUS_SQL = (
-    "SELECT 'a', a.slug, a.version_label, a.accepted_at, a.seq, a.hash, a.method, "
-    "NULL, NULL, NULL, NULL, NULL, NULL "
+    "SELECT 'a', a.slug, a.version_label, COALESCE(a.claimed_at, a.accepted_at), a.seq, "
+    "a.hash, a.method, NULL, NULL, NULL, NULL, NULL, NULL, " + opened_sql("acting_user") + " "
     "FROM customers c LEFT JOIN acceptances a ON a.customer_id = c.id{accepted} "
     "WHERE c.id = ? "
     "UNION ALL "
     "SELECT 'v', slug, label, NULL, NULL, NULL, NULL, "
-    "position, title, effective, sha256, reaccept, policy_change "
-    "FROM policy_versions{versions}"
+    "position, title, effective, sha256, reaccept, policy_change, NULL "
+    "FROM policy_versions{versions} "
+    "UNION ALL "  # last: PostgreSQL types the NULL columns from the branches before
+    "SELECT 'o', a.slug, a.version_label, COALESCE(a.claimed_at, a.accepted_at), a.seq, "
+    "a.hash, a.method, NULL, c.organisation_id, NULL, NULL, NULL, NULL, "
+    + opened_sql("acting_user")
+    + " "
+    "FROM customers c JOIN acceptances a ON a.customer_id = c.organisation_id{accepted} "
+    "WHERE c.id = ?"
 )
 
 
@@ -226,7 +242,9 @@ def read_status(
     """
     wanted = sorted(set(policies))
     with (engine or database.engine).connect() as connection:
-        rows = _fetch(connection, _status_sql(len(wanted)), [*wanted, customer, *wanted])
+        rows = _fetch(
+            connection, _status_sql(len(wanted)), [*wanted, customer, *wanted, *wanted, customer]
+        )
         if not any(row[0] == "a" for row in rows):
             raise NotFoundError(
                 f"no customer {customer!r} in the store",
@@ -234,6 +252,7 @@ def read_status(
             )
         versions: dict[str, list[_Version]] = {}
         accepted: dict[str, dict[str, AcceptedVersion]] = {}
+        for_organisation: dict[str, dict[str, AcceptedVersion]] = {}
         for (
             kind,
             slug,
@@ -248,15 +267,23 @@ def read_status(
             sha256,
             reaccept,
             policy_change,
+            acting_user,
         ) in rows:
             if kind == "v":
                 versions.setdefault(slug, []).append(
                     _version(label, position, sha256, reaccept, policy_change, title, effective)
                 )
             elif slug is not None:
-                accepted.setdefault(slug, {})[label] = AcceptedVersion(
-                    label, _utc(at), int(seq), hash_, method
+                found = AcceptedVersion(
+                    label,
+                    _utc(at),
+                    int(seq),
+                    hash_,
+                    method,
+                    organisation=title if kind == "o" else None,
+                    acting_user=acting_user,
                 )
+                (for_organisation if kind == "o" else accepted).setdefault(slug, {})[label] = found
         missing = [slug for slug in wanted if slug not in versions]
         if missing:
             all_slugs = connection.execute(select(_VERSIONS.c.slug).distinct()).scalars()
@@ -268,7 +295,8 @@ def read_status(
         for slug in sorted(versions):
             ordered = sorted(versions[slug], key=lambda v: v.rule.position)
             rules = [v.rule for v in ordered]
-            mine = accepted.get(slug, {})
+            # an acceptance at organisation level counts as the member's own
+            mine = {**for_organisation.get(slug, {}), **accepted.get(slug, {})}
             if diff:
                 material = StoredMateriality(bodies=_bodies(connection, slug))
                 decision = decide(rules, list(mine), material)

@@ -28,6 +28,7 @@ from publisher.store.app_acceptances import (
     replay,
 )
 from publisher.store.ledger import AcceptanceRequest, NewerAccepted
+from publisher.store.organisations import NotAMember, acting_for
 from publisher.store.reaccept import NotCached
 from publisher.store.status import MAX_POLICIES, CustomerPolicies, read_status
 from publisher.textsafety import text_problem
@@ -128,7 +129,9 @@ def app_request(body: object) -> AppRequest:
     for name in ("customer", "policy", "version"):
         if name not in body:
             raise InputError(name, "is required")
-    unknown = sorted(set(body) - {"customer", "policy", "version", "notice", "user"})
+    unknown = sorted(
+        set(body) - {"customer", "policy", "version", "notice", "user", "on_behalf_of"}
+    )
     if unknown:
         raise InputError(unknown[0], "is not a field of an acceptance")
     return AppRequest(
@@ -137,6 +140,9 @@ def app_request(body: object) -> AppRequest:
         version=text_field("version", body["version"]),
         notice=None if body.get("notice") is None else int_field("notice", body["notice"]),
         user=_end_user(body.get("user")),
+        on_behalf_of=None
+        if body.get("on_behalf_of") is None
+        else text_field("on_behalf_of", body["on_behalf_of"]),
     )
 
 
@@ -154,6 +160,14 @@ def _answer(call: AppCall) -> JSONResponse:
     return JSONResponse(call.to_dict(), status_code=201 if call.created else 200, headers=headers)
 
 
+def _check_member(service: Service, wanted: AppRequest) -> None:
+    assert wanted.on_behalf_of is not None
+    try:
+        acting_for(service.database, wanted.customer, wanted.on_behalf_of)
+    except NotAMember as error:
+        raise InputError("on_behalf_of", error.message) from None
+
+
 async def accept(request: Request, service: Service) -> Response:
     """``POST /api/v1/acceptances``: record an acceptance given in the provider's app, with
     the end user as the app saw them; idempotent with ``Idempotency-Key``."""
@@ -164,9 +178,12 @@ async def accept(request: Request, service: Service) -> Response:
             earlier = await run_in_threadpool(replay, service.database, key, wanted)
             if earlier is not None:
                 return _answer(earlier)
+        if wanted.on_behalf_of is not None:
+            await run_in_threadpool(_check_member, service, wanted)
         submitted = service.ledger.submit(
             AcceptanceRequest(
-                customer_id=wanted.customer,
+                customer_id=wanted.on_behalf_of or wanted.customer,
+                acting_user=wanted.customer if wanted.on_behalf_of else None,
                 policy=wanted.policy,
                 version=wanted.version,
                 method="api",

@@ -171,7 +171,11 @@ async def _landing_page(
             + "/a/"
             + service.signer.sign(
                 LinkClaims(
-                    context.claims.customer, context.claims.policy, context.current.label, None
+                    context.claims.customer,
+                    context.claims.policy,
+                    context.current.label,
+                    None,
+                    organisation=context.claims.organisation,
                 )
             )
         )
@@ -305,13 +309,14 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         result = await record(
             request,
             service,
-            claims.customer,
+            claims.organisation or claims.customer,
             claims.policy,
             claims.version,
             claims.notice,
             method="link",
             language=_language(service, shown),
             shown_sha256=render.shown_sha256(shown.version),
+            acting_user=claims.customer if claims.organisation else None,
         )
     except NewerAccepted:
         # Checked inside the ledger's write transaction: an older version is never recorded.

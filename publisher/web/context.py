@@ -57,6 +57,8 @@ class LinkContext:
     """The newest version of the policy when it is not this one (None: this one is current)."""
     newer_accepted: StoredVersion | None = None
     """The newest later version the customer already accepted (then this one is not offered)."""
+    organisation: CustomerInfo | None = None
+    """The organisation a member's link accepts for (its acceptances are the ones above)."""
 
     @property
     def superseded(self) -> bool:
@@ -67,6 +69,13 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
     """Everything the landing and receipt pages show for ``claims``."""
     with database.session() as session:
         customer = session.get(Customer, claims.customer)
+        # whose acceptances these are: the organisation's, on a member's link for it
+        holder = claims.organisation or claims.customer
+        organisation = None
+        if claims.organisation is not None and customer is not None:
+            organisation = session.get(Customer, claims.organisation)
+            if organisation is None or customer.organisation_id != organisation.id:
+                raise LinkTargetMissing("link for an organisation the customer is not a member of")
         version = session.scalars(
             select(PolicyVersion).where(
                 PolicyVersion.slug == claims.policy, PolicyVersion.label == claims.version
@@ -85,7 +94,7 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
         accepted_rows = read_records(
             session.connection(),
             select(ACCEPTANCES).where(
-                Acceptance.customer_id == claims.customer,
+                Acceptance.customer_id == holder,
                 Acceptance.slug == claims.policy,
                 Acceptance.version_label == claims.version,
             ),
@@ -105,7 +114,7 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
                     Acceptance,
                     (Acceptance.slug == PolicyVersion.slug)
                     & (Acceptance.version_label == PolicyVersion.label),
-                ).where(Acceptance.customer_id == claims.customer)
+                ).where(Acceptance.customer_id == holder)
             return session.scalars(query.order_by(PolicyVersion.position.desc()).limit(1)).first()
 
         previous = neighbour(later=False, accepted=True)
@@ -114,9 +123,7 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
         newer_accepted = None if current is None else neighbour(later=True, accepted=True)
         context = LinkContext(
             claims=claims,
-            customer=CustomerInfo(
-                customer.id, customer.email, customer.name, customer.company, customer.locale
-            ),
+            customer=_info(customer),
             version=StoredVersion.from_model(version),
             notice=notice,
             accepted=accepted_rows[0] if accepted_rows else None,
@@ -124,9 +131,14 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             earlier=StoredVersion.from_model(earlier) if earlier else None,
             current=StoredVersion.from_model(current) if current else None,
             newer_accepted=StoredVersion.from_model(newer_accepted) if newer_accepted else None,
+            organisation=_info(organisation) if organisation is not None else None,
         )
     _check_texts(context)
     return context
+
+
+def _info(row: Customer) -> CustomerInfo:
+    return CustomerInfo(row.id, row.email, row.name, row.company, row.locale)
 
 
 def _check_texts(context: LinkContext) -> None:

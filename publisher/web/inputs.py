@@ -40,6 +40,7 @@ assert _length(Acceptance.__table__.c.version_label) == LABEL_LIMIT
 FIELD_LIMITS = {
     "customer": CUSTOMER_ID_LIMIT,
     "customer_id": CUSTOMER_ID_LIMIT,
+    "on_behalf_of": CUSTOMER_ID_LIMIT,
     "policy": SLUG_LIMIT,
     "version": LABEL_LIMIT,
 }

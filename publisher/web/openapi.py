@@ -77,6 +77,8 @@ SCHEMAS: dict[str, Any] = {
             "record": INTEGER,
             "hash": STRING,
             "method": {"enum": list(METHODS)},
+            "organisation": _nullable("string"),
+            "acting_user": _nullable("string"),
         }
     ),
     "PolicyStatus": _object(
@@ -112,6 +114,7 @@ SCHEMAS: dict[str, Any] = {
             "version": STRING,
             "notice": _nullable("integer"),
             "user": _ref("EndUser"),
+            "on_behalf_of": _nullable("string"),
         },
         required=("customer", "policy", "version"),
     ),
@@ -148,6 +151,8 @@ SCHEMAS: dict[str, Any] = {
             "last_accepted": _nullable("string"),
             "carried_from": _nullable("string"),
             "notified": BOOLEAN,
+            "organisation": _nullable("string"),
+            "acting_user": _nullable("string"),
         }
     ),
     "Report": _object(

@@ -91,9 +91,11 @@ async def record(
     method: str,
     language: str | None = None,
     shown_sha256: str | None = None,
+    acting_user: str | None = None,
 ) -> Recorded:
     """Append to the ledger through the process's group commit (awaits the commit);
-    ``language`` and ``shown_sha256``: the acceptance page's language and text hash."""
+    ``language`` and ``shown_sha256``: the acceptance page's language and text hash;
+    ``acting_user``: the member who accepts for the organisation ``customer``."""
     peer = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent")
     submitted = service.ledger.submit(
@@ -107,6 +109,7 @@ async def record(
             user_agent=user_agent[:USER_AGENT_LIMIT] if user_agent else None,
             language=language,
             shown_sha256=shown_sha256,
+            acting_user=acting_user,
         )
     )
     recorded = await asyncio.wrap_future(submitted)
