@@ -8,8 +8,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from sqlalchemy import text, update
 
 from publisher.errors import NotFoundError
@@ -18,11 +18,6 @@ from publisher.notices.campaign import NoticeError, NoticePeriodError, notice_pe
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.ledger import record_acceptance
 from publisher.store.models import Delivery
-
-database_url = support.database_url  # fixtures
-notice_repo = support.notice_repo
-setup = support.setup
-sqlite_setup = support.sqlite_setup
 
 TODAY = date(2026, 12, 1)
 

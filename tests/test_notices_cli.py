@@ -10,16 +10,13 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from click.testing import CliRunner
 from sqlalchemy import text, update
 
 from publisher.cli import main
 from publisher.store.models import Delivery
-
-notice_repo = support.notice_repo
-sqlite_setup = support.sqlite_setup
 
 EFFECTIVE = support.V3_EFFECTIVE.isoformat()
 

@@ -19,8 +19,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
@@ -37,11 +37,6 @@ from publisher.notices.outbox import SendOptions, send_notice
 from publisher.pages import Urls
 from publisher.store.models import utcnow
 from publisher.web import create_app
-
-database_url = support.database_url  # fixtures
-notice_repo = support.notice_repo
-setup = support.setup
-sqlite_setup = support.sqlite_setup
 
 USER, PASSWORD = "notices", "s3cret"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import test_store_support as support
 from click.testing import CliRunner
 
 from publisher.cli import main
@@ -18,9 +17,6 @@ from publisher.store.customers import (
     valid_email,
 )
 from publisher.store.db import Database
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 GOOD = """id,email,name,company,locale
 c1,ada@example.com,Ada Lovelace,Analytical Ltd,en-GB

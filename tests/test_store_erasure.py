@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
 
@@ -17,9 +17,6 @@ from publisher.store.db import Database
 from publisher.store.erasure import ERASED_NAME, erase_customer, pseudonym_email
 from publisher.store.ledger import record_acceptance, records
 from publisher.store.models import Delivery, DeliveryEvent, Notice
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 T0 = datetime(2024, 4, 2, 9, 15, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
+import store_support as support
 from sqlalchemy import text
 
 from publisher.errors import NotFoundError
@@ -30,9 +30,6 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.models import Notice
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 

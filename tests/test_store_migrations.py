@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -15,9 +15,6 @@ from publisher.config import load_settings
 from publisher.store import migrate
 from publisher.store.db import Database, StoreError, parse_url
 from publisher.store.models import Base
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 TABLES = {
     "customers",

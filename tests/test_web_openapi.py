@@ -9,12 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
 from openapi_check import problems
 from starlette.routing import Route
-from test_web_accept import API_TOKEN, POLICY, Site, make_site
-
-database_url = support.database_url  # fixture
+from web_support import API_TOKEN, POLICY, Site, make_site
 
 STATUS_TOKEN = "status-token-0123456789"
 
