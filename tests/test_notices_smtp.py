@@ -361,7 +361,7 @@ def test_the_cli_stops_at_once_when_nobody_listens(sqlite_setup: support.Setup) 
     )
     assert result.exit_code == 3, result.output  # stopped early, rows still queued
     assert "retrying" not in result.stderr
-    assert "this run sent 0, failed 0, unknown 0 in 0 batch(es)" in result.stdout
+    assert "this run sent 0, failed 0, unknown 0 in 0 batches" in result.stdout
     assert "now queued 3" in result.stdout
     stopped = [line for line in result.stderr.splitlines() if line.startswith("stopped: ")]
     assert len(stopped) == 1 and "connection refused" in stopped[0].lower()

@@ -297,7 +297,7 @@ def test_db_downgrade_asks_first_and_refuses_with_records(repo: Path, database_u
     _accepted_three(repo, database_url)
     refused = run(repo, database_url, "db", "downgrade", "--to", "base")  # before asking
     assert refused.exit_code == 2, refused.output
-    assert "holds 3 acceptance record(s)" in refused.stderr and "--force" in refused.stderr
+    assert "holds 3 acceptance records" in refused.stderr and "--force" in refused.stderr
     assert (
         json.loads(run(repo, database_url, "db", "current", "--format", "json").stdout)["current"]
         == head

@@ -192,7 +192,7 @@ def test_deleting_the_last_record_is_detected(database: Database) -> None:
     _execute(database, "DELETE FROM acceptances WHERE seq = 5")
     first = verify_chain(database).first
     assert first is not None and first.kind == "missing"
-    assert "the last 1 record(s) are missing" in first.message
+    assert "the last 1 record missing" in first.message
 
 
 def test_reordering_records_is_detected_and_named(database: Database) -> None:

@@ -206,7 +206,7 @@ def test_downgrade_refuses_while_acceptance_or_notice_records_exist(database: Da
     )
     assert migrate.records_at_risk(database) == {"acceptances": 1}
     for target in ("-1", "base"):
-        with pytest.raises(StoreError, match=r"holds 1 acceptance record\(s\)") as caught:
+        with pytest.raises(StoreError, match=r"holds 1 acceptance record(?!s)") as caught:
             migrate.downgrade(database, target)
         assert "--force" in (caught.value.hint or "")
         assert migrate.current_revision(database) == migrate.head_revision()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import bindparam, insert, select, update
 
+from publisher.counting import counted
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.db import Database
 from publisher.store.models import Customer, utcnow
@@ -112,18 +113,18 @@ def _check_header(header: list[str]) -> list[str]:
     problems = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        problems.append("missing column(s) " + ", ".join(missing))
+        problems.append(f"{counted(len(missing), 'missing column')}: " + ", ".join(missing))
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     unknown = [c for c in header if c not in known]
     if unknown:
         problems.append(
-            "unknown column(s) "
+            f"{counted(len(unknown), 'unknown column')}: "
             + ", ".join(repr(c) for c in unknown)
             + f" (expected {','.join(REQUIRED_COLUMNS)}[,locale])"
         )
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
-        problems.append("repeated column(s) " + ", ".join(duplicated))
+        problems.append(f"{counted(len(duplicated), 'repeated column')}: " + ", ".join(duplicated))
     return problems
 
 
@@ -242,7 +243,7 @@ def problems_error(path: Path | str, problems: Sequence[RowProblem]) -> Customer
     """One error listing every bad row as ``file:line: message``."""
     listed = "\n".join(f"  {path}:{p.line}: {p.message}" for p in problems)
     return CustomerFileError(
-        f"{path}: {len(problems)} invalid row(s); nothing was imported:\n{listed}",
+        f"{path}: {counted(len(problems), 'invalid row')}; nothing was imported:\n{listed}",
         problems=problems,
         hint="fix these rows, or pass --skip-invalid to import only the valid ones",
     )

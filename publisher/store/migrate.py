@@ -22,6 +22,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, inspect, text
 
 from publisher.config import Settings
+from publisher.counting import counted
 from publisher.store.db import Database, StoreError
 
 VERSION_TABLE = "publisher_schema_version"
@@ -31,10 +32,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 0x7075_626C  # "publ": serialises concurrent auto-upgrades on PostgreSQL
 _OUR_TABLES = ("customers", "policy_versions", "acceptances", "chain_head")
 _PROTECTED_TABLES = {
-    "acceptances": "acceptance record(s)",
-    "notices": "notice(s)",
-    "deliveries": "notice delivery(ies)",
-    "delivery_events": "delivery event(s)",
+    "acceptances": ("acceptance record", "acceptance records"),
+    "notices": ("notice", "notices"),
+    "deliveries": ("notice delivery", "notice deliveries"),
+    "delivery_events": ("delivery event", "delivery events"),
 }
 """Tables whose rows a downgrade refuses to risk without --force (names are constants: the
 count query is built from them, never from input)."""
@@ -137,7 +138,7 @@ def records_at_risk(database: Database) -> dict[str, int]:
 
 
 def _describe_records(counts: dict[str, int]) -> str:
-    return ", ".join(f"{count} {_PROTECTED_TABLES[table]}" for table, count in counts.items())
+    return ", ".join(counted(count, *_PROTECTED_TABLES[table]) for table, count in counts.items())
 
 
 def downgrade(
