@@ -3,16 +3,12 @@ a subprocess on a seeded store (:func:`start_server`), stopped by :func:`stop_se
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import store_support as support
-from live_server import free_port
+from web_process import free_port, launch_web, stop_web
 
 from publisher.config import load_settings
 from publisher.links import LinkClaims, LinkSigner
@@ -49,49 +45,12 @@ def start_server(
         database,
         [CustomerRow(10 + i, f"p{i}", f"p{i}@example.com", f"P {i}", "") for i in range(40)],
     )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "publisher",
-            "-C",
-            str(root),
-            "web",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-sync",
-            "--database-url",
-            url,
-            *args,
-        ],
-        env={**os.environ, "PUBLISHER_SECRET_KEY": KEY, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    process, base = launch_web(
+        root, url, workers=workers, args=args, env={"PUBLISHER_SECRET_KEY": KEY, **env}
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # generous: the shared machine can be very loaded
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"publisher web exited: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("publisher web did not start in 90 s")
-        time.sleep(0.1)
     return Server(base, database, LinkSigner([KEY]), process)
 
 
 def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
+    stop_web(server.process)
     server.database.dispose()
