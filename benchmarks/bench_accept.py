@@ -31,9 +31,7 @@ import asyncio
 import json
 import multiprocessing
 import os
-import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,7 +47,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
+from _common import announce, launch_web, load_average, machine, pyc, stop_web
 from sqlalchemy import create_engine, event, make_url, text
 
 from publisher.config import load_settings
@@ -67,15 +65,6 @@ POLICY = "terms-of-service"
 BODY = "# Terms of Service\n\n" + "".join(
     f"{i}. The customer shall observe rule number {i} of this agreement.\n" for i in range(1, 60)
 )
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("Model name:"):
-            cpu = line.split(":", 1)[1].strip()
-    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
 # -- the load generator (runs in its own process) ---------------------------------------------
@@ -239,50 +228,23 @@ def seed(url: str, root: Path, customers: int) -> Database:
     return database
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def server(url: str, root: Path, workers: int) -> Iterator[int]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "publisher",
-            "-C",
-            str(root),
-            "web",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-sync",
-            "--database-url",
-            url,
-        ],
-        env={**os.environ, "PUBLISHER_SECRET_KEY": KEY},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """``publisher web`` on the store at ``url``, running until the block ends: its port."""
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("publisher web did not start")
-            time.sleep(0.1)
-        yield port
+        process, base = launch_web(
+            root,
+            url,
+            workers=workers,
+            env={"PUBLISHER_SECRET_KEY": KEY},
+            stderr=subprocess.DEVNULL,
+        )
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
+    try:
+        yield int(base.rsplit(":", 1)[1])
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_web(process, timeout=30)
 
 
 # -- one database -----------------------------------------------------------------------------
@@ -397,10 +359,6 @@ def run_backend(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def median(results: list[Result], field: str) -> float:
     return statistics.median(getattr(r, field) for r in results)
 
@@ -408,7 +366,8 @@ def median(results: list[Result], field: str) -> float:
 def report(results: list[BackendResult], args: argparse.Namespace) -> str:
     lines = [
         f"machine: {machine()}",
-        f"load average at the start: {args.load_before}, at the end: {_load()}",
+        f"load average at the start: {args.load_before}, at the end: {load_average():.2f} "
+        f"(1 min); {pyc()}",
         f"server: publisher web --workers N (uvicorn); load generator: 1 process, "
         f"{args.concurrency} keep-alive connections; {args.rounds} rounds of "
         f"{args.requests} requests per endpoint; medians",
@@ -474,7 +433,8 @@ def main() -> None:
         parser.error(f"--workers: not a list of numbers: {args.workers!r}")
     if any(n < 1 for n in counts):
         parser.error("--workers: each count must be at least 1")
-    args.load_before = _load()
+    announce()
+    args.load_before = f"{load_average():.2f}"
     results = [run_backend(b, args.postgres, args, n) for b in backends for n in counts]
     print(report(results, args))
     if args.json:

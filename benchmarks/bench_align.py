@@ -25,13 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import random
 import resource
 import statistics
 import subprocess
 import sys
 import time
+
+from _common import announce
 
 SHAPES = ("reworded", "identical", "identical-1", "bullets-1", "near-dup", "alike-7")
 RULES = (
@@ -153,7 +154,7 @@ def main() -> None:
         print(json.dumps(measure_one(args.one[0], int(args.one[1]), args.repeat)))
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"load average: {os.getloadavg()[0]:.2f} (1 min); {os.cpu_count()} cores")
+    announce()
     for shape in args.shapes.split(","):
         seconds, cpu = [], []
         for n in sizes:

@@ -20,18 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import pickle
-import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+
+from _common import announce, median_seconds
 
 from publisher.cache import DocumentCache, decode_document, encode_document
 from publisher.config import Settings
@@ -41,26 +38,6 @@ from publisher.site_cache import _codec
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GLOB = "Policies/**/*.md"
-
-
-def interleaved(cases: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each case, the cases taking turns round by round (JSON, pickle,
-    JSON, pickle…), so that load from other processes falls on both alike."""
-    runs: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(repeat):
-        for name, fn in cases.items():
-            start = time.perf_counter()
-            fn()
-            runs[name].append(time.perf_counter() - start)
-    return {name: statistics.median(times) for name, times in runs.items()}
-
-
-def conditions() -> str:
-    """The load average and whether this process writes bytecode (a process that compiles
-    its imports pays for it once, before any timing here)."""
-    one, five, fifteen = os.getloadavg()
-    pyc = "off" if sys.dont_write_bytecode else "on"
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}; writing .pyc {pyc}"
 
 
 def row(name: str, count: int, ours: float, peer: float, size: tuple[int, int]) -> None:
@@ -102,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         assert [decode_document(json.loads(b)) for b in doc_json] == docs
         assert [codec.loads(b) for b in site_json] == values
 
-        print(f"{os.cpu_count()} cores, Python {platform.python_version()}; {conditions()}")
+        announce()
         print(
             f"corpus: {args.bundle.name}, {args.repeat} interleaved rounds, medians of "
             "decoding only\n"
@@ -111,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{'':10} {'items':>6} {'JSON':>12} {'pickle':>12} {'ratio':>8} "
             f"{'JSON size':>12} {'pickle size':>12}"
         )
-        times = interleaved(
+        times = median_seconds(
             {
                 "documents JSON": lambda: [decode_document(json.loads(b)) for b in doc_json],
                 "documents pickle": lambda: [pickle.loads(b) for b in doc_pickle],
@@ -134,7 +111,6 @@ def main(argv: list[str] | None = None) -> int:
             times["site pickle"],
             (sum(map(len, site_json)), sum(map(len, site_pickle))),
         )
-        print(f"\nat the end: {conditions()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -27,6 +27,7 @@ from datetime import date
 from html import escape
 from pathlib import Path
 
+from _common import announce
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 WORDS = ("account", "data", "service", "content", "network", "licence", "notice", "payment")
@@ -67,6 +68,7 @@ def main() -> None:
     from publisher.store.ledger import record_acceptance
     from publisher.store.versions import VersionText, store_versions
 
+    announce()
     key = Ed25519PrivateKey.generate()
     print(f"{'n':>6} {'ours ms':>9} {'peer ms':>9} {'ratio':>6} {'verify ms':>10} {'KB':>6}")
     for n in (int(s) for s in args.sizes.split(",")):

@@ -23,10 +23,7 @@ Run: ``python benchmarks/bench_diff.py [--repeat N]``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -35,6 +32,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import mistune
+from _common import announce
 from redlines import Redlines
 
 from publisher.diff import compare
@@ -47,28 +45,6 @@ CORPUS = (
     / "github-site-policy"
     / "github-terms-of-service"
 )
-
-
-def machine() -> str:
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in lscpu.splitlines()
-                if line.startswith("Model name")
-            ),
-            "?",
-        )
-    except OSError:
-        model = "?"
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            kib = int(meminfo.readline().split()[1])
-        memory = f"{kib / 1024 / 1024:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        memory = "?"
-    return f"{os.cpu_count()} cores, {model}, {memory}, Python {platform.python_version()}"
 
 
 def median_seconds(run: Callable[[], object], repeat: int) -> float:
@@ -146,7 +122,7 @@ def main() -> int:
             run(*pairs[largest])
             big[name].append(time.perf_counter() - start)
     big_median = {name: statistics.median(times) for name, times in big.items()}
-    print(f"machine: {machine()}")
+    announce()
     print(
         f"corpus: {len(texts)} ToS revisions, {len(pairs)} consecutive pairs, "
         f"{min(map(len, texts)) // 1024}–{max(map(len, texts)) // 1024} KB each; "

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import announce
+
 WORDS = (
     "account",
     "data",
@@ -148,6 +150,7 @@ def main() -> None:
         task, side, n, folder = args.one
         print(json.dumps(run_one(task, side, int(n), Path(folder))))
         return
+    announce()
     print(
         f"{'task':14} {'n':>5} {'ours s':>8} {'peer s':>8} {'ratio':>6} "
         f"{'ours MB':>8} {'peer MB':>8}"

@@ -26,8 +26,6 @@ Prints medians of several repetitions and the ratios. Run: ``python benchmarks/b
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -38,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import git as gitpython
+from _common import announce
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
@@ -47,26 +46,6 @@ from publisher.markdown import decode_policy, parse_document
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 GLOB = "Policies/**/*.md"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f"{pages / 2**30:.0f} GiB"
-    except (ValueError, OSError):
-        memory = "? GiB"
-    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory}, Python {platform.python_version()}, "
-        f"{git_version.strip()}, GitPython {gitpython.__version__}"
-    )
 
 
 def ours(root: Path, cache_dir: Path) -> int:
@@ -163,6 +142,10 @@ def round_robin(cases: dict[str, Callable[[], int]], repeat: int) -> dict[str, t
     return {name: (statistics.median(runs[name]), counts[name]) for name in cases}
 
 
+def _git_version() -> str:
+    return subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, default=CORPUS / "github-site-policy.bundle")
@@ -176,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         root = work / "site-policy"
         subprocess.run(["git", "clone", "-q", str(args.bundle), str(root)], check=True)
-        print(f"machine: {machine()}")
+        announce(_git_version(), f"GitPython {gitpython.__version__}")
         print(f"corpus: {args.bundle.name}, {args.repeat} repetitions, medians\n")
 
         corpus = texts(root)

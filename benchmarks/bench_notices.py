@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import sqlite3
@@ -42,6 +41,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+
+from _common import announce  # noqa: E402
 
 from publisher.config import Settings, load_settings  # noqa: E402
 from publisher.history import PolicyRepo  # noqa: E402
@@ -60,21 +61,6 @@ POLICY = "acceptable-use"
 KEY = "bench-key-0123456789abcdef0123456789"
 API_KEY = "SG.bench"
 MAIL_FROM = "Northwind Cloud Legal <legal@northwind.example>"
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                cpu = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {pages / 2**30:.0f} GiB, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def env_for(tmp: Path, server_url: str) -> dict[str, str]:
@@ -306,7 +292,7 @@ def main() -> None:
     parser.add_argument("--bare-count", type=int, default=3000)
     args = parser.parse_args()
 
-    print(machine())
+    announce(f"SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory(prefix="bench-notices-") as folder:
         tmp = Path(folder)
         t = time.perf_counter()

@@ -16,50 +16,15 @@ Run: ``python benchmarks/bench_parse.py [--repeat N]``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import statistics
-import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import mistune
+from _common import announce, median_seconds
 
 from publisher.markdown import parse_document
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "github-site-policy"
-
-
-def machine() -> str:
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in lscpu.splitlines()
-                if line.startswith("Model name")
-            ),
-            "?",
-        )
-    except OSError:
-        model = "?"
-    return (
-        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
-        f"mistune {mistune.__version__}"
-    )
-
-
-def interleaved(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each callable, alternating between them to share the noise."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> int:
@@ -74,14 +39,14 @@ def main() -> int:
     largest = max(zip(files, texts, strict=True), key=lambda pair: len(pair[1].encode()))
     markdown = mistune.create_markdown(renderer="ast", plugins=["table", "strikethrough"])
 
-    print(machine())
+    announce(f"mistune {mistune.__version__}")
     one = largest[1]
     clauses = sum(1 for _ in parse_document(one).walk())
     print(f"\nlargest revision: {largest[0].name}, {len(one.encode()):,} bytes, {clauses} clauses")
     for _ in range(10):  # warm up
         parse_document(one)
         markdown(one)
-    result = interleaved(
+    result = median_seconds(
         {"ours": lambda: parse_document(one), "mistune": lambda: markdown(one)}, args.repeat
     )
     print(f"  ours     {result['ours'] * 1000:7.2f} ms")
@@ -90,7 +55,7 @@ def main() -> int:
 
     total = sum(len(text.encode()) for text in texts)
     print(f"\nall {len(texts)} revisions (ToS + AUP), {total / 1e6:.2f} MB")
-    result = interleaved(
+    result = median_seconds(
         {
             "ours": lambda: [parse_document(text) for text in texts],
             "mistune": lambda: [markdown(text) for text in texts],

@@ -34,12 +34,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
@@ -47,6 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import mistune
+from _common import announce, median_seconds
 
 from publisher.config import load_settings
 from publisher.diff import compare
@@ -63,39 +62,7 @@ FRONT = "---\ntitle: Shapes\n---\n"
 MARKDOWN = mistune.create_markdown(renderer="ast", plugins=["table", "strikethrough"])
 
 
-def machine() -> str:
-    try:
-        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-        model = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in lscpu.splitlines()
-                if line.startswith("Model name")
-            ),
-            "?",
-        )
-    except OSError:
-        model = "?"
-    load = os.getloadavg()
-    return (
-        f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, "
-        f"mistune {mistune.__version__}; load average {load[0]:.2f} {load[1]:.2f} "
-        f"{load[2]:.2f}; writing .pyc {'off' if sys.dont_write_bytecode else 'on'}"
-    )
-
-
 # --------------------------------------------------------------------------- measuring
-
-
-def median_seconds(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each callable, alternating between them to share the noise."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def peak_mib(run: Callable[[], object]) -> float:
@@ -360,14 +327,13 @@ def main() -> int:
         help="seconds after which a contender skips the larger sizes",
     )
     args = parser.parse_args()
-    print(machine())
+    announce(f"mistune {mistune.__version__}")
     if "a" in args.only:
         bench_lint(args.repeat, args.budget)
     if set("bcd") & set(args.only):
         bench_diff(args.repeat, args.budget, args.only)
     if "e" in args.only:
         bench_history(args.repeat, args.budget)
-    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -22,7 +22,6 @@ import math
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -30,6 +29,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+
+from _common import announce
 
 import publisher.history.versions as versions
 from publisher.config import Settings
@@ -111,10 +112,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(
-        f"load average {os.getloadavg()[0]:.2f}, Python {sys.version.split()[0]}, "
-        f"bytecode cached: {not sys.dont_write_bytecode}"
-    )
+    announce()
     medians: dict[str, list[float]] = {
         "ours, same day": [],
         "quadratic, same day": [],
@@ -163,7 +161,6 @@ def main() -> None:
             f"quadratic / ours at {sizes[-1]}: "
             f"{medians['quadratic, same day'][-1] / medians['ours, same day'][-1]:.1f}x"
         )
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

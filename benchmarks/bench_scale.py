@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from _common import announce
+
 HERE = Path(__file__).resolve().parent
 PUBLISHER = [sys.executable, "-m", "publisher"]
 GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
@@ -46,19 +48,6 @@ class Run:
     rss_mb: float
     output: int  # bytes
     note: str = ""
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
-    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {sys.version.split()[0]}, {git}"
-    )
 
 
 _REAPER = """
@@ -257,6 +246,10 @@ def bench_size(
     return rows
 
 
+def _git_version() -> str:
+    return subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="500,5000", help="commit counts, comma-separated")
@@ -269,7 +262,8 @@ def main() -> None:
     if args.floor is not None:
         print(floor(args.floor, "policies/**/*.md"))
         return
-    print(f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start\n")
+    announce(_git_version())
+    print()
     print("| commits | run | CPU s | x floor CPU | wall s | peak RSS MB | output | note |")
     print("|---:|---|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
@@ -290,7 +284,6 @@ def main() -> None:
                     f"{run.note} |",
                     flush=True,
                 )
-    print(f"\nLoad average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

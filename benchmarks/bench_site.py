@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import resource
 import shutil
@@ -35,6 +34,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from _common import announce
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = REPO_ROOT.parent / "shared" / "corpus" / "github-site-policy.bundle"
@@ -199,10 +200,7 @@ def main() -> None:
     if not BUNDLE.is_file():
         sys.exit(f"corpus bundle not found at {BUNDLE} (see ../shared/corpus/README.md)")
 
-    print(
-        f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
-    )
+    announce()
     with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp_name:
         tmp = Path(tmp_name)
         repo = tmp / "site-policy"

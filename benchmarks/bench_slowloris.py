@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import socket
 import statistics
 import subprocess
@@ -33,21 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from _common import announce, free_port
 
 from publisher.config import load_settings
 from publisher.store import migrate
 from publisher.web.protocol import HEADER_TIMEOUT_ENV
 from publisher.web.server import SETTINGS_ENV, settings_to_env
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
-        if line.startswith("Model name:"):
-            cpu = line.split(":", 1)[1].strip()
-    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
-
 
 SERVE = """
 import sys, uvicorn
@@ -57,12 +47,6 @@ uvicorn.run("publisher.web.server:app_from_environment", factory=True, port=int(
             http=import_from_string(protocol) if ":" in protocol else protocol,
             access_log=False, log_level="warning", server_header=False)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start(protocol: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -194,7 +178,7 @@ def main() -> None:
                 args,
             ),
         ]
-    print(f"Machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
+    announce()
     print(
         f"{args.sockets} slowloris sockets, {args.seconds} s, header timeout "
         f"{args.header_timeout:g} s\n"

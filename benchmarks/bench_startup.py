@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import announce
+
 
 def once(argv: list[str]) -> tuple[float, float]:
     start = time.perf_counter()
@@ -59,7 +61,8 @@ def main() -> None:
                 "100644",
             ],
         }
-        print(f"load average {os.getloadavg()[0]:.1f}\n")
+        announce()
+        print()
         print("| command | CPU median s | CPU min s | wall median s |")
         print("|---|---:|---:|---:|")
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}

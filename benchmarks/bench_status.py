@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from _common import announce, conditions, machine
 from bench_accept import (
     BODY,
     POLICY,
@@ -39,7 +40,6 @@ from bench_accept import (
     fresh_database,
     hello_request,
     load,
-    machine,
     median,
     server,
 )
@@ -176,9 +176,8 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
 
 
 def report(results: list[BackendResult], args: argparse.Namespace) -> str:
-    load_average = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
-        f"machine: {machine()}; load average {load_average}",
+        f"machine: {machine()}; {conditions('after')}",
         f"server: publisher web --workers 1; load generator: 1 process, {args.concurrency} "
         f"keep-alive connections; {args.rounds} rounds of {args.requests} requests per "
         f"endpoint; {args.customers} customers; medians",
@@ -217,6 +216,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
+    announce()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     if "postgresql" in backends and not args.postgres:
         print(

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -29,32 +27,13 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from _common import announce
+from translations_support import LOCALES, policy_names, policy_path
+
 from publisher.config import Settings
 from publisher.history import PolicyRepo
 from publisher.translations import statuses
 
-LOCALES = [
-    "en",
-    "de",
-    "fr",
-    "es",
-    "it",
-    "nl",
-    "pl",
-    "pt-BR",
-    "pt-PT",
-    "ru",
-    "sv",
-    "da",
-    "fi",
-    "cs",
-    "ja",
-    "ko",
-    "zh-CN",
-    "zh-TW",
-    "tr",
-    "uk",
-]
 ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
     "GIT_CONFIG_GLOBAL": os.devnull,
@@ -83,11 +62,11 @@ def body(name: str, locale: str, revision: int, clauses: int = 12) -> str:
 
 def make_repo(root: Path, policies: int) -> None:
     git(root, "init", "-q", "-b", "main")
-    names = [f"policy-{n:02d}" for n in range(policies)]
+    names = policy_names(policies)
     for revision in range(3):
         for locale in LOCALES if revision == 0 else ["en", "de"] if revision == 1 else ["en"]:
             for name in names:
-                path = root / "policies" / locale / f"{name}.md"
+                path = root / policy_path(locale, name)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(body(name, locale, revision), encoding="utf-8")
         git(root, "add", "-A")
@@ -145,11 +124,8 @@ def main() -> None:
         root.mkdir()
         make_repo(root, args.policies)
         files = args.policies * len(LOCALES)
-        print(
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {sys.version.split()[0]}; {files} files, "
-            f"{args.policies * (len(LOCALES) - 1)} translations"
-        )
+        announce()
+        print(f"{files} files, {args.policies * (len(LOCALES) - 1)} translations")
         counter = iter(range(1_000_000))
         cold, lagging = median(lambda: ours(root, caches / f"cold{next(counter)}"), args.repeat)
         ours(root, caches / "warm")

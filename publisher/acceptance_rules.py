@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from publisher.diff.classify import parse_override
 from publisher.diff.model import Override
 
 ReacceptMode = Literal["material", "always", "never"]
-REACCEPT_MODES: tuple[ReacceptMode, ...] = ("material", "always", "never")
+REACCEPT_MODES: tuple[ReacceptMode, ...] = get_args(ReacceptMode)
 DEFAULT_MODE: ReacceptMode = "material"
 
 Reason = Literal[
@@ -47,15 +47,7 @@ Reason = Literal[
     "material-changes",
     "editorial-only",
 ]
-REASONS: tuple[Reason, ...] = (
-    "not-accepted",
-    "accepted-current",
-    "reaccept-never",
-    "reaccept-always",
-    "policy-change-material",
-    "material-changes",
-    "editorial-only",
-)
+REASONS: tuple[Reason, ...] = get_args(Reason)
 
 
 def parse_mode(value: object) -> ReacceptMode | None:

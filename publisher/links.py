@@ -9,7 +9,6 @@ anything else is refused, and it expires after ``link_max_age_days``.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 import time
@@ -22,7 +21,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 from publisher.config import Settings
 from publisher.errors import ConfigError, PublisherError
-from publisher.workdir import make_folder
+from publisher.workdir import create_secret_file
 
 ACCEPT_SALT = "publisher.accept"
 """The purpose of acceptance-link tokens (itsdangerous salt)."""
@@ -164,19 +163,9 @@ def secret_keys(
     existing = _read_key(path)
     if existing:
         return (existing,)
-    make_folder(path.parent)  # .publisher/, with its .gitignore
     key = secrets.token_urlsafe(48)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(key + "\n")
-        try:
-            os.link(temporary, path)  # atomic: fails if another process won the race
-        except FileExistsError:
-            return (_read_key(path) or key,)
-    finally:
-        temporary.unlink(missing_ok=True)
+    if not create_secret_file(path, key):  # another process won the race
+        return (_read_key(path) or key,)
     message = (
         f"warning: no secret_key is set; generated a signing key in {path} "
         "(set PUBLISHER_SECRET_KEY in production, and keep it secret)"

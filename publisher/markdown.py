@@ -53,18 +53,26 @@ Ids
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from typing import Any, cast
 
+from publisher.clause_labels import (
+    GLUED_LABEL,
+    HEADING_LABEL,
+    ITEM_LABEL,
+    TEXT_LABEL,
+    lead_in,
+    split_label,
+)
 from publisher.clause_tree import Node as _Node
 from publisher.clause_tree import freeze
 from publisher.document import Clause, ClauseKind, Document, normalise_space
 from publisher.errors import PolicyError
 from publisher.frontmatter import split_front_matter
 from publisher.html_blocks import html_to_markdown, is_structural
-from publisher.html_text import SEPARATOR_TAGS, html_text
+from publisher.html_text import html_text
+from publisher.inline_text import Token, plain_text
 from publisher.marks import inline_marks
 from publisher.mistune_lines import HTML_TOKENS as _HTML_TOKENS
 from publisher.mistune_lines import ITEM_LINES as _ITEM_LINES
@@ -84,8 +92,6 @@ MAX_POLICY_BYTES = 5 * 1024 * 1024
 #: Bump when the same Markdown gives a different Document (ids, numbers, text, lines), so
 #: caches of parsed documents are invalidated.
 PARSER_VERSION = "2"  # 2: HTML blocks read by publisher.html_text
-
-Token = dict[str, Any]
 
 
 # --------------------------------------------------------------------------- decoding
@@ -162,118 +168,6 @@ def _parse(body: str, first_line: int) -> tuple[str | None, tuple[Clause, ...]]:
     builder = _Builder(state.env, blank, first_line)
     title, nodes = builder.document(state.tokens, last)
     return title, freeze(nodes, "", "", 0, {})
-
-
-# --------------------------------------------------------------------------- plain text
-
-
-_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)")
-
-
-def _inline_html(raw: str) -> str:
-    """An inline HTML token (a tag or a comment) -> what it contributes to the text."""
-    if raw.startswith("<!--"):
-        return ""
-    m = _TAG_NAME.match(raw)
-    if m and m.group(1).lower() in SEPARATOR_TAGS:
-        return " "
-    if m and m.group(1).lower() == "img":
-        return html_text(raw)
-    return ""
-
-
-def plain_text(tokens: Sequence[Token]) -> str:
-    """Inline tokens -> text with markup removed (links keep their text, images their alt,
-    code its content, HTML tags and comments dropped, entities decoded). Not normalised."""
-    parts: list[str] = []
-    for token in tokens:
-        kind = token["type"]
-        if kind == "text":
-            raw = token["raw"]
-            parts.append(html.unescape(raw) if "&" in raw else raw)
-        elif kind == "codespan":
-            parts.append(token["raw"])
-        elif kind in ("softbreak", "linebreak"):
-            parts.append(" ")
-        elif kind == "inline_html":
-            parts.append(_inline_html(token["raw"]))
-        elif "children" in token:
-            parts.append(plain_text(token["children"]))
-        elif "raw" in token:
-            parts.append(token["raw"])
-    return "".join(parts)
-
-
-# --------------------------------------------------------------------------- labels
-
-_ROMAN_L = r"(?:x{1,3}(?:ix|iv|vi{0,3}|i{1,3})?|ix|iv|vi{0,3}|i{1,3})"
-_ROMAN_U = _ROMAN_L.upper()
-_CORE = rf"(?:[0-9]{{1,3}}(?:\.[0-9]{{1,3}})*|{_ROMAN_L}|{_ROMAN_U}|[A-Za-z])"
-_DOTTED = r"[0-9]{1,3}(?:\.[0-9]{1,3})+"
-_PAREN = rf"\({_CORE}\)"
-_PUNCT = rf"{_CORE}[.)]"
-_TAIL = r"(?:[ \t\n]+(?P<rest>.*)|$)"
-_HEADING_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}|{_DOTTED}){_TAIL}", re.S)
-# "#### 4.Services Usage Limits": a decimal glued to a capitalised heading is still a number.
-_GLUED_LABEL = re.compile(r"(?P<num>[0-9]{1,3}(?:\.[0-9]{1,3})*\.)(?P<rest>[A-Z].*)", re.S)
-_TEXT_LABEL = re.compile(rf"(?P<num>{_PAREN}|{_PUNCT}){_TAIL}", re.S)
-_ITEM_LABEL = re.compile(rf"(?P<num>{_PAREN}){_TAIL}", re.S)
-_ONLY_LABEL = re.compile(rf"(?:{_PAREN}|{_PUNCT}|{_DOTTED})")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
-_MINOR_WORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "as",
-        "at",
-        "by",
-        "for",
-        "from",
-        "in",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "via",
-        "with",
-    }
-)
-_MAX_LEAD_WORDS = 12
-
-
-def _split_label(text: str, pattern: re.Pattern[str]) -> tuple[str | None, str]:
-    """``"B. Account Terms"`` -> ``("B.", "Account Terms")``; no label -> ``(None, text)``."""
-    m = pattern.match(text)
-    if m is None:
-        return None, text
-    return m.group("num"), (m.group("rest") or "").strip()
-
-
-def _title_case(text: str) -> bool:
-    words = _WORD.findall(text)
-    return bool(words) and all(w[0].isupper() or w.lower() in _MINOR_WORDS for w in words)
-
-
-def _lead_in(tokens: Sequence[Token]) -> tuple[str, str] | None:
-    """Split a bold lead-in off inline ``tokens``: ``(lead, rest)`` or None (module doc)."""
-    if not tokens or tokens[0]["type"] != "strong":
-        return None
-    lead = normalise_space(plain_text(tokens[0]["children"]))
-    rest_tokens = tokens[1:]
-    rest = normalise_space(plain_text(rest_tokens))
-    if not lead or not rest or len(lead.split()) > _MAX_LEAD_WORDS:
-        return None
-    if _ONLY_LABEL.fullmatch(lead) or lead[-1] in ".:":
-        return lead, rest
-    if rest[0] in ".:":
-        return lead, rest[1:].strip()
-    if rest_tokens[0]["type"] in ("softbreak", "linebreak"):
-        return lead, rest
-    if _title_case(lead) and (rest[0].isupper() or rest[0] in "\"“'‘("):
-        return lead, rest
-    return None
 
 
 # --------------------------------------------------------------------------- the tree
@@ -427,7 +321,7 @@ class _Builder:
         if kind in ("paragraph", "block_text"):
             return [
                 self.paragraph(
-                    self.inline(token), "paragraph", start, end, _TEXT_LABEL, _HEADING_LABEL
+                    self.inline(token), "paragraph", start, end, TEXT_LABEL, HEADING_LABEL
                 )
             ]
         if kind == "list":
@@ -449,9 +343,9 @@ class _Builder:
     def heading(self, token: Token, start: int, end: int) -> _Node:
         tokens = self.inline(token)
         text = normalise_space(plain_text(tokens))
-        number, rest = _split_label(text, _HEADING_LABEL)
+        number, rest = split_label(text, HEADING_LABEL)
         if number is None:
-            number, rest = _split_label(text, _GLUED_LABEL)
+            number, rest = split_label(text, GLUED_LABEL)
         return _marked(_Node("section", number, rest or None, "", start, end), tokens)
 
     def paragraph(
@@ -479,21 +373,21 @@ class _Builder:
         label: re.Pattern[str],
         bold_label: re.Pattern[str],
     ) -> _Node:
-        lead = _lead_in(tokens)
+        lead = lead_in(tokens)
         if lead is not None:
             head, text = lead
-            number, rest = _split_label(head, bold_label)
+            number, rest = split_label(head, bold_label)
             if number is not None and not rest:
                 return _Node(kind, number, None, text, start, end)
-            number, heading = _split_label(head.rstrip(".:").strip(), bold_label)
+            number, heading = split_label(head.rstrip(".:").strip(), bold_label)
             return _Node(kind, number, heading or None, text, start, end)
         text = normalise_space(plain_text(tokens))
         if len(tokens) == 1 and tokens[0]["type"] == "strong":
-            number, heading = _split_label(text, bold_label)
+            number, heading = split_label(text, bold_label)
             if number is not None:
                 return _Node(kind, number, heading or None, "", start, end)
             return _Node(kind, None, None, text, start, end)
-        number, text = _split_label(text, label)
+        number, text = split_label(text, label)
         return _Node(kind, number, None, text, start, end)
 
     def list_items(self, token: Token, end: int) -> list[_Node]:
@@ -527,7 +421,7 @@ class _Builder:
             first += 1
         if first < len(tokens) and tokens[first]["type"] in ("paragraph", "block_text"):
             # An ordered item keeps its list number unless its text starts with "(x)".
-            label, bold = (_ITEM_LABEL, _ITEM_LABEL) if ordered else (_TEXT_LABEL, _HEADING_LABEL)
+            label, bold = (ITEM_LABEL, ITEM_LABEL) if ordered else (TEXT_LABEL, HEADING_LABEL)
             node = self.paragraph(self.inline(tokens[first]), kind, start, end, label, bold)
             rest = tokens[first + 1 :]
         else:

@@ -10,6 +10,7 @@ that shows, not the rule). A ``.gitignore`` the user wrote there is left as it i
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -68,3 +69,23 @@ def _write_gitignore(folder: Path) -> None:
         return
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(GITIGNORE_TEXT)
+
+
+def create_secret_file(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` and a newline, readable by its owner only (0600), in
+    one atomic step (its folder is made with :func:`make_folder`): True when this call wrote
+    it, False when the file already existed (another process won the race; it is left as
+    it is). Raises OSError."""
+    make_folder(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(text + "\n")
+        try:
+            os.link(temporary, path)  # atomic: fails if the file exists already
+        except FileExistsError:
+            return False
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True

@@ -19,6 +19,9 @@ from browser import ARGS, CHROMIUM
 from goldens import Golden, check_golden
 from wheelhouse import shared_wheelhouse
 
+pytest_plugins = ["fixtures.store", "fixtures.notices", "fixtures.web"]
+"""Fixtures every test module may name (tests/fixtures/*.py); no test module imports another."""
+
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 POSTGRES_ENV = "PUBLISHER_TEST_POSTGRES_URL"
 CI_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

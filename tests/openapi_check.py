@@ -4,7 +4,10 @@ oneOf). jsonschema is not a dependency; this keeps the tests honest without it."
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from web_support import Site
 
 TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -59,3 +62,32 @@ def problems(
         for i, item in enumerate(value):
             found += problems(item, schema["items"], document, f"{where}[{i}]")
     return found
+
+
+def spec(site: Site) -> dict[str, Any]:
+    response = site.client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def template_of(path: str, document: dict[str, Any]) -> str:
+    for template in document["paths"]:
+        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
+        if re.match(pattern, path):
+            return str(template)
+    raise AssertionError(f"{path} is not in the OpenAPI document")
+
+
+def conforms(site: Site, response: Any, document: dict[str, Any]) -> None:
+    request = response.request
+    template = template_of(request.url.path, document)
+    operation = document["paths"][template][request.method.lower()]
+    code = str(response.status_code)
+    assert code in operation["responses"], f"{request.method} {template} {code} undocumented"
+    content = operation["responses"][code]["content"]
+    kind = response.headers["content-type"].split(";")[0]
+    assert kind in content, f"{template} {code}: {kind} undocumented"
+    if kind == "application/json":
+        found = problems(response.json(), content[kind]["schema"], document)
+        assert found == [], f"{request.method} {template} {code}: {found}"

@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_store_support as support
-import test_web_accept as web_accept
+import web_support as web_accept
 from goldens import Golden
-from test_web_accept import Site, accept, make_site
+from web_support import Site, accept, make_site
 
 from publisher.document import body_sha256
 from publisher.store.customers import CustomerRow, import_customers
@@ -20,7 +19,6 @@ from publisher.store.evidence import collect_evidence, evidence_document
 from publisher.store.ledger import record_acceptance, records
 from publisher.store.versions import get_version
 
-database_url = support.database_url  # fixture
 GERMAN = CustomerRow(5, "c4", "dora@schmidt.example", "Dora Schmidt", "Schmidt GmbH", "de-AT")
 
 

@@ -9,14 +9,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
-import test_store_support as support
-import test_web_accept as web_accept
-from test_web_accept import Site
+import web_support
+from web_support import Site
 
 from publisher.links import LinkClaims, LinkSigner
-
-database_url = support.database_url  # fixture
-site = web_accept.site  # fixture
 
 
 def test_the_service_has_an_icon(site: Site) -> None:
@@ -59,11 +55,11 @@ def test_the_link_page_says_each_summary_once(site: Site) -> None:
 def test_the_expired_page_says_the_days_in_the_right_number(
     database_url: str, tmp_path: Path, days: int, said: str
 ) -> None:
-    made = web_accept.make_site(database_url, tmp_path, PUBLISHER_LINK_MAX_AGE_DAYS=str(days))
+    made = web_support.make_site(database_url, tmp_path, PUBLISHER_LINK_MAX_AGE_DAYS=str(days))
     try:
         old = time.time() - (days + 1) * 86400
-        signer = LinkSigner([web_accept.KEY], clock=lambda: old)
-        page = made.client.get("/a/" + signer.sign(LinkClaims("c2", web_accept.POLICY, "2")))
+        signer = LinkSigner([web_support.KEY], clock=lambda: old)
+        page = made.client.get("/a/" + signer.sign(LinkClaims("c2", web_support.POLICY, "2")))
         assert page.status_code == 410
         assert said in page.text
     finally:

@@ -12,17 +12,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-import test_store_support as support
+import store_support as support
 from browser import needs_chromium
-from test_web_server import Server, start_server, stop_server
+from server_support import Server, start_server, stop_server
 
 from publisher.store.ledger import records, verify_chain
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 pytestmark = needs_chromium
-
-database_url = support.database_url  # fixture
 
 
 @pytest.fixture

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-import test_store_support as support
+import store_support as support
 from browser import needs_chromium
 from live_server import free_port, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
-from test_web_accept import KEY, POLICY
+from web_support import KEY, POLICY
 
 from publisher.config import load_settings
 from publisher.links import LinkClaims, signer_for
@@ -28,8 +28,6 @@ from publisher.store.ledger import record_acceptance, records, verify_chain
 from publisher.web import create_app
 
 pytestmark = needs_chromium
-
-database_url = support.database_url  # fixture
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner, Result
 from gitrepo import GitRepo
 

@@ -17,8 +17,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from diff_checks import assert_accounted, assert_inline_rebuilds
 from goldens import Golden
-from test_diff_properties import assert_accounted, assert_inline_rebuilds
 
 from publisher.diff import KINDS, Change, ChangeSet, compare
 from publisher.document import Document

@@ -9,11 +9,11 @@ nothing else is reported. The rendered text, JSON, Markdown and HTML are golden 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from example_history import ROOT, has_example_history
 from goldens import check_golden
 
 from publisher.cache import DocumentCache
@@ -28,25 +28,11 @@ from publisher.diff import (
 from publisher.diff.sources import compare_revisions
 from publisher.history import PolicyRepo
 
-ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden" / "diff"
 
 
-def _has_example_history() -> bool:
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(ROOT), "log", "--format=%H", "--", "policies/acceptable-use.md"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-    except (OSError, subprocess.CalledProcessError):
-        return False
-    return len(out) >= 3
-
-
 pytestmark = pytest.mark.skipif(
-    not _has_example_history(),
+    not has_example_history(),
     reason="needs this repository's git history of policies/ (a full clone)",
 )
 

@@ -16,13 +16,13 @@ from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
 
+from diff_checks import assert_accounted, assert_inline_rebuilds
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publisher.diff import compare, word_diff
 from publisher.diff.inline import new_text, old_text
-from publisher.diff.model import KINDS, ChangeSet
-from publisher.diff.restructure import run_text
+from publisher.diff.model import KINDS
 from publisher.document import Clause, Document, PolicyMeta
 from publisher.markdown import parse_document
 
@@ -123,41 +123,6 @@ def edited(draw: st.DrawFn) -> tuple[list[Flat], list[Flat]]:
         else:
             new[at] = Flat(new[at].depth, draw(flats).number, new[at].heading, new[at].text)
     return old, new
-
-
-def assert_accounted(changes: ChangeSet, old: Document, new: Document) -> None:
-    for side, document in (("old", old), ("new", new)):
-        seen: Counter[str] = Counter()
-        for old_id, new_id in changes.unchanged:
-            seen[old_id if side == "old" else new_id] += 1
-        for change in changes.changes:
-            if change.kind == "restructured":  # a run: every clause on each side
-                run = change.old_clauses if side == "old" else change.new_clauses
-                seen.update(c.id for c in run)
-                continue
-            clause = change.old if side == "old" else change.new
-            if clause is not None:
-                seen[clause.id] += 1
-            if (side == "old") == (change.kind == "removed"):
-                seen.update(c.id for c in change.implied)
-        ids = [c.id for c in document.walk()]
-        assert sorted(seen) == sorted(ids), f"{side}: not accounted for, or unknown"
-        assert all(n == 1 for n in seen.values()), f"{side}: counted twice: {seen}"
-
-
-def assert_inline_rebuilds(changes: ChangeSet) -> None:
-    for change in changes.changes:
-        if change.kind == "restructured":
-            assert old_text(change.inline) == run_text(change.old_clauses)
-            assert new_text(change.inline) == run_text(change.new_clauses)
-            continue
-        old = change.old.text if change.old else ""
-        new = change.new.text if change.new else ""
-        assert old_text(change.inline) == old
-        assert new_text(change.inline) == new
-        if change.heading_inline:
-            assert old_text(change.heading_inline) == ((change.old and change.old.heading) or "")
-            assert new_text(change.heading_inline) == ((change.new and change.new.heading) or "")
 
 
 @given(flat_docs)

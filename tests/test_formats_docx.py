@@ -21,9 +21,9 @@ from docx_revisions import (
     reject_all,
     revisions,
 )
+from example_history import ROOT, has_example_history
 from gitrepo import GitRepo
 from goldens import check_golden
-from test_diff_examples import ROOT, _has_example_history
 
 from publisher.cache import DocumentCache
 from publisher.cli import main
@@ -239,7 +239,7 @@ def test_bad_output_directory_is_one_line_and_writes_nothing(tmp_path: Path) -> 
     assert not (tmp_path / "missing").exists()
 
 
-@pytest.mark.skipif(not _has_example_history(), reason="needs this repository's history")
+@pytest.mark.skipif(not has_example_history(), reason="needs this repository's history")
 @pytest.mark.parametrize("slug", ["acceptable-use", "terms-of-service", "privacy"])
 @pytest.mark.parametrize(("old", "new"), [("1", "2"), ("2", "3")])
 def test_example_policies_golden_and_revisions_apply(slug: str, old: str, new: str) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from example_history import ROOT, has_example_history
 from gitrepo import GitRepo
 from goldens import check_golden
-from test_diff_examples import ROOT, _has_example_history
 
 from publisher.cli import main
 from publisher.formats.pdf import redline_pdf_html, site_css
@@ -147,7 +147,7 @@ def test_pdf_on_a_terminal_is_refused_before_any_work(repo: GitRepo) -> None:
     assert done.stderr.decode().startswith("error: refusing to write pdf (binary) to a terminal")
 
 
-@pytest.mark.skipif(not _has_example_history(), reason="needs this repository's history")
+@pytest.mark.skipif(not has_example_history(), reason="needs this repository's history")
 def test_example_redline_page_golden() -> None:
     from publisher.cache import DocumentCache
     from publisher.config import load_settings

@@ -9,9 +9,9 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from example_history import ROOT
 from gitrepo import GitRepo
 from goldens import check_golden
-from test_diff_examples import ROOT
 
 from publisher.cli import main
 from publisher.diff.sources import read_file

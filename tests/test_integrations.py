@@ -16,8 +16,8 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-import test_store_support as support
-from test_web_accept import KEY, POLICY
+import store_support as support
+from web_support import KEY, POLICY
 
 from publisher.config import Settings, load_settings
 from publisher.integrations import Gate, ServiceStatus
@@ -31,7 +31,6 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-database_url = support.database_url  # fixture
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 

@@ -8,8 +8,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from sqlalchemy import text, update
 
 from publisher.errors import NotFoundError
@@ -18,11 +18,6 @@ from publisher.notices.campaign import NoticeError, NoticePeriodError, notice_pe
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.ledger import record_acceptance
 from publisher.store.models import Delivery
-
-database_url = support.database_url  # fixtures
-notice_repo = support.notice_repo
-setup = support.setup
-sqlite_setup = support.sqlite_setup
 
 TODAY = date(2026, 12, 1)
 
@@ -215,7 +210,7 @@ def test_a_customer_list_with_bad_rows_stops_before_anything(
         "notice", "create", "acceptable-use", "--effective", effective, "--customers", str(csv)
     )
     assert result.exit_code == 2
-    assert "3 invalid row(s); nothing was imported" in result.stderr
+    assert "3 invalid rows; nothing was imported" in result.stderr
     assert f"{csv}:3: invalid email 'not-an-email'" in result.stderr
     assert f"{csv}:4: missing name" in result.stderr
     assert f"{csv}:5: duplicate id 'c1' (first on line 2)" in result.stderr
@@ -271,7 +266,7 @@ def test_reminders_go_to_those_who_have_not_accepted_after_n_days(setup: support
     too_soon = reminders.create_reminder(
         setup.database, notice_id, after_days=14, now=lambda: support.NOW + timedelta(days=3)
     )
-    assert too_soon.reminder is None and "less than 14 day(s) ago" in too_soon.message
+    assert too_soon.reminder is None and "less than 14 days ago" in too_soon.message
 
     record_acceptance(
         setup.database,

@@ -27,7 +27,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-import test_notices_support as support
+import notices_support as support
 from sendgrid_server import read_records
 
 from publisher.notices import campaign

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import example_history as english
+import notices_support as support
 import pytest
-import test_notices_render as english
-import test_notices_support as support
 from goldens import Golden
 
 from publisher.config import Settings, load_settings
@@ -49,7 +49,7 @@ class Example:
 
 
 def _example(tmp: Path, customers: list[CustomerRow]) -> Example:
-    if not english._has_example_history():
+    if not english.has_example_history():
         pytest.skip("needs this repository's git history of policies/ (a full clone)")
     settings = load_settings(
         ROOT,

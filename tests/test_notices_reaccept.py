@@ -8,16 +8,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from gitrepo import GitRepo
 from sqlalchemy import update
 
 from publisher.notices import campaign, reminders
 from publisher.store.ledger import record_acceptance
 from publisher.store.models import Delivery
-
-database_url = support.database_url  # fixture
 
 V4_EDITORIAL = (
     support.AUP_V3.replace('version: "3"', 'version: "4"')

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from goldens import check_golden
 
 from publisher.config import load_settings
@@ -46,7 +46,7 @@ CREATED = datetime(2026, 1, 16, 10, 0, tzinfo=UTC)
 SENT = datetime(2026, 1, 19, 8, 0, tzinfo=UTC)
 
 
-def _has_example_history() -> bool:
+def has_example_history() -> bool:
     try:
         out = subprocess.run(
             ["git", "-C", str(ROOT), "log", "--format=%H", "--", "policies/acceptable-use.md"],
@@ -63,7 +63,7 @@ def _has_example_history() -> bool:
 def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NoticeRenderer, Database]]:
     """The example acceptable-use policy (this repository's history), customers who last
     accepted version 1 and version 2, and a notice for version 3."""
-    if not _has_example_history():
+    if not has_example_history():
         pytest.skip("needs this repository's git history of policies/ (a full clone)")
     tmp = tmp_path_factory.mktemp("example")
     settings = load_settings(

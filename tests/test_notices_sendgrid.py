@@ -10,8 +10,8 @@ import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from sendgrid_server import Faults, SendGridServer, read_records, validate
 from sqlalchemy import text, update
 
@@ -23,11 +23,6 @@ from publisher.notices.outbox import SendOptions, SendReport, claim, send_notice
 from publisher.notices.render import NoticeRenderer
 from publisher.notices.sendlock import send_lock
 from publisher.store.models import Notice, utcnow
-
-database_url = support.database_url  # fixtures
-notice_repo = support.notice_repo
-setup = support.setup
-sqlite_setup = support.sqlite_setup
 
 API_KEY = "SG.test-key"
 

@@ -19,8 +19,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
@@ -37,11 +37,6 @@ from publisher.notices.outbox import SendOptions, send_notice
 from publisher.pages import Urls
 from publisher.store.models import utcnow
 from publisher.web import create_app
-
-database_url = support.database_url  # fixtures
-notice_repo = support.notice_repo
-setup = support.setup
-sqlite_setup = support.sqlite_setup
 
 USER, PASSWORD = "notices", "s3cret"
 
@@ -366,7 +361,7 @@ def test_the_cli_stops_at_once_when_nobody_listens(sqlite_setup: support.Setup) 
     )
     assert result.exit_code == 3, result.output  # stopped early, rows still queued
     assert "retrying" not in result.stderr
-    assert "this run sent 0, failed 0, unknown 0 in 0 batch(es)" in result.stdout
+    assert "this run sent 0, failed 0, unknown 0 in 0 batches" in result.stdout
     assert "now queued 3" in result.stdout
     stopped = [line for line in result.stderr.splitlines() if line.startswith("stopped: ")]
     assert len(stopped) == 1 and "connection refused" in stopped[0].lower()

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import notices_support as support
 import pytest
-import test_notices_support as support
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sendgrid.helpers.eventwebhook import EventWebhook
@@ -29,10 +29,6 @@ from publisher.notices.events import (
 )
 from publisher.store.models import Delivery, utcnow
 from publisher.web import create_app
-
-database_url = support.database_url  # fixtures
-notice_repo = support.notice_repo
-setup = support.setup
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 PUBLIC = base64.b64encode(

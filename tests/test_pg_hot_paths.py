@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 

@@ -81,5 +81,5 @@ def test_quickstart_first_command_runs_in_a_fresh_clone(tmp_path: Path, wheelhou
     assert "1 finding (1 error, 0 warnings) in 3 policies" in result.stdout
     assert (
         "privacy [fr] policies/privacy.fr.md: renders 2 (translation_of) of 3; "
-        "1 version(s) behind" in result.stdout
+        "1 version behind" in result.stdout
     )

@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import test_store_support as support
-from test_web_accept import accept, make_site
+from web_support import accept, make_site
 
 from publisher.config import load_settings
-
-database_url = support.database_url  # fixture
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import test_store_support as support
-from test_web_server import free_port
+import store_support as support
+from server_support import free_port
 
 from publisher.config import load_settings
 from publisher.links import LinkClaims, LinkSigner

@@ -11,12 +11,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import test_store_support as support
-import test_web_accept as web_accept
+import store_support as support
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
-from test_web_accept import Site
+from web_support import Site
 
 from publisher.cli import main
 from publisher.store.checkpoints import (
@@ -29,9 +28,6 @@ from publisher.store.checkpoints import (
 from publisher.store.db import Database
 from publisher.store.ledger import chain_head, record_acceptance, record_hash, records
 from publisher.store.signing import public_key_b64
-
-database_url = support.database_url  # fixtures
-site = web_accept.site
 
 POLICY = "acceptable-use"
 KEY = base64.b64encode(bytes(range(32))).decode()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -29,9 +29,6 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.pg_append import FUNCTION, split_canonical
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-import test_store_support as support
-import test_web_accept as web_accept
+import store_support as support
 from click.testing import CliRunner
 from sqlalchemy import Table, insert, text, update
-from test_web_accept import Site
+from web_support import Site
 
 from publisher.cli import main
 from publisher.store.audit import audit_ledger
@@ -31,10 +30,6 @@ from publisher.store.ledger import (
 )
 from publisher.store.models import Acceptance, ChainHead
 from publisher.store.record import FIELDS, to_row
-
-database = support.database  # fixtures
-database_url = support.database_url
-site = web_accept.site
 
 POLICY = "acceptable-use"
 FORGERY = "UPDATE policy_versions SET body = body || ' You waive all rights.'"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
@@ -23,8 +23,6 @@ from publisher.store.certificate import CertificateError, verify_certificate
 from publisher.store.ledger import record_acceptance, records
 from publisher.store.models import Delivery, DeliveryEvent, Notice
 from publisher.store.signing import public_key_b64
-
-database_url = support.database_url  # fixture
 
 POLICY = "acceptable-use"
 RAW = bytes(range(32))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner, Result
 from sqlalchemy import text
 
@@ -19,8 +19,6 @@ from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.ledger import record_acceptance
 from publisher.store.versions import stored_versions, sync_versions
-
-database_url = support.database_url  # fixture
 
 POLICY = "acceptable-use"
 

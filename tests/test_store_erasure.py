@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner
 from sqlalchemy import insert, inspect, text
 
@@ -28,9 +28,6 @@ from publisher.store.erasure import (
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
 from publisher.store.ledger import record_acceptance, records, verify_chain
 from publisher.store.models import AppAcceptance, Delivery, DeliveryEvent, Notice
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 T0 = datetime(2024, 4, 2, 9, 15, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner, Result
 
 from publisher.cli import main
@@ -25,7 +25,6 @@ from publisher.store.reports import acceptance_report
 from publisher.store.status import read_status
 
 database = support.database  # fixtures
-database_url = support.database_url
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

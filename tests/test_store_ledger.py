@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
+import store_support as support
 from sqlalchemy import text
 
 from publisher.errors import NotFoundError
@@ -30,9 +30,6 @@ from publisher.store.ledger import (
     verify_chain,
 )
 from publisher.store.models import Notice
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 
@@ -195,7 +192,7 @@ def test_deleting_the_last_record_is_detected(database: Database) -> None:
     _execute(database, "DELETE FROM acceptances WHERE seq = 5")
     first = verify_chain(database).first
     assert first is not None and first.kind == "missing"
-    assert "the last 1 record(s) are missing" in first.message
+    assert "the last 1 record missing" in first.message
 
 
 def test_reordering_records_is_detected_and_named(database: Database) -> None:

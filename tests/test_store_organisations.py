@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner, Result
 
 from publisher.cli import main
@@ -31,7 +31,6 @@ from publisher.store.organisations import NotAMember, acting_for, members, save_
 from publisher.store.reports import acceptance_report
 
 database = support.database  # fixtures
-database_url = support.database_url
 
 ORGS = """id,email,name,company,locale,kind,organisation
 acme,legal@acme.example,Acme Ltd,Acme Ltd,,organisation,

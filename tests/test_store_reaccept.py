@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_store_support as support
 from gitrepo import GitRepo
 
 from publisher.config import load_settings
@@ -16,8 +15,6 @@ from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.reaccept import policy_rules
 from publisher.store.versions import stored_versions, sync_versions
-
-database_url = support.database_url  # fixture
 
 SLUG = "terms"
 

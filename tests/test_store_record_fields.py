@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from click.testing import CliRunner
 from sqlalchemy import text
 
@@ -46,7 +46,6 @@ from publisher.store.versions import store_versions
 from publisher.web.openapi import SCHEMAS
 
 database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 AWKWARD = [

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from goldens import Golden
 
 from publisher.document import body_sha256
@@ -25,9 +25,6 @@ from publisher.store.evidence import (
 from publisher.store.ledger import record_acceptance
 from publisher.store.models import Delivery, DeliveryEvent, Notice
 from publisher.store.reports import acceptance_report, render_csv, render_text
-
-database = support.database  # fixtures
-database_url = support.database_url
 
 GOLDEN = Path(__file__).parent / "golden" / "store"
 POLICY = "acceptable-use"

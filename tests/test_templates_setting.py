@@ -6,21 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import notices_support as notices_support
 import pytest
-import test_notices_support as notices_support
-import test_store_support as support
 from gitrepo import GitRepo
 from sitebuild import REPO_ROOT, build_site_cli
-from test_web_accept import make_site
+from web_support import make_site
 
 from publisher.config import load_settings
 from publisher.errors import ConfigError
 from publisher.notices.runner import templates_dir
 from publisher.templating import templates_folder
-
-database_url = support.database_url  # fixture
-notice_repo = notices_support.notice_repo  # fixture
-sqlite_setup = notices_support.sqlite_setup  # fixture
 
 POLICY = "---\ntitle: Terms\nversion: '1'\neffective: 2024-02-01\n---\n# Terms\n\n1. Be fair.\n"
 BANNER = '<aside class="version-banner">Our own banner for version {{ version.label }}</aside>\n'

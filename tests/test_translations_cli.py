@@ -111,7 +111,7 @@ def test_the_demo_shows_each_translation_and_its_lag(repo: GitRepo) -> None:
     assert (entry["language"], entry["renders"], entry["behind"]) == ("de", "1", 1)
     text = run(repo, "demo")
     assert (
-        "privacy [de] policies/de/privacy.md: renders 1 (inferred) of 2; 1 version(s) "
+        "privacy [de] policies/de/privacy.md: renders 1 (inferred) of 2; 1 version "
         "behind; clauses to revisit: 2"
     ) in text.stdout
 

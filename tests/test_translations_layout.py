@@ -10,32 +10,11 @@ from pathlib import Path
 import pytest
 from gitrepo import GitRepo
 from sitebuild import build_site_cli
+from translations_support import LOCALES, policy_names, policy_path
 
 from publisher.cli import main
 
-LOCALES = [
-    "en",
-    "de",
-    "fr",
-    "es",
-    "it",
-    "nl",
-    "pl",
-    "pt-BR",
-    "pt-PT",
-    "ru",
-    "sv",
-    "da",
-    "fi",
-    "cs",
-    "ja",
-    "ko",
-    "zh-CN",
-    "zh-TW",
-    "tr",
-    "uk",
-]
-NAMES = [f"policy-{n:02d}" for n in range(52)]
+NAMES = policy_names(52)
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +23,7 @@ def multilingual(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
     for locale in LOCALES:
         for n, name in enumerate(NAMES):
             repo.write(
-                f"policies/{locale}/{name}.md",
+                policy_path(locale, name),
                 f"# {name} ({locale})\n\n1. Clause one of {n} in {locale}.\n"
                 f"2. Clause two of {n} in {locale}.\n",
             )

@@ -8,13 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
 from sqlalchemy import text
-from test_web_accept import POLICY, Site, make_site
+from web_support import POLICY, Site, make_site
 
 from publisher.store.ledger import records, verify_chain
-
-database_url = support.database_url  # fixture
 
 WRITE_TOKEN = "write-token-0123456789ab"
 USER = {"id": "app-user-42", "ip": "203.0.113.9", "user_agent": "Mozilla/5.0 (App)"}

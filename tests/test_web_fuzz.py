@@ -15,15 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-import test_store_support as support
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from test_web_server import API_TOKEN_ENV, POLICY, Server, start_server, stop_server
+from server_support import API_TOKEN_ENV, POLICY, Server, start_server, stop_server
 
 from publisher.notices.events import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from publisher.store.ledger import records, verify_chain
-
-database_url = support.database_url  # fixture
 
 SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
 WEBHOOK_KEY = base64.b64encode(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
+import store_support as support
 
 from publisher.config import load_settings
 from publisher.store import migrate
@@ -27,8 +27,6 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-database_url = support.database_url  # fixture
-database = support.database  # fixture
 
 POLICY = "acceptable-use"
 TOKEN = "writer-test-token"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
+import store_support as support
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.types import Receive, Scope, Send
@@ -33,7 +33,6 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-database_url = support.database_url  # fixture
 
 POLICY = "acceptable-use"
 TOKEN = "limits-test-token"

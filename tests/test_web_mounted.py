@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
-from test_web_accept import API_TOKEN, KEY, POLICY, csrf_of
+from web_support import API_TOKEN, KEY, POLICY, csrf_of
 
 from publisher.config import load_settings
 from publisher.links import LinkClaims, signer_for
@@ -28,8 +28,6 @@ from publisher.web.security import CSRF_COOKIE
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
-
-database_url = support.database_url  # fixture
 
 
 @dataclass

@@ -6,15 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import test_store_support as support
-from openapi_check import problems
+from openapi_check import conforms, problems, spec
 from starlette.routing import Route
-from test_web_accept import API_TOKEN, POLICY, Site, make_site
-
-database_url = support.database_url  # fixture
+from web_support import API_TOKEN, POLICY, Site, make_site
 
 STATUS_TOKEN = "status-token-0123456789"
 
@@ -27,35 +23,6 @@ def site(database_url: str, tmp_path: Path) -> Iterator[Site]:
     finally:
         made.client.close()
         made.database.dispose()
-
-
-def spec(site: Site) -> dict[str, Any]:
-    response = site.client.get("/api/v1/openapi.json")
-    assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
-
-
-def template_of(path: str, document: dict[str, Any]) -> str:
-    for template in document["paths"]:
-        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$"
-        if re.match(pattern, path):
-            return str(template)
-    raise AssertionError(f"{path} is not in the OpenAPI document")
-
-
-def conforms(site: Site, response: Any, document: dict[str, Any]) -> None:
-    request = response.request
-    template = template_of(request.url.path, document)
-    operation = document["paths"][template][request.method.lower()]
-    code = str(response.status_code)
-    assert code in operation["responses"], f"{request.method} {template} {code} undocumented"
-    content = operation["responses"][code]["content"]
-    kind = response.headers["content-type"].split(";")[0]
-    assert kind in content, f"{template} {code}: {kind} undocumented"
-    if kind == "application/json":
-        found = problems(response.json(), content[kind]["schema"], document)
-        assert found == [], f"{request.method} {template} {code}: {found}"
 
 
 def test_every_json_endpoint_is_described(site: Site) -> None:

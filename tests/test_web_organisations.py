@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
-from test_web_accept import POLICY, Site, accept, make_site
-from test_web_openapi import conforms, spec
+from openapi_check import conforms, spec
+from web_support import POLICY, Site, accept, make_site
 
 from publisher.links import LinkClaims, LinkInvalid
 from publisher.store.customers import customer_row
 from publisher.store.ledger import records, verify_chain
 from publisher.store.organisations import save_customer
-
-database_url = support.database_url  # fixture
 
 TOKEN = "status-write-token-0123456789"
 

@@ -3,111 +3,18 @@ PostgreSQL, hit by concurrent clients; plus the client-IP rules behind proxies."
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import test_store_support as support
+from server_support import Server, start_server, stop_server
 
-from publisher.config import load_settings
-from publisher.links import LinkClaims, LinkSigner
-from publisher.store import migrate
-from publisher.store.customers import CustomerRow, import_customers
-from publisher.store.db import Database
 from publisher.store.ledger import records, verify_chain
 from publisher.web.security import ProxyPolicy, client_ip
-
-database_url = support.database_url  # fixture
-
-KEY = "server-test-key-0123456789abcdef"
-API_TOKEN_ENV = {"PUBLISHER_API_TOKEN": "server-test-api-token"}
-POLICY = "acceptable-use"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    base: str
-    database: Database
-    signer: LinkSigner
-    process: subprocess.Popen[bytes]
-
-    def link(self, customer: str, version: str = "2") -> str:
-        return f"{self.base}/a/" + self.signer.sign(LinkClaims(customer, POLICY, version))
-
-
-def start_server(
-    url: str, root: Path, *, workers: int = 2, args: tuple[str, ...] = (), **env: str
-) -> Server:
-    """Seed the store, run `publisher web` in a subprocess and wait until it answers."""
-    settings = load_settings(root, env={}, overrides={"database_url": url})
-    database = migrate.open_store(settings)
-    support.seed(database)
-    import_customers(
-        database,
-        [CustomerRow(10 + i, f"p{i}", f"p{i}@example.com", f"P {i}", "") for i in range(40)],
-    )
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "publisher",
-            "-C",
-            str(root),
-            "web",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-sync",
-            "--database-url",
-            url,
-            *args,
-        ],
-        env={**os.environ, "PUBLISHER_SECRET_KEY": KEY, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90  # generous: the shared machine can be very loaded
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"publisher web exited: {process.stderr.read().decode()}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("publisher web did not start in 90 s")
-        time.sleep(0.1)
-    return Server(base, database, LinkSigner([KEY]), process)
-
-
-def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-    server.database.dispose()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from test_web_server import API_TOKEN_ENV, Server, start_server, stop_server
+from server_support import API_TOKEN_ENV, Server, start_server, stop_server
 
 HEADER_TIMEOUT = 1.0
 BOUND = 15.0

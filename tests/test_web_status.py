@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_store_support as support
+import store_support as support
 from sqlalchemy import text
-from test_web_accept import API_TOKEN, POLICY, Site, accept, make_site
+from web_support import API_TOKEN, POLICY, Site, accept, make_site
 
 from publisher.errors import PublisherError
 from publisher.store.ledger import records
 from publisher.store.versions import store_versions
-
-database_url = support.database_url  # fixture
 
 STATUS_TOKEN = "status-token-0123456789"
 WRITE_TOKEN = "write-token-0123456789ab"

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-import test_store_support as support
+import store_support as support
 from sqlalchemy import select
 from webhook_receiver import Receiver
 
@@ -38,7 +38,6 @@ from publisher.webhooks.events import EventTypeError, event_id
 from publisher.webhooks.outbox import enqueue_acceptances, recent_problems, state_counts
 
 database = support.database  # fixtures
-database_url = support.database_url
 
 POLICY = "acceptable-use"
 FAST = DispatchOptions(backoff_base=0.0, timeout=5.0)

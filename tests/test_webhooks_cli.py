@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 import pytest
-import test_store_support as support
-import test_web_server as web_support
+import server_support as web_support
+import store_support as support
 from click.testing import CliRunner, Result
 from webhook_receiver import Receiver
 
@@ -19,8 +19,6 @@ from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.ledger import record_acceptance
 from publisher.webhooks import verify_signature
-
-database_url = support.database_url  # fixture
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "acceptance.md").read_text()
 

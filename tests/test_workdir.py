@@ -12,7 +12,7 @@ from gitrepo import GitRepo
 from publisher.cli import main
 from publisher.config import load_settings
 from publisher.links import secret_keys
-from publisher.workdir import GITIGNORE_TEXT, ensure_publisher_dir, make_folder
+from publisher.workdir import GITIGNORE_TEXT, create_secret_file, ensure_publisher_dir, make_folder
 
 
 def test_ensure_publisher_dir(tmp_path: Path) -> None:
@@ -60,3 +60,14 @@ def test_a_store_first_also_writes_the_gitignore(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (repo.path / ".publisher" / ".gitignore").read_text() == GITIGNORE_TEXT
     assert repo.git("status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_create_secret_file_once_private_and_first_writer_wins(tmp_path: Path) -> None:
+    path = tmp_path / ".publisher" / "some_key"
+    assert create_secret_file(path, "first") is True
+    assert path.read_text(encoding="ascii") == "first\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (path.parent / ".gitignore").read_text() == GITIGNORE_TEXT
+    assert create_secret_file(path, "second") is False  # another writer was first
+    assert path.read_text(encoding="ascii") == "first\n"
+    assert sorted(p.name for p in path.parent.iterdir()) == [".gitignore", "some_key"]

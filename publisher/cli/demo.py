@@ -64,7 +64,7 @@ def demo_command(app: App, fmt: str) -> None:
                 entry = status.to_dict()
                 how = "inferred" if entry["inferred"] else "translation_of"
                 lag = (
-                    f"{entry['behind']} version(s) behind; clauses to revisit: "
+                    f"{counted(entry['behind'], 'version')} behind; clauses to revisit: "
                     + (", ".join(c["id"] for c in entry["clauses"]) or "none")
                     if entry["lagging"]
                     else "current"

@@ -15,6 +15,7 @@ import click
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.config import MAILERS, Settings
+from publisher.counting import counted
 from publisher.notices import campaign, preview, reminders, runner, status
 from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
@@ -165,7 +166,7 @@ def create_command(
     for group, changes in zip(created.groups, created.changes, strict=True):
         since = f"since version {group.since}" if group.since else "never accepted"
         what = changes.changes.summary.describe() if changes.changes else "first version"
-        notify(f"  {group.count} customer(s) {since}: {what}")
+        notify(f"  {counted(group.count, 'customer')} {since}: {what}")
     notify(
         f"preview with `publisher notice preview {notice.id}`, "
         f"send with `publisher notice send {notice.id}`"
@@ -201,7 +202,7 @@ def list_command(app: App, slug: str | None, database_url: str | None, fmt: str)
         recipients = sum(g.count for g in groups[n.id])
         click.echo(
             f"{n.id}  {n.slug} {label_text(n.version_label)}  {kind}  {n.status}  "
-            f"{recipients} recipient(s)  effective {n.effective}  {n.subject}"
+            f"{counted(recipients, 'recipient')}  effective {n.effective}  {n.subject}"
         )
 
 
@@ -353,7 +354,7 @@ def _report(report: SendReport, notice_id: int, fmt: str) -> int:
             notify(f"rows left 'sending' by an earlier run: {recovered}")
         click.echo(
             f"notice {notice_id}: this run sent {report.sent}, failed {report.failed}, "
-            f"unknown {report.unknown} in {report.batches} batch(es), "
+            f"unknown {report.unknown} in {counted(report.batches, 'batch', 'batches')}, "
             f"{report.elapsed:.1f} s; now "
             + ", ".join(f"{state} {n}" for state, n in counts.items() if n)
         )
@@ -399,7 +400,7 @@ def _run_send(
         notify(f"interrupted: nothing is lost; run `publisher notice send {notice.id}` to resume")
         raise
     if report.topped_up and fmt == "text":
-        notify(f"{report.topped_up} new customer(s) added to notice {notice.id}")
+        notify(f"{counted(report.topped_up, 'new customer')} added to notice {notice.id}")
     overridden = campaign.get_notice(database, notice.id).override
     if force and overridden and overridden != notice.override and fmt == "text":
         notify(f"override recorded: {overridden}")
@@ -534,7 +535,7 @@ def settle_command(
         f"; send them with `publisher notice send {notice_id}`" if as_state == State.QUEUED else ""
     )
     click.echo(
-        f"notice {notice_id}: {changed} row(s) of batch {batch_id} settled as {as_state}{follow}"
+        f"notice {notice_id}: {counted(changed, 'row')} of batch {batch_id} settled as {as_state}{follow}"
     )
 
 

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
+from publisher.counting import counted
 from publisher.document import Clause, Document
 from publisher.lint.findings import Finding
 
@@ -85,7 +86,7 @@ def _numbering_findings(siblings: Sequence[Clause], path: str) -> Iterable[Findi
                     path,
                     clause.lines[0],
                     f"clause {clause.number!r} follows {previous.number!r} "
-                    f"(line {previous.lines[0]}): {c[2] - p[2] - 1} number(s) missing",
+                    f"(line {previous.lines[0]}): {counted(c[2] - p[2] - 1, 'number')} missing",
                     "renumber the clauses, or restore the missing one",
                 )
         # Keep the readings that continue the sequence ("h", "i" is a letter), else all of them.
@@ -153,7 +154,7 @@ def _marker_findings(
                     path,
                     clause.lines[0],
                     f"list item written {written!r} follows {after!r} "
-                    f"(line {previous.lines[0]}): {value - before - 1} number(s) missing; "
+                    f"(line {previous.lines[0]}): {counted(value - before - 1, 'number')} missing; "
                     f"{shown}",
                     "renumber the items as they should read, or restore the missing one "
                     '(references such as "Section N" name the number shown)',

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from datetime import date
 
 from publisher.config import Settings
+from publisher.counting import counted
 from publisher.document import Clause, Document
 from publisher.errors import PublisherError
 from publisher.history import Policy, PolicyRepo
@@ -75,7 +76,7 @@ def translation_findings(
                     path,
                     line,
                     f"translates {source.path} version {render.renders.label} ({how}), "
-                    f"{status.behind} version(s) behind {source.current.label} ({when}); "
+                    f"{counted(status.behind, 'version')} behind {source.current.label} ({when}); "
                     f"clauses to revisit: {clauses}",
                     f'update the translation, then set `translation_of: "{source.current.label}"` '
                     "in its front matter",

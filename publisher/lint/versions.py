@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from publisher.counting import counted
 from publisher.diff import compare, overrides_from_trailers
 from publisher.diff.model import Override
 from publisher.diff.sources import overrides_between
@@ -146,8 +147,8 @@ def notice_period_findings(
             "error",
             path,
             _effective_line(source, document),
-            f"{label} makes {material} material change(s) since {place.previous.label!r} and takes "
-            f"effect on {effective}, {abs(days)} day(s) {when}; {required} days of notice "
+            f"{label} makes {counted(material, 'material change')} since {place.previous.label!r} and takes "
+            f"effect on {effective}, {counted(abs(days), 'day')} {when}; {required} days of notice "
             "are required",
             f"set `effective:` to {place.published + timedelta(days=required)} or later "
             f"({required} days come from {source_of_days}); if the changes are only editorial, "

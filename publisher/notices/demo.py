@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from publisher.config import Settings
+from publisher.counting import counted
 from publisher.notices import campaign, runner
 from publisher.notices.outbox import SendOptions
 from publisher.notices.render import default_subject
@@ -88,7 +89,7 @@ def dry_run(settings: Settings, *, today: date, warn: Callable[[str], None]) -> 
                 now=lambda: datetime.combine(today, time(12), UTC),
             )
             lines.append(
-                f"publisher notice send {notice.id}  ->  {report.sent} .eml file(s) "
+                f"publisher notice send {notice.id}  ->  {counted(report.sent, '.eml file')} "
                 f"in {_shown(outbox / f'notice-{notice.id}', settings.root)}"
             )
     lines.append(

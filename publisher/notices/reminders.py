@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, exists, func, insert, literal, or_, select
 
+from publisher.counting import counted
 from publisher.notices.campaign import (
     NOTICE,
     REMINDER,
@@ -183,7 +184,7 @@ def create_reminder(
         reminder,
         False,
         count,
-        f"reminder {reminder_id} of notice {notice_id} to {count} customer(s)",
+        f"reminder {reminder_id} of notice {notice_id} to {counted(count, 'customer')}",
     )
 
 
@@ -201,6 +202,6 @@ def _nobody(connection: Connection, parent: NoticeInfo, after_days: int) -> str:
             f"(run `publisher notice send {parent.id}`)"
         )
     return (
-        f"nobody to remind: of the {sent} customer(s) notice {parent.id} was sent to, "
-        f"every one has accepted or was written to less than {after_days} day(s) ago"
+        f"nobody to remind: of the {counted(sent, 'customer')} notice {parent.id} was sent to, "
+        f"every one has accepted or was written to less than {counted(after_days, 'day')} ago"
     )

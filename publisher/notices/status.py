@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 
+from publisher.counting import counted
 from publisher.errors import NotFoundError
 from publisher.notices.campaign import (
     NoticeError,
@@ -95,13 +96,13 @@ class NoticeStatus:
         steps = []
         if self.counts[State.QUEUED] or self.counts[State.SENDING]:
             steps.append(
-                f"publisher notice send {n}    # send the {self.counts[State.QUEUED]} "
-                "queued row(s) (resumes where the last run stopped)"
+                f"publisher notice send {n}    # send the "
+                f"{counted(self.counts[State.QUEUED], 'queued row')} (resumes where the last run stopped)"
             )
         for batch in self.unknown_batches:
             steps.append(
                 f"publisher notice settle {n} --batch {batch.id} --as sent|queued"
-                f"    # {batch.size} row(s) of unknown outcome"
+                f"    # {counted(batch.size, 'row')} of unknown outcome"
             )
         if self.counts[State.FAILED]:
             steps.append(
@@ -237,8 +238,8 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
     if status.unknown_batches:
         lines.append("")
         lines.append(
-            f"{sum(b.size for b in status.unknown_batches)} row(s) in "
-            f"{len(status.unknown_batches)} batch(es) of UNKNOWN outcome: they were "
+            f"{counted(sum(b.size for b in status.unknown_batches), 'row')} in "
+            f"{counted(len(status.unknown_batches), 'batch', 'batches')} of UNKNOWN outcome: they were "
             "handed to the mailer but the answer was lost (crash, timeout)."
         )
         lines.append(
@@ -248,14 +249,14 @@ def render_status(status: NoticeStatus, *, all_failed: bool = False) -> str:
         )
         for batch in status.unknown_batches:
             when = format_time(batch.claimed_at) if batch.claimed_at else "?"
-            lines.append(f"  batch {batch.id}: {batch.size} row(s), claimed {when}")
+            lines.append(f"  batch {batch.id}: {counted(batch.size, 'row')}, claimed {when}")
             lines.append(
                 f"    publisher notice settle {notice.id} --batch {batch.id} --as sent|queued"
             )
     if status.failed:
         lines.append("")
         lines.append(
-            f"{len(status.failed)} FAILED row(s) (kept with their error; "
+            f"{counted(len(status.failed), 'FAILED row')} (kept with their error; "
             f"`publisher notice send {notice.id} --retry-failed` tries them again):"
         )
         shown = status.failed if all_failed else status.failed[:FAILED_SHOWN]

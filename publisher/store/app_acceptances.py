@@ -19,19 +19,17 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from publisher.errors import PublisherError
 from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRecord, format_time
-from publisher.store.models import Acceptance, AppAcceptance, utcnow
+from publisher.store.models import utcnow
 from publisher.store.record import read_records
-
-_ROWS = cast(Table, AppAcceptance.__table__)
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
+from publisher.store.tables import ACCEPTANCES, APP_ACCEPTANCES
 
 KEY_LIMIT = 255
 
@@ -115,7 +113,9 @@ def replay(database: Database, key: str, request: AppRequest) -> AppCall | None:
     """What the first call with ``key`` answered (None: the key is new); KeyReused when it
     was used for another request."""
     with database.read() as connection:
-        row = connection.execute(select(_ROWS).where(_ROWS.c.idempotency_key == key)).first()
+        row = connection.execute(
+            select(APP_ACCEPTANCES).where(APP_ACCEPTANCES.c.idempotency_key == key)
+        ).first()
         if row is None:
             return None
         if row.request_sha256 != request.sha256():
@@ -125,7 +125,7 @@ def replay(database: Database, key: str, request: AppRequest) -> AppCall | None:
                 "the very same request",
             )
         (record,) = read_records(
-            connection, select(_ACCEPTANCES).where(_ACCEPTANCES.c.id == row.acceptance_id)
+            connection, select(ACCEPTANCES).where(ACCEPTANCES.c.id == row.acceptance_id)
         )
     return _call(row, record, replayed=True)
 
@@ -146,7 +146,7 @@ def remember(
     try:
         with database.write() as connection:
             connection.execute(
-                insert(_ROWS).values(
+                insert(APP_ACCEPTANCES).values(
                     acceptance_id=record.id,
                     idempotency_key=key,
                     request_sha256=request.sha256(),

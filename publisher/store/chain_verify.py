@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
+from publisher.counting import counted
 from publisher.store.db import Database
 from publisher.store.record import (
     ACCEPTANCES as _ACCEPTANCES,
@@ -180,7 +181,7 @@ def check_records(
                 None,
                 None,
                 f"the ledger ends at seq {last_seq} but the chain head says {head_seq}: "
-                f"the last {head_seq - last_seq} record(s) are missing (deleted)",
+                f"the last {counted(head_seq - last_seq, 'record')} missing (deleted)",
             )
         )
     elif head_seq != last_seq or head_hash != last_hash:

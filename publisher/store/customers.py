@@ -143,18 +143,18 @@ def _check_header(header: list[str]) -> list[str]:
     problems = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        problems.append("missing column(s) " + ", ".join(missing))
+        problems.append(f"{counted(len(missing), 'missing column')}: " + ", ".join(missing))
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     unknown = [c for c in header if c not in known]
     if unknown:
         problems.append(
-            "unknown column(s) "
+            f"{counted(len(unknown), 'unknown column')}: "
             + ", ".join(repr(c) for c in unknown)
             + f" (expected {','.join(REQUIRED_COLUMNS)}[,{','.join(OPTIONAL_COLUMNS)}])"
         )
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
-        problems.append("repeated column(s) " + ", ".join(duplicated))
+        problems.append(f"{counted(len(duplicated), 'repeated column')}: " + ", ".join(duplicated))
     return problems
 
 
@@ -318,7 +318,7 @@ def problems_error(
     """One error listing every bad row as ``file:line: message``."""
     listed = "\n".join(f"  {path}:{p.line}: {p.message}" for p in problems)
     return CustomerFileError(
-        f"{path}: {len(problems)} invalid row(s); nothing was imported:\n{listed}",
+        f"{path}: {counted(len(problems), 'invalid row')}; nothing was imported:\n{listed}",
         problems=problems,
         hint="fix these rows, or pass --skip-invalid to import only the valid ones"
         if skip_hint

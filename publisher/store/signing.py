@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from publisher.config import Settings
 from publisher.errors import ConfigError
-from publisher.workdir import make_folder
+from publisher.workdir import create_secret_file
 
 KEY_FILE = ".publisher/evidence_key"
 """Where a generated key is kept when the setting ``evidence_key`` is empty."""
@@ -50,19 +49,9 @@ def signing_key(
     path = settings.resolve(KEY_FILE)
     if path.exists():
         return _private(_read(path), where=str(path))
-    make_folder(path.parent)
     encoded = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(encoded + "\n")
-        try:
-            os.link(temporary, path)  # atomic: another process may have won the race
-        except FileExistsError:
-            return _private(_read(path), where=str(path))
-    finally:
-        temporary.unlink(missing_ok=True)
+    if not create_secret_file(path, encoded):  # another process won the race
+        return _private(_read(path), where=str(path))
     message = (
         f"warning: no evidence_key is set; generated an Ed25519 key in {path} "
         "(set PUBLISHER_EVIDENCE_KEY in production, and keep it secret)"

@@ -15,22 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, select
 
 from publisher.acceptance_rules import Decision, VersionRule, decide, parse_mode
 from publisher.errors import NotFoundError
 from publisher.store.db import Database
 from publisher.store.ledger import format_time
-from publisher.store.models import Acceptance, Customer, PolicyVersion
 from publisher.store.reaccept import StoredMateriality, cached_only
 from publisher.store.record import opened_sql
+from publisher.store.tables import VERSIONS
 from publisher.store.versions import split_trailers
-
-_ACCEPTANCES = cast(Table, Acceptance.__table__)
-_CUSTOMERS = cast(Table, Customer.__table__)
-_VERSIONS = cast(Table, PolicyVersion.__table__)
 
 MAX_POLICIES = 50
 """At most this many ``policy`` parameters per request."""
@@ -153,7 +149,7 @@ def _decision_fields(decision: Decision) -> dict[str, Any]:
 def _bodies(connection: Connection, slug: str) -> Any:
     def load(label: str) -> str:
         body = connection.execute(
-            select(_VERSIONS.c.body).where(_VERSIONS.c.slug == slug, _VERSIONS.c.label == label)
+            select(VERSIONS.c.body).where(VERSIONS.c.slug == slug, VERSIONS.c.label == label)
         ).scalar_one()
         return str(body)
 
@@ -286,7 +282,7 @@ def read_status(
                 (for_organisation if kind == "o" else accepted).setdefault(slug, {})[label] = found
         missing = [slug for slug in wanted if slug not in versions]
         if missing:
-            all_slugs = connection.execute(select(_VERSIONS.c.slug).distinct()).scalars()
+            all_slugs = connection.execute(select(VERSIONS.c.slug).distinct()).scalars()
             raise NotFoundError(
                 f"no policy {', '.join(map(repr, missing))} in the store",
                 hint="known: " + (", ".join(sorted(all_slugs)) or "none — run `publisher db sync`"),

@@ -9,6 +9,7 @@ from sqlalchemy import Table
 
 from publisher.store.models import (
     Acceptance,
+    AppAcceptance,
     ChainHead,
     Customer,
     Delivery,
@@ -21,6 +22,7 @@ from publisher.store.models import (
 )
 
 ACCEPTANCES = cast(Table, Acceptance.__table__)
+APP_ACCEPTANCES = cast(Table, AppAcceptance.__table__)
 CHAIN_HEAD = cast(Table, ChainHead.__table__)
 CUSTOMERS = cast(Table, Customer.__table__)
 DELIVERIES = cast(Table, Delivery.__table__)

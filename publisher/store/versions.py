@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from publisher.config import Settings
+from publisher.counting import counted
 from publisher.diff.classify import TRAILER
 from publisher.document import body_sha256
 from publisher.errors import NotFoundError, PolicyError
@@ -138,6 +139,21 @@ def versions_from_repo(
     return found
 
 
+_SYNCED_FIELDS = (
+    "position",
+    "title",
+    "summary",
+    "effective",
+    "commit",
+    "path",
+    "sha256",
+    "body",
+    "reaccept",
+    "policy_change",
+)
+"""The columns of a stored version that a sync compares and updates, in this order."""
+
+
 def store_versions(
     database: Database, versions: Iterable[VersionText], *, now: Callable[[], datetime] = utcnow
 ) -> SyncResult:
@@ -186,8 +202,8 @@ def store_versions(
                 )
                 if accepted:
                     raise PolicyError(
-                        f"{version.slug} version {version.label} changed after {accepted} "
-                        f"customer(s) accepted it (sha256 {row.sha256[:12]}… -> "
+                        f"{version.slug} version {version.label} changed after "
+                        f"{counted(accepted, 'customer')} accepted it (sha256 {row.sha256[:12]}… -> "
                         f"{version.sha256[:12]}…)",
                         path=version.path,
                         hint="give the new text a new `version` label in the front matter",
@@ -204,33 +220,12 @@ def store_versions(
                 version.reaccept,
                 join_trailers(version.policy_change),
             )
-            old = (
-                row.position,
-                row.title,
-                row.summary,
-                row.effective,
-                row.commit,
-                row.path,
-                row.sha256,
-                row.body,
-                row.reaccept,
-                row.policy_change,
-            )
+            old = tuple(getattr(row, field) for field in _SYNCED_FIELDS)
             if new == old:
                 unchanged += 1
                 continue
-            (
-                row.position,
-                row.title,
-                row.summary,
-                row.effective,
-                row.commit,
-                row.path,
-                row.sha256,
-                row.body,
-                row.reaccept,
-                row.policy_change,
-            ) = new
+            for field, value in zip(_SYNCED_FIELDS, new, strict=True):
+                setattr(row, field, value)
             row.synced_at = moment
             updated += 1
     return SyncResult(added, updated, unchanged)

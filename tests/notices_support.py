@@ -1,21 +1,20 @@
-"""Shared by the notices tests: a real policy repository with three versions, customers who
+"""Helpers shared by the notices tests: a real policy repository with three versions, customers who
 accepted different versions, settings, a signer with a fixed clock, and the CLI.
 
 ``make_notice_repo`` builds the git repository; ``Setup`` opens its store, copies the versions
 in and records acceptances so that the three recipient groups exist (never accepted, accepted
-version 1, accepted version 2) plus a customer who already accepted version 3.
+version 1, accepted version 2) plus a customer who already accepted version 3. The
+``notice_repo``, ``setup`` and ``sqlite_setup`` fixtures are in ``tests/fixtures/notices.py``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import pytest
-import test_store_support as store_support
 from click.testing import CliRunner, Result
 
 from publisher.cli import main
@@ -184,34 +183,6 @@ def prepare(
             database, customer_id=customer, policy=POLICY, version=version, method="import"
         )
     return Setup(root, database, settings, url)
-
-
-@pytest.fixture
-def notice_repo(tmp_path: Path) -> Path:
-    return make_notice_repo(tmp_path / "repo")
-
-
-@pytest.fixture
-def setup(notice_repo: Path, database_url: str) -> Iterator[Setup]:
-    """The prepared store on each backend (SQLite; PostgreSQL when configured)."""
-    prepared = prepare(notice_repo, database_url)
-    try:
-        yield prepared
-    finally:
-        prepared.database.dispose()
-
-
-@pytest.fixture
-def sqlite_setup(notice_repo: Path, tmp_path: Path) -> Iterator[Setup]:
-    """The prepared store on SQLite only."""
-    prepared = prepare(notice_repo, f"sqlite:///{tmp_path / 'store.db'}")
-    try:
-        yield prepared
-    finally:
-        prepared.database.dispose()
-
-
-database_url = store_support.database_url  # fixture, re-exported
 
 
 def python_env() -> dict[str, str]:

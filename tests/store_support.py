@@ -1,8 +1,9 @@
-"""Fixtures shared by the store, links and web tests: a fresh database per test, on SQLite
-and (when PUBLISHER_TEST_POSTGRES_URL is set) on PostgreSQL, plus seed data.
+"""Helpers shared by the store, links and web tests: empty databases on SQLite and (when
+PUBLISHER_TEST_POSTGRES_URL is set) on PostgreSQL, seed data and a real policy repository.
 
-Each PostgreSQL test gets its own schema (``search_path`` in the URL), so parallel runs never
-see each other's tables. Other test modules import the fixtures from here.
+Each PostgreSQL database is a schema of its own (``search_path`` in the URL), so parallel runs
+never see each other's tables. The ``database_url`` and ``database`` fixtures built on these
+live in ``tests/fixtures/store.py``; test modules import only the plain helpers from here.
 """
 
 from __future__ import annotations
@@ -58,23 +59,6 @@ def make_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database (no schema yet) on each backend."""
-    yield from make_database_url(request.param, tmp_path)
-
-
-@pytest.fixture
-def database(database_url: str, tmp_path: Path) -> Iterator[Database]:
-    """An open database at the newest schema revision."""
-    db = Database.from_url(database_url, root=tmp_path)
-    migrate.ensure_schema(db)
-    try:
-        yield db
-    finally:
-        db.dispose()
 
 
 BODY_V1 = """# Acceptable Use Policy
@@ -146,27 +130,6 @@ def synced_store(repo: Path, url: str) -> Database:
     sync_versions(db, settings)
     import_customers(db, SEED_CUSTOMERS)
     return db
-
-
-# -- the fixtures themselves --------------------------------------------------------------------
-
-
-def test_each_test_gets_an_empty_database_at_head(database: Database) -> None:
-    assert migrate.current_revision(database) == migrate.head_revision()
-    with database.engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM customers")).scalar() == 0
-        head = connection.execute(text("SELECT seq, hash FROM chain_head")).one()
-    assert tuple(head) == (0, "0" * 64)
-
-
-def test_seed_is_visible_through_a_second_connection(database: Database, tmp_path: Path) -> None:
-    seed(database)
-    other = Database.from_url(database.url.render_as_string(hide_password=False), root=tmp_path)
-    try:
-        with other.engine.connect() as connection:
-            assert connection.execute(text("SELECT count(*) FROM customers")).scalar() == 3
-    finally:
-        other.dispose()
 
 
 # -- a real policy repository ---------------------------------------------------------------
