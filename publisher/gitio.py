@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.catfile import CatFile, CommitInfo, GitObject, parse_commit
 from publisher.errors import GitError
-from publisher.gitlog import LOG_OPTIONS, LogEntry, RawChange, parse_log, parse_trailers
-from publisher.gitrun import GIT_MISSING_HINT, diff_color_wanted, git_env, run_git
+from publisher.gitlog import (
+    LOG_OPTIONS,
+    LogEntry,
+    RawChange,
+    iter_log,
+    parse_log,
+    parse_trailers,
+    tokens_of,
+)
+from publisher.gitrun import GIT_MISSING_HINT, diff_color_wanted, first_line, git_env, run_git
 from publisher.gitrun import decode as _decode
 from publisher.similarity import DEFAULT_MIN_SCORE, MAX_SCORE, Spans, similarity, spans
 
@@ -167,19 +176,57 @@ class Git:
             )
         except GitError as exc:
             if "bad revision" in exc.stderr or "unknown revision" in exc.stderr:
-                if not self.run(["rev-list", "-n1", "--all"]).strip():
-                    raise GitError(
-                        "the repository has no commits yet",
-                        stderr=exc.stderr,
-                        hint="commit the policies first",
-                    ) from exc
-                raise GitError(
-                    f"there is no branch or commit {branch!r}",
-                    stderr=exc.stderr,
-                    hint="set `branch` to an existing branch (default HEAD)",
-                ) from exc
+                raise self._no_branch(branch, exc.stderr) from exc
             raise
         return parse_log(out)
+
+    def _no_branch(self, branch: str, stderr: str) -> GitError:
+        if not self.run(["rev-list", "-n1", "--all"]).strip():
+            return GitError(
+                "the repository has no commits yet", stderr=stderr, hint="commit the policies first"
+            )
+        return GitError(
+            f"there is no branch or commit {branch!r}",
+            stderr=stderr,
+            hint="set `branch` to an existing branch (default HEAD)",
+        )
+
+    def iter_log(self, branch: str) -> Iterator[LogEntry]:
+        """:meth:`log` as a stream: the commits are parsed while git writes them, and only the
+        one being read is in memory (git waits while the reader works). GitError, before the
+        first commit, when there is no such branch."""
+        import tempfile
+
+        args = ["git", "--git-dir", str(self.info.git_dir), "log", *LOG_OPTIONS]
+        with tempfile.TemporaryFile() as stderr:
+            try:
+                proc = subprocess.Popen(
+                    [*args, "--end-of-options", branch, "--"],
+                    cwd=self.info.top,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    env=git_env(),
+                )
+            except FileNotFoundError as exc:
+                raise GitError(
+                    "git is not installed or not on PATH", hint=GIT_MISSING_HINT
+                ) from exc
+            assert proc.stdout is not None
+            try:
+                yield from iter_log(tokens_of(proc.stdout.read))
+            finally:
+                proc.stdout.close()
+                if proc.poll() is None:
+                    proc.kill()
+                code = proc.wait()
+            if code != 0:
+                stderr.seek(0)
+                text = _decode(stderr.read())
+                if "bad revision" in text or "unknown revision" in text:
+                    raise self._no_branch(branch, text)
+                raise GitError(
+                    f"cannot read the history of {branch!r}: {first_line(text)}", stderr=text
+                )
 
     # -- the index, trees, config, hooks and fast-import (lint, hooks and publish) ---------
 

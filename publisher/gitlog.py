@@ -3,15 +3,18 @@ changed (``--raw -M``), parsed from ``-z`` output (:func:`parse_log`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from sys import intern
 
 from publisher.errors import GitError
 from publisher.gitrun import decode as _decode
 
 # One commit of `git log -z` with our format: a \x01 marker, then NUL-separated fields.
-_FIELDS = ("commit", "author_name", "author_email", "authored", "committed", "subject", "trailers")
-_LOG_FORMAT = "%x01%H%x00%an%x00%ae%x00%aI%x00%cI%x00%s%x00%(trailers:unfold,only)%x00"
+_FIELDS = ("commit", "tree", "name", "email", "authored", "committed", "subject", "trailers")
+_LOG_FORMAT = "%x01%H%x00%T%x00%an%x00%ae%x00%aI%x00%cI%x00%s%x00%(trailers:unfold,only)%x00"
 LOG_OPTIONS = (
     "--first-parent",
     "--diff-merges=first-parent",
@@ -65,6 +68,7 @@ class LogEntry:
     subject: str
     trailers: tuple[tuple[str, str], ...]
     changes: tuple[RawChange, ...]
+    tree: str = ""  # the commit's tree (its full name)
 
 
 def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:
@@ -78,53 +82,73 @@ def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def parse_log(output: bytes) -> list[LogEntry]:
-    """Parse the output of ``git log -z --raw`` run with our format (see :data:`LOG_OPTIONS`).
+    """Parse the output of ``git log -z --raw`` run with our format (see :data:`LOG_OPTIONS`),
+    all at once (:func:`iter_log` reads it as a stream)."""
+    return list(iter_log(output.split(b"\0")))
 
-    Tokens are NUL-separated: each commit starts with ``\\x01<sha>`` followed by the other
-    header fields, then its raw changes, each a ``:<modes> <blobs> <status>`` token followed
-    by one path (two for renames and copies). Parsing is positional, so no path or subject
-    can be mistaken for a marker.
+
+def tokens_of(read: Callable[[int], bytes], size: int = 1 << 16) -> Iterator[bytes]:
+    """The NUL-separated tokens of a stream, read ``size`` bytes at a time."""
+    rest = b""
+    while chunk := read(size):
+        parts = (rest + chunk).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def iter_log(tokens: Iterable[bytes]) -> Iterator[LogEntry]:
+    """The commits of ``git log -z --raw`` output (our format), one at a time, from its
+    NUL-separated tokens (:func:`tokens_of` a pipe): no more than one commit in memory.
+
+    Each commit starts with ``\\x01<sha>`` followed by the other header fields, then its raw
+    changes, each a ``:<modes> <blobs> <status>`` token followed by one path (two for renames
+    and copies). Parsing is positional, so no path or subject can be mistaken for a marker.
     """
-    tokens = output.split(b"\0")
-    entries: list[LogEntry] = []
-    i, n = 0, len(tokens)
-    while i < n:
-        token = tokens[i]
+    it = iter(tokens)
+    token = next(it, None)
+    while token is not None:
         if not token.startswith(b"\x01"):
-            i += 1  # separators git writes between the header and the raw changes
+            token = next(it, None)  # separators git writes between header and raw changes
             continue
-        header = [_decode(t) for t in tokens[i : i + len(_FIELDS)]]
+        header = [token, *islice(it, len(_FIELDS) - 1)]
         if len(header) < len(_FIELDS):
             raise GitError("cannot parse git log output: truncated commit header")
-        i += len(_FIELDS)
         changes: list[RawChange] = []
-        while i < n and not tokens[i].startswith(b"\x01"):
-            meta = tokens[i].lstrip(b"\n")
-            if not meta.startswith(b":"):
-                i += 1
-                continue
-            old_mode, new_mode, old_blob, new_blob, status = _decode(meta[1:]).split(" ")
-            letter, score = status[0], int(status[1:]) if len(status) > 1 else None
-            if letter in "RC":
-                old_path, path = _decode(tokens[i + 1]), _decode(tokens[i + 2])
-                i += 3
-            else:
-                old_path, path = None, _decode(tokens[i + 1])
-                i += 2
-            changes.append(
-                RawChange(letter, old_mode, new_mode, old_blob, new_blob, path, old_path, score)
-            )
-        commit, name, email, authored, committed, subject, trailers = header
-        entries.append(
-            LogEntry(
-                commit=commit[1:],
-                author_name=name,
-                author_email=email,
-                authored=datetime.fromisoformat(authored),
-                committed=datetime.fromisoformat(committed),
-                subject=subject,
-                trailers=parse_trailers(trailers),
-                changes=tuple(changes),
-            )
+        token = next(it, None)
+        while token is not None and not token.startswith(b"\x01"):
+            meta = token.lstrip(b"\n")
+            if meta.startswith(b":"):
+                changes.append(_change(meta, it))
+            token = next(it, None)
+        commit, tree, name, email, authored, committed, subject, trailers = map(_decode, header)
+        when = datetime.fromisoformat(committed)
+        yield LogEntry(
+            commit=commit[1:],
+            author_name=intern(name),  # a few authors and paths, thousands of commits
+            author_email=intern(email),
+            authored=when if authored == committed else datetime.fromisoformat(authored),
+            committed=when,
+            subject=subject,
+            trailers=parse_trailers(trailers),
+            changes=tuple(changes),
+            tree=tree,
         )
-    return entries
+
+
+def _change(meta: bytes, it: Iterator[bytes]) -> RawChange:
+    old_mode, new_mode, old_blob, new_blob, status = _decode(meta[1:]).split(" ")
+    letter, score = status[0], int(status[1:]) if len(status) > 1 else None
+    old_path = intern(_decode(next(it, b""))) if letter in "RC" else None
+    path = intern(_decode(next(it, b"")))
+    return RawChange(
+        intern(letter),
+        intern(old_mode),
+        intern(new_mode),
+        old_blob,
+        new_blob,
+        path,
+        old_path,
+        score,
+    )

@@ -254,3 +254,31 @@ def test_similarity_is_gits_rename_score(tmp_path: Path, old: str, new: str) -> 
         assert ours * 100 // MAX_SCORE == int(status[1:])
     else:  # git did not pair them at all: too different
         assert ours * 100 // MAX_SCORE < 1
+
+
+def test_the_streamed_log_is_the_log(repo: GitRepo) -> None:
+    with Git.open(repo.path) as git:
+        assert list(git.iter_log("HEAD")) == git.log("HEAD")
+        first = next(git.iter_log("HEAD"))
+        assert first.tree == repo.git("rev-parse", "HEAD^{tree}").strip()
+        stream = git.iter_log("HEAD")
+        next(stream)
+        stream.close()  # abandoned after one commit: git is stopped, no error
+
+
+def test_the_streamed_log_of_an_unknown_branch(repo: GitRepo, tmp_path: Path) -> None:
+    with Git.open(repo.path) as git, pytest.raises(GitError, match="no branch or commit 'nope'"):
+        next(git.iter_log("nope"))
+    empty = GitRepo.init(tmp_path / "empty")
+    with Git.open(empty.path) as git, pytest.raises(GitError, match="no commits yet"):
+        list(git.iter_log("HEAD"))
+
+
+def test_log_tokens_are_read_across_chunk_boundaries() -> None:
+    from io import BytesIO
+
+    from publisher.gitlog import tokens_of
+
+    data = b"a\0bb\0\0ccc\0dddd"
+    for size in (1, 2, 3, 100):
+        assert list(tokens_of(BytesIO(data).read, size)) == data.split(b"\0")

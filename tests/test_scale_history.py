@@ -92,18 +92,25 @@ def test_a_corrupt_or_stale_summary_index_is_a_miss(tmp_path: Path) -> None:
     settings = Settings(root=repo)
     with PolicyRepo.open(settings) as cold:
         expected = _summary(cold)
-    index_files = list((repo / ".publisher" / "cache" / "summaries").glob("*.json"))
+    index_files = list((repo / ".publisher" / "cache" / "summaries").glob("*.sqlite"))
     assert len(index_files) == 1
-    index_files[0].write_text('{"not": "an index"')  # truncated JSON
+    index_files[0].write_bytes(b"not an SQLite file at all" * 100)  # damaged
     with PolicyRepo.open(settings) as again:
         assert _summary(again) == expected
         assert again.stats.blobs_read > 0  # it had to read them again
     with PolicyRepo.open(settings) as rewritten:  # and wrote a good index back
         assert _summary(rewritten) == expected
         assert rewritten.stats.blobs_read == 0
-    # an entry naming another blob than its key is ignored, not trusted
-    data = index_files[0].read_text()
-    assert data.startswith("{")
+    assert index_files[0].read_bytes().startswith(b"SQLite format 3")
+    # a damaged entry is a miss, not trusted
+    import sqlite3
+
+    with sqlite3.connect(index_files[0]) as db:
+        db.execute("update summary set value = '[1, 2'")
+    db.close()
+    with PolicyRepo.open(settings) as damaged:
+        assert _summary(damaged) == expected
+        assert damaged.stats.blobs_read > 0
 
 
 def test_parsed_documents_held_in_memory_are_bounded(tmp_path: Path) -> None:

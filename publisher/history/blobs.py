@@ -7,7 +7,7 @@ index (:mod:`.summaries`) and parses a cold history on every core (:mod:`.prefet
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -40,7 +40,7 @@ class Blobs:
         self.cache = cache
         self.stats = stats
         self._jobs = jobs
-        self._heads: dict[str, Head | PolicyError] = {}
+        self._errors: dict[str, PolicyError] = {}  # blobs that cannot be read as policies
         self._spans: dict[str, Spans] = {}
         self.summaries = SummaryIndex(cache.directory)
 
@@ -88,50 +88,49 @@ class Blobs:
         """What versions need of a revision: front matter and body hash, without parsing the
         Markdown. PolicyError (with the commit) when the file cannot be read."""
         self.load_heads([revision])
-        head = self._heads[revision.blob]
-        if isinstance(head, PolicyError):
-            raise with_commit(head, revision)
-        return head
+        error = self._errors.get(revision.blob)
+        if error is not None:
+            raise with_commit(error, revision)
+        summary = self.summaries.get(revision.blob)
+        assert summary is not None
+        return summary.head
 
     def load_heads(self, revisions: Iterable[Revision]) -> None:
-        """Compute the heads of many revisions, reading their blobs in pipelined batches (a
-        parsed document already in memory serves instead). Errors are kept per blob and raised
-        by :meth:`head` for the revision that asks."""
-        wanted: dict[str, Revision] = {}
-        for revision in revisions:
-            if revision.blob in self._heads or revision.blob in wanted:
-                continue
-            summary = self.summaries.get(revision.blob)
-            if summary is not None:
-                self._heads[revision.blob] = summary.head
-                continue
-            doc = self.cache.memory(revision.blob)
-            if doc is not None:
-                head = self._heads[revision.blob] = make_head(doc.meta, doc.body)
-                self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
-            else:
-                wanted[revision.blob] = revision
-        if not wanted:
-            return
+        """Compute the heads of many revisions into the summary index, reading their blobs in
+        pipelined windows (a parsed document already in memory serves instead), a window of
+        revisions at a time. Errors are kept per blob and raised by :meth:`head` for the
+        revision that asks."""
+        for window in _windows(revisions, self._errors):
+            known = self.summaries.get_many(window)
+            wanted: list[tuple[str, Revision]] = []
+            for blob, revision in window.items():
+                if blob in known:
+                    continue
+                doc = self.cache.memory(blob)
+                if doc is not None:
+                    head = make_head(doc.meta, doc.body)
+                    self.summaries.put(blob, Summary(head, doc.fingerprint, doc.title))
+                else:
+                    wanted.append((blob, revision))
+            if wanted:
+                self._read_heads(wanted)
+
+    def _read_heads(self, wanted: Sequence[tuple[str, Revision]]) -> None:
         from publisher.markdown import decode_policy
 
-        items = list(wanted.items())
-        for start in range(0, len(items), WINDOW):  # a window of blobs in memory at a time
-            window = items[start : start + WINDOW]
-            objects = self.git.cat.get_many([blob for blob, _ in window])
-            self.stats.blobs_read += len(window)
-            for (blob, revision), obj in zip(window, objects, strict=True):
-                if obj is None or obj.type != "blob":
-                    self.git.cat.read_blob(blob)  # raises the missing-object error
-                assert obj is not None
-                try:
-                    text = decode_policy(obj.data, path=revision.path)
-                    meta, body, _ = split_front_matter(text, path=revision.path)
-                except PolicyError as exc:
-                    self._heads[blob] = exc
-                    continue
-                head = self._heads[blob] = make_head(meta, body)
-                self.summaries.put(blob, Summary(head))
+        objects = self.git.cat.get_many([blob for blob, _ in wanted])
+        self.stats.blobs_read += len(wanted)
+        for (blob, revision), obj in zip(wanted, objects, strict=True):
+            if obj is None or obj.type != "blob":
+                self.git.cat.read_blob(blob)  # raises the missing-object error
+            assert obj is not None
+            try:
+                text = decode_policy(obj.data, path=revision.path)
+                meta, body, _ = split_front_matter(text, path=revision.path)
+            except PolicyError as exc:
+                self._errors[blob] = exc
+                continue
+            self.summaries.put(blob, Summary(make_head(meta, body)))
 
     def prefetch(self, revisions: Iterable[Revision]) -> None:
         """Parse on every core the blobs whose fingerprint deriving versions may ask for
@@ -142,22 +141,21 @@ class Blobs:
         if self._jobs <= 1 or directory is None:
             return
         wanted: dict[str, str] = {}
-        for revision in revisions:
-            blob = revision.blob
-            head = self._heads.get(blob)
-            if (
-                blob in wanted
-                or not isinstance(head, Head)
-                or (head.meta.version and head.meta.title)
-            ):
-                continue
-            summary = self.summaries.get(blob)
-            if summary is not None and summary.fingerprint is not None:
-                continue
-            path = self.cache.path(blob)
-            if self.cache.memory(blob) is not None or (path is not None and path.exists()):
-                continue
-            wanted[blob] = revision.path
+        for window in _windows(revisions, self._errors):
+            known = self.summaries.get_many(window)
+            for blob, revision in window.items():
+                summary = known.get(blob)
+                if (
+                    blob in wanted
+                    or summary is None
+                    or summary.fingerprint is not None
+                    or (summary.head.meta.version and summary.head.meta.title)
+                ):
+                    continue
+                path = self.cache.path(blob)
+                if self.cache.memory(blob) is not None or (path is not None and path.exists()):
+                    continue
+                wanted[blob] = revision.path
         if len(wanted) < MIN_PARALLEL:
             return
 
@@ -175,12 +173,12 @@ class Blobs:
             version=self.cache.version,
             jobs=self._jobs,
         ):
-            head = self._heads[blob]
-            if parsed is None or not isinstance(head, Head):
+            found = self.summaries.get(blob)
+            if parsed is None or found is None:
                 continue  # parsed again, and its error reported, when it is asked for
             self.stats.documents_parsed += 1
             self.stats.parsed_in_pool += 1
-            self.summaries.put(blob, Summary(head, *parsed))
+            self.summaries.put(blob, Summary(found.head, *parsed))
 
     def title(self, revision: Revision, head: Head) -> str:
         """Front matter title, else the first heading (this parses the revision), else the
@@ -234,10 +232,26 @@ class Blobs:
                 raise with_commit(exc, revision) from exc
             self.stats.documents_parsed += 1
             self.cache.put(revision.blob, doc)
-        head = self._heads.get(revision.blob)
-        if isinstance(head, Head):
-            self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
+        known = self.summaries.get(revision.blob)
+        if known is not None:
+            self.summaries.put(revision.blob, Summary(known.head, doc.fingerprint, doc.title))
         return doc
+
+
+def _windows(
+    revisions: Iterable[Revision], skip: Mapping[str, object]
+) -> Iterator[dict[str, Revision]]:
+    """The distinct blobs of ``revisions`` not in ``skip`` (blob -> a revision of it),
+    :data:`WINDOW` at a time (a blob may come again in a later window)."""
+    window: dict[str, Revision] = {}
+    for revision in revisions:
+        if revision.blob not in skip and revision.blob not in window:
+            window[revision.blob] = revision
+            if len(window) == WINDOW:
+                yield window
+                window = {}
+    if window:
+        yield window
 
 
 def with_commit(exc: PolicyError, revision: Revision) -> PolicyError:

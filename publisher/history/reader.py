@@ -4,15 +4,16 @@ history, read with one ``git log`` pass and one ``git cat-file --batch`` process
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
 from publisher.document import Document, PolicyMeta
-from publisher.errors import NotFoundError, PolicyError
+from publisher.errors import GitError, NotFoundError, PolicyError
 from publisher.gitio import Git, LogEntry
 from publisher.history.blobs import Blobs, ReadStats
 from publisher.history.families import Families, language_of
@@ -20,7 +21,7 @@ from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
 from publisher.history.prefetch import default_jobs
-from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
+from publisher.history.renames import REGULAR, Lineage, join_lineages, walk
 from publisher.history.resolve import at_commit, resolve_revision, version_of
 from publisher.history.summaries import SummaryIndex
 from publisher.history.versions import Head, derive_versions
@@ -38,8 +39,8 @@ _LOGGED: set[tuple[str, str, str]] = set()
 
 @dataclass
 class _History:
-    entries: list[LogEntry]
-    position: dict[str, int]  # commit -> index in entries (0 = tip)
+    tip: str  # the commit at the tip of the branch
+    position: dict[str, int]  # commit -> index in the first-parent history (0 = tip)
     lineages: list[Lineage]
     tip_files: set[str]  # every file at the tip, policy or not
     not_policies: list[str]  # files the glob matches that are plainly no policies (README.md)
@@ -124,18 +125,32 @@ class PolicyRepo:
         return self._blob_reader
 
     def _read_history(self) -> _History:
+        """The policies' lineages, walked over a stream of ``git log`` (each commit is parsed,
+        walked and dropped; what stays is each commit's position and the revisions)."""
         if self._history is None:
-            entries = self.git.log(self.settings.branch)
-            files = tip_files(entries)
-            tip = {
-                path: blob
-                for path, (mode, blob) in files.items()
-                if mode in REGULAR and self._is_policy.match(path)
+            log = self.git.iter_log(self.settings.branch)
+            first = next(log, None)  # git waits, its pipe full, while the tip tree is listed
+            if first is None:
+                raise GitError(
+                    f"there is no commit on {self.settings.branch!r}",
+                    hint="commit the policies first",
+                )
+            files = {entry.path: entry for entry in self.git.tree_files(first.tree)}
+            policies = {
+                path: entry.blob
+                for path, entry in files.items()
+                if entry.mode in REGULAR and self._is_policy.match(path)
             }
-            position = {e.commit: i for i, e in enumerate(entries)}
-            lineages = walk(entries, self._is_policy, tip, self._copy_source)
+            position: dict[str, int] = {}
+
+            def numbered() -> Iterator[LogEntry]:
+                for i, entry in enumerate(chain([first], log)):
+                    position[entry.commit] = i
+                    yield entry
+
+            lineages = walk(numbered(), self._is_policy, policies, self._copy_source)
             self._history = _History(
-                entries=entries,
+                tip=first.commit,
                 position=position,
                 lineages=self._join(lineages, position),
                 tip_files=set(files),
@@ -205,8 +220,7 @@ class PolicyRepo:
     @property
     def head(self) -> str | None:
         """The commit at the tip of the publishing branch (None for an empty history)."""
-        entries = self._read_history().entries
-        return entries[0].commit if entries else None
+        return self._read_history().tip
 
     # -- policies ------------------------------------------------------------------------
 
@@ -528,7 +542,7 @@ class PolicyRepo:
         """Save what was learnt of the blobs and stop the ``cat-file`` process (the reader
         cannot be used afterwards)."""
         if self._blob_reader is not None:
-            self._blob_reader.summaries.save()
+            self._blob_reader.summaries.close()
         if self._git is not None:
             self._git.close()
 
