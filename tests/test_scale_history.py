@@ -197,3 +197,52 @@ def test_a_broken_revision_among_many_is_skipped_with_its_warning(tmp_path: Path
         (policy,) = history.policies()
         assert len(policy.versions) == 80
     assert len(warnings) == 1 and "Break the front matter" in warnings[0]
+
+
+def test_walked_commits_are_not_kept_in_memory(tmp_path: Path) -> None:
+    """The log is a stream: once walked, a commit is gone (only the deleting commits of
+    deleted policies stay, as their ``deleted_in``)."""
+    import gc
+
+    from publisher.gitio import LogEntry
+
+    repo = make_history(tmp_path / "r", policies=5, commits=200, seed=11)
+    with PolicyRepo.open(Settings(root=repo)) as history:
+        policies = history.policies(include_deleted=True)
+        gc.collect()
+        alive = [o for o in gc.get_objects() if isinstance(o, LogEntry)]
+        assert sum(len(p.revisions) for p in policies) >= 190
+        assert len(alive) <= sum(p.deleted for p in policies)
+
+
+def test_the_summary_index_holds_a_bounded_number_of_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.history import summaries
+
+    monkeypatch.setattr(summaries, "MEMORY", 8)
+    monkeypatch.setattr(summaries, "FLUSH", 4)
+    repo = make_history(tmp_path / "r", policies=6, commits=120, seed=12)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings, jobs=1) as cold:
+        expected = _summary(cold)
+        assert cold.summaries.in_memory <= 8 + 4
+        assert len(cold.summaries) > 50  # all of them on disk
+    with PolicyRepo.open(settings) as warm:
+        assert _summary(warm) == expected
+        assert warm.stats.blobs_read == 0
+        assert warm.summaries.in_memory <= 8
+
+
+def test_an_unwritable_summary_index_lives_in_memory(tmp_path: Path) -> None:
+    repo = make_history(tmp_path / "r", policies=3, commits=30, seed=13)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as fine:
+        expected = _summary(fine)
+    folder = repo / ".publisher" / "cache" / "summaries"
+    shutil.rmtree(folder)
+    folder.write_text("a file where the folder should be")
+    with PolicyRepo.open(settings) as history:
+        assert _summary(history) == expected
+        assert _summary(history) == expected
+        assert history.stats.blobs_read > 0

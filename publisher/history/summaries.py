@@ -230,6 +230,11 @@ class SummaryIndex:
             if len(self._dirty_copies) >= FLUSH:
                 self.save()
 
+    @property
+    def in_memory(self) -> int:
+        """Entries held in memory now (decoded, or waiting to be written)."""
+        return len(self._recent) + len(self._kept) + len(self._dirty)
+
     def __len__(self) -> int:
         db = self._connection()
         on_disk = db.execute("select count(*) from summary").fetchone()[0] if db else 0
