@@ -246,3 +246,21 @@ def test_an_unwritable_summary_index_lives_in_memory(tmp_path: Path) -> None:
         assert _summary(history) == expected
         assert _summary(history) == expected
         assert history.stats.blobs_read > 0
+
+
+def test_one_new_commit_costs_one_blob(tmp_path: Path) -> None:
+    """After a warm read, one commit editing one policy reads that one blob (and parses it
+    at most once): nothing else of the history is read again."""
+    repo = make_history(tmp_path / "r", policies=6, commits=90, seed=14)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as cold:
+        before = _summary(cold)
+    target = repo / "policies" / "product" / "policy-0001.md"
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
+    target.write_text(target.read_text().replace("1. ", "1. Notwithstanding that, ", 1))
+    _git(repo, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qam", "Edit")
+    with PolicyRepo.open(settings) as warm:
+        after = _summary(warm)
+        assert warm.stats.blobs_read == 1
+        assert warm.stats.documents_parsed <= 1
+    assert len(after) == len(before) and after != before

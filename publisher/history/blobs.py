@@ -87,11 +87,13 @@ class Blobs:
     def head(self, revision: Revision) -> Head:
         """What versions need of a revision: front matter and body hash, without parsing the
         Markdown. PolicyError (with the commit) when the file cannot be read."""
-        self.load_heads([revision])
-        error = self._errors.get(revision.blob)
+        blob = revision.blob
+        summary = self.summaries.get(blob) if blob not in self._errors else None
+        if summary is None and blob not in self._errors:
+            summary = self._load_window({blob: revision}).get(blob)
+        error = self._errors.get(blob)
         if error is not None:
             raise with_commit(error, revision)
-        summary = self.summaries.get(revision.blob)
         assert summary is not None
         return summary.head
 
@@ -101,23 +103,31 @@ class Blobs:
         revisions at a time. Errors are kept per blob and raised by :meth:`head` for the
         revision that asks."""
         for window in _windows(revisions, self._errors):
-            known = self.summaries.get_many(window)
-            wanted: list[tuple[str, Revision]] = []
-            for blob, revision in window.items():
-                if blob in known:
-                    continue
-                doc = self.cache.memory(blob)
-                if doc is not None:
-                    head = make_head(doc.meta, doc.body)
-                    self.summaries.put(blob, Summary(head, doc.fingerprint, doc.title))
-                else:
-                    wanted.append((blob, revision))
-            if wanted:
-                self._read_heads(wanted)
+            self._load_window(window)
 
-    def _read_heads(self, wanted: Sequence[tuple[str, Revision]]) -> None:
+    def _load_window(self, window: Mapping[str, Revision]) -> dict[str, Summary]:
+        """The summaries of a window's blobs (blob -> a revision of it), computing the missing
+        ones (not those that cannot be read: see :attr:`_errors`)."""
+        known = self.summaries.get_many(window)
+        wanted: list[tuple[str, Revision]] = []
+        for blob, revision in window.items():
+            if blob in known:
+                continue
+            doc = self.cache.memory(blob)
+            if doc is not None:
+                summary = Summary(make_head(doc.meta, doc.body), doc.fingerprint, doc.title)
+                self.summaries.put(blob, summary)
+                known[blob] = summary
+            else:
+                wanted.append((blob, revision))
+        if wanted:
+            known.update(self._read_heads(wanted))
+        return known
+
+    def _read_heads(self, wanted: Sequence[tuple[str, Revision]]) -> dict[str, Summary]:
         from publisher.markdown import decode_policy
 
+        found: dict[str, Summary] = {}
         objects = self.git.cat.get_many([blob for blob, _ in wanted])
         self.stats.blobs_read += len(wanted)
         for (blob, revision), obj in zip(wanted, objects, strict=True):
@@ -130,20 +140,21 @@ class Blobs:
             except PolicyError as exc:
                 self._errors[blob] = exc
                 continue
-            self.summaries.put(blob, Summary(make_head(meta, body)))
+            found[blob] = Summary(make_head(meta, body))
+            self.summaries.put(blob, found[blob])
+        return found
 
     def prefetch(self, revisions: Iterable[Revision]) -> None:
-        """Parse on every core the blobs whose fingerprint deriving versions may ask for
+        """:meth:`load_heads`, then parse on every core the blobs whose fingerprint deriving versions may ask for
         (unlabelled or untitled revisions neither summarised nor cached yet), so that a cold
         read uses all cores (:mod:`publisher.history.prefetch`); the documents go to the
         disk cache, only fingerprints and titles come back."""
         directory = self.cache.directory
-        if self._jobs <= 1 or directory is None:
-            return
+        pool = self._jobs > 1 and directory is not None
         wanted: dict[str, str] = {}
         for window in _windows(revisions, self._errors):
-            known = self.summaries.get_many(window)
-            for blob, revision in window.items():
+            known = self._load_window(window)
+            for blob, revision in window.items() if pool else ():
                 summary = known.get(blob)
                 if (
                     blob in wanted
@@ -156,7 +167,7 @@ class Blobs:
                 if self.cache.memory(blob) is not None or (path is not None and path.exists()):
                     continue
                 wanted[blob] = revision.path
-        if len(wanted) < MIN_PARALLEL:
+        if directory is None or len(wanted) < MIN_PARALLEL:
             return
 
         def read(names: Sequence[str]) -> list[bytes | None]:

@@ -235,7 +235,6 @@ class PolicyRepo:
             for i, lin in enumerate(history.lineages)
             if (include_deleted or lin.deleted_in is None) and source[i] == i
         ]
-        self._blobs.load_heads(r for i in chosen for r in history.lineages[i].revisions)
         self._blobs.prefetch(r for i in chosen for r in history.lineages[i].revisions)
         found: list[Policy] = []
         for i in chosen:
