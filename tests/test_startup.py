@@ -23,6 +23,8 @@ HEAVY = (
     "publisher.web",
     "publisher.notices",
     "publisher.formats",
+    "publisher.config",
+    "tomllib",
     "sqlalchemy",
     "alembic",
     "psycopg",
