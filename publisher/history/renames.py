@@ -29,20 +29,6 @@ class Lineage:
         self.revisions.append(Revision.at(entry, path, blob, status))
 
 
-def tip_files(entries: list[LogEntry]) -> dict[str, tuple[str, str]]:
-    """Path -> (mode, blob) of every file at the tip, replaying the changes oldest first."""
-    files: dict[str, tuple[str, str]] = {}
-    for entry in reversed(entries):
-        for change in entry.changes:
-            if change.status == "D":
-                files.pop(change.path, None)
-                continue
-            if change.status == "R" and change.old_path is not None:
-                files.pop(change.old_path, None)
-            files[change.path] = (change.new_mode, change.new_blob)
-    return files
-
-
 REGULAR = ("100644", "100755")
 
 #: Finds the file a new policy file was copied from: (commit, path, blob, the policy files of
