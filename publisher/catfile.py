@@ -14,7 +14,7 @@ from typing import IO
 
 from publisher.errors import GitError
 from publisher.gitlog import parse_trailers
-from publisher.gitrun import GIT_MISSING_HINT, git_env
+from publisher.gitrun import BLOB_CACHES, GIT_MISSING_HINT, git_env
 from publisher.gitrun import decode as _decode
 from publisher.gitrun import first_line as _first_line
 
@@ -113,7 +113,7 @@ class CatFile:
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         try:
             self._proc = subprocess.Popen(
-                ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+                ["git", *BLOB_CACHES, "--git-dir", str(git_dir), "cat-file", "--batch"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,

@@ -33,7 +33,14 @@ from publisher.gitlog import (
     parse_trailers,
     tokens_of,
 )
-from publisher.gitrun import GIT_MISSING_HINT, diff_color_wanted, first_line, git_env, run_git
+from publisher.gitrun import (
+    GIT_MISSING_HINT,
+    LOG_CACHES,
+    diff_color_wanted,
+    first_line,
+    git_env,
+    run_git,
+)
 from publisher.gitrun import decode as _decode
 from publisher.similarity import DEFAULT_MIN_SCORE, MAX_SCORE, Spans, similarity, spans
 
@@ -197,7 +204,7 @@ class Git:
         first commit, when there is no such branch."""
         import tempfile
 
-        args = ["git", "--git-dir", str(self.info.git_dir), "log", *LOG_OPTIONS]
+        args = ["git", *LOG_CACHES, "--git-dir", str(self.info.git_dir), "log", *LOG_OPTIONS]
         with tempfile.TemporaryFile() as stderr:
             try:
                 proc = subprocess.Popen(

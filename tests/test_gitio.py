@@ -217,7 +217,7 @@ def test_two_processes_for_log_and_many_reads(
             git.cat.commit(entry.commit)
     finally:
         git.close()
-    assert [args[3] for args in spawned] == ["log", "cat-file"]
+    assert [args[args.index("--git-dir") + 2] for args in spawned] == ["log", "cat-file"]
 
 
 def _clauses(n: int, *, every: int = 0, word: str = "changed", eol: str = "\n") -> str:
@@ -282,3 +282,27 @@ def test_log_tokens_are_read_across_chunk_boundaries() -> None:
     data = b"a\0bb\0\0ccc\0dddd"
     for size in (1, 2, 3, 100):
         assert list(tokens_of(BytesIO(data).read, size)) == data.split(b"\0")
+
+
+def test_the_long_reads_bound_gits_object_caches(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's delta-base cache and pack mappings grow with the repository unless bounded:
+    the streamed log and the cat-file reader run with small ones."""
+    spawned: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    class CountingPopen(real_popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args: list[str], *rest: object, **kwargs: object) -> None:
+            spawned.append(list(args))
+            super().__init__(args, *rest, **kwargs)
+
+    git = Git.open(repo.path)
+    monkeypatch.setattr(subprocess, "Popen", CountingPopen)
+    with git:
+        entries = list(git.iter_log("HEAD"))
+        git.cat.read_blob(entries[0].changes[0].new_blob)
+    assert len(spawned) == 2
+    for args in spawned:
+        assert any(a.startswith("core.deltaBaseCacheLimit=") for a in args), args
+        assert any(a.startswith("core.packedGitLimit=") for a in args), args
