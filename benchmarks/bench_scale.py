@@ -93,7 +93,7 @@ def tree_bytes(path: Path) -> int:
 
 def floor(repo: Path, glob: str) -> int:
     """The floor, run in its own process: returns the bytes read from git."""
-    from publisher.gitio import _LOG_OPTIONS
+    from publisher.gitlog import LOG_OPTIONS as _LOG_OPTIONS
     from publisher.history import compile_glob
     from publisher.markdown import decode_policy, parse_document
 

@@ -17,59 +17,61 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
-import threading
-import weakref
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO
 
+from publisher.catfile import CatFile, CommitInfo, GitObject, parse_commit
 from publisher.errors import GitError
+from publisher.gitlog import (
+    LOG_OPTIONS,
+    LogEntry,
+    RawChange,
+    iter_log,
+    parse_log,
+    parse_trailers,
+    tokens_of,
+)
+from publisher.gitrun import (
+    GIT_MISSING_HINT,
+    LOG_CACHES,
+    diff_color_wanted,
+    first_line,
+    git_env,
+    run_git,
+)
+from publisher.gitrun import decode as _decode
+from publisher.similarity import DEFAULT_MIN_SCORE, MAX_SCORE, Spans, similarity, spans
 
-#: Environment variables that would point git at another repository than the one we open
-#: (git hooks set some of them); object-directory variables are kept on purpose, since a
-#: pre-receive hook's quarantine needs them.
-_LOCATING_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE", "GIT_PREFIX")
+__all__ = [
+    "DEFAULT_MIN_SCORE",
+    "GIT_MISSING_HINT",
+    "LOG_OPTIONS",
+    "MAX_SCORE",
+    "SHALLOW_HINT",
+    "SHALLOW_MESSAGE",
+    "CatFile",
+    "CommitInfo",
+    "Git",
+    "GitObject",
+    "LogEntry",
+    "RawChange",
+    "RepoInfo",
+    "Spans",
+    "TreeEntry",
+    "diff_color_wanted",
+    "git_env",
+    "parse_commit",
+    "parse_log",
+    "parse_trailers",
+    "run_git",
+    "similarity",
+    "spans",
+]
 
 SHALLOW_MESSAGE = "this is a shallow clone: the policy history is incomplete"
 SHALLOW_HINT = "run `git fetch --unshallow` (in CI: actions/checkout with fetch-depth: 0)"
-GIT_MISSING_HINT = "install git (2.31 or newer) and make sure it is on PATH"
-
-# One commit of `git log -z` with our format: a \x01 marker, then NUL-separated fields.
-_FIELDS = ("commit", "author_name", "author_email", "authored", "committed", "subject", "trailers")
-_LOG_FORMAT = "%x01%H%x00%an%x00%ae%x00%aI%x00%cI%x00%s%x00%(trailers:unfold,only)%x00"
-_LOG_OPTIONS = (
-    "--first-parent",
-    "--diff-merges=first-parent",
-    "--root",
-    "--raw",
-    "-z",
-    "-M",
-    "--no-abbrev",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-show-signature",
-    "--no-mailmap",
-    "--format=" + _LOG_FORMAT,
-)
-
-
-def git_env() -> dict[str, str]:
-    """The environment git runs in: ours, minus what would redirect it to another repository,
-    with a stable language for messages and no interactive prompts."""
-    env = {k: v for k, v in os.environ.items() if k not in _LOCATING_VARS}
-    env["LC_ALL"] = "C"
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    return env
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
 
 
 def _listing(out: bytes) -> list[tuple[tuple[str, str, str], str]]:
@@ -84,163 +86,6 @@ def _listing(out: bytes) -> list[tuple[tuple[str, str, str], str]]:
     return records
 
 
-def _first_line(stderr: str) -> str:
-    for line in stderr.splitlines():
-        line = line.strip()
-        if line:
-            return line.removeprefix("fatal: ").removeprefix("error: ")
-    return "git failed"
-
-
-def run_git(
-    args: Sequence[str],
-    *,
-    cwd: Path,
-    input: bytes | None = None,
-    what: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> bytes:
-    """Run ``git <args>`` in ``cwd`` and return its stdout.
-
-    Raises :class:`GitError` carrying git's stderr when git fails, and a clear error when git
-    is not installed. ``what`` names the operation in the message ("cannot <what>: …");
-    ``env`` adds variables to :func:`git_env` (e.g. ``GIT_INDEX_FILE`` in a hook).
-    """
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            input=input,
-            capture_output=True,
-            env={**git_env(), **(env or {})},
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise GitError("git is not installed or not on PATH", hint=GIT_MISSING_HINT) from exc
-    if proc.returncode != 0:
-        stderr = _decode(proc.stderr)
-        prefix = f"cannot {what}: " if what else f"git {args[0]} failed: "
-        raise GitError(prefix + _first_line(stderr), stderr=stderr)
-    return proc.stdout
-
-
-def diff_color_wanted(cwd: Path, *, terminal: bool) -> bool:
-    """Whether git colours diffs here (``color.diff``, else ``color.ui``; ``auto`` means
-    colour when ``terminal``: stdout is a terminal, or git's pager). False when git cannot
-    say (outside a repository, git missing)."""
-    try:
-        out = run_git(
-            ["config", "--get-colorbool", "color.diff", "true" if terminal else "false"], cwd=cwd
-        )
-    except GitError:
-        return False
-    return out.strip() == b"true"
-
-
-# --------------------------------------------------------------------------------- git log
-
-
-@dataclass(frozen=True)
-class RawChange:
-    """One line of ``git log --raw``: a file changed by a commit (relative to its first parent).
-
-    ``status`` is git's letter (``A`` added, ``M`` modified, ``D`` deleted, ``R`` renamed,
-    ``C`` copied, ``T`` type changed); ``old_path`` is set for ``R`` and ``C``. Blobs are full
-    object names; a side that does not exist has the all-zero name.
-    """
-
-    status: str
-    old_mode: str
-    new_mode: str
-    old_blob: str
-    new_blob: str
-    path: str
-    old_path: str | None = None
-    score: int | None = None
-
-    @property
-    def is_file(self) -> bool:
-        """True when the new side is a regular file (not a symlink or submodule)."""
-        return self.new_mode in ("100644", "100755")
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One commit of the first-parent history, with the files it changed."""
-
-    commit: str
-    author_name: str
-    author_email: str
-    authored: datetime
-    committed: datetime
-    subject: str
-    trailers: tuple[tuple[str, str], ...]
-    changes: tuple[RawChange, ...]
-
-
-def parse_trailers(text: str) -> tuple[tuple[str, str], ...]:
-    """``Key: value`` lines (as printed by ``%(trailers:unfold,only)``) as pairs, in order."""
-    pairs: list[tuple[str, str]] = []
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            pairs.append((key.strip(), value.strip()))
-    return tuple(pairs)
-
-
-def parse_log(output: bytes) -> list[LogEntry]:
-    """Parse the output of ``git log -z --raw`` run with our format (see :data:`_LOG_OPTIONS`).
-
-    Tokens are NUL-separated: each commit starts with ``\\x01<sha>`` followed by the other
-    header fields, then its raw changes, each a ``:<modes> <blobs> <status>`` token followed
-    by one path (two for renames and copies). Parsing is positional, so no path or subject
-    can be mistaken for a marker.
-    """
-    tokens = output.split(b"\0")
-    entries: list[LogEntry] = []
-    i, n = 0, len(tokens)
-    while i < n:
-        token = tokens[i]
-        if not token.startswith(b"\x01"):
-            i += 1  # separators git writes between the header and the raw changes
-            continue
-        header = [_decode(t) for t in tokens[i : i + len(_FIELDS)]]
-        if len(header) < len(_FIELDS):
-            raise GitError("cannot parse git log output: truncated commit header")
-        i += len(_FIELDS)
-        changes: list[RawChange] = []
-        while i < n and not tokens[i].startswith(b"\x01"):
-            meta = tokens[i].lstrip(b"\n")
-            if not meta.startswith(b":"):
-                i += 1
-                continue
-            old_mode, new_mode, old_blob, new_blob, status = _decode(meta[1:]).split(" ")
-            letter, score = status[0], int(status[1:]) if len(status) > 1 else None
-            if letter in "RC":
-                old_path, path = _decode(tokens[i + 1]), _decode(tokens[i + 2])
-                i += 3
-            else:
-                old_path, path = None, _decode(tokens[i + 1])
-                i += 2
-            changes.append(
-                RawChange(letter, old_mode, new_mode, old_blob, new_blob, path, old_path, score)
-            )
-        commit, name, email, authored, committed, subject, trailers = header
-        entries.append(
-            LogEntry(
-                commit=commit[1:],
-                author_name=name,
-                author_email=email,
-                authored=datetime.fromisoformat(authored),
-                committed=datetime.fromisoformat(committed),
-                subject=subject,
-                trailers=parse_trailers(trailers),
-                changes=tuple(changes),
-            )
-        )
-    return entries
-
-
 @dataclass(frozen=True)
 class TreeEntry:
     """A file in a tree or in the index: its mode, blob name and path."""
@@ -248,259 +93,6 @@ class TreeEntry:
     mode: str
     blob: str
     path: str
-
-
-# ------------------------------------------------------------------ git's similarity score
-
-#: git's scale for rename and copy similarity, and its default threshold (50%).
-MAX_SCORE = 60000
-DEFAULT_MIN_SCORE = 30000
-_SPAN = re.compile(rb"[^\n]{0,63}\n|[^\n]{1,64}")
-
-
-class Spans:
-    """A blob cut the way git compares files for rename and copy detection (diffcore-delta):
-    chunks ending at a newline or 64 bytes long, counted in bytes; CR of CRLF ignored in text.
-    The chunks are counted on first use (a size check rules most pairs out before)."""
-
-    __slots__ = ("_counts", "_data", "size")
-
-    def __init__(self, data: bytes) -> None:
-        self.size = len(data)
-        self._data: bytes | None = data
-        self._counts: Counter[bytes] | None = None
-
-    @property
-    def counts(self) -> Counter[bytes]:
-        if self._counts is None:
-            assert self._data is not None
-            data, self._data = self._data, None
-            text = data if b"\0" in data[:8000] else data.replace(b"\r\n", b"\n")
-            counts: Counter[bytes] = Counter()
-            for chunk in _SPAN.findall(text):
-                counts[chunk] += len(chunk)
-            self._counts = counts
-        return self._counts
-
-
-def spans(data: bytes) -> Spans:
-    return Spans(data)
-
-
-def similarity(src: Spans, dst: Spans, *, minimum: int = DEFAULT_MIN_SCORE) -> int:
-    """git's similarity of two files, 0 … :data:`MAX_SCORE` (what ``git diff -M -C`` prints as
-    a percentage, ``C059``): the bytes of ``dst`` found in ``src``, over the larger size.
-    Files whose sizes differ too much for ``minimum`` score 0 without being compared."""
-    larger, smaller = max(src.size, dst.size), min(src.size, dst.size)
-    if larger == 0 or larger * (MAX_SCORE - minimum) < (larger - smaller) * MAX_SCORE:
-        return 0
-    if len(src.counts) > len(dst.counts):
-        common = sum(min(n, src.counts[k]) for k, n in dst.counts.items() if k in src.counts)
-    else:
-        common = sum(min(n, dst.counts[k]) for k, n in src.counts.items() if k in dst.counts)
-    return common * MAX_SCORE // larger
-
-
-# --------------------------------------------------------------------------- cat-file --batch
-
-
-@dataclass(frozen=True)
-class GitObject:
-    """An object read by ``git cat-file --batch``: its full name, type and content."""
-
-    sha: str
-    type: str
-    data: bytes
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    """The parts of a commit object the history needs (parsed from ``cat-file`` output)."""
-
-    commit: str
-    tree: str
-    parents: tuple[str, ...]
-    author_name: str
-    author_email: str
-    authored: datetime
-    committed: datetime
-    subject: str
-    trailers: tuple[tuple[str, str], ...]
-
-
-def _parse_signature(value: str) -> tuple[str, str, datetime]:
-    """``Name <email> 1700000000 +0100`` -> (name, email, aware datetime)."""
-    head, _, rest = value.rpartition(">")
-    name, _, email = head.partition("<")
-    stamp, _, offset = rest.strip().partition(" ")
-    sign = -1 if offset.startswith("-") else 1
-    hours, minutes = int(offset[1:3] or 0), int(offset[3:5] or 0)
-    tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    return name.strip(), email.strip(), datetime.fromtimestamp(int(stamp), tz)
-
-
-def parse_commit(sha: str, data: bytes) -> CommitInfo:
-    """Parse a raw commit object (headers, blank line, message)."""
-    text = _decode(data)
-    headers, _, message = text.partition("\n\n")
-    tree, parents = "", []
-    author = committer = ("", "", datetime.fromtimestamp(0).astimezone())
-    for line in headers.splitlines():
-        key, _, value = line.partition(" ")
-        if key == "tree":
-            tree = value
-        elif key == "parent":
-            parents.append(value)
-        elif key == "author":
-            author = _parse_signature(value)
-        elif key == "committer":
-            committer = _parse_signature(value)
-    paragraphs = [p for p in message.strip("\n").split("\n\n") if p.strip()]
-    subject = " ".join(paragraphs[0].split("\n")).strip() if paragraphs else ""
-    trailers = ""
-    if len(paragraphs) > 1 and all(
-        ":" in line and " " not in line.partition(":")[0].strip()
-        for line in paragraphs[-1].splitlines()
-        if not line.startswith((" ", "\t"))
-    ):
-        trailers = paragraphs[-1]
-    return CommitInfo(
-        commit=sha,
-        tree=tree,
-        parents=tuple(parents),
-        author_name=author[0],
-        author_email=author[1],
-        authored=author[2],
-        committed=committer[2],
-        subject=subject,
-        trailers=parse_trailers(trailers.replace("\n ", " ").replace("\n\t", " ")),
-    )
-
-
-#: Requests written to ``cat-file --batch`` before reading its answers: small enough (at
-#: most ~70 bytes each) to fit a pipe's buffer, so that neither side can block the other.
-_BATCH = 256
-
-
-class CatFile:
-    """One long-lived ``git cat-file --batch`` process, reused for every object read.
-
-    Requests are object names in git's extended syntax (a sha, ``HEAD~2``, ``v1^{commit}``,
-    ``<commit>:<path>``), so revision lookups need no further process either. Thread-safe
-    (one request at a time); closed by :meth:`close` or when garbage-collected.
-    """
-
-    def __init__(self, git_dir: Path) -> None:
-        self._git_dir = git_dir
-        self._lock = threading.Lock()
-        import tempfile  # here: the diff driver imports this module only to ask git for colour
-
-        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-        try:
-            self._proc = subprocess.Popen(
-                ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                env=git_env(),
-                bufsize=-1,
-            )
-        except FileNotFoundError as exc:
-            self._stderr.close()
-            raise GitError("git is not installed or not on PATH", hint=GIT_MISSING_HINT) from exc
-        self._finalizer = weakref.finalize(self, _shutdown, self._proc, self._stderr)
-
-    def get(self, name: str) -> GitObject | None:
-        """The object ``name`` resolves to, or None when it does not exist (or is ambiguous)."""
-        return self.get_many([name])[0]
-
-    def get_many(self, names: Sequence[str]) -> list[GitObject | None]:
-        """Several objects in one round trip per batch of requests (pipelined: requests are
-        written in batches small enough for the pipe, then the answers are read)."""
-        found: list[GitObject | None] = []
-        for start in range(0, len(names), _BATCH):
-            found.extend(self._exchange(names[start : start + _BATCH]))
-        return found
-
-    def _exchange(self, names: Sequence[str]) -> list[GitObject | None]:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        valid = ["\n" not in name and "\r" not in name for name in names]
-        request = b"".join(
-            name.encode("utf-8", "surrogateescape") + b"\n"
-            for name, ok in zip(names, valid, strict=True)
-            if ok
-        )
-        found: list[GitObject | None] = []
-        with self._lock:
-            try:
-                self._proc.stdin.write(request)
-                self._proc.stdin.flush()
-                for ok in valid:
-                    found.append(self._answer() if ok else None)
-            except (BrokenPipeError, OSError, ValueError) as exc:
-                raise self._died() from exc
-        return found
-
-    def _answer(self) -> GitObject | None:
-        assert self._proc.stdout is not None
-        header = self._proc.stdout.readline()
-        if not header:
-            raise BrokenPipeError
-        if header.endswith((b" missing\n", b" ambiguous\n")):
-            return None
-        fields = header.split()
-        size = int(fields[2])
-        data = self._proc.stdout.read(size + 1)[:-1]
-        if len(data) != size:
-            raise BrokenPipeError
-        return GitObject(_decode(fields[0]), _decode(fields[1]), data)
-
-    def read_blob(self, sha: str) -> bytes:
-        """The content of blob ``sha``; GitError if there is no such blob."""
-        obj = self.get(sha)
-        if obj is None or obj.type != "blob":
-            raise GitError(
-                f"blob {sha} is missing from the repository",
-                hint="run `git fsck` — the repository may be damaged or partial",
-            )
-        return obj.data
-
-    def commit(self, name: str) -> CommitInfo | None:
-        """The commit ``name`` (any commit-ish) resolves to, or None."""
-        obj = self.get(f"{name}^{{commit}}")
-        if obj is None or obj.type != "commit":
-            return None
-        return parse_commit(obj.sha, obj.data)
-
-    def _died(self) -> GitError:
-        self._proc.poll()
-        self._stderr.seek(0)
-        stderr = _decode(self._stderr.read())
-        return GitError(f"git cat-file stopped unexpectedly: {_first_line(stderr)}", stderr=stderr)
-
-    def close(self) -> None:
-        """Stop the process (idempotent)."""
-        self._finalizer()
-
-    def __enter__(self) -> CatFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _shutdown(proc: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
-    try:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        proc.wait(timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        proc.kill()
-        proc.wait()
-    finally:
-        if proc.stdout is not None:
-            proc.stdout.close()
-        stderr.close()
 
 
 # ------------------------------------------------------------------------------- repository
@@ -586,24 +178,62 @@ class Git:
         changed relative to its first parent (renames detected). One git process."""
         try:
             out = self.run(
-                ["log", *_LOG_OPTIONS, "--end-of-options", branch, "--"],
+                ["log", *LOG_OPTIONS, "--end-of-options", branch, "--"],
                 what=f"read the history of {branch!r}",
             )
         except GitError as exc:
             if "bad revision" in exc.stderr or "unknown revision" in exc.stderr:
-                if not self.run(["rev-list", "-n1", "--all"]).strip():
-                    raise GitError(
-                        "the repository has no commits yet",
-                        stderr=exc.stderr,
-                        hint="commit the policies first",
-                    ) from exc
-                raise GitError(
-                    f"there is no branch or commit {branch!r}",
-                    stderr=exc.stderr,
-                    hint="set `branch` to an existing branch (default HEAD)",
-                ) from exc
+                raise self._no_branch(branch, exc.stderr) from exc
             raise
         return parse_log(out)
+
+    def _no_branch(self, branch: str, stderr: str) -> GitError:
+        if not self.run(["rev-list", "-n1", "--all"]).strip():
+            return GitError(
+                "the repository has no commits yet", stderr=stderr, hint="commit the policies first"
+            )
+        return GitError(
+            f"there is no branch or commit {branch!r}",
+            stderr=stderr,
+            hint="set `branch` to an existing branch (default HEAD)",
+        )
+
+    def iter_log(self, branch: str) -> Iterator[LogEntry]:
+        """:meth:`log` as a stream: the commits are parsed while git writes them, and only the
+        one being read is in memory (git waits while the reader works). GitError, before the
+        first commit, when there is no such branch."""
+        import tempfile
+
+        args = ["git", *LOG_CACHES, "--git-dir", str(self.info.git_dir), "log", *LOG_OPTIONS]
+        with tempfile.TemporaryFile() as stderr:
+            try:
+                proc = subprocess.Popen(
+                    [*args, "--end-of-options", branch, "--"],
+                    cwd=self.info.top,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    env=git_env(),
+                )
+            except FileNotFoundError as exc:
+                raise GitError(
+                    "git is not installed or not on PATH", hint=GIT_MISSING_HINT
+                ) from exc
+            assert proc.stdout is not None
+            try:
+                yield from iter_log(tokens_of(proc.stdout.read))
+            finally:
+                proc.stdout.close()
+                if proc.poll() is None:
+                    proc.kill()
+                code = proc.wait()
+            if code != 0:
+                stderr.seek(0)
+                text = _decode(stderr.read())
+                if "bad revision" in text or "unknown revision" in text:
+                    raise self._no_branch(branch, text)
+                raise GitError(
+                    f"cannot read the history of {branch!r}: {first_line(text)}", stderr=text
+                )
 
     # -- the index, trees, config, hooks and fast-import (lint, hooks and publish) ---------
 

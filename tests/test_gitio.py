@@ -217,7 +217,7 @@ def test_two_processes_for_log_and_many_reads(
             git.cat.commit(entry.commit)
     finally:
         git.close()
-    assert [args[3] for args in spawned] == ["log", "cat-file"]
+    assert [args[args.index("--git-dir") + 2] for args in spawned] == ["log", "cat-file"]
 
 
 def _clauses(n: int, *, every: int = 0, word: str = "changed", eol: str = "\n") -> str:
@@ -254,3 +254,55 @@ def test_similarity_is_gits_rename_score(tmp_path: Path, old: str, new: str) -> 
         assert ours * 100 // MAX_SCORE == int(status[1:])
     else:  # git did not pair them at all: too different
         assert ours * 100 // MAX_SCORE < 1
+
+
+def test_the_streamed_log_is_the_log(repo: GitRepo) -> None:
+    with Git.open(repo.path) as git:
+        assert list(git.iter_log("HEAD")) == git.log("HEAD")
+        first = next(git.iter_log("HEAD"))
+        assert first.tree == repo.git("rev-parse", "HEAD^{tree}").strip()
+        stream = git.iter_log("HEAD")
+        next(stream)
+        stream.close()  # abandoned after one commit: git is stopped, no error
+
+
+def test_the_streamed_log_of_an_unknown_branch(repo: GitRepo, tmp_path: Path) -> None:
+    with Git.open(repo.path) as git, pytest.raises(GitError, match="no branch or commit 'nope'"):
+        next(git.iter_log("nope"))
+    empty = GitRepo.init(tmp_path / "empty")
+    with Git.open(empty.path) as git, pytest.raises(GitError, match="no commits yet"):
+        list(git.iter_log("HEAD"))
+
+
+def test_log_tokens_are_read_across_chunk_boundaries() -> None:
+    from io import BytesIO
+
+    from publisher.gitlog import tokens_of
+
+    data = b"a\0bb\0\0ccc\0dddd"
+    for size in (1, 2, 3, 100):
+        assert list(tokens_of(BytesIO(data).read, size)) == data.split(b"\0")
+
+
+def test_the_long_reads_bound_gits_object_caches(
+    repo: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's delta-base cache and pack mappings grow with the repository unless bounded:
+    the streamed log and the cat-file reader run with small ones."""
+    spawned: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    class CountingPopen(real_popen):  # type: ignore[misc,valid-type]
+        def __init__(self, args: list[str], *rest: object, **kwargs: object) -> None:
+            spawned.append(list(args))
+            super().__init__(args, *rest, **kwargs)
+
+    git = Git.open(repo.path)
+    monkeypatch.setattr(subprocess, "Popen", CountingPopen)
+    with git:
+        entries = list(git.iter_log("HEAD"))
+        git.cat.read_blob(entries[0].changes[0].new_blob)
+    assert len(spawned) == 2
+    for args in spawned:
+        assert any(a.startswith("core.deltaBaseCacheLimit=") for a in args), args
+        assert any(a.startswith("core.packedGitLimit=") for a in args), args

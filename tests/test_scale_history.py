@@ -92,18 +92,25 @@ def test_a_corrupt_or_stale_summary_index_is_a_miss(tmp_path: Path) -> None:
     settings = Settings(root=repo)
     with PolicyRepo.open(settings) as cold:
         expected = _summary(cold)
-    index_files = list((repo / ".publisher" / "cache" / "summaries").glob("*.json"))
+    index_files = list((repo / ".publisher" / "cache" / "summaries").glob("*.sqlite"))
     assert len(index_files) == 1
-    index_files[0].write_text('{"not": "an index"')  # truncated JSON
+    index_files[0].write_bytes(b"not an SQLite file at all" * 100)  # damaged
     with PolicyRepo.open(settings) as again:
         assert _summary(again) == expected
         assert again.stats.blobs_read > 0  # it had to read them again
     with PolicyRepo.open(settings) as rewritten:  # and wrote a good index back
         assert _summary(rewritten) == expected
         assert rewritten.stats.blobs_read == 0
-    # an entry naming another blob than its key is ignored, not trusted
-    data = index_files[0].read_text()
-    assert data.startswith("{")
+    assert index_files[0].read_bytes().startswith(b"SQLite format 3")
+    # a damaged entry is a miss, not trusted
+    import sqlite3
+
+    with sqlite3.connect(index_files[0]) as db:
+        db.execute("update summary set value = '[1, 2'")
+    db.close()
+    with PolicyRepo.open(settings) as damaged:
+        assert _summary(damaged) == expected
+        assert damaged.stats.blobs_read > 0
 
 
 def test_parsed_documents_held_in_memory_are_bounded(tmp_path: Path) -> None:
@@ -190,3 +197,70 @@ def test_a_broken_revision_among_many_is_skipped_with_its_warning(tmp_path: Path
         (policy,) = history.policies()
         assert len(policy.versions) == 80
     assert len(warnings) == 1 and "Break the front matter" in warnings[0]
+
+
+def test_walked_commits_are_not_kept_in_memory(tmp_path: Path) -> None:
+    """The log is a stream: once walked, a commit is gone (only the deleting commits of
+    deleted policies stay, as their ``deleted_in``)."""
+    import gc
+
+    from publisher.gitio import LogEntry
+
+    repo = make_history(tmp_path / "r", policies=5, commits=200, seed=11)
+    with PolicyRepo.open(Settings(root=repo)) as history:
+        policies = history.policies(include_deleted=True)
+        gc.collect()
+        alive = [o for o in gc.get_objects() if isinstance(o, LogEntry)]
+        assert sum(len(p.revisions) for p in policies) >= 190
+        assert len(alive) <= sum(p.deleted for p in policies)
+
+
+def test_the_summary_index_holds_a_bounded_number_of_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.history import summaries
+
+    monkeypatch.setattr(summaries, "MEMORY", 8)
+    monkeypatch.setattr(summaries, "FLUSH", 4)
+    repo = make_history(tmp_path / "r", policies=6, commits=120, seed=12)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings, jobs=1) as cold:
+        expected = _summary(cold)
+        assert cold.summaries.in_memory <= 8 + 4
+        assert len(cold.summaries) > 50  # all of them on disk
+    with PolicyRepo.open(settings) as warm:
+        assert _summary(warm) == expected
+        assert warm.stats.blobs_read == 0
+        assert warm.summaries.in_memory <= 8
+
+
+def test_an_unwritable_summary_index_lives_in_memory(tmp_path: Path) -> None:
+    repo = make_history(tmp_path / "r", policies=3, commits=30, seed=13)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as fine:
+        expected = _summary(fine)
+    folder = repo / ".publisher" / "cache" / "summaries"
+    shutil.rmtree(folder)
+    folder.write_text("a file where the folder should be")
+    with PolicyRepo.open(settings) as history:
+        assert _summary(history) == expected
+        assert _summary(history) == expected
+        assert history.stats.blobs_read > 0
+
+
+def test_one_new_commit_costs_one_blob(tmp_path: Path) -> None:
+    """After a warm read, one commit editing one policy reads that one blob (and parses it
+    at most once): nothing else of the history is read again."""
+    repo = make_history(tmp_path / "r", policies=6, commits=90, seed=14)
+    settings = Settings(root=repo)
+    with PolicyRepo.open(settings) as cold:
+        before = _summary(cold)
+    target = repo / "policies" / "product" / "policy-0001.md"
+    subprocess.run(["git", "-C", str(repo), "checkout", "-q", "main"], check=True)
+    target.write_text(target.read_text().replace("1. ", "1. Notwithstanding that, ", 1))
+    _git(repo, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qam", "Edit")
+    with PolicyRepo.open(settings) as warm:
+        after = _summary(warm)
+        assert warm.stats.blobs_read == 1
+        assert warm.stats.documents_parsed <= 1
+    assert len(after) == len(before) and after != before

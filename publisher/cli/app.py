@@ -7,11 +7,12 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from publisher.config import Settings, load_settings
+if TYPE_CHECKING:  # the settings load when a command asks for them, not for `diff A B`
+    from publisher.config import Settings
 
 __all__ = ["FORMAT_OPTION", "App", "echo_json", "echo_table", "pass_app"]
 
@@ -41,10 +42,14 @@ class App:
 
     @cached_property
     def settings(self) -> Settings:
+        from publisher.config import load_settings
+
         return load_settings(Path(self.repo), overrides=self.overrides)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Settings with command-specific flags applied (None = not given)."""
+        from publisher.config import load_settings
+
         merged = {**self.overrides, **{k: v for k, v in overrides.items() if v is not None}}
         return load_settings(Path(self.repo), overrides=merged)
 

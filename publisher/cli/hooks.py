@@ -153,7 +153,7 @@ def diff_driver_command(args: tuple[str, ...]) -> None:
     """git's external diff command for policies: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE
     NEW-HEX NEW-MODE [NEW-PATH RENAME-INFO]."""
     from publisher.diffdriver import driver_output
-    from publisher.gitio import diff_color_wanted
+    from publisher.gitrun import diff_color_wanted
 
     terminal = sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true"
     colour = "NO_COLOR" not in os.environ and diff_color_wanted(Path.cwd(), terminal=terminal)

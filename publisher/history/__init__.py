@@ -11,10 +11,12 @@ day). A commit that only changes the Markdown (a blank line, an HTML comment, ``
 a link target) or the front matter belongs to the version before it, whose content then
 becomes that commit, as for labels: a version's ``sha256`` is always its content's body hash.
 
-The revisions of every policy come from one ``git log`` pass over the branch, walked newest to
-oldest while tracking each policy's path back through renames; blobs are read through one
-long-lived ``git cat-file --batch`` process (:mod:`publisher.gitio`). Parsed documents are
-cached by blob sha (:mod:`publisher.cache`). Everything is read from git objects, never from
+The revisions of every policy come from one streamed ``git log`` pass over the branch
+(:mod:`publisher.gitlog`), walked newest to oldest while tracking each policy's path back
+through renames (:mod:`.renames`), each commit dropped once walked; blobs are read through
+one long-lived ``git cat-file --batch`` process (:mod:`publisher.catfile`), in windows
+(:mod:`.blobs`). What listing needs of a blob is kept in an on-disk index (:mod:`.summaries`),
+parsed documents are cached by blob sha (:mod:`publisher.cache`). Everything is read from git objects, never from
 the work tree, so a bare repository works the same.
 
 A revision that cannot be read (malformed front matter, binary, not UTF-8, too big) is no

@@ -9,7 +9,7 @@ from publisher.errors import NotFoundError
 from publisher.gitio import CommitInfo, LogEntry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Revision:
     """A policy file at one commit of the publishing branch."""
 

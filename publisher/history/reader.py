@@ -4,28 +4,30 @@ history, read with one ``git log`` pass and one ``git cat-file --batch`` process
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from itertools import chain
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
 from publisher.cache import DocumentCache
 from publisher.config import Settings
 from publisher.document import Document, PolicyMeta
-from publisher.errors import NotFoundError, PolicyError
-from publisher.frontmatter import split_front_matter
-from publisher.gitio import DEFAULT_MIN_SCORE, Git, LogEntry, Spans, similarity, spans
+from publisher.errors import GitError, NotFoundError, PolicyError
+from publisher.gitio import Git, LogEntry
+from publisher.history.blobs import Blobs, ReadStats
 from publisher.history.families import Families, language_of
 from publisher.history.globs import policy_glob
 from publisher.history.naming import lineage_claims, with_files
 from publisher.history.policy import Policy, Revision, Version
-from publisher.history.prefetch import MIN_PARALLEL, WINDOW, default_jobs, parse_in_pool
-from publisher.history.renames import REGULAR, Lineage, join_lineages, tip_files, walk
-from publisher.history.summaries import Summary, SummaryIndex, copy_key
-from publisher.history.versions import Head, derive_versions, make_head
+from publisher.history.prefetch import default_jobs
+from publisher.history.renames import REGULAR, Lineage, join_lineages, walk
+from publisher.history.resolve import at_commit, resolve_revision, version_of
+from publisher.history.summaries import SummaryIndex
+from publisher.history.versions import Head, derive_versions
 from publisher.slugs import SlugClaim, slug_from_path
+
+__all__ = ["PolicyRepo", "ReadStats"]
 
 log = logging.getLogger("publisher.history")
 
@@ -36,18 +38,9 @@ _LOGGED: set[tuple[str, str, str]] = set()
 
 
 @dataclass
-class ReadStats:
-    """What a reader did so far (diagnostics, and the tests of a warm read)."""
-
-    blobs_read: int = 0  # blobs read from git
-    documents_parsed: int = 0  # Markdown parses (each blob at most once per run)
-    parsed_in_pool: int = 0  # of which by the worker processes of a cold read
-
-
-@dataclass
 class _History:
-    entries: list[LogEntry]
-    position: dict[str, int]  # commit -> index in entries (0 = tip)
+    tip: str  # the commit at the tip of the branch
+    position: dict[str, int]  # commit -> index in the first-parent history (0 = tip)
     lineages: list[Lineage]
     tip_files: set[str]  # every file at the tip, policy or not
     not_policies: list[str]  # files the glob matches that are plainly no policies (README.md)
@@ -83,9 +76,7 @@ class PolicyRepo:
         self._cache = cache
         self._history: _History | None = None
         self._policies: dict[int, Policy] = {}
-        self._heads: dict[str, Head | PolicyError] = {}
-        self._spans: dict[str, Spans] = {}
-        self._summaries: SummaryIndex | None = None
+        self._blob_reader: Blobs | None = None
         self.stats = ReadStats()
 
     @classmethod
@@ -125,23 +116,41 @@ class PolicyRepo:
     @property
     def summaries(self) -> SummaryIndex:
         """Each blob's head, fingerprint and title, on disk next to the document cache."""
-        if self._summaries is None:
-            self._summaries = SummaryIndex(self.cache.directory)
-        return self._summaries
+        return self._blobs.summaries
+
+    @property
+    def _blobs(self) -> Blobs:
+        if self._blob_reader is None:
+            self._blob_reader = Blobs(self.git, self.cache, self._jobs, self.stats)
+        return self._blob_reader
 
     def _read_history(self) -> _History:
+        """The policies' lineages, walked over a stream of ``git log`` (each commit is parsed,
+        walked and dropped; what stays is each commit's position and the revisions)."""
         if self._history is None:
-            entries = self.git.log(self.settings.branch)
-            files = tip_files(entries)
-            tip = {
-                path: blob
-                for path, (mode, blob) in files.items()
-                if mode in REGULAR and self._is_policy.match(path)
+            log = self.git.iter_log(self.settings.branch)
+            first = next(log, None)  # git waits, its pipe full, while the tip tree is listed
+            if first is None:
+                raise GitError(
+                    f"there is no commit on {self.settings.branch!r}",
+                    hint="commit the policies first",
+                )
+            files = {entry.path: entry for entry in self.git.tree_files(first.tree)}
+            policies = {
+                path: entry.blob
+                for path, entry in files.items()
+                if entry.mode in REGULAR and self._is_policy.match(path)
             }
-            position = {e.commit: i for i, e in enumerate(entries)}
-            lineages = walk(entries, self._is_policy, tip, self._copy_source)
+            position: dict[str, int] = {}
+
+            def numbered() -> Iterator[LogEntry]:
+                for i, entry in enumerate(chain([first], log)):
+                    position[entry.commit] = i
+                    yield entry
+
+            lineages = walk(numbered(), self._is_policy, policies, self._copy_source)
             self._history = _History(
-                entries=entries,
+                tip=first.commit,
                 position=position,
                 lineages=self._join(lineages, position),
                 tip_files=set(files),
@@ -170,49 +179,18 @@ class PolicyRepo:
 
         def name_at(revision: Revision) -> str:
             try:
-                return self._head(revision).meta.slug or slug_from_path(revision.path)
+                return self._blobs.head(revision).meta.slug or slug_from_path(revision.path)
             except PolicyError:
                 return slug_from_path(revision.path)
 
-        return join_lineages(lineages, position, name_at, self._load_heads)
+        return join_lineages(lineages, position, name_at, self._blobs.load_heads)
 
     def _copy_source(
         self, entry: LogEntry, path: str, blob: str, parent: Mapping[str, str]
     ) -> str | None:
-        """The policy file of the parent commit that ``blob`` was copied from, chosen as
-        ``git log --follow`` does: the most similar, at least 50%, same file name first.
-        The answer is remembered in the summary index."""
-        key = copy_key(path, blob, parent)
-        known, source = self.summaries.copy_source(key)
-        if known:
-            return source
-        source = self._find_copy_source(path, blob, parent)
-        self.summaries.put_copy_source(key, source)
-        return source
-
-    def _find_copy_source(self, path: str, blob: str, parent: Mapping[str, str]) -> str | None:
-        missing = sorted({blob, *parent.values()} - self._spans.keys())
-        self.stats.blobs_read += len(missing)
-        for sha, obj in zip(missing, self.git.cat.get_many(missing), strict=True):
-            if obj is not None and obj.type == "blob":
-                self._spans[sha] = spans(obj.data)
-        target = self._spans_of(blob)
-        name = PurePosixPath(path).name
-        best: tuple[int, bool, str] | None = None
-        for source, source_blob in sorted(parent.items()):
-            score = similarity(self._spans_of(source_blob), target)
-            if score < DEFAULT_MIN_SCORE:
-                continue
-            candidate = (score, PurePosixPath(source).name == name, source)
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
-        return best[2] if best is not None else None
-
-    def _spans_of(self, blob: str) -> Spans:
-        found = self._spans.get(blob)
-        if found is None:
-            found = self._spans[blob] = spans(self.git.cat.read_blob(blob))
-        return found
+        """:meth:`.Blobs.copy_source` (``entry`` is not needed: the answer depends on the
+        blobs only)."""
+        return self._blobs.copy_source(path, blob, parent)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -242,8 +220,7 @@ class PolicyRepo:
     @property
     def head(self) -> str | None:
         """The commit at the tip of the publishing branch (None for an empty history)."""
-        entries = self._read_history().entries
-        return entries[0].commit if entries else None
+        return self._read_history().tip
 
     # -- policies ------------------------------------------------------------------------
 
@@ -258,8 +235,7 @@ class PolicyRepo:
             for i, lin in enumerate(history.lineages)
             if (include_deleted or lin.deleted_in is None) and source[i] == i
         ]
-        self._load_heads(r for i in chosen for r in history.lineages[i].revisions)
-        self._prefetch(r for i in chosen for r in history.lineages[i].revisions)
+        self._blobs.prefetch(r for i in chosen for r in history.lineages[i].revisions)
         found: list[Policy] = []
         for i in chosen:
             try:
@@ -268,7 +244,7 @@ class PolicyRepo:
                 if history.lineages[i].deleted_in is None:
                     raise  # the current file is broken
                 continue  # a deleted file with no readable revision: each was warned about
-        self.summaries.save()
+        self._blobs.summaries.save()
         return found
 
     def policy(
@@ -289,7 +265,7 @@ class PolicyRepo:
             if path is not None and path in {r.path for r in lin.revisions}:
                 matches.append(i)
         if not matches:
-            self._load_heads(lin.revisions[0] for lin in history.lineages)
+            self._blobs.load_heads(lin.revisions[0] for lin in history.lineages)
             matches = [i for i in range(len(history.lineages)) if self._slug(i) == name]
         if language is not None and matches:
             return self._in_language(matches[0], language)
@@ -369,7 +345,7 @@ class PolicyRepo:
         """Each lineage's language and its family's source (:mod:`.families`)."""
         if self._families is None:
             lineages = self._read_history().lineages
-            self._load_heads(lin.revisions[0] for lin in lineages)
+            self._blobs.load_heads(lin.revisions[0] for lin in lineages)
             self._families = Families.of(
                 [lin.path for lin in lineages],
                 [self._newest_meta(lin) for lin in lineages],
@@ -382,7 +358,7 @@ class PolicyRepo:
     def _newest_meta(self, lin: Lineage) -> PolicyMeta | None:
         for revision in lin.revisions:  # newest first while walking
             try:
-                return self._head(revision).meta
+                return self._blobs.head(revision).meta
             except PolicyError:
                 continue
         return None
@@ -438,11 +414,11 @@ class PolicyRepo:
     def meta(self, revision: Revision) -> PolicyMeta:
         """A revision's front matter (without parsing its Markdown); PolicyError when it
         cannot be read."""
-        return self._head(revision).meta
+        return self._blobs.head(revision).meta
 
     def _slug_claims(self) -> list[SlugClaim]:
         history = self._read_history()
-        self._load_heads(lin.revisions[0] for lin in history.lineages)
+        self._blobs.load_heads(lin.revisions[0] for lin in history.lineages)
         return lineage_claims(
             history.lineages, history.position, self._explicit_slug, self._is_policy.base
         )
@@ -453,7 +429,7 @@ class PolicyRepo:
         policy reports the error)."""
         for revision in lin.revisions:  # newest first while walking
             try:
-                return self._head(revision).meta.slug
+                return self._blobs.head(revision).meta.slug
             except PolicyError:
                 continue
         return None
@@ -499,14 +475,14 @@ class PolicyRepo:
         PolicyError when the current file of a living policy cannot be read (it is what
         would be published), or when no revision of a deleted one can."""
         revisions = tuple(reversed(lin.revisions))
-        self._load_heads(revisions)
+        self._blobs.load_heads(revisions)
         if lin.deleted_in is None:
-            self._head(revisions[-1])
+            self._blobs.head(revisions[-1])
         heads: list[Head | None] = []
         error: PolicyError | None = None
         for rev in revisions:
             try:
-                heads.append(self._head(rev))
+                heads.append(self._blobs.head(rev))
             except PolicyError as exc:
                 self._skip(rev, exc)
                 heads.append(None)
@@ -516,10 +492,12 @@ class PolicyRepo:
             assert error is not None
             raise error
         last, last_head = readable[-1]
-        versions, labels = derive_versions(slug, revisions, heads, self._title, self._fingerprint)
+        versions, labels = derive_versions(
+            slug, revisions, heads, self._blobs.title, self._blobs.fingerprint
+        )
         return Policy(
             slug=slug,
-            title=self._title(last, last_head),
+            title=self._blobs.title(last, last_head),
             path=lin.path,
             revisions=revisions,
             versions=versions,
@@ -528,160 +506,15 @@ class PolicyRepo:
             deleted_in=lin.deleted_in,
         )
 
-    def _head(self, revision: Revision) -> Head:
-        """What versions need of a revision: front matter and body hash, without parsing the
-        Markdown. PolicyError (with the commit) when the file cannot be read."""
-        self._load_heads([revision])
-        head = self._heads[revision.blob]
-        if isinstance(head, PolicyError):
-            raise _with_commit(head, revision)
-        return head
-
-    def _load_heads(self, revisions: Iterable[Revision]) -> None:
-        """Compute the heads of many revisions, reading their blobs in pipelined batches (a
-        parsed document already in memory serves instead). Errors are kept per blob and raised
-        by :meth:`_head` for the revision that asks."""
-        wanted: dict[str, Revision] = {}
-        for revision in revisions:
-            if revision.blob in self._heads or revision.blob in wanted:
-                continue
-            summary = self.summaries.get(revision.blob)
-            if summary is not None:
-                self._heads[revision.blob] = summary.head
-                continue
-            doc = self.cache.memory(revision.blob)
-            if doc is not None:
-                head = self._heads[revision.blob] = make_head(doc.meta, doc.body)
-                self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
-            else:
-                wanted[revision.blob] = revision
-        if not wanted:
-            return
-        from publisher.markdown import decode_policy
-
-        items = list(wanted.items())
-        for start in range(0, len(items), WINDOW):  # a window of blobs in memory at a time
-            window = items[start : start + WINDOW]
-            objects = self.git.cat.get_many([blob for blob, _ in window])
-            self.stats.blobs_read += len(window)
-            for (blob, revision), obj in zip(window, objects, strict=True):
-                if obj is None or obj.type != "blob":
-                    self.git.cat.read_blob(blob)  # raises the missing-object error
-                assert obj is not None
-                try:
-                    text = decode_policy(obj.data, path=revision.path)
-                    meta, body, _ = split_front_matter(text, path=revision.path)
-                except PolicyError as exc:
-                    self._heads[blob] = exc
-                    continue
-                head = self._heads[blob] = make_head(meta, body)
-                self.summaries.put(blob, Summary(head))
-
-    def _prefetch(self, revisions: Iterable[Revision]) -> None:
-        """Parse on every core the blobs whose fingerprint deriving versions may ask for
-        (unlabelled or untitled revisions neither summarised nor cached yet), so that a cold
-        read uses all cores (:mod:`publisher.history.prefetch`); the documents go to the
-        disk cache, only fingerprints and titles come back."""
-        directory = self.cache.directory
-        if self._jobs <= 1 or directory is None:
-            return
-        wanted: dict[str, str] = {}
-        for revision in revisions:
-            blob = revision.blob
-            head = self._heads.get(blob)
-            if (
-                blob in wanted
-                or not isinstance(head, Head)
-                or (head.meta.version and head.meta.title)
-            ):
-                continue
-            summary = self.summaries.get(blob)
-            if summary is not None and summary.fingerprint is not None:
-                continue
-            path = self.cache.path(blob)
-            if self.cache.memory(blob) is not None or (path is not None and path.exists()):
-                continue
-            wanted[blob] = revision.path
-        if len(wanted) < MIN_PARALLEL:
-            return
-
-        def read(names: Sequence[str]) -> list[bytes | None]:
-            self.stats.blobs_read += len(names)
-            return [
-                obj.data if obj is not None and obj.type == "blob" else None
-                for obj in self.git.cat.get_many(names)
-            ]
-
-        for blob, parsed in parse_in_pool(
-            list(wanted.items()),
-            read,
-            directory=directory,
-            version=self.cache.version,
-            jobs=self._jobs,
-        ):
-            head = self._heads[blob]
-            if parsed is None or not isinstance(head, Head):
-                continue  # parsed again, and its error reported, when it is asked for
-            self.stats.documents_parsed += 1
-            self.stats.parsed_in_pool += 1
-            self.summaries.put(blob, Summary(head, *parsed))
-
-    def _title(self, revision: Revision, head: Head) -> str:
-        """Front matter title, else the first heading (this parses the revision), else the
-        file name."""
-        if head.meta.title:
-            return head.meta.title
-        summary = self.summaries.get(revision.blob)
-        if summary is not None and summary.fingerprint is not None:
-            title = summary.title
-        else:
-            try:
-                title = self.document(revision).title
-            except PolicyError:
-                title = None
-        return title or PurePosixPath(revision.path).stem
-
-    def _fingerprint(self, revision: Revision) -> str:
-        """What a reader sees of a revision (:attr:`Document.fingerprint`); its body hash if
-        the Markdown cannot be parsed, so that any change to it counts."""
-        summary = self.summaries.get(revision.blob)
-        if summary is not None and summary.fingerprint is not None:
-            return summary.fingerprint
-        try:
-            return self.document(revision).fingerprint
-        except PolicyError:
-            return self._head(revision).sha256
-
     # -- content -------------------------------------------------------------------------
 
     def read(self, revision: Revision) -> str:
         """The text of a revision (PolicyError for binary, non-UTF-8 or huge content)."""
-        from publisher.markdown import decode_policy
-
-        data = self.git.cat.read_blob(revision.blob)
-        self.stats.blobs_read += 1
-        try:
-            return decode_policy(data, path=revision.path)
-        except PolicyError as exc:
-            raise _with_commit(exc, revision) from exc
+        return self._blobs.read(revision)
 
     def document(self, revision: Revision) -> Document:
         """The parsed revision, cached by blob sha in memory and on disk."""
-        doc = self.cache.get(revision.blob)
-        if doc is None:
-            from publisher.markdown import parse_document
-
-            text = self.read(revision)
-            try:
-                doc = parse_document(text, path=revision.path)
-            except PolicyError as exc:
-                raise _with_commit(exc, revision) from exc
-            self.stats.documents_parsed += 1
-            self.cache.put(revision.blob, doc)
-        head = self._heads.get(revision.blob)
-        if isinstance(head, Head):
-            self.summaries.put(revision.blob, Summary(head, doc.fingerprint, doc.title))
-        return doc
+        return self._blobs.document(revision)
 
     # -- revisions and versions ------------------------------------------------------------
 
@@ -690,95 +523,25 @@ class PolicyRepo:
         (sha, ``HEAD~2``, tag, branch; a commit outside the publishing branch reads the
         policy's file there), or a date ``YYYY-MM-DD`` (the revision in force at the end of that
         day, by commit date). NotFoundError listing the valid labels otherwise."""
-        for version in policy.versions:
-            if version.label == rev:
-                return version.revision
-        rev = rev.strip()
-        commit = self.git.cat.commit(rev) if rev and not rev.startswith("-") else None
-        if commit is not None:
-            return self._at_commit(policy, commit.commit)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", rev):
-            try:
-                day = date.fromisoformat(rev)
-            except ValueError:
-                raise NotFoundError(
-                    f"{rev!r} is not a valid date", hint="dates are YYYY-MM-DD"
-                ) from None
-            return self._on_day(policy, day)
-        raise NotFoundError(
-            f"{rev!r} is not a version, commit or date of {policy.slug}",
-            hint=f"versions of {policy.slug}: {', '.join(policy.labels)}; "
-            "or give a commit (sha, HEAD~2, tag, branch) or a date YYYY-MM-DD",
-        )
+        return resolve_revision(self.git, self._read_history().position, policy, rev)
 
     def revision_at(self, policy: Policy, sha: str) -> Revision:
         """The revision of ``policy`` in force at the full commit sha ``sha`` (NotFoundError
         when it did not exist yet or was deleted by then), without asking git."""
-        return self._at_commit(policy, sha)
-
-    def _at_commit(self, policy: Policy, sha: str) -> Revision:
-        history = self._read_history()
-        where = history.position.get(sha)
-        if where is None:
-            return self._off_branch(policy, sha)
-        if policy.deleted_in is not None and history.position[policy.deleted_in.commit] >= where:
-            raise NotFoundError(
-                f"{policy.slug} was deleted in commit {policy.deleted_in.commit[:12]}, "
-                f"before {sha[:12]}",
-                hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
-            )
-        for revision in reversed(policy.revisions):
-            if history.position[revision.commit] >= where:
-                return revision
-        raise NotFoundError(
-            f"{policy.slug} did not exist yet at commit {sha[:12]} "
-            f"(first revision: {policy.revisions[0].short})",
-            hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
-        )
-
-    def _off_branch(self, policy: Policy, sha: str) -> Revision:
-        """The policy's file at a commit outside the publishing branch (a preview branch)."""
-        info = self.git.cat.commit(sha)
-        assert info is not None
-        for path in reversed(policy.paths):
-            obj = self.git.cat.get(f"{sha}:{path}")
-            if obj is not None and obj.type == "blob":
-                return Revision.at(info, path, obj.sha, "")
-        raise NotFoundError(
-            f"{policy.path} does not exist at commit {sha[:12]}",
-            hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
-        )
-
-    def _on_day(self, policy: Policy, day: date) -> Revision:
-        if policy.deleted_in is not None and policy.deleted_in.committed.date() <= day:
-            raise NotFoundError(
-                f"{policy.slug} was deleted on {policy.deleted_in.committed.date().isoformat()}",
-                hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
-            )
-        in_force = [r for r in policy.revisions if r.committed.date() <= day]
-        if not in_force:
-            raise NotFoundError(
-                f"{policy.slug} did not exist yet on {day.isoformat()} "
-                f"(first revision: {policy.revisions[0].committed.date().isoformat()})",
-                hint=f"versions of {policy.slug}: {', '.join(policy.labels)}",
-            )
-        return in_force[-1]
+        return at_commit(self.git, self._read_history().position, policy, sha)
 
     def version_of(self, policy: Policy, revision: Revision) -> Version | None:
         """The version a revision of ``policy`` belongs to (None for a commit outside the
         publishing branch)."""
-        for rev, label in zip(policy.revisions, policy.revision_labels, strict=True):
-            if rev.commit == revision.commit:
-                return policy.version(label)
-        return None
+        return version_of(policy, revision)
 
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
         """Save what was learnt of the blobs and stop the ``cat-file`` process (the reader
         cannot be used afterwards)."""
-        if self._summaries is not None:
-            self._summaries.save()
+        if self._blob_reader is not None:
+            self._blob_reader.summaries.close()
         if self._git is not None:
             self._git.close()
 
@@ -798,13 +561,3 @@ def _normpath(path: Path | PurePosixPath) -> str:
     import posixpath
 
     return posixpath.normpath(path.as_posix())
-
-
-def _with_commit(exc: PolicyError, revision: Revision) -> PolicyError:
-    """The same error, saying at which commit the file was bad."""
-    return PolicyError(
-        f"{exc.message} (at commit {revision.short})",
-        path=exc.path or revision.path,
-        line=exc.line,
-        hint=exc.hint,
-    )

@@ -3,7 +3,7 @@ over one ``git log`` pass (newest to oldest), like ``git log --follow --first-pa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from typing import Protocol
 
@@ -29,20 +29,6 @@ class Lineage:
         self.revisions.append(Revision.at(entry, path, blob, status))
 
 
-def tip_files(entries: list[LogEntry]) -> dict[str, tuple[str, str]]:
-    """Path -> (mode, blob) of every file at the tip, replaying the changes oldest first."""
-    files: dict[str, tuple[str, str]] = {}
-    for entry in reversed(entries):
-        for change in entry.changes:
-            if change.status == "D":
-                files.pop(change.path, None)
-                continue
-            if change.status == "R" and change.old_path is not None:
-                files.pop(change.old_path, None)
-            files[change.path] = (change.new_mode, change.new_blob)
-    return files
-
-
 REGULAR = ("100644", "100755")
 
 #: Finds the file a new policy file was copied from: (commit, path, blob, the policy files of
@@ -51,13 +37,14 @@ CopySource = Callable[[LogEntry, str, str, Mapping[str, str]], str | None]
 
 
 def walk(
-    entries: list[LogEntry],
+    entries: Iterable[LogEntry],
     is_policy: PathTest,
     tip: Mapping[str, str],
     copy_source: CopySource,
 ) -> list[Lineage]:
     """Every policy lineage: those at the tip (``tip``: path -> blob), then those deleted (or
-    moved out of the glob) along the way. ``entries`` are newest first.
+    moved out of the glob) along the way. ``entries`` are newest first, read once (a stream
+    of ``git log``: each is dropped once walked).
 
     Like ``git log --follow``, a lineage follows its file back through renames, through copies
     (a file added as a copy of another: ``copy_source`` decides, among the policy files of the
@@ -69,9 +56,8 @@ def walk(
     lineages = [Lineage(path) for path in sorted(tip)]
     tracked: dict[str, list[Lineage]] = {lin.path: [lin] for lin in lineages}
     state = dict(tip)  # policy files (path -> blob) after the commit being walked
-    for position, entry in enumerate(entries):
+    for entry, root in _with_last(entries):
         _undo(entry, state, is_policy)  # `state` is now the first parent's
-        root = position == len(entries) - 1
         left: set[str] = set()
         moved: list[tuple[str, list[Lineage]]] = []
         started: list[Lineage] = []
@@ -107,6 +93,16 @@ def walk(
             tracked.setdefault(lin.path, []).append(lin)
             lineages.append(lin)
     return [lin for lin in lineages if lin.revisions]
+
+
+def _with_last(entries: Iterable[LogEntry]) -> Iterator[tuple[LogEntry, bool]]:
+    """Each entry, and whether it is the last (the root commit of the first-parent history)."""
+    it = iter(entries)
+    entry = next(it, None)
+    while entry is not None:
+        after = next(it, None)
+        yield entry, after is None
+        entry = after
 
 
 def _undo(entry: LogEntry, state: dict[str, str], is_policy: PathTest) -> None:
