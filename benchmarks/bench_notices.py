@@ -48,7 +48,7 @@ from publisher.config import Settings, load_settings  # noqa: E402
 from publisher.history import PolicyRepo  # noqa: E402
 from publisher.links import LinkSigner  # noqa: E402
 from publisher.notices import campaign  # noqa: E402
-from publisher.notices.campaign import GitChanges  # noqa: E402
+from publisher.notices.changes import GitChanges  # noqa: E402
 from publisher.notices.mailers.base import Batch  # noqa: E402
 from publisher.notices.mailers.sendgrid import request_body  # noqa: E402
 from publisher.notices.render import NoticeRenderer, default_subject, make_sender  # noqa: E402

@@ -21,7 +21,7 @@ from publisher.cli import main
 from publisher.config import Settings, load_settings
 from publisher.links import LinkSigner
 from publisher.notices import campaign
-from publisher.notices.campaign import GitChanges
+from publisher.notices.changes import GitChanges
 from publisher.notices.render import default_subject
 from publisher.store import migrate
 from publisher.store.customers import CustomerRow, import_customers

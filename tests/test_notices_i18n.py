@@ -20,7 +20,7 @@ from goldens import Golden
 from publisher.config import Settings, load_settings
 from publisher.history import PolicyRepo
 from publisher.notices import campaign, runner
-from publisher.notices.campaign import GitChanges
+from publisher.notices.changes import GitChanges
 from publisher.notices.languages import TranslationLagError
 from publisher.notices.mailers.base import Batch
 from publisher.notices.mailers.message import build_message

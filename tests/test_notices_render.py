@@ -23,7 +23,7 @@ from publisher.diff import Change
 from publisher.document import Clause
 from publisher.history import PolicyRepo
 from publisher.notices import campaign
-from publisher.notices.campaign import GitChanges
+from publisher.notices.changes import GitChanges
 from publisher.notices.mailers.base import Batch
 from publisher.notices.mailers.message import build_message
 from publisher.notices.render import (

@@ -21,6 +21,7 @@ from pathlib import Path
 from publisher.config import Settings
 from publisher.counting import counted
 from publisher.notices import campaign, runner
+from publisher.notices.changes import ChangeSource
 from publisher.notices.outbox import SendOptions
 from publisher.notices.render import default_subject
 from publisher.store import migrate
@@ -102,7 +103,7 @@ def dry_run(settings: Settings, *, today: date, warn: Callable[[str], None]) -> 
 def _create(
     database: Database,
     settings: Settings,
-    source: campaign.ChangeSource,
+    source: ChangeSource,
     slug: str,
     label: str,
     today: date,

@@ -26,13 +26,8 @@ from typing import Any
 from publisher.diff import Change, ChangeSet, InlineOp, wording
 from publisher.i18n.catalogs import translations
 from publisher.links import LinkClaims, LinkSigner, link_url
-from publisher.notices.campaign import (
-    REMINDER,
-    ChangeSource,
-    GroupChanges,
-    NoticeInfo,
-    group_changes,
-)
+from publisher.notices.campaign import REMINDER, NoticeInfo
+from publisher.notices.changes import ChangeSource, GroupChanges, group_changes
 from publisher.notices.languages import LanguagePlan, Listed, TranslatedChanges
 from publisher.notices.mailers.base import EmailTemplate, Recipient
 from publisher.pages import Urls

@@ -19,17 +19,15 @@ from publisher.errors import GitError
 from publisher.links import signer_for
 from publisher.notices.campaign import (
     NOTICE,
-    ChangeSource,
-    GitChanges,
     NoticeInfo,
     NoticePeriodError,
-    StoredChanges,
     check_still_in_time,
     get_notice,
     recheck_material,
     record_override,
     top_up,
 )
+from publisher.notices.changes import ChangeSource, GitChanges, StoredChanges
 from publisher.notices.languages import (
     LanguagePlan,
     TranslatedChanges,
