@@ -24,7 +24,6 @@ from publisher.store.ledger import records, verify_chain
 from publisher.store.reports import acceptance_report
 from publisher.store.status import read_status
 
-database = support.database  # fixtures
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

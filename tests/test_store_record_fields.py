@@ -45,7 +45,6 @@ from publisher.store.tables import ACCEPTANCES
 from publisher.store.versions import store_versions
 from publisher.web.openapi import SCHEMAS
 
-database = support.database  # fixtures
 
 POLICY = "acceptable-use"
 AWKWARD = [

@@ -22,7 +22,8 @@ from publisher.config import Settings
 from publisher.counting import counted
 from publisher.notices import campaign, runner
 from publisher.notices.changes import ChangeSource
-from publisher.notices.outbox import SendOptions
+from publisher.notices.languages import TranslationLagError
+from publisher.notices.outbox import SendOptions, SendReport
 from publisher.notices.render import default_subject
 from publisher.store import migrate
 from publisher.store.customers import CustomerRow, import_customers
@@ -79,18 +80,28 @@ def dry_run(settings: Settings, *, today: date, warn: Callable[[str], None]) -> 
                     f"{notice.effective}{_why(notice, today) if forced else ''}"
                 )
         for notice in campaign.list_notices(database):
-            report = runner.send(
-                database,
-                demo,
-                notice,
-                mailer="folder",
-                outbox_dir=outbox,
-                options=SendOptions(),
-                warn=warn,
-                now=lambda: datetime.combine(today, time(12), UTC),
-            )
+
+            def send(force: bool, notice: campaign.NoticeInfo = notice) -> SendReport:
+                return runner.send(
+                    database,
+                    demo,
+                    notice,
+                    mailer="folder",
+                    outbox_dir=outbox,
+                    options=SendOptions(),
+                    force=force,
+                    warn=warn,
+                    now=lambda: datetime.combine(today, time(12), UTC),
+                )
+
+            try:
+                report, lagging = send(False), ""
+            except TranslationLagError as refused:
+                # What `notice send` would refuse; the demo sends as --force would and says why.
+                report, lagging = send(True), f" --force ({refused.message})"
             lines.append(
-                f"publisher notice send {notice.id}  ->  {counted(report.sent, '.eml file')} "
+                f"publisher notice send {notice.id}{lagging}  ->  "
+                f"{counted(report.sent, '.eml file')} "
                 f"in {_shown(outbox / f'notice-{notice.id}', settings.root)}"
             )
     lines.append(
