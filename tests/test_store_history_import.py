@@ -24,7 +24,6 @@ from publisher.store.ledger import records, verify_chain
 from publisher.store.reports import acceptance_report
 from publisher.store.status import read_status
 
-
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 GOOD = """customer,policy,version,accepted_at,source

@@ -30,7 +30,6 @@ from publisher.store.org_reports import (
 from publisher.store.organisations import NotAMember, acting_for, members, save_customer
 from publisher.store.reports import acceptance_report
 
-
 ORGS = """id,email,name,company,locale,kind,organisation
 acme,legal@acme.example,Acme Ltd,Acme Ltd,,organisation,
 ann,ann@acme.example,Ann Smith,Acme Ltd,,,acme

@@ -45,7 +45,6 @@ from publisher.store.tables import ACCEPTANCES
 from publisher.store.versions import store_versions
 from publisher.web.openapi import SCHEMAS
 
-
 POLICY = "acceptable-use"
 AWKWARD = [
     'quote " and backslash \\ and slash /',

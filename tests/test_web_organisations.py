@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from openapi_check import conforms, spec
-from web_support import POLICY, Site, accept, make_site
+from web_support import POLICY, Site, accept, csrf_of, make_site
 
 from publisher.links import LinkClaims, LinkInvalid
 from publisher.store.customers import customer_row
@@ -141,3 +141,19 @@ def test_old_links_keep_their_payload() -> None:
     assert LinkClaims.from_payload(member.to_payload()) == member
     with pytest.raises(LinkInvalid):
         LinkClaims.from_payload({**claims.to_payload(), "o": ""})
+
+
+def test_a_member_who_left_cannot_accept_with_their_old_link(site: Site) -> None:
+    """The page was opened while Ann was Acme's member; she left before pressing the button."""
+    link = org_link(site, "ann", "acme")
+    page = site.client.get(link)
+    assert page.status_code == 200
+    save_customer(
+        site.database,
+        customer_row({"id": "ann", "email": "ann@acme.example", "name": "Ann"}),
+    )
+    answer = site.client.post(
+        link, data={"csrf": csrf_of(page.text), "accept": "yes"}, follow_redirects=False
+    )
+    assert answer.status_code == 404
+    assert records(site.database, customer_id="acme") == []

@@ -37,7 +37,6 @@ from publisher.webhooks.endpoints import (
 from publisher.webhooks.events import EventTypeError, event_id
 from publisher.webhooks.outbox import enqueue_acceptances, recent_problems, state_counts
 
-
 POLICY = "acceptable-use"
 FAST = DispatchOptions(backoff_base=0.0, timeout=5.0)
 

@@ -46,7 +46,7 @@ from publisher.store.ledger import (
 )
 from publisher.web import api_v1, render
 from publisher.web.api_routes import api_accept, api_endpoint, api_evidence, api_report, api_verify
-from publisher.web.context import LinkContext, LinkTargetMissing, load_context
+from publisher.web.context import LinkContext, LinkTargetMissing, load_context, shown_facts
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import BodyError, is_urlencoded, parse_form
 from publisher.web.security import (
@@ -302,9 +302,10 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         return await _landing_page(
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
-    shown = await _context(service, claims)  # the page's language and text, as shown
-    if isinstance(shown, HTMLResponse):
-        return shown
+    try:
+        locale, shown_sha256 = await run_in_threadpool(shown_facts, service.database, claims)
+    except LinkTargetMissing as error:
+        return await _problem_page(service, error)
     try:
         result = await record(
             request,
@@ -314,8 +315,8 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             claims.version,
             claims.notice,
             method="link",
-            language=_language(service, shown),
-            shown_sha256=render.shown_sha256(shown.version),
+            language=page_language(locale, service.settings.default_language),
+            shown_sha256=shown_sha256,
             acting_user=claims.customer if claims.organisation else None,
         )
     except NewerAccepted:

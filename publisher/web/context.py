@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from publisher.errors import NotFoundError
 from publisher.links import LinkClaims
@@ -135,6 +135,29 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
         )
     _check_texts(context)
     return context
+
+
+def shown_facts(database: Database, claims: LinkClaims) -> tuple[str | None, str]:
+    """What recording an acceptance from a link's page needs of it, in one indexed query:
+    the customer's locale (the page's language) and the sha256 of the text the page showed
+    (the stored version's, which the page checked its text against when it rendered;
+    :func:`load_context` loads everything else the pages show); a member's link for an
+    organisation they have left is refused here too."""
+    with database.autocommit_engine.connect() as connection:  # the hot path's pool
+        row = connection.execute(
+            select(Customer.locale, PolicyVersion.sha256, Customer.organisation_id)
+            .join(PolicyVersion, true())  # one customer row beside one version row
+            .where(
+                Customer.id == claims.customer,
+                PolicyVersion.slug == claims.policy,
+                PolicyVersion.label == claims.version,
+            )
+        ).first()
+    if row is None:
+        raise LinkTargetMissing("link for unknown customer or policy version")
+    if claims.organisation is not None and row[2] != claims.organisation:
+        raise LinkTargetMissing("link for an organisation the customer is not a member of")
+    return row[0], row[1]
 
 
 def _info(row: Customer) -> CustomerInfo:

@@ -20,7 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 from publisher.diff import REDLINE_CSS, Side, compare, render_html
-from publisher.document import Document, body_sha256
+from publisher.document import Document
 from publisher.markdown import parse_document
 from publisher.pages import policy_body
 from publisher.sanitize import clause_bodies
@@ -37,12 +37,6 @@ def render(
     and dates in ``language`` (default English)."""
     env = environment(templates, language=language)
     return env.get_template(f"acceptance/{template}").render(**values)
-
-
-def shown_sha256(version: StoredVersion) -> str:
-    """The sha256 of the text an acceptance page shows of ``version``: its stored body,
-    hashed again (the page shows exactly that body, whatever the page's language)."""
-    return body_sha256(version.body)
 
 
 def _source(name: str, templates: Path | None) -> str:
