@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -83,6 +84,26 @@ class RowProblem:
 
     line: int
     message: str
+
+
+def csv_rows(reader: Any) -> Iterator[tuple[int, list[str]] | RowProblem]:
+    """The rows after the header of a ``csv.reader`` with the line each starts on (quoted
+    newlines make lines and rows differ); blank rows are skipped, a row that is not valid CSV
+    is a :class:`RowProblem` and reading goes on."""
+    next_line = reader.line_num + 1
+    while True:
+        line = next_line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield RowProblem(line, f"not valid CSV: {exc}")
+            next_line = reader.line_num + 1
+            continue
+        next_line = reader.line_num + 1
+        if any(cell.strip() for cell in cells):
+            yield line, cells
 
 
 @dataclass(frozen=True)
@@ -239,20 +260,11 @@ def parse_customers(text: str) -> ParsedCustomers:
     if header_problems:
         return ParsedCustomers((), tuple(RowProblem(1, p) for p in header_problems))
     first_seen: dict[str, int] = {}
-    next_line = reader.line_num + 1
-    while True:
-        line = next_line
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(RowProblem(line, f"not valid CSV: {exc}"))
-            next_line = reader.line_num + 1
+    for numbered in csv_rows(reader):
+        if isinstance(numbered, RowProblem):
+            problems.append(numbered)
             continue
-        next_line = reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
+        line, cells = numbered
         if len(cells) < len(header) and all(c in OPTIONAL_COLUMNS for c in header[len(cells) :]):
             cells = cells + [""] * (len(header) - len(cells))  # trailing optional columns
         if len(cells) != len(header):

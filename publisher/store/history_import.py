@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from publisher.counting import counted
 from publisher.errors import NotFoundError, PublisherError
-from publisher.store.customers import RowProblem
+from publisher.store.customers import RowProblem, csv_rows
 from publisher.store.db import Database
 from publisher.store.ledger import AcceptanceRequest, record_acceptances
 from publisher.store.models import utcnow
@@ -163,20 +163,11 @@ def parse_history(
     rows: list[HistoryRow] = []
     problems: list[RowProblem] = []
     first_seen: dict[tuple[str, str, str], int] = {}
-    next_line = reader.line_num + 1
-    while True:
-        line = next_line
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(RowProblem(line, f"not valid CSV: {exc}"))
-            next_line = reader.line_num + 1
+    for numbered in csv_rows(reader):
+        if isinstance(numbered, RowProblem):
+            problems.append(numbered)
             continue
-        next_line = reader.line_num + 1
-        if not any(cell.strip() for cell in cells):
-            continue
+        line, cells = numbered
         if len(cells) != len(header):
             problems.append(
                 RowProblem(
