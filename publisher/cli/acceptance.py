@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli.app import App, echo_json, pass_app
+from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.counting import counted
 from publisher.errors import GitError, NotFoundError, PublisherError
@@ -297,14 +297,7 @@ def evidence_command(
 )
 @click.option("--dry-run", is_flag=True, help="Check every row and say what would be recorded.")
 @database_url_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format; json prints one summary document on stdout.",
-)
+@FORMAT_OPTION
 @pass_app
 def import_command(
     app: App, file: Path, source: str | None, dry_run: bool, database_url: str | None, fmt: str
