@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import insert, inspect, text
 
 from publisher.cli import main
+from publisher.store import migrate
 from publisher.store.audit import audit_ledger
 from publisher.store.db import Database
 from publisher.store.erasure import (
@@ -109,12 +110,20 @@ def _scenario(db: Database) -> None:
 
 
 def _every_value(db: Database) -> str:
-    tables = [t for t in inspect(db.engine).get_table_names() if t != "alembic_version"]
+    """Every stored value, in an order that does not depend on the engine.
+
+    PostgreSQL returns tables and rows in no fixed order (an UPDATE moves a row), so
+    both are sorted; the schema-version table is left out.
+    """
+    tables = sorted(set(inspect(db.engine).get_table_names()) - {migrate.VERSION_TABLE})
     with db.engine.connect() as connection:
         return "\n".join(
-            str(tuple(row))
+            line
             for table in tables
-            for row in connection.execute(text(f"SELECT * FROM {table}"))
+            for line in sorted(
+                f"{table}: {tuple(row)}"
+                for row in connection.execute(text(f"SELECT * FROM {table}"))
+            )
         )
 
 
