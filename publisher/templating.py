@@ -23,6 +23,7 @@ import jinja2
 
 from publisher.config import Settings
 from publisher.counting import counted
+from publisher.diff.wording import describe_summary
 from publisher.errors import ConfigError
 from publisher.i18n.catalogs import format_long_date, translations, ui_language
 from publisher.urls import label_path
@@ -55,11 +56,13 @@ def _environment(override: str | None, language: str) -> jinja2.Environment:
         cache_size=400,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    ui = translations(language)
+    env.install_gettext_translations(ui, newstyle=True)  # type: ignore[attr-defined]
     env.globals["ui_language"] = language
     env.filters["isodate"] = _isodate
     env.filters["long_date"] = partial(format_long_date, language=language)
     env.filters["plural"] = counted
+    env.filters["changes_summary"] = partial(describe_summary, t=ui)
     env.filters["label_path"] = label_path
     return env
 
@@ -68,8 +71,9 @@ def environment(
     override_dir: Path | str | None = None, *, language: str | None = None
 ) -> jinja2.Environment:
     """The jinja2 environment: ``override_dir`` (if given) in front of the package's
-    ``publisher/templates``, with our UI strings (``_()``, ``ngettext()``) and the
-    ``long_date`` filter in ``language`` (a tag; its UI language, see
+    ``publisher/templates``, with our UI strings (``_()``, ``ngettext()``), the
+    ``long_date`` filter and the ``changes_summary`` filter (a change summary in words) in
+    ``language`` (a tag; its UI language, see
     :func:`publisher.i18n.catalogs.ui_language`; default English). Environments are shared per
     override folder and UI language, so templates are compiled once per process. Autoescape is
     on (except for ``*.txt`` and ``*.css`` templates); undefined variables are errors."""
