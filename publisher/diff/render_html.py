@@ -156,7 +156,8 @@ def render_html(
             parts.append("</ul>")
         parts.append("</header>")
     else:
-        parts = [f'<section class="redline" aria-label="{escape(gettext("Changes"))}">']
+        label = escape(gettext("Changes"))
+        parts = [f'<section class="redline" aria-label="{label}">']
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)
@@ -166,9 +167,10 @@ def render_html(
             said = gettext("%(count)d editorial changes not listed.")
         parts.append(f'<p class="redline__hidden">{escape(said % {"count": hidden})}</p>')
     elif any(not c.material for c in listed) and any(c.material for c in listed):
+        only = gettext("Material changes only")
         parts.append(
             f'<input type="checkbox" class="redline__filter" id="{prefix}-material-only">'
-            f'<label for="{prefix}-material-only">{escape(gettext("Material changes only"))}</label>'
+            f'<label for="{prefix}-material-only">{escape(only)}</label>'
         )
     for number, change in enumerate(listed, start=1):
         parts.append(

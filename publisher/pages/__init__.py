@@ -22,6 +22,7 @@ from publisher.pages.api import (
 from publisher.pages.bodies import BodyNode, ListGroup, body_tree, policy_body, rewrite_policy_links
 from publisher.pages.feeds import policy_feed, site_feed
 from publisher.pages.model import PolicyInfo, Status, VersionInfo
+from publisher.pages.titles import changes_title, history_title, version_title
 from publisher.pages.toc import TocEntry, changes_toc, document_toc, versions_toc
 from publisher.pages.views import (
     PageContext,
@@ -49,9 +50,11 @@ __all__ = [
     "api_versions",
     "body_tree",
     "changes_page",
+    "changes_title",
     "changes_toc",
     "clauses_json",
     "document_toc",
+    "history_title",
     "label_path",
     "policies_index",
     "policy_body",
@@ -60,6 +63,7 @@ __all__ = [
     "rewrite_policy_links",
     "site_feed",
     "version_page",
+    "version_title",
     "versions_page",
     "versions_toc",
 ]
