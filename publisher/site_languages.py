@@ -87,6 +87,15 @@ _LAG_LINK = N_("version %(version)s (%(language)s)")
 _LAG_CLAUSES = N_("Clauses changed since: %(clauses)s.")
 _NONE = N_("none")
 _LANGUAGES = N_("Languages")
+_THEME = {"skip": N_("Skip to main content"), "toc": N_("On this page")}
+
+
+def theme_words(language: str) -> dict[str, str]:
+    """The words of the plugin's mkdocs theme templates (``mkdocs_theme/``: the skip link,
+    the table of contents' toggle) in ``language``'s UI language, for a translated page's
+    ``page.meta["policy_ui"]`` (mkdocs renders the theme with its own environment)."""
+    ui = translations(ui_language(language))
+    return {key: ui.gettext(message) for key, message in _THEME.items()}
 _BINDING = N_("This is a translation. The %(link)s prevails.")
 _BINDING_LINK = N_("%(language)s text")
 

@@ -15,6 +15,7 @@ from example_history import has_example_history
 from gitrepo import GitRepo
 from goldens import Golden
 from site_i18n_support import build_pages, example_translations
+from sitebuild import build_site_cli
 
 from publisher.i18n import catalogs
 from publisher.i18n.extract import PYTHON_SOURCES, TEMPLATE_FOLDERS, extract_messages
@@ -226,3 +227,18 @@ def test_every_marked_string_of_the_site_is_extracted() -> None:
             continue
         if marked.search(path.read_text(encoding="utf-8")):
             assert name in PYTHON_SOURCES, f"{name} marks msgids but is not extracted"
+
+
+def test_the_themes_own_words_follow_a_translated_page(tmp_path: Path) -> None:
+    repo = example_translations(tmp_path / "repo")
+    result = build_site_cli(repo.path, tmp_path / "site", tmp_path / "cache")
+    assert result.exit_code == 0, result.output
+    german = (tmp_path / "site/de/privacy/index.html").read_text(encoding="utf-8")
+    assert '<a class="skip-link" href="#main-content">Zum Hauptinhalt springen</a>' in german
+    assert re.search(r"toc-toggle[^>]*>\s*Auf dieser Seite <span", german)
+    assert "Skip to main content" not in german and "On this page" not in german
+    french = (tmp_path / "site/fr/privacy/changes/2..3/index.html").read_text(encoding="utf-8")
+    assert "Aller au contenu principal" in french and "Sur cette page" in french
+    english = (tmp_path / "site/privacy/index.html").read_text(encoding="utf-8")
+    assert '<a class="skip-link" href="#main-content">Skip to main content</a>' in english
+    assert re.search(r"toc-toggle[^>]*>\s*On this page <span", english)
