@@ -96,6 +96,8 @@ def theme_words(language: str) -> dict[str, str]:
     ``page.meta["policy_ui"]`` (mkdocs renders the theme with its own environment)."""
     ui = translations(ui_language(language))
     return {key: ui.gettext(message) for key, message in _THEME.items()}
+
+
 _BINDING = N_("This is a translation. The %(link)s prevails.")
 _BINDING_LINK = N_("%(language)s text")
 

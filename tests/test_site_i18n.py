@@ -161,7 +161,10 @@ def test_page_titles_and_tables_of_contents_are_translated(built: dict[str, Site
     assert versions.title == "Datenschutzerklärung: Versionsverlauf"
     assert [entry.title for entry in versions.toc] == ["Version 3", "Version 2"]
     assert built["fr/privacy/v/2/"].title == "Politique de confidentialité, version 2"
-    assert built["fr/privacy/versions/"].title == "Politique de confidentialité : historique des versions"
+    assert (
+        built["fr/privacy/versions/"].title
+        == "Politique de confidentialité : historique des versions"
+    )
     switcher = built["de/privacy/"].text
     assert '<nav class="languages" aria-label="Sprachen">' in switcher
 

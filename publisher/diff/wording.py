@@ -368,9 +368,7 @@ def form_notes(change: Change, gettext: Gettext = english) -> list[str]:
     found: list[str] = []
     olds, news = change.old_clauses, change.new_clauses
     if len(olds) == 1 and len(news) == 1 and olds[0].kind != news[0].kind:
-        found.append(
-            f"{gettext(_FORM_NAMES[olds[0].kind])} → {gettext(_FORM_NAMES[news[0].kind])}"
-        )
+        found.append(f"{gettext(_FORM_NAMES[olds[0].kind])} → {gettext(_FORM_NAMES[news[0].kind])}")
     old_heads = {c.heading.casefold(): c for c in olds if c.heading}
     for clause in news:
         if not clause.heading:
@@ -403,7 +401,10 @@ def format_note(change: FormatChange, gettext: Gettext = english) -> str:
 
 def cell_ops(cell: CellChange, gettext: Gettext = english) -> tuple[InlineOp, ...]:
     """One table cell's change as ops, after a ``row “Basic”, column “Price”: `` lead."""
-    said = gettext("row “%(row)s”, column “%(column)s”: ") % {"row": cell.row, "column": cell.column}
+    said = gettext("row “%(row)s”, column “%(column)s”: ") % {
+        "row": cell.row,
+        "column": cell.column,
+    }
     lead: InlineOp = ("=", said)
     if cell.old is None:
         return (lead, ("+", cell.new or ""))
