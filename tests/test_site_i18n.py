@@ -151,7 +151,7 @@ def test_the_redline_says_its_changes_in_the_pages_language(built: dict[str, Sit
     assert "Was sich geändert hat: 1 entfernt, 1 verschoben" in text
     assert "wesentlich" in text and "redaktionell" in text
     assert german.title == "Datenschutzerklärung: Änderungen von Version 2 zu 3"
-    assert [entry.title.split(":")[0] for entry in german.toc] == ["Entfernt", "Verschoben"]
+    assert [entry.title.split(":")[0] for entry in german.toc] == ["Verschoben", "Entfernt"]
     french = said(built["fr/privacy/changes/2..3/"].text)
     assert "Déplacé" in french and "Supprimé" in french and "Déplacée depuis" in french
 
