@@ -37,6 +37,27 @@ def _isodate(value: date | datetime | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory and shared by every environment: the environments of
+    one override folder differ only in their UI language, whose strings are looked up when a
+    template renders (``_()`` calls the environment's gettext), so a template compiles once
+    per process, not once per language. Keyed by template name, file and source hash (jinja2)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _SharedBytecode()
+
+
 @lru_cache(maxsize=32)
 def _environment(override: str | None, language: str) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
@@ -55,6 +76,7 @@ def _environment(override: str | None, language: str) -> jinja2.Environment:
         auto_reload=False,
         cache_size=400,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=_BYTECODE,
     )
     ui = translations(language)
     env.install_gettext_translations(ui, newstyle=True)  # type: ignore[attr-defined]

@@ -7,9 +7,12 @@ every marked string is extracted and each catalog is loaded once per build."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pytest
 from example_history import has_example_history
 from gitrepo import GitRepo
@@ -20,6 +23,7 @@ from sitebuild import build_site_cli
 from publisher.i18n import catalogs
 from publisher.i18n.extract import PYTHON_SOURCES, TEMPLATE_FOLDERS, extract_messages
 from publisher.site import SitePage
+from publisher.templating import environment
 
 pytestmark = pytest.mark.skipif(
     not has_example_history(), reason="needs this repository's history (not a shallow clone)"
@@ -245,3 +249,33 @@ def test_the_themes_own_words_follow_a_translated_page(tmp_path: Path) -> None:
     english = (tmp_path / "site/privacy/index.html").read_text(encoding="utf-8")
     assert '<a class="skip-link" href="#main-content">Skip to main content</a>' in english
     assert re.search(r"toc-toggle[^>]*>\s*On this page <span", english)
+
+
+def test_a_template_compiles_once_for_every_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site/probe.html").write_text(
+        "{{ _('All versions') }} {{ day|long_date }}\n", encoding="utf-8"
+    )
+    compiled: list[str | None] = []
+    original = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: Any, name: str | None = None, *a: Any) -> Any:
+        compiled.append(name)
+        return original(self, source, name, *a)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    said_in = {
+        lang: environment(tmp_path, language=lang)
+        .get_template("site/probe.html")
+        .render(day=date(2024, 2, 1))
+        for lang in ("en", "de", "fr", "es")
+    }
+    assert said_in == {
+        "en": "All versions 1 February 2024\n",
+        "de": "Alle Versionen 1. Februar 2024\n",
+        "fr": "Toutes les versions 1 février 2024\n",
+        "es": "Todas las versiones 1 de febrero de 2024\n",
+    }
+    assert compiled.count("site/probe.html") == 1
