@@ -22,7 +22,7 @@ from sitebuild import build_site_cli
 
 from publisher.i18n import catalogs
 from publisher.i18n.extract import PYTHON_SOURCES, TEMPLATE_FOLDERS, extract_messages
-from publisher.site import SitePage
+from publisher.site import SiteOptions, SitePage
 from publisher.templating import environment
 
 pytestmark = pytest.mark.skipif(
@@ -192,13 +192,17 @@ def test_a_language_without_a_catalog_gets_english_chrome(tmp_path: Path) -> Non
     repo.write("policies/terms.md", '---\nversion: "1"\n---\n# Terms\n\n1. Be kind.\n')
     repo.write("policies/terms.ja.md", '---\nversion: "1"\n---\n# 規約\n\n1. 親切に。\n')
     repo.write("policies/terms.pt-BR.md", '---\nversion: "1"\n---\n# Termos\n\n1. Seja gentil.\n')
-    repo.commit("Terms in three languages", date="2024-01-10")
+    repo.write("policies/terms.es-MX.md", '---\nversion: "1"\n---\n# Términos\n\n1. Sé amable.\n')
+    repo.commit("Terms in four languages", date="2024-01-10")
     pages = build_pages(repo.path)
     for lang in ("ja", "pt-BR"):
         page = pages[f"{lang}/terms/"]
         assert page.lang == lang and f'<div lang="{lang}">' in page.text
         assert "Follow changes (Atom feed)" in page.text
         assert '<nav class="languages" aria-label="Languages">' in page.text
+    spanish = pages["es-MX/terms/"].text  # a regional tag gets its language's catalog
+    assert "Seguir los cambios (canal Atom)" in spanish
+    assert '<time datetime="2024-01-10T12:00:00+00:00">10 de enero de 2024</time>' in spanish
 
 
 def test_each_catalog_is_loaded_once_per_build(tmp_path: Path) -> None:
@@ -279,3 +283,41 @@ def test_a_template_compiles_once_for_every_language(
         "es": "Todas las versiones 1 de febrero de 2024\n",
     }
     assert compiled.count("site/probe.html") == 1
+
+
+def _version(label: str, effective: str, title: str, text: str, lang: str = "") -> str:
+    front = f'---\nversion: "{label}"\neffective: {effective}\n' + (
+        f"lang: {lang}\n" if lang else ""
+    )
+    return front + f"---\n# {title}\n\n1. {text}\n"
+
+
+def test_upcoming_versions_and_redirects_are_said_in_the_pages_language(tmp_path: Path) -> None:
+    repo = GitRepo.init(tmp_path / "repo")
+    history = [("1", "2025-01-01"), ("2", "2025-06-01"), ("3", "2026-01-01"), ("4", "2026-06-01")]
+    for n, (label, effective) in enumerate(history, start=1):
+        repo.write("policies/terms.md", _version(label, effective, "Terms", f"Rule {n}."))
+        repo.write(
+            "policies/terms.de.md", _version(label, effective, "AGB", f"Regel {n}.", lang="de")
+        )
+        repo.commit(f"Terms {label}", date=f"2024-0{n}-01")
+    pages = build_pages(repo.path, SiteOptions(redline_window=0))
+    current = pages["de/terms/"].text
+    assert (
+        'Version 4 kommt: Sie tritt am <time datetime="2026-06-01">1. Juni 2026</time> in Kraft.'
+        in current
+    )
+    assert ">Was sich ändern wird</a>" in current
+    upcoming = pages["de/terms/v/4/"].text
+    assert "Diese Version ist noch nicht in Kraft: Sie tritt am" in upcoming
+    assert 'Bis dahin gilt <a href="../../">Version 3</a>.' in upcoming
+    assert "(bevorstehend)</title>" in pages["de/terms/feed.xml"].text
+    redirect = pages["de/terms/changes/1..3/index.html"].text
+    assert '<html lang="de">' in redirect and ">Zum Versionsverlauf</a>" in redirect
+    assert "Der Vergleich von Version 1 zu Version 3 wird nicht mehr veröffentlicht" in redirect
+    english = pages["terms/changes/1..3/index.html"].text
+    assert '<html lang="en">' in english and ">Go to the version history</a>" in english
+    for path in ("de/terms/", "de/terms/v/4/", "de/terms/v/1/", "de/terms/versions/"):
+        words = said(pages[path].text)
+        left = [label for label in ENGLISH_CHROME if re.search(rf"\b{re.escape(label)}\b", words)]
+        assert not left, f"{path}: English left: {left}"

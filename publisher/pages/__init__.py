@@ -5,8 +5,9 @@ The site model (:mod:`publisher.site`) decides which pages exist and gathers the
 this package turns them into HTML fragments through the shared jinja2 templates
 (:mod:`publisher.templating`, ``templates/site/`` and ``templates/fragments/``), Atom XML and
 JSON-ready dicts, one module per concern: :mod:`.model` (the values), :mod:`.bodies` (a
-policy's text), :mod:`.toc` (tables of contents), :mod:`.views` (the HTML pages), :mod:`.feeds` and
-:mod:`.api`. The URL scheme is :mod:`publisher.urls`.
+policy's text), :mod:`.toc` (tables of contents), :mod:`.views` (the HTML pages), :mod:`.titles` (page
+titles), :mod:`.feeds` and :mod:`.api`. Every page's own words and dates are in its language
+(``PageContext.language``, the gettext catalogs of :mod:`publisher.i18n`). The URL scheme is :mod:`publisher.urls`.
 """
 
 from __future__ import annotations
