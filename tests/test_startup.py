@@ -217,3 +217,22 @@ def test_textconv_of_a_folder_is_still_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "is a directory" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_files_without_front_matter_need_no_yaml_parser(tmp_path: Path) -> None:
+    old, new = tmp_path / "a.md", tmp_path / "b.md"
+    old.write_text("# Terms\n\n1. Be kind.\n")
+    new.write_text("# Terms\n\n1. Be very kind.\n")
+    code, modules, out = _modules(["diff", str(old), str(new)], tmp_path)
+    assert code in (0, None) and "{+very+}" in out
+    assert "yaml" not in modules
+
+
+def test_front_matter_still_loads_the_yaml_parser_and_is_read(
+    tmp_path: Path, two_files: tuple[Path, Path]
+) -> None:
+    old, new = two_files
+    new.write_text(new.read_text().replace("title: Terms", "title: Terms of use"))
+    code, modules, out = _modules(["diff", str(old), str(new)], tmp_path)
+    assert code in (0, None) and "Terms of use" in out
+    assert "yaml" in modules
