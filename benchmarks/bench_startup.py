@@ -45,7 +45,11 @@ MODES = ("with bytecode", ".pyc off")
 def once(argv: list[str], env: Mapping[str, str]) -> tuple[float, float]:
     start = time.perf_counter()
     proc = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(env)
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(env),
+        cwd=tempfile.gettempdir(),  # not a checkout: `python -m` would import the one here
     )
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -71,6 +75,7 @@ def package_dir(env: Mapping[str, str]) -> Path:
     done = subprocess.run(
         [sys.executable, "-c", "import publisher; print(publisher.__file__)"],
         env=dict(env),
+        cwd=tempfile.gettempdir(),
         capture_output=True,
         text=True,
         check=True,
