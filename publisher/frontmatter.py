@@ -37,6 +37,7 @@ _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STRING_KEYS = ("title", "slug", "summary")
 _DATE_HINT = "write a real calendar date as YYYY-MM-DD, e.g. `effective: 2024-03-01`"
 
+
 @cache
 def _loader() -> type[yaml.SafeLoader]:
     """The safe loader (libyaml's when installed) whose invalid timestamps (``2024-02-30``)
