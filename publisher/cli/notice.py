@@ -19,6 +19,7 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.counting import counted
 from publisher.notices import campaign, preview, runner
+from publisher.notices.members import count_on_behalf
 from publisher.notices.render import default_subject
 from publisher.store.customers import import_file
 from publisher.version_labels import label_text
@@ -27,6 +28,10 @@ from publisher.version_labels import label_text
 @click.group("notice")
 def notice_group() -> None:
     """Change notices: tell every customer what changed for them, with a link to accept."""
+
+
+MEMBERS_SHOWN = 20
+"""Members (with their on-behalf links) that ``notice create`` lists in text output."""
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -106,7 +111,9 @@ def create_command(
     The notice is effective on the version's own effective date; another --effective date
     is refused unless --force. A material change needs notice_days (30 by default; a
     policy's front matter may say otherwise) between today and the effective date: the
-    command refuses and says why, unless --force. Prints the notice id on the last line.
+    command refuses and says why, unless --force. An organisation with members is written
+    to through them, each with their own link that accepts on its behalf (listed here).
+    Prints the notice id on the last line.
     """
     settings = store_settings(app, database_url)
     # Without a repository only an existing store knows the policy: never create one then.
@@ -137,6 +144,18 @@ def create_command(
                     version, day, today, templates=templates
                 ),
             )
+        on_behalf = count_on_behalf(database, created.notice.id)
+        members = (
+            runner.member_links(
+                database,
+                settings,
+                created.notice,
+                warn=notify,
+                limit=None if fmt == "json" else MEMBERS_SHOWN,
+            )
+            if on_behalf
+            else []
+        )
     for warning in created.warnings:
         notify(f"warning: {warning}")
     notice = created.notice
@@ -153,6 +172,7 @@ def create_command(
                     for g, c in zip(created.groups, created.changes, strict=True)
                 ],
                 "warnings": list(created.warnings),
+                "on_behalf": [member.to_dict() for member in members],
             }
         )
         return
@@ -166,6 +186,15 @@ def create_command(
         since = f"since version {group.since}" if group.since else "never accepted"
         what = changes.changes.summary.describe() if changes.changes else "first version"
         notify(f"  {counted(group.count, 'customer')} {since}: {what}")
+    if on_behalf:
+        notify(
+            f"{counted(on_behalf, 'member')} written to for their organisation, each with "
+            "their own link that accepts on its behalf:"
+        )
+        for member in members:
+            notify(f"  {member.describe()}")
+        if on_behalf > len(members):
+            notify(f"  … and {on_behalf - len(members)} more (see --format json)")
     notify(
         f"preview with `publisher notice preview {notice.id}`, "
         f"send with `publisher notice send {notice.id}`"
@@ -241,6 +270,11 @@ def preview_command(
     with open_database(app, database_url, create=False) as database:
         shown = preview.preview(database, settings, notice_id, customer_id, warn=notify)
     content = shown.content
+    if shown.on_behalf_of is not None:
+        notify(
+            f"{shown.customer_id} is written to for organisation {shown.on_behalf_of}: "
+            "their link accepts on its behalf"
+        )
     if fmt == "json":
         echo_json(shown.to_dict())
         return

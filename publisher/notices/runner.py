@@ -35,8 +35,9 @@ from publisher.notices.languages import (
     plan_languages,
 )
 from publisher.notices.mailers import make_mailer
+from publisher.notices.members import OnBehalf, on_behalf
 from publisher.notices.outbox import Progress, SendOptions, SendReport, send_notice
-from publisher.notices.render import NoticeRenderer, Sender, make_sender
+from publisher.notices.render import NoticeRenderer, Sender, make_sender, notice_link
 from publisher.store.db import Database
 from publisher.store.models import utcnow
 from publisher.store.versions import stored_versions
@@ -201,3 +202,24 @@ def _ready(
         record_override(database, notice.id, problem)
         notice = get_notice(database, notice.id)
     return notice, added
+
+
+def member_links(
+    database: Database,
+    settings: Settings,
+    notice: NoticeInfo,
+    *,
+    warn: Warn,
+    limit: int | None = None,
+) -> list[OnBehalf]:
+    """The notice's members written to for their organisation, each with the link their
+    email will carry (the same claims, signed now)."""
+    signer = signer_for(settings, warn=warn)
+    return on_behalf(
+        database,
+        notice.id,
+        lambda member, organisation: notice_link(
+            signer, settings.accept_url, notice, member, organisation
+        ),
+        limit=limit,
+    )

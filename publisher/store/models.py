@@ -165,6 +165,9 @@ class Delivery(Base):
     provider_status: Mapped[str | None] = mapped_column(String(40))
     """The provider's latest word on the message (processed, delivered, bounce, dropped…)."""
     provider_status_at: Mapped[datetime | None]
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
+    """The organisation a member is written to for (their link accepts on its behalf; None:
+    the customer is written to for themselves)."""
 
 
 class DeliveryEvent(Base):
