@@ -2,7 +2,8 @@
 
 This module holds the group and the commands that plan and show a notice (create, list,
 preview); sending and reminding are in :mod:`publisher.cli.notice_send`, following and
-settling an outbox in :mod:`publisher.cli.notice_status`."""
+settling an outbox in :mod:`publisher.cli.notice_status`, receipt emails in
+:mod:`publisher.cli.notice_receipts`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from publisher.cli import notice_send, notice_status
+from publisher.cli import notice_receipts, notice_send, notice_status
 from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings, sync_policy
 from publisher.counting import counted
@@ -298,7 +299,7 @@ def preview_command(
     click.echo(content.text, nl=False)
 
 
-for _module in (notice_send, notice_status):
+for _module in (notice_send, notice_status, notice_receipts):
     for _command in _module.COMMANDS:
         notice_group.add_command(_command)
 

@@ -37,6 +37,8 @@ from publisher.notices.languages import (
 from publisher.notices.mailers import make_mailer
 from publisher.notices.members import OnBehalf, on_behalf
 from publisher.notices.outbox import Progress, SendOptions, SendReport, send_notice
+from publisher.notices.receipt_render import ReceiptSender
+from publisher.notices.receipts import ReceiptError, ReceiptMail, ReceiptReport, send_receipts
 from publisher.notices.render import NoticeRenderer, Sender, make_sender, notice_link
 from publisher.store.db import Database
 from publisher.store.models import utcnow
@@ -223,3 +225,31 @@ def member_links(
         ),
         limit=limit,
     )
+
+
+def receipts(
+    database: Database,
+    settings: Settings,
+    *,
+    mailer: str | None = None,
+    outbox_dir: Path | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> ReceiptReport:
+    """Queue and send the receipt emails of the acceptances recorded since the last run
+    (setting ``receipts: email``; ReceiptError when it is off), through the mailer
+    ``mailer`` (default: the setting); the folder mailer writes ``receipt-<seq>/`` folders."""
+    if settings.receipts != "email":
+        raise ReceiptError(
+            "receipt emails are off (setting receipts)",
+            hint='set receipts = "email" in [tool.publisher] (or PUBLISHER_RECEIPTS=email)',
+        )
+    name = mailer or settings.mailer
+    sender = sender_for(settings, mailer=name)
+    mail = ReceiptMail(
+        sender.address,
+        sender.reply_to,
+        ReceiptSender(settings.provider_name, sender.contact, settings.site_url),
+        templates_dir(settings),
+    )
+    with make_mailer(settings, name, now=now, outbox_dir=outbox_dir, kind="receipt") as chosen:
+        return send_receipts(database, chosen, mail, now=now)
