@@ -162,7 +162,9 @@ def test_members_links_from_the_dry_run_folder_accept_for_the_organisation(
     personal = signer.verify(link_in(eml_of(out, notice_id, "c1")).rsplit("/", 1)[1])
     assert personal.organisation is None
 
-    with TestClient(create_app(orgs.settings, database=orgs.database)) as client:
+    with TestClient(
+        create_app(orgs.settings, database=orgs.database), base_url=orgs.settings.accept_url
+    ) as client:
         page, response = accept(client, ann_link)
         assert "on behalf of Acme Ltd" in page.text
         assert response.status_code == 303, response.text

@@ -9,12 +9,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import os
 import re
 import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,7 @@ def test_the_receipt_email(language: str, golden: Golden) -> None:
 
 
 def test_a_person_s_receipt_names_them() -> None:
-    facts = ReceiptFacts(**{**FACTS.__dict__, "customer_name": "Bob", "member_name": None})
+    facts = replace(FACTS, customer_name="Bob", member_name=None)
     text = render_receipt(
         receipt_context(facts, recipient_name="Bob", language=None, sender=SENDER)
     ).text
@@ -126,7 +126,10 @@ def test_receipts_after_link_acceptances_are_sent_once(
     assert off.exit_code != 0 and "receipt emails are off" in off.stderr
     assert "Traceback" not in off.output
     signer = signer_for(receipts.settings)
-    with TestClient(create_app(receipts.settings, database=receipts.database)) as client:
+    with TestClient(
+        create_app(receipts.settings, database=receipts.database),
+        base_url=receipts.settings.accept_url,
+    ) as client:
         accept(client, "/a/" + signer.sign(LinkClaims("c3", POLICY, "3")))
         accept(client, "/a/" + signer.sign(LinkClaims("ann", POLICY, "3", organisation="acme")))
     person, org = (
@@ -207,7 +210,6 @@ def test_a_killed_sender_sends_each_receipt_exactly_once(
 ) -> None:
     out = tmp_path / "outbox"
     env = {**support.python_env(), "PUBLISHER_RECEIPTS": "email", "PUBLISHER_OUTBOX_DIR": str(out)}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     killed = subprocess.run(
         [sys.executable, "-c", CRASH, str(receipts.root), receipts.url, when],
         env=env,
