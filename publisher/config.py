@@ -151,6 +151,12 @@ class Settings:
         "writes again to customers who have not accepted.",
         parse=_parse_int,
     )
+    receipts: str = _setting(
+        "off",
+        "Receipt emails after an acceptance is recorded (link, API or on behalf of an "
+        "organisation): off, or email (to the customer, and to the member who accepted for an "
+        "organisation), sent by `publisher notice receipts` through the mailer setting.",
+    )
     mail_timeout: int = _setting(
         30,
         "Seconds to wait for the SMTP server or the SendGrid API before giving up.",
@@ -224,6 +230,7 @@ class Settings:
 
 
 MAILERS = ("folder", "smtp", "sendgrid")
+RECEIPTS = ("off", "email")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
@@ -333,6 +340,8 @@ def explain_settings(
         checked[name] = value
     if "mailer" in checked and checked["mailer"] not in MAILERS:
         errors.append(f"mailer must be one of {', '.join(MAILERS)}, not {checked['mailer']!r}")
+    if "receipts" in checked and checked["receipts"] not in RECEIPTS:
+        errors.append(f"receipts must be one of {', '.join(RECEIPTS)}, not {checked['receipts']!r}")
     if "notice_days" in checked and checked["notice_days"] < 0:
         errors.append("notice_days must be 0 or more")
     if "link_max_age_days" in checked and checked["link_max_age_days"] < 1:

@@ -19,6 +19,7 @@ SETTINGS = (
     "reply_to",
     "contact",
     "remind_after_days",
+    "receipts",
     "mail_timeout",
     "smtp_host",
     "smtp_port",

@@ -272,3 +272,70 @@ def test_the_import_command(tmp_path: Path, database_url: str) -> None:
         "first_record": None,
         "last_record": None,
     }
+
+
+BAD = (
+    "customer,policy,version,accepted_at,source\n"
+    "c1,acceptable-use,1,2023-05-01,form\n"
+    "c2,acceptable-use\n"
+    "c3,acceptable-use,1,2023-05-01T00:00:00Z,form\n"
+    "c3,acceptable-use,1,2023-06-01T00:00:00Z,form\n"
+)
+BAD_LINES = (
+    "bad.csv:2: accepted_at '2023-05-01' has no UTC offset",
+    "bad.csv:3: expected 5 fields",
+    "bad.csv:5: duplicate of line 4",
+)
+
+
+def test_a_bad_file_makes_no_database_and_a_good_file_after_it_imports(tmp_path: Path) -> None:
+    repo = support.make_policy_repo(tmp_path / "repo")
+    store = tmp_path / "new.db"
+    url = f"sqlite:///{store}"
+    bad = write(tmp_path, BAD, "bad.csv")
+    for extra in ((), ("--dry-run",), ("--format", "json")):
+        result = cli(repo, url, "acceptance", "import", str(bad), *extra)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        if not extra or extra == ("--dry-run",):
+            for line in BAD_LINES:
+                assert str(tmp_path / line) in result.stderr
+            assert "3 bad rows; nothing was imported" in result.stderr
+        assert not store.exists()
+    as_json = cli(repo, url, "acceptance", "import", str(bad), "--format", "json")
+    assert [p["line"] for p in json.loads(as_json.stdout)["invalid"]] == [2, 3, 5]
+    good = write(tmp_path, GOOD, "good.csv")
+    no_store = cli(repo, url, "acceptance", "import", str(good), "--source", "m")
+    assert no_store.exit_code != 0 and f"no database at {store}" in no_store.stderr
+    assert not store.exists()  # a good file does not make one either: no customers in it
+    support.synced_store(repo, url).dispose()
+    done = cli(repo, url, "acceptance", "import", str(good), "--source", "m")
+    assert done.exit_code == 0, done.output
+    assert done.stdout == f"{good}: 3 rows; recorded 3 acceptances, 0 already in the ledger\n"
+
+
+def test_a_bad_file_writes_nothing_to_a_store_then_a_good_file_imports(
+    tmp_path: Path, database_url: str
+) -> None:
+    repo = support.make_policy_repo(tmp_path / "repo")
+    support.synced_store(repo, database_url).dispose()
+    unknown = write(
+        tmp_path, BAD + "zz,acceptable-use,1,2023-05-01T00:00:00Z,form\n" + GOOD[GOOD.index("\n") :]
+    )
+    result = cli(repo, database_url, "acceptance", "import", str(unknown), "--source", "m")
+    assert result.exit_code == 2, result.output
+    assert f"{unknown}:6: unknown customer 'zz'" in result.stderr  # beside the file's own
+    assert f"{unknown}:2: accepted_at" in result.stderr
+    assert "5 bad rows; nothing was imported" in result.stderr
+    with Database.from_url(database_url) as database:
+        assert records(database) == []
+    good = write(tmp_path, GOOD, "good.csv")
+    done = cli(repo, database_url, "acceptance", "import", str(good), "--source", "m")
+    assert done.exit_code == 0, done.output
+    with Database.from_url(database_url) as database:
+        assert [(r.customer_id, r.version) for r in records(database)] == [
+            ("c1", "1"),
+            ("c2", "2"),
+            ("c1", "2"),
+        ]
+        assert verify_chain(database).ok

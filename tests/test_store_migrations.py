@@ -28,6 +28,8 @@ TABLES = {
     "webhook_endpoints",
     "webhook_deliveries",
     "personal_data",
+    "receipts",
+    "receipt_cursor",
     migrate.VERSION_TABLE,
 }
 

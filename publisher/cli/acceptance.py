@@ -20,7 +20,7 @@ from publisher.store.checkpoints import read_anchors
 from publisher.store.customers import get_customer
 from publisher.store.db import Database
 from publisher.store.evidence import collect_evidence, evidence_document, write_evidence
-from publisher.store.history_import import HistoryFileError, count_rows, import_history
+from publisher.store.history_import import HistoryFileError, count_rows, import_file
 from publisher.store.org_reports import (
     organisation_report,
     render_organisations_csv,
@@ -310,20 +310,23 @@ def import_command(
     row's organisation) and nothing is recorded while any is bad. Each
     row becomes a ledger record of method import, with the import's own time beside the
     claimed one; rows already in the ledger are skipped, so running it again is safe."""
-    with open_database(app, database_url, create=not dry_run) as database:
+
+    def open_store() -> Database:
+        return open_database(app, database_url, create=False)
+
+    try:
         if fmt == "json" or dry_run:
-            try:
-                summary = import_history(database, file, default_source=source, dry_run=dry_run)
-            except HistoryFileError as exc:
-                if fmt == "json":
-                    problems = [{"line": p.line, "message": p.message} for p in exc.problems]
-                    echo_json({"file": str(file), "imported": False, "invalid": problems})
-                raise
+            summary = import_file(open_store, file, default_source=source, dry_run=dry_run)
         else:
             with click.progressbar(
                 length=count_rows(file), label="importing", file=sys.stderr
             ) as bar:
-                summary = import_history(database, file, default_source=source, progress=bar.update)
+                summary = import_file(open_store, file, default_source=source, progress=bar.update)
+    except HistoryFileError as exc:
+        if fmt == "json":
+            problems = [{"line": p.line, "message": p.message} for p in exc.problems]
+            echo_json({"file": str(file), "imported": False, "invalid": problems})
+        raise
     if fmt == "json":
         echo_json(summary.to_dict())
         return

@@ -2,7 +2,8 @@
 accepted, and the notice-period rule (reminders: :mod:`publisher.notices.reminders`).
 
 A notice is for one policy version. Its recipients are the customers who have not accepted
-that version (nor a newer one); each gets an outbox row (:class:`~publisher.store.models.Delivery`)
+that version (nor a newer one; an organisation's members for it, see
+:mod:`publisher.notices.members`); each gets an outbox row (:class:`~publisher.store.models.Delivery`)
 that remembers the version they last accepted (``since_label``, None for none), so their email
 shows the changes since *their* version. Customers with the same ``since_label`` form a
 group; each group's change set is computed and rendered once.
@@ -23,13 +24,10 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Select,
-    and_,
     exists,
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
@@ -41,6 +39,7 @@ from publisher.notices.changes import (
     group_changes,
     is_material,
 )
+from publisher.notices.members import recipients
 from publisher.notices.states import NoticeStatus, State
 from publisher.store.db import Database
 from publisher.store.models import (
@@ -48,7 +47,7 @@ from publisher.store.models import (
     UTCDateTime,
     utcnow,
 )
-from publisher.store.tables import ACCEPTANCES, CUSTOMERS, DELIVERIES, NOTICES, VERSIONS
+from publisher.store.tables import CUSTOMERS, DELIVERIES, NOTICES
 from publisher.store.versions import StoredVersion, get_version, stored_versions
 
 NOTICE = "notice"
@@ -219,6 +218,8 @@ class RecipientRow:
     name: str
     since: str | None
     state: str
+    on_behalf_of: str | None = None
+    """The organisation the customer (its member) is written to for."""
 
 
 def recipient_row(database: Database, notice_id: int, customer_id: str | None) -> RecipientRow:
@@ -231,6 +232,7 @@ def recipient_row(database: Database, notice_id: int, customer_id: str | None) -
             CUSTOMERS.c.name,
             DELIVERIES.c.since_label,
             DELIVERIES.c.state,
+            DELIVERIES.c.on_behalf_of,
         )
         .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
         .where(DELIVERIES.c.notice_id == notice_id)
@@ -253,30 +255,12 @@ def recipient_row(database: Database, notice_id: int, customer_id: str | None) -
             hint=f"they are unknown or have accepted {notice.slug} version "
             f"{notice.version_label} (or a newer one) already",
         )
-    return RecipientRow(row.id, row.customer_id, row.email, row.name, row.since_label, row.state)
+    return RecipientRow(
+        row.id, row.customer_id, row.email, row.name, row.since_label, row.state, row.on_behalf_of
+    )
 
 
 # ------------------------------------------------------------------------------ planning
-
-
-def _last_accepted(slug: str) -> Any:
-    """Per customer: the position of the newest version of ``slug`` they accepted."""
-    return (
-        select(
-            ACCEPTANCES.c.customer_id.label("customer_id"),
-            func.max(VERSIONS.c.position).label("position"),
-        )
-        .join(
-            VERSIONS,
-            and_(
-                VERSIONS.c.slug == ACCEPTANCES.c.slug,
-                VERSIONS.c.label == ACCEPTANCES.c.version_label,
-            ),
-        )
-        .where(ACCEPTANCES.c.slug == slug)
-        .group_by(ACCEPTANCES.c.customer_id)
-        .subquery("last_accepted")
-    )
 
 
 def carried_labels(database: Database, version: StoredVersion) -> frozenset[str]:
@@ -287,24 +271,9 @@ def carried_labels(database: Database, version: StoredVersion) -> frozenset[str]
     return PolicyRules(stored_versions(database, slug=version.slug)).carrying(current=version.label)
 
 
-def _recipients(version: StoredVersion, carried: frozenset[str]) -> Select[Any]:
-    """customer id, email and last accepted label of everyone who has not accepted
-    ``version`` or a newer one, nor a version in ``carried``."""
-    last = _last_accepted(version.slug)
-    since = VERSIONS.alias("since_version")
-    return (
-        select(CUSTOMERS.c.id, CUSTOMERS.c.email, since.c.label)
-        .select_from(CUSTOMERS)
-        .outerjoin(last, last.c.customer_id == CUSTOMERS.c.id)
-        .outerjoin(since, and_(since.c.slug == version.slug, since.c.position == last.c.position))
-        .where(or_(last.c.position.is_(None), last.c.position < version.position))
-        .where(or_(since.c.label.is_(None), since.c.label.not_in(sorted(carried))))
-    )
-
-
 def planned_groups(database: Database, version: StoredVersion) -> list[RecipientGroup]:
     """Who a new notice for ``version`` would go to, per last accepted version."""
-    plan = _recipients(version, carried_labels(database, version)).subquery("plan")
+    plan = recipients(version, carried_labels(database, version)).subquery("plan")
     query = select(plan.c.label, func.count()).group_by(plan.c.label)
     with database.read() as connection:
         rows = [(label, int(count)) for label, count in connection.execute(query)]
@@ -319,7 +288,7 @@ def _plan(
     carried: frozenset[str],
 ) -> int:
     """Add an outbox row for every recipient who has none yet; returns how many."""
-    wanted = _recipients(version, carried).where(
+    wanted = recipients(version, carried).where(
         ~exists(
             select(DELIVERIES.c.id).where(
                 DELIVERIES.c.notice_id == notice_id, DELIVERIES.c.customer_id == CUSTOMERS.c.id
@@ -331,6 +300,7 @@ def _plan(
         CUSTOMERS.c.id,
         CUSTOMERS.c.email,
         wanted.selected_columns[2],
+        wanted.selected_columns[3],
         literal(State.QUEUED.value),
         literal(0),
         literal(moment, UTCDateTime()),
@@ -338,7 +308,16 @@ def _plan(
     result = connection.execute(
         insert(DELIVERIES)
         .from_select(
-            ["notice_id", "customer_id", "email", "since_label", "state", "attempts", "queued_at"],
+            [
+                "notice_id",
+                "customer_id",
+                "email",
+                "since_label",
+                "on_behalf_of",
+                "state",
+                "attempts",
+                "queued_at",
+            ],
             rows,
         )
         .returning(DELIVERIES.c.id)

@@ -258,7 +258,8 @@ def send_notice(
                         notice_id=notice_id,
                         template=template,
                         recipients=tuple(
-                            renderer.recipient(r.id, r.customer_id, r.email, r.name) for r in rows
+                            renderer.recipient(r.id, r.customer_id, r.email, r.name, r.on_behalf_of)
+                            for r in rows
                         ),
                         sender=sender,
                         reply_to=reply_to,

@@ -38,7 +38,14 @@ class Renderer(Protocol):
 
     def template(self, since: str | None, language: str | None = None) -> EmailTemplate: ...
 
-    def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient: ...
+    def recipient(
+        self,
+        delivery_id: int,
+        customer_id: str,
+        email: str,
+        name: str,
+        organisation: str | None = None,
+    ) -> Recipient: ...
 
 
 def new_batch_id(notice_id: int) -> str:
@@ -69,6 +76,7 @@ class _Row:
     email: str
     name: str
     attempts: int
+    on_behalf_of: str | None = None
 
 
 def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
@@ -79,13 +87,15 @@ def _rows_of_batch(connection: Connection, batch_id: str) -> list[_Row]:
             DELIVERIES.c.email,
             CUSTOMERS.c.name,
             DELIVERIES.c.attempts,
+            DELIVERIES.c.on_behalf_of,
         )
         .join(CUSTOMERS, CUSTOMERS.c.id == DELIVERIES.c.customer_id)
         .where(DELIVERIES.c.batch_id == batch_id)
         .order_by(DELIVERIES.c.id)
     )
     return [
-        _Row(r.id, r.customer_id, r.email, r.name, r.attempts) for r in connection.execute(query)
+        _Row(r.id, r.customer_id, r.email, r.name, r.attempts, r.on_behalf_of)
+        for r in connection.execute(query)
     ]
 
 
@@ -258,7 +268,9 @@ def recover(
     for batch_id in batches:
         with database.read() as connection:
             rows = _rows_of_batch(connection, batch_id)
-        recipients = [renderer.recipient(r.id, r.customer_id, r.email, r.name) for r in rows]
+        recipients = [
+            renderer.recipient(r.id, r.customer_id, r.email, r.name, r.on_behalf_of) for r in rows
+        ]
         known = mailer.probe(notice.id, recipients)
         with database.write() as connection:
             for row in rows:

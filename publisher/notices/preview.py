@@ -35,6 +35,9 @@ class Preview:
     """The version the recipient last accepted (None: never)."""
     message: EmailMessage
     content: EmailTemplate
+    on_behalf_of: str | None = None
+    """The organisation the recipient (its member) is written to for: their link accepts
+    on its behalf."""
 
     def headers(self) -> dict[str, str]:
         """The shown headers that the message has, in order."""
@@ -45,6 +48,7 @@ class Preview:
             "notice": self.notice.id,
             "customer": self.customer_id,
             "since": self.since,
+            "on_behalf_of": self.on_behalf_of,
             "headers": self.headers(),
             "subject": self.content.subject,
             "text": self.content.text,
@@ -72,7 +76,9 @@ def preview(
         )
         language = renderer.language_of(get_customer(database, row.customer_id).locale)
         template = renderer.template(row.since, language)
-    recipient = renderer.recipient(row.delivery_id, row.customer_id, row.email, row.name)
+    recipient = renderer.recipient(
+        row.delivery_id, row.customer_id, row.email, row.name, row.on_behalf_of
+    )
     batch = Batch(
         id="preview",
         notice_id=notice.id,
@@ -82,4 +88,11 @@ def preview(
         reply_to=sender.reply_to,
     )
     message = build_message(batch, recipient, date=now())
-    return Preview(notice, row.customer_id, row.since, message, recipient.personalise(template))
+    return Preview(
+        notice,
+        row.customer_id,
+        row.since,
+        message,
+        recipient.personalise(template),
+        row.on_behalf_of,
+    )

@@ -2,7 +2,8 @@
 
 A reminder is a notice of its own (kind ``reminder``, ``parent_id`` the notice) with its own
 outbox rows, so it is sent, resumed and followed like a notice. :func:`create_reminder` plans
-one, or resumes an unfinished one.
+one, or resumes an unfinished one. A member written to for their organisation is reminded
+for it too, until the organisation has accepted (by any of its members).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from publisher.notices.campaign import (
     get_notice,
     recipient_groups,
 )
+from publisher.notices.members import account_of
 from publisher.notices.states import NoticeStatus, State
 from publisher.store.db import Database
 from publisher.store.models import (
@@ -104,7 +106,7 @@ def create_reminder(
             ),
         )
         .where(
-            ACCEPTANCES.c.customer_id == first.c.customer_id,
+            ACCEPTANCES.c.customer_id == account_of(first.c.customer_id, first.c.on_behalf_of),
             ACCEPTANCES.c.slug == parent.slug,
             or_(VERSIONS.c.position >= version.position, ACCEPTANCES.c.version_label.in_(carried)),
         )
@@ -119,7 +121,7 @@ def create_reminder(
         )
     )
     eligible = (
-        select(first.c.customer_id, CUSTOMERS.c.email, first.c.since_label)
+        select(first.c.customer_id, CUSTOMERS.c.email, first.c.since_label, first.c.on_behalf_of)
         .join(CUSTOMERS, CUSTOMERS.c.id == first.c.customer_id)
         .where(
             first.c.notice_id == notice_id,
@@ -161,6 +163,7 @@ def create_reminder(
             first.c.customer_id,
             CUSTOMERS.c.email,
             first.c.since_label,
+            first.c.on_behalf_of,
             literal(State.QUEUED.value),
             literal(0),
             literal(moment, UTCDateTime()),
@@ -172,6 +175,7 @@ def create_reminder(
                     "customer_id",
                     "email",
                     "since_label",
+                    "on_behalf_of",
                     "state",
                     "attempts",
                     "queued_at",

@@ -266,6 +266,21 @@ def personal_values(name: str, accept_url: str) -> tuple[dict[str, str], dict[st
     )
 
 
+def notice_link(
+    signer: LinkSigner,
+    accept_url: str,
+    notice: NoticeInfo,
+    customer_id: str,
+    organisation: str | None = None,
+) -> str:
+    """The signed acceptance link of ``customer_id`` for ``notice`` (for a member written
+    to for ``organisation``: their link that accepts on its behalf)."""
+    claims = LinkClaims(
+        customer_id, notice.slug, notice.version_label, notice.id, organisation=organisation
+    )
+    return link_url(accept_url, signer.sign(claims))
+
+
 class NoticeRenderer:
     """Renders one notice's emails: a template per recipient group (computed once) and a
     :class:`Recipient` per outbox row (its signed link)."""
@@ -381,15 +396,20 @@ class NoticeRenderer:
             )
         return self._rendered[key]
 
-    def link(self, customer_id: str) -> str:
-        """The customer's signed acceptance link for this notice."""
-        claims = LinkClaims(
-            customer_id, self.notice.slug, self.notice.version_label, self.notice.id
-        )
-        return link_url(self.accept_url, self.signer.sign(claims))
+    def link(self, customer_id: str, organisation: str | None = None) -> str:
+        """The customer's signed acceptance link for this notice (for a member written to
+        for ``organisation``: their link that accepts on its behalf)."""
+        return notice_link(self.signer, self.accept_url, self.notice, customer_id, organisation)
 
-    def recipient(self, delivery_id: int, customer_id: str, email: str, name: str) -> Recipient:
-        text_values, html_values = personal_values(name, self.link(customer_id))
+    def recipient(
+        self,
+        delivery_id: int,
+        customer_id: str,
+        email: str,
+        name: str,
+        organisation: str | None = None,
+    ) -> Recipient:
+        text_values, html_values = personal_values(name, self.link(customer_id, organisation))
         return Recipient(delivery_id, customer_id, email, name, text_values, html_values)
 
 

@@ -35,8 +35,11 @@ from publisher.notices.languages import (
     plan_languages,
 )
 from publisher.notices.mailers import make_mailer
+from publisher.notices.members import OnBehalf, on_behalf
 from publisher.notices.outbox import Progress, SendOptions, SendReport, send_notice
-from publisher.notices.render import NoticeRenderer, Sender, make_sender
+from publisher.notices.receipt_render import ReceiptSender
+from publisher.notices.receipts import ReceiptError, ReceiptMail, ReceiptReport, send_receipts
+from publisher.notices.render import NoticeRenderer, Sender, make_sender, notice_link
 from publisher.store.db import Database
 from publisher.store.models import utcnow
 from publisher.store.versions import stored_versions
@@ -201,3 +204,52 @@ def _ready(
         record_override(database, notice.id, problem)
         notice = get_notice(database, notice.id)
     return notice, added
+
+
+def member_links(
+    database: Database,
+    settings: Settings,
+    notice: NoticeInfo,
+    *,
+    warn: Warn,
+    limit: int | None = None,
+) -> list[OnBehalf]:
+    """The notice's members written to for their organisation, each with the link their
+    email will carry (the same claims, signed now)."""
+    signer = signer_for(settings, warn=warn)
+    return on_behalf(
+        database,
+        notice.id,
+        lambda member, organisation: notice_link(
+            signer, settings.accept_url, notice, member, organisation
+        ),
+        limit=limit,
+    )
+
+
+def receipts(
+    database: Database,
+    settings: Settings,
+    *,
+    mailer: str | None = None,
+    outbox_dir: Path | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> ReceiptReport:
+    """Queue and send the receipt emails of the acceptances recorded since the last run
+    (setting ``receipts: email``; ReceiptError when it is off), through the mailer
+    ``mailer`` (default: the setting); the folder mailer writes ``receipt-<seq>/`` folders."""
+    if settings.receipts != "email":
+        raise ReceiptError(
+            "receipt emails are off (setting receipts)",
+            hint='set receipts = "email" in [tool.publisher] (or PUBLISHER_RECEIPTS=email)',
+        )
+    name = mailer or settings.mailer
+    sender = sender_for(settings, mailer=name)
+    mail = ReceiptMail(
+        sender.address,
+        sender.reply_to,
+        ReceiptSender(settings.provider_name, sender.contact, settings.site_url),
+        templates_dir(settings),
+    )
+    with make_mailer(settings, name, now=now, outbox_dir=outbox_dir, kind="receipt") as chosen:
+        return send_receipts(database, chosen, mail, now=now)

@@ -32,7 +32,7 @@ class LockLost(NoticeError):
     """Another process took over the send lock (this one was silent longer than the lease)."""
 
 
-def _this_host() -> str:
+def this_host() -> str:
     return socket.gethostname()[:100]
 
 
@@ -46,13 +46,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime, lease: float) -> bool:
+def holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime, lease: float) -> bool:
     """True when the process named by the lock ``host:pid:token`` cannot be sending: it ran
     on this host and is dead, or it has not given a heartbeat for ``lease`` seconds."""
     parts = sender.split(":")
     if (
         len(parts) >= 3
-        and parts[-3] == _this_host()
+        and parts[-3] == this_host()
         and parts[-2].isdigit()
         and not _pid_alive(int(parts[-2]))
     ):
@@ -60,7 +60,7 @@ def _holder_gone(sender: str, heartbeat: datetime | None, *, now: datetime, leas
     return heartbeat is None or (now - heartbeat).total_seconds() > lease
 
 
-def _describe_holder(sender: str, heartbeat: datetime | None, now: datetime) -> str:
+def describe_holder(sender: str, heartbeat: datetime | None, now: datetime) -> str:
     parts = sender.split(":")
     who = f"pid {parts[-2]} on {parts[-3]}" if len(parts) >= 3 else sender
     if heartbeat is None:
@@ -73,7 +73,7 @@ def send_lock(
     database: Database, notice_id: int, *, lease: float, now: Callable[[], datetime] = utcnow
 ) -> Iterator[str]:
     """Hold the notice's send lock for the block; yields the lock token."""
-    token = f"{_this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
+    token = f"{this_host()}:{os.getpid()}:{secrets.token_hex(6)}"
     with database.write() as connection:
         row = connection.execute(
             select(NOTICES.c.sender, NOTICES.c.sender_heartbeat)
@@ -83,12 +83,12 @@ def send_lock(
         if row is None:
             raise NoticeError(f"no notice {notice_id}")
         moment = now()
-        if row.sender and not _holder_gone(
+        if row.sender and not holder_gone(
             row.sender, row.sender_heartbeat, now=moment, lease=lease
         ):
             raise SendLocked(
                 f"notice {notice_id} is being sent by another process "
-                f"({_describe_holder(row.sender, row.sender_heartbeat, moment)})",
+                f"({describe_holder(row.sender, row.sender_heartbeat, moment)})",
                 hint=f"wait for it to finish; if that process is gone, the lock expires "
                 f"{int(lease)} s after its last heartbeat",
             )

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from publisher.counting import counted
 from publisher.errors import NotFoundError, PublisherError
 from publisher.store.customers import RowProblem, csv_rows
-from publisher.store.db import Database
+from publisher.store.db import Database, StoreError
 from publisher.store.ledger import AcceptanceRequest, record_acceptances
 from publisher.store.models import utcnow
 from publisher.store.tables import ACCEPTANCES, CUSTOMERS, VERSIONS
@@ -324,11 +324,14 @@ def import_history(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     now: Callable[[], datetime] = utcnow,
+    parsed: ParsedHistory | None = None,
 ) -> ImportSummary:
     """Check every row of ``path``, then record the new ones (unless ``dry_run``), ``BATCH``
     per transaction, calling ``progress`` with the number of rows done after each batch.
-    HistoryFileError (nothing written) when any row is bad."""
-    parsed = read_history(path, default_source=default_source, now=now())
+    HistoryFileError (nothing written) when any row is bad. ``parsed``: the file as
+    :func:`read_history` read it already (see :func:`import_file`)."""
+    if parsed is None:
+        parsed = read_history(path, default_source=default_source, now=now())
     facts = store_facts(database, parsed.rows)
     problems = sorted([*parsed.problems, *check_rows(parsed.rows, facts)], key=lambda p: p.line)
     if problems:
@@ -374,3 +377,35 @@ def import_history(
     return ImportSummary(
         str(path), len(parsed.rows), len(created), skipped, dry_run=False, records=tuple(created)
     )
+
+
+def import_file(
+    open_store: Callable[[], Database],
+    path: Path,
+    *,
+    default_source: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> ImportSummary:
+    """:func:`import_history` of ``path`` into the store ``open_store`` opens (and this
+    closes), reading the file first: when the store cannot be opened (there is none yet:
+    ``open_store`` must never create one, since its customers must be in it), the file's own
+    problems are the error, so a bad file never leaves a new database behind."""
+    parsed = read_history(path, default_source=default_source, now=now())
+    try:
+        database = open_store()
+    except StoreError:
+        if parsed.problems:
+            raise problems_error(path, parsed.problems) from None
+        raise
+    with database:
+        return import_history(
+            database,
+            path,
+            default_source=default_source,
+            dry_run=dry_run,
+            progress=progress,
+            now=now,
+            parsed=parsed,
+        )

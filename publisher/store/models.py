@@ -165,6 +165,9 @@ class Delivery(Base):
     provider_status: Mapped[str | None] = mapped_column(String(40))
     """The provider's latest word on the message (processed, delivered, bounce, dropped…)."""
     provider_status_at: Mapped[datetime | None]
+    on_behalf_of: Mapped[str | None] = mapped_column(String(200))
+    """The organisation a member is written to for (their link accepts on its behalf; None:
+    the customer is written to for themselves)."""
 
 
 class DeliveryEvent(Base):
@@ -314,3 +317,42 @@ class WebhookDelivery(Base):
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
+
+
+class Receipt(Base):
+    """One receipt email for one ledger record to one recipient: the receipts' outbox row
+    (:mod:`publisher.notices.receipts`; unique per record and recipient)."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("seq", "recipient_id", name="uq_receipts_record_recipient"),
+        Index("ix_receipts_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    """The ledger record's seq."""
+    customer_id: Mapped[str] = mapped_column(String(200))
+    """The customer the record is for (the organisation, for an on-behalf acceptance)."""
+    recipient_id: Mapped[str] = mapped_column(String(200))
+    """Who the receipt is mailed to: the customer, or the member who accepted for it (their
+    address is read from ``customers`` when it is sent)."""
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    batch_id: Mapped[str | None] = mapped_column(String(40))
+    queued_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class ReceiptCursor(Base):
+    """The single row: the ledger seq up to which receipts have been queued, and the send
+    lock of the process sending them (``host:pid:token``, with a heartbeat)."""
+
+    __tablename__ = "receipt_cursor"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str | None] = mapped_column(String(200))
+    sender_heartbeat: Mapped[datetime | None]

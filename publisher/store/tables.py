@@ -17,6 +17,8 @@ from publisher.store.models import (
     Notice,
     PersonalData,
     PolicyVersion,
+    Receipt,
+    ReceiptCursor,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -30,5 +32,7 @@ EVENTS = cast(Table, DeliveryEvent.__table__)
 NOTICES = cast(Table, Notice.__table__)
 PERSONAL = cast(Table, PersonalData.__table__)
 VERSIONS = cast(Table, PolicyVersion.__table__)
+RECEIPTS = cast(Table, Receipt.__table__)
+RECEIPT_CURSOR = cast(Table, ReceiptCursor.__table__)
 WEBHOOK_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 WEBHOOK_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)

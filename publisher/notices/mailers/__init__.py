@@ -39,13 +39,18 @@ def make_mailer(
     *,
     now: Callable[[], datetime],
     outbox_dir: Path | None = None,
+    kind: str = "notice",
 ) -> Mailer:
-    """The mailer ``name`` (default: the ``mailer`` setting) configured from ``settings``."""
+    """The mailer ``name`` (default: the ``mailer`` setting) configured from ``settings``
+    (``kind``: what the folder mailer names each message's folder by, ``notice`` or
+    ``receipt``)."""
     name = name or settings.mailer
     if name == "folder":
         from publisher.notices.mailers.folder import FolderMailer
 
-        return FolderMailer(outbox_dir or settings.resolve(settings.outbox_dir), now=now)
+        return FolderMailer(
+            outbox_dir or settings.resolve(settings.outbox_dir), now=now, prefix=kind
+        )
     if name == "smtp":
         from publisher.notices.mailers.smtp import SMTPMailer, SMTPOptions
 

@@ -88,6 +88,8 @@ class Batch:
     reply_to: Address | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     """Extra headers for every message (``List-Id``, ``X-Publisher-Notice`` …)."""
+    kind: str = "notice"
+    """``notice``, or ``receipt`` (then ``notice_id`` is the ledger record's seq)."""
 
 
 @dataclass(frozen=True)

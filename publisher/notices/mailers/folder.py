@@ -30,15 +30,20 @@ class FolderMailer(Mailer):
     name = "folder"
     max_batch = 200
 
-    def __init__(self, folder: Path, *, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, folder: Path, *, now: Callable[[], datetime], prefix: str = "notice"
+    ) -> None:
         self.folder = Path(folder)
         self._now = now
+        self.prefix = prefix
+        """The name of each notice's folder before its id (``receipt`` for receipts, whose
+        "notice" is the ledger record's seq)."""
 
     def path_for(self, notice_id: int, recipient: Recipient) -> Path:
         """Where the message for ``recipient`` is (or will be) written."""
         return (
             self.folder
-            / f"notice-{notice_id}"
+            / f"{self.prefix}-{notice_id}"
             / f"{recipient.delivery_id:08d}-{_safe(recipient.customer_id)}.eml"
         )
 

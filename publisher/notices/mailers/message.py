@@ -38,7 +38,7 @@ def parse_address(value: str, *, setting: str) -> Address:
 def message_id(batch: Batch, recipient: Recipient) -> str:
     """A Message-ID unique per notice, recipient and attempt, in the sender's domain."""
     domain = batch.sender.domain if _DOMAIN.match(batch.sender.domain) else "localhost"
-    return f"<notice-{batch.notice_id}.{recipient.delivery_id}.{batch.id[:12]}@{domain}>"
+    return f"<{batch.kind}-{batch.notice_id}.{recipient.delivery_id}.{batch.id[:12]}@{domain}>"
 
 
 def build_message(

@@ -46,6 +46,12 @@ MAX_PERSONALIZATIONS = 1000
 _FIELD = re.compile(r"^personalizations\.(\d+)\b")
 
 
+_ROW_ARG = {"receipt": "receipt_id"}
+_ID_ARG = {"receipt": "record_seq"}
+"""A receipt's ids go under their own names, so the Event Webhook never matches its events
+to a notice's outbox row (``delivery_id``/``notice_id``)."""
+
+
 def request_body(batch: Batch) -> dict[str, Any]:
     """The JSON body of ``POST /v3/mail/send`` for ``batch`` (pure)."""
     personalizations = []
@@ -58,7 +64,9 @@ def request_body(batch: Batch) -> dict[str, Any]:
             {
                 "to": [to],
                 "substitutions": substitutions,
-                "custom_args": {"delivery_id": str(recipient.delivery_id)},
+                "custom_args": {
+                    _ROW_ARG.get(batch.kind, "delivery_id"): str(recipient.delivery_id)
+                },
             }
         )
     sender: dict[str, str] = {"email": batch.sender.addr_spec}
@@ -72,7 +80,10 @@ def request_body(batch: Batch) -> dict[str, Any]:
             {"type": "text/plain", "value": batch.template.text},
             {"type": "text/html", "value": batch.template.html},
         ],
-        "custom_args": {"notice_id": str(batch.notice_id), "batch_id": batch.id},
+        "custom_args": {
+            _ID_ARG.get(batch.kind, "notice_id"): str(batch.notice_id),
+            "batch_id": batch.id,
+        },
     }
     if batch.reply_to is not None:
         reply: dict[str, str] = {"email": batch.reply_to.addr_spec}
