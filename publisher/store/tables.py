@@ -17,6 +17,7 @@ from publisher.store.models import (
     Notice,
     PersonalData,
     PolicyVersion,
+    Translation,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -29,6 +30,7 @@ DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, DeliveryEvent.__table__)
 NOTICES = cast(Table, Notice.__table__)
 PERSONAL = cast(Table, PersonalData.__table__)
+TRANSLATIONS = cast(Table, Translation.__table__)
 VERSIONS = cast(Table, PolicyVersion.__table__)
 WEBHOOK_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 WEBHOOK_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
