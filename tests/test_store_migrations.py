@@ -28,6 +28,7 @@ TABLES = {
     "webhook_endpoints",
     "webhook_deliveries",
     "personal_data",
+    "translations",
     migrate.VERSION_TABLE,
 }
 
