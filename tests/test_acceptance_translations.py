@@ -22,12 +22,13 @@ from accept_translations_support import (
 )
 from click.testing import CliRunner
 from gitrepo import GitRepo
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from web_support import Site, accept, make_site
 
 from publisher.cli import main
 from publisher.document import body_sha256
+from publisher.links import LinkClaims
 from publisher.store.audit import audit_ledger
 from publisher.store.db import Database
 from publisher.store.evidence import (
@@ -40,6 +41,7 @@ from publisher.store.integrity import TextMismatch
 from publisher.store.ledger import record_acceptance, records
 from publisher.store.translations import Candidate, pick_shown, stored_translations
 from publisher.store.versions import get_version
+from publisher.web.context import load_context, shown_facts
 
 POLICY = "acceptable-use"
 
@@ -262,7 +264,13 @@ def test_a_customer_without_a_translation_gets_a_note_and_one_in_english_none(
 
 
 def test_the_ledger_and_evidence_carry_the_german_text(translated: Site, tmp_path: Path) -> None:
-    assert accept(translated, translated.link("c4")).status_code == 303
+    response = accept(translated, translated.link("c4"))
+    assert response.status_code == 303
+    receipt = translated.client.get(response.headers["location"])
+    assert (
+        "<dt>Angezeigter Text (sha256, de)</dt>"
+        f'<dd><code class="hash">{body_sha256(GERMAN_V2)}</code></dd>'
+    ) in receipt.text
     record = next(r for r in records(translated.database) if r.customer_id == "c4")
     assert (record.language, record.shown_sha256) == ("de", body_sha256(GERMAN_V2))
     assert audit_ledger(translated.database).ok
@@ -330,3 +338,26 @@ def test_an_app_s_own_shown_text_is_not_looked_for(database: Database) -> None:
     (entry,) = evidence_document(evidence)["acceptances"]
     assert entry["record"]["shown_sha256"] == "a" * 64
     assert entry["text_shown"] is None and entry["translation"] is None
+
+
+def test_recording_reads_the_text_shown_in_one_query(translated: Site) -> None:
+    """The POST's facts (language, hash of the text shown) come from one statement, and
+    are the text the page showed."""
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = translated.database.autocommit_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for customer, label in (("c4", "2"), ("c4", "1"), ("c5", "2"), ("c5", "1"), ("c2", "2")):
+            statements.clear()
+            claims = LinkClaims(customer, POLICY, label, None)
+            facts = shown_facts(translated.database, claims)
+            assert len(statements) == 1, statements
+            context = load_context(translated.database, claims)
+            language = context.translation.language if context.translation else None
+            assert facts == (language, context.text.sha256), (customer, label)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
