@@ -149,7 +149,7 @@ def test_db_sync_stores_every_translation_version_once(tmp_path: Path, database_
         "Fix the German text",
         files={"policies/acceptable-use.de.md": GERMAN_FILE.replace("Netzwerk", "Netz")},
     )
-    assert _sync(repo, database_url)["translations"] == {"added": 1, "unchanged": 2}
+    assert _sync(repo, database_url)["translations"] == {"added": 1, "unchanged": 1}
     db = Database.from_url(database_url, root=repo)
     try:
         bodies = [t.body for t in stored_translations(db) if t.language == "de"]
@@ -346,7 +346,8 @@ def test_recording_reads_the_text_shown_in_one_query(translated: Site) -> None:
     statements: list[str] = []
 
     def count(*args: object) -> None:
-        statements.append(str(args[2]))
+        if str(args[2]).lstrip().upper() != "BEGIN":  # SQLite's transaction control
+            statements.append(str(args[2]))
 
     engine = translated.database.autocommit_engine
     event.listen(engine, "before_cursor_execute", count)

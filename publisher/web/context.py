@@ -189,6 +189,7 @@ def shown_facts(database: Database, claims: LinkClaims) -> tuple[str | None, str
                 Translation.renders,
                 Translation.sha256,
             )
+            .select_from(Customer)
             .join(PolicyVersion, true())  # one customer row beside one version row
             .outerjoin(  # … beside each translation version the choice needs
                 Translation,
