@@ -17,18 +17,27 @@ its id and whole text, so git's own line diff shows which clauses changed.
 
 Both never fail on a bad file (git would abort the whole diff): a policy that does not parse
 is shown as a plain line diff, or as its raw text, with a one-line note why.
+
+git starts one process per changed file, so both start without the command line (click):
+``python -m publisher`` hands git's argument shapes straight to :func:`run_driver` and
+:func:`run_textconv` (:mod:`publisher.git_entry`); ``publisher diff-driver`` and
+``publisher textconv`` run the same functions.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from publisher.ansi import strip
 from publisher.diff import compare, render_text
 from publisher.diff.model import WORKING_TREE, Side
 from publisher.document import Clause, Document, PolicyMeta
 from publisher.errors import PublisherError
+from publisher.gitrun import diff_color_wanted
 from publisher.markdown import decode_policy, parse_document
 
 NULL = "/dev/null"
@@ -137,3 +146,25 @@ def textconv(file: str) -> str:
         note = exc.message if isinstance(exc, PublisherError) else str(exc)
         return f"(not a clause outline: {note})\n" + "".join(_raw(file))
     return outline(document)
+
+
+def run_driver(args: Sequence[str]) -> int:
+    """``publisher diff-driver ARGS``: print :func:`driver_output`, coloured when git colours
+    diffs here (``color.diff``/``color.ui``; ``auto`` on a terminal or in git's pager) and
+    NO_COLOR is not set. Returns the exit status (0)."""
+    terminal = sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true"
+    colour = "NO_COLOR" not in os.environ and diff_color_wanted(Path.cwd(), terminal=terminal)
+    _write(driver_output(args, color=colour), colour)
+    return 0
+
+
+def run_textconv(file: str) -> int:
+    """``publisher textconv FILE``: print :func:`textconv` of FILE. Returns 0."""
+    _write(textconv(file), sys.stdout.isatty())
+    return 0
+
+
+def _write(text: str, colour: bool) -> None:
+    """Write to stdout as ``click.echo`` would: escape sequences only when colouring."""
+    sys.stdout.write(text if colour else strip(text))
+    sys.stdout.flush()

@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-import yaml
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from publisher.document import PolicyMeta
 from publisher.errors import PolicyError
+
+if TYPE_CHECKING:  # YAML loads with the first front matter block: a file without one needs none
+    import yaml
 
 __all__ = ["split_front_matter", "validate_front_matter"]
 
@@ -35,22 +37,27 @@ _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STRING_KEYS = ("title", "slug", "summary")
 _DATE_HINT = "write a real calendar date as YYYY-MM-DD, e.g. `effective: 2024-03-01`"
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """The safe loader (libyaml's when installed) whose invalid timestamps (``2024-02-30``)
+    are YAML errors with a mark; PyYAML loads on the first call (start-up of a diff of
+    files without front matter)."""
+    import yaml
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader whose invalid timestamps (``2024-02-30``) are YAML errors with a mark."""
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"invalid date {node.value!r}: {exc}", node.start_mark
-            ) from None
+    class Loader(base):  # type: ignore[misc,valid-type]
+        def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+            try:
+                return super().construct_yaml_timestamp(node)
+            except ValueError as exc:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"invalid date {node.value!r}: {exc}", node.start_mark
+                ) from None
 
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
+    return Loader
 
 
 @dataclass(frozen=True)
@@ -90,8 +97,10 @@ def _parse(text: str, path: str | None) -> tuple[PolicyMeta, str, int, list[Poli
         return PolicyMeta(), text, 1, [exc]
     if block is None:
         return PolicyMeta(), text, 1, []
+    import yaml  # loaded by _loader()
+
     errors: list[PolicyError] = []
-    loader = _Loader(block.yaml_text)
+    loader = _loader()(block.yaml_text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -207,6 +216,8 @@ def _yaml_error(exc: yaml.YAMLError, block: _Block, path: str | None) -> PolicyE
 def _key_lines(
     node: yaml.MappingNode, block: _Block, path: str | None, errors: list[PolicyError]
 ) -> dict[Any, int]:
+    import yaml  # loaded: ``node`` is a YAML node
+
     lines: dict[Any, int] = {}
     for key_node, _value in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
@@ -227,6 +238,8 @@ def _key_lines(
 
 
 def _raw_scalar(node: yaml.MappingNode, key: str) -> str | None:
+    import yaml  # loaded: ``node`` is a YAML node
+
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
             return value_node.value if isinstance(value_node, yaml.ScalarNode) else None

@@ -30,6 +30,7 @@ from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
 from publisher.diff.sources import overrides_between
 from publisher.errors import PolicyError
 from publisher.history import Policy, PolicyRepo, Version
+from publisher.i18n.catalogs import translations
 from publisher.pages import PageContext, PolicyInfo, Status, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION, clause_bodies
 from publisher.site_cache import (
@@ -128,6 +129,9 @@ class _Builder:
         self.today = today
         self.cache = cache
         self.urls = options.urls
+        self.language = options.language or repo.settings.default_language
+        """The language of the pages' own words (i18n: one catalog, loaded once)."""
+        self.ui = translations(self.language)
         self.fingerprint = templates_fingerprint(options.templates) + renderer_version()
         self.stats = BuildStats()
         self.targets: dict[str, str] = {}
@@ -198,13 +202,14 @@ class _Builder:
                 old_href=pages.relative_url(self.urls.version(slug, old_v.label), page),
                 new_href=pages.relative_url(self.urls.version(slug, new_v.label), page),
                 header=False,
+                gettext=self.ui.gettext,
             )
 
         record = PairRecord(
             summary=changeset.summary,
-            toc=pages.changes_toc(changeset),
+            toc=pages.changes_toc(changeset, t=self.ui),
             redline=redline(self.urls.changes(slug, old_v.label, new_v.label), False),
-            material_toc=pages.changes_toc(changeset, material_only=True),
+            material_toc=pages.changes_toc(changeset, material_only=True, t=self.ui),
             material_redline=redline(
                 self.urls.changes_material(slug, old_v.label, new_v.label), True
             ),
@@ -224,7 +229,12 @@ class _Builder:
 
     def version_record(self, version: Version) -> VersionRecord:
         key = cache_key(
-            "version", version.revision.blob, PARSER_VERSION, SANITIZER_VERSION, self.fingerprint
+            "version",
+            version.revision.blob,
+            PARSER_VERSION,
+            SANITIZER_VERSION,
+            self.fingerprint,
+            self.language,
         )
         found = self.cache.get("versions", key)
         if isinstance(found, VersionRecord):
@@ -232,7 +242,10 @@ class _Builder:
         document = self.repo.document(version.revision)
         record = VersionRecord(
             body=pages.policy_body(
-                document, clause_bodies(document), templates=self.options.templates
+                document,
+                clause_bodies(document),
+                templates=self.options.templates,
+                language=self.language,
             ),
             toc=pages.document_toc(document),
             clauses_json=pages.clauses_json(document),
@@ -293,6 +306,7 @@ class _Builder:
             today=self.today,
             site_name=self.options.site_name,
             templates=self.options.templates,
+            language=self.language,
         )
 
     def policy_pages(self, build: _PolicyBuild, info: PolicyInfo) -> Iterable[SitePage]:
@@ -323,7 +337,7 @@ class _Builder:
                 path=path,
                 kind="html",
                 toc=record.toc,
-                title=f"{vinfo.title}, version {version.label}",
+                title=pages.version_title(vinfo.title, version.label, self.ui),
                 content=pages.version_page(
                     self.ctx(path), info, vinfo, self.linked(record.body, version, path), main=False
                 ),
@@ -339,9 +353,9 @@ class _Builder:
         yield SitePage(
             path=path,
             kind="html",
-            title=f"{info.title}: version history",
+            title=pages.history_title(info.title, self.ui),
             content=pages.versions_page(self.ctx(path), info),
-            toc=pages.versions_toc(info),
+            toc=pages.versions_toc(info, self.ui),
         )
         for (a, b), pair in build.records.items():
             old, new = info.versions[a], info.versions[b]
@@ -350,7 +364,7 @@ class _Builder:
             yield SitePage(
                 path=path,
                 kind="html",
-                title=f"{info.title}: changes from version {old.label} to {new.label}",
+                title=pages.changes_title(info.title, old.label, new.label, t=self.ui),
                 content=pages.changes_page(
                     self.ctx(path), info, old, new, pair.summary, pair.redline, docx=docx
                 ),
@@ -368,7 +382,9 @@ class _Builder:
             yield SitePage(
                 path=path,
                 kind="html",
-                title=f"{info.title}: material changes from version {old.label} to {new.label}",
+                title=pages.changes_title(
+                    info.title, old.label, new.label, material_only=True, t=self.ui
+                ),
                 content=pages.changes_page(
                     self.ctx(path),
                     info,
@@ -395,6 +411,7 @@ class _Builder:
                 build.versions[a].label,
                 build.versions[b].label,
                 api=self.options.api,
+                language=self.language,
             )
         if self.options.feeds:
             yield SitePage(
@@ -406,6 +423,7 @@ class _Builder:
                     info,
                     site_name=self.options.site_name,
                     templates=self.options.templates,
+                    language=self.language,
                 ),
             )
         if self.options.api:

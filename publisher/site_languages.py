@@ -11,8 +11,13 @@ which the mkdocs plugin puts into ``<head>`` and ``<html lang>``.
 
 With the ``binding_language`` setting, every translated page says which text prevails.
 
-Not here yet (docs/design.md "Translations"): links between translated policies, the home
-page and ``api/policies.json`` listing languages, and Babel catalogs for these strings.
+A language's pages are built with its UI language (``SiteOptions.language``): the templates'
+strings, the redline's words, page titles and dates come from its gettext catalog
+(:mod:`publisher.i18n.catalogs`), as do the switcher's label, the lag banner and the binding
+line here.
+
+Not here yet (docs/design.md "Translations"): links between translated policies and the home
+page listing languages.
 """
 
 from __future__ import annotations
@@ -52,7 +57,8 @@ def switcher(urls_of: dict[str, pages.Urls], slug: str, current: str, page: str)
             f'<a href="{escape(href)}" hreflang="{escape(language)}" '
             f'lang="{escape(language)}"{mark}>{escape(language)}</a>'
         )
-    return f'<nav class="languages" aria-label="Languages">{" · ".join(links)}</nav>\n'
+    label = escape(translations(ui_language(current)).gettext(_LANGUAGES))
+    return f'<nav class="languages" aria-label="{label}">{" · ".join(links)}</nav>\n'
 
 
 def alternates(urls_of: dict[str, pages.Urls], slug: str, site_url: str) -> str:
@@ -80,6 +86,18 @@ _LAG = N_("This translation renders version %(renders)s; %(link)s is in force.")
 _LAG_LINK = N_("version %(version)s (%(language)s)")
 _LAG_CLAUSES = N_("Clauses changed since: %(clauses)s.")
 _NONE = N_("none")
+_LANGUAGES = N_("Languages")
+_THEME = {"skip": N_("Skip to main content"), "toc": N_("On this page")}
+
+
+def theme_words(language: str) -> dict[str, str]:
+    """The words of the plugin's mkdocs theme templates (``mkdocs_theme/``: the skip link,
+    the table of contents' toggle) in ``language``'s UI language, for a translated page's
+    ``page.meta["policy_ui"]`` (mkdocs renders the theme with its own environment)."""
+    ui = translations(ui_language(language))
+    return {key: ui.gettext(message) for key, message in _THEME.items()}
+
+
 _BINDING = N_("This is a translation. The %(link)s prevails.")
 _BINDING_LINK = N_("%(language)s text")
 
@@ -163,7 +181,10 @@ def language_pages(
         for translation in translations:
             language = translation.language
             builder = builder_of(
-                repo, replace(options, prefix=urls_of[language].prefix), today, cache
+                repo,
+                replace(options, prefix=urls_of[language].prefix, language=language),
+                today,
+                cache,
             )
             build = builder.plan(translation)
             for pair in build.pairs:

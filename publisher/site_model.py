@@ -34,6 +34,9 @@ class SiteOptions:
     :func:`~publisher.site_versions.redline_pairs`)."""
     docx: bool = True
     """Publish a Word redline (tracked changes) beside each redline page."""
+    language: str = ""
+    """The language of the pages' own words and dates (a tag; a translation's pages are built
+    with theirs). Empty: the repository's ``default_language``."""
 
     def __post_init__(self) -> None:
         choice = str(self.versions)

@@ -7,7 +7,8 @@ latest) is not published (see :func:`publisher.site_versions.redline_pairs`); it
 which an earlier site had, answer with a tiny page that sends the reader to the version
 history at that version (a meta refresh, a canonical link and a plain link), and its JSON
 with a small document naming the policy's versions JSON. At most two such redlines per
-version, so the redirects stay linear in the versions.
+version, so the redirects stay linear in the versions. A translation's redirects are said in
+its language (:func:`publisher.i18n.catalogs.translations`).
 """
 
 from __future__ import annotations
@@ -21,25 +22,28 @@ from html import escape
 
 from publisher.diff import ChangeSet
 from publisher.history import PolicyRepo, Version
+from publisher.i18n.catalogs import translations, ui_language
 from publisher.site_model import SitePage
 from publisher.urls import Urls, label_path, relative_url
 
 __all__ = ["redirect_html", "redirect_pages", "redline_docx"]
 
 
-def redirect_html(target: str, canonical: str, message: str) -> str:
+def redirect_html(target: str, canonical: str, message: str, language: str | None = None) -> str:
     """A page that sends the reader to ``target`` (a link relative to the page) at once:
-    meta refresh, ``rel=canonical`` (``canonical`` is absolute) and a plain link."""
+    meta refresh, ``rel=canonical`` (``canonical`` is absolute) and a plain link, in
+    ``language`` (default English)."""
     href, absolute = escape(target), escape(canonical)
+    go = translations(language).gettext("Go to the version history")
     return (
         "<!doctype html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{escape(ui_language(language))}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(message)}</title>\n"
         '<meta name="robots" content="noindex">\n'
         f'<link rel="canonical" href="{absolute}">\n'
         f'<meta http-equiv="refresh" content="0; url={href}">\n'
         "</head>\n<body>\n"
-        f'<p>{escape(message)} <a href="{href}">Go to the version history</a>.</p>\n'
+        f'<p>{escape(message)} <a href="{href}">{escape(go)}</a>.</p>\n'
         "</body>\n</html>\n"
     )
 
@@ -52,21 +56,23 @@ def redirect_pages(
     new: str,
     *,
     api: bool,
+    language: str | None = None,
 ) -> Iterator[SitePage]:
     """The redirects of the unpublished redline ``old..new`` of ``slug``: its page, its
-    "material changes only" page and (with ``api``) its JSON."""
+    "material changes only" page and (with ``api``) its JSON (its message in ``language``,
+    default English)."""
     history = urls.versions(slug) + f"#v-{label_path(old)}"
     canonical = base_url.rstrip("/") + "/" + history
-    message = (
-        f"The redline from version {old} to version {new} is no longer published: "
-        f"version {old} was last in force too long ago. The version history lists every "
+    message = translations(language).gettext(
+        "The redline from version %(old)s to version %(new)s is no longer published: "
+        "version %(old)s was last in force too long ago. The version history lists every "
         "change, version by version."
-    )
+    ) % {"old": old, "new": new}
     for page in (urls.changes(slug, old, new), urls.changes_material(slug, old, new)):
         yield SitePage(
             path=page + "index.html",
             kind="file",
-            content=redirect_html(relative_url(history, page), canonical, message),
+            content=redirect_html(relative_url(history, page), canonical, message, language),
         )
     if api:
         link = urls.absolute(base_url)

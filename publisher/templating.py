@@ -23,6 +23,7 @@ import jinja2
 
 from publisher.config import Settings
 from publisher.counting import counted
+from publisher.diff.wording import describe_summary
 from publisher.errors import ConfigError
 from publisher.i18n.catalogs import format_long_date, translations, ui_language
 from publisher.urls import label_path
@@ -34,6 +35,27 @@ PACKAGE_TEMPLATES = "templates"
 
 def _isodate(value: date | datetime | None) -> str:
     return value.isoformat() if value is not None else ""
+
+
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in memory and shared by every environment: the environments of
+    one override folder differ only in their UI language, whose strings are looked up when a
+    template renders (``_()`` calls the environment's gettext), so a template compiles once
+    per process, not once per language. Keyed by template name, file and source hash (jinja2)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE = _SharedBytecode()
 
 
 @lru_cache(maxsize=32)
@@ -54,12 +76,15 @@ def _environment(override: str | None, language: str) -> jinja2.Environment:
         auto_reload=False,
         cache_size=400,
         extensions=["jinja2.ext.i18n"],
+        bytecode_cache=_BYTECODE,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    ui = translations(language)
+    env.install_gettext_translations(ui, newstyle=True)  # type: ignore[attr-defined]
     env.globals["ui_language"] = language
     env.filters["isodate"] = _isodate
     env.filters["long_date"] = partial(format_long_date, language=language)
     env.filters["plural"] = counted
+    env.filters["changes_summary"] = partial(describe_summary, t=ui)
     env.filters["label_path"] = label_path
     return env
 
@@ -68,8 +93,9 @@ def environment(
     override_dir: Path | str | None = None, *, language: str | None = None
 ) -> jinja2.Environment:
     """The jinja2 environment: ``override_dir`` (if given) in front of the package's
-    ``publisher/templates``, with our UI strings (``_()``, ``ngettext()``) and the
-    ``long_date`` filter in ``language`` (a tag; its UI language, see
+    ``publisher/templates``, with our UI strings (``_()``, ``ngettext()``), the
+    ``long_date`` filter and the ``changes_summary`` filter (a change summary in words) in
+    ``language`` (a tag; its UI language, see
     :func:`publisher.i18n.catalogs.ui_language`; default English). Environments are shared per
     override folder and UI language, so templates are compiled once per process. Autoescape is
     on (except for ``*.txt`` and ``*.css`` templates); undefined variables are errors."""

@@ -1,14 +1,13 @@
 """The ``publisher`` command line: a thin click layer over the library.
 
-Each command group lives in its own module (``cli/policies.py`` …) and registers on
-:data:`main`. Library errors (:class:`~publisher.errors.PublisherError`) are converted here,
-once: a one-line message (file:line and hint), a non-zero exit, and a traceback only with
-``--debug``.
+Each command group lives in its own module (``cli/policies.py`` …), named in
+:data:`COMMAND_TABLE` and imported only when that command runs. Library errors
+(:class:`~publisher.errors.PublisherError`) are converted here, once: a one-line message
+(file:line and hint), a non-zero exit, and a traceback only with ``--debug``.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
@@ -16,6 +15,7 @@ import click
 
 from publisher import __version__
 from publisher.cli.app import App, pass_app
+from publisher.cli.lazy import LazyCommand, LazyGroup
 from publisher.cli.options import (
     GLOBAL_OPTIONS,
     add_global_options,
@@ -25,25 +25,55 @@ from publisher.cli.options import (
 )
 from publisher.errors import PublisherError
 
-__all__ = ["App", "all_commands", "command", "main", "pass_app"]
+__all__ = ["COMMAND_TABLE", "App", "all_commands", "command", "main", "pass_app"]
 
 
-class PublisherGroup(click.Group):
-    """Converts library errors into messages and exit codes, once, for every command, and
-    loads each command's module on first use."""
+COMMAND_TABLE: dict[str, LazyCommand] = {
+    "acceptance": LazyCommand(
+        "acceptance", "Acceptance of policy versions: links, reports, evidence."
+    ),
+    "audit": LazyCommand("audit", "Check the tamper-evident acceptance ledger."),
+    "build": LazyCommand("site", "Build the public policy site: versions, redlines, feeds, API."),
+    "customers": LazyCommand(
+        "customers", "Customers: the people and companies who accept policies."
+    ),
+    "db": LazyCommand("db", "The acceptance store: schema migrations and policy versions."),
+    "demo": LazyCommand("demo", "Run the main job on this repository's policies (a dry run)."),
+    "diff": LazyCommand("diff", "Compare two revisions of a policy clause by clause."),
+    "diff-driver": LazyCommand("hooks", "git's external diff command for policies.", hidden=True),
+    "hooks": LazyCommand("hooks", "Git hooks: lint, refuse bad pushes, publish; the diff driver."),
+    "import": LazyCommand("importing", "Turn an existing policy into a policy file (Markdown)."),
+    "lint": LazyCommand("lint", "Check policies: front matter, numbering, references, links."),
+    "list": LazyCommand("policies", "List the policies: slug, title, path, current version."),
+    "log": LazyCommand("policies", "Show the versions of POLICY (a slug or a path), oldest first."),
+    "notice": LazyCommand("notice", "Change notices: tell every customer what changed for them."),
+    "publish": LazyCommand(
+        "publish", "Build the public site from what is committed and publish it."
+    ),
+    "serve": LazyCommand("site", "Serve the public policy site locally, rebuilding on changes."),
+    "settings": LazyCommand(
+        "settings_cmd", "Show every setting with its current value and description."
+    ),
+    "show": LazyCommand(
+        "policies", "Show the clause tree of POLICY: ids, numbers, headings, text."
+    ),
+    "textconv": LazyCommand("hooks", "git's textconv for policies: a clause outline.", hidden=True),
+    "translations": LazyCommand(
+        "translations", "List the translations: source version and how far behind."
+    ),
+    "web": LazyCommand("web", "Run the acceptance service: link pages, receipts, JSON API."),
+    "webhooks": LazyCommand("webhooks", "Outbound webhooks: signed POSTs on acceptance events."),
+}
+"""Every command: the module of ``publisher.cli`` that defines it (in its ``COMMANDS``) and
+its line in ``publisher --help``, which lists them without importing any.
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(COMMAND_MODULES))
+Modules are imported only when their command runs (or for its own ``--help``), so
+``publisher diff a.md b.md`` does not pay for SQLAlchemy, Alembic, Starlette or mkdocs."""
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None or cmd_name not in COMMAND_MODULES:
-            return command
-        module = importlib.import_module(f"publisher.cli.{COMMAND_MODULES[cmd_name]}")
-        for found in module.COMMANDS:
-            add_global_options(found)
-            self.add_command(found)
-        return super().get_command(ctx, cmd_name)
+
+class PublisherGroup(LazyGroup):
+    """Converts library errors into messages and exit codes, once, for every command; loads
+    each command's module on first use (:class:`~publisher.cli.lazy.LazyGroup`)."""
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -55,8 +85,7 @@ class PublisherGroup(click.Group):
             and not ctx.resilient_parsing
             and self.get_command(ctx, name) is None
         ):
-            visible = [n for n, c in all_commands().items() if not c.hidden]
-            raise no_such_command(name, visible, ctx)
+            raise no_such_command(name, self.visible_commands(), ctx)
         return super().resolve_command(ctx, args)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -85,7 +114,12 @@ class PublisherGroup(click.Group):
             ctx.exit(130)
 
 
-@click.group(cls=PublisherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=PublisherGroup,
+    table=COMMAND_TABLE,
+    prepare=add_global_options,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="publisher")
 @GLOBAL_OPTIONS[0].main_option()
 @GLOBAL_OPTIONS[1].main_option()
@@ -109,36 +143,6 @@ def main(
     ctx.obj = App(repo=repo or ".", overrides={"policies": policies}, debug=debug)
     if database_url is not None:
         ctx.obj.overrides["database_url"] = database_url
-
-
-COMMAND_MODULES: dict[str, str] = {
-    "list": "policies",
-    "log": "policies",
-    "show": "policies",
-    "lint": "lint",
-    "diff": "diff",
-    "settings": "settings_cmd",
-    "demo": "demo",
-    "build": "site",
-    "serve": "site",
-    "publish": "publish",
-    "hooks": "hooks",
-    "diff-driver": "hooks",
-    "textconv": "hooks",
-    "db": "db",
-    "customers": "customers",
-    "acceptance": "acceptance",
-    "audit": "audit",
-    "notice": "notice",
-    "web": "web",
-    "import": "importing",
-    "translations": "translations",
-    "webhooks": "webhooks",
-}
-"""Command name -> module of ``publisher.cli`` that defines it (in its ``COMMANDS``).
-
-Modules are imported only when their command runs (or for ``--help``), so ``publisher list``
-does not pay for SQLAlchemy, Alembic, Starlette or mkdocs."""
 
 
 def command(*path: str) -> click.Command:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -68,6 +67,8 @@ FORMAT_OPTION = click.option(
 
 def echo_json(data: Any) -> None:
     """Print one JSON document on stdout."""
+    import json  # --format json only: `publisher diff a.md b.md` prints text
+
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
     sys.stdout.write("\n")
 

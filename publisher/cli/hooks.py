@@ -152,21 +152,18 @@ def run_command(ctx: click.Context, app: App, name: str, args: tuple[str, ...]) 
 def diff_driver_command(args: tuple[str, ...]) -> None:
     """git's external diff command for policies: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE
     NEW-HEX NEW-MODE [NEW-PATH RENAME-INFO]."""
-    from publisher.diffdriver import driver_output
-    from publisher.gitrun import diff_color_wanted
+    from publisher.diffdriver import run_driver
 
-    terminal = sys.stdout.isatty() or os.environ.get("GIT_PAGER_IN_USE") == "true"
-    colour = "NO_COLOR" not in os.environ and diff_color_wanted(Path.cwd(), terminal=terminal)
-    click.echo(driver_output(args, color=colour), nl=False, color=colour)
+    run_driver(args)
 
 
 @click.command("textconv", hidden=True)
 @click.argument("file", type=click.Path(dir_okay=False))
 def textconv_command(file: str) -> None:
     """git's textconv for policies: the clause outline of FILE."""
-    from publisher.diffdriver import textconv
+    from publisher.diffdriver import run_textconv
 
-    click.echo(textconv(file), nl=False)
+    run_textconv(file)
 
 
 COMMANDS = [hooks_group, diff_driver_command, textconv_command]

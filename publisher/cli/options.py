@@ -14,7 +14,6 @@ Errors are one line and a hint on stderr, or, when the command line asks for
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +113,8 @@ def wants_json(args: Sequence[str]) -> bool:
 def error_document(exc: PublisherError | click.ClickException, exit_code: int) -> str:
     """The JSON error printed on stderr under ``--format json`` (one line):
     ``{"error": {"message", "path", "line", "hint", "exit_code"}}``."""
+    import json  # errors only: not loaded by a command that succeeds
+
     if isinstance(exc, PublisherError):
         error = {"message": exc.message, "path": exc.path, "line": exc.line, "hint": exc.hint}
     else:

@@ -7,6 +7,8 @@ alone; moves carry ``change--moved`` and a "Moved" badge so they read apart from
 Every change has ``data-material`` and the fragment starts with a checkbox, so the CSS in
 :data:`REDLINE_CSS` gives a "material changes only" filter without JavaScript. All policy
 text is escaped (``html.escape``); nothing is injected raw. Pure: a change set in, a string out.
+Its own words (change titles, notes, the filter) go through ``gettext`` (default: English), so
+a translated site page shows its redline in the page's language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from html import escape
 
 from publisher.diff import wording
 from publisher.diff.model import KINDS, Change, ChangeSet, InlineOp, MetaChange
+from publisher.diff.wording import Gettext, english
 
 REDLINE_CSS = """\
 .redline del { text-decoration: line-through; background: #ffebe9; color: #82071e; }
@@ -54,7 +57,15 @@ def _href(change: Change, old_href: str, new_href: str) -> str:
     return f"{old_href}#{change.old.anchor}"
 
 
-def _change(change: Change, number: int, *, id_prefix: str, old_href: str, new_href: str) -> str:
+def _change(
+    change: Change,
+    number: int,
+    *,
+    id_prefix: str,
+    old_href: str,
+    new_href: str,
+    gettext: Gettext = english,
+) -> str:
     classes = [
         "change",
         f"change--{change.kind}",
@@ -70,17 +81,21 @@ def _change(change: Change, number: int, *, id_prefix: str, old_href: str, new_h
         f'<section class="{" ".join(classes)}" data-kind="{change.kind}" '
         f'data-material="{material}" aria-labelledby="{title_id}">',
         f'<h3 class="change__title" id="{title_id}">'
-        f'<span class="change__kind">{wording.TITLES[change.kind]}</span> '
+        f'<span class="change__kind">{escape(gettext(wording.TITLES[change.kind]))}</span> '
         f'<a href="{escape(_href(change, old_href, new_href))}">{escape(change.label)}</a> '
-        f'<span class="change__class">{escape(wording.classification(change))}</span></h3>',
+        f'<span class="change__class">{escape(wording.classification(change, gettext))}</span>'
+        "</h3>",
     ]
-    note = "; ".join(wording.notes(change))
+    note = "; ".join(wording.notes(change, gettext))
     if note:
         parts.append(f'<p class="change__note">{escape(note[0].upper() + note[1:])}.</p>')
     if change.heading_inline and change.kind not in ("added", "removed"):
         heading = inline_html(change.heading_inline)
-        parts.append(f'<p class="change__heading">Heading: {heading}</p>')
-    parts.extend(f'<p class="change__text">{inline_html(ops)}</p>' for ops in wording.body(change))
+        said = escape(gettext("Heading: %(heading)s")).replace("%(heading)s", heading)
+        parts.append(f'<p class="change__heading">{said}</p>')
+    parts.extend(
+        f'<p class="change__text">{inline_html(ops)}</p>' for ops in wording.body(change, gettext)
+    )
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -106,6 +121,7 @@ def render_html(
     new_href: str = "",
     id_prefix: str = "redline",
     header: bool = True,
+    gettext: Gettext = english,
 ) -> str:
     """The change set as an HTML fragment.
 
@@ -113,6 +129,8 @@ def render_html(
     version; empty = this page); ``id_prefix`` keeps element ids unique when a page holds
     several redlines. ``header=False`` leaves out the fragment's own title, summary and
     title/date changes, for a page that shows them itself (the site's redline pages).
+    ``gettext`` says the changes' titles, notes and the filter in another language (the
+    header's title and counts stay English: the site's pages, which translate, have none).
     """
     prefix = escape(id_prefix)
     summary = changes.summary
@@ -138,22 +156,32 @@ def render_html(
             parts.append("</ul>")
         parts.append("</header>")
     else:
-        parts = ['<section class="redline" aria-label="Changes">']
+        label = escape(gettext("Changes"))
+        parts = [f'<section class="redline" aria-label="{label}">']
     listed = changes.listed(material_only=material_only)
     if material_only and len(listed) < len(changes.changes):
         hidden = len(changes.changes) - len(listed)
-        parts.append(
-            f'<p class="redline__hidden">{hidden} editorial '
-            f"change{'s' if hidden != 1 else ''} not listed.</p>"
-        )
+        if hidden == 1:
+            said = gettext("%(count)d editorial change not listed.")
+        else:
+            said = gettext("%(count)d editorial changes not listed.")
+        parts.append(f'<p class="redline__hidden">{escape(said % {"count": hidden})}</p>')
     elif any(not c.material for c in listed) and any(c.material for c in listed):
+        only = gettext("Material changes only")
         parts.append(
             f'<input type="checkbox" class="redline__filter" id="{prefix}-material-only">'
-            f'<label for="{prefix}-material-only">Material changes only</label>'
+            f'<label for="{prefix}-material-only">{escape(only)}</label>'
         )
     for number, change in enumerate(listed, start=1):
         parts.append(
-            _change(change, number, id_prefix=prefix, old_href=old_href, new_href=new_href)
+            _change(
+                change,
+                number,
+                id_prefix=prefix,
+                old_href=old_href,
+                new_href=new_href,
+                gettext=gettext,
+            )
         )
     parts.append("</section>")
     return "\n".join(parts) + "\n"

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import click
-
+from publisher.ansi import style as ansi_style
 from publisher.diff import wording
 from publisher.diff.model import Change, ChangeKind, ChangeSet, InlineOp
 
@@ -82,7 +81,7 @@ def _title(change: Change) -> str:
 
 def render_change(change: Change, *, color: bool = False) -> str:
     """One change: a title line, then its text with word changes, indented."""
-    style: Style = click.style if color else _plain
+    style: Style = ansi_style if color else _plain
     marker = style(MARKERS[change.kind], fg=_COLOURS[change.kind], bold=True)
     tag = f"[{wording.classification(change)}]"
     if color:
@@ -94,7 +93,7 @@ def render_change(change: Change, *, color: bool = False) -> str:
 
 def render_text(changes: ChangeSet, *, color: bool = False, material_only: bool = False) -> str:
     """The whole change set for a terminal; ends with a newline."""
-    style: Style = click.style if color else _plain
+    style: Style = ansi_style if color else _plain
     lines = [style(wording.heading(changes), bold=True), changes.describe()]
     lines.extend(wording.meta_line(meta) for meta in changes.meta_changes)
     listed = changes.listed(material_only=material_only)

@@ -27,6 +27,7 @@ __all__ = [
     "UI_LANGUAGES",
     "catalog_path",
     "format_long_date",
+    "load_catalog",
     "translations",
     "ui_language",
 ]
@@ -53,12 +54,23 @@ def catalog_path(language: str) -> str:
     return f"i18n/locale/{language}/LC_MESSAGES/messages.po"
 
 
-@lru_cache(maxsize=16)
+_ENGLISH = NullTranslations()
+
+
 def translations(language: str | None) -> NullTranslations:
-    """The gettext translations of ``language``'s UI language (English: none needed)."""
+    """The gettext translations of ``language``'s UI language (English: none needed); each
+    catalog is read once per process (:func:`load_catalog`), whatever the tag spelling
+    (``de``, ``de-AT`` and ``de-CH`` share German's)."""
     ui = ui_language(language)
     if ui == SOURCE_LANGUAGE:
-        return NullTranslations()
+        return _ENGLISH
+    return load_catalog(ui)
+
+
+@lru_cache(maxsize=16)
+def load_catalog(ui: str) -> NullTranslations:
+    """The compiled catalog of the UI language ``ui`` (one of :data:`UI_LANGUAGES`, not
+    English), read and compiled the first time it is asked for."""
     source = resources.files("publisher").joinpath(catalog_path(ui))
     with source.open("rb") as handle:
         catalog = read_po(handle, locale=ui)

@@ -19,10 +19,26 @@ from publisher.i18n.catalogs import SOURCE_LANGUAGE, UI_LANGUAGES
 
 __all__ = ["PYTHON_SOURCES", "TEMPLATE_FOLDERS", "extract_messages", "update_catalogs"]
 
-TEMPLATE_FOLDERS = ("templates/notices", "templates/acceptance", "templates/fragments")
+TEMPLATE_FOLDERS = (
+    "templates/notices",
+    "templates/acceptance",
+    "templates/fragments",
+    "templates/site",
+)
 """The template folders (inside the package) whose strings are translated."""
-PYTHON_SOURCES = ("notices/render.py", "notices/languages.py", "site_languages.py")
-"""Modules with msgids (marked ``N_("…")``)."""
+TEMPLATE_SUFFIXES = (".html", ".txt", ".xml")
+PYTHON_SOURCES = (
+    "notices/render.py",
+    "notices/languages.py",
+    "site_languages.py",
+    "site_pages.py",
+    "diff/wording.py",
+    "diff/render_html.py",
+    "pages/feeds.py",
+    "pages/titles.py",
+    "pages/toc.py",
+)
+"""Modules with msgids (marked ``N_("…")``, or ``gettext("…")`` / ``ngettext(…)`` calls)."""
 _KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
@@ -34,7 +50,7 @@ def _sources() -> Iterator[tuple[str, Path]]:
     root = _package()
     for folder in TEMPLATE_FOLDERS:
         for path in sorted((root / folder).glob("*")):
-            if path.suffix in (".html", ".txt"):
+            if path.suffix in TEMPLATE_SUFFIXES:
                 yield "jinja2", path
     for name in PYTHON_SOURCES:
         yield "python", root / name

@@ -37,6 +37,7 @@ from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
 from publisher.pages import TocEntry
 from publisher.site import Progress, Site, SiteCache, SiteOptions, SitePage, build_site
+from publisher.site_languages import theme_words
 from publisher.templating import templates_folder
 
 __all__ = ["INDEX_MARKER", "PoliciesConfig", "PoliciesPlugin"]
@@ -363,6 +364,8 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         if found is None or page.file.generated_by is None:
             return html
         page.toc = get_toc(_toc_tokens(found.toc))
+        if found.lang:
+            page.meta["policy_ui"] = theme_words(found.lang)
         return found.text
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:

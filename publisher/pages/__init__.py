@@ -5,8 +5,9 @@ The site model (:mod:`publisher.site`) decides which pages exist and gathers the
 this package turns them into HTML fragments through the shared jinja2 templates
 (:mod:`publisher.templating`, ``templates/site/`` and ``templates/fragments/``), Atom XML and
 JSON-ready dicts, one module per concern: :mod:`.model` (the values), :mod:`.bodies` (a
-policy's text), :mod:`.toc` (tables of contents), :mod:`.views` (the HTML pages), :mod:`.feeds` and
-:mod:`.api`. The URL scheme is :mod:`publisher.urls`.
+policy's text), :mod:`.toc` (tables of contents), :mod:`.views` (the HTML pages), :mod:`.titles` (page
+titles), :mod:`.feeds` and :mod:`.api`. Every page's own words and dates are in its language
+(``PageContext.language``, the gettext catalogs of :mod:`publisher.i18n`). The URL scheme is :mod:`publisher.urls`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from publisher.pages.api import (
 from publisher.pages.bodies import BodyNode, ListGroup, body_tree, policy_body, rewrite_policy_links
 from publisher.pages.feeds import policy_feed, site_feed
 from publisher.pages.model import PolicyInfo, Status, VersionInfo
+from publisher.pages.titles import changes_title, history_title, version_title
 from publisher.pages.toc import TocEntry, changes_toc, document_toc, versions_toc
 from publisher.pages.views import (
     PageContext,
@@ -49,9 +51,11 @@ __all__ = [
     "api_versions",
     "body_tree",
     "changes_page",
+    "changes_title",
     "changes_toc",
     "clauses_json",
     "document_toc",
+    "history_title",
     "label_path",
     "policies_index",
     "policy_body",
@@ -60,6 +64,7 @@ __all__ = [
     "rewrite_policy_links",
     "site_feed",
     "version_page",
+    "version_title",
     "versions_page",
     "versions_toc",
 ]

@@ -95,12 +95,17 @@ def body_tree(document: Document, bodies: dict[str, ClauseBody]) -> tuple[ListGr
 
 
 def policy_body(
-    document: Document, bodies: dict[str, ClauseBody], *, templates: Path | None = None
+    document: Document,
+    bodies: dict[str, ClauseBody],
+    *,
+    templates: Path | None = None,
+    language: str | None = None,
 ) -> str:
     """The policy text as HTML: every clause in its own element with ``id="c-<id>"`` and a
     self-link, sections as headings (``h2`` and below). The ``fragments/policy_body.html``
-    fragment, also used by notices and acceptance pages."""
-    template = environment(templates).get_template("fragments/policy_body.html")
+    fragment, also used by notices and acceptance pages; its self-links' labels are in
+    ``language`` (default English)."""
+    template = environment(templates, language=language).get_template("fragments/policy_body.html")
     return template.render(groups=body_tree(document, bodies))
 
 

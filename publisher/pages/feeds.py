@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from publisher.i18n.catalogs import translations
 from publisher.pages.model import PolicyInfo, VersionInfo
 from publisher.templating import environment
 from publisher.urls import Urls
@@ -26,19 +27,23 @@ def policy_feed(
     *,
     site_name: str = "",
     templates: Path | None = None,
+    language: str | None = None,
 ) -> str:
-    """The Atom feed of one policy: one entry per published version, newest first."""
+    """The Atom feed of one policy: one entry per published version, newest first; its
+    titles and summaries in ``language`` (default English), its dates ISO."""
     entries = [(policy, v) for v in reversed(policy.versions)]
+    ui = translations(language)
     return _feed(
         urls,
         base_url,
         entries,
         feed_path=urls.feed(policy.slug),
         alternate=urls.policy(policy.slug),
-        title=f"{policy.title}: versions",
+        title=ui.gettext("%(title)s: versions") % {"title": policy.title},
         updated=policy.updated,
         site_name=site_name,
         templates=templates,
+        language=language,
     )
 
 
@@ -49,24 +54,33 @@ def site_feed(
     *,
     site_name: str = "",
     templates: Path | None = None,
+    language: str | None = None,
 ) -> str:
-    """The Atom feed of every policy: one entry per published version, newest first."""
+    """The Atom feed of every policy: one entry per published version, newest first (its
+    words in ``language``, default English)."""
     entries = sorted(
         ((p, v) for p in policies for v in p.versions),
         key=lambda pv: (pv[1].published, pv[0].slug, pv[1].label),
         reverse=True,
     )
     updated = max((v.published for _, v in entries), default=datetime(1970, 1, 1, tzinfo=UTC))
+    ui = translations(language)
+    title = (
+        ui.gettext("%(site)s: policy updates") % {"site": site_name}
+        if site_name
+        else ui.gettext("Policy updates")
+    )
     return _feed(
         urls,
         base_url,
         entries,
         feed_path=urls.feed(),
         alternate=urls.root(),
-        title=f"{site_name}: policy updates" if site_name else "Policy updates",
+        title=title,
         updated=updated,
         site_name=site_name,
         templates=templates,
+        language=language,
     )
 
 
@@ -81,8 +95,9 @@ def _feed(
     updated: datetime,
     site_name: str,
     templates: Path | None,
+    language: str | None,
 ) -> str:
-    template = environment(templates).get_template("site/feed.xml")
+    template = environment(templates, language=language).get_template("site/feed.xml")
     return template.render(
         link=urls.absolute(base_url),
         feed_path=feed_path,

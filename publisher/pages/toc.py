@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from publisher.diff import ChangeSet
+from publisher.diff.wording import ENGLISH, TITLES, Translator
 from publisher.document import Clause, Document
 from publisher.pages.model import PolicyInfo
 from publisher.urls import label_path
@@ -39,21 +40,26 @@ def document_toc(document: Document, *, depth: int = 2) -> tuple[TocEntry, ...]:
     return entries(document.clauses, 1)
 
 
-def versions_toc(policy: PolicyInfo) -> tuple[TocEntry, ...]:
-    """The rows of the version history, newest first, for a theme's table of contents."""
+def versions_toc(policy: PolicyInfo, t: Translator = ENGLISH) -> tuple[TocEntry, ...]:
+    """The rows of the version history, newest first, for a theme's table of contents (in
+    ``t``'s language)."""
     return tuple(
-        TocEntry(2, f"v-{label_path(v.label)}", f"Version {v.label}")
+        TocEntry(2, f"v-{label_path(v.label)}", t.gettext("Version %(label)s") % {"label": v.label})
         for v in reversed(policy.versions)
     )
 
 
 def changes_toc(
-    changeset: ChangeSet, *, id_prefix: str = "redline", material_only: bool = False
+    changeset: ChangeSet,
+    *,
+    id_prefix: str = "redline",
+    material_only: bool = False,
+    t: Translator = ENGLISH,
 ) -> tuple[TocEntry, ...]:
     """The changes of a redline (the ids :func:`publisher.diff.render_html` gives them with
     the same ``material_only``: it numbers the changes it lists), for a theme's table of
-    contents."""
+    contents; the kinds in ``t``'s language)."""
     return tuple(
-        TocEntry(2, f"{id_prefix}-change-{n}", f"{change.kind.capitalize()}: {change.label}")
+        TocEntry(2, f"{id_prefix}-change-{n}", f"{t.gettext(TITLES[change.kind])}: {change.label}")
         for n, change in enumerate(changeset.listed(material_only=material_only), start=1)
     )

@@ -28,6 +28,9 @@ class PageContext:
     today: date
     site_name: str = ""
     templates: Path | None = None
+    language: str | None = None
+    """The page's language (a tag): its UI strings and dates are said in it (default:
+    English)."""
 
     @property
     def link(self) -> Linker:
@@ -35,7 +38,7 @@ class PageContext:
 
 
 def _render(ctx: PageContext, name: str, **values: Any) -> str:
-    template = environment(ctx.templates).get_template(name)
+    template = environment(ctx.templates, language=ctx.language).get_template(name)
     return template.render(link=ctx.link, today=ctx.today, site_name=ctx.site_name, **values)
 
 
