@@ -30,6 +30,7 @@ TABLES = {
     "personal_data",
     "receipts",
     "receipt_cursor",
+    "translations",
     migrate.VERSION_TABLE,
 }
 

@@ -195,7 +195,8 @@ def history_command(fmt: str) -> None:
 @FORMAT_OPTION
 @pass_app
 def sync_command(app: App, slugs: tuple[str, ...], database_url: str | None, fmt: str) -> None:
-    """Copy policy versions (label, commit, sha256, exact text) from git into the store."""
+    """Copy policy versions (label, commit, sha256, exact text) from git into the store,
+    and every version of their translations (language, the source version it renders)."""
     from publisher.history import PolicyRepo
 
     settings = store_settings(app, database_url)
@@ -203,12 +204,27 @@ def sync_command(app: App, slugs: tuple[str, ...], database_url: str | None, fmt
     with PolicyRepo.open(settings) as repo, open_database(app, database_url) as database:
         result = sync_versions(database, settings, slugs=slugs or None, repo=repo)
     if fmt == "json":
-        echo_json({"added": result.added, "updated": result.updated, "unchanged": result.unchanged})
+        echo_json(
+            {
+                "added": result.added,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "translations": {
+                    "added": result.translations_added,
+                    "unchanged": result.translations_unchanged,
+                },
+            }
+        )
         return
     click.echo(
         f"policy versions: {result.added} added, {result.updated} updated, "
         f"{result.unchanged} unchanged"
     )
+    if result.translations_added or result.translations_unchanged:
+        click.echo(
+            f"translation versions: {result.translations_added} added, "
+            f"{result.translations_unchanged} unchanged"
+        )
 
 
 COMMANDS = [db_group]

@@ -6,10 +6,13 @@ administrator of the database could otherwise change unseen:
 
 - the stored texts: every ``policy_versions.body`` must hash to its ``sha256`` and to the
   ``content_sha256`` of every record of that version (and, given the repository, to the
-  version's file at its commit);
+  version's file at its commit); every ``translations.body`` to its ``sha256`` (and to its
+  blob in git), and the translation a link's record says it showed (``shown_sha256``) must
+  be in the store;
 - record times: ``accepted_at`` never decreases along the chain (the server clock stamps each
   record as it is appended, so a record appended at the tail and backdated shows);
-- the append-only triggers (migration ``0002_append_only``) exist and are enabled;
+- the append-only triggers (migrations ``0002_append_only``, ``0012_translations``) exist
+  and are enabled;
 - the anchors kept outside the database (:mod:`publisher.store.checkpoints`), when given.
 """
 
@@ -24,9 +27,15 @@ from typing import Any
 from sqlalchemy import text
 
 from publisher.store.db import Database
-from publisher.store.integrity import open_repo, repo_problem, text_problem
+from publisher.store.integrity import (
+    open_repo,
+    repo_problem,
+    text_problem,
+    translation_repo_problem,
+)
 from publisher.store.ledger import AcceptanceRecord, ChainVerification, records, verify_chain
 from publisher.store.record import ERASURE
+from publisher.store.translations import StoredTranslation, stored_translations
 from publisher.store.versions import StoredVersion, stored_versions
 
 TRIGGERS = {
@@ -34,6 +43,11 @@ TRIGGERS = {
     "postgresql": ("acceptances_append_only", "acceptances_no_truncate"),
 }
 """The append-only triggers each backend must have on ``acceptances``."""
+TRANSLATION_TRIGGERS = {
+    "sqlite": ("translations_no_delete", "translations_no_update"),
+    "postgresql": ("translations_append_only", "translations_no_truncate"),
+}
+"""… and on ``translations``."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,7 @@ def text_problems(
     rows: Sequence[AcceptanceRecord],
     *,
     repo_root: Path | None = None,
+    translations: Sequence[StoredTranslation] = (),
 ) -> list[AuditProblem]:
     """Stored texts that do not hash as their version and their records say."""
     by_key = {(v.slug, v.label): v for v in versions}
@@ -97,9 +112,16 @@ def text_problems(
             if problem is not None:
                 bad.add((version.slug, version.label))
                 problems.append(AuditProblem("text", None, problem))
+        for translation in translations:
+            problem = text_problem(translation)
+            if problem is None and git is not None:
+                problem = translation_repo_problem(translation, git)
+            if problem is not None:
+                problems.append(AuditProblem("text", None, problem))
     finally:
         if git is not None:
             git.close()
+    problems += _shown_problems(rows, translations)
     for row in rows:
         key = (row.policy, row.version)
         stored = by_key.get(key)
@@ -123,6 +145,28 @@ def text_problems(
     return problems
 
 
+def _shown_problems(
+    rows: Sequence[AcceptanceRecord], translations: Sequence[StoredTranslation]
+) -> list[AuditProblem]:
+    """Records of the link pages whose ``shown_sha256`` names a translation the store does
+    not hold (the pages show only stored texts; an app's records may name its own)."""
+    held = {(t.slug, t.sha256) for t in translations}
+    return [
+        AuditProblem(
+            "text",
+            row.seq,
+            f"record seq {row.seq}: the text shown ({row.language} translation of "
+            f"{row.policy} version {row.version}, sha256 {row.shown_sha256[:12]}…) is not "
+            "in the store",
+        )
+        for row in rows
+        if row.method == "link"
+        and row.shown_sha256 is not None
+        and row.shown_sha256 != row.content_sha256
+        and (row.policy, row.shown_sha256) not in held
+    ]
+
+
 def time_problems(rows: Sequence[AcceptanceRecord]) -> list[AuditProblem]:
     """Records (in chain order) stamped earlier than the record before them."""
     problems: list[AuditProblem] = []
@@ -143,43 +187,49 @@ def time_problems(rows: Sequence[AcceptanceRecord]) -> list[AuditProblem]:
 
 def trigger_problems(database: Database) -> list[AuditProblem]:
     """Append-only triggers that are missing (or, on PostgreSQL, disabled)."""
-    wanted = TRIGGERS.get(database.dialect, ())
+    problems = []
+    for table, triggers in (("acceptances", TRIGGERS), ("translations", TRANSLATION_TRIGGERS)):
+        found = _triggers(database, table)
+        for name in triggers.get(database.dialect, ()):
+            if name not in found:
+                problems.append(
+                    AuditProblem(
+                        "trigger", None, f"the append-only trigger {name} on {table} was dropped"
+                    )
+                )
+            elif not found[name]:
+                problems.append(
+                    AuditProblem(
+                        "trigger", None, f"the append-only trigger {name} on {table} is disabled"
+                    )
+                )
+    return problems
+
+
+def _triggers(database: Database, table: str) -> dict[str, bool]:
+    """The triggers on ``table`` (a constant of this module) and whether each is enabled."""
     with database.read() as connection:
         if database.dialect == "sqlite":
-            found = {
+            return {
                 row[0]: True
                 for row in connection.execute(
                     text(
                         "SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                        "AND tbl_name = 'acceptances'"
-                    )
+                        "AND tbl_name = :table"
+                    ),
+                    {"table": table},
                 )
             }
-        else:
-            found = {
-                row[0]: row[1] != "D"
-                for row in connection.execute(
-                    text(
-                        "SELECT tgname, tgenabled FROM pg_trigger "
-                        "WHERE tgrelid = 'acceptances'::regclass AND NOT tgisinternal"
-                    )
-                )
-            }
-    problems = []
-    for name in wanted:
-        if name not in found:
-            problems.append(
-                AuditProblem(
-                    "trigger", None, f"the append-only trigger {name} on acceptances was dropped"
-                )
+        return {
+            row[0]: row[1] != "D"
+            for row in connection.execute(
+                text(
+                    "SELECT tgname, tgenabled FROM pg_trigger "
+                    "WHERE tgrelid = CAST(:table AS regclass) AND NOT tgisinternal"
+                ),
+                {"table": table},
             )
-        elif not found[name]:
-            problems.append(
-                AuditProblem(
-                    "trigger", None, f"the append-only trigger {name} on acceptances is disabled"
-                )
-            )
-    return problems
+        }
 
 
 def audit_ledger(
@@ -195,7 +245,12 @@ def audit_ledger(
     ``anchor_problems`` are what was found wrong with the anchors themselves (signatures)."""
     chain = verify_chain(database, anchor=anchor)
     rows = records(database)
-    problems = text_problems(stored_versions(database), rows, repo_root=repo_root)
+    problems = text_problems(
+        stored_versions(database),
+        rows,
+        repo_root=repo_root,
+        translations=stored_translations(database),
+    )
     problems += time_problems(rows)
     problems += trigger_problems(database)
     problems += [AuditProblem("anchor", None, message) for message in anchor_problems]

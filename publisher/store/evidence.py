@@ -2,7 +2,8 @@
 
 The export holds the customer, every acceptance record (with its place in the hash chain and
 the chain's verification at export time), the exact text of each accepted version — written
-normalised, so ``sha256sum`` of the file equals the recorded ``content_sha256`` — every notice
+normalised, so ``sha256sum`` of the file equals the recorded ``content_sha256`` — and of each
+translation a record says the customer was shown instead (its ``shown_sha256``), every notice
 sent to the customer, and each delivery's events. :func:`collect_evidence` reads the store;
 :func:`evidence_document` and :func:`write_evidence` format it.
 """
@@ -13,8 +14,9 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +24,17 @@ from sqlalchemy import select
 
 from publisher.document import body_sha256
 from publisher.errors import PublisherError
+from publisher.gitio import Git
 from publisher.store.customers import CustomerInfo, get_customer
 from publisher.store.db import Database
-from publisher.store.integrity import TAMPERED_HINT, open_repo, repo_problem, require_text
+from publisher.store.integrity import (
+    TAMPERED_HINT,
+    TRANSLATION_TAMPERED_HINT,
+    open_repo,
+    repo_problem,
+    require_text,
+    translation_repo_problem,
+)
 from publisher.store.ledger import (
     AcceptanceRecord,
     ChainVerification,
@@ -34,6 +44,7 @@ from publisher.store.ledger import (
 )
 from publisher.store.models import Delivery, DeliveryEvent, Notice, utcnow
 from publisher.store.record import ERASURE, PERSONAL_FIELDS
+from publisher.store.translations import StoredTranslation, stored_translations
 from publisher.store.versions import StoredVersion, stored_versions
 
 
@@ -102,6 +113,9 @@ class Evidence:
     texts: dict[tuple[str, str], StoredVersion]
     deliveries: tuple[DeliveryEvidence, ...]
     chain: ChainVerification
+    shown: dict[int, StoredTranslation] = field(default_factory=dict)
+    """Record seq -> the translation its page showed (records showing the source text, or
+    an app's own text, have none)."""
 
 
 def collect_evidence(
@@ -126,7 +140,8 @@ def collect_evidence(
         for v in stored_versions(database, slug=slug)
         if (v.slug, v.label) in wanted
     }
-    _check_texts(found, texts, repo_root)
+    shown = _shown_translations(database, found)
+    _check_texts(found, texts, shown, repo_root)
     deliveries: list[DeliveryEvidence] = []
     with database.session() as session:
         rows = session.execute(
@@ -169,21 +184,66 @@ def collect_evidence(
                     events=events,
                 )
             )
-    return Evidence(customer, now(), found, texts, tuple(deliveries), verify_chain(database))
+    return Evidence(customer, now(), found, texts, tuple(deliveries), verify_chain(database), shown)
+
+
+def shows_translation(record: AcceptanceRecord) -> bool:
+    """Whether ``record`` says the customer was shown another text than the source's."""
+    return (
+        record.method != ERASURE
+        and record.shown_sha256 is not None
+        and record.shown_sha256 != record.content_sha256
+    )
+
+
+def _shown_translations(
+    database: Database, found: tuple[AcceptanceRecord, ...]
+) -> dict[int, StoredTranslation]:
+    """The stored translation each record showed, found by its ``shown_sha256`` (the one in
+    the record's language rendering its version first). A link's record whose text is not
+    in the store is an error: the pages show only stored texts."""
+    shown: dict[int, StoredTranslation] = {}
+    for record in found:
+        if not shows_translation(record):
+            continue
+        assert record.shown_sha256 is not None
+        rows = stored_translations(database, slug=record.policy, sha256=record.shown_sha256)
+        if not rows:
+            if record.method == "link":
+                raise EvidenceError(
+                    f"the text shown for {record.policy} version {record.version} (record seq "
+                    f"{record.seq}, {record.language} translation, sha256 "
+                    f"{record.shown_sha256[:12]}…) is not in the store",
+                    hint=TRANSLATION_TAMPERED_HINT,
+                )
+            continue  # an app's record: the app showed its own text
+        shown[record.seq] = max(rows, key=partial(_fit, record))
+    return shown
+
+
+def _fit(record: AcceptanceRecord, translation: StoredTranslation) -> tuple[bool, bool]:
+    """How well a stored translation with the record's ``shown_sha256`` fits it: rendering
+    its version first, then in its language."""
+    return translation.renders == record.version, translation.language == record.language
 
 
 def _check_texts(
     found: tuple[AcceptanceRecord, ...],
     texts: dict[tuple[str, str], StoredVersion],
+    shown: dict[int, StoredTranslation],
     repo_root: Path | None,
 ) -> None:
-    """Every accepted text re-hashed against its record (and git): raise at the first that
-    fails, before anything is exported."""
+    """Every accepted text re-hashed against its record (and git), and every translation
+    shown against the record's ``shown_sha256``: raise at the first that fails, before
+    anything is exported."""
     git = open_repo(repo_root)
     try:
         for record in found:
             if record.method == ERASURE:  # accepted no text
                 continue
+            translation = shown.get(record.seq)
+            if translation is not None:
+                _check_translation(translation, record, git)
             version = texts.get((record.policy, record.version))
             if version is None:
                 raise EvidenceError(
@@ -200,13 +260,45 @@ def _check_texts(
             git.close()
 
 
+def _check_translation(
+    translation: StoredTranslation, record: AcceptanceRecord, git: Git | None
+) -> None:
+    require_text(translation, record.shown_sha256, expected="shown_sha256")
+    problem = translation_repo_problem(translation, git) if git is not None else None
+    if problem is not None:
+        raise EvidenceError(problem, hint=TRANSLATION_TAMPERED_HINT)
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "_"
 
 
-def text_path(policy: str, version: str) -> str:
-    """Where the text of a version goes inside an evidence folder (POSIX, relative)."""
-    return f"texts/{_safe(policy)}/{_safe(version)}.md"
+def text_path(policy: str, version: str, language: str | None = None) -> str:
+    """Where the text of a version (or of its translation into ``language`` that a
+    customer was shown) goes inside an evidence folder (POSIX, relative)."""
+    suffix = f".{_safe(language)}" if language else ""
+    return f"texts/{_safe(policy)}/{_safe(version)}{suffix}.md"
+
+
+def shown_path(translation: StoredTranslation) -> str:
+    """Where a translation shown goes: beside the version it renders, named by its language
+    and the first 12 digits of its sha256 (two texts of one language never share a file)."""
+    renders = translation.renders or translation.label
+    return text_path(translation.slug, renders, f"{translation.language}.{translation.sha256[:12]}")
+
+
+def _translation_dict(translation: StoredTranslation) -> dict[str, Any]:
+    return {
+        "language": translation.language,
+        "version": translation.label,
+        "renders": translation.renders,
+        "inferred": translation.inferred,
+        "title": translation.title,
+        "commit": translation.commit,
+        "path": translation.path,
+        "blob": translation.blob,
+        "sha256": translation.sha256,
+    }
 
 
 def _version_dict(version: StoredVersion | None) -> dict[str, Any] | None:
@@ -246,6 +338,18 @@ def evidence_document(evidence: Evidence, *, inline_texts: bool = True) -> dict[
                 entry["text"] = normalised_text(version.body)
             else:
                 entry["text_file"] = text_path(record.policy, record.version)
+        translation = evidence.shown.get(record.seq)
+        entry["text_shown"] = (
+            "translation"
+            if translation is not None
+            else ("source" if record.shown_sha256 == record.content_sha256 else None)
+        )
+        entry["translation"] = _translation_dict(translation) if translation else None
+        if translation is not None:
+            if inline_texts:
+                entry["translation_text"] = normalised_text(translation.body)
+            else:
+                entry["translation_text_file"] = shown_path(translation)
         accepted.append(entry)
     customer = evidence.customer
     return {
@@ -285,7 +389,9 @@ def _readme(evidence: Evidence) -> str:
         "evidence.json  every acceptance record (with its hash-chain fields), the version",
         "               accepted, the notices sent and their delivery events",
         "texts/         the exact text of each accepted version; sha256 of each file equals",
-        "               the record's content_sha256 (check: sha256sum -c SHA256SUMS)",
+        "               the record's content_sha256 (check: sha256sum -c SHA256SUMS); a",
+        "               translation shown instead (<version>.<language>.<sha>.md) hashes to",
+        "               the record's shown_sha256",
         "",
     ]
     for record in evidence.records:
@@ -305,6 +411,12 @@ def _readme(evidence: Evidence) -> str:
             + where
             + f"; content sha256 {record.content_sha256}; ledger seq {record.seq}"
         )
+        translation = evidence.shown.get(record.seq)
+        if translation is not None:
+            lines.append(
+                f"  shown in {translation.language} (translation version {translation.label}, "
+                f"sha256 {translation.sha256}): {shown_path(translation)}"
+            )
     if not evidence.records:
         lines.append("- no acceptance recorded")
     lines.append("")
@@ -331,6 +443,8 @@ def write_evidence(evidence: Evidence, out_dir: Path | str) -> list[Path]:
         written: dict[str, bytes] = {}
         for (policy, label), version in sorted(evidence.texts.items()):
             written[text_path(policy, label)] = normalised_text(version.body).encode("utf-8")
+        for translation in evidence.shown.values():
+            written[shown_path(translation)] = normalised_text(translation.body).encode("utf-8")
         document = evidence_document(evidence, inline_texts=False)
         written["evidence.json"] = (
             json.dumps(document, indent=2, ensure_ascii=False) + "\n"

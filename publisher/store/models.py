@@ -104,6 +104,43 @@ class PolicyVersion(Base):
     """``Policy-Change`` trailer values of the commits that made the version, one a line."""
 
 
+class Translation(Base):
+    """A version of a translation (the same policy in another language), copied from git with
+    its exact text and the source version it renders. Append-only (migration
+    ``0012_translations``): a text that changes under the same label is a new row, so the
+    text a customer was shown stays in the store."""
+
+    __tablename__ = "translations"
+    __table_args__ = (
+        UniqueConstraint(
+            "slug", "language", "label", "sha256", "renders", name="uq_translations_text"
+        ),
+        Index("ix_translations_renders", "slug", "renders"),
+        Index("ix_translations_language", "slug", "language", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    """The source's slug (a translation has its source's)."""
+    language: Mapped[str] = mapped_column(String(35))
+    label: Mapped[str] = mapped_column(String(100))
+    """The translation's own version label."""
+    position: Mapped[int] = mapped_column(Integer)
+    """0 for the translation's oldest version, then 1, 2… (its own history)."""
+    renders: Mapped[str | None] = mapped_column(String(100))
+    """The label of the source version it renders (None: ``translation_of`` names none)."""
+    inferred: Mapped[bool]
+    """True when ``renders`` was inferred, False when front matter ``translation_of`` said."""
+    title: Mapped[str | None] = mapped_column(String(500))
+    commit: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1000))
+    blob: Mapped[str] = mapped_column(String(64))
+    """The git blob of ``path`` at ``commit``."""
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    synced_at: Mapped[datetime]
+
+
 class Notice(Base):
     """A change notice (campaign) for one policy version."""
 

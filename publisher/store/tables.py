@@ -19,6 +19,7 @@ from publisher.store.models import (
     PolicyVersion,
     Receipt,
     ReceiptCursor,
+    Translation,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -31,6 +32,7 @@ DELIVERIES = cast(Table, Delivery.__table__)
 EVENTS = cast(Table, DeliveryEvent.__table__)
 NOTICES = cast(Table, Notice.__table__)
 PERSONAL = cast(Table, PersonalData.__table__)
+TRANSLATIONS = cast(Table, Translation.__table__)
 VERSIONS = cast(Table, PolicyVersion.__table__)
 RECEIPTS = cast(Table, Receipt.__table__)
 RECEIPT_CURSOR = cast(Table, ReceiptCursor.__table__)

@@ -8,7 +8,7 @@ checkout needed on the web hosts), so every command that hands out links syncs f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from publisher.document import body_sha256
 from publisher.errors import NotFoundError, PolicyError
 from publisher.store.db import Database
 from publisher.store.models import Acceptance, PolicyVersion, utcnow
+from publisher.store.translations import store_translations
 
 if TYPE_CHECKING:
     from publisher.history import PolicyRepo
@@ -45,6 +46,11 @@ class VersionText:
     policy_change: tuple[str, ...] = ()
     """``Policy-Change`` trailer values of the commits after the previous version up to this
     one (what the re-acceptance rule applies without git)."""
+
+    @property
+    def described(self) -> str:
+        """How messages name it: ``privacy version 3``."""
+        return f"{self.slug} version {self.label}"
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,9 @@ class SyncResult:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    translations_added: int = 0
+    """Translation versions appended (:mod:`publisher.store.translations`)."""
+    translations_unchanged: int = 0
 
 
 def versions_from_repo(
@@ -239,13 +248,22 @@ def sync_versions(
     repo: PolicyRepo | None = None,
 ) -> SyncResult:
     """Copy the policy versions of the repository at ``settings.root`` (or of ``repo``, a
-    reader already open on it) into the store."""
+    reader already open on it) into the store, and the versions of their translations."""
     if repo is not None:
-        return store_versions(database, versions_from_repo(repo, slugs=slugs))
+        return _sync(database, repo, slugs)
     from publisher.history import PolicyRepo
 
     with PolicyRepo.open(settings) as opened:
-        return store_versions(database, versions_from_repo(opened, slugs=slugs))
+        return _sync(database, opened, slugs)
+
+
+def _sync(database: Database, repo: PolicyRepo, slugs: Iterable[str] | None) -> SyncResult:
+    from publisher.store.translation_sync import translations_from_repo
+
+    wanted = list(slugs) if slugs is not None else None
+    result = store_versions(database, versions_from_repo(repo, slugs=wanted))
+    added, unchanged = store_translations(database, translations_from_repo(repo, slugs=wanted))
+    return replace(result, translations_added=added, translations_unchanged=unchanged)
 
 
 def stored_versions(database: Database, *, slug: str | None = None) -> list[StoredVersion]:

@@ -185,8 +185,16 @@ async def _landing_page(
         changes = await run_in_threadpool(
             render.redline, since, context.version, site_url=service.settings.site_url
         )
-    document = await run_in_threadpool(render.document, context.version)
-    full_text = await run_in_threadpool(render.full_text, context.version)
+    document = await run_in_threadpool(render.document, context.text)
+    full_text = await run_in_threadpool(render.full_text, context.text)
+    settings = service.settings
+    languages = render.text_language(
+        context,
+        page=_language(service, context),
+        default=settings.default_language,
+        binding=settings.binding_language,
+        site_url=settings.site_url,
+    )
     nonce = _nonce(request)
     response = _page(
         service,
@@ -197,6 +205,7 @@ async def _landing_page(
         since=since,
         document=document,
         full_text=full_text,
+        languages=languages,
         token=token,
         csrf_name=CSRF_FIELD,
         csrf=csrf_field(service.keys, token, nonce),

@@ -1,6 +1,8 @@
 """What an acceptance page needs, read from the store for one link: the customer, the version
-asked for, the notice, the customer's previous acceptance of the policy and whether this
-version is already accepted. Reads only; nothing here writes.
+asked for, the notice, the customer's previous acceptance of the policy, whether this
+version is already accepted, and the text shown — the translation in the customer's language
+when one renders exactly this version, else the source text
+(:func:`publisher.store.translations.pick_shown`). Reads only; nothing here writes.
 """
 
 from __future__ import annotations
@@ -16,9 +18,18 @@ from publisher.store.customers import CustomerInfo
 from publisher.store.db import Database
 from publisher.store.integrity import text_problem
 from publisher.store.ledger import AcceptanceRecord
-from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion
+from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion, Translation
 from publisher.store.record import read_records
 from publisher.store.tables import ACCEPTANCES
+from publisher.store.translations import (
+    SOURCE,
+    Candidate,
+    Shown,
+    StoredTranslation,
+    as_candidate,
+    candidates_filter,
+    pick_shown,
+)
 from publisher.store.versions import StoredVersion
 
 
@@ -59,10 +70,19 @@ class LinkContext:
     """The newest later version the customer already accepted (then this one is not offered)."""
     organisation: CustomerInfo | None = None
     """The organisation a member's link accepts for (its acceptances are the ones above)."""
+    shown: Shown = SOURCE
+    """Which text the page shows, and why (the customer's language, its translation)."""
+    translation: StoredTranslation | None = None
+    """The translation shown (None: the source text, ``version``, is shown)."""
 
     @property
     def superseded(self) -> bool:
         return self.current is not None
+
+    @property
+    def text(self) -> StoredVersion | StoredTranslation:
+        """The text the page shows (and the acceptance records the sha256 of)."""
+        return self.translation if self.translation is not None else self.version
 
 
 def load_context(database: Database, claims: LinkClaims) -> LinkContext:
@@ -121,6 +141,17 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
         earlier = neighbour(later=False, accepted=False)
         current = neighbour(later=True, accepted=False)
         newer_accepted = None if current is None else neighbour(later=True, accepted=True)
+        translations = {
+            row.id: StoredTranslation.from_model(row)
+            for row in session.scalars(
+                select(Translation).where(
+                    Translation.slug == claims.policy, candidates_filter(claims.version)
+                )
+            )
+        }
+        shown = pick_shown(
+            customer.locale, claims.version, [as_candidate(t) for t in translations.values()]
+        )
         context = LinkContext(
             claims=claims,
             customer=_info(customer),
@@ -132,6 +163,8 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
             current=StoredVersion.from_model(current) if current else None,
             newer_accepted=StoredVersion.from_model(newer_accepted) if newer_accepted else None,
             organisation=_info(organisation) if organisation is not None else None,
+            shown=shown,
+            translation=translations[shown.candidate.id] if shown.candidate else None,
         )
     _check_texts(context)
     return context
@@ -139,25 +172,45 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
 
 def shown_facts(database: Database, claims: LinkClaims) -> tuple[str | None, str]:
     """What recording an acceptance from a link's page needs of it, in one indexed query:
-    the customer's locale (the page's language) and the sha256 of the text the page showed
-    (the stored version's, which the page checked its text against when it rendered;
-    :func:`load_context` loads everything else the pages show); a member's link for an
-    organisation they have left is refused here too."""
+    the language of the text the page showed (the translation's; None: the source text, in
+    the default language) and its sha256 (the stored translation's or version's, which the
+    page checked its text against when it rendered; :func:`load_context` loads everything
+    else the pages show); a member's link for an organisation they have left is refused here
+    too. The text is chosen as the page chose it (:func:`pick_shown`, from the same rows)."""
     with database.autocommit_engine.connect() as connection:  # the hot path's pool
-        row = connection.execute(
-            select(Customer.locale, PolicyVersion.sha256, Customer.organisation_id)
+        rows = connection.execute(
+            select(
+                Customer.locale,
+                PolicyVersion.sha256,
+                Customer.organisation_id,
+                Translation.id,
+                Translation.language,
+                Translation.position,
+                Translation.renders,
+                Translation.sha256,
+            )
+            .select_from(Customer)
             .join(PolicyVersion, true())  # one customer row beside one version row
+            .outerjoin(  # … beside each translation version the choice needs
+                Translation,
+                (Translation.slug == PolicyVersion.slug) & candidates_filter(PolicyVersion.label),
+            )
             .where(
                 Customer.id == claims.customer,
                 PolicyVersion.slug == claims.policy,
                 PolicyVersion.label == claims.version,
             )
-        ).first()
-    if row is None:
+        ).all()
+    if not rows:
         raise LinkTargetMissing("link for unknown customer or policy version")
-    if claims.organisation is not None and row[2] != claims.organisation:
+    locale, source_sha256, organisation = rows[0][0], rows[0][1], rows[0][2]
+    if claims.organisation is not None and organisation != claims.organisation:
         raise LinkTargetMissing("link for an organisation the customer is not a member of")
-    return row[0], row[1]
+    found = [Candidate(*row[3:]) for row in rows if row[3] is not None]
+    shown = pick_shown(locale, claims.version, found)
+    if shown.candidate is not None:
+        return shown.candidate.language, shown.candidate.sha256
+    return None, source_sha256
 
 
 def _info(row: Customer) -> CustomerInfo:
@@ -172,5 +225,9 @@ def _check_texts(context: LinkContext) -> None:
     ]
     for version, expected in shown:
         problem = text_problem(version, expected)
+        if problem is not None:
+            raise StoredTextTampered(problem)
+    if context.translation is not None:
+        problem = text_problem(context.translation)
         if problem is not None:
             raise StoredTextTampered(problem)

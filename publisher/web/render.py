@@ -22,10 +22,16 @@ from markupsafe import Markup
 from publisher.diff import REDLINE_CSS, Side, compare, render_html
 from publisher.document import Document
 from publisher.markdown import parse_document
+from publisher.notices.languages import language_name
 from publisher.pages import policy_body
 from publisher.sanitize import clause_bodies
+from publisher.store.translations import StoredTranslation
 from publisher.store.versions import StoredVersion
 from publisher.templating import environment
+from publisher.web.context import LinkContext
+
+Text = StoredVersion | StoredTranslation
+"""A text the pages show: a policy version, or a translation version rendering one."""
 
 
 def render(
@@ -112,8 +118,8 @@ def redline(old: StoredVersion, new: StoredVersion, *, site_url: str) -> Redline
     return result
 
 
-def document(version: StoredVersion) -> Document:
-    """The parsed text of a stored version (for the full-text section)."""
+def document(version: Text) -> Document:
+    """The parsed text of a stored version or translation (for the full-text section)."""
     return _document(version.sha256, version.body)
 
 
@@ -123,7 +129,56 @@ def _full_text(sha256: str, body: str) -> Markup:
     return Markup(policy_body(parsed, clause_bodies(parsed)))
 
 
-def full_text(version: StoredVersion) -> Markup:
+def full_text(version: Text) -> Markup:
     """The text of a stored version as the site shows it: sanitised Markdown (lists keep
     their bullets and numbers, emphasis and links stay), an anchor on every clause."""
     return _full_text(version.sha256, version.body)
+
+
+@dataclass(frozen=True)
+class TextLanguage:
+    """What the page says about the language of the text it shows (names in the page's
+    language, for the template's translated sentences)."""
+
+    language: str
+    """The tag of the text shown (its ``lang`` attribute)."""
+    source: str
+    """The source's (default) language, named."""
+    note: str | None = None
+    """``lagging`` (the customer's language has a translation, not of this version) or
+    ``missing`` (none in the customer's language): the page says the source text is shown."""
+    customer: str | None = None
+    """The customer's language, named (for ``lagging``)."""
+    binding: str | None = None
+    """With the ``binding_language`` setting and a translation shown in another language:
+    that language, named, and the address of its text (``binding_url``)."""
+    binding_url: str | None = None
+
+
+def text_language(
+    context: LinkContext, *, page: str, default: str, binding: str, site_url: str
+) -> TextLanguage:
+    """The language facts of ``context``'s page in the UI language ``page``: the text's
+    language, the note when the source text stands in for the customer's language, and the
+    binding-language line when a translation is shown."""
+    shown = context.shown
+    source = language_name(default, page)
+    if context.translation is not None:
+        language = context.translation.language
+        if not binding or binding.lower() == language.lower():
+            return TextLanguage(language, source)
+        base = site_url.rstrip("/")
+        prefix = "" if binding.lower() == default.lower() else f"/{binding}"
+        return TextLanguage(
+            language,
+            source,
+            binding=language_name(binding, page),
+            binding_url=f"{base}{prefix}/{context.version.slug}/",
+        )
+    if shown.why == "lagging" and shown.language is not None:
+        return TextLanguage(
+            default, source, note="lagging", customer=language_name(shown.language, page)
+        )
+    locale = (context.customer.locale or default).replace("_", "-").split("-")[0].lower()
+    missing = locale != default.split("-")[0].lower()
+    return TextLanguage(default, source, note="missing" if missing else None)
