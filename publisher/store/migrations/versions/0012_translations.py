@@ -10,7 +10,7 @@ of ``0002_append_only`` as a model): a text that changes under the same label is
 so the text a customer was shown is never lost.
 
 Revision ID: 0012_translations
-Revises: 0009_apps
+Revises: 0011_receipts
 Create Date: 2026-12-04
 """
 
