@@ -12,6 +12,8 @@ import json
 import re
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -30,6 +32,8 @@ from publisher.notices.receipt_render import (
     receipt_context,
     render_receipt,
 )
+from publisher.notices.receipt_watch import BackgroundReceipts
+from publisher.notices.receipt_watch import watch as receipt_watch
 from publisher.notices.receipts import enqueue, receipt_counts
 from publisher.notices.states import State
 from publisher.store.customers import customer_row
@@ -230,3 +234,54 @@ def test_a_killed_sender_sends_each_receipt_exactly_once(
     assert name.startswith(f"receipt-{record.seq}/") and name.endswith("-c3.eml")
     assert record.hash in text_of(out / name)
     assert run(receipts, out).exit_code == 0 and len(files(out)) == 1
+
+
+def test_the_service_sends_receipts_in_the_background(
+    receipts: support.Setup, tmp_path: Path
+) -> None:
+    """``publisher web`` with receipts on runs :class:`BackgroundReceipts`: an acceptance's
+    receipt goes out without anyone running ``publisher notice receipts``, once."""
+    out = tmp_path / "background"
+    settings = support.settings_for(
+        receipts.root, receipts.url, PUBLISHER_RECEIPTS="email", PUBLISHER_OUTBOX_DIR=str(out)
+    )
+    signer = signer_for(settings)
+    sender = BackgroundReceipts(receipts.database, settings, interval=0.05).start()
+    try:
+        with TestClient(
+            create_app(settings, database=receipts.database), base_url=settings.accept_url
+        ) as client:
+            accept(client, "/a/" + signer.sign(LinkClaims("c3", POLICY, "3")))
+        person = records(receipts.database, customer_id="c3")[-1]
+        deadline = time.monotonic() + 60
+        while not files(out) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sender.stop()
+    assert files(out) == [f"receipt-{person.seq}/00000001-c3.eml"]
+    assert person.hash in text_of(out / files(out)[0])
+    assert receipt_counts(receipts.database)[State.SENT] == 1
+
+
+def test_a_failing_receipt_pass_is_logged_and_retried(
+    receipts: support.Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With receipts off the pass raises; the loop logs it and keeps going until stopped."""
+    stop = threading.Event()
+    passes: list[object] = []
+    thread = threading.Thread(
+        target=receipt_watch,
+        args=(receipts.database, support.settings_for(receipts.root, receipts.url)),
+        kwargs={"interval": 0.01, "stop": stop, "on_pass": passes.append},
+        daemon=True,
+    )
+    with caplog.at_level("WARNING", logger="publisher.receipts"):
+        thread.start()
+        deadline = time.monotonic() + 60
+        while len(caplog.records) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stop.set()
+        thread.join(30)
+    assert not thread.is_alive() and passes == []
+    assert len(caplog.records) >= 2
+    assert "receipt pass failed: receipt emails are off" in caplog.records[0].getMessage()

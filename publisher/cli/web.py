@@ -11,6 +11,7 @@ import click
 
 from publisher.cli.app import App, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings
+from publisher.config import Settings
 from publisher.counting import counted
 from publisher.errors import GitError, PublisherError
 from publisher.links import secret_keys
@@ -64,6 +65,12 @@ from publisher.store.versions import sync_versions
     help="Also dispatch outbound webhooks, in a background thread (like `publisher webhooks "
     "dispatch --watch` with its defaults).",
 )
+@click.option(
+    "--no-receipts",
+    is_flag=True,
+    help='With the setting receipts = "email": do not send receipt emails from this process '
+    "(when a timer runs `publisher notice receipts` instead).",
+)
 @database_url_option
 @pass_app
 def web_command(
@@ -76,6 +83,7 @@ def web_command(
     body_timeout: float,
     no_sync: bool,
     webhooks: bool,
+    no_receipts: bool,
     database_url: str | None,
 ) -> None:
     """Run the acceptance service: link pages (/a/<token>), receipts, /healthz, /readyz and
@@ -102,7 +110,11 @@ def web_command(
         f"acceptance service on http://{host}:{port} ({counted(workers, 'worker')}); "
         f"links use {settings.accept_url}"
     )
-    with background_webhooks(app, database_url, enabled=webhooks):
+    receipts = settings.receipts == "email" and not no_receipts
+    with (
+        background_webhooks(app, database_url, enabled=webhooks),
+        background_receipts(app, database_url, settings, enabled=receipts),
+    ):
         serve(
             settings,
             host=host,
@@ -130,6 +142,26 @@ def background_webhooks(app: App, database_url: str | None, *, enabled: bool) ->
             yield
         finally:
             dispatcher.stop()
+
+
+@contextmanager
+def background_receipts(
+    app: App, database_url: str | None, settings: Settings, *, enabled: bool
+) -> Iterator[None]:
+    """The receipt emails of new acceptances, sent from a daemon thread while the block runs
+    (when ``enabled``); a failing pass is logged and retried, never fatal to the service."""
+    if not enabled:
+        yield
+        return
+    from publisher.notices.receipt_watch import BackgroundReceipts
+
+    with open_database(app, database_url) as database:
+        sender = BackgroundReceipts(database, settings).start()
+        notify(f"sending receipt emails in the background (mailer {settings.mailer})")
+        try:
+            yield
+        finally:
+            sender.stop()
 
 
 def check_can_listen(host: str, port: int) -> None:

@@ -1,0 +1,71 @@
+"""Receipt emails sent by the acceptance service itself (``publisher web`` with the setting
+``receipts: email``): :func:`publisher.notices.runner.receipts` every few seconds in a daemon
+thread, so a customer's receipt follows their acceptance without a timer running
+``publisher notice receipts``. The outbox makes this safe beside such a timer and across
+service processes: one sender at a time holds the receipts lock, and each receipt is queued
+once and sent once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from publisher.config import Settings
+from publisher.notices import runner
+from publisher.notices.receipts import ReceiptReport
+from publisher.store.db import Database
+
+log = logging.getLogger("publisher.receipts")
+
+
+def watch(
+    database: Database,
+    settings: Settings,
+    *,
+    interval: float = 5.0,
+    stop: threading.Event | None = None,
+    on_pass: Callable[[ReceiptReport], None] | None = None,
+) -> None:
+    """Queue and send receipts every ``interval`` seconds until ``stop`` is set. A pass that
+    fails (the mail server or the database went away) is logged and the next one tried: the
+    loop never dies of it, and what it left queued goes out on a later pass."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            report = runner.receipts(database, settings)
+        except Exception as exc:
+            log.warning("receipt pass failed: %s", exc)
+        else:
+            if report.failed or report.unknown or report.aborted:
+                log.warning(
+                    "receipts: %d failed, %d of unknown outcome%s",
+                    report.failed,
+                    report.unknown,
+                    f"; stopped: {report.aborted}" if report.aborted else "",
+                )
+            if on_pass is not None:
+                on_pass(report)
+        stop.wait(interval)
+
+
+class BackgroundReceipts:
+    """:func:`watch` in a daemon thread, started and stopped around the service."""
+
+    def __init__(self, database: Database, settings: Settings, *, interval: float = 5.0) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=watch,
+            args=(database, settings),
+            kwargs={"interval": interval, "stop": self._stop},
+            name="publisher-receipts",
+            daemon=True,
+        )
+
+    def start(self) -> BackgroundReceipts:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
