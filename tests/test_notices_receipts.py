@@ -32,7 +32,7 @@ from publisher.notices.receipt_render import (
     receipt_context,
     render_receipt,
 )
-from publisher.notices.receipt_watch import BackgroundReceipts
+from publisher.notices.receipt_watch import background_receipts
 from publisher.notices.receipt_watch import watch as receipt_watch
 from publisher.notices.receipts import enqueue, receipt_counts
 from publisher.notices.states import State
@@ -239,14 +239,14 @@ def test_a_killed_sender_sends_each_receipt_exactly_once(
 def test_the_service_sends_receipts_in_the_background(
     receipts: support.Setup, tmp_path: Path
 ) -> None:
-    """``publisher web`` with receipts on runs :class:`BackgroundReceipts`: an acceptance's
+    """``publisher web`` with receipts on runs :func:`background_receipts`: an acceptance's
     receipt goes out without anyone running ``publisher notice receipts``, once."""
     out = tmp_path / "background"
     settings = support.settings_for(
         receipts.root, receipts.url, PUBLISHER_RECEIPTS="email", PUBLISHER_OUTBOX_DIR=str(out)
     )
     signer = signer_for(settings)
-    sender = BackgroundReceipts(receipts.database, settings, interval=0.05).start()
+    sender = background_receipts(receipts.database, settings, interval=0.05).start()
     try:
         with TestClient(
             create_app(settings, database=receipts.database), base_url=settings.accept_url

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
 
+from publisher.background import Background
 from publisher.cli.app import App, pass_app
 from publisher.cli.db import database_url_option, notify, open_database, store_settings
 from publisher.config import Settings
 from publisher.counting import counted
 from publisher.errors import GitError, PublisherError
 from publisher.links import secret_keys
+from publisher.store.db import Database
 from publisher.store.versions import sync_versions
 
 
@@ -130,18 +132,16 @@ def web_command(
 def background_webhooks(app: App, database_url: str | None, *, enabled: bool) -> Iterator[None]:
     """The webhook dispatcher in a daemon thread while the block runs (when ``enabled``); a
     failing pass is logged and retried, never fatal to the service."""
-    if not enabled:
-        yield
-        return
-    from publisher.webhooks.dispatch import BackgroundDispatcher
+    from publisher.webhooks.dispatch import background_dispatcher
 
-    with open_database(app, database_url) as database:
-        dispatcher = BackgroundDispatcher(database).start()
-        notify("dispatching outbound webhooks in the background")
-        try:
-            yield
-        finally:
-            dispatcher.stop()
+    with _in_background(
+        app,
+        database_url,
+        enabled,
+        background_dispatcher,
+        "dispatching outbound webhooks in the background",
+    ):
+        yield
 
 
 @contextmanager
@@ -150,18 +150,38 @@ def background_receipts(
 ) -> Iterator[None]:
     """The receipt emails of new acceptances, sent from a daemon thread while the block runs
     (when ``enabled``); a failing pass is logged and retried, never fatal to the service."""
+    from publisher.notices.receipt_watch import background_receipts as receipts_thread
+
+    with _in_background(
+        app,
+        database_url,
+        enabled,
+        lambda database: receipts_thread(database, settings),
+        f"sending receipt emails in the background (mailer {settings.mailer})",
+    ):
+        yield
+
+
+@contextmanager
+def _in_background(
+    app: App,
+    database_url: str | None,
+    enabled: bool,
+    make: Callable[[Database], Background],
+    message: str,
+) -> Iterator[None]:
+    """``make(database)`` started on a store of its own while the block runs, when
+    ``enabled``; stopped after it."""
     if not enabled:
         yield
         return
-    from publisher.notices.receipt_watch import BackgroundReceipts
-
     with open_database(app, database_url) as database:
-        sender = BackgroundReceipts(database, settings).start()
-        notify(f"sending receipt emails in the background (mailer {settings.mailer})")
+        loop = make(database).start()
+        notify(message)
         try:
             yield
         finally:
-            sender.stop()
+            loop.stop()
 
 
 def check_can_listen(host: str, port: int) -> None:

@@ -24,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Insert,
+    Select,
     exists,
     func,
     insert,
@@ -305,24 +307,27 @@ def _plan(
         literal(0),
         literal(moment, UTCDateTime()),
     )
-    result = connection.execute(
-        insert(DELIVERIES)
-        .from_select(
-            [
-                "notice_id",
-                "customer_id",
-                "email",
-                "since_label",
-                "on_behalf_of",
-                "state",
-                "attempts",
-                "queued_at",
-            ],
-            rows,
-        )
-        .returning(DELIVERIES.c.id)
-    )
+    result = connection.execute(queue_deliveries(rows).returning(DELIVERIES.c.id))
     return sum(1 for _ in result)
+
+
+DELIVERY_COLUMNS = (
+    "notice_id",
+    "customer_id",
+    "email",
+    "since_label",
+    "on_behalf_of",
+    "state",
+    "attempts",
+    "queued_at",
+)
+"""The columns an outbox row is queued with, in the order of the rows' select."""
+
+
+def queue_deliveries(rows: Select[Any]) -> Insert:
+    """The insert of one outbox row per row of ``rows`` (which selects
+    :data:`DELIVERY_COLUMNS`, in order): a notice's plan and a reminder's alike."""
+    return insert(DELIVERIES).from_select(list(DELIVERY_COLUMNS), rows)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from publisher.background import Background, repeat
 from publisher.config import Settings
 from publisher.notices import runner
 from publisher.notices.receipts import ReceiptReport
@@ -30,42 +31,33 @@ def watch(
     """Queue and send receipts every ``interval`` seconds until ``stop`` is set. A pass that
     fails (the mail server or the database went away) is logged and the next one tried: the
     loop never dies of it, and what it left queued goes out on a later pass."""
-    stop = stop or threading.Event()
-    while not stop.is_set():
-        try:
-            report = runner.receipts(database, settings)
-        except Exception as exc:
-            log.warning("receipt pass failed: %s", exc)
-        else:
-            if report.failed or report.unknown or report.aborted:
-                log.warning(
-                    "receipts: %d failed, %d of unknown outcome%s",
-                    report.failed,
-                    report.unknown,
-                    f"; stopped: {report.aborted}" if report.aborted else "",
-                )
-            if on_pass is not None:
-                on_pass(report)
-        stop.wait(interval)
+    repeat(
+        lambda _stop: _receipts_pass(database, settings),
+        interval=interval,
+        stop=stop or threading.Event(),
+        log=log,
+        what="receipt pass",
+        on_pass=on_pass,
+    )
 
 
-class BackgroundReceipts:
-    """:func:`watch` in a daemon thread, started and stopped around the service."""
-
-    def __init__(self, database: Database, settings: Settings, *, interval: float = 5.0) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=watch,
-            args=(database, settings),
-            kwargs={"interval": interval, "stop": self._stop},
-            name="publisher-receipts",
-            daemon=True,
+def _receipts_pass(database: Database, settings: Settings) -> ReceiptReport:
+    report = runner.receipts(database, settings)
+    if report.failed or report.unknown or report.aborted:
+        log.warning(
+            "receipts: %d failed, %d of unknown outcome%s",
+            report.failed,
+            report.unknown,
+            f"; stopped: {report.aborted}" if report.aborted else "",
         )
+    return report
 
-    def start(self) -> BackgroundReceipts:
-        self._thread.start()
-        return self
 
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+def background_receipts(
+    database: Database, settings: Settings, *, interval: float = 5.0
+) -> Background:
+    """:func:`watch` in a daemon thread (for ``publisher web``), not started."""
+    return Background(
+        "publisher-receipts",
+        lambda stop: watch(database, settings, interval=interval, stop=stop),
+    )

@@ -22,6 +22,7 @@ from publisher.notices.campaign import (
     NoticeInfo,
     carried_labels,
     get_notice,
+    queue_deliveries,
     recipient_groups,
 )
 from publisher.notices.members import account_of
@@ -168,21 +169,7 @@ def create_reminder(
             literal(0),
             literal(moment, UTCDateTime()),
         )
-        connection.execute(
-            insert(DELIVERIES).from_select(
-                [
-                    "notice_id",
-                    "customer_id",
-                    "email",
-                    "since_label",
-                    "on_behalf_of",
-                    "state",
-                    "attempts",
-                    "queued_at",
-                ],
-                rows,
-            )
-        )
+        connection.execute(queue_deliveries(rows))
     reminder = get_notice(database, reminder_id)
     return ReminderPlan(
         reminder,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from publisher.background import Background, repeat
 from publisher.store.db import Database
 from publisher.store.models import utcnow
 from publisher.webhooks import http
@@ -243,48 +244,26 @@ def watch(
 
     A pass that fails (the database went away) is logged and the next one tried: the loop
     itself never dies of it."""
-    stop = stop or threading.Event()
-    while not stop.is_set():
-        try:
-            report = dispatch_once(database, options=options, now=now, should_stop=stop.is_set)
-        except Exception as exc:
-            log.warning("webhook dispatch pass failed: %s", exc)
-        else:
-            if on_pass is not None:
-                on_pass(report)
-        stop.wait(interval)
+    repeat(
+        lambda stopping: dispatch_once(
+            database, options=options, now=now, should_stop=stopping.is_set
+        ),
+        interval=interval,
+        stop=stop or threading.Event(),
+        log=log,
+        what="webhook dispatch pass",
+        on_pass=on_pass,
+    )
 
 
-class BackgroundDispatcher:
-    """:func:`watch` in a daemon thread (for ``publisher web --webhooks``)."""
-
-    def __init__(
-        self,
-        database: Database,
-        *,
-        options: DispatchOptions = DispatchOptions(),
-        interval: float = 5.0,
-    ) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=watch,
-            kwargs={
-                "database": database,
-                "options": options,
-                "interval": interval,
-                "stop": self._stop,
-            },
-            name="publisher-webhooks",
-            daemon=True,
-        )
-
-    def start(self) -> BackgroundDispatcher:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 15.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+def background_dispatcher(
+    database: Database, *, options: DispatchOptions = DispatchOptions(), interval: float = 5.0
+) -> Background:
+    """:func:`watch` in a daemon thread (for ``publisher web --webhooks``), not started."""
+    return Background(
+        "publisher-webhooks",
+        lambda stop: watch(database, options=options, interval=interval, stop=stop),
+    )
 
 
 def send_ping(
