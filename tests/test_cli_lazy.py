@@ -5,38 +5,24 @@ command imports its own module only."""
 from __future__ import annotations
 
 import importlib
-import json
 import subprocess
 import sys
 from collections import defaultdict
 
 import click
 import pytest
+from cli_probe_support import probe_cli
 from click.testing import CliRunner
 
 from publisher.cli import COMMAND_TABLE, all_commands, main
 from publisher.cli.lazy import LazyCommand, LazyGroup
 
-PROBE = """
-import json, sys
-from publisher.cli import main
-try:
-    main(sys.argv[1:], prog_name="publisher")
-except SystemExit as exit:
-    code = exit.code
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
-"""
-
 CORE = {"publisher.cli", "publisher.cli.app", "publisher.cli.lazy", "publisher.cli.options"}
 
 
 def _run(*args: str) -> tuple[int | None, set[str], str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=False
-    )
-    *rest, last = done.stderr.strip().splitlines()
-    report = json.loads(last)
-    return report["code"], set(report["modules"]), done.stdout, "\n".join(rest)
+    done = probe_cli(list(args))
+    return done.code, done.modules, done.stdout, done.stderr
 
 
 def _command_modules(modules: set[str]) -> set[str]:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_probe_support import probe_cli
 
 HEAVY = (
     "publisher.history",
@@ -43,23 +44,10 @@ HEAVY = (
     "concurrent.futures",
 )
 
-PROBE = """
-import json, sys
-from publisher.cli import main
-try:
-    main(sys.argv[1:], prog_name="publisher")
-except SystemExit as exit:
-    code = exit.code
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
-"""
 
-
-def _modules(args: list[str], cwd: Path) -> tuple[int, set[str], str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True
-    )
-    report = json.loads(done.stderr.strip().splitlines()[-1])
-    return report["code"], set(report["modules"]), done.stdout
+def _modules(args: list[str], cwd: Path) -> tuple[int | None, set[str], str]:
+    done = probe_cli(args, cwd)
+    return done.code, done.modules, done.stdout
 
 
 @pytest.fixture
