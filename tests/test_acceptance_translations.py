@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from accept_translations_support import (
     FRENCH_V1,
     GERMAN_V1,
     GERMAN_V2,
+    TRANSLATIONS,
     add_translations,
     tamper_translation,
 )
@@ -30,6 +32,7 @@ from publisher.cli import main
 from publisher.document import body_sha256
 from publisher.links import LinkClaims
 from publisher.store.audit import audit_ledger
+from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.db import Database
 from publisher.store.evidence import (
     EvidenceError,
@@ -39,7 +42,12 @@ from publisher.store.evidence import (
 )
 from publisher.store.integrity import TextMismatch
 from publisher.store.ledger import record_acceptance, records
-from publisher.store.translations import Candidate, pick_shown, stored_translations
+from publisher.store.translations import (
+    Candidate,
+    pick_shown,
+    store_translations,
+    stored_translations,
+)
 from publisher.store.versions import get_version
 from publisher.web.context import load_context, shown_facts
 
@@ -286,6 +294,31 @@ def test_the_ledger_and_evidence_carry_the_german_text(translated: Site, tmp_pat
     assert (
         "shown in de (translation version 2" in (tmp_path / "evidence" / "README.txt").read_text()
     )
+
+
+BRAZILIAN_V2 = "# Política de uso aceitável\n\n1. Você não deve enviar spam.\n"
+
+
+def test_a_translation_in_a_language_without_ui_strings_is_recorded_in_its_language(
+    translated: Site,
+) -> None:
+    """The ledger names the language of the text shown, not the page's UI language: a
+    pt-BR text (no pt catalog ships) is recorded as pt-BR with its own hash."""
+    brazilian = replace(
+        TRANSLATIONS[1],
+        language="pt-BR",
+        title="Política de uso aceitável",
+        path=f"policies/{POLICY}.pt-BR.md",
+        sha256=body_sha256(BRAZILIAN_V2),
+        body=BRAZILIAN_V2,
+    )
+    store_translations(translated.database, [brazilian])
+    import_customers(
+        translated.database, [CustomerRow(8, "c7", "ana@example.com.br", "Ana Lima", "", "pt-BR")]
+    )
+    assert accept(translated, translated.link("c7")).status_code == 303
+    record = next(r for r in records(translated.database) if r.customer_id == "c7")
+    assert (record.language, record.shown_sha256) == ("pt-BR", body_sha256(BRAZILIAN_V2))
 
 
 def test_a_tampered_translation_is_never_shown_exported_or_passed(translated: Site) -> None:

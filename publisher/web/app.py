@@ -312,7 +312,9 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
     try:
-        locale, shown_sha256 = await run_in_threadpool(shown_facts, service.database, claims)
+        shown_language, shown_sha256 = await run_in_threadpool(
+            shown_facts, service.database, claims
+        )
     except LinkTargetMissing as error:
         return await _problem_page(service, error)
     try:
@@ -324,7 +326,7 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             claims.version,
             claims.notice,
             method="link",
-            language=page_language(locale, service.settings.default_language),
+            language=shown_language or service.settings.default_language,
             shown_sha256=shown_sha256,
             acting_user=claims.customer if claims.organisation else None,
         )
