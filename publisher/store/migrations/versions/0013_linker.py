@@ -3,7 +3,7 @@
 ``publisher_append_acceptances`` (same name, arguments and result as ``0007_ledger_erasure``)
 still locks the chain head row and links the batch in one statement, but measured with two
 service processes (issue 19) it held the lock about 1 ms per record, and more as the ledger
-grew, because of two things:
+grew, because of three things:
 
 - its "newer version" and "already recorded" checks looked a customer's records up by
   ``slug`` and ``version_label``: without planner statistics (a new table, or autovacuum
@@ -12,10 +12,16 @@ grew, because of two things:
   check now names the customer as its only indexed condition (``slug || ''`` is not
   indexable), so it reads that customer's few records through ``uq_acceptances_once``
   whatever the statistics say;
-- it ran five statements per record (check, insert, personal rows, …). It now runs one
-  query that judges every item, computes the hashes in a loop that touches no table, and
-  inserts all records and their personal rows in one statement; a newer version of the
-  same policy for the same customer earlier in the same batch refuses the older, as before.
+- it ran three statements per record (the newer check, the insert, the personal rows). It
+  now runs one query that judges every item, computes the hashes in a loop that touches no
+  table, and inserts all records and their personal rows in one statement; a newer version
+  of the same policy for the same customer earlier in the same batch refuses the older, as
+  before;
+- the store's autocommit pool plans every statement for its values (``plan_cache_mode =
+  force_custom_plan``, see :mod:`publisher.store.db`), and inside a function that means
+  planning its queries again on every call, about 1 ms per batch: the function keeps its
+  plans (``force_generic_plan`` for its own statements only), which cannot go wrong here as
+  no plan depends on the values (the customer is always the indexed condition).
 
 The records, their hashes and the outcomes are the same as before: nothing else changes.
 
@@ -41,7 +47,7 @@ CREATE = f"""
 CREATE OR REPLACE FUNCTION {FUNCTION}(items jsonb, durable boolean DEFAULT true)
 RETURNS TABLE (item integer, record_id integer, record_seq integer, record_prev text,
                record_hash text, outcome text)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     head_seq integer;
     head_hash text;
