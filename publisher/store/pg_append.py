@@ -2,9 +2,10 @@
 
 The serial section of the ledger is what must be serial: reading the chain head, computing
 each record's ``seq``, ``prev_hash`` and ``hash`` and moving the head. On PostgreSQL that is
-one call of ``publisher_append_acceptances`` (migration ``0006_ledger``), which locks
-the head row ``FOR UPDATE`` and does all of it in the database, sent as a statement of its own
-(autocommit): one round trip under the lock, whatever the size of the batch.
+one call of ``publisher_append_acceptances`` (migrations ``0006_ledger``, ``0013_linker``),
+which locks the head row ``FOR UPDATE`` and does all of it in the database, sent as a
+statement of its own (autocommit): one round trip under the lock, whatever the size of the
+batch, one judging query for the whole batch and one insert of all its rows.
 
 Everything else runs before it, in autocommit reads that hold no lock: whether the
 customer, the version and the notice exist, whether the key was already recorded (the common
@@ -75,6 +76,10 @@ _CALL_DURABLE = text(
     f"FROM {FUNCTION}(CAST(:items AS jsonb), true)"
 )
 
+# A customer's records are read through the customer alone (``slug || ''`` is not indexable):
+# without planner statistics ``ix_acceptances_version`` costs the same as
+# ``uq_acceptances_once``, and PostgreSQL would read every record of the version to find one
+# customer's (see migration 0013_linker).
 _CHECK = text("""
 WITH r AS (
     SELECT e->>'c' AS customer_id, e->>'s' AS slug, e->>'v' AS label,
@@ -97,8 +102,9 @@ LEFT JOIN LATERAL (SELECT o.slug, o.version_label FROM notices o
 LEFT JOIN LATERAL (SELECT max(p.position) AS newest,
                           bool_or(a.version_label = r.label) AS recorded
                    FROM acceptances a
-                   JOIN policy_versions p ON p.slug = a.slug AND p.label = a.version_label
-                   WHERE a.customer_id = r.customer_id AND a.slug = r.slug) w ON true
+                   JOIN policy_versions p
+                     ON p.slug = a.slug || '' AND p.label = a.version_label || ''
+                   WHERE a.customer_id = r.customer_id AND a.slug || '' = r.slug) w ON true
 """)
 _FLUSH = text("SELECT pg_logical_emit_message(true, 'publisher', 'ledger flush')")
 
@@ -320,7 +326,7 @@ def created(item: dict[str, Any], row: Any) -> AcceptanceRecord:
         raise LedgerError(
             f"the database computed hash {row.record_hash[:12]}… for seq {row.record_seq}, "
             f"expected {values['hash'][:12]}…",
-            hint="check the server encoding (UTF8) and migration 0007_ledger_erasure; "
+            hint="check the server encoding (UTF8) and migration 0013_linker; "
             "run `publisher audit verify`",
         )
     return AcceptanceRecord.from_values(row.record_id, values)
