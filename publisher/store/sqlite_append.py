@@ -121,7 +121,7 @@ def _wrapped(statement: str, parameters: Sequence[Any], error: sqlite3.Error) ->
 
 
 def _array(values: Iterable[str | int]) -> str:
-    return json.dumps(sorted(set(values)))
+    return json.dumps(sorted(set(values)), ensure_ascii=False)  # binds as the values would
 
 
 def head(connection: Connection) -> tuple[int, str]:
