@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Unpack
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, Engine, Select, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -187,9 +187,7 @@ class Database:
         self._write_lock = threading.Lock()
         self._lock_file: BinaryIO | None = None
         self._autocommit: Engine | None = None
-        self._compiled: dict[
-            Select[Unpack[tuple[Any, ...]]], tuple[str, list[str], dict[str, Any]]
-        ] = {}
+        self._compiled: dict[Select[*tuple[Any, ...]], tuple[str, list[str], dict[str, Any]]] = {}
 
     @classmethod
     def from_url(cls, raw: str, *, root: Path | str = ".", create: bool = True) -> Database:
@@ -279,7 +277,7 @@ class Database:
             return self._autocommit
 
     def hot_rows(
-        self, statement: Select[Unpack[tuple[Any, ...]]], parameters: Mapping[str, Any]
+        self, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
     ) -> list[Any]:
         """The rows of ``statement`` (its ``bindparam`` values in ``parameters``), one read of
         a hot path, its own transaction: values as the driver returns them, so only for
@@ -290,7 +288,7 @@ class Database:
         rollback. PostgreSQL: through :attr:`autocommit_engine`."""
         if self.dialect != "sqlite":
             with self.autocommit_engine.connect() as connection:
-                return list(connection.execute(statement, parameters).tuples())
+                return list(connection.execute(statement, parameters).all())
         compiled = self._compiled.get(statement)
         if compiled is None:
             done = statement.compile(dialect=self.engine.dialect)
