@@ -10,7 +10,8 @@ For each database, in one run:
      what a browser sends after the page was opened (the CSRF cookie and form field are made
      with the library, so the page GET is not part of the measurement);
   4. after the run, the records are counted in the database: every customer exactly once
-     (none lost, none duplicated), the hash chain intact;
+     (none lost, none duplicated), and the ledger audited as `publisher audit verify` does
+     (chain, stored texts, record times never going back, triggers);
   5. for each number of service processes in ``--workers`` (e.g. ``1,2,4``), steps 1-4 again;
   6. the raw-commit floor of the same database in the same run: single-row commits per second
      on 1 and on 16 connections, and rows per second committed in batches of 256.
@@ -54,9 +55,10 @@ from publisher.config import load_settings
 from publisher.document import body_sha256
 from publisher.links import LinkClaims, LinkSigner
 from publisher.store import migrate
+from publisher.store.audit import audit_ledger
 from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.db import Database
-from publisher.store.ledger import records, verify_chain
+from publisher.store.ledger import records
 from publisher.store.versions import VersionText, store_versions
 from publisher.web.security import CSRF_COOKIE, csrf_field, new_nonce
 
@@ -117,15 +119,38 @@ def _generator(
     queue.put(asyncio.run(_run_requests(host, port, requests, concurrency)))
 
 
-def load(host: str, port: int, requests: list[bytes], concurrency: int) -> Result:
-    """Send ``requests`` from a separate process; measure throughput and latency there."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process ``pid`` and its live descendants
+    (uvicorn's worker processes), from /proc; 0 where /proc is not there."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def load(
+    host: str, port: int, requests: list[bytes], concurrency: int, server_pid: int | None = None
+) -> Result:
+    """Send ``requests`` from a separate process; measure throughput and latency there, and
+    the CPU the server (``server_pid`` and its workers) spent meanwhile."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=_generator, args=(host, port, requests, concurrency, queue))
+    before = cpu_seconds(server_pid) if server_pid else 0.0
     process.start()
     elapsed, latencies, statuses = queue.get()
     process.join()
-    return Result.of(elapsed, latencies, statuses)
+    used = cpu_seconds(server_pid) - before if server_pid else 0.0
+    return Result.of(elapsed, latencies, statuses, cpu_ms=used * 1000 / max(len(latencies), 1))
 
 
 @dataclass(frozen=True)
@@ -138,9 +163,13 @@ class Result:
     p99_ms: float
     max_ms: float
     statuses: dict[int, int]
+    cpu_ms: float = 0.0
+    """CPU milliseconds the service processes used per request (user + system)."""
 
     @classmethod
-    def of(cls, elapsed: float, latencies: list[float], statuses: dict[int, int]) -> Result:
+    def of(
+        cls, elapsed: float, latencies: list[float], statuses: dict[int, int], cpu_ms: float = 0.0
+    ) -> Result:
         ordered = sorted(latencies)
 
         def pct(p: float) -> float:
@@ -155,6 +184,7 @@ class Result:
             pct(0.99),
             ordered[-1] * 1000,
             statuses,
+            cpu_ms,
         )
 
 
@@ -229,8 +259,9 @@ def seed(url: str, root: Path, customers: int) -> Database:
 
 
 @contextmanager
-def server(url: str, root: Path, workers: int) -> Iterator[int]:
-    """``publisher web`` on the store at ``url``, running until the block ends: its port."""
+def server(url: str, root: Path, workers: int) -> Iterator[tuple[int, int]]:
+    """``publisher web`` on the store at ``url``, running until the block ends: its port
+    and process id."""
     try:
         process, base = launch_web(
             root,
@@ -242,7 +273,7 @@ def server(url: str, root: Path, workers: int) -> Iterator[int]:
     except RuntimeError as error:
         raise SystemExit(str(error)) from None
     try:
-        yield int(base.rsplit(":", 1)[1])
+        yield int(base.rsplit(":", 1)[1]), process.pid
     finally:
         stop_web(process, timeout=30)
 
@@ -310,6 +341,7 @@ class BackendResult:
     stored: int
     distinct: int
     chain_ok: bool
+    audit_problems: tuple[str, ...]
     floor: Floor
 
 
@@ -324,7 +356,7 @@ def run_backend(
             database = seed(url, workdir, total)
             signer = LinkSigner([KEY])
             tokens = [signer.sign(LinkClaims(f"b{i}", POLICY, "1")) for i in range(total)]
-            with server(url, workdir, workers) as port:
+            with server(url, workdir, workers) as (port, pid):
                 host = f"127.0.0.1:{port}"
                 hello = [hello_request(host)] * args.requests
                 load("127.0.0.1", port, [hello_request(host)] * warmup, args.concurrency)
@@ -338,9 +370,10 @@ def run_backend(
                 for round_ in range(args.rounds):
                     start = warmup + round_ * args.requests
                     batch = [accept_request(host, t) for t in tokens[start : start + args.requests]]
-                    hellos.append(load("127.0.0.1", port, hello, args.concurrency))
-                    accepts.append(load("127.0.0.1", port, batch, args.concurrency))
+                    hellos.append(load("127.0.0.1", port, hello, args.concurrency, pid))
+                    accepts.append(load("127.0.0.1", port, batch, args.concurrency, pid))
             stored = records(database)
+            audit = audit_ledger(database, repo_root=workdir)  # what `audit verify` checks
             sqlite_url = f"sqlite:///{workdir / 'floor.db'}"
             result = BackendResult(
                 backend,
@@ -350,7 +383,8 @@ def run_backend(
                 expected=total,
                 stored=len(stored),
                 distinct=len({r.customer_id for r in stored}),
-                chain_ok=verify_chain(database).ok,
+                chain_ok=audit.ok,
+                audit_problems=tuple(message for _kind, message in audit.messages),
                 floor=floor(url if backend == "postgresql" else sqlite_url),
             )
             database.dispose()
@@ -370,10 +404,12 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
         f"(1 min); {pyc()}",
         f"server: publisher web --workers N (uvicorn); load generator: 1 process, "
         f"{args.concurrency} keep-alive connections; {args.rounds} rounds of "
-        f"{args.requests} requests per endpoint; medians",
+        f"{args.requests} requests per endpoint; medians; cpu ms: CPU time of the service "
+        "processes per request (user + system; on PostgreSQL the database server's own "
+        "CPU is not in it)",
         "",
         f"{'database':<11} {'N':>2} {'endpoint':<14} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} "
-        f"{'p99 ms':>8} {'max ms':>8}  statuses",
+        f"{'p99 ms':>8} {'max ms':>8} {'cpu ms':>7}  statuses",
     ]
     for r in results:
         for name, runs in (("hello /healthz", r.hello), ("accept POST", r.accept)):
@@ -384,7 +420,8 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
             lines.append(
                 f"{r.backend:<11} {r.workers:>2} {name:<14} {median(runs, 'per_second'):>8.0f} "
                 f"{median(runs, 'p50_ms'):>8.1f} {median(runs, 'p90_ms'):>8.1f} "
-                f"{median(runs, 'p99_ms'):>8.1f} {median(runs, 'max_ms'):>8.1f}  "
+                f"{median(runs, 'p99_ms'):>8.1f} {median(runs, 'max_ms'):>8.1f} "
+                f"{median(runs, 'cpu_ms'):>7.3f}  "
                 + ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items()))
             )
         ratio = median(r.accept, "per_second") / median(r.hello, "per_second")
@@ -392,8 +429,8 @@ def report(results: list[BackendResult], args: argparse.Namespace) -> str:
         duplicated = r.stored - r.distinct
         lines.append(
             f"{'':<14} accept/hello throughput {ratio:.2f}; records: {r.stored} stored for "
-            f"{r.expected} accepts, {lost} lost, {duplicated} duplicated; chain "
-            + ("intact" if r.chain_ok else "BROKEN")
+            f"{r.expected} accepts, {lost} lost, {duplicated} duplicated; audit verify: "
+            + ("intact" if r.chain_ok else "BROKEN: " + "; ".join(r.audit_problems[:3]))
         )
         lines.append(
             f"{'':<14} floor: {r.floor.single_1:.0f} single-row commits/s on 1 connection, "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import store_support as support
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
 from publisher.store import migrate
@@ -28,6 +28,7 @@ from publisher.store.ledger import (
     records,
     verify_chain,
 )
+from publisher.store.models import Customer
 from publisher.store.pg_append import FUNCTION, split_canonical
 
 POLICY = "acceptable-use"
@@ -254,3 +255,19 @@ def test_two_writers_racing_for_the_head_keep_one_chain(database: Database) -> N
     assert sorted(r.customer_id for r in stored) == sorted(ids)
     assert [r.seq for r in stored] == list(range(1, 81))
     assert verify_chain(database).ok
+
+
+def test_a_hot_read_gives_the_driver_rows_and_fails_as_a_database_error(
+    database: Database,
+) -> None:
+    """Database.hot_rows (the link POST's read): the rows for the bound values, the same
+    statement again with other values, and a failing database raised as SQLAlchemy raises
+    it (the service answers 503), on SQLite's raw connection too."""
+    support.seed(database)
+    query = select(Customer.id, Customer.locale).where(Customer.id.in_([bindparam("a"), "c2"]))
+    assert sorted(database.hot_rows(query, {"a": "c1"})) == [("c1", "en-GB"), ("c2", None)]
+    assert database.hot_rows(query, {"a": "nobody"}) == [("c2", None)]
+    with database.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE customers RENAME TO customers_away"))
+    with pytest.raises(DBAPIError, match="customers"):
+        database.hot_rows(query, {"a": "c1"})

@@ -3,6 +3,7 @@ API refuses input the store cannot hold with a 422 naming the field (SQLite and 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -98,6 +99,34 @@ def test_one_bad_request_in_a_batch_fails_alone(seeded: Database) -> None:
     finally:
         writer.close()
     assert sorted(r.customer_id for r in records(seeded)) == ["c1", "c2", "c3"]
+
+
+def test_prepare_completes_a_request_in_the_writer_and_fails_it_alone(seeded: Database) -> None:
+    """``prepare`` runs in the writer thread before the batch is recorded; what it returns is
+    recorded, what it raises is that request's outcome only."""
+    threads: list[str] = []
+
+    def shown(asked: AcceptanceRequest) -> AcceptanceRequest:
+        threads.append(threading.current_thread().name)
+        return dataclasses.replace(asked, language="de", shown_sha256="a" * 64)
+
+    def missing(asked: AcceptanceRequest) -> AcceptanceRequest:
+        raise LookupError(f"no text for {asked.customer_id}")
+
+    writer = GroupCommit(seeded)
+    try:
+        completed = writer.submit(request("c1"), prepare=shown)
+        failed = writer.submit(request("c2"), prepare=missing)
+        plain = writer.submit(request("c3"))
+        record = completed.result(10).record
+        with pytest.raises(LookupError, match="no text for c2"):
+            failed.result(10)
+        assert plain.result(10).created
+    finally:
+        writer.close()
+    assert threads == ["publisher-ledger-writer"]
+    assert (record.language, record.shown_sha256) == ("de", "a" * 64)
+    assert sorted(r.customer_id for r in records(seeded)) == ["c1", "c3"]
 
 
 def test_an_unexpected_error_fails_the_waiters_and_the_writer_goes_on(seeded: Database) -> None:

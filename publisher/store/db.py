@@ -12,14 +12,14 @@ from __future__ import annotations
 import fcntl
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Select, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from publisher.config import Settings
@@ -187,6 +187,7 @@ class Database:
         self._write_lock = threading.Lock()
         self._lock_file: BinaryIO | None = None
         self._autocommit: Engine | None = None
+        self._compiled: dict[Select[*tuple[Any, ...]], tuple[str, list[str], dict[str, Any]]] = {}
 
     @classmethod
     def from_url(cls, raw: str, *, root: Path | str = ".", create: bool = True) -> Database:
@@ -274,6 +275,40 @@ class Database:
             if self._autocommit is None:
                 self._autocommit = _autocommit_engine(self.url)
             return self._autocommit
+
+    def hot_rows(
+        self, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
+    ) -> list[Any]:
+        """The rows of ``statement`` (its ``bindparam`` values in ``parameters``), one read of
+        a hot path, its own transaction: values as the driver returns them, so only for
+        text and integer columns (no SQLAlchemy type processing either way).
+
+        SQLite: compiled once per statement and run on a pooled ``sqlite3`` connection in
+        autocommit (the one SELECT is its own snapshot), without the checkout's BEGIN and
+        rollback. PostgreSQL: through :attr:`autocommit_engine`."""
+        if self.dialect != "sqlite":
+            with self.autocommit_engine.connect() as connection:
+                return list(connection.execute(statement, parameters).all())
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            done = statement.compile(dialect=self.engine.dialect)
+            compiled = self._compiled[statement] = (
+                done.string,
+                done.positiontup or [],
+                done.params,
+            )
+        sql, names, defaults = compiled
+        values = [parameters[n] if n in parameters else defaults[n] for n in names]
+        pooled = self.engine.raw_connection()
+        try:
+            driver = pooled.driver_connection
+            assert isinstance(driver, sqlite3.Connection), driver
+            try:
+                return driver.execute(sql, values).fetchall()
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
+        finally:
+            pooled.close()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -5,7 +5,8 @@ hash; 64 zeros for the first) and ``hash`` = sha256 of the canonical JSON of its
 ``prev_hash`` (:func:`record_hash`). The single ``chain_head`` row names the last record.
 
 Writers serialise in the database, never in memory, so any number of processes on any number
-of hosts keep one intact chain: SQLite takes its write lock at ``BEGIN IMMEDIATE``, PostgreSQL
+of hosts keep one intact chain: SQLite takes its write lock at ``BEGIN IMMEDIATE`` and checks
+and links a batch under it in fixed statements (:mod:`publisher.store.sqlite_append`), PostgreSQL
 locks the chain-head row (``SELECT … FOR UPDATE``) in one statement that links the whole batch
 (:mod:`publisher.store.pg_append`). The record itself is in :mod:`publisher.store.record`;
 :func:`verify_chain` (:mod:`publisher.store.chain_verify`) re-computes every hash and link and
@@ -15,12 +16,13 @@ names the first bad record.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import Connection, Row, select
 
 from publisher.errors import PublisherError
+from publisher.store import sqlite_append
 from publisher.store.chain_verify import (
     ChainProblem as ChainProblem,
 )
@@ -50,19 +52,17 @@ from publisher.store.ledger_rules import judge as judge
 from publisher.store.ledger_rules import linked, request_problem
 from publisher.store.ledger_rules import new_row as new_row
 from publisher.store.ledger_rules import request_fields as request_fields
-from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion, utcnow
+from publisher.store.models import utcnow
 from publisher.store.pg_append import append_checked, append_item, prepared
 from publisher.store.record import ACCEPTANCES as _ACCEPTANCES
 from publisher.store.record import GENESIS as GENESIS
-from publisher.store.record import HEAD as _HEAD
 from publisher.store.record import HEAD_MISSING as _HEAD_MISSING
 from publisher.store.record import HEAD_QUERY as _HEAD_QUERY
 from publisher.store.record import AcceptanceRecord as AcceptanceRecord
 from publisher.store.record import canonical as canonical
 from publisher.store.record import format_time as format_time
-from publisher.store.record import personal_rows, read_records, to_row
+from publisher.store.record import read_records
 from publisher.store.record import record_hash as record_hash
-from publisher.store.tables import PERSONAL as _PERSONAL
 
 
 def record_acceptance(
@@ -136,67 +136,8 @@ def record_acceptances(
         return [o for o in outcomes if o is not None]
     if database.dialect == "postgresql":
         return append_checked(database, requests, outcomes, pending, accepted_at=now(), flush=flush)
-    with database.write() as connection:  # SQLite: the file lock serialises the writers
-        existing = _existing(connection, [requests[i].key for i in pending])
-        head = _head(connection)
-        contents = _contents(connection, [requests[i] for i in pending])
-        seq, prev_hash = head.seq, head.hash
-        created: list[dict[str, Any]] = []  # values by attribute, in chain order
-        waiting: dict[tuple[str, str, str], list[int]] = {}  # key → requests it answers
-        accepted_at = now().astimezone(UTC)
-        for index in pending:
-            request = requests[index]
-            found = existing.get(request.key)
-            if found is not None:
-                outcomes[index] = Recorded(found, created=False)
-                continue
-            content = contents[request]
-            if isinstance(content, PublisherError):
-                outcomes[index] = content
-                continue
-            if request.key in waiting:  # a repeat later in this batch
-                waiting[request.key].append(index)
-                continue
-            seq += 1
-            values = new_row(
-                request, content, accepted_at=accepted_at, seq=seq, prev_hash=prev_hash
-            )
-            created.append(values)
-            waiting[request.key] = [index]
-            prev_hash = values["hash"]
-        if created:
-            stored = insert_linked(connection, created)
-            for record, answered in zip(stored, waiting.values(), strict=True):
-                for position, index in enumerate(answered):
-                    outcomes[index] = Recorded(record, created=position == 0)
-    final: list[Recorded | PublisherError] = []
-    for outcome in outcomes:
-        assert outcome is not None
-        final.append(outcome)
-    return final
-
-
-def insert_linked(
-    connection: Connection, created: Sequence[dict[str, Any]]
-) -> list[AcceptanceRecord]:
-    """Insert records already linked after the head (values by attribute, in chain order)
-    with their personal data, and move the head to the last (SQLite, under the file lock)."""
-    ids = connection.execute(
-        insert(_ACCEPTANCES).returning(_ACCEPTANCES.c.id, sort_by_parameter_order=True),
-        [to_row(values) for values in created],
-    ).scalars()
-    stored = [
-        AcceptanceRecord.from_values(record_id, values)
-        for record_id, values in zip(ids, created, strict=True)
-    ]
-    personal = [row for r, v in zip(stored, created, strict=True) for row in personal_rows(r.id, v)]
-    if personal:
-        connection.execute(insert(_PERSONAL), personal)
-    last = created[-1]
-    connection.execute(
-        update(_HEAD).where(_HEAD.c.id == 1).values(seq=last["seq"], hash=last["hash"])
-    )
-    return stored
+    # SQLite: the file lock serialises the writers
+    return sqlite_append.append_checked(database, requests, outcomes, pending, now=now)
 
 
 def append_within(
@@ -208,8 +149,10 @@ def append_within(
     PostgreSQL through the append function (durable)."""
     if dialect == "postgresql":
         return append_item(connection, prepared(values, position))
-    head = _head(connection)
-    (record,) = insert_linked(connection, [linked(values, seq=head.seq + 1, prev_hash=head.hash)])
+    seq, prev_hash = sqlite_append.head(connection)
+    (record,) = sqlite_append.insert_linked(
+        connection, [linked(values, seq=seq + 1, prev_hash=prev_hash)]
+    )
     return record
 
 
@@ -222,62 +165,6 @@ def _head(connection: Connection, *, lock: bool = False) -> Row[Any, Any]:
             hint=_HEAD_HINT,
         )
     return head
-
-
-def _contents(
-    connection: Connection, requests: Sequence[AcceptanceRequest]
-) -> dict[AcceptanceRequest, Content | PublisherError]:
-    """Per request: the version's (sha256, commit, position), or why it cannot be recorded (unknown
-    customer, version or notice)."""
-    known_customers = set(
-        connection.execute(
-            select(Customer.id).where(Customer.id.in_({r.customer_id for r in requests}))
-        ).scalars()
-    )
-    rows = connection.execute(
-        select(
-            PolicyVersion.slug,
-            PolicyVersion.label,
-            PolicyVersion.sha256,
-            PolicyVersion.commit,
-            PolicyVersion.position,
-        ).where(PolicyVersion.slug.in_({r.policy for r in requests}))
-    ).all()
-    versions = {(row.slug, row.label): (row.sha256, row.commit, row.position) for row in rows}
-    newest_accepted = {
-        (row.customer_id, row.slug): row.position
-        for row in connection.execute(
-            select(
-                Acceptance.customer_id,
-                Acceptance.slug,
-                func.max(PolicyVersion.position).label("position"),
-            )
-            .join(
-                PolicyVersion,
-                (Acceptance.slug == PolicyVersion.slug)
-                & (Acceptance.version_label == PolicyVersion.label),
-            )
-            .where(
-                Acceptance.customer_id.in_({r.customer_id for r in requests}),
-                Acceptance.slug.in_({r.policy for r in requests}),
-            )
-            .group_by(Acceptance.customer_id, Acceptance.slug)
-        )
-    }
-    notice_ids = {r.notice_id for r in requests if r.notice_id is not None}
-    notices = (
-        {
-            row.id: (row.slug, row.version_label)
-            for row in connection.execute(
-                select(Notice.id, Notice.slug, Notice.version_label).where(
-                    Notice.id.in_(notice_ids)
-                )
-            )
-        }
-        if notice_ids
-        else {}
-    )
-    return judge(requests, Facts(known_customers, versions, notices, newest_accepted))
 
 
 def records(

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,6 +41,7 @@ from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.group_commit import WriteFailed, WriterError
 from publisher.store.ledger import (
+    AcceptanceRequest,
     LedgerError,
     NewerAccepted,
     chain_head,
@@ -311,13 +313,20 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         return await _landing_page(
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
+    default_language = service.settings.default_language
+
+    def shown(asked: AcceptanceRequest) -> AcceptanceRequest:
+        """The request with the language and hash of the text the page showed."""
+        language, sha256 = shown_facts(service.database, claims)
+        return replace(asked, language=language or default_language, shown_sha256=sha256)
+
     try:
-        shown_language, shown_sha256 = await run_in_threadpool(
-            shown_facts, service.database, claims
-        )
-    except LinkTargetMissing as error:
-        return await _problem_page(service, error)
-    try:
+        if service.database.dialect == "sqlite":  # a read of microseconds: in the writer
+            prepare, language, shown_sha256 = shown, None, None
+        else:  # a round trip: here, concurrently with the other requests
+            prepare = None
+            language, shown_sha256 = await run_in_threadpool(shown_facts, service.database, claims)
+            language = language or default_language
         result = await record(
             request,
             service,
@@ -326,10 +335,13 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             claims.version,
             claims.notice,
             method="link",
-            language=shown_language or service.settings.default_language,
+            language=language,
             shown_sha256=shown_sha256,
             acting_user=claims.customer if claims.organisation else None,
+            prepare=prepare,
         )
+    except LinkTargetMissing as error:
+        return await _problem_page(service, error)
     except NewerAccepted:
         # Checked inside the ledger's write transaction: an older version is never recorded.
         context = await _context(service, claims)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, true
+from sqlalchemy import bindparam, select, true
 
 from publisher.errors import NotFoundError
 from publisher.links import LinkClaims
@@ -170,37 +170,44 @@ def load_context(database: Database, claims: LinkClaims) -> LinkContext:
     return context
 
 
+_SHOWN = (
+    select(
+        Customer.locale,
+        PolicyVersion.sha256,
+        Customer.organisation_id,
+        Translation.id,
+        Translation.language,
+        Translation.position,
+        Translation.renders,
+        Translation.sha256,
+    )
+    .select_from(Customer)
+    .join(PolicyVersion, true())  # one customer row beside one version row
+    .outerjoin(  # … beside each translation version the choice needs
+        Translation,
+        (Translation.slug == PolicyVersion.slug) & candidates_filter(PolicyVersion.label),
+    )
+    .where(
+        Customer.id == bindparam("customer"),
+        PolicyVersion.slug == bindparam("policy"),
+        PolicyVersion.label == bindparam("version"),
+    )
+)
+"""The query of :func:`shown_facts`, built once (the POST of every link page runs it)."""
+
+
 def shown_facts(database: Database, claims: LinkClaims) -> tuple[str | None, str]:
     """What recording an acceptance from a link's page needs of it, in one indexed query:
     the language of the text the page showed (the translation's; None: the source text, in
     the default language) and its sha256 (the stored translation's or version's, which the
     page checked its text against when it rendered; :func:`load_context` loads everything
     else the pages show); a member's link for an organisation they have left is refused here
-    too. The text is chosen as the page chose it (:func:`pick_shown`, from the same rows)."""
-    with database.autocommit_engine.connect() as connection:  # the hot path's pool
-        rows = connection.execute(
-            select(
-                Customer.locale,
-                PolicyVersion.sha256,
-                Customer.organisation_id,
-                Translation.id,
-                Translation.language,
-                Translation.position,
-                Translation.renders,
-                Translation.sha256,
-            )
-            .select_from(Customer)
-            .join(PolicyVersion, true())  # one customer row beside one version row
-            .outerjoin(  # … beside each translation version the choice needs
-                Translation,
-                (Translation.slug == PolicyVersion.slug) & candidates_filter(PolicyVersion.label),
-            )
-            .where(
-                Customer.id == claims.customer,
-                PolicyVersion.slug == claims.policy,
-                PolicyVersion.label == claims.version,
-            )
-        ).all()
+    too. The text is chosen as the page chose it (:func:`pick_shown`, from the same rows).
+    On the hot path: a statement built once, run without a transaction of its own
+    (:meth:`~publisher.store.db.Database.hot_rows`)."""
+    rows = database.hot_rows(
+        _SHOWN, {"customer": claims.customer, "policy": claims.policy, "version": claims.version}
+    )
     if not rows:
         raise LinkTargetMissing("link for unknown customer or policy version")
     locale, source_sha256, organisation = rows[0][0], rows[0][1], rows[0][2]

@@ -15,7 +15,7 @@ from publisher.errors import PublisherError
 from publisher.links import LinkSigner, secret_keys
 from publisher.store.checkpoints import Checkpointer
 from publisher.store.db import Database
-from publisher.store.group_commit import GroupCommit
+from publisher.store.group_commit import GroupCommit, Prepare
 from publisher.store.ledger import AcceptanceRequest, Recorded
 from publisher.store.status import status_engine
 from publisher.templating import templates_folder
@@ -92,10 +92,12 @@ async def record(
     language: str | None = None,
     shown_sha256: str | None = None,
     acting_user: str | None = None,
+    prepare: Prepare | None = None,
 ) -> Recorded:
     """Append to the ledger through the process's group commit (awaits the commit);
     ``language`` and ``shown_sha256``: the acceptance page's language and text hash;
-    ``acting_user``: the member who accepts for the organisation ``customer``."""
+    ``acting_user``: the member who accepts for the organisation ``customer``; ``prepare``:
+    completes the request in the writer thread (:meth:`GroupCommit.submit`)."""
     peer = request.client.host if request.client else None
     user_agent = request.headers.get("user-agent")
     submitted = service.ledger.submit(
@@ -110,7 +112,8 @@ async def record(
             language=language,
             shown_sha256=shown_sha256,
             acting_user=acting_user,
-        )
+        ),
+        prepare=prepare,
     )
     recorded = await asyncio.wrap_future(submitted)
     if recorded.created and service.checkpointer is not None:
