@@ -7,6 +7,7 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from publisher.store import migrate
 from publisher.store.customers import CustomerRow, import_customers
+from publisher.store.audit import time_problems
 from publisher.store.db import Database
 from publisher.store.ledger import (
     AcceptanceRequest,
@@ -231,3 +233,38 @@ def test_an_older_version_after_a_newer_in_one_batch_is_refused_as_before(
     assert isinstance(outcomes[0], Recorded) and outcomes[0].created
     assert isinstance(outcomes[1], NewerAccepted)
     assert [(r.customer_id, r.version) for r in records(postgres)] == [("p7", "2")]
+
+
+def test_a_batch_stamped_before_the_head_is_stamped_again_in_chain_order(
+    postgres: Database,
+) -> None:
+    """Two service processes stamp their batches before they wait for the lock: the one
+    stamped earlier may link second. It must not link backdated (audit verify's time check):
+    the function answers ``late`` and the batch is stamped again at the head's time."""
+    later = datetime(2026, 12, 4, 19, 47, 21, 500000, tzinfo=UTC)
+    earlier = later - timedelta(seconds=1)
+    (first,) = record_acceptances(
+        postgres, [AcceptanceRequest("p1", POLICY, "2", "link")], now=lambda: later
+    )
+    (second,) = record_acceptances(
+        postgres, [AcceptanceRequest("p2", POLICY, "2", "link")], now=lambda: earlier
+    )
+    assert isinstance(first, Recorded) and isinstance(second, Recorded)
+    assert second.record.seq == first.record.seq + 1
+    assert second.record.accepted_at == later
+    stored = records(postgres)
+    assert time_problems(stored) == []
+    assert verify_chain(postgres).ok
+
+
+def test_the_function_links_nothing_for_a_batch_stamped_before_the_head(
+    postgres: Database,
+) -> None:
+    _record_many(postgres, range(0, 3))
+    head = chain_head(postgres)
+    (old,) = _items(("p9", "2", "link"))
+    old["row"]["accepted_at"] = "2000-01-01T00:00:00.000000Z"
+    with postgres.autocommit_engine.connect() as connection:
+        rows = _call(connection, [old])
+    assert [row.outcome for row in rows] == ["late"]
+    assert chain_head(postgres) == head

@@ -71,6 +71,13 @@ _CALL = text(
     f"FROM {FUNCTION}(CAST(:items AS jsonb), false)"
 )
 
+_HEAD_TIME = text(
+    "SELECT a.accepted_at FROM acceptances a JOIN chain_head h ON a.seq = h.seq WHERE h.id = 1"
+)
+_LATE_ATTEMPTS = 20
+"""How often a batch is stamped again because other processes' later-stamped batches took
+the lock first (each new stamp is the head's time, so one more try almost always links)."""
+
 _CALL_DURABLE = text(
     f"SELECT item, record_id, record_seq, record_prev, record_hash, outcome "
     f"FROM {FUNCTION}(CAST(:items AS jsonb), true)"
@@ -204,25 +211,17 @@ def append_checked(
             to_append.append(index)
     recorded_meanwhile: list[int] = []
     if to_append:
-        items = [
-            _item(requests[i], _content(contents[requests[i]]), accepted_at) for i in to_append
-        ]
-        with _autocommit(database) as connection:  # one statement, its own transaction
-            try:
-                rows = connection.execute(_CALL, {"items": payload(items)}).all()
-            except DBAPIError as error:
-                if _HEAD_MISSING in str(error.orig):
-                    raise LedgerError(_HEAD_MISSING, hint=_HEAD_HINT) from None
-                raise
-            for row in rows:
-                index = to_append[row.item - 1]
-                request = requests[index]
-                if row.outcome == "newer":
-                    outcomes[index] = _newer(request)
-                elif row.outcome == "existing":
-                    recorded_meanwhile.append(index)
-                else:
-                    outcomes[index] = Recorded(created(items[row.item - 1], row), created=True)
+        linked = [requests[i] for i in to_append]
+        rows, items = _link(database, linked, contents, accepted_at)
+        for row in rows:
+            index = to_append[row.item - 1]
+            request = requests[index]
+            if row.outcome == "newer":
+                outcomes[index] = _newer(request)
+            elif row.outcome == "existing":
+                recorded_meanwhile.append(index)
+            else:
+                outcomes[index] = Recorded(created(items[row.item - 1], row), created=True)
     if recorded_meanwhile:  # another process recorded these between the check and the lock
         with _autocommit(database) as connection:
             stored = _existing(connection, [requests[i].key for i in recorded_meanwhile])
@@ -240,6 +239,36 @@ def append_checked(
     if flush and any(isinstance(o, Recorded) for o in final):
         make_durable(database)
     return final
+
+
+def _link(
+    database: Database,
+    requests: Sequence[AcceptanceRequest],
+    contents: dict[AcceptanceRequest, Content | PublisherError],
+    accepted_at: datetime,
+) -> tuple[Sequence[Any], list[dict[str, Any]]]:
+    """Call the append function (one statement, its own transaction) for ``requests``
+    stamped ``accepted_at``; when it answers ``late`` (another process linked a record
+    stamped after this batch while it waited for the lock) stamp the batch again at the
+    head record's time and call again, so records are stamped in chain order. Returns the
+    function's rows and the items it was given."""
+    for _attempt in range(_LATE_ATTEMPTS):
+        items = [_item(r, _content(contents[r]), accepted_at) for r in requests]
+        with _autocommit(database) as connection:
+            try:
+                rows = connection.execute(_CALL, {"items": payload(items)}).all()
+            except DBAPIError as error:
+                if _HEAD_MISSING in str(error.orig):
+                    raise LedgerError(_HEAD_MISSING, hint=_HEAD_HINT) from None
+                raise
+            if not rows or rows[0].outcome != "late":
+                return rows, items
+            head_time = connection.execute(_HEAD_TIME).scalar_one()
+        accepted_at = max(accepted_at, head_time.astimezone(UTC))
+    raise LedgerError(
+        f"the ledger head moved on {_LATE_ATTEMPTS} times while this batch waited for it",
+        hint="records are stamped in chain order; retry the request",
+    )
 
 
 def make_durable(database: Database) -> None:

@@ -23,7 +23,12 @@ grew, because of three things:
   plans (``force_generic_plan`` for its own statements only), which cannot go wrong here as
   no plan depends on the values (the customer is always the indexed condition).
 
-The records, their hashes and the outcomes are the same as before: nothing else changes.
+The records, their hashes and the outcomes are the same as before, with one more outcome:
+records are stamped in chain order. A service process stamps its batch before it waits for
+the lock, so with two processes a batch stamped earlier could link after one stamped later
+(and ``audit verify`` then reports a backdated record): such a batch now links nothing and
+every item comes back ``late``; the caller stamps it again, no earlier than the head record,
+and calls again (:func:`publisher.store.pg_append.append_checked`).
 
 Revision ID: 0013_linker
 Revises: 0012_translations
@@ -51,6 +56,7 @@ LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     head_seq integer;
     head_hash text;
+    head_time timestamptz;
     start_seq integer;
     serial text := pg_get_serial_sequence('acceptances', 'id');
     verdicts text[];
@@ -74,6 +80,19 @@ BEGIN
         RAISE EXCEPTION 'ledger head missing: tampered (the chain_head row was deleted)';
     END IF;
     start_seq := head_seq;
+    -- records are stamped in chain order: a batch stamped before the head record (another
+    -- process stamped later but took the lock first) links nothing and is told 'late'; the
+    -- caller stamps it again, no earlier than the head, and calls again
+    SELECT a.accepted_at INTO head_time FROM acceptances a WHERE a.seq = head_seq;
+    IF head_time > (SELECT min((e->'row'->>'accepted_at')::timestamptz)
+                    FROM jsonb_array_elements(items) AS e) THEN
+        FOR i IN 1 .. jsonb_array_length(items) LOOP
+            item := i; outcome := 'late';
+            record_id := NULL; record_seq := NULL; record_prev := NULL; record_hash := NULL;
+            RETURN NEXT;
+        END LOOP;
+        RETURN;
+    END IF;
     -- what the table says of every item, in one query (under the lock: nobody else appends)
     SELECT array_agg(e.value ORDER BY e.ord),
            array_agg(CASE
