@@ -1,10 +1,9 @@
 """The versioned in-app API (``/api/v1/…``): thin handlers over the library.
 
 ``GET /api/v1/status`` answers "has this customer accepted what they need to?" for the
-provider's own app, on its request path: one SQL statement, no policy texts. On SQLite it
-runs inline (a local query takes less than handing it to a thread); on PostgreSQL in a
-worker thread (a network round trip must not block the event loop). Only when a pair of
-versions was never compared in this process does the handler diff them, once, in a thread.
+provider's own app, on its request path: from the process's answer cache while the
+store's change mark says nothing it reads has changed, else one SQL statement, no policy
+texts (:mod:`publisher.web.status_answers`).
 """
 
 from __future__ import annotations
@@ -29,8 +28,7 @@ from publisher.store.app_acceptances import (
 )
 from publisher.store.ledger import AcceptanceRequest, NewerAccepted
 from publisher.store.organisations import NotAMember, acting_for
-from publisher.store.reaccept import NotCached
-from publisher.store.status import MAX_POLICIES, CustomerPolicies, read_status
+from publisher.store.status import MAX_POLICIES, CustomerPolicies
 from publisher.textsafety import text_problem
 from publisher.web.inputs import BodyError, InputError, int_field, parse_json, text_field
 from publisher.web.security import client_ip
@@ -72,18 +70,7 @@ async def status(request: Request, service: Service) -> Response:
     policies = [text_field("policy", value) for value in params.getlist("policy")]
     if len(policies) > MAX_POLICIES:
         raise InputError("policy", f"at most {MAX_POLICIES} per request")
-    database, engine = service.database, service.status_engine
-    try:
-        if database.dialect == "sqlite":  # a local file: faster inline than via a thread
-            answer = read_status(database, customer, policies, diff=False, engine=engine)
-        else:  # a network round trip: never block the event loop on it
-            answer = await run_in_threadpool(
-                lambda: read_status(database, customer, policies, diff=False, engine=engine)
-            )
-    except NotCached:
-        answer = await run_in_threadpool(
-            lambda: read_status(database, customer, policies, engine=engine)
-        )
+    answer = await service.status_answers.answer(customer, policies)
     return JSONResponse(status_document(service, answer))
 
 

@@ -503,6 +503,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(service.ledger.close)
+        service.status_answers.close()
         if service.status_engine is not service.database.engine:
             service.status_engine.dispose()
         if owned:
