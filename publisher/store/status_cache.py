@@ -15,16 +15,20 @@ recently used evicted first; ``size`` 0 keeps nothing.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from publisher.store.db import SQLITE_BUSY_TIMEOUT_S, Database, StoreError
-from publisher.store.status import CustomerPolicies
 
 MARK_SQL = "SELECT mark FROM status_marks WHERE id = 1"
+
+V = TypeVar("V")
 
 Key = tuple[str, tuple[str, ...]]
 """(customer, requested policies sorted and unique; empty for every policy)."""
@@ -43,8 +47,10 @@ class CacheStats:
     evictions: int
 
 
-class StatusCache:
-    """At most ``size`` answers by :func:`cache_key`, each valid under one mark (LRU).
+class StatusCache(Generic[V]):
+    """At most ``size`` answers by :func:`cache_key`, each valid under one mark (LRU). An
+    answer is whatever the caller keeps for a :class:`~publisher.store.status.CustomerPolicies`
+    (the web service: the answer and its rendered response).
 
     Thread-safe: the web service fills it from worker threads on PostgreSQL."""
 
@@ -52,11 +58,11 @@ class StatusCache:
         if size < 0:
             raise ValueError(f"a cache size is 0 or more, not {size}")
         self.size = size
-        self._entries: OrderedDict[Key, tuple[int, CustomerPolicies]] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[int, V]] = OrderedDict()
         self._lock = threading.Lock()
         self._hits = self._misses = self._evictions = 0
 
-    def get(self, key: Key, mark: int) -> CustomerPolicies | None:
+    def get(self, key: Key, mark: int) -> V | None:
         """The answer stored for ``key`` under ``mark`` (None: none, or under another mark)."""
         with self._lock:
             found = self._entries.get(key)
@@ -67,7 +73,7 @@ class StatusCache:
             self._hits += 1
             return found[1]
 
-    def put(self, key: Key, mark: int, answer: CustomerPolicies) -> None:
+    def put(self, key: Key, mark: int, answer: V) -> None:
         """Remember ``answer``, read after ``mark`` was: the least recently used answer goes
         when the cache is full."""
         if not self.size:
@@ -89,32 +95,60 @@ class StatusCache:
 class MarkReader:
     """Reads the store's status mark, each call a fresh read of the latest commit.
 
-    SQLite: one connection of its own (a local read of one row, microseconds, cheaper than a
-    pool checkout), never used to write. PostgreSQL: the store's autocommit pool, one round
-    trip."""
+    SQLite (:meth:`read`): one connection of its own, a local read of one row (microseconds,
+    cheaper than a pool checkout), never used to write. PostgreSQL (:meth:`read_async`): one
+    asynchronous connection of its own on the caller's event loop, so a read is one round
+    trip with neither a worker thread nor a pool checkout; when that connection fails the
+    read is made again through the store's pool (whose errors the service answers with 503).
+    """
 
     def __init__(self, database: Database) -> None:
         self._lock = threading.Lock()
-        self._sqlite: sqlite3.Connection | None = None
         self._database = database
         self.local = database.dialect == "sqlite"
         """True when a read is cheap enough to run on the event loop (SQLite)."""
+        self._open = _Connections()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        """The event loop of ``self._open.postgresql``."""
+        weakref.finalize(self, self._open.close)  # an app dropped without its shutdown
 
     def read(self) -> int:
+        """The mark, read now (blocking; any backend)."""
         if not self.local:
-            return self._read_postgresql()
+            return self._read_pooled()
         with self._lock:
-            if self._sqlite is None:
-                self._sqlite = sqlite3.connect(
+            if self._open.sqlite is None:
+                self._open.sqlite = sqlite3.connect(
                     self._database.url.database or "",
                     timeout=SQLITE_BUSY_TIMEOUT_S,
                     isolation_level=None,  # each SELECT its own read of the newest commit
                     check_same_thread=False,  # the lock serialises it
                 )
-            row = self._sqlite.execute(MARK_SQL).fetchone()
+            row = self._open.sqlite.execute(MARK_SQL).fetchone()
         return _mark(row)
 
-    def _read_postgresql(self) -> int:
+    async def read_async(self) -> int:
+        """PostgreSQL: the mark, read now on this event loop's connection. One read at a
+        time per event loop (the caller shares reads: :class:`SharedMark`)."""
+        import psycopg
+
+        loop = asyncio.get_running_loop()
+        try:
+            connection = self._open.postgresql
+            if connection is None or self._loop is not loop or connection.closed:
+                self._open.drop_postgresql()
+                url = self._database.url.set(drivername="postgresql")
+                connection = await psycopg.AsyncConnection.connect(
+                    url.render_as_string(hide_password=False), autocommit=True
+                )
+                self._open.postgresql, self._loop = connection, loop
+            cursor = await connection.execute(MARK_SQL)
+            return _mark(await cursor.fetchone())
+        except psycopg.Error:
+            self._open.drop_postgresql()
+            return await asyncio.to_thread(self._read_pooled)
+
+    def _read_pooled(self) -> int:
         with self._database.autocommit_engine.connect() as connection:
             cursor = connection.connection.cursor()
             try:
@@ -125,9 +159,27 @@ class MarkReader:
 
     def close(self) -> None:
         with self._lock:
-            if self._sqlite is not None:
-                self._sqlite.close()
-                self._sqlite = None
+            self._open.close()
+
+
+@dataclass
+class _Connections:
+    """The connections of a :class:`MarkReader` (apart, so a finaliser can close them)."""
+
+    sqlite: sqlite3.Connection | None = None
+    postgresql: Any = None  # psycopg.AsyncConnection (imported only for PostgreSQL)
+
+    def drop_postgresql(self) -> None:
+        """Close it without its event loop (which may be gone): libpq's own close."""
+        if self.postgresql is not None:
+            self.postgresql.pgconn.finish()
+            self.postgresql = None
+
+    def close(self) -> None:
+        self.drop_postgresql()
+        if self.sqlite is not None:
+            self.sqlite.close()
+            self.sqlite = None
 
 
 def _mark(row: Sequence[object] | None) -> int:

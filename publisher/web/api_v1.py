@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
@@ -71,7 +73,15 @@ async def status(request: Request, service: Service) -> Response:
     if len(policies) > MAX_POLICIES:
         raise InputError("policy", f"at most {MAX_POLICIES} per request")
     answer = await service.status_answers.answer(customer, policies)
-    return JSONResponse(status_document(service, answer))
+    body = answer.rendered(lambda found: json_body(status_document(service, found)), monotonic())
+    return Response(body, media_type="application/json")
+
+
+def json_body(document: dict[str, object]) -> bytes:
+    """``document`` as :class:`JSONResponse` renders it."""
+    return json.dumps(
+        document, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode()
 
 
 # -- POST /api/v1/acceptances ------------------------------------------------------------------

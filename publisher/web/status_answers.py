@@ -12,12 +12,17 @@ starts as soon as that read ends and serves everyone who arrived meanwhile. So u
 there is about one mark query per batch of concurrent requests, not one per request.
 (LISTEN/NOTIFY would save even that query, but a notification arrives some time after the
 commit, so an answer could be older than a commit that finished before its request.)
+
+An answer keeps its rendered JSON too (:meth:`Answer.rendered`), re-rendered at most
+:data:`RENDER_MAX_AGE_S` after it was made: its acceptance links are signed with the time
+of rendering, so a link served from the cache is at most that much older than a fresh one.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
@@ -27,12 +32,33 @@ from publisher.store.reaccept import NotCached
 from publisher.store.status import CustomerPolicies, read_status
 from publisher.store.status_cache import MarkReader, StatusCache, cache_key
 
+RENDER_MAX_AGE_S = 60.0
+"""How long a cached answer's rendered body (with its signed links) is served."""
+
+
+@dataclass
+class Answer:
+    """A status answer, and its response body once rendered (with when it was)."""
+
+    policies: CustomerPolicies
+    body: bytes | None = None
+    rendered_at: float = 0.0
+
+    def rendered(self, render: Callable[[CustomerPolicies], bytes], now: float) -> bytes:
+        """The body ``render`` made of the answer, made again when older than
+        :data:`RENDER_MAX_AGE_S` (``now``: a monotonic clock, in seconds)."""
+        body = self.body
+        if body is None or now - self.rendered_at > RENDER_MAX_AGE_S:
+            body = render(self.policies)
+            self.body, self.rendered_at = body, now
+        return body
+
 
 class SharedMark:
     """The mark from a read that started after the caller arrived, one read shared by every
-    caller waiting for it; ``read`` runs in a worker thread."""
+    caller waiting for it."""
 
-    def __init__(self, read: Callable[[], int]) -> None:
+    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
         self._read = read
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running: asyncio.Future[int] | None = None
@@ -61,7 +87,7 @@ class SharedMark:
         while True:
             self.reads += 1
             try:
-                value = await run_in_threadpool(self._read)
+                value = await self._read()
             except asyncio.CancelledError:
                 result.cancel()
                 if self._next is not None:
@@ -84,9 +110,9 @@ class StatusAnswers:
     def __init__(self, database: Database, engine: Engine, size: int) -> None:
         self.database = database
         self.engine = engine
-        self.cache = StatusCache(size)
+        self.cache: StatusCache[Answer] = StatusCache(size)
         self.marks = MarkReader(database)
-        self.shared = SharedMark(self.marks.read)
+        self.shared = SharedMark(self.marks.read_async)
 
     async def mark(self) -> int:
         """The store's status mark, read after the caller arrived."""
@@ -94,16 +120,16 @@ class StatusAnswers:
             return self.marks.read()
         return await self.shared.current()
 
-    async def answer(self, customer: str, policies: Sequence[str]) -> CustomerPolicies:
+    async def answer(self, customer: str, policies: Sequence[str]) -> Answer:
         """``customer``'s status for ``policies`` (NotFoundError as :func:`read_status`)."""
         if not self.cache.size:
-            return await self._read(customer, policies)
+            return Answer(await self._read(customer, policies))
         mark = await self.mark()  # before the rows, so the answer is at least this new
         key = cache_key(customer, policies)
         found = self.cache.get(key, mark)
         if found is not None:
             return found
-        answer = await self._read(customer, policies)
+        answer = Answer(await self._read(customer, policies))
         self.cache.put(key, mark, answer)
         return answer
 
