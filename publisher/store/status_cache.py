@@ -21,6 +21,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -96,10 +97,12 @@ class MarkReader:
     """Reads the store's status mark, each call a fresh read of the latest commit.
 
     SQLite (:meth:`read`): one connection of its own, a local read of one row (microseconds,
-    cheaper than a pool checkout), never used to write. PostgreSQL (:meth:`read_async`): one
-    asynchronous connection of its own on the caller's event loop, so a read is one round
-    trip with neither a worker thread nor a pool checkout; when that connection fails the
-    read is made again through the store's pool (whose errors the service answers with 503).
+    cheaper than a pool checkout), never used to write. PostgreSQL (:meth:`read_in_thread`):
+    one thread and one connection of its own, so a read is one round trip with no pool
+    checkout, and the event loop never waits on the socket (measured: faster than an
+    asynchronous connection on the loop, whose sends stall the loop on a busy machine);
+    when that connection fails the read is made again through the store's pool (whose
+    errors the service answers with 503).
     """
 
     def __init__(self, database: Database) -> None:
@@ -108,8 +111,7 @@ class MarkReader:
         self.local = database.dialect == "sqlite"
         """True when a read is cheap enough to run on the event loop (SQLite)."""
         self._open = _Connections()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        """The event loop of ``self._open.postgresql``."""
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="status-mark")
         weakref.finalize(self, self._open.close)  # an app dropped without its shutdown
 
     def read(self) -> int:
@@ -127,26 +129,27 @@ class MarkReader:
             row = self._open.sqlite.execute(MARK_SQL).fetchone()
         return _mark(row)
 
-    async def read_async(self) -> int:
-        """PostgreSQL: the mark, read now on this event loop's connection. One read at a
-        time per event loop (the caller shares reads: :class:`SharedMark`)."""
+    async def read_in_thread(self) -> int:
+        """PostgreSQL: the mark, read now by this reader's own thread, on its own connection
+        (one read at a time; the caller shares reads: :class:`SharedMark`)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._read_postgresql)
+
+    def _read_postgresql(self) -> int:
         import psycopg
 
-        loop = asyncio.get_running_loop()
         try:
             connection = self._open.postgresql
-            if connection is None or self._loop is not loop or connection.closed:
-                self._open.drop_postgresql()
+            if connection is None or connection.closed:
                 url = self._database.url.set(drivername="postgresql")
-                connection = await psycopg.AsyncConnection.connect(
+                connection = psycopg.Connection.connect(
                     url.render_as_string(hide_password=False), autocommit=True
                 )
-                self._open.postgresql, self._loop = connection, loop
-            cursor = await connection.execute(MARK_SQL)
-            return _mark(await cursor.fetchone())
-        except psycopg.Error:
+                self._open.postgresql = connection
+            return _mark(connection.execute(MARK_SQL).fetchone())
+        except psycopg.Error:  # reconnect next time; this time through the pool
             self._open.drop_postgresql()
-            return await asyncio.to_thread(self._read_pooled)
+            return self._read_pooled()
 
     def _read_pooled(self) -> int:
         with self._database.autocommit_engine.connect() as connection:
@@ -158,6 +161,7 @@ class MarkReader:
                 cursor.close()
 
     def close(self) -> None:
+        self._thread.shutdown(wait=True)
         with self._lock:
             self._open.close()
 
@@ -167,12 +171,11 @@ class _Connections:
     """The connections of a :class:`MarkReader` (apart, so a finaliser can close them)."""
 
     sqlite: sqlite3.Connection | None = None
-    postgresql: Any = None  # psycopg.AsyncConnection (imported only for PostgreSQL)
+    postgresql: Any = None  # psycopg.Connection (psycopg imported only for PostgreSQL)
 
     def drop_postgresql(self) -> None:
-        """Close it without its event loop (which may be gone): libpq's own close."""
         if self.postgresql is not None:
-            self.postgresql.pgconn.finish()
+            self.postgresql.close()
             self.postgresql = None
 
     def close(self) -> None:

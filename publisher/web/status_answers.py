@@ -112,7 +112,7 @@ class StatusAnswers:
         self.engine = engine
         self.cache: StatusCache[Answer] = StatusCache(size)
         self.marks = MarkReader(database)
-        self.shared = SharedMark(self.marks.read_async)
+        self.shared = SharedMark(self.marks.read_in_thread)
 
     async def mark(self) -> int:
         """The store's status mark, read after the caller arrived."""
