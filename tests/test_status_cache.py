@@ -322,3 +322,26 @@ def test_a_failed_shared_read_fails_its_waiters_and_the_next_read_runs() -> None
         return failed, await shared.current()
 
     assert asyncio.run(scenario()) == ("the database went away", 7)
+
+
+def test_a_dropped_mark_connection_is_replaced(site: Site, other_process: Database) -> None:
+    if site.database.dialect != "postgresql":
+        pytest.skip("SQLite's mark connection is a local file, nothing can drop it")
+    reader = MarkReader(site.database)
+    try:
+        first = asyncio.run(reader.read_in_thread())
+        with other_process.engine.begin() as connection:  # as a server restart or a DBA would
+            dropped = connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query = 'SELECT mark FROM status_marks WHERE id = 1' "
+                    "AND pid <> pg_backend_pid()"
+                )
+            ).all()
+        assert dropped and all(ok for (ok,) in dropped)
+        record_acceptance(other_process, customer_id="c1", policy=POLICY, version="2", method="api")
+        # this read finds its connection gone and reads through the pool; the next reconnects
+        assert asyncio.run(reader.read_in_thread()) == mark(site.database) != first
+        assert asyncio.run(reader.read_in_thread()) == mark(site.database)
+    finally:
+        reader.close()
