@@ -118,6 +118,13 @@ class Settings:
         "(e.g. status:TOKEN1,status+write:TOKEN2); api_token may do everything.",
         parse=_parse_keys,
     )
+    status_cache_size: int = _setting(
+        10000,
+        "Status API answers the acceptance service keeps in memory (least recently used "
+        "evicted first), each checked against the store's change mark on every request; "
+        "0: read the store for every request.",
+        parse=_parse_int,
+    )
     trusted_proxy_header: str = _setting(
         "",
         "Header carrying the client IP set by a reverse proxy, e.g. X-Forwarded-For "
@@ -344,6 +351,8 @@ def explain_settings(
         errors.append(f"receipts must be one of {', '.join(RECEIPTS)}, not {checked['receipts']!r}")
     if "notice_days" in checked and checked["notice_days"] < 0:
         errors.append("notice_days must be 0 or more")
+    if "status_cache_size" in checked and checked["status_cache_size"] < 0:
+        errors.append("status_cache_size must be 0 or more")
     if "link_max_age_days" in checked and checked["link_max_age_days"] < 1:
         errors.append("link_max_age_days must be 1 or more")
     if "smtp_security" in checked and checked["smtp_security"] not in SMTP_SECURITY:

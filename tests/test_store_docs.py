@@ -19,6 +19,7 @@ SETTINGS = (
     "site_url",
     "link_max_age_days",
     "api_token",
+    "status_cache_size",
     "trusted_proxy_header",
     "trusted_proxies",
     "evidence_key",

@@ -31,6 +31,7 @@ TABLES = {
     "receipts",
     "receipt_cursor",
     "translations",
+    "status_marks",
     migrate.VERSION_TABLE,
 }
 

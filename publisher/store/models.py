@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -393,3 +394,13 @@ class ReceiptCursor(Base):
     seq: Mapped[int] = mapped_column(Integer)
     sender: Mapped[str | None] = mapped_column(String(200))
     sender_heartbeat: Mapped[datetime | None]
+
+
+class StatusMark(Base):
+    """The single row whose ``mark`` moves with every change to what a status answer reads
+    (triggers of migration ``0013_status_marks``): the status answer cache's check."""
+
+    __tablename__ = "status_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    mark: Mapped[int] = mapped_column(BigInteger)

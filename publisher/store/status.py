@@ -2,9 +2,12 @@
 version, what the customer accepted (version, time, record hash) and whether a new
 acceptance is needed, by the re-acceptance rule (:mod:`publisher.acceptance_rules`).
 
-:func:`read_status` reads the store in one statement (indexed, no policy texts), so an answer is never older than the last committed acceptance. Nothing about
-customers or acceptances is cached; only materiality (a pure function of two texts) is, and
-with ``diff=False`` a pair never computed in this process raises
+:func:`read_status` reads the store in one statement (indexed, no policy texts), so an answer
+is never older than the last committed acceptance. It remembers nothing about customers or
+acceptances (the web service keeps whole answers, each valid only while the store's status
+mark is unchanged: :mod:`publisher.store.status_cache`); only materiality (a pure function
+of two texts) is remembered here, and with ``diff=False`` a pair never computed in this
+process raises
 :class:`~publisher.store.reaccept.NotCached` instead of diffing inline (the web handler then
 retries with ``diff=True`` in a worker thread).
 """

@@ -1,17 +1,20 @@
 """The versioned in-app API (``/api/v1/…``): thin handlers over the library.
 
 ``GET /api/v1/status`` answers "has this customer accepted what they need to?" for the
-provider's own app, on its request path: one SQL statement, no policy texts. On SQLite it
-runs inline (a local query takes less than handing it to a thread); on PostgreSQL in a
-worker thread (a network round trip must not block the event loop). Only when a pair of
-versions was never compared in this process does the handler diff them, once, in a thread.
+provider's own app, on its request path: from the process's answer cache while the
+store's change mark says nothing it reads has changed, else one SQL statement, no policy
+texts (:mod:`publisher.web.status_answers`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
+from functools import lru_cache
+from time import monotonic
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,8 +32,7 @@ from publisher.store.app_acceptances import (
 )
 from publisher.store.ledger import AcceptanceRequest, NewerAccepted
 from publisher.store.organisations import NotAMember, acting_for
-from publisher.store.reaccept import NotCached
-from publisher.store.status import MAX_POLICIES, CustomerPolicies, read_status
+from publisher.store.status import MAX_POLICIES, CustomerPolicies
 from publisher.textsafety import text_problem
 from publisher.web.inputs import BodyError, InputError, int_field, parse_json, text_field
 from publisher.web.security import client_ip
@@ -63,28 +65,39 @@ def status_document(service: Service, answer: CustomerPolicies) -> dict[str, obj
     }
 
 
-async def status(request: Request, service: Service) -> Response:
-    """``GET /api/v1/status?customer=ID[&policy=SLUG…]``."""
-    params = request.query_params
-    if "customer" not in params:
+QUERIES_REMEMBERED = 4096
+"""How many distinct status query strings keep their parsed and checked values."""
+
+
+@lru_cache(maxsize=QUERIES_REMEMBERED)
+def status_query(raw: bytes) -> tuple[str, tuple[str, ...]]:
+    """``customer`` and the ``policy`` values (sorted, unique) of a status query string, as
+    Starlette parses a query; InputError for a missing or bad one. A pure function of the
+    bytes, so remembered: an app asks about the same users again and again."""
+    params = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    customers = [value for name, value in params if name == "customer"]
+    if not customers:
         raise InputError("customer", "is required (?customer=ID)")
-    customer = text_field("customer", params["customer"])
-    policies = [text_field("policy", value) for value in params.getlist("policy")]
+    customer = text_field("customer", customers[-1])
+    policies = [text_field("policy", value) for name, value in params if name == "policy"]
     if len(policies) > MAX_POLICIES:
         raise InputError("policy", f"at most {MAX_POLICIES} per request")
-    database, engine = service.database, service.status_engine
-    try:
-        if database.dialect == "sqlite":  # a local file: faster inline than via a thread
-            answer = read_status(database, customer, policies, diff=False, engine=engine)
-        else:  # a network round trip: never block the event loop on it
-            answer = await run_in_threadpool(
-                lambda: read_status(database, customer, policies, diff=False, engine=engine)
-            )
-    except NotCached:
-        answer = await run_in_threadpool(
-            lambda: read_status(database, customer, policies, engine=engine)
-        )
-    return JSONResponse(status_document(service, answer))
+    return customer, tuple(sorted(set(policies)))
+
+
+async def status(request: Request, service: Service) -> Response:
+    """``GET /api/v1/status?customer=ID[&policy=SLUG…]``."""
+    customer, policies = status_query(request.scope["query_string"])
+    answer = await service.status_answers.answer(customer, policies)
+    body = answer.rendered(lambda found: json_body(status_document(service, found)), monotonic())
+    return Response(body, media_type="application/json")
+
+
+def json_body(document: dict[str, object]) -> bytes:
+    """``document`` as :class:`JSONResponse` renders it."""
+    return json.dumps(
+        document, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode()
 
 
 # -- POST /api/v1/acceptances ------------------------------------------------------------------

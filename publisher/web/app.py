@@ -515,6 +515,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await run_in_threadpool(service.ledger.close)
+        service.status_answers.close()
         if service.status_engine is not service.database.engine:
             service.status_engine.dispose()
         if owned:
@@ -523,6 +524,8 @@ def create_app(
     app = AcceptanceApp(
         routes=[
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            # the in-app hot path next: routes are matched in order
+            Route("/api/v1/status", api_endpoint(api_v1.status, "status"), methods=["GET"]),
             Route("/readyz", readyz, methods=["GET", "HEAD"]),
             Route("/a/{token}", landing, methods=["GET", "HEAD", "POST"]),
             Route("/a/{token}/receipt", receipt, methods=["GET", "HEAD"]),
@@ -537,7 +540,6 @@ def create_app(
             ),
             Route("/api/ledger/verify", api_endpoint(api_verify, "reports"), methods=["GET"]),
             Route("/api/acceptances", api_endpoint(api_accept, "write"), methods=["POST"]),
-            Route("/api/v1/status", api_endpoint(api_v1.status, "status"), methods=["GET"]),
             Route("/api/v1/acceptances", api_endpoint(api_v1.accept, "write"), methods=["POST"]),
             Route("/api/v1/openapi.json", api_v1.openapi, methods=["GET"]),
             *webhook_routes(settings, database),

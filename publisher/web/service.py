@@ -21,6 +21,7 @@ from publisher.store.status import status_engine
 from publisher.templating import templates_folder
 from publisher.web.auth import Tokens
 from publisher.web.security import ProxyPolicy, client_ip
+from publisher.web.status_answers import StatusAnswers
 
 NO_STORE = {"cache-control": "no-store", "x-robots-tag": "noindex, nofollow"}
 USER_AGENT_LIMIT = 1000
@@ -39,6 +40,8 @@ class Service:
     ledger: GroupCommit
     tokens: Tokens
     status_engine: Engine
+    status_answers: StatusAnswers
+    """Status API answers: the cache and the store's change mark."""
     templates: Path | None = None
     """The folder of the ``templates`` setting: overrides of the pages' templates."""
     checkpointer: Checkpointer | None = None
@@ -57,6 +60,7 @@ class Service:
             raise PublisherError(
                 str(exc), hint="fix the setting api_tokens (PUBLISHER_API_TOKENS)"
             ) from exc
+        engine = status_engine(database)
         return cls(
             settings=settings,
             database=database,
@@ -66,7 +70,8 @@ class Service:
             https=settings.accept_url.startswith("https://"),
             ledger=GroupCommit(database),
             tokens=tokens,
-            status_engine=status_engine(database),
+            status_engine=engine,
+            status_answers=StatusAnswers(database, engine, settings.status_cache_size),
             templates=templates_folder(settings),
             checkpointer=Checkpointer.from_settings(settings),
         )
