@@ -1,7 +1,7 @@
 """The status API's answer cache on SQLite and PostgreSQL: an answer is served from memory only
 while the store's status mark has not moved, so a change committed by another process (an
 acceptance, ``db sync``, a customer import) is in the very next answer; the mark's triggers
-(migration ``0013_status_marks``); the cache's LRU bound; and the shared mark read on
+(migration ``0014_status_marks``); the cache's LRU bound; and the shared mark read on
 PostgreSQL, which never serves a request from a read that started before it arrived."""
 
 from __future__ import annotations
@@ -192,7 +192,11 @@ def test_the_mark_triggers_come_with_the_migration_and_go_with_its_downgrade(
             if database.dialect == "sqlite":
                 sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
             else:
-                sql = "SELECT tgname || ' ' || tgrelid::regclass FROM pg_trigger WHERE NOT tgisinternal"
+                sql = (  # this test's schema only: other tests run in schemas of their own
+                    "SELECT tgname || ' ' || tgrelid::regclass FROM pg_trigger WHERE NOT "
+                    "tgisinternal AND tgrelid IN (SELECT oid FROM pg_class "
+                    "WHERE relnamespace = current_schema()::regnamespace)"
+                )
             return {row[0] for row in connection.execute(text(sql)) if "status_mark" in row[0]}
 
     tables = ("customers", "policy_versions", "acceptances", "personal_data")

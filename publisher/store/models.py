@@ -398,7 +398,7 @@ class ReceiptCursor(Base):
 
 class StatusMark(Base):
     """The single row whose ``mark`` moves with every change to what a status answer reads
-    (triggers of migration ``0013_status_marks``): the status answer cache's check."""
+    (triggers of migration ``0014_status_marks``): the status answer cache's check."""
 
     __tablename__ = "status_marks"
 

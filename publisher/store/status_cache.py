@@ -1,6 +1,6 @@
 """Status answers remembered between requests, each with the change mark it was read under.
 
-The mark is the one row of ``status_marks`` (migration ``0013_status_marks``), which the
+The mark is the one row of ``status_marks`` (migration ``0014_status_marks``), which the
 store's triggers move with every committed change to what a status answer reads
 (customers, policy versions, acceptances, personal data) and with nothing else. An answer is
 served from :class:`StatusCache` only while the mark it was stored under is still the mark

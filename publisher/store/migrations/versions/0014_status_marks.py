@@ -13,8 +13,8 @@ deadlock on it against the ledger's chain-head lock. TRUNCATE (not a constraint 
 event) bumps it with a statement trigger. The bump commits with the data: a reader that
 sees the new mark sees the change.
 
-Revision ID: 0013_status_marks
-Revises: 0012_translations
+Revision ID: 0014_status_marks
+Revises: 0013_linker
 Create Date: 2026-12-04
 """
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_status_marks"
-down_revision = "0012_translations"
+revision = "0014_status_marks"
+down_revision = "0013_linker"
 branch_labels = None
 depends_on = None
 
