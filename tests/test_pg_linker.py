@@ -17,8 +17,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
 from publisher.store import migrate
-from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.audit import time_problems
+from publisher.store.customers import CustomerRow, import_customers
 from publisher.store.db import Database
 from publisher.store.ledger import (
     AcceptanceRequest,
