@@ -120,4 +120,6 @@ class BuildStats:
     docx: int = 0
     """Word redlines made (not taken from the cache)."""
     redirects: int = 0
+    reused: int = 0
+    """Policies whose pages came from the page cache (nothing they depend on changed)."""
     seconds: float = 0.0

@@ -24,7 +24,7 @@ from pathlib import Path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
-from publisher.site import SitePage
+from publisher.site_store import StoredPage
 
 __all__ = ["Incremental", "QuietDirty", "Writes", "written_in_place"]
 
@@ -54,7 +54,7 @@ class Incremental:
         self,
         config: MkDocsConfig,
         files: Files,
-        pages: dict[str, SitePage],
+        pages: dict[str, StoredPage],
         cache_dir: Path | None,
         css: str,
     ) -> None:
@@ -75,9 +75,9 @@ class Incremental:
             if page is None or file.generated_by is None:
                 file.is_modified = _always  # type: ignore[method-assign]
                 continue
-            digest = hashlib.sha256(repr((around, file.src_uri, page.title, page.toc)).encode())
-            digest.update(page.text.encode())
-            signature = digest.hexdigest()
+            signature = hashlib.sha256(
+                repr((around, file.src_uri, page.title, page.toc, page.digest)).encode()
+            ).hexdigest()
             self._signatures[file.src_uri] = signature
             if (
                 not page.in_nav
@@ -115,7 +115,9 @@ def _never() -> bool:
     return False
 
 
-def _surroundings(config: MkDocsConfig, files: Files, pages: dict[str, SitePage], css: str) -> str:
+def _surroundings(
+    config: MkDocsConfig, files: Files, pages: dict[str, StoredPage], css: str
+) -> str:
     """A signature of everything a page's output depends on besides its own values."""
     import mkdocs
 
