@@ -45,7 +45,7 @@ from publisher.slugs import SITE_RESERVED
 
 __all__ = ["Progress", "build_site", "pages_key", "policy_pages"]
 
-PAGES_FORMAT = "1"
+PAGES_FORMAT = "2"
 """Bumped when what a cached policy's pages hold changes."""
 
 SITE_TEMPLATES = ("site", "fragments")
@@ -127,8 +127,9 @@ def _cached(cache: SiteCache, store: PageStore, key: str) -> PolicyPages | None:
     found = cache.get("policies", key)
     if not isinstance(found, PolicyPages):
         return None
-    if not all(store.file(ref.digest).is_file() for ref in found.pages):
-        return None
+    for ref in found.pages:
+        if not store.file(ref.digest).is_file() or (ref.toc and not store.file(ref.toc).is_file()):
+            return None
     return found
 
 
@@ -145,7 +146,7 @@ def policy_pages(
     cache = builder.cache
     key = pages_key(builder, build, languages)
     found = _cached(cache, store, key)
-    if found is not None:
+    if found is not None and found.info is not None:
         builder.stats.reused += 1
         for _ in build.pairs:
             on_pair()
@@ -158,6 +159,35 @@ def policy_pages(
     build.records.clear()  # the redlines' HTML is in the store now
     cache.put("policies", key, PolicyPages(info, tuple(p.ref for p in stored)))
     return info, stored
+
+
+def _site_files(
+    builder: _Builder, infos: tuple[PolicyInfo, ...], store: PageStore
+) -> list[StoredPage]:
+    """The site's own feed and policies list (API), taken from the cache when no policy
+    changed (the feed lists every version of every policy)."""
+    options, cache = builder.options, builder.cache
+    urls, base = options.urls, options.site_url
+    key = cache_key("site-files", PAGES_FORMAT, infos, options, builder.fingerprint)
+    found = _cached(cache, store, key)
+    if found is not None:
+        return [StoredPage(ref, store) for ref in found.pages]
+    made: list[SitePage] = []
+    if options.feeds:
+        made.append(
+            SitePage(
+                path=urls.feed(),
+                kind="file",
+                content=pages.site_feed(
+                    urls, base, infos, site_name=options.site_name, templates=options.templates
+                ),
+            )
+        )
+    if options.api:
+        made.append(_json_page(urls.api_policies(), pages.api_policies(urls, base, infos)))
+    stored = [store.stored(page) for page in made]
+    cache.put("policies", key, PolicyPages(None, tuple(p.ref for p in stored)))
+    return stored
 
 
 def build_site(
@@ -216,21 +246,7 @@ def build_site(
         lambda builder, build, languages: policy_pages(builder, build, languages, store),
         store,
     )
-    urls, base = options.urls, options.site_url
-    extra: list[SitePage] = []
-    if options.feeds:
-        extra.append(
-            SitePage(
-                path=urls.feed(),
-                kind="file",
-                content=pages.site_feed(
-                    urls, base, infos, site_name=options.site_name, templates=options.templates
-                ),
-            )
-        )
-    if options.api:
-        extra.append(_json_page(urls.api_policies(), pages.api_policies(urls, base, infos)))
-    site_pages += [store.stored(page) for page in extra]
+    site_pages += _site_files(builder, tuple(infos), store)
     stats = builder.stats
     stats.policies = len(builds)
     stats.versions = sum(len(b.versions) for b in builds)

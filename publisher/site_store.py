@@ -5,17 +5,20 @@ every redline, their JSON and Word files); holding all of their text until mkdoc
 them is what made a build's memory grow with the history. :class:`PageStore` writes each
 page's content once, to a file named by its SHA-256 (under the cache directory, so a
 rebuild finds the pages of the previous build, or in a temporary folder), and the build
-keeps only a :class:`StoredPage`: the page's path, title, table of contents and digest.
-Its content is read back when it is needed (mkdocs writing the page, a test reading it).
+keeps only a :class:`StoredPage`: the page's path, title and the digests of its content
+and of its table of contents, which are read back when they are needed (mkdocs writing the
+page, a test reading it).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from publisher.cache import write_atomically
 from publisher.pages import PolicyInfo, TocEntry
@@ -35,7 +38,8 @@ class PageRef:
     binary: bool
     title: str = ""
     in_nav: bool = False
-    toc: tuple[TocEntry, ...] = ()
+    toc: str = ""
+    """The digest of the page's table of contents in the store ("" for none)."""
     head: str = ""
     lang: str = ""
 
@@ -43,9 +47,10 @@ class PageRef:
 @dataclass(frozen=True)
 class PolicyPages:
     """A policy's pages as the page cache keeps them: what the site's index, feed and API
-    need of the policy, and its pages (their content is in the page store)."""
+    need of the policy (None for the site's own feed and policies list), and its pages
+    (their content is in the page store)."""
 
-    info: PolicyInfo
+    info: PolicyInfo | None
     pages: tuple[PageRef, ...]
 
 
@@ -88,8 +93,9 @@ class PageStore:
         return data if binary else data.decode("utf-8")
 
     def stored(self, page: SitePage) -> StoredPage:
-        """``page`` written to the store."""
+        """``page`` written to the store (its content, and its table of contents)."""
         digest, binary = self.put(page.content)
+        toc = self.put(json.dumps(_toc_json(page.toc), ensure_ascii=False))[0] if page.toc else ""
         ref = PageRef(
             path=page.path,
             kind=page.kind,
@@ -97,15 +103,34 @@ class PageStore:
             binary=binary,
             title=page.title,
             in_nav=page.in_nav,
-            toc=page.toc,
+            toc=toc,
             head=page.head,
             lang=page.lang,
         )
         return StoredPage(ref, self)
 
+    def toc(self, digest: str) -> tuple[TocEntry, ...]:
+        """The table of contents stored under ``digest``."""
+        if not digest:
+            return ()
+        text = self.read(digest, binary=False)
+        assert isinstance(text, str)
+        return _toc_entries(json.loads(text))
+
     def close(self) -> None:
         if self._tmp is not None:
             self._tmp.cleanup()
+
+
+def _toc_json(entries: tuple[TocEntry, ...]) -> list[Any]:
+    return [[e.level, e.anchor, e.title, _toc_json(e.children)] for e in entries]
+
+
+def _toc_entries(data: list[Any]) -> tuple[TocEntry, ...]:
+    return tuple(
+        TocEntry(level=level, anchor=anchor, title=title, children=_toc_entries(children))
+        for level, anchor, title, children in data
+    )
 
 
 def _has(path: Path, size: int) -> bool:
@@ -141,7 +166,8 @@ class StoredPage:
 
     @property
     def toc(self) -> tuple[TocEntry, ...]:
-        return self.ref.toc
+        """The page's table of contents (read from the store)."""
+        return self.store.toc(self.ref.toc)
 
     @property
     def head(self) -> str:
@@ -182,7 +208,7 @@ class StoredPage:
             content=self.content,
             title=ref.title,
             in_nav=ref.in_nav,
-            toc=ref.toc,
+            toc=self.toc,
             head=ref.head,
             lang=ref.lang,
         )

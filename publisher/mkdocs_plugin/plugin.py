@@ -323,7 +323,9 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         css = site.css()
         self._add(files, File.generated(config, self._site_path(CSS_NAME), content=css))
         if self.incremental is not None:
-            self.incremental.plan(config, files, self._pages, self._cache_dir, css)
+            self.incremental.plan(
+                config, files, self._pages, self._cache_dir, css, site.store.directory
+            )
         return files
 
     def _policies_in_nav(self, site: Site, files: Files) -> bool:
