@@ -42,6 +42,7 @@ from publisher.site_cache import (
     formats_version,
     renderer_version,
 )
+from publisher.site_docx import DocxJob, DocxMaker
 from publisher.site_model import BuildStats, SiteOptions, SitePage
 from publisher.site_pages import redirect_pages, redline_docx
 from publisher.site_store import PageStore, StoredPage
@@ -133,6 +134,8 @@ class _Builder:
         self.stats = BuildStats()
         self.targets: dict[str, str] = {}
         """Every path a published policy had → its slug (for links between policies)."""
+        self.docx_maker: DocxMaker | None = None
+        """Where Word redlines are made (None: in this process, one after another)."""
 
     # -- values ------------------------------------------------------------------------
 
@@ -148,11 +151,16 @@ class _Builder:
             dropped=dropped_pairs(versions, current, statuses, self.options.redline_window),
         )
 
+    @staticmethod
+    def changeset_key(policy: Policy, old_v: Version, new_v: Version) -> str:
+        overrides = overrides_between(policy, old_v.revision, new_v.revision)
+        return cache_key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
+
     def changeset(self, policy: Policy, old_v: Version, new_v: Version) -> ChangeSet:
         """The change set between two versions, labelled like ``publisher diff`` labels it
         (cached by blob pair, diff engine and overrides)."""
+        key = self.changeset_key(policy, old_v, new_v)
         overrides = overrides_between(policy, old_v.revision, new_v.revision)
-        key = cache_key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
         found = self.cache.get("changesets", key)
         if not isinstance(found, ChangeSet):
             found = compare(
@@ -216,12 +224,40 @@ class _Builder:
         return record
 
     def docx(self, policy: Policy, old_v: Version, new_v: Version, pair_key: str) -> str:
-        """The cache key of the pair's Word redline, made now unless the cache has it."""
+        """The cache key of the pair's Word redline, made now (or by :attr:`docx_maker`'s
+        workers: :meth:`DocxMaker.wait` before reading it) unless the cache has it."""
         key = cache_key("docx", pair_key, formats_version())
-        if not self.cache.has_bytes("docx", key):
+        if self.cache.has_bytes("docx", key):
+            return key
+        self.stats.docx += 1
+
+        def here() -> None:
             changeset = self.changeset(policy, old_v, new_v)
             self.cache.put_bytes("docx", key, redline_docx(self.repo, changeset, old_v, new_v))
-            self.stats.docx += 1
+
+        documents = self.repo.cache.directory
+        if self.docx_maker is None or self.cache.directory is None or documents is None:
+            here()
+            return key
+        changeset = self.changeset(policy, old_v, new_v)  # in the site cache for the worker
+        for version in (old_v, new_v):
+            self.repo.document(version.revision)  # in the document cache for the worker
+        old, new = old_v.revision, new_v.revision
+        job = DocxJob(
+            site_cache=str(self.cache.directory.parent),
+            documents=str(documents),
+            document_version=self.repo.cache.version,
+            changeset_key=self.changeset_key(policy, old_v, new_v),
+            policy=changeset.policy,
+            old=changeset.old,
+            new=changeset.new,
+            old_blob=old.blob,
+            new_blob=new.blob,
+            author=new.author_name,
+            authored=new.authored,
+            docx_key=key,
+        )
+        self.docx_maker.submit(job, here)
         return key
 
     def version_record(self, version: Version) -> VersionRecord:

@@ -34,10 +34,12 @@ from publisher.cache import PARSER_VERSION
 from publisher.diff.sources import overrides_between
 from publisher.errors import PolicyError
 from publisher.history import Policy, PolicyRepo
+from publisher.history.prefetch import default_jobs
 from publisher.pages import PolicyInfo
 from publisher.sanitize import SANITIZER_VERSION
 from publisher.site import Site, _Builder, _json_page, _PolicyBuild
 from publisher.site_cache import SiteCache, cache_key, diff_engine_version, formats_version
+from publisher.site_docx import DocxMaker
 from publisher.site_languages import language_pages
 from publisher.site_model import SiteOptions, SitePage
 from publisher.site_store import PageStore, PolicyPages, StoredPage
@@ -154,6 +156,8 @@ def policy_pages(
     for pair in build.pairs:
         build.records[pair] = builder.pair(build, pair)
         on_pair()
+    if builder.docx_maker is not None:
+        builder.docx_maker.wait()  # the Word redlines are pages too
     info = replace(builder.info(build), languages=languages)
     stored = [store.stored(page) for page in builder.policy_pages(build, info)]
     build.records.clear()  # the redlines' HTML is in the store now
@@ -229,12 +233,18 @@ def build_site(
     report("pages", 0, len(builds))
     infos: list[PolicyInfo] = []
     site_pages: list[StoredPage] = []
-    for count, build in enumerate(builds, start=1):
-        languages = tuple(repo.languages(build.policy))
-        info, made = policy_pages(builder, build, languages, store, pair_done)
-        infos.append(info)
-        site_pages += made
-        report("pages", count, len(builds))
+    builder.docx_maker = DocxMaker(default_jobs()) if options.docx else None
+    try:
+        for count, build in enumerate(builds, start=1):
+            languages = tuple(repo.languages(build.policy))
+            info, made = policy_pages(builder, build, languages, store, pair_done)
+            infos.append(info)
+            site_pages += made
+            report("pages", count, len(builds))
+    finally:
+        if builder.docx_maker is not None:
+            builder.docx_maker.close()
+            builder.stats.docx_by_workers = builder.docx_maker.by_workers
     site_pages += language_pages(
         repo,
         options,

@@ -109,7 +109,7 @@ class SiteCache:
     Word redline right after its pages), so a build's memory does not grow with the site.
     """
 
-    MEMORY_ENTRIES = 64
+    MEMORY_ENTRIES = 8
 
     def __init__(self, directory: Path | str | None) -> None:
         self.directory = Path(directory) / "site" if directory is not None else None

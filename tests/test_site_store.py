@@ -8,9 +8,11 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pytest
 from gitrepo import GitRepo
 from sitebuild import build_site_cli
 
+from publisher import site_builder, site_docx
 from publisher.config import load_settings
 from publisher.history import PolicyRepo
 from publisher.site import Site, SiteCache, SiteOptions
@@ -172,3 +174,19 @@ def test_the_built_site_has_every_pages_text_not_its_marker(tmp_path: Path) -> N
     )
     assert again["policies_reused"] == again["policies"] == 2
     assert again["files_written"] == 0
+
+
+def test_word_redlines_made_by_the_workers_are_those_made_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = two_policies(tmp_path / "repo")
+    monkeypatch.setattr(site_builder, "default_jobs", lambda: 2)
+    monkeypatch.setattr(site_docx, "MIN_PARALLEL", 0)  # every redline by a worker
+    pooled = _build(repo, tmp_path / "pooled")
+    monkeypatch.setattr(site_docx, "MIN_PARALLEL", 10**6)  # every redline here
+    here = _build(repo, tmp_path / "here")
+    assert pooled.stats.docx == here.stats.docx == 2
+    assert (pooled.stats.docx_by_workers, here.stats.docx_by_workers) == (2, 0)
+    words = {p.path: p.content for p in pooled.pages if p.path.endswith(".docx")}
+    assert len(words) == 2
+    assert words == {p.path: p.content for p in here.pages if p.path.endswith(".docx")}

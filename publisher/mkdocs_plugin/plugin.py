@@ -372,14 +372,25 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         found = self._pages.get(page.file.src_uri)
         if found is None or page.file.generated_by is None:
             return html
-        page.toc = get_toc(_toc_tokens(found.toc))
         if found.lang:
             page.meta["policy_ui"] = theme_words(found.lang)
         if found.in_nav:
+            page.toc = get_toc(_toc_tokens(found.toc))
             return found.text  # the search index has the text in force
-        # mkdocs keeps every page's content until the build ends: a marker until the page
-        # is written (on_post_page puts the page's text in its place)
+        # mkdocs reads every page before it writes any, and keeps them until the build
+        # ends: until the page is written, a marker stands for its content (on_post_page
+        # puts the page's text in its place) and its table of contents is not read
         return _marker(page.file.src_uri)
+
+    @event_priority(100)
+    def on_page_context(
+        self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        """The table of contents of a version, history or redline page, for the theme."""
+        found = self._pages.get(page.file.src_uri)
+        if found is not None and page.file.generated_by is not None and not found.in_nav:
+            page.toc = get_toc(_toc_tokens(found.toc))
+        return context
 
     @event_priority(100)
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
@@ -396,6 +407,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
                     f"{page.file.src_uri} (no {{{{ page.content }}}} in it?)"
                 )
             output = output.replace(marker, found.text, 1)
+            page.toc = get_toc([])  # written: mkdocs keeps the page, not its headings
         if found.head:
             output = output.replace("</head>", found.head + "</head>", 1)
         if found.lang:
