@@ -81,9 +81,11 @@ def renderer_version() -> str:
     names = (
         "sanitize.py",
         "site.py",
+        "site_builder.py",
         "site_cache.py",
         "site_model.py",
         "site_pages.py",
+        "site_store.py",
         "site_versions.py",
         "templating.py",
         "urls.py",
