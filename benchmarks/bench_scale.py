@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import announce
+from _common import announce, load_average
 
 HERE = Path(__file__).resolve().parent
 PUBLISHER = [sys.executable, "-m", "publisher"]
@@ -92,7 +92,7 @@ def measure(argv: list[str], cwd: Path, *, stdout_file: Path) -> Run:
         wall=wall,
         rss_mb=maxrss / 1024,
         output=stdout_file.stat().st_size,
-        load=os.getloadavg()[0],
+        load=load_average(),
     )
 
 
