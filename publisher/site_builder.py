@@ -172,7 +172,14 @@ def _site_files(
     changed (the feed lists every version of every policy)."""
     options, cache = builder.options, builder.cache
     urls, base = options.urls, options.site_url
-    key = cache_key("site-files", PAGES_FORMAT, infos, options, builder.fingerprint)
+    key = cache_key(
+        "site-files",
+        PAGES_FORMAT,
+        infos,
+        options,
+        builder.fingerprint,
+        builder.today if _templates_use_today(options.templates) else None,
+    )
     found = _cached(cache, store, key)
     if found is not None:
         return [StoredPage(ref, store) for ref in found.pages]
