@@ -33,7 +33,8 @@ from _common import announce, median_seconds
 from publisher.cache import DocumentCache, decode_document, encode_document
 from publisher.config import Settings
 from publisher.history import PolicyRepo
-from publisher.site import SiteCache, SiteOptions, build_site
+from publisher.site import SiteCache, SiteOptions
+from publisher.site_builder import build_site
 from publisher.site_cache import _codec
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

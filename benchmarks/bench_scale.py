@@ -10,13 +10,15 @@ workers included; wall; peak RSS of the largest single process) with its output 
   list cold      ``publisher list`` with no cache (output: stdout bytes);
   list warm      the same again (the cache the cold run filled);
   log            ``publisher log`` of the longest-lived policy, warm;
-  build cold     ``publisher build`` of the policies of ``--build-glob`` (by default 13 of
-                 the 133, with a long one: like the issue's 11), no cache (output: the site's
-                 bytes; files written);
-  build warm     the same build again, no new commit;
+  build cold     ``publisher build`` of the policies of ``--build-glob`` (by default all 133;
+                 ``'policies/product/policy-00[0-3]*.md'`` picks 13, with a long one, like
+                 the issue's 11), no cache (output: the site's bytes; files written);
+  build warm     the same build again, no new commit (every policy's pages from the page
+                 cache: "policies reused");
   build +1       after one new commit rewording one clause of one of the built policies.
 
-Prints a Markdown table (``--repeat`` runs of each, medians) with the machine and load.
+Prints a Markdown table (``--repeat`` runs of each, medians) with the machine, the load
+before and after the benchmark and the 1-minute load when each row was taken (``load``).
 Run: ``python benchmarks/bench_scale.py --sizes 500,5000``.
 """
 
@@ -34,7 +36,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import announce
+from _common import announce, load_average
 
 HERE = Path(__file__).resolve().parent
 PUBLISHER = [sys.executable, "-m", "publisher"]
@@ -48,6 +50,7 @@ class Run:
     rss_mb: float
     output: int  # bytes
     note: str = ""
+    load: float = 0.0  # the 1-minute load average when the run ended
 
 
 _REAPER = """
@@ -84,7 +87,13 @@ def measure(argv: list[str], cwd: Path, *, stdout_file: Path) -> Run:
     code, cpu, maxrss, err = json.loads(done.stdout)
     if code != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({code}):\n{err}")
-    return Run(cpu=cpu, wall=wall, rss_mb=maxrss / 1024, output=stdout_file.stat().st_size)
+    return Run(
+        cpu=cpu,
+        wall=wall,
+        rss_mb=maxrss / 1024,
+        output=stdout_file.stat().st_size,
+        load=load_average(),
+    )
 
 
 def tree_bytes(path: Path) -> int:
@@ -190,6 +199,7 @@ def bench_size(
                     rss_mb=statistics.median(r.rss_mb for r in runs),
                     output=runs[-1].output,
                     note=note or runs[-1].note,
+                    load=statistics.median(r.load for r in runs),
                 ),
             )
         )
@@ -197,7 +207,7 @@ def bench_size(
     floors = []
     for _ in range(repeat):
         run = measure([sys.executable, __file__, "--floor", str(repo)], repo, stdout_file=out)
-        floors.append(Run(run.cpu, run.wall, run.rss_mb, int(out.read_text())))
+        floors.append(Run(run.cpu, run.wall, run.rss_mb, int(out.read_text()), load=run.load))
     median("floor", floors, "bytes read from git")
     cold = []
     for _ in range(repeat):
@@ -226,9 +236,11 @@ def bench_size(
         note = (
             f"{result['versions']} versions, {result['redlines']} redlines, "
             f"{result.get('files_written', '?')} files written, "
-            f"{result.get('pages_rendered', '?')} pages rendered"
+            f"{result.get('pages_rendered', '?')} pages rendered, "
+            f"{result.get('policies_reused', '?')} of {result.get('policies', '?')} "
+            "policies reused"
         )
-        return Run(run.cpu, run.wall, run.rss_mb, tree_bytes(site), note)
+        return Run(run.cpu, run.wall, run.rss_mb, tree_bytes(site), note, run.load)
 
     cold = []
     for _ in range(repeat):
@@ -254,7 +266,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="500,5000", help="commit counts, comma-separated")
     parser.add_argument("--policies", type=int, default=133)
-    parser.add_argument("--build-glob", default="policies/product/policy-00[0-3]*.md")
+    parser.add_argument("--build-glob", default="policies/**/*.md")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-build", action="store_true", help="only list and log")
     parser.add_argument("--floor", type=Path, help=argparse.SUPPRESS)
@@ -264,8 +276,8 @@ def main() -> None:
         return
     announce(_git_version())
     print()
-    print("| commits | run | CPU s | x floor CPU | wall s | peak RSS MB | output | note |")
-    print("|---:|---|---:|---:|---:|---:|---:|---|")
+    print("| commits | run | CPU s | x floor CPU | wall s | peak RSS MB | output | load | note |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
             rows = bench_size(
@@ -281,7 +293,7 @@ def main() -> None:
                 print(
                     f"| {size:,} | {name} | {run.cpu:.2f} | {run.cpu / base:.1f} | "
                     f"{run.wall:.2f} | {run.rss_mb:.0f} | {run.output / 1e6:.2f} MB | "
-                    f"{run.note} |",
+                    f"{run.load:.1f} | {run.note} |",
                     flush=True,
                 )
 

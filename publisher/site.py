@@ -1,26 +1,27 @@
-"""The site model: which pages the public policy site has for a repository, and their content.
+"""The site model: which pages the public policy site has for a policy, and their content.
 
-:func:`build_site` reads the history (:class:`~publisher.history.PolicyRepo`), decides which
-versions are published and their status on a given day (in force, upcoming, superseded),
-computes the change sets the site shows (consecutive versions, each version to the one in
-force and to the latest, the one in force to each upcoming) and renders every page through
-:mod:`publisher.pages`. The result is a list of :class:`SitePage` (site path, content): the
-mkdocs plugin hands them to mkdocs, and anything else could write them to a folder.
+:class:`_Builder` decides which versions of a policy are published and their status on a
+given day (in force, upcoming, superseded), computes the change sets the site shows
+(consecutive versions, each version in force within the ``redline_window`` to the one in
+force and to the latest, the one in force to each upcoming) and renders the policy's pages
+through :mod:`publisher.pages` as :class:`SitePage` values (site path, content).
+:func:`publisher.site_builder.build_site` runs it policy by policy and keeps the pages in a
+:class:`~publisher.site_store.PageStore`; :class:`Site` is the result, which the mkdocs
+plugin hands to mkdocs (anything else could write it to a folder).
 
 Builds are incremental (:class:`SiteCache`, on disk under the ``cache_dir`` setting): change
 sets are cached by (old blob, new blob, diff engine, overrides); what a version's pages need
 (rendered body, table of contents, clause JSON) by its blob; what a redline's page needs
 (summary, redline HTML, table of contents, API JSON) by its two revisions and labels; all of
-them also by the code and templates that made them. A rebuild after one commit parses the
-new revision, computes the redlines that involve it and renders the pages (cheap).
+them also by the code and templates that made them; and a policy's pages as a whole by
+everything they are made of (:mod:`publisher.site_builder`).
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +29,6 @@ from publisher import pages
 from publisher.cache import PARSER_VERSION
 from publisher.diff import REDLINE_CSS, ChangeSet, Side, compare, render_html
 from publisher.diff.sources import overrides_between
-from publisher.errors import PolicyError
 from publisher.history import Policy, PolicyRepo, Version
 from publisher.i18n.catalogs import translations
 from publisher.pages import PageContext, PolicyInfo, Status, VersionInfo
@@ -42,41 +42,39 @@ from publisher.site_cache import (
     formats_version,
     renderer_version,
 )
-from publisher.site_languages import language_pages
+from publisher.site_docx import DocxJob, DocxMaker
 from publisher.site_model import BuildStats, SiteOptions, SitePage
 from publisher.site_pages import redirect_pages, redline_docx
+from publisher.site_store import PageStore, StoredPage
 from publisher.site_versions import (
     dropped_pairs,
     published_versions,
     redline_pairs,
     version_status,
 )
-from publisher.slugs import SITE_RESERVED
 from publisher.templating import environment, templates_fingerprint
 
 __all__ = [
-    "Progress",
     "Site",
     "SiteCache",
     "SiteOptions",
     "SitePage",
-    "build_site",
     "diff_engine_version",
     "published_versions",
     "version_status",
 ]
 
-RESERVED_SLUGS = SITE_RESERVED  # the site's own top-level folders (publisher.slugs)
-
 
 @dataclass
 class Site:
-    """Every page of the site, and what the home page needs to list the policies."""
+    """Every page of the site (their content in ``store``), and what the home page needs
+    to list the policies."""
 
     options: SiteOptions
     today: date
     policies: tuple[PolicyInfo, ...]
-    pages: list[SitePage]
+    pages: list[StoredPage]
+    store: PageStore
     stats: BuildStats = field(default_factory=BuildStats)
 
     def index_html(self, page: str) -> str:
@@ -136,6 +134,8 @@ class _Builder:
         self.stats = BuildStats()
         self.targets: dict[str, str] = {}
         """Every path a published policy had → its slug (for links between policies)."""
+        self.docx_maker: DocxMaker | None = None
+        """Where Word redlines are made (None: in this process, one after another)."""
 
     # -- values ------------------------------------------------------------------------
 
@@ -151,11 +151,16 @@ class _Builder:
             dropped=dropped_pairs(versions, current, statuses, self.options.redline_window),
         )
 
+    @staticmethod
+    def changeset_key(policy: Policy, old_v: Version, new_v: Version) -> str:
+        overrides = overrides_between(policy, old_v.revision, new_v.revision)
+        return cache_key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
+
     def changeset(self, policy: Policy, old_v: Version, new_v: Version) -> ChangeSet:
         """The change set between two versions, labelled like ``publisher diff`` labels it
         (cached by blob pair, diff engine and overrides)."""
+        key = self.changeset_key(policy, old_v, new_v)
         overrides = overrides_between(policy, old_v.revision, new_v.revision)
-        key = cache_key(old_v.revision.blob, new_v.revision.blob, diff_engine_version(), overrides)
         found = self.cache.get("changesets", key)
         if not isinstance(found, ChangeSet):
             found = compare(
@@ -219,12 +224,40 @@ class _Builder:
         return record
 
     def docx(self, policy: Policy, old_v: Version, new_v: Version, pair_key: str) -> str:
-        """The cache key of the pair's Word redline, made now unless the cache has it."""
+        """The cache key of the pair's Word redline, made now (or by :attr:`docx_maker`'s
+        workers: :meth:`DocxMaker.wait` before reading it) unless the cache has it."""
         key = cache_key("docx", pair_key, formats_version())
-        if not self.cache.has_bytes("docx", key):
+        if self.cache.has_bytes("docx", key):
+            return key
+        self.stats.docx += 1
+
+        def here() -> None:
             changeset = self.changeset(policy, old_v, new_v)
             self.cache.put_bytes("docx", key, redline_docx(self.repo, changeset, old_v, new_v))
-            self.stats.docx += 1
+
+        documents = self.repo.cache.directory
+        if self.docx_maker is None or self.cache.directory is None or documents is None:
+            here()
+            return key
+        changeset = self.changeset(policy, old_v, new_v)  # in the site cache for the worker
+        for version in (old_v, new_v):
+            self.repo.document(version.revision)  # in the document cache for the worker
+        old, new = old_v.revision, new_v.revision
+        job = DocxJob(
+            site_cache=str(self.cache.directory.parent),
+            documents=str(documents),
+            document_version=self.repo.cache.version,
+            changeset_key=self.changeset_key(policy, old_v, new_v),
+            policy=changeset.policy,
+            old=changeset.old,
+            new=changeset.new,
+            old_blob=old.blob,
+            new_blob=new.blob,
+            author=new.author_name,
+            authored=new.authored,
+            docx_key=key,
+        )
+        self.docx_maker.submit(job, here)
         return key
 
     def version_record(self, version: Version) -> VersionRecord:
@@ -437,92 +470,3 @@ def _json(data: Any) -> str:
 
 def _json_page(path: str, data: Any) -> SitePage:
     return SitePage(path=path, kind="file", content=_json(data))
-
-
-Progress = Callable[[str, int, int], None]
-"""``(phase, done, total)``: see :func:`build_site`."""
-
-
-def _no_progress(phase: str, done: int, total: int) -> None:
-    pass
-
-
-def _check_slugs(policies: Sequence[Policy]) -> None:
-    seen: dict[str, Policy] = {}
-    for policy in policies:
-        if policy.slug in RESERVED_SLUGS:
-            raise PolicyError(
-                f"the slug {policy.slug!r} is reserved on the site",
-                path=policy.path,
-                hint=f"set another `slug` in its front matter (reserved: "
-                f"{', '.join(sorted(RESERVED_SLUGS))})",
-            )
-        other = seen.get(policy.slug)
-        if other is not None:
-            raise PolicyError(
-                f"two policies have the slug {policy.slug!r}: {other.path} and {policy.path}",
-                path=policy.path,
-                hint="give one of them another `slug` in its front matter",
-            )
-        seen[policy.slug] = policy
-
-
-def build_site(
-    repo: PolicyRepo,
-    options: SiteOptions,
-    *,
-    today: date,
-    cache: SiteCache | None = None,
-    progress: Progress | None = None,
-) -> Site:
-    """Every page of the site for ``repo`` as of ``today`` (which versions are in force).
-
-    ``progress`` is called as the work advances: ``("redlines", done, total)`` while change
-    sets are compared (or taken from the cache), then ``("pages", done, total)`` per policy.
-    Raises GitError for a shallow clone or a missing branch (from the history reader) and
-    PolicyError for unreadable policies or clashing slugs.
-    """
-    started = time.perf_counter()
-    cache = cache if cache is not None else SiteCache(None)
-    report = progress or _no_progress
-    builder = _Builder(repo, options, today, cache)
-    policies = [p for p in repo.policies() if p.versions]
-    _check_slugs(policies)
-    builder.targets = {path: p.slug for p in policies for path in p.paths}
-    builds = [builder.plan(p) for p in policies]
-    total, done = sum(len(b.pairs) for b in builds), 0
-    report("redlines", 0, total)
-    for build in builds:
-        for pair in build.pairs:
-            build.records[pair] = builder.pair(build, pair)
-            done += 1
-            report("redlines", done, total)
-    infos = tuple(
-        replace(builder.info(b), languages=tuple(repo.languages(b.policy))) for b in builds
-    )
-    site_pages: list[SitePage] = []
-    report("pages", 0, len(builds))
-    for done, (build, info) in enumerate(zip(builds, infos, strict=True), start=1):
-        site_pages.extend(builder.policy_pages(build, info))
-        report("pages", done, len(builds))
-    site_pages += language_pages(repo, options, today, cache, policies, site_pages, _Builder)
-    urls, base = options.urls, options.site_url
-    if options.feeds:
-        site_pages.append(
-            SitePage(
-                path=urls.feed(),
-                kind="file",
-                content=pages.site_feed(
-                    urls, base, infos, site_name=options.site_name, templates=options.templates
-                ),
-            )
-        )
-    if options.api:
-        site_pages.append(_json_page(urls.api_policies(), pages.api_policies(urls, base, infos)))
-    stats = builder.stats
-    stats.policies = len(builds)
-    stats.versions = sum(len(b.versions) for b in builds)
-    stats.changesets = sum(len(b.records) for b in builds)
-    stats.redirects = sum(len(b.dropped) for b in builds)
-    stats.seconds = time.perf_counter() - started
-    return Site(options=options, today=today, policies=infos, pages=site_pages, stats=stats)

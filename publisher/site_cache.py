@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -16,8 +17,9 @@ from typing import Any
 from publisher.cache import PARSER_VERSION, ValueCodec, dataclasses_of, write_atomically
 from publisher.diff import Summary, model
 from publisher.document import Clause
-from publisher.pages import TocEntry
+from publisher.pages import PolicyInfo, TocEntry, VersionInfo
 from publisher.sanitize import SANITIZER_VERSION
+from publisher.site_store import PageRef, PolicyPages
 
 __all__ = [
     "PairRecord",
@@ -79,9 +81,11 @@ def renderer_version() -> str:
     names = (
         "sanitize.py",
         "site.py",
+        "site_builder.py",
         "site_cache.py",
         "site_model.py",
         "site_pages.py",
+        "site_store.py",
         "site_versions.py",
         "templating.py",
         "urls.py",
@@ -102,12 +106,26 @@ class SiteCache:
 
     Keys are hashes of everything the value depends on; entries are JSON (never pickles: see
     :class:`~publisher.cache.ValueCodec`), written atomically, and an unreadable entry is a
-    miss. ``directory`` None keeps everything in memory.
+    miss. ``directory`` None keeps everything in memory; with a directory only the last
+    :data:`MEMORY_ENTRIES` values used stay in memory (a change set is wanted again for its
+    Word redline right after its pages), so a build's memory does not grow with the site.
     """
+
+    MEMORY_ENTRIES = 8
 
     def __init__(self, directory: Path | str | None) -> None:
         self.directory = Path(directory) / "site" if directory is not None else None
-        self._memory: dict[str, Any] = {}
+        self._memory: OrderedDict[str, Any] = OrderedDict()
+        self._kept: dict[str, Any] = {}
+        """Values the JSON codec cannot store: in memory for the whole build."""
+
+    def _remember(self, name: str, value: Any) -> None:
+        memory = self._memory
+        memory[name] = value
+        if self.directory is not None:
+            memory.move_to_end(name)
+            while len(memory) > self.MEMORY_ENTRIES:
+                memory.popitem(last=False)
 
     def _path(self, kind: str, key: str) -> Path | None:
         if self.directory is None:
@@ -115,8 +133,10 @@ class SiteCache:
         return self.directory / kind / key[:2] / key
 
     def get(self, kind: str, key: str) -> Any:
-        memo = self._memory.get(f"{kind}/{key}")
+        memo = self._memory.get(f"{kind}/{key}") or self._kept.get(f"{kind}/{key}")
         if memo is not None:
+            if self.directory is not None:
+                self._memory.move_to_end(f"{kind}/{key}")
             return memo
         path = self._path(kind, key)
         if path is not None:
@@ -129,7 +149,7 @@ class SiteCache:
                 log.debug("ignoring unreadable cache entry %s: %s", path, exc)
                 value = None
             if value is not None:
-                self._memory[f"{kind}/{key}"] = value
+                self._remember(f"{kind}/{key}", value)
                 return value
         return None
 
@@ -159,14 +179,16 @@ class SiteCache:
         write_atomically(path, data, what="the site cache")
 
     def put(self, kind: str, key: str, value: Any) -> None:
-        self._memory[f"{kind}/{key}"] = value
         path = self._path(kind, key)
         if path is None:
+            self._memory[f"{kind}/{key}"] = value
             return
+        self._remember(f"{kind}/{key}", value)
         try:
             data = _codec().dumps(value)
         except ValueError as exc:
             log.debug("keeping %s/%s in memory only: %s", kind, key, exc)
+            self._kept[f"{kind}/{key}"] = value
             return
         write_atomically(path, data, what="the site cache")
 
@@ -174,7 +196,19 @@ class SiteCache:
 @cache
 def _codec() -> ValueCodec:
     """The classes the site cache stores."""
-    return ValueCodec([*dataclasses_of(model), Clause, TocEntry, VersionRecord, PairRecord])
+    return ValueCodec(
+        [
+            *dataclasses_of(model),
+            Clause,
+            TocEntry,
+            VersionRecord,
+            PairRecord,
+            PolicyInfo,
+            VersionInfo,
+            PageRef,
+            PolicyPages,
+        ]
+    )
 
 
 def cache_key(*parts: object) -> str:

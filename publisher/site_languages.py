@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-    from publisher.site import SiteCache, SiteOptions, SitePage
+    from publisher.site import SiteCache, SiteOptions
+    from publisher.site_store import PageStore, StoredPage
 
     BuilderFactory = Callable[[PolicyRepo, SiteOptions, date, SiteCache], Any]
+    PagesOf = Callable[[Any, Any, tuple[str, ...]], tuple[Any, list[StoredPage]]]
 
 
 def language_prefix(prefix: str, language: str) -> str:
@@ -149,14 +151,17 @@ def language_pages(
     today: date,
     cache: SiteCache,
     sources: Sequence[Policy],
-    site_pages: list[SitePage],
+    site_pages: list[StoredPage],
     builder_of: BuilderFactory,
-) -> list[SitePage]:
+    pages_of: PagesOf,
+    store: PageStore,
+) -> list[StoredPage]:
     """The pages of every translation of ``sources``; the sources' current pages in
     ``site_pages`` get the language switcher (replaced in place). ``builder_of`` makes the
-    site's page builder for a language's options (passed in: the site imports this
-    module)."""
-    found: list[SitePage] = []
+    site's page builder for a language's options, ``pages_of`` gives a build's policy info
+    and pages (from the page cache or made now): both passed in, the site imports this
+    module. The pages are written to ``store``."""
+    found: list[StoredPage] = []
     at = {page.path: i for i, page in enumerate(site_pages)}
     for source in sources:
         translations = [t for t in repo.translations(source) if t.versions]
@@ -172,11 +177,13 @@ def language_pages(
         main = options.urls.policy(source.slug)
         head = alternates(urls_of, source.slug, options.site_url)
         if main in at:
-            page = site_pages[at[main]]
-            site_pages[at[main]] = replace(
-                page,
-                content=switcher(urls_of, source.slug, source.language, main) + page.text,
-                head=head,
+            page = site_pages[at[main]].page()
+            site_pages[at[main]] = store.stored(
+                replace(
+                    page,
+                    content=switcher(urls_of, source.slug, source.language, main) + page.text,
+                    head=head,
+                )
             )
         for translation in translations:
             language = translation.language
@@ -187,17 +194,16 @@ def language_pages(
                 cache,
             )
             build = builder.plan(translation)
-            for pair in build.pairs:
-                build.records[pair] = builder.pair(build, pair)
-            info = builder.info(build)
+            _, made = pages_of(builder, build, ())
             current = urls_of[language].policy(translation.slug)
             status = translation_status(
                 repo, translation, today=today, grace_days=repo.settings.translation_lag_grace_days
             )
-            for page in builder.policy_pages(build, info):
-                if page.kind != "html":
-                    found.append(page)
+            for stored in made:
+                if stored.kind != "html":
+                    found.append(stored)
                     continue
+                page = stored.page()
                 top, links = "", ""
                 if page.path == current:
                     top = switcher(urls_of, translation.slug, language, page.path) + lag_banner(
@@ -212,12 +218,14 @@ def language_pages(
                     page.path,
                 )
                 found.append(
-                    replace(
-                        page,
-                        in_nav=False,
-                        head=links,
-                        lang=language,
-                        content=f'{top}<div lang="{escape(language)}">\n{page.text}</div>\n',
+                    store.stored(
+                        replace(
+                            page,
+                            in_nav=False,
+                            head=links,
+                            lang=language,
+                            content=f'{top}<div lang="{escape(language)}">\n{page.text}</div>\n',
+                        )
                     )
                 )
     return found

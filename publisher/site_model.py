@@ -119,5 +119,9 @@ class BuildStats:
     computed: int = 0
     docx: int = 0
     """Word redlines made (not taken from the cache)."""
+    docx_by_workers: int = 0
+    """Of which by worker processes (publisher.site_docx)."""
     redirects: int = 0
+    reused: int = 0
+    """Policies whose pages came from the page cache (nothing they depend on changed)."""
     seconds: float = 0.0

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from html import escape
 
 from publisher.diff import ChangeSet
+from publisher.document import Document
 from publisher.history import PolicyRepo, Version
 from publisher.i18n.catalogs import translations, ui_language
 from publisher.site_model import SitePage
@@ -96,17 +97,24 @@ def redline_docx(repo: PolicyRepo, changeset: ChangeSet, old: Version, new: Vers
     """The redline as a Word document with tracked changes, exactly as ``publisher diff
     <slug> --from <old> --to <new> --format docx`` writes it (revisions by the new
     version's author, on its author date)."""
-    from publisher.formats.docx import render_docx
-    from publisher.formats.sources import Redline
-
-    redline = Redline(
+    return docx_bytes(
         changeset,
         repo.document(old.revision),
         repo.document(new.revision),
         new.revision.author_name,
         new.revision.authored,
     )
-    return _stamped(render_docx(redline), new.revision.authored)
+
+
+def docx_bytes(
+    changeset: ChangeSet, old: Document, new: Document, author: str, authored: datetime
+) -> bytes:
+    """The Word redline of ``changeset`` between the documents ``old`` and ``new``, its
+    revisions by ``author`` on ``authored`` (:func:`redline_docx`, given the documents)."""
+    from publisher.formats.docx import render_docx
+    from publisher.formats.sources import Redline
+
+    return _stamped(render_docx(Redline(changeset, old, new, author, authored)), authored)
 
 
 def _stamped(data: bytes, when: datetime) -> bytes:

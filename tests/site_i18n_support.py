@@ -17,7 +17,8 @@ from gitrepo import GitRepo
 
 from publisher.config import load_settings
 from publisher.history import PolicyRepo
-from publisher.site import SiteOptions, SitePage, build_site
+from publisher.site import SiteOptions, SitePage
+from publisher.site_builder import build_site
 
 ROOT = Path(__file__).resolve().parents[1]
 PRIVACY_V2 = "5840072"

@@ -21,7 +21,8 @@ from sitebuild import SiteLinks, build_site_cli
 
 from publisher.config import load_settings
 from publisher.history import PolicyRepo
-from publisher.site import SiteCache, SiteOptions, build_site
+from publisher.site import SiteCache, SiteOptions
+from publisher.site_builder import build_site
 
 
 def policy(version: str, effective: str, *rules: str, title: str = "Acceptable Use") -> str:

@@ -23,7 +23,8 @@ from publisher.cli import main
 from publisher.config import load_settings
 from publisher.errors import ConfigError
 from publisher.history import PolicyRepo
-from publisher.site import SiteCache, SiteOptions, build_site
+from publisher.site import SiteCache, SiteOptions
+from publisher.site_builder import build_site
 from publisher.site_versions import dropped_pairs, redline_pairs, version_status
 
 

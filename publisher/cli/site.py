@@ -15,7 +15,7 @@ from publisher.cli.app import FORMAT_OPTION, App, echo_json, pass_app
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-    from publisher.site import Progress
+    from publisher.site_builder import Progress
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -109,6 +109,7 @@ def build_command(
                 "pages_rendered": result.rendered,
                 "redirects": result.redirects,
                 "docx_made": result.docx,
+                "policies_reused": result.reused,
             }
         )
         return

@@ -20,7 +20,7 @@ from publisher.counting import counted
 from publisher.errors import ConfigError, PublisherError
 from publisher.mkdocs_plugin.output import Incremental, QuietDirty, written_in_place
 from publisher.mkdocs_plugin.plugin import PoliciesPlugin
-from publisher.site import Progress
+from publisher.site_builder import Progress
 from publisher.site_folder import check_build_folder, mark_site_folder
 
 __all__ = ["BuildResult", "build", "serve"]
@@ -53,6 +53,8 @@ class BuildResult:
     """Redlines outside the ``redline_window`` whose addresses redirect to the history."""
     docx: int = 0
     """Word redlines made (the others came from the cache)."""
+    reused: int = 0
+    """Policies whose pages came from the page cache (not rendered again)."""
 
     def counts(self) -> str:
         """``3 policies, 9 versions, 9 redlines`` (in the right number)."""
@@ -245,6 +247,7 @@ def build(
             rendered=pages_total - incremental.skipped,
             redirects=stats.redirects,
             docx=stats.docx,
+            reused=stats.reused,
         )
 
 

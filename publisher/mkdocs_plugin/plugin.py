@@ -36,8 +36,10 @@ from publisher.errors import NotFoundError, PublisherError
 from publisher.history import PolicyRepo
 from publisher.mkdocs_plugin.output import Incremental
 from publisher.pages import TocEntry
-from publisher.site import Progress, Site, SiteCache, SiteOptions, SitePage, build_site
+from publisher.site import Site, SiteCache, SiteOptions
+from publisher.site_builder import Progress, build_site
 from publisher.site_languages import theme_words
+from publisher.site_store import StoredPage
 from publisher.templating import templates_folder
 
 __all__ = ["INDEX_MARKER", "PoliciesConfig", "PoliciesPlugin"]
@@ -81,7 +83,7 @@ class PoliciesConfig(base.Config):  # type: ignore[no-untyped-call]
     the policies index lists them), so the navigation stays short."""
 
 
-def _markdown_for(page: SitePage) -> str:
+def _markdown_for(page: StoredPage) -> str:
     # Themes print page titles (and toc names) as HTML, unescaped: policy titles are text, so
     # they are escaped here. JSON is YAML: the title is quoted whatever it contains. Pages
     # outside the navigation (versions, histories, redlines) are kept out of search where the
@@ -90,6 +92,11 @@ def _markdown_for(page: SitePage) -> str:
     if not page.in_nav:
         meta["search"] = {"exclude": True}  # type: ignore[assignment]
     return f"---\n{json.dumps(meta)}\n---\n"
+
+
+def _marker(src_uri: str) -> str:
+    """What stands for a page's content in mkdocs' memory until the page is written."""
+    return f"<!-- policies: the content of {html.escape(src_uri)} -->"
 
 
 def _src_uri(path: str) -> str:
@@ -171,7 +178,7 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
 
     def __init__(self) -> None:
         self.site: Site | None = None
-        self._pages: dict[str, SitePage] = {}
+        self._pages: dict[str, StoredPage] = {}
         self._git_dir: Path | None = None
         self.error: PublisherError | None = None
         """The library error that stopped the last build (re-raised by :func:`build`)."""
@@ -302,21 +309,23 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         self._pages = {}
         in_nav = self._policies_in_nav(site, files)
         for page in site.pages:
-            content: str | bytes
             if page.kind == "html":
                 src = _src_uri(page.path)
                 inclusion = (
                     InclusionLevel.INCLUDED if page.in_nav and in_nav else InclusionLevel.NOT_IN_NAV
                 )
-                content = _markdown_for(page)
                 self._pages[src] = page
+                file = File.generated(config, src, content=_markdown_for(page), inclusion=inclusion)
             else:
-                src, inclusion, content = page.path, InclusionLevel.INCLUDED, page.content
-            self._add(files, File.generated(config, src, content=content, inclusion=inclusion))
+                # copied from the page store when mkdocs writes it: not held in memory
+                file = File.generated(config, page.path, abs_src_path=str(page.file))
+            self._add(files, file)
         css = site.css()
         self._add(files, File.generated(config, self._site_path(CSS_NAME), content=css))
         if self.incremental is not None:
-            self.incremental.plan(config, files, self._pages, self._cache_dir, css)
+            self.incremental.plan(
+                config, files, self._pages, self._cache_dir, css, site.store.directory
+            )
         return files
 
     def _policies_in_nav(self, site: Site, files: Files) -> bool:
@@ -363,16 +372,42 @@ class PoliciesPlugin(BasePlugin[PoliciesConfig]):  # type: ignore[no-untyped-cal
         found = self._pages.get(page.file.src_uri)
         if found is None or page.file.generated_by is None:
             return html
-        page.toc = get_toc(_toc_tokens(found.toc))
         if found.lang:
             page.meta["policy_ui"] = theme_words(found.lang)
-        return found.text
+        if found.in_nav:
+            page.toc = get_toc(_toc_tokens(found.toc))
+            return found.text  # the search index has the text in force
+        # mkdocs reads every page before it writes any, and keeps them until the build
+        # ends: until the page is written, a marker stands for its content (on_post_page
+        # puts the page's text in its place) and its table of contents is not read
+        return _marker(page.file.src_uri)
 
+    @event_priority(100)
+    def on_page_context(
+        self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        """The table of contents of a version, history or redline page, for the theme."""
+        found = self._pages.get(page.file.src_uri)
+        if found is not None and page.file.generated_by is not None and not found.in_nav:
+            page.toc = get_toc(_toc_tokens(found.toc))
+        return context
+
+    @event_priority(100)
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
-        """A translated policy page's ``hreflang`` alternates and ``<html lang>``."""
+        """A page's text in place of its marker; a translated policy page's ``hreflang``
+        alternates and ``<html lang>``."""
         found = self._pages.get(page.file.src_uri)
         if found is None or page.file.generated_by is None:
             return output
+        if not found.in_nav:
+            marker = _marker(page.file.src_uri)
+            if marker not in output:
+                raise PluginError(
+                    f"policies: the theme's template did not show the content of "
+                    f"{page.file.src_uri} (no {{{{ page.content }}}} in it?)"
+                )
+            output = output.replace(marker, found.text, 1)
+            page.toc = get_toc([])  # written: mkdocs keeps the page, not its headings
         if found.head:
             output = output.replace("</head>", found.head + "</head>", 1)
         if found.lang:
