@@ -187,7 +187,7 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
         with fresh_database(backend, postgres, workdir) as url:
             database = seed(url, workdir, args.customers)
             os.environ.pop("PUBLISHER_STATUS_CACHE_SIZE", None)  # the default
-            with server(url, workdir, 1) as port:
+            with server(url, workdir, 1) as (port, _pid):
                 host = f"127.0.0.1:{port}"
                 check_answers(port)
                 hello = [hello_request(host)] * args.requests
@@ -204,7 +204,7 @@ def run_backend(backend: str, postgres: str | None, args: argparse.Namespace) ->
                 check_fresh(port, database, "s3")  # s3 had accepted nothing
                 rss = peak_rss_mib(server_pid(port))
             os.environ["PUBLISHER_STATUS_CACHE_SIZE"] = str(args.miss_cache)
-            with server(url, workdir, 1) as port:
+            with server(url, workdir, 1) as (port, _pid):
                 load("127.0.0.1", port, statuses[:500], args.concurrency)  # warm-up
                 misses = status_rounds(port, args)
                 check_fresh(port, database, "s7")
