@@ -19,7 +19,12 @@ import store_support as support
 from publisher.config import load_settings
 from publisher.store import migrate
 from publisher.store.db import Database
-from publisher.store.group_commit import GroupCommit, WriteFailed, WriterUnavailable
+from publisher.store.group_commit import (
+    BatchPrepare,
+    GroupCommit,
+    WriteFailed,
+    WriterUnavailable,
+)
 from publisher.store.ledger import AcceptanceRequest, records
 from publisher.store.models import utcnow
 from publisher.web import create_app
@@ -126,6 +131,54 @@ def test_prepare_completes_a_request_in_the_writer_and_fails_it_alone(seeded: Da
         writer.close()
     assert threads == ["publisher-ledger-writer"]
     assert (record.language, record.shown_sha256) == ("de", "a" * 64)
+    assert sorted(r.customer_id for r in records(seeded)) == ["c1", "c3"]
+
+
+def test_a_batch_prepare_runs_once_for_the_requests_of_a_batch(seeded: Database) -> None:
+    """A :class:`BatchPrepare` is run once for every request of a batch that carries it (in
+    their order, in the writer thread); each request gets its own result or its own error,
+    and a failing run fails only the requests that carry it."""
+    calls: list[list[str]] = []
+
+    def shown_together(items: list[tuple[Any, AcceptanceRequest]]) -> list[Any]:
+        calls.append([asked.customer_id for _, asked in items])
+        return [
+            LookupError(f"no text for {asked.customer_id}")
+            if arg == "missing"
+            else dataclasses.replace(asked, language=arg, shown_sha256="b" * 64)
+            for arg, asked in items
+        ]
+
+    def broken(items: list[tuple[Any, AcceptanceRequest]]) -> list[Any]:
+        raise RuntimeError("the database went away")
+
+    writer = GroupCommit(seeded)
+    taken, hold = threading.Event(), threading.Event()
+
+    def first_alone(asked: AcceptanceRequest) -> AcceptanceRequest:
+        taken.set()  # the writer has taken c3's batch; the next ones queue behind it
+        hold.wait(10)
+        return asked
+
+    try:
+        first = writer.submit(request("c3"), prepare=first_alone)
+        assert taken.wait(10)
+        futures = {
+            "c1": writer.submit(request("c1"), prepare=BatchPrepare(shown_together, "fr")),
+            "c2": writer.submit(request("c2"), prepare=BatchPrepare(shown_together, "missing")),
+            "c3": writer.submit(request("c3"), prepare=BatchPrepare(broken, None)),
+        }
+        hold.set()
+        assert first.result(10).created
+        assert futures["c1"].result(10).record.language == "fr"
+        with pytest.raises(LookupError, match="no text for c2"):
+            futures["c2"].result(10)
+        with pytest.raises(RuntimeError, match="went away"):
+            futures["c3"].result(10)
+    finally:
+        hold.set()
+        writer.close()
+    assert calls == [["c1", "c2"]]
     assert sorted(r.customer_id for r in records(seeded)) == ["c1", "c3"]
 
 

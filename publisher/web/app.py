@@ -39,7 +39,7 @@ from publisher.i18n.locales import page_language
 from publisher.links import LinkClaims, LinkExpired, LinkInvalid
 from publisher.store import migrate
 from publisher.store.db import Database
-from publisher.store.group_commit import WriteFailed, WriterError
+from publisher.store.group_commit import BatchPrepare, Prepare, WriteFailed, WriterError
 from publisher.store.ledger import (
     AcceptanceRequest,
     LedgerError,
@@ -48,7 +48,13 @@ from publisher.store.ledger import (
 )
 from publisher.web import api_v1, render
 from publisher.web.api_routes import api_accept, api_endpoint, api_evidence, api_report, api_verify
-from publisher.web.context import LinkContext, LinkTargetMissing, load_context, shown_facts
+from publisher.web.context import (
+    LinkContext,
+    LinkTargetMissing,
+    load_context,
+    shown_facts,
+    shown_facts_many,
+)
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import BodyError, is_urlencoded, parse_form
 from publisher.web.security import (
@@ -321,12 +327,12 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         return replace(asked, language=language or default_language, shown_sha256=sha256)
 
     try:
+        prepare: Prepare
         if service.database.dialect == "sqlite":  # a read of microseconds: in the writer
-            prepare, language, shown_sha256 = shown, None, None
-        else:  # a round trip: here, concurrently with the other requests
-            prepare = None
-            language, shown_sha256 = await run_in_threadpool(shown_facts, service.database, claims)
-            language = language or default_language
+            prepare = shown
+        else:  # a round trip: one for the whole batch, in the writer
+            prepare = BatchPrepare(_shown_batch, (service.database, default_language, claims))
+        language, shown_sha256 = None, None
         result = await record(
             request,
             service,
@@ -354,6 +360,23 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
     return RedirectResponse(
         f"{_root(request)}/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE
     )
+
+
+def _shown_batch(
+    items: list[tuple[Any, AcceptanceRequest]],
+) -> list[AcceptanceRequest | Exception]:
+    """The link POSTs of one batch (PostgreSQL), each with the language and hash of the text
+    its page showed, read in one query (:func:`shown_facts_many`)."""
+    database: Database = items[0][0][0]
+    facts = shown_facts_many(database, [arg[2] for arg, _ in items])
+    done: list[AcceptanceRequest | Exception] = []
+    for ((_, default_language, _), asked), fact in zip(items, facts, strict=True):
+        if isinstance(fact, Exception):
+            done.append(fact)
+        else:
+            language, sha256 = fact
+            done.append(replace(asked, language=language or default_language, shown_sha256=sha256))
+    return done
 
 
 def _text(value: object) -> str | None:
