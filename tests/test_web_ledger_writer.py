@@ -20,6 +20,7 @@ from publisher.config import load_settings
 from publisher.store import migrate
 from publisher.store.db import Database
 from publisher.store.group_commit import (
+    LINGER_POSTGRESQL,
     BatchPrepare,
     GroupCommit,
     WriteFailed,
@@ -180,6 +181,22 @@ def test_a_batch_prepare_runs_once_for_the_requests_of_a_batch(seeded: Database)
         writer.close()
     assert calls == [["c1", "c2"]]
     assert sorted(r.customer_id for r in records(seeded)) == ["c1", "c3"]
+
+
+def test_the_writer_lingers_for_more_requests_to_join_a_batch(seeded: Database) -> None:
+    """With a linger the first request waits for others to join its batch (up to the
+    batch's limit, which ends the wait at once); PostgreSQL lingers by default, SQLite not."""
+    writer = GroupCommit(seeded, linger=60.0, max_batch=2)
+    try:
+        first = writer.submit(request("c1"))
+        second = writer.submit(request("c2"))  # joins: the batch is full, no 60 s wait
+        assert first.result(30).created and second.result(30).created
+        assert writer.batches == 1
+    finally:
+        writer.close()
+    assert GroupCommit(seeded).linger == (
+        LINGER_POSTGRESQL if seeded.dialect == "postgresql" else 0
+    )
 
 
 def test_an_unexpected_error_fails_the_waiters_and_the_writer_goes_on(seeded: Database) -> None:

@@ -49,6 +49,14 @@ _log = logging.getLogger(__name__)
 MAX_BATCH = 256
 """The most acceptances one transaction records."""
 
+LINGER_POSTGRESQL = 0.001
+"""Seconds the writer waits, after taking a request, for more to join its batch (PostgreSQL).
+Each batch costs the database a fixed few statements (shown facts, checks, link, flush);
+under load, waiting a millisecond makes batches larger and the database's work per record
+smaller, which on a machine whose cores the database shares is what limits the rate (issue
+19: two processes 1,465 → 1,841 accepted POSTs/s, p99 20 → 17 ms). Idle, a request waits
+one millisecond more. SQLite: 0 (its batch is in process)."""
+
 FLUSHERS = 4
 """Batches one process may have waiting for their flush at once (PostgreSQL)."""
 
@@ -103,9 +111,19 @@ class GroupCommit:
         max_batch: int = MAX_BATCH,
         now: Callable[[], datetime] = utcnow,
         stuck_after: float = STUCK_AFTER,
+        linger: float | None = None,
     ) -> None:
         self.database = database
         self.max_batch = max_batch
+        self.linger = (
+            linger
+            if linger is not None
+            else LINGER_POSTGRESQL
+            if database.dialect == "postgresql"
+            else 0.0
+        )
+        """Seconds to wait after the first request of a batch for more (see
+        :data:`LINGER_POSTGRESQL`)."""
         self.now = now
         self.stuck_after = stuck_after
         self._busy_since: float | None = None
@@ -218,9 +236,11 @@ class GroupCommit:
             if first is _STOP:
                 return
             batch = [first]
+            deadline = time.monotonic() + self.linger
             while len(batch) < self.max_batch:
                 try:
-                    item = self._queue.get_nowait()
+                    left = deadline - time.monotonic()
+                    item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
