@@ -49,13 +49,14 @@ _log = logging.getLogger(__name__)
 MAX_BATCH = 256
 """The most acceptances one transaction records."""
 
-LINGER_POSTGRESQL = 0.001
+LINGER_POSTGRESQL = 0.002
 """Seconds the writer waits, after taking a request, for more to join its batch (PostgreSQL).
 Each batch costs the database a fixed few statements (shown facts, checks, link, flush);
-under load, waiting a millisecond makes batches larger and the database's work per record
-smaller, which on a machine whose cores the database shares is what limits the rate (issue
-19: two processes 1,465 → 1,841 accepted POSTs/s, p99 20 → 17 ms). Idle, a request waits
-one millisecond more. SQLite: 0 (its batch is in process)."""
+under load, waiting two milliseconds makes batches larger and the database's work per
+record smaller, which on a machine whose cores the database shares is what limits the rate
+(issue 19, two processes, quiet 2-core machine: no wait 1,465, 1 ms 1,563–1,841, 2 ms
+1,689–1,691 accepted POSTs/s, p99 about 16 ms). Idle, a request waits two milliseconds
+more. SQLite: 0 (its batch is in process)."""
 
 FLUSHERS = 4
 """Batches one process may have waiting for their flush at once (PostgreSQL)."""
