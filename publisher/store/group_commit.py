@@ -92,10 +92,23 @@ Prepare = Callable[[AcceptanceRequest], AcceptanceRequest] | BatchPrepare
 """Completes a request from what the store holds (see :meth:`GroupCommit.submit`)."""
 
 
+def _each(
+    items: list[tuple[Callable[[AcceptanceRequest], AcceptanceRequest], AcceptanceRequest]],
+) -> list[AcceptanceRequest | Exception]:
+    """A plain ``prepare`` as a :class:`BatchPrepare`: each request's own, one at a time."""
+    done: list[AcceptanceRequest | Exception] = []
+    for prepare, request in items:
+        try:
+            done.append(prepare(request))
+        except Exception as error:
+            done.append(error)
+    return done
+
+
 @dataclass
 class _Item:
     request: AcceptanceRequest
-    prepare: Prepare | None = None
+    prepare: BatchPrepare | None = None
     future: Future[Recorded] = field(default_factory=Future)
 
 
@@ -149,7 +162,10 @@ class GroupCommit:
         its batch is recorded, and its result recorded instead: a read that completes the
         request (on SQLite a few microseconds in process) is done there rather than in a
         thread of its own for every request. An exception it raises is this request's
-        outcome alone."""
+        outcome alone. A :class:`BatchPrepare` is run once for all the requests of a batch
+        that carry the same one (a read that is a round trip: one for the batch)."""
+        if prepare is not None and not isinstance(prepare, BatchPrepare):
+            prepare = BatchPrepare(_each, prepare)
         item = _Item(request, prepare)
         self._ensure_started()
         if self._dead:
@@ -259,8 +275,8 @@ class GroupCommit:
                 self._busy_since = None
 
     def _commit(self, batch: list[_Item]) -> None:
-        self._prepare_together(batch)
-        batch = [item for item in batch if self._prepared(item)]
+        self._prepare(batch)
+        batch = [item for item in batch if not item.future.done()]  # not failed preparing
         if not batch:
             return
         try:
@@ -292,40 +308,24 @@ class GroupCommit:
             self._answer(batch, outcomes)
 
     @staticmethod
-    def _prepare_together(batch: list[_Item]) -> None:
-        """Run each :class:`BatchPrepare` once for all the items that carry it; an item it
-        failed gets its exception (and ``_prepared`` then drops it), the others their
-        completed request."""
-        groups: dict[Any, list[_Item]] = {}
+    def _prepare(batch: list[_Item]) -> None:
+        """Run each :class:`BatchPrepare` once for all the items that carry it (once each):
+        an item it failed gets its exception, the others their completed request."""
+        groups: dict[Any, list[tuple[_Item, BatchPrepare]]] = {}
         for item in batch:
-            if isinstance(item.prepare, BatchPrepare):
-                groups.setdefault(item.prepare.run, []).append(item)
-        for run, items in groups.items():
-            try:
-                results = run([(i.prepare.arg, i.request) for i in items])  # type: ignore[union-attr]
-            except Exception as error:
-                results = [error] * len(items)
-            for item, result in zip(items, results, strict=True):
+            if item.prepare is not None:
+                groups.setdefault(item.prepare.run, []).append((item, item.prepare))
                 item.prepare = None
+        for run, carriers in groups.items():
+            try:
+                results = run([(prepare.arg, item.request) for item, prepare in carriers])
+            except Exception as error:
+                results = [error] * len(carriers)
+            for (item, _), result in zip(carriers, results, strict=True):
                 if isinstance(result, Exception):
                     item.future.set_exception(result)
                 else:
                     item.request = result
-
-    @staticmethod
-    def _prepared(item: _Item) -> bool:
-        """Run the item's ``prepare`` (once); False when it failed (its future has the
-        error)."""
-        prepare, item.prepare = item.prepare, None
-        if prepare is None:  # none, or a BatchPrepare already run
-            return not item.future.done()
-        assert not isinstance(prepare, BatchPrepare)  # run by _prepare_together
-        try:
-            item.request = prepare(item.request)
-        except Exception as error:
-            item.future.set_exception(error)
-            return False
-        return True
 
     def _flush_and_answer(
         self, batch: list[_Item], outcomes: Sequence[Recorded | PublisherError]

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,9 +38,8 @@ from publisher.i18n.locales import page_language
 from publisher.links import LinkClaims, LinkExpired, LinkInvalid
 from publisher.store import migrate
 from publisher.store.db import Database
-from publisher.store.group_commit import BatchPrepare, Prepare, WriteFailed, WriterError
+from publisher.store.group_commit import BatchPrepare, WriteFailed, WriterError
 from publisher.store.ledger import (
-    AcceptanceRequest,
     LedgerError,
     NewerAccepted,
     chain_head,
@@ -51,9 +49,9 @@ from publisher.web.api_routes import api_accept, api_endpoint, api_evidence, api
 from publisher.web.context import (
     LinkContext,
     LinkTargetMissing,
+    ShownFor,
     load_context,
-    shown_facts,
-    shown_facts_many,
+    with_shown_facts,
 )
 from publisher.web.guard import BODY_TIMEOUT, BodyLimits, BodyTimeout, BodyTooLarge, RequestGuard
 from publisher.web.inputs import BodyError, is_urlencoded, parse_form
@@ -319,20 +317,12 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
         return await _landing_page(
             request, service, token, context, status=403 if not good_csrf else 400, problem=problem
         )
-    default_language = service.settings.default_language
-
-    def shown(asked: AcceptanceRequest) -> AcceptanceRequest:
-        """The request with the language and hash of the text the page showed."""
-        language, sha256 = shown_facts(service.database, claims)
-        return replace(asked, language=language or default_language, shown_sha256=sha256)
-
+    # the language and hash of the text the page showed, read in the ledger writer, once
+    # for the batch (shown_facts_many)
+    prepare = BatchPrepare(
+        with_shown_facts, ShownFor(service.database, service.settings.default_language, claims)
+    )
     try:
-        prepare: Prepare
-        if service.database.dialect == "sqlite":  # a read of microseconds: in the writer
-            prepare = shown
-        else:  # a round trip: one for the whole batch, in the writer
-            prepare = BatchPrepare(_shown_batch, (service.database, default_language, claims))
-        language, shown_sha256 = None, None
         result = await record(
             request,
             service,
@@ -341,8 +331,6 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
             claims.version,
             claims.notice,
             method="link",
-            language=language,
-            shown_sha256=shown_sha256,
             acting_user=claims.customer if claims.organisation else None,
             prepare=prepare,
         )
@@ -360,23 +348,6 @@ async def _accept(request: Request, service: Service, token: str, claims: LinkCl
     return RedirectResponse(
         f"{_root(request)}/a/{token}/receipt{suffix}", status_code=303, headers=NO_STORE
     )
-
-
-def _shown_batch(
-    items: list[tuple[Any, AcceptanceRequest]],
-) -> list[AcceptanceRequest | Exception]:
-    """The link POSTs of one batch (PostgreSQL), each with the language and hash of the text
-    its page showed, read in one query (:func:`shown_facts_many`)."""
-    database: Database = items[0][0][0]
-    facts = shown_facts_many(database, [arg[2] for arg, _ in items])
-    done: list[AcceptanceRequest | Exception] = []
-    for ((_, default_language, _), asked), fact in zip(items, facts, strict=True):
-        if isinstance(fact, Exception):
-            done.append(fact)
-        else:
-            language, sha256 = fact
-            done.append(replace(asked, language=language or default_language, shown_sha256=sha256))
-    return done
 
 
 def _text(value: object) -> str | None:

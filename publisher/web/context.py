@@ -8,9 +8,9 @@ when one renders exactly this version, else the source text
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select, true
 
@@ -19,7 +19,7 @@ from publisher.links import LinkClaims
 from publisher.store.customers import CustomerInfo
 from publisher.store.db import Database
 from publisher.store.integrity import text_problem
-from publisher.store.ledger import AcceptanceRecord
+from publisher.store.ledger import AcceptanceRecord, AcceptanceRequest
 from publisher.store.models import Acceptance, Customer, Notice, PolicyVersion, Translation
 from publisher.store.record import read_records
 from publisher.store.tables import ACCEPTANCES
@@ -251,6 +251,33 @@ def shown_facts_many(
         except LinkTargetMissing as error:
             answers.append(error)
     return answers
+
+
+class ShownFor(NamedTuple):
+    """Whose link page a POST came from, for :func:`with_shown_facts`."""
+
+    database: Database
+    default_language: str
+    claims: LinkClaims
+
+
+def with_shown_facts(
+    items: list[tuple[ShownFor, AcceptanceRequest]],
+) -> list[AcceptanceRequest | Exception]:
+    """The link POSTs of one batch, each with the language and hash of the text its page
+    showed (:func:`shown_facts_many`: one query on PostgreSQL), or the error that refuses it
+    alone; a :class:`~publisher.store.group_commit.BatchPrepare` run by the ledger writer."""
+    facts = shown_facts_many(items[0][0].database, [shown.claims for shown, _ in items])
+    done: list[AcceptanceRequest | Exception] = []
+    for (shown, asked), fact in zip(items, facts, strict=True):
+        if isinstance(fact, Exception):
+            done.append(fact)
+        else:
+            language, sha256 = fact
+            done.append(
+                replace(asked, language=language or shown.default_language, shown_sha256=sha256)
+            )
+    return done
 
 
 def shown_facts(database: Database, claims: LinkClaims) -> tuple[str | None, str]:
